@@ -1,0 +1,152 @@
+// The whole plan (closure → rules → mapping → match → diff → operations) on a generated
+// directory and account base. Run: build-release/bench/plan_bench
+//
+// Shape of the data (fixed seed): N users; groups of 1,000 users nested under one scope group
+// (with a cycle); 3 rule groups; accounts for 60% of the users, of which 1 in 10 differs in its
+// last name and 1 in 50 has no directory user; 2% of users invalid (no email / duplicates).
+#include <random>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "core/check.h"
+#include "core/plan.h"
+
+namespace usersync::core {
+namespace {
+
+struct Dataset {
+  Directory dir;
+  Accounts accounts;
+  std::vector<std::string> link_ids;  // storage for the links' views
+  std::vector<Link> links;
+  PlanConfig config;
+  // Expected counts, computed while generating.
+  int64_t expect_new = 0;
+  int64_t expect_update = 0;
+  int64_t expect_matched = 0;
+  int64_t expect_invalid = 0;
+};
+
+std::string UserDn(size_t i) { return "uid=u" + std::to_string(i) + ",ou=people,dc=example,dc=com"; }
+std::string GroupDn(std::string_view name) {
+  return "cn=" + std::string(name) + ",ou=groups,dc=example,dc=com";
+}
+
+Dataset MakeDataset(size_t user_count) {
+  Dataset data;
+  std::mt19937_64 rng(42);
+  DirectoryBuilder builder;
+  for (size_t i = 0; i < user_count; ++i) {
+    const std::string dn = UserDn(i);
+    const std::string id = "00000000-0000-4000-8000-" + std::to_string(100000000000 + i);
+    std::string email = "user" + std::to_string(i) + "@example.com";
+    const bool no_email = i % 100 == 7;
+    const bool duplicate = i % 100 == 9;  // shares user i-1's email
+    if (duplicate) email = "user" + std::to_string(i - 1) + "@example.com";
+    const std::string first = "First" + std::to_string(i);
+    const std::string last = "Last" + std::to_string(i);
+    const std::string display = first + " " + last;
+    UserRecord record;
+    record.dn = dn;
+    record.id = id;
+    record.email = no_email ? std::string_view() : std::string_view(email);
+    record.first_name = first;
+    record.last_name = last;
+    record.display_name = display;
+    builder.AddUser(record);
+  }
+  const size_t chunk = 1000;
+  const size_t group_count = (user_count + chunk - 1) / chunk;
+  builder.AddGroup(GroupDn("scope"), "scope");
+  for (size_t g = 0; g < group_count; ++g) builder.AddMember(GroupDn("team" + std::to_string(g)));
+  for (size_t g = 0; g < group_count; ++g) {
+    builder.AddGroup(GroupDn("team" + std::to_string(g)), "team");
+    for (size_t i = g * chunk; i < std::min(user_count, (g + 1) * chunk); ++i) {
+      builder.AddMember(UserDn(i));
+    }
+    if (g == 0) builder.AddMember(GroupDn("scope"));  // a cycle
+  }
+  for (const char* rule_group : {"organizers", "trainers"}) {
+    builder.AddGroup(GroupDn(rule_group), rule_group);
+    for (size_t i = 0; i < user_count; i += 7) builder.AddMember(UserDn(i));
+  }
+  data.dir = std::move(builder).Finish();
+
+  data.config.scope_groups = {GroupDn("scope")};
+  data.config.validated_domains = {"example.com"};
+  data.config.deprovision.max_changes = 1 << 30;
+  data.config.deprovision.max_changes_percent = 100;
+  Rule organizers;
+  organizers.name = "Organizers";
+  organizers.priority = 1;
+  organizers.group = GroupDn("organizers");
+  organizers.products = {"G2M", "G2W"};
+  Rule everyone;
+  everyone.name = "Everyone";
+  everyone.priority = 10;
+  everyone.group = GroupDn("scope");
+  everyone.products = {"G2M"};
+  data.config.rules = {organizers, everyone};
+
+  data.link_ids.reserve(user_count);
+  for (size_t i = 0; i < user_count; ++i) {
+    const bool invalid = i % 100 == 7 || i % 100 == 8 || i % 100 == 9;  // 8 and 9 share one email
+    const bool has_account = (rng() % 10) < 6;
+    if (invalid) {
+      ++data.expect_invalid;
+      continue;
+    }
+    if (!has_account) {
+      ++data.expect_new;
+      continue;
+    }
+    Account account;
+    const std::string n = std::to_string(i);
+    account.id = data.accounts.Store("acc-" + n);
+    account.user_name = data.accounts.Store("user" + n + "@example.com");
+    account.email = account.user_name;
+    account.external_id = data.dir.user_id[i];
+    account.first_name = data.accounts.Store("First" + n);
+    const bool changed = i % 10 == 3;
+    account.last_name = data.accounts.Store(changed ? "Old" + n : "Last" + n);
+    account.display_name = data.accounts.Store("First" + n + " Last" + n);
+    account.products = data.accounts.Store(i % 7 == 0 ? "G2M,G2W" : "G2M");
+    account.active = true;
+    data.accounts.items.push_back(account);
+    data.link_ids.push_back("acc-" + n);
+    data.links.push_back({data.dir.user_id[i], data.link_ids.back(), true});
+    if (changed) {
+      ++data.expect_update;
+    } else {
+      ++data.expect_matched;
+    }
+  }
+  return data;
+}
+
+void CheckPlan(const Dataset& data, const Plan& plan) {
+  USERSYNC_CHECK(plan.count(Category::kNew) == data.expect_new);
+  USERSYNC_CHECK(plan.count(Category::kUpdate) == data.expect_update);
+  USERSYNC_CHECK(plan.count(Category::kMatched) == data.expect_matched);
+  USERSYNC_CHECK(plan.count(Category::kInvalid) == data.expect_invalid);
+  USERSYNC_CHECK(static_cast<int64_t>(plan.operations.size()) ==
+                 data.expect_new + data.expect_update);
+}
+
+void BM_Plan(benchmark::State& state) {
+  const Dataset data = MakeDataset(static_cast<size_t>(state.range(0)));
+  CheckPlan(data, ComputePlan(data.dir, data.accounts, data.links, {}, data.config));
+  for (auto _ : state) {
+    Plan plan = ComputePlan(data.dir, data.accounts, data.links, {}, data.config);
+    benchmark::DoNotOptimize(plan.operations.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_Plan)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace usersync::core
+
+BENCHMARK_MAIN();

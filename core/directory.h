@@ -1,0 +1,144 @@
+// core::Directory: the columnar, read-only model of a directory snapshot (users, groups and
+// member edges), and DirectoryBuilder, which sources (LDIF, LDAP) fill.
+//
+// Layout: one vector per attribute ("column"), indexed by user index or group index; every
+// string is a view into the directory's own StringArena. Group membership is stored as CSR:
+// the members of group g are members[member_begin[g] .. member_begin[g + 1]), each a MemberRef
+// naming a user or a group by index. Member DNs that name neither a known user nor a known
+// group are counted and kept as examples (never dropped silently).
+//
+// Thread-safety: a built Directory is immutable and may be read from any number of threads.
+// DirectoryBuilder is single-threaded. Views stay valid for the Directory's life.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
+#include "core/string_arena.h"
+
+namespace usersync::core {
+
+// A member of a group: a user index, or a group index with the top bit set.
+struct MemberRef {
+  static constexpr uint32_t kGroupBit = 0x80000000u;
+  uint32_t value = 0;
+
+  static MemberRef User(uint32_t user_idx) { return {user_idx}; }
+  static MemberRef Group(uint32_t group_idx) { return {group_idx | kGroupBit}; }
+  bool is_group() const { return (value & kGroupBit) != 0; }
+  uint32_t index() const { return value & ~kGroupBit; }
+};
+
+// A problem found in the directory data while building (duplicate DN, duplicate id, ...).
+// Reported to the administrator; never fatal.
+struct DirectoryIssue {
+  std::string dn;
+  std::string reason;
+};
+
+class Directory {
+ public:
+  Directory() = default;
+  Directory(Directory&&) noexcept = default;
+  Directory& operator=(Directory&&) noexcept = default;
+
+  size_t user_count() const { return user_dn.size(); }
+  size_t group_count() const { return group_dn.size(); }
+
+  // The user or group whose DN normalizes (NormalizeDn) to the same key as `dn`.
+  std::optional<uint32_t> FindUserByDn(std::string_view dn) const;
+  std::optional<uint32_t> FindGroupByDn(std::string_view dn) const;
+  // The user whose directory id is `id` (exact match).
+  std::optional<uint32_t> FindUserById(std::string_view id) const;
+
+  // Members of group `group_idx`, direct only.
+  std::pair<const MemberRef*, const MemberRef*> MembersOf(uint32_t group_idx) const {
+    return {members.data() + member_begin[group_idx], members.data() + member_begin[group_idx + 1]};
+  }
+
+  // User columns (all the same length). Values are trimmed; empty means absent.
+  std::vector<std::string_view> user_dn;
+  std::vector<std::string_view> user_id;
+  std::vector<std::string_view> user_name;
+  std::vector<std::string_view> email;  // as in the directory; mapping normalizes
+  std::vector<std::string_view> first_name;
+  std::vector<std::string_view> last_name;
+  std::vector<std::string_view> display_name;
+  std::vector<std::string_view> language;
+  std::vector<uint8_t> disabled;  // 1 = account disabled in the directory (AD uAC bit 2)
+  // extra[k][user] is the value of extra attribute extra_names[k] for that user.
+  std::vector<std::string> extra_names;
+  std::vector<std::vector<std::string_view>> extra;
+
+  // Group columns.
+  std::vector<std::string_view> group_dn;
+  std::vector<std::string_view> group_name;  // cn (or the DN when no cn)
+  std::vector<uint32_t> member_begin;  // size group_count() + 1
+  std::vector<MemberRef> members;
+
+  // Member values that named no known user or group.
+  uint64_t unresolved_member_count = 0;
+  std::vector<std::pair<std::string, std::string>> unresolved_examples;  // (group dn, member)
+  std::vector<DirectoryIssue> issues;
+
+ private:
+  friend class DirectoryBuilder;
+  using Index = absl::flat_hash_map<std::string_view, uint32_t, absl::Hash<std::string_view>>;
+  StringArena arena_;
+  Index user_by_dn_;   // keys: normalized DNs, stored in arena_
+  Index group_by_dn_;  // keys: normalized DNs
+  Index user_by_id_;
+};
+
+// One user as a source hands it over. Views need only live for the AddUser call.
+struct UserRecord {
+  std::string_view dn;
+  std::string_view id;
+  std::string_view user_name;
+  std::string_view email;
+  std::string_view first_name;
+  std::string_view last_name;
+  std::string_view display_name;
+  std::string_view language;
+  bool disabled = false;
+  // Values of the configured extra attributes, in the order given to the builder.
+  std::vector<std::string_view> extra;
+};
+
+class DirectoryBuilder {
+ public:
+  // `extra_names`: the configured extra attributes, in order (UserRecord::extra follows it).
+  explicit DirectoryBuilder(std::vector<std::string> extra_names = {});
+
+  // Adds a user. A DN seen before (normalized) is reported as an issue and the later entry is
+  // ignored; so is an id seen before. An entry with no id takes its normalized DN as id.
+  void AddUser(const UserRecord& user);
+
+  // Adds a group; members are added with AddMember until the next AddGroup or Finish.
+  // Returns false (and reports an issue) if a group with the same DN exists already; members
+  // added then go to the existing group, which is what a ranged read of one group needs.
+  bool AddGroup(std::string_view dn, std::string_view name);
+  // Adds a member DN to the group most recently added. REQUIRES: AddGroup was called.
+  void AddMember(std::string_view member_dn);
+
+  size_t user_count() const { return dir_.user_count(); }
+
+  // Resolves every member DN to a user or group index and returns the directory.
+  // Cost: one hash probe per member edge.
+  Directory Finish() &&;
+
+ private:
+  Directory dir_;
+  // Raw member DNs per group (normalized, arena-stored), resolved in Finish.
+  std::vector<std::vector<std::string_view>> pending_members_;
+  uint32_t current_group_ = 0;
+  bool has_group_ = false;
+};
+
+}  // namespace usersync::core

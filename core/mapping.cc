@@ -1,0 +1,113 @@
+#include "core/mapping.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "core/normalize.h"
+#include "core/str.h"
+
+namespace usersync::core {
+namespace {
+
+// Outcome of the per-user checks that need no other user.
+struct Candidate {
+  uint32_t user;
+  std::string_view email;  // normalized, in the result's arena
+  std::string reason;      // non-empty: invalid
+};
+
+}  // namespace
+
+MappingResult MapUsers(const Directory& dir, std::vector<uint8_t> in_scope,
+                       const RuleAssignment& rules, const MappingOptions& options) {
+  MappingResult out;
+  out.in_scope = std::move(in_scope);
+  std::vector<Candidate> candidates;
+
+  for (uint32_t user = 0; user < dir.user_count(); ++user) {
+    if (!out.in_scope[user]) continue;
+    Candidate candidate{user, {}, {}};
+    std::string email = NormalizeEmail(dir.email[user]);
+    if (email.empty()) {
+      candidate.reason = "no email";
+    } else if (!IsValidEmail(email)) {
+      candidate.reason = absl::StrCat("email is not an address: \"", Sv(dir.email[user]), "\"");
+    } else {
+      std::string_view domain = EmailDomain(email);
+      bool within = options.validated_domains.empty();
+      for (const std::string& validated : options.validated_domains) {
+        if (DomainIsWithin(domain, validated)) {
+          within = true;
+          break;
+        }
+      }
+      if (!within) {
+        candidate.reason =
+            absl::StrCat("email outside the validated domains: ", Sv(email));
+      } else if (dir.first_name[user].empty()) {
+        candidate.reason = "no first name";
+      } else if (dir.last_name[user].empty()) {
+        candidate.reason = "no last name";
+      }
+    }
+    if (!email.empty()) candidate.email = out.arena.Store(email);
+    candidates.push_back(std::move(candidate));
+  }
+
+  // Duplicate emails: every user sharing an otherwise valid email is invalid, naming another
+  // holder so the administrator can find the pair.
+  struct Holders {
+    uint32_t count = 0;
+    uint32_t first = 0;
+    uint32_t second = 0;
+  };
+  absl::flat_hash_map<std::string_view, Holders, absl::Hash<std::string_view>> holders;
+  holders.reserve(candidates.size());
+  for (const Candidate& candidate : candidates) {
+    if (!candidate.reason.empty()) continue;
+    Holders& entry = holders[candidate.email];
+    if (entry.count == 0) entry.first = candidate.user;
+    if (entry.count == 1) entry.second = candidate.user;
+    ++entry.count;
+  }
+
+  out.desired.reserve(candidates.size());
+  for (Candidate& candidate : candidates) {
+    const uint32_t user = candidate.user;
+    if (candidate.reason.empty()) {
+      const Holders& entry = holders.at(candidate.email);
+      if (entry.count > 1) {
+        const uint32_t other = entry.first == user ? entry.second : entry.first;
+        candidate.reason = absl::StrCat("duplicate email ", Sv(candidate.email), " (also ",
+                                        Sv(dir.user_dn[other]), ")");
+      }
+    }
+    if (!candidate.reason.empty()) {
+      out.invalid.push_back({user, std::move(candidate.reason)});
+      continue;
+    }
+    DesiredUser desired;
+    desired.user = user;
+    desired.rule = rules.rule_of_user.empty() ? kNoRule : rules.rule_of_user[user];
+    desired.email = candidate.email;
+    if (desired.rule != kNoRule && !rules.rules[desired.rule].language.empty()) {
+      desired.language = rules.rules[desired.rule].language;
+    } else if (!dir.language[user].empty()) {
+      if (IsLanguageTag(dir.language[user])) {
+        desired.language = dir.language[user];
+      } else {
+        out.warnings.push_back({user, absl::StrCat("language \"", Sv(dir.language[user]),
+                                                   "\" is not a language tag: left out")});
+      }
+    }
+    if (!dir.display_name[user].empty()) {
+      desired.display_name = dir.display_name[user];
+    } else {
+      desired.display_name =
+          out.arena.Store(absl::StrCat(Sv(dir.first_name[user]), " ", Sv(dir.last_name[user])));
+    }
+    out.desired.push_back(desired);
+  }
+  return out;
+}
+
+}  // namespace usersync::core

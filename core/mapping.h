@@ -1,0 +1,57 @@
+// Mapping and validation: directory user in scope → desired account, or invalid with a reason
+// (DESIGN.md "Normalization"). Pure; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/directory.h"
+#include "core/rules.h"
+#include "core/string_arena.h"
+
+namespace usersync::core {
+
+struct MappingOptions {
+  // Lower-case domains; an email must be inside one of them. Empty: every domain is accepted.
+  std::vector<std::string> validated_domains;
+};
+
+// A user in scope who can be provisioned.
+struct DesiredUser {
+  uint32_t user = 0;               // directory index
+  int32_t rule = kNoRule;          // index into RuleAssignment::rules
+  std::string_view email;          // normalized
+  std::string_view language;       // rule language, else directory language, else ""
+  std::string_view display_name;   // directory display name, else "First Last"
+};
+
+// A user in scope who cannot be provisioned, and why ("no email", "email outside the validated
+// domains: other.org", "duplicate email ann@example.com (also uid=ann2,...)", ...).
+struct InvalidUser {
+  uint32_t user = 0;
+  std::string reason;
+};
+
+// A malformed optional value that was left out; never blocks the user.
+struct MappingWarning {
+  uint32_t user = 0;
+  std::string message;
+};
+
+struct MappingResult {
+  StringArena arena;                 // holds normalized emails and composed display names
+  std::vector<uint8_t> in_scope;     // per user: 1 = in a scoped group and not disabled
+  std::vector<DesiredUser> desired;  // directory order
+  std::vector<InvalidUser> invalid;  // directory order
+  std::vector<MappingWarning> warnings;
+};
+
+// Validates and maps every user with in_scope[user] == 1. Duplicate emails (after
+// normalization) make every user that shares the email invalid: which one is "right" is the
+// administrator's call, not a guess. Cost: O(users) with one hash insert per valid email.
+MappingResult MapUsers(const Directory& dir, std::vector<uint8_t> in_scope,
+                       const RuleAssignment& rules, const MappingOptions& options);
+
+}  // namespace usersync::core

@@ -1,0 +1,346 @@
+#include "core/plan.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/group_closure.h"
+#include "core/mapping.h"
+#include "core/str.h"
+
+namespace usersync::core {
+namespace {
+
+using ViewSet = absl::flat_hash_set<std::string_view, absl::Hash<std::string_view>>;
+
+AccountSpec MakeSpec(const Directory& dir, const RuleAssignment& rules, const DesiredUser& desired) {
+  AccountSpec spec;
+  const uint32_t user = desired.user;
+  spec.user_name = std::string(desired.email);
+  spec.email = std::string(desired.email);
+  spec.external_id = std::string(dir.user_id[user]);
+  spec.first_name = std::string(dir.first_name[user]);
+  spec.last_name = std::string(dir.last_name[user]);
+  spec.display_name = std::string(desired.display_name);
+  spec.language = std::string(desired.language);
+  if (desired.rule != kNoRule) {
+    const Rule& rule = rules.rules[desired.rule];
+    spec.products = rules.canonical_products[desired.rule];
+    spec.admin_role = std::string(AdminRoleName(rule.admin));
+    spec.user_group = rule.user_group;
+    spec.welcome_template = rule.welcome_template;
+    spec.settings_template = rule.settings_template;
+  }
+  spec.active = true;
+  return spec;
+}
+
+void DiffField(std::vector<Change>& changes, std::string_view field, std::string_view before,
+               std::string_view after) {
+  if (before != after) changes.push_back({std::string(field), std::string(before), std::string(after)});
+}
+
+std::vector<Change> Diff(const AccountSpec& spec, const Account& account) {
+  std::vector<Change> changes;
+  DiffField(changes, "user_name", account.user_name, spec.user_name);
+  DiffField(changes, "email", account.email, spec.email);
+  DiffField(changes, "external_id", account.external_id, spec.external_id);
+  DiffField(changes, "first_name", account.first_name, spec.first_name);
+  DiffField(changes, "last_name", account.last_name, spec.last_name);
+  DiffField(changes, "display_name", account.display_name, spec.display_name);
+  DiffField(changes, "language", account.language, spec.language);
+  DiffField(changes, "products", account.products, spec.products);
+  DiffField(changes, "admin_role", account.admin_role, spec.admin_role);
+  DiffField(changes, "user_group", account.user_group, spec.user_group);
+  if (!account.active) changes.push_back({"active", "false", "true"});
+  return changes;
+}
+
+std::string ChangedFields(const std::vector<Change>& changes) {
+  std::vector<std::string_view> fields;
+  fields.reserve(changes.size());
+  for (const Change& change : changes) fields.push_back(change.field);
+  std::string out;
+  for (std::string_view field : fields) {
+    if (!out.empty()) out.append(", ");
+    out.append(field);
+  }
+  return out;
+}
+
+std::string RuleName(const RuleAssignment& rules, int32_t rule) {
+  return rule == kNoRule ? std::string() : rules.rules[rule].name;
+}
+
+}  // namespace
+
+std::string_view OpKindName(OpKind kind) {
+  switch (kind) {
+    case OpKind::kCreate: return "create";
+    case OpKind::kUpdate: return "update";
+    case OpKind::kDeactivate: return "deactivate";
+    case OpKind::kReactivate: return "reactivate";
+    case OpKind::kDelete: return "delete";
+    case OpKind::kLink: return "link";
+  }
+  return "";
+}
+
+std::string_view CategoryName(Category category) {
+  switch (category) {
+    case Category::kMatched: return "matched";
+    case Category::kUpdate: return "update";
+    case Category::kNew: return "new";
+    case Category::kInvalid: return "invalid";
+    case Category::kAccountOnly: return "account_only";
+    case Category::kDeparted: return "departed";
+  }
+  return "";
+}
+
+Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const Link> links,
+                 std::span<const Link> manual, const PlanConfig& config) {
+  Plan plan;
+
+  // 1. Scope: members (nested) of the scoped groups, minus users disabled in the directory.
+  std::vector<uint8_t> in_scope;
+  if (config.scope_groups.empty()) {
+    in_scope.assign(dir.user_count(), 1);
+  } else {
+    std::vector<uint32_t> roots;
+    for (const std::string& group : config.scope_groups) {
+      if (auto idx = dir.FindGroupByDn(group)) {
+        roots.push_back(*idx);
+      } else {
+        plan.warnings.push_back(absl::StrCat("scope group not found in the directory: ", group));
+      }
+    }
+    in_scope = std::move(GroupClosure(dir, roots).user_in);
+  }
+  for (size_t user = 0; user < dir.user_count(); ++user) {
+    if (dir.disabled[user]) in_scope[user] = 0;
+  }
+
+  // 2. Rules, 3. mapping and validation, 4. matching.
+  RuleAssignment rules = AssignRules(dir, config.rules);
+  for (const std::string& group : rules.missing_groups) {
+    plan.warnings.push_back(absl::StrCat("rule group not found in the directory: ", group));
+  }
+  if (dir.unresolved_member_count > 0) {
+    plan.warnings.push_back(absl::StrCat(dir.unresolved_member_count,
+                                         " group member value(s) name no user or group in the "
+                                         "directory"));
+  }
+  MappingOptions mapping_options{config.validated_domains};
+  MappingResult mapping = MapUsers(dir, std::move(in_scope), rules, mapping_options);
+  MatchResult match = MatchAccounts(dir, mapping, accounts, links, manual, config.match_order);
+
+  absl::flat_hash_map<std::string_view, const Link*, absl::Hash<std::string_view>> stored_link;
+  for (const Link& link : links) stored_link.emplace(link.directory_id, &link);
+
+  // 5. Desired users and invalid users, interleaved in directory order.
+  std::vector<uint8_t> account_settled(accounts.items.size(), 0);
+  size_t invalid_idx = 0;
+  auto emit_invalid = [&](uint32_t user, const std::string& reason) {
+    UserRow row;
+    row.category = Category::kInvalid;
+    row.directory_id = std::string(dir.user_id[user]);
+    row.dn = std::string(dir.user_dn[user]);
+    row.email = std::string(dir.email[user]);
+    row.reason = reason;
+    plan.rows.push_back(std::move(row));
+  };
+  for (size_t desired_idx = 0; desired_idx <= mapping.desired.size(); ++desired_idx) {
+    const uint32_t next_user = desired_idx < mapping.desired.size()
+                                   ? mapping.desired[desired_idx].user
+                                   : static_cast<uint32_t>(dir.user_count());
+    while (invalid_idx < mapping.invalid.size() && mapping.invalid[invalid_idx].user < next_user) {
+      emit_invalid(mapping.invalid[invalid_idx].user, mapping.invalid[invalid_idx].reason);
+      ++invalid_idx;
+    }
+    if (desired_idx == mapping.desired.size()) break;
+
+    const DesiredUser& desired = mapping.desired[desired_idx];
+    const uint32_t user = desired.user;
+    if (!match.conflict[desired_idx].empty()) {
+      emit_invalid(user, match.conflict[desired_idx]);
+      continue;
+    }
+    UserRow row;
+    row.directory_id = std::string(dir.user_id[user]);
+    row.dn = std::string(dir.user_dn[user]);
+    row.email = std::string(desired.email);
+    row.rule = RuleName(rules, desired.rule);
+    Operation op;
+    op.directory_id = row.directory_id;
+    op.dn = row.dn;
+    op.email = row.email;
+    op.spec = MakeSpec(dir, rules, desired);
+    row.products = op.spec.products;
+    const std::string rule_text =
+        desired.rule == kNoRule ? std::string("no rule (no products)")
+                                : absl::StrCat("rule ", Sv(row.rule));
+
+    const int64_t account_idx = match.account_of_desired[desired_idx];
+    if (account_idx < 0) {
+      row.category = Category::kNew;
+      row.reason = absl::StrCat("in scope, no account; ", rule_text);
+      op.kind = OpKind::kCreate;
+      op.reason = row.reason;
+      plan.operations.push_back(std::move(op));
+      plan.rows.push_back(std::move(row));
+      continue;
+    }
+    const Account& account = accounts.items[account_idx];
+    account_settled[account_idx] = 1;
+    row.account_id = std::string(account.id);
+    op.account_id = row.account_id;
+    op.precondition_version = std::string(account.version);
+    op.precondition_active = account.active;
+    op.changes = Diff(op.spec, account);
+    const MatchMethod method = match.method[desired_idx];
+    const bool link_stored = stored_link.contains(row.directory_id);
+    row.category = op.changes.empty() ? Category::kMatched : Category::kUpdate;
+    std::string how = method == MatchMethod::kLink && link_stored
+                          ? std::string("linked")
+                          : absl::StrCat("matched by ", Sv(method == MatchMethod::kLink
+                                                               ? std::string_view("externalId")
+                                                               : MatchMethodName(method)));
+    row.reason = op.changes.empty() ? absl::StrCat(how, ", in sync")
+                                    : absl::StrCat(how, "; changed: ", ChangedFields(op.changes));
+    if (!account.active) {
+      op.kind = OpKind::kReactivate;
+    } else if (!link_stored) {
+      op.kind = OpKind::kLink;
+    } else if (!op.changes.empty()) {
+      op.kind = OpKind::kUpdate;
+    } else {
+      plan.rows.push_back(std::move(row));
+      continue;
+    }
+    op.reason = absl::StrCat(row.reason, "; ", rule_text);
+    plan.operations.push_back(std::move(op));
+    plan.rows.push_back(std::move(row));
+  }
+
+  // 6. Departed: accounts linked to a directory user that is no longer a valid user in scope
+  //    (left the scoped groups, disabled, or gone from the directory). Users in scope but
+  //    invalid are not departed: their data needs fixing, not their account removing.
+  ViewSet present;  // directory ids of users in scope (valid or not)
+  for (uint32_t user = 0; user < dir.user_count(); ++user) {
+    if (mapping.in_scope[user]) present.insert(dir.user_id[user]);
+  }
+  absl::flat_hash_map<std::string_view, uint32_t, absl::Hash<std::string_view>> account_by_id;
+  account_by_id.reserve(accounts.items.size());
+  for (uint32_t idx = 0; idx < accounts.items.size(); ++idx) {
+    account_by_id.emplace(accounts.items[idx].id, idx);
+  }
+  struct DepartedAccount {
+    uint32_t account_idx;
+    std::string_view directory_id;
+  };
+  std::vector<DepartedAccount> departed;
+  absl::flat_hash_set<uint32_t> linked_accounts;
+  for (const Link& link : links) {
+    auto it = account_by_id.find(link.account_id);
+    if (it == account_by_id.end()) continue;
+    linked_accounts.insert(it->second);
+    if (!link.managed || present.contains(link.directory_id)) continue;
+    departed.push_back({it->second, link.directory_id});
+  }
+  for (uint32_t idx = 0; idx < accounts.items.size(); ++idx) {
+    const Account& account = accounts.items[idx];
+    if (linked_accounts.contains(idx) || account.external_id.empty()) continue;
+    if (stored_link.contains(account.external_id)) continue;
+    // Linked at the target only (externalId = a directory id): counts as linked.
+    if (!dir.FindUserById(account.external_id)) continue;
+    linked_accounts.insert(idx);
+    if (!present.contains(account.external_id)) departed.push_back({idx, account.external_id});
+  }
+  plan.managed_accounts = static_cast<int64_t>(linked_accounts.size());
+  std::sort(departed.begin(), departed.end(),
+            [](const DepartedAccount& a, const DepartedAccount& b) {
+              return a.account_idx < b.account_idx;
+            });
+  int64_t deprovisions = 0;
+  const size_t first_deprovision_op = plan.operations.size();
+  for (const DepartedAccount& gone : departed) {
+    if (account_settled[gone.account_idx]) continue;  // claimed by a user in scope
+    account_settled[gone.account_idx] = 1;
+    const Account& account = accounts.items[gone.account_idx];
+    std::optional<uint32_t> user = dir.FindUserById(gone.directory_id);
+    std::string why = !user                ? "no longer in the directory"
+                      : dir.disabled[*user] ? "disabled in the directory"
+                                            : "no longer in a scoped group";
+    UserRow row;
+    row.category = Category::kDeparted;
+    row.directory_id = std::string(gone.directory_id);
+    row.dn = user ? std::string(dir.user_dn[*user]) : std::string();
+    row.email = std::string(account.email.empty() ? account.user_name : account.email);
+    row.account_id = std::string(account.id);
+    row.products = std::string(account.products);
+    if (!account.active) {
+      row.reason = absl::StrCat("departed (", why, "); account already inactive");
+      plan.rows.push_back(std::move(row));
+      continue;
+    }
+    if (config.deprovision.action == DeprovisionAction::kNone) {
+      row.reason = absl::StrCat("departed (", why, "); deprovision.action = none");
+      plan.rows.push_back(std::move(row));
+      continue;
+    }
+    Operation op;
+    op.kind = config.deprovision.action == DeprovisionAction::kDelete ? OpKind::kDelete
+                                                                     : OpKind::kDeactivate;
+    op.directory_id = row.directory_id;
+    op.dn = row.dn;
+    op.account_id = row.account_id;
+    op.email = row.email;
+    op.precondition_version = std::string(account.version);
+    op.precondition_active = account.active;
+    op.reason = absl::StrCat("departed: ", why);
+    if (op.kind == OpKind::kDeactivate) op.changes.push_back({"active", "true", "false"});
+    row.reason = op.reason;
+    plan.operations.push_back(std::move(op));
+    plan.rows.push_back(std::move(row));
+    ++deprovisions;
+  }
+
+  // 7. Account-only: accounts no directory user matches and none is linked to. Never touched.
+  for (uint32_t idx = 0; idx < accounts.items.size(); ++idx) {
+    if (account_settled[idx] || linked_accounts.contains(idx)) continue;
+    const Account& account = accounts.items[idx];
+    UserRow row;
+    row.category = Category::kAccountOnly;
+    row.email = std::string(account.email.empty() ? account.user_name : account.email);
+    row.account_id = std::string(account.id);
+    row.products = std::string(account.products);
+    row.reason = "no directory user matches this account; left untouched";
+    plan.rows.push_back(std::move(row));
+  }
+
+  // 8. Safety threshold: too many deactivations/deletions at once are held, not applied.
+  const DeprovisionPolicy& policy = config.deprovision;
+  const bool over_count = deprovisions > policy.max_changes;
+  const bool over_percent =
+      plan.managed_accounts > 0 &&
+      static_cast<double>(deprovisions) * 100.0 >
+          policy.max_changes_percent * static_cast<double>(plan.managed_accounts);
+  if (deprovisions > 0 && (over_count || over_percent)) {
+    plan.deprovision_held = true;
+    plan.hold_reason = absl::StrCat(
+        deprovisions, " deactivations/deletions exceed the safety threshold (max_changes = ",
+        policy.max_changes, ", max_changes_percent = ", policy.max_changes_percent, "% of ",
+        plan.managed_accounts, " managed accounts): held until `usersync release`");
+    for (size_t op_idx = first_deprovision_op; op_idx < plan.operations.size(); ++op_idx) {
+      plan.operations[op_idx].held = true;
+    }
+  }
+
+  for (const UserRow& row : plan.rows) ++plan.summary[static_cast<size_t>(row.category)];
+  return plan;
+}
+
+}  // namespace usersync::core

@@ -1,0 +1,117 @@
+// The plan: categories per user and the operations that bring the target in step with the
+// directory (DESIGN.md core::plan). ComputePlan runs the whole pure pipeline: closure of the
+// scoped groups → rules → mapping → match → attribute diff → operations, then applies the
+// deprovisioning safety threshold.
+//
+// Output order is deterministic: operations and rows follow directory order, then account
+// order, so plans and reports can be compared as golden files. Pure; thread-compatible.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/accounts.h"
+#include "core/directory.h"
+#include "core/match.h"
+#include "core/rules.h"
+
+namespace usersync::core {
+
+enum class OpKind : uint8_t { kCreate, kUpdate, kDeactivate, kReactivate, kDelete, kLink };
+enum class Category : uint8_t { kMatched, kUpdate, kNew, kInvalid, kAccountOnly, kDeparted };
+inline constexpr size_t kCategoryCount = 6;
+
+std::string_view OpKindName(OpKind kind);          // "create", "update", ...
+std::string_view CategoryName(Category category);  // "matched", "update", "new", "invalid",
+                                                   // "account_only", "departed"
+
+// What an account should hold, as usersync writes it to the target.
+struct AccountSpec {
+  std::string user_name;  // = normalized email
+  std::string email;
+  std::string external_id;  // = directory id
+  std::string first_name;
+  std::string last_name;
+  std::string display_name;
+  std::string language;
+  std::string products;    // canonical list
+  std::string admin_role;  // "", "full", "manager"
+  std::string user_group;
+  std::string welcome_template;   // create only
+  std::string settings_template;  // create only
+  bool active = true;
+};
+
+// One attribute that differs: the account holds `before`, the plan writes `after`.
+struct Change {
+  std::string field;  // "first_name", "last_name", "display_name", "email", "user_name",
+                      // "external_id", "language", "products", "admin_role", "user_group",
+                      // "active"
+  std::string before;
+  std::string after;
+};
+
+struct Operation {
+  OpKind kind = OpKind::kCreate;
+  std::string directory_id;
+  std::string dn;
+  std::string account_id;  // empty for create
+  std::string email;       // normalized
+  std::string reason;      // why: rule, match method, changed attributes, departure
+  std::vector<Change> changes;
+  AccountSpec spec;                // create/update/link/reactivate: the desired state
+  std::string precondition_version;  // account version at plan time ("" if none)
+  bool precondition_active = true;   // account's active flag at plan time
+  bool held = false;  // deprovisioning held by the safety threshold
+};
+
+// One line of the users page.
+struct UserRow {
+  Category category = Category::kMatched;
+  std::string directory_id;  // empty for account-only rows
+  std::string dn;
+  std::string email;
+  std::string account_id;
+  std::string reason;
+  std::string products;
+  std::string rule;
+};
+
+enum class DeprovisionAction : uint8_t { kDeactivate, kDelete, kNone };
+
+struct DeprovisionPolicy {
+  DeprovisionAction action = DeprovisionAction::kDeactivate;
+  int64_t max_changes = 500;
+  double max_changes_percent = 5;
+};
+
+struct PlanConfig {
+  std::vector<std::string> scope_groups;  // DNs; empty: every user is in scope
+  std::vector<std::string> validated_domains;
+  std::vector<Rule> rules;
+  std::vector<MatchMethod> match_order = {MatchMethod::kLink, MatchMethod::kManual,
+                                          MatchMethod::kEmail};
+  DeprovisionPolicy deprovision;
+};
+
+struct Plan {
+  std::array<int64_t, kCategoryCount> summary{};  // indexed by Category
+  std::vector<Operation> operations;
+  std::vector<UserRow> rows;    // every user in scope and every unclaimed account
+  bool deprovision_held = false;
+  std::string hold_reason;
+  int64_t managed_accounts = 0;  // linked accounts that exist at the target
+  std::vector<std::string> warnings;  // missing scope/rule groups, unresolved members, ...
+
+  int64_t count(Category category) const { return summary[static_cast<size_t>(category)]; }
+};
+
+// Computes the plan. `links` and `manual` come from the state store.
+Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const Link> links,
+                 std::span<const Link> manual, const PlanConfig& config);
+
+}  // namespace usersync::core

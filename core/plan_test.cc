@@ -1,0 +1,198 @@
+#include "core/plan.h"
+
+#include <gtest/gtest.h>
+
+#include "core/test_directory.h"
+
+namespace usersync::core {
+namespace {
+
+using testing::AddTestGroup;
+using testing::AddTestUser;
+using testing::GroupDn;
+using testing::SyncedAccount;
+
+int Count(const Plan& plan, OpKind kind) {
+  int n = 0;
+  for (const Operation& op : plan.operations) n += op.kind == kind;
+  return n;
+}
+
+const Operation* FindOp(const Plan& plan, std::string_view directory_id) {
+  for (const Operation& op : plan.operations) {
+    if (op.directory_id == directory_id) return &op;
+  }
+  return nullptr;
+}
+
+class PlanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    DirectoryBuilder builder;
+    // in scope: synced, changed, fresh, noemail; out of scope: gone; disabled: off
+    for (const char* name : {"synced", "changed", "fresh", "gone"}) {
+      AddTestUser(builder, {.name = name});
+    }
+    AddTestUser(builder, {.name = "noemail", .email = ""});
+    AddTestUser(builder, {.name = "off", .disabled = true});
+    AddTestGroup(builder, "scope", {"g:staff", "noemail", "off"});
+    AddTestGroup(builder, "staff", {"synced", "changed", "fresh", "g:scope"});
+    AddTestGroup(builder, "contractors", {"gone"});
+    dir_ = std::move(builder).Finish();
+    config_.scope_groups = {GroupDn("scope")};
+    config_.validated_domains = {"example.com"};
+    config_.deprovision.max_changes_percent = 100;
+
+    accounts_.items.push_back(SyncedAccount(accounts_, "synced", "a-synced"));
+    Account changed = SyncedAccount(accounts_, "changed", "a-changed");
+    changed.last_name = accounts_.Store("Old-Name");
+    changed.external_id = {};
+    accounts_.items.push_back(changed);
+    accounts_.items.push_back(SyncedAccount(accounts_, "gone", "a-gone"));
+    accounts_.items.push_back(SyncedAccount(accounts_, "off", "a-off"));
+    Account stranger = SyncedAccount(accounts_, "stranger", "a-stranger");
+    stranger.external_id = {};
+    accounts_.items.push_back(stranger);
+  }
+  Plan Compute() { return ComputePlan(dir_, accounts_, links_, {}, config_); }
+
+  Directory dir_;
+  Accounts accounts_;
+  std::vector<Link> links_;
+  PlanConfig config_;
+};
+
+TEST_F(PlanTest, EveryCategoryIsReported) {
+  Plan plan = Compute();
+  EXPECT_EQ(plan.count(Category::kMatched), 1);       // synced (linked by externalId)
+  EXPECT_EQ(plan.count(Category::kUpdate), 1);        // changed
+  EXPECT_EQ(plan.count(Category::kNew), 1);           // fresh
+  EXPECT_EQ(plan.count(Category::kInvalid), 1);       // noemail
+  EXPECT_EQ(plan.count(Category::kAccountOnly), 1);   // stranger
+  EXPECT_EQ(plan.count(Category::kDeparted), 2);      // gone (out of scope), off (disabled)
+
+  const Operation* changed = FindOp(plan, "id-changed");
+  ASSERT_NE(changed, nullptr);
+  EXPECT_EQ(changed->kind, OpKind::kLink);  // matched by email: link it, and write the changes
+  ASSERT_EQ(changed->changes.size(), 2u) << changed->reason;
+  EXPECT_EQ(changed->changes[0].field, "external_id");
+  EXPECT_EQ(changed->changes[1].field, "last_name");
+  EXPECT_EQ(changed->changes[1].before, "Old-Name");
+  EXPECT_EQ(changed->changes[1].after, "Last-changed");
+
+  const Operation* fresh = FindOp(plan, "id-fresh");
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_EQ(fresh->kind, OpKind::kCreate);
+  EXPECT_EQ(fresh->spec.user_name, "fresh@example.com");
+  EXPECT_EQ(fresh->spec.external_id, "id-fresh");
+
+  const Operation* gone = FindOp(plan, "id-gone");
+  ASSERT_NE(gone, nullptr);
+  EXPECT_EQ(gone->kind, OpKind::kDeactivate);
+  EXPECT_EQ(gone->reason, "departed: no longer in a scoped group");
+  const Operation* off = FindOp(plan, "id-off");
+  ASSERT_NE(off, nullptr);
+  EXPECT_EQ(off->reason, "departed: disabled in the directory");
+  EXPECT_FALSE(plan.deprovision_held);
+}
+
+// After the plan is applied (links stored, attributes written, departed deactivated), the
+// same directory plans nothing.
+TEST_F(PlanTest, AppliedPlanConvergesToNoOperations) {
+  Plan first = Compute();
+  Accounts after;
+  for (const Account& account : accounts_.items) {
+    Account copy = account;
+    const Operation* op = nullptr;
+    for (const Operation& candidate : first.operations) {
+      if (candidate.account_id == account.id) op = &candidate;
+    }
+    if (op && (op->kind == OpKind::kLink || op->kind == OpKind::kUpdate)) {
+      copy.external_id = after.Store(op->spec.external_id);
+      copy.last_name = after.Store(op->spec.last_name);
+    }
+    if (op && op->kind == OpKind::kDeactivate) copy.active = false;
+    after.items.push_back(copy);
+  }
+  Account created = SyncedAccount(after, "fresh", "a-fresh");
+  after.items.push_back(created);
+  std::vector<Link> links = {{"id-synced", "a-synced", true}, {"id-changed", "a-changed", true},
+                             {"id-fresh", "a-fresh", true},   {"id-gone", "a-gone", true},
+                             {"id-off", "a-off", true}};
+  Plan second = ComputePlan(dir_, after, links, {}, config_);
+  EXPECT_TRUE(second.operations.empty()) << second.operations[0].reason;
+  EXPECT_EQ(second.count(Category::kMatched), 3);
+  EXPECT_EQ(second.count(Category::kDeparted), 2);  // listed, already inactive
+}
+
+TEST_F(PlanTest, InactiveMatchedAccountIsReactivated) {
+  accounts_.items[0].active = false;
+  Plan plan = Compute();
+  const Operation* synced = FindOp(plan, "id-synced");
+  ASSERT_NE(synced, nullptr);
+  EXPECT_EQ(synced->kind, OpKind::kReactivate);
+  EXPECT_FALSE(synced->precondition_active);
+}
+
+TEST_F(PlanTest, ThresholdHoldsDeprovisioningOnly) {
+  config_.deprovision.max_changes = 1;
+  Plan plan = Compute();
+  EXPECT_TRUE(plan.deprovision_held);
+  for (const Operation& op : plan.operations) {
+    EXPECT_EQ(op.held, op.kind == OpKind::kDeactivate) << OpKindName(op.kind);
+  }
+  EXPECT_NE(plan.hold_reason.find("max_changes = 1"), std::string::npos);
+}
+
+TEST_F(PlanTest, ThresholdByPercentOfManagedAccounts) {
+  // Managed: synced, gone and off (linked by externalId); 2 of 3 is 66.7%.
+  config_.deprovision.max_changes_percent = 67;
+  EXPECT_FALSE(Compute().deprovision_held);
+  config_.deprovision.max_changes_percent = 66;
+  EXPECT_TRUE(Compute().deprovision_held);
+}
+
+TEST_F(PlanTest, DeleteAndNonePolicies) {
+  config_.deprovision.action = DeprovisionAction::kDelete;
+  EXPECT_EQ(Count(Compute(), OpKind::kDelete), 2);
+  config_.deprovision.action = DeprovisionAction::kNone;
+  Plan plan = Compute();
+  EXPECT_EQ(Count(plan, OpKind::kDelete) + Count(plan, OpKind::kDeactivate), 0);
+  EXPECT_EQ(plan.count(Category::kDeparted), 2);
+}
+
+// Accounts usersync never created or linked are never deprovisioned.
+TEST_F(PlanTest, UnmanagedLinkIsNeverDeprovisioned) {
+  accounts_.items[2].external_id = {};  // a-gone no longer carries the directory id
+  links_ = {{"id-gone", "a-gone", false}};
+  Plan plan = Compute();
+  EXPECT_EQ(FindOp(plan, "id-gone"), nullptr);
+}
+
+TEST_F(PlanTest, RulesDecideProducts) {
+  Rule rule;
+  rule.name = "Staff";
+  rule.group = GroupDn("staff");
+  rule.products = {"G2W", "G2M"};
+  rule.language = "en_US";
+  config_.rules = {rule};
+  Plan plan = Compute();
+  const Operation* fresh = FindOp(plan, "id-fresh");
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_EQ(fresh->spec.products, "G2M,G2W");
+  EXPECT_EQ(fresh->spec.language, "en_US");
+  EXPECT_NE(fresh->reason.find("rule Staff"), std::string::npos);
+}
+
+TEST_F(PlanTest, OrderIsDeterministic) {
+  Plan a = Compute();
+  Plan b = Compute();
+  ASSERT_EQ(a.rows.size(), b.rows.size());
+  for (size_t i = 0; i < a.rows.size(); ++i) {
+    EXPECT_EQ(a.rows[i].directory_id, b.rows[i].directory_id);
+    EXPECT_EQ(a.rows[i].account_id, b.rows[i].account_id);
+  }
+}
+
+}  // namespace
+}  // namespace usersync::core

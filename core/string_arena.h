@@ -1,0 +1,41 @@
+// StringArena: append-only storage for the strings of a directory or account snapshot.
+//
+// Strings are copied into large blocks, so a million users cost a few allocations instead of
+// millions. Every view returned stays valid, unmoved, until the arena is destroyed (moving the
+// arena keeps them valid: blocks are heap-owned). Not thread-safe: one writer; any number of
+// readers once writing is done.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace usersync::core {
+
+class StringArena {
+ public:
+  StringArena() = default;
+  StringArena(StringArena&&) noexcept = default;
+  StringArena& operator=(StringArena&&) noexcept = default;
+  StringArena(const StringArena&) = delete;
+  StringArena& operator=(const StringArena&) = delete;
+
+  // Copies `s` into the arena and returns a view of the copy. The empty string costs nothing.
+  std::string_view Store(std::string_view s);
+
+  // Returns `n` writable bytes that stay valid for the arena's life.
+  char* Allocate(size_t n);
+
+  // Bytes handed out so far (not counting block slack).
+  size_t bytes_used() const { return bytes_used_; }
+
+ private:
+  static constexpr size_t kBlockSize = 1 << 20;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* cursor_ = nullptr;
+  size_t remaining_ = 0;
+  size_t bytes_used_ = 0;
+};
+
+}  // namespace usersync::core

@@ -1,0 +1,972 @@
+#include "io/config/config.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <span>
+#include <sstream>
+#include <string_view>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "core/str.h"
+
+namespace usersync::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------------------------
+// Error context: every message starts with "<origin>:<line>:<col>: " when the offending node is
+// known, so an administrator can jump to the line.
+
+class Ctx {
+ public:
+  explicit Ctx(std::string origin) : origin_(std::move(origin)) {}
+
+  absl::Status Error(const toml::node* node, std::string_view message) const {
+    if (node != nullptr && node->source().begin.line > 0) {
+      const toml::source_position& pos = node->source().begin;
+      return absl::InvalidArgumentError(
+          absl::StrCat(origin_, ":", pos.line, ":", pos.column, ": ", Sv(message)));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(origin_, ": ", Sv(message)));
+  }
+
+  const std::string& origin() const { return origin_; }
+
+ private:
+  std::string origin_;
+};
+
+std::string_view TypeName(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
+  }
+  return "nothing";
+}
+
+std::string Join(std::string_view prefix, std::string_view key) {
+  if (prefix.empty()) return std::string(key);
+  return absl::StrCat(Sv(prefix), ".", Sv(key));
+}
+
+// Edit distance counting a swap of two neighbours as one edit (optimal string alignment), the
+// commonest typo in a key.
+size_t EditDistance(std::string_view a, std::string_view b) {
+  const size_t width = b.size() + 1;
+  std::vector<size_t> d((a.size() + 1) * width);
+  auto at = [&](size_t a_idx, size_t b_idx) -> size_t& { return d[a_idx * width + b_idx]; };
+  for (size_t a_idx = 0; a_idx <= a.size(); ++a_idx) at(a_idx, 0) = a_idx;
+  for (size_t b_idx = 0; b_idx <= b.size(); ++b_idx) at(0, b_idx) = b_idx;
+  for (size_t a_idx = 1; a_idx <= a.size(); ++a_idx) {
+    for (size_t b_idx = 1; b_idx <= b.size(); ++b_idx) {
+      const size_t cost = a[a_idx - 1] == b[b_idx - 1] ? 0 : 1;
+      size_t best = std::min(
+          {at(a_idx - 1, b_idx) + 1, at(a_idx, b_idx - 1) + 1, at(a_idx - 1, b_idx - 1) + cost});
+      if (a_idx > 1 && b_idx > 1 && a[a_idx - 1] == b[b_idx - 2] && a[a_idx - 2] == b[b_idx - 1]) {
+        best = std::min(best, at(a_idx - 2, b_idx - 2) + 1);
+      }
+      at(a_idx, b_idx) = best;
+    }
+  }
+  return at(a.size(), b.size());
+}
+
+// The closest allowed key within a small edit distance, or "".
+std::string_view Suggest(std::string_view key, std::span<const std::string_view> allowed) {
+  std::string_view best;
+  size_t best_distance = std::numeric_limits<size_t>::max();
+  for (std::string_view candidate : allowed) {
+    const size_t distance = EditDistance(key, candidate);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = candidate;
+    }
+  }
+  const size_t limit = key.size() <= 3 ? 1 : 2;
+  return best_distance <= limit ? best : std::string_view();
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// Keys that would hold a secret in the file itself.
+bool LooksLikeSecretKey(std::string_view key) {
+  static constexpr std::string_view kSecretKeys[] = {
+      "password", "passwd",        "pass",         "pw",        "bind_password", "bind_pw",
+      "token",    "bearer_token",  "access_token", "api_token", "api_key",       "apikey",
+      "secret",   "client_secret", "credentials",  "credential"};
+  for (std::string_view secret : kSecretKeys) {
+    if (key == secret) return true;
+  }
+  return EndsWith(key, "_password") || EndsWith(key, "_secret") || EndsWith(key, "_token");
+}
+
+// Every key of `table` must be in `allowed`. Secrets written into the file get their own message.
+absl::Status CheckKeys(const Ctx& ctx, const toml::table& table, std::string_view prefix,
+                       std::span<const std::string_view> allowed) {
+  for (auto&& [key, node] : table) {
+    const std::string_view name = key.str();
+    if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) continue;
+    const std::string path = Join(prefix, name);
+    if (LooksLikeSecretKey(name)) {
+      std::string instead = "a *_env key (an environment variable's name) or a *_file key";
+      if (prefix == "source") {
+        instead = "'bind_password_env' (an environment variable's name) or 'bind_password_file'";
+      } else if (prefix == "target") {
+        instead = "'token_env' (an environment variable's name) or 'token_file'";
+      }
+      return ctx.Error(&node, absl::StrCat("key '", path,
+                                           "' would put a secret in the configuration file; "
+                                           "secrets never stand in the file: use ",
+                                           instead, " instead"));
+    }
+    std::string message = prefix.empty() ? absl::StrCat("unknown section '", path, "'")
+                                         : absl::StrCat("unknown key '", path, "'");
+    const std::string_view suggestion = Suggest(name, allowed);
+    if (!suggestion.empty()) absl::StrAppend(&message, " (did you mean '", Sv(suggestion), "'?)");
+    return ctx.Error(&node, message);
+  }
+  return absl::OkStatus();
+}
+
+// Parses "30s", "500ms", "2m", "1h", "1m30s", "1.5s". A TOML integer means seconds.
+std::optional<std::chrono::milliseconds> ParseDurationText(std::string_view text,
+                                                           std::string* why) {
+  text = StdSv(absl::StripAsciiWhitespace(Sv(text)));
+  if (text.empty()) {
+    *why = "is empty";
+    return std::nullopt;
+  }
+  double total_ms = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t number_start = pos;
+    while (pos < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[pos])) || text[pos] == '.')) {
+      ++pos;
+    }
+    if (pos == number_start) {
+      *why = "is not a duration (expected e.g. \"30s\", \"500ms\", \"2m\", \"1h\")";
+      return std::nullopt;
+    }
+    const std::string number(text.substr(number_start, pos - number_start));
+    char* end = nullptr;
+    errno = 0;
+    const double value = std::strtod(number.c_str(), &end);
+    if (errno != 0 || end != number.c_str() + number.size()) {
+      *why = "is not a duration (expected e.g. \"30s\", \"500ms\", \"2m\", \"1h\")";
+      return std::nullopt;
+    }
+    const size_t unit_start = pos;
+    while (pos < text.size() && std::isalpha(static_cast<unsigned char>(text[pos]))) ++pos;
+    const std::string_view unit = text.substr(unit_start, pos - unit_start);
+    double scale = 0;
+    if (unit == "ms") {
+      scale = 1;
+    } else if (unit == "s") {
+      scale = 1'000;
+    } else if (unit == "m") {
+      scale = 60'000;
+    } else if (unit == "h") {
+      scale = 3'600'000;
+    } else if (unit.empty()) {
+      *why = "needs a unit: ms, s, m or h (e.g. \"30s\")";
+      return std::nullopt;
+    } else {
+      *why = absl::StrCat("has an unknown unit '", Sv(unit), "' (use ms, s, m or h)");
+      return std::nullopt;
+    }
+    total_ms += value * scale;
+  }
+  // Ten years is far beyond any sensible timeout; it also keeps the cast below defined.
+  if (total_ms > 10.0 * 365 * 24 * 3'600'000) {
+    *why = "is too long";
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(total_ms)));
+}
+
+// Typed reads from one table. Each returns OK and leaves `*out` alone when the key is absent.
+class Section {
+ public:
+  Section(const Ctx& ctx, const toml::table* table, std::string prefix)
+      : ctx_(ctx), table_(table), prefix_(std::move(prefix)) {}
+
+  bool Has(std::string_view key) const { return table_ != nullptr && table_->contains(key); }
+  const toml::node* Node(std::string_view key) const {
+    return table_ == nullptr ? nullptr : table_->get(key);
+  }
+  std::string Path(std::string_view key) const { return Join(prefix_, key); }
+
+  absl::Status TypeError(const toml::node& node, std::string_view key,
+                         std::string_view expected) const {
+    return ctx_.Error(&node, absl::StrCat("key '", Path(key), "' must be ", Sv(expected), ", not ",
+                                          Sv(TypeName(node))));
+  }
+  absl::Status ValueError(std::string_view key, std::string_view why) const {
+    return ctx_.Error(Node(key), absl::StrCat("key '", Path(key), "' ", Sv(why)));
+  }
+
+  absl::Status String(std::string_view key, std::string* out) const {
+    const toml::node* node = Node(key);
+    if (node == nullptr) return absl::OkStatus();
+    const toml::value<std::string>* value = node->as_string();
+    if (value == nullptr) return TypeError(*node, key, "a string");
+    *out = value->get();
+    return absl::OkStatus();
+  }
+
+  absl::Status Bool(std::string_view key, bool* out) const {
+    const toml::node* node = Node(key);
+    if (node == nullptr) return absl::OkStatus();
+    const toml::value<bool>* value = node->as_boolean();
+    if (value == nullptr) return TypeError(*node, key, "a boolean (true or false)");
+    *out = value->get();
+    return absl::OkStatus();
+  }
+
+  absl::Status Int64(std::string_view key, int64_t* out) const {
+    const toml::node* node = Node(key);
+    if (node == nullptr) return absl::OkStatus();
+    const toml::value<int64_t>* value = node->as_integer();
+    if (value == nullptr) return TypeError(*node, key, "an integer");
+    *out = value->get();
+    return absl::OkStatus();
+  }
+
+  absl::Status Int(std::string_view key, int* out) const {
+    int64_t value = *out;
+    USERSYNC_RETURN_IF_ERROR(Int64(key, &value));
+    if (value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max()) {
+      return ValueError(key, absl::StrCat("is out of range (got ", value, ")"));
+    }
+    *out = static_cast<int>(value);
+    return absl::OkStatus();
+  }
+
+  // An integer or a float.
+  absl::Status Number(std::string_view key, double* out) const {
+    const toml::node* node = Node(key);
+    if (node == nullptr) return absl::OkStatus();
+    if (const toml::value<int64_t>* integer = node->as_integer()) {
+      *out = static_cast<double>(integer->get());
+    } else if (const toml::value<double>* floating = node->as_floating_point()) {
+      *out = floating->get();
+      if (!std::isfinite(*out)) return ValueError(key, "must be a finite number");
+    } else {
+      return TypeError(*node, key, "a number");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Duration(std::string_view key, std::chrono::milliseconds* out) const {
+    const toml::node* node = Node(key);
+    if (node == nullptr) return absl::OkStatus();
+    if (const toml::value<int64_t>* seconds = node->as_integer()) {
+      if (seconds->get() < 0 || seconds->get() > int64_t{10} * 365 * 24 * 3600) {
+        return ValueError(key, absl::StrCat("is out of range (got ", seconds->get(), ")"));
+      }
+      *out = std::chrono::seconds(seconds->get());
+      return absl::OkStatus();
+    }
+    const toml::value<std::string>* text = node->as_string();
+    if (text == nullptr) {
+      return TypeError(*node, key, "a duration (a string such as \"30s\", or seconds)");
+    }
+    std::string why;
+    std::optional<std::chrono::milliseconds> parsed = ParseDurationText(text->get(), &why);
+    if (!parsed.has_value()) {
+      return ValueError(key, absl::StrCat("= \"", text->get(), "\" ", why));
+    }
+    *out = *parsed;
+    return absl::OkStatus();
+  }
+
+  absl::Status StringArray(std::string_view key, std::vector<std::string>* out) const {
+    const toml::node* node = Node(key);
+    if (node == nullptr) return absl::OkStatus();
+    const toml::array* array = node->as_array();
+    if (array == nullptr) return TypeError(*node, key, "an array of strings");
+    std::vector<std::string> values;
+    values.reserve(array->size());
+    for (size_t item_idx = 0; item_idx < array->size(); ++item_idx) {
+      const toml::node& item = *array->get(item_idx);
+      const toml::value<std::string>* value = item.as_string();
+      if (value == nullptr) {
+        return ctx_.Error(&item, absl::StrCat("key '", Path(key),
+                                              "' must be an array of strings; "
+                                              "item ",
+                                              item_idx, " is ", Sv(TypeName(item))));
+      }
+      values.push_back(value->get());
+    }
+    *out = std::move(values);
+    return absl::OkStatus();
+  }
+
+  // A sub-table, or nullptr when absent.
+  absl::StatusOr<const toml::table*> Table(std::string_view key) const {
+    const toml::node* node = Node(key);
+    if (node == nullptr) return nullptr;
+    const toml::table* table = node->as_table();
+    if (table == nullptr) return TypeError(*node, key, "a table");
+    return table;
+  }
+
+  // `*out` must be one of `allowed`.
+  absl::Status Enum(std::string_view key, std::span<const std::string_view> allowed,
+                    std::string* out) const {
+    std::string value = *out;
+    USERSYNC_RETURN_IF_ERROR(String(key, &value));
+    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+      return ValueError(key, absl::StrCat("must be ", Quoted(allowed), " (got \"", value, "\")"));
+    }
+    *out = std::move(value);
+    return absl::OkStatus();
+  }
+
+  static std::string Quoted(std::span<const std::string_view> allowed) {
+    std::string text;
+    for (size_t idx = 0; idx < allowed.size(); ++idx) {
+      if (idx > 0) absl::StrAppend(&text, idx + 1 == allowed.size() ? " or " : ", ");
+      absl::StrAppend(&text, "\"", Sv(allowed[idx]), "\"");
+    }
+    return text;
+  }
+
+ private:
+  const Ctx& ctx_;
+  const toml::table* table_;
+  std::string prefix_;
+};
+
+bool LooksLikeEnvName(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+// Checks that a *_env key names a variable. Never echoes the value: a mistaken secret pasted
+// there must not reach the error log.
+absl::Status CheckEnvName(const Section& section, std::string_view key, std::string_view value) {
+  if (value.empty() || LooksLikeEnvName(value)) return absl::OkStatus();
+  return section.ValueError(
+      key,
+      "must name an environment variable (letters, digits and '_'); put the secret itself "
+      "in that variable, never in the file");
+}
+
+bool Exists(const fs::path& path) {
+  std::error_code ec;
+  return fs::exists(path, ec);
+}
+
+std::string Absolute(const fs::path& path) {
+  std::error_code ec;
+  fs::path absolute = fs::absolute(path, ec);
+  return (ec ? path : absolute.lexically_normal()).string();
+}
+
+// An input file: the config file's directory first, then the current directory.
+std::string ResolveInput(const std::string& base_dir, const std::string& path) {
+  if (path.empty()) return path;
+  const fs::path given(path);
+  if (given.is_absolute()) return path;
+  const fs::path beside_config = fs::path(base_dir) / given;
+  if (base_dir.empty() || Exists(beside_config)) return Absolute(beside_config);
+  if (Exists(given)) return Absolute(given);
+  return Absolute(beside_config);  // does not exist anywhere: the reader reports this path
+}
+
+// An output location that may not exist yet: always beside the config file.
+std::string ResolveOutput(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || path == ":memory:") return path;
+  const fs::path given(path);
+  if (given.is_absolute()) return path;
+  return Absolute(fs::path(base_dir) / given);
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections.
+
+constexpr std::string_view kTopLevel[] = {"source",      "scope", "target", "matching",
+                                          "deprovision", "rules", "state",  "logs"};
+
+absl::Status ParseAttributes(const Ctx& ctx, const toml::table* table, DirectorySchema* schema) {
+  if (table == nullptr) return absl::OkStatus();
+  static constexpr std::string_view kKeys[] = {
+      "id",           "user_name", "email",  "first_name", "last_name",
+      "display_name", "language",  "member", "group_name", "extra"};
+  USERSYNC_RETURN_IF_ERROR(CheckKeys(ctx, *table, "source.attributes", kKeys));
+  const Section section(ctx, table, "source.attributes");
+  struct Field {
+    std::string_view key;
+    std::string* out;
+    bool required;
+  };
+  const Field fields[] = {
+      {"id", &schema->id, true},
+      {"user_name", &schema->user_name, false},
+      {"email", &schema->email, true},
+      {"first_name", &schema->first_name, true},
+      {"last_name", &schema->last_name, true},
+      {"display_name", &schema->display_name, false},
+      {"language", &schema->language, false},
+      {"member", &schema->member, true},
+      {"group_name", &schema->group_name, true},
+  };
+  for (const Field& field : fields) {
+    USERSYNC_RETURN_IF_ERROR(section.String(field.key, field.out));
+    absl::StripAsciiWhitespace(field.out);
+    if (field.required && field.out->empty()) {
+      return section.ValueError(field.key, "must name a directory attribute (it is empty)");
+    }
+  }
+  USERSYNC_RETURN_IF_ERROR(section.StringArray("extra", &schema->extra));
+  for (std::string& attribute : schema->extra) {
+    absl::StripAsciiWhitespace(&attribute);
+    if (attribute.empty()) return section.ValueError("extra", "holds an empty attribute name");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseSource(const Ctx& ctx, const toml::table* table, const std::string& base_dir,
+                         SourceConfig* source) {
+  static constexpr std::string_view kKeys[] = {"kind",
+                                               "flavor",
+                                               "url",
+                                               "start_tls",
+                                               "ca_file",
+                                               "tls_verify",
+                                               "bind_dn",
+                                               "bind_password_env",
+                                               "bind_password_file",
+                                               "base_dn",
+                                               "user_filter",
+                                               "group_filter",
+                                               "page_size",
+                                               "connections",
+                                               "network_timeout",
+                                               "timeout",
+                                               "path",
+                                               "attributes"};
+  if (table == nullptr) {
+    return ctx.Error(nullptr,
+                     "missing section [source]: it must give the directory's location "
+                     "(source.url for kind \"ldap\", source.path for kind \"ldif\")");
+  }
+  USERSYNC_RETURN_IF_ERROR(CheckKeys(ctx, *table, "source", kKeys));
+  const Section section(ctx, table, "source");
+
+  static constexpr std::string_view kKinds[] = {"ldap", "ldif"};
+  USERSYNC_RETURN_IF_ERROR(section.Enum("kind", kKinds, &source->kind));
+  static constexpr std::string_view kFlavors[] = {"openldap", "ad"};
+  DirectorySchema& schema = source->schema;
+  USERSYNC_RETURN_IF_ERROR(section.Enum("flavor", kFlavors, &schema.flavor));
+  if (schema.flavor == "ad") {
+    // Active Directory's names; explicit keys below still win.
+    schema.id = "objectGUID";
+    schema.user_name = "userPrincipalName";
+    schema.user_filter = "(&(objectClass=user)(objectCategory=person))";
+    schema.group_filter = "(objectClass=group)";
+  }
+
+  USERSYNC_RETURN_IF_ERROR(section.String("url", &source->url));
+  USERSYNC_RETURN_IF_ERROR(section.Bool("start_tls", &source->start_tls));
+  USERSYNC_RETURN_IF_ERROR(section.String("ca_file", &source->ca_file));
+  USERSYNC_RETURN_IF_ERROR(section.Bool("tls_verify", &source->tls_verify));
+  USERSYNC_RETURN_IF_ERROR(section.String("bind_dn", &source->bind_dn));
+  USERSYNC_RETURN_IF_ERROR(section.String("bind_password_env", &source->bind_password_env));
+  USERSYNC_RETURN_IF_ERROR(CheckEnvName(section, "bind_password_env", source->bind_password_env));
+  USERSYNC_RETURN_IF_ERROR(section.String("bind_password_file", &source->bind_password_file));
+  USERSYNC_RETURN_IF_ERROR(section.String("base_dn", &source->base_dn));
+  USERSYNC_RETURN_IF_ERROR(section.String("user_filter", &schema.user_filter));
+  USERSYNC_RETURN_IF_ERROR(section.String("group_filter", &schema.group_filter));
+  USERSYNC_RETURN_IF_ERROR(section.Int("page_size", &source->page_size));
+  USERSYNC_RETURN_IF_ERROR(section.Int("connections", &source->connections));
+  USERSYNC_RETURN_IF_ERROR(section.Duration("network_timeout", &source->network_timeout));
+  USERSYNC_RETURN_IF_ERROR(section.Duration("timeout", &source->timeout));
+  USERSYNC_RETURN_IF_ERROR(section.String("path", &source->path));
+  USERSYNC_ASSIGN_OR_RETURN(const toml::table* attributes, section.Table("attributes"));
+  USERSYNC_RETURN_IF_ERROR(ParseAttributes(ctx, attributes, &schema));
+
+  if (source->page_size < 1) {
+    return section.ValueError("page_size",
+                              absl::StrCat("must be at least 1 (got ", source->page_size, ")"));
+  }
+  if (source->connections < 1) {
+    return section.ValueError("connections",
+                              absl::StrCat("must be at least 1 (got ", source->connections, ")"));
+  }
+  if (source->network_timeout.count() <= 0) {
+    return section.ValueError("network_timeout", "must be longer than 0");
+  }
+  if (source->timeout.count() <= 0) return section.ValueError("timeout", "must be longer than 0");
+  if (!source->bind_password_env.empty() && !source->bind_password_file.empty()) {
+    return section.ValueError("bind_password_file",
+                              "cannot be set together with 'source.bind_password_env': "
+                              "choose one place for the bind password");
+  }
+
+  if (source->kind == "ldap") {
+    if (source->url.empty()) {
+      return ctx.Error(table,
+                       "missing required key 'source.url' (the LDAP server, e.g. "
+                       "\"ldaps://ldap.example.com\") for source.kind = \"ldap\"");
+    }
+    if (!StartsWith(source->url, "ldap://") && !StartsWith(source->url, "ldaps://") &&
+        !StartsWith(source->url, "ldapi://")) {
+      return section.ValueError("url", absl::StrCat("must start with ldap://, ldaps:// or "
+                                                    "ldapi:// (got \"",
+                                                    source->url, "\")"));
+    }
+    if (source->start_tls && StartsWith(source->url, "ldaps://")) {
+      return section.ValueError("start_tls",
+                                "cannot be used with an ldaps:// URL (that connection is TLS "
+                                "already); use ldap:// with start_tls = true, or ldaps://");
+    }
+  } else if (source->path.empty()) {
+    return ctx.Error(table,
+                     "missing required key 'source.path' (the LDIF file) for source.kind = "
+                     "\"ldif\"");
+  }
+
+  source->path = ResolveInput(base_dir, source->path);
+  source->ca_file = ResolveInput(base_dir, source->ca_file);
+  source->bind_password_file = ResolveInput(base_dir, source->bind_password_file);
+  return absl::OkStatus();
+}
+
+absl::Status ParseScope(const Ctx& ctx, const toml::table* table, Config* config) {
+  if (table == nullptr) return absl::OkStatus();
+  static constexpr std::string_view kKeys[] = {"groups", "validated_domains"};
+  USERSYNC_RETURN_IF_ERROR(CheckKeys(ctx, *table, "scope", kKeys));
+  const Section section(ctx, table, "scope");
+  USERSYNC_RETURN_IF_ERROR(section.StringArray("groups", &config->scope_groups));
+  for (std::string& group : config->scope_groups) {
+    absl::StripAsciiWhitespace(&group);
+    if (group.empty()) return section.ValueError("groups", "holds an empty group DN");
+  }
+  std::vector<std::string> domains;
+  USERSYNC_RETURN_IF_ERROR(section.StringArray("validated_domains", &domains));
+  config->validated_domains.clear();
+  absl::flat_hash_set<std::string> seen;
+  for (std::string& domain : domains) {
+    absl::StripAsciiWhitespace(&domain);
+    absl::AsciiStrToLower(&domain);
+    if (!domain.empty() && domain[0] == '@') domain.erase(0, 1);
+    if (domain.empty()) return section.ValueError("validated_domains", "holds an empty domain");
+    if (domain.find_first_of(" @/") != std::string::npos) {
+      return section.ValueError("validated_domains",
+                                absl::StrCat("holds \"", domain, "\", which is not a domain"));
+    }
+    if (seen.insert(domain).second) config->validated_domains.push_back(std::move(domain));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::string& base_dir,
+                         TargetConfig* target) {
+  static constexpr std::string_view kKeys[] = {
+      "kind",  "url",      "account_key", "token_env",   "token_file", "rate",
+      "burst", "adaptive", "batch",       "concurrency", "timeout",    "max_retries"};
+  if (table == nullptr) {
+    return ctx.Error(nullptr,
+                     "missing section [target]: it must give target.url (the target's base "
+                     "URL)");
+  }
+  USERSYNC_RETURN_IF_ERROR(CheckKeys(ctx, *table, "target", kKeys));
+  const Section section(ctx, table, "target");
+  static constexpr std::string_view kKinds[] = {"scim", "goto"};
+  USERSYNC_RETURN_IF_ERROR(section.Enum("kind", kKinds, &target->kind));
+  USERSYNC_RETURN_IF_ERROR(section.String("url", &target->url));
+  USERSYNC_RETURN_IF_ERROR(section.String("account_key", &target->account_key));
+  USERSYNC_RETURN_IF_ERROR(section.String("token_env", &target->token_env));
+  USERSYNC_RETURN_IF_ERROR(CheckEnvName(section, "token_env", target->token_env));
+  USERSYNC_RETURN_IF_ERROR(section.String("token_file", &target->token_file));
+  USERSYNC_RETURN_IF_ERROR(section.Number("rate", &target->rate));
+  USERSYNC_RETURN_IF_ERROR(section.Number("burst", &target->burst));
+  USERSYNC_RETURN_IF_ERROR(section.Bool("adaptive", &target->adaptive));
+  USERSYNC_RETURN_IF_ERROR(section.Int("batch", &target->batch));
+  USERSYNC_RETURN_IF_ERROR(section.Int("concurrency", &target->concurrency));
+  USERSYNC_RETURN_IF_ERROR(section.Duration("timeout", &target->timeout));
+  USERSYNC_RETURN_IF_ERROR(section.Int("max_retries", &target->max_retries));
+
+  if (target->url.empty()) {
+    return ctx.Error(table,
+                     "missing required key 'target.url' (the target's base URL, e.g. "
+                     "\"https://scim.example.com/scim/v2\")");
+  }
+  if (!StartsWith(target->url, "http://") && !StartsWith(target->url, "https://")) {
+    return section.ValueError(
+        "url", absl::StrCat("must start with http:// or https:// (got \"", target->url, "\")"));
+  }
+  if (target->kind == "goto" && target->account_key.empty()) {
+    return ctx.Error(table,
+                     "missing required key 'target.account_key' for target.kind = \"goto\" "
+                     "(the account whose users are managed)");
+  }
+  if (!(target->rate > 0)) {
+    return section.ValueError("rate", absl::StrCat("must be greater than 0 requests per second "
+                                                   "(got ",
+                                                   target->rate, ")"));
+  }
+  if (!(target->burst >= 1)) {
+    return section.ValueError("burst",
+                              absl::StrCat("must be at least 1 (got ", target->burst, ")"));
+  }
+  if (target->batch < 1) {
+    return section.ValueError("batch",
+                              absl::StrCat("must be at least 1 (got ", target->batch, ")"));
+  }
+  if (target->concurrency < 1) {
+    return section.ValueError("concurrency",
+                              absl::StrCat("must be at least 1 (got ", target->concurrency, ")"));
+  }
+  if (target->timeout.count() <= 0) return section.ValueError("timeout", "must be longer than 0");
+  if (target->max_retries < 0) {
+    return section.ValueError("max_retries",
+                              absl::StrCat("must be 0 or more (got ", target->max_retries, ")"));
+  }
+  if (!target->token_file.empty()) {
+    if (section.Has("token_env") && !target->token_env.empty()) {
+      return section.ValueError("token_file",
+                                "cannot be set together with 'target.token_env': choose one place "
+                                "for the token");
+    }
+    target->token_env.clear();  // the file replaces the default variable
+  }
+  target->token_file = ResolveInput(base_dir, target->token_file);
+  return absl::OkStatus();
+}
+
+absl::Status ParseMatching(const Ctx& ctx, const toml::table* table, Config* config) {
+  if (table == nullptr) return absl::OkStatus();
+  static constexpr std::string_view kKeys[] = {"order"};
+  USERSYNC_RETURN_IF_ERROR(CheckKeys(ctx, *table, "matching", kKeys));
+  const Section section(ctx, table, "matching");
+  if (!section.Has("order")) return absl::OkStatus();
+  std::vector<std::string> names;
+  USERSYNC_RETURN_IF_ERROR(section.StringArray("order", &names));
+  if (names.empty()) {
+    return section.ValueError("order", "must list at least one of \"link\", \"manual\", \"email\"");
+  }
+  std::vector<core::MatchMethod> order;
+  for (const std::string& name : names) {
+    core::MatchMethod method = core::MatchMethod::kNone;
+    if (name == "link") {
+      method = core::MatchMethod::kLink;
+    } else if (name == "manual") {
+      method = core::MatchMethod::kManual;
+    } else if (name == "email") {
+      method = core::MatchMethod::kEmail;
+    } else {
+      return section.ValueError(
+          "order",
+          absl::StrCat("holds \"", name, "\"; methods are \"link\", \"manual\", \"email\""));
+    }
+    if (std::find(order.begin(), order.end(), method) != order.end()) {
+      return section.ValueError("order", absl::StrCat("lists \"", name, "\" twice"));
+    }
+    order.push_back(method);
+  }
+  config->match_order = std::move(order);
+  return absl::OkStatus();
+}
+
+absl::Status ParseDeprovision(const Ctx& ctx, const toml::table* table,
+                              core::DeprovisionPolicy* policy) {
+  if (table == nullptr) return absl::OkStatus();
+  static constexpr std::string_view kKeys[] = {"action", "max_changes", "max_changes_percent"};
+  USERSYNC_RETURN_IF_ERROR(CheckKeys(ctx, *table, "deprovision", kKeys));
+  const Section section(ctx, table, "deprovision");
+  static constexpr std::string_view kActions[] = {"deactivate", "delete", "none"};
+  std::string action = "deactivate";
+  USERSYNC_RETURN_IF_ERROR(section.Enum("action", kActions, &action));
+  if (action == "deactivate") {
+    policy->action = core::DeprovisionAction::kDeactivate;
+  } else if (action == "delete") {
+    policy->action = core::DeprovisionAction::kDelete;
+  } else {
+    policy->action = core::DeprovisionAction::kNone;
+  }
+  USERSYNC_RETURN_IF_ERROR(section.Int64("max_changes", &policy->max_changes));
+  if (policy->max_changes < 0) {
+    return section.ValueError("max_changes",
+                              absl::StrCat("must be 0 or more (got ", policy->max_changes, ")"));
+  }
+  USERSYNC_RETURN_IF_ERROR(section.Number("max_changes_percent", &policy->max_changes_percent));
+  if (!(policy->max_changes_percent >= 0 && policy->max_changes_percent <= 100)) {
+    return section.ValueError(
+        "max_changes_percent",
+        absl::StrCat("must be between 0 and 100 (got ", policy->max_changes_percent, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseRule(const Ctx& ctx, const toml::table& table, size_t rule_idx,
+                       core::Rule* rule) {
+  static constexpr std::string_view kKeys[] = {"name",
+                                               "priority",
+                                               "group",
+                                               "products",
+                                               "admin",
+                                               "privileges",
+                                               "managed_groups",
+                                               "language",
+                                               "user_group",
+                                               "welcome_template",
+                                               "settings_template",
+                                               "device_groups"};
+  const std::string prefix = absl::StrCat("rules[", rule_idx, "]");
+  USERSYNC_RETURN_IF_ERROR(CheckKeys(ctx, table, prefix, kKeys));
+  const Section section(ctx, &table, prefix);
+  USERSYNC_RETURN_IF_ERROR(section.String("name", &rule->name));
+  absl::StripAsciiWhitespace(&rule->name);
+  USERSYNC_RETURN_IF_ERROR(section.Int("priority", &rule->priority));
+  USERSYNC_RETURN_IF_ERROR(section.String("group", &rule->group));
+  absl::StripAsciiWhitespace(&rule->group);
+  if (rule->group.empty()) {
+    return ctx.Error(&table, absl::StrCat(prefix, rule->name.empty() ? "" : " '" + rule->name + "'",
+                                          ": missing required key 'group' (the DN of the group "
+                                          "whose members the rule applies to)"));
+  }
+  if (rule->name.empty()) rule->name = rule->group;
+  if (rule->priority < 1) {
+    return section.ValueError(
+        "priority", absl::StrCat("must be 1 or more; 1 is the highest (got ", rule->priority, ")"));
+  }
+  USERSYNC_RETURN_IF_ERROR(section.StringArray("products", &rule->products));
+  for (std::string& product : rule->products) {
+    absl::StripAsciiWhitespace(&product);
+    if (product.empty()) return section.ValueError("products", "holds an empty product name");
+  }
+  static constexpr std::string_view kAdmins[] = {"none", "full", "manager"};
+  std::string admin = "none";
+  USERSYNC_RETURN_IF_ERROR(section.Enum("admin", kAdmins, &admin));
+  rule->admin = admin == "full"      ? core::AdminRole::kFull
+                : admin == "manager" ? core::AdminRole::kManager
+                                     : core::AdminRole::kNone;
+  USERSYNC_RETURN_IF_ERROR(section.StringArray("privileges", &rule->privileges));
+  USERSYNC_RETURN_IF_ERROR(section.StringArray("managed_groups", &rule->managed_groups));
+  if (rule->admin != core::AdminRole::kManager) {
+    if (!rule->privileges.empty()) {
+      return section.ValueError("privileges", "applies only to admin = \"manager\"");
+    }
+    if (!rule->managed_groups.empty()) {
+      return section.ValueError("managed_groups", "applies only to admin = \"manager\"");
+    }
+  }
+  USERSYNC_RETURN_IF_ERROR(section.String("language", &rule->language));
+  USERSYNC_RETURN_IF_ERROR(section.String("user_group", &rule->user_group));
+  USERSYNC_RETURN_IF_ERROR(section.String("welcome_template", &rule->welcome_template));
+  USERSYNC_RETURN_IF_ERROR(section.String("settings_template", &rule->settings_template));
+  USERSYNC_RETURN_IF_ERROR(section.StringArray("device_groups", &rule->device_groups));
+  return absl::OkStatus();
+}
+
+absl::Status ParseRules(const Ctx& ctx, const toml::node* node, std::vector<core::Rule>* rules) {
+  if (node == nullptr) return absl::OkStatus();
+  const toml::array* array = node->as_array();
+  if (array == nullptr) {
+    return ctx.Error(node, absl::StrCat("'rules' must be an array of tables ([[rules]]), not ",
+                                        Sv(TypeName(*node))));
+  }
+  absl::flat_hash_set<std::string> names;
+  for (size_t rule_idx = 0; rule_idx < array->size(); ++rule_idx) {
+    const toml::node& item = *array->get(rule_idx);
+    const toml::table* table = item.as_table();
+    if (table == nullptr) {
+      return ctx.Error(
+          &item, absl::StrCat("rules[", rule_idx, "] must be a table, not ", Sv(TypeName(item))));
+    }
+    core::Rule rule;
+    USERSYNC_RETURN_IF_ERROR(ParseRule(ctx, *table, rule_idx, &rule));
+    if (!names.insert(rule.name).second) {
+      return ctx.Error(
+          table, absl::StrCat("duplicate rule name '", rule.name, "': rule names must be unique"));
+    }
+    rules->push_back(std::move(rule));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParsePathSection(const Ctx& ctx, const toml::table* table, std::string_view name,
+                              std::string_view key, std::string* out) {
+  if (table == nullptr) return absl::OkStatus();
+  const std::string_view keys[] = {key};
+  USERSYNC_RETURN_IF_ERROR(CheckKeys(ctx, *table, name, keys));
+  const Section section(ctx, table, std::string(name));
+  USERSYNC_RETURN_IF_ERROR(section.String(key, out));
+  if (out->empty()) return section.ValueError(key, "must not be empty");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<const toml::table*> TopTable(const Ctx& ctx, const toml::table& root,
+                                            std::string_view name) {
+  const toml::node* node = root.get(name);
+  if (node == nullptr) return nullptr;
+  const toml::table* table = node->as_table();
+  if (table == nullptr) {
+    return ctx.Error(node, absl::StrCat("'", Sv(name), "' must be a section ([", Sv(name),
+                                        "]), not ", Sv(TypeName(*node))));
+  }
+  return table;
+}
+
+absl::StatusOr<Config> ParseTable(const Ctx& ctx, const toml::table& root,
+                                  const std::string& base_dir) {
+  USERSYNC_RETURN_IF_ERROR(CheckKeys(ctx, root, "", kTopLevel));
+  Config config;
+  config.path = ctx.origin();
+  USERSYNC_ASSIGN_OR_RETURN(const toml::table* source, TopTable(ctx, root, "source"));
+  USERSYNC_RETURN_IF_ERROR(ParseSource(ctx, source, base_dir, &config.source));
+  USERSYNC_ASSIGN_OR_RETURN(const toml::table* scope, TopTable(ctx, root, "scope"));
+  USERSYNC_RETURN_IF_ERROR(ParseScope(ctx, scope, &config));
+  USERSYNC_ASSIGN_OR_RETURN(const toml::table* target, TopTable(ctx, root, "target"));
+  USERSYNC_RETURN_IF_ERROR(ParseTarget(ctx, target, base_dir, &config.target));
+  USERSYNC_ASSIGN_OR_RETURN(const toml::table* matching, TopTable(ctx, root, "matching"));
+  USERSYNC_RETURN_IF_ERROR(ParseMatching(ctx, matching, &config));
+  USERSYNC_ASSIGN_OR_RETURN(const toml::table* deprovision, TopTable(ctx, root, "deprovision"));
+  USERSYNC_RETURN_IF_ERROR(ParseDeprovision(ctx, deprovision, &config.deprovision));
+  USERSYNC_RETURN_IF_ERROR(ParseRules(ctx, root.get("rules"), &config.rules));
+  USERSYNC_ASSIGN_OR_RETURN(const toml::table* state, TopTable(ctx, root, "state"));
+  USERSYNC_RETURN_IF_ERROR(ParsePathSection(ctx, state, "state", "path", &config.state_path));
+  USERSYNC_ASSIGN_OR_RETURN(const toml::table* logs, TopTable(ctx, root, "logs"));
+  USERSYNC_RETURN_IF_ERROR(ParsePathSection(ctx, logs, "logs", "dir", &config.logs_dir));
+  config.state_path = ResolveOutput(base_dir, config.state_path);
+  config.logs_dir = ResolveOutput(base_dir, config.logs_dir);
+  return config;
+}
+
+}  // namespace
+
+absl::StatusOr<Config> ParseConfig(std::string_view toml_text, const std::string& origin,
+                                   const std::string& base_dir) {
+  const Ctx ctx(origin);
+  toml::table root;
+  // toml++ (built with exceptions on Debian) reports syntax errors by throwing; convert here.
+  try {
+    root = toml::parse(toml_text, std::string_view(origin));
+  } catch (const toml::parse_error& error) {
+    const toml::source_position& pos = error.source().begin;
+    return absl::InvalidArgumentError(absl::StrCat(
+        origin, ":", pos.line, ":", pos.column, ": TOML syntax error: ", Sv(error.description())));
+  } catch (const std::exception& error) {
+    return absl::InternalError(absl::StrCat(origin, ": reading TOML failed: ", error.what()));
+  }
+  return ParseTable(ctx, root, base_dir);
+}
+
+absl::StatusOr<Config> LoadConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("configuration file '", path, "' cannot be opened: ", std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    return absl::UnavailableError(
+        absl::StrCat("configuration file '", path, "' could not be read: ", std::strerror(errno)));
+  }
+  const std::string base_dir = fs::path(path).parent_path().string();
+  return ParseConfig(text.str(), path, base_dir);
+}
+
+core::PlanConfig ToPlanConfig(const Config& config) {
+  core::PlanConfig plan;
+  plan.scope_groups = config.scope_groups;
+  plan.validated_domains = config.validated_domains;
+  plan.rules = config.rules;
+  plan.match_order = config.match_order;
+  plan.deprovision = config.deprovision;
+  return plan;
+}
+
+absl::StatusOr<std::string> ReadSecret(const std::string& env_name, const std::string& file_path,
+                                       std::string_view what) {
+  if (!env_name.empty()) {
+    const char* value = std::getenv(env_name.c_str());
+    if (value == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("the ", Sv(what),
+                                                     " is read from environment "
+                                                     "variable ",
+                                                     env_name, ", which is not set"));
+    }
+    if (*value == '\0') {
+      return absl::InvalidArgumentError(absl::StrCat("the ", Sv(what),
+                                                     " is read from environment "
+                                                     "variable ",
+                                                     env_name, ", which is empty"));
+    }
+    return std::string(value);
+  }
+  if (file_path.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no ", Sv(what),
+                     " configured: set an environment variable (*_env) or a "
+                     "file (*_file)"));
+  }
+  std::ifstream in(file_path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(absl::StrCat("the ", Sv(what), " file '", file_path,
+                                                   "' cannot be opened: ", std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the ", Sv(what), " file '", file_path, "' could not be read"));
+  }
+  std::string secret = std::move(text).str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the ", Sv(what), " file '", file_path, "' is empty"));
+  }
+  return secret;
+}
+
+}  // namespace usersync::io

@@ -1,0 +1,100 @@
+// The configuration file (TOML), DESIGN.md "Configuration". LoadConfig validates every key and
+// names the file, the key and the reason on error (kInvalidArgument). Unknown keys are errors:
+// a typo must not silently fall back to a default. A missing key takes the default shown in
+// DESIGN.md. Secrets are never read from the file: only the names of environment variables or
+// files that hold them.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/plan.h"
+#include "core/rules.h"
+#include "io/directory_source.h"
+
+namespace usersync::io {
+
+struct SourceConfig {
+  std::string kind = "ldap";  // "ldap" | "ldif"
+  std::string url;
+  bool start_tls = false;
+  std::string ca_file;
+  bool tls_verify = true;
+  std::string bind_dn;
+  std::string bind_password_env;
+  std::string bind_password_file;
+  std::string base_dn;
+  int page_size = 1000;
+  int connections = 4;
+  std::chrono::milliseconds network_timeout{10'000};
+  std::chrono::milliseconds timeout{120'000};
+  std::string path;  // kind = "ldif": resolved (see LoadConfig)
+  DirectorySchema schema;
+};
+
+struct TargetConfig {
+  std::string kind = "scim";  // "scim" | "goto"
+  std::string url;
+  std::string account_key;
+  std::string token_env = "USERSYNC_TARGET_TOKEN";
+  std::string token_file;
+  double rate = 10;
+  double burst = 10;
+  bool adaptive = true;
+  int batch = 100;
+  int concurrency = 16;
+  std::chrono::milliseconds timeout{30'000};
+  int max_retries = 6;
+};
+
+struct Config {
+  std::string path;  // the file this was loaded from
+  SourceConfig source;
+  std::vector<std::string> scope_groups;
+  std::vector<std::string> validated_domains;  // lower-cased
+  TargetConfig target;
+  std::vector<core::MatchMethod> match_order = {
+      core::MatchMethod::kLink, core::MatchMethod::kManual, core::MatchMethod::kEmail};
+  core::DeprovisionPolicy deprovision;
+  std::vector<core::Rule> rules;
+  std::string state_path = "usersync.db";  // resolved
+  std::string logs_dir = "logs";           // resolved
+};
+
+// Loads and validates `path`. Relative paths inside (source.path, state.path, logs.dir,
+// source.ca_file, bind_password_file, token_file) are resolved against the config file's
+// directory; if no such file exists there but it does relative to the current directory, the
+// latter is used (so `path = "fixtures/demo.ldif"` works from the project root too). state.path
+// and logs.dir, which may not exist yet, always resolve against the config file's directory.
+// Resolved paths are absolute; ":memory:" stays as it is.
+//
+// Durations (timeouts) are strings with units ms, s, m, h, compounds allowed ("500ms", "30s",
+// "1m30s", "1.5s"), or a bare TOML integer of seconds. [source] flavor = "ad" switches the
+// defaults of id, user_name, user_filter and group_filter to Active Directory's names; keys
+// given explicitly still win. Setting target.token_file clears the default token_env.
+//
+// Errors: kNotFound (the file cannot be opened); kInvalidArgument for everything in it, as
+// "<path>:<line>:<column>: <what is wrong>" naming the key (TOML syntax errors, unknown sections
+// or keys with a did-you-mean, a secret written into the file, wrong types, values out of range
+// or not in the allowed set, a missing source location or target URL, duplicate rule names).
+// Messages never echo a secret.
+absl::StatusOr<Config> LoadConfig(const std::string& path);
+
+// Parses TOML text (for tests). `origin` names the text in errors; `base_dir` resolves
+// relative paths.
+absl::StatusOr<Config> ParseConfig(std::string_view toml_text, const std::string& origin,
+                                   const std::string& base_dir);
+
+// The core's view of the configuration.
+core::PlanConfig ToPlanConfig(const Config& config);
+
+// Reads a secret from the environment variable `env_name` (which must be set and non-empty) or,
+// if `env_name` is "", from the file `file_path` (trailing newlines trimmed; must not be empty).
+// `what` ("LDAP bind password", "target token") names the secret in errors. Errors
+// (kInvalidArgument) name the variable or file, never the value.
+absl::StatusOr<std::string> ReadSecret(const std::string& env_name, const std::string& file_path,
+                                       std::string_view what);
+
+}  // namespace usersync::io

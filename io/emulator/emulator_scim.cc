@@ -1,0 +1,924 @@
+#include "io/emulator/emulator_scim.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "core/str.h"
+
+namespace usersync::io::emulator {
+namespace {
+
+constexpr char kScimTypePayload[] = "usersync/scimType";
+
+using Kind = PatchOp::Kind;
+
+std::string Lower(std::string_view s) { return absl::AsciiStrToLower(Sv(s)); }
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return absl::EqualsIgnoreCase(Sv(a), Sv(b));
+}
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  return absl::StartsWithIgnoreCase(Sv(s), Sv(prefix));
+}
+
+absl::Status InvalidValue(std::string_view detail) {
+  return ScimError(absl::StatusCode::kInvalidArgument, "invalidValue", detail);
+}
+absl::Status InvalidPath(std::string_view detail) {
+  return ScimError(absl::StatusCode::kInvalidArgument, "invalidPath", detail);
+}
+absl::Status InvalidFilter(std::string_view detail) {
+  return ScimError(absl::StatusCode::kInvalidArgument, "invalidFilter", detail);
+}
+absl::Status Mutability(std::string_view detail) {
+  return ScimError(absl::StatusCode::kInvalidArgument, "mutability", detail);
+}
+absl::Status NoTarget(std::string_view detail) {
+  return ScimError(absl::StatusCode::kInvalidArgument, "noTarget", detail);
+}
+
+// Strips "<schema>:" from a path or attribute name (case-insensitively). A different URN is
+// an error: the emulator serves no schema extensions.
+absl::StatusOr<std::string_view> StripSchema(std::string_view path, std::string_view schema) {
+  if (!StartsWithIgnoreCase(path, "urn:")) return path;
+  if (StartsWithIgnoreCase(path, schema) && path.size() > schema.size() &&
+      path[schema.size()] == ':') {
+    return path.substr(schema.size() + 1);
+  }
+  return InvalidPath(absl::StrCat("unsupported schema in path \"", Sv(path), "\""));
+}
+
+bool IsAttributeChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '$';
+}
+
+std::string_view TrimSpaces(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// ---- value helpers ----
+
+absl::StatusOr<std::string> StringValue(const JsonValue& value, std::string_view attribute) {
+  if (value.is_string()) return value.string;
+  if (value.is_null()) return std::string();
+  return InvalidValue(absl::StrCat(Sv(attribute), " must be a string"));
+}
+
+absl::StatusOr<bool> BoolValue(const JsonValue& value, std::string_view attribute) {
+  if (value.is_bool()) return value.boolean;
+  // Some provisioning clients send "True"/"False".
+  if (value.is_string() && EqualsIgnoreCase(value.string, "true")) return true;
+  if (value.is_string() && EqualsIgnoreCase(value.string, "false")) return false;
+  return InvalidValue(absl::StrCat(Sv(attribute), " must be a boolean"));
+}
+
+// The values of a multi-valued attribute of the {"value": "..."} kind (entitlements, roles):
+// an array of such objects (or of plain strings), or one of them alone.
+absl::StatusOr<std::vector<std::string>> ValueList(const JsonValue& value,
+                                                   std::string_view attribute) {
+  std::vector<std::string> values;
+  auto take = [&](const JsonValue& item) -> absl::Status {
+    if (item.is_string()) {
+      values.push_back(item.string);
+      return absl::OkStatus();
+    }
+    if (item.is_object()) {
+      const JsonValue* inner = item.Find("value");
+      if (inner != nullptr && inner->is_string()) {
+        values.push_back(inner->string);
+        return absl::OkStatus();
+      }
+    }
+    return InvalidValue(absl::StrCat(Sv(attribute), " items must be {\"value\": string}"));
+  };
+  if (value.is_array()) {
+    for (const JsonValue& item : value.items) USERSYNC_RETURN_IF_ERROR(take(item));
+  } else if (!value.is_null()) {
+    USERSYNC_RETURN_IF_ERROR(take(value));
+  }
+  return values;
+}
+
+void AddUnique(std::vector<std::string>* list, const std::string& value) {
+  if (std::find(list->begin(), list->end(), value) == list->end()) list->push_back(value);
+}
+
+std::vector<std::string> Deduplicated(std::vector<std::string> values) {
+  std::vector<std::string> out;
+  for (std::string& value : values) AddUnique(&out, value);
+  return out;
+}
+
+// The email to keep from an "emails" value: the primary one, else the "work" one, else the
+// first. Accepts an array of {"value", "type", "primary"} objects or one such object.
+absl::StatusOr<std::string> PickEmail(const JsonValue& value) {
+  std::vector<const JsonValue*> items;
+  if (value.is_array()) {
+    for (const JsonValue& item : value.items) items.push_back(&item);
+  } else if (value.is_object()) {
+    items.push_back(&value);
+  } else if (value.is_null()) {
+    return std::string();
+  } else {
+    return InvalidValue("emails must be an array of {\"value\": string}");
+  }
+  const JsonValue* chosen = nullptr;
+  int chosen_rank = 0;
+  for (const JsonValue* item : items) {
+    if (!item->is_object()) return InvalidValue("emails items must be objects");
+    const JsonValue* address = item->Find("value");
+    if (address == nullptr || !address->is_string()) {
+      return InvalidValue("emails items need a string \"value\"");
+    }
+    const JsonValue* primary = item->Find("primary");
+    const JsonValue* type = item->Find("type");
+    int rank = 1;
+    if (type != nullptr && type->is_string() && EqualsIgnoreCase(type->string, "work")) rank = 2;
+    if (primary != nullptr && primary->is_bool() && primary->boolean) rank = 3;
+    if (rank > chosen_rank) {
+      chosen = address;
+      chosen_rank = rank;
+    }
+  }
+  return chosen == nullptr ? std::string() : chosen->string;
+}
+
+// ---- paths ----
+
+absl::StatusOr<PatchPath> ParsePath(std::string_view text, std::string_view schema) {
+  PatchPath path;
+  path.text = std::string(text);
+  std::string_view rest = TrimSpaces(text);
+  // A URN prefix ends at the last ':' before any filter (filter values may hold ':').
+  size_t bracket = rest.find('[');
+  std::string_view head = rest.substr(0, bracket);
+  if (StartsWithIgnoreCase(head, "urn:")) {
+    absl::StatusOr<std::string_view> stripped = StripSchema(rest, schema);
+    if (!stripped.ok()) return stripped.status();
+    rest = *stripped;
+  }
+  size_t pos = 0;
+  while (pos < rest.size() && IsAttributeChar(rest[pos])) ++pos;
+  if (pos == 0) return InvalidPath(absl::StrCat("invalid path \"", Sv(text), "\""));
+  path.attribute = Lower(rest.substr(0, pos));
+  rest.remove_prefix(pos);
+  if (!rest.empty() && rest.front() == '[') {
+    // The filter ends at the first ']' outside a quoted string.
+    bool quoted = false;
+    size_t end = 1;
+    for (; end < rest.size(); ++end) {
+      char c = rest[end];
+      if (quoted && c == '\\') {
+        ++end;
+      } else if (c == '"') {
+        quoted = !quoted;
+      } else if (c == ']' && !quoted) {
+        break;
+      }
+    }
+    if (end >= rest.size()) return InvalidPath(absl::StrCat("unclosed '[' in \"", Sv(text), "\""));
+    absl::StatusOr<ScimFilter> filter = ParseFilter(rest.substr(1, end - 1));
+    if (!filter.ok()) return filter.status();
+    path.filter = *std::move(filter);
+    rest.remove_prefix(end + 1);
+  }
+  if (!rest.empty()) {
+    if (rest.front() != '.') return InvalidPath(absl::StrCat("invalid path \"", Sv(text), "\""));
+    rest.remove_prefix(1);
+    pos = 0;
+    while (pos < rest.size() && IsAttributeChar(rest[pos])) ++pos;
+    if (pos == 0 || pos != rest.size()) {
+      return InvalidPath(absl::StrCat("invalid path \"", Sv(text), "\""));
+    }
+    path.sub_attribute = Lower(rest);
+  }
+  return path;
+}
+
+// ---- user patch ----
+
+absl::Status ApplyToUser(Kind kind, const PatchPath& path, const JsonValue* value,
+                         EmulatorUser& user);
+
+absl::Status RequireValue(const JsonValue* value, const PatchPath& path) {
+  if (value == nullptr) {
+    return InvalidValue(absl::StrCat("operation on \"", path.text, "\" needs a value"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NoFilterOrSub(const PatchPath& path) {
+  if (path.filter.has_value() || !path.sub_attribute.empty()) {
+    return InvalidPath(absl::StrCat("\"", path.text, "\" has no sub-attributes"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyString(Kind kind, const PatchPath& path, const JsonValue* value,
+                         std::string* field) {
+  USERSYNC_RETURN_IF_ERROR(NoFilterOrSub(path));
+  if (kind == Kind::kRemove) {
+    field->clear();
+    return absl::OkStatus();
+  }
+  USERSYNC_RETURN_IF_ERROR(RequireValue(value, path));
+  absl::StatusOr<std::string> text = StringValue(*value, path.text);
+  if (!text.ok()) return text.status();
+  *field = *std::move(text);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyName(Kind kind, const PatchPath& path, const JsonValue* value,
+                       EmulatorUser& user) {
+  if (path.filter.has_value()) return InvalidPath("name takes no filter");
+  auto set_sub = [&](std::string_view sub, const JsonValue* sub_value) -> absl::Status {
+    std::string* field = nullptr;
+    if (sub == "givenname") {
+      field = &user.first_name;
+    } else if (sub == "familyname") {
+      field = &user.last_name;
+    } else if (sub == "formatted" || sub == "middlename" || sub == "honorificprefix" ||
+               sub == "honorificsuffix") {
+      return absl::OkStatus();  // accepted, not stored
+    } else {
+      return InvalidPath(absl::StrCat("unknown attribute name.", Sv(sub)));
+    }
+    if (kind == Kind::kRemove || sub_value == nullptr) {
+      field->clear();
+      return absl::OkStatus();
+    }
+    absl::StatusOr<std::string> text = StringValue(*sub_value, absl::StrCat("name.", Sv(sub)));
+    if (!text.ok()) return text.status();
+    *field = *std::move(text);
+    return absl::OkStatus();
+  };
+  if (!path.sub_attribute.empty()) {
+    if (kind != Kind::kRemove) USERSYNC_RETURN_IF_ERROR(RequireValue(value, path));
+    return set_sub(path.sub_attribute, value);
+  }
+  if (kind == Kind::kRemove) {
+    user.first_name.clear();
+    user.last_name.clear();
+    return absl::OkStatus();
+  }
+  USERSYNC_RETURN_IF_ERROR(RequireValue(value, path));
+  if (value->is_null()) {
+    user.first_name.clear();
+    user.last_name.clear();
+    return absl::OkStatus();
+  }
+  if (!value->is_object()) return InvalidValue("name must be an object");
+  // Sub-attributes not in the value stay as they are (RFC 7644 §3.5.2.1 and .3).
+  for (const auto& [key, sub_value] : value->members) {
+    USERSYNC_RETURN_IF_ERROR(set_sub(Lower(key), &sub_value));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyEmails(Kind kind, const PatchPath& path, const JsonValue* value,
+                         EmulatorUser& user) {
+  // The store keeps one email, served as {"type": "work", "primary": true}.
+  if (!path.sub_attribute.empty() && path.sub_attribute != "value") {
+    if (path.sub_attribute == "type" || path.sub_attribute == "primary" ||
+        path.sub_attribute == "display") {
+      return absl::OkStatus();  // accepted, not stored
+    }
+    return InvalidPath(absl::StrCat("unknown attribute emails.", path.sub_attribute));
+  }
+  if (path.filter.has_value()) {
+    const ScimFilter& filter = *path.filter;
+    bool matches;
+    if (filter.attribute == "type") {
+      // The work slot exists even when empty, so "replace emails[type eq "work"].value" sets it.
+      matches = EqualsIgnoreCase(filter.value, "work");
+    } else if (filter.attribute == "value") {
+      matches = !user.email.empty() && EqualsIgnoreCase(filter.value, user.email);
+    } else {
+      return InvalidFilter(absl::StrCat("emails cannot be filtered by ", filter.attribute));
+    }
+    if (!matches) {
+      if (kind == Kind::kRemove) return absl::OkStatus();
+      return NoTarget(absl::StrCat("no email matches \"", path.text, "\""));
+    }
+    if (kind == Kind::kRemove) {
+      user.email.clear();
+      return absl::OkStatus();
+    }
+    USERSYNC_RETURN_IF_ERROR(RequireValue(value, path));
+    absl::StatusOr<std::string> email =
+        path.sub_attribute.empty() ? PickEmail(*value) : StringValue(*value, path.text);
+    if (!email.ok()) return email.status();
+    user.email = *std::move(email);
+    return absl::OkStatus();
+  }
+  if (!path.sub_attribute.empty()) {  // "emails.value"
+    if (kind == Kind::kRemove) {
+      user.email.clear();
+      return absl::OkStatus();
+    }
+    USERSYNC_RETURN_IF_ERROR(RequireValue(value, path));
+    absl::StatusOr<std::string> email = StringValue(*value, path.text);
+    if (!email.ok()) return email.status();
+    user.email = *std::move(email);
+    return absl::OkStatus();
+  }
+  if (kind == Kind::kRemove) {
+    if (value == nullptr) {
+      user.email.clear();
+      return absl::OkStatus();
+    }
+    // Remove the listed addresses only.
+    absl::StatusOr<std::vector<std::string>> listed = ValueList(*value, "emails");
+    if (!listed.ok()) return listed.status();
+    for (const std::string& address : *listed) {
+      if (EqualsIgnoreCase(address, user.email)) user.email.clear();
+    }
+    return absl::OkStatus();
+  }
+  USERSYNC_RETURN_IF_ERROR(RequireValue(value, path));
+  absl::StatusOr<std::string> email = PickEmail(*value);
+  if (!email.ok()) return email.status();
+  user.email = *std::move(email);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyValueList(Kind kind, const PatchPath& path, const JsonValue* value,
+                            std::vector<std::string>* list) {
+  const std::string& name = path.attribute;
+  if (!path.sub_attribute.empty() && path.sub_attribute != "value") {
+    if (path.sub_attribute == "display" || path.sub_attribute == "type" ||
+        path.sub_attribute == "primary") {
+      return absl::OkStatus();  // accepted, not stored
+    }
+    return InvalidPath(absl::StrCat("unknown attribute ", name, ".", path.sub_attribute));
+  }
+  if (path.filter.has_value()) {
+    if (path.filter->attribute != "value") {
+      return InvalidFilter(absl::StrCat(name, " can only be filtered by value"));
+    }
+    if (kind == Kind::kAdd) {
+      return InvalidPath(absl::StrCat("add takes no filter: \"", path.text, "\""));
+    }
+    auto it = std::find(list->begin(), list->end(), path.filter->value);
+    if (kind == Kind::kRemove) {
+      if (it != list->end()) list->erase(it);
+      return absl::OkStatus();
+    }
+    if (it == list->end()) return NoTarget(absl::StrCat("no value matches \"", path.text, "\""));
+    USERSYNC_RETURN_IF_ERROR(RequireValue(value, path));
+    absl::StatusOr<std::vector<std::string>> values = ValueList(*value, name);
+    if (!values.ok()) return values.status();
+    if (values->size() != 1) return InvalidValue(absl::StrCat(name, ": replace one value"));
+    *it = (*values)[0];
+    *list = Deduplicated(std::move(*list));
+    return absl::OkStatus();
+  }
+  if (kind == Kind::kRemove) {
+    if (value == nullptr) {
+      list->clear();
+      return absl::OkStatus();
+    }
+    absl::StatusOr<std::vector<std::string>> values = ValueList(*value, name);
+    if (!values.ok()) return values.status();
+    for (const std::string& item : *values) {
+      list->erase(std::remove(list->begin(), list->end(), item), list->end());
+    }
+    return absl::OkStatus();
+  }
+  USERSYNC_RETURN_IF_ERROR(RequireValue(value, path));
+  absl::StatusOr<std::vector<std::string>> values = ValueList(*value, name);
+  if (!values.ok()) return values.status();
+  if (kind == Kind::kReplace) list->clear();
+  for (const std::string& item : *values) AddUnique(list, item);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyToUser(Kind kind, const PatchPath& path, const JsonValue* value,
+                         EmulatorUser& user) {
+  const std::string& attribute = path.attribute;
+  if (attribute == "username") {
+    if (kind == Kind::kRemove) return InvalidValue("userName cannot be removed");
+    USERSYNC_RETURN_IF_ERROR(NoFilterOrSub(path));
+    USERSYNC_RETURN_IF_ERROR(RequireValue(value, path));
+    if (!value->is_string() || value->string.empty()) {
+      return InvalidValue("userName must be a non-empty string");
+    }
+    user.user_name = value->string;
+    return absl::OkStatus();
+  }
+  if (attribute == "externalid") return ApplyString(kind, path, value, &user.external_id);
+  if (attribute == "displayname") return ApplyString(kind, path, value, &user.display_name);
+  if (attribute == "preferredlanguage") return ApplyString(kind, path, value, &user.language);
+  if (attribute == "active") {
+    if (kind == Kind::kRemove) return InvalidValue("active cannot be removed");
+    USERSYNC_RETURN_IF_ERROR(NoFilterOrSub(path));
+    USERSYNC_RETURN_IF_ERROR(RequireValue(value, path));
+    absl::StatusOr<bool> active = BoolValue(*value, "active");
+    if (!active.ok()) return active.status();
+    user.active = *active;
+    return absl::OkStatus();
+  }
+  if (attribute == "name") return ApplyName(kind, path, value, user);
+  if (attribute == "emails") return ApplyEmails(kind, path, value, user);
+  if (attribute == "entitlements") return ApplyValueList(kind, path, value, &user.products);
+  if (attribute == "roles") return ApplyValueList(kind, path, value, &user.roles);
+  if (attribute == "groups") {
+    return Mutability("groups is read-only: change the Group's members instead");
+  }
+  if (attribute == "id" || attribute == "meta") {
+    if (attribute == "id" && value != nullptr && value->is_string() && value->string == user.id) {
+      return absl::OkStatus();
+    }
+    return Mutability(absl::StrCat(attribute, " is read-only"));
+  }
+  if (attribute == "schemas") return absl::OkStatus();
+  return InvalidPath(absl::StrCat("unknown attribute \"", path.text, "\""));
+}
+
+// ---- rendering ----
+
+void WriteMeta(std::string_view resource_type, int64_t created_ms, int64_t last_modified_ms,
+               int64_t version, std::string_view location, JsonWriter* writer) {
+  writer->Key("meta").BeginObject();
+  writer->Field("resourceType", resource_type);
+  writer->Field("created", FormatTimestamp(created_ms));
+  writer->Field("lastModified", FormatTimestamp(last_modified_ms));
+  writer->Field("version", VersionTag(version));
+  writer->Field("location", location);
+  writer->EndObject();
+}
+
+void WriteValueList(std::string_view key, const std::vector<std::string>& values,
+                    JsonWriter* writer) {
+  if (values.empty()) return;
+  writer->Key(key).BeginArray();
+  for (const std::string& value : values) writer->BeginObject().Field("value", value).EndObject();
+  writer->EndArray();
+}
+
+// Days since 1970-01-01 → civil date (H. Hinnant's algorithm).
+void CivilFromDays(int64_t days, int64_t* year, unsigned* month, unsigned* day) {
+  days += 719468;
+  int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  unsigned doe = static_cast<unsigned>(days - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = static_cast<int64_t>(yoe) + era * 400;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned mp = (5 * doy + 2) / 153;
+  *day = doy - (153 * mp + 2) / 5 + 1;
+  *month = mp < 10 ? mp + 3 : mp - 9;
+  *year = y + (*month <= 2 ? 1 : 0);
+}
+
+}  // namespace
+
+// ---- errors ----
+
+absl::Status ScimError(absl::StatusCode code, std::string_view scim_type,
+                       std::string_view detail) {
+  absl::Status status(code, Sv(detail));
+  if (!scim_type.empty()) status.SetPayload(kScimTypePayload, absl::Cord(Sv(scim_type)));
+  return status;
+}
+
+std::string ScimTypeOf(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kScimTypePayload);
+  if (payload.has_value()) return std::string(*payload);
+  if (status.code() == absl::StatusCode::kAlreadyExists) return "uniqueness";
+  return std::string();
+}
+
+int HttpStatusOf(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk: return 200;
+    case absl::StatusCode::kInvalidArgument: return 400;
+    case absl::StatusCode::kUnauthenticated: return 401;
+    case absl::StatusCode::kPermissionDenied: return 403;
+    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kAlreadyExists: return 409;
+    case absl::StatusCode::kFailedPrecondition: return 412;
+    case absl::StatusCode::kResourceExhausted: return 429;
+    case absl::StatusCode::kUnimplemented: return 501;
+    case absl::StatusCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+std::string ErrorBody(const absl::Status& status) {
+  return ErrorBody(HttpStatusOf(status), ScimTypeOf(status), StdSv(status.message()));
+}
+
+std::string ErrorBody(int http_status, std::string_view scim_type, std::string_view detail) {
+  JsonWriter writer;
+  writer.BeginObject();
+  writer.Key("schemas").BeginArray().String(kScimErrorSchema).EndArray();
+  writer.Field("status", std::to_string(http_status));
+  if (!scim_type.empty()) writer.Field("scimType", scim_type);
+  writer.Field("detail", detail);
+  writer.EndObject();
+  return writer.Release();
+}
+
+// ---- versions ----
+
+std::string VersionTag(int64_t version) { return absl::StrCat("W/\"", version, "\""); }
+
+int64_t ParseIfMatch(std::string_view value) {
+  value = TrimSpaces(value);
+  if (value.empty() || value == "*") return 0;
+  if (value.substr(0, 2) == "W/") value.remove_prefix(2);
+  if (value.size() < 2 || value.front() != '"' || value.back() != '"') return -1;
+  int64_t version = 0;
+  if (!absl::SimpleAtoi(Sv(value.substr(1, value.size() - 2)), &version) || version <= 0) {
+    return -1;
+  }
+  return version;
+}
+
+// ---- filters ----
+
+absl::StatusOr<ScimFilter> ParseFilter(std::string_view text) {
+  std::string_view rest = TrimSpaces(text);
+  auto fail = [&]() {
+    return InvalidFilter(absl::StrCat(
+        "unsupported filter \"", Sv(text), "\": only 'attribute eq \"value\"' is served"));
+  };
+  size_t space = rest.find_first_of(" \t");
+  if (space == std::string_view::npos) return fail();
+  std::string_view attribute = rest.substr(0, space);
+  if (StartsWithIgnoreCase(attribute, "urn:")) {
+    // Keep only the attribute after the schema URN (core schemas only).
+    size_t colon = attribute.rfind(':');
+    std::string_view schema = attribute.substr(0, colon);
+    if (!EqualsIgnoreCase(schema, kScimUserSchema) && !EqualsIgnoreCase(schema, kScimGroupSchema)) {
+      return fail();
+    }
+    attribute = attribute.substr(colon + 1);
+  }
+  if (attribute.empty()) return fail();
+  for (char c : attribute) {
+    if (!IsAttributeChar(c) && c != '.') return fail();
+  }
+  rest = TrimSpaces(rest.substr(space));
+  if (rest.size() < 3 || !EqualsIgnoreCase(rest.substr(0, 2), "eq") ||
+      (rest[2] != ' ' && rest[2] != '\t')) {
+    return fail();
+  }
+  rest = TrimSpaces(rest.substr(3));
+  // The value is one JSON string and nothing may follow it.
+  if (rest.size() < 2 || rest.front() != '"') return fail();
+  size_t end = 1;
+  for (; end < rest.size(); ++end) {
+    if (rest[end] == '\\') {
+      ++end;
+    } else if (rest[end] == '"') {
+      break;
+    }
+  }
+  if (end != rest.size() - 1) return fail();
+  absl::StatusOr<JsonValue> parsed = ParseJson(absl::StrCat("[", Sv(rest), "]"));
+  if (!parsed.ok() || parsed->items.size() != 1 || !parsed->items[0].is_string()) return fail();
+  ScimFilter filter;
+  filter.attribute = Lower(attribute);
+  filter.value = std::move(parsed->items[0].string);
+  return filter;
+}
+
+// ---- users ----
+
+absl::StatusOr<EmulatorUser> DecodeUser(const JsonValue& resource, bool keep_id) {
+  if (!resource.is_object()) return InvalidValue("a User must be a JSON object");
+  EmulatorUser user;
+  for (const auto& [raw_key, value] : resource.members) {
+    absl::StatusOr<std::string_view> stripped = StripSchema(raw_key, kScimUserSchema);
+    if (!stripped.ok()) continue;  // an extension's attributes: not stored
+    std::string key = Lower(*stripped);
+    absl::Status status;
+    if (key == "username") {
+      if (!value.is_string()) return InvalidValue("userName must be a string");
+      user.user_name = value.string;
+    } else if (key == "id") {
+      if (!keep_id) continue;
+      if (!value.is_string() || value.string.empty()) {
+        return InvalidValue("id must be a non-empty string");
+      }
+      user.id = value.string;
+    } else if (key == "externalid") {
+      absl::StatusOr<std::string> text = StringValue(value, "externalId");
+      if (!text.ok()) return text.status();
+      user.external_id = *std::move(text);
+    } else if (key == "displayname") {
+      absl::StatusOr<std::string> text = StringValue(value, "displayName");
+      if (!text.ok()) return text.status();
+      user.display_name = *std::move(text);
+    } else if (key == "preferredlanguage") {
+      absl::StatusOr<std::string> text = StringValue(value, "preferredLanguage");
+      if (!text.ok()) return text.status();
+      user.language = *std::move(text);
+    } else if (key == "name") {
+      if (value.is_null()) continue;
+      if (!value.is_object()) return InvalidValue("name must be an object");
+      for (const auto& [sub_key, sub_value] : value.members) {
+        std::string sub = Lower(sub_key);
+        std::string* field = sub == "givenname"    ? &user.first_name
+                             : sub == "familyname" ? &user.last_name
+                                                   : nullptr;
+        if (field == nullptr) continue;
+        absl::StatusOr<std::string> text = StringValue(sub_value, absl::StrCat("name.", sub));
+        if (!text.ok()) return text.status();
+        *field = *std::move(text);
+      }
+    } else if (key == "emails") {
+      absl::StatusOr<std::string> email = PickEmail(value);
+      if (!email.ok()) return email.status();
+      user.email = *std::move(email);
+    } else if (key == "active") {
+      if (value.is_null()) continue;
+      absl::StatusOr<bool> active = BoolValue(value, "active");
+      if (!active.ok()) return active.status();
+      user.active = *active;
+    } else if (key == "entitlements" || key == "roles") {
+      absl::StatusOr<std::vector<std::string>> values = ValueList(value, key);
+      if (!values.ok()) return values.status();
+      (key == "roles" ? user.roles : user.products) = Deduplicated(*std::move(values));
+    }
+    // Anything else (schemas, meta, groups, attributes the emulator does not keep): ignored.
+  }
+  if (user.user_name.empty()) return InvalidValue("userName is required");
+  return user;
+}
+
+absl::StatusOr<std::vector<PatchOp>> DecodePatch(const JsonValue& body,
+                                                 std::string_view resource_schema) {
+  if (!body.is_object()) {
+    return ScimError(absl::StatusCode::kInvalidArgument, "invalidSyntax",
+                     "a PatchOp must be a JSON object");
+  }
+  const JsonValue* operations = body.Find("Operations");
+  if (operations == nullptr || !operations->is_array()) {
+    return ScimError(absl::StatusCode::kInvalidArgument, "invalidSyntax",
+                     "a PatchOp needs an \"Operations\" array");
+  }
+  std::vector<PatchOp> ops;
+  ops.reserve(operations->items.size());
+  for (const JsonValue& item : operations->items) {
+    if (!item.is_object()) return InvalidValue("each operation must be an object");
+    PatchOp op;
+    const JsonValue* name = item.Find("op");
+    if (name == nullptr || !name->is_string()) return InvalidValue("an operation needs \"op\"");
+    if (EqualsIgnoreCase(name->string, "add")) {
+      op.kind = Kind::kAdd;
+    } else if (EqualsIgnoreCase(name->string, "replace")) {
+      op.kind = Kind::kReplace;
+    } else if (EqualsIgnoreCase(name->string, "remove")) {
+      op.kind = Kind::kRemove;
+    } else {
+      return InvalidValue(absl::StrCat("unknown op \"", name->string, "\""));
+    }
+    const JsonValue* path = item.Find("path");
+    if (path != nullptr && !path->is_null()) {
+      if (!path->is_string()) return InvalidPath("path must be a string");
+      if (!TrimSpaces(path->string).empty()) {
+        absl::StatusOr<PatchPath> parsed = ParsePath(path->string, resource_schema);
+        if (!parsed.ok()) return parsed.status();
+        op.path = *std::move(parsed);
+      }
+    }
+    const JsonValue* value = item.Find("value");
+    if (value != nullptr) op.value = *value;
+    if (op.kind == Kind::kRemove && !op.path.has_value()) {
+      return NoTarget("remove needs a path");
+    }
+    if (op.kind != Kind::kRemove && !op.value.has_value()) {
+      return InvalidValue(absl::StrCat(Sv(name->string), " needs a value"));
+    }
+    if (!op.path.has_value() && !op.value->is_object()) {
+      return InvalidValue("an operation without a path needs an object value");
+    }
+    ops.push_back(std::move(op));
+  }
+  return ops;
+}
+
+absl::Status ApplyUserPatch(const std::vector<PatchOp>& ops, EmulatorUser& user) {
+  for (const PatchOp& op : ops) {
+    const JsonValue* value = op.value.has_value() ? &*op.value : nullptr;
+    if (op.path.has_value()) {
+      USERSYNC_RETURN_IF_ERROR(ApplyToUser(op.kind, *op.path, value, user));
+      continue;
+    }
+    // No path: each member of the value object is an attribute (possibly "name.givenName"
+    // or URN-prefixed) to add or replace.
+    for (const auto& [key, member_value] : value->members) {
+      absl::StatusOr<PatchPath> path = ParsePath(key, kScimUserSchema);
+      if (!path.ok()) return path.status();
+      USERSYNC_RETURN_IF_ERROR(ApplyToUser(op.kind, *path, &member_value, user));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void WriteUser(const UserView& view, std::string_view base_url, JsonWriter* writer) {
+  const EmulatorUser& user = *view.user;
+  writer->BeginObject();
+  writer->Key("schemas").BeginArray().String(kScimUserSchema).EndArray();
+  writer->Field("id", user.id);
+  if (!user.external_id.empty()) writer->Field("externalId", user.external_id);
+  writer->Field("userName", user.user_name);
+  if (!user.first_name.empty() || !user.last_name.empty()) {
+    writer->Key("name").BeginObject();
+    if (!user.first_name.empty()) writer->Field("givenName", user.first_name);
+    if (!user.last_name.empty()) writer->Field("familyName", user.last_name);
+    writer->EndObject();
+  }
+  if (!user.display_name.empty()) writer->Field("displayName", user.display_name);
+  if (!user.email.empty()) {
+    writer->Key("emails").BeginArray().BeginObject();
+    writer->Field("value", user.email).Field("type", "work").Key("primary").Bool(true);
+    writer->EndObject().EndArray();
+  }
+  writer->Key("active").Bool(user.active);
+  if (!user.language.empty()) writer->Field("preferredLanguage", user.language);
+  WriteValueList("entitlements", user.products, writer);
+  WriteValueList("roles", user.roles, writer);
+  if (!view.groups.empty()) {
+    writer->Key("groups").BeginArray();
+    for (const GroupPtr& group : view.groups) {
+      writer->BeginObject();
+      writer->Field("value", group->id);
+      writer->Field("display", group->display_name);
+      writer->Field("$ref", absl::StrCat(Sv(base_url), "/Groups/", group->id));
+      writer->Field("type", "direct");
+      writer->EndObject();
+    }
+    writer->EndArray();
+  }
+  WriteMeta("User", user.created_ms, user.last_modified_ms, user.version,
+            absl::StrCat(Sv(base_url), "/Users/", user.id), writer);
+  writer->EndObject();
+}
+
+// ---- groups ----
+
+absl::StatusOr<DecodedGroup> DecodeGroup(const JsonValue& resource) {
+  if (!resource.is_object()) return InvalidValue("a Group must be a JSON object");
+  DecodedGroup decoded;
+  for (const auto& [raw_key, value] : resource.members) {
+    absl::StatusOr<std::string_view> stripped = StripSchema(raw_key, kScimGroupSchema);
+    if (!stripped.ok()) continue;
+    std::string key = Lower(*stripped);
+    if (key == "displayname") {
+      if (!value.is_string()) return InvalidValue("displayName must be a string");
+      decoded.group.display_name = value.string;
+    } else if (key == "externalid") {
+      absl::StatusOr<std::string> text = StringValue(value, "externalId");
+      if (!text.ok()) return text.status();
+      decoded.group.external_id = *std::move(text);
+    } else if (key == "members") {
+      absl::StatusOr<std::vector<std::string>> ids = ValueList(value, "members");
+      if (!ids.ok()) return ids.status();
+      decoded.member_ids = *std::move(ids);
+    }
+  }
+  if (decoded.group.display_name.empty()) return InvalidValue("displayName is required");
+  return decoded;
+}
+
+absl::StatusOr<GroupChange> GroupPatchToChange(const std::vector<PatchOp>& ops) {
+  GroupChange change;
+  using MemberKind = GroupChange::MemberOp::Kind;
+  auto member_op = [&](MemberKind kind, std::string user_id) {
+    change.member_ops.push_back(GroupChange::MemberOp{kind, std::move(user_id)});
+  };
+  auto apply = [&](Kind kind, const PatchPath& path, const JsonValue* value) -> absl::Status {
+    if (path.attribute == "displayname" || path.attribute == "externalid") {
+      USERSYNC_RETURN_IF_ERROR(NoFilterOrSub(path));
+      bool display = path.attribute == "displayname";
+      if (kind == Kind::kRemove) {
+        if (display) return InvalidValue("displayName cannot be removed");
+        change.external_id = std::string();
+        return absl::OkStatus();
+      }
+      USERSYNC_RETURN_IF_ERROR(RequireValue(value, path));
+      absl::StatusOr<std::string> text = StringValue(*value, path.text);
+      if (!text.ok()) return text.status();
+      (display ? change.display_name : change.external_id) = *std::move(text);
+      return absl::OkStatus();
+    }
+    if (path.attribute == "members") {
+      if (!path.sub_attribute.empty() && path.sub_attribute != "value") {
+        return InvalidPath(absl::StrCat("unknown attribute members.", path.sub_attribute));
+      }
+      std::vector<std::string> ids;
+      if (value != nullptr) {
+        absl::StatusOr<std::vector<std::string>> listed = ValueList(*value, "members");
+        if (!listed.ok()) return listed.status();
+        ids = *std::move(listed);
+      }
+      if (path.filter.has_value()) {
+        if (path.filter->attribute != "value") {
+          return InvalidFilter("members can only be filtered by value");
+        }
+        if (kind == Kind::kAdd) return InvalidPath("add takes no filter on members");
+        member_op(MemberKind::kRemove, path.filter->value);
+        if (kind == Kind::kReplace) {
+          for (std::string& id : ids) member_op(MemberKind::kAdd, std::move(id));
+        }
+        return absl::OkStatus();
+      }
+      if (kind == Kind::kRemove) {
+        if (value == nullptr) {
+          member_op(MemberKind::kRemoveAll, "");
+        } else {
+          for (std::string& id : ids) member_op(MemberKind::kRemove, std::move(id));
+        }
+        return absl::OkStatus();
+      }
+      USERSYNC_RETURN_IF_ERROR(RequireValue(value, path));
+      if (kind == Kind::kReplace) member_op(MemberKind::kRemoveAll, "");
+      for (std::string& id : ids) member_op(MemberKind::kAdd, std::move(id));
+      return absl::OkStatus();
+    }
+    if (path.attribute == "id" || path.attribute == "meta") {
+      return Mutability(absl::StrCat(path.attribute, " is read-only"));
+    }
+    if (path.attribute == "schemas") return absl::OkStatus();
+    return InvalidPath(absl::StrCat("unknown attribute \"", path.text, "\""));
+  };
+  for (const PatchOp& op : ops) {
+    const JsonValue* value = op.value.has_value() ? &*op.value : nullptr;
+    if (op.path.has_value()) {
+      USERSYNC_RETURN_IF_ERROR(apply(op.kind, *op.path, value));
+      continue;
+    }
+    for (const auto& [key, member_value] : value->members) {
+      absl::StatusOr<PatchPath> path = ParsePath(key, kScimGroupSchema);
+      if (!path.ok()) return path.status();
+      USERSYNC_RETURN_IF_ERROR(apply(op.kind, *path, &member_value));
+    }
+  }
+  return change;
+}
+
+void WriteGroup(const GroupView& view, std::string_view base_url, bool with_members,
+                JsonWriter* writer) {
+  const EmulatorGroup& group = *view.group;
+  writer->BeginObject();
+  writer->Key("schemas").BeginArray().String(kScimGroupSchema).EndArray();
+  writer->Field("id", group.id);
+  if (!group.external_id.empty()) writer->Field("externalId", group.external_id);
+  writer->Field("displayName", group.display_name);
+  if (with_members) {
+    writer->Key("members").BeginArray();
+    for (const UserPtr& member : view.members) {
+      writer->BeginObject();
+      writer->Field("value", member->id);
+      writer->Field("display",
+                    member->display_name.empty() ? member->user_name : member->display_name);
+      writer->Field("$ref", absl::StrCat(Sv(base_url), "/Users/", member->id));
+      writer->Field("type", "User");
+      writer->EndObject();
+    }
+    writer->EndArray();
+  }
+  WriteMeta("Group", group.created_ms, group.last_modified_ms, group.version,
+            absl::StrCat(Sv(base_url), "/Groups/", group.id), writer);
+  writer->EndObject();
+}
+
+std::string FormatTimestamp(int64_t unix_ms) {
+  int64_t days = unix_ms >= 0 ? unix_ms / 86400000 : (unix_ms - 86399999) / 86400000;
+  int64_t ms_of_day = unix_ms - days * 86400000;
+  int64_t year;
+  unsigned month;
+  unsigned day;
+  CivilFromDays(days, &year, &month, &day);
+  if (year < 0 || year > 9999) return "0000-01-01T00:00:00.000Z";
+  // Hand-formatted: this runs twice per user in every listing, and snprintf showed in profiles.
+  std::string out = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](size_t pos, int64_t value, int digits) {
+    for (int digit = digits - 1; digit >= 0; --digit) {
+      out[pos + static_cast<size_t>(digit)] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, year, 4);
+  put(5, month, 2);
+  put(8, day, 2);
+  put(11, ms_of_day / 3600000, 2);
+  put(14, ms_of_day / 60000 % 60, 2);
+  put(17, ms_of_day / 1000 % 60, 2);
+  put(20, ms_of_day % 1000, 3);
+  return out;
+}
+
+}  // namespace usersync::io::emulator

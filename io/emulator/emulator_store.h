@@ -1,0 +1,244 @@
+// EmulatorStore: the target emulator's accounts (users and groups), shared by its faces
+// (SCIM 2.0 now, the GoTo admin API shape later).
+//
+// The store is face-neutral: a user has a user name, an email, first/last/display name,
+// language, products, roles, an active flag (GoTo: suspended = !active) and group memberships
+// (GoTo's one "user group" is a group the user belongs to). Faces translate their wire format
+// to and from these records.
+//
+// Memory: users and groups are immutable records behind std::shared_ptr<const ...>; a change
+// installs a new record, so readers copy pointers under a short shared lock and render JSON
+// after releasing it. Users are indexed by id, by lower-cased user name (unique,
+// case-insensitive) and by external id; groups by id and lower-cased display name (unique).
+// Listing is in creation order through CreationOrder, O(log n + page) per page.
+//
+// Persistence: with a database path, every change is written through to SQLite (WAL,
+// synchronous=NORMAL) in its own transaction before it becomes visible in memory, and the
+// database is loaded at Open. A change whose write fails changes nothing and returns
+// Internal. Without a path the store lives in memory only.
+//
+// Ids: users and groups draw from one counter (persisted), so ids are unique across both and
+// never reused after a delete, even across restarts. An id looks like a UUID
+// ("1b9d6bcd-bbfd-4b2d-8b5d-00000000002a"); the last 12 hex digits are the counter.
+//
+// Thread-safety: all methods are thread-safe (one absl::Mutex; reads take it shared).
+// Returned views own their records (shared pointers): they stay valid after later changes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "io/emulator/creation_order.h"
+
+struct sqlite3;
+
+namespace usersync::io::emulator {
+
+struct EmulatorUser {
+  std::string id;          // opaque, unique; the store assigns one when empty on create
+  std::string user_name;   // required; unique, compared case-insensitively (SCIM userName)
+  std::string external_id;
+  std::string email;       // the primary (work) email
+  std::string first_name;
+  std::string last_name;
+  std::string display_name;
+  std::string language;
+  std::vector<std::string> products;  // e.g. "G2M" (SCIM entitlements)
+  std::vector<std::string> roles;     // "full" | "manager" (SCIM roles)
+  bool active = true;                 // false: deactivated (GoTo: suspended)
+
+  // Maintained by the store; ignored in the input of CreateUser and of an update's mutation.
+  int64_t version = 0;  // 1 on create, +1 on every change of the attributes above
+  int64_t seq = 0;      // position of the id counter it was created at (creation order)
+  int64_t created_ms = 0;  // Unix time, milliseconds
+  int64_t last_modified_ms = 0;
+};
+
+struct EmulatorGroup {
+  std::string id;
+  std::string display_name;  // required; unique, compared case-insensitively
+  std::string external_id;
+  int64_t version = 0;  // 1 on create, +1 on every change (membership included)
+  int64_t seq = 0;
+  int64_t created_ms = 0;
+  int64_t last_modified_ms = 0;
+};
+
+using UserPtr = std::shared_ptr<const EmulatorUser>;
+using GroupPtr = std::shared_ptr<const EmulatorGroup>;
+
+// A user and the groups it belongs to, one consistent snapshot.
+struct UserView {
+  UserPtr user;
+  std::vector<GroupPtr> groups;  // in the order the memberships were made
+};
+
+// A group, its member count and (when asked for) its members.
+struct GroupView {
+  GroupPtr group;
+  int64_t member_count = 0;
+  std::vector<UserPtr> members;  // empty unless requested
+};
+
+template <typename T>
+struct StorePage {
+  int64_t total = 0;     // matching items, all pages
+  std::vector<T> items;  // this page
+};
+
+// The user attributes a look-up can key on.
+enum class UserKey { kId, kUserName, kExternalId };
+enum class GroupKey { kId, kDisplayName, kExternalId };
+
+// A change to a group, applied atomically: attributes, then membership operations in order.
+struct GroupChange {
+  struct MemberOp {
+    enum class Kind { kAdd, kRemove, kRemoveAll };
+    Kind kind = Kind::kAdd;
+    std::string user_id;  // empty for kRemoveAll
+  };
+  std::optional<std::string> display_name;  // nullopt: unchanged
+  std::optional<std::string> external_id;   // nullopt: unchanged; "" clears
+  std::vector<MemberOp> member_ops;
+};
+
+class EmulatorStore {
+ public:
+  // Opens the store; `db_path` empty: memory only. Otherwise opens or creates the SQLite
+  // database and loads it. Errors: Internal (cannot open/create), DataLoss (unreadable rows).
+  static absl::StatusOr<std::unique_ptr<EmulatorStore>> Open(const std::string& db_path);
+  ~EmulatorStore();
+
+  EmulatorStore(const EmulatorStore&) = delete;
+  EmulatorStore& operator=(const EmulatorStore&) = delete;
+
+  // ---- Users ----
+
+  // Creates `user` (store-maintained fields are set here). Keeps user.id when given.
+  // Errors: InvalidArgument (empty user name), AlreadyExists (user name taken, or id taken by
+  // a user or a group), Internal (database write).
+  absl::StatusOr<UserView> CreateUser(EmulatorUser user);
+
+  // Creates all `users` in one transaction, or none. Errors as CreateUser, with the index of
+  // the offending user in the message as "user #N: ...". For seeding.
+  absl::Status CreateUsers(std::vector<EmulatorUser> users);
+
+  // NotFound if there is no user `id`.
+  absl::StatusOr<UserView> GetUser(std::string_view id) const;
+
+  // Applies `mutate` to a copy of user `id` and installs the result (version +1) unless it
+  // changed nothing (then the current user is returned as is). `expected_version` != 0: the
+  // change is refused with FailedPrecondition unless the user is at that version (If-Match;
+  // pass -1 for a tag this store never issued).
+  // `mutate` runs under the store's lock: it must be quick and must not call the store; its
+  // changes to id/version/seq/timestamps are ignored. Errors: NotFound, FailedPrecondition,
+  // the error `mutate` returns (nothing changes), InvalidArgument (empty user name),
+  // AlreadyExists (the new user name belongs to another user), Internal (database write).
+  using UserMutation = absl::FunctionRef<absl::Status(EmulatorUser&)>;
+  absl::StatusOr<UserView> UpdateUser(std::string_view id, int64_t expected_version,
+                                      UserMutation mutate);
+
+  // Deletes user `id` and its group memberships (those groups' versions go up).
+  // Errors: NotFound, FailedPrecondition (expected_version != 0 and differs), Internal.
+  absl::Status DeleteUser(std::string_view id, int64_t expected_version = 0);
+
+  // Users in creation order: `count` from 0-based position `start`. O(log n + count).
+  StorePage<UserView> ListUsers(int64_t start, int64_t count) const;
+
+  // Users whose `key` equals `value` (user name: case-insensitively; external id and id:
+  // exactly), in creation order, paged like ListUsers. O(matches).
+  StorePage<UserView> FindUsers(UserKey key, std::string_view value, int64_t start,
+                                int64_t count) const;
+
+  // ---- Groups ----
+
+  // Creates `group` with members `member_ids` (duplicates ignored). Keeps group.id when given.
+  // Errors: InvalidArgument (empty display name, or a member id that is not a user),
+  // AlreadyExists (display name or id taken), Internal. The view lists the members.
+  absl::StatusOr<GroupView> CreateGroup(EmulatorGroup group,
+                                        const std::vector<std::string>& member_ids);
+
+  // NotFound if there is no group `id`. `with_members`: fill GroupView::members (O(members)).
+  absl::StatusOr<GroupView> GetGroup(std::string_view id, bool with_members) const;
+
+  // Applies `change` atomically (version +1 if anything changed). Adding a member twice or
+  // removing a non-member is a no-op. Errors: NotFound, FailedPrecondition (version),
+  // InvalidArgument (empty display name, unknown user id), AlreadyExists (display name),
+  // Internal. Cost: O(member ops), plus O(members) for kRemoveAll. No member list returned.
+  absl::StatusOr<GroupView> UpdateGroup(std::string_view id, int64_t expected_version,
+                                        const GroupChange& change);
+
+  // Deletes group `id` (its users stay). Errors: NotFound, FailedPrecondition, Internal.
+  absl::Status DeleteGroup(std::string_view id, int64_t expected_version = 0);
+
+  // Groups in creation order, paged like ListUsers.
+  StorePage<GroupView> ListGroups(int64_t start, int64_t count, bool with_members) const;
+  StorePage<GroupView> FindGroups(GroupKey key, std::string_view value, int64_t start,
+                                  int64_t count, bool with_members) const;
+
+  // ---- Counts ----
+  struct Counts {
+    int64_t users = 0;
+    int64_t active_users = 0;
+    int64_t groups = 0;
+  };
+  Counts counts() const;
+
+ private:
+  struct GroupEntry;
+  struct UserEntry {
+    UserPtr user;
+    size_t order_slot = 0;             // owned by CreationOrder
+    std::vector<GroupEntry*> groups;  // memberships, in the order they were made
+  };
+  struct GroupEntry {
+    GroupPtr group;
+    size_t order_slot = 0;
+    std::vector<UserEntry*> members;
+    absl::flat_hash_map<UserEntry*, size_t> member_pos;  // index into `members`
+  };
+  class Db;
+
+  EmulatorStore();
+
+  absl::Status Load() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string NextId(int64_t* seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool IdTaken(std::string_view id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  absl::Status CheckNewUser(const EmulatorUser& user) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Prepares `user` (id, seq, version, timestamps) for insertion. REQUIRES: CheckNewUser ok.
+  void StampNewUser(EmulatorUser* user, int64_t now_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  UserEntry* InsertUserInMemory(UserPtr user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  GroupEntry* InsertGroupInMemory(GroupPtr group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AddMemberInMemory(GroupEntry* group, UserEntry* user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemoveMemberInMemory(GroupEntry* group, UserEntry* user)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  UserView ViewOf(const UserEntry& entry) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  GroupView ViewOf(const GroupEntry& entry, bool with_members) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  std::unique_ptr<Db> db_ ABSL_GUARDED_BY(mu_);  // null: memory only
+  int64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
+  int64_t active_users_ ABSL_GUARDED_BY(mu_) = 0;
+
+  absl::flat_hash_map<std::string, std::unique_ptr<UserEntry>> users_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, UserEntry*> users_by_name_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::vector<UserEntry*>> users_by_external_id_
+      ABSL_GUARDED_BY(mu_);
+  CreationOrder<UserEntry> user_order_ ABSL_GUARDED_BY(mu_);
+
+  absl::flat_hash_map<std::string, std::unique_ptr<GroupEntry>> groups_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, GroupEntry*> groups_by_name_ ABSL_GUARDED_BY(mu_);
+  CreationOrder<GroupEntry> group_order_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace usersync::io::emulator

@@ -1,0 +1,142 @@
+// HttpPipeline: every HTTP request of a target driver goes through one libcurl multi loop that
+// keeps K requests in flight over kept-alive connections, gates every send (retries included)
+// with a token bucket, and retries transient failures with exponential backoff and full jitter.
+//
+// Threading and ownership (STYLE.md §2): Start() spawns one thread that owns the CURLM and
+// every easy handle; nothing curl is shared with other threads. Submit() is thread-safe: it
+// queues the request under a mutex and wakes the loop with curl_multi_wakeup. Completion
+// callbacks run on the pipeline thread, one at a time, and must not block (no Call(), no
+// Drain() from inside a callback); they may Submit() more requests. The pipeline owns each
+// request from Submit() until its callback has returned.
+//
+// Policy:
+//   - Sends are paced by a TokenBucket(rate, burst); rate 0 = unlimited.
+//   - 429, 503 and 408 (the server refused before doing anything) and connection failures
+//     before any byte was sent are retried for every request; 502, 504, timeouts and resets
+//     after the request was sent (the outcome is unknown) are retried only when
+//     `idempotent`. A non-idempotent request ending that way is not retried: it completes
+//     with kUnavailable and ambiguous = true, so the caller can look the resource up first.
+//   - Retry-After (delta-seconds or HTTP-date) on 429/503 sets the delay (capped by
+//     max_retry_after); otherwise the delay is BackoffDelay(retry, backoff_base, backoff_cap).
+//   - A 429 without Retry-After, with `adaptive`, halves the rate (AIMD, core::AdaptiveRate);
+//     each second of successes then adds back rate/10, up to the configured rate.
+//   - At most max_retries retries (1 + max_retries sends) per request.
+//   - The final status is OK for 2xx, else core::StatusFromHttp with the message
+//     "METHOD /path: HTTP nnn" (no query string, no token). Transport errors read
+//     "METHOD scheme://host/path: <curl error>". The bearer token never appears in a status.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace usersync::io {
+
+// Response bodies keep this many spare bytes of capacity after their end, so that simdjson
+// (SIMDJSON_PADDING = 64) parses them in place without a copy.
+inline constexpr size_t kResponsePadding = 64;
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", "PUT", "PATCH", "DELETE"
+  std::string url;     // absolute, query string included
+  std::string body;    // sent when non-empty (always for POST/PUT/PATCH)
+  std::string content_type = "application/scim+json";
+  bool idempotent = true;  // false: never repeated once the server may have acted on it
+};
+
+struct HttpResponse {
+  absl::Status status;     // OK for 2xx; see the header comment for the rest
+  int http_status = 0;     // last HTTP status seen, 0 if the last attempt got no answer
+  std::string body;        // last answer's body; capacity() >= size() + kResponsePadding
+  int attempts = 0;        // requests sent, retries included (0: cancelled before sending)
+  bool ambiguous = false;  // non-idempotent request with an unknown outcome (not retried)
+  std::string location;    // Location header of the last answer, if any
+};
+
+struct PipelineOptions {
+  int concurrency = 16;  // K requests in flight (and at most K connections)
+  double rate = 10;      // requests per second, 0 = unlimited
+  double burst = 10;
+  bool adaptive = true;  // AIMD on 429 without Retry-After
+  int max_retries = 6;
+  std::chrono::milliseconds timeout{30000};  // per attempt, connection included
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds backoff_base{100};
+  std::chrono::milliseconds backoff_cap{30000};
+  std::chrono::milliseconds max_retry_after{300000};  // a longer Retry-After is cut to this
+  std::string bearer_token;  // sent as "Authorization: Bearer ..." when non-empty
+  uint64_t jitter_seed = 0;  // 0: seeded from std::random_device
+};
+
+struct PipelineStats {
+  int64_t submitted = 0;
+  int64_t completed = 0;  // callbacks run
+  int64_t requests = 0;   // requests sent, retries included
+  int64_t retries = 0;
+  int64_t throttled = 0;         // 429 answers
+  int64_t server_errors = 0;     // 5xx answers
+  int64_t transport_errors = 0;  // no HTTP answer (timeout, reset, refused, ...)
+  int64_t ambiguous = 0;         // non-idempotent requests completed with an unknown outcome
+  int64_t connections_opened = 0;
+  int max_in_flight = 0;
+  double rate_wait_seconds = 0;     // time requests were ready but held by the token bucket
+  double backoff_wait_seconds = 0;  // sum of the retry delays scheduled (per request)
+  double achieved_rps = 0;          // (requests - 1) / (last send - first send)
+  double current_rate = 0;          // the token bucket's rate now (AIMD may have lowered it)
+};
+
+class HttpPipeline {
+ public:
+  using Callback = std::function<void(HttpResponse)>;
+
+  // Initializes libcurl (once per process) and starts the pipeline thread. Fails with
+  // kInvalidArgument on bad options (concurrency < 1, negative rate or retries) and kInternal
+  // when curl cannot be initialized.
+  static absl::StatusOr<std::unique_ptr<HttpPipeline>> Start(PipelineOptions options);
+
+  HttpPipeline(const HttpPipeline&) = delete;
+  HttpPipeline& operator=(const HttpPipeline&) = delete;
+
+  // Drains (every submitted request completes and its callback runs), then joins the thread.
+  ~HttpPipeline();
+
+  // Queues `request`; `done` runs exactly once on the pipeline thread with the final response.
+  // Thread-safe, never blocks on the network; may be called from inside a callback. After
+  // Cancel(), the request completes with kCancelled without being sent.
+  void Submit(HttpRequest request, Callback done);
+
+  // Runs `task` on the pipeline thread, in order with completion callbacks (so a caller can
+  // complete something "as if from a callback"). Counted by Drain; runs even after Cancel().
+  // Thread-safe.
+  void Post(std::function<void()> task);
+
+  // Submit and wait for the response. REQUIRES: not called on the pipeline thread.
+  HttpResponse Call(HttpRequest request);
+
+  // Blocks until every submitted request, and every request submitted by their callbacks, has
+  // completed. REQUIRES: not called on the pipeline thread.
+  void Drain();
+
+  // Queued requests, those waiting for a retry and those submitted from now on complete with
+  // kCancelled; requests in flight finish (without further retries). Thread-safe, idempotent.
+  void Cancel();
+
+  // A consistent snapshot; thread-safe.
+  PipelineStats stats() const;
+
+  // True when called on the pipeline thread (from inside a callback).
+  bool OnPipelineThread() const;
+
+ private:
+  struct Impl;
+  explicit HttpPipeline(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace usersync::io

@@ -1,0 +1,508 @@
+#include "io/http/http_pipeline.h"
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+
+namespace usersync::io {
+namespace {
+
+using std::chrono::milliseconds;
+
+// An in-process HTTP server on 127.0.0.1, port 0, whose handlers each test scripts.
+class TestServer {
+ public:
+  TestServer() {
+    server_.new_task_queue = [] { return new httplib::ThreadPool(40); };
+    server_.set_keep_alive_max_count(1'000'000);
+    server_.set_tcp_nodelay(true);
+  }
+  ~TestServer() { Stop(); }
+
+  httplib::Server& server() { return server_; }
+
+  void Start() {
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // stop() is a no-op until listen has begun: wait for it (a readiness poll, not a timing).
+    while (!server_.is_running()) std::this_thread::yield();
+  }
+
+  void Stop() {
+    if (thread_.joinable()) {
+      server_.stop();
+      thread_.join();
+    }
+  }
+
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  int port() const { return port_; }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+PipelineOptions FastOptions() {
+  PipelineOptions options;
+  options.rate = 0;  // unlimited unless the test is about the rate
+  options.concurrency = 4;
+  options.backoff_base = milliseconds(1);
+  options.backoff_cap = milliseconds(10);
+  options.timeout = milliseconds(10000);
+  options.jitter_seed = 42;
+  return options;
+}
+
+std::unique_ptr<HttpPipeline> StartPipeline(PipelineOptions options) {
+  auto pipeline = HttpPipeline::Start(std::move(options));
+  EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+  return std::move(pipeline).value();
+}
+
+HttpRequest Get(const std::string& url) {
+  HttpRequest request;
+  request.method = "GET";
+  request.url = url;
+  return request;
+}
+
+TEST(HttpPipeline, RetriesOn503ThenSucceeds) {
+  TestServer server;
+  std::atomic<int> hits{0};
+  server.server().Get("/x", [&](const httplib::Request&, httplib::Response& res) {
+    if (++hits <= 2) {
+      res.status = 503;
+      return;
+    }
+    res.set_content(R"({"ok":true})", "application/json");
+  });
+  server.Start();
+  auto pipeline = StartPipeline(FastOptions());
+  HttpResponse response = pipeline->Call(Get(server.Url("/x")));
+  EXPECT_TRUE(response.status.ok()) << response.status;
+  EXPECT_EQ(response.http_status, 200);
+  EXPECT_EQ(response.attempts, 3);
+  EXPECT_EQ(response.body, R"({"ok":true})");
+  EXPECT_GE(response.body.capacity(), response.body.size() + kResponsePadding);
+  EXPECT_EQ(hits.load(), 3);
+  const PipelineStats stats = pipeline->stats();
+  EXPECT_EQ(stats.requests, 3);
+  EXPECT_EQ(stats.retries, 2);
+  EXPECT_EQ(stats.server_errors, 2);
+}
+
+TEST(HttpPipeline, GivesUpAfterMaxRetries) {
+  TestServer server;
+  std::atomic<int> hits{0};
+  server.server().Get("/x", [&](const httplib::Request&, httplib::Response& res) {
+    ++hits;
+    res.status = 502;
+  });
+  server.Start();
+  PipelineOptions options = FastOptions();
+  options.max_retries = 3;
+  auto pipeline = StartPipeline(options);
+  HttpResponse response = pipeline->Call(Get(server.Url("/x")));
+  EXPECT_EQ(response.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(response.attempts, 4);
+  EXPECT_EQ(hits.load(), 4);
+  EXPECT_FALSE(response.ambiguous);
+}
+
+// The delay before the retry comes from Retry-After (1s), not from the 1ms backoff.
+TEST(HttpPipeline, HonoursRetryAfter) {
+  TestServer server;
+  std::atomic<int> hits{0};
+  server.server().Get("/x", [&](const httplib::Request&, httplib::Response& res) {
+    if (++hits == 1) {
+      res.status = 429;
+      res.set_header("Retry-After", "1");
+      return;
+    }
+    res.set_content("done", "text/plain");
+  });
+  server.Start();
+  PipelineOptions options = FastOptions();
+  options.rate = 100;
+  auto pipeline = StartPipeline(options);
+  const auto start = std::chrono::steady_clock::now();
+  HttpResponse response = pipeline->Call(Get(server.Url("/x")));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(response.status.ok()) << response.status;
+  EXPECT_EQ(response.attempts, 2);
+  EXPECT_GE(elapsed, milliseconds(1000));
+  const PipelineStats stats = pipeline->stats();
+  EXPECT_EQ(stats.throttled, 1);
+  EXPECT_EQ(stats.current_rate, 100);  // a 429 with Retry-After does not cut the rate
+}
+
+// A 429 storm without Retry-After: the rate is cut (AIMD) and still every request succeeds.
+TEST(HttpPipeline, ThrottleStormCutsRateYetAllSucceed) {
+  TestServer server;
+  std::atomic<int> hits{0};
+  server.server().Get("/x", [&](const httplib::Request&, httplib::Response& res) {
+    const int hit = ++hits;
+    if (hit <= 30 && hit % 2 == 1) {
+      res.status = 429;
+      return;
+    }
+    res.set_content("ok", "text/plain");
+  });
+  server.Start();
+  PipelineOptions options = FastOptions();
+  options.rate = 400;
+  options.burst = 20;
+  options.max_retries = 20;
+  auto pipeline = StartPipeline(options);
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 40; ++i) {
+    pipeline->Submit(Get(server.Url("/x")), [&](HttpResponse r) {
+      if (r.status.ok()) ++ok;
+    });
+  }
+  pipeline->Drain();
+  EXPECT_EQ(ok.load(), 40);
+  const PipelineStats stats = pipeline->stats();
+  EXPECT_EQ(stats.throttled, 15);
+  EXPECT_LT(stats.current_rate, 400);
+  EXPECT_GE(stats.current_rate, 0.5);
+}
+
+// A POST whose answer does not come in time may have been processed: not repeated, ambiguous.
+TEST(HttpPipeline, PostTimeoutIsAmbiguousAndNotRetried) {
+  TestServer server;
+  std::atomic<int> hits{0};
+  absl::Notification release;
+  server.server().Post("/Users", [&](const httplib::Request&, httplib::Response& res) {
+    ++hits;
+    release.WaitForNotificationWithTimeout(absl::Seconds(10));
+    res.status = 201;
+  });
+  server.Start();
+  PipelineOptions options = FastOptions();
+  options.timeout = milliseconds(200);
+  auto pipeline = StartPipeline(options);
+  HttpRequest request;
+  request.method = "POST";
+  request.url = server.Url("/Users");
+  request.body = R"({"userName":"a@example.com"})";
+  request.idempotent = false;
+  HttpResponse response = pipeline->Call(request);
+  release.Notify();
+  EXPECT_EQ(response.status.code(), absl::StatusCode::kUnavailable) << response.status;
+  EXPECT_TRUE(response.ambiguous);
+  EXPECT_EQ(response.attempts, 1);
+  EXPECT_EQ(response.http_status, 0);
+  EXPECT_EQ(hits.load(), 1);
+  EXPECT_EQ(pipeline->stats().ambiguous, 1);
+}
+
+// The same timeout on an idempotent GET is retried.
+TEST(HttpPipeline, GetTimeoutIsRetried) {
+  TestServer server;
+  std::atomic<int> hits{0};
+  absl::Notification release;
+  server.server().Get("/x", [&](const httplib::Request&, httplib::Response& res) {
+    if (++hits == 1) release.WaitForNotificationWithTimeout(absl::Seconds(10));
+    res.set_content("late", "text/plain");
+  });
+  server.Start();
+  PipelineOptions options = FastOptions();
+  options.timeout = milliseconds(200);
+  auto pipeline = StartPipeline(options);
+  HttpResponse response = pipeline->Call(Get(server.Url("/x")));
+  release.Notify();
+  EXPECT_TRUE(response.status.ok()) << response.status;
+  EXPECT_EQ(response.attempts, 2);
+  EXPECT_FALSE(response.ambiguous);
+  EXPECT_EQ(pipeline->stats().transport_errors, 1);
+}
+
+// 503 means the server refused before acting: a POST is retried; 502 means unknown: it is not.
+TEST(HttpPipeline, PostRetriedOn503ButAmbiguousOn502) {
+  TestServer server;
+  std::atomic<int> hits_503{0};
+  std::atomic<int> hits_502{0};
+  server.server().Post("/a", [&](const httplib::Request&, httplib::Response& res) {
+    res.status = ++hits_503 == 1 ? 503 : 201;
+  });
+  server.server().Post("/b", [&](const httplib::Request&, httplib::Response& res) {
+    ++hits_502;
+    res.status = 502;
+  });
+  server.Start();
+  auto pipeline = StartPipeline(FastOptions());
+  HttpRequest request;
+  request.method = "POST";
+  request.body = "{}";
+  request.idempotent = false;
+  request.url = server.Url("/a");
+  HttpResponse a = pipeline->Call(request);
+  EXPECT_TRUE(a.status.ok()) << a.status;
+  EXPECT_EQ(a.attempts, 2);
+  request.url = server.Url("/b");
+  HttpResponse b = pipeline->Call(request);
+  EXPECT_EQ(b.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(b.ambiguous);
+  EXPECT_EQ(b.http_status, 502);
+  EXPECT_EQ(hits_502.load(), 1);
+}
+
+TEST(HttpPipeline, UnauthorizedIsNotRetriedAndTokenStaysSecret) {
+  TestServer server;
+  std::atomic<int> hits{0};
+  std::string seen_auth;
+  absl::Mutex mu;
+  server.server().Get("/Users", [&](const httplib::Request& req, httplib::Response& res) {
+    ++hits;
+    absl::MutexLock lock(&mu);
+    seen_auth = req.get_header_value("Authorization");
+    res.status = 401;
+  });
+  server.Start();
+  PipelineOptions options = FastOptions();
+  options.bearer_token = "s3cret-t0ken";
+  auto pipeline = StartPipeline(options);
+  HttpResponse response = pipeline->Call(Get(server.Url("/Users?filter=secret-query")));
+  EXPECT_EQ(response.status.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(response.status.message(), "GET /Users: HTTP 401");
+  EXPECT_EQ(response.attempts, 1);
+  EXPECT_EQ(hits.load(), 1);
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(seen_auth, "Bearer s3cret-t0ken");
+}
+
+TEST(HttpPipeline, FinalStatusNamesMethodAndPath) {
+  TestServer server;
+  server.server().Delete("/Users/7",
+                         [](const httplib::Request&, httplib::Response& res) { res.status = 404; });
+  server.Start();
+  auto pipeline = StartPipeline(FastOptions());
+  HttpRequest request;
+  request.method = "DELETE";
+  request.url = server.Url("/Users/7?x=1");
+  HttpResponse response = pipeline->Call(request);
+  EXPECT_EQ(response.status.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(response.status.message(), "DELETE /Users/7: HTTP 404");
+  EXPECT_EQ(response.http_status, 404);
+}
+
+// Methods, bodies, content types and the Location header travel both ways.
+TEST(HttpPipeline, MethodsAndBodies) {
+  TestServer server;
+  auto echo = [](const httplib::Request& req, httplib::Response& res) {
+    res.set_header("Location", "/Users/42");
+    res.set_content(req.method + " " + req.get_header_value("Content-Type") + " " + req.body,
+                    "text/plain");
+  };
+  server.server().Post("/r", echo);
+  server.server().Put("/r", echo);
+  server.server().Patch("/r", echo);
+  server.Start();
+  auto pipeline = StartPipeline(FastOptions());
+  for (const char* method : {"POST", "PUT", "PATCH"}) {
+    HttpRequest request;
+    request.method = method;
+    request.url = server.Url("/r");
+    request.body = R"({"a":1})";
+    HttpResponse response = pipeline->Call(request);
+    ASSERT_TRUE(response.status.ok()) << response.status;
+    EXPECT_EQ(response.body, std::string(method) + R"( application/scim+json {"a":1})");
+    EXPECT_EQ(response.location, "/Users/42");
+  }
+}
+
+TEST(HttpPipeline, ConnectionRefusedIsUnavailableAndNamesTheUrl) {
+  int port = 0;
+  {
+    TestServer closed;
+    closed.Start();
+    port = closed.port();
+  }  // nothing listens on `port` any more
+  PipelineOptions options = FastOptions();
+  options.max_retries = 1;
+  auto pipeline = StartPipeline(options);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/scim/v2/Users";
+  HttpResponse response = pipeline->Call(Get(url + "?count=1"));
+  EXPECT_EQ(response.status.code(), absl::StatusCode::kUnavailable) << response.status;
+  EXPECT_NE(response.status.message().find(url), absl::string_view::npos) << response.status;
+  EXPECT_EQ(response.status.message().find("count=1"), absl::string_view::npos);
+  EXPECT_EQ(response.attempts, 2);
+  EXPECT_FALSE(response.ambiguous);
+}
+
+// The server counts requests in progress; every handler waits until K are in progress at once
+// (or 10s pass), so a pipeline that kept fewer in flight would show it, and one that kept
+// more would exceed K.
+TEST(HttpPipeline, ConcurrencyBoundRespected) {
+  constexpr int kConcurrency = 4;
+  TestServer server;
+  absl::Mutex mu;
+  int current = 0;
+  int max_seen = 0;
+  server.server().Get("/x", [&](const httplib::Request&, httplib::Response& res) {
+    absl::MutexLock lock(&mu);
+    ++current;
+    max_seen = std::max(max_seen, current);
+    mu.AwaitWithTimeout(absl::Condition(
+                            +[](int* seen) { return *seen >= kConcurrency; }, &max_seen),
+                        absl::Seconds(10));
+    --current;
+    res.set_content("ok", "text/plain");
+  });
+  server.Start();
+  PipelineOptions options = FastOptions();
+  options.concurrency = kConcurrency;
+  auto pipeline = StartPipeline(options);
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 40; ++i) {
+    pipeline->Submit(Get(server.Url("/x")), [&](HttpResponse r) {
+      if (r.status.ok()) ++ok;
+    });
+  }
+  pipeline->Drain();
+  EXPECT_EQ(ok.load(), 40);
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(max_seen, kConcurrency);
+  EXPECT_LE(pipeline->stats().max_in_flight, kConcurrency);
+}
+
+// 200 requests over K=4: the server sees at most 4 connections (client ports).
+TEST(HttpPipeline, KeepAliveReusesConnections) {
+  TestServer server;
+  absl::Mutex mu;
+  std::set<int> ports;
+  server.server().Get("/x", [&](const httplib::Request& req, httplib::Response& res) {
+    absl::MutexLock lock(&mu);
+    ports.insert(req.remote_port);
+    res.set_content("ok", "text/plain");
+  });
+  server.Start();
+  auto pipeline = StartPipeline(FastOptions());
+  for (int i = 0; i < 200; ++i) pipeline->Submit(Get(server.Url("/x")), [](HttpResponse) {});
+  pipeline->Drain();
+  absl::MutexLock lock(&mu);
+  EXPECT_GE(ports.size(), 1u);
+  EXPECT_LE(ports.size(), 4u);
+  EXPECT_LE(pipeline->stats().connections_opened, 4);
+  EXPECT_EQ(pipeline->stats().completed, 200);
+}
+
+// Callbacks that submit more: Drain waits for the whole tree (5 × (1 + 2 + 4) requests).
+TEST(HttpPipeline, DrainWaitsForRequestsSubmittedByCallbacks) {
+  TestServer server;
+  std::atomic<int> hits{0};
+  server.server().Get("/x", [&](const httplib::Request&, httplib::Response& res) {
+    ++hits;
+    res.set_content("ok", "text/plain");
+  });
+  server.Start();
+  auto pipeline = StartPipeline(FastOptions());
+  std::atomic<int> done{0};
+  std::function<void(int)> submit = [&](int depth) {
+    pipeline->Submit(Get(server.Url("/x")), [&, depth](HttpResponse r) {
+      EXPECT_TRUE(pipeline->OnPipelineThread());
+      if (r.status.ok()) ++done;
+      if (depth < 2) {
+        submit(depth + 1);
+        submit(depth + 1);
+      }
+    });
+  };
+  for (int i = 0; i < 5; ++i) submit(0);
+  pipeline->Drain();
+  EXPECT_EQ(done.load(), 35);
+  EXPECT_EQ(hits.load(), 35);
+}
+
+// K=1: the first request is in flight (held by the server) when Cancel comes; it finishes,
+// the queued ones and any submitted later complete with kCancelled without reaching the server.
+TEST(HttpPipeline, CancelCompletesQueuedRequests) {
+  TestServer server;
+  std::atomic<int> hits{0};
+  absl::Notification arrived;
+  absl::Notification release;
+  server.server().Get("/x", [&](const httplib::Request&, httplib::Response& res) {
+    if (++hits == 1) {
+      arrived.Notify();
+      release.WaitForNotificationWithTimeout(absl::Seconds(10));
+    }
+    res.set_content("ok", "text/plain");
+  });
+  server.Start();
+  PipelineOptions options = FastOptions();
+  options.concurrency = 1;
+  auto pipeline = StartPipeline(options);
+  absl::Mutex mu;
+  std::vector<absl::StatusCode> codes(11, absl::StatusCode::kUnknown);
+  for (int i = 0; i < 10; ++i) {
+    pipeline->Submit(Get(server.Url("/x")), [&, i](HttpResponse r) {
+      absl::MutexLock lock(&mu);
+      codes[i] = r.status.code();
+    });
+  }
+  arrived.WaitForNotification();
+  pipeline->Cancel();
+  pipeline->Submit(Get(server.Url("/x")), [&](HttpResponse r) {
+    absl::MutexLock lock(&mu);
+    codes[10] = r.status.code();
+  });
+  release.Notify();
+  pipeline->Drain();
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(codes[0], absl::StatusCode::kOk);
+  for (int i = 1; i < 11; ++i) EXPECT_EQ(codes[i], absl::StatusCode::kCancelled) << i;
+  EXPECT_EQ(hits.load(), 1);
+}
+
+// The token bucket paces sends: N requests at rate R with burst B take at least (N - B)/R
+// (less the 5ms timer slack the pipeline banks). Only a lower bound: safe on a loaded machine.
+TEST(HttpPipeline, RateLimitPacesRequests) {
+  TestServer server;
+  server.server().Get("/x", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok", "text/plain");
+  });
+  server.Start();
+  PipelineOptions options = FastOptions();
+  options.rate = 50;
+  options.burst = 1;
+  auto pipeline = StartPipeline(options);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 26; ++i) pipeline->Submit(Get(server.Url("/x")), [](HttpResponse) {});
+  pipeline->Drain();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GE(elapsed, (26 - 1.25) / 50.0);
+  const PipelineStats stats = pipeline->stats();
+  EXPECT_EQ(stats.requests, 26);
+  EXPECT_GT(stats.rate_wait_seconds, 0);
+  EXPECT_GT(stats.achieved_rps, 0);
+}
+
+TEST(HttpPipeline, RejectsBadOptions) {
+  PipelineOptions options;
+  options.concurrency = 0;
+  EXPECT_EQ(HttpPipeline::Start(options).status().code(), absl::StatusCode::kInvalidArgument);
+  options.concurrency = 1;
+  options.rate = -1;
+  EXPECT_EQ(HttpPipeline::Start(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace usersync::io

@@ -1,0 +1,700 @@
+#include "io/ldif/ldif_reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "core/normalize.h"
+#include "core/status_macros.h"
+#include "core/str.h"
+
+namespace usersync::io {
+namespace {
+
+using core::EqualsIgnoreCase;
+
+constexpr size_t kInitialBufferBytes = size_t{4} << 20;
+constexpr size_t kMinScratchBlockBytes = size_t{64} << 10;
+constexpr size_t kMaxQuotedNameBytes = 64;
+
+bool IsAttrChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.';
+}
+
+// The attribute type without options: "cn;lang-en" → "cn".
+std::string_view BaseName(std::string_view description) {
+  return description.substr(0, description.find(';'));
+}
+
+// True for an RFC 2849 AttributeDescription: a name of letters, digits, '-' and '.' (OIDs),
+// then ";option"s. '=' is allowed in options for AD's "member;range=0-1499".
+bool IsValidDescription(std::string_view description) {
+  std::string_view base = BaseName(description);
+  if (base.empty()) return false;
+  for (char c : base) {
+    if (!IsAttrChar(c)) return false;
+  }
+  std::string_view options = description.substr(base.size());
+  while (!options.empty()) {  // options[0] == ';'
+    options.remove_prefix(1);
+    size_t len = 0;
+    while (len < options.size() && (IsAttrChar(options[len]) || options[len] == '=')) ++len;
+    if (len == 0) return false;
+    options.remove_prefix(len);
+    if (!options.empty() && options[0] != ';') return false;
+  }
+  return true;
+}
+
+// A name as it may appear in an error message: bounded, non-printable bytes escaped.
+std::string QuoteName(std::string_view name) {
+  std::string out = absl::CHexEscape(Sv(name.substr(0, kMaxQuotedNameBytes)));
+  if (name.size() > kMaxQuotedNameBytes) out += "...";
+  return out;
+}
+
+// Strict base64 (RFC 4648 §4): length a multiple of 4, '=' only as the final padding. Writes
+// at most in.size() / 4 * 3 bytes to `out`; returns the count, or -1 when `in` is not base64.
+int64_t DecodeBase64(std::string_view in, char* out) {
+  static constexpr auto kTable = [] {
+    std::array<int8_t, 256> table{};
+    table.fill(-1);
+    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int8_t idx = 0; idx < 64; ++idx) table[static_cast<unsigned char>(alphabet[idx])] = idx;
+    return table;
+  }();
+  if (in.size() % 4 != 0) return -1;
+  size_t padding = 0;
+  if (!in.empty() && in.back() == '=')
+    padding = (in.size() >= 2 && in[in.size() - 2] == '=') ? 2 : 1;
+  const size_t data_chars = in.size() - padding;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(in.data());
+  char* write = out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (size_t idx = 0; idx < data_chars; ++idx) {
+    const int8_t v = kTable[bytes[idx]];
+    if (v < 0) return -1;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      *write++ = static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return write - out;
+}
+
+// AD's objectGUID: 16 bytes, Data1..Data3 little-endian → "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".
+void FormatGuid(std::string_view bytes, char out[36]) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  static constexpr int kOrder[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+  int pos = 0;
+  for (int idx = 0; idx < 16; ++idx) {
+    if (idx == 4 || idx == 6 || idx == 8 || idx == 10) out[pos++] = '-';
+    const auto byte = static_cast<unsigned char>(bytes[kOrder[idx]]);
+    out[pos++] = kHex[byte >> 4];
+    out[pos++] = kHex[byte & 0xf];
+  }
+}
+
+bool IsGuidString(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t idx = 0; idx < s.size(); ++idx) {
+    const char c = s[idx];
+    if (idx == 8 || idx == 13 || idx == 18 || idx == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view First(const core::EntryView& entry, std::string_view name) {
+  if (name.empty()) return {};
+  std::span<const std::string_view> values = entry.Values(name);
+  return values.empty() ? std::string_view() : values.front();
+}
+
+// The value of a DN's first RDN: "CN=Person,CN=Schema,CN=Configuration,DC=x" → "Person".
+std::string_view FirstRdnValue(std::string_view dn) {
+  const size_t equals = dn.find('=');
+  if (equals == std::string_view::npos) return dn;
+  size_t end = equals + 1;
+  while (end < dn.size() && dn[end] != ',' && dn[end] != '+') {
+    end += (dn[end] == '\\' && end + 1 < dn.size()) ? 2 : 1;
+  }
+  return core::TrimWhitespace(dn.substr(equals + 1, end - equals - 1));
+}
+
+// AD stores objectCategory as the DN of a schema class, and a domain controller matches
+// "(objectCategory=person)" against it by the class name; that is the filter AD admins write
+// (and the "ad" flavor's default). This view lets an exported AD entry match it too: its
+// objectCategory values are the DN itself and the DN's first RDN value ("Person").
+class AdCategoryView final : public core::EntryView {
+ public:
+  explicit AdCategoryView(const core::EntryView& entry) : entry_(entry) {
+    std::span<const std::string_view> values = entry.Values("objectCategory");
+    if (!values.empty()) {  // single-valued in AD
+      category_[0] = values[0];
+      category_[1] = FirstRdnValue(values[0]);
+      has_category_ = true;
+    }
+  }
+  std::string_view Dn() const override { return entry_.Dn(); }
+  std::span<const std::string_view> Values(std::string_view name) const override {
+    if (has_category_ && EqualsIgnoreCase(BaseName(name), "objectCategory")) return category_;
+    return entry_.Values(name);
+  }
+
+ private:
+  const core::EntryView& entry_;
+  std::string_view category_[2];
+  bool has_category_ = false;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// LdifEntry
+
+const LdifEntry::Attr* LdifEntry::Find(std::string_view name) const {
+  name = BaseName(name);
+  for (size_t attr_idx = 0; attr_idx < attr_count_; ++attr_idx) {
+    if (EqualsIgnoreCase(attrs_[attr_idx].name, name)) return &attrs_[attr_idx];
+  }
+  return nullptr;
+}
+
+std::span<const std::string_view> LdifEntry::Values(std::string_view name) const {
+  const Attr* attr = Find(name);
+  return attr == nullptr ? std::span<const std::string_view>() : attr->values;
+}
+
+int64_t LdifEntry::LineOf(std::string_view name) const {
+  const Attr* attr = Find(name);
+  return attr == nullptr ? line_ : attr->line;
+}
+
+void LdifEntry::AddValue(std::string_view name, std::string_view value, int64_t line) {
+  // Writers keep an attribute's values together, so the last attribute is the likely one.
+  if (attr_count_ > 0 && EqualsIgnoreCase(attrs_[attr_count_ - 1].name, name)) {
+    attrs_[attr_count_ - 1].values.push_back(value);
+    return;
+  }
+  for (size_t attr_idx = 0; attr_idx + 1 < attr_count_; ++attr_idx) {
+    if (EqualsIgnoreCase(attrs_[attr_idx].name, name)) {
+      attrs_[attr_idx].values.push_back(value);
+      return;
+    }
+  }
+  if (attr_count_ == attrs_.size()) attrs_.emplace_back();
+  Attr& attr = attrs_[attr_count_++];
+  attr.name = name;
+  attr.values.clear();
+  attr.values.push_back(value);
+  attr.line = line;
+}
+
+// ---------------------------------------------------------------------------------------------
+// LdifReader
+
+char* LdifReader::Scratch::Allocate(size_t n) {
+  while (block_idx_ < blocks_.size()) {
+    Block& block = blocks_[block_idx_];
+    if (block.size - used_ >= n) {
+      char* out = block.data.get() + used_;
+      used_ += n;
+      return out;
+    }
+    ++block_idx_;
+    used_ = 0;
+  }
+  const size_t size = std::max(n, kMinScratchBlockBytes);
+  blocks_.push_back(Block{std::unique_ptr<char[]>(new char[size]), size});
+  block_idx_ = blocks_.size() - 1;
+  used_ = n;
+  return blocks_.back().data.get();
+}
+
+LdifReader::LdifReader(std::string name, int fd) : name_(std::move(name)), fd_(fd) {}
+
+LdifReader::~LdifReader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+absl::StatusOr<std::unique_ptr<LdifReader>> LdifReader::Open(std::string path) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    const int err = errno;
+    return absl::Status(absl::ErrnoToStatusCode(err),
+                        absl::StrCat(path, ": cannot open: ", std::strerror(err)));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not an LDIF file"));
+  }
+  std::unique_ptr<LdifReader> reader(new LdifReader(std::move(path), fd));
+  reader->capacity_ = kInitialBufferBytes;
+  reader->buf_.reset(new char[reader->capacity_]);
+  return reader;
+}
+
+std::unique_ptr<LdifReader> LdifReader::FromString(std::string name, std::string contents) {
+  std::unique_ptr<LdifReader> reader(new LdifReader(std::move(name), -1));
+  reader->capacity_ = std::max<size_t>(contents.size(), 1);
+  reader->buf_.reset(new char[reader->capacity_]);
+  if (!contents.empty()) std::memcpy(reader->buf_.get(), contents.data(), contents.size());
+  reader->end_ = contents.size();
+  reader->has_nul_ = contents.find('\0') != std::string::npos;
+  reader->eof_ = true;
+  return reader;
+}
+
+void LdifReader::Fail(int64_t line, std::string_view reason) {
+  error_ = absl::InvalidArgumentError(absl::StrCat(name_, ":", line, ": ", Sv(reason)));
+}
+
+absl::Status LdifReader::Refill() {
+  if (eof_ || fd_ < 0) {
+    eof_ = true;
+    return absl::OkStatus();
+  }
+  // Keep the unconsumed tail (a partial record) and make room after it.
+  if (begin_ > 0) {
+    std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  if (end_ == capacity_) {  // one record larger than the buffer: grow
+    const size_t new_capacity = capacity_ * 2;
+    std::unique_ptr<char[]> bigger(new char[new_capacity]);
+    std::memcpy(bigger.get(), buf_.get(), end_);
+    buf_ = std::move(bigger);
+    capacity_ = new_capacity;
+  }
+  // Fill the buffer completely (or hit the end), so that a record is re-parsed at most a
+  // few times however the kernel splits the reads.
+  while (end_ < capacity_) {
+    const ssize_t n = ::read(fd_, buf_.get() + end_, capacity_ - end_);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      return absl::UnavailableError(absl::StrCat(name_, ": read failed: ", std::strerror(err)));
+    }
+    if (n == 0) {
+      eof_ = true;
+      break;
+    }
+    // One scan per chunk instead of one per line: NUL bytes are rare, so lines are only
+    // checked for them once the file is known to hold one.
+    const size_t bytes_read = static_cast<size_t>(n);
+    if (!has_nul_) has_nul_ = std::memchr(buf_.get() + end_, '\0', bytes_read) != nullptr;
+    end_ += bytes_read;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> LdifReader::Next() {
+  if (!error_.ok()) return error_;
+  while (true) {
+    switch (ParseRecord()) {
+      case Step::kRecord:
+        return true;
+      case Step::kEnd:
+        return false;
+      case Step::kError:
+        return error_;
+      case Step::kNeedMore: {
+        absl::Status status = Refill();
+        if (!status.ok()) {
+          error_ = status;
+          return error_;
+        }
+        break;
+      }
+    }
+  }
+}
+
+// Reads one logical line (a physical line plus its folded continuations) starting at `pos`.
+// On kLine and kBlank, advances `pos` and `line` past it. kNeedMore: the line (or whether a
+// continuation follows it) is not in the buffer yet; nothing was consumed.
+LdifReader::LineKind LdifReader::ReadLogicalLine(size_t& pos, int64_t& line, LogicalLine& out) {
+  const char* buf = buf_.get();
+  if (pos >= end_) return eof_ ? LineKind::kEof : LineKind::kNeedMore;
+
+  // One physical line from `start`: its content (without CR LF) and where the next one begins.
+  // False when the line is not complete in the buffer yet.
+  auto physical = [&](size_t start, std::string_view& content, size_t& next) {
+    const void* nl = std::memchr(buf + start, '\n', end_ - start);
+    size_t content_end;
+    if (nl == nullptr) {
+      if (!eof_) return false;
+      content_end = end_;
+      next = end_;
+    } else {
+      content_end = static_cast<size_t>(static_cast<const char*>(nl) - buf);
+      next = content_end + 1;
+    }
+    if (content_end > start && buf[content_end - 1] == '\r') --content_end;
+    content = std::string_view(buf + start, content_end - start);
+    return true;
+  };
+
+  std::string_view first;
+  size_t next = 0;
+  if (!physical(pos, first, next)) return LineKind::kNeedMore;
+  out.line = line;
+  if (first.empty()) {
+    pos = next;
+    ++line;
+    return LineKind::kBlank;
+  }
+  if (first[0] == ' ') {
+    Fail(line, "folded line continues nothing");
+    return LineKind::kError;
+  }
+
+  segments_.clear();
+  segments_.push_back(first);
+  size_t total = first.size();
+  int64_t physical_lines = 1;
+  while (true) {
+    if (next >= end_) {
+      if (!eof_) return LineKind::kNeedMore;  // a continuation may follow
+      break;
+    }
+    if (buf[next] != ' ') break;
+    std::string_view continuation;
+    size_t after = 0;
+    if (!physical(next, continuation, after)) return LineKind::kNeedMore;
+    continuation.remove_prefix(1);  // the folding space
+    segments_.push_back(continuation);
+    total += continuation.size();
+    ++physical_lines;
+    next = after;
+  }
+
+  if (segments_.size() == 1) {
+    out.text = first;
+  } else {
+    char* joined = scratch_.Allocate(total);
+    size_t offset = 0;
+    for (std::string_view segment : segments_) {
+      std::memcpy(joined + offset, segment.data(), segment.size());
+      offset += segment.size();
+    }
+    out.text = std::string_view(joined, total);
+  }
+  pos = next;
+  line += physical_lines;
+  return LineKind::kLine;
+}
+
+bool LdifReader::ParseAttributeLine(const LogicalLine& line, std::string_view& name,
+                                    std::string_view& value) {
+  const std::string_view text = line.text;
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos) {
+    Fail(line.line, "attribute line without ':'");
+    return false;
+  }
+  const std::string_view description = text.substr(0, colon);
+  if (description.empty()) {
+    Fail(line.line, "attribute line without a name before ':'");
+    return false;
+  }
+  if (!IsValidDescription(description)) {
+    Fail(line.line, absl::StrCat("invalid attribute name '", QuoteName(description), "'"));
+    return false;
+  }
+  name = BaseName(description);
+  std::string_view rest = text.substr(colon + 1);
+  if (!rest.empty() && rest[0] == ':') {
+    rest.remove_prefix(1);
+    rest = core::TrimWhitespace(rest);
+    char* decoded = scratch_.Allocate(rest.size() / 4 * 3 + 1);
+    const int64_t decoded_size = DecodeBase64(rest, decoded);
+    if (decoded_size < 0) {
+      Fail(line.line, absl::StrCat("invalid base64 in value of '", QuoteName(description), "'"));
+      return false;
+    }
+    value = std::string_view(decoded, static_cast<size_t>(decoded_size));
+    return true;
+  }
+  if (!rest.empty() && rest[0] == '<') {
+    Fail(line.line, absl::StrCat("URL value ('", QuoteName(description),
+                                 ":<') is not supported: inline the value or base64 it"));
+    return false;
+  }
+  size_t fill = 0;
+  while (fill < rest.size() && rest[fill] == ' ') ++fill;
+  value = rest.substr(fill);
+  return true;
+}
+
+LdifReader::Step LdifReader::ParseRecord() {
+  entry_.Clear();
+  scratch_.Reset();
+  size_t pos = begin_;
+  int64_t line = line_;
+  bool in_record = false;
+  bool in_header = false;  // right after dn: where control: and changetype: may stand
+  LogicalLine logical;
+
+  while (true) {
+    switch (ReadLogicalLine(pos, line, logical)) {
+      case LineKind::kNeedMore:
+        return Step::kNeedMore;
+      case LineKind::kError:
+        return Step::kError;
+      case LineKind::kEof:
+        begin_ = pos;
+        line_ = line;
+        return in_record ? Step::kRecord : Step::kEnd;
+      case LineKind::kBlank:
+        begin_ = pos;
+        line_ = line;
+        if (in_record) return Step::kRecord;
+        continue;
+      case LineKind::kLine:
+        break;
+    }
+    if (has_nul_ && std::memchr(logical.text.data(), '\0', logical.text.size()) != nullptr) {
+      Fail(logical.line, "NUL byte in line");
+      return Step::kError;
+    }
+    if (logical.text[0] == '#') {
+      if (!in_record) {  // nothing refers to it: consume it for good
+        begin_ = pos;
+        line_ = line;
+      }
+      continue;
+    }
+    std::string_view name;
+    std::string_view value;
+    if (!ParseAttributeLine(logical, name, value)) return Step::kError;
+
+    if (!in_record) {
+      if (!seen_first_line_ && EqualsIgnoreCase(name, "version")) {
+        seen_first_line_ = true;
+        if (core::TrimWhitespace(value) != "1") {
+          Fail(logical.line,
+               absl::StrCat("unsupported LDIF version '", QuoteName(value), "' (only 1)"));
+          return Step::kError;
+        }
+        begin_ = pos;
+        line_ = line;
+        continue;
+      }
+      seen_first_line_ = true;
+      if (!EqualsIgnoreCase(name, "dn")) {
+        Fail(logical.line, "record does not start with dn:");
+        return Step::kError;
+      }
+      entry_.dn_ = value;
+      entry_.line_ = logical.line;
+      in_record = true;
+      in_header = true;
+      continue;
+    }
+    if (in_header) {
+      if (EqualsIgnoreCase(name, "control")) continue;
+      if (EqualsIgnoreCase(name, "changetype")) {
+        const std::string_view change = core::TrimWhitespace(value);
+        if (!EqualsIgnoreCase(change, "add")) {
+          Fail(logical.line, absl::StrCat("changetype: ", QuoteName(change),
+                                          " is not supported (only content records and "
+                                          "changetype: add)"));
+          return Step::kError;
+        }
+        in_header = false;
+        continue;
+      }
+      in_header = false;
+    }
+    if (EqualsIgnoreCase(name, "dn")) {
+      Fail(logical.line, "second dn: in one record (a blank line must separate records)");
+      return Step::kError;
+    }
+    entry_.AddValue(name, value, logical.line);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// EntryMapper
+
+absl::StatusOr<EntryMapper> EntryMapper::Create(DirectorySchema schema) {
+  EntryMapper mapper;
+  absl::StatusOr<core::LdapFilter> user_filter = core::ParseLdapFilter(schema.user_filter);
+  if (!user_filter.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("source.user_filter: ", user_filter.status().message()));
+  }
+  absl::StatusOr<core::LdapFilter> group_filter = core::ParseLdapFilter(schema.group_filter);
+  if (!group_filter.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("source.group_filter: ", group_filter.status().message()));
+  }
+  mapper.user_filter_ = *std::move(user_filter);
+  mapper.group_filter_ = *std::move(group_filter);
+  const bool ad = EqualsIgnoreCase(schema.flavor, "ad");
+  mapper.binary_guid_id_ = ad && EqualsIgnoreCase(schema.id, "objectGUID");
+  mapper.ad_flavor_ = ad;
+  mapper.schema_ = std::move(schema);
+  mapper.record_.extra.reserve(mapper.schema_.extra.size());
+  return mapper;
+}
+
+EntryMapper::Kind EntryMapper::Classify(const core::EntryView& entry) const {
+  if (ad_flavor_) {  // flavor "ad"
+    const AdCategoryView view(entry);
+    if (core::Matches(group_filter_, view)) return Kind::kGroup;
+    if (core::Matches(user_filter_, view)) return Kind::kUser;
+    return Kind::kIgnored;
+  }
+  if (core::Matches(group_filter_, entry)) return Kind::kGroup;
+  if (core::Matches(user_filter_, entry)) return Kind::kUser;
+  return Kind::kIgnored;
+}
+
+absl::StatusOr<EntryMapper::Kind> EntryMapper::Add(const core::EntryView& entry,
+                                                   core::DirectoryBuilder& builder,
+                                                   std::string_view* failed_attribute) {
+  const Kind kind = Classify(entry);
+  if (kind == Kind::kIgnored) return kind;
+  if (kind == Kind::kGroup) {
+    builder.AddGroup(entry.Dn(), First(entry, schema_.group_name));
+    if (!schema_.member.empty()) {
+      for (std::string_view member : entry.Values(schema_.member)) builder.AddMember(member);
+    }
+    return kind;
+  }
+
+  auto fail = [&](std::string_view attribute, std::string_view reason) {
+    if (failed_attribute != nullptr) *failed_attribute = attribute;
+    return absl::InvalidArgumentError(absl::StrCat("entry \"", Sv(entry.Dn()), "\": ", Sv(reason)));
+  };
+
+  core::UserRecord& record = record_;
+  record.dn = entry.Dn();
+  record.id = First(entry, schema_.id);
+  char guid[36];
+  if (binary_guid_id_ && !record.id.empty()) {
+    if (record.id.size() == 16) {
+      FormatGuid(record.id, guid);
+      record.id = std::string_view(guid, sizeof(guid));
+    } else if (IsGuidString(record.id)) {
+      for (size_t idx = 0; idx < sizeof(guid); ++idx) {
+        const char c = record.id[idx];
+        guid[idx] = (c >= 'A' && c <= 'F') ? static_cast<char>(c - 'A' + 'a') : c;
+      }
+      record.id = std::string_view(guid, sizeof(guid));
+    } else {
+      return fail(schema_.id, absl::StrCat(schema_.id, " is ", record.id.size(),
+                                           " bytes, expected a 16-byte binary GUID"));
+    }
+  }
+  record.user_name = First(entry, schema_.user_name);
+  record.email = First(entry, schema_.email);
+  record.first_name = First(entry, schema_.first_name);
+  record.last_name = First(entry, schema_.last_name);
+  record.display_name = First(entry, schema_.display_name);
+  record.language = First(entry, schema_.language);
+  record.disabled = false;
+  if (ad_flavor_) {
+    const std::string_view uac = core::TrimWhitespace(First(entry, "userAccountControl"));
+    if (!uac.empty()) {
+      int64_t flags = 0;
+      if (!absl::SimpleAtoi(Sv(uac), &flags)) {
+        return fail("userAccountControl",
+                    absl::StrCat("userAccountControl '", absl::CHexEscape(Sv(uac.substr(0, 32))),
+                                 "' is not an integer"));
+      }
+      record.disabled = (flags & 2) != 0;  // ACCOUNTDISABLE
+    }
+  }
+  record.extra.clear();
+  for (const std::string& extra_name : schema_.extra) {
+    record.extra.push_back(First(entry, extra_name));
+  }
+  builder.AddUser(record);
+  return kind;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading a file into a Directory
+
+absl::StatusOr<core::Directory> ReadLdifDirectory(const std::string& path,
+                                                  const DirectorySchema& schema,
+                                                  LdifReadStats* stats) {
+  LdifReadStats local_stats;
+  LdifReadStats& counts = stats != nullptr ? *stats : local_stats;
+  counts = LdifReadStats{};
+  USERSYNC_ASSIGN_OR_RETURN(EntryMapper mapper, EntryMapper::Create(schema));
+  USERSYNC_ASSIGN_OR_RETURN(std::unique_ptr<LdifReader> reader, LdifReader::Open(path));
+  core::DirectoryBuilder builder(mapper.extra_names());
+  while (true) {
+    USERSYNC_ASSIGN_OR_RETURN(bool more, reader->Next());
+    if (!more) break;
+    const LdifEntry& entry = reader->entry();
+    ++counts.records;
+    std::string_view failed_attribute;
+    absl::StatusOr<EntryMapper::Kind> kind = mapper.Add(entry, builder, &failed_attribute);
+    if (!kind.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", entry.LineOf(failed_attribute), ": ", kind.status().message()));
+    }
+    switch (*kind) {
+      case EntryMapper::Kind::kUser:
+        ++counts.users;
+        break;
+      case EntryMapper::Kind::kGroup:
+        ++counts.groups;
+        counts.member_values += static_cast<int64_t>(entry.Values(schema.member).size());
+        break;
+      case EntryMapper::Kind::kIgnored:
+        ++counts.ignored;
+        break;
+    }
+  }
+  return std::move(builder).Finish();
+}
+
+namespace {
+
+class LdifSource final : public DirectorySource {
+ public:
+  LdifSource(std::string path, DirectorySchema schema)
+      : path_(std::move(path)), schema_(std::move(schema)) {}
+
+  absl::StatusOr<core::Directory> Read() override { return ReadLdifDirectory(path_, schema_); }
+
+ private:
+  std::string path_;
+  DirectorySchema schema_;
+};
+
+}  // namespace
+
+std::unique_ptr<DirectorySource> MakeLdifSource(std::string path, DirectorySchema schema) {
+  return std::make_unique<LdifSource>(std::move(path), std::move(schema));
+}
+
+}  // namespace usersync::io

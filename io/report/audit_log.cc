@@ -1,0 +1,80 @@
+#include "io/report/audit_log.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "io/json_writer.h"
+
+namespace usersync::io {
+
+std::string NowRfc3339() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(millis));
+  return buf;
+}
+
+absl::StatusOr<std::unique_ptr<RunLogs>> RunLogs::Open(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create logs directory ", dir, ": ", ec.message()));
+  }
+  std::unique_ptr<RunLogs> logs(new RunLogs());
+  logs->audit_path_ = (std::filesystem::path(dir) / "audit.jsonl").string();
+  logs->error_path_ = (std::filesystem::path(dir) / "errors.log").string();
+  logs->audit_ = std::fopen(logs->audit_path_.c_str(), "a");
+  if (logs->audit_ == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot open ", logs->audit_path_, ": ", std::strerror(errno)));
+  }
+  logs->errors_ = std::fopen(logs->error_path_.c_str(), "a");
+  if (logs->errors_ == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot open ", logs->error_path_, ": ", std::strerror(errno)));
+  }
+  return logs;
+}
+
+RunLogs::~RunLogs() {
+  if (audit_ != nullptr) std::fclose(audit_);
+  if (errors_ != nullptr) std::fclose(errors_);
+}
+
+void RunLogs::Audit(const AuditRecord& record) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("time", NowRfc3339());
+  w.Key("run").Int(record.run_id);
+  w.Field("op", record.op).Field("directory_id", record.directory_id);
+  w.Field("account_id", record.account_id).Field("email", record.email);
+  w.Field("outcome", record.outcome);
+  w.Key("http_status").Int(record.http_status);
+  w.Key("attempts").Int(record.attempts);
+  if (!record.error.empty()) w.Field("error", record.error);
+  w.EndObject();
+  std::string line = w.Release();
+  line.push_back('\n');
+  std::fwrite(line.data(), 1, line.size(), audit_);
+  std::fflush(audit_);
+}
+
+void RunLogs::Error(std::string_view message) {
+  std::string line = absl::StrCat(NowRfc3339(), " ", std::string(message), "\n");
+  std::fwrite(line.data(), 1, line.size(), errors_);
+  std::fflush(errors_);
+}
+
+}  // namespace usersync::io

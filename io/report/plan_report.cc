@@ -1,0 +1,216 @@
+#include "io/report/plan_report.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "core/str.h"
+#include "io/json_writer.h"
+
+namespace usersync::io {
+namespace {
+
+using core::Category;
+using core::Operation;
+using core::UserRow;
+
+constexpr Category kCategories[] = {Category::kMatched,     Category::kUpdate,
+                                    Category::kNew,         Category::kInvalid,
+                                    Category::kAccountOnly, Category::kDeparted};
+
+std::string_view DisplayName(Category category) {
+  return category == Category::kAccountOnly ? "account-only" : core::CategoryName(category);
+}
+
+std::string Pad(std::string_view s, size_t width) {
+  std::string out(s);
+  if (out.size() < width) out.append(width - out.size(), ' ');
+  return out;
+}
+
+std::string DescribeChanges(const Operation& op) {
+  std::string out;
+  for (const core::Change& change : op.changes) {
+    if (!out.empty()) out.append("; ");
+    absl::StrAppend(&out, change.field, ": \"", change.before, "\" → \"", change.after, "\"");
+  }
+  return out;
+}
+
+void WriteSpec(JsonWriter& w, const core::AccountSpec& spec) {
+  w.BeginObject();
+  w.Field("user_name", spec.user_name).Field("email", spec.email);
+  w.Field("external_id", spec.external_id).Field("first_name", spec.first_name);
+  w.Field("last_name", spec.last_name).Field("display_name", spec.display_name);
+  w.Field("language", spec.language).Field("products", spec.products);
+  w.Field("admin_role", spec.admin_role).Field("user_group", spec.user_group);
+  w.Field("welcome_template", spec.welcome_template);
+  w.Field("settings_template", spec.settings_template);
+  w.Key("active").Bool(spec.active);
+  w.EndObject();
+}
+
+void CsvField(std::string* out, std::string_view value) {
+  const bool quote = value.find_first_of(",\"\r\n") != std::string_view::npos;
+  if (!quote) {
+    out->append(value);
+    return;
+  }
+  out->push_back('"');
+  for (char c : value) {
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
+}  // namespace
+
+std::string SummaryLine(const core::Plan& plan) {
+  std::string out;
+  for (Category category : kCategories) {
+    if (!out.empty()) out.append(" · ");
+    absl::StrAppend(&out, Sv(DisplayName(category)), " ", plan.count(category));
+  }
+  return out;
+}
+
+std::string PlanTable(const core::Plan& plan, size_t max_operations) {
+  std::string out = absl::StrCat("Plan: ", SummaryLine(plan), "\n");
+  for (const std::string& warning : plan.warnings) absl::StrAppend(&out, "warning: ", warning, "\n");
+  if (plan.operations.empty()) {
+    out.append("No changes: the target is in step with the directory.\n");
+  } else {
+    absl::StrAppend(&out, plan.operations.size(), " operation(s):\n");
+    const size_t shown = std::min(max_operations, plan.operations.size());
+    for (size_t op_idx = 0; op_idx < shown; ++op_idx) {
+      const Operation& op = plan.operations[op_idx];
+      absl::StrAppend(&out, "  ", Pad(core::OpKindName(op.kind), 10), " ", Pad(op.email, 32), " ",
+                      op.reason);
+      if (op.held) out.append(" [HELD]");
+      out.push_back('\n');
+      if (!op.changes.empty() && op.kind != core::OpKind::kDeactivate) {
+        absl::StrAppend(&out, "  ", std::string(44, ' '), DescribeChanges(op), "\n");
+      }
+    }
+    if (shown < plan.operations.size()) {
+      absl::StrAppend(&out, "  ... and ", plan.operations.size() - shown,
+                      " more (use --format json for all)\n");
+    }
+  }
+  size_t invalid = 0;
+  for (const UserRow& row : plan.rows) {
+    if (row.category != Category::kInvalid) continue;
+    if (invalid++ == 0) out.append("Invalid directory users (not provisioned; retried next run):\n");
+    if (invalid <= 50) absl::StrAppend(&out, "  ", Pad(row.dn, 48), " ", row.reason, "\n");
+  }
+  if (invalid > 50) absl::StrAppend(&out, "  ... and ", invalid - 50, " more\n");
+  if (plan.deprovision_held) absl::StrAppend(&out, "HELD: ", plan.hold_reason, "\n");
+  return out;
+}
+
+std::string PlanJson(const core::Plan& plan) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("summary").BeginObject();
+  for (Category category : kCategories) w.Key(core::CategoryName(category)).Int(plan.count(category));
+  w.EndObject();
+  w.Key("operations").BeginArray();
+  for (const Operation& op : plan.operations) {
+    w.BeginObject();
+    w.Field("op", core::OpKindName(op.kind));
+    w.Field("directory_id", op.directory_id);
+    w.Key("account_id");
+    if (op.account_id.empty()) {
+      w.Null();
+    } else {
+      w.String(op.account_id);
+    }
+    w.Field("email", op.email).Field("dn", op.dn).Field("reason", op.reason);
+    w.Key("held").Bool(op.held);
+    w.Key("changes").BeginObject();
+    for (const core::Change& change : op.changes) {
+      w.Key(change.field).BeginObject().Field("before", change.before).Field("after", change.after);
+      w.EndObject();
+    }
+    w.EndObject();
+    w.Key("precondition").BeginObject();
+    if (!op.account_id.empty()) {
+      w.Field("version", op.precondition_version);
+      w.Key("active").Bool(op.precondition_active);
+      for (const core::Change& change : op.changes) w.Field(change.field, change.before);
+    } else {
+      w.Key("account_exists").Bool(false);
+    }
+    w.EndObject();
+    if (op.kind != core::OpKind::kDeactivate && op.kind != core::OpKind::kDelete) {
+      w.Key("spec");
+      WriteSpec(w, op.spec);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("invalid").BeginArray();
+  for (const UserRow& row : plan.rows) {
+    if (row.category != Category::kInvalid) continue;
+    w.BeginObject().Field("directory_id", row.directory_id).Field("dn", row.dn);
+    w.Field("email", row.email).Field("reason", row.reason).EndObject();
+  }
+  w.EndArray();
+  w.Key("deprovision_held").Bool(plan.deprovision_held);
+  if (plan.deprovision_held) w.Field("hold_reason", plan.hold_reason);
+  w.Key("warnings").BeginArray();
+  for (const std::string& warning : plan.warnings) w.String(warning);
+  w.EndArray();
+  w.EndObject();
+  std::string out = w.Release();
+  out.push_back('\n');
+  return out;
+}
+
+std::string UsersTable(const core::Plan& plan) {
+  std::string out = absl::StrCat(Pad("CATEGORY", 13), " ", Pad("EMAIL", 34), " ",
+                                 Pad("PRODUCTS", 12), " ", Pad("ACCOUNT", 38), " REASON\n");
+  for (const UserRow& row : plan.rows) {
+    absl::StrAppend(&out, Pad(DisplayName(row.category), 13), " ",
+                    Pad(row.email.empty() ? row.dn : row.email, 34), " ", Pad(row.products, 12),
+                    " ", Pad(row.account_id.empty() ? "-" : row.account_id, 38), " ", row.reason,
+                    "\n");
+  }
+  absl::StrAppend(&out, "\n", SummaryLine(plan), "\n");
+  return out;
+}
+
+std::string UsersCsv(const core::Plan& plan) {
+  std::string out = "category,directory_id,dn,email,account_id,products,rule,reason\r\n";
+  for (const UserRow& row : plan.rows) {
+    const std::string_view fields[] = {core::CategoryName(row.category), row.directory_id, row.dn,
+                                       row.email, row.account_id, row.products, row.rule,
+                                       row.reason};
+    for (size_t field_idx = 0; field_idx < std::size(fields); ++field_idx) {
+      if (field_idx > 0) out.push_back(',');
+      CsvField(&out, fields[field_idx]);
+    }
+    out.append("\r\n");
+  }
+  return out;
+}
+
+std::string UsersJson(const core::Plan& plan) {
+  JsonWriter w;
+  w.BeginArray();
+  for (const UserRow& row : plan.rows) {
+    w.BeginObject();
+    w.Field("category", core::CategoryName(row.category));
+    w.Field("directory_id", row.directory_id).Field("dn", row.dn).Field("email", row.email);
+    w.Field("account_id", row.account_id).Field("products", row.products);
+    w.Field("rule", row.rule).Field("reason", row.reason);
+    w.EndObject();
+  }
+  w.EndArray();
+  std::string out = w.Release();
+  out.push_back('\n');
+  return out;
+}
+
+}  // namespace usersync::io

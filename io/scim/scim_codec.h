@@ -1,0 +1,99 @@
+// SCIM 2.0 (RFC 7643/7644) wire format for the "scim" target kind (DESIGN.md "SCIM mapping"):
+// encoders that write request bodies with JsonWriter, and decoders that read responses with
+// simdjson On-Demand into core types.
+//
+// Mapping: userName = normalized email, externalId = directory id, name.givenName/familyName,
+// displayName, emails[0] {value, type "work", primary true}, active, preferredLanguage,
+// products ↔ entitlements[].value, admin role ↔ roles[].value, user group ↔ membership of the
+// SCIM Group with that displayName (read back from the user's groups[0].display).
+//
+// Thread-safety: every function is thread-safe. Decoders use one simdjson parser per thread
+// (thread_local, reused across calls). Cost: decoding is a single pass over the bytes; a body
+// whose capacity holds simdjson's padding (HttpResponse bodies do) is parsed in place,
+// otherwise it is copied once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/accounts.h"
+#include "core/plan.h"
+
+namespace usersync::io {
+
+// --- Encoders (request bodies) ------------------------------------------------------------
+
+// A full User resource for POST /Users and PUT /Users/{id}. entitlements and roles are always
+// present (an empty array clears them on PUT); externalId, displayName, emails and
+// preferredLanguage only when set.
+std::string EncodeUser(const core::AccountSpec& spec);
+
+// A PatchOp (RFC 7644 §3.5.2) with one "replace" operation per changed user attribute, its
+// value taken from `spec` (the desired state); an attribute that becomes empty is "remove"d
+// instead. "user_group" is not a user attribute in SCIM (it is group membership) and unknown
+// fields are skipped. Returns "" when no change touches a user attribute.
+std::string EncodePatch(const std::vector<core::Change>& changes, const core::AccountSpec& spec);
+
+// A PatchOp that sets active to `active` (deactivate, reactivate).
+std::string EncodeActivePatch(bool active);
+
+// A Group resource for POST /Groups.
+std::string EncodeGroup(std::string_view display_name);
+
+// A PatchOp adding `user_id` to a group's members, or removing it (path
+// `members[value eq "<id>"]`).
+std::string EncodeGroupMembershipPatch(std::string_view user_id, bool add);
+
+// A SCIM filter `attribute eq "value"` with the value written as a JSON string (RFC 7644
+// §3.4.2.2: quotes, backslashes and control characters escaped), e.g.
+// FilterEq("userName", R"(a"b@x.com)") == R"(userName eq "a\"b@x.com")". Not URL-encoded.
+std::string FilterEq(std::string_view attribute, std::string_view value);
+
+// Percent-encodes everything but RFC 3986 unreserved characters (for a query value).
+std::string UrlEncode(std::string_view value);
+
+// --- Decoders (response bodies) -----------------------------------------------------------
+
+// Appends the users of a ListResponse to `out` (strings copied into out->arena) and sets
+// *total_results (0 when absent). Products are canonical (entitlement values sorted,
+// de-duplicated, comma-joined), admin_role is the first roles[].value, user_group
+// groups[0].display, version meta.version, email the primary emails[].value (else the first).
+// Errors (kDataLoss: the target answered something that is not a ListResponse) name the field
+// and the resource index, e.g. "Resources[3].emails[0].value: ...". On error, `out` may hold
+// some of the page's users: discard it. Attribute names match case-insensitively (RFC 7643).
+absl::Status DecodeListResponse(const std::string& body, core::Accounts* out,
+                                int64_t* total_results);
+
+// Appends one User resource (a POST/PUT/GET answer) to `out`.
+absl::Status DecodeUser(const std::string& body, core::Accounts* out);
+
+// What a server's /ServiceProviderConfig says it supports.
+struct ScimServiceConfig {
+  bool patch = true;
+  bool bulk = false;
+  int64_t bulk_max_operations = 0;
+  int64_t bulk_max_payload_bytes = 0;
+  bool filter = true;
+  int64_t filter_max_results = 0;
+  bool etag = false;
+};
+absl::StatusOr<ScimServiceConfig> DecodeServiceProviderConfig(const std::string& body);
+
+struct ScimGroup {
+  std::string id;
+  std::string display_name;
+};
+// Appends the groups of a ListResponse of Groups (members are not read).
+absl::Status DecodeGroupList(const std::string& body, std::vector<ScimGroup>* out,
+                             int64_t* total_results);
+absl::StatusOr<ScimGroup> DecodeGroup(const std::string& body);
+
+// "scimType: detail" from a SCIM Error body (RFC 7644 §3.12), either part alone if the other
+// is missing, "" when the body is not a SCIM error. At most 200 bytes.
+std::string ErrorDetail(const std::string& body);
+
+}  // namespace usersync::io

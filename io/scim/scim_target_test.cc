@@ -1,0 +1,534 @@
+#include "io/scim/scim_target.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "io/emulator/emulator_server.h"
+
+namespace usersync::io {
+namespace {
+
+using std::chrono::milliseconds;
+using ::testing::HasSubstr;
+
+constexpr char kToken[] = "test-token";
+
+PipelineOptions FastPipeline() {
+  PipelineOptions options;
+  options.rate = 0;
+  options.concurrency = 8;
+  options.backoff_base = milliseconds(1);
+  options.backoff_cap = milliseconds(10);
+  options.max_retries = 2;
+  options.jitter_seed = 7;
+  options.bearer_token = kToken;
+  return options;
+}
+
+std::unique_ptr<ScimTarget> StartTarget(const std::string& base_url, int page_size = 1000,
+                                        PipelineOptions pipeline = FastPipeline()) {
+  ScimTargetOptions options;
+  options.base_url = base_url;
+  options.pipeline = std::move(pipeline);
+  options.page_size = page_size;
+  auto target = ScimTarget::Start(std::move(options));
+  EXPECT_TRUE(target.ok()) << target.status();
+  return std::move(target).value();
+}
+
+OpOutcome ExecuteAndWait(ScimTarget& target, const core::Operation& op) {
+  OpOutcome outcome;
+  absl::Notification finished;
+  target.Execute(op, [&](OpOutcome o) {
+    outcome = std::move(o);
+    finished.Notify();
+  });
+  finished.WaitForNotification();
+  return outcome;
+}
+
+core::AccountSpec Spec(int i) {
+  core::AccountSpec spec;
+  spec.user_name = absl::StrCat("user", i, "@example.com");
+  spec.email = spec.user_name;
+  spec.external_id = absl::StrCat("dir-", i);
+  spec.first_name = absl::StrCat("First", i);
+  spec.last_name = absl::StrCat("Last", i);
+  spec.display_name = absl::StrCat("First", i, " Last", i);
+  return spec;
+}
+
+core::Operation Create(const core::AccountSpec& spec) {
+  core::Operation op;
+  op.kind = core::OpKind::kCreate;
+  op.directory_id = spec.external_id;
+  op.email = spec.user_name;
+  op.spec = spec;
+  return op;
+}
+
+// A loopback port nothing listens on: bound to learn a free one, then closed.
+int ClosedPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+const core::Account* Find(const core::Accounts& accounts, std::string_view id) {
+  for (const core::Account& account : accounts.items) {
+    if (account.id == id) return &account;
+  }
+  return nullptr;
+}
+
+class ScimTargetEmulatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    emulator::EmulatorOptions options;
+    options.token = kToken;
+    options.threads = 32;
+    auto server = emulator::EmulatorServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(server).value();
+  }
+
+  std::unique_ptr<emulator::EmulatorServer> server_;
+};
+
+TEST_F(ScimTargetEmulatorTest, CheckSucceeds) {
+  auto target = StartTarget(server_->scim_base_url());
+  EXPECT_TRUE(target->Check().ok());
+}
+
+TEST_F(ScimTargetEmulatorTest, CheckWithWrongTokenIsUnauthenticated) {
+  PipelineOptions pipeline = FastPipeline();
+  pipeline.bearer_token = "wrong-token";
+  auto target = StartTarget(server_->scim_base_url(), 1000, pipeline);
+  const absl::Status status = target->Check();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("rejected the bearer token"));
+  EXPECT_THAT(std::string(status.message()), ::testing::Not(HasSubstr("wrong-token")));
+  EXPECT_EQ(target->stats().requests, 1);  // 401 is not retried
+}
+
+TEST(ScimTarget, CheckUnreachableNamesTheUrl) {
+  const int port = ClosedPort();
+  const std::string url = absl::StrCat("http://127.0.0.1:", port, "/scim/v2");
+  PipelineOptions pipeline = FastPipeline();
+  pipeline.max_retries = 1;
+  auto target = StartTarget(url, 1000, pipeline);
+  const absl::Status status = target->Check();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("cannot reach the SCIM target at " + url));
+}
+
+TEST(ScimTarget, RejectsBadOptions) {
+  ScimTargetOptions options;
+  options.base_url = "ftp://example.com";
+  EXPECT_EQ(ScimTarget::Start(options).status().code(), absl::StatusCode::kInvalidArgument);
+  options.base_url = "http://127.0.0.1:1/scim/v2";
+  options.page_size = 0;
+  EXPECT_EQ(ScimTarget::Start(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// 257 users listed 10 per page (26 pages fetched at once): every user once, in creation order.
+TEST_F(ScimTargetEmulatorTest, ListAccountsAssemblesPagesInOrder) {
+  std::vector<emulator::EmulatorUser> users;
+  for (int i = 0; i < 257; ++i) {
+    emulator::EmulatorUser user;
+    user.user_name = absl::StrCat("u", i, "@example.com");
+    user.email = user.user_name;
+    user.external_id = absl::StrCat("dir-", i);
+    user.first_name = "F";
+    user.last_name = "L";
+    user.products = {"G2W", "G2M"};
+    users.push_back(std::move(user));
+  }
+  ASSERT_TRUE(server_->store().CreateUsers(std::move(users)).ok());
+  auto target = StartTarget(server_->scim_base_url(), /*page_size=*/10);
+  absl::StatusOr<core::Accounts> accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok()) << accounts.status();
+  ASSERT_EQ(accounts->items.size(), 257u);
+  for (int i = 0; i < 257; ++i) {
+    EXPECT_EQ(accounts->items[i].user_name, absl::StrCat("u", i, "@example.com")) << i;
+    EXPECT_EQ(accounts->items[i].products, "G2M,G2W");
+  }
+  EXPECT_EQ(target->stats().requests, 26);
+}
+
+TEST_F(ScimTargetEmulatorTest, ListAccountsOfAnEmptyTarget) {
+  auto target = StartTarget(server_->scim_base_url());
+  absl::StatusOr<core::Accounts> accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok()) << accounts.status();
+  EXPECT_TRUE(accounts->items.empty());
+}
+
+// The life of an account: create (with products, role and user group), update (attributes and
+// user group), deactivate, reactivate, delete, delete again.
+TEST_F(ScimTargetEmulatorTest, AccountLifecycle) {
+  auto target = StartTarget(server_->scim_base_url());
+  core::AccountSpec spec = Spec(1);
+  spec.products = "G2M,G2W";
+  spec.admin_role = "manager";
+  spec.language = "en_US";
+  spec.user_group = "Sales";
+  const core::Operation create = Create(spec);
+  OpOutcome created = ExecuteAndWait(*target, create);
+  ASSERT_TRUE(created.status.ok()) << created.status;
+  ASSERT_FALSE(created.account_id.empty());
+  // POST user + PATCH group membership; the group listing and creation are shared by all
+  // operations and not counted against this one.
+  EXPECT_EQ(created.attempts, 2);
+  const std::string id = created.account_id;
+
+  auto accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok()) << accounts.status();
+  const core::Account* account = Find(*accounts, id);
+  ASSERT_NE(account, nullptr);
+  EXPECT_EQ(account->user_name, "user1@example.com");
+  EXPECT_EQ(account->external_id, "dir-1");
+  EXPECT_EQ(account->first_name, "First1");
+  EXPECT_EQ(account->products, "G2M,G2W");
+  EXPECT_EQ(account->admin_role, "manager");
+  EXPECT_EQ(account->language, "en_US");
+  EXPECT_EQ(account->user_group, "Sales");
+  EXPECT_TRUE(account->active);
+
+  core::Operation update;
+  update.kind = core::OpKind::kUpdate;
+  update.account_id = id;
+  update.email = spec.user_name;
+  update.spec = spec;
+  update.spec.first_name = "Firstly";
+  update.spec.products = "G2W";
+  update.spec.admin_role = "";
+  update.spec.user_group = "Ops";
+  update.changes = {{"first_name", "First1", "Firstly"},
+                    {"products", "G2M,G2W", "G2W"},
+                    {"admin_role", "manager", ""},
+                    {"user_group", "Sales", "Ops"}};
+  OpOutcome updated = ExecuteAndWait(*target, update);
+  ASSERT_TRUE(updated.status.ok()) << updated.status;
+  EXPECT_EQ(updated.account_id, id);
+  accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok());
+  account = Find(*accounts, id);
+  ASSERT_NE(account, nullptr);
+  EXPECT_EQ(account->first_name, "Firstly");
+  EXPECT_EQ(account->products, "G2W");
+  EXPECT_EQ(account->admin_role, "");
+  EXPECT_EQ(account->user_group, "Ops");  // left Sales, joined Ops
+
+  core::Operation deactivate;
+  deactivate.kind = core::OpKind::kDeactivate;
+  deactivate.account_id = id;
+  ASSERT_TRUE(ExecuteAndWait(*target, deactivate).status.ok());
+  accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok());
+  EXPECT_FALSE(Find(*accounts, id)->active);
+
+  core::Operation reactivate = update;
+  reactivate.kind = core::OpKind::kReactivate;
+  reactivate.changes = {};
+  ASSERT_TRUE(ExecuteAndWait(*target, reactivate).status.ok());
+  accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok());
+  EXPECT_TRUE(Find(*accounts, id)->active);
+
+  core::Operation remove;
+  remove.kind = core::OpKind::kDelete;
+  remove.account_id = id;
+  ASSERT_TRUE(ExecuteAndWait(*target, remove).status.ok());
+  accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok());
+  EXPECT_EQ(Find(*accounts, id), nullptr);
+  // Deleting what is gone is done, not an error.
+  OpOutcome again = ExecuteAndWait(*target, remove);
+  EXPECT_TRUE(again.status.ok()) << again.status;
+  EXPECT_EQ(again.http_status, 404);
+}
+
+// Creating a user usersync already created (same externalId): 409, look-up, the same account.
+TEST_F(ScimTargetEmulatorTest, CreateConflictWithOurOwnAccountIsOk) {
+  auto target = StartTarget(server_->scim_base_url());
+  const core::Operation create = Create(Spec(2));
+  OpOutcome first = ExecuteAndWait(*target, create);
+  ASSERT_TRUE(first.status.ok()) << first.status;
+  OpOutcome second = ExecuteAndWait(*target, create);
+  ASSERT_TRUE(second.status.ok()) << second.status;
+  EXPECT_EQ(second.account_id, first.account_id);
+  EXPECT_EQ(second.attempts, 2);  // POST (409) + filter look-up
+}
+
+// A user of the same name that usersync does not own (other externalId): kAlreadyExists.
+TEST_F(ScimTargetEmulatorTest, CreateConflictWithForeignAccount) {
+  auto target = StartTarget(server_->scim_base_url());
+  core::AccountSpec other = Spec(3);
+  other.external_id = "someone-else";
+  ASSERT_TRUE(ExecuteAndWait(*target, Create(other)).status.ok());
+  OpOutcome outcome = ExecuteAndWait(*target, Create(Spec(3)));
+  EXPECT_EQ(outcome.status.code(), absl::StatusCode::kAlreadyExists) << outcome.status;
+  EXPECT_THAT(std::string(outcome.status.message()), HasSubstr("someone-else"));
+  EXPECT_THAT(std::string(outcome.status.message()), HasSubstr("user3@example.com"));
+}
+
+// Many creates at once into the same new group: the group is created once.
+TEST_F(ScimTargetEmulatorTest, ConcurrentCreatesShareOneNewGroup) {
+  auto target = StartTarget(server_->scim_base_url());
+  std::vector<core::Operation> ops;
+  for (int i = 0; i < 40; ++i) {
+    core::AccountSpec spec = Spec(100 + i);
+    spec.user_group = "Support";
+    ops.push_back(Create(spec));
+  }
+  std::atomic<int> ok{0};
+  for (const core::Operation& op : ops) {
+    target->Execute(op, [&](OpOutcome outcome) {
+      if (outcome.status.ok()) ++ok;
+    });
+  }
+  target->Drain();
+  EXPECT_EQ(ok.load(), 40);
+  EXPECT_EQ(server_->stats().group_creates, 1);
+  auto accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok());
+  ASSERT_EQ(accounts->items.size(), 40u);
+  for (const core::Account& account : accounts->items) EXPECT_EQ(account.user_group, "Support");
+}
+
+TEST_F(ScimTargetEmulatorTest, UpdateOfAMissingAccountIsNotFound) {
+  auto target = StartTarget(server_->scim_base_url());
+  core::Operation update;
+  update.kind = core::OpKind::kUpdate;
+  update.account_id = "no-such-id";
+  update.spec = Spec(4);
+  update.changes = {{"first_name", "a", "b"}};
+  OpOutcome outcome = ExecuteAndWait(*target, update);
+  EXPECT_EQ(outcome.status.code(), absl::StatusCode::kNotFound) << outcome.status;
+  EXPECT_THAT(std::string(outcome.status.message()), HasSubstr("PATCH"));
+  EXPECT_EQ(outcome.http_status, 404);
+}
+
+// A link with nothing to change sends nothing, and still completes on the I/O thread.
+TEST_F(ScimTargetEmulatorTest, BareLinkSendsNothing) {
+  auto target = StartTarget(server_->scim_base_url());
+  ASSERT_TRUE(target->Check().ok());
+  const int64_t before = target->stats().requests;
+  core::Operation link;
+  link.kind = core::OpKind::kLink;
+  link.account_id = "some-id";
+  link.spec = Spec(5);
+  OpOutcome outcome = ExecuteAndWait(*target, link);
+  EXPECT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.account_id, "some-id");
+  EXPECT_EQ(target->stats().requests, before);
+}
+
+// --- Against a scripted fake: the paths the emulator cannot provoke ----------------------------
+
+class FakeScim {
+ public:
+  FakeScim() {
+    server_.set_tcp_nodelay(true);
+    server_.new_task_queue = [] { return new httplib::ThreadPool(16); };
+  }
+  ~FakeScim() {
+    release_.Notify();
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  httplib::Server& server() { return server_; }
+  void Start() {
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::yield();
+  }
+  std::string base() const { return absl::StrCat("http://127.0.0.1:", port_, "/scim/v2"); }
+  absl::Notification& release() { return release_; }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  absl::Notification release_;
+};
+
+constexpr char kUser9[] = R"({"id":"id-9","userName":"user9@example.com","externalId":"dir-9",)"
+                          R"("name":{"givenName":"First9","familyName":"Last9"},"active":true})";
+
+// A POST that times out may have gone through: look it up, and it is ours → OK, one POST.
+TEST(ScimTargetFake, AmbiguousCreateFoundByLookup) {
+  FakeScim fake;
+  std::atomic<int> posts{0};
+  fake.server().Post("/scim/v2/Users", [&](const httplib::Request&, httplib::Response& res) {
+    ++posts;
+    fake.release().WaitForNotificationWithTimeout(absl::Seconds(10));  // outlives the timeout
+    res.status = 201;
+    res.set_content(kUser9, "application/scim+json");
+  });
+  fake.server().Get("/scim/v2/Users", [&](const httplib::Request& req, httplib::Response& res) {
+    EXPECT_EQ(req.get_param_value("filter"), R"(userName eq "user9@example.com")");
+    res.set_content(absl::StrCat(R"({"totalResults":1,"Resources":[)", kUser9, "]}"),
+                    "application/scim+json");
+  });
+  fake.Start();
+  PipelineOptions pipeline = FastPipeline();
+  pipeline.timeout = milliseconds(200);
+  auto target = StartTarget(fake.base(), 1000, pipeline);
+  OpOutcome outcome = ExecuteAndWait(*target, Create(Spec(9)));
+  EXPECT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.account_id, "id-9");
+  EXPECT_EQ(posts.load(), 1);
+}
+
+// A POST that times out and did not go through (the look-up finds nothing): POST again.
+TEST(ScimTargetFake, AmbiguousCreateNotFoundIsPostedAgain) {
+  FakeScim fake;
+  std::atomic<int> posts{0};
+  fake.server().Post("/scim/v2/Users", [&](const httplib::Request&, httplib::Response& res) {
+    if (++posts == 1) {
+      fake.release().WaitForNotificationWithTimeout(absl::Seconds(10));
+      res.status = 500;  // too late: the client gave up on this one
+      return;
+    }
+    res.status = 201;
+    res.set_content(kUser9, "application/scim+json");
+  });
+  fake.server().Get("/scim/v2/Users", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"totalResults":0,"Resources":[]})", "application/scim+json");
+  });
+  fake.Start();
+  PipelineOptions pipeline = FastPipeline();
+  pipeline.timeout = milliseconds(200);
+  auto target = StartTarget(fake.base(), 1000, pipeline);
+  OpOutcome outcome = ExecuteAndWait(*target, Create(Spec(9)));
+  EXPECT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.account_id, "id-9");
+  EXPECT_EQ(posts.load(), 2);
+  EXPECT_EQ(outcome.attempts, 3);  // POST (timed out), look-up, POST
+}
+
+// A server without PATCH (ServiceProviderConfig): updates PUT the full resource; deactivation
+// reads the user and PUTs it back inactive.
+TEST(ScimTargetFake, PutWhenPatchIsNotSupported) {
+  FakeScim fake;
+  absl::Mutex mu;
+  std::vector<std::string> puts;
+  int patches = 0;
+  fake.server().Get("/scim/v2/ServiceProviderConfig",
+                    [](const httplib::Request&, httplib::Response& res) {
+                      res.set_content(R"({"patch":{"supported":false}})", "application/scim+json");
+                    });
+  fake.server().Get("/scim/v2/Users", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"totalResults":0})", "application/scim+json");
+  });
+  fake.server().Get("/scim/v2/Users/id-9", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kUser9, "application/scim+json");
+  });
+  fake.server().Put("/scim/v2/Users/id-9",
+                    [&](const httplib::Request& req, httplib::Response& res) {
+                      absl::MutexLock lock(&mu);
+                      puts.push_back(req.body);
+                      res.set_content(kUser9, "application/scim+json");
+                    });
+  fake.server().Patch("/scim/v2/Users/id-9", [&](const httplib::Request&, httplib::Response& res) {
+    absl::MutexLock lock(&mu);
+    ++patches;
+    res.status = 501;
+  });
+  fake.Start();
+  auto target = StartTarget(fake.base());
+  ASSERT_TRUE(target->Check().ok());
+  EXPECT_FALSE(target->service_config().patch);
+
+  core::Operation update;
+  update.kind = core::OpKind::kUpdate;
+  update.account_id = "id-9";
+  update.spec = Spec(9);
+  update.spec.first_name = "Nine";
+  update.changes = {{"first_name", "First9", "Nine"}};
+  ASSERT_TRUE(ExecuteAndWait(*target, update).status.ok());
+  core::Operation deactivate;
+  deactivate.kind = core::OpKind::kDeactivate;
+  deactivate.account_id = "id-9";
+  OpOutcome outcome = ExecuteAndWait(*target, deactivate);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.attempts, 2);  // GET + PUT
+
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(patches, 0);
+  ASSERT_EQ(puts.size(), 2u);
+  EXPECT_THAT(puts[0], HasSubstr(R"("givenName":"Nine")"));
+  EXPECT_THAT(puts[0], HasSubstr(R"("active":true)"));
+  EXPECT_THAT(puts[1], HasSubstr(R"("givenName":"First9")"));
+  EXPECT_THAT(puts[1], HasSubstr(R"("active":false)"));
+}
+
+// A server capping the page size below ours: listing pages by what it really returns.
+TEST(ScimTargetFake, ServerCappedPageSize) {
+  FakeScim fake;
+  fake.server().Get("/scim/v2/Users", [](const httplib::Request& req, httplib::Response& res) {
+    const int total = 23;
+    const int start = std::stoi(req.get_param_value("startIndex"));
+    const int count = std::min(5, std::stoi(req.get_param_value("count")));  // cap: 5
+    std::string body = absl::StrCat(R"({"totalResults":)", total, R"(,"Resources":[)");
+    for (int i = start; i < start + count && i <= total; ++i) {
+      if (i > start) body += ",";
+      absl::StrAppend(&body, R"({"id":"id-)", i, R"(","userName":"u)", i, R"(@x.com"})");
+    }
+    body += "]}";
+    res.set_content(body, "application/scim+json");
+  });
+  fake.Start();
+  auto target = StartTarget(fake.base(), /*page_size=*/100);
+  auto accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok()) << accounts.status();
+  ASSERT_EQ(accounts->items.size(), 23u);
+  for (int i = 0; i < 23; ++i) EXPECT_EQ(accounts->items[i].id, absl::StrCat("id-", i + 1));
+}
+
+TEST(ScimTargetFake, ListingErrorNamesThePage) {
+  FakeScim fake;
+  fake.server().Get("/scim/v2/Users", [](const httplib::Request& req, httplib::Response& res) {
+    const int start = std::stoi(req.get_param_value("startIndex"));
+    if (start == 3) {
+      res.set_content(R"({"totalResults":4,"Resources":[{"id":"x"}]})", "application/scim+json");
+      return;
+    }
+    res.set_content(absl::StrCat(R"({"totalResults":4,"Resources":[{"id":"id-)", start,
+                                 R"(","userName":"u@x.com"},{"id":"id-)", start + 1,
+                                 R"(","userName":"v@x.com"}]})"),
+                    "application/scim+json");
+  });
+  fake.Start();
+  auto target = StartTarget(fake.base(), /*page_size=*/2);
+  auto accounts = target->ListAccounts();
+  EXPECT_EQ(accounts.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(accounts.status().message()), HasSubstr("startIndex 3"));
+  EXPECT_THAT(std::string(accounts.status().message()), HasSubstr("Resources[0].userName"));
+}
+
+}  // namespace
+}  // namespace usersync::io

@@ -1,0 +1,156 @@
+// StateStore: usersync's memory between runs, in one SQLite file (DESIGN.md io/state).
+//
+//   links    directory id ↔ account id, with how it came to be (created | linked | manual)
+//   manual   administrator's matches (usersync match), consumed by the matcher
+//   runs     one row per run: start, end, mode, exit code, summary JSON
+//   journal  one row per operation: written as "intent" before its request is sent and
+//            settled ("done" | "failed", with HTTP status, attempts, error) after; rows still
+//            "intent" after a crash are the ambiguous operations the next run settles
+//   holds    deprovisioning operations held by the safety threshold (released by `release`)
+//
+// The database runs in WAL mode with synchronous=NORMAL; batch calls use one transaction, so
+// the journal costs one fsync per batch, not per operation. Thread-compatible: one StateStore
+// per thread (the run uses it from its own thread only).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+struct sqlite3;
+
+namespace usersync::io {
+
+struct LinkRow {
+  std::string directory_id;
+  std::string account_id;
+  std::string origin;  // "created" | "linked" | "manual"
+};
+
+struct ManualMatch {
+  std::string directory_id;
+  std::string account_id;
+};
+
+struct JournalIntent {
+  std::string op;  // "create", "update", ...
+  std::string directory_id;
+  std::string account_id;
+  std::string email;
+  std::string payload;  // JSON: the operation as planned (no secrets)
+};
+
+struct JournalSettlement {
+  int64_t op_id = 0;
+  bool ok = false;
+  std::string account_id;
+  int http_status = 0;
+  int attempts = 0;
+  std::string error;
+};
+
+struct JournalEntry {
+  int64_t op_id = 0;
+  int64_t run_id = 0;
+  std::string op;
+  std::string directory_id;
+  std::string account_id;
+  std::string email;
+  std::string state;  // "intent" | "done" | "failed"
+  int http_status = 0;
+  int attempts = 0;
+  std::string error;
+  std::string payload;
+};
+
+// A deprovisioning operation held by the safety threshold, waiting for `usersync release`.
+struct HoldRow {
+  int64_t hold_id = 0;  // what `release --id` names
+  int64_t run_id = 0;   // the run that held it
+  std::string op;       // "deactivate" | "delete"
+  std::string directory_id;
+  std::string account_id;
+  std::string email;
+  std::string payload;  // JSON: the operation as planned (no secrets)
+};
+
+struct RunRow {
+  int64_t run_id = 0;
+  std::string started_at;   // RFC 3339 UTC
+  std::string finished_at;  // "" while running (or crashed)
+  std::string mode;         // "sync" | "apply" | "dry-run" ...
+  int exit_code = -1;
+  std::string summary;  // JSON
+};
+
+class StatementCache;
+
+class StateStore {
+ public:
+  // Opens (creating if needed) the store at `path` (":memory:" for tests) and migrates the
+  // schema. Errors: kUnavailable (cannot open, or locked by another process for longer than the
+  // busy timeout), kDataLoss (not a SQLite file, not a usersync store, or corrupt),
+  // kFailedPrecondition (written by a newer usersync: its schema version is unknown here).
+  // Every error names `path`.
+  static absl::StatusOr<std::unique_ptr<StateStore>> Open(const std::string& path);
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  // Links.
+  absl::StatusOr<std::vector<LinkRow>> LoadLinks();
+  absl::Status UpsertLinks(std::span<const LinkRow> links);  // one transaction
+  absl::Status RemoveLinks(std::span<const std::string> directory_ids);
+
+  // Manual matches.
+  absl::Status SaveManualMatch(const ManualMatch& match);
+  absl::StatusOr<std::vector<ManualMatch>> LoadManualMatches();
+
+  // Runs. `now` is an RFC 3339 timestamp supplied by the caller (no clock reads here).
+  absl::StatusOr<int64_t> BeginRun(const std::string& mode, const std::string& now);
+  absl::Status FinishRun(int64_t run_id, int exit_code, const std::string& summary_json,
+                         const std::string& now);
+  // FinishRun of an unknown run is kNotFound. RecentRuns: newest first, at most `limit`.
+  absl::StatusOr<std::vector<RunRow>> RecentRuns(int limit);
+
+  // Journal. RecordIntents writes all rows in one transaction and returns their op ids in
+  // order; Settle likewise settles a batch (also used for rows left unsettled by a crash, once
+  // the caller has checked them at the target).
+  absl::StatusOr<std::vector<int64_t>> RecordIntents(int64_t run_id,
+                                                     std::span<const JournalIntent> intents);
+  // Settle writes state "done" (ok) or "failed"; a non-empty account_id replaces the row's (a
+  // create learns its account id here). All or nothing: an unknown op id is kNotFound.
+  absl::Status Settle(std::span<const JournalSettlement> settlements);
+  // Rows still in state "intent" (operations whose outcome is unknown), oldest first.
+  absl::StatusOr<std::vector<JournalEntry>> LoadUnsettled();
+  absl::StatusOr<std::vector<JournalEntry>> JournalForRun(int64_t run_id);
+
+  // Holds. SaveHolds replaces every hold still pending with `holds` (one transaction): a run
+  // that holds deprovisioning again computed the set anew, so older pending holds are stale.
+  // Released holds stay as history and are not returned by LoadHolds.
+  absl::Status SaveHolds(int64_t run_id, std::span<const JournalIntent> holds);
+  // Pending holds, oldest first.
+  absl::StatusOr<std::vector<HoldRow>> LoadHolds();
+  // Marks the named pending holds released and returns them (in id order) so the caller can
+  // apply them. All or nothing: an id that is unknown or already released is kNotFound and
+  // releases none.
+  absl::StatusOr<std::vector<HoldRow>> ReleaseHolds(std::span<const int64_t> hold_ids);
+  // Releases every pending hold and returns them (possibly none).
+  absl::StatusOr<std::vector<HoldRow>> ReleaseAllHolds();
+
+  // The schema version this build writes (PRAGMA user_version).
+  static int SchemaVersion();
+
+ private:
+  StateStore(sqlite3* db, std::string path);
+  sqlite3* db_;
+  std::string path_;  // for error messages
+  std::unique_ptr<StatementCache> statements_;
+};
+
+}  // namespace usersync::io

@@ -1,0 +1,129 @@
+// usersync: the command line (DESIGN.md "Command line"). Parses flags, fills the options and
+// calls the io/ command; maps nothing itself: the commands return the exit codes.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "io/demo.h"
+#include "io/sync_runner.h"
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void OnSigint(int) {
+  if (g_interrupted.exchange(true)) std::_Exit(130);  // a second Ctrl-C stops at once
+}
+
+int NotYet(const char* command, const char* issue) {
+  std::fprintf(stderr, "usersync %s: not available in this build yet (%s)\n", command, issue);
+  return usersync::io::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using usersync::io::CommandOptions;
+  CLI::App app{"usersync: keeps a SaaS account's users in step with a company directory"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "usersync 0.1.0");
+
+  CommandOptions options;
+  options.interrupted = &g_interrupted;
+  std::string fixtures = USERSYNC_DEFAULT_FIXTURES_DIR;
+  std::string plan_path;
+  std::string every;
+  std::string source_id;
+  std::string target_id;
+  std::vector<std::string> release_ids;
+  bool release_all = false;
+  std::string user;
+
+  auto add_config = [&](CLI::App* command) {
+    command->add_option("-c,--config", options.config_path, "configuration file (TOML)")
+        ->required();
+  };
+
+  CLI::App* plan = app.add_subcommand("plan", "dry run: show what a sync would change");
+  add_config(plan);
+  plan->add_option("--format", options.format, "table | json")
+      ->check(CLI::IsMember({"table", "json"}));
+  plan->add_option("--out", options.out_path, "also write the plan (JSON) to this file");
+
+  CLI::App* apply = app.add_subcommand("apply", "apply exactly a reviewed plan");
+  add_config(apply);
+  apply->add_option("--plan", plan_path, "plan file written by `plan --out`")->required();
+
+  CLI::App* sync = app.add_subcommand("sync", "plan and apply in one go");
+  add_config(sync);
+  sync->add_flag("--dry-run", options.dry_run, "plan only; change nothing");
+
+  CLI::App* users = app.add_subcommand("users", "the users page: every user and its category");
+  add_config(users);
+  users->add_option("--format", options.format, "table | csv | json | html")
+      ->check(CLI::IsMember({"table", "csv", "json", "html"}));
+  users->add_option("--out", options.out_path, "write to this file instead of stdout");
+
+  CLI::App* explain = app.add_subcommand("explain", "why a user gets what it gets");
+  add_config(explain);
+  explain->add_option("user", user, "email, user name or directory id")->required();
+
+  CLI::App* match = app.add_subcommand("match", "store a manual match");
+  add_config(match);
+  match->add_option("--source-id", source_id, "directory id")->required();
+  match->add_option("--target-id", target_id, "account id")->required();
+
+  CLI::App* release = app.add_subcommand("release", "release held deactivations/deletions");
+  add_config(release);
+  release->add_flag("--all", release_all, "release every held operation");
+  release->add_option("--id", release_ids, "operation ids to release");
+
+  CLI::App* status = app.add_subcommand("status", "recent runs and the daily status");
+  add_config(status);
+
+  CLI::App* check = app.add_subcommand("check", "test the source and the target connections");
+  add_config(check);
+
+  CLI::App* run = app.add_subcommand("run", "polling mode: sync every DURATION");
+  add_config(run);
+  run->add_option("--every", every, "interval, e.g. 15m")->required();
+
+  CLI::App* demo = app.add_subcommand("demo", "sync the embedded demo into an embedded target");
+  demo->add_option("--fixtures", fixtures, "directory holding demo.toml, demo.ldif, "
+                                           "demo-accounts.jsonl");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : usersync::io::kExitUsage;
+  }
+
+  std::signal(SIGINT, OnSigint);
+  std::signal(SIGTERM, OnSigint);
+
+  if (*plan) return usersync::io::RunPlanCommand(options);
+  if (*sync) return usersync::io::RunSyncCommand(options);
+  if (*users) {
+    if (options.format == "html") return NotYet("users --format html", "issue 4");
+    return usersync::io::RunUsersCommand(options);
+  }
+  if (*check) return usersync::io::RunCheckCommand(options);
+  if (*demo) {
+    usersync::io::DemoOptions demo_options;
+    demo_options.fixtures_dir = fixtures;
+    return usersync::io::RunDemoCommand(demo_options);
+  }
+  if (*apply) return NotYet("apply", "issue 4: reviewed plans");
+  if (*explain) return NotYet("explain", "issue 4");
+  if (*match) return NotYet("match", "issue 4: manual matches");
+  if (*release) return NotYet("release", "issue 4: safety holds");
+  if (*status) return NotYet("status", "a later issue");
+  if (*run) return NotYet("run", "a later issue: polling mode");
+  return usersync::io::kExitUsage;
+}

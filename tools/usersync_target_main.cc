@@ -1,0 +1,105 @@
+// usersync-target: the target emulator as a program (DESIGN.md "Command line").
+// Flags → EmulatorOptions → EmulatorServer::Start → one "listening on" line → wait for
+// SIGINT/SIGTERM → Stop. Exit codes: 0 stopped by a signal; 2 bad usage (a flag value, a
+// seed accounts line); 1 anything else (port in use, database).
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "io/emulator/emulator_server.h"
+
+namespace {
+
+using usersync::io::emulator::EmulatorOptions;
+using usersync::io::emulator::EmulatorServer;
+
+int Fail(int code, const std::string& message) {
+  std::cerr << "usersync-target: " << message << "\n";
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  EmulatorOptions options;
+  std::vector<std::string> seats;
+  std::string token_env;
+  bool no_retry_after = false;
+
+  CLI::App app("usersync-target: a SCIM 2.0 target emulator on loopback", "usersync-target");
+  app.add_option("--port", options.port, "TCP port (0: pick a free one)")->required();
+  app.add_option("--host", options.host, "address to listen on")->capture_default_str();
+  auto* token = app.add_option("--token", options.token,
+                               "bearer token clients must send (empty: no auth)");
+  app.add_option("--token-env", token_env, "read the token from this environment variable")
+      ->excludes(token);
+  app.add_option("--rate", options.rate, "requests/s for the whole server (0: unlimited)");
+  app.add_option("--burst", options.burst, "token bucket size (default max(1, rate))");
+  app.add_option("--fail-rate", options.fail_rate, "fraction of requests answered 503");
+  app.add_option("--latency-ms", options.latency_ms, "delay before each answer");
+  app.add_flag("--no-retry-after", no_retry_after, "send 429 without Retry-After");
+  app.add_option("--seats", seats, "seats per product, PRODUCT=N (repeatable)");
+  app.add_option("--db", options.db_path, "persist the accounts in this SQLite file");
+  app.add_option("--seed-accounts", options.seed_accounts_path,
+                 "JSON Lines file, one SCIM User resource a line");
+  app.add_option("--account-key", options.account_key, "the GoTo face's account key")
+      ->capture_default_str();
+  app.add_option("--seed", options.seed, "RNG seed for fault injection")->capture_default_str();
+  app.add_option("--threads", options.threads, "worker threads")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  options.retry_after = !no_retry_after;
+  for (const std::string& entry : seats) {
+    size_t eq = entry.find('=');
+    int64_t count = 0;
+    if (eq == std::string::npos || eq == 0 ||
+        !absl::SimpleAtoi(entry.substr(eq + 1), &count) || count < 0) {
+      return Fail(2, absl::StrCat("--seats: expected PRODUCT=N, got '", entry, "'"));
+    }
+    options.seats[entry.substr(0, eq)] = count;
+  }
+  if (!token_env.empty()) {
+    const char* value = std::getenv(token_env.c_str());
+    if (value == nullptr || *value == '\0') {
+      return Fail(2, absl::StrCat("--token-env: environment variable ", token_env,
+                                  " is not set"));
+    }
+    options.token = value;
+  }
+
+  // Block the stop signals before any thread starts (threads inherit the mask), then wait for
+  // one of them here.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<std::unique_ptr<EmulatorServer>> server = EmulatorServer::Start(options);
+  if (!server.ok()) {
+    int code = server.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+    return Fail(code, std::string(server.status().message()));
+  }
+  std::printf("usersync-target listening on %s\n", (*server)->base_url().c_str());
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  (*server)->Stop();
+  return 0;
+}
