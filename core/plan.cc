@@ -129,9 +129,10 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
     plan.warnings.push_back(absl::StrCat("rule group not found in the directory: ", group));
   }
   if (dir.unresolved_member_count > 0) {
+    const auto& [group, member] = dir.unresolved_examples.front();
     plan.warnings.push_back(absl::StrCat(dir.unresolved_member_count,
                                          " group member value(s) name no user or group in the "
-                                         "directory"));
+                                         "directory, e.g. ", member, " in ", group));
   }
   MappingOptions mapping_options{config.validated_domains};
   MappingResult mapping = MapUsers(dir, std::move(in_scope), rules, mapping_options);

@@ -17,9 +17,11 @@
 #include "core/str.h"
 #include "io/config/config.h"
 #include "io/directory_source.h"
+#include "io/executor.h"
 #include "io/json_writer.h"
 #include "io/report/audit_log.h"
 #include "io/report/plan_report.h"
+#include "io/report/users_html.h"
 #include "io/scim/scim_target.h"
 #include "io/state/state_store.h"
 #include "io/target_api.h"
@@ -183,191 +185,6 @@ int Report(const CommandOptions& options, const Failure& failure) {
   return failure.exit_code;
 }
 
-std::string OperationPayload(const Operation& op) {
-  JsonWriter w;
-  w.BeginObject().Field("op", core::OpKindName(op.kind)).Field("directory_id", op.directory_id);
-  w.Field("account_id", op.account_id).Field("email", op.email).Field("reason", op.reason);
-  w.Key("changes").BeginObject();
-  for (const core::Change& change : op.changes) w.Field(change.field, change.after);
-  w.EndObject().EndObject();
-  return w.Release();
-}
-
-// Outcomes travel from the driver's I/O thread to the run's thread through this queue.
-class OutcomeQueue {
- public:
-  void Push(size_t op_idx, OpOutcome outcome) {
-    absl::MutexLock lock(&mu_);
-    queue_.emplace_back(op_idx, std::move(outcome));
-  }
-  // Waits until at least one outcome is queued (or `timeout` passes), then takes them all.
-  std::deque<std::pair<size_t, OpOutcome>> TakeAll(absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(this, &OutcomeQueue::HasItems), timeout);
-    std::deque<std::pair<size_t, OpOutcome>> out;
-    out.swap(queue_);
-    return out;
-  }
-
- private:
-  bool HasItems() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty(); }
-  absl::Mutex mu_;
-  std::deque<std::pair<size_t, OpOutcome>> queue_ ABSL_GUARDED_BY(mu_);
-};
-
-struct ApplyTotals {
-  int64_t done = 0;
-  int64_t failed = 0;
-  int64_t held = 0;
-  int64_t not_started = 0;  // interrupted before sending
-  absl::flat_hash_map<std::string, int64_t> done_by_kind;
-};
-
-// Applies the plan's operations that are not held. Every operation is journaled before its
-// request and settled after; links follow the outcomes.
-ApplyTotals ApplyPlan(const CommandOptions& options, Session& session, int64_t run_id,
-                      RunLogs& logs) {
-  constexpr size_t kBatch = 512;         // intents journaled per transaction
-  constexpr size_t kMaxOutstanding = 4096;
-  const std::vector<Operation>& ops = session.plan.operations;
-  ApplyTotals totals;
-
-  absl::flat_hash_map<std::string, std::string> link_origin;
-  for (const LinkRow& link : session.links) link_origin[link.directory_id] = link.origin;
-
-  std::vector<int64_t> journal_id(ops.size(), 0);
-  OutcomeQueue queue;
-  size_t outstanding = 0;
-  std::vector<JournalSettlement> settlements;
-  std::vector<LinkRow> new_links;
-  std::vector<std::string> removed_links;
-
-  auto flush = [&] {
-    if (!settlements.empty()) {
-      if (absl::Status s = session.state->Settle(settlements); !s.ok()) {
-        logs.Error(absl::StrCat("journal: ", s.message()));
-      }
-      settlements.clear();
-    }
-    if (!new_links.empty()) {
-      if (absl::Status s = session.state->UpsertLinks(new_links); !s.ok()) {
-        logs.Error(absl::StrCat("links: ", s.message()));
-      }
-      new_links.clear();
-    }
-    if (!removed_links.empty()) {
-      if (absl::Status s = session.state->RemoveLinks(removed_links); !s.ok()) {
-        logs.Error(absl::StrCat("links: ", s.message()));
-      }
-      removed_links.clear();
-    }
-  };
-
-  auto settle = [&](size_t op_idx, const OpOutcome& outcome) {
-    const Operation& op = ops[op_idx];
-    const bool ok = outcome.status.ok();
-    std::string error = ok ? std::string() : std::string(outcome.status.message());
-    const std::string account_id = outcome.account_id.empty() ? op.account_id : outcome.account_id;
-    settlements.push_back({journal_id[op_idx], ok, account_id, outcome.http_status,
-                           outcome.attempts, error});
-    logs.Audit({run_id, core::OpKindName(op.kind), op.directory_id, account_id, op.email,
-                ok ? "done" : "failed", outcome.http_status, outcome.attempts, error});
-    if (!ok) {
-      ++totals.failed;
-      logs.Error(absl::StrCat(Sv(core::OpKindName(op.kind)), " ", op.email, " (", op.directory_id,
-                              "): ", error));
-      return;
-    }
-    ++totals.done;
-    ++totals.done_by_kind[std::string(core::OpKindName(op.kind))];
-    switch (op.kind) {
-      case OpKind::kCreate:
-        new_links.push_back({op.directory_id, account_id, "created"});
-        break;
-      case OpKind::kDelete:
-        removed_links.push_back(op.directory_id);
-        break;
-      case OpKind::kDeactivate:
-        break;
-      default: {
-        auto it = link_origin.find(op.directory_id);
-        new_links.push_back(
-            {op.directory_id, account_id, it == link_origin.end() ? "linked" : it->second});
-      }
-    }
-  };
-
-  auto drain_some = [&](absl::Duration timeout) {
-    for (auto& [op_idx, outcome] : queue.TakeAll(timeout)) {
-      settle(op_idx, outcome);
-      --outstanding;
-    }
-    flush();
-  };
-
-  std::vector<size_t> pending;
-  for (size_t op_idx = 0; op_idx < ops.size(); ++op_idx) {
-    if (ops[op_idx].held) {
-      ++totals.held;
-      logs.Audit({run_id, core::OpKindName(ops[op_idx].kind), ops[op_idx].directory_id,
-                  ops[op_idx].account_id, ops[op_idx].email, "held", 0, 0,
-                  session.plan.hold_reason});
-    } else {
-      pending.push_back(op_idx);
-    }
-  }
-
-  bool interrupted = false;
-  for (size_t batch_start = 0; batch_start < pending.size(); batch_start += kBatch) {
-    if (options.interrupted != nullptr && options.interrupted->load()) {
-      interrupted = true;
-      totals.not_started = static_cast<int64_t>(pending.size() - batch_start);
-      break;
-    }
-    const size_t batch_end = std::min(pending.size(), batch_start + kBatch);
-    std::vector<JournalIntent> intents;
-    intents.reserve(batch_end - batch_start);
-    for (size_t k = batch_start; k < batch_end; ++k) {
-      const Operation& op = ops[pending[k]];
-      intents.push_back({std::string(core::OpKindName(op.kind)), op.directory_id, op.account_id,
-                         op.email, OperationPayload(op)});
-    }
-    absl::StatusOr<std::vector<int64_t>> ids = session.state->RecordIntents(run_id, intents);
-    if (!ids.ok()) {
-      // Without a journal entry an operation must not be sent: stop here, report the rest.
-      logs.Error(absl::StrCat("journal: ", ids.status().message()));
-      Print(options.err, absl::StrCat("usersync: cannot journal operations: ",
-                                      ids.status().message(), "\n"));
-      totals.not_started = static_cast<int64_t>(pending.size() - batch_start);
-      break;
-    }
-    for (size_t k = batch_start; k < batch_end; ++k) {
-      const size_t op_idx = pending[k];
-      journal_id[op_idx] = (*ids)[k - batch_start];
-      const Operation& op = ops[op_idx];
-      if (op.kind == OpKind::kLink && op.changes.empty()) {
-        // Nothing to send: the account is already right; only the link is new.
-        settle(op_idx, OpOutcome{absl::OkStatus(), op.account_id, 0, 0});
-        continue;
-      }
-      ++outstanding;
-      session.target->Execute(op, [&queue, op_idx](OpOutcome outcome) {
-        queue.Push(op_idx, std::move(outcome));
-      });
-    }
-    while (outstanding > kMaxOutstanding) drain_some(absl::Milliseconds(200));
-    drain_some(absl::ZeroDuration());
-  }
-  if (interrupted) session.target->Cancel();
-  while (outstanding > 0) drain_some(absl::Milliseconds(200));
-  flush();
-  if (interrupted) {
-    Print(options.err, absl::StrCat("usersync: interrupted: ", totals.not_started,
-                                    " operation(s) not started; they are planned again next run\n"));
-  }
-  return totals;
-}
-
 std::string RunSummaryJson(const core::Plan& plan, const ApplyTotals& totals,
                            const TargetStats& stats) {
   JsonWriter w;
@@ -382,26 +199,6 @@ std::string RunSummaryJson(const core::Plan& plan, const ApplyTotals& totals,
   w.Key("requests").Int(stats.requests).Key("throttled").Int(stats.throttled);
   w.EndObject();
   return w.Release();
-}
-
-// Settles journal rows left in "intent" by a run that crashed: the plan of this run re-derives
-// what is still to do from the target's state (a create that did happen is found by its
-// externalId or email and linked), so the rows are closed as interrupted.
-void SettleInterrupted(Session& session, RunLogs& logs, std::FILE* out) {
-  absl::StatusOr<std::vector<JournalEntry>> unsettled = session.state->LoadUnsettled();
-  if (!unsettled.ok() || unsettled->empty()) return;
-  std::vector<JournalSettlement> settlements;
-  for (const JournalEntry& entry : *unsettled) {
-    settlements.push_back({entry.op_id, false, entry.account_id, 0, entry.attempts,
-                           "interrupted before its outcome was recorded; re-planned from the "
-                           "target's state"});
-  }
-  if (absl::Status s = session.state->Settle(settlements); !s.ok()) {
-    logs.Error(absl::StrCat("journal: ", s.message()));
-    return;
-  }
-  Print(out, absl::StrCat("Recovered ", settlements.size(),
-                          " operation(s) interrupted by an earlier run; re-planned.\n"));
 }
 
 }  // namespace
@@ -445,10 +242,20 @@ int RunSyncCommand(const CommandOptions& options) {
   if (!logs.ok()) return Report(options, Failure{kExitUsage, logs.status()});
   absl::StatusOr<int64_t> run_id = session.state->BeginRun("sync", NowRfc3339());
   if (!run_id.ok()) return Report(options, Failure{kExitUsage, run_id.status()});
-  SettleInterrupted(session, **logs, options.out);
+  SettleInterrupted(*session.state, **logs, options.out);
 
+  ExecutorContext context;
+  context.state = session.state.get();
+  context.target = session.target.get();
+  context.logs = logs->get();
+  context.run_id = *run_id;
+  context.links = session.links;
+  context.hold_reason = session.plan.hold_reason;
+  context.err = options.err;
+  context.interrupted = options.interrupted;
+  const TargetStats before = session.target->stats();
   const Clock::time_point start = Clock::now();
-  ApplyTotals totals = ApplyPlan(options, session, *run_id, **logs);
+  ApplyTotals totals = ApplyOperations(session.plan.operations, context);
   const double apply_seconds = SecondsSince(start);
   const TargetStats stats = session.target->stats();
 
@@ -473,13 +280,18 @@ int RunSyncCommand(const CommandOptions& options) {
     absl::StrAppend(&by_kind, by_kind.empty() ? "" : ", ", it->second, " ",
                     Sv(core::OpKindName(kind)));
   }
-  Print(options.out,
-        absl::StrFormat("Result: %d done%s, %d failed, %d held in %.2fs (%d requests, %d "
-                        "retried, %d throttled, %.1f requests/s)\n",
-                        totals.done, by_kind.empty() ? std::string() : " (" + by_kind + ")",
-                        totals.failed, totals.held, apply_seconds, stats.requests, stats.retries,
-                        stats.throttled,
-                        apply_seconds > 0 ? static_cast<double>(stats.requests) / apply_seconds : 0.0));
+  const int64_t requests = stats.requests - before.requests;
+  if (session.plan.operations.empty()) {
+    Print(options.out, "Result: nothing to do.\n");
+  } else {
+    Print(options.out,
+          absl::StrFormat("Result: %d done%s, %d failed, %d held in %.2fs (%d requests, %d "
+                          "retried, %d throttled, %.1f requests/s)\n",
+                          totals.done, by_kind.empty() ? std::string() : " (" + by_kind + ")",
+                          totals.failed, totals.held, apply_seconds, requests,
+                          stats.retries - before.retries, stats.throttled - before.throttled,
+                          apply_seconds > 0 ? static_cast<double>(requests) / apply_seconds : 0.0));
+  }
   if (totals.failed > 0) {
     Print(options.out, absl::StrCat("Failed operations are in ", (*logs)->error_path(),
                                     "; they are planned again next run.\n"));
@@ -499,13 +311,16 @@ int RunUsersCommand(const CommandOptions& options) {
     text = UsersCsv(session.plan);
   } else if (options.format == "json") {
     text = UsersJson(session.plan);
+  } else if (options.format == "html") {
+    text = UsersHtml(session.plan, absl::StrCat("usersync users: ", session.config.target.url),
+                     NowRfc3339());
   } else if (options.format.empty() || options.format == "table") {
     text = UsersTable(session.plan);
   } else {
     return Report(options,
                   Failure{kExitUsage, absl::InvalidArgumentError(absl::StrCat(
                                           "unknown --format ", options.format,
-                                          " (table, csv, json)"))});
+                                          " (table, csv, json, html)"))});
   }
   if (!options.out_path.empty()) {
     if (absl::Status s = WriteFile(options.out_path, text); !s.ok()) {

@@ -134,8 +134,7 @@ TEST_F(EmulatorTest, RejectsMissingOrWrongToken) {
 }
 
 TEST_F(EmulatorTest, UserLifecycle) {
-  HttpResult created =
-      HttpPost(Url("/Users"), token(), UserBody("ann.lee@example.com", "dir-1"));
+  HttpResult created = HttpPost(Url("/Users"), token(), UserBody("ann.lee@example.com", "dir-1"));
   ASSERT_EQ(created.status, 201) << created.body;
   Json user(created.body);
   std::string id = user.Str("/id");
@@ -167,9 +166,9 @@ TEST_F(EmulatorTest, UserLifecycle) {
   EXPECT_EQ(list.Str("/Resources/0/id"), id);
 
   // userName is caseExact=false: the filter matches another spelling.
-  Json by_name(HttpGet(Url("/Users?filter=" + UrlEncode(R"(userName eq "ANN.Lee@Example.com")")),
-                       token())
-                   .body);
+  Json by_name(
+      HttpGet(Url("/Users?filter=" + UrlEncode(R"(userName eq "ANN.Lee@Example.com")")), token())
+          .body);
   EXPECT_EQ(by_name.Int("/totalResults"), 1);
   EXPECT_EQ(by_name.Str("/Resources/0/id"), id);
   Json by_external(
@@ -178,15 +177,14 @@ TEST_F(EmulatorTest, UserLifecycle) {
   Json by_id(HttpGet(Url("/Users?filter=" + UrlEncode("id eq \"" + id + "\"")), token()).body);
   EXPECT_EQ(by_id.Int("/totalResults"), 1);
   Json nobody(
-      HttpGet(Url("/Users?filter=" + UrlEncode(R"(userName eq "bob@example.com")")), token())
-          .body);
+      HttpGet(Url("/Users?filter=" + UrlEncode(R"(userName eq "bob@example.com")")), token()).body);
   EXPECT_EQ(nobody.Int("/totalResults"), 0);
   EXPECT_EQ(nobody.Size("/Resources"), 0);
 
   // PATCH: each path kind.
-  HttpResult patched = HttpPatch(
-      Url("/Users/" + id), token(),
-      PatchBody(R"({"op":"replace","path":"name.familyName","value":"Lee-Smith"},
+  HttpResult patched =
+      HttpPatch(Url("/Users/" + id), token(),
+                PatchBody(R"({"op":"replace","path":"name.familyName","value":"Lee-Smith"},
                    {"op":"replace","path":"active","value":false},
                    {"op":"replace","path":"displayName","value":"Ann Lee-Smith"},
                    {"op":"add","path":"preferredLanguage","value":"fr_FR"},
@@ -211,8 +209,8 @@ TEST_F(EmulatorTest, UserLifecycle) {
   EXPECT_EQ(patched.headers["etag"], "W/\"2\"");
 
   // No-path operations (the value is an object of attributes) and userName.
-  patched = HttpPatch(Url("/Users/" + id), token(),
-                      PatchBody(R"({"op":"replace","value":{"active":true,
+  patched =
+      HttpPatch(Url("/Users/" + id), token(), PatchBody(R"({"op":"replace","value":{"active":true,
                                     "name":{"givenName":"Annie"},"userName":"annie@example.com"}},
                                    {"op":"remove","path":"roles"},
                                    {"op":"replace","path":"emails",
@@ -247,8 +245,7 @@ TEST_F(EmulatorTest, UserLifecycle) {
   EXPECT_EQ(Json(bad.body).Str("/scimType"), "invalidValue");
   bad = HttpPatch(Url("/Users/" + id), token(), PatchBody(R"({"op":"move","path":"active"})"));
   EXPECT_EQ(bad.status, 400);
-  EXPECT_EQ(Json(HttpGet(Url("/Users/" + id), token()).body).Str("/displayName"),
-            "Ann Lee-Smith");
+  EXPECT_EQ(Json(HttpGet(Url("/Users/" + id), token()).body).Str("/displayName"), "Ann Lee-Smith");
 
   // If-Match with a stale version: 412, nothing changes.
   HttpResult stale = HttpRequest("PATCH", Url("/Users/" + id), token(),
@@ -391,10 +388,10 @@ TEST_F(EmulatorTest, GroupMembershipShowsInUsers) {
   EXPECT_EQ(ann_user.Str("/groups/0/display"), "Sales");
   EXPECT_FALSE(Json(HttpGet(Url("/Users/" + bob), token()).body).Has("/groups"));
 
-  HttpResult added = HttpPatch(
-      Url("/Groups/" + group_id), token(),
-      PatchBody(absl::StrCat(R"({"op":"add","path":"members","value":[{"value":")", bob,
-                             R"("}]})")));
+  HttpResult added =
+      HttpPatch(Url("/Groups/" + group_id), token(),
+                PatchBody(absl::StrCat(R"({"op":"add","path":"members","value":[{"value":")", bob,
+                                       R"("}]})")));
   EXPECT_EQ(added.status, 204) << added.body;
   Json after_add(HttpGet(Url("/Groups/" + group_id), token()).body);
   EXPECT_EQ(after_add.Size("/members"), 2);
@@ -426,14 +423,15 @@ TEST_F(EmulatorTest, GroupMembershipShowsInUsers) {
   EXPECT_EQ(after_delete.Size("/members"), 0);
 
   // Replace sets the whole membership; PUT renames.
-  EXPECT_EQ(HttpPatch(Url("/Groups/" + group_id), token(),
-                      PatchBody(absl::StrCat(R"({"op":"replace","path":"members","value":[{"value":")",
-                                             ann, R"("}]})")))
-                .status,
-            204);
-  HttpResult put = HttpPut(
-      Url("/Groups/" + group_id), token(),
-      absl::StrCat(R"({"displayName":"Marketing","members":[{"value":")", ann, R"("}]})"));
+  EXPECT_EQ(
+      HttpPatch(Url("/Groups/" + group_id), token(),
+                PatchBody(absl::StrCat(R"({"op":"replace","path":"members","value":[{"value":")",
+                                       ann, R"("}]})")))
+          .status,
+      204);
+  HttpResult put =
+      HttpPut(Url("/Groups/" + group_id), token(),
+              absl::StrCat(R"({"displayName":"Marketing","members":[{"value":")", ann, R"("}]})"));
   ASSERT_EQ(put.status, 200) << put.body;
   EXPECT_EQ(Json(put.body).Str("/displayName"), "Marketing");
   EXPECT_EQ(Json(HttpGet(Url("/Users/" + ann), token()).body).Str("/groups/0/display"),
@@ -460,9 +458,15 @@ TEST_F(EmulatorTest, ServiceProviderConfig) {
 
 TEST_F(EmulatorTest, MalformedBodiesAre400AndHarmless) {
   std::string id = CreateUser("ann@example.com");
-  const std::vector<std::string> garbage = {
-      "{not json", "", "[]", "null", R"({"userName": 5})", R"({"userName":"a"} trailing)",
-      std::string("{\"userName\":\"\xff\xfe\"}"), std::string(100000, '['), "\"just a string\""};
+  const std::vector<std::string> garbage = {"{not json",
+                                            "",
+                                            "[]",
+                                            "null",
+                                            R"({"userName": 5})",
+                                            R"({"userName":"a"} trailing)",
+                                            std::string("{\"userName\":\"\xff\xfe\"}"),
+                                            std::string(100000, '['),
+                                            "\"just a string\""};
   for (const std::string& body : garbage) {
     HttpResult post = HttpPost(Url("/Users"), token(), body);
     EXPECT_EQ(post.status, 400) << body.substr(0, 40);
@@ -514,8 +518,8 @@ TEST_F(EmulatorTest, ConcurrentCreatesAreAllKept) {
   for (int thread_idx = 0; thread_idx < kThreads; ++thread_idx) {
     threads.emplace_back([&, thread_idx] {
       for (int item = 0; item < kPerThread; ++item) {
-        HttpResult result = HttpPost(
-            Url("/Users"), token(), UserBody(absl::StrCat("t", thread_idx, "-", item, "@x.com")));
+        HttpResult result = HttpPost(Url("/Users"), token(),
+                                     UserBody(absl::StrCat("t", thread_idx, "-", item, "@x.com")));
         if (result.status == 201) ids[thread_idx].push_back(Json(result.body).Str("/id"));
       }
     });
@@ -611,11 +615,11 @@ std::string WriteFile(const std::string& name, const std::string& content) {
 }
 
 TEST(EmulatorSeedTest, SeedAccountsAreLoaded) {
-  std::string path = WriteFile(
-      "seed_ok.jsonl",
-      absl::StrCat(UserBody("ann@example.com", "d1"), "\n\n",
-                   R"({"id":"fixed-id-1","userName":"bob@example.com","active":false})", "\n",
-                   UserBody("carl@example.com"), "\n"));
+  std::string path =
+      WriteFile("seed_ok.jsonl",
+                absl::StrCat(UserBody("ann@example.com", "d1"), "\n\n",
+                             R"({"id":"fixed-id-1","userName":"bob@example.com","active":false})",
+                             "\n", UserBody("carl@example.com"), "\n"));
   auto emulator = StartEmulator({"--seed-accounts", path});
   ASSERT_NE(emulator, nullptr);
   Json list(HttpGet(emulator->scim_url() + "/Users", emulator->token()).body);
@@ -629,17 +633,18 @@ TEST(EmulatorSeedTest, SeedAccountsAreLoaded) {
 }
 
 TEST(EmulatorSeedTest, BadSeedLineFailsStartNamingFileAndLine) {
-  std::string path = WriteFile(
-      "seed_bad.jsonl", absl::StrCat(UserBody("ann@example.com"), "\n", R"({"userName": 5})", "\n"));
-  ProcessResult result = RunProcess({USERSYNC_TARGET_BINARY, "--port", "0", "--seed-accounts", path},
-                                    {}, "", std::chrono::seconds(30));
+  std::string path = WriteFile("seed_bad.jsonl", absl::StrCat(UserBody("ann@example.com"), "\n",
+                                                              R"({"userName": 5})", "\n"));
+  ProcessResult result =
+      RunProcess({USERSYNC_TARGET_BINARY, "--port", "0", "--seed-accounts", path}, {}, "",
+                 std::chrono::seconds(30));
   EXPECT_EQ(result.exit_code, 2) << result.err;
   EXPECT_NE(result.err.find(path + ":2:"), std::string::npos) << result.err;
   EXPECT_TRUE(result.out.empty()) << result.out;
 
-  std::string duplicate = WriteFile(
-      "seed_dup.jsonl", absl::StrCat(UserBody("ann@example.com"), "\n", UserBody("ANN@example.com"),
-                                     "\n"));
+  std::string duplicate =
+      WriteFile("seed_dup.jsonl",
+                absl::StrCat(UserBody("ann@example.com"), "\n", UserBody("ANN@example.com"), "\n"));
   result = RunProcess({USERSYNC_TARGET_BINARY, "--port", "0", "--seed-accounts", duplicate}, {}, "",
                       std::chrono::seconds(30));
   EXPECT_EQ(result.exit_code, 2) << result.err;
@@ -663,9 +668,9 @@ TEST(EmulatorCommandLineTest, BadUsageExitsWithTwo) {
 TEST(EmulatorCommandLineTest, PortInUseExitsWithOne) {
   auto first = StartEmulator();
   ASSERT_NE(first, nullptr);
-  ProcessResult result = RunProcess(
-      {USERSYNC_TARGET_BINARY, "--port", std::to_string(first->port())}, {}, "",
-      std::chrono::seconds(30));
+  ProcessResult result =
+      RunProcess({USERSYNC_TARGET_BINARY, "--port", std::to_string(first->port())}, {}, "",
+                 std::chrono::seconds(30));
   EXPECT_EQ(result.exit_code, 1) << result.err;
   EXPECT_NE(result.err.find(std::to_string(first->port())), std::string::npos) << result.err;
 }
@@ -722,8 +727,8 @@ TEST(EmulatorDbTest, DbPersistsAcrossRestarts) {
                         .body)
                    .Str("/id");
     EXPECT_EQ(HttpPatch(scim + "/Groups/" + group_id, token,
-                        PatchBody(absl::StrCat(R"({"op":"remove","path":"members[value eq \")",
-                                               bob, R"(\"]"})")))
+                        PatchBody(absl::StrCat(R"({"op":"remove","path":"members[value eq \")", bob,
+                                               R"(\"]"})")))
                   .status,
               204);
     emulator->process().Signal(SIGTERM);

@@ -109,10 +109,7 @@ int main(int argc, char** argv) {
 
   if (*plan) return usersync::io::RunPlanCommand(options);
   if (*sync) return usersync::io::RunSyncCommand(options);
-  if (*users) {
-    if (options.format == "html") return NotYet("users --format html", "issue 4");
-    return usersync::io::RunUsersCommand(options);
-  }
+  if (*users) return usersync::io::RunUsersCommand(options);
   if (*check) return usersync::io::RunCheckCommand(options);
   if (*demo) {
     usersync::io::DemoOptions demo_options;

@@ -37,8 +37,8 @@ int main(int argc, char** argv) {
   CLI::App app("usersync-target: a SCIM 2.0 target emulator on loopback", "usersync-target");
   app.add_option("--port", options.port, "TCP port (0: pick a free one)")->required();
   app.add_option("--host", options.host, "address to listen on")->capture_default_str();
-  auto* token = app.add_option("--token", options.token,
-                               "bearer token clients must send (empty: no auth)");
+  auto* token =
+      app.add_option("--token", options.token, "bearer token clients must send (empty: no auth)");
   app.add_option("--token-env", token_env, "read the token from this environment variable")
       ->excludes(token);
   app.add_option("--rate", options.rate, "requests/s for the whole server (0: unlimited)");
@@ -66,8 +66,8 @@ int main(int argc, char** argv) {
   for (const std::string& entry : seats) {
     size_t eq = entry.find('=');
     int64_t count = 0;
-    if (eq == std::string::npos || eq == 0 ||
-        !absl::SimpleAtoi(entry.substr(eq + 1), &count) || count < 0) {
+    if (eq == std::string::npos || eq == 0 || !absl::SimpleAtoi(entry.substr(eq + 1), &count) ||
+        count < 0) {
       return Fail(2, absl::StrCat("--seats: expected PRODUCT=N, got '", entry, "'"));
     }
     options.seats[entry.substr(0, eq)] = count;
@@ -75,8 +75,7 @@ int main(int argc, char** argv) {
   if (!token_env.empty()) {
     const char* value = std::getenv(token_env.c_str());
     if (value == nullptr || *value == '\0') {
-      return Fail(2, absl::StrCat("--token-env: environment variable ", token_env,
-                                  " is not set"));
+      return Fail(2, absl::StrCat("--token-env: environment variable ", token_env, " is not set"));
     }
     options.token = value;
   }

@@ -483,8 +483,7 @@ void CivilFromDays(int64_t days, int64_t* year, unsigned* month, unsigned* day) 
 
 // ---- errors ----
 
-absl::Status ScimError(absl::StatusCode code, std::string_view scim_type,
-                       std::string_view detail) {
+absl::Status ScimError(absl::StatusCode code, std::string_view scim_type, std::string_view detail) {
   absl::Status status(code, Sv(detail));
   if (!scim_type.empty()) status.SetPayload(kScimTypePayload, absl::Cord(Sv(scim_type)));
   return status;
@@ -499,17 +498,28 @@ std::string ScimTypeOf(const absl::Status& status) {
 
 int HttpStatusOf(const absl::Status& status) {
   switch (status.code()) {
-    case absl::StatusCode::kOk: return 200;
-    case absl::StatusCode::kInvalidArgument: return 400;
-    case absl::StatusCode::kUnauthenticated: return 401;
-    case absl::StatusCode::kPermissionDenied: return 403;
-    case absl::StatusCode::kNotFound: return 404;
-    case absl::StatusCode::kAlreadyExists: return 409;
-    case absl::StatusCode::kFailedPrecondition: return 412;
-    case absl::StatusCode::kResourceExhausted: return 429;
-    case absl::StatusCode::kUnimplemented: return 501;
-    case absl::StatusCode::kUnavailable: return 503;
-    default: return 500;
+    case absl::StatusCode::kOk:
+      return 200;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+      return 409;
+    case absl::StatusCode::kFailedPrecondition:
+      return 412;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kUnimplemented:
+      return 501;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -549,8 +559,8 @@ int64_t ParseIfMatch(std::string_view value) {
 absl::StatusOr<ScimFilter> ParseFilter(std::string_view text) {
   std::string_view rest = TrimSpaces(text);
   auto fail = [&]() {
-    return InvalidFilter(absl::StrCat(
-        "unsupported filter \"", Sv(text), "\": only 'attribute eq \"value\"' is served"));
+    return InvalidFilter(absl::StrCat("unsupported filter \"", Sv(text),
+                                      "\": only 'attribute eq \"value\"' is served"));
   };
   size_t space = rest.find_first_of(" \t");
   if (space == std::string_view::npos) return fail();

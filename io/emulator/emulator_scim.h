@@ -27,7 +27,8 @@ inline constexpr std::string_view kScimGroupSchema = "urn:ietf:params:scim:schem
 inline constexpr std::string_view kScimListSchema =
     "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 inline constexpr std::string_view kScimErrorSchema = "urn:ietf:params:scim:api:messages:2.0:Error";
-inline constexpr std::string_view kScimPatchSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+inline constexpr std::string_view kScimPatchSchema =
+    "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 inline constexpr std::string_view kScimServiceProviderConfigSchema =
     "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 
@@ -72,10 +73,10 @@ absl::StatusOr<EmulatorUser> DecodeUser(const JsonValue& resource, bool keep_id)
 
 // One operation of a PatchOp request (RFC 7644 §3.5.2), with its path parsed.
 struct PatchPath {
-  std::string attribute;      // lower-cased, schema URN stripped: "emails"
-  std::string sub_attribute;  // lower-cased: "value"; empty when none
+  std::string attribute;             // lower-cased, schema URN stripped: "emails"
+  std::string sub_attribute;         // lower-cased: "value"; empty when none
   std::optional<ScimFilter> filter;  // the [ ... ] value filter, if any
-  std::string text;           // the path as sent, for messages
+  std::string text;                  // the path as sent, for messages
 };
 struct PatchOp {
   enum class Kind { kAdd, kReplace, kRemove };

@@ -17,7 +17,6 @@
 #include <thread>
 #include <utility>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -26,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "core/status_macros.h"
 #include "core/str.h"
+#include "core/token_bucket.h"
 #include "io/emulator/emulator_json.h"
 #include "io/emulator/emulator_scim.h"
 #include "io/json_writer.h"
@@ -60,35 +60,27 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-// The server-wide token bucket: `burst` tokens, refilled at `rate` per second, starting full.
-class TokenBucket {
+// The server-wide token bucket (core::TokenBucket arithmetic on the steady clock, behind a
+// lock): `burst` tokens, refilled at `rate` per second, starting full.
+class ServerRateLimit {
  public:
-  TokenBucket(double rate, double burst)
-      : rate_(rate), burst_(burst), tokens_(burst), last_(std::chrono::steady_clock::now()) {}
+  ServerRateLimit(double rate, double burst) : unlimited_(rate <= 0), bucket_(rate, burst) {}
 
   // Takes a token and returns true; or returns false and sets `*wait_seconds` to the time
   // until a token is available. Always true when the rate is 0 (unlimited).
   bool TryTake(double* wait_seconds) {
-    if (rate_ <= 0) return true;
+    if (unlimited_) return true;
     absl::MutexLock lock(&mu_);
-    auto now = std::chrono::steady_clock::now();
-    double elapsed = std::chrono::duration<double>(now - last_).count();
-    last_ = now;
-    tokens_ = std::min(burst_, tokens_ + elapsed * rate_);
-    if (tokens_ >= 1) {
-      tokens_ -= 1;
-      return true;
-    }
-    *wait_seconds = (1 - tokens_) / rate_;
+    core::Duration wait = bucket_.Acquire(std::chrono::steady_clock::now());
+    if (wait <= core::Duration::zero()) return true;
+    *wait_seconds = std::chrono::duration<double>(wait).count();
     return false;
   }
 
  private:
-  const double rate_;
-  const double burst_;
+  const bool unlimited_;
   absl::Mutex mu_;
-  double tokens_ ABSL_GUARDED_BY(mu_);
-  std::chrono::steady_clock::time_point last_ ABSL_GUARDED_BY(mu_);
+  core::TokenBucket bucket_ ABSL_GUARDED_BY(mu_);
 };
 
 // httplib's Server with a usable listen backlog (it listens with 5: dozens of simultaneous
@@ -96,10 +88,9 @@ class TokenBucket {
 class HttpServer : public httplib::Server {
  public:
   void RaiseBacklog() {
-    // Calling listen() again on a listening socket only changes its backlog.
-    if (::listen(svr_sock_, SOMAXCONN) != 0) {
-      // Keep the small backlog: slower connects under a burst, nothing worse.
-    }
+    // Calling listen() again on a listening socket only changes its backlog. Should it fail,
+    // the small backlog stays: slower connects under a burst, nothing worse.
+    static_cast<void>(::listen(svr_sock_, SOMAXCONN));
   }
 };
 
@@ -138,8 +129,7 @@ void ShutDownAcceptedConnections(int port) {
     socklen_t type_length = sizeof(type);
     // Ours: a connected TCP socket whose local port is the listening port (a client socket
     // of this process talking to us has an ephemeral local port instead).
-    if (getsockopt(pinned, SOL_SOCKET, SO_TYPE, &type, &type_length) == 0 &&
-        type == SOCK_STREAM &&
+    if (getsockopt(pinned, SOL_SOCKET, SO_TYPE, &type, &type_length) == 0 && type == SOCK_STREAM &&
         getsockname(pinned, reinterpret_cast<sockaddr*>(&local), &local_length) == 0 &&
         LocalPort(local) == port &&
         getpeername(pinned, reinterpret_cast<sockaddr*>(&peer), &peer_length) == 0) {
@@ -170,13 +160,13 @@ std::string HostForUrl(const std::string& host) {
   return host;
 }
 
-// JSON Lines of SCIM User resources → users; errors name FILE:LINE.
-absl::StatusOr<std::vector<EmulatorUser>> ReadSeedAccounts(const std::string& path) {
+// Loads the JSON Lines of SCIM User resources at `path` into `store` when it holds no users
+// (a database that already has users keeps them). Errors name FILE:LINE.
+absl::Status LoadSeedAccounts(const std::string& path, EmulatorStore& store) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open seed accounts file"));
   std::vector<EmulatorUser> users;
-  absl::flat_hash_set<std::string> names;
-  absl::flat_hash_set<std::string> ids;
+  std::vector<int> line_numbers;
   std::string line;
   for (int line_number = 1; std::getline(in, line); ++line_number) {
     if (absl::StripAsciiWhitespace(line).empty()) continue;
@@ -189,16 +179,20 @@ absl::StatusOr<std::vector<EmulatorUser>> ReadSeedAccounts(const std::string& pa
     if (!json->is_object()) return fail("expected a JSON object");
     absl::StatusOr<EmulatorUser> user = DecodeUser(*json, /*keep_id=*/true);
     if (!user.ok()) return fail(StdSv(user.status().message()));
-    if (!names.insert(absl::AsciiStrToLower(user->user_name)).second) {
-      return fail(absl::StrCat("duplicate userName ", user->user_name));
-    }
-    if (!user->id.empty() && !ids.insert(user->id).second) {
-      return fail(absl::StrCat("duplicate id ", user->id));
-    }
     users.push_back(*std::move(user));
+    line_numbers.push_back(line_number);
   }
   if (in.bad()) return absl::InternalError(absl::StrCat(path, ": read error"));
-  return users;
+  if (store.counts().users > 0) return absl::OkStatus();
+  size_t failed_index = 0;
+  absl::Status status = store.CreateUsers(std::move(users), &failed_index);
+  if (status.ok()) return absl::OkStatus();
+  if (absl::IsAlreadyExists(status)) {
+    // A duplicate within the file: usage, like a malformed line.
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ":", line_numbers[failed_index], ": ", status.message()));
+  }
+  return absl::Status(status.code(), absl::StrCat(path, ": ", status.message()));
 }
 
 }  // namespace
@@ -207,7 +201,8 @@ class EmulatorServer::Impl {
  public:
   explicit Impl(EmulatorOptions options)
       : options_(std::move(options)),
-        bucket_(options_.rate, options_.burst > 0 ? options_.burst : std::max(1.0, options_.rate)) {}
+        bucket_(options_.rate, options_.burst > 0 ? options_.burst : std::max(1.0, options_.rate)) {
+  }
 
   ~Impl() { Stop(); }
 
@@ -245,7 +240,7 @@ class EmulatorServer::Impl {
   int port_ = 0;
   std::string base_url_;
   std::string scim_base_url_;
-  TokenBucket bucket_;
+  ServerRateLimit bucket_;
   std::atomic<uint64_t> fault_draws_{0};
 
   std::atomic<int64_t> requests_{0};
@@ -266,16 +261,7 @@ class EmulatorServer::Impl {
 absl::Status EmulatorServer::Impl::Init() {
   USERSYNC_ASSIGN_OR_RETURN(store_, EmulatorStore::Open(options_.db_path));
   if (!options_.seed_accounts_path.empty()) {
-    USERSYNC_ASSIGN_OR_RETURN(std::vector<EmulatorUser> users,
-                              ReadSeedAccounts(options_.seed_accounts_path));
-    // Seeds fill an empty store only: a database that already holds users keeps them.
-    if (store_->counts().users == 0) {
-      absl::Status status = store_->CreateUsers(std::move(users));
-      if (!status.ok()) {
-        return absl::Status(status.code(), absl::StrCat(options_.seed_accounts_path, ": ",
-                                                        status.message()));
-      }
-    }
+    USERSYNC_RETURN_IF_ERROR(LoadSeedAccounts(options_.seed_accounts_path, *store_));
   }
 
   const int threads = options_.threads;
@@ -583,8 +569,7 @@ void EmulatorServer::Impl::ListUsers(const httplib::Request& req, httplib::Respo
       key = UserKey::kId;
     } else {
       return ReplyError(res, ScimError(absl::StatusCode::kInvalidArgument, "invalidFilter",
-                                       absl::StrCat("cannot filter Users by ",
-                                                    filter->attribute)));
+                                       absl::StrCat("cannot filter Users by ", filter->attribute)));
     }
     page = store_->FindUsers(key, filter->value, start_index - 1, count);
   } else {
@@ -673,9 +658,9 @@ void EmulatorServer::Impl::ListGroups(const httplib::Request& req, httplib::Resp
     } else if (filter->attribute == "id") {
       key = GroupKey::kId;
     } else {
-      return ReplyError(res, ScimError(absl::StatusCode::kInvalidArgument, "invalidFilter",
-                                       absl::StrCat("cannot filter Groups by ",
-                                                    filter->attribute)));
+      return ReplyError(res,
+                        ScimError(absl::StatusCode::kInvalidArgument, "invalidFilter",
+                                  absl::StrCat("cannot filter Groups by ", filter->attribute)));
     }
     page = store_->FindGroups(key, filter->value, start_index - 1, count, with_members);
   } else {

@@ -30,19 +30,19 @@ namespace usersync::io::emulator {
 
 struct EmulatorOptions {
   std::string host = "127.0.0.1";
-  int port = 0;                   // 0: a free port (see EmulatorServer::port())
-  std::string token;              // empty: no auth
-  double rate = 0;                // requests/s; 0 = unlimited
-  double burst = 0;               // 0 → max(1, rate)
-  double fail_rate = 0;           // fraction of requests answered 503 before any processing
+  int port = 0;          // 0: a free port (see EmulatorServer::port())
+  std::string token;     // empty: no auth
+  double rate = 0;       // requests/s; 0 = unlimited
+  double burst = 0;      // 0 → max(1, rate)
+  double fail_rate = 0;  // fraction of requests answered 503 before any processing
   int latency_ms = 0;
-  bool retry_after = true;        // send Retry-After with 429
+  bool retry_after = true;               // send Retry-After with 429
   std::map<std::string, int64_t> seats;  // product → seats (used by the GoTo face later)
-  std::string db_path;            // empty: memory only
-  std::string seed_accounts_path; // JSON Lines of SCIM User resources
+  std::string db_path;                   // empty: memory only
+  std::string seed_accounts_path;        // JSON Lines of SCIM User resources
   std::string account_key = "demo";
   uint64_t seed = 1;
-  int threads = 64;               // server worker threads (keep-alive connections each hold one)
+  int threads = 64;  // server worker threads (keep-alive connections each hold one)
 };
 
 // What the server counted since it started (all monotonic except the store counts).

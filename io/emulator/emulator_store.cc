@@ -42,8 +42,8 @@ int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 bool SameAttributes(const EmulatorUser& a, const EmulatorUser& b) {
   return a.user_name == b.user_name && a.external_id == b.external_id && a.email == b.email &&
          a.first_name == b.first_name && a.last_name == b.last_name &&
-         a.display_name == b.display_name && a.language == b.language &&
-         a.products == b.products && a.roles == b.roles && a.active == b.active;
+         a.display_name == b.display_name && a.language == b.language && a.products == b.products &&
+         a.roles == b.roles && a.active == b.active;
 }
 
 std::string EncodeList(const std::vector<std::string>& values) {
@@ -58,7 +58,8 @@ absl::StatusOr<std::vector<std::string>> DecodeList(std::string_view text) {
   std::vector<std::string> values;
   if (text == "[]" || text.empty()) return values;
   absl::StatusOr<JsonValue> json = ParseJson(text);
-  if (!json.ok() || !json->is_array()) return absl::DataLossError("a list column is not a JSON array");
+  if (!json.ok() || !json->is_array())
+    return absl::DataLossError("a list column is not a JSON array");
   for (JsonValue& item : json->items) {
     if (!item.is_string()) return absl::DataLossError("a list column holds a non-string");
     values.push_back(std::move(item.string));
@@ -74,13 +75,13 @@ class EmulatorStore::Db {
  public:
   static absl::StatusOr<std::unique_ptr<Db>> Open(const std::string& path) {
     auto db = std::unique_ptr<Db>(new Db());
-    int rc = sqlite3_open_v2(path.c_str(), &db->db_,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
+    int rc =
+        sqlite3_open_v2(path.c_str(), &db->db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
-      return absl::InternalError(absl::StrCat("emulator db ", path, ": cannot open: ",
-                                              db->db_ ? sqlite3_errmsg(db->db_)
-                                                      : sqlite3_errstr(rc)));
+      return absl::InternalError(
+          absl::StrCat("emulator db ", path,
+                       ": cannot open: ", db->db_ ? sqlite3_errmsg(db->db_) : sqlite3_errstr(rc)));
     }
     sqlite3_busy_timeout(db->db_, 5000);
     absl::Status status = db->Exec(
@@ -343,27 +344,27 @@ absl::Status EmulatorStore::Load() {
         InsertUserInMemory(std::move(user));
         return absl::OkStatus();
       }));
-  USERSYNC_RETURN_IF_ERROR(db_->Query(
-      "SELECT seq, id, display_name, external_id, version, created_ms, last_modified_ms"
-      " FROM groups ORDER BY seq",
-      [&](sqlite3_stmt* stmt) -> absl::Status {
-        auto group = std::make_shared<EmulatorGroup>();
-        group->seq = sqlite3_column_int64(stmt, 0);
-        group->id = Db::Text(stmt, 1);
-        group->display_name = Db::Text(stmt, 2);
-        group->external_id = Db::Text(stmt, 3);
-        group->version = sqlite3_column_int64(stmt, 4);
-        group->created_ms = sqlite3_column_int64(stmt, 5);
-        group->last_modified_ms = sqlite3_column_int64(stmt, 6);
-        if (IdTaken(group->id) || groups_by_name_.contains(Lower(group->display_name))) {
-          return absl::DataLossError(absl::StrCat("duplicate group ", group->id));
-        }
-        max_seq = std::max(max_seq, group->seq);
-        InsertGroupInMemory(std::move(group));
-        return absl::OkStatus();
-      }));
-  USERSYNC_RETURN_IF_ERROR(db_->Query(
-      "SELECT group_id, user_id FROM members ORDER BY rowid", [&](sqlite3_stmt* stmt) {
+  USERSYNC_RETURN_IF_ERROR(
+      db_->Query("SELECT seq, id, display_name, external_id, version, created_ms, last_modified_ms"
+                 " FROM groups ORDER BY seq",
+                 [&](sqlite3_stmt* stmt) -> absl::Status {
+                   auto group = std::make_shared<EmulatorGroup>();
+                   group->seq = sqlite3_column_int64(stmt, 0);
+                   group->id = Db::Text(stmt, 1);
+                   group->display_name = Db::Text(stmt, 2);
+                   group->external_id = Db::Text(stmt, 3);
+                   group->version = sqlite3_column_int64(stmt, 4);
+                   group->created_ms = sqlite3_column_int64(stmt, 5);
+                   group->last_modified_ms = sqlite3_column_int64(stmt, 6);
+                   if (IdTaken(group->id) || groups_by_name_.contains(Lower(group->display_name))) {
+                     return absl::DataLossError(absl::StrCat("duplicate group ", group->id));
+                   }
+                   max_seq = std::max(max_seq, group->seq);
+                   InsertGroupInMemory(std::move(group));
+                   return absl::OkStatus();
+                 }));
+  USERSYNC_RETURN_IF_ERROR(
+      db_->Query("SELECT group_id, user_id FROM members ORDER BY rowid", [&](sqlite3_stmt* stmt) {
         auto group = groups_.find(Db::Text(stmt, 0));
         auto user = users_.find(Db::Text(stmt, 1));
         if (group == groups_.end() || user == users_.end()) {
@@ -491,11 +492,12 @@ absl::StatusOr<UserView> EmulatorStore::CreateUser(EmulatorUser user) {
   return ViewOf(*entry);
 }
 
-absl::Status EmulatorStore::CreateUsers(std::vector<EmulatorUser> users) {
+absl::Status EmulatorStore::CreateUsers(std::vector<EmulatorUser> users, size_t* failed_index) {
   absl::MutexLock lock(&mu_);
   // Check the batch against the store and against itself before writing anything.
   absl::flat_hash_set<std::string> names;
   absl::flat_hash_set<std::string> ids;
+  names.reserve(users.size());
   for (size_t index = 0; index < users.size(); ++index) {
     const EmulatorUser& user = users[index];
     absl::Status status = CheckNewUser(user);
@@ -506,9 +508,13 @@ absl::Status EmulatorStore::CreateUsers(std::vector<EmulatorUser> users) {
       status = absl::AlreadyExistsError(absl::StrCat("id ", user.id, " is taken"));
     }
     if (!status.ok()) {
-      return absl::Status(status.code(), absl::StrCat("user #", index + 1, ": ", status.message()));
+      if (failed_index != nullptr) *failed_index = index;
+      return status;
     }
   }
+  names.clear();
+  users_.reserve(users_.size() + users.size());
+  users_by_name_.reserve(users_by_name_.size() + users.size());
   int64_t saved_next_seq = next_seq_;
   int64_t now_ms = NowMs();
   // Creation order is the batch's order; an assigned id must not collide with an id given
@@ -587,10 +593,9 @@ absl::StatusOr<UserView> EmulatorStore::UpdateUser(std::string_view id, int64_t 
     if (!user.external_id.empty()) {
       // Keep each list in creation order.
       auto& list = users_by_external_id_[user.external_id];
-      list.insert(std::upper_bound(list.begin(), list.end(), user.seq,
-                                   [](int64_t seq, const UserEntry* other) {
-                                     return seq < other->user->seq;
-                                   }),
+      list.insert(std::upper_bound(
+                      list.begin(), list.end(), user.seq,
+                      [](int64_t seq, const UserEntry* other) { return seq < other->user->seq; }),
                   entry);
     }
   }
@@ -606,8 +611,8 @@ absl::Status EmulatorStore::DeleteUser(std::string_view id, int64_t expected_ver
   UserEntry* entry = it->second.get();
   const EmulatorUser& user = *entry->user;
   if (expected_version != 0 && expected_version != user.version) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "user ", Sv(id), " is at version ", user.version, ", not ", expected_version));
+    return absl::FailedPreconditionError(
+        absl::StrCat("user ", Sv(id), " is at version ", user.version, ", not ", expected_version));
   }
   // The groups it leaves change: new versions.
   int64_t now_ms = NowMs();
@@ -695,8 +700,7 @@ absl::StatusOr<GroupView> EmulatorStore::CreateGroup(EmulatorGroup group,
   absl::MutexLock lock(&mu_);
   if (group.display_name.empty()) return absl::InvalidArgumentError("displayName is required");
   if (groups_by_name_.contains(Lower(group.display_name))) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("displayName ", group.display_name, " is taken"));
+    return absl::AlreadyExistsError(absl::StrCat("displayName ", group.display_name, " is taken"));
   }
   if (!group.id.empty() && IdTaken(group.id)) {
     return absl::AlreadyExistsError(absl::StrCat("id ", group.id, " is taken"));
@@ -745,8 +749,7 @@ absl::StatusOr<GroupView> EmulatorStore::GetGroup(std::string_view id, bool with
   return ViewOf(*it->second, with_members);
 }
 
-absl::StatusOr<GroupView> EmulatorStore::UpdateGroup(std::string_view id,
-                                                     int64_t expected_version,
+absl::StatusOr<GroupView> EmulatorStore::UpdateGroup(std::string_view id, int64_t expected_version,
                                                      const GroupChange& change) {
   absl::MutexLock lock(&mu_);
   auto it = groups_.find(Sv(id));
@@ -766,8 +769,7 @@ absl::StatusOr<GroupView> EmulatorStore::UpdateGroup(std::string_view id,
   std::string new_key = Lower(group.display_name);
   std::string old_key = Lower(old_group.display_name);
   if (new_key != old_key && groups_by_name_.contains(new_key)) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("displayName ", group.display_name, " is taken"));
+    return absl::AlreadyExistsError(absl::StrCat("displayName ", group.display_name, " is taken"));
   }
 
   // Replay the membership operations on an overlay of the current membership, then derive
@@ -879,16 +881,14 @@ StorePage<GroupView> EmulatorStore::ListGroups(int64_t start, int64_t count,
   absl::ReaderMutexLock lock(&mu_);
   page.total = static_cast<int64_t>(group_order_.size());
   if (start < 0 || count <= 0) return page;
-  group_order_.ForRange(static_cast<size_t>(start), static_cast<size_t>(count),
-                        [&](const GroupEntry* entry) {
-                          page.items.push_back(ViewOf(*entry, with_members));
-                        });
+  group_order_.ForRange(
+      static_cast<size_t>(start), static_cast<size_t>(count),
+      [&](const GroupEntry* entry) { page.items.push_back(ViewOf(*entry, with_members)); });
   return page;
 }
 
-StorePage<GroupView> EmulatorStore::FindGroups(GroupKey key, std::string_view value,
-                                               int64_t start, int64_t count,
-                                               bool with_members) const {
+StorePage<GroupView> EmulatorStore::FindGroups(GroupKey key, std::string_view value, int64_t start,
+                                               int64_t count, bool with_members) const {
   StorePage<GroupView> page;
   absl::ReaderMutexLock lock(&mu_);
   std::vector<const GroupEntry*> matches;

@@ -44,10 +44,10 @@ struct sqlite3;
 namespace usersync::io::emulator {
 
 struct EmulatorUser {
-  std::string id;          // opaque, unique; the store assigns one when empty on create
-  std::string user_name;   // required; unique, compared case-insensitively (SCIM userName)
+  std::string id;         // opaque, unique; the store assigns one when empty on create
+  std::string user_name;  // required; unique, compared case-insensitively (SCIM userName)
   std::string external_id;
-  std::string email;       // the primary (work) email
+  std::string email;  // the primary (work) email
   std::string first_name;
   std::string last_name;
   std::string display_name;
@@ -57,8 +57,8 @@ struct EmulatorUser {
   bool active = true;                 // false: deactivated (GoTo: suspended)
 
   // Maintained by the store; ignored in the input of CreateUser and of an update's mutation.
-  int64_t version = 0;  // 1 on create, +1 on every change of the attributes above
-  int64_t seq = 0;      // position of the id counter it was created at (creation order)
+  int64_t version = 0;     // 1 on create, +1 on every change of the attributes above
+  int64_t seq = 0;         // position of the id counter it was created at (creation order)
   int64_t created_ms = 0;  // Unix time, milliseconds
   int64_t last_modified_ms = 0;
 };
@@ -128,9 +128,10 @@ class EmulatorStore {
   // a user or a group), Internal (database write).
   absl::StatusOr<UserView> CreateUser(EmulatorUser user);
 
-  // Creates all `users` in one transaction, or none. Errors as CreateUser, with the index of
-  // the offending user in the message as "user #N: ...". For seeding.
-  absl::Status CreateUsers(std::vector<EmulatorUser> users);
+  // Creates all `users` (in this order) in one transaction, or none. Errors as CreateUser
+  // (also for two users of the batch sharing a user name or id); then `*failed_index`, when
+  // given, is the index of the offending user. For seeding: O(batch), one lock hold.
+  absl::Status CreateUsers(std::vector<EmulatorUser> users, size_t* failed_index = nullptr);
 
   // NotFound if there is no user `id`.
   absl::StatusOr<UserView> GetUser(std::string_view id) const;
@@ -197,7 +198,7 @@ class EmulatorStore {
   struct GroupEntry;
   struct UserEntry {
     UserPtr user;
-    size_t order_slot = 0;             // owned by CreationOrder
+    size_t order_slot = 0;            // owned by CreationOrder
     std::vector<GroupEntry*> groups;  // memberships, in the order they were made
   };
   struct GroupEntry {
@@ -219,8 +220,7 @@ class EmulatorStore {
   UserEntry* InsertUserInMemory(UserPtr user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   GroupEntry* InsertGroupInMemory(GroupPtr group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AddMemberInMemory(GroupEntry* group, UserEntry* user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RemoveMemberInMemory(GroupEntry* group, UserEntry* user)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemoveMemberInMemory(GroupEntry* group, UserEntry* user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   UserView ViewOf(const UserEntry& entry) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   GroupView ViewOf(const GroupEntry& entry, bool with_members) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);

@@ -1,7 +1,7 @@
 #include "tests/support/emulator_process.h"
 
-#include <csignal>
 #include <chrono>
+#include <csignal>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"

@@ -22,8 +22,10 @@ size_t AppendHeader(char* data, size_t size, size_t count, void* user) {
     std::string name(line.substr(0, colon));
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() &&
+           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
       value.remove_suffix(1);
     }
     (*headers)[name] = std::string(value);
@@ -52,7 +54,8 @@ HttpResult HttpRequest(const std::string& method, const std::string& url, const 
   if (!body.empty()) headers = curl_slist_append(headers, "Content-Type: application/scim+json");
   // No "Expect: 100-continue" round trip for larger bodies.
   headers = curl_slist_append(headers, "Expect:");
-  for (const std::string& header : extra_headers) headers = curl_slist_append(headers, header.c_str());
+  for (const std::string& header : extra_headers)
+    headers = curl_slist_append(headers, header.c_str());
 
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());

@@ -1,0 +1,116 @@
+// The LDAP directory source (`source.kind = "ldap"`, DESIGN.md): reads users and groups from
+// OpenLDAP or Active Directory with OpenLDAP's libldap into a core::Directory.
+//
+// How a read goes:
+//  - One connection binds first, on the calling thread, so that a wrong password or an
+//    unreachable server fails fast with a clear error before anything else starts.
+//  - Users are read by `connections` searches at once, each on its own connection and thread,
+//    each on a disjoint partition of the user search (io/ldap/ldap_query.h: first-letter
+//    prefix ranges of the naming attribute with a final complement partition, so every entry
+//    comes back exactly once). connections = 1 is one plain paged search. Groups are read on a
+//    connection of their own at the same time.
+//  - Every search is paged (RFC 2696, `page_size`). The next page is requested before the
+//    entries of the current one are decoded, so decoding overlaps the server's work. A server
+//    that refuses the page size (adminLimitExceeded / sizeLimitExceeded, e.g. slapd's 500
+//    entries for a non-admin bind) gets a smaller one (1000, 500, 100, then 10), with a
+//    warning.
+//  - Only the attributes the schema uses are asked for; which search returned an entry says
+//    what it is (users are searched with (&user_filter(!group_filter)), so an entry matching
+//    both is a group, as in the LDIF source). Entries are mapped by io::EntryMapper, exactly as
+//    the LDIF source maps them.
+//  - Active Directory's ranged retrieval: a group that comes back with `member;range=0-1499`
+//    (Windows does so past 1,500 values; flavor "ad" asks for `member;range=0-1499`, which
+//    makes Samba do it too; smaller groups come back as `member;range=0-*`) has the rest read with
+//    base-scope searches for `member;range=1500-*` and on until a range ends in `*`. A range that
+//    cannot be read fails the read with kDataLoss naming the group and how many members were read:
+//    never a silent truncation.
+//  - A connection that drops (LDAP_SERVER_DOWN, a timeout, busy/unavailable) is reopened and
+//    its partition restarted from scratch, its partial entries discarded; after
+//    `max_attempts` the read fails with kUnavailable. Partitions are buffered until complete
+//    and then merged into one core::DirectoryBuilder on the calling thread, in partition order
+//    (deterministic), while the other partitions are still being read.
+//  - TLS: ldaps://, or ldap:// with start_tls. Certificates are verified against `ca_file` (or
+//    the system's CAs) unless tls_verify = false, which logs a warning. Referrals are not
+//    chased (search references are skipped).
+//
+// Errors of Read(): kUnauthenticated "bind as DN refused: invalid credentials";
+// kUnavailable naming the URL (cannot connect, TLS failure, connection lost too often);
+// kPermissionDenied (the server wants stronger authentication); kNotFound (no such base);
+// kDeadlineExceeded folded into kUnavailable after the retries; kResourceExhausted (the server
+// refuses even a page of 10); kDataLoss (a ranged member list cut short);
+// kInvalidArgument `entry "DN": reason` for a value the mapper cannot take. Messages never hold
+// the password.
+//
+// Thread-safety: a source is used by one thread at a time; Read() starts and joins threads of
+// its own. The password is held in memory only as long as the source lives.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "io/directory_source.h"
+
+namespace usersync::io {
+
+struct SourceConfig;
+
+struct LdapSourceOptions {
+  std::string url;  // ldap://HOST:PORT, ldaps://HOST:PORT
+  bool start_tls = false;
+  std::string ca_file;     // PEM; empty: the system's trust store
+  bool tls_verify = true;  // false: any certificate is accepted (and a warning is logged)
+  std::string bind_dn;     // empty: anonymous
+  std::string bind_password;
+  std::string base_dn;
+  int page_size = 1000;
+  int connections = 1;  // parallel user searches (partitions); groups get one more
+  std::chrono::milliseconds network_timeout{10'000};  // connect (TCP and TLS handshake)
+  std::chrono::milliseconds timeout{120'000};         // longest wait for any one answer
+  DirectorySchema schema;
+  // Attempts per partition (the first one included) before the read fails.
+  int max_attempts = 5;
+  // Backoff between attempts: full jitter over min(cap, base * 2^retry).
+  std::chrono::milliseconds retry_base{250};
+  std::chrono::milliseconds retry_cap{4'000};
+  // Where warnings go (tls_verify off, a smaller page, a reconnect). Not owned.
+  std::FILE* log = stderr;
+};
+
+// What the last Read() did.
+struct LdapReadStats {
+  int64_t users = 0;
+  int64_t groups = 0;
+  int64_t ranged_groups = 0;   // groups whose members took ranged retrieval
+  int64_t range_searches = 0;  // follow-up base searches for member;range=...
+  int64_t restarts = 0;        // partitions restarted after a dropped connection
+  int page_size = 0;           // the page size finally used
+  int partitions = 0;          // user searches run at once
+};
+
+class LdapDirectorySource final : public DirectorySource {
+ public:
+  explicit LdapDirectorySource(LdapSourceOptions options);
+  ~LdapDirectorySource() override;
+
+  // Reads the whole directory (see the file comment). Blocks until every search thread has
+  // ended, on success and on error alike.
+  absl::StatusOr<core::Directory> Read() override;
+
+  // Counts of the last Read() (also after a failed one, up to the failure).
+  const LdapReadStats& stats() const { return stats_; }
+
+ private:
+  LdapSourceOptions options_;
+  LdapReadStats stats_;
+};
+
+// The source for `source.kind = "ldap"`: reads the bind password (ReadSecret of
+// bind_password_env / bind_password_file) and checks the filters. Errors: kInvalidArgument (a
+// secret that cannot be read, an invalid filter), naming the key, never the secret.
+absl::StatusOr<std::unique_ptr<DirectorySource>> MakeLdapSource(const SourceConfig& source);
+
+}  // namespace usersync::io

@@ -1,0 +1,284 @@
+// LdapDirectorySource against a small loopback LDAP responder (liblber on the server side):
+// the Windows-only forced ranged retrieval (a group answered with member;range=0-2 although
+// plain member was asked, as a DC does past MaxValRange), objectGUID, userAccountControl, and a
+// range that cannot be read. The real servers (slapd, Samba AD) are in
+// tests/ldap_integration_test.cc.
+#include "io/ldap/ldap_directory.h"
+
+#include <arpa/inet.h>
+#include <lber.h>
+#include <ldap.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace usersync::io {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kBase[] = "DC=ad,DC=test";
+constexpr char kGroupDn[] = "CN=big,DC=ad,DC=test";
+constexpr int kUsers = 8;
+constexpr int kMaxValRange = 3;  // the responder hands out 3 member values a read
+
+std::string UserDn(int idx) { return absl::StrCat("CN=User ", idx, ",DC=ad,DC=test"); }
+std::string Guid(int idx) {
+  std::string bytes(16, '\0');
+  for (int byte = 0; byte < 16; ++byte) bytes[byte] = static_cast<char>(idx * 16 + byte);
+  return bytes;
+}
+
+struct Attribute {
+  std::string name;
+  std::vector<std::string> values;
+};
+
+// Answers binds (any password but "wrong"), the user and group searches in one page, and
+// base-scope member;range=LOW-* reads, kMaxValRange values at a time. One thread per
+// connection. With `fail_range_from` >= 0, a range read from that value on answers
+// noSuchObject.
+class Responder {
+ public:
+  explicit Responder(int fail_range_from = -1) : fail_range_from_(fail_range_from) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    EXPECT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(::listen(listen_fd_, 16), 0);
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { Accept(); });
+  }
+  ~Responder() {
+    stopping_ = true;
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    ::close(listen_fd_);
+    acceptor_.join();
+    absl::MutexLock lock(&mu_);
+    for (int fd : client_fds_) ::shutdown(fd, SHUT_RDWR);
+    for (std::thread& thread : workers_) thread.join();
+    for (int fd : client_fds_) ::close(fd);
+  }
+  std::string url() const { return absl::StrCat("ldap://127.0.0.1:", port_); }
+  int range_reads() const { return range_reads_.load(); }
+
+ private:
+  void Accept() {
+    while (!stopping_) {
+      const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) return;
+      absl::MutexLock lock(&mu_);
+      client_fds_.push_back(fd);
+      workers_.emplace_back([this, fd] { Serve(fd); });
+    }
+  }
+
+  static bool ReadFull(int fd, unsigned char* out, size_t n) {
+    size_t got = 0;
+    while (got < n) {
+      const ssize_t r = ::read(fd, out + got, n - got);
+      if (r <= 0) return false;
+      got += static_cast<size_t>(r);
+    }
+    return true;
+  }
+
+  // One whole BER element (tag, length, contents).
+  static bool ReadMessage(int fd, std::string& out) {
+    unsigned char head[2];
+    if (!ReadFull(fd, head, 2)) return false;
+    out.assign(reinterpret_cast<char*>(head), 2);
+    size_t length = head[1];
+    if (head[1] & 0x80) {
+      const int count = head[1] & 0x7f;
+      unsigned char bytes[8];
+      if (count > 8 || !ReadFull(fd, bytes, count)) return false;
+      out.append(reinterpret_cast<char*>(bytes), count);
+      length = 0;
+      for (int idx = 0; idx < count; ++idx) length = (length << 8) | bytes[idx];
+    }
+    std::string body(length, '\0');
+    if (!ReadFull(fd, reinterpret_cast<unsigned char*>(body.data()), length)) return false;
+    out += body;
+    return true;
+  }
+
+  static void Send(int fd, BerElement* ber) {
+    berval* bv = nullptr;
+    if (ber_flatten(ber, &bv) == 0) {
+      (void)!::write(fd, bv->bv_val, bv->bv_len);
+      ber_bvfree(bv);
+    }
+    ber_free(ber, 1);
+  }
+
+  static void SendEntry(int fd, ber_int_t msgid, const std::string& dn,
+                        const std::vector<Attribute>& attributes) {
+    BerElement* ber = ber_alloc_t(LBER_USE_DER);
+    ber_printf(ber, "{it{s{", msgid, LDAP_RES_SEARCH_ENTRY, dn.c_str());
+    for (const Attribute& attribute : attributes) {
+      ber_printf(ber, "{s[", attribute.name.c_str());
+      for (const std::string& value : attribute.values) {
+        ber_printf(ber, "o", value.data(), static_cast<ber_len_t>(value.size()));
+      }
+      ber_printf(ber, "]N}");
+    }
+    ber_printf(ber, "}N}N}");
+    Send(fd, ber);
+  }
+
+  static void SendDone(int fd, ber_int_t msgid, ber_tag_t type, ber_int_t result) {
+    BerElement* ber = ber_alloc_t(LBER_USE_DER);
+    ber_printf(ber, "{it{ess}N}", msgid, type, result, "", "");
+    Send(fd, ber);
+  }
+
+  // Members low.. of the big group: up to kMaxValRange, and the description for them.
+  static Attribute MemberRange(int low) {
+    const int high = std::min(low + kMaxValRange, kUsers) - 1;
+    Attribute attribute;
+    attribute.name = high == kUsers - 1 ? absl::StrCat("member;range=", low, "-*")
+                                        : absl::StrCat("member;range=", low, "-", high);
+    for (int idx = low; idx <= high; ++idx) attribute.values.push_back(UserDn(idx));
+    return attribute;
+  }
+
+  void Serve(int fd) {
+    std::string message;
+    while (ReadMessage(fd, message)) {
+      berval bv{message.size(), message.data()};
+      BerElement* ber = ber_init(&bv);
+      ber_int_t msgid = 0;
+      ber_len_t len = 0;
+      ber_scanf(ber, "{i", &msgid);
+      const ber_tag_t op = ber_peek_tag(ber, &len);
+      ber_free(ber, 1);
+      if (op == LDAP_REQ_UNBIND) return;
+      if (op == LDAP_REQ_BIND) {
+        const bool wrong = message.find("wrong") != std::string::npos;
+        SendDone(fd, msgid, LDAP_RES_BIND, wrong ? LDAP_INVALID_CREDENTIALS : LDAP_SUCCESS);
+        continue;
+      }
+      if (op != LDAP_REQ_SEARCH) continue;
+      // The request's strings are enough to tell the searches apart.
+      const size_t range_at = message.find("member;range=");
+      if (message.find(kGroupDn) != std::string::npos && range_at != std::string::npos) {
+        ++range_reads_;
+        const int low = std::atoi(message.c_str() + range_at + 13);
+        if (fail_range_from_ >= 0 && low >= fail_range_from_) {
+          SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_NO_SUCH_OBJECT);
+          continue;
+        }
+        SendEntry(fd, msgid, kGroupDn, {MemberRange(low)});
+      } else if (message.find("member") != std::string::npos) {
+        // The group search: the first range only, whatever was asked (as Windows does).
+        SendEntry(fd, msgid, kGroupDn, {{"cn", {"big"}}, MemberRange(0)});
+      } else {
+        for (int idx = 0; idx < kUsers; ++idx) {
+          SendEntry(fd, msgid, UserDn(idx),
+                    {{"objectGUID", {Guid(idx)}},
+                     {"userPrincipalName", {absl::StrCat("user", idx, "@ad.test")}},
+                     {"mail", {absl::StrCat("user", idx, "@example.com")}},
+                     {"givenName", {"Given"}},
+                     {"sn", {absl::StrCat("Sn", idx)}},
+                     {"userAccountControl", {idx == 2 ? "514" : "512"}}});
+        }
+      }
+      SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_SUCCESS);
+    }
+  }
+
+  const int fail_range_from_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> range_reads_{0};
+  std::thread acceptor_;
+  absl::Mutex mu_;
+  std::vector<int> client_fds_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> workers_ ABSL_GUARDED_BY(mu_);
+};
+
+LdapSourceOptions AdOptions(const Responder& responder, int connections) {
+  LdapSourceOptions options;
+  options.url = responder.url();
+  options.bind_dn = "Administrator@ad.test";
+  options.bind_password = "secret";
+  options.base_dn = kBase;
+  options.connections = connections;
+  options.timeout = std::chrono::seconds(10);
+  options.max_attempts = 1;
+  options.log = nullptr;
+  options.schema.flavor = "ad";
+  options.schema.id = "objectGUID";
+  options.schema.user_name = "userPrincipalName";
+  options.schema.user_filter = "(&(objectClass=user)(objectCategory=person))";
+  options.schema.group_filter = "(objectClass=group)";
+  return options;
+}
+
+// A group answered with member;range=0-2 is read whole with follow-up range reads; objectGUID
+// becomes the canonical id and userAccountControl 514 marks the user disabled.
+TEST(LdapDirectorySource, ReadsForcedRangesWholeWithGuidsAndDisabledUsers) {
+  for (int connections : {1, 3}) {
+    Responder responder;
+    LdapDirectorySource source(AdOptions(responder, connections));
+    absl::StatusOr<core::Directory> directory = source.Read();
+    ASSERT_TRUE(directory.ok()) << directory.status();
+    // Each partition's search gets all users from this responder, so count only with one.
+    if (connections == 1) {
+      ASSERT_EQ(directory->user_count(), static_cast<size_t>(kUsers));
+      EXPECT_EQ(directory->user_id[0], "03020100-0504-0706-0809-0a0b0c0d0e0f");
+      EXPECT_EQ(directory->disabled[2], 1);
+      EXPECT_EQ(directory->disabled[3], 0);
+    }
+    ASSERT_EQ(directory->group_count(), 1u);
+    auto [begin, end] = directory->MembersOf(0);
+    EXPECT_EQ(end - begin, kUsers);
+    EXPECT_EQ(directory->unresolved_member_count, 0u);
+    EXPECT_EQ(source.stats().ranged_groups, 1);
+    EXPECT_EQ(source.stats().range_searches, 2);  // 3-5, then 6-*
+    EXPECT_EQ(responder.range_reads(), 2);
+  }
+}
+
+// A range that cannot be read fails the read loudly, naming the group and the count so far.
+TEST(LdapDirectorySource, UnreadableRangeIsDataLossNotATruncatedGroup) {
+  Responder responder(/*fail_range_from=*/kMaxValRange * 2);
+  LdapDirectorySource source(AdOptions(responder, 1));
+  absl::StatusOr<core::Directory> directory = source.Read();
+  ASSERT_FALSE(directory.ok());
+  EXPECT_EQ(directory.status().code(), absl::StatusCode::kDataLoss) << directory.status();
+  EXPECT_THAT(directory.status().message(), HasSubstr(kGroupDn));
+  EXPECT_THAT(directory.status().message(), HasSubstr("6 members read"));
+}
+
+TEST(LdapDirectorySource, WrongPasswordIsUnauthenticatedWithoutThePassword) {
+  Responder responder;
+  LdapSourceOptions options = AdOptions(responder, 1);
+  options.bind_password = "wrong-pass";
+  LdapDirectorySource source(options);
+  absl::StatusOr<core::Directory> directory = source.Read();
+  ASSERT_FALSE(directory.ok());
+  EXPECT_EQ(directory.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(directory.status().message(),
+              HasSubstr("bind as Administrator@ad.test refused: invalid credentials"));
+  EXPECT_THAT(directory.status().message(), ::testing::Not(HasSubstr("wrong-pass")));
+}
+
+}  // namespace
+}  // namespace usersync::io
