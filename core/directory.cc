@@ -36,22 +36,22 @@ DirectoryBuilder::DirectoryBuilder(std::vector<std::string> extra_names) {
 
 void DirectoryBuilder::AddUser(const UserRecord& user) {
   StringArena& arena = dir_.arena_;
-  std::string normalized_dn = NormalizeDn(user.dn);
-  if (dir_.user_by_dn_.contains(normalized_dn)) {
+  const uint32_t idx = static_cast<uint32_t>(dir_.user_count());
+  // Keys go into the arena first so each index is probed once (a duplicate, rare, wastes a few
+  // arena bytes).
+  std::string_view dn_key = arena.Store(NormalizeDn(user.dn));
+  if (!dir_.user_by_dn_.try_emplace(dn_key, idx).second) {
     dir_.issues.push_back({std::string(user.dn), "duplicate DN: entry ignored"});
     return;
   }
-  std::string_view dn_key = arena.Store(normalized_dn);
   std::string_view id = TrimWhitespace(user.id);
   id = id.empty() ? dn_key : arena.Store(id);
-  if (dir_.user_by_id_.contains(id)) {
+  if (!dir_.user_by_id_.try_emplace(id, idx).second) {
+    dir_.user_by_dn_.erase(dn_key);
     dir_.issues.push_back(DirectoryIssue{
         std::string(user.dn), absl::StrCat("duplicate directory id \"", Sv(id), "\": entry ignored")});
     return;
   }
-  const uint32_t idx = static_cast<uint32_t>(dir_.user_count());
-  dir_.user_by_dn_.emplace(dn_key, idx);
-  dir_.user_by_id_.emplace(id, idx);
   dir_.user_dn.push_back(arena.Store(TrimWhitespace(user.dn)));
   dir_.user_id.push_back(id);
   dir_.user_name.push_back(arena.Store(TrimWhitespace(user.user_name)));

@@ -18,8 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/hash/hash.h"
+#include "core/hash.h"
 #include "core/string_arena.h"
 
 namespace usersync::core {
@@ -89,7 +88,7 @@ class Directory {
 
  private:
   friend class DirectoryBuilder;
-  using Index = absl::flat_hash_map<std::string_view, uint32_t, absl::Hash<std::string_view>>;
+  using Index = StrViewMap<uint32_t>;
   StringArena arena_;
   Index user_by_dn_;   // keys: normalized DNs, stored in arena_
   Index group_by_dn_;  // keys: normalized DNs

@@ -1,7 +1,10 @@
 #include "core/mapping.h"
 
-#include "absl/container/flat_hash_map.h"
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "core/hash.h"
+#include "core/hash_join.h"
 #include "core/normalize.h"
 #include "core/str.h"
 
@@ -26,7 +29,11 @@ MappingResult MapUsers(const Directory& dir, std::vector<uint8_t> in_scope,
   for (uint32_t user = 0; user < dir.user_count(); ++user) {
     if (!out.in_scope[user]) continue;
     Candidate candidate{user, {}, {}};
-    std::string email = NormalizeEmail(dir.email[user]);
+    // Most directories already hold lower-case addresses: keep the view, copy only otherwise.
+    std::string_view email = dir.email[user];
+    if (std::any_of(email.begin(), email.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      email = out.arena.Store(NormalizeEmail(email));
+    }
     if (email.empty()) {
       candidate.reason = "no email";
     } else if (!IsValidEmail(email)) {
@@ -49,33 +56,44 @@ MappingResult MapUsers(const Directory& dir, std::vector<uint8_t> in_scope,
         candidate.reason = "no last name";
       }
     }
-    if (!email.empty()) candidate.email = out.arena.Store(email);
+    candidate.email = email;
     candidates.push_back(std::move(candidate));
   }
 
   // Duplicate emails: every user sharing an otherwise valid email is invalid, naming another
-  // holder so the administrator can find the pair.
+  // holder so the administrator can find the pair. Counting is a partitioned parallel
+  // self-join; naming the other holder only looks at the (rare) duplicates.
+  std::vector<std::string_view> valid_emails(candidates.size());
+  for (size_t idx = 0; idx < candidates.size(); ++idx) {
+    if (candidates[idx].reason.empty()) valid_emails[idx] = candidates[idx].email;
+  }
+  const std::vector<uint32_t> email_count = CountEqualKeys(valid_emails);
   struct Holders {
-    uint32_t count = 0;
     uint32_t first = 0;
     uint32_t second = 0;
+    bool has_first = false;
+    bool has_second = false;
   };
-  absl::flat_hash_map<std::string_view, Holders, absl::Hash<std::string_view>> holders;
-  holders.reserve(candidates.size());
-  for (const Candidate& candidate : candidates) {
-    if (!candidate.reason.empty()) continue;
-    Holders& entry = holders[candidate.email];
-    if (entry.count == 0) entry.first = candidate.user;
-    if (entry.count == 1) entry.second = candidate.user;
-    ++entry.count;
+  StrViewMap<Holders> holders;
+  for (size_t idx = 0; idx < candidates.size(); ++idx) {
+    if (valid_emails[idx].empty() || email_count[idx] < 2) continue;
+    Holders& entry = holders[valid_emails[idx]];
+    if (!entry.has_first) {
+      entry.first = candidates[idx].user;
+      entry.has_first = true;
+    } else if (!entry.has_second) {
+      entry.second = candidates[idx].user;
+      entry.has_second = true;
+    }
   }
 
   out.desired.reserve(candidates.size());
-  for (Candidate& candidate : candidates) {
+  for (size_t idx = 0; idx < candidates.size(); ++idx) {
+    Candidate& candidate = candidates[idx];
     const uint32_t user = candidate.user;
     if (candidate.reason.empty()) {
-      const Holders& entry = holders.at(candidate.email);
-      if (entry.count > 1) {
+      if (email_count[idx] > 1) {
+        const Holders& entry = holders.at(candidate.email);
         const uint32_t other = entry.first == user ? entry.second : entry.first;
         candidate.reason = absl::StrCat("duplicate email ", Sv(candidate.email), " (also ",
                                         Sv(dir.user_dn[other]), ")");

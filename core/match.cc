@@ -1,17 +1,18 @@
 #include "core/match.h"
 
-#include "absl/container/flat_hash_map.h"
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "core/hash.h"
+#include "core/hash_join.h"
 #include "core/normalize.h"
 #include "core/str.h"
 
 namespace usersync::core {
 namespace {
 
-using ViewMap = absl::flat_hash_map<std::string_view, uint32_t, absl::Hash<std::string_view>>;
-
 bool IsNormalizedEmail(std::string_view email) {
-  if (email != TrimWhitespace(email)) return false;
+  if (email.empty() || email != TrimWhitespace(email)) return email.empty();
   for (char c : email) {
     if (c >= 'A' && c <= 'Z') return false;
   }
@@ -33,55 +34,101 @@ std::string_view MatchMethodName(MatchMethod method) {
 MatchResult MatchAccounts(const Directory& dir, const MappingResult& mapping,
                           const Accounts& accounts, std::span<const Link> links,
                           std::span<const Link> manual, std::span<const MatchMethod> order) {
+  constexpr int64_t kNone = -1;
+  constexpr int64_t kGone = -2;  // a link or manual match whose account does not exist
   const size_t desired_count = mapping.desired.size();
   const size_t account_count = accounts.items.size();
   MatchResult out;
-  out.account_of_desired.assign(desired_count, -1);
+  out.account_of_desired.assign(desired_count, kNone);
   out.method.assign(desired_count, MatchMethod::kNone);
   out.conflict.resize(desired_count);
-  out.desired_of_account.assign(account_count, -1);
+  out.desired_of_account.assign(account_count, kNone);
+  out.has_stored_link.assign(desired_count, 0);
+  out.account_has_stored_link.assign(account_count, 0);
+  out.external_owner.assign(account_count, kNone);
 
-  // Indexes over the accounts. Emails are normalized; most targets already hold them that
-  // way, so the arena only pays for the ones that are not.
-  StringArena scratch;
-  ViewMap account_by_id;
-  ViewMap account_by_email;
-  ViewMap account_by_external_id;
-  account_by_id.reserve(account_count);
-  account_by_email.reserve(account_count);
-  for (uint32_t account_idx = 0; account_idx < account_count; ++account_idx) {
-    const Account& account = accounts.items[account_idx];
-    account_by_id.emplace(account.id, account_idx);
-    std::string_view email = account.email.empty() ? account.user_name : account.email;
-    if (!IsNormalizedEmail(email)) email = scratch.Store(NormalizeEmail(email));
-    if (!email.empty()) account_by_email.emplace(email, account_idx);
-    if (!account.external_id.empty()) account_by_external_id.emplace(account.external_id, account_idx);
+  std::vector<int64_t> desired_of_user(dir.user_count(), kNone);
+  for (size_t desired_idx = 0; desired_idx < desired_count; ++desired_idx) {
+    desired_of_user[mapping.desired[desired_idx].user] = static_cast<int64_t>(desired_idx);
   }
 
-  // Who each account is linked to, by stored link: an email match must not take an account
-  // that belongs to another directory user.
-  ViewMap link_of_directory_id;
-  absl::flat_hash_map<uint32_t, std::string_view> linked_owner;  // account → directory id
-  for (uint32_t link_idx = 0; link_idx < links.size(); ++link_idx) {
-    link_of_directory_id.emplace(links[link_idx].directory_id, link_idx);
-    if (auto it = account_by_id.find(links[link_idx].account_id); it != account_by_id.end()) {
-      linked_owner.emplace(it->second, links[link_idx].directory_id);
+  // Account ids: links and manual matches name accounts by id (one join for both).
+  std::vector<std::string_view> account_ids(account_count);
+  for (size_t account_idx = 0; account_idx < account_count; ++account_idx) {
+    account_ids[account_idx] = accounts.items[account_idx].id;
+  }
+  std::vector<std::string_view> wanted_ids;
+  wanted_ids.reserve(links.size() + manual.size());
+  for (const Link& link : links) wanted_ids.push_back(link.account_id);
+  for (const Link& match : manual) wanted_ids.push_back(match.account_id);
+  const std::vector<int64_t> wanted_account = PartitionedJoin(account_ids, wanted_ids);
+  out.link_account.assign(wanted_account.begin(), wanted_account.begin() + links.size());
+
+  // Candidates per desired user, by method. Owner of each account by stored link: an email
+  // match must not take an account that belongs to another directory user.
+  std::vector<int64_t> link_candidate(desired_count, kNone);
+  std::vector<std::string_view> linked_owner(account_count);
+  std::vector<uint8_t> user_has_stored_link(dir.user_count(), 0);
+  for (size_t link_idx = 0; link_idx < links.size(); ++link_idx) {
+    const int64_t account_idx = out.link_account[link_idx];
+    std::optional<uint32_t> user = dir.FindUserById(links[link_idx].directory_id);
+    if (user) user_has_stored_link[*user] = 1;
+    if (account_idx >= 0) {
+      out.account_has_stored_link[account_idx] = 1;
+      linked_owner[account_idx] = links[link_idx].directory_id;
     } else {
       out.dangling_links.emplace_back(std::string(links[link_idx].directory_id),
                                       std::string(links[link_idx].account_id));
     }
+    if (!user || desired_of_user[*user] < 0) continue;
+    const int64_t desired_idx = desired_of_user[*user];
+    out.has_stored_link[desired_idx] = 1;
+    link_candidate[desired_idx] = account_idx >= 0 ? account_idx : kGone;
   }
-  ViewMap manual_of_directory_id;
-  for (uint32_t manual_idx = 0; manual_idx < manual.size(); ++manual_idx) {
-    manual_of_directory_id.emplace(manual[manual_idx].directory_id, manual_idx);
+  // The target holds the link itself: usersync writes externalId = directory id.
+  for (size_t account_idx = 0; account_idx < account_count; ++account_idx) {
+    std::string_view external_id = accounts.items[account_idx].external_id;
+    if (external_id.empty() || out.account_has_stored_link[account_idx]) continue;
+    std::optional<uint32_t> user = dir.FindUserById(external_id);
+    if (!user || user_has_stored_link[*user]) continue;
+    if (out.external_owner[account_idx] == kNone) out.external_owner[account_idx] = *user;
+    const int64_t desired_idx = desired_of_user[*user];
+    if (desired_idx >= 0 && link_candidate[desired_idx] == kNone) {
+      link_candidate[desired_idx] = static_cast<int64_t>(account_idx);
+    }
+  }
+  std::vector<int64_t> manual_candidate(desired_count, kNone);
+  for (size_t manual_idx = 0; manual_idx < manual.size(); ++manual_idx) {
+    std::optional<uint32_t> user = dir.FindUserById(manual[manual_idx].directory_id);
+    if (!user || desired_of_user[*user] < 0) continue;
+    const int64_t account_idx = wanted_account[links.size() + manual_idx];
+    manual_candidate[desired_of_user[*user]] = account_idx >= 0 ? account_idx : kGone;
   }
 
-  auto claim = [&](size_t desired_idx, uint32_t account_idx, MatchMethod method) {
+  // Email: a partitioned join of the desired users' normalized emails against the accounts'.
+  StringArena scratch;
+  std::vector<std::string_view> account_emails(account_count);
+  for (size_t account_idx = 0; account_idx < account_count; ++account_idx) {
+    const Account& account = accounts.items[account_idx];
+    std::string_view email = account.email.empty() ? account.user_name : account.email;
+    account_emails[account_idx] =
+        IsNormalizedEmail(email) ? email : scratch.Store(NormalizeEmail(email));
+  }
+  std::vector<std::string_view> desired_emails(desired_count);
+  for (size_t desired_idx = 0; desired_idx < desired_count; ++desired_idx) {
+    desired_emails[desired_idx] = mapping.desired[desired_idx].email;
+  }
+  std::vector<int64_t> email_candidate;
+  const bool wants_email = std::find(order.begin(), order.end(), MatchMethod::kEmail) != order.end();
+  if (wants_email) email_candidate = PartitionedJoin(account_emails, desired_emails);
+
+  auto claim = [&](size_t desired_idx, int64_t account_idx, MatchMethod method) {
     const int64_t holder = out.desired_of_account[account_idx];
     if (holder >= 0) {
       out.conflict[desired_idx] = absl::StrCat(
           "account ", Sv(accounts.items[account_idx].id), " is already matched to ",
-          Sv(dir.user_dn[mapping.desired[holder].user]), " (by ", Sv(MatchMethodName(out.method[holder])), ")");
+          Sv(dir.user_dn[mapping.desired[holder].user]), " (by ",
+          Sv(MatchMethodName(out.method[holder])), ")");
       return;
     }
     out.desired_of_account[account_idx] = static_cast<int64_t>(desired_idx);
@@ -98,44 +145,43 @@ MatchResult MatchAccounts(const Directory& dir, const MappingResult& mapping,
       std::string_view directory_id = dir.user_id[desired.user];
       switch (method) {
         case MatchMethod::kLink: {
-          if (auto it = link_of_directory_id.find(directory_id); it != link_of_directory_id.end()) {
-            const Link& link = links[it->second];
-            if (auto acc = account_by_id.find(link.account_id); acc != account_by_id.end()) {
-              claim(desired_idx, acc->second, MatchMethod::kLink);
-            } else {
-              out.conflict[desired_idx] = absl::StrCat(
-                  "linked account ", Sv(link.account_id),
-                  " no longer exists at the target (re-link with `usersync match`)");
+          const int64_t account_idx = link_candidate[desired_idx];
+          if (account_idx == kGone) {
+            std::string_view account_id;
+            for (const Link& link : links) {
+              if (link.directory_id == directory_id) account_id = link.account_id;
             }
-          } else if (auto acc = account_by_external_id.find(directory_id);
-                     acc != account_by_external_id.end() && !linked_owner.contains(acc->second)) {
-            // The target holds the link itself: usersync writes externalId = directory id.
-            claim(desired_idx, acc->second, MatchMethod::kLink);
+            out.conflict[desired_idx] = absl::StrCat(
+                "linked account ", Sv(account_id),
+                " no longer exists at the target (re-link with `usersync match`)");
+          } else if (account_idx >= 0) {
+            claim(desired_idx, account_idx, MatchMethod::kLink);
           }
           break;
         }
         case MatchMethod::kManual: {
-          auto it = manual_of_directory_id.find(directory_id);
-          if (it == manual_of_directory_id.end()) break;
-          if (auto acc = account_by_id.find(manual[it->second].account_id);
-              acc != account_by_id.end()) {
-            claim(desired_idx, acc->second, MatchMethod::kManual);
-          } else {
+          const int64_t account_idx = manual_candidate[desired_idx];
+          if (account_idx == kGone) {
+            std::string_view account_id;
+            for (const Link& match : manual) {
+              if (match.directory_id == directory_id) account_id = match.account_id;
+            }
             out.conflict[desired_idx] =
-                absl::StrCat("manual match names account ", Sv(manual[it->second].account_id),
+                absl::StrCat("manual match names account ", Sv(account_id),
                              ", which does not exist at the target");
+          } else if (account_idx >= 0) {
+            claim(desired_idx, account_idx, MatchMethod::kManual);
           }
           break;
         }
         case MatchMethod::kEmail: {
-          auto acc = account_by_email.find(desired.email);
-          if (acc == account_by_email.end()) break;
-          const uint32_t account_idx = acc->second;
-          if (auto owner = linked_owner.find(account_idx);
-              owner != linked_owner.end() && owner->second != directory_id) {
+          const int64_t account_idx = email_candidate[desired_idx];
+          if (account_idx < 0) break;
+          std::string_view owner = linked_owner[account_idx];
+          if (!owner.empty() && owner != directory_id) {
             out.conflict[desired_idx] =
                 absl::StrCat("email matches account ", Sv(accounts.items[account_idx].id),
-                             ", which is linked to directory id ", Sv(owner->second));
+                             ", which is linked to directory id ", Sv(owner));
             break;
           }
           std::string_view external_id = accounts.items[account_idx].external_id;

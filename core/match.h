@@ -4,7 +4,8 @@
 //   manual — an administrator's stored match (usersync match);
 //   email  — the account whose normalized email (or userName) equals the user's.
 // An account is claimed by at most one user; a second claim is a conflict with a reason, never
-// a guess. Pure; thread-compatible.
+// a guess. The email method is a partitioned parallel hash join (core/hash_join.h); links and
+// externalIds resolve through the directory's own id index. Pure; thread-compatible (uses TBB).
 #pragma once
 
 #include <cstdint>
@@ -39,6 +40,16 @@ struct MatchResult {
   std::vector<int64_t> desired_of_account;
   // Links whose account no longer exists at the target (directory id, account id).
   std::vector<std::pair<std::string, std::string>> dangling_links;
+
+  // Per desired user: 1 when the state store holds a link for its directory id.
+  std::vector<uint8_t> has_stored_link;
+  // Per link (the `links` argument's order): its account's index, or -1 when it is gone.
+  std::vector<int64_t> link_account;
+  // Per account: 1 when a stored link points to it.
+  std::vector<uint8_t> account_has_stored_link;
+  // Per account: the directory user whose id equals the account's externalId, when neither
+  // the account nor that user has a stored link (the link the target holds itself); else -1.
+  std::vector<int64_t> external_owner;
 };
 
 // REQUIRES: `order` lists each method at most once.

@@ -6,14 +6,13 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "core/group_closure.h"
 #include "core/mapping.h"
 #include "core/str.h"
 
 namespace usersync::core {
 namespace {
-
-using ViewSet = absl::flat_hash_set<std::string_view, absl::Hash<std::string_view>>;
 
 AccountSpec MakeSpec(const Directory& dir, const RuleAssignment& rules, const DesiredUser& desired) {
   AccountSpec spec;
@@ -68,6 +67,50 @@ std::string ChangedFields(const std::vector<Change>& changes) {
     out.append(field);
   }
   return out;
+}
+
+// An operation that needs seats for every product of its spec, and its row.
+struct SeatUser {
+  size_t op_idx;
+  size_t row_idx;
+};
+
+// Gives seats to creates and reactivations in plan order; one that lacks a seat for any of its
+// products is dropped from the operations and its row becomes invalid ("no seat for G2W").
+// Seats freed by this run's deactivations are not counted: they may be applied later.
+void ApplySeats(const std::vector<std::pair<std::string, int64_t>>& free_seats,
+                const std::vector<SeatUser>& seat_users, Plan& plan) {
+  if (free_seats.empty() || seat_users.empty()) return;
+  absl::flat_hash_map<std::string, int64_t> remaining(free_seats.begin(), free_seats.end());
+  std::vector<uint8_t> dropped(plan.operations.size(), 0);
+  for (const SeatUser& user : seat_users) {
+    Operation& op = plan.operations[user.op_idx];
+    std::string missing;
+    for (absl::string_view product : absl::StrSplit(op.spec.products, ',', absl::SkipEmpty())) {
+      auto it = remaining.find(product);
+      if (it != remaining.end() && it->second <= 0) {
+        missing = std::string(product);
+        break;
+      }
+    }
+    if (missing.empty()) {
+      for (absl::string_view product : absl::StrSplit(op.spec.products, ',', absl::SkipEmpty())) {
+        if (auto it = remaining.find(product); it != remaining.end()) --it->second;
+      }
+      continue;
+    }
+    dropped[user.op_idx] = 1;
+    UserRow& row = plan.rows[user.row_idx];
+    row.category = Category::kInvalid;
+    row.reason = absl::StrCat("no seat for ", missing, " (", row.reason, ")");
+  }
+  size_t kept = 0;
+  for (size_t op_idx = 0; op_idx < plan.operations.size(); ++op_idx) {
+    if (dropped[op_idx]) continue;
+    if (kept != op_idx) plan.operations[kept] = std::move(plan.operations[op_idx]);
+    ++kept;
+  }
+  plan.operations.resize(kept);
 }
 
 std::string RuleName(const RuleAssignment& rules, int32_t rule) {
@@ -138,10 +181,8 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
   MappingResult mapping = MapUsers(dir, std::move(in_scope), rules, mapping_options);
   MatchResult match = MatchAccounts(dir, mapping, accounts, links, manual, config.match_order);
 
-  absl::flat_hash_map<std::string_view, const Link*, absl::Hash<std::string_view>> stored_link;
-  for (const Link& link : links) stored_link.emplace(link.directory_id, &link);
-
   // 5. Desired users and invalid users, interleaved in directory order.
+  std::vector<SeatUser> seat_users;  // creates and reactivations: they take seats
   std::vector<uint8_t> account_settled(accounts.items.size(), 0);
   size_t invalid_idx = 0;
   auto emit_invalid = [&](uint32_t user, const std::string& reason) {
@@ -190,6 +231,7 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
       row.reason = absl::StrCat("in scope, no account; ", rule_text);
       op.kind = OpKind::kCreate;
       op.reason = row.reason;
+      seat_users.push_back({plan.operations.size(), plan.rows.size()});
       plan.operations.push_back(std::move(op));
       plan.rows.push_back(std::move(row));
       continue;
@@ -202,7 +244,7 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
     op.precondition_active = account.active;
     op.changes = Diff(op.spec, account);
     const MatchMethod method = match.method[desired_idx];
-    const bool link_stored = stored_link.contains(row.directory_id);
+    const bool link_stored = match.has_stored_link[desired_idx] != 0;
     row.category = op.changes.empty() ? Category::kMatched : Category::kUpdate;
     std::string how = method == MatchMethod::kLink && link_stored
                           ? std::string("linked")
@@ -222,45 +264,45 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
       continue;
     }
     op.reason = absl::StrCat(row.reason, "; ", rule_text);
+    if (op.kind == OpKind::kReactivate) {
+      seat_users.push_back({plan.operations.size(), plan.rows.size()});
+    }
     plan.operations.push_back(std::move(op));
     plan.rows.push_back(std::move(row));
   }
+  ApplySeats(config.free_seats, seat_users, plan);
 
   // 6. Departed: accounts linked to a directory user that is no longer a valid user in scope
   //    (left the scoped groups, disabled, or gone from the directory). Users in scope but
   //    invalid are not departed: their data needs fixing, not their account removing.
-  ViewSet present;  // directory ids of users in scope (valid or not)
-  for (uint32_t user = 0; user < dir.user_count(); ++user) {
-    if (mapping.in_scope[user]) present.insert(dir.user_id[user]);
-  }
-  absl::flat_hash_map<std::string_view, uint32_t, absl::Hash<std::string_view>> account_by_id;
-  account_by_id.reserve(accounts.items.size());
-  for (uint32_t idx = 0; idx < accounts.items.size(); ++idx) {
-    account_by_id.emplace(accounts.items[idx].id, idx);
-  }
+  auto still_in_scope = [&](std::string_view directory_id) {
+    std::optional<uint32_t> user = dir.FindUserById(directory_id);
+    return user.has_value() && mapping.in_scope[*user];
+  };
   struct DepartedAccount {
     uint32_t account_idx;
     std::string_view directory_id;
   };
   std::vector<DepartedAccount> departed;
-  absl::flat_hash_set<uint32_t> linked_accounts;
-  for (const Link& link : links) {
-    auto it = account_by_id.find(link.account_id);
-    if (it == account_by_id.end()) continue;
-    linked_accounts.insert(it->second);
-    if (!link.managed || present.contains(link.directory_id)) continue;
-    departed.push_back({it->second, link.directory_id});
+  std::vector<uint8_t> linked_accounts(accounts.items.size(), 0);
+  for (size_t link_idx = 0; link_idx < links.size(); ++link_idx) {
+    const int64_t account_idx = match.link_account[link_idx];
+    if (account_idx < 0 || linked_accounts[account_idx]) continue;
+    linked_accounts[account_idx] = 1;
+    const Link& link = links[link_idx];
+    if (!link.managed || still_in_scope(link.directory_id)) continue;
+    departed.push_back({static_cast<uint32_t>(account_idx), link.directory_id});
   }
   for (uint32_t idx = 0; idx < accounts.items.size(); ++idx) {
-    const Account& account = accounts.items[idx];
-    if (linked_accounts.contains(idx) || account.external_id.empty()) continue;
-    if (stored_link.contains(account.external_id)) continue;
     // Linked at the target only (externalId = a directory id): counts as linked.
-    if (!dir.FindUserById(account.external_id)) continue;
-    linked_accounts.insert(idx);
-    if (!present.contains(account.external_id)) departed.push_back({idx, account.external_id});
+    const int64_t owner = match.external_owner[idx];
+    if (owner < 0 || linked_accounts[idx]) continue;
+    linked_accounts[idx] = 1;
+    if (!mapping.in_scope[owner]) departed.push_back({idx, dir.user_id[owner]});
   }
-  plan.managed_accounts = static_cast<int64_t>(linked_accounts.size());
+  int64_t managed = 0;
+  for (uint8_t linked : linked_accounts) managed += linked;
+  plan.managed_accounts = managed;
   std::sort(departed.begin(), departed.end(),
             [](const DepartedAccount& a, const DepartedAccount& b) {
               return a.account_idx < b.account_idx;
@@ -311,7 +353,7 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
 
   // 7. Account-only: accounts no directory user matches and none is linked to. Never touched.
   for (uint32_t idx = 0; idx < accounts.items.size(); ++idx) {
-    if (account_settled[idx] || linked_accounts.contains(idx)) continue;
+    if (account_settled[idx] || linked_accounts[idx]) continue;
     const Account& account = accounts.items[idx];
     UserRow row;
     row.category = Category::kAccountOnly;

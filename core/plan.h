@@ -96,6 +96,10 @@ struct PlanConfig {
   std::vector<MatchMethod> match_order = {MatchMethod::kLink, MatchMethod::kManual,
                                           MatchMethod::kEmail};
   DeprovisionPolicy deprovision;
+  // Free seats per product at the target (GoTo's /licenses). A product not listed is
+  // unlimited. Creates and reactivations that would need a seat beyond these are not planned:
+  // the user is reported invalid with "no seat for PRODUCT" (retried next run).
+  std::vector<std::pair<std::string, int64_t>> free_seats;
 };
 
 struct Plan {

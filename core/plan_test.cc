@@ -184,6 +184,34 @@ TEST_F(PlanTest, RulesDecideProducts) {
   EXPECT_NE(fresh->reason.find("rule Staff"), std::string::npos);
 }
 
+// Two users need a G2W seat and one is free: the first (directory order) gets it, the second is
+// reported invalid with the reason instead of failing at the target.
+TEST_F(PlanTest, SeatShortfallMakesCreatesInvalid) {
+  DirectoryBuilder builder;
+  for (const char* name : {"ann", "bob", "cid"}) AddTestUser(builder, {.name = name});
+  AddTestGroup(builder, "scope", {"ann", "bob", "cid"});
+  dir_ = std::move(builder).Finish();
+  accounts_ = Accounts();
+  Rule rule;
+  rule.name = "Webinars";
+  rule.group = GroupDn("scope");
+  rule.products = {"G2W", "G2M"};
+  config_.rules = {rule};
+  config_.free_seats = {{"G2W", 1}, {"G2M", 10}};
+  Plan plan = Compute();
+  EXPECT_EQ(Count(plan, OpKind::kCreate), 1);
+  EXPECT_NE(FindOp(plan, "id-ann"), nullptr);
+  EXPECT_EQ(plan.count(Category::kNew), 1);
+  EXPECT_EQ(plan.count(Category::kInvalid), 2);
+  int no_seat = 0;
+  for (const UserRow& row : plan.rows) {
+    if (row.reason.rfind("no seat for G2W", 0) == 0) ++no_seat;
+  }
+  EXPECT_EQ(no_seat, 2);
+  config_.free_seats = {{"G2W", 5}};  // G2M unlimited
+  EXPECT_EQ(Count(Compute(), OpKind::kCreate), 3);
+}
+
 TEST_F(PlanTest, OrderIsDeterministic) {
   Plan a = Compute();
   Plan b = Compute();
