@@ -41,14 +41,17 @@ void DiffField(std::vector<Change>& changes, std::string_view field, std::string
   if (before != after) changes.push_back({std::string(field), std::string(before), std::string(after)});
 }
 
-std::vector<Change> Diff(const AccountSpec& spec, const Account& account) {
+std::vector<Change> Diff(const AccountSpec& spec, const Account& account,
+                         bool compare_display_name) {
   std::vector<Change> changes;
   DiffField(changes, "user_name", account.user_name, spec.user_name);
   DiffField(changes, "email", account.email, spec.email);
   DiffField(changes, "external_id", account.external_id, spec.external_id);
   DiffField(changes, "first_name", account.first_name, spec.first_name);
   DiffField(changes, "last_name", account.last_name, spec.last_name);
-  DiffField(changes, "display_name", account.display_name, spec.display_name);
+  if (compare_display_name) {
+    DiffField(changes, "display_name", account.display_name, spec.display_name);
+  }
   DiffField(changes, "language", account.language, spec.language);
   DiffField(changes, "products", account.products, spec.products);
   DiffField(changes, "admin_role", account.admin_role, spec.admin_role);
@@ -242,7 +245,7 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
     op.account_id = row.account_id;
     op.precondition_version = std::string(account.version);
     op.precondition_active = account.active;
-    op.changes = Diff(op.spec, account);
+    op.changes = Diff(op.spec, account, config.target_has_display_name);
     const MatchMethod method = match.method[desired_idx];
     const bool link_stored = match.has_stored_link[desired_idx] != 0;
     row.category = op.changes.empty() ? Category::kMatched : Category::kUpdate;

@@ -100,6 +100,9 @@ struct PlanConfig {
   // unlimited. Creates and reactivations that would need a seat beyond these are not planned:
   // the user is reported invalid with "no seat for PRODUCT" (retried next run).
   std::vector<std::pair<std::string, int64_t>> free_seats;
+  // False for targets that hold no display name of their own (GoTo derives it from first and
+  // last name): display_name is then never a difference to write.
+  bool target_has_display_name = true;
 };
 
 struct Plan {

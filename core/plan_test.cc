@@ -212,6 +212,15 @@ TEST_F(PlanTest, SeatShortfallMakesCreatesInvalid) {
   EXPECT_EQ(Count(Compute(), OpKind::kCreate), 3);
 }
 
+// GoTo keeps no display name of its own: a differing one is not a change to write there.
+TEST_F(PlanTest, DisplayNameIgnoredForTargetsWithoutIt) {
+  accounts_.items[0].display_name = accounts_.Store("Something Else");
+  EXPECT_EQ(FindOp(Compute(), "id-synced")->kind, OpKind::kLink);
+  EXPECT_EQ(FindOp(Compute(), "id-synced")->changes.size(), 1u);  // display_name
+  config_.target_has_display_name = false;
+  EXPECT_TRUE(FindOp(Compute(), "id-synced")->changes.empty());
+}
+
 TEST_F(PlanTest, OrderIsDeterministic) {
   Plan a = Compute();
   Plan b = Compute();

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace usersync::io {
 
@@ -30,6 +31,14 @@ struct CommandOptions {
   std::string out_path;  // plan --out PLAN, users --out FILE
   bool dry_run = false;
 
+  std::string plan_path;     // apply --plan PLAN
+  std::string user;          // explain USER: email, user name, directory id, DN or account id
+  std::string source_id;     // match --source-id (a directory id)
+  std::string target_id;     // match --target-id (an account id)
+  std::string csv_path;      // match --csv FILE: header source_id,target_id, one match a line
+  bool release_all = false;  // release --all
+  std::vector<std::string> release_ids;  // release --id ID...
+
   // Overrides of the configuration for `usersync demo` and tests (empty: use the config).
   std::string target_url;
   std::string target_token;  // in memory only; never logged
@@ -46,5 +55,29 @@ int RunPlanCommand(const CommandOptions& options);
 int RunSyncCommand(const CommandOptions& options);
 int RunUsersCommand(const CommandOptions& options);
 int RunCheckCommand(const CommandOptions& options);
+
+// `apply --plan PLAN`: reads the plan file (strict; a bad file or an edited one exits 2),
+// re-reads the directory and the target, and applies exactly the planned operations that still
+// hold (io/plan_file.h CheckDrift); every drifted one is refused and listed with what drifted.
+// Held operations in the plan are stored as holds, not applied. Exit 5 if anything drifted,
+// else as sync (0, 1, 3, 4).
+int RunApplyCommand(const CommandOptions& options);
+
+// `explain USER`: category, scope path, rules and the setting each gave, match method and the
+// pending operation (core/explain.h). Nothing matches USER: exit 2.
+int RunExplainCommand(const CommandOptions& options);
+
+// `match --source-id ID --target-id ID` or `match --csv FILE`: validates every pair against
+// the directory, the target, the stored links and manual matches, and the current plan (the
+// directory id exists, the account exists, neither is linked or matched differently), then
+// stores them all, or none: every bad pair (with its CSV line number) is listed, exit 2.
+int RunMatchCommand(const CommandOptions& options);
+
+// `release`: without --all or --id, lists the held operations with their ids (exit 0).
+// `--all` or `--id ID...` releases them and applies exactly those, each re-checked against the
+// target and the directory first: an account already inactive (or, for a delete, gone) is
+// done; one gone (for a deactivate) or whose user is back in scope is reported and left alone.
+// Exit 0, 1 if some failed, 2 for an unknown id (nothing is released).
+int RunReleaseCommand(const CommandOptions& options);
 
 }  // namespace usersync::io

@@ -1,14 +1,23 @@
 // TargetApi: the seam between the run and a target account (SCIM 2.0 or the GoTo face).
 //
 // A driver lists the target's accounts into core::Accounts and executes plan operations
-// asynchronously over its HTTP pipeline. Threading: ListAccounts/Check/Drain are called from
-// the run's thread; Execute may be called from the run's thread while earlier operations are in
-// flight; `done` callbacks run on the driver's I/O thread and must not block.
+// asynchronously over its HTTP pipeline. Threading: ListAccounts/Check/FreeSeats/Drain are
+// called from the run's thread; Execute may be called from the run's thread while earlier
+// operations are in flight; `done` callbacks run on the driver's I/O thread and must not block.
+//
+// Batching contract: a driver whose target takes many users per request (GoTo's batch POST,
+// SCIM /Bulk) may hold creates briefly to fill a batch. It never holds one indefinitely: a
+// held create is sent as soon as `batch` of them are waiting, or when no batch request of the
+// driver is pending (so the tail of a run goes out without a Flush or Drain). Flush() sends the
+// held ones now; Drain() flushes first. A batch that fails in part retries only its failed
+// members; every operation still gets its own `done` with its own outcome.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -25,13 +34,22 @@ struct OpOutcome {
 };
 
 struct TargetStats {
-  int64_t requests = 0;         // HTTP requests sent (retries included)
+  int64_t requests = 0;  // HTTP requests sent (retries included)
   int64_t retries = 0;
-  int64_t throttled = 0;        // 429 answers
-  int64_t server_errors = 0;    // 5xx answers
+  int64_t throttled = 0;      // 429 answers
+  int64_t server_errors = 0;  // 5xx answers
   int64_t transport_errors = 0;
-  double wait_seconds = 0;      // time spent waiting on the rate limit and on backoff
+  double wait_seconds = 0;          // time spent waiting on the rate limit and on backoff
+  double rate_wait_seconds = 0;     // of which: requests ready but held by the token bucket
+  double backoff_wait_seconds = 0;  // of which: retry delays scheduled (summed per request)
+  double current_rate = 0;          // requests/s the pacing allows now (AIMD may have cut it)
+  int64_t batches = 0;              // batch requests sent (GoTo batch POST, SCIM /Bulk)
+  int64_t batched_creates = 0;      // creates sent inside those batches (retried members again)
 };
+
+// Free seats per product at the target: (product, free seats), e.g. {{"G2M", 12}, {"G2W", 0}}.
+// A product not listed is unlimited.
+using FreeSeatList = std::vector<std::pair<std::string, int64_t>>;
 
 class TargetApi {
  public:
@@ -48,10 +66,19 @@ class TargetApi {
   // REQUIRES: `op` stays alive and unchanged until `done` has run.
   virtual void Execute(const core::Operation& op, std::function<void(OpOutcome)> done) = 0;
 
-  // Blocks until every started operation has run its `done`.
+  // Free seats per product (GoTo: GET /licenses), read now, for the plan's seat check
+  // (core::PlanConfig::free_seats). Empty: the target does not limit seats. Blocks; call from
+  // the run's thread. Errors: the target could not be read (with context).
+  virtual absl::StatusOr<FreeSeatList> FreeSeats() { return FreeSeatList{}; }
+
+  // Sends the creates held for a batch now (see the batching contract). Does not wait.
+  virtual void Flush() {}
+
+  // Blocks until every started operation has run its `done` (held creates are flushed first).
   virtual void Drain() = 0;
 
-  // Stops starting queued requests (Ctrl-C); requests in flight finish and report.
+  // Stops starting queued requests (Ctrl-C); requests in flight finish and report; creates
+  // held for a batch complete as kCancelled without being sent.
   virtual void Cancel() = 0;
 
   virtual TargetStats stats() const = 0;

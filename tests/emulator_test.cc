@@ -447,7 +447,8 @@ TEST_F(EmulatorTest, ServiceProviderConfig) {
   ASSERT_EQ(result.status, 200);
   Json config(result.body);
   EXPECT_EQ(config.Bool("/patch/supported"), 1);
-  EXPECT_EQ(config.Bool("/bulk/supported"), 0);
+  EXPECT_EQ(config.Bool("/bulk/supported"), 1);  // off with --no-bulk (emulator_goto_test)
+  EXPECT_EQ(config.Int("/bulk/maxOperations"), 1000);
   EXPECT_EQ(config.Bool("/filter/supported"), 1);
   EXPECT_EQ(config.Int("/filter/maxResults"), 1000);
   EXPECT_EQ(config.Bool("/changePassword/supported"), 0);

@@ -36,13 +36,7 @@ int main(int argc, char** argv) {
   CommandOptions options;
   options.interrupted = &g_interrupted;
   std::string fixtures = USERSYNC_DEFAULT_FIXTURES_DIR;
-  std::string plan_path;
   std::string every;
-  std::string source_id;
-  std::string target_id;
-  std::vector<std::string> release_ids;
-  bool release_all = false;
-  std::string user;
 
   auto add_config = [&](CLI::App* command) {
     command->add_option("-c,--config", options.config_path, "configuration file (TOML)")
@@ -57,7 +51,7 @@ int main(int argc, char** argv) {
 
   CLI::App* apply = app.add_subcommand("apply", "apply exactly a reviewed plan");
   add_config(apply);
-  apply->add_option("--plan", plan_path, "plan file written by `plan --out`")->required();
+  apply->add_option("--plan", options.plan_path, "plan file written by `plan --out`")->required();
 
   CLI::App* sync = app.add_subcommand("sync", "plan and apply in one go");
   add_config(sync);
@@ -71,17 +65,24 @@ int main(int argc, char** argv) {
 
   CLI::App* explain = app.add_subcommand("explain", "why a user gets what it gets");
   add_config(explain);
-  explain->add_option("user", user, "email, user name or directory id")->required();
+  explain->add_option("user", options.user, "email, user name, directory id, DN or account id")
+      ->required();
 
   CLI::App* match = app.add_subcommand("match", "store a manual match");
   add_config(match);
-  match->add_option("--source-id", source_id, "directory id")->required();
-  match->add_option("--target-id", target_id, "account id")->required();
+  CLI::Option* source_id = match->add_option("--source-id", options.source_id, "directory id");
+  CLI::Option* target_id = match->add_option("--target-id", options.target_id, "account id");
+  CLI::Option* csv = match->add_option("--csv", options.csv_path,
+                                       "CSV file of matches (header source_id,target_id)");
+  source_id->needs(target_id)->excludes(csv);
+  target_id->needs(source_id)->excludes(csv);
 
   CLI::App* release = app.add_subcommand("release", "release held deactivations/deletions");
   add_config(release);
-  release->add_flag("--all", release_all, "release every held operation");
-  release->add_option("--id", release_ids, "operation ids to release");
+  CLI::Option* release_all =
+      release->add_flag("--all", options.release_all, "release every held operation");
+  release->add_option("--id", options.release_ids, "hold ids to release (as listed)")
+      ->excludes(release_all);
 
   CLI::App* status = app.add_subcommand("status", "recent runs and the daily status");
   add_config(status);
@@ -116,10 +117,10 @@ int main(int argc, char** argv) {
     demo_options.fixtures_dir = fixtures;
     return usersync::io::RunDemoCommand(demo_options);
   }
-  if (*apply) return NotYet("apply", "issue 4: reviewed plans");
-  if (*explain) return NotYet("explain", "issue 4");
-  if (*match) return NotYet("match", "issue 4: manual matches");
-  if (*release) return NotYet("release", "issue 4: safety holds");
+  if (*apply) return usersync::io::RunApplyCommand(options);
+  if (*explain) return usersync::io::RunExplainCommand(options);
+  if (*match) return usersync::io::RunMatchCommand(options);
+  if (*release) return usersync::io::RunReleaseCommand(options);
   if (*status) return NotYet("status", "a later issue");
   if (*run) return NotYet("run", "a later issue: polling mode");
   return usersync::io::kExitUsage;

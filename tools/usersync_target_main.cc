@@ -33,8 +33,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> seats;
   std::string token_env;
   bool no_retry_after = false;
+  bool no_bulk = false;
 
-  CLI::App app("usersync-target: a SCIM 2.0 target emulator on loopback", "usersync-target");
+  CLI::App app("usersync-target: a SCIM 2.0 and GoTo admin API target emulator on loopback",
+               "usersync-target");
   app.add_option("--port", options.port, "TCP port (0: pick a free one)")->required();
   app.add_option("--host", options.host, "address to listen on")->capture_default_str();
   auto* token =
@@ -45,8 +47,11 @@ int main(int argc, char** argv) {
   app.add_option("--burst", options.burst, "token bucket size (default max(1, rate))");
   app.add_option("--fail-rate", options.fail_rate, "fraction of requests answered 503");
   app.add_option("--latency-ms", options.latency_ms, "delay before each answer");
-  app.add_flag("--no-retry-after", no_retry_after, "send 429 without Retry-After");
-  app.add_option("--seats", seats, "seats per product, PRODUCT=N (repeatable)");
+  app.add_flag("--no-retry-after", no_retry_after,
+               "send SCIM 429s without Retry-After (the GoTo face never sends it)");
+  app.add_flag("--no-bulk", no_bulk, "do not offer SCIM /Bulk (ServiceProviderConfig says so)");
+  app.add_option("--seats", seats,
+                 "seats per product, PRODUCT=N (repeatable; products not named are unlimited)");
   app.add_option("--db", options.db_path, "persist the accounts in this SQLite file");
   app.add_option("--seed-accounts", options.seed_accounts_path,
                  "JSON Lines file, one SCIM User resource a line");
@@ -63,6 +68,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.retry_after = !no_retry_after;
+  options.bulk = !no_bulk;
   for (const std::string& entry : seats) {
     size_t eq = entry.find('=');
     int64_t count = 0;

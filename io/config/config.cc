@@ -870,6 +870,13 @@ absl::StatusOr<Config> ParseTable(const Ctx& ctx, const toml::table& root,
   USERSYNC_RETURN_IF_ERROR(ParseMatching(ctx, matching, &config));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* deprovision, TopTable(ctx, root, "deprovision"));
   USERSYNC_RETURN_IF_ERROR(ParseDeprovision(ctx, deprovision, &config.deprovision));
+  if (config.target.kind == "goto" &&
+      config.deprovision.action == core::DeprovisionAction::kDelete) {
+    // GoTo suspends; it offers no delete. Refuse now rather than fail every departed user later.
+    return absl::InvalidArgumentError(absl::StrCat(
+        ctx.origin(), ": deprovision.action = \"delete\" is not possible with target.kind = "
+                    "\"goto\" (GoTo suspends accounts): use \"deactivate\" or \"none\""));
+  }
   USERSYNC_RETURN_IF_ERROR(ParseRules(ctx, root.get("rules"), &config.rules));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* state, TopTable(ctx, root, "state"));
   USERSYNC_RETURN_IF_ERROR(ParsePathSection(ctx, state, "state", "path", &config.state_path));

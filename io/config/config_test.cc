@@ -258,7 +258,7 @@ max_retries = 0
 order = ["email", "link"]
 
 [deprovision]
-action = "delete"
+action = "none"
 max_changes = 0
 max_changes_percent = 12.5
 
@@ -325,7 +325,7 @@ dir = "/var/log/usersync"
   EXPECT_EQ(target.max_retries, 0);
   EXPECT_THAT(config->match_order,
               ElementsAre(core::MatchMethod::kEmail, core::MatchMethod::kLink));
-  EXPECT_EQ(config->deprovision.action, core::DeprovisionAction::kDelete);
+  EXPECT_EQ(config->deprovision.action, core::DeprovisionAction::kNone);
   EXPECT_EQ(config->deprovision.max_changes, 0);
   EXPECT_EQ(config->deprovision.max_changes_percent, 12.5);
   // File order is kept; the core sorts by priority.
@@ -734,6 +734,18 @@ TEST(Config, ReadSecretFromFile) {
   secret = ReadSecret("", "", "target token");
   ASSERT_FALSE(secret.ok());
   EXPECT_THAT(std::string(secret.status().message()), HasSubstr("target token"));
+}
+
+// GoTo suspends and offers no delete: a config asking for deletion there is refused up front.
+TEST(Config, DeleteIsRefusedForGotoTargets) {
+  absl::StatusOr<Config> config = ParseConfig(
+      "[source]\nkind = \"ldif\"\npath = \"/x.ldif\"\n"
+      "[target]\nkind = \"goto\"\nurl = \"http://127.0.0.1:1/admin/rest/v1\"\n"
+      "account_key = \"demo\"\n[deprovision]\naction = \"delete\"\n",
+      "goto.toml", "/");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(std::string(config.status().message()).find("GoTo suspends"), std::string::npos)
+      << config.status();
 }
 
 }  // namespace

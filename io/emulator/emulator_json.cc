@@ -1,5 +1,7 @@
 #include "io/emulator/emulator_json.h"
 
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "absl/strings/ascii.h"
@@ -98,11 +100,56 @@ absl::Status Convert(od::value value, int depth, JsonValue* out) {
 
 }  // namespace
 
+JsonValue::JsonValue() = default;
+JsonValue::~JsonValue() = default;
+JsonValue::JsonValue(const JsonValue&) = default;
+JsonValue::JsonValue(JsonValue&&) noexcept = default;
+JsonValue& JsonValue::operator=(const JsonValue&) = default;
+JsonValue& JsonValue::operator=(JsonValue&&) noexcept = default;
+
 const JsonValue* JsonValue::Find(std::string_view key) const {
   for (const auto& [name, value] : members) {
     if (absl::EqualsIgnoreCase(Sv(name), Sv(key))) return &value;
   }
   return nullptr;
+}
+
+void WriteJson(const JsonValue& value, JsonWriter* writer) {
+  switch (value.type) {
+    case JsonValue::Type::kNull:
+      writer->Null();
+      return;
+    case JsonValue::Type::kBool:
+      writer->Bool(value.boolean);
+      return;
+    case JsonValue::Type::kNumber: {
+      constexpr double kMaxExact = 9007199254740992.0;  // 2^53
+      if (std::trunc(value.number) == value.number && std::fabs(value.number) < kMaxExact) {
+        writer->Int(static_cast<int64_t>(value.number));
+      } else {
+        char buffer[40];
+        std::snprintf(buffer, sizeof(buffer), "%.17g", value.number);
+        writer->Raw(buffer);
+      }
+      return;
+    }
+    case JsonValue::Type::kString:
+      writer->String(value.string);
+      return;
+    case JsonValue::Type::kArray:
+      writer->BeginArray();
+      for (const JsonValue& item : value.items) WriteJson(item, writer);
+      writer->EndArray();
+      return;
+    case JsonValue::Type::kObject:
+      writer->BeginObject();
+      for (const auto& [key, member] : value.members) {
+        writer->Key(key);
+        WriteJson(member, writer);
+      }
+      writer->EndObject();
+      return;
+  }
 }
 
 absl::StatusOr<JsonValue> ParseJson(std::string_view text) {

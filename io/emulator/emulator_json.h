@@ -7,8 +7,8 @@
 // a body into this tree once and interprets the tree. Bodies are small (one resource or one
 // PatchOp), so the tree costs a few microseconds.
 //
-// Thread-safety: ParseJson is thread-safe (one simdjson parser per thread, reused). A JsonValue
-// is a plain value type.
+// Thread-safety: ParseJson and WriteJson are thread-safe (one simdjson parser per thread,
+// reused). A JsonValue is a plain value type.
 #pragma once
 
 #include <string>
@@ -17,11 +17,21 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "io/json_writer.h"
 
 namespace usersync::io::emulator {
 
 struct JsonValue {
   enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
+
+  // Out of line: `members` holds pairs of this (still incomplete) type, which clang's
+  // libstdc++ instantiation refuses inside the class.
+  JsonValue();
+  ~JsonValue();
+  JsonValue(const JsonValue&);
+  JsonValue(JsonValue&&) noexcept;
+  JsonValue& operator=(const JsonValue&);
+  JsonValue& operator=(JsonValue&&) noexcept;
 
   Type type = Type::kNull;
   bool boolean = false;
@@ -46,5 +56,10 @@ struct JsonValue {
 // nesting deeper than 64 levels is an error). On failure: InvalidArgument with simdjson's
 // reason. Cost: linear in `text`.
 absl::StatusOr<JsonValue> ParseJson(std::string_view text);
+
+// Writes `value` back as JSON (members in their order; integral numbers of magnitude below
+// 2^53 as integers, others with 17 significant digits). Used to forward a SCIM /Bulk
+// operation's "data" as the body of the request it stands for. Cost: linear in the tree.
+void WriteJson(const JsonValue& value, JsonWriter* writer);
 
 }  // namespace usersync::io::emulator

@@ -497,6 +497,7 @@ std::string ScimTypeOf(const absl::Status& status) {
 }
 
 int HttpStatusOf(const absl::Status& status) {
+  if (!NoSeatProduct(status).empty()) return 409;
   switch (status.code()) {
     case absl::StatusCode::kOk:
       return 200;
@@ -524,6 +525,9 @@ int HttpStatusOf(const absl::Status& status) {
 }
 
 std::string ErrorBody(const absl::Status& status) {
+  if (!NoSeatProduct(status).empty()) {
+    return ErrorBody(409, "", absl::StrCat("NO_SEAT: ", status.message()));
+  }
   return ErrorBody(HttpStatusOf(status), ScimTypeOf(status), StdSv(status.message()));
 }
 

@@ -6,6 +6,12 @@
 // NotFound → 404, AlreadyExists → 409, FailedPrecondition → 412) and whose payload carries the
 // RFC 7644 §3.12 scimType ("invalidValue", "invalidPath", "invalidFilter", "invalidSyntax",
 // "mutability", "noTarget", "uniqueness"); see ScimError / ScimTypeOf.
+//
+// Seats: a create, PUT or PATCH that would need a seat of a product with none free (the
+// store's NoSeatError: an entitlement added, or a user holding one reactivated) is answered
+// 409 with no scimType and a detail that starts with "NO_SEAT: ", e.g. "NO_SEAT: no free seat
+// for product G2W (3 of 3 in use)"; a user name conflict is 409 with scimType "uniqueness".
+// Nothing changes. SCIM creates send no welcome email (only the GoTo face does).
 #pragma once
 
 #include <cstdint>
@@ -38,7 +44,8 @@ inline constexpr std::string_view kScimServiceProviderConfigSchema =
 absl::Status ScimError(absl::StatusCode code, std::string_view scim_type, std::string_view detail);
 // The scimType carried by `status`; for AlreadyExists without one, "uniqueness"; else "".
 std::string ScimTypeOf(const absl::Status& status);
-// The HTTP status a SCIM server answers `status` with (OK → 200, unknown codes → 500).
+// The HTTP status a SCIM server answers `status` with (OK → 200, a NoSeatError → 409, unknown
+// codes → 500).
 int HttpStatusOf(const absl::Status& status);
 // The RFC 7644 §3.12 error body for `status`.
 std::string ErrorBody(const absl::Status& status);

@@ -17,10 +17,12 @@
 #include <thread>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "core/status_macros.h"
@@ -35,10 +37,16 @@ namespace {
 
 constexpr std::string_view kScimPrefix = "/scim/v2";
 constexpr std::string_view kStatsPath = "/_emulator/stats";
+constexpr std::string_view kOutboxPath = "/_emulator/outbox";
 constexpr char kScimContentType[] = "application/scim+json";
 constexpr int64_t kDefaultCount = 100;
 constexpr int64_t kMaxCount = 1000;
 constexpr size_t kMaxBodyBytes = 16 << 20;
+constexpr int64_t kMaxBulkOperations = 1000;
+constexpr int64_t kMaxBulkPayloadBytes = 1 << 20;
+constexpr std::string_view kBulkIdPrefix = "bulkId:";
+constexpr std::string_view kBulkResponseSchema =
+    "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
 
 uint64_t SplitMix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
@@ -187,8 +195,8 @@ absl::Status LoadSeedAccounts(const std::string& path, EmulatorStore& store) {
   size_t failed_index = 0;
   absl::Status status = store.CreateUsers(std::move(users), &failed_index);
   if (status.ok()) return absl::OkStatus();
-  if (absl::IsAlreadyExists(status)) {
-    // A duplicate within the file: usage, like a malformed line.
+  if (absl::IsAlreadyExists(status) || !NoSeatProduct(status).empty()) {
+    // A duplicate within the file, or more users than seats: usage, like a malformed line.
     return absl::InvalidArgumentError(
         absl::StrCat(path, ":", line_numbers[failed_index], ": ", status.message()));
   }
@@ -204,6 +212,8 @@ class EmulatorServer::Impl {
         bucket_(options_.rate, options_.burst > 0 ? options_.burst : std::max(1.0, options_.rate)) {
   }
 
+  enum class Face { kScim, kGoto };
+
   ~Impl() { Stop(); }
 
   absl::Status Init();
@@ -212,14 +222,36 @@ class EmulatorServer::Impl {
   int port() const { return port_; }
   const std::string& base_url() const { return base_url_; }
   const std::string& scim_base_url() const { return scim_base_url_; }
+  std::string goto_base_url() const { return absl::StrCat(base_url_, Sv(kGotoPrefix)); }
   EmulatorStore& store() { return *store_; }
   const EmulatorOptions& options() const { return options_; }
   EmulatorStats stats() const;
+  std::vector<OutboxEntry> outbox() const { return goto_->outbox(); }
 
  private:
+  // A SCIM /Bulk operation's outcome.
+  struct BulkResult {
+    std::string method;
+    std::string bulk_id;
+    int status = 0;
+    std::string location;
+    std::string version;
+    std::string response;  // JSON, or empty
+  };
+
   void Handle(const httplib::Request& req, httplib::Response& res);
+  // Latency, rate limit, fault injection and token, answered in `face`'s error shape; true
+  // when the request may go on to the handler.
+  bool Admit(Face face, const httplib::Request& req, httplib::Response& res);
   void HandleScim(std::string_view path, const httplib::Request& req, httplib::Response& res);
+  // Routes an admitted SCIM request; `path` is after /scim/v2 ("/Users/x").
+  void RouteScim(std::string_view path, const httplib::Request& req, httplib::Response& res);
   void HandleStats(const httplib::Request& req, httplib::Response& res);
+  void HandleOutbox(const httplib::Request& req, httplib::Response& res);
+  void Bulk(const httplib::Request& req, httplib::Response& res);
+  BulkResult RunBulkOperation(const JsonValue& op,
+                              absl::flat_hash_map<std::string, std::string>& bulk_ids);
+  void CountSeatDenial(const absl::Status& status);
   void ListUsers(const httplib::Request& req, httplib::Response& res);
   void CreateUser(const httplib::Request& req, httplib::Response& res);
   void UserById(std::string_view id, const httplib::Request& req, httplib::Response& res);
@@ -235,6 +267,7 @@ class EmulatorServer::Impl {
 
   EmulatorOptions options_;
   std::unique_ptr<EmulatorStore> store_;
+  std::unique_ptr<GotoFace> goto_;
   HttpServer http_;
   std::thread listen_thread_;
   int port_ = 0;
@@ -253,6 +286,9 @@ class EmulatorServer::Impl {
   std::atomic<int64_t> group_creates_{0};
   std::atomic<int64_t> group_updates_{0};
   std::atomic<int64_t> group_deletes_{0};
+  std::atomic<int64_t> seat_denials_{0};  // SCIM's; the GoTo face counts its own
+  std::atomic<int64_t> bulk_requests_{0};
+  std::atomic<int64_t> bulk_operations_{0};
 
   absl::Mutex stop_mu_;
   bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
@@ -260,6 +296,8 @@ class EmulatorServer::Impl {
 
 absl::Status EmulatorServer::Impl::Init() {
   USERSYNC_ASSIGN_OR_RETURN(store_, EmulatorStore::Open(options_.db_path));
+  store_->SetSeatLimits(options_.seats);
+  goto_ = std::make_unique<GotoFace>(store_.get(), options_.account_key);
   if (!options_.seed_accounts_path.empty()) {
     USERSYNC_RETURN_IF_ERROR(LoadSeedAccounts(options_.seed_accounts_path, *store_));
   }
@@ -340,6 +378,18 @@ EmulatorStats EmulatorServer::Impl::stats() const {
   stats.group_creates = group_creates_.load();
   stats.group_updates = group_updates_.load();
   stats.group_deletes = group_deletes_.load();
+  GotoStats goto_stats = goto_->stats();
+  stats.creates += goto_stats.creates;
+  stats.create_conflicts += goto_stats.create_conflicts;
+  stats.updates += goto_stats.updates;
+  stats.group_creates += goto_stats.group_creates;
+  stats.batch_creates = goto_stats.batch_creates;
+  stats.batch_members = goto_stats.batch_members;
+  stats.suspensions = goto_stats.suspensions;
+  stats.seat_denials = seat_denials_.load() + goto_stats.seat_denials;
+  stats.welcome_emails = goto_stats.welcome_emails;
+  stats.bulk_requests = bulk_requests_.load();
+  stats.bulk_operations = bulk_operations_.load();
   return stats;
 }
 
@@ -374,8 +424,16 @@ void EmulatorServer::Impl::Handle(const httplib::Request& req, httplib::Response
     HandleStats(req, res);
     return;
   }
+  if (path == kOutboxPath) {
+    HandleOutbox(req, res);
+    return;
+  }
   if (path == kScimPrefix || absl::StartsWith(Sv(path), absl::StrCat(Sv(kScimPrefix), "/"))) {
     HandleScim(path.substr(kScimPrefix.size()), req, res);
+    return;
+  }
+  if (path == kGotoPrefix || absl::StartsWith(Sv(path), absl::StrCat(Sv(kGotoPrefix), "/"))) {
+    if (Admit(Face::kGoto, req, res)) goto_->Handle(path.substr(kGotoPrefix.size()), req, res);
     return;
   }
   ReplyError(res, absl::NotFoundError(absl::StrCat("no endpoint ", Sv(path))));
@@ -404,37 +462,68 @@ void EmulatorServer::Impl::HandleStats(const httplib::Request& req, httplib::Res
   writer.Key("group_creates").Int(s.group_creates);
   writer.Key("group_updates").Int(s.group_updates);
   writer.Key("group_deletes").Int(s.group_deletes);
+  writer.Key("batch_creates").Int(s.batch_creates);
+  writer.Key("batch_members").Int(s.batch_members);
+  writer.Key("suspensions").Int(s.suspensions);
+  writer.Key("seat_denials").Int(s.seat_denials);
+  writer.Key("welcome_emails").Int(s.welcome_emails);
+  writer.Key("bulk_requests").Int(s.bulk_requests);
+  writer.Key("bulk_operations").Int(s.bulk_operations);
   writer.EndObject();
   Reply(res, 200, writer.Release(), "application/json");
 }
 
-void EmulatorServer::Impl::HandleScim(std::string_view path, const httplib::Request& req,
-                                      httplib::Response& res) {
-  requests_.fetch_add(1, std::memory_order_relaxed);
-  if (options_.latency_ms > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(options_.latency_ms));
-  }
-  double wait_seconds = 0;
-  if (!bucket_.TryTake(&wait_seconds)) {
-    throttled_.fetch_add(1, std::memory_order_relaxed);
-    if (options_.retry_after) {
-      int64_t seconds = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait_seconds)));
-      res.set_header("Retry-After", std::to_string(seconds));
-    }
-    ReplyError(res, absl::ResourceExhaustedError("too many requests"));
-    return;
-  }
-  if (InjectFailure()) {
-    injected_failures_.fetch_add(1, std::memory_order_relaxed);
-    ReplyError(res, absl::UnavailableError("injected failure (--fail-rate)"));
-    return;
-  }
+void EmulatorServer::Impl::HandleOutbox(const httplib::Request& req, httplib::Response& res) {
   if (!Authorized(req)) {
     res.set_header("WWW-Authenticate", "Bearer realm=\"usersync-target\"");
     ReplyError(res, absl::UnauthenticatedError("missing or wrong bearer token"));
     return;
   }
+  if (req.method != "GET") return ReplyMethodNotAllowed(res, req);
+  Reply(res, 200, goto_->OutboxJson(), "application/json");
+}
 
+bool EmulatorServer::Impl::Admit(Face face, const httplib::Request& req, httplib::Response& res) {
+  requests_.fetch_add(1, std::memory_order_relaxed);
+  if (options_.latency_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(options_.latency_ms));
+  }
+  auto reply = [&](const absl::Status& status, std::string_view goto_code) {
+    if (face == Face::kScim) return ReplyError(res, status);
+    Reply(res, HttpStatusOf(status), GotoErrorBody(goto_code, StdSv(status.message())),
+          "application/json");
+  };
+  double wait_seconds = 0;
+  if (!bucket_.TryTake(&wait_seconds)) {
+    throttled_.fetch_add(1, std::memory_order_relaxed);
+    // GoTo documents its 429 without Retry-After: its face never sends one.
+    if (face == Face::kScim && options_.retry_after) {
+      int64_t seconds = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait_seconds)));
+      res.set_header("Retry-After", std::to_string(seconds));
+    }
+    reply(absl::ResourceExhaustedError("too many requests"), "TOO_MANY_REQUESTS");
+    return false;
+  }
+  if (InjectFailure()) {
+    injected_failures_.fetch_add(1, std::memory_order_relaxed);
+    reply(absl::UnavailableError("injected failure (--fail-rate)"), "SERVICE_UNAVAILABLE");
+    return false;
+  }
+  if (!Authorized(req)) {
+    res.set_header("WWW-Authenticate", "Bearer realm=\"usersync-target\"");
+    reply(absl::UnauthenticatedError("missing or wrong bearer token"), "UNAUTHORIZED");
+    return false;
+  }
+  return true;
+}
+
+void EmulatorServer::Impl::HandleScim(std::string_view path, const httplib::Request& req,
+                                      httplib::Response& res) {
+  if (Admit(Face::kScim, req, res)) RouteScim(path, req, res);
+}
+
+void EmulatorServer::Impl::RouteScim(std::string_view path, const httplib::Request& req,
+                                     httplib::Response& res) {
   // path: "", "/Users", "/Users/{id}", ... (a trailing '/' is ignored)
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   if (!path.empty()) path.remove_prefix(1);
@@ -461,8 +550,11 @@ void EmulatorServer::Impl::HandleScim(std::string_view path, const httplib::Requ
     return not_allowed();
   }
   if (segments.size() == 1 && resource == "Bulk") {
-    ReplyError(res, absl::UnimplementedError("bulk operations are not supported"));
-    return;
+    if (!options_.bulk) {
+      return ReplyError(res, absl::UnimplementedError("bulk operations are not supported"));
+    }
+    if (method == "POST") return Bulk(req, res);
+    return not_allowed();
   }
   ReplyError(res, absl::NotFoundError(absl::StrCat("no endpoint ", req.path)));
 }
@@ -595,6 +687,7 @@ void EmulatorServer::Impl::CreateUser(const httplib::Request& req, httplib::Resp
     if (created.status().code() == absl::StatusCode::kAlreadyExists) {
       create_conflicts_.fetch_add(1, std::memory_order_relaxed);
     }
+    CountSeatDenial(created.status());
     return ReplyError(res, created.status());
   }
   creates_.fetch_add(1, std::memory_order_relaxed);
@@ -634,7 +727,10 @@ void EmulatorServer::Impl::UserById(std::string_view id, const httplib::Request&
     updated = store_->UpdateUser(id, ExpectedVersion(req),
                                  [&](EmulatorUser& user) { return ApplyUserPatch(*ops, user); });
   }
-  if (!updated.ok()) return ReplyError(res, updated.status());
+  if (!updated.ok()) {
+    CountSeatDenial(updated.status());
+    return ReplyError(res, updated.status());
+  }
   updates_.fetch_add(1, std::memory_order_relaxed);
   ReplyUser(res, 200, *updated);
 }
@@ -739,13 +835,195 @@ void EmulatorServer::Impl::GroupById(std::string_view id, const httplib::Request
   ReplyGroup(res, 200, *full, /*with_members=*/true);
 }
 
+void EmulatorServer::Impl::CountSeatDenial(const absl::Status& status) {
+  if (!NoSeatProduct(status).empty()) seat_denials_.fetch_add(1, std::memory_order_relaxed);
+}
+
+namespace {
+
+// Replaces each string value "bulkId:X" in `value` by the id the operation with bulkId X
+// created. Error: 409 invalidValue naming the first X that is unknown or whose POST failed.
+absl::Status ResolveBulkIds(JsonValue* value,
+                            const absl::flat_hash_map<std::string, std::string>& bulk_ids) {
+  if (value->is_string()) {
+    if (!absl::StartsWith(value->string, Sv(kBulkIdPrefix))) return absl::OkStatus();
+    std::string_view bulk_id = std::string_view(value->string).substr(kBulkIdPrefix.size());
+    auto it = bulk_ids.find(Sv(bulk_id));
+    if (it == bulk_ids.end() || it->second.empty()) {
+      return ScimError(
+          absl::StatusCode::kAlreadyExists, "invalidValue",
+          absl::StrCat("bulkId ", Sv(bulk_id),
+                       it == bulk_ids.end() ? " is not defined by an earlier POST of this request"
+                                            : " names an operation that failed"));
+    }
+    value->string = it->second;
+    return absl::OkStatus();
+  }
+  for (JsonValue& item : value->items) USERSYNC_RETURN_IF_ERROR(ResolveBulkIds(&item, bulk_ids));
+  for (auto& [key, member] : value->members) {
+    USERSYNC_RETURN_IF_ERROR(ResolveBulkIds(&member, bulk_ids));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+EmulatorServer::Impl::BulkResult EmulatorServer::Impl::RunBulkOperation(
+    const JsonValue& op, absl::flat_hash_map<std::string, std::string>& bulk_ids) {
+  BulkResult result;
+  auto fail = [&](const absl::Status& status) {
+    result.status = HttpStatusOf(status);
+    result.response = ErrorBody(status);
+    return result;
+  };
+  auto invalid = [&](std::string_view scim_type, std::string_view detail) {
+    return fail(ScimError(absl::StatusCode::kInvalidArgument, scim_type, detail));
+  };
+  if (!op.is_object()) return invalid("invalidSyntax", "each operation must be an object");
+  const JsonValue* method = op.Find("method");
+  if (method == nullptr || !method->is_string()) {
+    return invalid("invalidSyntax", "an operation needs a \"method\"");
+  }
+  result.method = absl::AsciiStrToUpper(method->string);
+  const JsonValue* bulk_id = op.Find("bulkId");
+  if (bulk_id != nullptr && !bulk_id->is_null()) {
+    if (!bulk_id->is_string() || bulk_id->string.empty()) {
+      return invalid("invalidValue", "bulkId must be a non-empty string");
+    }
+    result.bulk_id = bulk_id->string;
+  }
+  const bool is_post = result.method == "POST";
+  if (!is_post && result.method != "PUT" && result.method != "PATCH" && result.method != "DELETE") {
+    return invalid("invalidValue", absl::StrCat("method \"", method->string,
+                                                "\" is not allowed in a bulk operation"));
+  }
+  if (is_post) {
+    if (result.bulk_id.empty()) return invalid("invalidValue", "a POST operation needs a bulkId");
+    if (bulk_ids.contains(result.bulk_id)) {
+      return invalid("invalidValue", absl::StrCat("bulkId ", result.bulk_id, " is used twice"));
+    }
+    // Declared now, resolvable once the POST succeeds.
+    bulk_ids.emplace(result.bulk_id, "");
+  }
+  const JsonValue* path = op.Find("path");
+  if (path == nullptr || !path->is_string() || !absl::StartsWith(path->string, "/")) {
+    return invalid("invalidPath", "an operation needs a \"path\" such as /Users");
+  }
+  std::vector<std::string> segments = absl::StrSplit(path->string.substr(1), '/');
+  if (segments.empty() || (segments[0] != "Users" && segments[0] != "Groups") ||
+      segments.size() != (is_post ? 1u : 2u) || (segments.size() == 2 && segments[1].empty())) {
+    return invalid("invalidPath",
+                   absl::StrCat("path \"", path->string, "\" must be ",
+                                is_post ? "/Users or /Groups" : "/Users/{id} or /Groups/{id}"));
+  }
+  if (segments.size() == 2) {
+    JsonValue id;
+    id.type = JsonValue::Type::kString;
+    id.string = segments[1];
+    absl::Status resolved = ResolveBulkIds(&id, bulk_ids);
+    if (!resolved.ok()) return fail(resolved);
+    segments[1] = std::move(id.string);
+  }
+  std::string resolved_path = absl::StrCat("/", absl::StrJoin(segments, "/"));
+
+  httplib::Request sub;
+  sub.method = result.method;
+  sub.path = absl::StrCat(Sv(kScimPrefix), resolved_path);
+  if (result.method != "DELETE") {
+    const JsonValue* data = op.Find("data");
+    if (data == nullptr || !data->is_object()) {
+      return invalid("invalidSyntax", absl::StrCat(result.method, " needs a \"data\" object"));
+    }
+    JsonValue resolved_data = *data;
+    absl::Status resolved = ResolveBulkIds(&resolved_data, bulk_ids);
+    if (!resolved.ok()) return fail(resolved);
+    JsonWriter writer(&sub.body);
+    WriteJson(resolved_data, &writer);
+  }
+  const JsonValue* version = op.Find("version");
+  if (version != nullptr && version->is_string() && !version->string.empty()) {
+    sub.headers.emplace("If-Match", version->string);
+  }
+  httplib::Response sub_res;
+  RouteScim(resolved_path, sub, sub_res);
+  result.status = sub_res.status;
+  result.response = std::move(sub_res.body);
+  result.version = sub_res.get_header_value("ETag");
+  if (is_post) {
+    result.location = sub_res.get_header_value("Location");
+    if (result.status == 201) {
+      size_t slash = result.location.rfind('/');
+      bulk_ids[result.bulk_id] = result.location.substr(slash + 1);
+    }
+  } else if (result.status < 400) {
+    result.location = absl::StrCat(scim_base_url_, resolved_path);
+  }
+  return result;
+}
+
+void EmulatorServer::Impl::Bulk(const httplib::Request& req, httplib::Response& res) {
+  if (static_cast<int64_t>(req.body.size()) > kMaxBulkPayloadBytes) {
+    return Reply(res, 413,
+                 ErrorBody(413, "",
+                           absl::StrCat("the bulk request holds ", req.body.size(),
+                                        " bytes; maxPayloadSize is ", kMaxBulkPayloadBytes)));
+  }
+  absl::StatusOr<JsonValue> json = ParseBody(req);
+  if (!json.ok()) return ReplyError(res, json.status());
+  const JsonValue* operations = json->Find("Operations");
+  if (!json->is_object() || operations == nullptr || !operations->is_array()) {
+    return ReplyError(res, ScimError(absl::StatusCode::kInvalidArgument, "invalidSyntax",
+                                     "a BulkRequest needs an \"Operations\" array"));
+  }
+  if (static_cast<int64_t>(operations->items.size()) > kMaxBulkOperations) {
+    return Reply(res, 413,
+                 ErrorBody(413, "",
+                           absl::StrCat("the bulk request holds ", operations->items.size(),
+                                        " operations; maxOperations is ", kMaxBulkOperations)));
+  }
+  int64_t fail_on_errors = 0;  // 0: never stop
+  if (const JsonValue* limit = json->Find("failOnErrors"); limit != nullptr && !limit->is_null()) {
+    if (!limit->is_number() || limit->number < 1 || limit->number != std::trunc(limit->number)) {
+      return ReplyError(res, ScimError(absl::StatusCode::kInvalidArgument, "invalidValue",
+                                       "failOnErrors must be an integer >= 1"));
+    }
+    fail_on_errors = static_cast<int64_t>(std::min(limit->number, 1e9));
+  }
+  bulk_requests_.fetch_add(1, std::memory_order_relaxed);
+  absl::flat_hash_map<std::string, std::string> bulk_ids;
+  int64_t errors = 0;
+  std::string body;
+  JsonWriter writer(&body);
+  writer.BeginObject();
+  writer.Key("schemas").BeginArray().String(kBulkResponseSchema).EndArray();
+  writer.Key("Operations").BeginArray();
+  for (const JsonValue& op : operations->items) {
+    if (fail_on_errors > 0 && errors >= fail_on_errors) break;
+    bulk_operations_.fetch_add(1, std::memory_order_relaxed);
+    BulkResult result = RunBulkOperation(op, bulk_ids);
+    if (result.status >= 400) ++errors;
+    writer.BeginObject();
+    writer.Field("method", result.method);
+    if (!result.bulk_id.empty()) writer.Field("bulkId", result.bulk_id);
+    if (!result.location.empty()) writer.Field("location", result.location);
+    if (!result.version.empty()) writer.Field("version", result.version);
+    writer.Field("status", std::to_string(result.status));
+    if (!result.response.empty()) writer.Key("response").Raw(result.response);
+    writer.EndObject();
+  }
+  writer.EndArray().EndObject();
+  Reply(res, 200, std::move(body));
+}
+
 void EmulatorServer::Impl::ServiceProviderConfig(httplib::Response& res) {
   JsonWriter writer;
   writer.BeginObject();
   writer.Key("schemas").BeginArray().String(kScimServiceProviderConfigSchema).EndArray();
   writer.Key("patch").BeginObject().Key("supported").Bool(true).EndObject();
   writer.Key("bulk").BeginObject();
-  writer.Key("supported").Bool(false).Key("maxOperations").Int(0).Key("maxPayloadSize").Int(0);
+  writer.Key("supported").Bool(options_.bulk);
+  writer.Key("maxOperations").Int(options_.bulk ? kMaxBulkOperations : 0);
+  writer.Key("maxPayloadSize").Int(options_.bulk ? kMaxBulkPayloadBytes : 0);
   writer.EndObject();
   writer.Key("filter").BeginObject();
   writer.Key("supported").Bool(true).Key("maxResults").Int(kMaxCount);
@@ -800,6 +1078,8 @@ absl::StatusOr<std::unique_ptr<EmulatorServer>> EmulatorServer::Start(EmulatorOp
 int EmulatorServer::port() const { return impl_->port(); }
 std::string EmulatorServer::base_url() const { return impl_->base_url(); }
 std::string EmulatorServer::scim_base_url() const { return impl_->scim_base_url(); }
+std::string EmulatorServer::goto_base_url() const { return impl_->goto_base_url(); }
+std::vector<OutboxEntry> EmulatorServer::outbox() const { return impl_->outbox(); }
 void EmulatorServer::Stop() { impl_->Stop(); }
 EmulatorStats EmulatorServer::stats() const { return impl_->stats(); }
 EmulatorStore& EmulatorServer::store() { return impl_->store(); }

@@ -1,14 +1,34 @@
 // EmulatorServer: usersync-target, a real HTTP server on loopback that plays a SaaS target.
 //
-// Faces: SCIM 2.0 (RFC 7643/7644) for Users and Groups under /scim/v2 (the GoTo admin API
-// shape under /admin/rest/v1 comes later, on the same EmulatorStore). Test hook:
-// GET /_emulator/stats (token required, never rate limited or counted).
+// Faces, over one EmulatorStore: SCIM 2.0 (RFC 7643/7644) for Users, Groups and /Bulk under
+// /scim/v2 (emulator_scim.h), and the GoTo admin API shape under /admin/rest/v1
+// (emulator_goto.h documents its wire format). Test hooks (token required, never rate
+// limited, counted or failed on purpose): GET /_emulator/stats and GET /_emulator/outbox
+// (the welcome emails the GoTo face would have sent).
 //
 // Every request under a face passes, in order: --latency-ms (a sleep, no lock held), the
-// server-wide token bucket (--rate/--burst; empty → 429 with Retry-After unless disabled),
-// fault injection (--fail-rate: that fraction answered 503 before any processing, drawn from
-// a seeded counter-based RNG, so a run is reproducible for a given request order), the bearer
-// token (constant-time compare; 401 otherwise), then the handler.
+// server-wide token bucket shared by both faces (--rate/--burst; empty → 429: SCIM sends
+// Retry-After unless --no-retry-after; GoTo never does), fault injection (--fail-rate: that
+// fraction answered 503 before any processing, drawn from a seeded counter-based RNG, so a
+// run is reproducible for a given request order), the bearer token (constant-time compare;
+// 401 otherwise), then the handler. A SCIM /Bulk request is one request for all of this,
+// whatever number of operations it holds.
+//
+// SCIM /Bulk (RFC 7644 §3.7; ServiceProviderConfig says bulk.supported true, maxOperations
+// 1000, maxPayloadSize 1048576, unless EmulatorOptions::bulk is false (--no-bulk): then it
+// says false and POST /Bulk answers 501). POST /scim/v2/Bulk {"Operations": [{"method":
+// POST|PUT|PATCH|DELETE, "path": "/Users" | "/Groups" | "/Users/{id}" | "/Groups/{id}",
+// "bulkId" (required for POST), "version"? (an If-Match), "data"}], "failOnErrors"?: N}
+// runs the operations in order exactly as the single requests would (same validation,
+// seats, counters) and answers 200 {"schemas": [BulkResponse], "Operations": [{"method",
+// "bulkId"?, "location"?, "version"?, "status": "201", "response"?}]}: "status" is the HTTP
+// status as a string; "response" is the resource (POST/PUT/PATCH success) or the SCIM error
+// (failure); DELETE success has none. "bulkId:X" in a path, or as a whole string value
+// anywhere in "data" (e.g. a Group member's "value"), stands for the id created by the
+// earlier POST with bulkId X; an unknown or failed X makes that operation fail 409
+// (scimType invalidValue). With failOnErrors N >= 1, processing stops after N failed
+// operations (the response lists the processed ones only). More than 1000 operations or a
+// body over 1 MiB → 413; a body without an "Operations" array → 400 invalidSyntax.
 //
 // Threading: cpp-httplib with a pool of `threads` workers; a keep-alive connection holds one
 // worker while open (keep-alive: 100000 requests, 60 s idle), so clients should use fewer
@@ -22,8 +42,10 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "io/emulator/emulator_goto.h"
 #include "io/emulator/emulator_store.h"
 
 namespace usersync::io::emulator {
@@ -36,8 +58,9 @@ struct EmulatorOptions {
   double burst = 0;      // 0 → max(1, rate)
   double fail_rate = 0;  // fraction of requests answered 503 before any processing
   int latency_ms = 0;
-  bool retry_after = true;               // send Retry-After with 429
-  std::map<std::string, int64_t> seats;  // product → seats (used by the GoTo face later)
+  bool retry_after = true;               // SCIM: send Retry-After with 429 (GoTo never does)
+  bool bulk = true;                      // serve SCIM /Bulk (false: --no-bulk)
+  std::map<std::string, int64_t> seats;  // product → seats (both faces); others unlimited
   std::string db_path;                   // empty: memory only
   std::string seed_accounts_path;        // JSON Lines of SCIM User resources
   std::string account_key = "demo";
@@ -60,13 +83,23 @@ struct EmulatorStats {
   int64_t group_creates = 0;
   int64_t group_updates = 0;
   int64_t group_deletes = 0;
+  // GoTo face (emulator_goto.h); creates, create_conflicts and updates above include its.
+  int64_t batch_creates = 0;   // batch create requests that passed validation
+  int64_t batch_members = 0;   // members of those batches
+  int64_t suspensions = 0;     // GoTo PUTs that turned an ACTIVE user SUSPENDED
+  int64_t seat_denials = 0;    // creates/updates refused for want of a seat (both faces)
+  int64_t welcome_emails = 0;  // outbox entries
+  // SCIM /Bulk.
+  int64_t bulk_requests = 0;    // /Bulk requests that passed validation
+  int64_t bulk_operations = 0;  // operations run by them
 };
 
 class EmulatorServer {
  public:
   // Opens the store (loading --db), loads --seed-accounts when the store holds no users,
   // binds and starts serving. Errors: InvalidArgument (an option out of range; a seed line
-  // that is not a SCIM User, as "FILE:LINE: reason"; duplicate seed users), NotFound (seed
+  // that is not a SCIM User, as "FILE:LINE: reason"; duplicate seed users; seed users that
+  // need more seats than --seats gives, also "FILE:LINE: ..."), NotFound (seed
   // file missing), Unavailable (cannot bind host:port, e.g. in use), Internal/DataLoss (db).
   static absl::StatusOr<std::unique_ptr<EmulatorServer>> Start(EmulatorOptions options);
   ~EmulatorServer();
@@ -77,11 +110,14 @@ class EmulatorServer {
   int port() const;
   std::string base_url() const;       // http://127.0.0.1:PORT
   std::string scim_base_url() const;  // http://127.0.0.1:PORT/scim/v2
+  std::string goto_base_url() const;  // http://127.0.0.1:PORT/admin/rest/v1
 
   // Idempotent; the destructor calls it. Blocks until every worker thread has finished.
   void Stop();
 
   EmulatorStats stats() const;
+  // The welcome emails the GoTo face sent, in order. Thread-safe.
+  std::vector<OutboxEntry> outbox() const;
   // The store behind the faces (for in-process callers and later faces). Thread-safe.
   EmulatorStore& store();
   const EmulatorOptions& options() const;

@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -67,7 +68,50 @@ absl::StatusOr<std::vector<std::string>> DecodeList(std::string_view text) {
   return values;
 }
 
+constexpr char kNoSeatPayload[] = "usersync/emulator/noSeat";
+constexpr char kConflictingUserPayload[] = "usersync/emulator/conflictingUser";
+
+bool Holds(const EmulatorUser& user, std::string_view product) {
+  return std::find(user.products.begin(), user.products.end(), product) != user.products.end();
+}
+
+// The products of `user`, each once (lists are short: O(k^2) is fine). Plain loops over the
+// result, not callbacks, keep the lock analysis able to see the caller's lock.
+std::vector<std::string_view> DistinctProducts(const EmulatorUser& user) {
+  std::vector<std::string_view> products;
+  for (const std::string& product : user.products) {
+    if (std::find(products.begin(), products.end(), product) == products.end()) {
+      products.push_back(product);
+    }
+  }
+  return products;
+}
+
+absl::Status UserNameTaken(std::string_view user_name, std::string_view holder_id) {
+  absl::Status status =
+      absl::AlreadyExistsError(absl::StrCat("userName ", Sv(user_name), " is taken"));
+  status.SetPayload(kConflictingUserPayload, absl::Cord(Sv(holder_id)));
+  return status;
+}
+
 }  // namespace
+
+absl::Status NoSeatError(std::string_view product, int64_t seats, int64_t used) {
+  absl::Status status = absl::ResourceExhaustedError(absl::StrCat(
+      "no free seat for product ", Sv(product), " (", used, " of ", seats, " in use)"));
+  status.SetPayload(kNoSeatPayload, absl::Cord(Sv(product)));
+  return status;
+}
+
+std::string NoSeatProduct(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kNoSeatPayload);
+  return payload.has_value() ? std::string(*payload) : std::string();
+}
+
+std::string ConflictingUserId(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kConflictingUserPayload);
+  return payload.has_value() ? std::string(*payload) : std::string();
+}
 
 // ---- SQLite write-through ----
 
@@ -317,6 +361,7 @@ absl::Status EmulatorStore::Load() {
       " language, products, roles, active, version, created_ms, last_modified_ms FROM users"
       " ORDER BY seq",
       [&](sqlite3_stmt* stmt) -> absl::Status {
+        mu_.AssertHeld();  // Load's caller holds it; tells the lock analysis inside the lambda
         auto user = std::make_shared<EmulatorUser>();
         user->seq = sqlite3_column_int64(stmt, 0);
         user->id = Db::Text(stmt, 1);
@@ -348,6 +393,7 @@ absl::Status EmulatorStore::Load() {
       db_->Query("SELECT seq, id, display_name, external_id, version, created_ms, last_modified_ms"
                  " FROM groups ORDER BY seq",
                  [&](sqlite3_stmt* stmt) -> absl::Status {
+                   mu_.AssertHeld();
                    auto group = std::make_shared<EmulatorGroup>();
                    group->seq = sqlite3_column_int64(stmt, 0);
                    group->id = Db::Text(stmt, 1);
@@ -365,6 +411,7 @@ absl::Status EmulatorStore::Load() {
                  }));
   USERSYNC_RETURN_IF_ERROR(
       db_->Query("SELECT group_id, user_id FROM members ORDER BY rowid", [&](sqlite3_stmt* stmt) {
+        mu_.AssertHeld();
         auto group = groups_.find(Db::Text(stmt, 0));
         auto user = users_.find(Db::Text(stmt, 1));
         if (group == groups_.end() || user == users_.end()) {
@@ -375,6 +422,7 @@ absl::Status EmulatorStore::Load() {
       }));
   next_seq_ = max_seq + 1;
   return db_->Query("SELECT value FROM meta WHERE key = 'next_seq'", [&](sqlite3_stmt* stmt) {
+    mu_.AssertHeld();
     next_seq_ = std::max<int64_t>(next_seq_, sqlite3_column_int64(stmt, 0));
     return absl::OkStatus();
   });
@@ -393,13 +441,64 @@ bool EmulatorStore::IdTaken(std::string_view id) const {
 
 absl::Status EmulatorStore::CheckNewUser(const EmulatorUser& user) const {
   if (user.user_name.empty()) return absl::InvalidArgumentError("userName is required");
-  if (users_by_name_.contains(Lower(user.user_name))) {
-    return absl::AlreadyExistsError(absl::StrCat("userName ", user.user_name, " is taken"));
-  }
+  auto holder = users_by_name_.find(Lower(user.user_name));
+  if (holder != users_by_name_.end())
+    return UserNameTaken(user.user_name, holder->second->user->id);
   if (!user.id.empty() && IdTaken(user.id)) {
     return absl::AlreadyExistsError(absl::StrCat("id ", user.id, " is taken"));
   }
   return absl::OkStatus();
+}
+
+absl::Status EmulatorStore::CheckSeats(
+    const EmulatorUser* old_user, const EmulatorUser& user,
+    const absl::flat_hash_map<std::string, int64_t>* pending) const {
+  if (!user.active || seat_limits_.empty()) return absl::OkStatus();
+  for (std::string_view product : DistinctProducts(user)) {
+    auto limit = seat_limits_.find(Sv(product));
+    if (limit == seat_limits_.end()) continue;
+    if (old_user != nullptr && old_user->active && Holds(*old_user, product)) continue;
+    int64_t used = 0;
+    if (auto it = seats_used_.find(Sv(product)); it != seats_used_.end()) used += it->second;
+    if (pending != nullptr) {
+      if (auto it = pending->find(Sv(product)); it != pending->end()) used += it->second;
+    }
+    if (used >= limit->second) return NoSeatError(product, limit->second, used);
+  }
+  return absl::OkStatus();
+}
+
+void EmulatorStore::CountSeats(const EmulatorUser& user, int64_t delta) {
+  if (!user.active) return;
+  for (std::string_view product : DistinctProducts(user)) {
+    auto [it, inserted] = seats_used_.try_emplace(Sv(product), 0);
+    it->second += delta;
+    if (it->second <= 0) seats_used_.erase(it);
+  }
+}
+
+void EmulatorStore::SetSeatLimits(const std::map<std::string, int64_t>& seats) {
+  absl::MutexLock lock(&mu_);
+  seat_limits_.clear();
+  for (const auto& [product, count] : seats) seat_limits_[product] = count;
+}
+
+std::vector<SeatUsage> EmulatorStore::SeatUsages(
+    const std::vector<std::string>& always_listed) const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::map<std::string, SeatUsage> by_product;
+  auto entry = [&](const std::string& product) -> SeatUsage& {
+    SeatUsage& usage = by_product[product];
+    usage.product = product;
+    return usage;
+  };
+  for (const std::string& product : always_listed) entry(product);
+  for (const auto& [product, count] : seat_limits_) entry(product).seats = count;
+  for (const auto& [product, used] : seats_used_) entry(product).used = used;
+  std::vector<SeatUsage> usages;
+  usages.reserve(by_product.size());
+  for (auto& [product, usage] : by_product) usages.push_back(std::move(usage));
+  return usages;
 }
 
 void EmulatorStore::StampNewUser(EmulatorUser* user, int64_t now_ms) {
@@ -417,6 +516,7 @@ EmulatorStore::UserEntry* EmulatorStore::InsertUserInMemory(UserPtr user) {
   users_by_name_.emplace(Lower(user->user_name), raw);
   if (!user->external_id.empty()) users_by_external_id_[user->external_id].push_back(raw);
   if (user->active) ++active_users_;
+  CountSeats(*user, +1);
   entry->user = std::move(user);
   user_order_.Append(raw);
   users_.emplace(raw->user->id, std::move(entry));
@@ -477,6 +577,7 @@ GroupView EmulatorStore::ViewOf(const GroupEntry& entry, bool with_members) cons
 absl::StatusOr<UserView> EmulatorStore::CreateUser(EmulatorUser user) {
   absl::MutexLock lock(&mu_);
   USERSYNC_RETURN_IF_ERROR(CheckNewUser(user));
+  USERSYNC_RETURN_IF_ERROR(CheckSeats(nullptr, user, nullptr));
   int64_t saved_next_seq = next_seq_;
   StampNewUser(&user, NowMs());
   if (db_ != nullptr) {
@@ -497,6 +598,7 @@ absl::Status EmulatorStore::CreateUsers(std::vector<EmulatorUser> users, size_t*
   // Check the batch against the store and against itself before writing anything.
   absl::flat_hash_set<std::string> names;
   absl::flat_hash_set<std::string> ids;
+  absl::flat_hash_map<std::string, int64_t> pending_seats;
   names.reserve(users.size());
   for (size_t index = 0; index < users.size(); ++index) {
     const EmulatorUser& user = users[index];
@@ -507,9 +609,13 @@ absl::Status EmulatorStore::CreateUsers(std::vector<EmulatorUser> users, size_t*
     if (status.ok() && !user.id.empty() && !ids.insert(user.id).second) {
       status = absl::AlreadyExistsError(absl::StrCat("id ", user.id, " is taken"));
     }
+    if (status.ok()) status = CheckSeats(nullptr, user, &pending_seats);
     if (!status.ok()) {
       if (failed_index != nullptr) *failed_index = index;
       return status;
+    }
+    if (user.active) {
+      for (std::string_view product : DistinctProducts(user)) ++pending_seats[Sv(product)];
     }
   }
   names.clear();
@@ -544,6 +650,70 @@ absl::Status EmulatorStore::CreateUsers(std::vector<EmulatorUser> users, size_t*
   return absl::OkStatus();
 }
 
+std::vector<absl::StatusOr<UserView>> EmulatorStore::CreateUsersEach(
+    std::vector<EmulatorUser> users) {
+  absl::MutexLock lock(&mu_);
+  std::vector<absl::Status> errors(users.size());
+  // Users of this batch accepted so far: lower-cased name → index, and their seats.
+  absl::flat_hash_map<std::string, size_t> staged_names;
+  absl::flat_hash_set<std::string> staged_ids;
+  absl::flat_hash_map<std::string, int64_t> pending_seats;
+  int64_t saved_next_seq = next_seq_;
+  int64_t now_ms = NowMs();
+  for (size_t index = 0; index < users.size(); ++index) {
+    EmulatorUser& user = users[index];
+    absl::Status status = CheckNewUser(user);
+    std::string key = Lower(user.user_name);
+    if (status.ok()) {
+      auto earlier = staged_names.find(key);
+      if (earlier != staged_names.end()) {
+        status = UserNameTaken(user.user_name, users[earlier->second].id);
+      } else if (!user.id.empty() && staged_ids.contains(user.id)) {
+        status = absl::AlreadyExistsError(absl::StrCat("id ", user.id, " is taken"));
+      }
+    }
+    if (status.ok()) status = CheckSeats(nullptr, user, &pending_seats);
+    if (!status.ok()) {
+      errors[index] = std::move(status);
+      continue;
+    }
+    bool assigned = user.id.empty();
+    StampNewUser(&user, now_ms);
+    if (assigned) {
+      while (staged_ids.contains(user.id)) user.id = FormatId(next_seq_++);
+    }
+    staged_ids.insert(user.id);
+    staged_names.emplace(std::move(key), index);
+    if (user.active) {
+      for (std::string_view product : DistinctProducts(user)) ++pending_seats[Sv(product)];
+    }
+  }
+  if (db_ != nullptr && !staged_names.empty()) {
+    absl::Status status = db_->Begin();
+    for (size_t index = 0; status.ok() && index < users.size(); ++index) {
+      if (errors[index].ok()) status = db_->PutUser(users[index]);
+    }
+    if (status.ok()) status = db_->Commit();
+    if (!status.ok()) {
+      db_->Rollback();
+      next_seq_ = saved_next_seq;
+      return std::vector<absl::StatusOr<UserView>>(users.size(), status);
+    }
+  }
+  std::vector<absl::StatusOr<UserView>> results;
+  results.reserve(users.size());
+  for (size_t index = 0; index < users.size(); ++index) {
+    if (!errors[index].ok()) {
+      results.emplace_back(std::move(errors[index]));
+      continue;
+    }
+    UserEntry* entry =
+        InsertUserInMemory(std::make_shared<const EmulatorUser>(std::move(users[index])));
+    results.emplace_back(ViewOf(*entry));
+  }
+  return results;
+}
+
 absl::StatusOr<UserView> EmulatorStore::GetUser(std::string_view id) const {
   absl::ReaderMutexLock lock(&mu_);
   auto it = users_.find(Sv(id));
@@ -573,9 +743,13 @@ absl::StatusOr<UserView> EmulatorStore::UpdateUser(std::string_view id, int64_t 
   if (SameAttributes(user, old_user)) return ViewOf(*entry);
   std::string new_key = Lower(user.user_name);
   std::string old_key = Lower(old_user.user_name);
-  if (new_key != old_key && users_by_name_.contains(new_key)) {
-    return absl::AlreadyExistsError(absl::StrCat("userName ", user.user_name, " is taken"));
+  if (new_key != old_key) {
+    auto holder = users_by_name_.find(new_key);
+    if (holder != users_by_name_.end()) {
+      return UserNameTaken(user.user_name, holder->second->user->id);
+    }
   }
+  USERSYNC_RETURN_IF_ERROR(CheckSeats(&old_user, user, nullptr));
   user.version = old_user.version + 1;
   user.last_modified_ms = std::max(NowMs(), old_user.last_modified_ms);
   if (db_ != nullptr) USERSYNC_RETURN_IF_ERROR(db_->PutUser(user));
@@ -600,6 +774,8 @@ absl::StatusOr<UserView> EmulatorStore::UpdateUser(std::string_view id, int64_t 
     }
   }
   active_users_ += (user.active ? 1 : 0) - (old_user.active ? 1 : 0);
+  CountSeats(old_user, -1);
+  CountSeats(user, +1);
   entry->user = std::make_shared<const EmulatorUser>(std::move(user));
   return ViewOf(*entry);
 }
@@ -649,6 +825,7 @@ absl::Status EmulatorStore::DeleteUser(std::string_view id, int64_t expected_ver
     if (list.empty()) users_by_external_id_.erase(user.external_id);
   }
   if (user.active) --active_users_;
+  CountSeats(user, -1);
   user_order_.Remove(entry);
   users_.erase(it);  // destroys `entry` and `user`
   return absl::OkStatus();
@@ -661,7 +838,10 @@ StorePage<UserView> EmulatorStore::ListUsers(int64_t start, int64_t count) const
   if (start < 0 || count <= 0) return page;
   page.items.reserve(static_cast<size_t>(std::min<int64_t>(count, page.total)));
   user_order_.ForRange(static_cast<size_t>(start), static_cast<size_t>(count),
-                       [&](const UserEntry* entry) { page.items.push_back(ViewOf(*entry)); });
+                       [&](const UserEntry* entry) {
+                         mu_.AssertReaderHeld();
+                         page.items.push_back(ViewOf(*entry));
+                       });
   return page;
 }
 
@@ -881,9 +1061,11 @@ StorePage<GroupView> EmulatorStore::ListGroups(int64_t start, int64_t count,
   absl::ReaderMutexLock lock(&mu_);
   page.total = static_cast<int64_t>(group_order_.size());
   if (start < 0 || count <= 0) return page;
-  group_order_.ForRange(
-      static_cast<size_t>(start), static_cast<size_t>(count),
-      [&](const GroupEntry* entry) { page.items.push_back(ViewOf(*entry, with_members)); });
+  group_order_.ForRange(static_cast<size_t>(start), static_cast<size_t>(count),
+                        [&](const GroupEntry* entry) {
+                          mu_.AssertReaderHeld();
+                          page.items.push_back(ViewOf(*entry, with_members));
+                        });
   return page;
 }
 

@@ -1,5 +1,5 @@
-// EmulatorStore: the target emulator's accounts (users and groups), shared by its faces
-// (SCIM 2.0 now, the GoTo admin API shape later).
+// EmulatorStore: the target emulator's accounts (users and groups) and seats, shared by its
+// faces (SCIM 2.0 and the GoTo admin API shape).
 //
 // The store is face-neutral: a user has a user name, an email, first/last/display name,
 // language, products, roles, an active flag (GoTo: suspended = !active) and group memberships
@@ -17,6 +17,15 @@
 // database is loaded at Open. A change whose write fails changes nothing and returns
 // Internal. Without a path the store lives in memory only.
 //
+// Seats (the GoTo face's licenses, enforced on every face): SetSeatLimits gives some products
+// a number of seats. Every active user holding a product uses one of its seats (a product
+// listed twice on a user counts once; an inactive, i.e. suspended, user uses none). A create,
+// or an update that makes a user newly use a seat of a limited product (adds the product, or
+// reactivates a user holding it), fails with NoSeatError when that product has no free seat;
+// products without a limit are unlimited. Product names compare exactly ("G2M" != "g2m").
+// Loading a database never fails on seats: when --seats is lowered below what a database
+// already uses, `used` exceeds `seats` and no seat is given until enough are freed.
+//
 // Ids: users and groups draw from one counter (persisted), so ids are unique across both and
 // never reused after a delete, even across restarts. An id looks like a UUID
 // ("1b9d6bcd-bbfd-4b2d-8b5d-00000000002a"); the last 12 hex digits are the counter.
@@ -26,6 +35,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,6 +105,22 @@ struct StorePage {
   std::vector<T> items;  // this page
 };
 
+// A product's seats: `seats` -1 = unlimited; `used` = active users holding it.
+struct SeatUsage {
+  std::string product;
+  int64_t seats = -1;
+  int64_t used = 0;
+};
+
+// The error a create or update gets when `product` has no free seat: ResourceExhausted,
+// "no free seat for product G2W (3 of 3 in use)", with the product as a payload (NoSeatProduct).
+absl::Status NoSeatError(std::string_view product, int64_t seats, int64_t used);
+// The product of a NoSeatError; "" for any other status.
+std::string NoSeatProduct(const absl::Status& status);
+// The id of the user holding the user name when `status` is the AlreadyExists of a create or
+// rename onto a taken user name; "" for any other status (an id clash included).
+std::string ConflictingUserId(const absl::Status& status);
+
 // The user attributes a look-up can key on.
 enum class UserKey { kId, kUserName, kExternalId };
 enum class GroupKey { kId, kDisplayName, kExternalId };
@@ -124,14 +150,25 @@ class EmulatorStore {
   // ---- Users ----
 
   // Creates `user` (store-maintained fields are set here). Keeps user.id when given.
-  // Errors: InvalidArgument (empty user name), AlreadyExists (user name taken, or id taken by
-  // a user or a group), Internal (database write).
+  // Errors: InvalidArgument (empty user name), AlreadyExists (user name taken, see
+  // ConflictingUserId; or id taken by a user or a group), ResourceExhausted (no seat, see
+  // NoSeatError), Internal (database write).
   absl::StatusOr<UserView> CreateUser(EmulatorUser user);
 
   // Creates all `users` (in this order) in one transaction, or none. Errors as CreateUser
-  // (also for two users of the batch sharing a user name or id); then `*failed_index`, when
-  // given, is the index of the offending user. For seeding: O(batch), one lock hold.
+  // (also for two users of the batch sharing a user name or id, or needing more seats than
+  // are free together); then `*failed_index`, when given, is the index of the offending user.
+  // For seeding: O(batch), one lock hold.
   absl::Status CreateUsers(std::vector<EmulatorUser> users, size_t* failed_index = nullptr);
+
+  // Creates each of `users` on its own, in order, under one lock hold and (with a database)
+  // one transaction: a user that cannot be created is skipped with its error (as CreateUser's;
+  // a user name taken by an earlier user of the same batch is AlreadyExists naming that
+  // user's new id; seats are counted as the batch goes, so with 3 free seats the first 3 users
+  // wanting the product get them and the next ones get NoSeatError), the others are created.
+  // Returns one result per user, in order. Should the database write fail, nothing is created
+  // and every result is that Internal error. O(batch).
+  std::vector<absl::StatusOr<UserView>> CreateUsersEach(std::vector<EmulatorUser> users);
 
   // NotFound if there is no user `id`.
   absl::StatusOr<UserView> GetUser(std::string_view id) const;
@@ -143,7 +180,9 @@ class EmulatorStore {
   // `mutate` runs under the store's lock: it must be quick and must not call the store; its
   // changes to id/version/seq/timestamps are ignored. Errors: NotFound, FailedPrecondition,
   // the error `mutate` returns (nothing changes), InvalidArgument (empty user name),
-  // AlreadyExists (the new user name belongs to another user), Internal (database write).
+  // AlreadyExists (the new user name belongs to another user, see ConflictingUserId),
+  // ResourceExhausted (the change needs a seat that is not free, see NoSeatError), Internal
+  // (database write).
   using UserMutation = absl::FunctionRef<absl::Status(EmulatorUser&)>;
   absl::StatusOr<UserView> UpdateUser(std::string_view id, int64_t expected_version,
                                       UserMutation mutate);
@@ -186,6 +225,16 @@ class EmulatorStore {
   StorePage<GroupView> FindGroups(GroupKey key, std::string_view value, int64_t start,
                                   int64_t count, bool with_members) const;
 
+  // ---- Seats ----
+
+  // Sets the seat limits (product → seats, >= 0); products not named are unlimited. Replaces
+  // earlier limits; users already stored keep their seats even beyond a new limit.
+  void SetSeatLimits(const std::map<std::string, int64_t>& seats);
+
+  // The seats of every product that has a limit, that an active user holds, or that
+  // `always_listed` names, sorted by product. O(products).
+  std::vector<SeatUsage> SeatUsages(const std::vector<std::string>& always_listed) const;
+
   // ---- Counts ----
   struct Counts {
     int64_t users = 0;
@@ -215,6 +264,14 @@ class EmulatorStore {
   std::string NextId(int64_t* seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool IdTaken(std::string_view id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   absl::Status CheckNewUser(const EmulatorUser& user) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // OK unless `user` (replacing `old_user`, null for a create) would newly use a seat of a
+  // product that has none free, counting `pending` (product → seats taken by a batch so far,
+  // may be null) as used.
+  absl::Status CheckSeats(const EmulatorUser* old_user, const EmulatorUser& user,
+                          const absl::flat_hash_map<std::string, int64_t>* pending) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Adds `delta` (+1/-1) to the seats used by each distinct product of `user`, if active.
+  void CountSeats(const EmulatorUser& user, int64_t delta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Prepares `user` (id, seq, version, timestamps) for insertion. REQUIRES: CheckNewUser ok.
   void StampNewUser(EmulatorUser* user, int64_t now_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   UserEntry* InsertUserInMemory(UserPtr user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -229,6 +286,8 @@ class EmulatorStore {
   std::unique_ptr<Db> db_ ABSL_GUARDED_BY(mu_);  // null: memory only
   int64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t active_users_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, int64_t> seat_limits_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, int64_t> seats_used_ ABSL_GUARDED_BY(mu_);  // > 0 only
 
   absl::flat_hash_map<std::string, std::unique_ptr<UserEntry>> users_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, UserEntry*> users_by_name_ ABSL_GUARDED_BY(mu_);

@@ -64,6 +64,43 @@ void CsvField(std::string* out, std::string_view value) {
   out->push_back('"');
 }
 
+void WriteOperation(JsonWriter& w, const Operation& op) {
+  w.BeginObject();
+  w.Field("op", core::OpKindName(op.kind));
+  w.Field("directory_id", op.directory_id);
+  w.Key("account_id");
+  if (op.account_id.empty()) {
+    w.Null();
+  } else {
+    w.String(op.account_id);
+  }
+  w.Field("email", op.email).Field("dn", op.dn).Field("reason", op.reason);
+  w.Key("held").Bool(op.held);
+  w.Key("changes").BeginObject();
+  for (const core::Change& change : op.changes) {
+    w.Key(change.field).BeginObject().Field("before", change.before).Field("after", change.after);
+    w.EndObject();
+  }
+  w.EndObject();
+  w.Key("precondition").BeginObject();
+  if (!op.account_id.empty()) {
+    w.Field("version", op.precondition_version);
+    w.Key("active").Bool(op.precondition_active);
+    for (const core::Change& change : op.changes) {
+      // "active" is the flag above; a second "active" key would make the object ambiguous.
+      if (change.field != "active") w.Field(change.field, change.before);
+    }
+  } else {
+    w.Key("account_exists").Bool(false);
+  }
+  w.EndObject();
+  if (op.kind != core::OpKind::kDeactivate && op.kind != core::OpKind::kDelete) {
+    w.Key("spec");
+    WriteSpec(w, op.spec);
+  }
+  w.EndObject();
+}
+
 }  // namespace
 
 std::string SummaryLine(const core::Plan& plan) {
@@ -109,46 +146,44 @@ std::string PlanTable(const core::Plan& plan, size_t max_operations) {
   return out;
 }
 
-std::string PlanJson(const core::Plan& plan) {
+std::string OperationJson(const core::Operation& op) {
+  JsonWriter w;
+  WriteOperation(w, op);
+  return w.Release();
+}
+
+std::string PlanFingerprint(std::span<const core::Operation> ops) {
+  uint64_t hash = 0xcbf29ce484222325ull;  // FNV-1a 64: stable across builds and processes
+  auto mix = [&hash](std::string_view bytes) {
+    for (unsigned char byte : bytes) {
+      hash ^= byte;
+      hash *= 0x100000001b3ull;
+    }
+  };
+  std::string scratch;
+  for (const Operation& op : ops) {
+    scratch.clear();
+    JsonWriter w(&scratch);
+    WriteOperation(w, op);
+    mix(scratch);
+    mix("\n");
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash));
+  return std::string(hex, 16);
+}
+
+std::string PlanJson(const core::Plan& plan, const PlanOrigin& origin) {
   JsonWriter w;
   w.BeginObject();
   w.Key("summary").BeginObject();
   for (Category category : kCategories) w.Key(core::CategoryName(category)).Int(plan.count(category));
   w.EndObject();
+  w.Field("plan_id", PlanFingerprint(plan.operations));
+  if (!origin.config_path.empty()) w.Field("config", origin.config_path);
+  if (!origin.target_url.empty()) w.Field("target", origin.target_url);
   w.Key("operations").BeginArray();
-  for (const Operation& op : plan.operations) {
-    w.BeginObject();
-    w.Field("op", core::OpKindName(op.kind));
-    w.Field("directory_id", op.directory_id);
-    w.Key("account_id");
-    if (op.account_id.empty()) {
-      w.Null();
-    } else {
-      w.String(op.account_id);
-    }
-    w.Field("email", op.email).Field("dn", op.dn).Field("reason", op.reason);
-    w.Key("held").Bool(op.held);
-    w.Key("changes").BeginObject();
-    for (const core::Change& change : op.changes) {
-      w.Key(change.field).BeginObject().Field("before", change.before).Field("after", change.after);
-      w.EndObject();
-    }
-    w.EndObject();
-    w.Key("precondition").BeginObject();
-    if (!op.account_id.empty()) {
-      w.Field("version", op.precondition_version);
-      w.Key("active").Bool(op.precondition_active);
-      for (const core::Change& change : op.changes) w.Field(change.field, change.before);
-    } else {
-      w.Key("account_exists").Bool(false);
-    }
-    w.EndObject();
-    if (op.kind != core::OpKind::kDeactivate && op.kind != core::OpKind::kDelete) {
-      w.Key("spec");
-      WriteSpec(w, op.spec);
-    }
-    w.EndObject();
-  }
+  for (const Operation& op : plan.operations) WriteOperation(w, op);
   w.EndArray();
   w.Key("invalid").BeginArray();
   for (const UserRow& row : plan.rows) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
 
 #include "core/plan.h"
@@ -18,9 +19,26 @@ std::string SummaryLine(const core::Plan& plan);
 // `max_operations`; the rest are counted), and the hold notice if any.
 std::string PlanTable(const core::Plan& plan, size_t max_operations = 200);
 
-// The plan as one JSON object (DESIGN.md "plan --format json"): summary, operations (each with
-// op, directory_id, account_id, email, reason, changes, precondition, held), invalid, warnings.
-std::string PlanJson(const core::Plan& plan);
+// Where a plan was made, recorded in the plan file so `apply` can tell a plan made for another
+// target from one made for this configuration.
+struct PlanOrigin {
+  std::string config_path;  // "" = not recorded
+  std::string target_url;   // "" = not recorded
+};
+
+// The plan as one JSON object (DESIGN.md "plan --format json"): summary, plan_id, config and
+// target (when `origin` names them), operations (each with op, directory_id, account_id, email,
+// dn, reason, held, changes, precondition and, except for deactivate/delete, spec), invalid,
+// deprovision_held, warnings.
+std::string PlanJson(const core::Plan& plan, const PlanOrigin& origin = {});
+
+// One operation as PlanJson writes it (also the payload of a held operation in the state
+// store). io/plan_file.h reads it back into an equal core::Operation.
+std::string OperationJson(const core::Operation& op);
+
+// The plan's fingerprint: 16 hex digits of FNV-1a 64 over OperationJson of each operation, in
+// order. A plan file read back gives the same fingerprint unless its operations were edited.
+std::string PlanFingerprint(std::span<const core::Operation> ops);
 
 // The users page as a table, CSV (RFC 4180) or JSON array; same rows, same order.
 std::string UsersTable(const core::Plan& plan);

@@ -21,6 +21,7 @@ static_assert(kResponsePadding >= simdjson::SIMDJSON_PADDING,
 constexpr std::string_view kUserSchema = "urn:ietf:params:scim:schemas:core:2.0:User";
 constexpr std::string_view kGroupSchema = "urn:ietf:params:scim:schemas:core:2.0:Group";
 constexpr std::string_view kPatchSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+constexpr std::string_view kBulkRequestSchema = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 
 // ---------------------------------------------------------------------------------------------
 // Encoding
@@ -580,6 +581,21 @@ std::string UrlEncode(std::string_view value) {
   return out;
 }
 
+std::string EncodeBulkCreate(const std::vector<const core::AccountSpec*>& specs) {
+  JsonWriter w;
+  w.BeginObject();
+  WriteSchema(w, kBulkRequestSchema);
+  w.Key("Operations").BeginArray();
+  for (size_t spec_idx = 0; spec_idx < specs.size(); ++spec_idx) {
+    w.BeginObject().Field("method", "POST").Field("path", "/Users");
+    w.Field("bulkId", absl::StrCat(spec_idx));
+    w.Key("data").Raw(EncodeUser(*specs[spec_idx]));
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Release();
+}
+
 absl::Status DecodeListResponse(const std::string& body, core::Accounts* out,
                                 int64_t* total_results) {
   return DecodeList(body, total_results, [out](const Where& where, od::value& resource) {
@@ -647,6 +663,97 @@ absl::StatusOr<ScimGroup> DecodeGroup(const std::string& body) {
   if (!status.ok()) return status;
   if (group.id.empty()) return Fail("id", "missing");
   return group;
+}
+
+namespace {
+
+// An HTTP status written as a number, a string of digits, or {"code": ...}; 0 otherwise.
+absl::Status GetBulkStatus(od::value& v, const Where& where, int* out) {
+  od::json_type type;
+  if (auto error = v.type().get(type)) return Fail(where.Name("status"), error);
+  *out = 0;
+  if (type == od::json_type::number) {
+    int64_t n = 0;
+    if (auto error = v.get_int64().get(n)) return Fail(where.Name("status"), error);
+    *out = static_cast<int>(n);
+  } else if (type == od::json_type::string) {
+    std::string_view s;
+    if (auto error = v.get_string().get(s)) return Fail(where.Name("status"), error);
+    int n = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9' || n > 999) return absl::OkStatus();
+      n = n * 10 + (c - '0');
+    }
+    *out = n;
+  } else if (type == od::json_type::object) {
+    return ForEachField(v, where.In("status"), [&](std::string_view key, od::value& cv) {
+      if (KeyIs(key, "code")) return GetBulkStatus(cv, where, out);
+      return absl::OkStatus();
+    });
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ScimBulkResult>> DecodeBulkResponse(const std::string& body) {
+  std::vector<ScimBulkResult> results;
+  bool has_operations = false;
+  absl::Status status = DecodeSingle(body, [&](od::value& root) {
+    return ForEachField(root, Where{}, [&](std::string_view key, od::value& v) -> absl::Status {
+      if (!KeyIs(key, "Operations")) return absl::OkStatus();
+      has_operations = true;
+      return ForEachElement(v, Where::List("Operations"), [&](const Where& at, od::value& op) {
+        ScimBulkResult result;
+        std::string scim_type;
+        std::string detail;
+        absl::Status fields =
+            ForEachField(op, at, [&](std::string_view field, od::value& fv) -> absl::Status {
+              std::string_view s;
+              if (KeyIs(field, "bulkId")) {
+                if (auto error = GetString(fv, &s)) return Fail(at.Name("bulkId"), error);
+                result.bulk_id = std::string(s);
+              } else if (KeyIs(field, "location")) {
+                if (auto error = GetString(fv, &s)) return Fail(at.Name("location"), error);
+                result.location = std::string(s);
+              } else if (KeyIs(field, "status")) {
+                return GetBulkStatus(fv, at, &result.status);
+              } else if (KeyIs(field, "response")) {
+                const Where in = at.In("response");
+                return ForEachField(fv, in, [&](std::string_view rkey, od::value& rv) {
+                  std::string_view text;
+                  od::json_type type;
+                  if (rv.type().get(type) != simdjson::SUCCESS || type != od::json_type::string) {
+                    return absl::OkStatus();  // nested attributes of a returned resource
+                  }
+                  if (auto error = rv.get_string().get(text)) return Fail(in.Name(rkey), error);
+                  if (KeyIs(rkey, "id")) result.id = std::string(text);
+                  if (KeyIs(rkey, "scimType")) scim_type = std::string(text);
+                  if (KeyIs(rkey, "detail")) detail = std::string(text);
+                  return absl::OkStatus();
+                });
+              }
+              return absl::OkStatus();
+            });
+        if (!fields.ok()) return fields;
+        if (result.id.empty() && !result.location.empty()) {
+          std::string_view location = result.location;
+          while (!location.empty() && location.back() == '/') location.remove_suffix(1);
+          const size_t slash = location.rfind('/');
+          result.id =
+              std::string(slash == std::string_view::npos ? location : location.substr(slash + 1));
+        }
+        result.detail = scim_type.empty() || detail.empty() ? scim_type + detail
+                                                            : absl::StrCat(scim_type, ": ", detail);
+        if (result.detail.size() > 200) result.detail.resize(200);
+        results.push_back(std::move(result));
+        return absl::OkStatus();
+      });
+    });
+  });
+  if (!status.ok()) return status;
+  if (!has_operations) return Fail("Operations", "missing (not a BulkResponse)");
+  return results;
 }
 
 std::string ErrorDetail(const std::string& body) {

@@ -56,6 +56,12 @@ std::string FilterEq(std::string_view attribute, std::string_view value);
 // Percent-encodes everything but RFC 3986 unreserved characters (for a query value).
 std::string UrlEncode(std::string_view value);
 
+// A BulkRequest (RFC 7644 §3.7) creating one User per spec, in order: operation i is
+// {"method": "POST", "path": "/Users", "bulkId": "<i>", "data": EncodeUser(*specs[i])}.
+// failOnErrors is left out, so the server attempts every operation.
+// REQUIRES: no null pointer in `specs`.
+std::string EncodeBulkCreate(const std::vector<const core::AccountSpec*>& specs);
+
 // --- Decoders (response bodies) -----------------------------------------------------------
 
 // Appends the users of a ListResponse to `out` (strings copied into out->arena) and sets
@@ -91,6 +97,19 @@ struct ScimGroup {
 absl::Status DecodeGroupList(const std::string& body, std::vector<ScimGroup>* out,
                              int64_t* total_results);
 absl::StatusOr<ScimGroup> DecodeGroup(const std::string& body);
+
+// One operation's answer in a BulkResponse.
+struct ScimBulkResult {
+  std::string bulk_id;
+  int status = 0;        // the operation's HTTP status; 0 when absent or not a number
+  std::string location;  // the created resource's URL, if given
+  std::string id;        // response.id, else the last path segment of `location`, else ""
+  std::string detail;    // "scimType: detail" of an error response (as ErrorDetail), else ""
+};
+// Reads the Operations of a BulkResponse, in the order given. status may be a number, a string
+// ("201", as RFC 7644's examples write it) or an object {"code": ...}. Errors: kDataLoss (not
+// a BulkResponse, with the field and index).
+absl::StatusOr<std::vector<ScimBulkResult>> DecodeBulkResponse(const std::string& body);
 
 // "scimType: detail" from a SCIM Error body (RFC 7644 §3.12), either part alone if the other
 // is missing, "" when the body is not a SCIM error. At most 200 bytes.

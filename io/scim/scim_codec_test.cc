@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -273,6 +274,48 @@ TEST(ScimCodec, ErrorDetail) {
   EXPECT_EQ(ErrorDetail(R"({"detail":"bad token"})"), "bad token");
   EXPECT_EQ(ErrorDetail("<html>oops</html>"), "");
   EXPECT_EQ(ErrorDetail(""), "");
+}
+
+TEST(ScimCodec, EncodeBulkCreate) {
+  core::AccountSpec ann = AnnSpec();
+  core::AccountSpec bob;
+  bob.user_name = "bob@example.com";
+  const std::string body = EncodeBulkCreate({&ann, &bob});
+  EXPECT_EQ(body.rfind(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],)"
+                       R"("Operations":[{"method":"POST","path":"/Users","bulkId":"0","data":)",
+                       0),
+            0u)
+      << body;
+  EXPECT_THAT(body, HasSubstr(absl::StrCat(R"("data":)", EncodeUser(ann), "}")));
+  EXPECT_THAT(body, HasSubstr(R"({"method":"POST","path":"/Users","bulkId":"1","data":)"));
+  EXPECT_THAT(body, ::testing::Not(HasSubstr("failOnErrors")));
+}
+
+TEST(ScimCodec, DecodeBulkResponse) {
+  absl::StatusOr<std::vector<ScimBulkResult>> results = DecodeBulkResponse(R"({
+      "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkResponse"],
+      "Operations": [
+        {"method": "POST", "bulkId": "0", "status": "201",
+         "location": "http://x/scim/v2/Users/id-7", "version": "W/\"1\""},
+        {"method": "POST", "bulkId": "1", "status": 409,
+         "response": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                      "scimType": "uniqueness", "detail": "userName taken", "status": "409"}},
+        {"method": "POST", "bulkId": "2", "status": {"code": "201"},
+         "response": {"id": "id-9", "userName": "c@x.com", "name": {"givenName": "C"}}},
+        {"method": "POST", "bulkId": "3", "status": "oops"}]})");
+  ASSERT_TRUE(results.ok()) << results.status();
+  ASSERT_EQ(results->size(), 4u);
+  EXPECT_EQ((*results)[0].bulk_id, "0");
+  EXPECT_EQ((*results)[0].status, 201);
+  EXPECT_EQ((*results)[0].id, "id-7");
+  EXPECT_EQ((*results)[1].status, 409);
+  EXPECT_EQ((*results)[1].detail, "uniqueness: userName taken");
+  EXPECT_EQ((*results)[1].id, "");
+  EXPECT_EQ((*results)[2].status, 201);
+  EXPECT_EQ((*results)[2].id, "id-9");
+  EXPECT_EQ((*results)[3].status, 0);
+  EXPECT_EQ(DecodeBulkResponse(R"({"schemas": []})").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeBulkResponse("nope").status().code(), absl::StatusCode::kDataLoss);
 }
 
 }  // namespace

@@ -5,8 +5,10 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/check.h"
+#include "core/retry.h"
 #include "core/status_macros.h"
 #include "core/str.h"
 
@@ -121,7 +123,10 @@ ScimTarget::ScimTarget(ScimTargetOptions options) : options_(std::move(options))
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
 }
 
-ScimTarget::~ScimTarget() = default;
+ScimTarget::~ScimTarget() {
+  // Held bulk creates go out before the pipeline drains (its destructor runs next).
+  Flush();
+}
 
 std::string ScimTarget::Url(std::string_view path_and_query) const {
   return absl::StrCat(base_, Sv(path_and_query));
@@ -337,7 +342,11 @@ void ScimTarget::Execute(const core::Operation& op, std::function<void(OpOutcome
   }
   switch (op.kind) {
     case core::OpKind::kCreate:
-      PostUser(std::move(state));
+      if (BatchQueue<std::shared_ptr<OpState>>* queue = BulkQueue()) {
+        queue->Add(std::move(state));
+      } else {
+        PostUser(std::move(state));
+      }
       return;
     case core::OpKind::kUpdate:
     case core::OpKind::kLink:
@@ -398,6 +407,173 @@ void ScimTarget::PostUser(std::shared_ptr<OpState> state) {
           Finish(state, Enrich(response));
         }
       });
+}
+
+// --- /Bulk creates ---------------------------------------------------------------------------
+
+BatchQueue<std::shared_ptr<ScimTarget::OpState>>* ScimTarget::BulkQueue() {
+  if (options_.batch <= 1) return nullptr;
+  int64_t size = options_.batch;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!config_.has_value() || !config_->bulk || bulk_refused_) return nullptr;
+    if (config_->bulk_max_operations > 0) size = std::min(size, config_->bulk_max_operations);
+  }
+  if (size <= 1) return nullptr;
+  absl::MutexLock lock(&queue_mu_);
+  if (bulk_queue_ == nullptr) {
+    bulk_queue_ = std::make_unique<BatchQueue<std::shared_ptr<OpState>>>(
+        static_cast<size_t>(size),
+        [this](std::vector<std::shared_ptr<OpState>> members) { SendBulk(std::move(members)); },
+        [this](std::function<void()> task) { pipeline_->Post(std::move(task)); });
+  }
+  return bulk_queue_.get();
+}
+
+BatchQueue<std::shared_ptr<ScimTarget::OpState>>* ScimTarget::ExistingBulkQueue() {
+  absl::MutexLock lock(&queue_mu_);
+  return bulk_queue_.get();
+}
+
+void ScimTarget::SendBulk(std::vector<std::shared_ptr<OpState>> members) {
+  ++batches_;
+  batched_creates_ += static_cast<int64_t>(members.size());
+  SendBulkPart(std::move(members), std::make_shared<std::atomic<int>>(1));
+}
+
+void ScimTarget::SendBulkPart(std::vector<std::shared_ptr<OpState>> members,
+                              std::shared_ptr<std::atomic<int>> parts_left) {
+  bool refused = false;
+  int64_t max_payload = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    refused = bulk_refused_;
+    if (config_.has_value()) max_payload = config_->bulk_max_payload_bytes;
+  }
+  auto part_done = [this, parts_left] {
+    if (parts_left->fetch_sub(1) == 1) ExistingBulkQueue()->BatchDone();
+  };
+  if (refused) {  // learnt since these were queued: one POST /Users each
+    for (std::shared_ptr<OpState>& member : members) PostUser(member);
+    part_done();
+    return;
+  }
+  std::vector<const core::AccountSpec*> specs;
+  specs.reserve(members.size());
+  for (const std::shared_ptr<OpState>& member : members) specs.push_back(&member->op->spec);
+  std::string body = EncodeBulkCreate(specs);
+  if (max_payload > 0 && static_cast<int64_t>(body.size()) > max_payload && members.size() > 1) {
+    // Over the server's bulk.maxPayloadSize: two halves, each its own request.
+    const size_t half = members.size() / 2;
+    std::vector<std::shared_ptr<OpState>> second(members.begin() + static_cast<ptrdiff_t>(half),
+                                                 members.end());
+    members.resize(half);
+    parts_left->fetch_add(1);
+    SendBulkPart(std::move(members), parts_left);
+    SendBulkPart(std::move(second), parts_left);
+    return;
+  }
+  for (const std::shared_ptr<OpState>& member : members) ++member->posts;
+  pipeline_->Submit(Request("POST", Url("/Bulk"), std::move(body), /*idempotent=*/false),
+                    [this, members = std::move(members), part_done](HttpResponse response) {
+                      OnBulkAnswer(members, response);
+                      part_done();  // after the retried members were re-queued
+                    });
+}
+
+void ScimTarget::OnBulkAnswer(std::vector<std::shared_ptr<OpState>> members,
+                              const HttpResponse& response) {
+  for (const std::shared_ptr<OpState>& member : members) member->Count(response);
+  if (response.status.ok()) {
+    absl::StatusOr<std::vector<ScimBulkResult>> results = DecodeBulkResponse(response.body);
+    if (!results.ok()) {
+      const absl::Status why = WithPrefix(results.status(), "POST /Bulk");
+      for (std::shared_ptr<OpState>& member : members) {
+        LookUpCreated(member, /*after_unknown_outcome=*/true, why);
+      }
+      return;
+    }
+    // bulkId is the member's index in this request; answers without one go by position.
+    std::vector<const ScimBulkResult*> by_member(members.size(), nullptr);
+    for (size_t result_idx = 0; result_idx < results->size(); ++result_idx) {
+      const ScimBulkResult& result = (*results)[result_idx];
+      size_t member_idx = 0;
+      if (absl::SimpleAtoi(result.bulk_id, &member_idx)) {
+        if (member_idx < members.size()) by_member[member_idx] = &result;
+      } else if (result.bulk_id.empty() && result_idx < members.size() &&
+                 by_member[result_idx] == nullptr) {
+        by_member[result_idx] = &result;
+      }
+    }
+    for (size_t member_idx = 0; member_idx < members.size(); ++member_idx) {
+      std::shared_ptr<OpState>& member = members[member_idx];
+      const ScimBulkResult* result = by_member[member_idx];
+      if (result == nullptr) {
+        LookUpCreated(
+            member, /*after_unknown_outcome=*/true,
+            absl::UnknownError(absl::StrCat("POST /Bulk: no answer for bulkId ", member_idx)));
+        continue;
+      }
+      const int code = result->status;
+      const std::string context = absl::StrCat("POST /Bulk (POST /Users, bulkId ", member_idx,
+                                               "): HTTP ", code, result->detail.empty() ? "" : " (",
+                                               result->detail, result->detail.empty() ? "" : ")");
+      if (code == 200 || code == 201) {
+        member->outcome.http_status = code;
+        if (result->id.empty()) {
+          LookUpCreated(member, /*after_unknown_outcome=*/true,
+                        absl::DataLossError(absl::StrCat(context, ": the answer names no id")));
+          continue;
+        }
+        member->outcome.account_id = result->id;
+        UserGroupStep(member);
+      } else if (code == 409) {
+        member->outcome.http_status = code;
+        LookUpCreated(member, /*after_unknown_outcome=*/false, core::StatusFromHttp(code, context));
+      } else if (code == 408 || code == 429 || code == 503) {
+        // Refused before anything was done: send it again in a later bulk.
+        RetryBulkMember(member, core::StatusFromHttp(code, context));
+      } else if (code == 0 || code == 500 || code == 502 || code == 504) {
+        LookUpCreated(
+            member, /*after_unknown_outcome=*/true,
+            code == 0 ? absl::UnknownError(context) : core::StatusFromHttp(code, context));
+      } else {
+        member->outcome.http_status = code;
+        Finish(member, core::StatusFromHttp(code, context));
+      }
+    }
+    return;
+  }
+  if (response.ambiguous) {
+    for (std::shared_ptr<OpState>& member : members) {
+      LookUpCreated(member, /*after_unknown_outcome=*/true, Enrich(response));
+    }
+    return;
+  }
+  const int code = response.http_status;
+  if (code == 404 || code == 405 || code == 501) {
+    absl::MutexLock lock(&mu_);
+    bulk_refused_ = true;  // ServiceProviderConfig said yes, the server says no
+  }
+  if (code == 404 || code == 405 || code == 501 || code == 400 || code == 413) {
+    // The bulk as such was refused, nothing was created: one POST /Users each.
+    for (std::shared_ptr<OpState>& member : members) {
+      --member->posts;
+      PostUser(member);
+    }
+    return;
+  }
+  const absl::Status status = Enrich(response);
+  for (std::shared_ptr<OpState>& member : members) Finish(member, status);
+}
+
+void ScimTarget::RetryBulkMember(std::shared_ptr<OpState> state, absl::Status why) {
+  if (state->posts >= kMaxCreatePosts) {
+    Finish(state, absl::Status(why.code(), absl::StrCat(why.message(), " (gave up after ",
+                                                        state->posts, " sends)")));
+    return;
+  }
+  ExistingBulkQueue()->Add(std::move(state));
 }
 
 void ScimTarget::LookUpCreated(std::shared_ptr<OpState> state, bool after_unknown_outcome,
@@ -745,9 +921,23 @@ void ScimTarget::GroupCreated(const std::string& name, absl::StatusOr<std::strin
 
 // --- The rest -------------------------------------------------------------------------------
 
-void ScimTarget::Drain() { pipeline_->Drain(); }
+void ScimTarget::Flush() {
+  if (BatchQueue<std::shared_ptr<OpState>>* queue = ExistingBulkQueue()) queue->Flush();
+}
 
-void ScimTarget::Cancel() { pipeline_->Cancel(); }
+void ScimTarget::Drain() {
+  Flush();
+  pipeline_->Drain();
+}
+
+void ScimTarget::Cancel() {
+  pipeline_->Cancel();
+  BatchQueue<std::shared_ptr<OpState>>* queue = ExistingBulkQueue();
+  if (queue == nullptr) return;
+  for (std::shared_ptr<OpState>& state : queue->TakeAll()) {
+    Finish(std::move(state), absl::CancelledError("cancelled before it was sent"));
+  }
+}
 
 TargetStats ScimTarget::stats() const {
   const PipelineStats p = pipeline_->stats();
@@ -758,6 +948,11 @@ TargetStats ScimTarget::stats() const {
   s.server_errors = p.server_errors;
   s.transport_errors = p.transport_errors;
   s.wait_seconds = p.rate_wait_seconds + p.backoff_wait_seconds;
+  s.rate_wait_seconds = p.rate_wait_seconds;
+  s.backoff_wait_seconds = p.backoff_wait_seconds;
+  s.current_rate = p.current_rate;
+  s.batches = batches_.load();
+  s.batched_creates = batched_creates_.load();
   return s;
 }
 

@@ -9,8 +9,17 @@
 //                  they arrive and assembled in startIndex order, so the result is
 //                  deterministic. Short pages are completed with follow-up requests; a user
 //                  seen twice (the listing moved under us) is kept once.
-//   Execute(op)    create → POST /Users (not idempotent). On 409, or when the outcome is unknown
-//                  (timeout, reset, 502/504), the user is looked up by
+//   Execute(op)    create → when the ServiceProviderConfig offers bulk and `batch` > 1: held
+//                  for a batch (BatchQueue, TargetApi's batching contract) and sent as POST
+//                  /Bulk of up to min(batch, bulk.maxOperations) POST /Users operations, split
+//                  further to stay under bulk.maxPayloadSize. Per operation of the answer:
+//                  201 → done; 409 → the look-up below; 408/429/503 → into a later bulk (at
+//                  most 3 sends); 500/502/504 or no answer for it → the look-up after an
+//                  unknown outcome; other → that error. A whole bulk with an unknown outcome
+//                  looks every member up; a bulk the server refuses as such (404/405/501,
+//                  400, 413) sends its members one by one and, for 404/405/501, stops using
+//                  /Bulk. Otherwise (no bulk) → POST /Users (not idempotent). On 409, or when the
+//                  outcome is unknown (timeout, reset, 502/504), the user is looked up by
 //                  filter=userName eq "<email>": found with our externalId → that account is the
 //                  result (OK); found with another externalId → kAlreadyExists (not usersync's
 //                  to take); not found after an unknown outcome → POST again (at most 3 POSTs).
@@ -28,6 +37,7 @@
 // `done` callbacks run on the pipeline thread. The group cache is shared under a mutex.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -39,6 +49,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "io/batch_queue.h"
 #include "io/http/http_pipeline.h"
 #include "io/scim/scim_codec.h"
 #include "io/target_api.h"
@@ -49,6 +60,7 @@ struct ScimTargetOptions {
   std::string base_url;  // e.g. http://127.0.0.1:8080/scim/v2 (a trailing '/' is ignored)
   PipelineOptions pipeline;
   int page_size = 1000;  // users per listing page (the server may answer fewer)
+  int batch = 100;       // creates per /Bulk request when the server offers it; 1: no /Bulk
 };
 
 class ScimTarget : public TargetApi {
@@ -61,6 +73,7 @@ class ScimTarget : public TargetApi {
   absl::Status Check() override;
   absl::StatusOr<core::Accounts> ListAccounts() override;
   void Execute(const core::Operation& op, std::function<void(OpOutcome)> done) override;
+  void Flush() override;
   void Drain() override;
   void Cancel() override;
   TargetStats stats() const override;
@@ -81,6 +94,15 @@ class ScimTarget : public TargetApi {
   absl::Status ReadServiceConfig(bool strict);
 
   void PostUser(std::shared_ptr<OpState> state);
+  // /Bulk creates. The queue's batch goes out as one or more /Bulk requests (payload limit);
+  // BatchDone runs once all of them have answered.
+  BatchQueue<std::shared_ptr<OpState>>* BulkQueue();          // null: no /Bulk (creates one by one)
+  BatchQueue<std::shared_ptr<OpState>>* ExistingBulkQueue();  // null until BulkQueue made it
+  void SendBulk(std::vector<std::shared_ptr<OpState>> members);
+  void SendBulkPart(std::vector<std::shared_ptr<OpState>> members,
+                    std::shared_ptr<std::atomic<int>> parts_left);
+  void OnBulkAnswer(std::vector<std::shared_ptr<OpState>> members, const HttpResponse& response);
+  void RetryBulkMember(std::shared_ptr<OpState> state, absl::Status why);
   void LookUpCreated(std::shared_ptr<OpState> state, bool after_unknown_outcome,
                      absl::Status post_status);
   void UpdateUser(std::shared_ptr<OpState> state);
@@ -114,6 +136,14 @@ class ScimTarget : public TargetApi {
   std::vector<PendingLookup> pending_lookups_ ABSL_GUARDED_BY(mu_);
   // Groups being created: name → callbacks waiting for the id.
   absl::flat_hash_map<std::string, std::vector<GroupCallback>> creating_ ABSL_GUARDED_BY(mu_);
+  bool bulk_refused_ ABSL_GUARDED_BY(mu_) = false;  // the server refused /Bulk (404/405/501)
+
+  std::atomic<int64_t> batches_{0};
+  std::atomic<int64_t> batched_creates_{0};
+  // Created on the first bulk create (its size depends on the ServiceProviderConfig); never
+  // replaced. Declared before pipeline_: alive while the pipeline drains.
+  absl::Mutex queue_mu_;
+  std::unique_ptr<BatchQueue<std::shared_ptr<OpState>>> bulk_queue_ ABSL_GUARDED_BY(queue_mu_);
 
   // Last member: destroyed (drained) first, while the state above is still alive.
   std::unique_ptr<HttpPipeline> pipeline_;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -46,6 +47,16 @@ std::unique_ptr<ScimTarget> StartTarget(const std::string& base_url, int page_si
   options.base_url = base_url;
   options.pipeline = std::move(pipeline);
   options.page_size = page_size;
+  auto target = ScimTarget::Start(std::move(options));
+  EXPECT_TRUE(target.ok()) << target.status();
+  return std::move(target).value();
+}
+
+std::unique_ptr<ScimTarget> StartBulkTarget(const std::string& base_url, int batch) {
+  ScimTargetOptions options;
+  options.base_url = base_url;
+  options.pipeline = FastPipeline();
+  options.batch = batch;
   auto target = ScimTarget::Start(std::move(options));
   EXPECT_TRUE(target.ok()) << target.status();
   return std::move(target).value();
@@ -318,6 +329,79 @@ TEST_F(ScimTargetEmulatorTest, ConcurrentCreatesShareOneNewGroup) {
   for (const core::Account& account : accounts->items) EXPECT_EQ(account.user_group, "Support");
 }
 
+// Creates go out as /Bulk requests (fewer requests than users) when the server offers /Bulk;
+// the user group step still runs per user.
+TEST_F(ScimTargetEmulatorTest, BulkCreatesWhenOffered) {
+  auto target = StartBulkTarget(server_->scim_base_url(), /*batch=*/10);
+  std::vector<core::Operation> ops;
+  for (int i = 0; i < 25; ++i) {
+    core::AccountSpec spec = Spec(200 + i);
+    if (i % 5 == 0) spec.user_group = "Bulkers";
+    ops.push_back(Create(spec));
+  }
+  // Hold the I/O thread (the `done` of a bare link, which sends nothing, blocks it) so that
+  // every create is queued before a partial bulk may leave: the bulks are then 10, 10, 5.
+  core::Operation blocker;
+  blocker.kind = core::OpKind::kLink;
+  blocker.account_id = "blocker";
+  absl::Notification running;
+  absl::Notification release;
+  target->Execute(blocker, [&](OpOutcome) {
+    running.Notify();
+    release.WaitForNotification();
+  });
+  running.WaitForNotification();
+  std::atomic<int> ok{0};
+  for (const core::Operation& op : ops) {
+    target->Execute(op, [&](OpOutcome outcome) {
+      EXPECT_TRUE(outcome.status.ok()) << outcome.status;
+      EXPECT_FALSE(outcome.account_id.empty());
+      if (outcome.status.ok()) ++ok;
+    });
+  }
+  release.Notify();
+  target->Drain();
+  EXPECT_EQ(ok.load(), 25);
+  EXPECT_TRUE(target->service_config().bulk);
+  const emulator::EmulatorStats stats = server_->stats();
+  EXPECT_EQ(stats.creates, 25);
+  EXPECT_EQ(stats.bulk_requests, 3);
+  EXPECT_EQ(target->stats().batches, stats.bulk_requests);
+  auto accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok());
+  ASSERT_EQ(accounts->items.size(), 25u);
+  int in_group = 0;
+  for (const core::Account& account : accounts->items) {
+    if (account.user_group == "Bulkers") ++in_group;
+  }
+  EXPECT_EQ(in_group, 5);
+}
+
+// Without /Bulk in the ServiceProviderConfig (--no-bulk), creates are one POST each.
+TEST(ScimTarget, NoBulkWhenNotOffered) {
+  emulator::EmulatorOptions options;
+  options.token = kToken;
+  options.threads = 16;
+  options.bulk = false;
+  auto server = emulator::EmulatorServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto target = StartBulkTarget((*server)->scim_base_url(), /*batch=*/10);
+  std::vector<core::Operation> ops;
+  for (int i = 0; i < 12; ++i) ops.push_back(Create(Spec(300 + i)));
+  std::atomic<int> ok{0};
+  for (const core::Operation& op : ops) {
+    target->Execute(op, [&](OpOutcome outcome) {
+      if (outcome.status.ok()) ++ok;
+    });
+  }
+  target->Drain();
+  EXPECT_EQ(ok.load(), 12);
+  EXPECT_FALSE(target->service_config().bulk);
+  EXPECT_EQ((*server)->stats().bulk_requests, 0);
+  EXPECT_EQ((*server)->stats().creates, 12);
+  EXPECT_EQ(target->stats().batches, 0);
+}
+
 TEST_F(ScimTargetEmulatorTest, UpdateOfAMissingAccountIsNotFound) {
   auto target = StartTarget(server_->scim_base_url());
   core::Operation update;
@@ -528,6 +612,87 @@ TEST(ScimTargetFake, ListingErrorNamesThePage) {
   EXPECT_EQ(accounts.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(std::string(accounts.status().message()), HasSubstr("startIndex 3"));
   EXPECT_THAT(std::string(accounts.status().message()), HasSubstr("Resources[0].userName"));
+}
+
+// The userNames of a /Bulk body, in order.
+std::vector<std::string> UserNamesIn(const std::string& body) {
+  std::vector<std::string> names;
+  const std::string key = R"("userName":")";
+  for (size_t at = body.find(key); at != std::string::npos; at = body.find(key, at)) {
+    at += key.size();
+    names.push_back(body.substr(at, body.find('"', at) - at));
+  }
+  return names;
+}
+
+// A bulk whose operations fail in part: a refused one (503) goes into a later bulk, a 409 is
+// looked up (ours → OK); the created ones are never sent again.
+TEST(ScimTargetFake, BulkRetriesOnlyItsFailedMembers) {
+  FakeScim fake;
+  absl::Mutex mu;
+  std::map<std::string, int> sends;
+  bool refused = false;
+  fake.server().Get("/scim/v2/ServiceProviderConfig",
+                    [](const httplib::Request&, httplib::Response& res) {
+                      res.set_content(R"({"patch":{"supported":true},)"
+                                      R"("bulk":{"supported":true,"maxOperations":3}})",
+                                      "application/scim+json");
+                    });
+  fake.server().Post("/scim/v2/Bulk", [&](const httplib::Request& req, httplib::Response& res) {
+    const std::vector<std::string> names = UserNamesIn(req.body);
+    std::string ops;
+    absl::MutexLock lock(&mu);
+    for (size_t idx = 0; idx < names.size(); ++idx) {
+      const std::string& name = names[idx];
+      ++sends[name];
+      std::string status = "201";
+      if (name == "user2@example.com" && !refused) {
+        refused = true;
+        status = "503";
+      } else if (name == "user9@example.com") {
+        status = "409";
+      }
+      absl::StrAppend(&ops, ops.empty() ? "" : ",", R"({"method":"POST","bulkId":")", idx,
+                      R"(","status":")", status, R"(")",
+                      status == "201" ? absl::StrCat(R"(,"location":"http://x/scim/v2/Users/id-)",
+                                                     name.substr(0, name.find('@')), R"(")")
+                                      : std::string(),
+                      "}");
+    }
+    res.set_content(absl::StrCat(R"({"Operations":[)", ops, "]}"), "application/scim+json");
+  });
+  fake.server().Get("/scim/v2/Users", [&](const httplib::Request& req, httplib::Response& res) {
+    EXPECT_EQ(req.get_param_value("filter"), R"(userName eq "user9@example.com")");
+    res.set_content(absl::StrCat(R"({"totalResults":1,"Resources":[)", kUser9, "]}"),
+                    "application/scim+json");
+  });
+  fake.Start();
+  auto target = StartBulkTarget(fake.base(), /*batch=*/10);  // capped at maxOperations 3
+  std::vector<core::Operation> ops;
+  for (int i : {1, 2, 3, 9, 5}) ops.push_back(Create(Spec(i)));
+  absl::Mutex outcomes_mu;
+  std::map<std::string, OpOutcome> outcomes;
+  for (const core::Operation& op : ops) {
+    target->Execute(op, [&, email = op.email](OpOutcome outcome) {
+      absl::MutexLock lock(&outcomes_mu);
+      outcomes[email] = std::move(outcome);
+    });
+  }
+  target->Drain();
+  absl::MutexLock lock(&outcomes_mu);
+  ASSERT_EQ(outcomes.size(), 5u);
+  for (const auto& [email, outcome] : outcomes) {
+    EXPECT_TRUE(outcome.status.ok()) << email << ": " << outcome.status;
+  }
+  EXPECT_EQ(outcomes["user2@example.com"].account_id, "id-user2");
+  EXPECT_EQ(outcomes["user9@example.com"].account_id, "id-9");  // ours, found by the look-up
+  absl::MutexLock sends_lock(&mu);
+  EXPECT_EQ(sends["user1@example.com"], 1);
+  EXPECT_EQ(sends["user2@example.com"], 2);
+  EXPECT_EQ(sends["user3@example.com"], 1);
+  EXPECT_EQ(sends["user9@example.com"], 1);
+  EXPECT_EQ(sends["user5@example.com"], 1);
+  EXPECT_GE(target->stats().batches, 3);  // 5 users, at most 3 per bulk, plus the retry
 }
 
 }  // namespace

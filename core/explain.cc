@@ -1,0 +1,380 @@
+#include "core/explain.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/group_closure.h"
+#include "core/mapping.h"
+#include "core/normalize.h"
+#include "core/rules.h"
+#include "core/str.h"
+
+namespace usersync::core {
+namespace {
+
+bool SameText(std::string_view a, std::string_view b) {
+  return absl::EqualsIgnoreCase(Sv(a), Sv(b));
+}
+
+std::vector<std::string> GroupDns(const Directory& dir, const std::vector<uint32_t>& path) {
+  std::vector<std::string> out;
+  out.reserve(path.size());
+  for (uint32_t group_idx : path) out.emplace_back(dir.group_dn[group_idx]);
+  return out;
+}
+
+std::string RuleLabel(const Rule& rule) {
+  return absl::StrCat("rule ", rule.name, " (priority ", rule.priority, ")");
+}
+
+// Everything Explain needs about the directory as a whole, computed once per call.
+struct Context {
+  const Directory& dir;
+  const Accounts& accounts;
+  std::span<const Link> links;
+  const PlanConfig& config;
+  const Plan& plan;
+  ClosureResult scope;  // empty when every user is in scope
+  std::vector<uint8_t> in_scope;
+  RuleAssignment rules;
+  std::vector<ClosureResult> rule_closure;  // per rule (sorted order); empty when group missing
+  MappingResult mapping;
+  MatchResult match;
+};
+
+void ExplainSettings(const Context& ctx, uint32_t user, Explanation& out) {
+  const int32_t winner = ctx.rules.rule_of_user[user];
+  const Rule* rule = winner == kNoRule ? nullptr : &ctx.rules.rules[winner];
+  const std::string origin = rule ? RuleLabel(*rule) : std::string("no rule holds the user");
+  out.settings.push_back(
+      {"products", rule ? ctx.rules.canonical_products[winner] : std::string(), origin});
+  out.settings.push_back(
+      {"admin role", rule ? std::string(AdminRoleName(rule->admin)) : std::string(), origin});
+
+  // Language: the rule's, else the directory's when it is a language tag (as MapUsers does).
+  SettingOrigin language{"language", "", origin};
+  if (rule && !rule->language.empty()) {
+    language.value = rule->language;
+  } else if (!ctx.dir.language[user].empty() && IsLanguageTag(ctx.dir.language[user])) {
+    language.value = std::string(ctx.dir.language[user]);
+    language.origin = rule ? "the directory (the rule sets none)" : "the directory";
+  } else if (!ctx.dir.language[user].empty()) {
+    language.origin = absl::StrCat("the directory's \"", Sv(ctx.dir.language[user]),
+                                   "\" is not a language tag: left out");
+  } else if (rule) {
+    language.origin = absl::StrCat(origin, " sets none and the directory has none");
+  }
+  out.settings.push_back(std::move(language));
+  out.settings.push_back({"user group", rule ? rule->user_group : std::string(), origin});
+  out.settings.push_back(
+      {"welcome template", rule ? rule->welcome_template : std::string(), origin});
+  out.settings.push_back(
+      {"settings template", rule ? rule->settings_template : std::string(), origin});
+
+  // Device groups: merged across every rule that holds the user.
+  std::vector<std::string> all;
+  std::string from;
+  for (const RuleHit& hit : out.rules) {
+    if (hit.device_groups.empty()) continue;
+    all.insert(all.end(), hit.device_groups.begin(), hit.device_groups.end());
+    absl::StrAppend(&from, from.empty() ? "merged: " : "; ", "rule ", hit.name, ": ",
+                    CanonicalList(hit.device_groups));
+  }
+  out.settings.push_back({"device groups", CanonicalList(std::move(all)),
+                          from.empty() ? std::string("no matching rule names any") : from});
+}
+
+void ExplainMatch(const Context& ctx, uint32_t user, Explanation& out) {
+  for (const InvalidUser& invalid : ctx.mapping.invalid) {
+    if (invalid.user == user) {
+      out.match_method = "invalid";
+      out.match_detail = invalid.reason;
+      return;
+    }
+  }
+  for (size_t desired_idx = 0; desired_idx < ctx.mapping.desired.size(); ++desired_idx) {
+    if (ctx.mapping.desired[desired_idx].user != user) continue;
+    if (!ctx.match.conflict[desired_idx].empty()) {
+      out.match_method = "conflict";
+      out.match_detail = ctx.match.conflict[desired_idx];
+      return;
+    }
+    const int64_t account_idx = ctx.match.account_of_desired[desired_idx];
+    if (account_idx < 0) {
+      out.match_method = "none";
+      return;
+    }
+    out.account_id = std::string(ctx.accounts.items[account_idx].id);
+    const MatchMethod method = ctx.match.method[desired_idx];
+    if (method == MatchMethod::kLink) {
+      bool stored = false;
+      for (const Link& link : ctx.links) {
+        if (link.directory_id == ctx.dir.user_id[user] &&
+            link.account_id == ctx.accounts.items[account_idx].id) {
+          stored = true;
+        }
+      }
+      out.match_method = stored ? "link" : "externalId";
+    } else {
+      out.match_method = std::string(MatchMethodName(method));
+    }
+    return;
+  }
+}
+
+Explanation ExplainUser(const Context& ctx, uint32_t user) {
+  const Directory& dir = ctx.dir;
+  Explanation out;
+  out.subject = ExplainSubject::kDirectoryUser;
+  out.directory_id = std::string(dir.user_id[user]);
+  out.dn = std::string(dir.user_dn[user]);
+  out.email = std::string(dir.email[user]);
+  out.user_name = std::string(dir.user_name[user]);
+  out.disabled = dir.disabled[user] != 0;
+  out.in_scope = ctx.in_scope[user] != 0;
+  out.scope_everyone = ctx.config.scope_groups.empty();
+  if (!out.scope_everyone && ctx.scope.user_in[user]) {
+    out.scope_path = GroupDns(dir, GroupPath(ctx.scope, ctx.scope.parent_group[user]));
+  }
+
+  for (size_t rule_idx = 0; rule_idx < ctx.rules.rules.size(); ++rule_idx) {
+    const ClosureResult& closure = ctx.rule_closure[rule_idx];
+    if (closure.user_in.empty() || !closure.user_in[user]) continue;
+    const Rule& rule = ctx.rules.rules[rule_idx];
+    RuleHit hit;
+    hit.name = rule.name;
+    hit.priority = rule.priority;
+    hit.winner = ctx.rules.rule_of_user[user] == static_cast<int32_t>(rule_idx);
+    hit.group_path = GroupDns(dir, GroupPath(closure, closure.parent_group[user]));
+    hit.device_groups = rule.device_groups;
+    out.rules.push_back(std::move(hit));
+  }
+  if (out.in_scope) {
+    ExplainSettings(ctx, user, out);
+    ExplainMatch(ctx, user, out);
+  }
+
+  for (const UserRow& row : ctx.plan.rows) {
+    if (row.directory_id != out.directory_id) continue;
+    out.category = std::string(CategoryName(row.category));
+    out.reason = row.reason;
+    if (!row.account_id.empty()) out.account_id = row.account_id;
+    break;
+  }
+  if (out.category.empty()) {
+    out.category = "out_of_scope";
+    if (out.disabled) {
+      out.reason = "disabled in the directory";
+    } else if (!out.scope_everyone && !ctx.scope.user_in[user]) {
+      out.reason = "not a member (direct or nested) of any scoped group";
+    } else {
+      out.reason = "not in scope";
+    }
+  }
+  for (const Operation& op : ctx.plan.operations) {
+    if (op.directory_id == out.directory_id) out.operations.push_back(op);
+  }
+  return out;
+}
+
+Explanation ExplainAccount(const Context& ctx, const Account* account, const UserRow* row) {
+  Explanation out;
+  out.subject = ExplainSubject::kAccount;
+  if (account != nullptr) {
+    out.account_id = std::string(account->id);
+    out.email = std::string(account->email.empty() ? account->user_name : account->email);
+    out.user_name = std::string(account->user_name);
+  }
+  if (row == nullptr && account != nullptr) {
+    for (const UserRow& candidate : ctx.plan.rows) {
+      if (candidate.account_id == account->id) {
+        row = &candidate;
+        break;
+      }
+    }
+  }
+  if (row != nullptr) {
+    out.category = std::string(CategoryName(row->category));
+    out.reason = row->reason;
+    out.directory_id = row->directory_id;
+    out.dn = row->dn;
+    if (out.account_id.empty()) out.account_id = row->account_id;
+    if (out.email.empty()) out.email = row->email;
+  } else {
+    out.category = "account_only";
+    out.reason = "no directory user matches this account";
+  }
+  for (const Operation& op : ctx.plan.operations) {
+    if (!out.account_id.empty() && op.account_id == out.account_id) out.operations.push_back(op);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Explanation> Explain(const Directory& dir, const Accounts& accounts,
+                                 std::span<const Link> links, std::span<const Link> manual,
+                                 const PlanConfig& config, const Plan& plan,
+                                 std::string_view query) {
+  std::vector<Explanation> out;
+  query = TrimWhitespace(query);
+  if (query.empty()) return out;
+
+  // Which directory users does the query name?
+  const std::string query_email = NormalizeEmail(query);
+  std::vector<uint32_t> users;
+  for (uint32_t user = 0; user < dir.user_count(); ++user) {
+    if (dir.user_id[user] == query || NormalizeEmail(dir.email[user]) == query_email ||
+        (!dir.user_name[user].empty() && SameText(dir.user_name[user], query))) {
+      users.push_back(user);
+    }
+  }
+  if (users.empty()) {
+    if (std::optional<uint32_t> user = dir.FindUserByDn(query)) users.push_back(*user);
+  }
+
+  Context ctx{dir, accounts, links, config, plan, {}, {}, {}, {}, {}, {}};
+  if (!users.empty()) {
+    // The same pipeline as ComputePlan: scope, rules, mapping, matching.
+    if (config.scope_groups.empty()) {
+      ctx.in_scope.assign(dir.user_count(), 1);
+    } else {
+      std::vector<uint32_t> roots;
+      for (const std::string& group : config.scope_groups) {
+        if (std::optional<uint32_t> idx = dir.FindGroupByDn(group)) roots.push_back(*idx);
+      }
+      ctx.scope = GroupClosure(dir, roots);
+      ctx.in_scope = ctx.scope.user_in;
+    }
+    for (size_t user = 0; user < dir.user_count(); ++user) {
+      if (dir.disabled[user]) ctx.in_scope[user] = 0;
+    }
+    ctx.rules = AssignRules(dir, config.rules);
+    ctx.rule_closure.resize(ctx.rules.rules.size());
+    for (size_t rule_idx = 0; rule_idx < ctx.rules.rules.size(); ++rule_idx) {
+      if (ctx.rules.rule_group[rule_idx] < 0) continue;
+      const uint32_t root = static_cast<uint32_t>(ctx.rules.rule_group[rule_idx]);
+      ctx.rule_closure[rule_idx] = GroupClosure(dir, std::span<const uint32_t>(&root, 1));
+    }
+    ctx.mapping = MapUsers(dir, ctx.in_scope, ctx.rules, MappingOptions{config.validated_domains});
+    ctx.match = MatchAccounts(dir, ctx.mapping, accounts, links, manual, config.match_order);
+    for (uint32_t user : users) out.push_back(ExplainUser(ctx, user));
+    return out;
+  }
+
+  // No directory user: accounts by id, userName or email, and plan rows by directory id (a
+  // departed user who is gone from the directory).
+  for (const Account& account : accounts.items) {
+    if (account.id == query || NormalizeEmail(account.user_name) == query_email ||
+        NormalizeEmail(account.email) == query_email) {
+      out.push_back(ExplainAccount(ctx, &account, nullptr));
+    }
+  }
+  if (out.empty()) {
+    for (const UserRow& row : plan.rows) {
+      if (!row.directory_id.empty() && row.directory_id == query) {
+        const Account* account = nullptr;
+        for (const Account& candidate : accounts.items) {
+          if (candidate.id == row.account_id) account = &candidate;
+        }
+        out.push_back(ExplainAccount(ctx, account, &row));
+      }
+    }
+  }
+  return out;
+}
+
+std::string FormatExplanation(const Explanation& e) {
+  std::string out;
+  auto or_none = [](std::string_view value) {
+    return value.empty() ? std::string("none") : std::string(value);
+  };
+  if (e.subject == ExplainSubject::kDirectoryUser) {
+    absl::StrAppend(&out, "Directory user ", e.dn, "\n");
+    absl::StrAppend(&out, "  id: ", e.directory_id, " · email: ", or_none(e.email),
+                    " · user name: ", or_none(e.user_name), e.disabled ? " · DISABLED" : "", "\n");
+  } else {
+    absl::StrAppend(&out, "Account ", or_none(e.account_id), "\n");
+    absl::StrAppend(&out, "  email: ", or_none(e.email), " · userName: ", or_none(e.user_name),
+                    "\n");
+    if (!e.directory_id.empty()) {
+      absl::StrAppend(&out, "  linked to directory id ", e.directory_id, e.dn.empty() ? "" : " (",
+                      e.dn, e.dn.empty() ? "" : ")", "\n");
+    }
+  }
+  std::string category = e.category;
+  if (category == "account_only") category = "account-only";
+  if (category == "out_of_scope") category = "out of scope";
+  absl::StrAppend(&out, "Category: ", category, e.reason.empty() ? "" : " — ", e.reason, "\n");
+
+  if (e.subject == ExplainSubject::kDirectoryUser) {
+    if (e.scope_everyone) {
+      out.append("Scope: no scope groups are configured: every enabled user is in scope\n");
+    } else if (e.scope_path.empty()) {
+      out.append("Scope: not a member (direct or nested) of any scoped group\n");
+    } else {
+      out.append("In scope through:\n");
+      for (size_t step = 0; step < e.scope_path.size(); ++step) {
+        absl::StrAppend(&out, "  ", std::string(2 * step, ' '), step == 0 ? "" : "> ",
+                        e.scope_path[step], step == 0 ? "  (scoped group)" : "", "\n");
+      }
+      absl::StrAppend(&out, "  ", std::string(2 * e.scope_path.size(), ' '), "> ", e.dn,
+                      e.disabled ? "  (disabled: out of scope)" : "", "\n");
+    }
+    if (e.rules.empty()) {
+      out.append("Rules: no rule's group holds the user (an account with no products)\n");
+    } else {
+      out.append("Rules holding the user (the first by priority gives single-valued settings):\n");
+      for (const RuleHit& hit : e.rules) {
+        std::string path;
+        for (const std::string& group : hit.group_path) {
+          absl::StrAppend(&path, path.empty() ? "" : " > ", group);
+        }
+        absl::StrAppend(&out, hit.winner ? "  * " : "    ", hit.name, " (priority ", hit.priority,
+                        ")", hit.winner ? " [first: wins]" : "", " through ", path, "\n");
+      }
+    }
+    if (!e.settings.empty()) {
+      out.append("Settings:\n");
+      for (const SettingOrigin& setting : e.settings) {
+        std::string name = setting.setting;
+        name.resize(std::max<size_t>(name.size(), 18), ' ');
+        std::string value = or_none(setting.value);
+        value.resize(std::max<size_t>(value.size(), 16), ' ');
+        absl::StrAppend(&out, "  ", name, " ", value, " ← ", setting.origin, "\n");
+      }
+    }
+    if (!e.match_method.empty()) {
+      out.append("Match: ");
+      if (e.match_method == "none") {
+        out.append("none: no account matches (will be created)\n");
+      } else if (e.match_method == "conflict" || e.match_method == "invalid") {
+        absl::StrAppend(&out, "not matched (", e.match_method, "): ", e.match_detail, "\n");
+      } else {
+        absl::StrAppend(&out, e.match_method, " → account ", e.account_id, "\n");
+      }
+    }
+  }
+
+  if (e.operations.empty()) {
+    out.append("Pending operation: none\n");
+  }
+  for (const Operation& op : e.operations) {
+    absl::StrAppend(&out, "Pending operation: ", Sv(OpKindName(op.kind)),
+                    op.account_id.empty() ? "" : " account ", op.account_id,
+                    op.held ? " [HELD by the safety threshold]" : "", "\n");
+    absl::StrAppend(&out, "  reason: ", op.reason, "\n");
+    for (const Change& change : op.changes) {
+      absl::StrAppend(&out, "  ", change.field, ": \"", change.before, "\" → \"", change.after,
+                      "\"\n");
+    }
+    if (op.kind == OpKind::kCreate) {
+      absl::StrAppend(&out, "  creates ", op.spec.user_name, " (", op.spec.first_name, " ",
+                      op.spec.last_name, "), products: ", or_none(op.spec.products), "\n");
+    }
+  }
+  return out;
+}
+
+}  // namespace usersync::core

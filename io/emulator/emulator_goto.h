@@ -1,0 +1,200 @@
+// GotoFace: the GoTo admin API shape of usersync-target, served under
+// http://127.0.0.1:P/admin/rest/v1 on the same EmulatorStore as the SCIM face.
+//
+// Thread-safety: every method is thread-safe (the store is; counters are atomics; the outbox
+// has its own lock). The face does not own the store, which must outlive it.
+//
+// Admission is the server's (EmulatorServer): every request under /admin/rest/v1 passes, in
+// order, --latency-ms, the server-wide token bucket shared with SCIM (empty → 429 WITHOUT
+// Retry-After, always, as GoTo documents it, whatever --no-retry-after says), --fail-rate
+// (503), the bearer token (401), then GotoFace::Handle. Every error answers
+//   {"errorCode": "CODE", "message": "text"}        Content-Type: application/json
+// with extra members where noted. Codes: 400 INVALID_REQUEST / INVALID_FILTER, 401
+// UNAUTHORIZED, 404 NOT_FOUND (unknown account key, user, path), 405 METHOD_NOT_ALLOWED,
+// 409 USER_EXISTS / NO_SEAT / GROUP_EXISTS, 412 VERSION_MISMATCH, 429 TOO_MANY_REQUESTS,
+// 500 INTERNAL, 503 SERVICE_UNAVAILABLE. Only the account --account-key (default "demo")
+// exists: /accounts/{any other key}/... answers 404 NOT_FOUND.
+//
+// ---- The user object (every field always present) ----
+//   {"userKey": "1b9d6bcd-...",        opaque string, the store's id (= the SCIM id)
+//    "email": "ann@example.com",       unique, compared case-insensitively (= SCIM userName)
+//    "firstName": "Ann", "lastName": "Lee",
+//    "locale": "en_US" | null,         (= SCIM preferredLanguage)
+//    "products": ["G2M", "G2W"],       (= SCIM entitlements)
+//    "adminRoles": ["SUPER_USER" | "MANAGER"],   SCIM roles "full" ↔ SUPER_USER,
+//                                      "manager" ↔ MANAGER; other SCIM roles are not shown
+//    "status": "ACTIVE" | "SUSPENDED", (= SCIM active)
+//    "groupKey": "..." | null, "userGroup": "Sales" | null,   the user's first group
+//    "externalId": "dir-42" | null,    kept as given (usersync stores the directory id there)
+//    "version": 3}                     +1 on every change (= the SCIM ETag's number)
+// A GoTo write of "email" sets both the store's user name and its email.
+//
+// ---- Endpoints ({k} = the account key) ----
+// GET  /accounts/{k} → 200 {"accountKey": k, "name": "usersync-target"}.
+//
+// GET  /accounts/{k}/users?pageSize=&offset=&filter=
+//   → 200 {"results": [user...], "total": N}. Creation order; offset 0-based (default 0);
+//   pageSize default 100, above 1000 → 1000, 0 → no results (just the total); a negative or
+//   non-integer value → 400 INVALID_REQUEST. O(page). filter: `email eq "x"` (case-insensitive),
+//   `userKey eq "x"`, `externalId eq "x"` (exact); anything else → 400 INVALID_FILTER. With a
+//   filter, total counts the matches.
+//
+// GET  /accounts/{k}/users/{userKey} → 200 user | 404 NOT_FOUND.
+//
+// POST /accounts/{k}/users   a batch create:
+//   {"users": [{"email", "firstName", "lastName",            required, non-empty strings
+//               "locale"?, "products"? ([string]), "adminRoles"? (["SUPER_USER"|"MANAGER"]),
+//               "externalId"?, "userGroup"? (a group name: created on demand),
+//               "welcomeTemplate"? (default "default")}, ...],
+//    "suppressEmail": false}                                  optional, default false
+//   1 to 1000 users; unknown fields are ignored. A malformed request (not JSON, no "users"
+//   array, 0 or more than 1000 users, a member missing email/firstName/lastName, an email
+//   without '@', a field of the wrong type, an unknown admin role) → 400 INVALID_REQUEST
+//   naming the member ("users[3].email: ..."), and NOTHING is created.
+//   Otherwise each member is created or refused on its own, in request order (a member
+//   refused does not stop the others; new users are ACTIVE):
+//     every member created → 201 {"results": [{"email", "userKey", "status": "created"}...]}
+//     any member refused   → 409 {"results": [...]} with, per member in request order, one of
+//       {"email": e, "status": "created", "userKey": k}          (created: it IS created)
+//       {"email": e, "status": "conflict", "errorCode": "USER_EXISTS", "userKey": existing}
+//           (the email is taken, case-insensitively, by user `existing`, possibly an earlier
+//            member of the same batch)
+//       {"email": e, "status": "error", "errorCode": "NO_SEAT", "product": "G2W"}
+//           (a product of the member has no free seat; the first such product is named)
+//   Refused members also carry a human-readable "message". A client retries only the
+//   members that are not "created". Each created member, unless
+//   suppressEmail is true, records one welcome email in the outbox (below).
+//
+// PUT  /accounts/{k}/users/{userKey}   a partial update: the fields present are replaced,
+//   the others kept: {"email"?, "firstName"?, "lastName"?, "locale"? (null clears),
+//   "products"? ([string]), "adminRoles"?, "status"? ("ACTIVE" | "SUSPENDED"),
+//   "userGroup"? (name: the user's only group from now on, created on demand; null: no group),
+//   "externalId"? (null clears)}. Optional header If-Match: "N" or W/"N" (the version).
+//   → 200 with the updated user. Errors: 400 INVALID_REQUEST, 404 NOT_FOUND, 409 USER_EXISTS
+//   (+ "userKey" of the holder: the new email is taken), 409 NO_SEAT (+ "product": the change
+//   adds a product with no free seat, or reactivates a user holding one), 412
+//   VERSION_MISMATCH. A refused PUT changes nothing. Deprovisioning is "status": "SUSPENDED"
+//   (suspended users keep their products but use no seats); GoTo users are never deleted.
+//
+// GET  /accounts/{k}/licenses → 200 {"results": [{"product": "G2M", "seats": N, "used": U,
+//   "free": N-U (never below 0)}, ...]} sorted by product: G2M, G2T, G2W, OPENVOICE always,
+//   plus any product with --seats or held by an active user. A product without --seats is
+//   unlimited: "seats": null, "free": null. `used` counts active users holding the product.
+//
+// GET  /accounts/{k}/groups → 200 {"results": [{"groupKey", "name", "userCount"}...],
+//   "total": N}, every group in creation order (no paging). A store group is a user group
+//   (SCIM Groups show here too).
+// POST /accounts/{k}/groups {"name": "Sales"} → 201 {"groupKey", "name", "userCount": 0};
+//   the name taken (case-insensitively) → 409 GROUP_EXISTS + "groupKey" of the existing one.
+//
+// ---- Seats ---- (--seats PRODUCT=N; the store enforces them on both faces, see
+// emulator_store.h): a batch member or PUT that needs a seat that is not free is refused
+// with NO_SEAT as above; SCIM answers 409 "NO_SEAT: ..." (emulator_scim.h).
+//
+// ---- Welcome email outbox ---- (test hook, not GoTo API)
+// GET /_emulator/outbox (token required; not rate limited, not counted, no fault injection)
+//   → 200 {"results": [{"email", "userKey", "template", "language", "time"}...]} in the order
+//   sent: template = the member's welcomeTemplate or "default"; language = its locale or
+//   "en_US"; time = RFC 3339 UTC with milliseconds. Only GoTo batch creates with
+//   suppressEmail false send them; SCIM creates send none. In memory only (a restart with
+//   --db starts an empty outbox).
+//
+// ---- Stats ---- /_emulator/stats adds: batch_creates (batch requests that passed
+// validation), batch_members (their members), suspensions (GoTo PUTs turning an ACTIVE user
+// SUSPENDED), seat_denials (creates/updates refused for NO_SEAT, both faces),
+// welcome_emails; GoTo creates/conflicts/updates/new groups also count in creates,
+// create_conflicts, updates and group_creates.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "io/emulator/emulator_store.h"
+
+namespace httplib {
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace usersync::io::emulator {
+
+inline constexpr std::string_view kGotoPrefix = "/admin/rest/v1";
+
+// One welcome email the emulator would have sent.
+struct OutboxEntry {
+  std::string email;
+  std::string user_key;
+  std::string template_name;
+  std::string language;
+  int64_t time_ms = 0;  // Unix time, milliseconds
+};
+
+// What the GoTo face counted since it started.
+struct GotoStats {
+  int64_t creates = 0;           // users created by batch members
+  int64_t create_conflicts = 0;  // members refused with USER_EXISTS
+  int64_t updates = 0;           // successful PUTs
+  int64_t batch_creates = 0;
+  int64_t batch_members = 0;
+  int64_t suspensions = 0;
+  int64_t seat_denials = 0;
+  int64_t welcome_emails = 0;
+  int64_t group_creates = 0;  // POST /groups and groups created on demand
+};
+
+// {"errorCode": `error_code`, "message": `message`}.
+std::string GotoErrorBody(std::string_view error_code, std::string_view message);
+
+class GotoFace {
+ public:
+  // REQUIRES: `store` outlives the face.
+  GotoFace(EmulatorStore* store, std::string account_key);
+
+  GotoFace(const GotoFace&) = delete;
+  GotoFace& operator=(const GotoFace&) = delete;
+
+  // Serves one admitted request; `path` is the part after kGotoPrefix ("/accounts/demo/users").
+  void Handle(std::string_view path, const httplib::Request& req, httplib::Response& res);
+
+  GotoStats stats() const;
+  // A copy of the outbox, in the order the emails were sent. O(entries).
+  std::vector<OutboxEntry> outbox() const;
+  // The outbox as the /_emulator/outbox JSON body.
+  std::string OutboxJson() const;
+
+ private:
+  void ListUsers(const httplib::Request& req, httplib::Response& res);
+  void CreateUsers(const httplib::Request& req, httplib::Response& res);
+  void GetUser(std::string_view user_key, httplib::Response& res);
+  void UpdateUser(std::string_view user_key, const httplib::Request& req, httplib::Response& res);
+  void Licenses(httplib::Response& res);
+  void ListGroups(httplib::Response& res);
+  void CreateGroup(const httplib::Request& req, httplib::Response& res);
+
+  // The group named `name` (case-insensitively), created if missing.
+  absl::StatusOr<GroupPtr> EnsureGroup(const std::string& name);
+  // Makes `group` (null: none) the only group of user `user_id`.
+  absl::Status SetUserGroup(const std::string& user_id, const GroupPtr& group);
+
+  EmulatorStore* const store_;
+  const std::string account_key_;
+
+  std::atomic<int64_t> creates_{0};
+  std::atomic<int64_t> create_conflicts_{0};
+  std::atomic<int64_t> updates_{0};
+  std::atomic<int64_t> batch_creates_{0};
+  std::atomic<int64_t> batch_members_{0};
+  std::atomic<int64_t> suspensions_{0};
+  std::atomic<int64_t> seat_denials_{0};
+  std::atomic<int64_t> group_creates_{0};
+
+  mutable absl::Mutex outbox_mu_;
+  std::vector<OutboxEntry> outbox_ ABSL_GUARDED_BY(outbox_mu_);
+};
+
+}  // namespace usersync::io::emulator

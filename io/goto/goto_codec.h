@@ -1,0 +1,96 @@
+// The GoTo admin API wire format for the "goto" target kind (DESIGN.md "Target kinds";
+// the emulator's io/emulator/emulator_goto.h documents the same shapes): encoders that write
+// request bodies with JsonWriter, decoders that read answers with simdjson On-Demand into core
+// types.
+//
+// Mapping (GoTo user ↔ core::Account / core::AccountSpec):
+//   userKey ↔ id · email ↔ email and user_name (GoTo has no separate user name) · firstName,
+//   lastName ↔ first_name, last_name · locale ↔ language · products[] ↔ products (canonical:
+//   sorted, de-duplicated, comma-joined) · adminRoles[] SUPER_USER ↔ "full", MANAGER ↔
+//   "manager" · status ACTIVE/SUSPENDED ↔ active · userGroup ↔ user_group · externalId ↔
+//   external_id (the directory id usersync writes) · version ↔ version (decimal text).
+//   GoTo holds no display name: decoded accounts carry "firstName lastName" there, which is
+//   what a directory whose cn is "given sn" yields; a different display name is not written.
+//
+// Thread-safety: every function is thread-safe (decoders use one thread_local simdjson parser).
+// Decoding is one pass; bodies with simdjson's padding in their capacity (HttpResponse bodies)
+// are parsed in place.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/accounts.h"
+#include "core/plan.h"
+#include "io/target_api.h"
+
+namespace usersync::io {
+
+// --- Encoders -------------------------------------------------------------------------------
+
+// The batch create body {"users": [member...], "suppressEmail": b}. A member holds email,
+// firstName, lastName, products and adminRoles always; locale, externalId, userGroup and
+// welcomeTemplate when set. REQUIRES: no null pointer in `specs`.
+std::string EncodeGotoCreateBatch(const std::vector<const core::AccountSpec*>& specs,
+                                  bool suppress_email);
+
+// A partial PUT body with one field per change that GoTo holds, its value taken from `spec`
+// (the desired state): email/user_name → email, first_name, last_name, language → locale
+// (null clears), products, admin_role → adminRoles, user_group → userGroup (null: no group),
+// external_id → externalId (null clears), active → status. display_name and unknown fields
+// are skipped. `status`, when given, sets "status" whatever the changes say (reactivate:
+// ACTIVE, deactivate: SUSPENDED). Returns "" when there is nothing to send.
+std::string EncodeGotoUpdate(const std::vector<core::Change>& changes,
+                             const core::AccountSpec& spec, std::optional<bool> active);
+
+// `attribute eq "value"`, the value quoted as a JSON string (quotes and backslashes escaped).
+// Not URL-encoded.
+std::string GotoFilterEq(std::string_view attribute, std::string_view value);
+
+// "full" → "SUPER_USER", "manager" → "MANAGER", anything else → "" (no role).
+std::string_view GotoAdminRole(std::string_view admin_role);
+
+// --- Decoders -------------------------------------------------------------------------------
+
+// Appends the users of a listing {"results": [user...], "total": N} to `out` (strings copied
+// into out->arena) and sets *total (0 when absent). Errors: kDataLoss naming the field and
+// index ("results[3].email: ..."); `out` may then hold part of the page: discard it.
+absl::Status DecodeGotoUserList(const std::string& body, core::Accounts* out, int64_t* total);
+
+// Appends one user object (GET /users/{userKey}, PUT answers) to `out`.
+absl::Status DecodeGotoUser(const std::string& body, core::Accounts* out);
+
+// One member's result in a batch create answer.
+struct GotoMemberResult {
+  enum class Kind { kCreated, kConflict, kError, kUnknown };
+  Kind kind = Kind::kUnknown;  // kUnknown: a status this driver does not know
+  std::string email;
+  std::string user_key;    // created: the new user; conflict: the existing holder of the email
+  std::string error_code;  // "USER_EXISTS", "NO_SEAT", ...
+  std::string product;     // NO_SEAT: the product without a free seat
+  std::string message;
+};
+// The "results" of a batch answer (201, or 409 when any member was refused), in order.
+// Errors: kDataLoss (no results array, or a malformed member).
+absl::StatusOr<std::vector<GotoMemberResult>> DecodeGotoBatchResults(const std::string& body);
+
+// GET /licenses → the products with a seat count: (product, free seats). Products whose
+// "free" is null (unlimited) are left out. Errors: kDataLoss.
+absl::StatusOr<FreeSeatList> DecodeGotoLicenses(const std::string& body);
+
+// A GoTo error body {"errorCode", "message", "userKey"?, "product"?}; fields left empty when
+// the body is not one.
+struct GotoError {
+  std::string code;
+  std::string message;  // at most 200 bytes
+  std::string user_key;
+  std::string product;
+};
+GotoError DecodeGotoError(const std::string& body);
+
+}  // namespace usersync::io

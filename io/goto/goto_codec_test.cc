@@ -1,0 +1,168 @@
+#include "io/goto/goto_codec.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace usersync::io {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Pair;
+
+core::AccountSpec Spec() {
+  core::AccountSpec spec;
+  spec.user_name = "ann@example.com";
+  spec.email = "ann@example.com";
+  spec.external_id = "dir-1";
+  spec.first_name = "Ann";
+  spec.last_name = "Lee";
+  spec.display_name = "Ann Lee";
+  spec.language = "de_DE";
+  spec.products = "G2M,G2W";
+  spec.admin_role = "manager";
+  spec.user_group = "Sales";
+  spec.welcome_template = "onboarding";
+  return spec;
+}
+
+TEST(GotoCodec, EncodesACreateBatch) {
+  core::AccountSpec ann = Spec();
+  core::AccountSpec bob;
+  bob.user_name = bob.email = "bob@example.com";
+  bob.first_name = "Bob";
+  bob.last_name = "O\"Neil";
+  EXPECT_EQ(EncodeGotoCreateBatch({&ann, &bob}, false),
+            R"({"users":[{"email":"ann@example.com","firstName":"Ann","lastName":"Lee",)"
+            R"("locale":"de_DE","products":["G2M","G2W"],"adminRoles":["MANAGER"],)"
+            R"("externalId":"dir-1","userGroup":"Sales","welcomeTemplate":"onboarding"},)"
+            R"({"email":"bob@example.com","firstName":"Bob","lastName":"O\"Neil",)"
+            R"("products":[],"adminRoles":[]}],"suppressEmail":false})");
+}
+
+TEST(GotoCodec, UpdateWritesOnlyChangedFieldsGotoHolds) {
+  core::AccountSpec spec = Spec();
+  spec.admin_role = "full";
+  spec.language = "";
+  spec.user_group = "";
+  const std::vector<core::Change> changes = {
+      {"products", "G2M", "G2M,G2W"}, {"admin_role", "", "full"},       {"language", "en_US", ""},
+      {"user_group", "Ops", ""},      {"display_name", "A", "Ann Lee"}, {"last_name", "L", "Lee"}};
+  EXPECT_EQ(EncodeGotoUpdate(changes, spec, std::nullopt),
+            R"({"products":["G2M","G2W"],"adminRoles":["SUPER_USER"],"locale":null,)"
+            R"("userGroup":null,"lastName":"Lee"})");
+}
+
+TEST(GotoCodec, UpdateOfDisplayNameAloneSendsNothing) {
+  EXPECT_EQ(EncodeGotoUpdate({{"display_name", "A", "Ann Lee"}}, Spec(), std::nullopt), "");
+}
+
+TEST(GotoCodec, StatusOverridesTheActiveChange) {
+  EXPECT_EQ(EncodeGotoUpdate({}, Spec(), false), R"({"status":"SUSPENDED"})");
+  EXPECT_EQ(
+      EncodeGotoUpdate({{"active", "false", "true"}, {"first_name", "A", "Ann"}}, Spec(), true),
+      R"({"firstName":"Ann","status":"ACTIVE"})");
+  // user_name and email both map to "email": written once.
+  EXPECT_EQ(
+      EncodeGotoUpdate({{"user_name", "a", "ann@example.com"}, {"email", "a", "ann@example.com"}},
+                       Spec(), std::nullopt),
+      R"({"email":"ann@example.com"})");
+}
+
+TEST(GotoCodec, FilterQuotesTheValue) {
+  EXPECT_EQ(GotoFilterEq("email", R"(a"b@x.com)"), R"(email eq "a\"b@x.com")");
+}
+
+TEST(GotoCodec, DecodesAUserListing) {
+  const std::string body = R"({"results": [
+      {"userKey": "k1", "email": "Ann@Example.com", "firstName": "Ann", "lastName": "Lee",
+       "locale": "de_DE", "products": ["G2W", "G2M", "G2W"], "adminRoles": ["MANAGER", "SUPER_USER"],
+       "status": "ACTIVE", "groupKey": "g1", "userGroup": "Sales", "externalId": "dir-1",
+       "version": 3},
+      {"userKey": 42, "email": "bob@example.com", "firstName": "Bob", "lastName": "Ray",
+       "locale": null, "products": [], "adminRoles": [], "status": "SUSPENDED",
+       "groupKey": null, "userGroup": null, "externalId": null, "version": 1}],
+    "total": 7})";
+  core::Accounts accounts;
+  int64_t total = 0;
+  ASSERT_TRUE(DecodeGotoUserList(body, &accounts, &total).ok());
+  EXPECT_EQ(total, 7);
+  ASSERT_EQ(accounts.items.size(), 2u);
+  const core::Account& ann = accounts.items[0];
+  EXPECT_EQ(ann.id, "k1");
+  EXPECT_EQ(ann.email, "Ann@Example.com");
+  EXPECT_EQ(ann.user_name, "Ann@Example.com");
+  EXPECT_EQ(ann.display_name, "Ann Lee");
+  EXPECT_EQ(ann.language, "de_DE");
+  EXPECT_EQ(ann.products, "G2M,G2W");
+  EXPECT_EQ(ann.admin_role, "full");
+  EXPECT_EQ(ann.user_group, "Sales");
+  EXPECT_EQ(ann.external_id, "dir-1");
+  EXPECT_EQ(ann.version, "3");
+  EXPECT_TRUE(ann.active);
+  const core::Account& bob = accounts.items[1];
+  EXPECT_EQ(bob.id, "42");
+  EXPECT_EQ(bob.products, "");
+  EXPECT_EQ(bob.admin_role, "");
+  EXPECT_EQ(bob.user_group, "");
+  EXPECT_FALSE(bob.active);
+}
+
+TEST(GotoCodec, ListingErrorsNameTheField) {
+  core::Accounts accounts;
+  int64_t total = 0;
+  absl::Status status = DecodeGotoUserList(
+      R"({"results": [{"userKey": "k1", "email": "a@x.com"}, {"email": "b@x.com"}], "total": 2})",
+      &accounts, &total);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("results[1].userKey"));
+  status = DecodeGotoUserList(R"({"results": [{"userKey": "k", "email": 5}]})", &accounts, &total);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("results[0].email"));
+  EXPECT_EQ(DecodeGotoUserList(R"({"total": 0})", &accounts, &total).code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeGotoUserList("not json", &accounts, &total).code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(GotoCodec, DecodesBatchResults) {
+  absl::StatusOr<std::vector<GotoMemberResult>> results = DecodeGotoBatchResults(R"({"results": [
+      {"email": "a@x.com", "status": "created", "userKey": "k1"},
+      {"email": "b@x.com", "status": "conflict", "errorCode": "USER_EXISTS", "userKey": "k0"},
+      {"email": "c@x.com", "status": "error", "errorCode": "NO_SEAT", "product": "G2W"},
+      {"email": "d@x.com", "status": "queued"}]})");
+  ASSERT_TRUE(results.ok()) << results.status();
+  ASSERT_EQ(results->size(), 4u);
+  EXPECT_EQ((*results)[0].kind, GotoMemberResult::Kind::kCreated);
+  EXPECT_EQ((*results)[0].user_key, "k1");
+  EXPECT_EQ((*results)[1].kind, GotoMemberResult::Kind::kConflict);
+  EXPECT_EQ((*results)[1].user_key, "k0");
+  EXPECT_EQ((*results)[1].error_code, "USER_EXISTS");
+  EXPECT_EQ((*results)[2].kind, GotoMemberResult::Kind::kError);
+  EXPECT_EQ((*results)[2].product, "G2W");
+  EXPECT_EQ((*results)[3].kind, GotoMemberResult::Kind::kUnknown);
+  EXPECT_EQ(DecodeGotoBatchResults(R"({"errorCode": "X"})").status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST(GotoCodec, DecodesLicensesSkippingUnlimitedProducts) {
+  absl::StatusOr<FreeSeatList> seats = DecodeGotoLicenses(R"({"results": [
+      {"product": "G2M", "seats": null, "used": 3, "free": null},
+      {"product": "G2W", "seats": 5, "used": 5, "free": 0},
+      {"product": "OPENVOICE", "seats": 10, "used": 2, "free": 8}]})");
+  ASSERT_TRUE(seats.ok()) << seats.status();
+  EXPECT_THAT(*seats, ElementsAre(Pair("G2W", 0), Pair("OPENVOICE", 8)));
+}
+
+TEST(GotoCodec, DecodesErrors) {
+  GotoError error =
+      DecodeGotoError(R"({"errorCode": "USER_EXISTS", "message": "taken", "userKey": "k9"})");
+  EXPECT_EQ(error.code, "USER_EXISTS");
+  EXPECT_EQ(error.message, "taken");
+  EXPECT_EQ(error.user_key, "k9");
+  EXPECT_EQ(DecodeGotoError("<html>").code, "");
+}
+
+}  // namespace
+}  // namespace usersync::io

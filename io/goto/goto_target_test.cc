@@ -1,0 +1,651 @@
+#include "io/goto/goto_target.h"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "io/emulator/emulator_server.h"
+
+namespace usersync::io {
+namespace {
+
+using std::chrono::milliseconds;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
+
+constexpr char kToken[] = "test-token";
+
+PipelineOptions FastPipeline() {
+  PipelineOptions options;
+  options.rate = 0;
+  options.concurrency = 8;
+  options.backoff_base = milliseconds(1);
+  options.backoff_cap = milliseconds(10);
+  options.max_retries = 2;
+  options.jitter_seed = 7;
+  options.bearer_token = kToken;
+  return options;
+}
+
+std::unique_ptr<GotoTarget> StartTarget(const std::string& base_url, int batch = 100,
+                                        int page_size = 1000,
+                                        PipelineOptions pipeline = FastPipeline(),
+                                        std::string account_key = "demo") {
+  GotoTargetOptions options;
+  options.base_url = base_url;
+  options.account_key = std::move(account_key);
+  options.pipeline = std::move(pipeline);
+  options.page_size = page_size;
+  options.batch = batch;
+  auto target = GotoTarget::Start(std::move(options));
+  EXPECT_TRUE(target.ok()) << target.status();
+  return std::move(target).value();
+}
+
+core::AccountSpec Spec(int i, std::string products = "G2M") {
+  core::AccountSpec spec;
+  spec.user_name = absl::StrCat("user", i, "@example.com");
+  spec.email = spec.user_name;
+  spec.external_id = absl::StrCat("dir-", i);
+  spec.first_name = absl::StrCat("First", i);
+  spec.last_name = absl::StrCat("Last", i);
+  spec.display_name = absl::StrCat("First", i, " Last", i);
+  spec.products = std::move(products);
+  return spec;
+}
+
+core::Operation Create(const core::AccountSpec& spec) {
+  core::Operation op;
+  op.kind = core::OpKind::kCreate;
+  op.directory_id = spec.external_id;
+  op.email = spec.user_name;
+  op.spec = spec;
+  return op;
+}
+
+// Runs every operation at once (as the executor does) and waits for all outcomes.
+std::vector<OpOutcome> ExecuteAll(TargetApi& target, const std::vector<core::Operation>& ops) {
+  std::vector<OpOutcome> outcomes(ops.size());
+  absl::Mutex mu;
+  size_t remaining = ops.size();
+  for (size_t op_idx = 0; op_idx < ops.size(); ++op_idx) {
+    target.Execute(ops[op_idx], [&, op_idx](OpOutcome outcome) {
+      absl::MutexLock lock(&mu);
+      outcomes[op_idx] = std::move(outcome);
+      --remaining;
+    });
+  }
+  absl::MutexLock lock(&mu);
+  mu.Await(absl::Condition(
+      +[](size_t* left) { return *left == 0; }, &remaining));
+  return outcomes;
+}
+
+OpOutcome ExecuteOne(TargetApi& target, const core::Operation& op) {
+  return ExecuteAll(target, {op})[0];
+}
+
+// --- Against the emulator's GoTo face ---------------------------------------------------------
+
+class GotoTargetEmulatorTest : public ::testing::Test {
+ protected:
+  void StartEmulator(std::map<std::string, int64_t> seats = {}) {
+    emulator::EmulatorOptions options;
+    options.token = kToken;
+    options.threads = 32;
+    options.seats = std::move(seats);
+    auto server = emulator::EmulatorServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(server).value();
+  }
+  void SetUp() override { StartEmulator(); }
+
+  // Creates a user directly in the store; returns its id.
+  std::string Seed(const std::string& email, const std::string& external_id,
+                   std::vector<std::string> products = {}) {
+    emulator::EmulatorUser user;
+    user.user_name = email;
+    user.email = email;
+    user.external_id = external_id;
+    user.first_name = "Seed";
+    user.last_name = "User";
+    user.products = std::move(products);
+    auto view = server_->store().CreateUser(user);
+    EXPECT_TRUE(view.ok()) << view.status();
+    return view.ok() ? view->user->id : "";
+  }
+
+  emulator::UserPtr User(const std::string& id) {
+    auto view = server_->store().GetUser(id);
+    EXPECT_TRUE(view.ok()) << view.status();
+    return view.ok() ? view->user : nullptr;
+  }
+
+  std::unique_ptr<emulator::EmulatorServer> server_;
+};
+
+TEST_F(GotoTargetEmulatorTest, CheckSucceeds) {
+  auto target = StartTarget(server_->goto_base_url());
+  EXPECT_TRUE(target->Check().ok());
+}
+
+TEST_F(GotoTargetEmulatorTest, CheckNamesAWrongAccountKey) {
+  auto target = StartTarget(server_->goto_base_url(), 100, 1000, FastPipeline(), "nope");
+  const absl::Status status = target->Check();
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("\"nope\""));
+}
+
+TEST_F(GotoTargetEmulatorTest, CheckWithWrongTokenIsUnauthenticated) {
+  PipelineOptions pipeline = FastPipeline();
+  pipeline.bearer_token = "wrong-token";
+  auto target = StartTarget(server_->goto_base_url(), 100, 1000, pipeline);
+  const absl::Status status = target->Check();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << status;
+  EXPECT_THAT(std::string(status.message()), Not(HasSubstr("wrong-token")));
+}
+
+TEST_F(GotoTargetEmulatorTest, ListsEveryPageInCreationOrder) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 25; ++i) {
+    ids.push_back(Seed(absl::StrCat("u", i, "@example.com"), absl::StrCat("dir-", i), {"G2M"}));
+  }
+  auto target = StartTarget(server_->goto_base_url(), 100, /*page_size=*/10);
+  auto accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok()) << accounts.status();
+  ASSERT_EQ(accounts->items.size(), 25u);
+  for (int i = 0; i < 25; ++i) {
+    EXPECT_EQ(accounts->items[i].id, ids[i]);
+    EXPECT_EQ(accounts->items[i].external_id, absl::StrCat("dir-", i));
+    EXPECT_EQ(accounts->items[i].products, "G2M");
+  }
+  EXPECT_EQ(target->stats().requests, 3);
+}
+
+// Holds the target's I/O thread until Release(): the `done` of an operation that finishes
+// without a request (a delete: GoTo offers none) blocks it. Creates executed meanwhile all
+// gather before any partial batch can leave, so batch composition is deterministic.
+class IoThreadBlocker {
+ public:
+  explicit IoThreadBlocker(TargetApi& target) {
+    op_.kind = core::OpKind::kDelete;
+    op_.account_id = "blocker";
+    target.Execute(op_, [this](OpOutcome) {
+      running_.Notify();
+      release_.WaitForNotification();
+    });
+    running_.WaitForNotification();
+  }
+  ~IoThreadBlocker() { Release(); }
+  void Release() {
+    if (!release_.HasBeenNotified()) release_.Notify();
+  }
+
+ private:
+  core::Operation op_;
+  absl::Notification running_;
+  absl::Notification release_;
+};
+
+// Runs `ops` while the I/O thread is held, then lets it go and waits for every outcome.
+std::vector<OpOutcome> ExecuteGathered(TargetApi& target, const std::vector<core::Operation>& ops) {
+  IoThreadBlocker blocker(target);
+  std::vector<OpOutcome> outcomes(ops.size());
+  absl::Mutex mu;
+  size_t remaining = ops.size();
+  for (size_t op_idx = 0; op_idx < ops.size(); ++op_idx) {
+    target.Execute(ops[op_idx], [&, op_idx](OpOutcome outcome) {
+      absl::MutexLock lock(&mu);
+      outcomes[op_idx] = std::move(outcome);
+      --remaining;
+    });
+  }
+  blocker.Release();
+  absl::MutexLock lock(&mu);
+  mu.Await(absl::Condition(
+      +[](size_t* left) { return *left == 0; }, &remaining));
+  return outcomes;
+}
+
+// Creates go out in batches (fewer requests than users), with the welcome email sent by GoTo.
+TEST_F(GotoTargetEmulatorTest, BatchCreatesSendFewerRequestsThanUsers) {
+  auto target = StartTarget(server_->goto_base_url(), /*batch=*/10);
+  std::vector<core::Operation> ops;
+  for (int i = 0; i < 25; ++i) {
+    core::AccountSpec spec = Spec(i);
+    spec.language = "fr_FR";
+    spec.welcome_template = "welcome-fr";
+    spec.admin_role = i == 0 ? "full" : "";
+    spec.user_group = "Sales";
+    ops.push_back(Create(spec));
+  }
+  std::vector<OpOutcome> outcomes = ExecuteGathered(*target, ops);
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_TRUE(outcomes[i].status.ok()) << outcomes[i].status;
+    emulator::UserPtr user = User(outcomes[i].account_id);
+    ASSERT_NE(user, nullptr);
+    EXPECT_EQ(user->email, ops[i].spec.email);
+    EXPECT_EQ(user->external_id, ops[i].spec.external_id);
+    EXPECT_EQ(user->language, "fr_FR");
+  }
+  const emulator::EmulatorStats stats = server_->stats();
+  EXPECT_EQ(stats.creates, 25);
+  EXPECT_EQ(stats.batch_creates, 3);  // 10 + 10 + the partial 5
+  EXPECT_EQ(target->stats().batched_creates, 25);
+  const std::vector<emulator::OutboxEntry> outbox = server_->outbox();
+  ASSERT_EQ(outbox.size(), 25u);
+  EXPECT_EQ(outbox[0].template_name, "welcome-fr");
+  EXPECT_EQ(outbox[0].language, "fr_FR");
+
+  auto accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok()) << accounts.status();
+  ASSERT_EQ(accounts->items.size(), 25u);
+  // Batches run concurrently: find user0 by its id, not by position.
+  const core::Account* user0 = nullptr;
+  for (const core::Account& account : accounts->items) {
+    if (account.id == outcomes[0].account_id) user0 = &account;
+  }
+  ASSERT_NE(user0, nullptr);
+  EXPECT_EQ(user0->admin_role, "full");
+  EXPECT_EQ(user0->user_group, "Sales");
+  EXPECT_EQ(user0->display_name, "First0 Last0");
+}
+
+// A batch with taken emails in the middle: the others are created; our own earlier account is
+// linked (no duplicate), someone else's is reported.
+TEST_F(GotoTargetEmulatorTest, ConflictInTheMiddleOfABatch) {
+  const std::string ours = Seed("user2@example.com", "dir-2");
+  const std::string theirs = Seed("user3@example.com", "someone-else");
+  auto target = StartTarget(server_->goto_base_url(), /*batch=*/100);
+  std::vector<core::Operation> ops;
+  for (int i = 0; i < 5; ++i) ops.push_back(Create(Spec(i)));
+  std::vector<OpOutcome> outcomes = ExecuteAll(*target, ops);
+  EXPECT_TRUE(outcomes[0].status.ok()) << outcomes[0].status;
+  EXPECT_TRUE(outcomes[1].status.ok()) << outcomes[1].status;
+  EXPECT_TRUE(outcomes[4].status.ok()) << outcomes[4].status;
+  ASSERT_TRUE(outcomes[2].status.ok()) << outcomes[2].status;
+  EXPECT_EQ(outcomes[2].account_id, ours);
+  EXPECT_EQ(outcomes[3].status.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(outcomes[3].status.message()), HasSubstr(theirs));
+  EXPECT_THAT(std::string(outcomes[3].status.message()), HasSubstr("someone-else"));
+  EXPECT_EQ(server_->store().counts().users, 5);  // 3 new + 2 seeded, no duplicate
+  EXPECT_EQ(server_->stats().create_conflicts, 2);
+}
+
+TEST_F(GotoTargetEmulatorTest, FreeSeatsReadsTheLicenses) {
+  StartEmulator({{"G2W", 3}});
+  Seed("a@example.com", "dir-a", {"G2W"});
+  auto target = StartTarget(server_->goto_base_url());
+  auto seats = target->FreeSeats();
+  ASSERT_TRUE(seats.ok()) << seats.status();
+  EXPECT_THAT(*seats, UnorderedElementsAre(Pair("G2W", 2)));
+}
+
+// Creates beyond the seats fail with "no seat" (the plan normally keeps them out first).
+TEST_F(GotoTargetEmulatorTest, CreatesBeyondTheSeatsFailWithNoSeat) {
+  StartEmulator({{"G2W", 2}});
+  auto target = StartTarget(server_->goto_base_url());
+  std::vector<core::Operation> ops;
+  for (int i = 0; i < 4; ++i) ops.push_back(Create(Spec(i, "G2W")));
+  std::vector<OpOutcome> outcomes = ExecuteAll(*target, ops);
+  int created = 0;
+  for (const OpOutcome& outcome : outcomes) {
+    if (outcome.status.ok()) {
+      ++created;
+    } else {
+      EXPECT_EQ(outcome.status.code(), absl::StatusCode::kResourceExhausted) << outcome.status;
+      EXPECT_THAT(std::string(outcome.status.message()), HasSubstr("no seat for G2W"));
+    }
+  }
+  EXPECT_EQ(created, 2);
+}
+
+TEST_F(GotoTargetEmulatorTest, UpdateSuspendReactivate) {
+  const std::string id = Seed("user1@example.com", "dir-1", {"G2M"});
+  auto target = StartTarget(server_->goto_base_url());
+
+  core::Operation update;
+  update.kind = core::OpKind::kUpdate;
+  update.account_id = id;
+  update.spec = Spec(1, "G2M,G2W");
+  update.spec.admin_role = "manager";
+  update.spec.user_group = "Ops";
+  update.changes = {{"products", "G2M", "G2M,G2W"},
+                    {"admin_role", "", "manager"},
+                    {"first_name", "Seed", "First1"},
+                    {"user_group", "", "Ops"}};
+  OpOutcome outcome = ExecuteOne(*target, update);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.attempts, 1);
+  emulator::UserPtr user = User(id);
+  EXPECT_THAT(user->products, UnorderedElementsAre("G2M", "G2W"));
+  EXPECT_THAT(user->roles, UnorderedElementsAre("manager"));
+  EXPECT_EQ(user->first_name, "First1");
+  EXPECT_EQ(user->last_name, "User");  // not in the changes: kept
+
+  core::Operation deactivate;
+  deactivate.kind = core::OpKind::kDeactivate;
+  deactivate.account_id = id;
+  ASSERT_TRUE(ExecuteOne(*target, deactivate).status.ok());
+  EXPECT_FALSE(User(id)->active);
+  EXPECT_EQ(server_->store().counts().users, 1);  // suspended, not deleted
+  EXPECT_EQ(server_->stats().suspensions, 1);
+
+  core::Operation reactivate;
+  reactivate.kind = core::OpKind::kReactivate;
+  reactivate.account_id = id;
+  reactivate.spec = update.spec;
+  ASSERT_TRUE(ExecuteOne(*target, reactivate).status.ok());
+  EXPECT_TRUE(User(id)->active);
+
+  auto accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok());
+  ASSERT_EQ(accounts->items.size(), 1u);
+  EXPECT_EQ(accounts->items[0].admin_role, "manager");
+  EXPECT_EQ(accounts->items[0].user_group, "Ops");
+}
+
+TEST_F(GotoTargetEmulatorTest, ReactivationWithoutASeatIsNoSeat) {
+  StartEmulator({{"G2W", 1}});
+  const std::string suspended = Seed("s@example.com", "dir-s", {"G2W"});
+  core::Operation deactivate;
+  deactivate.kind = core::OpKind::kDeactivate;
+  deactivate.account_id = suspended;
+  auto target = StartTarget(server_->goto_base_url());
+  ASSERT_TRUE(ExecuteOne(*target, deactivate).status.ok());
+  Seed("t@example.com", "dir-t", {"G2W"});  // takes the freed seat
+  core::Operation reactivate;
+  reactivate.kind = core::OpKind::kReactivate;
+  reactivate.account_id = suspended;
+  const OpOutcome outcome = ExecuteOne(*target, reactivate);
+  EXPECT_EQ(outcome.status.code(), absl::StatusCode::kResourceExhausted) << outcome.status;
+  EXPECT_THAT(std::string(outcome.status.message()), HasSubstr("no seat for G2W"));
+}
+
+TEST_F(GotoTargetEmulatorTest, DeleteIsNotOffered) {
+  auto target = StartTarget(server_->goto_base_url());
+  core::Operation del;
+  del.kind = core::OpKind::kDelete;
+  del.account_id = "some-id";
+  const OpOutcome outcome = ExecuteOne(*target, del);
+  EXPECT_EQ(outcome.status.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(std::string(outcome.status.message()), HasSubstr("suspension"));
+  EXPECT_EQ(target->stats().requests, 0);
+}
+
+// An update whose only change GoTo does not hold (display name) is done without a request.
+TEST_F(GotoTargetEmulatorTest, DisplayNameOnlyUpdateSendsNothing) {
+  auto target = StartTarget(server_->goto_base_url());
+  core::Operation update;
+  update.kind = core::OpKind::kUpdate;
+  update.account_id = "some-id";
+  update.spec = Spec(1);
+  update.changes = {{"display_name", "A", "First1 Last1"}};
+  EXPECT_TRUE(ExecuteOne(*target, update).status.ok());
+  EXPECT_EQ(target->stats().requests, 0);
+}
+
+TEST_F(GotoTargetEmulatorTest, CreatesAfterCancelAreCancelled) {
+  auto target = StartTarget(server_->goto_base_url());
+  target->Cancel();
+  const OpOutcome outcome = ExecuteOne(*target, Create(Spec(1)));
+  EXPECT_EQ(outcome.status.code(), absl::StatusCode::kCancelled) << outcome.status;
+  EXPECT_EQ(server_->store().counts().users, 0);
+}
+
+TEST(GotoTarget, StartValidatesOptions) {
+  GotoTargetOptions options;
+  options.base_url = "http://127.0.0.1:1/admin/rest/v1";
+  EXPECT_EQ(GotoTarget::Start(options).status().code(), absl::StatusCode::kInvalidArgument);
+  options.account_key = "demo";
+  options.batch = 1001;
+  EXPECT_THAT(std::string(GotoTarget::Start(options).status().message()),
+              HasSubstr("target.batch"));
+  options.batch = 100;
+  options.base_url = "ftp://x";
+  EXPECT_EQ(GotoTarget::Start(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// --- Against a scripted fake: the paths the emulator cannot provoke ----------------------------
+
+class FakeGoto {
+ public:
+  FakeGoto() {
+    server_.set_tcp_nodelay(true);
+    server_.new_task_queue = [] { return new httplib::ThreadPool(16); };
+  }
+  ~FakeGoto() {
+    release_.Notify();
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  httplib::Server& server() { return server_; }
+  void Start() {
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::yield();
+  }
+  std::string base() const { return absl::StrCat("http://127.0.0.1:", port_, "/admin/rest/v1"); }
+  absl::Notification& release() { return release_; }
+
+  // Records POST bodies (batches).
+  std::vector<std::string> posts() {
+    absl::MutexLock lock(&mu_);
+    return posts_;
+  }
+  int RecordPost(const std::string& body) {
+    absl::MutexLock lock(&mu_);
+    posts_.push_back(body);
+    return static_cast<int>(posts_.size());
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  absl::Notification release_;
+  absl::Mutex mu_;
+  std::vector<std::string> posts_ ABSL_GUARDED_BY(mu_);
+};
+
+constexpr char kUsersPath[] = "/admin/rest/v1/accounts/demo/users";
+
+std::string UserJson(int i, const std::string& external_id) {
+  return absl::StrCat(R"({"userKey":"key-)", i, R"(","email":"user)", i,
+                      R"(@example.com","firstName":"First)", i, R"(","lastName":"Last)", i,
+                      R"(","externalId":")", external_id, R"(","status":"ACTIVE","version":1})");
+}
+
+// The emails of a batch body, in order.
+std::vector<std::string> EmailsIn(const std::string& body) {
+  std::vector<std::string> emails;
+  const std::string key = R"("email":")";
+  for (size_t at = body.find(key); at != std::string::npos; at = body.find(key, at)) {
+    at += key.size();
+    emails.push_back(body.substr(at, body.find('"', at) - at));
+  }
+  return emails;
+}
+
+std::string KeyOf(const std::string& email) { return "key-" + email.substr(0, email.find('@')); }
+
+std::string Created(const std::string& email) {
+  return absl::StrCat(R"({"email":")", email, R"(","status":"created","userKey":")", KeyOf(email),
+                      R"("})");
+}
+
+// A member refused for a transient reason goes into a later batch; the members created are not
+// sent again. (Batch composition depends on timing: the fake answers any composition.)
+TEST(GotoTargetFake, TransientMemberErrorRetriesOnlyThatMember) {
+  FakeGoto fake;
+  std::atomic<bool> refused{false};
+  fake.server().Post(kUsersPath, [&](const httplib::Request& req, httplib::Response& res) {
+    fake.RecordPost(req.body);
+    std::string results;
+    bool any_refused = false;
+    for (const std::string& email : EmailsIn(req.body)) {
+      if (!results.empty()) results += ",";
+      if (email == "user2@example.com" && !refused.exchange(true)) {
+        any_refused = true;
+        results += R"({"email":"user2@example.com","status":"error",)"
+                   R"("errorCode":"SERVICE_UNAVAILABLE","message":"try later"})";
+      } else {
+        results += Created(email);
+      }
+    }
+    res.status = any_refused ? 409 : 201;
+    res.set_content(absl::StrCat(R"({"results":[)", results, "]}"), "application/json");
+  });
+  fake.Start();
+  auto target = StartTarget(fake.base(), /*batch=*/3);
+  std::vector<OpOutcome> outcomes =
+      ExecuteAll(*target, {Create(Spec(1)), Create(Spec(2)), Create(Spec(3))});
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(outcomes[i].status.ok()) << outcomes[i].status;
+    EXPECT_EQ(outcomes[i].account_id, absl::StrCat("key-user", i + 1));
+  }
+  std::map<std::string, int> sends;
+  for (const std::string& body : fake.posts()) {
+    EXPECT_THAT(body, HasSubstr(R"("suppressEmail":false)"));
+    for (const std::string& email : EmailsIn(body)) ++sends[email];
+  }
+  EXPECT_EQ(sends["user1@example.com"], 1);
+  EXPECT_EQ(sends["user2@example.com"], 2);
+  EXPECT_EQ(sends["user3@example.com"], 1);
+}
+
+// A batch whose outcome is unknown (502) is never re-sent blindly: each member is looked up;
+// one the batch did create is ours, the others go out again.
+TEST(GotoTargetFake, AmbiguousBatchLooksMembersUpBeforeResending) {
+  FakeGoto fake;
+  absl::Mutex mu;
+  std::set<std::string> created;  // what the fake holds
+  std::atomic<int> lookups{0};
+  fake.server().Post(kUsersPath, [&](const httplib::Request& req, httplib::Response& res) {
+    const int n = fake.RecordPost(req.body);
+    const std::vector<std::string> emails = EmailsIn(req.body);
+    absl::MutexLock lock(&mu);
+    if (n == 1) {
+      created.insert(emails[0]);  // the first member went through, then the gateway failed
+      res.status = 502;
+      return;
+    }
+    std::string results;
+    for (const std::string& email : emails) {
+      EXPECT_FALSE(created.contains(email)) << email << " sent again after it was created";
+      created.insert(email);
+      absl::StrAppend(&results, results.empty() ? "" : ",", Created(email));
+    }
+    res.status = 201;
+    res.set_content(absl::StrCat(R"({"results":[)", results, "]}"), "application/json");
+  });
+  fake.server().Get(kUsersPath, [&](const httplib::Request& req, httplib::Response& res) {
+    ++lookups;
+    const std::string filter = req.get_param_value("filter");
+    absl::MutexLock lock(&mu);
+    for (int i = 1; i <= 2; ++i) {
+      const std::string email = absl::StrCat("user", i, "@example.com");
+      if (filter != absl::StrCat(R"(email eq ")", email, R"(")")) continue;
+      if (created.contains(email)) {
+        res.set_content(absl::StrCat(R"({"results":[)", UserJson(i, absl::StrCat("dir-", i)),
+                                     R"(],"total":1})"),
+                        "application/json");
+        return;
+      }
+    }
+    res.set_content(R"({"results":[],"total":0})", "application/json");
+  });
+  fake.Start();
+  auto target = StartTarget(fake.base(), /*batch=*/2);
+  std::vector<OpOutcome> outcomes = ExecuteAll(*target, {Create(Spec(1)), Create(Spec(2))});
+  ASSERT_TRUE(outcomes[0].status.ok()) << outcomes[0].status;
+  ASSERT_TRUE(outcomes[1].status.ok()) << outcomes[1].status;
+  EXPECT_EQ(outcomes[0].account_id, "key-1");  // found by the look-up (UserJson's key)
+  EXPECT_EQ(outcomes[1].account_id, "key-user2");
+  EXPECT_GE(lookups.load(), 1);
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(created.size(), 2u);
+}
+
+// GoTo refuses a whole batch (400) for one bad member and creates nothing: that member fails,
+// the others go out again.
+TEST(GotoTargetFake, BadMemberIsTakenOutOfTheBatch) {
+  FakeGoto fake;
+  fake.server().Post(kUsersPath, [&](const httplib::Request& req, httplib::Response& res) {
+    fake.RecordPost(req.body);
+    const std::vector<std::string> emails = EmailsIn(req.body);
+    std::string results;
+    for (size_t idx = 0; idx < emails.size(); ++idx) {
+      if (emails[idx] == "user2@example.com") {
+        res.status = 400;
+        res.set_content(absl::StrCat(R"({"errorCode":"INVALID_REQUEST","message":"users[)", idx,
+                                     R"(].email: not an address"})"),
+                        "application/json");
+        return;
+      }
+      absl::StrAppend(&results, results.empty() ? "" : ",", Created(emails[idx]));
+    }
+    res.status = 201;
+    res.set_content(absl::StrCat(R"({"results":[)", results, "]}"), "application/json");
+  });
+  fake.Start();
+  auto target = StartTarget(fake.base(), /*batch=*/3);
+  std::vector<OpOutcome> outcomes =
+      ExecuteAll(*target, {Create(Spec(1)), Create(Spec(2)), Create(Spec(3))});
+  EXPECT_TRUE(outcomes[0].status.ok()) << outcomes[0].status;
+  EXPECT_EQ(outcomes[1].status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(outcomes[1].status.message()), HasSubstr("].email: not an address"));
+  EXPECT_TRUE(outcomes[2].status.ok()) << outcomes[2].status;
+  EXPECT_EQ(outcomes[2].account_id, "key-user3");
+  std::map<std::string, int> sends;
+  for (const std::string& body : fake.posts()) {
+    for (const std::string& email : EmailsIn(body)) ++sends[email];
+  }
+  EXPECT_EQ(sends["user2@example.com"], 1);  // never re-sent
+}
+
+// GoTo's 429 carries no Retry-After: the pipeline backs off and retries, and every member is
+// created once.
+TEST(GotoTargetFake, ThrottledBatchIsRetried) {
+  FakeGoto fake;
+  fake.server().Post(kUsersPath, [&](const httplib::Request& req, httplib::Response& res) {
+    if (fake.RecordPost(req.body) <= 2) {
+      res.status = 429;
+      res.set_content(R"({"errorCode":"TOO_MANY_REQUESTS","message":"slow down"})",
+                      "application/json");
+      return;
+    }
+    res.status = 201;
+    res.set_content(
+        R"({"results":[{"email":"user1@example.com","status":"created","userKey":"key-1"}]})",
+        "application/json");
+  });
+  fake.Start();
+  PipelineOptions pipeline = FastPipeline();
+  pipeline.rate = 1000;
+  pipeline.burst = 10;
+  pipeline.adaptive = true;
+  auto target = StartTarget(fake.base(), /*batch=*/10, 1000, pipeline);
+  const OpOutcome outcome = ExecuteOne(*target, Create(Spec(1)));
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.attempts, 3);
+  const TargetStats stats = target->stats();
+  EXPECT_EQ(stats.throttled, 2);
+  EXPECT_LT(stats.current_rate, 1000);  // AIMD cut the rate
+}
+
+}  // namespace
+}  // namespace usersync::io

@@ -1,0 +1,397 @@
+// Crash safety end to end: the real `usersync` binary against the real `usersync-target`
+// emulator, killed with SIGKILL at several points of a 2,000-user apply, stopped with Ctrl-C,
+// and stopped early by a target that dies mid-run (quarantine). After each, one more run must
+// leave the emulator holding exactly the expected accounts: every userName once, its externalId
+// right, active, in its user group (`usersync plan` shows no change), with no journal row left
+// "intent".
+//
+// Each run is paced (the client's rate limit, the emulator's latency) so it lasts a few
+// seconds, and the test watches the emulator's /_emulator/stats to pick its moment. The
+// emulator keeps its accounts in a SQLite file (--db), so a test can restart it mid-story.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "io/state/state_store.h"
+#include "tests/support/emulator_process.h"
+#include "tests/support/http_client.h"
+#include "tests/support/subprocess.h"
+
+namespace usersync {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ChildProcess;
+using testing::EmulatorProcess;
+using testing::HttpGet;
+using testing::ProcessResult;
+using testing::RunProcess;
+
+constexpr char kTokenEnv[] = "USERSYNC_TEST_TARGET_TOKEN";
+constexpr int kUsers = 2000;
+constexpr int kExitKilled = 128 + SIGKILL;
+
+struct AccountView {
+  std::string id;
+  std::string external_id;
+  bool active = true;
+};
+
+// Every account of the emulator, by userName; a userName seen twice fails the test.
+std::map<std::string, AccountView> ListAccounts(const EmulatorProcess& target) {
+  std::map<std::string, AccountView> out;
+  simdjson::ondemand::parser parser;
+  for (int start = 1;; start += 1000) {
+    testing::HttpResult page =
+        HttpGet(target.scim_url() + "/Users?startIndex=" + std::to_string(start) + "&count=1000",
+                target.token());
+    EXPECT_EQ(page.status, 200) << page.body;
+    if (page.status != 200) return out;
+    simdjson::padded_string json(page.body);
+    simdjson::ondemand::document doc = parser.iterate(json);
+    const int64_t total = doc["totalResults"].get_int64().value();
+    size_t seen = 0;
+    for (auto resource : doc["Resources"].get_array()) {
+      AccountView account;
+      std::string user_name;
+      for (auto field : resource.get_object()) {
+        std::string_view key = field.unescaped_key().value();
+        if (key == "id") account.id = std::string(field.value().get_string().value());
+        if (key == "userName") user_name = std::string(field.value().get_string().value());
+        if (key == "externalId") {
+          account.external_id = std::string(field.value().get_string().value());
+        }
+        if (key == "active") account.active = field.value().get_bool().value();
+      }
+      EXPECT_FALSE(out.contains(user_name)) << "two accounts for " << user_name;
+      out[user_name] = account;
+      ++seen;
+    }
+    if (seen == 0 || start + 1000 > total) break;
+  }
+  return out;
+}
+
+// The emulator's counters; empty when it cannot be reached.
+std::map<std::string, int64_t> Stats(const EmulatorProcess& target) {
+  testing::HttpResult result = HttpGet(target.base_url() + "/_emulator/stats", target.token());
+  std::map<std::string, int64_t> out;
+  if (result.status != 200) return out;
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string json(result.body);
+  simdjson::ondemand::document doc = parser.iterate(json);
+  for (auto field : doc.get_object()) {
+    int64_t value = 0;
+    if (field.value().get_int64().get(value) == simdjson::SUCCESS) {
+      out[std::string(field.unescaped_key().value())] = value;
+    }
+  }
+  return out;
+}
+
+std::string Uid(int user_idx) { return absl::StrFormat("user%04d", user_idx); }
+
+// `count` users, all members of the scoped group cn=staff.
+std::string Ldif(int count) {
+  std::string out =
+      "version: 1\n\n"
+      "dn: dc=example,dc=com\nobjectClass: domain\ndc: example\n\n";
+  for (int user_idx = 0; user_idx < count; ++user_idx) {
+    const std::string uid = Uid(user_idx);
+    out += "dn: uid=" + uid + ",ou=people,dc=example,dc=com\n";
+    out += "objectClass: inetOrgPerson\nuid: " + uid + "\n";
+    out += "entryUUID: uuid-" + uid + "\n";
+    out += "cn: First Last" + uid + "\ngivenName: First\nsn: Last" + uid + "\n";
+    out += "mail: " + uid + "@Example.com\n\n";
+  }
+  out += "dn: cn=staff,ou=groups,dc=example,dc=com\nobjectClass: groupOfNames\ncn: staff\n";
+  for (int user_idx = 0; user_idx < count; ++user_idx) {
+    out += "member: uid=" + Uid(user_idx) + ",ou=people,dc=example,dc=com\n";
+  }
+  return out;
+}
+
+class CrashIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char& c : name) {
+      if (c == '/') c = '_';
+    }
+    dir_ = fs::path(::testing::TempDir()) / ("crash-" + name);
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "directory.ldif") << Ldif(kUsers);
+  }
+
+  // (Re)starts the emulator on the test's --db file and points the config at it.
+  void StartTarget(std::vector<std::string> args = {"--latency-ms", "5"},
+                   const std::string& target_keys = "") {
+    target_.reset();  // SIGKILL: whatever it committed is in the --db file
+    args.push_back("--db");
+    args.push_back((dir_ / "emulator.db").string());
+    auto target = EmulatorProcess::Start(std::move(args));
+    ASSERT_TRUE(target.ok()) << target.status();
+    target_ = *std::move(target);
+    WriteConfig(target_keys);
+  }
+
+  // The client paces itself at 1,000 requests/s (a create is a POST plus a PATCH of the user
+  // group): a 2,000-user apply lasts about 4 s.
+  void WriteConfig(const std::string& target_keys) {
+    std::ofstream(dir_ / "usersync.toml")
+        << "[source]\nkind = \"ldif\"\npath = \"directory.ldif\"\n"
+           "[scope]\ngroups = [\"cn=staff,ou=groups,dc=example,dc=com\"]\n"
+           "validated_domains = [\"example.com\"]\n"
+           "[target]\nkind = \"scim\"\nurl = \""
+        << target_->scim_url()
+        << "\"\n"
+           "token_env = \""
+        << kTokenEnv << "\"\nrate = 1000\nburst = 50\nconcurrency = 16\n"
+        << target_keys
+        << "[deprovision]\nmax_changes_percent = 100\n"
+           "[[rules]]\nname = \"Staff\"\npriority = 1\n"
+           "group = \"cn=staff,ou=groups,dc=example,dc=com\"\nproducts = [\"G2M\"]\n"
+           "user_group = \"Staff\"\n"
+           "[state]\npath = \"state.db\"\n[logs]\ndir = \"logs\"\n";
+  }
+
+  std::string Config() const { return (dir_ / "usersync.toml").string(); }
+
+  ProcessResult Usersync(std::vector<std::string> args) {
+    args.insert(args.begin(), USERSYNC_BINARY);
+    return RunProcess(args, {{kTokenEnv, target_->token()}}, dir_.string(),
+                      std::chrono::seconds(60));
+  }
+
+  // Starts `usersync sync` in the background.
+  void StartSync(ChildProcess& sync) {
+    ASSERT_TRUE(
+        sync.Start({USERSYNC_BINARY, "sync", "-c", Config()}, {{kTokenEnv, target_->token()}})
+            .ok());
+  }
+
+  // Polls the emulator until `counter` reaches `at_least` or `sync` exits; returns the value
+  // last seen (-1: the emulator did not answer).
+  int64_t WaitForCounter(ChildProcess& sync, const std::string& counter, int64_t at_least) {
+    int64_t value = -1;
+    for (;;) {
+      std::map<std::string, int64_t> stats = Stats(*target_);
+      value = stats.contains(counter) ? stats[counter] : -1;
+      if (value >= at_least) return value;
+      absl::StatusOr<int> exited = sync.WaitFor(std::chrono::milliseconds(2));
+      if (exited.ok()) return value;
+    }
+  }
+
+  // Runs a sync and kills it (SIGKILL) once the emulator has created `creates` accounts.
+  void SyncAndKillAfterCreates(int64_t creates) {
+    ChildProcess sync;
+    StartSync(sync);
+    const int64_t seen = WaitForCounter(sync, "creates", creates);
+    sync.Signal(SIGKILL);
+    ASSERT_EQ(sync.Wait(), kExitKilled)
+        << "the run ended before it could be killed (" << seen << " creates)\n"
+        << sync.stderr_output();
+    ASSERT_GE(seen, creates);
+    ASSERT_LT(Stats(*target_).at("creates"), kUsers) << "killed too late to test anything";
+  }
+
+  std::unique_ptr<io::StateStore> OpenState() {
+    auto state = io::StateStore::Open((dir_ / "state.db").string());
+    EXPECT_TRUE(state.ok()) << state.status();
+    return state.ok() ? *std::move(state) : nullptr;
+  }
+
+  int64_t UnsettledRows() {
+    std::unique_ptr<io::StateStore> state = OpenState();
+    if (state == nullptr) return -1;
+    auto unsettled = state->LoadUnsettled();
+    EXPECT_TRUE(unsettled.ok()) << unsettled.status();
+    return unsettled.ok() ? static_cast<int64_t>(unsettled->size()) : -1;
+  }
+
+  // The journal of the most recent run.
+  std::vector<io::JournalEntry> LastRunJournal() {
+    std::unique_ptr<io::StateStore> state = OpenState();
+    if (state == nullptr) return {};
+    auto runs = state->RecentRuns(1);
+    EXPECT_TRUE(runs.ok() && !runs->empty());
+    if (!runs.ok() || runs->empty()) return {};
+    auto journal = state->JournalForRun(runs->front().run_id);
+    EXPECT_TRUE(journal.ok()) << journal.status();
+    return journal.ok() ? *std::move(journal) : std::vector<io::JournalEntry>{};
+  }
+
+  // The end state every story must reach: exactly the 2,000 expected accounts, nothing left to
+  // plan, no journal row left "intent", a link per user (`created_links`: all "created").
+  void ExpectExactlyTheExpectedAccounts(bool created_links) {
+    std::map<std::string, AccountView> accounts = ListAccounts(*target_);
+    EXPECT_EQ(accounts.size(), static_cast<size_t>(kUsers));
+    for (int user_idx = 0; user_idx < kUsers; ++user_idx) {
+      const std::string uid = Uid(user_idx);
+      auto it = accounts.find(uid + "@example.com");
+      if (it == accounts.end()) {
+        ADD_FAILURE() << "no account for " << uid;
+        continue;
+      }
+      EXPECT_EQ(it->second.external_id, "uuid-" + uid);
+      EXPECT_TRUE(it->second.active) << uid;
+    }
+    EXPECT_EQ(Stats(*target_).at("users"), kUsers);
+
+    ProcessResult plan = Usersync({"plan", "-c", Config()});
+    EXPECT_EQ(plan.exit_code, 0) << plan.err;
+    EXPECT_NE(plan.out.find("No changes"), std::string::npos) << plan.out.substr(0, 2000);
+
+    EXPECT_EQ(UnsettledRows(), 0);
+    std::unique_ptr<io::StateStore> state = OpenState();
+    ASSERT_NE(state, nullptr);
+    auto links = state->LoadLinks();
+    ASSERT_TRUE(links.ok()) << links.status();
+    EXPECT_EQ(links->size(), static_cast<size_t>(kUsers));
+    if (created_links) {
+      int64_t created = 0;
+      for (const io::LinkRow& link : *links) created += link.origin == "created";
+      // usersync created every account, so each counts as usersync's (deprovisioning).
+      EXPECT_EQ(created, kUsers);
+    }
+  }
+
+  fs::path dir_;
+  std::unique_ptr<EmulatorProcess> target_;
+};
+
+class CrashKillTest : public CrashIntegrationTest, public ::testing::WithParamInterface<int64_t> {};
+
+// kill -9 after N creates, then one more run: every account exactly once, nothing left.
+TEST_P(CrashKillTest, SecondRunFinishesTheWork) {
+  StartTarget();
+  SyncAndKillAfterCreates(GetParam());
+  // The dead run left operations in flight: their journal rows are still "intent".
+  EXPECT_GT(UnsettledRows(), 0);
+
+  ProcessResult second = Usersync({"sync", "-c", Config()});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_NE(second.out.find("Recovered "), std::string::npos) << second.out.substr(0, 2000);
+  ExpectExactlyTheExpectedAccounts(/*created_links=*/true);
+}
+
+INSTANTIATE_TEST_SUITE_P(Crash, CrashKillTest, ::testing::Values(50, 500, 1500),
+                         [](const ::testing::TestParamInfo<int64_t>& param) {
+                           return "At" + std::to_string(param.param);
+                         });
+
+// A first run killed mid-apply, a second killed while it lists the target (before it touched
+// the journal), a third that finishes.
+TEST_F(CrashIntegrationTest, KillDuringListingThenFinish) {
+  StartTarget();
+  SyncAndKillAfterCreates(800);
+  const int64_t unsettled = UnsettledRows();
+  EXPECT_GT(unsettled, 0);
+
+  // Each request now takes 400 ms: the run is still waiting for its first listing page when it
+  // is killed.
+  StartTarget({"--latency-ms", "400"});
+  {
+    ChildProcess sync;
+    StartSync(sync);
+    const int64_t requests = WaitForCounter(sync, "requests", 1);
+    sync.Signal(SIGKILL);
+    ASSERT_EQ(sync.Wait(), kExitKilled) << sync.stderr_output();
+    ASSERT_GE(requests, 1);
+    EXPECT_EQ(Stats(*target_).at("creates"), 0);
+  }
+  EXPECT_EQ(UnsettledRows(), unsettled);  // the listing run never reached the journal
+
+  StartTarget();
+  ProcessResult third = Usersync({"sync", "-c", Config()});
+  ASSERT_EQ(third.exit_code, 0) << third.out << third.err;
+  EXPECT_NE(third.out.find("Recovered "), std::string::npos) << third.out.substr(0, 2000);
+  ExpectExactlyTheExpectedAccounts(/*created_links=*/true);
+}
+
+// Ctrl-C: the run stops starting operations, cancels its queue, waits for the requests in
+// flight, records every outcome and exits 1; the next run finishes the work.
+TEST_F(CrashIntegrationTest, CtrlCStopsCleanlyAndNextRunFinishes) {
+  StartTarget();
+  ChildProcess sync;
+  StartSync(sync);
+  WaitForCounter(sync, "creates", 300);
+  sync.Signal(SIGINT);
+  absl::StatusOr<int> exit_code = sync.WaitFor(std::chrono::seconds(30));
+  ASSERT_TRUE(exit_code.ok()) << "Ctrl-C did not stop the run";
+  EXPECT_EQ(*exit_code, 1) << sync.stderr_output();
+  EXPECT_NE(sync.stderr_output().find("usersync: interrupted: stopped starting operations"),
+            std::string::npos)
+      << sync.stderr_output();
+  const int64_t creates_at_exit = Stats(*target_).at("creates");
+  EXPECT_LT(creates_at_exit, kUsers);
+
+  EXPECT_EQ(UnsettledRows(), 0);
+  int64_t cancelled = 0;
+  int64_t created = 0;  // rows that name the account their POST created
+  for (const io::JournalEntry& entry : LastRunJournal()) {
+    EXPECT_NE(entry.state, "intent");
+    cancelled += entry.error == "cancelled by interrupt";
+    created += !entry.account_id.empty();
+  }
+  EXPECT_GT(cancelled, 0);              // the queue was cancelled, not sent
+  EXPECT_EQ(created, creates_at_exit);  // every create that happened is recorded
+
+  ProcessResult second = Usersync({"sync", "-c", Config()});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_EQ(second.out.find("Recovered "), std::string::npos) << "nothing was left to recover";
+  ExpectExactlyTheExpectedAccounts(/*created_links=*/true);
+}
+
+// The target dies mid-run: the run stops early with exit 4 after a few failed operations
+// instead of trying all 2,000; once the target is back, the next run finishes the work.
+TEST_F(CrashIntegrationTest, DeadTargetQuarantinesThenNextRunFinishes) {
+  const std::string retries = "max_retries = 2\n";  // a dead target fails each request fast
+  StartTarget({"--latency-ms", "5"}, retries);
+  ChildProcess sync;
+  StartSync(sync);
+  WaitForCounter(sync, "creates", 300);
+  target_.reset();  // SIGKILL the emulator: its port now refuses connections
+  absl::StatusOr<int> exit_code = sync.WaitFor(std::chrono::seconds(40));
+  ASSERT_TRUE(exit_code.ok()) << "the run did not stop early";
+  EXPECT_EQ(*exit_code, 4) << sync.stderr_output();
+  const std::string err = sync.stderr_output();
+  EXPECT_NE(err.find("usersync: stopped early: "), std::string::npos) << err;
+  EXPECT_NE(err.find("of the last 50 operations failed"), std::string::npos) << err;
+  EXPECT_NE(err.find("target unreachable or token revoked"), std::string::npos) << err;
+
+  EXPECT_EQ(UnsettledRows(), 0);
+  int64_t failed_at_target = 0;  // attempted and failed (not cancelled)
+  int64_t cancelled = 0;
+  int64_t journaled = 0;
+  for (const io::JournalEntry& entry : LastRunJournal()) {
+    ++journaled;
+    const bool was_cancelled = entry.error.find("cancelled") != std::string::npos;
+    cancelled += was_cancelled;
+    failed_at_target += entry.state == "failed" && entry.attempts > 0 && !was_cancelled;
+  }
+  // It stopped after about one window of failures, not after burning through every record:
+  // most operations were never sent (not journaled, or cancelled in the queue).
+  EXPECT_LT(failed_at_target, 300);
+  EXPECT_LT(journaled, kUsers);
+  EXPECT_GT(kUsers - journaled + cancelled, kUsers / 2);
+
+  StartTarget({"--latency-ms", "5"}, retries);  // back, with every account it had stored
+  ProcessResult second = Usersync({"sync", "-c", Config()});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  // An account the target created just as it died may have been linked by externalId instead.
+  ExpectExactlyTheExpectedAccounts(/*created_links=*/false);
+}
+
+}  // namespace
+}  // namespace usersync
