@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# A 100,000-user migration into the GoTo face at --rate 10 with batches of 100 (issue 5,
+# bench (b)): the wall time of `usersync sync` beside the ideal, (requests it sent) / 10 per
+# second, counted by the emulator's /_emulator/stats.
+#
+# Usage: bench/migration_bench.sh [BUILD_DIR] [USERS] [REPEATS]
+#   BUILD_DIR defaults to build-release; USERS to 100000; REPEATS to 1.
+# Each repeat: a fresh `usersync-target --rate 10 --burst 10` on a free loopback port, a
+# fresh state database, `usersync plan` (for the expected "new" count), then the timed
+# `usersync sync`. Afterwards it checks that the emulator holds exactly "new" users and that
+# the emulator answered no 429 it was not expected to. Prints one result line per repeat.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-build-release}
+[[ $build = /* ]] || build="$root/$build"
+users=${2:-100000}
+repeats=${3:-1}
+rate=10
+work=$(mktemp -d /tmp/usersync-migration.XXXXXX)
+target_pid=""
+cleanup() {
+  if [[ -n $target_pid ]]; then kill "$target_pid" 2>/dev/null || true; wait "$target_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export USERSYNC_TARGET_TOKEN=bench-token
+"$build/tools/usersync-gen-ldif" --users "$users" --groups 50 --seed 1 --out "$work/dir.ldif" 2>"$work/gen.txt"
+
+for ((run = 1; run <= repeats; run++)); do
+  rm -rf "$work/run" && mkdir -p "$work/run"
+  "$build/tools/usersync-target" --port 0 --token "$USERSYNC_TARGET_TOKEN" --rate "$rate" \
+    --burst "$rate" --account-key demo >"$work/run/target.out" 2>&1 &
+  target_pid=$!
+  for _ in $(seq 100); do
+    grep -q "listening on" "$work/run/target.out" 2>/dev/null && break
+    sleep 0.1
+  done
+  base=$(sed -n 's/^usersync-target listening on //p' "$work/run/target.out")
+  [[ -n $base ]] || { echo "usersync-target did not start" >&2; cat "$work/run/target.out" >&2; exit 1; }
+
+  cat >"$work/run/sync.toml" <<EOF
+[source]
+kind = "ldif"
+flavor = "openldap"
+path = "$work/dir.ldif"
+base_dn = "dc=example,dc=com"
+
+[scope]
+groups = ["cn=goto-users,ou=groups,dc=example,dc=com"]
+validated_domains = ["example.com"]
+
+[target]
+kind = "goto"
+url = "$base/admin/rest/v1"
+account_key = "demo"
+token_env = "USERSYNC_TARGET_TOKEN"
+rate = $rate
+burst = $rate
+batch = 100
+concurrency = 16
+
+[deprovision]
+action = "none"
+
+[[rules]]
+name = "Everyone"
+priority = 10
+group = "cn=goto-users,ou=groups,dc=example,dc=com"
+products = ["G2M"]
+
+[state]
+path = "$work/run/usersync.db"
+
+[logs]
+dir = "$work/run/logs"
+EOF
+
+  stats() { curl -sf -H "Authorization: Bearer $USERSYNC_TARGET_TOKEN" "$base/_emulator/stats"; }
+  "$build/tools/usersync" plan -c "$work/run/sync.toml" --format json --out "$work/run/plan.json" \
+    >/dev/null 2>"$work/run/plan.err"
+  expect_new=$(jq '.summary.new' "$work/run/plan.json")
+  invalid=$(jq '.summary.invalid' "$work/run/plan.json")
+  before=$(stats)
+  sleep 1.1  # let the token bucket refill to its burst, as at the start of any run
+
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
+  start=$(date +%s.%N)
+  set +e
+  "$build/tools/usersync" sync -c "$work/run/sync.toml" >"$work/run/sync.out" 2>"$work/run/sync.err"
+  code=$?
+  set -e
+  end=$(date +%s.%N)
+  load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+  after=$(stats)
+
+  requests=$(( $(jq .requests <<<"$after") - $(jq .requests <<<"$before") ))
+  throttled=$(( $(jq .throttled <<<"$after") - $(jq .throttled <<<"$before") ))
+  batches=$(( $(jq .batch_creates <<<"$after") - $(jq .batch_creates <<<"$before") ))
+  held=$(jq .users <<<"$after")
+  wall=$(echo "$end - $start" | bc -l)
+  ideal=$(echo "$requests / $rate" | bc -l)
+  printf 'run %d: exit %d, new %d (invalid %d), emulator users %d, requests %d (batch creates %d, 429s %d), wall %.2f s, ideal %.2f s, ideal/actual %.3f, load %s -> %s\n' \
+    "$run" "$code" "$expect_new" "$invalid" "$held" "$requests" "$batches" "$throttled" \
+    "$wall" "$ideal" "$(echo "$ideal / $wall" | bc -l)" "$load" "$load_end"
+  if [[ $code -ne 0 || $held -ne $expect_new ]]; then
+    echo "check failed: exit $code, emulator holds $held users, plan said $expect_new new" >&2
+    tail -20 "$work/run/sync.err" >&2
+    exit 1
+  fi
+  kill "$target_pid"; wait "$target_pid" 2>/dev/null || true; target_pid=""
+done
