@@ -5,7 +5,7 @@
 //
 //   ldap_read_bench --url ldap://127.0.0.1:PORT --base-dn dc=u100000,dc=example,dc=com
 //       --bind-dn cn=admin,dc=u100000,dc=example,dc=com [--password-env VAR]
-//       [--connections K] [--page-size P] [--runs R] [--label L]
+//       [--connections K] [--page-size P] [--merge-chunk C] [--runs R] [--label L]
 //       [--expect-users N] [--expect-groups G] [--expect-members M]
 //
 // One CSV line per run on stdout:
@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--connections", options.connections, "user partitions")->capture_default_str();
   app.add_option("--page-size", options.page_size, "RFC 2696 page size")->capture_default_str();
+  app.add_option("--merge-chunk", options.merge_chunk_entries,
+                 "entries a partition hands to the merge at a time (0: buffered)")
+      ->capture_default_str();
   app.add_option("--flavor", flavor, "openldap | ad (the generator's schema)")
       ->capture_default_str();
   app.add_option("--runs", runs, "timed reads")->capture_default_str();

@@ -7,7 +7,7 @@
 #   SIZES ["100000 1000000"]  users per directory; each gets SIZE/100 generated groups
 #   RUNS [3]                  timed rounds; the summary shows the median and the best
 #   CONNECTIONS ["1 2 4"]     usersync's source.connections values to time
-#   PAGES ["1000"]            page sizes (usersync's page_size and ldapsearch's pr=)
+#   PAGES ["1000 10000"]      page sizes (usersync's page_size and ldapsearch's pr=)
 #   WORK [/tmp/usersync-ldap-bench]   databases, LDIF, slapd.conf, results.csv
 #   REUSE [1]                 keep a loaded database whose generator options match
 #   KEEP [1]                  leave WORK in place afterwards (0: remove it)
@@ -25,8 +25,9 @@
 #       index cn eq,subinitial        address-book searches
 #       index mail eq                 mail routing
 #       index member eq               "which groups hold this DN" (memberOf, ACLs)
-#       index_substr_if_minlen 1      so a one-letter prefix (uid=a*) uses the subinitial
-#                                     index; slapd's default (2) scans instead
+#       index_substr_if_minlen 1      so a one-letter prefix (uid=a*) can use the subinitial
+#                                     index (slapd's default, 2, scans; measured no faster for
+#                                     the partitions here: bench/RESULTS.md)
 #  3. Each round, for each size and page size, against the same server:
 #       ldapsearch-attrs  ldapsearch -x -E pr=P/noprompt -b SUFFIX
 #                           "(|(objectClass=inetOrgPerson)(objectClass=groupOfNames))"
@@ -36,6 +37,8 @@
 #       usersync          bench/ldap_read_bench (io::LdapDirectorySource::Read into a
 #                           core::Directory, checked against the generator's counts),
 #                           once per CONNECTIONS value
+#       usersync-buffered the same with --merge-chunk 0 (each partition merged once
+#                           complete instead of while it is read), connections = 1
 #     Each line of WORK/results.csv: tool,label,page,connections,run,wall_s,client_user_s,
 #     client_sys_s,server_cpu_s (slapd's utime+stime over the read, from /proc).
 #     A warm-up read of each kind comes first and also checks the entry counts.
@@ -47,7 +50,7 @@ BUILD=${1:-$ROOT/build-gen}
 SIZES=${SIZES:-"100000 1000000"}
 RUNS=${RUNS:-3}
 CONNECTIONS=${CONNECTIONS:-"1 2 4"}
-PAGES=${PAGES:-1000}
+PAGES=${PAGES:-"1000 10000"}
 WORK=${WORK:-/tmp/usersync-ldap-bench}
 REUSE=${REUSE:-1}
 KEEP=${KEEP:-1}
@@ -177,8 +180,8 @@ run_ldapsearch() {  # tool size page run args...
 }
 
 # Times usersync's source (read time from the driver itself); appends a CSV line.
-run_usersync() {  # size page connections run
-  local size=$1 page=$2 connections=$3 run=$4
+run_usersync() {  # tool size page connections run merge_chunk
+  local tool=$1 size=$2 page=$3 connections=$4 run=$5 chunk=$6
   local suffix s0 s1 line expect
   suffix=$(suffix_of "$size")
   expect=$(awk -F': ' '$1=="users"{u=$2} $1=="groups"{g=$2} $1=="fixed_groups"{f=$2}
@@ -187,11 +190,12 @@ run_usersync() {  # size page connections run
   s0=$(slapd_cpu)
   # shellcheck disable=SC2086
   line=$("$DRIVER" --url "$URL" --base-dn "$suffix" --bind-dn "cn=admin,$suffix" \
-           --connections "$connections" --page-size "$page" --label "u$size" $expect)
+           --connections "$connections" --page-size "$page" --merge-chunk "$chunk" \
+           --label "u$size" $expect)
   s1=$(slapd_cpu)
   # driver: usersync,label,connections,run,read_s,user_s,sys_s,users,groups,edges,unresolved
   IFS=, read -r _ _ _ _ read_s user_s sys_s _ <<< "$line"
-  echo "usersync,u$size,$page,$connections,$run,$read_s,$user_s,$sys_s,$(echo "$s1 - $s0" | bc)" \
+  echo "$tool,u$size,$page,$connections,$run,$read_s,$user_s,$sys_s,$(echo "$s1 - $s0" | bc)" \
     >> "$RESULTS"
 }
 
@@ -205,7 +209,7 @@ for size in $SIZES; do
     echo "ldap_read_bench.sh: $suffix holds $got entries, expected $expected" >&2
     exit 1
   fi
-  run_usersync "$size" 1000 1 0 > /dev/null
+  run_usersync usersync "$size" 1000 1 0 4096
   echo "# $size users: $got entries served; warm"
 done
 sed -i '2,$d' "$RESULTS"  # the warm-up lines are not results
@@ -219,8 +223,9 @@ for run in $(seq 1 "$RUNS"); do
         "(|(objectClass=inetOrgPerson)(objectClass=groupOfNames))" $ATTRS
       if [[ $page == 1000 ]]; then run_ldapsearch ldapsearch-all "$size" "$page" "$run"; fi
       for connections in $CONNECTIONS; do
-        run_usersync "$size" "$page" "$connections" "$run"
+        run_usersync usersync "$size" "$page" "$connections" "$run" 4096
       done
+      if [[ $page == 1000 ]]; then run_usersync usersync-buffered "$size" "$page" 1 "$run" 0; fi
     done
   done
   echo "# round $run done; load average $(cut -d' ' -f1-3 /proc/loadavg)"

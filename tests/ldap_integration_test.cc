@@ -9,6 +9,7 @@
 #include <simdjson.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -22,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "io/ldap/ldap_directory.h"
 #include "tests/support/emulator_process.h"
 #include "tests/support/samba_fixture.h"
 #include "tests/support/slapd_fixture.h"
@@ -420,6 +422,61 @@ TEST_F(LdapKillTest, KilledSlapdThatStaysDownExits4WithoutAPlan) {
   EXPECT_TRUE(Contains(plan.err, "gave up after"));
   EXPECT_TRUE(Contains(plan.err, (*slapd)->url()));
   EXPECT_TRUE(Lacks(plan.out, "\"operations\""));
+}
+
+// A partition that restarts after part of it was merged into the Directory (eager merge,
+// chunks of 10 entries): the merged part cannot be taken back, so the whole directory is read
+// again, buffered; the result is whole (every id once) and the warning says so.
+TEST_F(LdapKillTest, RestartAfterAPartialMergeRereadsTheWholeDirectory) {
+  std::set<std::string> ids;
+  absl::StatusOr<std::unique_ptr<SlapdFixture>> slapd =
+      SlapdFixture::Start(SkewedLdif(kBigUsers, &ids));
+  ASSERT_TRUE(slapd.ok()) << slapd.status();
+  std::FILE* log = std::tmpfile();
+  ASSERT_NE(log, nullptr);
+  io::LdapSourceOptions options;
+  options.url = (*slapd)->url();
+  options.bind_dn = (*slapd)->options().root_dn;
+  options.bind_password = (*slapd)->options().root_password;
+  options.base_dn = (*slapd)->options().suffix;
+  options.page_size = 10;
+  options.connections = 1;
+  options.merge_chunk_entries = 10;
+  options.retry_base = std::chrono::milliseconds(50);
+  options.log = log;
+  io::LdapDirectorySource source(options);
+  absl::StatusOr<core::Directory> dir;
+  std::thread reader([&] { dir = source.Read(); });
+  // slapd logs one "SEARCH RESULT" line per page: kill it 40 pages (400 users, 40 chunks)
+  // into the read.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  size_t pages = 0;
+  while (std::chrono::steady_clock::now() < deadline && pages < 40) {
+    const std::string text = (*slapd)->log();
+    pages = 0;
+    for (size_t pos = text.find("SEARCH RESULT"); pos != std::string::npos;
+         pos = text.find("SEARCH RESULT", pos + 1)) {
+      ++pages;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  (*slapd)->Kill();
+  absl::Status restarted = (*slapd)->Restart();
+  reader.join();
+  ASSERT_TRUE(restarted.ok()) << restarted;
+  ASSERT_GE(pages, 40u);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  std::rewind(log);
+  std::string warnings;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof(buf), log)) > 0;) warnings.append(buf, n);
+  std::fclose(log);
+  EXPECT_TRUE(Contains(warnings, "reconnecting"));
+  EXPECT_TRUE(Contains(warnings, "reading the whole directory again"));
+  EXPECT_GE(source.stats().restarts, 1);
+  EXPECT_EQ(source.stats().users, kBigUsers);
+  EXPECT_EQ(dir->user_count(), static_cast<size_t>(kBigUsers));
+  EXPECT_EQ(std::set<std::string>(dir->user_id.begin(), dir->user_id.end()), ids);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@
 // title, employeeID; groups are top/group with cn, sAMAccountName, objectGUID, member.
 //
 // Speed: the LDIF writer formats into a 1 MiB buffer and hands it to write(2): no allocation
-// per entry or line (1M users with 2M member values: about 450 MB; see bench/RESULTS.md for
+// per entry or line (1M users with 2M member values: about 500 MB; see bench/RESULTS.md for
 // the rate measured). Planning the memberships costs 4 bytes per member edge.
 //
 // Thread-safety: an LdifGenerator is immutable after Create(); Write*() and BuildDirectory()

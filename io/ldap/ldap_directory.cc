@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <random>
 #include <span>
@@ -211,12 +212,14 @@ class Connection {
     }
     // libldap reads a TCP connection with two read(2)s and a poll(2) per message (header,
     // then body): 3 system calls per entry, a third of the client's CPU on a big read. A
-    // read-ahead layer under the protocol (below TLS, if any) fills a buffer per read(2), and
-    // ldap_result() then finds the next message buffered without polling. Measured in
-    // bench/RESULTS.md ("LDAP read").
+    // read-ahead layer under the protocol (below TLS, if any) fills a 64 KiB buffer per
+    // read(2), and ldap_result() then finds the next message buffered without polling:
+    // 0.08 system calls per entry. Measured in bench/RESULTS.md ("LDAP read").
     Sockbuf* sb = nullptr;
     if (ldap_get_option(ld, LDAP_OPT_SOCKBUF, &sb) == LDAP_OPT_SUCCESS && sb != nullptr) {
       ber_sockbuf_add_io(sb, &ber_sockbuf_io_readahead, LBER_SBIOD_LEVEL_PROVIDER, nullptr);
+      ber_len_t readahead_bytes = 64 * 1024;
+      ber_sockbuf_ctrl(sb, LBER_SB_OPT_SET_READAHEAD, &readahead_bytes);
     }
     return conn;
   }
@@ -340,8 +343,10 @@ struct Job {
   std::string what;  // "users (partition 2 of 4)", for messages
   std::string filter;
   bool groups = false;
-  // Results (owned by the job's thread until `done`, then by the merging thread).
+  // Results (owned by the job's thread until `done`, then by the merging thread). In an eager
+  // read a user partition's batch holds only the chunk being decoded.
   EntryBatch batch;
+  int64_t published_entries = 0;  // handed to the merging thread in this attempt
   // Groups with ranged members: entry index → every member value.
   absl::flat_hash_map<uint32_t, std::vector<std::string_view>> full_members;
   int64_t range_searches = 0;
@@ -368,8 +373,17 @@ class LdapReader {
   absl::StatusOr<core::Directory> Read(LdapReadStats& stats);
 
  private:
+  // One attempt at the whole read over fresh `jobs`. Sets `tainted` (and returns no
+  // directory) when an eager attempt must be done again buffered (see published_).
+  absl::StatusOr<core::Directory> ReadOnce(std::vector<std::unique_ptr<Job>>& jobs,
+                                           EntryMapper& user_mapper, EntryMapper& group_mapper,
+                                           LdapReadStats& stats, bool& tainted);
+  // Eager reads: hands the user partition's decoded entries to the merging thread once they
+  // make a chunk, or (final) whatever is left.
+  void Publish(Job& job, size_t job_idx, bool final);
   absl::Status RunJob(Job& job, size_t job_idx, std::unique_ptr<Connection> first);
-  absl::Status Search(Connection& conn, Job& job, int page_size, std::vector<PendingRange>& ranges);
+  absl::Status Search(Connection& conn, Job& job, size_t job_idx, int page_size,
+                      std::vector<PendingRange>& ranges);
   absl::Status DecodeEntry(LDAP* ld, LDAPMessage* msg, Job& job, std::vector<PendingRange>& ranges);
   absl::Status ReadRanges(Connection& conn, Job& job, const std::vector<PendingRange>& ranges);
   // Waits for the answer to `msgid`; nullptr on a stop request. Errors: the connection's.
@@ -399,7 +413,29 @@ class LdapReader {
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<uint8_t> done_ ABSL_GUARDED_BY(mu_);
   absl::Status error_ ABSL_GUARDED_BY(mu_);
+
+  // Eager merge (the first attempt): user partitions publish their entries in chunks as they
+  // are decoded, and the merging thread adds them to the Directory while the server is still
+  // sending, partition by partition in order (so the result is the same as a buffered read's).
+  // A partition that restarts after some of its entries were merged taints the attempt: the
+  // directory is then read again, buffered (each partition merged once it is complete).
+  struct Published {
+    std::deque<std::unique_ptr<EntryBatch>> chunks;
+    int generation = 0;  // bumped when the partition restarts
+  };
+  bool eager_ = true;  // set between attempts, while no search thread runs
+  std::deque<Published> published_ ABSL_GUARDED_BY(mu_);  // per job (a deque: Published moves)
 };
+
+void LdapReader::Publish(Job& job, size_t job_idx, bool final) {
+  if (!eager_ || job.groups || job.batch.size() == 0) return;
+  if (!final && job.batch.size() < options_.merge_chunk_entries) return;
+  auto chunk = std::make_unique<EntryBatch>(std::move(job.batch));
+  job.batch.Clear();  // the moved-from arena must not be written again
+  job.published_entries += static_cast<int64_t>(chunk->size());
+  absl::MutexLock lock(&mu_);
+  published_[job_idx].chunks.push_back(std::move(chunk));
+}
 
 bool LdapReader::ShrinkPageSize(int refused) {
   for (int candidate : kFallbackPageSizes) {
@@ -489,7 +525,7 @@ absl::Status LdapReader::DecodeEntry(LDAP* ld, LDAPMessage* msg, Job& job,
   return status;
 }
 
-absl::Status LdapReader::Search(Connection& conn, Job& job, int page_size,
+absl::Status LdapReader::Search(Connection& conn, Job& job, size_t job_idx, int page_size,
                                 std::vector<PendingRange>& ranges) {
   LDAP* ld = conn.ld();
   const std::vector<std::string>& names = job.groups ? group_attributes_ : user_attributes_;
@@ -505,6 +541,7 @@ absl::Status LdapReader::Search(Connection& conn, Job& job, int page_size,
       msg.reset();
     }
     pending.clear();
+    Publish(job, job_idx, /*final=*/false);
     return absl::OkStatus();
   };
 
@@ -553,9 +590,9 @@ absl::Status LdapReader::Search(Connection& conn, Job& job, int page_size,
         if (result == LDAP_ADMINLIMIT_EXCEEDED || result == LDAP_SIZELIMIT_EXCEEDED) {
           return absl::ResourceExhaustedError(absl::StrCat(
               job.what, ": the server refused pages of ", page_size, " entries after ",
-              job.batch.size() + pending.size(), " entries: ", ldap_err2string(result),
-              diagnostic_text.empty() ? "" : " (", diagnostic_text,
-              diagnostic_text.empty() ? "" : ")",
+              job.published_entries + static_cast<int64_t>(job.batch.size() + pending.size()),
+              " entries: ", ldap_err2string(result), diagnostic_text.empty() ? "" : " (",
+              diagnostic_text, diagnostic_text.empty() ? "" : ")",
               " (a limit on the bind DN's searches: it must be allowed to read every entry)"));
         }
         if (result == LDAP_REFERRAL) {
@@ -585,7 +622,11 @@ absl::Status LdapReader::Search(Connection& conn, Job& job, int page_size,
       if (controls != nullptr) ldap_controls_free(controls);
       break;
     }
-    if (cookie.empty()) return decode_pending();
+    if (cookie.empty()) {
+      USERSYNC_RETURN_IF_ERROR(decode_pending());
+      Publish(job, job_idx, /*final=*/true);
+      return absl::OkStatus();
+    }
   }
 }
 
@@ -694,10 +735,16 @@ absl::Status LdapReader::RunJob(Job& job, size_t job_idx, std::unique_ptr<Connec
   std::minstd_rand random(static_cast<uint32_t>(job_idx) + 1);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   int failures = 0;
-  while (true) {
+  for (bool first_attempt = true;; first_attempt = false) {
     if (Stopped()) return absl::CancelledError("stopped");
     job.batch.Clear();
     job.full_members.clear();
+    job.published_entries = 0;
+    if (!first_attempt && eager_ && !job.groups) {
+      absl::MutexLock lock(&mu_);
+      published_[job_idx].chunks.clear();
+      ++published_[job_idx].generation;
+    }
     absl::Status status;
     const int page_size = page_size_.load();
     std::unique_ptr<Connection> conn = std::move(first);
@@ -711,7 +758,7 @@ absl::Status LdapReader::RunJob(Job& job, size_t job_idx, std::unique_ptr<Connec
     }
     if (conn != nullptr) {
       std::vector<PendingRange> ranges;
-      status = Search(*conn, job, page_size, ranges);
+      status = Search(*conn, job, job_idx, page_size, ranges);
       if (status.ok() && !ranges.empty()) status = ReadRanges(*conn, job, ranges);
     }
     if (status.ok() || absl::IsCancelled(status)) return status;
@@ -780,23 +827,24 @@ absl::StatusOr<core::Directory> LdapReader::Read(LdapReadStats& stats) {
   const std::vector<std::string> partitions =
       ldap_internal::PlanUserPartitions(partition_attribute, options_.connections);
 
-  std::vector<std::unique_ptr<Job>> jobs;
-  for (size_t partition_idx = 0; partition_idx < partitions.size(); ++partition_idx) {
-    auto job = std::make_unique<Job>(&user_attributes_);
-    job->what = partitions.size() == 1 ? std::string("users")
-                                       : absl::StrCat("users (partition ", partition_idx + 1,
-                                                      " of ", partitions.size(), ")");
-    job->filter =
-        ldap_internal::UserSearchFilter(filters.user, filters.group, partitions[partition_idx]);
-    jobs.push_back(std::move(job));
-  }
-  {
+  auto make_jobs = [&]() {
+    std::vector<std::unique_ptr<Job>> jobs;
+    for (size_t partition_idx = 0; partition_idx < partitions.size(); ++partition_idx) {
+      auto job = std::make_unique<Job>(&user_attributes_);
+      job->what = partitions.size() == 1 ? std::string("users")
+                                         : absl::StrCat("users (partition ", partition_idx + 1,
+                                                        " of ", partitions.size(), ")");
+      job->filter =
+          ldap_internal::UserSearchFilter(filters.user, filters.group, partitions[partition_idx]);
+      jobs.push_back(std::move(job));
+    }
     auto job = std::make_unique<Job>(&group_attributes_);
     job->what = "groups";
     job->filter = filters.group;
     job->groups = true;
     jobs.push_back(std::move(job));
-  }
+    return jobs;
+  };
   stats.partitions = static_cast<int>(partitions.size());
 
   if (!options_.tls_verify && (options_.start_tls || StartsWith(options_.url, "ldaps://"))) {
@@ -805,12 +853,37 @@ absl::StatusOr<core::Directory> LdapReader::Read(LdapReadStats& stats) {
                       "and the bind password"));
   }
 
+  // An eager attempt first; a buffered one if a partition restarted after being merged in part.
+  for (int attempt = 0;; ++attempt) {
+    eager_ = attempt == 0 && options_.merge_chunk_entries > 0;
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = false;
+      error_ = absl::OkStatus();
+    }
+    std::vector<std::unique_ptr<Job>> jobs = make_jobs();
+    bool tainted = false;
+    absl::StatusOr<core::Directory> dir = ReadOnce(jobs, user_mapper, group_mapper, stats, tainted);
+    if (!tainted || !eager_) return dir;
+    Warn(
+        "a user partition restarted after part of it was merged; reading the whole directory "
+        "again, each partition merged once complete");
+  }
+}
+
+absl::StatusOr<core::Directory> LdapReader::ReadOnce(std::vector<std::unique_ptr<Job>>& jobs,
+                                                     EntryMapper& user_mapper,
+                                                     EntryMapper& group_mapper,
+                                                     LdapReadStats& stats, bool& tainted) {
+  const DirectorySchema& schema = options_.schema;
   // The first connection fails fast and clearly (wrong password, server down).
   USERSYNC_ASSIGN_OR_RETURN(std::unique_ptr<Connection> first, Connection::Open(options_));
 
   {
     absl::MutexLock lock(&mu_);
     done_.assign(jobs.size(), 0);
+    published_.clear();
+    published_.resize(jobs.size());
   }
   std::vector<std::thread> threads;
   threads.reserve(jobs.size());
@@ -827,41 +900,99 @@ absl::StatusOr<core::Directory> LdapReader::Read(LdapReadStats& stats) {
     });
   }
 
-  // Merge each job once it is complete, in job order, while later jobs may still read.
   core::DirectoryBuilder builder(user_mapper.extra_names());
+  stats.users = 0;
+  stats.groups = 0;
+  stats.ranged_groups = 0;
+  // Adds a batch's entries to the directory. `full_members`: ranged groups' members (see Job),
+  // null for an eager chunk (whose job's thread may still be running).
+  using FullMembers = absl::flat_hash_map<uint32_t, std::vector<std::string_view>>;
+  auto merge = [&](bool groups, const EntryBatch& batch,
+                   const FullMembers* full_members) -> absl::Status {
+    EntryMapper& mapper = groups ? group_mapper : user_mapper;
+    for (size_t entry_idx = 0; entry_idx < batch.size(); ++entry_idx) {
+      const std::vector<std::string_view>* members = nullptr;
+      if (full_members != nullptr) {
+        auto full = full_members->find(static_cast<uint32_t>(entry_idx));
+        if (full != full_members->end()) members = &full->second;
+      }
+      const BatchEntryView view(batch, entry_idx, schema.member, members);
+      USERSYNC_ASSIGN_OR_RETURN(EntryMapper::Kind kind, mapper.Add(view, builder));
+      if (kind == EntryMapper::Kind::kUser) ++stats.users;
+      if (kind == EntryMapper::Kind::kGroup) ++stats.groups;
+    }
+    return absl::OkStatus();
+  };
+
+  // Merge while the searches go on: first the groups (the last job; their search is short, so
+  // their members are normalized while the users still arrive, not after them), then the user
+  // partitions in order, an eager one chunk by chunk as it arrives, a buffered one once it is
+  // complete. Users and groups are numbered apart, so this order gives the same Directory as
+  // any other; it is fixed so that the issues come out in the same order every time.
+  std::vector<size_t> merge_order = {jobs.size() - 1};
+  for (size_t job_idx = 0; job_idx + 1 < jobs.size(); ++job_idx) merge_order.push_back(job_idx);
   absl::Status merge_error;
-  for (size_t job_idx = 0; job_idx < jobs.size() && merge_error.ok(); ++job_idx) {
+  bool failed = false;  // a search failed: error_ says why
+  for (size_t job_idx : merge_order) {
+    if (!merge_error.ok() || failed || tainted) break;
+    Job& job = *jobs[job_idx];
+    if (eager_ && !job.groups) {
+      bool merged_any = false;
+      int generation = 0;
+      while (merge_error.ok()) {
+        std::unique_ptr<EntryBatch> chunk;
+        {
+          absl::MutexLock lock(&mu_);
+          auto ready = [&]() {
+            return !published_[job_idx].chunks.empty() || done_[job_idx] != 0 || !error_.ok();
+          };
+          mu_.Await(absl::Condition(&ready));
+          if (!error_.ok()) {
+            failed = true;
+            break;
+          }
+          Published& published = published_[job_idx];
+          if (!merged_any) generation = published.generation;
+          if (published.generation != generation) {
+            tainted = true;
+            break;
+          }
+          if (published.chunks.empty()) break;  // done, and every chunk merged
+          chunk = std::move(published.chunks.front());
+          published.chunks.pop_front();
+        }
+        merge_error = merge(/*groups=*/false, *chunk, nullptr);
+        merged_any = true;
+      }
+      continue;
+    }
     {
       absl::MutexLock lock(&mu_);
       auto ready = [&]() { return done_[job_idx] != 0 || !error_.ok(); };
       mu_.Await(absl::Condition(&ready));
-      if (!error_.ok()) break;
-    }
-    Job& job = *jobs[job_idx];
-    EntryMapper& mapper = job.groups ? group_mapper : user_mapper;
-    for (size_t entry_idx = 0; entry_idx < job.batch.size(); ++entry_idx) {
-      auto full = job.full_members.find(static_cast<uint32_t>(entry_idx));
-      const BatchEntryView view(job.batch, entry_idx, schema.member,
-                                full == job.full_members.end() ? nullptr : &full->second);
-      absl::StatusOr<EntryMapper::Kind> kind = mapper.Add(view, builder);
-      if (!kind.ok()) {
-        merge_error = kind.status();
+      if (!error_.ok()) {
+        failed = true;
         break;
       }
-      if (*kind == EntryMapper::Kind::kUser) ++stats.users;
-      if (*kind == EntryMapper::Kind::kGroup) ++stats.groups;
     }
+    merge_error = merge(job.groups, job.batch, &job.full_members);
     stats.ranged_groups += static_cast<int64_t>(job.full_members.size());
     job.batch.Clear();  // merged: give the memory back early
     job.full_members.clear();
   }
+  // A tainted attempt lets the searches run to their end: if one of them fails for good, that
+  // error is the answer, not a second attempt.
   absl::Status error;
   {
     absl::MutexLock lock(&mu_);
     if (!merge_error.ok()) stop_ = true;
-    error = error_;
   }
   for (std::thread& thread : threads) thread.join();
+  {
+    absl::MutexLock lock(&mu_);
+    error = error_;
+    published_.clear();
+  }
   for (const std::unique_ptr<Job>& job : jobs) {
     stats.range_searches += job->range_searches;
     stats.restarts += job->restarts;
@@ -869,9 +1000,10 @@ absl::StatusOr<core::Directory> LdapReader::Read(LdapReadStats& stats) {
   stats.page_size = page_size_.load();
   if (!merge_error.ok()) return merge_error;
   if (!error.ok()) {
-    absl::MutexLock lock(&mu_);
-    return error_;
+    tainted = false;
+    return error;
   }
+  if (tainted) return absl::AbortedError("tainted");
   return std::move(builder).Finish();
 }
 
