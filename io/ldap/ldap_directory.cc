@@ -963,6 +963,7 @@ absl::StatusOr<core::Directory> LdapReader::ReadOnce(std::vector<std::unique_ptr
         }
         merge_error = merge(/*groups=*/false, *chunk, nullptr);
         merged_any = true;
+        if (options_.chunk_merged_for_test) options_.chunk_merged_for_test(stats.users);
       }
       continue;
     }

@@ -54,6 +54,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -89,6 +90,9 @@ struct LdapSourceOptions {
   // merge is ~20% of a read's client CPU: at 1M users it no longer runs after the last page).
   // 0: buffered, each partition merged once it is complete (the fallback after a restart).
   size_t merge_chunk_entries = 4096;
+  // Tests only: called on the merging thread after each eager chunk is merged, with the user
+  // entries merged so far in this attempt (a test kills the server there, mid-read).
+  std::function<void(int64_t merged_users)> chunk_merged_for_test;
 };
 
 // What the last Read() did.
