@@ -10,23 +10,26 @@ namespace {
 
 constexpr size_t kMaxUnresolvedExamples = 20;
 
-template <typename Index>
-std::optional<uint32_t> Lookup(const Index& index, std::string_view key) {
-  auto it = index.find(key);
-  if (it == index.end()) return std::nullopt;
-  return it->second;
-}
-
 }  // namespace
 
+std::optional<uint32_t> Directory::FindSlot(std::string_view dn) const {
+  const std::string key = NormalizeDn(dn);
+  return dn_index_.Find(key, FlatIndex::Hash(key),
+                        [this](uint32_t slot) { return dn_slots_[slot].key; });
+}
+
 std::optional<uint32_t> Directory::FindUserByDn(std::string_view dn) const {
-  return Lookup(user_by_dn_, NormalizeDn(dn));
+  std::optional<uint32_t> slot = FindSlot(dn);
+  if (!slot || dn_slots_[*slot].user == kNone) return std::nullopt;
+  return dn_slots_[*slot].user;
 }
 std::optional<uint32_t> Directory::FindGroupByDn(std::string_view dn) const {
-  return Lookup(group_by_dn_, NormalizeDn(dn));
+  std::optional<uint32_t> slot = FindSlot(dn);
+  if (!slot || dn_slots_[*slot].group == kNone) return std::nullopt;
+  return dn_slots_[*slot].group;
 }
 std::optional<uint32_t> Directory::FindUserById(std::string_view id) const {
-  return Lookup(user_by_id_, id);
+  return id_index_.Find(id, FlatIndex::Hash(id), [this](uint32_t user) { return user_id[user]; });
 }
 
 DirectoryBuilder::DirectoryBuilder(std::vector<std::string> extra_names) {
@@ -34,25 +37,42 @@ DirectoryBuilder::DirectoryBuilder(std::vector<std::string> extra_names) {
   dir_.extra_names = std::move(extra_names);
 }
 
+uint32_t DirectoryBuilder::SlotFor(std::string_view key) {
+  std::vector<Directory::DnSlot>& slots = dir_.dn_slots_;
+  const auto [slot, inserted] =
+      dir_.dn_index_.FindOrInsert(key, FlatIndex::Hash(key), static_cast<uint32_t>(slots.size()),
+                                  [&slots](uint32_t existing) { return slots[existing].key; });
+  if (inserted) slots.push_back(Directory::DnSlot{dir_.arena_.Store(key)});
+  return slot;
+}
+
 void DirectoryBuilder::AddUser(const UserRecord& user) {
   StringArena& arena = dir_.arena_;
   const uint32_t idx = static_cast<uint32_t>(dir_.user_count());
-  // Keys go into the arena first so each index is probed once (a duplicate, rare, wastes a few
-  // arena bytes).
-  std::string_view dn_key = arena.Store(NormalizeDn(user.dn));
-  if (!dir_.user_by_dn_.try_emplace(dn_key, idx).second) {
+  NormalizeDnInto(user.dn, &scratch_dn_);
+  const uint32_t slot = SlotFor(scratch_dn_);
+  const std::string_view dn_key = dir_.dn_slots_[slot].key;
+  if (dir_.dn_slots_[slot].user != Directory::kNone) {
     dir_.issues.push_back({std::string(user.dn), "duplicate DN: entry ignored"});
     return;
   }
   std::string_view id = TrimWhitespace(user.id);
-  id = id.empty() ? dn_key : arena.Store(id);
-  if (!dir_.user_by_id_.try_emplace(id, idx).second) {
-    dir_.user_by_dn_.erase(dn_key);
-    dir_.issues.push_back(DirectoryIssue{
-        std::string(user.dn), absl::StrCat("duplicate directory id \"", Sv(id), "\": entry ignored")});
+  if (id.empty()) id = dn_key;
+  const std::vector<std::string_view>& ids = dir_.user_id;
+  if (!dir_.id_index_
+           .FindOrInsert(id, FlatIndex::Hash(id), idx,
+                         [&ids](uint32_t existing) { return ids[existing]; })
+           .second) {
+    dir_.issues.push_back(
+        DirectoryIssue{std::string(user.dn),
+                       absl::StrCat("duplicate directory id \"", Sv(id), "\": entry ignored")});
     return;
   }
-  dir_.user_dn.push_back(arena.Store(TrimWhitespace(user.dn)));
+  if (id.data() != dn_key.data()) id = arena.Store(id);
+  dir_.dn_slots_[slot].user = idx;
+  // Most DNs are already in normal form: then the column shares the key's bytes.
+  const std::string_view trimmed_dn = TrimWhitespace(user.dn);
+  dir_.user_dn.push_back(trimmed_dn == dn_key ? dn_key : arena.Store(trimmed_dn));
   dir_.user_id.push_back(id);
   dir_.user_name.push_back(arena.Store(TrimWhitespace(user.user_name)));
   dir_.email.push_back(arena.Store(TrimWhitespace(user.email)));
@@ -68,21 +88,23 @@ void DirectoryBuilder::AddUser(const UserRecord& user) {
 }
 
 bool DirectoryBuilder::AddGroup(std::string_view dn, std::string_view name) {
-  std::string normalized_dn = NormalizeDn(dn);
+  NormalizeDnInto(dn, &scratch_dn_);
+  const uint32_t slot = SlotFor(scratch_dn_);
+  const std::string_view dn_key = dir_.dn_slots_[slot].key;
   has_group_ = true;
-  if (auto it = dir_.group_by_dn_.find(normalized_dn); it != dir_.group_by_dn_.end()) {
-    current_group_ = it->second;
+  if (dir_.dn_slots_[slot].group != Directory::kNone) {
+    current_group_ = dir_.dn_slots_[slot].group;
     dir_.issues.push_back({std::string(dn), "group listed twice: members merged"});
     return false;
   }
   StringArena& arena = dir_.arena_;
   current_group_ = static_cast<uint32_t>(dir_.group_count());
-  dir_.group_by_dn_.emplace(arena.Store(normalized_dn), current_group_);
-  std::string_view trimmed_dn = arena.Store(TrimWhitespace(dn));
-  dir_.group_dn.push_back(trimmed_dn);
+  dir_.dn_slots_[slot].group = current_group_;
+  const std::string_view trimmed_dn = TrimWhitespace(dn);
+  const std::string_view stored_dn = trimmed_dn == dn_key ? dn_key : arena.Store(trimmed_dn);
+  dir_.group_dn.push_back(stored_dn);
   std::string_view trimmed_name = TrimWhitespace(name);
-  dir_.group_name.push_back(trimmed_name.empty() ? trimmed_dn : arena.Store(trimmed_name));
-  pending_members_.emplace_back();
+  dir_.group_name.push_back(trimmed_name.empty() ? stored_dn : arena.Store(trimmed_name));
   return true;
 }
 
@@ -90,35 +112,48 @@ void DirectoryBuilder::AddMember(std::string_view member_dn) {
   USERSYNC_CHECK(has_group_);
   std::string_view trimmed = TrimWhitespace(member_dn);
   if (trimmed.empty()) return;
-  pending_members_[current_group_].push_back(dir_.arena_.Store(NormalizeDn(trimmed)));
+  NormalizeDnInto(trimmed, &scratch_dn_);
+  edges_.push_back({current_group_, SlotFor(scratch_dn_)});
 }
 
 Directory DirectoryBuilder::Finish() && {
   Directory& dir = dir_;
   const size_t group_count = dir.group_count();
-  dir.member_begin.assign(group_count + 1, 0);
-  size_t total = 0;
-  for (const auto& list : pending_members_) total += list.size();
-  dir.members.reserve(total);
-  for (size_t group_idx = 0; group_idx < group_count; ++group_idx) {
-    dir.member_begin[group_idx] = static_cast<uint32_t>(dir.members.size());
-    for (std::string_view member : pending_members_[group_idx]) {
-      if (auto it = dir.user_by_dn_.find(member); it != dir.user_by_dn_.end()) {
-        dir.members.push_back(MemberRef::User(it->second));
-      } else if (auto git = dir.group_by_dn_.find(member); git != dir.group_by_dn_.end()) {
-        dir.members.push_back(MemberRef::Group(git->second));
-      } else {
-        ++dir.unresolved_member_count;
-        if (dir.unresolved_examples.size() < kMaxUnresolvedExamples) {
-          dir.unresolved_examples.emplace_back(std::string(dir.group_dn[group_idx]),
-                                               std::string(member));
-        }
-      }
+  // Pass 1: resolve each edge (a user first, then a group, as a member DN names an entry),
+  // count each group's resolved members, note the first unresolved ones.
+  constexpr uint32_t kUnresolved = Directory::kNone;
+  std::vector<uint32_t> resolved(edges_.size());
+  std::vector<uint32_t> begin(group_count + 1, 0);
+  std::vector<const PendingEdge*> examples;
+  for (size_t e = 0; e < edges_.size(); ++e) {
+    const Directory::DnSlot& slot = dir.dn_slots_[edges_[e].slot];
+    if (slot.user != Directory::kNone) {
+      resolved[e] = MemberRef::User(slot.user).value;
+    } else if (slot.group != Directory::kNone) {
+      resolved[e] = MemberRef::Group(slot.group).value;
+    } else {
+      resolved[e] = kUnresolved;
+      ++dir.unresolved_member_count;
+      if (examples.size() < kMaxUnresolvedExamples) examples.push_back(&edges_[e]);
+      continue;
     }
-    std::vector<std::string_view>().swap(pending_members_[group_idx]);
+    ++begin[edges_[e].group + 1];
   }
-  dir.member_begin[group_count] = static_cast<uint32_t>(dir.members.size());
-  pending_members_.clear();
+  for (size_t g = 0; g < group_count; ++g) begin[g + 1] += begin[g];
+  // Pass 2: place each resolved edge; a stable counting sort keeps each group's members in the
+  // order they came (a group read twice has its second part after its first).
+  dir.members.resize(begin[group_count]);
+  std::vector<uint32_t> cursor(begin.begin(), begin.end() - 1);
+  for (size_t e = 0; e < edges_.size(); ++e) {
+    if (resolved[e] == kUnresolved) continue;
+    dir.members[cursor[edges_[e].group]++].value = resolved[e];
+  }
+  dir.member_begin = std::move(begin);
+  for (const PendingEdge* edge : examples) {
+    dir.unresolved_examples.emplace_back(std::string(dir.group_dn[edge->group]),
+                                         std::string(dir.dn_slots_[edge->slot].key));
+  }
+  std::vector<PendingEdge>().swap(edges_);
   return std::move(dir_);
 }
 

@@ -7,6 +7,11 @@
 // naming a user or a group by index. Member DNs that name neither a known user nor a known
 // group are counted and kept as examples (never dropped silently).
 //
+// DNs: one table maps every distinct normalized DN (NormalizeDn) seen as a user, a group or a
+// member value to a slot that says which user and which group carry it. A member DN is looked
+// up when it is added, whatever the order entries come in, so Finish only follows slot
+// numbers, and a DN read as a member and later as a user is stored once.
+//
 // Thread-safety: a built Directory is immutable and may be read from any number of threads.
 // DirectoryBuilder is single-threaded. Views stay valid for the Directory's life.
 #pragma once
@@ -18,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/hash.h"
+#include "core/flat_index.h"
 #include "core/string_arena.h"
 
 namespace usersync::core {
@@ -78,7 +83,7 @@ class Directory {
   // Group columns.
   std::vector<std::string_view> group_dn;
   std::vector<std::string_view> group_name;  // cn (or the DN when no cn)
-  std::vector<uint32_t> member_begin;  // size group_count() + 1
+  std::vector<uint32_t> member_begin;        // size group_count() + 1
   std::vector<MemberRef> members;
 
   // Member values that named no known user or group.
@@ -88,11 +93,20 @@ class Directory {
 
  private:
   friend class DirectoryBuilder;
-  using Index = StrViewMap<uint32_t>;
+  static constexpr uint32_t kNone = UINT32_MAX;
+  // Who carries a normalized DN: a user index, a group index, both (an entry that matched both
+  // filters), or neither (so far only named as a member).
+  struct DnSlot {
+    std::string_view key;  // the normalized DN, in arena_
+    uint32_t user = kNone;
+    uint32_t group = kNone;
+  };
+  std::optional<uint32_t> FindSlot(std::string_view dn) const;
+
   StringArena arena_;
-  Index user_by_dn_;   // keys: normalized DNs, stored in arena_
-  Index group_by_dn_;  // keys: normalized DNs
-  Index user_by_id_;
+  std::vector<DnSlot> dn_slots_;
+  FlatIndex dn_index_;  // normalized DN -> index into dn_slots_
+  FlatIndex id_index_;  // directory id -> user index (the key is user_id[value])
 };
 
 // One user as a source hands it over. Views need only live for the AddUser call.
@@ -128,14 +142,23 @@ class DirectoryBuilder {
 
   size_t user_count() const { return dir_.user_count(); }
 
-  // Resolves every member DN to a user or group index and returns the directory.
-  // Cost: one hash probe per member edge.
+  // Lays out the member edges (CSR, in the order they were added) and returns the directory.
+  // Members whose DN no user or group carries are counted and the first few kept as examples.
+  // Cost: two passes over the edges and an array look-up for each; no hashing.
   Directory Finish() &&;
 
  private:
+  // The slot of normalized DN `key`, made (and the key copied into the arena) if new.
+  uint32_t SlotFor(std::string_view key);
+
   Directory dir_;
-  // Raw member DNs per group (normalized, arena-stored), resolved in Finish.
-  std::vector<std::vector<std::string_view>> pending_members_;
+  // Member edges in arrival order: (group index, DN slot), resolved in Finish.
+  struct PendingEdge {
+    uint32_t group;
+    uint32_t slot;
+  };
+  std::vector<PendingEdge> edges_;
+  std::string scratch_dn_;  // NormalizeDnInto target, reused
   uint32_t current_group_ = 0;
   bool has_group_ = false;
 };

@@ -78,5 +78,82 @@ TEST(Directory, GroupListedTwiceMergesMembers) {
   EXPECT_EQ(end - begin, 2);
 }
 
+// The LDAP source merges groups before users: members named before their entries resolve.
+TEST(Directory, MembersNamedBeforeTheirEntriesResolve) {
+  DirectoryBuilder builder;
+  AddTestGroup(builder, "outer", {"g:inner", "ann", "ghost"});
+  AddTestGroup(builder, "inner", {"bob"});
+  AddTestUser(builder, {.name = "ann"});
+  AddTestUser(builder, {.name = "bob"});
+  Directory dir = std::move(builder).Finish();
+  auto [begin, end] = dir.MembersOf(*dir.FindGroupByDn(GroupDn("outer")));
+  ASSERT_EQ(end - begin, 2);
+  EXPECT_TRUE(begin[0].is_group());
+  EXPECT_EQ(begin[0].index(), *dir.FindGroupByDn(GroupDn("inner")));
+  EXPECT_FALSE(begin[1].is_group());
+  EXPECT_EQ(begin[1].index(), *dir.FindUserByDn(UserDn("ann")));
+  EXPECT_EQ(dir.unresolved_member_count, 1u);
+  ASSERT_EQ(dir.unresolved_examples.size(), 1u);
+  EXPECT_EQ(dir.unresolved_examples[0].first, GroupDn("outer"));
+  EXPECT_EQ(dir.unresolved_examples[0].second, UserDn("ghost"));
+  // A DN known only as a member is neither a user nor a group.
+  EXPECT_EQ(dir.FindUserByDn(UserDn("ghost")), std::nullopt);
+  EXPECT_EQ(dir.FindGroupByDn(UserDn("ghost")), std::nullopt);
+}
+
+// An entry that matched both the user and the group filter is both; as a member it is the user.
+TEST(Directory, DnCarriedByAUserAndAGroupResolvesToTheUser) {
+  DirectoryBuilder builder;
+  AddTestUser(builder, {.name = "ann"});
+  builder.AddGroup(UserDn("ann"), "ann's group");
+  AddTestGroup(builder, "staff", {"ann"});
+  Directory dir = std::move(builder).Finish();
+  ASSERT_TRUE(dir.FindUserByDn(UserDn("ann")).has_value());
+  ASSERT_TRUE(dir.FindGroupByDn(UserDn("ann")).has_value());
+  auto [begin, end] = dir.MembersOf(*dir.FindGroupByDn(GroupDn("staff")));
+  ASSERT_EQ(end - begin, 1);
+  EXPECT_FALSE(begin[0].is_group());
+  EXPECT_TRUE(dir.issues.empty());
+}
+
+// A user refused for a duplicate id leaves nothing behind: its DN finds no user, and a group
+// that names it counts it unresolved.
+TEST(Directory, UserRefusedForDuplicateIdIsNotAMember) {
+  DirectoryBuilder builder;
+  AddTestUser(builder, {.name = "ann"});
+  UserRecord same_id;
+  same_id.dn = UserDn("other");
+  same_id.id = "id-ann";
+  builder.AddUser(same_id);
+  AddTestGroup(builder, "staff", {"ann", "other"});
+  Directory dir = std::move(builder).Finish();
+  EXPECT_EQ(dir.user_count(), 1u);
+  EXPECT_EQ(dir.FindUserByDn(UserDn("other")), std::nullopt);
+  EXPECT_EQ(dir.FindUserById("id-ann"), 0u);
+  EXPECT_EQ(dir.unresolved_member_count, 1u);
+  auto [begin, end] = dir.MembersOf(*dir.FindGroupByDn(GroupDn("staff")));
+  EXPECT_EQ(end - begin, 1);
+}
+
+// Members keep the order they were added in, also when a group's members come in two parts
+// with another group's in between.
+TEST(Directory, MemberOrderIsKeptAcrossInterleavedGroups) {
+  DirectoryBuilder builder;
+  for (const char* name : {"a", "b", "c", "d", "e"}) AddTestUser(builder, {.name = name});
+  AddTestGroup(builder, "one", {"c", "a"});
+  AddTestGroup(builder, "two", {"e"});
+  AddTestGroup(builder, "one", {"b", "d"});  // listed twice: merged
+  Directory dir = std::move(builder).Finish();
+  auto names = [&](uint32_t group) {
+    std::vector<std::string_view> out;
+    auto [begin, end] = dir.MembersOf(group);
+    for (const MemberRef* m = begin; m != end; ++m) out.push_back(dir.user_dn[m->index()]);
+    return out;
+  };
+  EXPECT_EQ(names(0),
+            (std::vector<std::string_view>{UserDn("c"), UserDn("a"), UserDn("b"), UserDn("d")}));
+  EXPECT_EQ(names(1), (std::vector<std::string_view>{UserDn("e")}));
+}
+
 }  // namespace
 }  // namespace usersync::core

@@ -32,8 +32,8 @@ size_t PartitionOf(size_t hash) { return hash >> (64 - kJoinPartitionBits); }
 // within a partition, so "first equal key wins" survives partitioning).
 struct Partitioned {
   std::vector<size_t> hashes;
-  std::vector<uint32_t> order;                 // key indices grouped by partition
-  std::vector<size_t> begin;                   // kPartitions + 1 offsets into order
+  std::vector<uint32_t> order;  // key indices grouped by partition
+  std::vector<size_t> begin;    // kPartitions + 1 offsets into order
 };
 
 Partitioned Partition(std::span<const std::string_view> keys) {
@@ -82,7 +82,7 @@ class PartitionTable {
     const size_t end = parts.begin[part + 1];
     size_t bytes = 0;
     for (size_t k = begin; k < end; ++k) bytes += keys[parts.order[k]].size();
-    storage_ = std::make_unique<char[]>(bytes == 0 ? 1 : bytes);
+    storage_ = std::make_unique_for_overwrite<char[]>(bytes == 0 ? 1 : bytes);
     table_.reserve(end - begin);
     char* cursor = storage_.get();
     for (size_t k = begin; k < end; ++k) {

@@ -37,7 +37,8 @@ std::string_view EmailDomain(std::string_view email) {
 
 bool IsValidEmail(std::string_view email) {
   size_t at = email.find('@');
-  if (at == std::string_view::npos || at == 0 || email.find('@', at + 1) != std::string_view::npos) {
+  if (at == std::string_view::npos || at == 0 ||
+      email.find('@', at + 1) != std::string_view::npos) {
     return false;
   }
   std::string_view local = email.substr(0, at);
@@ -83,28 +84,34 @@ bool DomainIsWithin(std::string_view domain, std::string_view validated) {
 }
 
 std::string NormalizeDn(std::string_view dn) {
-  dn = TrimWhitespace(dn);
   std::string out;
-  out.reserve(dn.size());
+  NormalizeDnInto(dn, &out);
+  return out;
+}
+
+void NormalizeDnInto(std::string_view dn, std::string* out_ptr) {
+  dn = TrimWhitespace(dn);
+  // The result is never longer than the input: write in place, then cut to length.
+  std::string& out = *out_ptr;
+  out.resize(dn.size());
+  char* const begin = out.data();
+  char* end = begin;
   for (size_t i = 0; i < dn.size(); ++i) {
     char c = dn[i];
     if (c == '\\' && i + 1 < dn.size()) {
-      out.push_back(c);
-      out.push_back(Lower(dn[++i]));
+      *end++ = c;
+      *end++ = Lower(dn[++i]);
       continue;
     }
     if (c == ',' || c == '=' || c == '+') {
-      while (!out.empty() && out.back() == ' ' &&
-             !(out.size() >= 2 && out[out.size() - 2] == '\\')) {
-        out.pop_back();
-      }
-      out.push_back(c);
+      while (end != begin && end[-1] == ' ' && !(end - begin >= 2 && end[-2] == '\\')) --end;
+      *end++ = c;
       while (i + 1 < dn.size() && IsSpace(dn[i + 1])) ++i;
       continue;
     }
-    out.push_back(Lower(c));
+    *end++ = Lower(c);
   }
-  return out;
+  out.resize(static_cast<size_t>(end - begin));
 }
 
 bool IsLanguageTag(std::string_view tag) {

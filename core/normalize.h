@@ -31,6 +31,10 @@ bool DomainIsWithin(std::string_view domain, std::string_view validated);
 // and '+' removed, and surrounding white space trimmed. "CN=Ann Lee , OU=People,dc=Example"
 // becomes "cn=ann lee,ou=people,dc=example". Escaped separators ("\,") are kept as they are.
 std::string NormalizeDn(std::string_view dn);
+// The same into `*out` (its old contents replaced). Reusing one string across calls saves an
+// allocation per DN on hot paths (a million-user read normalizes ~3M DNs).
+// REQUIRES: `dn` does not view `*out`.
+void NormalizeDnInto(std::string_view dn, std::string* out);
 
 // True for a BCP 47-like language tag as SaaS targets take it: "en", "en_US", "en-US",
 // "zh_Hans_CN" (2-3 letter language, then 2-8 alphanumeric subtags).

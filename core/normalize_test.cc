@@ -46,6 +46,18 @@ TEST(Normalize, DnIgnoresCaseAndSpacesAroundSeparators) {
   EXPECT_EQ(NormalizeDn("cn=a+sn=b , o=x"), "cn=a+sn=b,o=x");
 }
 
+// One buffer reused across DNs of different lengths gives what NormalizeDn gives.
+TEST(Normalize, DnIntoReusedBufferMatchesNormalizeDn) {
+  std::string buffer = "left over from an earlier, much longer call";
+  for (std::string_view dn : {" CN=Ann Lee , OU=People,dc=Example ", "uid = bob ,ou=people",
+                              "cn=Lee\\, Ann,ou=x", "cn=trailing\\ ,o=x", "", "   ", "O=X"}) {
+    NormalizeDnInto(dn, &buffer);
+    EXPECT_EQ(buffer, NormalizeDn(dn)) << dn;
+  }
+  NormalizeDnInto("cn=Lee\\ , o=x", &buffer);
+  EXPECT_EQ(buffer, "cn=lee\\ ,o=x");  // an escaped space before a separator is kept
+}
+
 TEST(Normalize, LanguageTags) {
   EXPECT_TRUE(IsLanguageTag("en"));
   EXPECT_TRUE(IsLanguageTag("en_US"));
