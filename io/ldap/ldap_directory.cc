@@ -1,6 +1,7 @@
 #include "io/ldap/ldap_directory.h"
 
 #include <ldap.h>
+#include <poll.h>
 #include <sys/time.h>
 
 #include <algorithm>
@@ -71,6 +72,18 @@ std::string Diagnostic(LDAP* ld) {
   std::string out(text);
   ldap_memfree(text);
   return out;
+}
+
+// True when a read on `ld` would not block: bytes buffered in libldap's Sockbuf (read-ahead,
+// TLS) or waiting in the socket. Costs one poll(2) with no timeout when the buffer is empty.
+bool InputPending(LDAP* ld) {
+  Sockbuf* sb = nullptr;
+  if (ldap_get_option(ld, LDAP_OPT_SOCKBUF, &sb) != LDAP_OPT_SUCCESS || sb == nullptr) return true;
+  if (ber_sockbuf_ctrl(sb, LBER_SB_OPT_DATA_READY, nullptr) != 0) return true;
+  int fd = -1;
+  if (ldap_get_option(ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS || fd < 0) return true;
+  pollfd ready{fd, POLLIN, 0};
+  return ::poll(&ready, 1, /*timeout=*/0) != 0;
 }
 
 int LastResultCode(LDAP* ld) {
@@ -405,6 +418,9 @@ class LdapReader {
   const LdapSourceOptions& options_;
   std::vector<std::string> user_attributes_;
   std::vector<std::string> group_attributes_;
+  // Their names without options ("member" for "member;range=0-1499"), for DecodeEntry.
+  std::vector<std::string_view> user_bases_;
+  std::vector<std::string_view> group_bases_;
   std::string member_request_;  // "member" or, for AD, "member;range=0-1499"
   std::atomic<int> page_size_{0};
 
@@ -455,6 +471,9 @@ absl::StatusOr<MessagePtr> LdapReader::NextMessage(LDAP* ld, int msgid, std::str
       ldap_abandon_ext(ld, msgid, nullptr, nullptr);
       return MessagePtr();
     }
+    if (options_.read_coalesce.count() > 0 && !InputPending(ld)) {
+      absl::SleepFor(absl::FromChrono(options_.read_coalesce));
+    }
     timeval slice = ToTimeval(kPollSlice);
     LDAPMessage* msg = nullptr;
     const int rc = ldap_result(ld, msgid, LDAP_MSG_ONE, &slice, &msg);
@@ -475,7 +494,7 @@ absl::StatusOr<MessagePtr> LdapReader::NextMessage(LDAP* ld, int msgid, std::str
 
 absl::Status LdapReader::DecodeEntry(LDAP* ld, LDAPMessage* msg, Job& job,
                                      std::vector<PendingRange>& ranges) {
-  const std::vector<std::string>& names = job.groups ? group_attributes_ : user_attributes_;
+  const std::vector<std::string_view>& bases = job.groups ? group_bases_ : user_bases_;
   BerElement* ber = nullptr;
   berval dn;
   int rc = ldap_get_dn_ber(ld, msg, &ber, &dn);
@@ -487,6 +506,7 @@ absl::Status LdapReader::DecodeEntry(LDAP* ld, LDAPMessage* msg, Job& job,
   job.batch.BeginEntry(ToView(dn));
   std::optional<ValueRange> member_range;
   absl::Status status;
+  uint32_t next_attr = 0;
   berval attribute;
   BerVarray values = nullptr;
   for (rc = ldap_get_attribute_ber(ld, msg, ber, &attribute, &values); rc == LDAP_SUCCESS;
@@ -494,11 +514,14 @@ absl::Status LdapReader::DecodeEntry(LDAP* ld, LDAPMessage* msg, Job& job,
     if (attribute.bv_val == nullptr) break;
     const std::string_view description = ToView(attribute);
     const std::string_view base = AttributeBaseName(description);
-    uint32_t attr_idx = 0;
-    while (attr_idx < names.size() && !EqualsIgnoreCase(AttributeBaseName(names[attr_idx]), base)) {
-      ++attr_idx;
+    // Servers send the attributes in one order for every entry: try the one after the last.
+    uint32_t attr_idx = next_attr;
+    if (attr_idx >= bases.size() || !EqualsIgnoreCase(bases[attr_idx], base)) {
+      attr_idx = 0;
+      while (attr_idx < bases.size() && !EqualsIgnoreCase(bases[attr_idx], base)) ++attr_idx;
     }
-    if (attr_idx < names.size() && values != nullptr) {
+    next_attr = attr_idx + 1;
+    if (attr_idx < bases.size() && values != nullptr) {
       if (job.groups && EqualsIgnoreCase(base, options_.schema.member)) {
         absl::StatusOr<std::optional<ValueRange>> range =
             ldap_internal::ParseValueRange(description);
@@ -820,6 +843,12 @@ absl::StatusOr<core::Directory> LdapReader::Read(LdapReadStats& stats) {
   member_request_ =
       ad ? ldap_internal::RangedDescription(schema.member, 0, kFirstRangeHigh) : schema.member;
   add_attribute(group_attributes_, member_request_);
+  for (const std::string& name : user_attributes_) {
+    user_bases_.push_back(ldap_internal::AttributeBaseName(name));
+  }
+  for (const std::string& name : group_attributes_) {
+    group_bases_.push_back(ldap_internal::AttributeBaseName(name));
+  }
 
   // The naming attribute the partitions split on.
   const std::string& partition_attribute =
