@@ -121,8 +121,9 @@ TEST(Directory, DnCarriedByAUserAndAGroupResolvesToTheUser) {
 TEST(Directory, UserRefusedForDuplicateIdIsNotAMember) {
   DirectoryBuilder builder;
   AddTestUser(builder, {.name = "ann"});
+  const std::string other_dn = UserDn("other");  // UserRecord holds views
   UserRecord same_id;
-  same_id.dn = UserDn("other");
+  same_id.dn = other_dn;
   same_id.id = "id-ann";
   builder.AddUser(same_id);
   AddTestGroup(builder, "staff", {"ann", "other"});
