@@ -35,13 +35,17 @@
 #       ldapsearch-all    ldapsearch -x -E pr=P/noprompt -b SUFFIX > /dev/null
 #                           (every user attribute; the command as issue 3 spells it)
 #       usersync          bench/ldap_read_bench (io::LdapDirectorySource::Read into a
-#                           core::Directory, checked against the generator's counts),
+#                           core::Directory; every read's counts and digest checked),
 #                           once per CONNECTIONS value
 #       usersync-buffered the same with --merge-chunk 0 (each partition merged once
 #                           complete instead of while it is read), connections = 1
+#       usersync-nowait   the same with --read-coalesce-us 0 (the reader sleeps in poll(2)
+#                           as soon as the socket is empty), connections = 1
 #     Each line of WORK/results.csv: tool,label,page,connections,run,wall_s,client_user_s,
 #     client_sys_s,server_cpu_s (slapd's utime+stime over the read, from /proc).
-#     A warm-up read of each kind comes first and also checks the entry counts.
+#     A warm-up read of each kind comes first and also checks the entry counts; usersync's
+#     warm-up read must give the same Directory (digest of every attribute and member) as the
+#     LDIF source reading the same generated file, and every timed read the same digest.
 #  4. A summary table (median and best wall time, ratio usersync / ldapsearch-attrs).
 set -euo pipefail
 
@@ -70,6 +74,9 @@ for tool in "$GEN" "$DRIVER" "$SLAPD" "$SLAPADD" /usr/bin/ldapsearch /usr/bin/ti
 done
 mkdir -p "$WORK"
 CLK_TCK=$(getconf CLK_TCK)
+declare -A DIGEST=()  # size -> the digest of the Directory every read must give
+CHECK_LDIF=
+LAST_DIGEST=
 SLAPD_PID=""
 
 cleanup() {
@@ -180,8 +187,11 @@ run_ldapsearch() {  # tool size page run args...
 }
 
 # Times usersync's source (read time from the driver itself); appends a CSV line.
-run_usersync() {  # tool size page connections run merge_chunk
-  local tool=$1 size=$2 page=$3 connections=$4 run=$5 chunk=$6
+run_usersync() {  # tool size page connections run merge_chunk [read_coalesce_us]
+  local tool=$1 size=$2 page=$3 connections=$4 run=$5 chunk=$6 coalesce=${7:-100}
+  local check=()
+  if [[ -n ${DIGEST[$size]:-} ]]; then check=(--expect-digest "${DIGEST[$size]}"); fi
+  if [[ -n ${CHECK_LDIF:-} ]]; then check=(--check-ldif "$CHECK_LDIF"); fi
   local suffix s0 s1 line expect
   suffix=$(suffix_of "$size")
   expect=$(awk -F': ' '$1=="users"{u=$2} $1=="groups"{g=$2} $1=="fixed_groups"{f=$2}
@@ -191,7 +201,11 @@ run_usersync() {  # tool size page connections run merge_chunk
   # shellcheck disable=SC2086
   line=$("$DRIVER" --url "$URL" --base-dn "$suffix" --bind-dn "cn=admin,$suffix" \
            --connections "$connections" --page-size "$page" --merge-chunk "$chunk" \
-           --label "u$size" $expect)
+           --read-coalesce-us "$coalesce" --label "u$size" $expect "${check[@]}") || {
+    echo "ldap_read_bench.sh: $tool read of $size users (page $page, K=$connections) failed" >&2
+    exit 1
+  }
+  LAST_DIGEST=${line##*,}
   s1=$(slapd_cpu)
   # driver: usersync,label,connections,run,read_s,user_s,sys_s,users,groups,edges,unresolved
   IFS=, read -r _ _ _ _ read_s user_s sys_s _ <<< "$line"
@@ -209,8 +223,17 @@ for size in $SIZES; do
     echo "ldap_read_bench.sh: $suffix holds $got entries, expected $expected" >&2
     exit 1
   fi
+  # The directory usersync reads must equal what the LDIF source reads from the same file:
+  # regenerate it (deterministic, seconds), compare digests once, keep the digest for the rest.
+  CHECK_LDIF=$WORK/check-u$size.ldif
+  "$GEN" --users "$size" --groups "$(groups_of "$size")" --seed "$SEED" \
+    --base-dn "$suffix" --no-version-line --out "$CHECK_LDIF" 2> /dev/null
   run_usersync usersync "$size" 1000 1 0 4096
-  echo "# $size users: $got entries served; warm"
+  rm -f "$CHECK_LDIF"
+  CHECK_LDIF=
+  DIGEST[$size]=$LAST_DIGEST
+  echo "# $size users: $got entries served; warm; the Directory read equals the LDIF source's" \
+    "(digest $LAST_DIGEST)"
 done
 sed -i '2,$d' "$RESULTS"  # the warm-up lines are not results
 
@@ -225,7 +248,10 @@ for run in $(seq 1 "$RUNS"); do
       for connections in $CONNECTIONS; do
         run_usersync usersync "$size" "$page" "$connections" "$run" 4096
       done
-      if [[ $page == 1000 ]]; then run_usersync usersync-buffered "$size" "$page" 1 "$run" 0; fi
+      if [[ $page == 1000 ]]; then
+        run_usersync usersync-buffered "$size" "$page" 1 "$run" 0
+        run_usersync usersync-nowait "$size" "$page" 1 "$run" 4096 0
+      fi
     done
   done
   echo "# round $run done; load average $(cut -d' ' -f1-3 /proc/loadavg)"

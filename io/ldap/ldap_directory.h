@@ -94,7 +94,7 @@ struct LdapSourceOptions {
   // poll(2). A server writes one entry at a time; woken for each few hundred bytes, the reader
   // would take ~150,000 wake-ups per million entries, and each can preempt the server when
   // both run on one machine. Waiting lets a batch of entries gather: a few times fewer
-  // wake-ups, 0.3-0.5 s less at a million users on 2 cores (bench/RESULTS.md). Costs at
+  // wake-ups, 0.5-1.8 s less at a million users on 2 cores (bench/RESULTS.md). Costs at
   // most this much latency per page request. 0: no wait.
   std::chrono::microseconds read_coalesce{100};
   // Tests only: called on the merging thread after each eager chunk is merged, with the user
