@@ -203,7 +203,10 @@ TEST_F(GotoIntegrationTest, BatchCreateWithAConflictInTheMiddle) {
             R"("name":{"givenName":"Other","familyName":"Person"},)"
             R"("emails":[{"value":"user6@example.com","primary":true}],"active":true})"
             "\n");
-  StartTarget({"--seed-accounts", (dir_ / "seed.jsonl").string()});
+  // Each answer comes 100 ms late, so the creates queued behind the first batch (a batch of 1
+  // or a few: the queue sends as soon as it is idle) gather while it is in flight, however
+  // loaded the machine is; without the delay a slow executor could send each user alone.
+  StartTarget({"--seed-accounts", (dir_ / "seed.jsonl").string(), "--latency-ms", "100"});
   WriteFile("directory.ldif", Ldif(Users(10)));
   WriteConfig("goto", "rate = 1000\nburst = 100\nbatch = 100\n", "\"G2M\"",
               "[matching]\norder = [\"link\"]\n");
