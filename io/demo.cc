@@ -6,15 +6,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "io/emulator/emulator_server.h"
+#include "io/output.h"
 #include "io/sync_runner.h"
 
 namespace usersync::io {
 namespace {
-
-void Print(std::FILE* file, std::string_view text) {
-  std::fwrite(text.data(), 1, text.size(), file);
-  std::fflush(file);
-}
 
 std::string RandomToken() {
   std::random_device device;

@@ -1,22 +1,22 @@
 #include "io/sync_runner.h"
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <filesystem>
-#include <system_error>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <span>
+#include <system_error>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
 #include "core/explain.h"
 #include "core/normalize.h"
@@ -28,6 +28,7 @@
 #include "io/executor.h"
 #include "io/goto/goto_target.h"
 #include "io/json_writer.h"
+#include "io/output.h"
 #include "io/plan_file.h"
 #include "io/report/audit_log.h"
 #include "io/report/plan_report.h"
@@ -48,11 +49,6 @@ struct Failure {
   int exit_code;
   absl::Status status;
 };
-
-void Print(std::FILE* file, std::string_view text) {
-  std::fwrite(text.data(), 1, text.size(), file);
-  std::fflush(file);
-}
 
 absl::Status WriteFile(const std::string& path, std::string_view content) {
   std::FILE* file = std::fopen(path.c_str(), "w");
@@ -212,6 +208,21 @@ std::unique_ptr<Failure> PrepareSession(const CommandOptions& options, Session& 
     session.plan.warnings.push_back(absl::StrCat(issue.dn, ": ", issue.reason));
   }
   return nullptr;
+}
+
+// Records a run that ended before it applied anything: its exit code and {"error": message}.
+void RecordUnstartedRun(StateStore& state, const std::string& mode, const std::string& started_at,
+                        const Failure& failure, std::FILE* err) {
+  absl::StatusOr<int64_t> run_id = state.BeginRun(mode, started_at);
+  absl::Status recorded = run_id.status();
+  if (run_id.ok()) {
+    JsonWriter w;
+    w.BeginObject().Field("error", StdSv(failure.status.message())).EndObject();
+    recorded = state.FinishRun(*run_id, failure.exit_code, w.Release(), NowRfc3339());
+  }
+  if (!recorded.ok()) {
+    Print(err, absl::StrCat("usersync: could not record the run: ", recorded.message(), "\n"));
+  }
 }
 
 int Report(const CommandOptions& options, const Failure& failure) {
@@ -598,8 +609,16 @@ int RunPlanCommand(const CommandOptions& options) {
 }
 
 int RunSyncCommand(const CommandOptions& options) {
+  const std::string started_at = NowRfc3339();  // the run's start: before reading anything
   Session session;
-  if (auto failure = PrepareSession(options, session)) return Report(options, *failure);
+  if (auto failure = PrepareSession(options, session)) {
+    // A sync that could not start (the directory or the target unreachable, a secret missing)
+    // is a run all the same: `usersync status` and the polling loop must show it.
+    if (!options.dry_run && session.state != nullptr) {
+      RecordUnstartedRun(*session.state, "sync", started_at, *failure, options.err);
+    }
+    return Report(options, *failure);
+  }
   Print(options.out, PlanTable(session.plan));
   Print(options.out, absl::StrFormat("(read %zu users, %zu groups in %.2fs; listed %zu accounts "
                                      "in %.2fs; planned in %.3fs)\n",
@@ -614,7 +633,7 @@ int RunSyncCommand(const CommandOptions& options) {
 
   absl::StatusOr<std::unique_ptr<RunLogs>> logs = RunLogs::Open(session.config.logs_dir);
   if (!logs.ok()) return Report(options, Failure{kExitUsage, logs.status()});
-  absl::StatusOr<int64_t> run_id = session.state->BeginRun("sync", NowRfc3339());
+  absl::StatusOr<int64_t> run_id = session.state->BeginRun("sync", started_at);
   if (!run_id.ok()) return Report(options, Failure{kExitUsage, run_id.status()});
   SettleInterrupted(*session.state, **logs, session.accounts, &session.links, options.out);
 

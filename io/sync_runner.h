@@ -12,7 +12,11 @@
 #include <atomic>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace usersync::io {
 
@@ -27,7 +31,7 @@ enum ExitCode : int {
 
 struct CommandOptions {
   std::string config_path;
-  std::string format;    // plan: table | json; users: table | csv | json
+  std::string format;    // plan: table | json; users: table | csv | json; status: table | json
   std::string out_path;  // plan --out PLAN, users --out FILE
   bool dry_run = false;
 
@@ -79,5 +83,26 @@ int RunMatchCommand(const CommandOptions& options);
 // done; one gone (for a deactivate) or whose user is back in scope is reported and left alone.
 // Exit 0, 1 if some failed, 2 for an unknown id (nothing is released).
 int RunReleaseCommand(const CommandOptions& options);
+
+// `status`: from the state store alone (no source, no target): the runs of the last 24 hours
+// counted by exit code with their operations done, failed and held; the operations held for
+// `release`; the operations whose outcome is unknown (a crash; the next sync settles them);
+// and the 10 most recent runs with what each did (a sync that could not start shows its
+// error). A store that does not exist yet means no run has been recorded (exit 0; status never
+// creates one). `--format json` for monitoring. Exit 0, or 2 for a bad config or store.
+int RunStatusCommand(const CommandOptions& options);
+
+// `run --every DURATION`: sync, then again DURATION after each run's start (at once if a run
+// took longer), until SIGINT or SIGTERM (`options.interrupted`): a signal during a wait ends the
+// loop within 0.1 s; during a run, the run stops as sync does and the loop ends after it. Each
+// round prints "== run N at TIME" before the sync's own output and "== run N exit CODE; next
+// run at TIME" after it. Every round is a full sync: it re-reads the configuration, and its
+// failures are recorded like any run's (see `status`) and do not end the loop, except exit 2 on
+// the first round (a configuration that is wrong from the start). Returns the last run's exit
+// code.
+int RunPollingCommand(const CommandOptions& options, absl::Duration every);
+
+// Parses --every: an absl duration ("30s", "15m", "1h30m") of at least one second.
+absl::StatusOr<absl::Duration> ParseInterval(std::string_view text);
 
 }  // namespace usersync::io

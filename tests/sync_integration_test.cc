@@ -1,14 +1,15 @@
 // End-to-end: the real `usersync` binary against the real `usersync-target` emulator over real
 // HTTP on loopback. Each test gets its own emulator (port 0), temp dir, state and logs.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <simdjson.h>
 
 #include "tests/support/emulator_process.h"
 #include "tests/support/http_client.h"
@@ -333,6 +334,166 @@ TEST_F(SyncIntegrationTest, AuditLogHasOneLinePerOperationAndNoSecrets) {
   }
   EXPECT_EQ(lines, 10);
   EXPECT_EQ(result.out.find(target_->token()), std::string::npos);
+}
+
+// The JSON of `usersync status --format json`: the last 24 hours' counts and the recent runs.
+struct StatusView {
+  int64_t runs = 0;
+  int64_t ok_runs = 0;
+  int64_t done = 0;
+  int64_t failed = 0;
+  std::vector<int64_t> recent_exit_codes;  // newest first; -1 for an unfinished run
+  std::string newest_error;                // the newest run's summary "error", if any
+};
+
+StatusView ParseStatus(const std::string& out) {
+  StatusView view;
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string json(out);
+  simdjson::ondemand::document doc = parser.iterate(json);
+  simdjson::ondemand::object period = doc["last_24_hours"].get_object();
+  view.runs = period["runs"].get_int64().value();
+  for (auto field : period["by_exit_code"].get_object()) {
+    if (field.unescaped_key().value() == "0") view.ok_runs = field.value().get_int64().value();
+  }
+  view.done = period["done"].get_int64().value();
+  view.failed = period["failed"].get_int64().value();
+  bool newest = true;
+  for (auto run : doc["runs"].get_array()) {
+    simdjson::ondemand::object object = run.get_object();
+    int64_t code = -1;
+    if (object["exit_code"].get_int64().get(code) != simdjson::SUCCESS) code = -1;
+    view.recent_exit_codes.push_back(code);
+    simdjson::ondemand::object summary;
+    std::string_view error;
+    if (newest && object["summary"].get_object().get(summary) == simdjson::SUCCESS &&
+        summary["error"].get_string().get(error) == simdjson::SUCCESS) {
+      view.newest_error = std::string(error);
+    }
+    newest = false;
+  }
+  return view;
+}
+
+// Polling mode: `run --every 1s` syncs, then again each second; a user added to the directory
+// while it polls is created by a later round; SIGTERM during a wait ends the loop with the last
+// run's exit code. `status` then counts every round and what they did.
+TEST_F(SyncIntegrationTest, PollingModeSyncsEachIntervalUntilSignalled) {
+  StartTarget();
+  std::vector<DirectoryUser> users = TenUsers();
+  WriteFile("directory.ldif", Ldif(users));
+  WriteConfig();
+
+  testing::ChildProcess poller;
+  ASSERT_TRUE(poller
+                  .Start({USERSYNC_BINARY, "run", "-c", Config(), "--every", "1s"},
+                         {{kTokenEnv, target_->token()}})
+                  .ok());
+  // The next "== run N exit CODE; ..." line: the round's number and exit code.
+  auto next_round = [&poller]() -> std::pair<int, int> {
+    while (true) {
+      absl::StatusOr<std::string> line = poller.ReadStdoutLine(std::chrono::seconds(60));
+      if (!line.ok()) {
+        ADD_FAILURE() << line.status() << "\n" << poller.stderr_output();
+        return {-1, -1};
+      }
+      int round = 0, code = 0;
+      if (std::sscanf(line->c_str(), "== run %d exit %d;", &round, &code) == 2) {
+        return {round, code};
+      }
+    }
+  };
+  auto [first_round, first_exit] = next_round();
+  ASSERT_EQ(first_round, 1);
+  EXPECT_EQ(first_exit, 0);
+  EXPECT_EQ(ListAccounts(*target_).size(), 10u);
+
+  users.push_back({"user11", "Sn11"});
+  WriteFile("directory.ldif", Ldif(users));
+  // The round already reading the old file (if any) leaves user11 to the one after it.
+  int rounds = 1;
+  while (ListAccounts(*target_).size() < 11 && rounds < 6) {
+    auto [round, code] = next_round();
+    ASSERT_EQ(round, rounds + 1);
+    EXPECT_EQ(code, 0);
+    rounds = round;
+  }
+  ASSERT_EQ(ListAccounts(*target_).size(), 11u) << "after " << rounds << " rounds";
+  // One more round, with nothing left to do.
+  auto [last_round, last_exit] = next_round();
+  EXPECT_EQ(last_round, rounds + 1);
+  EXPECT_EQ(last_exit, 0);
+  rounds = last_round;
+
+  poller.Signal(SIGTERM);
+  std::string rest;
+  while (true) {
+    absl::StatusOr<std::string> line = poller.ReadStdoutLine(std::chrono::seconds(60));
+    if (!line.ok()) break;  // stdout closed: the process is ending
+    rest += *line + "\n";
+  }
+  EXPECT_EQ(poller.Wait(), 0) << rest << poller.stderr_output();
+  EXPECT_NE(rest.find("== stopped by a signal; the last run exited 0"), std::string::npos) << rest;
+
+  ProcessResult status = Usersync({"status", "-c", Config(), "--format", "json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  const StatusView view = ParseStatus(status.out);
+  EXPECT_GE(view.runs, rounds);  // a round may have run between the last read and the signal
+  EXPECT_EQ(view.ok_runs, view.runs) << status.out;
+  EXPECT_EQ(view.done, 11) << status.out;  // 10 creates, then user11; later rounds: nothing
+  EXPECT_EQ(view.failed, 0);
+  ProcessResult table = Usersync({"status", "-c", Config()});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("10 done, 0 failed, 0 held of 10 operations"), std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("nothing to do"), std::string::npos) << table.out;
+}
+
+// A sync that cannot reach its target is recorded as a run, so `status` (and a person reading
+// it the morning after a failed nightly run) sees the failure and its reason.
+TEST_F(SyncIntegrationTest, StatusShowsASyncThatCouldNotReachTheTarget) {
+  StartTarget();
+  WriteFile("directory.ldif", Ldif(TenUsers()));
+  WriteConfig();
+  ProcessResult before = Usersync({"status", "-c", Config()});
+  EXPECT_EQ(before.exit_code, 0) << before.err;
+  EXPECT_NE(before.out.find("does not exist yet"), std::string::npos) << before.out;
+  EXPECT_FALSE(fs::exists(dir_ / "state.db"));  // status never creates a store
+
+  ASSERT_EQ(Usersync({"sync", "-c", Config()}).exit_code, 0);
+  const std::string token = target_->token();
+  target_.reset();  // stop it: the port is now closed
+  ProcessResult failed =
+      RunProcess({USERSYNC_BINARY, "sync", "-c", Config()}, {{kTokenEnv, token}}, dir_.string());
+  ASSERT_EQ(failed.exit_code, 4) << failed.out << failed.err;
+
+  ProcessResult status = RunProcess({USERSYNC_BINARY, "status", "-c", Config(), "--format", "json"},
+                                    {}, dir_.string());
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  const StatusView view = ParseStatus(status.out);
+  EXPECT_EQ(view.runs, 2);
+  EXPECT_EQ(view.ok_runs, 1);
+  EXPECT_EQ(view.recent_exit_codes, (std::vector<int64_t>{4, 0}));
+  EXPECT_NE(view.newest_error.find("listing the target's accounts"), std::string::npos)
+      << status.out;
+  EXPECT_EQ(status.out.find(token), std::string::npos);
+}
+
+// `run` refuses an interval it cannot honour, and a configuration that is wrong from the first
+// round, with exit 2 at once (no polling).
+TEST_F(SyncIntegrationTest, PollingModeRefusesABadIntervalOrConfiguration) {
+  StartTarget();
+  WriteFile("directory.ldif", Ldif(TenUsers()));
+  WriteConfig();
+  for (const char* every : {"0s", "500ms", "-5m", "15", "soon"}) {
+    ProcessResult result = Usersync({"run", "-c", Config(), "--every", every});
+    EXPECT_EQ(result.exit_code, 2) << every << ": " << result.out << result.err;
+    EXPECT_NE(result.err.find("--every"), std::string::npos) << result.err;
+  }
+  WriteFile("usersync.toml", "[source]\nkind = \"ldif\"\npath = \"x.ldif\"\n[target]\nrat = 5\n");
+  ProcessResult bad = Usersync({"run", "-c", Config(), "--every", "1h"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;
+  EXPECT_NE(bad.err.find("rat"), std::string::npos) << bad.err;
 }
 
 }  // namespace

@@ -20,11 +20,6 @@ extern "C" void OnSigint(int) {
   if (g_interrupted.exchange(true)) std::_Exit(130);  // a second Ctrl-C stops at once
 }
 
-int NotYet(const char* command, const char* issue) {
-  std::fprintf(stderr, "usersync %s: not available in this build yet (%s)\n", command, issue);
-  return usersync::io::kExitUsage;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,6 +81,8 @@ int main(int argc, char** argv) {
 
   CLI::App* status = app.add_subcommand("status", "recent runs and the daily status");
   add_config(status);
+  status->add_option("--format", options.format, "table | json")
+      ->check(CLI::IsMember({"table", "json"}));
 
   CLI::App* check = app.add_subcommand("check", "test the source and the target connections");
   add_config(check);
@@ -121,7 +118,14 @@ int main(int argc, char** argv) {
   if (*explain) return usersync::io::RunExplainCommand(options);
   if (*match) return usersync::io::RunMatchCommand(options);
   if (*release) return usersync::io::RunReleaseCommand(options);
-  if (*status) return NotYet("status", "a later issue");
-  if (*run) return NotYet("run", "a later issue: polling mode");
+  if (*status) return usersync::io::RunStatusCommand(options);
+  if (*run) {
+    absl::StatusOr<absl::Duration> interval = usersync::io::ParseInterval(every);
+    if (!interval.ok()) {
+      std::fprintf(stderr, "usersync run: %s\n", std::string(interval.status().message()).c_str());
+      return usersync::io::kExitUsage;
+    }
+    return usersync::io::RunPollingCommand(options, *interval);
+  }
   return usersync::io::kExitUsage;
 }

@@ -457,17 +457,13 @@ absl::Status StateStore::FinishRun(int64_t run_id, int exit_code, const std::str
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<RunRow>> StateStore::RecentRuns(int limit) {
-  constexpr std::string_view kOp = "loading recent runs";
-  USERSYNC_ASSIGN_OR_RETURN(
-      sqlite3_stmt * stmt,
-      statements_->Get("SELECT run_id, started_at, finished_at, mode, exit_code, summary "
-                       "FROM runs ORDER BY run_id DESC LIMIT ?1",
-                       kOp));
-  Statement scoped(stmt);
-  sqlite3_bind_int(stmt, 1, std::max(limit, 0));
+namespace {
+
+// Reads the rows of a SELECT run_id, started_at, finished_at, mode, exit_code, summary.
+absl::StatusOr<std::vector<RunRow>> ReadRuns(StatementCache& statements, sqlite3_stmt* stmt,
+                                             std::string_view op) {
   std::vector<RunRow> runs;
-  USERSYNC_RETURN_IF_ERROR(statements_->ForEachRow(stmt, kOp, [&](sqlite3_stmt* row) {
+  USERSYNC_RETURN_IF_ERROR(statements.ForEachRow(stmt, op, [&](sqlite3_stmt* row) {
     RunRow run;
     run.run_id = sqlite3_column_int64(row, 0);
     run.started_at = ColumnText(row, 1);
@@ -478,6 +474,33 @@ absl::StatusOr<std::vector<RunRow>> StateStore::RecentRuns(int limit) {
     runs.push_back(std::move(run));
   }));
   return runs;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<RunRow>> StateStore::RecentRuns(int limit) {
+  constexpr std::string_view kOp = "loading recent runs";
+  USERSYNC_ASSIGN_OR_RETURN(
+      sqlite3_stmt * stmt,
+      statements_->Get("SELECT run_id, started_at, finished_at, mode, exit_code, summary "
+                       "FROM runs ORDER BY run_id DESC LIMIT ?1",
+                       kOp));
+  Statement scoped(stmt);
+  sqlite3_bind_int(stmt, 1, std::max(limit, 0));
+  return ReadRuns(*statements_, stmt, kOp);
+}
+
+absl::StatusOr<std::vector<RunRow>> StateStore::RunsSince(const std::string& since) {
+  constexpr std::string_view kOp = "loading the runs of a period";
+  // RFC 3339 UTC timestamps of one format order as text.
+  USERSYNC_ASSIGN_OR_RETURN(
+      sqlite3_stmt * stmt,
+      statements_->Get("SELECT run_id, started_at, finished_at, mode, exit_code, summary "
+                       "FROM runs WHERE started_at >= ?1 ORDER BY run_id DESC",
+                       kOp));
+  Statement scoped(stmt);
+  BindText(stmt, 1, since);
+  return ReadRuns(*statements_, stmt, kOp);
 }
 
 absl::StatusOr<std::vector<int64_t>> StateStore::RecordIntents(

@@ -117,6 +117,8 @@ class StateStore {
                          const std::string& now);
   // FinishRun of an unknown run is kNotFound. RecentRuns: newest first, at most `limit`.
   absl::StatusOr<std::vector<RunRow>> RecentRuns(int limit);
+  // Every run started at or after `since` (RFC 3339 UTC as BeginRun stores it), newest first.
+  absl::StatusOr<std::vector<RunRow>> RunsSince(const std::string& since);
 
   // Journal. RecordIntents writes all rows in one transaction and returns their op ids in
   // order; Settle likewise settles a batch (also used for rows left unsettled by a crash, once

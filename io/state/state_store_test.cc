@@ -142,6 +142,24 @@ TEST(StateStore, RunsBeginFinishRecent) {
   EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound) << missing;
 }
 
+// RunsSince: the runs started at or after a time, newest first, whatever their state.
+TEST(StateStore, RunsSinceSelectsByStartTime) {
+  std::unique_ptr<StateStore> store = OpenOrDie(":memory:");
+  ASSERT_NE(store, nullptr);
+  for (const char* started :
+       {"2024-01-01T23:59:59.999Z", "2024-01-02T00:00:00.000Z", "2024-01-02T10:30:00.500Z"}) {
+    ASSERT_TRUE(store->BeginRun("sync", started).ok());
+  }
+  absl::StatusOr<std::vector<RunRow>> runs = store->RunsSince("2024-01-02T00:00:00.000Z");
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0].started_at, "2024-01-02T10:30:00.500Z");
+  EXPECT_EQ((*runs)[1].started_at, "2024-01-02T00:00:00.000Z");
+  runs = store->RunsSince("2024-01-03T00:00:00.000Z");
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  EXPECT_TRUE(runs->empty());
+}
+
 TEST(StateStore, JournalIntentSettleUnsettled) {
   std::unique_ptr<StateStore> store = OpenOrDie(":memory:");
   ASSERT_NE(store, nullptr);
