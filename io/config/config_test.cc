@@ -128,6 +128,16 @@ std::string MakeTempDir(std::string_view name) {
   return dir.string();
 }
 
+// Changes the working directory for the scope of a test.
+class ScopedCwd {
+ public:
+  explicit ScopedCwd(const fs::path& dir) : saved_(fs::current_path()) { fs::current_path(dir); }
+  ~ScopedCwd() { fs::current_path(saved_); }
+
+ private:
+  fs::path saved_;
+};
+
 TEST(Config, MinimalTakesDesignDefaults) {
   absl::StatusOr<Config> config = Parse(Cfg());
   ASSERT_TRUE(config.ok()) << config.status();
@@ -180,6 +190,9 @@ TEST(Config, MinimalTakesDesignDefaults) {
 }
 
 TEST(Config, DesignExampleParses) {
+  // An input path missing beside the config file is looked for in the working directory: run
+  // from one without fixtures/, so the answer does not depend on where the test is started.
+  const ScopedCwd cwd(MakeTempDir("design-example"));
   absl::StatusOr<Config> config = Parse(kDesignExample);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->source.bind_dn, "cn=admin,dc=example,dc=com");
@@ -620,16 +633,6 @@ TEST(Config, ToPlanConfigCopiesTheCoreSettings) {
   EXPECT_EQ(plan.deprovision.max_changes, 7);
   EXPECT_EQ(plan.deprovision.max_changes_percent, 5);
 }
-
-// Changes the working directory for the scope of a test.
-class ScopedCwd {
- public:
-  explicit ScopedCwd(const fs::path& dir) : saved_(fs::current_path()) { fs::current_path(dir); }
-  ~ScopedCwd() { fs::current_path(saved_); }
-
- private:
-  fs::path saved_;
-};
 
 TEST(Config, RelativePathsResolveBesideTheConfigFile) {
   const std::string dir = MakeTempDir("beside");
