@@ -34,6 +34,7 @@
 #include "io/report/plan_report.h"
 #include "io/report/users_html.h"
 #include "io/scim/scim_target.h"
+#include "io/state/run_lock.h"
 #include "io/state/state_store.h"
 #include "io/target_api.h"
 
@@ -66,6 +67,7 @@ absl::Status WriteFile(const std::string& path, std::string_view content) {
 // Everything a command needs, loaded in order; each step's failure carries its exit code.
 struct Session {
   Config config;
+  RunLock run_lock;  // held by the commands that change the target (see PrepareSession)
   std::unique_ptr<StateStore> state;
   std::unique_ptr<TargetApi> target;
   core::Directory directory;
@@ -143,9 +145,23 @@ std::unique_ptr<Failure> OpenTarget(const CommandOptions& options, Session& sess
   return nullptr;
 }
 
+// Whether a command may change the target: then it holds the state store's RunLock from
+// before it reads anything (two runs planning from the same state would apply twice).
+enum class Access { kReadOnly, kApply };
+
 // Loads config, state, directory and accounts, and computes the plan.
-std::unique_ptr<Failure> PrepareSession(const CommandOptions& options, Session& session) {
+std::unique_ptr<Failure> PrepareSession(const CommandOptions& options, Session& session,
+                                        Access access = Access::kReadOnly) {
   if (auto failure = LoadSessionConfig(options, session)) return failure;
+  if (access == Access::kApply) {
+    absl::StatusOr<RunLock> lock = RunLock::Acquire(session.config.state_path);
+    if (!lock.ok()) {
+      // Held by another run: a passing condition, like an unreachable server (exit 4).
+      return Fail(absl::IsUnavailable(lock.status()) ? kExitUnreachable : kExitUsage,
+                  lock.status());
+    }
+    session.run_lock = *std::move(lock);
+  }
 
   absl::StatusOr<std::unique_ptr<StateStore>> state = StateStore::Open(session.config.state_path);
   if (!state.ok()) return Fail(kExitUsage, state.status());
@@ -611,7 +627,8 @@ int RunPlanCommand(const CommandOptions& options) {
 int RunSyncCommand(const CommandOptions& options) {
   const std::string started_at = NowRfc3339();  // the run's start: before reading anything
   Session session;
-  if (auto failure = PrepareSession(options, session)) {
+  if (auto failure =
+          PrepareSession(options, session, options.dry_run ? Access::kReadOnly : Access::kApply)) {
     // A sync that could not start (the directory or the target unreachable, a secret missing)
     // is a run all the same: `usersync status` and the polling loop must show it.
     if (!options.dry_run && session.state != nullptr) {
@@ -780,7 +797,8 @@ int RunApplyCommand(const CommandOptions& options) {
                              "); nothing was applied: make and review a new plan"))});
   }
   Session session;
-  if (auto failure = PrepareSession(options, session)) return Report(options, *failure);
+  if (auto failure = PrepareSession(options, session, Access::kApply))
+    return Report(options, *failure);
   if (!file->target_url.empty() && file->target_url != session.config.target.url) {
     return Report(options,
                   Failure{kExitUsage, absl::InvalidArgumentError(absl::StrCat(
@@ -1004,7 +1022,8 @@ int RunReleaseCommand(const CommandOptions& options) {
   }
 
   Session session;
-  if (auto failure = PrepareSession(options, session)) return Report(options, *failure);
+  if (auto failure = PrepareSession(options, session, Access::kApply))
+    return Report(options, *failure);
   absl::StatusOr<std::vector<HoldRow>> pending = session.state->LoadHolds();
   if (!pending.ok()) return Report(options, Failure{kExitUsage, pending.status()});
   std::string unknown;

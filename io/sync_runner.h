@@ -5,7 +5,9 @@
 // state store journals every operation (intent before the request, outcome after). It writes
 // what a person reads to `out`, errors to `err`, and returns the exit code of DESIGN.md:
 //   0 all done · 1 some operations failed · 2 bad usage or configuration · 3 deprovisioning
-//   held by the safety threshold · 4 a source or target could not be reached · 5 drift
+//   held by the safety threshold · 4 a source or target could not be reached, or another run
+//   holds the state store's RunLock (sync, apply and release take it: io/state/run_lock.h) ·
+//   5 drift
 // Threading: call from one thread; the driver's I/O thread is internal.
 #pragma once
 

@@ -1,7 +1,10 @@
 // End-to-end: the real `usersync` binary against the real `usersync-target` emulator over real
 // HTTP on loopback. Each test gets its own emulator (port 0), temp dir, state and logs.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
@@ -494,6 +497,38 @@ TEST_F(SyncIntegrationTest, PollingModeRefusesABadIntervalOrConfiguration) {
   ProcessResult bad = Usersync({"run", "-c", Config(), "--every", "1h"});
   EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;
   EXPECT_NE(bad.err.find("rat"), std::string::npos) << bad.err;
+}
+
+// While another process holds the state store's run lock (here: the test, as pid 4242 says),
+// the commands that change the target refuse with exit 4 and the holder named, having read
+// nothing and recorded nothing; read-only commands go on; once the lock is released, sync runs.
+TEST_F(SyncIntegrationTest, ASecondApplyingRunIsRefusedWhileTheFirstHoldsTheLock) {
+  StartTarget();
+  WriteFile("directory.ldif", Ldif(TenUsers()));
+  WriteConfig();
+  const std::string lock_path = (dir_ / "state.db.lock").string();
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  ASSERT_EQ(::write(fd, "4242\n", 5), 5);
+
+  ProcessResult refused = Usersync({"sync", "-c", Config()});
+  EXPECT_EQ(refused.exit_code, 4) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("another usersync run"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("by pid 4242"), std::string::npos) << refused.err;
+  EXPECT_EQ(Stats(*target_).at("creates"), 0);
+  ProcessResult release = Usersync({"release", "-c", Config(), "--all"});
+  EXPECT_EQ(release.exit_code, 4) << release.out << release.err;
+  EXPECT_EQ(Usersync({"plan", "-c", Config()}).exit_code, 0);
+  EXPECT_EQ(Usersync({"sync", "-c", Config(), "--dry-run"}).exit_code, 0);
+  ProcessResult status = Usersync({"status", "-c", Config(), "--format", "json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_EQ(ParseStatus(status.out).runs, 0) << status.out;  // the refused runs left no trace
+
+  ::close(fd);  // releases the lock
+  ProcessResult sync = Usersync({"sync", "-c", Config()});
+  EXPECT_EQ(sync.exit_code, 0) << sync.out << sync.err;
+  EXPECT_EQ(Stats(*target_).at("creates"), 10);
 }
 
 }  // namespace
