@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "core/str.h"
 #include "io/json_writer.h"
+#include "io/output.h"
 #include "io/report/audit_log.h"
 #include "io/state/state_store.h"
 #include "io/target_api.h"
@@ -34,11 +35,6 @@ constexpr auto kSettleDelay = std::chrono::milliseconds(100);
 constexpr char kCancelledByInterrupt[] = "cancelled by interrupt";
 constexpr char kCancelledByQuarantine[] =
     "cancelled: the run stopped early because the target was failing";
-
-void Print(std::FILE* file, std::string_view text) {
-  std::fwrite(text.data(), 1, text.size(), file);
-  std::fflush(file);
-}
 
 // The journal payload: the operation as planned. A create also carries the whole account it
 // writes ("spec"), so that a later run can tell whether a create cut short by a crash

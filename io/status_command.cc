@@ -1,6 +1,5 @@
 // `usersync status`: what the runs did, read from the state store alone (DESIGN.md "Command
 // line": recent runs, daily status). See sync_runner.h.
-#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <string>
@@ -85,7 +84,7 @@ const char* ExitMeaning(int exit_code) {
   }
 }
 
-// "4m 12s", "1.3s": from two RFC 3339 stamps; "" when either is missing or unreadable.
+// "4m12s", "1.3s": from two RFC 3339 stamps; "" when either is missing or unreadable.
 std::string Duration(const RunRow& run) {
   absl::Time start, end;
   std::string error;
@@ -112,7 +111,8 @@ std::string Result(const RunRow& run, const RunFacts& facts) {
 
 struct PeriodTotals {
   int64_t runs = 0;
-  std::array<int64_t, 7> by_exit{};  // index exit code + 1 (-1: not finished)
+  // Index exit code + 1 for -1 (not finished) to 5; the last slot counts any other code.
+  std::array<int64_t, 8> by_exit{};
   int64_t done = 0;
   int64_t failed = 0;
   int64_t held = 0;
@@ -122,7 +122,7 @@ PeriodTotals Totals(const std::vector<RunRow>& runs) {
   PeriodTotals totals;
   for (const RunRow& run : runs) {
     ++totals.runs;
-    const int slot = std::clamp(run.exit_code, -1, 5) + 1;
+    const int slot = run.exit_code >= -1 && run.exit_code <= 5 ? run.exit_code + 1 : 7;
     ++totals.by_exit[slot];
     const RunFacts facts = ReadFacts(run.summary);
     totals.done += facts.done;
@@ -138,11 +138,11 @@ std::string TableReport(const std::string& store_path, const std::string& since,
   std::string out = absl::StrCat("State store: ", store_path, "\n");
   absl::StrAppend(&out, "Last 24 hours (since ", since, "): ", totals.runs, " run(s)");
   std::string by_exit;
-  for (int code = -1; code <= 5; ++code) {
+  for (int code = -1; code <= 6; ++code) {
     const int64_t count = totals.by_exit[code + 1];
     if (count == 0) continue;
     absl::StrAppend(&by_exit, by_exit.empty() ? "" : ", ", count, " ", ExitMeaning(code),
-                    code >= 0 ? absl::StrCat(" (exit ", code, ")") : "");
+                    code >= 0 && code <= 5 ? absl::StrCat(" (exit ", code, ")") : "");
   }
   if (!by_exit.empty()) absl::StrAppend(&out, ": ", by_exit);
   absl::StrAppend(&out, "; operations: ", totals.done, " done, ", totals.failed, " failed, ",
@@ -174,9 +174,10 @@ std::string JsonReport(const std::string& store_path, const std::string& since,
   w.BeginObject().Field("state_store", store_path);
   w.Key("last_24_hours").BeginObject().Field("since", since).Key("runs").Int(totals.runs);
   w.Key("by_exit_code").BeginObject();
-  for (int code = -1; code <= 5; ++code) {
+  for (int code = -1; code <= 6; ++code) {
     const int64_t count = totals.by_exit[code + 1];
-    if (count > 0) w.Key(code == -1 ? "unfinished" : absl::StrCat(code)).Int(count);
+    if (count == 0) continue;
+    w.Key(code == -1 ? "unfinished" : code == 6 ? "other" : absl::StrCat(code)).Int(count);
   }
   w.EndObject();
   w.Key("done").Int(totals.done).Key("failed").Int(totals.failed).Key("held").Int(totals.held);
