@@ -185,6 +185,11 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
   MatchResult match = MatchAccounts(dir, mapping, accounts, links, manual, config.match_order);
 
   // 5. Desired users and invalid users, interleaved in directory order.
+  // Every directory user and every account makes at most one row and one operation: reserving
+  // that bound up front saves the vectors' regrowth (a copy of every row each time, and fresh
+  // pages to fault in); the untouched tail of the reservation is never faulted in.
+  plan.rows.reserve(dir.user_count() + accounts.items.size());
+  plan.operations.reserve(dir.user_count() + accounts.items.size());
   std::vector<SeatUser> seat_users;  // creates and reactivations: they take seats
   std::vector<uint8_t> account_settled(accounts.items.size(), 0);
   size_t invalid_idx = 0;
