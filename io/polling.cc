@@ -21,10 +21,6 @@ bool Interrupted(const CommandOptions& options) {
   return options.interrupted != nullptr && options.interrupted->load();
 }
 
-std::string Rfc3339(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
-}
-
 }  // namespace
 
 absl::StatusOr<absl::Duration> ParseInterval(std::string_view text) {

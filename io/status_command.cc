@@ -13,6 +13,7 @@
 #include "io/config/config.h"
 #include "io/json_writer.h"
 #include "io/output.h"
+#include "io/report/audit_log.h"
 #include "io/state/state_store.h"
 #include "io/sync_runner.h"
 #include "simdjson.h"
@@ -212,8 +213,7 @@ int RunStatusCommand(const CommandOptions& options) {
     return kExitUsage;
   }
   const std::string& path = options.state_path.empty() ? config->state_path : options.state_path;
-  const std::string since =
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now() - kPeriod, absl::UTCTimeZone());
+  const std::string since = Rfc3339(absl::Now() - kPeriod);
   // Status never creates a store: none yet means no run has recorded anything.
   std::error_code error;
   if (path != ":memory:" && !std::filesystem::exists(path, error)) {

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace usersync::io {
 
@@ -50,7 +51,10 @@ class RunLogs {
   std::string error_path_;
 };
 
-// The current UTC time as RFC 3339 with milliseconds ("2026-11-22T03:14:15.926Z").
+// `time` in UTC as RFC 3339 with milliseconds ("2026-11-22T03:14:15.926Z"): the one format
+// of every stamp usersync writes, so stamps order as text (StateStore::RunsSince relies on it).
+std::string Rfc3339(absl::Time time);
+// Rfc3339(absl::Now()).
 std::string NowRfc3339();
 
 }  // namespace usersync::io
