@@ -1,4 +1,4 @@
-#include "io/emulator/emulator_scim.h"
+#include "tools/target/emulator_scim.h"
 
 #include <algorithm>
 #include <utility>

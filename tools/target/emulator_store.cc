@@ -1,4 +1,4 @@
-#include "io/emulator/emulator_store.h"
+#include "tools/target/emulator_store.h"
 
 #include <sqlite3.h>
 
@@ -14,8 +14,8 @@
 #include "absl/time/time.h"
 #include "core/status_macros.h"
 #include "core/str.h"
-#include "io/emulator/emulator_json.h"
 #include "io/json_writer.h"
+#include "tools/target/emulator_json.h"
 
 namespace usersync::io::emulator {
 namespace {

@@ -1,4 +1,4 @@
-#include "io/emulator/emulator_goto.h"
+#include "tools/target/emulator_goto.h"
 
 #include <httplib.h>
 
@@ -15,9 +15,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/str.h"
-#include "io/emulator/emulator_json.h"
-#include "io/emulator/emulator_scim.h"
 #include "io/json_writer.h"
+#include "tools/target/emulator_json.h"
+#include "tools/target/emulator_scim.h"
 
 namespace usersync::io::emulator {
 namespace {

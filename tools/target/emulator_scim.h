@@ -22,9 +22,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "io/emulator/emulator_json.h"
-#include "io/emulator/emulator_store.h"
 #include "io/json_writer.h"
+#include "tools/target/emulator_json.h"
+#include "tools/target/emulator_store.h"
 
 namespace usersync::io::emulator {
 

@@ -1,4 +1,4 @@
-#include "io/gen/ldif_generator.h"
+#include "tools/gen/ldif_generator.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -14,7 +14,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "io/emulator/emulator_server.h"
+#include "tools/target/emulator_server.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "io/emulator/emulator_server.h"
+#include "tools/target/emulator_server.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -28,9 +28,9 @@
 #include "core/status_macros.h"
 #include "core/str.h"
 #include "core/token_bucket.h"
-#include "io/emulator/emulator_json.h"
-#include "io/emulator/emulator_scim.h"
 #include "io/json_writer.h"
+#include "tools/target/emulator_json.h"
+#include "tools/target/emulator_scim.h"
 
 namespace usersync::io::emulator {
 namespace {
