@@ -16,11 +16,14 @@
 #include "absl/time/time.h"
 #include "core/str.h"
 #include "io/json_writer.h"
+#include "tools/target/emulator_goto_wire.h"
 #include "tools/target/emulator_json.h"
 #include "tools/target/emulator_scim.h"
 
 namespace usersync::io::emulator {
 namespace {
+
+using namespace goto_internal;  // NOLINT(build/namespaces): the GoTo face's wire shapes
 
 constexpr char kJsonContentType[] = "application/json";
 constexpr int64_t kDefaultPageSize = 100;
@@ -32,10 +35,6 @@ const std::vector<std::string>& GotoProducts() {
   static const auto* products = new std::vector<std::string>{"G2M", "G2T", "G2W", "OPENVOICE"};
   return *products;
 }
-
-// Store role ↔ GoTo admin role.
-constexpr std::pair<std::string_view, std::string_view> kRoles[] = {{"full", "SUPER_USER"},
-                                                                    {"manager", "MANAGER"}};
 
 void ReplyJson(httplib::Response& res, int status, std::string body) {
   res.status = status;
@@ -56,239 +55,6 @@ void ReplyInternal(httplib::Response& res, const absl::Status& status) {
   ReplyError(res, 500, "INTERNAL", StdSv(status.message()));
 }
 
-absl::Status Invalid(std::string_view field, std::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(Sv(field), ": ", Sv(what)));
-}
-
-// A string, or null (→ nullopt when `null_ok`, else an error).
-absl::StatusOr<std::optional<std::string>> OptionalString(const JsonValue& value,
-                                                          std::string_view field, bool null_ok) {
-  if (value.is_string()) return std::optional<std::string>(value.string);
-  if (value.is_null() && null_ok) return std::optional<std::string>();
-  return Invalid(field, null_ok ? "must be a string or null" : "must be a string");
-}
-
-absl::StatusOr<std::string> RequiredName(const JsonValue& value, std::string_view field) {
-  if (!value.is_string() || value.string.empty()) {
-    return Invalid(field, "must be a non-empty string");
-  }
-  return value.string;
-}
-
-absl::StatusOr<std::string> Email(const JsonValue& value, std::string_view field) {
-  absl::StatusOr<std::string> email = RequiredName(value, field);
-  if (!email.ok()) return email;
-  if (email->find('@') == std::string::npos) return Invalid(field, "is not an email address");
-  return email;
-}
-
-// An array of strings (null: empty), duplicates dropped, order kept.
-absl::StatusOr<std::vector<std::string>> StringList(const JsonValue& value,
-                                                    std::string_view field) {
-  std::vector<std::string> list;
-  if (value.is_null()) return list;
-  if (!value.is_array()) return Invalid(field, "must be an array of strings");
-  for (const JsonValue& item : value.items) {
-    if (!item.is_string() || item.string.empty()) {
-      return Invalid(field, "must be an array of non-empty strings");
-    }
-    if (std::find(list.begin(), list.end(), item.string) == list.end()) {
-      list.push_back(item.string);
-    }
-  }
-  return list;
-}
-
-absl::StatusOr<std::vector<std::string>> AdminRoles(const JsonValue& value,
-                                                    std::string_view field) {
-  absl::StatusOr<std::vector<std::string>> names = StringList(value, field);
-  if (!names.ok()) return names.status();
-  std::vector<std::string> roles;
-  for (const std::string& name : *names) {
-    const std::string_view* role = nullptr;
-    for (const auto& [store_role, goto_role] : kRoles) {
-      if (absl::EqualsIgnoreCase(Sv(name), Sv(goto_role))) role = &store_role;
-    }
-    if (role == nullptr) {
-      return Invalid(field, absl::StrCat("unknown admin role \"", name,
-                                         "\" (expected SUPER_USER or MANAGER)"));
-    }
-    if (std::find(roles.begin(), roles.end(), *role) == roles.end()) roles.emplace_back(*role);
-  }
-  return roles;
-}
-
-absl::StatusOr<bool> Active(const JsonValue& value, std::string_view field) {
-  if (value.is_string() && absl::EqualsIgnoreCase(value.string, "ACTIVE")) return true;
-  if (value.is_string() && absl::EqualsIgnoreCase(value.string, "SUSPENDED")) return false;
-  return Invalid(field, "must be \"ACTIVE\" or \"SUSPENDED\"");
-}
-
-// One member of a batch create.
-struct NewMember {
-  EmulatorUser user;
-  std::string user_group;  // "" for none
-  std::string welcome_template;
-};
-
-absl::StatusOr<NewMember> DecodeMember(const JsonValue& item, size_t index) {
-  const std::string at = absl::StrCat("users[", index, "]");
-  if (!item.is_object()) return Invalid(at, "must be an object");
-  NewMember member;
-  EmulatorUser& user = member.user;
-  bool has_email = false;
-  bool has_first = false;
-  bool has_last = false;
-  for (const auto& [key, value] : item.members) {
-    std::string field = absl::StrCat(at, ".", key);
-    auto take = [&](absl::StatusOr<std::string> text, std::string* out) -> absl::Status {
-      if (!text.ok()) return text.status();
-      *out = *std::move(text);
-      return absl::OkStatus();
-    };
-    absl::Status status;
-    if (absl::EqualsIgnoreCase(key, "email")) {
-      status = take(Email(value, field), &user.user_name);
-      user.email = user.user_name;
-      has_email = true;
-    } else if (absl::EqualsIgnoreCase(key, "firstName")) {
-      status = take(RequiredName(value, field), &user.first_name);
-      has_first = true;
-    } else if (absl::EqualsIgnoreCase(key, "lastName")) {
-      status = take(RequiredName(value, field), &user.last_name);
-      has_last = true;
-    } else if (absl::EqualsIgnoreCase(key, "locale") || absl::EqualsIgnoreCase(key, "externalId") ||
-               absl::EqualsIgnoreCase(key, "userGroup") ||
-               absl::EqualsIgnoreCase(key, "welcomeTemplate")) {
-      absl::StatusOr<std::optional<std::string>> text = OptionalString(value, field, true);
-      if (!text.ok()) return text.status();
-      std::string* out = absl::EqualsIgnoreCase(key, "locale")       ? &user.language
-                         : absl::EqualsIgnoreCase(key, "externalId") ? &user.external_id
-                         : absl::EqualsIgnoreCase(key, "userGroup")  ? &member.user_group
-                                                                     : &member.welcome_template;
-      *out = text->value_or("");
-    } else if (absl::EqualsIgnoreCase(key, "products")) {
-      absl::StatusOr<std::vector<std::string>> products = StringList(value, field);
-      if (!products.ok()) return products.status();
-      user.products = *std::move(products);
-    } else if (absl::EqualsIgnoreCase(key, "adminRoles")) {
-      absl::StatusOr<std::vector<std::string>> roles = AdminRoles(value, field);
-      if (!roles.ok()) return roles.status();
-      user.roles = *std::move(roles);
-    }
-    // Anything else is ignored, as a client may send more than the emulator keeps.
-    if (!status.ok()) return status;
-  }
-  if (!has_email) return Invalid(absl::StrCat(at, ".email"), "is required");
-  if (!has_first) return Invalid(absl::StrCat(at, ".firstName"), "is required");
-  if (!has_last) return Invalid(absl::StrCat(at, ".lastName"), "is required");
-  user.display_name = absl::StrCat(user.first_name, " ", user.last_name);
-  user.active = true;
-  return member;
-}
-
-// A PUT body: the fields present.
-struct UserChange {
-  std::optional<std::string> email;
-  std::optional<std::string> first_name;
-  std::optional<std::string> last_name;
-  std::optional<std::string> language;  // "" clears
-  std::optional<std::vector<std::string>> products;
-  std::optional<std::vector<std::string>> roles;
-  std::optional<bool> active;
-  std::optional<std::string> user_group;  // "" removes the user from its groups
-  std::optional<std::string> external_id;
-};
-
-absl::StatusOr<UserChange> DecodeChange(const JsonValue& body) {
-  if (!body.is_object()) return absl::InvalidArgumentError("the body must be a JSON object");
-  UserChange change;
-  for (const auto& [key, value] : body.members) {
-    const std::string& field = key;
-    if (absl::EqualsIgnoreCase(key, "email")) {
-      absl::StatusOr<std::string> email = Email(value, field);
-      if (!email.ok()) return email.status();
-      change.email = *std::move(email);
-    } else if (absl::EqualsIgnoreCase(key, "firstName") ||
-               absl::EqualsIgnoreCase(key, "lastName")) {
-      absl::StatusOr<std::string> name = RequiredName(value, field);
-      if (!name.ok()) return name.status();
-      (absl::EqualsIgnoreCase(key, "firstName") ? change.first_name : change.last_name) =
-          *std::move(name);
-    } else if (absl::EqualsIgnoreCase(key, "locale") || absl::EqualsIgnoreCase(key, "externalId") ||
-               absl::EqualsIgnoreCase(key, "userGroup")) {
-      absl::StatusOr<std::optional<std::string>> text = OptionalString(value, field, true);
-      if (!text.ok()) return text.status();
-      std::optional<std::string>& out = absl::EqualsIgnoreCase(key, "locale") ? change.language
-                                        : absl::EqualsIgnoreCase(key, "externalId")
-                                            ? change.external_id
-                                            : change.user_group;
-      out = text->value_or("");
-    } else if (absl::EqualsIgnoreCase(key, "products")) {
-      absl::StatusOr<std::vector<std::string>> products = StringList(value, field);
-      if (!products.ok()) return products.status();
-      change.products = *std::move(products);
-    } else if (absl::EqualsIgnoreCase(key, "adminRoles")) {
-      absl::StatusOr<std::vector<std::string>> roles = AdminRoles(value, field);
-      if (!roles.ok()) return roles.status();
-      change.roles = *std::move(roles);
-    } else if (absl::EqualsIgnoreCase(key, "status")) {
-      absl::StatusOr<bool> active = Active(value, field);
-      if (!active.ok()) return active.status();
-      change.active = *active;
-    }
-  }
-  return change;
-}
-
-void StringOrNull(std::string_view key, const std::string& value, JsonWriter* writer) {
-  writer->Key(key);
-  if (value.empty()) {
-    writer->Null();
-  } else {
-    writer->String(value);
-  }
-}
-
-void WriteGotoUser(const UserView& view, JsonWriter* writer) {
-  const EmulatorUser& user = *view.user;
-  writer->BeginObject();
-  writer->Field("userKey", user.id);
-  writer->Field("email", user.user_name);
-  writer->Field("firstName", user.first_name);
-  writer->Field("lastName", user.last_name);
-  StringOrNull("locale", user.language, writer);
-  writer->Key("products").BeginArray();
-  for (const std::string& product : user.products) writer->String(product);
-  writer->EndArray();
-  writer->Key("adminRoles").BeginArray();
-  for (const std::string& role : user.roles) {
-    for (const auto& [store_role, goto_role] : kRoles) {
-      if (role == store_role) writer->String(goto_role);
-    }
-  }
-  writer->EndArray();
-  writer->Field("status", user.active ? "ACTIVE" : "SUSPENDED");
-  if (view.groups.empty()) {
-    writer->Key("groupKey").Null();
-    writer->Key("userGroup").Null();
-  } else {
-    writer->Field("groupKey", view.groups[0]->id);
-    writer->Field("userGroup", view.groups[0]->display_name);
-  }
-  StringOrNull("externalId", user.external_id, writer);
-  writer->Key("version").Int(user.version);
-  writer->EndObject();
-}
-
-void WriteGroupSummary(const GroupView& view, JsonWriter* writer) {
-  writer->BeginObject();
-  writer->Field("groupKey", view.group->id);
-  writer->Field("name", view.group->display_name);
-  writer->Key("userCount").Int(view.member_count);
-  writer->EndObject();
-}
-
 // A query parameter as a non-negative integer (`fallback` when absent).
 absl::StatusOr<int64_t> NonNegativeParam(const httplib::Request& req, const char* name,
                                          int64_t fallback) {
@@ -301,6 +67,158 @@ absl::StatusOr<int64_t> NonNegativeParam(const httplib::Request& req, const char
 }
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
+
+// A batch create's body (POST /users), decoded.
+struct Batch {
+  bool suppress_email = false;
+  const JsonValue* users = nullptr;  // the "users" array, in the body decoded
+  std::vector<NewMember> members;
+};
+
+absl::StatusOr<Batch> DecodeBatch(const JsonValue& body) {
+  if (!body.is_object()) return absl::InvalidArgumentError("the body must be a JSON object");
+  Batch batch;
+  if (const JsonValue* suppress = body.Find("suppressEmail");
+      suppress != nullptr && !suppress->is_null()) {
+    if (!suppress->is_bool()) return Invalid("suppressEmail", "must be a boolean");
+    batch.suppress_email = suppress->boolean;
+  }
+  batch.users = body.Find("users");
+  if (batch.users == nullptr || !batch.users->is_array()) {
+    return Invalid("users", "an array of users is required");
+  }
+  const std::vector<JsonValue>& items = batch.users->items;
+  if (items.empty()) return Invalid("users", "must not be empty");
+  if (items.size() > kMaxBatchUsers) {
+    return Invalid("users", absl::StrCat("at most ", kMaxBatchUsers, " users per request, got ",
+                                         items.size()));
+  }
+  batch.members.reserve(items.size());
+  for (size_t index = 0; index < items.size(); ++index) {
+    absl::StatusOr<NewMember> member = DecodeMember(items[index], index);
+    if (!member.ok()) return member.status();
+    batch.members.push_back(*std::move(member));
+  }
+  return batch;
+}
+
+// The users created, by the user group their member named: name → new user ids.
+std::map<std::string, std::vector<std::string>> NewUsersByGroup(
+    const std::vector<NewMember>& members, const std::vector<absl::StatusOr<UserView>>& results) {
+  std::map<std::string, std::vector<std::string>> by_group;
+  for (size_t index = 0; index < results.size(); ++index) {
+    if (results[index].ok() && !members[index].user_group.empty()) {
+      by_group[members[index].user_group].push_back(results[index]->user->id);
+    }
+  }
+  return by_group;
+}
+
+// A batch create's answer: the body (one result per member) and what it counts.
+struct BatchAnswer {
+  std::string body;
+  bool all_created = true;
+  int64_t created = 0;
+  int64_t conflicts = 0;
+  int64_t no_seats = 0;
+  std::vector<OutboxEntry> emails;  // welcome emails to send
+};
+
+OutboxEntry WelcomeEmail(const EmulatorUser& user, const NewMember& member, int64_t now_ms) {
+  OutboxEntry entry;
+  entry.email = user.user_name;
+  entry.user_key = user.id;
+  entry.template_name =
+      member.welcome_template.empty() ? std::string(kDefaultTemplate) : member.welcome_template;
+  entry.language = user.language.empty() ? std::string(kDefaultLanguage) : user.language;
+  entry.time_ms = now_ms;
+  return entry;
+}
+
+BatchAnswer AnswerBatch(const Batch& batch, const std::vector<absl::StatusOr<UserView>>& results,
+                        int64_t now_ms) {
+  BatchAnswer answer;
+  answer.body.reserve(64 + results.size() * 120);
+  JsonWriter writer(&answer.body);
+  writer.BeginObject().Key("results").BeginArray();
+  for (size_t index = 0; index < results.size(); ++index) {
+    const absl::StatusOr<UserView>& result = results[index];
+    writer.BeginObject();
+    if (result.ok()) {
+      const EmulatorUser& user = *result->user;
+      writer.Field("email", user.user_name);
+      writer.Field("status", "created");
+      writer.Field("userKey", user.id);
+      ++answer.created;
+      if (!batch.suppress_email) {
+        answer.emails.push_back(WelcomeEmail(user, batch.members[index], now_ms));
+      }
+    } else {
+      answer.all_created = false;
+      // The decoded email: the member's user was moved into the store's call.
+      const JsonValue* email = batch.users->items[index].Find("email");
+      writer.Field("email", email != nullptr ? std::string_view(email->string) : "");
+      std::string product = NoSeatProduct(result.status());
+      if (!product.empty()) {
+        ++answer.no_seats;
+        writer.Field("status", "error").Field("errorCode", "NO_SEAT").Field("product", product);
+      } else {
+        ++answer.conflicts;
+        writer.Field("status", "conflict").Field("errorCode", "USER_EXISTS");
+        writer.Field("userKey", ConflictingUserId(result.status()));
+      }
+      writer.Field("message", StdSv(result.status().message()));
+    }
+    writer.EndObject();
+  }
+  writer.EndArray().EndObject();
+  return answer;
+}
+
+// Applies a PUT's fields to `user`; true when it suspends an active user.
+bool ApplyChange(const UserChange& change, EmulatorUser& user) {
+  bool was_active = user.active;
+  if (change.email.has_value()) user.user_name = user.email = *change.email;
+  if (change.first_name.has_value()) user.first_name = *change.first_name;
+  if (change.last_name.has_value()) user.last_name = *change.last_name;
+  if (change.first_name.has_value() || change.last_name.has_value()) {
+    user.display_name = absl::StrCat(user.first_name, " ", user.last_name);
+  }
+  if (change.language.has_value()) user.language = *change.language;
+  if (change.products.has_value()) user.products = *change.products;
+  if (change.roles.has_value()) user.roles = *change.roles;
+  if (change.active.has_value()) user.active = *change.active;
+  if (change.external_id.has_value()) user.external_id = *change.external_id;
+  return was_active && !user.active;
+}
+
+// A refused PUT's answer: the HTTP status and the GoTo error body.
+std::pair<int, std::string> UpdateError(const absl::Status& status) {
+  std::string product = NoSeatProduct(status);
+  JsonWriter writer;
+  writer.BeginObject();
+  int http_status = 500;
+  if (!product.empty()) {
+    http_status = 409;
+    writer.Field("errorCode", "NO_SEAT").Field("product", product);
+  } else if (absl::IsAlreadyExists(status)) {
+    http_status = 409;
+    writer.Field("errorCode", "USER_EXISTS").Field("userKey", ConflictingUserId(status));
+  } else if (absl::IsNotFound(status)) {
+    http_status = 404;
+    writer.Field("errorCode", "NOT_FOUND");
+  } else if (absl::IsFailedPrecondition(status)) {
+    http_status = 412;
+    writer.Field("errorCode", "VERSION_MISMATCH");
+  } else if (absl::IsInvalidArgument(status)) {
+    http_status = 400;
+    writer.Field("errorCode", "INVALID_REQUEST");
+  } else {
+    writer.Field("errorCode", "INTERNAL");
+  }
+  writer.Field("message", StdSv(status.message())).EndObject();
+  return {http_status, writer.Release()};
+}
 
 }  // namespace
 
@@ -411,40 +329,14 @@ void GotoFace::GetUser(std::string_view user_key, httplib::Response& res) {
 void GotoFace::CreateUsers(const httplib::Request& req, httplib::Response& res) {
   absl::StatusOr<JsonValue> body = ParseJson(req.body);
   if (!body.ok()) return ReplyBadRequest(res, body.status());
-  if (!body->is_object()) {
-    return ReplyBadRequest(res, absl::InvalidArgumentError("the body must be a JSON object"));
-  }
-  bool suppress_email = false;
-  if (const JsonValue* suppress = body->Find("suppressEmail");
-      suppress != nullptr && !suppress->is_null()) {
-    if (!suppress->is_bool()) {
-      return ReplyBadRequest(res, Invalid("suppressEmail", "must be a boolean"));
-    }
-    suppress_email = suppress->boolean;
-  }
-  const JsonValue* users = body->Find("users");
-  if (users == nullptr || !users->is_array()) {
-    return ReplyBadRequest(res, Invalid("users", "an array of users is required"));
-  }
-  if (users->items.empty()) return ReplyBadRequest(res, Invalid("users", "must not be empty"));
-  if (users->items.size() > kMaxBatchUsers) {
-    return ReplyBadRequest(
-        res, Invalid("users", absl::StrCat("at most ", kMaxBatchUsers, " users per request, got ",
-                                           users->items.size())));
-  }
-  std::vector<NewMember> members;
-  members.reserve(users->items.size());
-  for (size_t index = 0; index < users->items.size(); ++index) {
-    absl::StatusOr<NewMember> member = DecodeMember(users->items[index], index);
-    if (!member.ok()) return ReplyBadRequest(res, member.status());
-    members.push_back(*std::move(member));
-  }
+  absl::StatusOr<Batch> batch = DecodeBatch(*body);
+  if (!batch.ok()) return ReplyBadRequest(res, batch.status());
   batch_creates_.fetch_add(1, std::memory_order_relaxed);
-  batch_members_.fetch_add(static_cast<int64_t>(members.size()), std::memory_order_relaxed);
+  batch_members_.fetch_add(static_cast<int64_t>(batch->members.size()), std::memory_order_relaxed);
 
   std::vector<EmulatorUser> new_users;
-  new_users.reserve(members.size());
-  for (NewMember& member : members) new_users.push_back(std::move(member.user));
+  new_users.reserve(batch->members.size());
+  for (NewMember& member : batch->members) new_users.push_back(std::move(member.user));
   std::vector<absl::StatusOr<UserView>> results = store_->CreateUsersEach(std::move(new_users));
   for (const absl::StatusOr<UserView>& result : results) {
     const absl::Status& status = result.status();
@@ -454,13 +346,7 @@ void GotoFace::CreateUsers(const httplib::Request& req, httplib::Response& res) 
   }
 
   // Groups, then the welcome emails, then the answer.
-  std::map<std::string, std::vector<std::string>> by_group;  // name → new user ids
-  for (size_t index = 0; index < results.size(); ++index) {
-    if (results[index].ok() && !members[index].user_group.empty()) {
-      by_group[members[index].user_group].push_back(results[index]->user->id);
-    }
-  }
-  for (auto& [name, user_ids] : by_group) {
+  for (auto& [name, user_ids] : NewUsersByGroup(batch->members, results)) {
     absl::StatusOr<GroupPtr> group = EnsureGroup(name);
     if (!group.ok()) return ReplyInternal(res, group.status());
     GroupChange change;
@@ -471,63 +357,15 @@ void GotoFace::CreateUsers(const httplib::Request& req, httplib::Response& res) 
     if (!updated.ok()) return ReplyInternal(res, updated.status());
   }
 
-  bool all_created = true;
-  int64_t created = 0;
-  int64_t conflicts = 0;
-  int64_t no_seats = 0;
-  std::vector<OutboxEntry> emails;
-  int64_t now_ms = NowMs();
-  std::string out;
-  out.reserve(64 + results.size() * 120);
-  JsonWriter writer(&out);
-  writer.BeginObject().Key("results").BeginArray();
-  for (size_t index = 0; index < results.size(); ++index) {
-    const absl::StatusOr<UserView>& result = results[index];
-    writer.BeginObject();
-    if (result.ok()) {
-      const EmulatorUser& user = *result->user;
-      writer.Field("email", user.user_name);
-      writer.Field("status", "created");
-      writer.Field("userKey", user.id);
-      ++created;
-      if (!suppress_email) {
-        OutboxEntry entry;
-        entry.email = user.user_name;
-        entry.user_key = user.id;
-        entry.template_name = members[index].welcome_template.empty()
-                                  ? std::string(kDefaultTemplate)
-                                  : members[index].welcome_template;
-        entry.language = user.language.empty() ? std::string(kDefaultLanguage) : user.language;
-        entry.time_ms = now_ms;
-        emails.push_back(std::move(entry));
-      }
-    } else {
-      all_created = false;
-      // The decoded email: the member's user was moved into the store's call.
-      const JsonValue* email = users->items[index].Find("email");
-      writer.Field("email", email != nullptr ? std::string_view(email->string) : "");
-      std::string product = NoSeatProduct(result.status());
-      if (!product.empty()) {
-        ++no_seats;
-        writer.Field("status", "error").Field("errorCode", "NO_SEAT").Field("product", product);
-      } else {
-        ++conflicts;
-        writer.Field("status", "conflict").Field("errorCode", "USER_EXISTS");
-        writer.Field("userKey", ConflictingUserId(result.status()));
-      }
-      writer.Field("message", StdSv(result.status().message()));
-    }
-    writer.EndObject();
-  }
-  writer.EndArray().EndObject();
-  creates_.fetch_add(created, std::memory_order_relaxed);
-  create_conflicts_.fetch_add(conflicts, std::memory_order_relaxed);
-  seat_denials_.fetch_add(no_seats, std::memory_order_relaxed);
-  if (!emails.empty()) {
+  BatchAnswer answer = AnswerBatch(*batch, results, NowMs());
+  creates_.fetch_add(answer.created, std::memory_order_relaxed);
+  create_conflicts_.fetch_add(answer.conflicts, std::memory_order_relaxed);
+  seat_denials_.fetch_add(answer.no_seats, std::memory_order_relaxed);
+  if (!answer.emails.empty()) {
     absl::MutexLock lock(&outbox_mu_);
-    for (OutboxEntry& entry : emails) outbox_.push_back(std::move(entry));
+    for (OutboxEntry& entry : answer.emails) outbox_.push_back(std::move(entry));
   }
-  ReplyJson(res, all_created ? 201 : 409, std::move(out));
+  ReplyJson(res, answer.all_created ? 201 : 409, std::move(answer.body));
 }
 
 void GotoFace::UpdateUser(std::string_view user_key, const httplib::Request& req,
@@ -554,48 +392,15 @@ void GotoFace::UpdateUser(std::string_view user_key, const httplib::Request& req
   bool suspended = false;
   absl::StatusOr<UserView> updated =
       store_->UpdateUser(user_key, expected_version, [&](EmulatorUser& user) {
-        bool was_active = user.active;
-        if (change->email.has_value()) user.user_name = user.email = *change->email;
-        if (change->first_name.has_value()) user.first_name = *change->first_name;
-        if (change->last_name.has_value()) user.last_name = *change->last_name;
-        if (change->first_name.has_value() || change->last_name.has_value()) {
-          user.display_name = absl::StrCat(user.first_name, " ", user.last_name);
-        }
-        if (change->language.has_value()) user.language = *change->language;
-        if (change->products.has_value()) user.products = *change->products;
-        if (change->roles.has_value()) user.roles = *change->roles;
-        if (change->active.has_value()) user.active = *change->active;
-        if (change->external_id.has_value()) user.external_id = *change->external_id;
-        suspended = was_active && !user.active;
+        suspended = ApplyChange(*change, user);
         return absl::OkStatus();
       });
   if (!updated.ok()) {
-    const absl::Status& status = updated.status();
-    std::string product = NoSeatProduct(status);
-    JsonWriter writer;
-    writer.BeginObject();
-    int http_status = 500;
-    if (!product.empty()) {
+    if (!NoSeatProduct(updated.status()).empty()) {
       seat_denials_.fetch_add(1, std::memory_order_relaxed);
-      http_status = 409;
-      writer.Field("errorCode", "NO_SEAT").Field("product", product);
-    } else if (absl::IsAlreadyExists(status)) {
-      http_status = 409;
-      writer.Field("errorCode", "USER_EXISTS").Field("userKey", ConflictingUserId(status));
-    } else if (absl::IsNotFound(status)) {
-      http_status = 404;
-      writer.Field("errorCode", "NOT_FOUND");
-    } else if (absl::IsFailedPrecondition(status)) {
-      http_status = 412;
-      writer.Field("errorCode", "VERSION_MISMATCH");
-    } else if (absl::IsInvalidArgument(status)) {
-      http_status = 400;
-      writer.Field("errorCode", "INVALID_REQUEST");
-    } else {
-      writer.Field("errorCode", "INTERNAL");
     }
-    writer.Field("message", StdSv(status.message())).EndObject();
-    return ReplyJson(res, http_status, writer.Release());
+    auto [http_status, error_body] = UpdateError(updated.status());
+    return ReplyJson(res, http_status, std::move(error_body));
   }
   if (suspended) suspensions_.fetch_add(1, std::memory_order_relaxed);
   updates_.fetch_add(1, std::memory_order_relaxed);
