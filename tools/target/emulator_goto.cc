@@ -291,19 +291,16 @@ void GotoFace::ListUsers(const httplib::Request& req, httplib::Response& res) {
                         absl::StrCat("unsupported filter \"", req.get_param_value("filter"),
                                      "\": use email, userKey or externalId eq \"value\""));
     }
-    UserKey key;
-    if (filter->attribute == "email") {
-      key = UserKey::kUserName;
-    } else if (filter->attribute == "userkey") {
-      key = UserKey::kId;
-    } else if (filter->attribute == "externalid") {
-      key = UserKey::kExternalId;
-    } else {
+    std::optional<UserKey> key =
+        FilterKey<UserKey>(filter->attribute, {{"email", UserKey::kUserName},
+                                               {"userkey", UserKey::kId},
+                                               {"externalid", UserKey::kExternalId}});
+    if (!key.has_value()) {
       return ReplyError(res, 400, "INVALID_FILTER",
                         absl::StrCat("cannot filter users by ", filter->attribute,
                                      ": use email, userKey or externalId"));
     }
-    page = store_->FindUsers(key, filter->value, *offset, count);
+    page = store_->FindUsers(*key, filter->value, *offset, count);
   } else {
     page = store_->ListUsers(*offset, count);
   }

@@ -36,11 +36,6 @@
 namespace usersync::io::emulator {
 namespace {
 
-using internal::kScimPrefix;
-using internal::Reply;
-using internal::ReplyError;
-using internal::ReplyMethodNotAllowed;
-
 constexpr std::string_view kStatsPath = "/_emulator/stats";
 constexpr std::string_view kOutboxPath = "/_emulator/outbox";
 constexpr size_t kMaxBodyBytes = 16 << 20;
@@ -159,8 +154,6 @@ absl::Status LoadSeedAccounts(const std::string& path, EmulatorStore& store) {
 
 }  // namespace
 
-namespace internal {
-
 void Reply(httplib::Response& res, int status, std::string body, const char* content_type) {
   res.status = status;
   res.body = std::move(body);
@@ -175,8 +168,6 @@ void ReplyMethodNotAllowed(httplib::Response& res, const httplib::Request& req) 
   Reply(res, 405,
         ErrorBody(405, "", absl::StrCat("method ", req.method, " is not allowed on ", req.path)));
 }
-
-}  // namespace internal
 
 absl::Status EmulatorServer::Impl::Init() {
   USERSYNC_ASSIGN_OR_RETURN(store_, EmulatorStore::Open(options_.db_path));

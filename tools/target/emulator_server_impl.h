@@ -30,10 +30,11 @@
 #include "tools/target/emulator_store.h"
 
 namespace usersync::io::emulator {
-namespace internal {
 
 inline constexpr std::string_view kScimPrefix = "/scim/v2";
 inline constexpr char kScimContentType[] = "application/scim+json";
+
+namespace internal {
 
 // The server-wide token bucket (core::TokenBucket arithmetic on the steady clock, behind a
 // lock): `burst` tokens, refilled at `rate` per second, starting full.
@@ -69,6 +70,8 @@ class HttpServer : public httplib::Server {
   }
 };
 
+}  // namespace internal
+
 // Sets the status, the body and its Content-Type.
 void Reply(httplib::Response& res, int status, std::string body,
            const char* content_type = kScimContentType);
@@ -76,8 +79,6 @@ void Reply(httplib::Response& res, int status, std::string body,
 void ReplyError(httplib::Response& res, const absl::Status& status);
 // 405 for a method the path does not take.
 void ReplyMethodNotAllowed(httplib::Response& res, const httplib::Request& req);
-
-}  // namespace internal
 
 class EmulatorServer::Impl {
  public:

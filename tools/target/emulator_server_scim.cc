@@ -2,6 +2,7 @@
 // and /Bulk. Admission (token, rate, faults) and routing are in emulator_server.cc.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,11 +23,6 @@
 
 namespace usersync::io::emulator {
 namespace {
-
-using internal::kScimPrefix;
-using internal::Reply;
-using internal::ReplyError;
-using internal::ReplyMethodNotAllowed;
 
 constexpr int64_t kDefaultCount = 100;
 constexpr int64_t kMaxCount = 1000;
@@ -127,18 +123,15 @@ void EmulatorServer::Impl::ListUsers(const httplib::Request& req, httplib::Respo
   if (req.has_param("filter")) {
     absl::StatusOr<ScimFilter> filter = ParseFilter(req.get_param_value("filter"));
     if (!filter.ok()) return ReplyError(res, filter.status());
-    UserKey key;
-    if (filter->attribute == "username") {
-      key = UserKey::kUserName;
-    } else if (filter->attribute == "externalid") {
-      key = UserKey::kExternalId;
-    } else if (filter->attribute == "id") {
-      key = UserKey::kId;
-    } else {
+    std::optional<UserKey> key =
+        FilterKey<UserKey>(filter->attribute, {{"username", UserKey::kUserName},
+                                               {"externalid", UserKey::kExternalId},
+                                               {"id", UserKey::kId}});
+    if (!key.has_value()) {
       return ReplyError(res, ScimError(absl::StatusCode::kInvalidArgument, "invalidFilter",
                                        absl::StrCat("cannot filter Users by ", filter->attribute)));
     }
-    page = store_->FindUsers(key, filter->value, start_index - 1, count);
+    page = store_->FindUsers(*key, filter->value, start_index - 1, count);
   } else {
     page = store_->ListUsers(start_index - 1, count);
   }
@@ -221,19 +214,16 @@ void EmulatorServer::Impl::ListGroups(const httplib::Request& req, httplib::Resp
   if (req.has_param("filter")) {
     absl::StatusOr<ScimFilter> filter = ParseFilter(req.get_param_value("filter"));
     if (!filter.ok()) return ReplyError(res, filter.status());
-    GroupKey key;
-    if (filter->attribute == "displayname") {
-      key = GroupKey::kDisplayName;
-    } else if (filter->attribute == "externalid") {
-      key = GroupKey::kExternalId;
-    } else if (filter->attribute == "id") {
-      key = GroupKey::kId;
-    } else {
+    std::optional<GroupKey> key =
+        FilterKey<GroupKey>(filter->attribute, {{"displayname", GroupKey::kDisplayName},
+                                                {"externalid", GroupKey::kExternalId},
+                                                {"id", GroupKey::kId}});
+    if (!key.has_value()) {
       return ReplyError(res,
                         ScimError(absl::StatusCode::kInvalidArgument, "invalidFilter",
                                   absl::StrCat("cannot filter Groups by ", filter->attribute)));
     }
-    page = store_->FindGroups(key, filter->value, start_index - 1, count, with_members);
+    page = store_->FindGroups(*key, filter->value, start_index - 1, count, with_members);
   } else {
     page = store_->ListGroups(start_index - 1, count, with_members);
   }
