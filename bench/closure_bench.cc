@@ -2,7 +2,7 @@
 // 1,000,000 users, 100,000 groups and 10,000,000 member edges (and a 10x smaller case).
 // Run: build-gen/bench/closure_bench --benchmark_min_time=1
 //
-// The directory comes from the fixture generator (io/gen/ldif_generator.h), built straight into
+// The directory comes from the fixture generator (tools/gen/ldif_generator.h), built straight into
 // a core::Directory through io::EntryMapper (no LDIF text), fixed seed 42: a tree of groups of
 // fan-out 8 under cn=goto-users (6 levels at 100k groups), a 25-deep chain closing a cycle,
 // ~2,000 grandparent back edges (cycles), 30 teams of 5,000+ members, rule groups with nested
@@ -32,7 +32,7 @@
 #include "core/check.h"
 #include "core/group_closure.h"
 #include "core/rules.h"
-#include "io/gen/ldif_generator.h"
+#include "tools/gen/ldif_generator.h"
 
 namespace usersync {
 namespace {

@@ -31,9 +31,9 @@
 
 #include "CLI/CLI.hpp"
 #include "core/normalize.h"
-#include "io/gen/ldif_generator.h"
 #include "io/ldap/ldap_directory.h"
 #include "io/ldif/ldif_reader.h"
+#include "tools/gen/ldif_generator.h"
 
 namespace {
 

@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "core/check.h"
-#include "io/emulator/emulator_server.h"
 #include "io/http/http_pipeline.h"
+#include "tools/target/emulator_server.h"
 
 namespace usersync::io {
 namespace {

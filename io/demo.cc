@@ -5,7 +5,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
-#include "io/emulator/emulator_server.h"
+#include "tools/target/emulator_server.h"
 #include "io/output.h"
 #include "io/sync_runner.h"
 

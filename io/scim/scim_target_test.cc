@@ -19,7 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
-#include "io/emulator/emulator_server.h"
+#include "tools/target/emulator_server.h"
 
 namespace usersync::io {
 namespace {

@@ -1,4 +1,4 @@
-#include "io/gen/ldif_generator.h"
+#include "tools/gen/ldif_generator.h"
 
 #include <sys/stat.h>
 #include <sys/wait.h>

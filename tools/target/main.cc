@@ -12,9 +12,10 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "io/emulator/emulator_server.h"
+#include "tools/target/emulator_server.h"
 
 namespace {
 
@@ -26,31 +27,32 @@ int Fail(int code, const std::string& message) {
   return code;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The command line: the options plus the flags that need a second step.
+struct Flags {
   EmulatorOptions options;
   std::vector<std::string> seats;
   std::string token_env;
   bool no_retry_after = false;
   bool no_bulk = false;
+};
 
-  CLI::App app("usersync-target: a SCIM 2.0 and GoTo admin API target emulator on loopback",
-               "usersync-target");
+void AddFlags(CLI::App& app, Flags& flags) {
+  EmulatorOptions& options = flags.options;
   app.add_option("--port", options.port, "TCP port (0: pick a free one)")->required();
   app.add_option("--host", options.host, "address to listen on")->capture_default_str();
   auto* token =
       app.add_option("--token", options.token, "bearer token clients must send (empty: no auth)");
-  app.add_option("--token-env", token_env, "read the token from this environment variable")
+  app.add_option("--token-env", flags.token_env, "read the token from this environment variable")
       ->excludes(token);
   app.add_option("--rate", options.rate, "requests/s for the whole server (0: unlimited)");
   app.add_option("--burst", options.burst, "token bucket size (default max(1, rate))");
   app.add_option("--fail-rate", options.fail_rate, "fraction of requests answered 503");
   app.add_option("--latency-ms", options.latency_ms, "delay before each answer");
-  app.add_flag("--no-retry-after", no_retry_after,
+  app.add_flag("--no-retry-after", flags.no_retry_after,
                "send SCIM 429s without Retry-After (the GoTo face never sends it)");
-  app.add_flag("--no-bulk", no_bulk, "do not offer SCIM /Bulk (ServiceProviderConfig says so)");
-  app.add_option("--seats", seats,
+  app.add_flag("--no-bulk", flags.no_bulk,
+               "do not offer SCIM /Bulk (ServiceProviderConfig says so)");
+  app.add_option("--seats", flags.seats,
                  "seats per product, PRODUCT=N (repeatable; products not named are unlimited)");
   app.add_option("--db", options.db_path, "persist the accounts in this SQLite file");
   app.add_option("--seed-accounts", options.seed_accounts_path,
@@ -59,33 +61,36 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--seed", options.seed, "RNG seed for fault injection")->capture_default_str();
   app.add_option("--threads", options.threads, "worker threads")->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 2;
-  }
-  options.retry_after = !no_retry_after;
-  options.bulk = !no_bulk;
-  for (const std::string& entry : seats) {
+}
+
+// Completes flags.options from the parsed flags. Errors: InvalidArgument (usage).
+absl::Status FinishOptions(Flags& flags) {
+  EmulatorOptions& options = flags.options;
+  options.retry_after = !flags.no_retry_after;
+  options.bulk = !flags.no_bulk;
+  for (const std::string& entry : flags.seats) {
     size_t eq = entry.find('=');
     int64_t count = 0;
     if (eq == std::string::npos || eq == 0 || !absl::SimpleAtoi(entry.substr(eq + 1), &count) ||
         count < 0) {
-      return Fail(2, absl::StrCat("--seats: expected PRODUCT=N, got '", entry, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--seats: expected PRODUCT=N, got '", entry, "'"));
     }
     options.seats[entry.substr(0, eq)] = count;
   }
-  if (!token_env.empty()) {
-    const char* value = std::getenv(token_env.c_str());
+  if (!flags.token_env.empty()) {
+    const char* value = std::getenv(flags.token_env.c_str());
     if (value == nullptr || *value == '\0') {
-      return Fail(2, absl::StrCat("--token-env: environment variable ", token_env, " is not set"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--token-env: environment variable ", flags.token_env, " is not set"));
     }
     options.token = value;
   }
+  return absl::OkStatus();
+}
 
+// Starts the server, prints the "listening on" line and serves until SIGINT or SIGTERM.
+int Serve(const EmulatorOptions& options) {
   // Block the stop signals before any thread starts (threads inherit the mask), then wait for
   // one of them here.
   sigset_t stop_signals;
@@ -107,4 +112,25 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &signal_number);
   (*server)->Stop();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  CLI::App app("usersync-target: a SCIM 2.0 and GoTo admin API target emulator on loopback",
+               "usersync-target");
+  AddFlags(app, flags);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  if (absl::Status status = FinishOptions(flags); !status.ok()) {
+    return Fail(2, std::string(status.message()));
+  }
+  return Serve(flags.options);
 }

@@ -47,7 +47,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "io/emulator/creation_order.h"
+#include "tools/target/creation_order.h"
 
 struct sqlite3;
 

@@ -114,7 +114,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "io/emulator/emulator_store.h"
+#include "tools/target/emulator_store.h"
 
 namespace httplib {
 struct Request;

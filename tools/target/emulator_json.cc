@@ -1,4 +1,4 @@
-#include "io/emulator/emulator_json.h"
+#include "tools/target/emulator_json.h"
 
 #include <cmath>
 #include <cstdio>

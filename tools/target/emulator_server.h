@@ -45,8 +45,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "io/emulator/emulator_goto.h"
-#include "io/emulator/emulator_store.h"
+#include "tools/target/emulator_goto.h"
+#include "tools/target/emulator_store.h"
 
 namespace usersync::io::emulator {
 

@@ -67,6 +67,10 @@
 #include "io/directory_source.h"
 
 namespace usersync::io {
+namespace gen_internal {
+struct Plan;
+class EntrySink;
+}  // namespace gen_internal
 
 struct LdifGenOptions {
   int64_t users = 1000;
@@ -165,14 +169,11 @@ class LdifGenerator {
   DirectorySchema DefaultSchema() const;
 
  private:
-  struct Plan;
-  class EntrySink;
-  class LdifSink;
-  class BuilderSink;
+  using Plan = gen_internal::Plan;
 
   explicit LdifGenerator(LdifGenOptions options);
   // Emits every entry into `sink`, in LDIF order.
-  void Emit(EntrySink& sink) const;
+  void Emit(gen_internal::EntrySink& sink) const;
 
   LdifGenOptions options_;
   LdifGenSummary summary_;

@@ -15,16 +15,18 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "io/emulator/emulator_json.h"
-#include "io/emulator/emulator_store.h"
 #include "io/json_writer.h"
+#include "tools/target/emulator_json.h"
+#include "tools/target/emulator_store.h"
 
 namespace usersync::io::emulator {
 
@@ -70,6 +72,17 @@ struct ScimFilter {
 // Parses `text`; anything else (other operators, and/or, unquoted values) is
 // InvalidArgument with scimType invalidFilter.
 absl::StatusOr<ScimFilter> ParseFilter(std::string_view text);
+
+// The key that `attribute` (a ScimFilter's, lower-cased) names in `keys`, or nullopt when it
+// names none: FilterKey<UserKey>(filter.attribute, {{"username", UserKey::kUserName}}).
+template <typename Key>
+std::optional<Key> FilterKey(std::string_view attribute,
+                             std::initializer_list<std::pair<std::string_view, Key>> keys) {
+  for (const auto& [name, key] : keys) {
+    if (attribute == name) return key;
+  }
+  return std::nullopt;
+}
 
 // ---- Users ----
 

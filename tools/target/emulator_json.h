@@ -1,5 +1,5 @@
 // JsonValue: a small owned JSON tree for the target emulator's request bodies, seed files and
-// stored arrays, built with simdjson On-Demand (the only place in io/emulator that includes
+// stored arrays, built with simdjson On-Demand (the only place in tools/target that includes
 // simdjson, to keep compile times down).
 //
 // The emulator must interpret bodies whose meaning depends on fields that may come in any

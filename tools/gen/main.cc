@@ -1,5 +1,5 @@
 // usersync-gen-ldif: writes a deterministic (seeded) LDIF directory of N users and G groups for
-// tests and benchmarks; the shape is documented in io/gen/ldif_generator.h and in --help.
+// tests and benchmarks; the shape is documented in tools/gen/ldif_generator.h and in --help.
 // Flags → LdifGenOptions → LdifGenerator → LDIF on stdout or --out, and a summary of what was
 // generated ("key: value" lines) on stderr. Exit codes: 0 written; 2 bad usage; 1 a write
 // failed.
@@ -13,7 +13,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "io/gen/ldif_generator.h"
+#include "tools/gen/ldif_generator.h"
 
 namespace {
 

@@ -1,0 +1,236 @@
+#include "tools/target/emulator_goto_wire.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/str.h"
+
+namespace usersync::io::emulator::goto_internal {
+namespace {
+
+// Store role ↔ GoTo admin role.
+constexpr std::pair<std::string_view, std::string_view> kRoles[] = {{"full", "SUPER_USER"},
+                                                                    {"manager", "MANAGER"}};
+
+// A string, or null (→ nullopt when `null_ok`, else an error).
+absl::StatusOr<std::optional<std::string>> OptionalString(const JsonValue& value,
+                                                          std::string_view field, bool null_ok) {
+  if (value.is_string()) return std::optional<std::string>(value.string);
+  if (value.is_null() && null_ok) return std::optional<std::string>();
+  return Invalid(field, null_ok ? "must be a string or null" : "must be a string");
+}
+
+absl::StatusOr<std::string> RequiredName(const JsonValue& value, std::string_view field) {
+  if (!value.is_string() || value.string.empty()) {
+    return Invalid(field, "must be a non-empty string");
+  }
+  return value.string;
+}
+
+absl::StatusOr<std::string> Email(const JsonValue& value, std::string_view field) {
+  absl::StatusOr<std::string> email = RequiredName(value, field);
+  if (!email.ok()) return email;
+  if (email->find('@') == std::string::npos) return Invalid(field, "is not an email address");
+  return email;
+}
+
+// An array of strings (null: empty), duplicates dropped, order kept.
+absl::StatusOr<std::vector<std::string>> StringList(const JsonValue& value,
+                                                    std::string_view field) {
+  std::vector<std::string> list;
+  if (value.is_null()) return list;
+  if (!value.is_array()) return Invalid(field, "must be an array of strings");
+  for (const JsonValue& item : value.items) {
+    if (!item.is_string() || item.string.empty()) {
+      return Invalid(field, "must be an array of non-empty strings");
+    }
+    if (std::find(list.begin(), list.end(), item.string) == list.end()) {
+      list.push_back(item.string);
+    }
+  }
+  return list;
+}
+
+absl::StatusOr<std::vector<std::string>> AdminRoles(const JsonValue& value,
+                                                    std::string_view field) {
+  absl::StatusOr<std::vector<std::string>> names = StringList(value, field);
+  if (!names.ok()) return names.status();
+  std::vector<std::string> roles;
+  for (const std::string& name : *names) {
+    const std::string_view* role = nullptr;
+    for (const auto& [store_role, goto_role] : kRoles) {
+      if (absl::EqualsIgnoreCase(Sv(name), Sv(goto_role))) role = &store_role;
+    }
+    if (role == nullptr) {
+      return Invalid(field, absl::StrCat("unknown admin role \"", name,
+                                         "\" (expected SUPER_USER or MANAGER)"));
+    }
+    if (std::find(roles.begin(), roles.end(), *role) == roles.end()) roles.emplace_back(*role);
+  }
+  return roles;
+}
+
+absl::StatusOr<bool> Active(const JsonValue& value, std::string_view field) {
+  if (value.is_string() && absl::EqualsIgnoreCase(value.string, "ACTIVE")) return true;
+  if (value.is_string() && absl::EqualsIgnoreCase(value.string, "SUSPENDED")) return false;
+  return Invalid(field, "must be \"ACTIVE\" or \"SUSPENDED\"");
+}
+
+}  // namespace
+
+absl::Status Invalid(std::string_view field, std::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(Sv(field), ": ", Sv(what)));
+}
+
+absl::StatusOr<NewMember> DecodeMember(const JsonValue& item, size_t index) {
+  const std::string at = absl::StrCat("users[", index, "]");
+  if (!item.is_object()) return Invalid(at, "must be an object");
+  NewMember member;
+  EmulatorUser& user = member.user;
+  bool has_email = false;
+  bool has_first = false;
+  bool has_last = false;
+  for (const auto& [key, value] : item.members) {
+    std::string field = absl::StrCat(at, ".", key);
+    auto take = [&](absl::StatusOr<std::string> text, std::string* out) -> absl::Status {
+      if (!text.ok()) return text.status();
+      *out = *std::move(text);
+      return absl::OkStatus();
+    };
+    absl::Status status;
+    if (absl::EqualsIgnoreCase(key, "email")) {
+      status = take(Email(value, field), &user.user_name);
+      user.email = user.user_name;
+      has_email = true;
+    } else if (absl::EqualsIgnoreCase(key, "firstName")) {
+      status = take(RequiredName(value, field), &user.first_name);
+      has_first = true;
+    } else if (absl::EqualsIgnoreCase(key, "lastName")) {
+      status = take(RequiredName(value, field), &user.last_name);
+      has_last = true;
+    } else if (absl::EqualsIgnoreCase(key, "locale") || absl::EqualsIgnoreCase(key, "externalId") ||
+               absl::EqualsIgnoreCase(key, "userGroup") ||
+               absl::EqualsIgnoreCase(key, "welcomeTemplate")) {
+      absl::StatusOr<std::optional<std::string>> text = OptionalString(value, field, true);
+      if (!text.ok()) return text.status();
+      std::string* out = absl::EqualsIgnoreCase(key, "locale")       ? &user.language
+                         : absl::EqualsIgnoreCase(key, "externalId") ? &user.external_id
+                         : absl::EqualsIgnoreCase(key, "userGroup")  ? &member.user_group
+                                                                     : &member.welcome_template;
+      *out = text->value_or("");
+    } else if (absl::EqualsIgnoreCase(key, "products")) {
+      absl::StatusOr<std::vector<std::string>> products = StringList(value, field);
+      if (!products.ok()) return products.status();
+      user.products = *std::move(products);
+    } else if (absl::EqualsIgnoreCase(key, "adminRoles")) {
+      absl::StatusOr<std::vector<std::string>> roles = AdminRoles(value, field);
+      if (!roles.ok()) return roles.status();
+      user.roles = *std::move(roles);
+    }
+    // Anything else is ignored, as a client may send more than the emulator keeps.
+    if (!status.ok()) return status;
+  }
+  if (!has_email) return Invalid(absl::StrCat(at, ".email"), "is required");
+  if (!has_first) return Invalid(absl::StrCat(at, ".firstName"), "is required");
+  if (!has_last) return Invalid(absl::StrCat(at, ".lastName"), "is required");
+  user.display_name = absl::StrCat(user.first_name, " ", user.last_name);
+  user.active = true;
+  return member;
+}
+
+absl::StatusOr<UserChange> DecodeChange(const JsonValue& body) {
+  if (!body.is_object()) return absl::InvalidArgumentError("the body must be a JSON object");
+  UserChange change;
+  for (const auto& [key, value] : body.members) {
+    const std::string& field = key;
+    if (absl::EqualsIgnoreCase(key, "email")) {
+      absl::StatusOr<std::string> email = Email(value, field);
+      if (!email.ok()) return email.status();
+      change.email = *std::move(email);
+    } else if (absl::EqualsIgnoreCase(key, "firstName") ||
+               absl::EqualsIgnoreCase(key, "lastName")) {
+      absl::StatusOr<std::string> name = RequiredName(value, field);
+      if (!name.ok()) return name.status();
+      (absl::EqualsIgnoreCase(key, "firstName") ? change.first_name : change.last_name) =
+          *std::move(name);
+    } else if (absl::EqualsIgnoreCase(key, "locale") || absl::EqualsIgnoreCase(key, "externalId") ||
+               absl::EqualsIgnoreCase(key, "userGroup")) {
+      absl::StatusOr<std::optional<std::string>> text = OptionalString(value, field, true);
+      if (!text.ok()) return text.status();
+      std::optional<std::string>& out = absl::EqualsIgnoreCase(key, "locale") ? change.language
+                                        : absl::EqualsIgnoreCase(key, "externalId")
+                                            ? change.external_id
+                                            : change.user_group;
+      out = text->value_or("");
+    } else if (absl::EqualsIgnoreCase(key, "products")) {
+      absl::StatusOr<std::vector<std::string>> products = StringList(value, field);
+      if (!products.ok()) return products.status();
+      change.products = *std::move(products);
+    } else if (absl::EqualsIgnoreCase(key, "adminRoles")) {
+      absl::StatusOr<std::vector<std::string>> roles = AdminRoles(value, field);
+      if (!roles.ok()) return roles.status();
+      change.roles = *std::move(roles);
+    } else if (absl::EqualsIgnoreCase(key, "status")) {
+      absl::StatusOr<bool> active = Active(value, field);
+      if (!active.ok()) return active.status();
+      change.active = *active;
+    }
+  }
+  return change;
+}
+
+namespace {
+
+void StringOrNull(std::string_view key, const std::string& value, JsonWriter* writer) {
+  writer->Key(key);
+  if (value.empty()) {
+    writer->Null();
+  } else {
+    writer->String(value);
+  }
+}
+
+}  // namespace
+
+void WriteGotoUser(const UserView& view, JsonWriter* writer) {
+  const EmulatorUser& user = *view.user;
+  writer->BeginObject();
+  writer->Field("userKey", user.id);
+  writer->Field("email", user.user_name);
+  writer->Field("firstName", user.first_name);
+  writer->Field("lastName", user.last_name);
+  StringOrNull("locale", user.language, writer);
+  writer->Key("products").BeginArray();
+  for (const std::string& product : user.products) writer->String(product);
+  writer->EndArray();
+  writer->Key("adminRoles").BeginArray();
+  for (const std::string& role : user.roles) {
+    for (const auto& [store_role, goto_role] : kRoles) {
+      if (role == store_role) writer->String(goto_role);
+    }
+  }
+  writer->EndArray();
+  writer->Field("status", user.active ? "ACTIVE" : "SUSPENDED");
+  if (view.groups.empty()) {
+    writer->Key("groupKey").Null();
+    writer->Key("userGroup").Null();
+  } else {
+    writer->Field("groupKey", view.groups[0]->id);
+    writer->Field("userGroup", view.groups[0]->display_name);
+  }
+  StringOrNull("externalId", user.external_id, writer);
+  writer->Key("version").Int(user.version);
+  writer->EndObject();
+}
+
+void WriteGroupSummary(const GroupView& view, JsonWriter* writer) {
+  writer->BeginObject();
+  writer->Field("groupKey", view.group->id);
+  writer->Field("name", view.group->display_name);
+  writer->Key("userCount").Int(view.member_count);
+  writer->EndObject();
+}
+
+}  // namespace usersync::io::emulator::goto_internal

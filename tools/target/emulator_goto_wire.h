@@ -1,0 +1,55 @@
+// The GoTo admin API's wire shapes, as the emulator's GoTo face reads and writes them
+// (emulator_goto.h documents them): a batch-create member and a PUT body decoded from JSON,
+// a user and a group summary written. Private to emulator_goto*.cc. Thread-safety: plain
+// functions.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "io/json_writer.h"
+#include "tools/target/emulator_json.h"
+#include "tools/target/emulator_store.h"
+
+namespace usersync::io::emulator::goto_internal {
+
+// InvalidArgument "FIELD: WHAT".
+absl::Status Invalid(std::string_view field, std::string_view what);
+
+// One member of a batch create.
+struct NewMember {
+  EmulatorUser user;
+  std::string user_group;  // "" for none
+  std::string welcome_template;
+};
+
+// users[index] of a batch create. Errors: InvalidArgument naming the field.
+absl::StatusOr<NewMember> DecodeMember(const JsonValue& item, size_t index);
+
+// A PUT body: the fields present.
+struct UserChange {
+  std::optional<std::string> email;
+  std::optional<std::string> first_name;
+  std::optional<std::string> last_name;
+  std::optional<std::string> language;  // "" clears
+  std::optional<std::vector<std::string>> products;
+  std::optional<std::vector<std::string>> roles;
+  std::optional<bool> active;
+  std::optional<std::string> user_group;  // "" removes the user from its groups
+  std::optional<std::string> external_id;
+};
+
+// A PUT body. Errors: InvalidArgument naming the field.
+absl::StatusOr<UserChange> DecodeChange(const JsonValue& body);
+
+// A user as GET /users/{key} answers it.
+void WriteGotoUser(const UserView& view, JsonWriter* writer);
+// {"groupKey", "name", "userCount"}.
+void WriteGroupSummary(const GroupView& view, JsonWriter* writer);
+
+}  // namespace usersync::io::emulator::goto_internal
