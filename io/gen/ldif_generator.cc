@@ -17,7 +17,7 @@
 #include "core/check.h"
 #include "core/ldap_filter.h"
 #include "core/str.h"
-#include "io/ldif/ldif_reader.h"
+#include "io/directory/entry_mapper.h"
 
 namespace usersync::io {
 namespace {
@@ -960,7 +960,7 @@ absl::StatusOr<std::unique_ptr<LdifGenerator>> LdifGenerator::Create(LdifGenOpti
 DirectorySchema LdifGenerator::DefaultSchema() const {
   DirectorySchema schema;
   if (plan_->ad) {
-    schema.flavor = "ad";
+    schema.flavor = DirectoryFlavor::kAd;
     schema.id = "objectGUID";
     schema.user_name = "userPrincipalName";
     schema.user_filter = "(&(objectClass=user)(objectCategory=person))";

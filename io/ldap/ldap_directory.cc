@@ -27,23 +27,22 @@
 #include "core/status_macros.h"
 #include "core/str.h"
 #include "core/string_arena.h"
-#include "io/config/config.h"
+#include "io/directory/attribute_name.h"
+#include "io/directory/entry_mapper.h"
 #include "io/ldap/ldap_query.h"
-#include "io/ldif/ldif_reader.h"
 
 namespace usersync::io {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using core::EqualsIgnoreCase;
-using ldap_internal::AttributeBaseName;
 using ldap_internal::ValueRange;
 
 // ldap_result() waits in slices this long, so a search notices a stop request quickly.
 constexpr std::chrono::milliseconds kPollSlice{100};
 // Page sizes tried, in order, after the server refused a bigger one.
 constexpr int kFallbackPageSizes[] = {1000, 500, 100, 10};
-// Flavor "ad" asks groups for member;range=0-1499 (Windows' default MaxValRange): Windows
+// Flavor kAd asks groups for member;range=0-1499 (Windows' default MaxValRange): Windows
 // answers so past 1,500 values anyway, and Samba only splits when asked.
 constexpr int64_t kFirstRangeHigh = 1499;
 // Follow-up range reads of one group before it is declared broken (AD gives 1,500 values a
@@ -296,7 +295,7 @@ class EntryBatch {
     for (uint32_t slot_idx = entry.slot_begin; slot_idx < entry.slot_begin + entry.slot_count;
          ++slot_idx) {
       const Slot& slot = slots_[slot_idx];
-      if (EqualsIgnoreCase(ldap_internal::AttributeBaseName((*names_)[slot.attr_idx]), name)) {
+      if (EqualsIgnoreCase(AttributeBaseName((*names_)[slot.attr_idx]), name)) {
         return std::span<const std::string_view>(values_.data() + slot.value_begin,
                                                  slot.value_count);
       }
@@ -810,7 +809,7 @@ absl::Status LdapReader::RunJob(Job& job, size_t job_idx, std::unique_ptr<Connec
 
 absl::StatusOr<core::Directory> LdapReader::Read(LdapReadStats& stats) {
   const DirectorySchema& schema = options_.schema;
-  const bool ad = EqualsIgnoreCase(schema.flavor, "ad");
+  const bool ad = schema.flavor == DirectoryFlavor::kAd;
   USERSYNC_ASSIGN_OR_RETURN(
       ldap_internal::SearchFilters filters,
       ldap_internal::CanonicalFilters(schema.user_filter, schema.group_filter));
@@ -844,10 +843,10 @@ absl::StatusOr<core::Directory> LdapReader::Read(LdapReadStats& stats) {
       ad ? ldap_internal::RangedDescription(schema.member, 0, kFirstRangeHigh) : schema.member;
   add_attribute(group_attributes_, member_request_);
   for (const std::string& name : user_attributes_) {
-    user_bases_.push_back(ldap_internal::AttributeBaseName(name));
+    user_bases_.push_back(AttributeBaseName(name));
   }
   for (const std::string& name : group_attributes_) {
-    group_bases_.push_back(ldap_internal::AttributeBaseName(name));
+    group_bases_.push_back(AttributeBaseName(name));
   }
 
   // The naming attribute the partitions split on.
@@ -1050,28 +1049,7 @@ absl::StatusOr<core::Directory> LdapDirectorySource::Read() {
   return reader.Read(stats_);
 }
 
-absl::StatusOr<std::unique_ptr<DirectorySource>> MakeLdapSource(const SourceConfig& source) {
-  LdapSourceOptions options;
-  options.url = source.url;
-  options.start_tls = source.start_tls;
-  options.ca_file = source.ca_file;
-  options.tls_verify = source.tls_verify;
-  options.bind_dn = source.bind_dn;
-  if (!source.bind_dn.empty() || !source.bind_password_env.empty() ||
-      !source.bind_password_file.empty()) {
-    absl::StatusOr<std::string> password =
-        ReadSecret(source.bind_password_env, source.bind_password_file, "LDAP bind password");
-    if (!password.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("source: ", password.status().message()));
-    }
-    options.bind_password = *std::move(password);
-  }
-  options.base_dn = source.base_dn;
-  options.page_size = source.page_size;
-  options.connections = source.connections;
-  options.network_timeout = source.network_timeout;
-  options.timeout = source.timeout;
-  options.schema = source.schema;
+absl::StatusOr<std::unique_ptr<DirectorySource>> MakeLdapSource(LdapSourceOptions options) {
   USERSYNC_RETURN_IF_ERROR(
       ldap_internal::CanonicalFilters(options.schema.user_filter, options.schema.group_filter)
           .status());

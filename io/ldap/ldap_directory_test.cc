@@ -223,7 +223,7 @@ LdapSourceOptions AdOptions(const Responder& responder, int connections) {
   options.timeout = std::chrono::seconds(10);
   options.max_attempts = 1;
   options.log = nullptr;
-  options.schema.flavor = "ad";
+  options.schema.flavor = DirectoryFlavor::kAd;
   options.schema.id = "objectGUID";
   options.schema.user_name = "userPrincipalName";
   options.schema.user_filter = "(&(objectClass=user)(objectCategory=person))";
