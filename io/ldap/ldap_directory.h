@@ -49,6 +49,10 @@
 //
 // Thread-safety: a source is used by one thread at a time; Read() starts and joins threads of
 // its own. The password is held in memory only as long as the source lives.
+//
+// Files: ldap_connection (connect, TLS, bind, result codes), ldap_query (filters, partitions,
+// ranges; no libldap), ldap_reader (the threads, retries and the merge), ldap_search (one
+// paged search, entry decoding, ranged members), ldap_entry_batch (decoded entries).
 #pragma once
 
 #include <chrono>
