@@ -63,6 +63,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "io/clock.h"
 #include "io/directory/directory_source.h"
 
 namespace usersync::io {
@@ -101,6 +102,8 @@ struct LdapSourceOptions {
   // wake-ups, 0.5-1.8 s less at a million users on 2 cores (bench/RESULTS.md). Costs at
   // most this much latency per page request. 0: no wait.
   std::chrono::microseconds read_coalesce{100};
+  // Where the answer deadlines (`timeout`) read the time. Not owned; outlives the source.
+  const Clock* clock = &RealClock();
   // Tests only: called on the merging thread after each eager chunk is merged, with the user
   // entries merged so far in this attempt (a test kills the server there, mid-read).
   std::function<void(int64_t merged_users)> chunk_merged_for_test = nullptr;

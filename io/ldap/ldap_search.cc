@@ -34,7 +34,7 @@ constexpr int kMaxRangeReads = 1'000'000;
 }  // namespace
 
 absl::StatusOr<MessagePtr> LdapReader::NextMessage(LDAP* ld, int msgid, std::string_view what) {
-  const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+  const core::MonoTime deadline = options_.clock->Now() + options_.timeout;
   while (true) {
     if (Stopped()) {
       ldap_abandon_ext(ld, msgid, nullptr, nullptr);
@@ -52,7 +52,7 @@ absl::StatusOr<MessagePtr> LdapReader::NextMessage(LDAP* ld, int msgid, std::str
       return LdapError(code, absl::StrCat(Sv(what), ": connection to ", options_.url),
                        Diagnostic(ld));
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (options_.clock->Now() >= deadline) {
       ldap_abandon_ext(ld, msgid, nullptr, nullptr);
       return absl::DeadlineExceededError(
           absl::StrCat(Sv(what), ": no answer from ", options_.url, " in ",
