@@ -416,51 +416,68 @@ LdifReader::Step LdifReader::ParseRecord() {
     std::string_view name;
     std::string_view value;
     if (!ParseAttributeLine(logical, name, value)) return Step::kError;
-
-    if (!in_record) {
-      if (!seen_first_line_ && EqualsIgnoreCase(name, "version")) {
-        seen_first_line_ = true;
-        if (core::TrimWhitespace(value) != "1") {
-          Fail(logical.line,
-               absl::StrCat("unsupported LDIF version '", QuoteName(value), "' (only 1)"));
-          return Step::kError;
-        }
-        begin_ = pos;
-        line_ = line;
-        continue;
-      }
-      seen_first_line_ = true;
-      if (!EqualsIgnoreCase(name, "dn")) {
-        Fail(logical.line, "record does not start with dn:");
-        return Step::kError;
-      }
-      entry_.dn_ = value;
-      entry_.line_ = logical.line;
-      in_record = true;
-      in_header = true;
+    if (in_record) {
+      if (!AddRecordLine(logical, name, value, in_header)) return Step::kError;
       continue;
     }
-    if (in_header) {
-      if (EqualsIgnoreCase(name, "control")) continue;
-      if (EqualsIgnoreCase(name, "changetype")) {
-        const std::string_view change = core::TrimWhitespace(value);
-        if (!EqualsIgnoreCase(change, "add")) {
-          Fail(logical.line, absl::StrCat("changetype: ", QuoteName(change),
-                                          " is not supported (only content records and "
-                                          "changetype: add)"));
-          return Step::kError;
-        }
-        in_header = false;
-        continue;
-      }
-      in_header = false;
+    switch (OpenRecord(logical, name, value)) {
+      case Opening::kError:
+        return Step::kError;
+      case Opening::kVersion:
+        begin_ = pos;
+        line_ = line;
+        break;
+      case Opening::kDn:
+        in_record = true;
+        in_header = true;
+        break;
     }
-    if (EqualsIgnoreCase(name, "dn")) {
-      Fail(logical.line, "second dn: in one record (a blank line must separate records)");
-      return Step::kError;
-    }
-    entry_.AddValue(name, value, logical.line);
   }
+}
+
+LdifReader::Opening LdifReader::OpenRecord(const LogicalLine& logical, std::string_view name,
+                                           std::string_view value) {
+  if (!seen_first_line_ && EqualsIgnoreCase(name, "version")) {
+    seen_first_line_ = true;
+    if (core::TrimWhitespace(value) != "1") {
+      Fail(logical.line,
+           absl::StrCat("unsupported LDIF version '", QuoteName(value), "' (only 1)"));
+      return Opening::kError;
+    }
+    return Opening::kVersion;
+  }
+  seen_first_line_ = true;
+  if (!EqualsIgnoreCase(name, "dn")) {
+    Fail(logical.line, "record does not start with dn:");
+    return Opening::kError;
+  }
+  entry_.dn_ = value;
+  entry_.line_ = logical.line;
+  return Opening::kDn;
+}
+
+bool LdifReader::AddRecordLine(const LogicalLine& logical, std::string_view name,
+                               std::string_view value, bool& in_header) {
+  if (in_header) {
+    if (EqualsIgnoreCase(name, "control")) return true;
+    in_header = false;
+    if (EqualsIgnoreCase(name, "changetype")) {
+      const std::string_view change = core::TrimWhitespace(value);
+      if (!EqualsIgnoreCase(change, "add")) {
+        Fail(logical.line, absl::StrCat("changetype: ", QuoteName(change),
+                                        " is not supported (only content records and "
+                                        "changetype: add)"));
+        return false;
+      }
+      return true;
+    }
+  }
+  if (EqualsIgnoreCase(name, "dn")) {
+    Fail(logical.line, "second dn: in one record (a blank line must separate records)");
+    return false;
+  }
+  entry_.AddValue(name, value, logical.line);
+  return true;
 }
 
 }  // namespace usersync::io

@@ -138,7 +138,17 @@ class LdifReader {
 
   LdifReader(std::string name, int fd);
 
+  // What a line outside a record was: the version line, or the dn: that opens a record.
+  enum class Opening : uint8_t { kVersion, kDn, kError };
+
   Step ParseRecord();
+  // A line before a record: "version: 1" (only before everything else) or the record's dn:.
+  // kError: error_ is set.
+  Opening OpenRecord(const LogicalLine& logical, std::string_view name, std::string_view value);
+  // A line inside a record: control: and changetype: right after dn: (`in_header`), else an
+  // attribute value. False (and error_ set) on a line that does not belong there.
+  bool AddRecordLine(const LogicalLine& logical, std::string_view name, std::string_view value,
+                     bool& in_header);
   LineKind ReadLogicalLine(size_t& pos, int64_t& line, LogicalLine& out);
   // Splits "name: value" / "name:: base64"; false (and error_ set) on malformed input.
   bool ParseAttributeLine(const LogicalLine& line, std::string_view& name, std::string_view& value);
