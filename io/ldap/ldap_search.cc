@@ -92,8 +92,7 @@ absl::Status LdapReader::DecodeEntry(LDAP* ld, LDAPMessage* msg, Job& job,
     next_attr = attr_idx + 1;
     if (attr_idx < bases.size() && values != nullptr) {
       if (job.groups && EqualsIgnoreCase(base, options_.schema.member)) {
-        absl::StatusOr<std::optional<ValueRange>> range =
-            ldap_internal::ParseValueRange(description);
+        absl::StatusOr<std::optional<ValueRange>> range = ParseValueRange(description);
         if (!range.ok()) {
           status = absl::DataLossError(
               absl::StrCat("group \"", Sv(ToView(dn)), "\": ", range.status().message()));
