@@ -1,15 +1,54 @@
 #include "io/directory_source.h"
 
+#include <string>
+#include <utility>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
 #include "io/config/config.h"
 #include "io/ldap/ldap_directory.h"
+#include "io/ldif/ldif_reader.h"
 
 namespace usersync::io {
+namespace {
+
+// The LDAP source's options as the configuration gives them, with the bind password read.
+absl::StatusOr<LdapSourceOptions> LdapOptionsFromConfig(const SourceConfig& source) {
+  std::string password;
+  if (!source.bind_dn.empty() || !source.bind_password_env.empty() ||
+      !source.bind_password_file.empty()) {
+    absl::StatusOr<std::string> secret =
+        ReadSecret(source.bind_password_env, source.bind_password_file, "LDAP bind password");
+    if (!secret.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("source: ", secret.status().message()));
+    }
+    password = *std::move(secret);
+  }
+  return LdapSourceOptions{
+      .url = source.url,
+      .start_tls = source.start_tls,
+      .ca_file = source.ca_file,
+      .tls_verify = source.tls_verify,
+      .bind_dn = source.bind_dn,
+      .bind_password = std::move(password),
+      .base_dn = source.base_dn,
+      .page_size = source.page_size,
+      .connections = source.connections,
+      .network_timeout = source.network_timeout,
+      .timeout = source.timeout,
+      .schema = source.schema,
+  };
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<DirectorySource>> MakeDirectorySource(const SourceConfig& source) {
   if (source.kind == "ldif") return MakeLdifSource(source.path, source.schema);
-  if (source.kind == "ldap") return MakeLdapSource(source);
+  if (source.kind == "ldap") {
+    USERSYNC_ASSIGN_OR_RETURN(LdapSourceOptions options, LdapOptionsFromConfig(source));
+    return MakeLdapSource(std::move(options));
+  }
   return absl::InvalidArgumentError(absl::StrCat("unknown source.kind \"", source.kind, "\""));
 }
 

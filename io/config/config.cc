@@ -503,8 +503,10 @@ absl::Status ParseSource(const Ctx& ctx, const toml::table* table, const std::st
   USERSYNC_RETURN_IF_ERROR(section.Enum("kind", kKinds, &source->kind));
   static constexpr std::string_view kFlavors[] = {"openldap", "ad"};
   DirectorySchema& schema = source->schema;
-  USERSYNC_RETURN_IF_ERROR(section.Enum("flavor", kFlavors, &schema.flavor));
-  if (schema.flavor == "ad") {
+  std::string flavor = "openldap";
+  USERSYNC_RETURN_IF_ERROR(section.Enum("flavor", kFlavors, &flavor));
+  schema.flavor = flavor == "ad" ? DirectoryFlavor::kAd : DirectoryFlavor::kOpenLdap;
+  if (schema.flavor == DirectoryFlavor::kAd) {
     // Active Directory's names; explicit keys below still win.
     schema.id = "objectGUID";
     schema.user_name = "userPrincipalName";

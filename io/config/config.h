@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "core/plan.h"
 #include "core/rules.h"
-#include "io/directory_source.h"
+#include "io/directory/directory_source.h"
 
 namespace usersync::io {
 

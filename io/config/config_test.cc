@@ -153,7 +153,7 @@ TEST(Config, MinimalTakesDesignDefaults) {
   EXPECT_EQ(source.timeout, std::chrono::seconds(120));
   EXPECT_EQ(source.path, "");
   EXPECT_EQ(source.ca_file, "");
-  EXPECT_EQ(source.schema.flavor, "openldap");
+  EXPECT_EQ(source.schema.flavor, DirectoryFlavor::kOpenLdap);
   EXPECT_EQ(source.schema.id, "entryUUID");
   EXPECT_EQ(source.schema.user_name, "uid");
   EXPECT_EQ(source.schema.email, "mail");
@@ -377,7 +377,7 @@ TEST(Config, AdFlavorChangesAttributeDefaults) {
   absl::StatusOr<Config> config = Parse(Cfg("flavor = \"ad\"\n"));
   ASSERT_TRUE(config.ok()) << config.status();
   const DirectorySchema& schema = config->source.schema;
-  EXPECT_EQ(schema.flavor, "ad");
+  EXPECT_EQ(schema.flavor, DirectoryFlavor::kAd);
   EXPECT_EQ(schema.id, "objectGUID");
   EXPECT_EQ(schema.user_name, "userPrincipalName");
   EXPECT_EQ(schema.user_filter, "(&(objectClass=user)(objectCategory=person))");

@@ -19,7 +19,7 @@
 //    both is a group, as in the LDIF source). Entries are mapped by io::EntryMapper, exactly as
 //    the LDIF source maps them.
 //  - Active Directory's ranged retrieval: a group that comes back with `member;range=0-1499`
-//    (Windows does so past 1,500 values; flavor "ad" asks for `member;range=0-1499`, which
+//    (Windows does so past 1,500 values; flavor kAd asks for `member;range=0-1499`, which
 //    makes Samba do it too; smaller groups come back as `member;range=0-*`) has the rest read with
 //    base-scope searches for `member;range=1500-*` and on until a range ends in `*`. A range that
 //    cannot be read fails the read with kDataLoss naming the group and how many members were read:
@@ -49,6 +49,10 @@
 //
 // Thread-safety: a source is used by one thread at a time; Read() starts and joins threads of
 // its own. The password is held in memory only as long as the source lives.
+//
+// Files: ldap_connection (connect, TLS, bind, result codes), ldap_query (filters, partitions,
+// ranges; no libldap), ldap_reader (the threads, retries and the merge), ldap_search (one
+// paged search, entry decoding, ranged members), ldap_entry_batch (decoded entries).
 #pragma once
 
 #include <chrono>
@@ -59,12 +63,13 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "io/directory_source.h"
+#include "io/clock.h"
+#include "io/directory/directory_source.h"
 
 namespace usersync::io {
 
-struct SourceConfig;
-
+// What the LDAP source needs, filled by its caller (the configuration's reading is not this
+// module's business: the caller also reads the bind password from wherever it is kept).
 struct LdapSourceOptions {
   std::string url;  // ldap://HOST:PORT, ldaps://HOST:PORT
   bool start_tls = false;
@@ -97,9 +102,11 @@ struct LdapSourceOptions {
   // wake-ups, 0.5-1.8 s less at a million users on 2 cores (bench/RESULTS.md). Costs at
   // most this much latency per page request. 0: no wait.
   std::chrono::microseconds read_coalesce{100};
+  // Where the answer deadlines (`timeout`) read the time. Not owned; outlives the source.
+  const Clock* clock = &RealClock();
   // Tests only: called on the merging thread after each eager chunk is merged, with the user
   // entries merged so far in this attempt (a test kills the server there, mid-read).
-  std::function<void(int64_t merged_users)> chunk_merged_for_test;
+  std::function<void(int64_t merged_users)> chunk_merged_for_test = nullptr;
 };
 
 // What the last Read() did.
@@ -130,9 +137,8 @@ class LdapDirectorySource final : public DirectorySource {
   LdapReadStats stats_;
 };
 
-// The source for `source.kind = "ldap"`: reads the bind password (ReadSecret of
-// bind_password_env / bind_password_file) and checks the filters. Errors: kInvalidArgument (a
-// secret that cannot be read, an invalid filter), naming the key, never the secret.
-absl::StatusOr<std::unique_ptr<DirectorySource>> MakeLdapSource(const SourceConfig& source);
+// The source for `source.kind = "ldap"`, its filters checked before anything connects. Errors:
+// kInvalidArgument naming the filter's key ("source.user_filter: ...").
+absl::StatusOr<std::unique_ptr<DirectorySource>> MakeLdapSource(LdapSourceOptions options);
 
 }  // namespace usersync::io

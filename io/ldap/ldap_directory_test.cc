@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -48,10 +49,11 @@ struct Attribute {
 // Answers binds (any password but "wrong"), the user and group searches in one page, and
 // base-scope member;range=LOW-* reads, kMaxValRange values at a time. One thread per
 // connection. With `fail_range_from` >= 0, a range read from that value on answers
-// noSuchObject.
+// noSuchObject, or (`silent`) nothing at all.
 class Responder {
  public:
-  explicit Responder(int fail_range_from = -1) : fail_range_from_(fail_range_from) {
+  explicit Responder(int fail_range_from = -1, bool silent = false)
+      : fail_range_from_(fail_range_from), silent_(silent) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -180,7 +182,7 @@ class Responder {
         ++range_reads_;
         const int low = std::atoi(message.c_str() + range_at + 13);
         if (fail_range_from_ >= 0 && low >= fail_range_from_) {
-          SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_NO_SUCH_OBJECT);
+          if (!silent_) SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_NO_SUCH_OBJECT);
           continue;
         }
         SendEntry(fd, msgid, kGroupDn, {MemberRange(low)});
@@ -203,6 +205,7 @@ class Responder {
   }
 
   const int fail_range_from_;
+  const bool silent_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
@@ -223,7 +226,7 @@ LdapSourceOptions AdOptions(const Responder& responder, int connections) {
   options.timeout = std::chrono::seconds(10);
   options.max_attempts = 1;
   options.log = nullptr;
-  options.schema.flavor = "ad";
+  options.schema.flavor = DirectoryFlavor::kAd;
   options.schema.id = "objectGUID";
   options.schema.user_name = "userPrincipalName";
   options.schema.user_filter = "(&(objectClass=user)(objectCategory=person))";
@@ -265,6 +268,31 @@ TEST(LdapDirectorySource, UnreadableRangeIsDataLossNotATruncatedGroup) {
   EXPECT_EQ(directory.status().code(), absl::StatusCode::kDataLoss) << directory.status();
   EXPECT_THAT(directory.status().message(), HasSubstr(kGroupDn));
   EXPECT_THAT(directory.status().message(), HasSubstr("6 members read"));
+}
+
+// A clock that has moved an hour on each time it is read.
+class RacingClock final : public Clock {
+ public:
+  core::MonoTime Now() const override { return core::MonoTime() + std::chrono::hours(++reads_); }
+  std::chrono::system_clock::time_point WallNow() const override { return {}; }
+
+ private:
+  mutable std::atomic<int64_t> reads_{0};
+};
+
+// The answer deadlines read the source's clock: a range read that the server never answers
+// gives up as soon as that clock says `timeout` (10 s) has passed, not after 10 s of real time.
+TEST(LdapDirectorySource, AnswerDeadlineReadsTheSourcesClock) {
+  Responder responder(/*fail_range_from=*/kMaxValRange, /*silent=*/true);
+  RacingClock clock;
+  LdapSourceOptions options = AdOptions(responder, 1);
+  options.clock = &clock;
+  LdapDirectorySource source(options);
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<core::Directory> directory = source.Read();
+  ASSERT_FALSE(directory.ok());
+  EXPECT_THAT(directory.status().message(), HasSubstr("no answer from " + responder.url()));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST(LdapDirectorySource, WrongPasswordIsUnauthenticatedWithoutThePassword) {

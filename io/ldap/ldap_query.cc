@@ -99,10 +99,6 @@ absl::StatusOr<SearchFilters> CanonicalFilters(std::string_view user_filter,
   return SearchFilters{core::FormatLdapFilter(*user), core::FormatLdapFilter(*group)};
 }
 
-std::string_view AttributeBaseName(std::string_view description) {
-  return description.substr(0, description.find(';'));
-}
-
 absl::StatusOr<std::optional<ValueRange>> ParseValueRange(std::string_view description) {
   constexpr std::string_view kRange = "range=";
   size_t semicolon = description.find(';');

@@ -51,10 +51,6 @@ struct SearchFilters {
 absl::StatusOr<SearchFilters> CanonicalFilters(std::string_view user_filter,
                                                std::string_view group_filter);
 
-// The attribute type of an attribute description without its options: "member;range=0-*" →
-// "member".
-std::string_view AttributeBaseName(std::string_view description);
-
 // A "range=LOW-HIGH" or "range=LOW-*" option of an attribute description (AD's ranged
 // retrieval of multi-valued attributes). `high` is -1 for "*" (the last values).
 struct ValueRange {

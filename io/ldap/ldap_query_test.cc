@@ -6,8 +6,10 @@
 #include <vector>
 
 #include "core/ldap_filter.h"
+#include "core/str.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "io/directory/attribute_name.h"
 
 namespace usersync::io::ldap_internal {
 namespace {

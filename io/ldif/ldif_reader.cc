@@ -11,11 +11,11 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/normalize.h"
 #include "core/status_macros.h"
 #include "core/str.h"
+#include "io/directory/attribute_name.h"
 
 namespace usersync::io {
 namespace {
@@ -31,15 +31,10 @@ bool IsAttrChar(char c) {
          c == '.';
 }
 
-// The attribute type without options: "cn;lang-en" → "cn".
-std::string_view BaseName(std::string_view description) {
-  return description.substr(0, description.find(';'));
-}
-
 // True for an RFC 2849 AttributeDescription: a name of letters, digits, '-' and '.' (OIDs),
 // then ";option"s. '=' is allowed in options for AD's "member;range=0-1499".
 bool IsValidDescription(std::string_view description) {
-  std::string_view base = BaseName(description);
+  std::string_view base = AttributeBaseName(description);
   if (base.empty()) return false;
   for (char c : base) {
     if (!IsAttrChar(c)) return false;
@@ -95,82 +90,13 @@ int64_t DecodeBase64(std::string_view in, char* out) {
   return write - out;
 }
 
-// AD's objectGUID: 16 bytes, Data1..Data3 little-endian → "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".
-void FormatGuid(std::string_view bytes, char out[36]) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  static constexpr int kOrder[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
-  int pos = 0;
-  for (int idx = 0; idx < 16; ++idx) {
-    if (idx == 4 || idx == 6 || idx == 8 || idx == 10) out[pos++] = '-';
-    const auto byte = static_cast<unsigned char>(bytes[kOrder[idx]]);
-    out[pos++] = kHex[byte >> 4];
-    out[pos++] = kHex[byte & 0xf];
-  }
-}
-
-bool IsGuidString(std::string_view s) {
-  if (s.size() != 36) return false;
-  for (size_t idx = 0; idx < s.size(); ++idx) {
-    const char c = s[idx];
-    if (idx == 8 || idx == 13 || idx == 18 || idx == 23) {
-      if (c != '-') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string_view First(const core::EntryView& entry, std::string_view name) {
-  if (name.empty()) return {};
-  std::span<const std::string_view> values = entry.Values(name);
-  return values.empty() ? std::string_view() : values.front();
-}
-
-// The value of a DN's first RDN: "CN=Person,CN=Schema,CN=Configuration,DC=x" → "Person".
-std::string_view FirstRdnValue(std::string_view dn) {
-  const size_t equals = dn.find('=');
-  if (equals == std::string_view::npos) return dn;
-  size_t end = equals + 1;
-  while (end < dn.size() && dn[end] != ',' && dn[end] != '+') {
-    end += (dn[end] == '\\' && end + 1 < dn.size()) ? 2 : 1;
-  }
-  return core::TrimWhitespace(dn.substr(equals + 1, end - equals - 1));
-}
-
-// AD stores objectCategory as the DN of a schema class, and a domain controller matches
-// "(objectCategory=person)" against it by the class name; that is the filter AD admins write
-// (and the "ad" flavor's default). This view lets an exported AD entry match it too: its
-// objectCategory values are the DN itself and the DN's first RDN value ("Person").
-class AdCategoryView final : public core::EntryView {
- public:
-  explicit AdCategoryView(const core::EntryView& entry) : entry_(entry) {
-    std::span<const std::string_view> values = entry.Values("objectCategory");
-    if (!values.empty()) {  // single-valued in AD
-      category_[0] = values[0];
-      category_[1] = FirstRdnValue(values[0]);
-      has_category_ = true;
-    }
-  }
-  std::string_view Dn() const override { return entry_.Dn(); }
-  std::span<const std::string_view> Values(std::string_view name) const override {
-    if (has_category_ && EqualsIgnoreCase(BaseName(name), "objectCategory")) return category_;
-    return entry_.Values(name);
-  }
-
- private:
-  const core::EntryView& entry_;
-  std::string_view category_[2];
-  bool has_category_ = false;
-};
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // LdifEntry
 
 const LdifEntry::Attr* LdifEntry::Find(std::string_view name) const {
-  name = BaseName(name);
+  name = AttributeBaseName(name);
   for (size_t attr_idx = 0; attr_idx < attr_count_; ++attr_idx) {
     if (EqualsIgnoreCase(attrs_[attr_idx].name, name)) return &attrs_[attr_idx];
   }
@@ -424,7 +350,7 @@ bool LdifReader::ParseAttributeLine(const LogicalLine& line, std::string_view& n
     Fail(line.line, absl::StrCat("invalid attribute name '", QuoteName(description), "'"));
     return false;
   }
-  name = BaseName(description);
+  name = AttributeBaseName(description);
   std::string_view rest = text.substr(colon + 1);
   if (!rest.empty() && rest[0] == ':') {
     rest.remove_prefix(1);
@@ -490,211 +416,68 @@ LdifReader::Step LdifReader::ParseRecord() {
     std::string_view name;
     std::string_view value;
     if (!ParseAttributeLine(logical, name, value)) return Step::kError;
-
-    if (!in_record) {
-      if (!seen_first_line_ && EqualsIgnoreCase(name, "version")) {
-        seen_first_line_ = true;
-        if (core::TrimWhitespace(value) != "1") {
-          Fail(logical.line,
-               absl::StrCat("unsupported LDIF version '", QuoteName(value), "' (only 1)"));
-          return Step::kError;
-        }
-        begin_ = pos;
-        line_ = line;
-        continue;
-      }
-      seen_first_line_ = true;
-      if (!EqualsIgnoreCase(name, "dn")) {
-        Fail(logical.line, "record does not start with dn:");
-        return Step::kError;
-      }
-      entry_.dn_ = value;
-      entry_.line_ = logical.line;
-      in_record = true;
-      in_header = true;
+    if (in_record) {
+      if (!AddRecordLine(logical, name, value, in_header)) return Step::kError;
       continue;
     }
-    if (in_header) {
-      if (EqualsIgnoreCase(name, "control")) continue;
-      if (EqualsIgnoreCase(name, "changetype")) {
-        const std::string_view change = core::TrimWhitespace(value);
-        if (!EqualsIgnoreCase(change, "add")) {
-          Fail(logical.line, absl::StrCat("changetype: ", QuoteName(change),
-                                          " is not supported (only content records and "
-                                          "changetype: add)"));
-          return Step::kError;
-        }
-        in_header = false;
-        continue;
-      }
-      in_header = false;
-    }
-    if (EqualsIgnoreCase(name, "dn")) {
-      Fail(logical.line, "second dn: in one record (a blank line must separate records)");
-      return Step::kError;
-    }
-    entry_.AddValue(name, value, logical.line);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// EntryMapper
-
-absl::StatusOr<EntryMapper> EntryMapper::Create(DirectorySchema schema) {
-  EntryMapper mapper;
-  absl::StatusOr<core::LdapFilter> user_filter = core::ParseLdapFilter(schema.user_filter);
-  if (!user_filter.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("source.user_filter: ", user_filter.status().message()));
-  }
-  absl::StatusOr<core::LdapFilter> group_filter = core::ParseLdapFilter(schema.group_filter);
-  if (!group_filter.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("source.group_filter: ", group_filter.status().message()));
-  }
-  mapper.user_filter_ = *std::move(user_filter);
-  mapper.group_filter_ = *std::move(group_filter);
-  const bool ad = EqualsIgnoreCase(schema.flavor, "ad");
-  mapper.binary_guid_id_ = ad && EqualsIgnoreCase(schema.id, "objectGUID");
-  mapper.ad_flavor_ = ad;
-  mapper.schema_ = std::move(schema);
-  mapper.record_.extra.reserve(mapper.schema_.extra.size());
-  return mapper;
-}
-
-EntryMapper::Kind EntryMapper::Classify(const core::EntryView& entry) const {
-  if (ad_flavor_) {  // flavor "ad"
-    const AdCategoryView view(entry);
-    if (core::Matches(group_filter_, view)) return Kind::kGroup;
-    if (core::Matches(user_filter_, view)) return Kind::kUser;
-    return Kind::kIgnored;
-  }
-  if (core::Matches(group_filter_, entry)) return Kind::kGroup;
-  if (core::Matches(user_filter_, entry)) return Kind::kUser;
-  return Kind::kIgnored;
-}
-
-absl::StatusOr<EntryMapper::Kind> EntryMapper::Add(const core::EntryView& entry,
-                                                   core::DirectoryBuilder& builder,
-                                                   std::string_view* failed_attribute) {
-  const Kind kind = Classify(entry);
-  if (kind == Kind::kIgnored) return kind;
-  if (kind == Kind::kGroup) {
-    builder.AddGroup(entry.Dn(), First(entry, schema_.group_name));
-    if (!schema_.member.empty()) {
-      for (std::string_view member : entry.Values(schema_.member)) builder.AddMember(member);
-    }
-    return kind;
-  }
-
-  auto fail = [&](std::string_view attribute, std::string_view reason) {
-    if (failed_attribute != nullptr) *failed_attribute = attribute;
-    return absl::InvalidArgumentError(absl::StrCat("entry \"", Sv(entry.Dn()), "\": ", Sv(reason)));
-  };
-
-  core::UserRecord& record = record_;
-  record.dn = entry.Dn();
-  record.id = First(entry, schema_.id);
-  char guid[36];
-  if (binary_guid_id_ && !record.id.empty()) {
-    if (record.id.size() == 16) {
-      FormatGuid(record.id, guid);
-      record.id = std::string_view(guid, sizeof(guid));
-    } else if (IsGuidString(record.id)) {
-      for (size_t idx = 0; idx < sizeof(guid); ++idx) {
-        const char c = record.id[idx];
-        guid[idx] = (c >= 'A' && c <= 'F') ? static_cast<char>(c - 'A' + 'a') : c;
-      }
-      record.id = std::string_view(guid, sizeof(guid));
-    } else {
-      return fail(schema_.id, absl::StrCat(schema_.id, " is ", record.id.size(),
-                                           " bytes, expected a 16-byte binary GUID"));
-    }
-  }
-  record.user_name = First(entry, schema_.user_name);
-  record.email = First(entry, schema_.email);
-  record.first_name = First(entry, schema_.first_name);
-  record.last_name = First(entry, schema_.last_name);
-  record.display_name = First(entry, schema_.display_name);
-  record.language = First(entry, schema_.language);
-  record.disabled = false;
-  if (ad_flavor_) {
-    const std::string_view uac = core::TrimWhitespace(First(entry, "userAccountControl"));
-    if (!uac.empty()) {
-      int64_t flags = 0;
-      if (!absl::SimpleAtoi(Sv(uac), &flags)) {
-        return fail("userAccountControl",
-                    absl::StrCat("userAccountControl '", absl::CHexEscape(Sv(uac.substr(0, 32))),
-                                 "' is not an integer"));
-      }
-      record.disabled = (flags & 2) != 0;  // ACCOUNTDISABLE
-    }
-  }
-  record.extra.clear();
-  for (const std::string& extra_name : schema_.extra) {
-    record.extra.push_back(First(entry, extra_name));
-  }
-  builder.AddUser(record);
-  return kind;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading a file into a Directory
-
-absl::StatusOr<core::Directory> ReadLdifDirectory(const std::string& path,
-                                                  const DirectorySchema& schema,
-                                                  LdifReadStats* stats) {
-  LdifReadStats local_stats;
-  LdifReadStats& counts = stats != nullptr ? *stats : local_stats;
-  counts = LdifReadStats{};
-  USERSYNC_ASSIGN_OR_RETURN(EntryMapper mapper, EntryMapper::Create(schema));
-  USERSYNC_ASSIGN_OR_RETURN(std::unique_ptr<LdifReader> reader, LdifReader::Open(path));
-  core::DirectoryBuilder builder(mapper.extra_names());
-  while (true) {
-    USERSYNC_ASSIGN_OR_RETURN(bool more, reader->Next());
-    if (!more) break;
-    const LdifEntry& entry = reader->entry();
-    ++counts.records;
-    std::string_view failed_attribute;
-    absl::StatusOr<EntryMapper::Kind> kind = mapper.Add(entry, builder, &failed_attribute);
-    if (!kind.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", entry.LineOf(failed_attribute), ": ", kind.status().message()));
-    }
-    switch (*kind) {
-      case EntryMapper::Kind::kUser:
-        ++counts.users;
+    switch (OpenRecord(logical, name, value)) {
+      case Opening::kError:
+        return Step::kError;
+      case Opening::kVersion:
+        begin_ = pos;
+        line_ = line;
         break;
-      case EntryMapper::Kind::kGroup:
-        ++counts.groups;
-        counts.member_values += static_cast<int64_t>(entry.Values(schema.member).size());
-        break;
-      case EntryMapper::Kind::kIgnored:
-        ++counts.ignored;
+      case Opening::kDn:
+        in_record = true;
+        in_header = true;
         break;
     }
   }
-  return std::move(builder).Finish();
 }
 
-namespace {
+LdifReader::Opening LdifReader::OpenRecord(const LogicalLine& logical, std::string_view name,
+                                           std::string_view value) {
+  if (!seen_first_line_ && EqualsIgnoreCase(name, "version")) {
+    seen_first_line_ = true;
+    if (core::TrimWhitespace(value) != "1") {
+      Fail(logical.line,
+           absl::StrCat("unsupported LDIF version '", QuoteName(value), "' (only 1)"));
+      return Opening::kError;
+    }
+    return Opening::kVersion;
+  }
+  seen_first_line_ = true;
+  if (!EqualsIgnoreCase(name, "dn")) {
+    Fail(logical.line, "record does not start with dn:");
+    return Opening::kError;
+  }
+  entry_.dn_ = value;
+  entry_.line_ = logical.line;
+  return Opening::kDn;
+}
 
-class LdifSource final : public DirectorySource {
- public:
-  LdifSource(std::string path, DirectorySchema schema)
-      : path_(std::move(path)), schema_(std::move(schema)) {}
-
-  absl::StatusOr<core::Directory> Read() override { return ReadLdifDirectory(path_, schema_); }
-
- private:
-  std::string path_;
-  DirectorySchema schema_;
-};
-
-}  // namespace
-
-std::unique_ptr<DirectorySource> MakeLdifSource(std::string path, DirectorySchema schema) {
-  return std::make_unique<LdifSource>(std::move(path), std::move(schema));
+bool LdifReader::AddRecordLine(const LogicalLine& logical, std::string_view name,
+                               std::string_view value, bool& in_header) {
+  if (in_header) {
+    if (EqualsIgnoreCase(name, "control")) return true;
+    in_header = false;
+    if (EqualsIgnoreCase(name, "changetype")) {
+      const std::string_view change = core::TrimWhitespace(value);
+      if (!EqualsIgnoreCase(change, "add")) {
+        Fail(logical.line, absl::StrCat("changetype: ", QuoteName(change),
+                                        " is not supported (only content records and "
+                                        "changetype: add)"));
+        return false;
+      }
+      return true;
+    }
+  }
+  if (EqualsIgnoreCase(name, "dn")) {
+    Fail(logical.line, "second dn: in one record (a blank line must separate records)");
+    return false;
+  }
+  entry_.AddValue(name, value, logical.line);
+  return true;
 }
 
 }  // namespace usersync::io

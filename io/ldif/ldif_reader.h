@@ -1,7 +1,6 @@
-// The LDIF source: a streaming RFC 2849 reader (LdifReader), the mapping of a directory entry
-// to core::Directory users and groups (EntryMapper, shared with the LDAP source), and the
-// function that reads a whole LDIF file into a Directory (ReadLdifDirectory, behind
-// MakeLdifSource in io/directory_source.h).
+// The LDIF source: a streaming RFC 2849 reader (LdifReader, io/ldif/ldif_reader.cc), and the
+// function that reads a whole LDIF file into a Directory with io::EntryMapper
+// (ReadLdifDirectory, behind MakeLdifSource; io/ldif/ldif_directory.cc).
 //
 // LdifReader reads the file in large chunks and hands out one record at a time; the record's
 // views point into the reader's chunk buffer or into a scratch buffer that is reused from
@@ -11,9 +10,9 @@
 // attributes, and "changetype: add" records (read as content). Not supported, reported as
 // errors naming the line: "attr:< URL" values and every other changetype.
 //
-// Thread-safety: an LdifReader, an LdifEntry and an EntryMapper are each used by one thread at
-// a time (thread-compatible); a const EntryMapper may Classify() from many threads. Ownership:
-// the reader owns its file descriptor and buffers; an LdifEntry belongs to its reader.
+// Thread-safety: an LdifReader and an LdifEntry are each used by one thread at a time
+// (thread-compatible). Ownership: the reader owns its file descriptor and buffers; an
+// LdifEntry belongs to its reader.
 #pragma once
 
 #include <cstddef>
@@ -28,7 +27,7 @@
 #include "absl/status/statusor.h"
 #include "core/directory.h"
 #include "core/ldap_filter.h"
-#include "io/directory_source.h"
+#include "io/directory/directory_source.h"
 
 namespace usersync::io {
 
@@ -139,7 +138,17 @@ class LdifReader {
 
   LdifReader(std::string name, int fd);
 
+  // What a line outside a record was: the version line, or the dn: that opens a record.
+  enum class Opening : uint8_t { kVersion, kDn, kError };
+
   Step ParseRecord();
+  // A line before a record: "version: 1" (only before everything else) or the record's dn:.
+  // kError: error_ is set.
+  Opening OpenRecord(const LogicalLine& logical, std::string_view name, std::string_view value);
+  // A line inside a record: control: and changetype: right after dn: (`in_header`), else an
+  // attribute value. False (and error_ set) on a line that does not belong there.
+  bool AddRecordLine(const LogicalLine& logical, std::string_view name, std::string_view value,
+                     bool& in_header);
   LineKind ReadLogicalLine(size_t& pos, int64_t& line, LogicalLine& out);
   // Splits "name: value" / "name:: base64"; false (and error_ set) on malformed input.
   bool ParseAttributeLine(const LogicalLine& line, std::string_view& name, std::string_view& value);
@@ -162,52 +171,6 @@ class LdifReader {
   LdifEntry entry_;
 };
 
-// Turns directory entries into core::Directory users and groups by the schema: an entry that
-// matches group_filter is a group, else one that matches user_filter is a user, else it is
-// ignored. Works on any core::EntryView, so the LDIF and the LDAP source map entries the same.
-//
-// Users take the first value of each schema attribute, and of each extra attribute in order.
-// Flavor "ad": an id attribute named objectGUID holds the 16-byte binary GUID and becomes its
-// canonical string (lower-case, first three groups little-endian, as AD tools show it:
-// bytes e0 04 25 3f 89 4f d3 11 9a 0c 03 05 e8 2c 33 01 → "3f2504e0-4f89-11d3-9a0c-0305e82c3301";
-// a value already in that 36-character form is lower-cased), userAccountControl with bit 2
-// set (value & 2) marks the user disabled, and the filters see objectCategory (the DN of a
-// schema class) also as its first RDN value, so "(objectCategory=person)" matches
-// "CN=Person,CN=Schema,CN=Configuration,DC=corp" as it does on a domain controller.
-class EntryMapper {
- public:
-  enum class Kind : uint8_t { kUser, kGroup, kIgnored };
-
-  // Parses the schema's filters. Errors: kInvalidArgument naming the filter
-  // ("source.user_filter: invalid LDAP filter ...").
-  static absl::StatusOr<EntryMapper> Create(DirectorySchema schema);
-
-  // What `entry` is. Cost: the two filters' evaluation (a few attribute look-ups).
-  Kind Classify(const core::EntryView& entry) const;
-
-  // Classifies `entry` and adds it to `builder`: a group with AddGroup(dn, first group_name
-  // value) and one AddMember per member value; a user with AddUser. Returns the kind.
-  // Errors: kInvalidArgument `entry "DN": reason` for a value that cannot be mapped (an AD
-  // objectGUID that is not 16 bytes, a userAccountControl that is not an integer); then
-  // `*failed_attribute` (when given) names the attribute, and nothing was added.
-  absl::StatusOr<Kind> Add(const core::EntryView& entry, core::DirectoryBuilder& builder,
-                           std::string_view* failed_attribute = nullptr);
-
-  // The extra attribute names, in order: pass them to DirectoryBuilder's constructor.
-  const std::vector<std::string>& extra_names() const { return schema_.extra; }
-  const DirectorySchema& schema() const { return schema_; }
-
- private:
-  EntryMapper() = default;
-
-  DirectorySchema schema_;
-  core::LdapFilter user_filter_;
-  core::LdapFilter group_filter_;
-  bool binary_guid_id_ = false;  // flavor "ad" and id attribute objectGUID
-  bool ad_flavor_ = false;       // userAccountControl, objectCategory by class name
-  core::UserRecord record_;      // reused: its extra vector keeps its capacity
-};
-
 // Counts of one LDIF read.
 struct LdifReadStats {
   int64_t records = 0;
@@ -224,5 +187,8 @@ struct LdifReadStats {
 absl::StatusOr<core::Directory> ReadLdifDirectory(const std::string& path,
                                                   const DirectorySchema& schema,
                                                   LdifReadStats* stats = nullptr);
+
+// The LDIF source (`source.kind = "ldif"`): Read() is ReadLdifDirectory(path, schema).
+std::unique_ptr<DirectorySource> MakeLdifSource(std::string path, DirectorySchema schema);
 
 }  // namespace usersync::io

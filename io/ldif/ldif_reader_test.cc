@@ -11,6 +11,7 @@
 #include "core/str.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "io/directory/entry_mapper.h"
 
 namespace usersync::io {
 namespace {
@@ -535,7 +536,7 @@ TEST(LdifDirectory, LdifErrorsComeThroughTheSource) {
 
 DirectorySchema AdSchema() {
   DirectorySchema schema;
-  schema.flavor = "ad";
+  schema.flavor = DirectoryFlavor::kAd;
   schema.user_filter = "(&(objectClass=user)(objectCategory=person))";  // the config's default
   schema.group_filter = "(objectClass=group)";
   schema.id = "objectGUID";
@@ -627,9 +628,9 @@ TEST(LdifDirectory, AdUserAccountControlMustBeAnInteger) {
 }
 
 TEST(LdifDirectory, OpenLdapFlavorKeepsIdsAsText) {
-  // Without flavor "ad", neither objectGUID decoding nor userAccountControl applies.
+  // Without flavor kAd, neither objectGUID decoding nor userAccountControl applies.
   DirectorySchema schema = AdSchema();
-  schema.flavor = "openldap";
+  schema.flavor = DirectoryFlavor::kOpenLdap;
   schema.id = "uid";
   schema.user_filter = "(objectClass=user)";
   absl::StatusOr<core::Directory> dir = ReadDirectory(
@@ -639,15 +640,15 @@ TEST(LdifDirectory, OpenLdapFlavorKeepsIdsAsText) {
   EXPECT_EQ(dir->disabled[0], 0);
 }
 
-// "(objectCategory=person)" matches AD's schema-class DN only in flavor "ad"; the DN itself
+// "(objectCategory=person)" matches AD's schema-class DN only in flavor kAd; the DN itself
 // and other attributes still match as they are.
 TEST(LdifEntryMapper, AdObjectCategoryMatchesByClassName) {
   constexpr char kEntry[] =
       "dn: CN=Ann,DC=corp\nobjectClass: user\n"
       "objectCategory: CN=Person,CN=Schema,CN=Configuration,DC=corp\n";
-  auto classify = [&](std::string flavor, std::string filter) {
+  auto classify = [&](DirectoryFlavor flavor, std::string filter) {
     DirectorySchema schema;
-    schema.flavor = std::move(flavor);
+    schema.flavor = flavor;
     schema.user_filter = std::move(filter);
     absl::StatusOr<EntryMapper> mapper = EntryMapper::Create(schema);
     EXPECT_TRUE(mapper.ok()) << mapper.status();
@@ -656,12 +657,14 @@ TEST(LdifEntryMapper, AdObjectCategoryMatchesByClassName) {
     return mapper->Classify(reader->entry());
   };
   using Kind = EntryMapper::Kind;
-  EXPECT_EQ(classify("ad", "(objectCategory=person)"), Kind::kUser);
-  EXPECT_EQ(classify("ad", "(&(objectClass=user)(objectCategory=PERSON))"), Kind::kUser);
-  EXPECT_EQ(classify("ad", "(objectCategory=CN=Person,CN=Schema,CN=Configuration,DC=corp)"),
+  EXPECT_EQ(classify(DirectoryFlavor::kAd, "(objectCategory=person)"), Kind::kUser);
+  EXPECT_EQ(classify(DirectoryFlavor::kAd, "(&(objectClass=user)(objectCategory=PERSON))"),
             Kind::kUser);
-  EXPECT_EQ(classify("ad", "(objectCategory=computer)"), Kind::kIgnored);
-  EXPECT_EQ(classify("openldap", "(objectCategory=person)"), Kind::kIgnored);
+  EXPECT_EQ(classify(DirectoryFlavor::kAd,
+                     "(objectCategory=CN=Person,CN=Schema,CN=Configuration,DC=corp)"),
+            Kind::kUser);
+  EXPECT_EQ(classify(DirectoryFlavor::kAd, "(objectCategory=computer)"), Kind::kIgnored);
+  EXPECT_EQ(classify(DirectoryFlavor::kOpenLdap, "(objectCategory=person)"), Kind::kIgnored);
 }
 
 // The mapper works on any EntryView, not only LDIF entries.

@@ -333,7 +333,7 @@ absl::StatusOr<std::unique_ptr<LdifGenerator>> LdifGenerator::Create(LdifGenOpti
 DirectorySchema LdifGenerator::DefaultSchema() const {
   DirectorySchema schema;
   if (plan_->ad) {
-    schema.flavor = "ad";
+    schema.flavor = DirectoryFlavor::kAd;
     schema.id = "objectGUID";
     schema.user_name = "userPrincipalName";
     schema.user_filter = "(&(objectClass=user)(objectCategory=person))";

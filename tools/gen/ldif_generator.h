@@ -64,7 +64,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/directory.h"
-#include "io/directory_source.h"
+#include "io/directory/directory_source.h"
 
 namespace usersync::io {
 namespace gen_internal {

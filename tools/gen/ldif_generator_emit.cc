@@ -11,7 +11,7 @@
 #include "core/check.h"
 #include "core/ldap_filter.h"
 #include "core/str.h"
-#include "io/ldif/ldif_reader.h"
+#include "io/directory/entry_mapper.h"
 #include "tools/gen/ldif_generator.h"
 #include "tools/gen/ldif_generator_internal.h"
 
