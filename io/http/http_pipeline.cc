@@ -108,7 +108,7 @@ struct HttpPipeline::Impl {
 
   explicit Impl(PipelineOptions opts)
       : options(std::move(opts)),
-        clock(RealClock()),
+        clock(options.clock != nullptr ? *options.clock : RealClock()),
         bucket(options.rate, options.burst, kTimerSlack),
         aimd(options.rate > 0 ? options.rate : 1,
              std::min(0.5, options.rate > 0 ? options.rate : 1)),

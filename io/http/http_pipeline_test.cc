@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "io/clock.h"
 
 namespace usersync::io {
 namespace {
@@ -150,6 +151,42 @@ TEST(HttpPipeline, HonoursRetryAfter) {
   const PipelineStats stats = pipeline->stats();
   EXPECT_EQ(stats.throttled, 1);
   EXPECT_EQ(stats.current_rate, 100);  // a 429 with Retry-After does not cut the rate
+}
+
+// The pipeline reads time through the injected Clock: a Retry-After date 3 s after the fake
+// clock's wall time (2024-01-01T00:00:00Z) is a 3 s delay, which passes only when the fake
+// clock is advanced (by the real clock that date is long past: no wait at all).
+TEST(HttpPipeline, ReadsTimeThroughTheInjectedClock) {
+  TestServer server;
+  std::atomic<int> hits{0};
+  server.server().Get("/x", [&](const httplib::Request&, httplib::Response& res) {
+    if (++hits == 1) {
+      res.status = 503;
+      res.set_header("Retry-After", "Mon, 01 Jan 2024 00:00:03 GMT");
+      return;
+    }
+    res.set_content("done", "text/plain");
+  });
+  server.Start();
+  FakeClock clock;
+  PipelineOptions options = FastOptions();
+  options.clock = &clock;
+  auto pipeline = StartPipeline(options);
+  absl::Notification finished;
+  HttpResponse response;
+  pipeline->Submit(Get(server.Url("/x")), [&](HttpResponse r) {
+    response = std::move(r);
+    finished.Notify();
+  });
+  // A readiness poll, not a timing: wait until the retry is scheduled.
+  while (pipeline->stats().backoff_wait_seconds == 0) std::this_thread::yield();
+  EXPECT_FALSE(finished.HasBeenNotified());
+  EXPECT_EQ(hits.load(), 1);
+  clock.Advance(std::chrono::seconds(3));
+  finished.WaitForNotification();
+  EXPECT_TRUE(response.status.ok()) << response.status;
+  EXPECT_EQ(response.attempts, 2);
+  EXPECT_EQ(pipeline->stats().backoff_wait_seconds, 3.0);
 }
 
 // A 429 storm without Retry-After: the rate is cut (AIMD) and still every request succeeds.
