@@ -23,19 +23,11 @@ class GotoDialect final : public HttpDialect {
   const std::string& account_key() const { return account_key_; }
   const std::string& account_path() const { return account_path_; }  // "/accounts/<key>"
 
-  std::string_view name() const override { return "GoTo"; }
   std::string_view base() const override { return base_; }
-  std::string_view permission_hint() const override {
-    return "the token needs the user administration scope";
-  }
   std::string ErrorDetail(const std::string& body) const override;
 
   std::string Url(std::string_view path_and_query) const override;
-  std::string_view content_type() const override { return "application/json"; }
 
-  int64_t page_base() const override { return 0; }
-  std::string_view position_name() const override { return "offset"; }
-  std::string_view total_name() const override { return "total"; }
   std::string ListPath(int64_t position, int64_t count) const override;
   std::string ListLabel() const override;
   absl::Status DecodeListPage(const std::string& body, core::Accounts* out,
@@ -48,9 +40,7 @@ class GotoDialect final : public HttpDialect {
   }
   absl::StatusOr<std::vector<MemberVerdict>> MemberVerdicts(const std::vector<HttpOpPtr>& members,
                                                             const std::string& body) const override;
-  std::string_view resend_noun() const override { return "batch sends"; }
 
-  std::string_view lookup_name() const override { return "email"; }
   std::string_view LookUpValue(const core::AccountSpec& spec) const override;
   std::string_view AccountValue(const core::Account& account) const override {
     return account.email;

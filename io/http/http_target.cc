@@ -73,13 +73,13 @@ HttpRequest HttpTarget::Request(std::string method, std::string_view path_and_qu
   request.method = std::move(method);
   request.url = dialect_->Url(path_and_query);
   request.body = std::move(body);
-  request.content_type = std::string(dialect_->content_type());
+  request.content_type = std::string(dialect_->traits().content_type);
   request.idempotent = idempotent;
   return request;
 }
 
 absl::Status HttpTarget::ReachError(const HttpResponse& response) const {
-  const std::string_view name = dialect_->name();
+  const std::string_view name = dialect_->traits().name;
   const std::string_view base = dialect_->base();
   if (response.status.code() == absl::StatusCode::kUnauthenticated) {
     return absl::UnauthenticatedError(
@@ -88,10 +88,10 @@ absl::Status HttpTarget::ReachError(const HttpResponse& response) const {
                      Enrich(response).message(), ")"));
   }
   if (response.status.code() == absl::StatusCode::kPermissionDenied) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("the ", Sv(name), " target at ", Sv(base),
-                     " accepted the token but does not allow this call; ",
-                     Sv(dialect_->permission_hint()), " (", Enrich(response).message(), ")"));
+    return absl::PermissionDeniedError(absl::StrCat(
+        "the ", Sv(name), " target at ", Sv(base),
+        " accepted the token but does not allow this call; ",
+        Sv(dialect_->traits().permission_hint), " (", Enrich(response).message(), ")"));
   }
   if (response.http_status == 0 && response.status.code() == absl::StatusCode::kUnavailable) {
     return absl::UnavailableError(absl::StrCat("cannot reach the ", Sv(name), " target at ",
@@ -102,7 +102,7 @@ absl::Status HttpTarget::ReachError(const HttpResponse& response) const {
 
 absl::Status HttpTarget::CheckListing() {
   HttpResponse response =
-      pipeline_->Call(Request("GET", dialect_->ListPath(dialect_->page_base(), 1)));
+      pipeline_->Call(Request("GET", dialect_->ListPath(dialect_->traits().page_base, 1)));
   if (!response.status.ok()) return ReachError(response);
   core::Accounts accounts;
   int64_t total = 0;
@@ -162,16 +162,17 @@ struct HttpTarget::ListState {
 absl::StatusOr<core::Accounts> HttpTarget::ListAccounts() {
   USERSYNC_CHECK(!pipeline_->OnPipelineThread());
   const HttpDialect& dialect = *dialect_;
-  const int64_t base = dialect.page_base();
+  const int64_t base = dialect.traits().page_base;
   HttpResponse first = pipeline_->Call(Request("GET", dialect.ListPath(base, page_size_)));
   if (!first.status.ok()) {
     absl::Status particular = dialect.FirstPageError(first);
     return particular.ok() ? ReachError(first) : particular;
   }
   auto state = std::make_shared<ListState>();
-  USERSYNC_RETURN_IF_ERROR(WithPrefix(
-      dialect.DecodeListPage(first.body, &state->accounts, &state->total),
-      absl::StrCat(dialect.ListLabel(), " page at ", Sv(dialect.position_name()), " ", base)));
+  USERSYNC_RETURN_IF_ERROR(
+      WithPrefix(dialect.DecodeListPage(first.body, &state->accounts, &state->total),
+                 absl::StrCat(dialect.ListLabel(), " page at ", Sv(dialect.traits().position_name),
+                              " ", base)));
   const int64_t got = static_cast<int64_t>(state->accounts.items.size());
   {
     absl::MutexLock lock(&state->mu);
@@ -179,8 +180,8 @@ absl::StatusOr<core::Accounts> HttpTarget::ListAccounts() {
   }
   if (got < state->total) {
     if (got == 0) {
-      return absl::DataLossError(absl::StrCat(dialect.ListLabel(), ": ", Sv(dialect.total_name()),
-                                              " is ", state->total,
+      return absl::DataLossError(absl::StrCat(dialect.ListLabel(), ": ",
+                                              Sv(dialect.traits().total_name), " is ", state->total,
                                               " but the first page holds no users"));
     }
     // A server may cap the page size below ours (GoTo: 1000): page by what it actually gave.
@@ -209,14 +210,15 @@ void HttpTarget::FetchPage(const std::shared_ptr<ListState>& state, int64_t posi
           int64_t ignored_total = 0;
           status = dialect_->DecodeListPage(response.body, &state->accounts, &ignored_total);
           if (!status.ok()) {
-            status = WithPrefix(status, absl::StrCat(dialect_->ListLabel(), " page at ",
-                                                     Sv(dialect_->position_name()), " ", position));
+            status = WithPrefix(status,
+                                absl::StrCat(dialect_->ListLabel(), " page at ",
+                                             Sv(dialect_->traits().position_name), " ", position));
           }
         }
         const size_t end = state->accounts.items.size();
         const int64_t page_got = static_cast<int64_t>(end - begin);
         // A short page before the end: ask for the rest of it.
-        const int64_t index = position - dialect_->page_base();
+        const int64_t index = position - dialect_->traits().page_base;
         if (status.ok() && page_got > 0 && page_got < count && index + page_got < state->total) {
           FetchPage(state, position + page_got, count - page_got);
         }
@@ -326,7 +328,7 @@ void HttpTarget::RetryCreate(HttpOpPtr state, absl::Status why) {
     const int sends = state->sends;
     Finish(std::move(state),
            absl::Status(why.code(), absl::StrCat(why.message(), " (gave up after ", sends, " ",
-                                                 Sv(dialect_->resend_noun()), ")")));
+                                                 Sv(dialect_->traits().resend_noun), ")")));
     return;
   }
   queue()->Add(std::move(state));
@@ -381,8 +383,8 @@ void HttpTarget::OnLookUp(HttpOpPtr state, bool by_key, bool after_unknown_outco
     return;
   }
   Finish(state, absl::AlreadyExistsError(absl::StrCat(why.message(), "; no user with ",
-                                                      Sv(dialect_->lookup_name()), " ", Sv(value),
-                                                      " is visible to a filter")));
+                                                      Sv(dialect_->traits().lookup_name), " ",
+                                                      Sv(value), " is visible to a filter")));
 }
 
 // --- The rest -------------------------------------------------------------------------------
@@ -408,19 +410,17 @@ void HttpTarget::Cancel() {
 
 TargetStats HttpTarget::stats() const {
   const PipelineStats p = pipeline_->stats();
-  TargetStats s;
-  s.requests = p.requests;
-  s.retries = p.retries;
-  s.throttled = p.throttled;
-  s.server_errors = p.server_errors;
-  s.transport_errors = p.transport_errors;
-  s.rate_wait_seconds = p.rate_wait_seconds;
-  s.backoff_wait_seconds = p.backoff_wait_seconds;
-  s.wait_seconds = p.rate_wait_seconds + p.backoff_wait_seconds;
-  s.current_rate = p.current_rate;
-  s.batches = batches_.load();
-  s.batched_creates = batched_creates_.load();
-  return s;
+  return TargetStats{.requests = p.requests,
+                     .retries = p.retries,
+                     .throttled = p.throttled,
+                     .server_errors = p.server_errors,
+                     .transport_errors = p.transport_errors,
+                     .wait_seconds = p.rate_wait_seconds + p.backoff_wait_seconds,
+                     .rate_wait_seconds = p.rate_wait_seconds,
+                     .backoff_wait_seconds = p.backoff_wait_seconds,
+                     .current_rate = p.current_rate,
+                     .batches = batches_.load(),
+                     .batched_creates = batched_creates_.load()};
 }
 
 }  // namespace usersync::io

@@ -76,28 +76,34 @@ struct MemberVerdict {
   int http_status = 0;     // the member's own HTTP status when the answer gives one; 0: keep
 };
 
+// What a dialect says with words and numbers rather than code.
+struct DialectTraits {
+  std::string_view name;             // "SCIM", "GoTo": "the SCIM target at <base>"
+  std::string_view permission_hint;  // what a 403'd token lacks: "the token needs ..."
+  std::string_view content_type;     // of request bodies
+  int64_t page_base = 0;             // the first user's position: 1 (startIndex) or 0 (offset)
+  std::string_view position_name;    // "startIndex", "offset" (messages)
+  std::string_view total_name;       // "totalResults", "total" (messages)
+  std::string_view resend_noun;      // "(gave up after 3 <sends>)"
+  std::string_view lookup_name;      // what a look-up filters on: "email", "userName"
+};
+
 // The wire-level differences between HTTP targets. Implementations hold only their
 // configuration (base URL, account) and are thread-safe.
 class HttpDialect {
  public:
+  explicit HttpDialect(DialectTraits traits) : traits_(traits) {}
   virtual ~HttpDialect() = default;
 
-  // --- Naming and errors ----------------------------------------------------------------------
-  virtual std::string_view name() const = 0;  // "SCIM", "GoTo": "the SCIM target at <base>"
+  const DialectTraits& traits() const { return traits_; }
+
+  // --- Naming, errors and requests ------------------------------------------------------------
   virtual std::string_view base() const = 0;  // the base URL, without a trailing '/'
-  // What a token refused with 403 lacks, e.g. "the token needs user provisioning rights".
-  virtual std::string_view permission_hint() const = 0;
   // The detail an error body carries ("scimType: detail", "CODE: message"); "" if none.
   virtual std::string ErrorDetail(const std::string& body) const = 0;
-
-  // --- Requests -------------------------------------------------------------------------------
   virtual std::string Url(std::string_view path_and_query) const = 0;
-  virtual std::string_view content_type() const = 0;
 
   // --- Listing --------------------------------------------------------------------------------
-  virtual int64_t page_base() const = 0;  // the first user's position: 1 (SCIM) or 0 (GoTo)
-  virtual std::string_view position_name() const = 0;  // "startIndex", "offset" (messages)
-  virtual std::string_view total_name() const = 0;     // "totalResults", "total" (messages)
   virtual std::string ListPath(int64_t position, int64_t count) const = 0;
   virtual std::string ListLabel() const = 0;  // "GET http://host/scim/v2/Users" (messages)
   // Appends a page's users to `out` and sets *total.
@@ -114,10 +120,8 @@ class HttpDialect {
   // One verdict per member, in member order. Errors: the answer could not be read.
   virtual absl::StatusOr<std::vector<MemberVerdict>> MemberVerdicts(
       const std::vector<HttpOpPtr>& members, const std::string& body) const = 0;
-  virtual std::string_view resend_noun() const = 0;  // "(gave up after 3 <batch sends>)"
 
   // --- The look-up before a resend ------------------------------------------------------------
-  virtual std::string_view lookup_name() const = 0;  // "email", "userName"
   virtual std::string_view LookUpValue(const core::AccountSpec& spec) const = 0;
   virtual std::string_view AccountValue(const core::Account& account) const = 0;
   // The GET path: by the holder's key when known, else by a filter on LookUpValue.
@@ -129,6 +133,9 @@ class HttpDialect {
   // kAlreadyExists for a holder usersync did not create.
   virtual absl::Status ForeignHolder(const core::AccountSpec& spec,
                                      const core::Account& holder) const = 0;
+
+ private:
+  const DialectTraits traits_;
 };
 
 // The pipeline's status plus the dialect's error detail: "GET /Users: HTTP 400 (detail)".

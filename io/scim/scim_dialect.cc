@@ -45,7 +45,16 @@ MemberVerdict Verdict(const ScimBulkResult& result, size_t member_idx) {
 
 }  // namespace
 
-ScimDialect::ScimDialect(std::string_view base) : base_(base) {
+ScimDialect::ScimDialect(std::string_view base)
+    : HttpDialect(DialectTraits{.name = "SCIM",
+                                .permission_hint = "the token needs user provisioning rights",
+                                .content_type = "application/scim+json",
+                                .page_base = 1,
+                                .position_name = "startIndex",
+                                .total_name = "totalResults",
+                                .resend_noun = "sends",
+                                .lookup_name = "userName"}),
+      base_(base) {
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
 }
 
@@ -96,10 +105,6 @@ std::string ScimDialect::LookUpPath(std::string_view value, std::string_view) co
 absl::Status ScimDialect::DecodeLookUp(const std::string& body, bool, core::Accounts* out) const {
   int64_t total = 0;
   return DecodeListResponse(body, out, &total);
-}
-
-std::string ScimDialect::LookUpContext(std::string_view, bool decoding) const {
-  return decoding ? "GET /Users?filter=userName" : "looking up userName";
 }
 
 absl::Status ScimDialect::ForeignHolder(const core::AccountSpec& spec,

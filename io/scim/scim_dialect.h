@@ -21,21 +21,13 @@ class ScimDialect final : public HttpDialect {
   // `base`: e.g. http://127.0.0.1:8080/scim/v2 (a trailing '/' is ignored).
   explicit ScimDialect(std::string_view base);
 
-  std::string_view name() const override { return "SCIM"; }
   std::string_view base() const override { return base_; }
-  std::string_view permission_hint() const override {
-    return "the token needs user provisioning rights";
-  }
   std::string ErrorDetail(const std::string& body) const override;
 
   std::string Url(std::string_view path_and_query) const override {
     return absl::StrCat(base_, Sv(path_and_query));
   }
-  std::string_view content_type() const override { return "application/scim+json"; }
 
-  int64_t page_base() const override { return 1; }
-  std::string_view position_name() const override { return "startIndex"; }
-  std::string_view total_name() const override { return "totalResults"; }
   std::string ListPath(int64_t position, int64_t count) const override {
     return absl::StrCat("/Users?startIndex=", position, "&count=", count);
   }
@@ -49,9 +41,7 @@ class ScimDialect final : public HttpDialect {
   }
   absl::StatusOr<std::vector<MemberVerdict>> MemberVerdicts(const std::vector<HttpOpPtr>& members,
                                                             const std::string& body) const override;
-  std::string_view resend_noun() const override { return "sends"; }
 
-  std::string_view lookup_name() const override { return "userName"; }
   std::string_view LookUpValue(const core::AccountSpec& spec) const override {
     return spec.user_name;
   }
@@ -61,7 +51,9 @@ class ScimDialect final : public HttpDialect {
   std::string LookUpPath(std::string_view value, std::string_view holder_key) const override;
   absl::Status DecodeLookUp(const std::string& body, bool by_key,
                             core::Accounts* out) const override;
-  std::string LookUpContext(std::string_view value, bool decoding) const override;
+  std::string LookUpContext(std::string_view, bool decoding) const override {
+    return decoding ? "GET /Users?filter=userName" : "looking up userName";
+  }
   absl::Status ForeignHolder(const core::AccountSpec& spec,
                              const core::Account& holder) const override;
 
