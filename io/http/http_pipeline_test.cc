@@ -83,16 +83,26 @@ HttpRequest Get(const std::string& url) {
   return request;
 }
 
+// Serves GET /x: the first `failures` hits answer `status` (with Retry-After when given), the
+// rest 200 with `body`. `hits` counts them.
+void FailThenServe(TestServer& server, std::atomic<int>& hits, int failures, int status,
+                   std::string retry_after = {}, std::string body = "done",
+                   std::string content_type = "text/plain") {
+  server.server().Get("/x", [&hits, failures, status, retry_after, body, content_type](
+                                const httplib::Request&, httplib::Response& res) {
+    if (++hits <= failures) {
+      res.status = status;
+      if (!retry_after.empty()) res.set_header("Retry-After", retry_after);
+      return;
+    }
+    res.set_content(body, content_type);
+  });
+}
+
 TEST(HttpPipeline, RetriesOn503ThenSucceeds) {
   TestServer server;
   std::atomic<int> hits{0};
-  server.server().Get("/x", [&](const httplib::Request&, httplib::Response& res) {
-    if (++hits <= 2) {
-      res.status = 503;
-      return;
-    }
-    res.set_content(R"({"ok":true})", "application/json");
-  });
+  FailThenServe(server, hits, 2, 503, "", R"({"ok":true})", "application/json");
   server.Start();
   auto pipeline = StartPipeline(FastOptions());
   HttpResponse response = pipeline->Call(Get(server.Url("/x")));
@@ -130,14 +140,7 @@ TEST(HttpPipeline, GivesUpAfterMaxRetries) {
 TEST(HttpPipeline, HonoursRetryAfter) {
   TestServer server;
   std::atomic<int> hits{0};
-  server.server().Get("/x", [&](const httplib::Request&, httplib::Response& res) {
-    if (++hits == 1) {
-      res.status = 429;
-      res.set_header("Retry-After", "1");
-      return;
-    }
-    res.set_content("done", "text/plain");
-  });
+  FailThenServe(server, hits, 1, 429, "1");
   server.Start();
   PipelineOptions options = FastOptions();
   options.rate = 100;
@@ -159,14 +162,7 @@ TEST(HttpPipeline, HonoursRetryAfter) {
 TEST(HttpPipeline, ReadsTimeThroughTheInjectedClock) {
   TestServer server;
   std::atomic<int> hits{0};
-  server.server().Get("/x", [&](const httplib::Request&, httplib::Response& res) {
-    if (++hits == 1) {
-      res.status = 503;
-      res.set_header("Retry-After", "Mon, 01 Jan 2024 00:00:03 GMT");
-      return;
-    }
-    res.set_content("done", "text/plain");
-  });
+  FailThenServe(server, hits, 1, 503, "Mon, 01 Jan 2024 00:00:03 GMT");
   server.Start();
   FakeClock clock;
   PipelineOptions options = FastOptions();

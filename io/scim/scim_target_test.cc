@@ -22,6 +22,7 @@ namespace {
 using http_testing::AccountOp;
 using http_testing::ClosedPort;
 using http_testing::CreateOp;
+using http_testing::ExecuteAndDrain;
 using http_testing::ExecuteOne;
 using http_testing::FakeTargetServer;
 using http_testing::FastPipeline;
@@ -251,14 +252,7 @@ TEST_F(ScimTargetEmulatorTest, ConcurrentCreatesShareOneNewGroup) {
     spec.user_group = "Support";
     ops.push_back(CreateOp(spec));
   }
-  std::atomic<int> ok{0};
-  for (const core::Operation& op : ops) {
-    target->Execute(op, [&](OpOutcome outcome) {
-      if (outcome.status.ok()) ++ok;
-    });
-  }
-  target->Drain();
-  EXPECT_EQ(ok.load(), 40);
+  EXPECT_EQ(ExecuteAndDrain(*target, ops), 40);
   EXPECT_EQ(server_->stats().group_creates, 1);
   auto accounts = target->ListAccounts();
   ASSERT_TRUE(accounts.ok());
@@ -323,14 +317,7 @@ TEST(ScimTarget, NoBulkWhenNotOffered) {
   auto target = StartBulkTarget((*server)->scim_base_url(), /*batch=*/10);
   std::vector<core::Operation> ops;
   for (int i = 0; i < 12; ++i) ops.push_back(CreateOp(TestSpec(300 + i)));
-  std::atomic<int> ok{0};
-  for (const core::Operation& op : ops) {
-    target->Execute(op, [&](OpOutcome outcome) {
-      if (outcome.status.ok()) ++ok;
-    });
-  }
-  target->Drain();
-  EXPECT_EQ(ok.load(), 12);
+  EXPECT_EQ(ExecuteAndDrain(*target, ops), 12);
   EXPECT_FALSE(target->service_config().bulk);
   EXPECT_EQ((*server)->stats().bulk_requests, 0);
   EXPECT_EQ((*server)->stats().creates, 12);
@@ -366,6 +353,15 @@ TEST_F(ScimTargetEmulatorTest, BareLinkSendsNothing) {
 constexpr char kUser9[] = R"({"id":"id-9","userName":"user9@example.com","externalId":"dir-9",)"
                           R"("name":{"givenName":"First9","familyName":"Last9"},"active":true})";
 
+// Starts `fake`, then creates user9 through a target whose requests time out after 200 ms.
+OpOutcome CreateUser9WithShortTimeout(FakeTargetServer& fake) {
+  fake.Start();
+  PipelineOptions pipeline = FastPipeline();
+  pipeline.timeout = milliseconds(200);
+  auto target = StartTarget(fake.base(kScimPath), 1000, pipeline);
+  return ExecuteOne(*target, CreateOp(TestSpec(9)));
+}
+
 // A POST that times out may have gone through: look it up, and it is ours → OK, one POST.
 TEST(ScimTargetFake, AmbiguousCreateFoundByLookup) {
   FakeTargetServer fake;
@@ -381,11 +377,7 @@ TEST(ScimTargetFake, AmbiguousCreateFoundByLookup) {
     res.set_content(absl::StrCat(R"({"totalResults":1,"Resources":[)", kUser9, "]}"),
                     "application/scim+json");
   });
-  fake.Start();
-  PipelineOptions pipeline = FastPipeline();
-  pipeline.timeout = milliseconds(200);
-  auto target = StartTarget(fake.base(kScimPath), 1000, pipeline);
-  OpOutcome outcome = ExecuteOne(*target, CreateOp(TestSpec(9)));
+  OpOutcome outcome = CreateUser9WithShortTimeout(fake);
   EXPECT_TRUE(outcome.status.ok()) << outcome.status;
   EXPECT_EQ(outcome.account_id, "id-9");
   EXPECT_EQ(posts.load(), 1);
@@ -407,11 +399,7 @@ TEST(ScimTargetFake, AmbiguousCreateNotFoundIsPostedAgain) {
   fake.server().Get("/scim/v2/Users", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"totalResults":0,"Resources":[]})", "application/scim+json");
   });
-  fake.Start();
-  PipelineOptions pipeline = FastPipeline();
-  pipeline.timeout = milliseconds(200);
-  auto target = StartTarget(fake.base(kScimPath), 1000, pipeline);
-  OpOutcome outcome = ExecuteOne(*target, CreateOp(TestSpec(9)));
+  OpOutcome outcome = CreateUser9WithShortTimeout(fake);
   EXPECT_TRUE(outcome.status.ok()) << outcome.status;
   EXPECT_EQ(outcome.account_id, "id-9");
   EXPECT_EQ(posts.load(), 2);

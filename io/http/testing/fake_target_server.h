@@ -1,6 +1,6 @@
 // Test support shared by the HTTP drivers' unit tests (io/scim, io/goto): a scripted loopback
-// HTTP server, pipeline options for fast tests, test users and operations, and helpers that
-// run operations through a TargetApi and wait for their outcomes.
+// HTTP server, pipeline options for fast tests, and helpers that run operations through a
+// TargetApi and wait for their outcomes. Test users and operations: test_accounts.h.
 //
 // Test-only (links httplib and gtest). Thread-safety: FakeTargetServer's handlers run on its
 // own thread pool; RecordPost/posts are thread-safe; the rest is for the test's thread.
@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -28,6 +29,7 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "io/http/http_pipeline.h"
+#include "io/http/testing/test_accounts.h"
 #include "io/target_api.h"
 
 namespace usersync::io::http_testing {
@@ -96,37 +98,6 @@ class FakeTargetServer {
   std::vector<std::string> posts_ ABSL_GUARDED_BY(mu_);
 };
 
-// user<i>@example.com, externalId dir-<i>, First<i> Last<i>.
-inline core::AccountSpec TestSpec(int i, std::string products = {}) {
-  core::AccountSpec spec;
-  spec.user_name = absl::StrCat("user", i, "@example.com");
-  spec.email = spec.user_name;
-  spec.external_id = absl::StrCat("dir-", i);
-  spec.first_name = absl::StrCat("First", i);
-  spec.last_name = absl::StrCat("Last", i);
-  spec.display_name = absl::StrCat("First", i, " Last", i);
-  spec.products = std::move(products);
-  return spec;
-}
-
-inline core::Operation CreateOp(const core::AccountSpec& spec) {
-  core::Operation op;
-  op.kind = core::OpKind::kCreate;
-  op.directory_id = spec.external_id;
-  op.email = spec.user_name;
-  op.spec = spec;
-  return op;
-}
-
-// An operation on an existing account (update, link, deactivate, ...); set spec and changes
-// as the case needs.
-inline core::Operation AccountOp(core::OpKind kind, std::string account_id) {
-  core::Operation op;
-  op.kind = kind;
-  op.account_id = std::move(account_id);
-  return op;
-}
-
 // Runs every operation at once (as the executor does) and waits for all outcomes;
 // `before_wait`, when given, runs once every operation has been started.
 inline std::vector<OpOutcome> ExecuteAll(TargetApi& target, const std::vector<core::Operation>& ops,
@@ -150,6 +121,18 @@ inline std::vector<OpOutcome> ExecuteAll(TargetApi& target, const std::vector<co
 
 inline OpOutcome ExecuteOne(TargetApi& target, const core::Operation& op) {
   return ExecuteAll(target, {op})[0];
+}
+
+// Starts every operation, then Drain()s the target; returns how many succeeded.
+inline int ExecuteAndDrain(TargetApi& target, const std::vector<core::Operation>& ops) {
+  std::atomic<int> ok{0};
+  for (const core::Operation& op : ops) {
+    target.Execute(op, [&ok](OpOutcome outcome) {
+      if (outcome.status.ok()) ++ok;
+    });
+  }
+  target.Drain();
+  return ok.load();
 }
 
 // The values of every "key":"..." string in a JSON body, in order (emails of a batch, userNames
