@@ -63,12 +63,13 @@ absl::Status GetKey(od::value& v, const Path& at, std::string_view field, std::s
   if (type == od::json_type::number) {
     int64_t n = 0;
     if (auto error = v.get_int64().get(n)) return Fail(at, field, error);
-    *out = absl::StrCat(n);
+    out->clear();
+    absl::StrAppend(out, n);
     return absl::OkStatus();
   }
   std::string_view s;
   if (auto error = json::GetString(v, &s)) return Fail(at, field, error);
-  *out = std::string(s);
+  out->assign(s.data(), s.size());  // keeps the scratch buffer: no allocation per user
   return absl::OkStatus();
 }
 
