@@ -66,14 +66,10 @@ MemberVerdict Verdict(const GotoMemberResult& result, std::string_view email,
 }  // namespace
 
 GotoDialect::GotoDialect(std::string_view base, std::string account_key)
-    : HttpDialect(DialectTraits{.name = "GoTo",
-                                .permission_hint = "the token needs the user administration scope",
-                                .content_type = "application/json",
-                                .page_base = 0,
-                                .position_name = "offset",
-                                .total_name = "total",
-                                .resend_noun = "batch sends",
-                                .lookup_name = "email"}),
+    : HttpDialect(DialectTraits{
+          /*name=*/"GoTo", /*permission_hint=*/"the token needs the user administration scope",
+          /*content_type=*/"application/json", /*page_base=*/0, /*position_name=*/"offset",
+          /*total_name=*/"total", /*resend_noun=*/"batch sends", /*lookup_name=*/"email"}),
       base_(base),
       account_key_(std::move(account_key)) {
   while (!base_.empty() && base_.back() == '/') base_.pop_back();

@@ -46,14 +46,10 @@ MemberVerdict Verdict(const ScimBulkResult& result, size_t member_idx) {
 }  // namespace
 
 ScimDialect::ScimDialect(std::string_view base)
-    : HttpDialect(DialectTraits{.name = "SCIM",
-                                .permission_hint = "the token needs user provisioning rights",
-                                .content_type = "application/scim+json",
-                                .page_base = 1,
-                                .position_name = "startIndex",
-                                .total_name = "totalResults",
-                                .resend_noun = "sends",
-                                .lookup_name = "userName"}),
+    : HttpDialect(DialectTraits{
+          /*name=*/"SCIM", /*permission_hint=*/"the token needs user provisioning rights",
+          /*content_type=*/"application/scim+json", /*page_base=*/1, /*position_name=*/"startIndex",
+          /*total_name=*/"totalResults", /*resend_noun=*/"sends", /*lookup_name=*/"userName"}),
       base_(base) {
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
 }
