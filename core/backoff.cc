@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "core/str.h"
+
 namespace usersync::core {
 namespace {
 
@@ -46,18 +48,6 @@ class Cursor {
   std::string_view s_;
   size_t pos_ = 0;
 };
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 int MonthNumber(std::string_view name) {
   static constexpr std::array<std::string_view, 12> kMonths = {

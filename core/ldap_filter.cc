@@ -296,14 +296,6 @@ void Format(const LdapFilter& filter, std::string& out) {
 
 }  // namespace
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i] && Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
-
 absl::StatusOr<LdapFilter> ParseLdapFilter(std::string_view text) { return Parser(text).Parse(); }
 
 bool Matches(const LdapFilter& filter, const EntryView& entry) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/str.h"  // EqualsIgnoreCase, which callers of this header use on names
 
 namespace usersync::core {
 
@@ -90,8 +91,5 @@ std::string FormatLdapFilter(const LdapFilter& filter);
 // become \2a \28 \29 \5c \00; every other byte (UTF-8 included) is kept as it is.
 // EscapeFilterValue("a*(b)") == "a\\2a\\28b\\29".
 std::string EscapeFilterValue(std::string_view value);
-
-// ASCII case-insensitive equality of two attribute names or values.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
 }  // namespace usersync::core

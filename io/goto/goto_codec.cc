@@ -5,18 +5,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
 #include "core/str.h"
-#include "io/http/http_pipeline.h"
+#include "io/http/json_util.h"
 #include "io/json_writer.h"
-#include "simdjson.h"
 
 namespace usersync::io {
 namespace {
-
-namespace od = simdjson::ondemand;
-
-static_assert(kResponsePadding >= simdjson::SIMDJSON_PADDING,
-              "HTTP response bodies must carry simdjson's padding");
 
 // ---------------------------------------------------------------------------------------------
 // Encoding
@@ -54,210 +49,99 @@ void StringOrNull(JsonWriter& w, std::string_view key, std::string_view value) {
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-od::parser& ThreadParser() {
-  thread_local od::parser parser;
-  return parser;
-}
+using json::Fail;
+namespace od = json::od;
+using json::Path;
 
-simdjson::padded_string_view Padded(const std::string& body, simdjson::padded_string* copy) {
-  if (body.capacity() >= body.size() + simdjson::SIMDJSON_PADDING) {
-    return simdjson::padded_string_view(body.data(), body.size(), body.capacity());
-  }
-  *copy = simdjson::padded_string(body);
-  return *copy;
-}
+constexpr std::string_view kSource = "GoTo response";
+const Path kRoot = Path::Root(kSource);
 
-// "results[3].email", or "email" for a single object.
-std::string Where(std::string_view list, int64_t index, std::string_view field) {
-  std::string where;
-  if (!list.empty()) absl::StrAppend(&where, Sv(list), "[", index, "]");
-  if (!field.empty()) absl::StrAppend(&where, where.empty() ? "" : ".", Sv(field));
-  return where.empty() ? std::string("document") : where;
-}
-
-absl::Status Fail(const std::string& where, simdjson::error_code error) {
-  return absl::DataLossError(
-      absl::StrCat("GoTo response: ", where, ": ", simdjson::error_message(error)));
-}
-
-absl::Status Fail(const std::string& where, std::string_view what) {
-  return absl::DataLossError(absl::StrCat("GoTo response: ", where, ": ", Sv(what)));
-}
-
-// A string or null (read as "").
-simdjson::error_code GetString(od::value& v, std::string_view* out) {
+// A key GoTo may write as a string or as a number (its digits are kept).
+absl::Status GetKey(od::value& v, const Path& at, std::string_view field, std::string* out) {
   od::json_type type;
-  if (auto error = v.type().get(type)) return error;
-  if (type == od::json_type::null) {
-    *out = {};
-    return simdjson::SUCCESS;
-  }
-  return v.get_string().get(*out);
-}
-
-// A number or null (0); a number written as a string is accepted too.
-simdjson::error_code GetInt(od::value& v, int64_t* out, bool* is_null = nullptr) {
-  od::json_type type;
-  if (auto error = v.type().get(type)) return error;
-  if (is_null != nullptr) *is_null = type == od::json_type::null;
-  if (type == od::json_type::null) {
-    *out = 0;
-    return simdjson::SUCCESS;
-  }
-  if (type == od::json_type::string) {
-    std::string_view s;
-    if (auto error = v.get_string().get(s)) return error;
-    if (s.empty()) return simdjson::INCORRECT_TYPE;
+  if (auto error = v.type().get(type)) return Fail(at, field, error);
+  if (type == od::json_type::number) {
     int64_t n = 0;
-    for (char c : s) {
-      if (c < '0' || c > '9' || n > (INT64_MAX - 9) / 10) return simdjson::INCORRECT_TYPE;
-      n = n * 10 + (c - '0');
-    }
-    *out = n;
-    return simdjson::SUCCESS;
+    if (auto error = v.get_int64().get(n)) return Fail(at, field, error);
+    out->clear();
+    absl::StrAppend(out, n);
+    return absl::OkStatus();
   }
-  return v.get_int64().get(*out);
-}
-
-// fn(key, value&) → absl::Status for each field of an object value (null: none).
-template <typename Fn>
-absl::Status ForEachField(od::value& v, const std::string& where, Fn&& fn) {
-  od::json_type type;
-  if (auto error = v.type().get(type)) return Fail(where, error);
-  if (type == od::json_type::null) return absl::OkStatus();
-  od::object object;
-  if (auto error = v.get_object().get(object)) return Fail(where, error);
-  for (auto field_result : object) {
-    od::field field;
-    if (auto error = std::move(field_result).get(field)) return Fail(where, error);
-    std::string_view key;
-    if (auto error = field.unescaped_key().get(key)) return Fail(where, error);
-    absl::Status status = fn(key, field.value());
-    if (!status.ok()) return status;
-  }
+  std::string_view s;
+  if (auto error = json::GetString(v, &s)) return Fail(at, field, error);
+  out->assign(s.data(), s.size());  // keeps the scratch buffer: no allocation per user
   return absl::OkStatus();
 }
 
-// fn(index, value&) → absl::Status for each element of an array value (null: none).
+// Each string of an array of strings (empty and null elements skipped).
 template <typename Fn>
-absl::Status ForEachElement(od::value& v, const std::string& where, Fn&& fn) {
-  od::json_type type;
-  if (auto error = v.type().get(type)) return Fail(where, error);
-  if (type == od::json_type::null) return absl::OkStatus();
-  od::array array;
-  if (auto error = v.get_array().get(array)) return Fail(where, error);
-  int64_t index = 0;
-  for (auto element_result : array) {
-    od::value element;
-    if (auto error = element_result.get(element)) {
-      return Fail(absl::StrCat(where, "[", index, "]"), error);
-    }
-    absl::Status status = fn(index, element);
-    if (!status.ok()) return status;
-    ++index;
-  }
-  return absl::OkStatus();
-}
-
-// Each string of an array of strings (null elements skipped).
-template <typename Fn>
-absl::Status ForEachString(od::value& v, const std::string& where, Fn&& fn) {
-  return ForEachElement(v, where, [&](int64_t index, od::value& element) -> absl::Status {
+absl::Status ForEachString(od::value& v, const Path& where, Fn&& fn) {
+  return json::ForEachElement(v, where, [&](const Path& at, od::value& element) -> absl::Status {
     std::string_view s;
-    if (auto error = GetString(element, &s)) {
-      return Fail(absl::StrCat(where, "[", index, "]"), error);
-    }
+    if (auto error = json::GetString(element, &s)) return Fail(at, {}, error);
     if (!s.empty()) fn(s);
     return absl::OkStatus();
   });
 }
 
-template <typename Fn>
-absl::Status DecodeRoot(const std::string& body, Fn&& fn) {
-  simdjson::padded_string copy;
-  od::parser& parser = ThreadParser();
-  od::document doc;
-  if (auto error = parser.iterate(Padded(body, &copy)).get(doc)) return Fail("document", error);
-  od::value root;
-  if (auto error = doc.get_value().get(root)) return Fail("document", error);
-  return fn(root);
+// One user field into `account` (strings stored in out's arena); unknown keys are skipped.
+absl::Status DecodeUserField(std::string_view key, od::value& fv, const Path& at,
+                             core::Accounts* out, core::Account& account, std::string_view& role,
+                             std::string_view& status, bool& has_key) {
+  json::Scratch& scratch = json::ThreadScratch();
+  auto string_field = [&](std::string_view* target) -> absl::Status {
+    std::string_view s;
+    if (auto error = json::GetString(fv, &s)) return Fail(at, key, error);
+    *target = out->Store(s);
+    return absl::OkStatus();
+  };
+  if (key == "userKey") {
+    has_key = true;
+    USERSYNC_RETURN_IF_ERROR(GetKey(fv, at, key, &scratch.text));
+    account.id = out->Store(scratch.text);
+    return absl::OkStatus();
+  }
+  if (key == "email") return string_field(&account.email);
+  if (key == "firstName") return string_field(&account.first_name);
+  if (key == "lastName") return string_field(&account.last_name);
+  if (key == "locale") return string_field(&account.language);
+  if (key == "externalId") return string_field(&account.external_id);
+  if (key == "userGroup") return string_field(&account.user_group);
+  if (key == "status") {
+    if (auto error = json::GetString(fv, &status)) return Fail(at, key, error);
+    return absl::OkStatus();
+  }
+  if (key == "products") {
+    return ForEachString(fv, at.In(key), [&](std::string_view p) { scratch.values.push_back(p); });
+  }
+  if (key == "adminRoles") {
+    return ForEachString(fv, at.In(key), [&](std::string_view r) {
+      // The strongest role wins: SUPER_USER over MANAGER.
+      if (r == "SUPER_USER" || (r == "MANAGER" && role.empty())) role = r;
+    });
+  }
+  if (key == "version") {
+    int64_t n = 0;
+    if (auto error = json::GetIntOrDigits(fv, &n)) return Fail(at, key, error);
+    account.version = out->Store(absl::StrCat(n));
+  }
+  return absl::OkStatus();
 }
 
-struct Scratch {
-  std::vector<std::string_view> products;
-  std::string joined;
-  std::string version;
-};
-
-Scratch& ThreadScratch() {
-  thread_local Scratch scratch;
-  return scratch;
-}
-
-// One user object → an Account appended to `out`. `list`/`index` name it in errors.
-absl::Status DecodeUserValue(od::value& v, std::string_view list, int64_t index,
-                             core::Accounts* out) {
+// One user object → an Account appended to `out`. `at` names it in errors.
+absl::Status DecodeUserValue(od::value& v, const Path& at, core::Accounts* out) {
   core::Account account;
   std::string_view role;
   std::string_view status;
   bool has_key = false;
-  Scratch& scratch = ThreadScratch();
-  scratch.products.clear();
-  scratch.version.clear();
-
-  auto string_field = [&](std::string_view key, od::value& fv,
-                          std::string_view* target) -> absl::Status {
-    std::string_view s;
-    if (auto error = GetString(fv, &s)) return Fail(Where(list, index, key), error);
-    *target = out->Store(s);
-    return absl::OkStatus();
-  };
-  absl::Status decoded = ForEachField(
-      v, Where(list, index, ""), [&](std::string_view key, od::value& fv) -> absl::Status {
-        if (key == "userKey") {
-          has_key = true;
-          // Some GoTo answers write keys as numbers: keep their digits.
-          od::json_type type;
-          if (auto error = fv.type().get(type)) return Fail(Where(list, index, key), error);
-          if (type == od::json_type::number) {
-            int64_t n = 0;
-            if (auto error = fv.get_int64().get(n)) return Fail(Where(list, index, key), error);
-            account.id = out->Store(absl::StrCat(n));
-            return absl::OkStatus();
-          }
-          return string_field(key, fv, &account.id);
-        }
-        if (key == "email") return string_field(key, fv, &account.email);
-        if (key == "firstName") return string_field(key, fv, &account.first_name);
-        if (key == "lastName") return string_field(key, fv, &account.last_name);
-        if (key == "locale") return string_field(key, fv, &account.language);
-        if (key == "externalId") return string_field(key, fv, &account.external_id);
-        if (key == "userGroup") return string_field(key, fv, &account.user_group);
-        if (key == "status") {
-          if (auto error = GetString(fv, &status)) return Fail(Where(list, index, key), error);
-          return absl::OkStatus();
-        }
-        if (key == "products") {
-          return ForEachString(fv, Where(list, index, key),
-                               [&](std::string_view p) { scratch.products.push_back(p); });
-        }
-        if (key == "adminRoles") {
-          return ForEachString(fv, Where(list, index, key), [&](std::string_view r) {
-            // The strongest role wins: SUPER_USER over MANAGER.
-            if (r == "SUPER_USER" || (r == "MANAGER" && role.empty())) role = r;
-          });
-        }
-        if (key == "version") {
-          int64_t n = 0;
-          if (auto error = GetInt(fv, &n)) return Fail(Where(list, index, key), error);
-          scratch.version = absl::StrCat(n);
-          return absl::OkStatus();
-        }
-        return absl::OkStatus();
-      });
-  if (!decoded.ok()) return decoded;
-  if (!has_key || account.id.empty()) return Fail(Where(list, index, "userKey"), "missing");
-  if (account.email.empty()) return Fail(Where(list, index, "email"), "missing");
+  json::Scratch& scratch = json::ThreadScratch();
+  scratch.values.clear();
+  USERSYNC_RETURN_IF_ERROR(
+      json::ForEachField(v, at, [&](std::string_view key, od::value& fv) -> absl::Status {
+        return DecodeUserField(key, fv, at, out, account, role, status, has_key);
+      }));
+  if (!has_key || account.id.empty()) return Fail(at, "userKey", "missing");
+  if (account.email.empty()) return Fail(at, "email", "missing");
 
   // The status string is a view into the parser's buffer: decide before it goes.
   account.active = status.empty() || status == "ACTIVE";
@@ -269,19 +153,31 @@ absl::Status DecodeUserValue(od::value& v, std::string_view list, int64_t index,
             ? (account.first_name.empty() ? account.last_name : account.first_name)
             : out->Store(absl::StrCat(Sv(account.first_name), " ", Sv(account.last_name)));
   }
-  if (!scratch.version.empty()) account.version = out->Store(scratch.version);
-  if (!scratch.products.empty()) {
-    std::sort(scratch.products.begin(), scratch.products.end());
-    scratch.products.erase(std::unique(scratch.products.begin(), scratch.products.end()),
-                           scratch.products.end());
-    scratch.joined.clear();
-    for (std::string_view product : scratch.products) {
-      if (!scratch.joined.empty()) scratch.joined.push_back(',');
-      scratch.joined.append(product);
-    }
-    account.products = out->Store(scratch.joined);
-  }
+  if (!scratch.values.empty()) account.products = out->Store(json::CanonicalList(scratch));
   out->items.push_back(account);
+  return absl::OkStatus();
+}
+
+// Runs fn(path of the element, element&) for each element of the root's "results" array.
+// Errors: kDataLoss "results: missing (<not_what>)" when the root has no "results".
+template <typename Fn>
+absl::Status ForEachResult(const std::string& body, std::string_view not_what, Fn&& fn,
+                           int64_t* total = nullptr) {
+  bool has_results = false;
+  USERSYNC_RETURN_IF_ERROR(json::DecodeRoot(body, kSource, [&](od::value& root) {
+    return json::ForEachField(root, kRoot, [&](std::string_view key, od::value& v) -> absl::Status {
+      if (key == "total" && total != nullptr) {
+        if (auto error = json::GetIntOrDigits(v, total)) return Fail(kRoot, "total", error);
+      } else if (key == "results") {
+        has_results = true;
+        return json::ForEachElement(v, kRoot.List("results"), fn);
+      }
+      return absl::OkStatus();
+    });
+  }));
+  if (!has_results) {
+    return Fail(kSource, "results", absl::StrCat("missing (not a GoTo ", Sv(not_what), ")"));
+  }
   return absl::OkStatus();
 }
 
@@ -301,7 +197,7 @@ std::string EncodeGotoCreateBatch(const std::vector<const core::AccountSpec*>& s
   w.BeginObject().Key("users").BeginArray();
   for (const core::AccountSpec* spec : specs) {
     w.BeginObject();
-    w.Field("email", spec->email.empty() ? spec->user_name : spec->email);
+    w.Field("email", GotoEmail(*spec));
     w.Field("firstName", spec->first_name).Field("lastName", spec->last_name);
     if (!spec->language.empty()) w.Field("locale", spec->language);
     w.Key("products");
@@ -317,196 +213,163 @@ std::string EncodeGotoCreateBatch(const std::vector<const core::AccountSpec*>& s
   return w.Release();
 }
 
-std::string EncodeGotoUpdate(const std::vector<core::Change>& changes,
-                             const core::AccountSpec& spec, std::optional<bool> active) {
+namespace {
+
+// A partial PUT body being written.
+struct UpdateBody {
   JsonWriter w;
-  w.BeginObject();
   int fields = 0;
   bool email_written = false;
   bool status_written = false;
-  for (const core::Change& change : changes) {
-    const std::string_view field = change.field;
-    ++fields;
-    if (field == "email" || field == "user_name") {
-      if (email_written) {
-        --fields;
-        continue;
-      }
-      email_written = true;
-      w.Field("email", spec.email.empty() ? spec.user_name : spec.email);
-    } else if (field == "first_name") {
-      w.Field("firstName", spec.first_name);
-    } else if (field == "last_name") {
-      w.Field("lastName", spec.last_name);
-    } else if (field == "language") {
-      StringOrNull(w, "locale", spec.language);
-    } else if (field == "products") {
-      w.Key("products");
-      WriteList(w, spec.products);
-    } else if (field == "admin_role") {
-      w.Key("adminRoles");
-      WriteRoles(w, spec.admin_role);
-    } else if (field == "user_group") {
-      StringOrNull(w, "userGroup", spec.user_group);
-    } else if (field == "external_id") {
-      StringOrNull(w, "externalId", spec.external_id);
-    } else if (field == "active" && !active.has_value()) {
-      status_written = true;
-      w.Field("status", spec.active ? "ACTIVE" : "SUSPENDED");
-    } else {
-      --fields;  // display_name (GoTo holds none), "active" given by `active`, unknown fields
-    }
+};
+
+// The one place that maps a change's field to GoTo's update body; fields GoTo does not hold
+// (display_name), "active" when `active` decides the status, and unknown fields add nothing.
+void AddChangedField(std::string_view field, const core::AccountSpec& spec,
+                     std::optional<bool> active, UpdateBody& body) {
+  JsonWriter& w = body.w;
+  if (field == "email" || field == "user_name") {
+    if (body.email_written) return;
+    body.email_written = true;
+    w.Field("email", GotoEmail(spec));
+  } else if (field == "first_name") {
+    w.Field("firstName", spec.first_name);
+  } else if (field == "last_name") {
+    w.Field("lastName", spec.last_name);
+  } else if (field == "language") {
+    StringOrNull(w, "locale", spec.language);
+  } else if (field == "products") {
+    w.Key("products");
+    WriteList(w, spec.products);
+  } else if (field == "admin_role") {
+    w.Key("adminRoles");
+    WriteRoles(w, spec.admin_role);
+  } else if (field == "user_group") {
+    StringOrNull(w, "userGroup", spec.user_group);
+  } else if (field == "external_id") {
+    StringOrNull(w, "externalId", spec.external_id);
+  } else if (field == "active" && !active.has_value()) {
+    body.status_written = true;
+    w.Field("status", spec.active ? "ACTIVE" : "SUSPENDED");
+  } else {
+    return;
   }
-  if (active.has_value() && !status_written) {
-    ++fields;
-    w.Field("status", *active ? "ACTIVE" : "SUSPENDED");
-  }
-  if (fields == 0) return std::string();
-  w.EndObject();
-  return w.Release();
+  ++body.fields;
 }
 
-std::string GotoFilterEq(std::string_view attribute, std::string_view value) {
-  std::string filter(attribute);
-  filter.append(" eq ");
-  JsonWriter::AppendQuoted(&filter, value);
-  return filter;
+}  // namespace
+
+std::string EncodeGotoUpdate(const std::vector<core::Change>& changes,
+                             const core::AccountSpec& spec, std::optional<bool> active) {
+  UpdateBody body;
+  body.w.BeginObject();
+  for (const core::Change& change : changes) AddChangedField(change.field, spec, active, body);
+  if (active.has_value() && !body.status_written) {
+    ++body.fields;
+    body.w.Field("status", *active ? "ACTIVE" : "SUSPENDED");
+  }
+  if (body.fields == 0) return std::string();
+  body.w.EndObject();
+  return body.w.Release();
 }
 
 // --- Decoders -------------------------------------------------------------------------------
 
 absl::Status DecodeGotoUserList(const std::string& body, core::Accounts* out, int64_t* total) {
-  bool has_results = false;
   int64_t total_value = 0;
-  absl::Status status = DecodeRoot(body, [&](od::value& root) {
-    return ForEachField(root, "document", [&](std::string_view key, od::value& v) -> absl::Status {
-      if (key == "total") {
-        if (auto error = GetInt(v, &total_value)) return Fail("total", error);
-      } else if (key == "results") {
-        has_results = true;
-        return ForEachElement(v, "results", [&](int64_t index, od::value& user) {
-          return DecodeUserValue(user, "results", index, out);
-        });
-      }
-      return absl::OkStatus();
-    });
-  });
-  if (!status.ok()) return status;
-  if (!has_results) return Fail("results", "missing (not a GoTo user listing)");
+  USERSYNC_RETURN_IF_ERROR(ForEachResult(
+      body, "user listing",
+      [out](const Path& at, od::value& user) { return DecodeUserValue(user, at, out); },
+      &total_value));
   if (total != nullptr) *total = total_value;
   return absl::OkStatus();
 }
 
 absl::Status DecodeGotoUser(const std::string& body, core::Accounts* out) {
-  return DecodeRoot(body, [&](od::value& root) { return DecodeUserValue(root, "", 0, out); });
+  return json::DecodeRoot(body, kSource,
+                          [&](od::value& root) { return DecodeUserValue(root, kRoot, out); });
 }
+
+namespace {
+
+// One field of a batch answer's member.
+absl::Status DecodeMemberField(std::string_view field, od::value& fv, const Path& at,
+                               GotoMemberResult& result) {
+  if (field == "userKey") return GetKey(fv, at, field, &result.user_key);
+  if (field != "email" && field != "status" && field != "errorCode" && field != "product" &&
+      field != "message") {
+    return absl::OkStatus();
+  }
+  std::string_view s;
+  if (auto error = json::GetString(fv, &s)) return Fail(at, field, error);
+  if (field == "email") result.email = std::string(s);
+  if (field == "errorCode") result.error_code = std::string(s);
+  if (field == "product") result.product = std::string(s);
+  if (field == "message") result.message = std::string(s.substr(0, 200));
+  if (field == "status") {
+    if (s == "created") {
+      result.kind = GotoMemberResult::Kind::kCreated;
+    } else if (s == "conflict") {
+      result.kind = GotoMemberResult::Kind::kConflict;
+    } else if (s == "error") {
+      result.kind = GotoMemberResult::Kind::kError;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<std::vector<GotoMemberResult>> DecodeGotoBatchResults(const std::string& body) {
   std::vector<GotoMemberResult> results;
-  bool has_results = false;
-  absl::Status status = DecodeRoot(body, [&](od::value& root) {
-    return ForEachField(root, "document", [&](std::string_view key, od::value& v) -> absl::Status {
-      if (key != "results") return absl::OkStatus();
-      has_results = true;
-      return ForEachElement(v, "results", [&](int64_t index, od::value& member) {
+  USERSYNC_RETURN_IF_ERROR(
+      ForEachResult(body, "batch answer", [&](const Path& at, od::value& member) -> absl::Status {
         GotoMemberResult result;
         absl::Status fields =
-            ForEachField(member, Where("results", index, ""),
-                         [&](std::string_view field, od::value& fv) -> absl::Status {
-                           std::string_view s;
-                           if (field == "userKey") {
-                             od::json_type type;
-                             if (auto error = fv.type().get(type)) {
-                               return Fail(Where("results", index, field), error);
-                             }
-                             if (type == od::json_type::number) {
-                               int64_t n = 0;
-                               if (auto error = fv.get_int64().get(n)) {
-                                 return Fail(Where("results", index, field), error);
-                               }
-                               result.user_key = absl::StrCat(n);
-                               return absl::OkStatus();
-                             }
-                           }
-                           if (field != "email" && field != "userKey" && field != "status" &&
-                               field != "errorCode" && field != "product" && field != "message") {
-                             return absl::OkStatus();
-                           }
-                           if (auto error = GetString(fv, &s)) {
-                             return Fail(Where("results", index, field), error);
-                           }
-                           if (field == "email") result.email = std::string(s);
-                           if (field == "userKey") result.user_key = std::string(s);
-                           if (field == "errorCode") result.error_code = std::string(s);
-                           if (field == "product") result.product = std::string(s);
-                           if (field == "message") result.message = std::string(s.substr(0, 200));
-                           if (field == "status") {
-                             if (s == "created") {
-                               result.kind = GotoMemberResult::Kind::kCreated;
-                             } else if (s == "conflict") {
-                               result.kind = GotoMemberResult::Kind::kConflict;
-                             } else if (s == "error") {
-                               result.kind = GotoMemberResult::Kind::kError;
-                             }
-                           }
-                           return absl::OkStatus();
-                         });
+            json::ForEachField(member, at, [&](std::string_view field, od::value& fv) {
+              return DecodeMemberField(field, fv, at, result);
+            });
         if (!fields.ok()) return fields;
         results.push_back(std::move(result));
         return absl::OkStatus();
-      });
-    });
-  });
-  if (!status.ok()) return status;
-  if (!has_results) return Fail("results", "missing (not a GoTo batch answer)");
+      }));
   return results;
 }
 
 absl::StatusOr<FreeSeatList> DecodeGotoLicenses(const std::string& body) {
   FreeSeatList seats;
-  bool has_results = false;
-  absl::Status status = DecodeRoot(body, [&](od::value& root) {
-    return ForEachField(root, "document", [&](std::string_view key, od::value& v) -> absl::Status {
-      if (key != "results") return absl::OkStatus();
-      has_results = true;
-      return ForEachElement(v, "results", [&](int64_t index, od::value& license) {
+  USERSYNC_RETURN_IF_ERROR(ForEachResult(
+      body, "license listing", [&](const Path& at, od::value& license) -> absl::Status {
         std::string product;
         int64_t free = 0;
         bool free_null = true;
-        absl::Status fields =
-            ForEachField(license, Where("results", index, ""),
-                         [&](std::string_view field, od::value& fv) -> absl::Status {
-                           if (field == "product") {
-                             std::string_view s;
-                             if (auto error = GetString(fv, &s)) {
-                               return Fail(Where("results", index, field), error);
-                             }
-                             product = std::string(s);
-                           } else if (field == "free") {
-                             if (auto error = GetInt(fv, &free, &free_null)) {
-                               return Fail(Where("results", index, field), error);
-                             }
-                           }
-                           return absl::OkStatus();
-                         });
+        absl::Status fields = json::ForEachField(
+            license, at, [&](std::string_view field, od::value& fv) -> absl::Status {
+              if (field == "product") {
+                std::string_view s;
+                if (auto error = json::GetString(fv, &s)) return Fail(at, field, error);
+                product = std::string(s);
+              } else if (field == "free") {
+                if (auto error = json::GetIntOrDigits(fv, &free, &free_null)) {
+                  return Fail(at, field, error);
+                }
+              }
+              return absl::OkStatus();
+            });
         if (!fields.ok()) return fields;
-        if (product.empty()) return Fail(Where("results", index, "product"), "missing");
+        if (product.empty()) return Fail(at, "product", "missing");
         if (!free_null) seats.emplace_back(std::move(product), std::max<int64_t>(free, 0));
         return absl::OkStatus();
-      });
-    });
-  });
-  if (!status.ok()) return status;
-  if (!has_results) return Fail("results", "missing (not a GoTo license listing)");
+      }));
   return seats;
 }
 
 GotoError DecodeGotoError(const std::string& body) {
   GotoError out;
-  absl::Status status = DecodeRoot(body, [&](od::value& root) {
-    return ForEachField(root, "document", [&](std::string_view key, od::value& v) {
+  absl::Status status = json::DecodeRoot(body, kSource, [&](od::value& root) {
+    return json::ForEachField(root, kRoot, [&](std::string_view key, od::value& v) {
       std::string_view s;
-      if (GetString(v, &s) != simdjson::SUCCESS) return absl::OkStatus();
+      if (json::GetString(v, &s) != simdjson::SUCCESS) return absl::OkStatus();
       if (key == "errorCode") out.code = std::string(s);
       if (key == "message") out.message = std::string(s.substr(0, 200));
       if (key == "userKey") out.user_key = std::string(s);

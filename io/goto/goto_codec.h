@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "core/accounts.h"
 #include "core/plan.h"
+#include "io/http/http_util.h"
 #include "io/target_api.h"
 
 namespace usersync::io {
@@ -49,8 +50,15 @@ std::string EncodeGotoUpdate(const std::vector<core::Change>& changes,
                              const core::AccountSpec& spec, std::optional<bool> active);
 
 // `attribute eq "value"`, the value quoted as a JSON string (quotes and backslashes escaped).
-// Not URL-encoded.
-std::string GotoFilterEq(std::string_view attribute, std::string_view value);
+// Not URL-encoded. The same filter syntax as SCIM's (io/http/http_util.h FilterEq).
+inline std::string GotoFilterEq(std::string_view attribute, std::string_view value) {
+  return FilterEq(attribute, value);
+}
+
+// The email GoTo holds for `spec`: its email, else its user name.
+inline std::string_view GotoEmail(const core::AccountSpec& spec) {
+  return spec.email.empty() ? spec.user_name : spec.email;
+}
 
 // "full" → "SUPER_USER", "manager" → "MANAGER", anything else → "" (no role).
 std::string_view GotoAdminRole(std::string_view admin_role);

@@ -5,32 +5,18 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "io/http/testing/test_accounts.h"
 
 namespace usersync::io {
 namespace {
 
+using http_testing::AnnSpec;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
 
-core::AccountSpec Spec() {
-  core::AccountSpec spec;
-  spec.user_name = "ann@example.com";
-  spec.email = "ann@example.com";
-  spec.external_id = "dir-1";
-  spec.first_name = "Ann";
-  spec.last_name = "Lee";
-  spec.display_name = "Ann Lee";
-  spec.language = "de_DE";
-  spec.products = "G2M,G2W";
-  spec.admin_role = "manager";
-  spec.user_group = "Sales";
-  spec.welcome_template = "onboarding";
-  return spec;
-}
-
 TEST(GotoCodec, EncodesACreateBatch) {
-  core::AccountSpec ann = Spec();
+  core::AccountSpec ann = AnnSpec();
   core::AccountSpec bob;
   bob.user_name = bob.email = "bob@example.com";
   bob.first_name = "Bob";
@@ -44,7 +30,7 @@ TEST(GotoCodec, EncodesACreateBatch) {
 }
 
 TEST(GotoCodec, UpdateWritesOnlyChangedFieldsGotoHolds) {
-  core::AccountSpec spec = Spec();
+  core::AccountSpec spec = AnnSpec();
   spec.admin_role = "full";
   spec.language = "";
   spec.user_group = "";
@@ -57,18 +43,18 @@ TEST(GotoCodec, UpdateWritesOnlyChangedFieldsGotoHolds) {
 }
 
 TEST(GotoCodec, UpdateOfDisplayNameAloneSendsNothing) {
-  EXPECT_EQ(EncodeGotoUpdate({{"display_name", "A", "Ann Lee"}}, Spec(), std::nullopt), "");
+  EXPECT_EQ(EncodeGotoUpdate({{"display_name", "A", "Ann Lee"}}, AnnSpec(), std::nullopt), "");
 }
 
 TEST(GotoCodec, StatusOverridesTheActiveChange) {
-  EXPECT_EQ(EncodeGotoUpdate({}, Spec(), false), R"({"status":"SUSPENDED"})");
+  EXPECT_EQ(EncodeGotoUpdate({}, AnnSpec(), false), R"({"status":"SUSPENDED"})");
   EXPECT_EQ(
-      EncodeGotoUpdate({{"active", "false", "true"}, {"first_name", "A", "Ann"}}, Spec(), true),
+      EncodeGotoUpdate({{"active", "false", "true"}, {"first_name", "A", "Ann"}}, AnnSpec(), true),
       R"({"firstName":"Ann","status":"ACTIVE"})");
   // user_name and email both map to "email": written once.
   EXPECT_EQ(
       EncodeGotoUpdate({{"user_name", "a", "ann@example.com"}, {"email", "a", "ann@example.com"}},
-                       Spec(), std::nullopt),
+                       AnnSpec(), std::nullopt),
       R"({"email":"ann@example.com"})");
 }
 

@@ -26,26 +26,29 @@
 //                  An update whose only changes GoTo does not hold (display_name) is done
 //                  without a request.
 //
+// The pager, the batch answer and retry code, the look-up before a resend and the error
+// mapping are HttpTarget's (io/http/http_target.h); GotoDialect (goto_dialect.h) says how GoTo
+// spells them.
+//
 // Threading: as TargetApi says. Check/ListAccounts/FreeSeats/Drain block and must not be called
 // from a completion callback; Execute never blocks. `done` callbacks run on the pipeline
 // thread. Ownership: the driver owns its pipeline and batch queue; a held create references the
 // caller's Operation until its `done` has run.
 #pragma once
 
-#include <atomic>
-#include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "io/batch_queue.h"
 #include "io/http/http_pipeline.h"
+#include "io/http/http_target.h"
 #include "io/target_api.h"
 
 namespace usersync::io {
+
+class GotoDialect;
 
 struct GotoTargetOptions {
   std::string base_url;     // e.g. http://127.0.0.1:8080/admin/rest/v1 (a trailing '/' ignored)
@@ -56,7 +59,7 @@ struct GotoTargetOptions {
   bool suppress_email = false;  // true: GoTo sends no welcome email
 };
 
-class GotoTarget : public TargetApi {
+class GotoTarget final : public HttpTarget {
  public:
   // Validates the options (http(s) URL, a non-empty account key, page_size >= 1, batch in
   // 1..1000) and starts the pipeline. Contacts nothing: Check() does.
@@ -64,46 +67,26 @@ class GotoTarget : public TargetApi {
   ~GotoTarget() override;  // drains the pipeline (held creates are sent first)
 
   absl::Status Check() override;
-  absl::StatusOr<core::Accounts> ListAccounts() override;
   absl::StatusOr<FreeSeatList> FreeSeats() override;
   void Execute(const core::Operation& op, std::function<void(OpOutcome)> done) override;
-  void Flush() override;
-  void Drain() override;
-  void Cancel() override;
-  TargetStats stats() const override;
-
-  PipelineStats pipeline_stats() const { return pipeline_->stats(); }
 
  private:
-  struct OpState;
-  using StatePtr = std::shared_ptr<OpState>;
-
   explicit GotoTarget(GotoTargetOptions options);
 
-  std::string Url(std::string_view path_and_query) const;  // under /accounts/{k}
-  HttpRequest Request(std::string method, std::string path_and_query, std::string body = {},
-                      bool idempotent = true) const;
+  // Batch creates. `from_queue`: the batch came from the queue (BatchDone is due at the end).
+  void Send(std::vector<HttpOpPtr> members, bool from_queue);
+  void SendBatch(std::vector<HttpOpPtr> members) override { Send(std::move(members), true); }
+  void OnCreated(HttpOpPtr state) override { Finish(std::move(state), absl::OkStatus()); }
+  void Resend(HttpOpPtr state, absl::Status why) override {
+    RetryCreate(std::move(state), std::move(why));
+  }
+  // 400/422 for a whole batch: GoTo created nothing; the member it names fails, the others go
+  // again.
+  bool OnBatchRefused(const std::vector<HttpOpPtr>& members, const HttpResponse& response) override;
+  void Put(HttpOpPtr state, std::string body);
 
-  // Batch creates. `from_queue`: the batch came from queue_ (BatchDone is due at the end).
-  void SendBatch(std::vector<StatePtr> members, bool from_queue);
-  void OnBatchAnswer(std::vector<StatePtr> members, const HttpResponse& response);
-  void RetryCreate(StatePtr state, absl::Status why);
-  // Reads the holder of the member's email (by `user_key` when known, else by email filter).
-  void LookUpCreated(StatePtr state, std::string user_key, bool after_unknown_outcome,
-                     absl::Status why);
-  void Put(StatePtr state, std::string body);
-  void Finish(StatePtr state, absl::Status status);
-
-  GotoTargetOptions options_;
-  std::string base_;          // base_url without a trailing '/'
-  std::string account_path_;  // "/accounts/<url-encoded key>"
-
-  std::atomic<int64_t> batches_{0};
-  std::atomic<int64_t> batched_creates_{0};
-
-  std::unique_ptr<BatchQueue<StatePtr>> queue_;
-  // Last member: destroyed (drained) first, while the queue above is still alive.
-  std::unique_ptr<HttpPipeline> pipeline_;
+  const GotoTargetOptions options_;
+  const GotoDialect& goto_;  // dialect(), as the GoTo dialect it is
 };
 
 // The factory the run uses for target kind "goto".

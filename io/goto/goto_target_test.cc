@@ -5,39 +5,38 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tools/target/emulator_server.h"
+#include "io/http/testing/fake_target_server.h"
 
 namespace usersync::io {
 namespace {
 
-using std::chrono::milliseconds;
+using http_testing::AccountOp;
+using http_testing::CreateOp;
+using http_testing::ExecuteAll;
+using http_testing::ExecuteOne;
+using http_testing::FakeTargetServer;
+using http_testing::FastPipeline;
+using http_testing::kTestToken;
+using http_testing::StringsIn;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
 
-constexpr char kToken[] = "test-token";
+constexpr char kGotoPath[] = "/admin/rest/v1";
 
-PipelineOptions FastPipeline() {
-  PipelineOptions options;
-  options.rate = 0;
-  options.concurrency = 8;
-  options.backoff_base = milliseconds(1);
-  options.backoff_cap = milliseconds(10);
-  options.max_retries = 2;
-  options.jitter_seed = 7;
-  options.bearer_token = kToken;
-  return options;
+// A test user holding G2M unless told otherwise.
+core::AccountSpec Spec(int i, std::string products = "G2M") {
+  return http_testing::TestSpec(i, std::move(products));
 }
 
 std::unique_ptr<GotoTarget> StartTarget(const std::string& base_url, int batch = 100,
@@ -55,56 +54,13 @@ std::unique_ptr<GotoTarget> StartTarget(const std::string& base_url, int batch =
   return std::move(target).value();
 }
 
-core::AccountSpec Spec(int i, std::string products = "G2M") {
-  core::AccountSpec spec;
-  spec.user_name = absl::StrCat("user", i, "@example.com");
-  spec.email = spec.user_name;
-  spec.external_id = absl::StrCat("dir-", i);
-  spec.first_name = absl::StrCat("First", i);
-  spec.last_name = absl::StrCat("Last", i);
-  spec.display_name = absl::StrCat("First", i, " Last", i);
-  spec.products = std::move(products);
-  return spec;
-}
-
-core::Operation Create(const core::AccountSpec& spec) {
-  core::Operation op;
-  op.kind = core::OpKind::kCreate;
-  op.directory_id = spec.external_id;
-  op.email = spec.user_name;
-  op.spec = spec;
-  return op;
-}
-
-// Runs every operation at once (as the executor does) and waits for all outcomes.
-std::vector<OpOutcome> ExecuteAll(TargetApi& target, const std::vector<core::Operation>& ops) {
-  std::vector<OpOutcome> outcomes(ops.size());
-  absl::Mutex mu;
-  size_t remaining = ops.size();
-  for (size_t op_idx = 0; op_idx < ops.size(); ++op_idx) {
-    target.Execute(ops[op_idx], [&, op_idx](OpOutcome outcome) {
-      absl::MutexLock lock(&mu);
-      outcomes[op_idx] = std::move(outcome);
-      --remaining;
-    });
-  }
-  absl::MutexLock lock(&mu);
-  mu.Await(absl::Condition(
-      +[](size_t* left) { return *left == 0; }, &remaining));
-  return outcomes;
-}
-
-OpOutcome ExecuteOne(TargetApi& target, const core::Operation& op) {
-  return ExecuteAll(target, {op})[0];
-}
-
 // --- Against the emulator's GoTo face ---------------------------------------------------------
 
 class GotoTargetEmulatorTest : public ::testing::Test {
  protected:
   void StartEmulator(std::map<std::string, int64_t> seats = {}) {
     emulator::EmulatorOptions options;
-    options.token = kToken;
+    options.token = kTestToken;
     options.threads = 32;
     options.seats = std::move(seats);
     auto server = emulator::EmulatorServer::Start(options);
@@ -203,21 +159,7 @@ class IoThreadBlocker {
 // Runs `ops` while the I/O thread is held, then lets it go and waits for every outcome.
 std::vector<OpOutcome> ExecuteGathered(TargetApi& target, const std::vector<core::Operation>& ops) {
   IoThreadBlocker blocker(target);
-  std::vector<OpOutcome> outcomes(ops.size());
-  absl::Mutex mu;
-  size_t remaining = ops.size();
-  for (size_t op_idx = 0; op_idx < ops.size(); ++op_idx) {
-    target.Execute(ops[op_idx], [&, op_idx](OpOutcome outcome) {
-      absl::MutexLock lock(&mu);
-      outcomes[op_idx] = std::move(outcome);
-      --remaining;
-    });
-  }
-  blocker.Release();
-  absl::MutexLock lock(&mu);
-  mu.Await(absl::Condition(
-      +[](size_t* left) { return *left == 0; }, &remaining));
-  return outcomes;
+  return ExecuteAll(target, ops, [&blocker] { blocker.Release(); });
 }
 
 // Creates go out in batches (fewer requests than users), with the welcome email sent by GoTo.
@@ -230,7 +172,7 @@ TEST_F(GotoTargetEmulatorTest, BatchCreatesSendFewerRequestsThanUsers) {
     spec.welcome_template = "welcome-fr";
     spec.admin_role = i == 0 ? "full" : "";
     spec.user_group = "Sales";
-    ops.push_back(Create(spec));
+    ops.push_back(CreateOp(spec));
   }
   std::vector<OpOutcome> outcomes = ExecuteGathered(*target, ops);
   for (int i = 0; i < 25; ++i) {
@@ -271,7 +213,7 @@ TEST_F(GotoTargetEmulatorTest, ConflictInTheMiddleOfABatch) {
   const std::string theirs = Seed("user3@example.com", "someone-else");
   auto target = StartTarget(server_->goto_base_url(), /*batch=*/100);
   std::vector<core::Operation> ops;
-  for (int i = 0; i < 5; ++i) ops.push_back(Create(Spec(i)));
+  for (int i = 0; i < 5; ++i) ops.push_back(CreateOp(Spec(i)));
   std::vector<OpOutcome> outcomes = ExecuteAll(*target, ops);
   EXPECT_TRUE(outcomes[0].status.ok()) << outcomes[0].status;
   EXPECT_TRUE(outcomes[1].status.ok()) << outcomes[1].status;
@@ -299,7 +241,7 @@ TEST_F(GotoTargetEmulatorTest, CreatesBeyondTheSeatsFailWithNoSeat) {
   StartEmulator({{"G2W", 2}});
   auto target = StartTarget(server_->goto_base_url());
   std::vector<core::Operation> ops;
-  for (int i = 0; i < 4; ++i) ops.push_back(Create(Spec(i, "G2W")));
+  for (int i = 0; i < 4; ++i) ops.push_back(CreateOp(Spec(i, "G2W")));
   std::vector<OpOutcome> outcomes = ExecuteAll(*target, ops);
   int created = 0;
   for (const OpOutcome& outcome : outcomes) {
@@ -317,9 +259,7 @@ TEST_F(GotoTargetEmulatorTest, UpdateSuspendReactivate) {
   const std::string id = Seed("user1@example.com", "dir-1", {"G2M"});
   auto target = StartTarget(server_->goto_base_url());
 
-  core::Operation update;
-  update.kind = core::OpKind::kUpdate;
-  update.account_id = id;
+  core::Operation update = AccountOp(core::OpKind::kUpdate, id);
   update.spec = Spec(1, "G2M,G2W");
   update.spec.admin_role = "manager";
   update.spec.user_group = "Ops";
@@ -336,17 +276,13 @@ TEST_F(GotoTargetEmulatorTest, UpdateSuspendReactivate) {
   EXPECT_EQ(user->first_name, "First1");
   EXPECT_EQ(user->last_name, "User");  // not in the changes: kept
 
-  core::Operation deactivate;
-  deactivate.kind = core::OpKind::kDeactivate;
-  deactivate.account_id = id;
+  core::Operation deactivate = AccountOp(core::OpKind::kDeactivate, id);
   ASSERT_TRUE(ExecuteOne(*target, deactivate).status.ok());
   EXPECT_FALSE(User(id)->active);
   EXPECT_EQ(server_->store().counts().users, 1);  // suspended, not deleted
   EXPECT_EQ(server_->stats().suspensions, 1);
 
-  core::Operation reactivate;
-  reactivate.kind = core::OpKind::kReactivate;
-  reactivate.account_id = id;
+  core::Operation reactivate = AccountOp(core::OpKind::kReactivate, id);
   reactivate.spec = update.spec;
   ASSERT_TRUE(ExecuteOne(*target, reactivate).status.ok());
   EXPECT_TRUE(User(id)->active);
@@ -361,15 +297,11 @@ TEST_F(GotoTargetEmulatorTest, UpdateSuspendReactivate) {
 TEST_F(GotoTargetEmulatorTest, ReactivationWithoutASeatIsNoSeat) {
   StartEmulator({{"G2W", 1}});
   const std::string suspended = Seed("s@example.com", "dir-s", {"G2W"});
-  core::Operation deactivate;
-  deactivate.kind = core::OpKind::kDeactivate;
-  deactivate.account_id = suspended;
+  core::Operation deactivate = AccountOp(core::OpKind::kDeactivate, suspended);
   auto target = StartTarget(server_->goto_base_url());
   ASSERT_TRUE(ExecuteOne(*target, deactivate).status.ok());
   Seed("t@example.com", "dir-t", {"G2W"});  // takes the freed seat
-  core::Operation reactivate;
-  reactivate.kind = core::OpKind::kReactivate;
-  reactivate.account_id = suspended;
+  core::Operation reactivate = AccountOp(core::OpKind::kReactivate, suspended);
   const OpOutcome outcome = ExecuteOne(*target, reactivate);
   EXPECT_EQ(outcome.status.code(), absl::StatusCode::kResourceExhausted) << outcome.status;
   EXPECT_THAT(std::string(outcome.status.message()), HasSubstr("no seat for G2W"));
@@ -377,9 +309,7 @@ TEST_F(GotoTargetEmulatorTest, ReactivationWithoutASeatIsNoSeat) {
 
 TEST_F(GotoTargetEmulatorTest, DeleteIsNotOffered) {
   auto target = StartTarget(server_->goto_base_url());
-  core::Operation del;
-  del.kind = core::OpKind::kDelete;
-  del.account_id = "some-id";
+  core::Operation del = AccountOp(core::OpKind::kDelete, "some-id");
   const OpOutcome outcome = ExecuteOne(*target, del);
   EXPECT_EQ(outcome.status.code(), absl::StatusCode::kUnimplemented);
   EXPECT_THAT(std::string(outcome.status.message()), HasSubstr("suspension"));
@@ -389,9 +319,7 @@ TEST_F(GotoTargetEmulatorTest, DeleteIsNotOffered) {
 // An update whose only change GoTo does not hold (display name) is done without a request.
 TEST_F(GotoTargetEmulatorTest, DisplayNameOnlyUpdateSendsNothing) {
   auto target = StartTarget(server_->goto_base_url());
-  core::Operation update;
-  update.kind = core::OpKind::kUpdate;
-  update.account_id = "some-id";
+  core::Operation update = AccountOp(core::OpKind::kUpdate, "some-id");
   update.spec = Spec(1);
   update.changes = {{"display_name", "A", "First1 Last1"}};
   EXPECT_TRUE(ExecuteOne(*target, update).status.ok());
@@ -401,7 +329,7 @@ TEST_F(GotoTargetEmulatorTest, DisplayNameOnlyUpdateSendsNothing) {
 TEST_F(GotoTargetEmulatorTest, CreatesAfterCancelAreCancelled) {
   auto target = StartTarget(server_->goto_base_url());
   target->Cancel();
-  const OpOutcome outcome = ExecuteOne(*target, Create(Spec(1)));
+  const OpOutcome outcome = ExecuteOne(*target, CreateOp(Spec(1)));
   EXPECT_EQ(outcome.status.code(), absl::StatusCode::kCancelled) << outcome.status;
   EXPECT_EQ(server_->store().counts().users, 0);
 }
@@ -421,63 +349,12 @@ TEST(GotoTarget, StartValidatesOptions) {
 
 // --- Against a scripted fake: the paths the emulator cannot provoke ----------------------------
 
-class FakeGoto {
- public:
-  FakeGoto() {
-    server_.set_tcp_nodelay(true);
-    server_.new_task_queue = [] { return new httplib::ThreadPool(16); };
-  }
-  ~FakeGoto() {
-    release_.Notify();
-    server_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  httplib::Server& server() { return server_; }
-  void Start() {
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::yield();
-  }
-  std::string base() const { return absl::StrCat("http://127.0.0.1:", port_, "/admin/rest/v1"); }
-  absl::Notification& release() { return release_; }
-
-  // Records POST bodies (batches).
-  std::vector<std::string> posts() {
-    absl::MutexLock lock(&mu_);
-    return posts_;
-  }
-  int RecordPost(const std::string& body) {
-    absl::MutexLock lock(&mu_);
-    posts_.push_back(body);
-    return static_cast<int>(posts_.size());
-  }
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-  absl::Notification release_;
-  absl::Mutex mu_;
-  std::vector<std::string> posts_ ABSL_GUARDED_BY(mu_);
-};
-
 constexpr char kUsersPath[] = "/admin/rest/v1/accounts/demo/users";
 
 std::string UserJson(int i, const std::string& external_id) {
   return absl::StrCat(R"({"userKey":"key-)", i, R"(","email":"user)", i,
                       R"(@example.com","firstName":"First)", i, R"(","lastName":"Last)", i,
                       R"(","externalId":")", external_id, R"(","status":"ACTIVE","version":1})");
-}
-
-// The emails of a batch body, in order.
-std::vector<std::string> EmailsIn(const std::string& body) {
-  std::vector<std::string> emails;
-  const std::string key = R"("email":")";
-  for (size_t at = body.find(key); at != std::string::npos; at = body.find(key, at)) {
-    at += key.size();
-    emails.push_back(body.substr(at, body.find('"', at) - at));
-  }
-  return emails;
 }
 
 std::string KeyOf(const std::string& email) { return "key-" + email.substr(0, email.find('@')); }
@@ -490,13 +367,13 @@ std::string Created(const std::string& email) {
 // A member refused for a transient reason goes into a later batch; the members created are not
 // sent again. (Batch composition depends on timing: the fake answers any composition.)
 TEST(GotoTargetFake, TransientMemberErrorRetriesOnlyThatMember) {
-  FakeGoto fake;
+  FakeTargetServer fake;
   std::atomic<bool> refused{false};
   fake.server().Post(kUsersPath, [&](const httplib::Request& req, httplib::Response& res) {
     fake.RecordPost(req.body);
     std::string results;
     bool any_refused = false;
-    for (const std::string& email : EmailsIn(req.body)) {
+    for (const std::string& email : StringsIn(req.body, "email")) {
       if (!results.empty()) results += ",";
       if (email == "user2@example.com" && !refused.exchange(true)) {
         any_refused = true;
@@ -510,9 +387,9 @@ TEST(GotoTargetFake, TransientMemberErrorRetriesOnlyThatMember) {
     res.set_content(absl::StrCat(R"({"results":[)", results, "]}"), "application/json");
   });
   fake.Start();
-  auto target = StartTarget(fake.base(), /*batch=*/3);
+  auto target = StartTarget(fake.base(kGotoPath), /*batch=*/3);
   std::vector<OpOutcome> outcomes =
-      ExecuteAll(*target, {Create(Spec(1)), Create(Spec(2)), Create(Spec(3))});
+      ExecuteAll(*target, {CreateOp(Spec(1)), CreateOp(Spec(2)), CreateOp(Spec(3))});
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(outcomes[i].status.ok()) << outcomes[i].status;
     EXPECT_EQ(outcomes[i].account_id, absl::StrCat("key-user", i + 1));
@@ -520,7 +397,7 @@ TEST(GotoTargetFake, TransientMemberErrorRetriesOnlyThatMember) {
   std::map<std::string, int> sends;
   for (const std::string& body : fake.posts()) {
     EXPECT_THAT(body, HasSubstr(R"("suppressEmail":false)"));
-    for (const std::string& email : EmailsIn(body)) ++sends[email];
+    for (const std::string& email : StringsIn(body, "email")) ++sends[email];
   }
   EXPECT_EQ(sends["user1@example.com"], 1);
   EXPECT_EQ(sends["user2@example.com"], 2);
@@ -530,13 +407,13 @@ TEST(GotoTargetFake, TransientMemberErrorRetriesOnlyThatMember) {
 // A batch whose outcome is unknown (502) is never re-sent blindly: each member is looked up;
 // one the batch did create is ours, the others go out again.
 TEST(GotoTargetFake, AmbiguousBatchLooksMembersUpBeforeResending) {
-  FakeGoto fake;
+  FakeTargetServer fake;
   absl::Mutex mu;
   std::set<std::string> created;  // what the fake holds
   std::atomic<int> lookups{0};
   fake.server().Post(kUsersPath, [&](const httplib::Request& req, httplib::Response& res) {
     const int n = fake.RecordPost(req.body);
-    const std::vector<std::string> emails = EmailsIn(req.body);
+    const std::vector<std::string> emails = StringsIn(req.body, "email");
     absl::MutexLock lock(&mu);
     if (n == 1) {
       created.insert(emails[0]);  // the first member went through, then the gateway failed
@@ -569,8 +446,8 @@ TEST(GotoTargetFake, AmbiguousBatchLooksMembersUpBeforeResending) {
     res.set_content(R"({"results":[],"total":0})", "application/json");
   });
   fake.Start();
-  auto target = StartTarget(fake.base(), /*batch=*/2);
-  std::vector<OpOutcome> outcomes = ExecuteAll(*target, {Create(Spec(1)), Create(Spec(2))});
+  auto target = StartTarget(fake.base(kGotoPath), /*batch=*/2);
+  std::vector<OpOutcome> outcomes = ExecuteAll(*target, {CreateOp(Spec(1)), CreateOp(Spec(2))});
   ASSERT_TRUE(outcomes[0].status.ok()) << outcomes[0].status;
   ASSERT_TRUE(outcomes[1].status.ok()) << outcomes[1].status;
   EXPECT_EQ(outcomes[0].account_id, "key-1");  // found by the look-up (UserJson's key)
@@ -583,10 +460,10 @@ TEST(GotoTargetFake, AmbiguousBatchLooksMembersUpBeforeResending) {
 // GoTo refuses a whole batch (400) for one bad member and creates nothing: that member fails,
 // the others go out again.
 TEST(GotoTargetFake, BadMemberIsTakenOutOfTheBatch) {
-  FakeGoto fake;
+  FakeTargetServer fake;
   fake.server().Post(kUsersPath, [&](const httplib::Request& req, httplib::Response& res) {
     fake.RecordPost(req.body);
-    const std::vector<std::string> emails = EmailsIn(req.body);
+    const std::vector<std::string> emails = StringsIn(req.body, "email");
     std::string results;
     for (size_t idx = 0; idx < emails.size(); ++idx) {
       if (emails[idx] == "user2@example.com") {
@@ -602,9 +479,9 @@ TEST(GotoTargetFake, BadMemberIsTakenOutOfTheBatch) {
     res.set_content(absl::StrCat(R"({"results":[)", results, "]}"), "application/json");
   });
   fake.Start();
-  auto target = StartTarget(fake.base(), /*batch=*/3);
+  auto target = StartTarget(fake.base(kGotoPath), /*batch=*/3);
   std::vector<OpOutcome> outcomes =
-      ExecuteAll(*target, {Create(Spec(1)), Create(Spec(2)), Create(Spec(3))});
+      ExecuteAll(*target, {CreateOp(Spec(1)), CreateOp(Spec(2)), CreateOp(Spec(3))});
   EXPECT_TRUE(outcomes[0].status.ok()) << outcomes[0].status;
   EXPECT_EQ(outcomes[1].status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(outcomes[1].status.message()), HasSubstr("].email: not an address"));
@@ -612,7 +489,7 @@ TEST(GotoTargetFake, BadMemberIsTakenOutOfTheBatch) {
   EXPECT_EQ(outcomes[2].account_id, "key-user3");
   std::map<std::string, int> sends;
   for (const std::string& body : fake.posts()) {
-    for (const std::string& email : EmailsIn(body)) ++sends[email];
+    for (const std::string& email : StringsIn(body, "email")) ++sends[email];
   }
   EXPECT_EQ(sends["user2@example.com"], 1);  // never re-sent
 }
@@ -620,7 +497,7 @@ TEST(GotoTargetFake, BadMemberIsTakenOutOfTheBatch) {
 // GoTo's 429 carries no Retry-After: the pipeline backs off and retries, and every member is
 // created once.
 TEST(GotoTargetFake, ThrottledBatchIsRetried) {
-  FakeGoto fake;
+  FakeTargetServer fake;
   fake.server().Post(kUsersPath, [&](const httplib::Request& req, httplib::Response& res) {
     if (fake.RecordPost(req.body) <= 2) {
       res.status = 429;
@@ -638,8 +515,8 @@ TEST(GotoTargetFake, ThrottledBatchIsRetried) {
   pipeline.rate = 1000;
   pipeline.burst = 10;
   pipeline.adaptive = true;
-  auto target = StartTarget(fake.base(), /*batch=*/10, 1000, pipeline);
-  const OpOutcome outcome = ExecuteOne(*target, Create(Spec(1)));
+  auto target = StartTarget(fake.base(kGotoPath), /*batch=*/10, 1000, pipeline);
+  const OpOutcome outcome = ExecuteOne(*target, CreateOp(Spec(1)));
   ASSERT_TRUE(outcome.status.ok()) << outcome.status;
   EXPECT_EQ(outcome.attempts, 3);
   const TargetStats stats = target->stats();

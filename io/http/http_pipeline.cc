@@ -28,6 +28,7 @@ namespace usersync::io {
 namespace {
 
 using core::Duration;
+using core::EqualsIgnoreCase;
 using core::MonoTime;
 
 // curl_multi_poll takes whole milliseconds and wakes a little late; tokens earned during that
@@ -38,17 +39,6 @@ constexpr Duration kTimerSlack = std::chrono::milliseconds(5);
 constexpr std::chrono::milliseconds kMaxPoll{1000};
 
 double Seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 std::string_view TrimHeaderValue(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
@@ -118,7 +108,7 @@ struct HttpPipeline::Impl {
 
   explicit Impl(PipelineOptions opts)
       : options(std::move(opts)),
-        clock(RealClock()),
+        clock(options.clock != nullptr ? *options.clock : RealClock()),
         bucket(options.rate, options.burst, kTimerSlack),
         aimd(options.rate > 0 ? options.rate : 1,
              std::min(0.5, options.rate > 0 ? options.rate : 1)),

@@ -35,6 +35,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "io/clock.h"
 
 namespace usersync::io {
 
@@ -72,6 +73,10 @@ struct PipelineOptions {
   std::chrono::milliseconds max_retry_after{300000};  // a longer Retry-After is cut to this
   std::string bearer_token;  // sent as "Authorization: Bearer ..." when non-empty
   uint64_t jitter_seed = 0;  // 0: seeded from std::random_device
+  // Where the pipeline reads the time (pacing, backoff timers, Retry-After dates, stats); null
+  // means RealClock(). REQUIRES: outlives the pipeline. A FakeClock stalls timers until it is
+  // advanced (the loop still wakes at least once a second to look).
+  const Clock* clock = &RealClock();
 };
 
 struct PipelineStats {

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "io/clock.h"
 
 namespace usersync::io {
 namespace {
@@ -82,16 +83,26 @@ HttpRequest Get(const std::string& url) {
   return request;
 }
 
+// Serves GET /x: the first `failures` hits answer `status` (with Retry-After when given), the
+// rest 200 with `body`. `hits` counts them.
+void FailThenServe(TestServer& server, std::atomic<int>& hits, int failures, int status,
+                   std::string retry_after = {}, std::string body = "done",
+                   std::string content_type = "text/plain") {
+  server.server().Get("/x", [&hits, failures, status, retry_after, body, content_type](
+                                const httplib::Request&, httplib::Response& res) {
+    if (++hits <= failures) {
+      res.status = status;
+      if (!retry_after.empty()) res.set_header("Retry-After", retry_after);
+      return;
+    }
+    res.set_content(body, content_type);
+  });
+}
+
 TEST(HttpPipeline, RetriesOn503ThenSucceeds) {
   TestServer server;
   std::atomic<int> hits{0};
-  server.server().Get("/x", [&](const httplib::Request&, httplib::Response& res) {
-    if (++hits <= 2) {
-      res.status = 503;
-      return;
-    }
-    res.set_content(R"({"ok":true})", "application/json");
-  });
+  FailThenServe(server, hits, 2, 503, "", R"({"ok":true})", "application/json");
   server.Start();
   auto pipeline = StartPipeline(FastOptions());
   HttpResponse response = pipeline->Call(Get(server.Url("/x")));
@@ -129,14 +140,7 @@ TEST(HttpPipeline, GivesUpAfterMaxRetries) {
 TEST(HttpPipeline, HonoursRetryAfter) {
   TestServer server;
   std::atomic<int> hits{0};
-  server.server().Get("/x", [&](const httplib::Request&, httplib::Response& res) {
-    if (++hits == 1) {
-      res.status = 429;
-      res.set_header("Retry-After", "1");
-      return;
-    }
-    res.set_content("done", "text/plain");
-  });
+  FailThenServe(server, hits, 1, 429, "1");
   server.Start();
   PipelineOptions options = FastOptions();
   options.rate = 100;
@@ -150,6 +154,35 @@ TEST(HttpPipeline, HonoursRetryAfter) {
   const PipelineStats stats = pipeline->stats();
   EXPECT_EQ(stats.throttled, 1);
   EXPECT_EQ(stats.current_rate, 100);  // a 429 with Retry-After does not cut the rate
+}
+
+// The pipeline reads time through the injected Clock: a Retry-After date 3 s after the fake
+// clock's wall time (2024-01-01T00:00:00Z) is a 3 s delay, which passes only when the fake
+// clock is advanced (by the real clock that date is long past: no wait at all).
+TEST(HttpPipeline, ReadsTimeThroughTheInjectedClock) {
+  TestServer server;
+  std::atomic<int> hits{0};
+  FailThenServe(server, hits, 1, 503, "Mon, 01 Jan 2024 00:00:03 GMT");
+  server.Start();
+  FakeClock clock;
+  PipelineOptions options = FastOptions();
+  options.clock = &clock;
+  auto pipeline = StartPipeline(options);
+  absl::Notification finished;
+  HttpResponse response;
+  pipeline->Submit(Get(server.Url("/x")), [&](HttpResponse r) {
+    response = std::move(r);
+    finished.Notify();
+  });
+  // A readiness poll, not a timing: wait until the retry is scheduled.
+  while (pipeline->stats().backoff_wait_seconds == 0) std::this_thread::yield();
+  EXPECT_FALSE(finished.HasBeenNotified());
+  EXPECT_EQ(hits.load(), 1);
+  clock.Advance(std::chrono::seconds(3));
+  finished.WaitForNotification();
+  EXPECT_TRUE(response.status.ok()) << response.status;
+  EXPECT_EQ(response.attempts, 2);
+  EXPECT_EQ(pipeline->stats().backoff_wait_seconds, 3.0);
 }
 
 // A 429 storm without Retry-After: the rate is cut (AIMD) and still every request succeeds.

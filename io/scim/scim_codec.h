@@ -7,6 +7,9 @@
 // products ↔ entitlements[].value, admin role ↔ roles[].value, user group ↔ membership of the
 // SCIM Group with that displayName (read back from the user's groups[0].display).
 //
+// Encoders live in scim_codec.cc, decoders in scim_decode.cc (the only one of the two that
+// compiles simdjson).
+//
 // Thread-safety: every function is thread-safe. Decoders use one simdjson parser per thread
 // (thread_local, reused across calls). Cost: decoding is a single pass over the bytes; a body
 // whose capacity holds simdjson's padding (HttpResponse bodies do) is parsed in place,
@@ -22,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "core/accounts.h"
 #include "core/plan.h"
+#include "io/http/http_util.h"
 
 namespace usersync::io {
 
@@ -48,13 +52,7 @@ std::string EncodeGroup(std::string_view display_name);
 // `members[value eq "<id>"]`).
 std::string EncodeGroupMembershipPatch(std::string_view user_id, bool add);
 
-// A SCIM filter `attribute eq "value"` with the value written as a JSON string (RFC 7644
-// §3.4.2.2: quotes, backslashes and control characters escaped), e.g.
-// FilterEq("userName", R"(a"b@x.com)") == R"(userName eq "a\"b@x.com")". Not URL-encoded.
-std::string FilterEq(std::string_view attribute, std::string_view value);
-
-// Percent-encodes everything but RFC 3986 unreserved characters (for a query value).
-std::string UrlEncode(std::string_view value);
+// FilterEq (a SCIM filter `attribute eq "value"`) and UrlEncode: io/http/http_util.h.
 
 // A BulkRequest (RFC 7644 §3.7) creating one User per spec, in order: operation i is
 // {"method": "POST", "path": "/Users", "bulkId": "<i>", "data": EncodeUser(*specs[i])}.

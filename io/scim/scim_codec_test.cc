@@ -5,24 +5,20 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "io/http/testing/test_accounts.h"
 
 namespace usersync::io {
 namespace {
 
 using ::testing::HasSubstr;
 
+// The shared Ann, with what these tests expect to see escaped and localized.
 core::AccountSpec AnnSpec() {
-  core::AccountSpec spec;
-  spec.user_name = "ann@example.com";
-  spec.email = "ann@example.com";
+  core::AccountSpec spec = http_testing::AnnSpec();
   spec.external_id = "u-1";
-  spec.first_name = "Ann";
   spec.last_name = "Lee \"Jr\"";
-  spec.display_name = "Ann Lee";
   spec.language = "en_US";
-  spec.products = "G2M,G2W";
-  spec.admin_role = "manager";
-  spec.user_group = "Sales";
+  spec.welcome_template.clear();
   return spec;
 }
 

@@ -31,6 +31,12 @@
 //                  cached name → id, created on demand); the user is added to the new group and
 //                  removed from the old one.
 //
+// The pager, the bulk answer and retry code, the look-up before a resend and the error mapping
+// are HttpTarget's (io/http/http_target.h); ScimDialect (scim_dialect.h) says how SCIM spells
+// them. This driver adds the ServiceProviderConfig, PATCH/PUT updates and group membership.
+// Files: scim_target.cc (check, updates), scim_create.cc (POST and /Bulk creates),
+// scim_groups.cc (the group cache and membership).
+//
 // Threading: as TargetApi says. Check/ListAccounts/Drain block and must not be called from a
 // completion callback; Execute may block once (the first time, to read the
 // ServiceProviderConfig) unless called on the pipeline thread, where it assumes PATCH works.
@@ -49,12 +55,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "io/batch_queue.h"
 #include "io/http/http_pipeline.h"
+#include "io/http/http_target.h"
 #include "io/scim/scim_codec.h"
 #include "io/target_api.h"
 
 namespace usersync::io {
+
+class ScimDialect;
 
 struct ScimTargetOptions {
   std::string base_url;  // e.g. http://127.0.0.1:8080/scim/v2 (a trailing '/' is ignored)
@@ -63,7 +71,7 @@ struct ScimTargetOptions {
   int batch = 100;       // creates per /Bulk request when the server offers it; 1: no /Bulk
 };
 
-class ScimTarget : public TargetApi {
+class ScimTarget final : public HttpTarget {
  public:
   // Validates the options (http:// or https:// URL, page_size >= 1) and starts the pipeline.
   // Contacts nothing: Check() does.
@@ -71,57 +79,54 @@ class ScimTarget : public TargetApi {
   ~ScimTarget() override;  // drains the pipeline
 
   absl::Status Check() override;
-  absl::StatusOr<core::Accounts> ListAccounts() override;
   void Execute(const core::Operation& op, std::function<void(OpOutcome)> done) override;
-  void Flush() override;
-  void Drain() override;
-  void Cancel() override;
-  TargetStats stats() const override;
 
   // What /ServiceProviderConfig said; defaults (PATCH supported) until it has been read.
   ScimServiceConfig service_config() const;
-  PipelineStats pipeline_stats() const { return pipeline_->stats(); }
 
  private:
   struct OpState;
+  using StatePtr = std::shared_ptr<OpState>;
   using GroupCallback = std::function<void(absl::StatusOr<std::string>)>;  // "" = no group
   enum class GroupCacheState { kNotLoaded, kLoading, kLoaded };
 
   explicit ScimTarget(ScimTargetOptions options);
 
-  std::string Url(std::string_view path_and_query) const;
   void EnsureServiceConfig();
   absl::Status ReadServiceConfig(bool strict);
 
-  void PostUser(std::shared_ptr<OpState> state);
-  // /Bulk creates. The queue's batch goes out as one or more /Bulk requests (payload limit);
-  // BatchDone runs once all of them have answered.
-  BatchQueue<std::shared_ptr<OpState>>* BulkQueue();          // null: no /Bulk (creates one by one)
-  BatchQueue<std::shared_ptr<OpState>>* ExistingBulkQueue();  // null until BulkQueue made it
-  void SendBulk(std::vector<std::shared_ptr<OpState>> members);
-  void SendBulkPart(std::vector<std::shared_ptr<OpState>> members,
-                    std::shared_ptr<std::atomic<int>> parts_left);
-  void OnBulkAnswer(std::vector<std::shared_ptr<OpState>> members, const HttpResponse& response);
-  void RetryBulkMember(std::shared_ptr<OpState> state, absl::Status why);
-  void LookUpCreated(std::shared_ptr<OpState> state, bool after_unknown_outcome,
-                     absl::Status post_status);
-  void UpdateUser(std::shared_ptr<OpState> state);
-  void DeactivateUser(std::shared_ptr<OpState> state);
-  void DeleteUser(std::shared_ptr<OpState> state);
-  void UserGroupStep(std::shared_ptr<OpState> state);
-  void AddToGroup(std::shared_ptr<OpState> state);
-  void Finish(std::shared_ptr<OpState> state, absl::Status status);
+  // --- Creates (scim_create.cc) ---------------------------------------------------------------
+  void PostUser(StatePtr state);
+  // The /Bulk queue, made on the first bulk create; null: no /Bulk (creates one by one).
+  BatchQueue<HttpOpPtr>* BulkQueue();
+  // The queue's batch goes out as one or more /Bulk requests (payload limit); BatchDone runs
+  // once all of them have answered.
+  void SendBatch(std::vector<HttpOpPtr> members) override;
+  void SendBulkPart(std::vector<HttpOpPtr> members, std::shared_ptr<std::atomic<int>> parts_left);
+  void OnCreated(HttpOpPtr state) override;
+  void Resend(HttpOpPtr state, absl::Status why) override;
+  bool OnBatchRefused(const std::vector<HttpOpPtr>& members, const HttpResponse& response) override;
 
+  // --- Updates (scim_target.cc) ---------------------------------------------------------------
+  void UpdateUser(StatePtr state);
+  void DeactivateUser(StatePtr state);
+  void DeleteUser(StatePtr state);
+
+  // --- User group membership (scim_groups.cc) -------------------------------------------------
+  void UserGroupStep(StatePtr state);
+  void LeaveGroup(StatePtr state, const std::string& group_id);
+  void AddToGroup(StatePtr state);
   // Resolves a group name to its id: `done` gets the id, "" when it does not exist and
   // `create` is false, or an error. Runs `done` on the pipeline thread or inline.
   void ResolveGroup(const std::string& name, bool create, GroupCallback done);
   void LoadGroupsPage(int64_t start_index);
   void GroupsLoaded(absl::Status status);
   void CreateGroup(const std::string& name, int posts);
+  void FindCreatedGroup(const std::string& name, int posts, absl::Status post_status);
   void GroupCreated(const std::string& name, absl::StatusOr<std::string> id);
 
-  ScimTargetOptions options_;
-  std::string base_;  // base_url without a trailing '/'
+  const ScimTargetOptions options_;
+  const ScimDialect& scim_;  // dialect(), as the SCIM dialect it is
 
   mutable absl::Mutex mu_;
   std::optional<ScimServiceConfig> config_ ABSL_GUARDED_BY(mu_);
@@ -137,16 +142,14 @@ class ScimTarget : public TargetApi {
   // Groups being created: name → callbacks waiting for the id.
   absl::flat_hash_map<std::string, std::vector<GroupCallback>> creating_ ABSL_GUARDED_BY(mu_);
   bool bulk_refused_ ABSL_GUARDED_BY(mu_) = false;  // the server refused /Bulk (404/405/501)
+};
 
-  std::atomic<int64_t> batches_{0};
-  std::atomic<int64_t> batched_creates_{0};
-  // Created on the first bulk create (its size depends on the ServiceProviderConfig); never
-  // replaced. Declared before pipeline_: alive while the pipeline drains.
-  absl::Mutex queue_mu_;
-  std::unique_ptr<BatchQueue<std::shared_ptr<OpState>>> bulk_queue_ ABSL_GUARDED_BY(queue_mu_);
-
-  // Last member: destroyed (drained) first, while the state above is still alive.
-  std::unique_ptr<HttpPipeline> pipeline_;
+// One operation in progress: what it still has to do and what it has done so far.
+struct ScimTarget::OpState : HttpOp {
+  bool patch = true;  // the server takes PATCH
+  bool group_change = false;
+  std::string old_group;  // remove the user from this group ("" = none)
+  std::string new_group;  // add the user to this group ("" = none)
 };
 
 // The factory the run uses for target kind "scim".

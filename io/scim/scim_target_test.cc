@@ -1,15 +1,9 @@
 #include "io/scim/scim_target.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -20,91 +14,41 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tools/target/emulator_server.h"
+#include "io/http/testing/fake_target_server.h"
 
 namespace usersync::io {
 namespace {
 
+using http_testing::AccountOp;
+using http_testing::ClosedPort;
+using http_testing::CreateOp;
+using http_testing::ExecuteAndDrain;
+using http_testing::ExecuteOne;
+using http_testing::FakeTargetServer;
+using http_testing::FastPipeline;
+using http_testing::kTestToken;
+using http_testing::StringsIn;
+using http_testing::TestSpec;
 using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 
-constexpr char kToken[] = "test-token";
-
-PipelineOptions FastPipeline() {
-  PipelineOptions options;
-  options.rate = 0;
-  options.concurrency = 8;
-  options.backoff_base = milliseconds(1);
-  options.backoff_cap = milliseconds(10);
-  options.max_retries = 2;
-  options.jitter_seed = 7;
-  options.bearer_token = kToken;
-  return options;
-}
+constexpr char kScimPath[] = "/scim/v2";
 
 std::unique_ptr<ScimTarget> StartTarget(const std::string& base_url, int page_size = 1000,
-                                        PipelineOptions pipeline = FastPipeline()) {
+                                        PipelineOptions pipeline = FastPipeline(),
+                                        int batch = 100) {
   ScimTargetOptions options;
   options.base_url = base_url;
   options.pipeline = std::move(pipeline);
   options.page_size = page_size;
-  auto target = ScimTarget::Start(std::move(options));
-  EXPECT_TRUE(target.ok()) << target.status();
-  return std::move(target).value();
-}
-
-std::unique_ptr<ScimTarget> StartBulkTarget(const std::string& base_url, int batch) {
-  ScimTargetOptions options;
-  options.base_url = base_url;
-  options.pipeline = FastPipeline();
   options.batch = batch;
   auto target = ScimTarget::Start(std::move(options));
   EXPECT_TRUE(target.ok()) << target.status();
   return std::move(target).value();
 }
 
-OpOutcome ExecuteAndWait(ScimTarget& target, const core::Operation& op) {
-  OpOutcome outcome;
-  absl::Notification finished;
-  target.Execute(op, [&](OpOutcome o) {
-    outcome = std::move(o);
-    finished.Notify();
-  });
-  finished.WaitForNotification();
-  return outcome;
-}
-
-core::AccountSpec Spec(int i) {
-  core::AccountSpec spec;
-  spec.user_name = absl::StrCat("user", i, "@example.com");
-  spec.email = spec.user_name;
-  spec.external_id = absl::StrCat("dir-", i);
-  spec.first_name = absl::StrCat("First", i);
-  spec.last_name = absl::StrCat("Last", i);
-  spec.display_name = absl::StrCat("First", i, " Last", i);
-  return spec;
-}
-
-core::Operation Create(const core::AccountSpec& spec) {
-  core::Operation op;
-  op.kind = core::OpKind::kCreate;
-  op.directory_id = spec.external_id;
-  op.email = spec.user_name;
-  op.spec = spec;
-  return op;
-}
-
-// A loopback port nothing listens on: bound to learn a free one, then closed.
-int ClosedPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  close(fd);
-  return ntohs(addr.sin_port);
+std::unique_ptr<ScimTarget> StartBulkTarget(const std::string& base_url, int batch) {
+  return StartTarget(base_url, 1000, FastPipeline(), batch);
 }
 
 const core::Account* Find(const core::Accounts& accounts, std::string_view id) {
@@ -118,7 +62,7 @@ class ScimTargetEmulatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     emulator::EmulatorOptions options;
-    options.token = kToken;
+    options.token = kTestToken;
     options.threads = 32;
     auto server = emulator::EmulatorServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -200,13 +144,13 @@ TEST_F(ScimTargetEmulatorTest, ListAccountsOfAnEmptyTarget) {
 // user group), deactivate, reactivate, delete, delete again.
 TEST_F(ScimTargetEmulatorTest, AccountLifecycle) {
   auto target = StartTarget(server_->scim_base_url());
-  core::AccountSpec spec = Spec(1);
+  core::AccountSpec spec = TestSpec(1);
   spec.products = "G2M,G2W";
   spec.admin_role = "manager";
   spec.language = "en_US";
   spec.user_group = "Sales";
-  const core::Operation create = Create(spec);
-  OpOutcome created = ExecuteAndWait(*target, create);
+  const core::Operation create = CreateOp(spec);
+  OpOutcome created = ExecuteOne(*target, create);
   ASSERT_TRUE(created.status.ok()) << created.status;
   ASSERT_FALSE(created.account_id.empty());
   // POST user + PATCH group membership; the group listing and creation are shared by all
@@ -227,9 +171,7 @@ TEST_F(ScimTargetEmulatorTest, AccountLifecycle) {
   EXPECT_EQ(account->user_group, "Sales");
   EXPECT_TRUE(account->active);
 
-  core::Operation update;
-  update.kind = core::OpKind::kUpdate;
-  update.account_id = id;
+  core::Operation update = AccountOp(core::OpKind::kUpdate, id);
   update.email = spec.user_name;
   update.spec = spec;
   update.spec.first_name = "Firstly";
@@ -240,7 +182,7 @@ TEST_F(ScimTargetEmulatorTest, AccountLifecycle) {
                     {"products", "G2M,G2W", "G2W"},
                     {"admin_role", "manager", ""},
                     {"user_group", "Sales", "Ops"}};
-  OpOutcome updated = ExecuteAndWait(*target, update);
+  OpOutcome updated = ExecuteOne(*target, update);
   ASSERT_TRUE(updated.status.ok()) << updated.status;
   EXPECT_EQ(updated.account_id, id);
   accounts = target->ListAccounts();
@@ -252,10 +194,8 @@ TEST_F(ScimTargetEmulatorTest, AccountLifecycle) {
   EXPECT_EQ(account->admin_role, "");
   EXPECT_EQ(account->user_group, "Ops");  // left Sales, joined Ops
 
-  core::Operation deactivate;
-  deactivate.kind = core::OpKind::kDeactivate;
-  deactivate.account_id = id;
-  ASSERT_TRUE(ExecuteAndWait(*target, deactivate).status.ok());
+  core::Operation deactivate = AccountOp(core::OpKind::kDeactivate, id);
+  ASSERT_TRUE(ExecuteOne(*target, deactivate).status.ok());
   accounts = target->ListAccounts();
   ASSERT_TRUE(accounts.ok());
   EXPECT_FALSE(Find(*accounts, id)->active);
@@ -263,20 +203,18 @@ TEST_F(ScimTargetEmulatorTest, AccountLifecycle) {
   core::Operation reactivate = update;
   reactivate.kind = core::OpKind::kReactivate;
   reactivate.changes = {};
-  ASSERT_TRUE(ExecuteAndWait(*target, reactivate).status.ok());
+  ASSERT_TRUE(ExecuteOne(*target, reactivate).status.ok());
   accounts = target->ListAccounts();
   ASSERT_TRUE(accounts.ok());
   EXPECT_TRUE(Find(*accounts, id)->active);
 
-  core::Operation remove;
-  remove.kind = core::OpKind::kDelete;
-  remove.account_id = id;
-  ASSERT_TRUE(ExecuteAndWait(*target, remove).status.ok());
+  core::Operation remove = AccountOp(core::OpKind::kDelete, id);
+  ASSERT_TRUE(ExecuteOne(*target, remove).status.ok());
   accounts = target->ListAccounts();
   ASSERT_TRUE(accounts.ok());
   EXPECT_EQ(Find(*accounts, id), nullptr);
   // Deleting what is gone is done, not an error.
-  OpOutcome again = ExecuteAndWait(*target, remove);
+  OpOutcome again = ExecuteOne(*target, remove);
   EXPECT_TRUE(again.status.ok()) << again.status;
   EXPECT_EQ(again.http_status, 404);
 }
@@ -284,10 +222,10 @@ TEST_F(ScimTargetEmulatorTest, AccountLifecycle) {
 // Creating a user usersync already created (same externalId): 409, look-up, the same account.
 TEST_F(ScimTargetEmulatorTest, CreateConflictWithOurOwnAccountIsOk) {
   auto target = StartTarget(server_->scim_base_url());
-  const core::Operation create = Create(Spec(2));
-  OpOutcome first = ExecuteAndWait(*target, create);
+  const core::Operation create = CreateOp(TestSpec(2));
+  OpOutcome first = ExecuteOne(*target, create);
   ASSERT_TRUE(first.status.ok()) << first.status;
-  OpOutcome second = ExecuteAndWait(*target, create);
+  OpOutcome second = ExecuteOne(*target, create);
   ASSERT_TRUE(second.status.ok()) << second.status;
   EXPECT_EQ(second.account_id, first.account_id);
   EXPECT_EQ(second.attempts, 2);  // POST (409) + filter look-up
@@ -296,10 +234,10 @@ TEST_F(ScimTargetEmulatorTest, CreateConflictWithOurOwnAccountIsOk) {
 // A user of the same name that usersync does not own (other externalId): kAlreadyExists.
 TEST_F(ScimTargetEmulatorTest, CreateConflictWithForeignAccount) {
   auto target = StartTarget(server_->scim_base_url());
-  core::AccountSpec other = Spec(3);
+  core::AccountSpec other = TestSpec(3);
   other.external_id = "someone-else";
-  ASSERT_TRUE(ExecuteAndWait(*target, Create(other)).status.ok());
-  OpOutcome outcome = ExecuteAndWait(*target, Create(Spec(3)));
+  ASSERT_TRUE(ExecuteOne(*target, CreateOp(other)).status.ok());
+  OpOutcome outcome = ExecuteOne(*target, CreateOp(TestSpec(3)));
   EXPECT_EQ(outcome.status.code(), absl::StatusCode::kAlreadyExists) << outcome.status;
   EXPECT_THAT(std::string(outcome.status.message()), HasSubstr("someone-else"));
   EXPECT_THAT(std::string(outcome.status.message()), HasSubstr("user3@example.com"));
@@ -310,18 +248,11 @@ TEST_F(ScimTargetEmulatorTest, ConcurrentCreatesShareOneNewGroup) {
   auto target = StartTarget(server_->scim_base_url());
   std::vector<core::Operation> ops;
   for (int i = 0; i < 40; ++i) {
-    core::AccountSpec spec = Spec(100 + i);
+    core::AccountSpec spec = TestSpec(100 + i);
     spec.user_group = "Support";
-    ops.push_back(Create(spec));
+    ops.push_back(CreateOp(spec));
   }
-  std::atomic<int> ok{0};
-  for (const core::Operation& op : ops) {
-    target->Execute(op, [&](OpOutcome outcome) {
-      if (outcome.status.ok()) ++ok;
-    });
-  }
-  target->Drain();
-  EXPECT_EQ(ok.load(), 40);
+  EXPECT_EQ(ExecuteAndDrain(*target, ops), 40);
   EXPECT_EQ(server_->stats().group_creates, 1);
   auto accounts = target->ListAccounts();
   ASSERT_TRUE(accounts.ok());
@@ -335,15 +266,13 @@ TEST_F(ScimTargetEmulatorTest, BulkCreatesWhenOffered) {
   auto target = StartBulkTarget(server_->scim_base_url(), /*batch=*/10);
   std::vector<core::Operation> ops;
   for (int i = 0; i < 25; ++i) {
-    core::AccountSpec spec = Spec(200 + i);
+    core::AccountSpec spec = TestSpec(200 + i);
     if (i % 5 == 0) spec.user_group = "Bulkers";
-    ops.push_back(Create(spec));
+    ops.push_back(CreateOp(spec));
   }
   // Hold the I/O thread (the `done` of a bare link, which sends nothing, blocks it) so that
   // every create is queued before a partial bulk may leave: the bulks are then 10, 10, 5.
-  core::Operation blocker;
-  blocker.kind = core::OpKind::kLink;
-  blocker.account_id = "blocker";
+  core::Operation blocker = AccountOp(core::OpKind::kLink, "blocker");
   absl::Notification running;
   absl::Notification release;
   target->Execute(blocker, [&](OpOutcome) {
@@ -380,22 +309,15 @@ TEST_F(ScimTargetEmulatorTest, BulkCreatesWhenOffered) {
 // Without /Bulk in the ServiceProviderConfig (--no-bulk), creates are one POST each.
 TEST(ScimTarget, NoBulkWhenNotOffered) {
   emulator::EmulatorOptions options;
-  options.token = kToken;
+  options.token = kTestToken;
   options.threads = 16;
   options.bulk = false;
   auto server = emulator::EmulatorServer::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
   auto target = StartBulkTarget((*server)->scim_base_url(), /*batch=*/10);
   std::vector<core::Operation> ops;
-  for (int i = 0; i < 12; ++i) ops.push_back(Create(Spec(300 + i)));
-  std::atomic<int> ok{0};
-  for (const core::Operation& op : ops) {
-    target->Execute(op, [&](OpOutcome outcome) {
-      if (outcome.status.ok()) ++ok;
-    });
-  }
-  target->Drain();
-  EXPECT_EQ(ok.load(), 12);
+  for (int i = 0; i < 12; ++i) ops.push_back(CreateOp(TestSpec(300 + i)));
+  EXPECT_EQ(ExecuteAndDrain(*target, ops), 12);
   EXPECT_FALSE(target->service_config().bulk);
   EXPECT_EQ((*server)->stats().bulk_requests, 0);
   EXPECT_EQ((*server)->stats().creates, 12);
@@ -404,12 +326,10 @@ TEST(ScimTarget, NoBulkWhenNotOffered) {
 
 TEST_F(ScimTargetEmulatorTest, UpdateOfAMissingAccountIsNotFound) {
   auto target = StartTarget(server_->scim_base_url());
-  core::Operation update;
-  update.kind = core::OpKind::kUpdate;
-  update.account_id = "no-such-id";
-  update.spec = Spec(4);
+  core::Operation update = AccountOp(core::OpKind::kUpdate, "no-such-id");
+  update.spec = TestSpec(4);
   update.changes = {{"first_name", "a", "b"}};
-  OpOutcome outcome = ExecuteAndWait(*target, update);
+  OpOutcome outcome = ExecuteOne(*target, update);
   EXPECT_EQ(outcome.status.code(), absl::StatusCode::kNotFound) << outcome.status;
   EXPECT_THAT(std::string(outcome.status.message()), HasSubstr("PATCH"));
   EXPECT_EQ(outcome.http_status, 404);
@@ -420,11 +340,9 @@ TEST_F(ScimTargetEmulatorTest, BareLinkSendsNothing) {
   auto target = StartTarget(server_->scim_base_url());
   ASSERT_TRUE(target->Check().ok());
   const int64_t before = target->stats().requests;
-  core::Operation link;
-  link.kind = core::OpKind::kLink;
-  link.account_id = "some-id";
-  link.spec = Spec(5);
-  OpOutcome outcome = ExecuteAndWait(*target, link);
+  core::Operation link = AccountOp(core::OpKind::kLink, "some-id");
+  link.spec = TestSpec(5);
+  OpOutcome outcome = ExecuteOne(*target, link);
   EXPECT_TRUE(outcome.status.ok()) << outcome.status;
   EXPECT_EQ(outcome.account_id, "some-id");
   EXPECT_EQ(target->stats().requests, before);
@@ -432,39 +350,21 @@ TEST_F(ScimTargetEmulatorTest, BareLinkSendsNothing) {
 
 // --- Against a scripted fake: the paths the emulator cannot provoke ----------------------------
 
-class FakeScim {
- public:
-  FakeScim() {
-    server_.set_tcp_nodelay(true);
-    server_.new_task_queue = [] { return new httplib::ThreadPool(16); };
-  }
-  ~FakeScim() {
-    release_.Notify();
-    server_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  httplib::Server& server() { return server_; }
-  void Start() {
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::yield();
-  }
-  std::string base() const { return absl::StrCat("http://127.0.0.1:", port_, "/scim/v2"); }
-  absl::Notification& release() { return release_; }
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-  absl::Notification release_;
-};
-
 constexpr char kUser9[] = R"({"id":"id-9","userName":"user9@example.com","externalId":"dir-9",)"
                           R"("name":{"givenName":"First9","familyName":"Last9"},"active":true})";
 
+// Starts `fake`, then creates user9 through a target whose requests time out after 200 ms.
+OpOutcome CreateUser9WithShortTimeout(FakeTargetServer& fake) {
+  fake.Start();
+  PipelineOptions pipeline = FastPipeline();
+  pipeline.timeout = milliseconds(200);
+  auto target = StartTarget(fake.base(kScimPath), 1000, pipeline);
+  return ExecuteOne(*target, CreateOp(TestSpec(9)));
+}
+
 // A POST that times out may have gone through: look it up, and it is ours → OK, one POST.
 TEST(ScimTargetFake, AmbiguousCreateFoundByLookup) {
-  FakeScim fake;
+  FakeTargetServer fake;
   std::atomic<int> posts{0};
   fake.server().Post("/scim/v2/Users", [&](const httplib::Request&, httplib::Response& res) {
     ++posts;
@@ -477,11 +377,7 @@ TEST(ScimTargetFake, AmbiguousCreateFoundByLookup) {
     res.set_content(absl::StrCat(R"({"totalResults":1,"Resources":[)", kUser9, "]}"),
                     "application/scim+json");
   });
-  fake.Start();
-  PipelineOptions pipeline = FastPipeline();
-  pipeline.timeout = milliseconds(200);
-  auto target = StartTarget(fake.base(), 1000, pipeline);
-  OpOutcome outcome = ExecuteAndWait(*target, Create(Spec(9)));
+  OpOutcome outcome = CreateUser9WithShortTimeout(fake);
   EXPECT_TRUE(outcome.status.ok()) << outcome.status;
   EXPECT_EQ(outcome.account_id, "id-9");
   EXPECT_EQ(posts.load(), 1);
@@ -489,7 +385,7 @@ TEST(ScimTargetFake, AmbiguousCreateFoundByLookup) {
 
 // A POST that times out and did not go through (the look-up finds nothing): POST again.
 TEST(ScimTargetFake, AmbiguousCreateNotFoundIsPostedAgain) {
-  FakeScim fake;
+  FakeTargetServer fake;
   std::atomic<int> posts{0};
   fake.server().Post("/scim/v2/Users", [&](const httplib::Request&, httplib::Response& res) {
     if (++posts == 1) {
@@ -503,11 +399,7 @@ TEST(ScimTargetFake, AmbiguousCreateNotFoundIsPostedAgain) {
   fake.server().Get("/scim/v2/Users", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"totalResults":0,"Resources":[]})", "application/scim+json");
   });
-  fake.Start();
-  PipelineOptions pipeline = FastPipeline();
-  pipeline.timeout = milliseconds(200);
-  auto target = StartTarget(fake.base(), 1000, pipeline);
-  OpOutcome outcome = ExecuteAndWait(*target, Create(Spec(9)));
+  OpOutcome outcome = CreateUser9WithShortTimeout(fake);
   EXPECT_TRUE(outcome.status.ok()) << outcome.status;
   EXPECT_EQ(outcome.account_id, "id-9");
   EXPECT_EQ(posts.load(), 2);
@@ -517,7 +409,7 @@ TEST(ScimTargetFake, AmbiguousCreateNotFoundIsPostedAgain) {
 // A server without PATCH (ServiceProviderConfig): updates PUT the full resource; deactivation
 // reads the user and PUTs it back inactive.
 TEST(ScimTargetFake, PutWhenPatchIsNotSupported) {
-  FakeScim fake;
+  FakeTargetServer fake;
   absl::Mutex mu;
   std::vector<std::string> puts;
   int patches = 0;
@@ -543,21 +435,17 @@ TEST(ScimTargetFake, PutWhenPatchIsNotSupported) {
     res.status = 501;
   });
   fake.Start();
-  auto target = StartTarget(fake.base());
+  auto target = StartTarget(fake.base(kScimPath));
   ASSERT_TRUE(target->Check().ok());
   EXPECT_FALSE(target->service_config().patch);
 
-  core::Operation update;
-  update.kind = core::OpKind::kUpdate;
-  update.account_id = "id-9";
-  update.spec = Spec(9);
+  core::Operation update = AccountOp(core::OpKind::kUpdate, "id-9");
+  update.spec = TestSpec(9);
   update.spec.first_name = "Nine";
   update.changes = {{"first_name", "First9", "Nine"}};
-  ASSERT_TRUE(ExecuteAndWait(*target, update).status.ok());
-  core::Operation deactivate;
-  deactivate.kind = core::OpKind::kDeactivate;
-  deactivate.account_id = "id-9";
-  OpOutcome outcome = ExecuteAndWait(*target, deactivate);
+  ASSERT_TRUE(ExecuteOne(*target, update).status.ok());
+  core::Operation deactivate = AccountOp(core::OpKind::kDeactivate, "id-9");
+  OpOutcome outcome = ExecuteOne(*target, deactivate);
   ASSERT_TRUE(outcome.status.ok()) << outcome.status;
   EXPECT_EQ(outcome.attempts, 2);  // GET + PUT
 
@@ -572,7 +460,7 @@ TEST(ScimTargetFake, PutWhenPatchIsNotSupported) {
 
 // A server capping the page size below ours: listing pages by what it really returns.
 TEST(ScimTargetFake, ServerCappedPageSize) {
-  FakeScim fake;
+  FakeTargetServer fake;
   fake.server().Get("/scim/v2/Users", [](const httplib::Request& req, httplib::Response& res) {
     const int total = 23;
     const int start = std::stoi(req.get_param_value("startIndex"));
@@ -586,7 +474,7 @@ TEST(ScimTargetFake, ServerCappedPageSize) {
     res.set_content(body, "application/scim+json");
   });
   fake.Start();
-  auto target = StartTarget(fake.base(), /*page_size=*/100);
+  auto target = StartTarget(fake.base(kScimPath), /*page_size=*/100);
   auto accounts = target->ListAccounts();
   ASSERT_TRUE(accounts.ok()) << accounts.status();
   ASSERT_EQ(accounts->items.size(), 23u);
@@ -594,7 +482,7 @@ TEST(ScimTargetFake, ServerCappedPageSize) {
 }
 
 TEST(ScimTargetFake, ListingErrorNamesThePage) {
-  FakeScim fake;
+  FakeTargetServer fake;
   fake.server().Get("/scim/v2/Users", [](const httplib::Request& req, httplib::Response& res) {
     const int start = std::stoi(req.get_param_value("startIndex"));
     if (start == 3) {
@@ -607,28 +495,17 @@ TEST(ScimTargetFake, ListingErrorNamesThePage) {
                     "application/scim+json");
   });
   fake.Start();
-  auto target = StartTarget(fake.base(), /*page_size=*/2);
+  auto target = StartTarget(fake.base(kScimPath), /*page_size=*/2);
   auto accounts = target->ListAccounts();
   EXPECT_EQ(accounts.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(std::string(accounts.status().message()), HasSubstr("startIndex 3"));
   EXPECT_THAT(std::string(accounts.status().message()), HasSubstr("Resources[0].userName"));
 }
 
-// The userNames of a /Bulk body, in order.
-std::vector<std::string> UserNamesIn(const std::string& body) {
-  std::vector<std::string> names;
-  const std::string key = R"("userName":")";
-  for (size_t at = body.find(key); at != std::string::npos; at = body.find(key, at)) {
-    at += key.size();
-    names.push_back(body.substr(at, body.find('"', at) - at));
-  }
-  return names;
-}
-
 // A bulk whose operations fail in part: a refused one (503) goes into a later bulk, a 409 is
 // looked up (ours → OK); the created ones are never sent again.
 TEST(ScimTargetFake, BulkRetriesOnlyItsFailedMembers) {
-  FakeScim fake;
+  FakeTargetServer fake;
   absl::Mutex mu;
   std::map<std::string, int> sends;
   bool refused = false;
@@ -639,7 +516,7 @@ TEST(ScimTargetFake, BulkRetriesOnlyItsFailedMembers) {
                                       "application/scim+json");
                     });
   fake.server().Post("/scim/v2/Bulk", [&](const httplib::Request& req, httplib::Response& res) {
-    const std::vector<std::string> names = UserNamesIn(req.body);
+    const std::vector<std::string> names = StringsIn(req.body, "userName");
     std::string ops;
     absl::MutexLock lock(&mu);
     for (size_t idx = 0; idx < names.size(); ++idx) {
@@ -667,9 +544,9 @@ TEST(ScimTargetFake, BulkRetriesOnlyItsFailedMembers) {
                     "application/scim+json");
   });
   fake.Start();
-  auto target = StartBulkTarget(fake.base(), /*batch=*/10);  // capped at maxOperations 3
+  auto target = StartBulkTarget(fake.base(kScimPath), /*batch=*/10);  // capped at maxOperations 3
   std::vector<core::Operation> ops;
-  for (int i : {1, 2, 3, 9, 5}) ops.push_back(Create(Spec(i)));
+  for (int i : {1, 2, 3, 9, 5}) ops.push_back(CreateOp(TestSpec(i)));
   absl::Mutex outcomes_mu;
   std::map<std::string, OpOutcome> outcomes;
   for (const core::Operation& op : ops) {

@@ -1,0 +1,426 @@
+#include "io/http/http_target.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/check.h"
+#include "core/status_macros.h"
+#include "core/str.h"
+#include "io/http/http_util.h"
+
+namespace usersync::io {
+namespace {
+
+std::string OpLabel(const core::Operation& op) {
+  std::string label(core::OpKindName(op.kind));
+  if (!op.account_id.empty()) absl::StrAppend(&label, " ", op.account_id);
+  if (!op.email.empty()) {
+    absl::StrAppend(&label, op.account_id.empty() ? " " : " (", op.email,
+                    op.account_id.empty() ? "" : ")");
+  }
+  return label;
+}
+
+}  // namespace
+
+absl::Status HttpDialect::FirstPageError(const HttpResponse&) const { return absl::OkStatus(); }
+
+absl::Status Enrich(const HttpDialect& dialect, const HttpResponse& response) {
+  if (response.status.ok() || response.http_status < 400) return response.status;
+  const std::string detail = dialect.ErrorDetail(response.body);
+  if (detail.empty()) return response.status;
+  return absl::Status(response.status.code(),
+                      absl::StrCat(response.status.message(), " (", detail, ")"));
+}
+
+HttpTarget::HttpTarget(std::unique_ptr<HttpDialect> dialect, int page_size)
+    : dialect_(std::move(dialect)), page_size_(page_size) {}
+
+HttpTarget::~HttpTarget() { Shutdown(); }
+
+absl::Status HttpTarget::ValidateOptions(std::string_view name, std::string_view base_url,
+                                         int page_size) {
+  if (!absl::StartsWith(Sv(base_url), "http://") && !absl::StartsWith(Sv(base_url), "https://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("target.url must be an http:// or https:// URL, got \"", Sv(base_url), "\""));
+  }
+  if (page_size < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Sv(name), " page size must be at least 1, got ", page_size));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status HttpTarget::StartPipeline(const PipelineOptions& options) {
+  USERSYNC_ASSIGN_OR_RETURN(pipeline_, HttpPipeline::Start(options));
+  return absl::OkStatus();
+}
+
+void HttpTarget::Shutdown() {
+  if (pipeline_ == nullptr || shut_down_) return;
+  shut_down_ = true;
+  // Held creates go out, and every callback runs, while the driver is still whole.
+  Flush();
+  pipeline_->Drain();
+}
+
+HttpRequest HttpTarget::Request(std::string method, std::string_view path_and_query,
+                                std::string body, bool idempotent) const {
+  HttpRequest request;
+  request.method = std::move(method);
+  request.url = dialect_->Url(path_and_query);
+  request.body = std::move(body);
+  request.content_type = std::string(dialect_->traits().content_type);
+  request.idempotent = idempotent;
+  return request;
+}
+
+absl::Status HttpTarget::ReachError(const HttpResponse& response) const {
+  const std::string_view name = dialect_->traits().name;
+  const std::string_view base = dialect_->base();
+  if (response.status.code() == absl::StatusCode::kUnauthenticated) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("the ", Sv(name), " target at ", Sv(base),
+                     " rejected the bearer token; check the variable named by target.token_env (",
+                     Enrich(response).message(), ")"));
+  }
+  if (response.status.code() == absl::StatusCode::kPermissionDenied) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "the ", Sv(name), " target at ", Sv(base),
+        " accepted the token but does not allow this call; ",
+        Sv(dialect_->traits().permission_hint), " (", Enrich(response).message(), ")"));
+  }
+  if (response.http_status == 0 && response.status.code() == absl::StatusCode::kUnavailable) {
+    return absl::UnavailableError(absl::StrCat("cannot reach the ", Sv(name), " target at ",
+                                               Sv(base), ": ", response.status.message()));
+  }
+  return Enrich(response);
+}
+
+absl::Status HttpTarget::CheckListing() {
+  HttpResponse response =
+      pipeline_->Call(Request("GET", dialect_->ListPath(dialect_->traits().page_base, 1)));
+  if (!response.status.ok()) return ReachError(response);
+  core::Accounts accounts;
+  int64_t total = 0;
+  return WithPrefix(dialect_->DecodeListPage(response.body, &accounts, &total),
+                    dialect_->ListLabel());
+}
+
+// --- The parallel paged lister --------------------------------------------------------------
+
+// A listing in progress: pages decode into one Accounts (on the pipeline thread, one at a time)
+// and remember which items they added.
+struct HttpTarget::ListState {
+  struct Page {
+    int64_t position;
+    size_t begin;
+    size_t end;
+  };
+  absl::Mutex mu;
+  int pending ABSL_GUARDED_BY(mu) = 0;
+  absl::Status error ABSL_GUARDED_BY(mu);
+  int64_t error_position ABSL_GUARDED_BY(mu) = 0;
+  std::vector<Page> pages ABSL_GUARDED_BY(mu);
+  // Written only by page callbacks (serialized on the pipeline thread); read by the listing
+  // thread once `pending` is 0 (the mutex orders the two).
+  core::Accounts accounts;
+  int64_t total = 0;
+
+  bool Done() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return pending == 0; }
+  void Fail(absl::Status status, int64_t position) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (error.ok() || position < error_position) {
+      error = std::move(status);
+      error_position = position;
+    }
+  }
+
+  // The pages in position order, each user once (the first time it was seen).
+  absl::StatusOr<core::Accounts> Assemble() {
+    absl::MutexLock lock(&mu);
+    if (!error.ok()) return error;
+    std::sort(pages.begin(), pages.end(),
+              [](const Page& a, const Page& b) { return a.position < b.position; });
+    std::vector<core::Account> ordered;
+    ordered.reserve(accounts.items.size());
+    absl::flat_hash_set<std::string_view, absl::Hash<std::string_view>> seen;
+    seen.reserve(accounts.items.size());
+    for (const Page& page : pages) {
+      for (size_t item_idx = page.begin; item_idx < page.end; ++item_idx) {
+        const core::Account& account = accounts.items[item_idx];
+        if (seen.insert(account.id).second) ordered.push_back(account);
+      }
+    }
+    accounts.items = std::move(ordered);
+    return std::move(accounts);
+  }
+};
+
+absl::StatusOr<core::Accounts> HttpTarget::ListAccounts() {
+  USERSYNC_CHECK(!pipeline_->OnPipelineThread());
+  const HttpDialect& dialect = *dialect_;
+  const int64_t base = dialect.traits().page_base;
+  HttpResponse first = pipeline_->Call(Request("GET", dialect.ListPath(base, page_size_)));
+  if (!first.status.ok()) {
+    absl::Status particular = dialect.FirstPageError(first);
+    return particular.ok() ? ReachError(first) : particular;
+  }
+  auto state = std::make_shared<ListState>();
+  USERSYNC_RETURN_IF_ERROR(
+      WithPrefix(dialect.DecodeListPage(first.body, &state->accounts, &state->total),
+                 absl::StrCat(dialect.ListLabel(), " page at ", Sv(dialect.traits().position_name),
+                              " ", base)));
+  const int64_t got = static_cast<int64_t>(state->accounts.items.size());
+  {
+    absl::MutexLock lock(&state->mu);
+    state->pages.push_back({base, 0, state->accounts.items.size()});
+  }
+  if (got < state->total) {
+    if (got == 0) {
+      return absl::DataLossError(absl::StrCat(dialect.ListLabel(), ": ",
+                                              Sv(dialect.traits().total_name), " is ", state->total,
+                                              " but the first page holds no users"));
+    }
+    // A server may cap the page size below ours (GoTo: 1000): page by what it actually gave.
+    const int64_t per_page = std::min<int64_t>(got, page_size_);
+    for (int64_t index = got; index < state->total; index += per_page) {
+      FetchPage(state, base + index, per_page);
+    }
+    absl::MutexLock lock(&state->mu);
+    state->mu.Await(absl::Condition(state.get(), &ListState::Done));
+  }
+  return state->Assemble();
+}
+
+void HttpTarget::FetchPage(const std::shared_ptr<ListState>& state, int64_t position,
+                           int64_t count) {
+  {
+    absl::MutexLock lock(&state->mu);
+    ++state->pending;
+  }
+  pipeline_->Submit(
+      Request("GET", dialect_->ListPath(position, count)),
+      [this, state, position, count](HttpResponse response) {
+        absl::Status status = Enrich(response);
+        const size_t begin = state->accounts.items.size();
+        if (status.ok()) {
+          int64_t ignored_total = 0;
+          status = dialect_->DecodeListPage(response.body, &state->accounts, &ignored_total);
+          if (!status.ok()) {
+            status = WithPrefix(status,
+                                absl::StrCat(dialect_->ListLabel(), " page at ",
+                                             Sv(dialect_->traits().position_name), " ", position));
+          }
+        }
+        const size_t end = state->accounts.items.size();
+        const int64_t page_got = static_cast<int64_t>(end - begin);
+        // A short page before the end: ask for the rest of it.
+        const int64_t index = position - dialect_->traits().page_base;
+        if (status.ok() && page_got > 0 && page_got < count && index + page_got < state->total) {
+          FetchPage(state, position + page_got, count - page_got);
+        }
+        absl::MutexLock lock(&state->mu);
+        if (status.ok()) {
+          state->pages.push_back({position, begin, end});
+        } else {
+          state->Fail(std::move(status), position);
+        }
+        --state->pending;
+      });
+}
+
+// --- Operations -----------------------------------------------------------------------------
+
+void HttpTarget::Finish(HttpOpPtr state, absl::Status status) {
+  state->outcome.status = WithPrefix(status, OpLabel(*state->op));
+  if (!pipeline_->OnPipelineThread()) {
+    // Finished without a request: `done` still runs on the I/O thread.
+    pipeline_->Post([state] {
+      std::function<void(OpOutcome)> done = std::move(state->done);
+      done(std::move(state->outcome));
+    });
+    return;
+  }
+  std::function<void(OpOutcome)> done = std::move(state->done);
+  done(std::move(state->outcome));
+}
+
+BatchQueue<HttpOpPtr>* HttpTarget::MakeQueue(size_t batch_size) {
+  absl::MutexLock lock(&queue_mu_);
+  if (queue_ == nullptr) {
+    queue_ = std::make_unique<BatchQueue<HttpOpPtr>>(
+        batch_size, [this](std::vector<HttpOpPtr> members) { SendBatch(std::move(members)); },
+        [this](std::function<void()> task) { pipeline_->Post(std::move(task)); });
+    queue_ptr_.store(queue_.get(), std::memory_order_release);
+  }
+  return queue_.get();
+}
+
+void HttpTarget::CountBatch(size_t members) {
+  ++batches_;
+  batched_creates_ += static_cast<int64_t>(members);
+}
+
+void HttpTarget::OnBatchAnswer(const std::vector<HttpOpPtr>& members,
+                               const HttpResponse& response) {
+  // The request's attempts are shared by its members: each counts them (they all waited).
+  for (const HttpOpPtr& member : members) member->Count(response);
+  if (dialect_->HasMemberResults(response)) {
+    absl::StatusOr<std::vector<MemberVerdict>> verdicts =
+        dialect_->MemberVerdicts(members, response.body);
+    if (!verdicts.ok()) {
+      // No per-member answer: find out member by member.
+      const absl::Status why = response.status.ok()
+                                   ? WithPrefix(verdicts.status(), dialect_->BatchLabel())
+                                   : Enrich(response);
+      for (const HttpOpPtr& member : members) {
+        LookUpCreated(member, "", /*after_unknown_outcome=*/response.status.ok(), why);
+      }
+      return;
+    }
+    for (size_t member_idx = 0; member_idx < members.size(); ++member_idx) {
+      Apply(members[member_idx], std::move((*verdicts)[member_idx]));
+    }
+    return;
+  }
+  if (response.ambiguous) {
+    // The batch may or may not have been applied: look every member up before sending again.
+    for (const HttpOpPtr& member : members) {
+      LookUpCreated(member, "", /*after_unknown_outcome=*/true, Enrich(response));
+    }
+    return;
+  }
+  if (OnBatchRefused(members, response)) return;
+  // 401, 403, retries exhausted, cancelled, ...: every member shares the failure.
+  const absl::Status status = Enrich(response);
+  for (const HttpOpPtr& member : members) Finish(member, status);
+}
+
+void HttpTarget::Apply(HttpOpPtr member, MemberVerdict verdict) {
+  if (verdict.http_status != 0) member->outcome.http_status = verdict.http_status;
+  switch (verdict.kind) {
+    case MemberVerdict::Kind::kCreated:
+      member->outcome.account_id = std::move(verdict.account_id);
+      OnCreated(std::move(member));
+      return;
+    case MemberVerdict::Kind::kConflict:
+      LookUpCreated(std::move(member), std::move(verdict.account_id),
+                    /*after_unknown_outcome=*/false, std::move(verdict.status));
+      return;
+    case MemberVerdict::Kind::kLookUp:
+      LookUpCreated(std::move(member), std::move(verdict.account_id),
+                    /*after_unknown_outcome=*/true, std::move(verdict.status));
+      return;
+    case MemberVerdict::Kind::kRetry:
+      RetryCreate(std::move(member), std::move(verdict.status));
+      return;
+    case MemberVerdict::Kind::kFailed:
+      Finish(std::move(member), std::move(verdict.status));
+      return;
+  }
+}
+
+void HttpTarget::RetryCreate(HttpOpPtr state, absl::Status why) {
+  if (state->sends >= kMaxCreateSends) {
+    const int sends = state->sends;
+    Finish(std::move(state),
+           absl::Status(why.code(), absl::StrCat(why.message(), " (gave up after ", sends, " ",
+                                                 Sv(dialect_->traits().resend_noun), ")")));
+    return;
+  }
+  queue()->Add(std::move(state));
+}
+
+void HttpTarget::LookUpCreated(HttpOpPtr state, std::string holder_key, bool after_unknown_outcome,
+                               absl::Status why) {
+  const bool by_key = !holder_key.empty();
+  const std::string path = dialect_->LookUpPath(dialect_->LookUpValue(state->op->spec), holder_key);
+  pipeline_->Submit(Request("GET", path), [this, state, by_key, after_unknown_outcome,
+                                           why = std::move(why)](HttpResponse response) {
+    OnLookUp(state, by_key, after_unknown_outcome, why, response);
+  });
+}
+
+void HttpTarget::OnLookUp(HttpOpPtr state, bool by_key, bool after_unknown_outcome,
+                          const absl::Status& why, const HttpResponse& response) {
+  state->Count(response);
+  const core::AccountSpec& spec = state->op->spec;
+  const std::string_view value = dialect_->LookUpValue(spec);
+  core::Accounts found;
+  absl::Status decoded;
+  if (response.status.ok()) {
+    decoded = dialect_->DecodeLookUp(response.body, by_key, &found);
+  } else if (!(by_key && response.http_status == 404)) {
+    Finish(state, WithPrefix(Enrich(response), absl::StrCat(dialect_->LookUpContext(value, false),
+                                                            " after: ", why.message())));
+    return;
+  }
+  if (!decoded.ok()) {
+    Finish(state, WithPrefix(decoded, dialect_->LookUpContext(value, true)));
+    return;
+  }
+  for (const core::Account& account : found.items) {
+    if (!core::EqualsIgnoreCase(dialect_->AccountValue(account), value)) continue;
+    if (!spec.external_id.empty() && account.external_id == spec.external_id) {
+      // Ours: created by the request whose outcome was unknown, or by an earlier, interrupted run.
+      state->outcome.account_id = std::string(account.id);
+      OnCreated(std::move(state));
+      return;
+    }
+    Finish(state, dialect_->ForeignHolder(spec, account));
+    return;
+  }
+  if (by_key) {
+    // The holder named by the conflict is gone (or renamed): look for the value itself.
+    LookUpCreated(std::move(state), "", after_unknown_outcome, why);
+    return;
+  }
+  if (after_unknown_outcome) {
+    Resend(std::move(state), why);  // the lost request did not create it
+    return;
+  }
+  Finish(state, absl::AlreadyExistsError(absl::StrCat(why.message(), "; no user with ",
+                                                      Sv(dialect_->traits().lookup_name), " ",
+                                                      Sv(value), " is visible to a filter")));
+}
+
+// --- The rest -------------------------------------------------------------------------------
+
+void HttpTarget::Flush() {
+  if (BatchQueue<HttpOpPtr>* held = queue()) held->Flush();
+}
+
+void HttpTarget::Drain() {
+  USERSYNC_CHECK(!pipeline_->OnPipelineThread());
+  Flush();
+  pipeline_->Drain();
+}
+
+void HttpTarget::Cancel() {
+  pipeline_->Cancel();
+  BatchQueue<HttpOpPtr>* held = queue();
+  if (held == nullptr) return;
+  for (HttpOpPtr& state : held->TakeAll()) {
+    Finish(std::move(state), absl::CancelledError("cancelled before it was sent"));
+  }
+}
+
+TargetStats HttpTarget::stats() const {
+  const PipelineStats p = pipeline_->stats();
+  return TargetStats{.requests = p.requests,
+                     .retries = p.retries,
+                     .throttled = p.throttled,
+                     .server_errors = p.server_errors,
+                     .transport_errors = p.transport_errors,
+                     .wait_seconds = p.rate_wait_seconds + p.backoff_wait_seconds,
+                     .rate_wait_seconds = p.rate_wait_seconds,
+                     .backoff_wait_seconds = p.backoff_wait_seconds,
+                     .current_rate = p.current_rate,
+                     .batches = batches_.load(),
+                     .batched_creates = batched_creates_.load()};
+}
+
+}  // namespace usersync::io

@@ -1,0 +1,233 @@
+// HttpTarget: the skeleton every HTTP target driver shares; HttpDialect: what differs between
+// them on the wire. SCIM (io/scim) and GoTo (io/goto) are dialects plus a driver each; a third
+// HTTP target (a directory read over HTTP, OAuth) is a new dialect file, not a copy.
+//
+// What lives here, once:
+//   - the parallel paged lister: page 1 learns the total and the server's real page size, every
+//     other page is fetched at once through the pipeline, short pages are completed with
+//     follow-up requests, pages are assembled in position order and a user seen twice (the
+//     listing moved under us) is kept once;
+//   - batch creates: a BatchQueue (TargetApi's batching contract) whose batch answers the
+//     dialect turns into one MemberVerdict per member; a transient member error goes into a
+//     later batch (at most kMaxCreateSends sends), an unknown outcome or a conflict is looked up
+//     before anything is sent again (ours → the result; someone else's → kAlreadyExists);
+//   - error mapping (the dialect's error body appended to the pipeline's status; 401/403 and an
+//     unreachable server named as such) and the TargetStats report (throttling, waits, batches).
+//
+// Threading: as TargetApi says. ListAccounts/Drain block and must not be called from a
+// completion callback; `done` callbacks and every continuation run on the pipeline thread.
+// Ownership: the skeleton owns the dialect, the pipeline and the batch queue. A driver's
+// destructor must call Shutdown() first, so that in-flight callbacks (which reach the driver's
+// members and virtual hooks) finish while the driver is still whole.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "core/accounts.h"
+#include "core/plan.h"
+#include "io/batch_queue.h"
+#include "io/http/http_pipeline.h"
+#include "io/target_api.h"
+
+namespace usersync::io {
+
+// Sends of one create (batch or single) while its outcome stays unknown or refused.
+inline constexpr int kMaxCreateSends = 3;
+
+// One operation in progress. Drivers derive from it to carry their own steps.
+struct HttpOp {
+  virtual ~HttpOp() = default;
+
+  const core::Operation* op = nullptr;
+  std::function<void(OpOutcome)> done;
+  OpOutcome outcome;
+  int sends = 0;  // create: requests that carried it (batch or single)
+
+  // The request's attempts count for this operation; its last HTTP status is the outcome's.
+  void Count(const HttpResponse& response) {
+    outcome.attempts += response.attempts;
+    outcome.http_status = response.http_status;
+  }
+};
+using HttpOpPtr = std::shared_ptr<HttpOp>;
+
+// What one member's answer in a batch create means.
+struct MemberVerdict {
+  enum class Kind {
+    kCreated,   // account_id is the new account
+    kConflict,  // taken: look it up (account_id: the holder's key when the answer names it)
+    kLookUp,    // unknown outcome: look it up before sending again (account_id as kConflict)
+    kRetry,     // refused before anything was done: into a later batch
+    kFailed,    // final: `status`
+  };
+  Kind kind = Kind::kLookUp;
+  absl::Status status;     // why (every kind but kCreated)
+  std::string account_id;  // see Kind
+  int http_status = 0;     // the member's own HTTP status when the answer gives one; 0: keep
+};
+
+// What a dialect says with words and numbers rather than code.
+struct DialectTraits {
+  std::string_view name;             // "SCIM", "GoTo": "the SCIM target at <base>"
+  std::string_view permission_hint;  // what a 403'd token lacks: "the token needs ..."
+  std::string_view content_type;     // of request bodies
+  int64_t page_base = 0;             // the first user's position: 1 (startIndex) or 0 (offset)
+  std::string_view position_name;    // "startIndex", "offset" (messages)
+  std::string_view total_name;       // "totalResults", "total" (messages)
+  std::string_view resend_noun;      // "(gave up after 3 <sends>)"
+  std::string_view lookup_name;      // what a look-up filters on: "email", "userName"
+};
+
+// The wire-level differences between HTTP targets. Implementations hold only their
+// configuration (base URL, account) and are thread-safe.
+class HttpDialect {
+ public:
+  explicit HttpDialect(DialectTraits traits) : traits_(traits) {}
+  virtual ~HttpDialect() = default;
+
+  const DialectTraits& traits() const { return traits_; }
+
+  // --- Naming, errors and requests ------------------------------------------------------------
+  virtual std::string_view base() const = 0;  // the base URL, without a trailing '/'
+  // The detail an error body carries ("scimType: detail", "CODE: message"); "" if none.
+  virtual std::string ErrorDetail(const std::string& body) const = 0;
+  virtual std::string Url(std::string_view path_and_query) const = 0;
+
+  // --- Listing --------------------------------------------------------------------------------
+  virtual std::string ListPath(int64_t position, int64_t count) const = 0;
+  virtual std::string ListLabel() const = 0;  // "GET http://host/scim/v2/Users" (messages)
+  // Appends a page's users to `out` and sets *total.
+  virtual absl::Status DecodeListPage(const std::string& body, core::Accounts* out,
+                                      int64_t* total) const = 0;
+  // A first-page failure that means something particular (GoTo: 404, no such account); OK
+  // leaves the general mapping.
+  virtual absl::Status FirstPageError(const HttpResponse& first) const;
+
+  // --- Batch creates --------------------------------------------------------------------------
+  virtual std::string BatchLabel() const = 0;  // "POST /Bulk" (messages)
+  // Whether this answer carries per-member results (GoTo: 201 or 409; SCIM: 200).
+  virtual bool HasMemberResults(const HttpResponse& response) const = 0;
+  // One verdict per member, in member order. Errors: the answer could not be read.
+  virtual absl::StatusOr<std::vector<MemberVerdict>> MemberVerdicts(
+      const std::vector<HttpOpPtr>& members, const std::string& body) const = 0;
+
+  // --- The look-up before a resend ------------------------------------------------------------
+  virtual std::string_view LookUpValue(const core::AccountSpec& spec) const = 0;
+  virtual std::string_view AccountValue(const core::Account& account) const = 0;
+  // The GET path: by the holder's key when known, else by a filter on LookUpValue.
+  virtual std::string LookUpPath(std::string_view value, std::string_view holder_key) const = 0;
+  virtual absl::Status DecodeLookUp(const std::string& body, bool by_key,
+                                    core::Accounts* out) const = 0;
+  // Prefix of a failed look-up's status (`decoding`: the answer could not be read).
+  virtual std::string LookUpContext(std::string_view value, bool decoding) const = 0;
+  // kAlreadyExists for a holder usersync did not create.
+  virtual absl::Status ForeignHolder(const core::AccountSpec& spec,
+                                     const core::Account& holder) const = 0;
+
+ private:
+  const DialectTraits traits_;
+};
+
+// The pipeline's status plus the dialect's error detail: "GET /Users: HTTP 400 (detail)".
+absl::Status Enrich(const HttpDialect& dialect, const HttpResponse& response);
+
+class HttpTarget : public TargetApi {
+ public:
+  ~HttpTarget() override;
+
+  absl::StatusOr<core::Accounts> ListAccounts() override;
+  void Flush() override;
+  void Drain() override;
+  void Cancel() override;
+  TargetStats stats() const override;
+
+  PipelineStats pipeline_stats() const { return pipeline_->stats(); }
+  const HttpDialect& dialect() const { return *dialect_; }
+
+ protected:
+  HttpTarget(std::unique_ptr<HttpDialect> dialect, int page_size);
+
+  // The options every HTTP driver takes: an http:// or https:// base URL and page_size >= 1.
+  // Errors: kInvalidArgument naming the option ("<name> page size ...").
+  static absl::Status ValidateOptions(std::string_view name, std::string_view base_url,
+                                      int page_size);
+  // Starts the pipeline (once, from the driver's Start).
+  absl::Status StartPipeline(const PipelineOptions& options);
+  // Flushes held creates, then drains and stops the pipeline. Idempotent. A driver's
+  // destructor calls it first.
+  void Shutdown();
+
+  HttpPipeline& pipeline() const { return *pipeline_; }
+  HttpRequest Request(std::string method, std::string_view path_and_query, std::string body = {},
+                      bool idempotent = true) const;
+
+  absl::Status Enrich(const HttpResponse& response) const {
+    return io::Enrich(*dialect_, response);
+  }
+  // What a failed call means for reaching the target at all (401, 403, unreachable, else
+  // Enrich).
+  absl::Status ReachError(const HttpResponse& response) const;
+  // GET the listing's first user: the token works and the answer reads as a listing.
+  absl::Status CheckListing();
+
+  // Runs `state`'s done with `status` (prefixed with the operation) on the pipeline thread.
+  void Finish(HttpOpPtr state, absl::Status status);
+
+  // --- Batch creates --------------------------------------------------------------------------
+  // Makes the batch queue (once; later calls return the first). Thread-safe.
+  BatchQueue<HttpOpPtr>* MakeQueue(size_t batch_size);
+  BatchQueue<HttpOpPtr>* queue() const { return queue_ptr_.load(std::memory_order_acquire); }
+  // Counts a batch request of `members` creates in stats().
+  void CountBatch(size_t members);
+  // A batch's answer: per-member verdicts, or the whole request's outcome for every member.
+  void OnBatchAnswer(const std::vector<HttpOpPtr>& members, const HttpResponse& response);
+  void Apply(HttpOpPtr member, MemberVerdict verdict);
+  // Into a later batch, unless it was sent kMaxCreateSends times already.
+  void RetryCreate(HttpOpPtr state, absl::Status why);
+  // Reads the holder of the create's value (by `holder_key` when known): ours → OnCreated;
+  // someone else's → kAlreadyExists; nobody after an unknown outcome → Resend.
+  void LookUpCreated(HttpOpPtr state, std::string holder_key, bool after_unknown_outcome,
+                     absl::Status why);
+
+  // --- The driver's hooks ---------------------------------------------------------------------
+  // Sends one batch from the queue; calls queue()->BatchDone() once its answer is handled.
+  virtual void SendBatch(std::vector<HttpOpPtr> members) = 0;
+  // The create is done at the target (outcome.account_id set): finish it or go on.
+  virtual void OnCreated(HttpOpPtr state) = 0;
+  // The create did not happen after an unknown outcome: send it again (or give up).
+  virtual void Resend(HttpOpPtr state, absl::Status why) = 0;
+  // The batch as such was refused (no member results): true when handled.
+  virtual bool OnBatchRefused(const std::vector<HttpOpPtr>& members,
+                              const HttpResponse& response) = 0;
+
+ private:
+  struct ListState;
+  void FetchPage(const std::shared_ptr<ListState>& state, int64_t position, int64_t count);
+  void OnLookUp(HttpOpPtr state, bool by_key, bool after_unknown_outcome, const absl::Status& why,
+                const HttpResponse& response);
+
+  const std::unique_ptr<HttpDialect> dialect_;
+  const int page_size_;
+  std::atomic<int64_t> batches_{0};
+  std::atomic<int64_t> batched_creates_{0};
+
+  absl::Mutex queue_mu_;
+  std::unique_ptr<BatchQueue<HttpOpPtr>> queue_ ABSL_GUARDED_BY(queue_mu_);
+  std::atomic<BatchQueue<HttpOpPtr>*> queue_ptr_{nullptr};  // queue_, read without the lock
+  bool shut_down_ = false;                                  // Shutdown() ran (driver's thread only)
+
+  // Last member: destroyed (drained) first, while the state above is still alive.
+  std::unique_ptr<HttpPipeline> pipeline_;
+};
+
+}  // namespace usersync::io
