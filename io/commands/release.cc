@@ -87,13 +87,13 @@ class Recheck {
       return;
     }
     op->held = false;
-    if (std::string why = Settled(*op); !why.empty()) {
-      const bool done = why.rfind("already", 0) == 0;
-      ++(done ? already_done : skipped);
-      Note(hold, *op, done ? "done" : "skipped", why);
+    const Verdict verdict = Judge(*op);
+    if (verdict.outcome.empty()) {
+      ops.push_back(*std::move(op));
       return;
     }
-    ops.push_back(*std::move(op));
+    ++(verdict.outcome == "done" ? already_done : skipped);
+    Note(hold, *op, verdict.outcome, verdict.why);
   }
 
   std::vector<Operation> ops;
@@ -101,21 +101,28 @@ class Recheck {
   int64_t already_done = 0, skipped = 0, unreadable = 0;
 
  private:
-  // Why `op` is not to be applied now ("already ..." when it is done), or "".
-  std::string Settled(const Operation& op) const {
+  // Whether a released operation is still to be applied: outcome "" (apply it), "done"
+  // (nothing left to do) or "skipped" (left alone), and why.
+  struct Verdict {
+    std::string_view outcome;
+    std::string why;
+  };
+
+  Verdict Judge(const Operation& op) const {
     auto account = account_by_id_.find(op.account_id);
     if (account == account_by_id_.end()) {
-      return op.kind == OpKind::kDelete
-                 ? "already gone from the target"
-                 : "the account no longer exists at the target: nothing to deactivate";
+      if (op.kind == OpKind::kDelete) return {"done", "already gone from the target"};
+      return {"skipped", "the account no longer exists at the target: nothing to deactivate"};
     }
-    if (op.kind == OpKind::kDeactivate && !account->second->active) return "already inactive";
+    if (op.kind == OpKind::kDeactivate && !account->second->active) {
+      return {"done", "already inactive"};
+    }
     const std::vector<Operation>& planned = session_.plan.operations;
     const bool still_departed = std::any_of(planned.begin(), planned.end(), [&](const auto& p) {
       return p.account_id == op.account_id &&
              (p.kind == OpKind::kDeactivate || p.kind == OpKind::kDelete);
     });
-    if (still_departed) return "";
+    if (still_departed) return {"", ""};
     std::string now = "no longer departed";
     for (const core::UserRow& row : session_.plan.rows) {
       if (row.account_id != op.account_id) continue;
@@ -123,7 +130,7 @@ class Recheck {
                          row.reason, ")");
       break;
     }
-    return absl::StrCat(now, "; left as it is");
+    return {"skipped", absl::StrCat(now, "; left as it is")};
   }
 
   void Note(const HoldRow& hold, const Operation& op, std::string_view outcome,

@@ -99,6 +99,34 @@ absl::Status ParseFlavor(const Section& section, DirectorySchema* schema) {
   return absl::OkStatus();
 }
 
+// The location source.kind needs: an LDAP URL (with a TLS mode that fits it) or an LDIF path.
+absl::Status CheckSourceLocation(const Ctx& ctx, const toml::table* table, const Section& section,
+                                 const SourceConfig& source) {
+  if (source.kind == SourceKind::kLdap) {
+    if (source.url.empty()) {
+      return ctx.Error(table,
+                       "missing required key 'source.url' (the LDAP server, e.g. "
+                       "\"ldaps://ldap.example.com\") for source.kind = \"ldap\"");
+    }
+    if (!StartsWith(source.url, "ldap://") && !StartsWith(source.url, "ldaps://") &&
+        !StartsWith(source.url, "ldapi://")) {
+      return section.ValueError("url", absl::StrCat("must start with ldap://, ldaps:// or "
+                                                    "ldapi:// (got \"",
+                                                    source.url, "\")"));
+    }
+    if (source.start_tls && StartsWith(source.url, "ldaps://")) {
+      return section.ValueError("start_tls",
+                                "cannot be used with an ldaps:// URL (that connection is TLS "
+                                "already); use ldap:// with start_tls = true, or ldaps://");
+    }
+  } else if (source.path.empty()) {
+    return ctx.Error(table,
+                     "missing required key 'source.path' (the LDIF file) for source.kind = "
+                     "\"ldif\"");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseSource(const Ctx& ctx, const toml::table* table, const std::string& base_dir,
                          SourceConfig* source) {
   static constexpr std::string_view kKeys[] = {"kind",
@@ -168,28 +196,7 @@ absl::Status ParseSource(const Ctx& ctx, const toml::table* table, const std::st
                               "choose one place for the bind password");
   }
 
-  if (source->kind == SourceKind::kLdap) {
-    if (source->url.empty()) {
-      return ctx.Error(table,
-                       "missing required key 'source.url' (the LDAP server, e.g. "
-                       "\"ldaps://ldap.example.com\") for source.kind = \"ldap\"");
-    }
-    if (!StartsWith(source->url, "ldap://") && !StartsWith(source->url, "ldaps://") &&
-        !StartsWith(source->url, "ldapi://")) {
-      return section.ValueError("url", absl::StrCat("must start with ldap://, ldaps:// or "
-                                                    "ldapi:// (got \"",
-                                                    source->url, "\")"));
-    }
-    if (source->start_tls && StartsWith(source->url, "ldaps://")) {
-      return section.ValueError("start_tls",
-                                "cannot be used with an ldaps:// URL (that connection is TLS "
-                                "already); use ldap:// with start_tls = true, or ldaps://");
-    }
-  } else if (source->path.empty()) {
-    return ctx.Error(table,
-                     "missing required key 'source.path' (the LDIF file) for source.kind = "
-                     "\"ldif\"");
-  }
+  USERSYNC_RETURN_IF_ERROR(CheckSourceLocation(ctx, table, section, *source));
 
   source->path = ResolveInput(base_dir, source->path);
   source->ca_file = ResolveInput(base_dir, source->ca_file);
