@@ -51,6 +51,10 @@ std::vector<HoldRow> RecordHolds(StateStore& state, int64_t run_id,
   return *std::move(pending);
 }
 
+absl::StatusOr<core::Operation> HeldOperation(const HoldRow& hold) {
+  return ParseOperationJson(hold.payload, absl::StrCat("held operation ", hold.hold_id));
+}
+
 std::string HoldLine(const HoldRow& hold) {
   std::string reason;
   if (absl::StatusOr<core::Operation> op = ParseOperationJson(hold.payload, "hold"); op.ok()) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "core/plan.h"
 #include "io/state/state_store.h"
 
@@ -28,6 +29,9 @@ bool SameHolds(const std::vector<HoldRow>& pending, const std::vector<JournalInt
 std::vector<HoldRow> RecordHolds(StateStore& state, int64_t run_id,
                                  const std::vector<core::Operation>& ops, RunLogs& logs,
                                  std::FILE* err);
+
+// The operation a hold stores (its payload); errors name "held operation ID".
+absl::StatusOr<core::Operation> HeldOperation(const HoldRow& hold);
 
 // "  hold 3: deactivate ann@example.com (account a-1, directory id id-ann): departed: ..."
 std::string HoldLine(const HoldRow& hold);

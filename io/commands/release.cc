@@ -13,7 +13,6 @@
 #include "io/commands/holds.h"
 #include "io/commands/run_context.h"
 #include "io/output.h"
-#include "io/plan_file.h"
 
 namespace usersync::io {
 namespace {
@@ -78,8 +77,7 @@ class Recheck {
   }
 
   void Add(const HoldRow& hold) {
-    absl::StatusOr<Operation> op =
-        ParseOperationJson(hold.payload, absl::StrCat("held operation ", hold.hold_id));
+    absl::StatusOr<Operation> op = HeldOperation(hold);
     if (!op.ok()) {
       ++unreadable;
       run_.logs().Error(std::string(op.status().message()));
