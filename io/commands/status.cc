@@ -207,11 +207,10 @@ std::string JsonReport(const std::string& store_path, const std::string& since,
 }  // namespace
 
 int RunStatusCommand(const CommandOptions& options) {
-  absl::StatusOr<Config> config = LoadConfig(options.config_path);
-  if (!config.ok()) return Report(options, config.status());
-  const std::string& path = options.state_path.empty() ? config->state_path : options.state_path;
-  const Clock& clock = options.clock != nullptr ? *options.clock : RealClock();
-  const std::string since = Rfc3339(absl::FromChrono(clock.WallNow()) - kPeriod);
+  Session session(options);
+  if (absl::Status s = LoadSessionConfig(session); !s.ok()) return Report(options, s);
+  const std::string& path = session.config.state_path;
+  const std::string since = Rfc3339(absl::FromChrono(session.clock.WallNow()) - kPeriod);
   // Status never creates a store: none yet means no run has recorded anything.
   std::error_code error;
   if (path != ":memory:" && !std::filesystem::exists(path, error)) {
