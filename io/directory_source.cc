@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "core/str.h"
 #include "io/config/config.h"
 #include "io/ldap/ldap_directory.h"
 #include "io/ldif/ldif_reader.h"
@@ -44,12 +45,16 @@ absl::StatusOr<LdapSourceOptions> LdapOptionsFromConfig(const SourceConfig& sour
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DirectorySource>> MakeDirectorySource(const SourceConfig& source) {
-  if (source.kind == "ldif") return MakeLdifSource(source.path, source.schema);
-  if (source.kind == "ldap") {
-    USERSYNC_ASSIGN_OR_RETURN(LdapSourceOptions options, LdapOptionsFromConfig(source));
-    return MakeLdapSource(std::move(options));
+  switch (source.kind) {
+    case SourceKind::kLdif:
+      return MakeLdifSource(source.path, source.schema);
+    case SourceKind::kLdap: {
+      USERSYNC_ASSIGN_OR_RETURN(LdapSourceOptions options, LdapOptionsFromConfig(source));
+      return MakeLdapSource(std::move(options));
+    }
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown source.kind \"", source.kind, "\""));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown source.kind \"", Sv(SourceKindName(source.kind)), "\""));
 }
 
 }  // namespace usersync::io

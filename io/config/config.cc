@@ -2,17 +2,12 @@
 
 #include <toml++/toml.h>
 
-#include <algorithm>
-#include <cctype>
 #include <cerrno>
-#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
-#include <limits>
-#include <optional>
 #include <span>
 #include <sstream>
 #include <string_view>
@@ -24,408 +19,20 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/str.h"
+#include "io/config/internal/toml_section.h"
 
 namespace usersync::io {
 namespace {
 
 namespace fs = std::filesystem;
-
-// ---------------------------------------------------------------------------------------------
-// Error context: every message starts with "<origin>:<line>:<col>: " when the offending node is
-// known, so an administrator can jump to the line.
-
-class Ctx {
- public:
-  explicit Ctx(std::string origin) : origin_(std::move(origin)) {}
-
-  absl::Status Error(const toml::node* node, std::string_view message) const {
-    if (node != nullptr && node->source().begin.line > 0) {
-      const toml::source_position& pos = node->source().begin;
-      return absl::InvalidArgumentError(
-          absl::StrCat(origin_, ":", pos.line, ":", pos.column, ": ", Sv(message)));
-    }
-    return absl::InvalidArgumentError(absl::StrCat(origin_, ": ", Sv(message)));
-  }
-
-  const std::string& origin() const { return origin_; }
-
- private:
-  std::string origin_;
-};
-
-std::string_view TypeName(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::date:
-      return "a date";
-    case toml::node_type::time:
-      return "a time";
-    case toml::node_type::date_time:
-      return "a date-time";
-    case toml::node_type::none:
-      break;
-  }
-  return "nothing";
-}
-
-std::string Join(std::string_view prefix, std::string_view key) {
-  if (prefix.empty()) return std::string(key);
-  return absl::StrCat(Sv(prefix), ".", Sv(key));
-}
-
-// Edit distance counting a swap of two neighbours as one edit (optimal string alignment), the
-// commonest typo in a key.
-size_t EditDistance(std::string_view a, std::string_view b) {
-  const size_t width = b.size() + 1;
-  std::vector<size_t> d((a.size() + 1) * width);
-  auto at = [&](size_t a_idx, size_t b_idx) -> size_t& { return d[a_idx * width + b_idx]; };
-  for (size_t a_idx = 0; a_idx <= a.size(); ++a_idx) at(a_idx, 0) = a_idx;
-  for (size_t b_idx = 0; b_idx <= b.size(); ++b_idx) at(0, b_idx) = b_idx;
-  for (size_t a_idx = 1; a_idx <= a.size(); ++a_idx) {
-    for (size_t b_idx = 1; b_idx <= b.size(); ++b_idx) {
-      const size_t cost = a[a_idx - 1] == b[b_idx - 1] ? 0 : 1;
-      size_t best = std::min(
-          {at(a_idx - 1, b_idx) + 1, at(a_idx, b_idx - 1) + 1, at(a_idx - 1, b_idx - 1) + cost});
-      if (a_idx > 1 && b_idx > 1 && a[a_idx - 1] == b[b_idx - 2] && a[a_idx - 2] == b[b_idx - 1]) {
-        best = std::min(best, at(a_idx - 2, b_idx - 2) + 1);
-      }
-      at(a_idx, b_idx) = best;
-    }
-  }
-  return at(a.size(), b.size());
-}
-
-// The closest allowed key within a small edit distance, or "".
-std::string_view Suggest(std::string_view key, std::span<const std::string_view> allowed) {
-  std::string_view best;
-  size_t best_distance = std::numeric_limits<size_t>::max();
-  for (std::string_view candidate : allowed) {
-    const size_t distance = EditDistance(key, candidate);
-    if (distance < best_distance) {
-      best_distance = distance;
-      best = candidate;
-    }
-  }
-  const size_t limit = key.size() <= 3 ? 1 : 2;
-  return best_distance <= limit ? best : std::string_view();
-}
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-// Keys that would hold a secret in the file itself.
-bool LooksLikeSecretKey(std::string_view key) {
-  static constexpr std::string_view kSecretKeys[] = {
-      "password", "passwd",        "pass",         "pw",        "bind_password", "bind_pw",
-      "token",    "bearer_token",  "access_token", "api_token", "api_key",       "apikey",
-      "secret",   "client_secret", "credentials",  "credential"};
-  for (std::string_view secret : kSecretKeys) {
-    if (key == secret) return true;
-  }
-  return EndsWith(key, "_password") || EndsWith(key, "_secret") || EndsWith(key, "_token");
-}
-
-// Every key of `table` must be in `allowed`. Secrets written into the file get their own message.
-absl::Status CheckKeys(const Ctx& ctx, const toml::table& table, std::string_view prefix,
-                       std::span<const std::string_view> allowed) {
-  for (auto&& [key, node] : table) {
-    const std::string_view name = key.str();
-    if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) continue;
-    const std::string path = Join(prefix, name);
-    if (LooksLikeSecretKey(name)) {
-      std::string instead = "a *_env key (an environment variable's name) or a *_file key";
-      if (prefix == "source") {
-        instead = "'bind_password_env' (an environment variable's name) or 'bind_password_file'";
-      } else if (prefix == "target") {
-        instead = "'token_env' (an environment variable's name) or 'token_file'";
-      }
-      return ctx.Error(&node, absl::StrCat("key '", path,
-                                           "' would put a secret in the configuration file; "
-                                           "secrets never stand in the file: use ",
-                                           instead, " instead"));
-    }
-    std::string message = prefix.empty() ? absl::StrCat("unknown section '", path, "'")
-                                         : absl::StrCat("unknown key '", path, "'");
-    const std::string_view suggestion = Suggest(name, allowed);
-    if (!suggestion.empty()) absl::StrAppend(&message, " (did you mean '", Sv(suggestion), "'?)");
-    return ctx.Error(&node, message);
-  }
-  return absl::OkStatus();
-}
-
-// Parses "30s", "500ms", "2m", "1h", "1m30s", "1.5s". A TOML integer means seconds.
-std::optional<std::chrono::milliseconds> ParseDurationText(std::string_view text,
-                                                           std::string* why) {
-  text = StdSv(absl::StripAsciiWhitespace(Sv(text)));
-  if (text.empty()) {
-    *why = "is empty";
-    return std::nullopt;
-  }
-  double total_ms = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    const size_t number_start = pos;
-    while (pos < text.size() &&
-           (std::isdigit(static_cast<unsigned char>(text[pos])) || text[pos] == '.')) {
-      ++pos;
-    }
-    if (pos == number_start) {
-      *why = "is not a duration (expected e.g. \"30s\", \"500ms\", \"2m\", \"1h\")";
-      return std::nullopt;
-    }
-    const std::string number(text.substr(number_start, pos - number_start));
-    char* end = nullptr;
-    errno = 0;
-    const double value = std::strtod(number.c_str(), &end);
-    if (errno != 0 || end != number.c_str() + number.size()) {
-      *why = "is not a duration (expected e.g. \"30s\", \"500ms\", \"2m\", \"1h\")";
-      return std::nullopt;
-    }
-    const size_t unit_start = pos;
-    while (pos < text.size() && std::isalpha(static_cast<unsigned char>(text[pos]))) ++pos;
-    const std::string_view unit = text.substr(unit_start, pos - unit_start);
-    double scale = 0;
-    if (unit == "ms") {
-      scale = 1;
-    } else if (unit == "s") {
-      scale = 1'000;
-    } else if (unit == "m") {
-      scale = 60'000;
-    } else if (unit == "h") {
-      scale = 3'600'000;
-    } else if (unit.empty()) {
-      *why = "needs a unit: ms, s, m or h (e.g. \"30s\")";
-      return std::nullopt;
-    } else {
-      *why = absl::StrCat("has an unknown unit '", Sv(unit), "' (use ms, s, m or h)");
-      return std::nullopt;
-    }
-    total_ms += value * scale;
-  }
-  // Ten years is far beyond any sensible timeout; it also keeps the cast below defined.
-  if (total_ms > 10.0 * 365 * 24 * 3'600'000) {
-    *why = "is too long";
-    return std::nullopt;
-  }
-  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(total_ms)));
-}
-
-// Typed reads from one table. Each returns OK and leaves `*out` alone when the key is absent.
-class Section {
- public:
-  Section(const Ctx& ctx, const toml::table* table, std::string prefix)
-      : ctx_(ctx), table_(table), prefix_(std::move(prefix)) {}
-
-  bool Has(std::string_view key) const { return table_ != nullptr && table_->contains(key); }
-  const toml::node* Node(std::string_view key) const {
-    return table_ == nullptr ? nullptr : table_->get(key);
-  }
-  std::string Path(std::string_view key) const { return Join(prefix_, key); }
-
-  absl::Status TypeError(const toml::node& node, std::string_view key,
-                         std::string_view expected) const {
-    return ctx_.Error(&node, absl::StrCat("key '", Path(key), "' must be ", Sv(expected), ", not ",
-                                          Sv(TypeName(node))));
-  }
-  absl::Status ValueError(std::string_view key, std::string_view why) const {
-    return ctx_.Error(Node(key), absl::StrCat("key '", Path(key), "' ", Sv(why)));
-  }
-
-  absl::Status String(std::string_view key, std::string* out) const {
-    const toml::node* node = Node(key);
-    if (node == nullptr) return absl::OkStatus();
-    const toml::value<std::string>* value = node->as_string();
-    if (value == nullptr) return TypeError(*node, key, "a string");
-    *out = value->get();
-    return absl::OkStatus();
-  }
-
-  absl::Status Bool(std::string_view key, bool* out) const {
-    const toml::node* node = Node(key);
-    if (node == nullptr) return absl::OkStatus();
-    const toml::value<bool>* value = node->as_boolean();
-    if (value == nullptr) return TypeError(*node, key, "a boolean (true or false)");
-    *out = value->get();
-    return absl::OkStatus();
-  }
-
-  absl::Status Int64(std::string_view key, int64_t* out) const {
-    const toml::node* node = Node(key);
-    if (node == nullptr) return absl::OkStatus();
-    const toml::value<int64_t>* value = node->as_integer();
-    if (value == nullptr) return TypeError(*node, key, "an integer");
-    *out = value->get();
-    return absl::OkStatus();
-  }
-
-  absl::Status Int(std::string_view key, int* out) const {
-    int64_t value = *out;
-    USERSYNC_RETURN_IF_ERROR(Int64(key, &value));
-    if (value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max()) {
-      return ValueError(key, absl::StrCat("is out of range (got ", value, ")"));
-    }
-    *out = static_cast<int>(value);
-    return absl::OkStatus();
-  }
-
-  // An integer or a float.
-  absl::Status Number(std::string_view key, double* out) const {
-    const toml::node* node = Node(key);
-    if (node == nullptr) return absl::OkStatus();
-    if (const toml::value<int64_t>* integer = node->as_integer()) {
-      *out = static_cast<double>(integer->get());
-    } else if (const toml::value<double>* floating = node->as_floating_point()) {
-      *out = floating->get();
-      if (!std::isfinite(*out)) return ValueError(key, "must be a finite number");
-    } else {
-      return TypeError(*node, key, "a number");
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status Duration(std::string_view key, std::chrono::milliseconds* out) const {
-    const toml::node* node = Node(key);
-    if (node == nullptr) return absl::OkStatus();
-    if (const toml::value<int64_t>* seconds = node->as_integer()) {
-      if (seconds->get() < 0 || seconds->get() > int64_t{10} * 365 * 24 * 3600) {
-        return ValueError(key, absl::StrCat("is out of range (got ", seconds->get(), ")"));
-      }
-      *out = std::chrono::seconds(seconds->get());
-      return absl::OkStatus();
-    }
-    const toml::value<std::string>* text = node->as_string();
-    if (text == nullptr) {
-      return TypeError(*node, key, "a duration (a string such as \"30s\", or seconds)");
-    }
-    std::string why;
-    std::optional<std::chrono::milliseconds> parsed = ParseDurationText(text->get(), &why);
-    if (!parsed.has_value()) {
-      return ValueError(key, absl::StrCat("= \"", text->get(), "\" ", why));
-    }
-    *out = *parsed;
-    return absl::OkStatus();
-  }
-
-  absl::Status StringArray(std::string_view key, std::vector<std::string>* out) const {
-    const toml::node* node = Node(key);
-    if (node == nullptr) return absl::OkStatus();
-    const toml::array* array = node->as_array();
-    if (array == nullptr) return TypeError(*node, key, "an array of strings");
-    std::vector<std::string> values;
-    values.reserve(array->size());
-    for (size_t item_idx = 0; item_idx < array->size(); ++item_idx) {
-      const toml::node& item = *array->get(item_idx);
-      const toml::value<std::string>* value = item.as_string();
-      if (value == nullptr) {
-        return ctx_.Error(&item, absl::StrCat("key '", Path(key),
-                                              "' must be an array of strings; "
-                                              "item ",
-                                              item_idx, " is ", Sv(TypeName(item))));
-      }
-      values.push_back(value->get());
-    }
-    *out = std::move(values);
-    return absl::OkStatus();
-  }
-
-  // A sub-table, or nullptr when absent.
-  absl::StatusOr<const toml::table*> Table(std::string_view key) const {
-    const toml::node* node = Node(key);
-    if (node == nullptr) return nullptr;
-    const toml::table* table = node->as_table();
-    if (table == nullptr) return TypeError(*node, key, "a table");
-    return table;
-  }
-
-  // `*out` must be one of `allowed`.
-  absl::Status Enum(std::string_view key, std::span<const std::string_view> allowed,
-                    std::string* out) const {
-    std::string value = *out;
-    USERSYNC_RETURN_IF_ERROR(String(key, &value));
-    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
-      return ValueError(key, absl::StrCat("must be ", Quoted(allowed), " (got \"", value, "\")"));
-    }
-    *out = std::move(value);
-    return absl::OkStatus();
-  }
-
-  static std::string Quoted(std::span<const std::string_view> allowed) {
-    std::string text;
-    for (size_t idx = 0; idx < allowed.size(); ++idx) {
-      if (idx > 0) absl::StrAppend(&text, idx + 1 == allowed.size() ? " or " : ", ");
-      absl::StrAppend(&text, "\"", Sv(allowed[idx]), "\"");
-    }
-    return text;
-  }
-
- private:
-  const Ctx& ctx_;
-  const toml::table* table_;
-  std::string prefix_;
-};
-
-bool LooksLikeEnvName(std::string_view name) {
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-  });
-}
-
-// Checks that a *_env key names a variable. Never echoes the value: a mistaken secret pasted
-// there must not reach the error log.
-absl::Status CheckEnvName(const Section& section, std::string_view key, std::string_view value) {
-  if (value.empty() || LooksLikeEnvName(value)) return absl::OkStatus();
-  return section.ValueError(
-      key,
-      "must name an environment variable (letters, digits and '_'); put the secret itself "
-      "in that variable, never in the file");
-}
-
-bool Exists(const fs::path& path) {
-  std::error_code ec;
-  return fs::exists(path, ec);
-}
-
-std::string Absolute(const fs::path& path) {
-  std::error_code ec;
-  fs::path absolute = fs::absolute(path, ec);
-  return (ec ? path : absolute.lexically_normal()).string();
-}
-
-// An input file: the config file's directory first, then the current directory.
-std::string ResolveInput(const std::string& base_dir, const std::string& path) {
-  if (path.empty()) return path;
-  const fs::path given(path);
-  if (given.is_absolute()) return path;
-  const fs::path beside_config = fs::path(base_dir) / given;
-  if (base_dir.empty() || Exists(beside_config)) return Absolute(beside_config);
-  if (Exists(given)) return Absolute(given);
-  return Absolute(beside_config);  // does not exist anywhere: the reader reports this path
-}
-
-// An output location that may not exist yet: always beside the config file.
-std::string ResolveOutput(const std::string& base_dir, const std::string& path) {
-  if (path.empty() || path == ":memory:") return path;
-  const fs::path given(path);
-  if (given.is_absolute()) return path;
-  return Absolute(fs::path(base_dir) / given);
-}
-
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
+using internal::CheckEnvName;
+using internal::CheckKeys;
+using internal::Ctx;
+using internal::ResolveInput;
+using internal::ResolveOutput;
+using internal::Section;
+using internal::StartsWith;
+using internal::TypeName;
 
 // ---------------------------------------------------------------------------------------------
 // Sections.
@@ -471,6 +78,57 @@ absl::Status ParseAttributes(const Ctx& ctx, const toml::table* table, Directory
   return absl::OkStatus();
 }
 
+absl::Status ParseSourceKind(const Section& section, SourceKind* kind) {
+  static constexpr std::string_view kKinds[] = {"ldap", "ldif"};
+  std::string name(SourceKindName(*kind));
+  USERSYNC_RETURN_IF_ERROR(section.Enum("kind", kKinds, &name));
+  *kind = name == "ldif" ? SourceKind::kLdif : SourceKind::kLdap;
+  return absl::OkStatus();
+}
+
+// source.flavor, and the attribute defaults it switches (explicit keys read later still win).
+absl::Status ParseFlavor(const Section& section, DirectorySchema* schema) {
+  static constexpr std::string_view kFlavors[] = {"openldap", "ad"};
+  std::string flavor = "openldap";
+  USERSYNC_RETURN_IF_ERROR(section.Enum("flavor", kFlavors, &flavor));
+  schema->flavor = flavor == "ad" ? DirectoryFlavor::kAd : DirectoryFlavor::kOpenLdap;
+  if (schema->flavor == DirectoryFlavor::kAd) {  // Active Directory's names
+    schema->id = "objectGUID";
+    schema->user_name = "userPrincipalName";
+    schema->user_filter = "(&(objectClass=user)(objectCategory=person))";
+    schema->group_filter = "(objectClass=group)";
+  }
+  return absl::OkStatus();
+}
+
+// The location source.kind needs: an LDAP URL (with a TLS mode that fits it) or an LDIF path.
+absl::Status CheckSourceLocation(const Ctx& ctx, const toml::table* table, const Section& section,
+                                 const SourceConfig& source) {
+  if (source.kind == SourceKind::kLdap) {
+    if (source.url.empty()) {
+      return ctx.Error(table,
+                       "missing required key 'source.url' (the LDAP server, e.g. "
+                       "\"ldaps://ldap.example.com\") for source.kind = \"ldap\"");
+    }
+    if (!StartsWith(source.url, "ldap://") && !StartsWith(source.url, "ldaps://") &&
+        !StartsWith(source.url, "ldapi://")) {
+      return section.ValueError("url", absl::StrCat("must start with ldap://, ldaps:// or "
+                                                    "ldapi:// (got \"",
+                                                    source.url, "\")"));
+    }
+    if (source.start_tls && StartsWith(source.url, "ldaps://")) {
+      return section.ValueError("start_tls",
+                                "cannot be used with an ldaps:// URL (that connection is TLS "
+                                "already); use ldap:// with start_tls = true, or ldaps://");
+    }
+  } else if (source.path.empty()) {
+    return ctx.Error(table,
+                     "missing required key 'source.path' (the LDIF file) for source.kind = "
+                     "\"ldif\"");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseSource(const Ctx& ctx, const toml::table* table, const std::string& base_dir,
                          SourceConfig* source) {
   static constexpr std::string_view kKeys[] = {"kind",
@@ -499,20 +157,9 @@ absl::Status ParseSource(const Ctx& ctx, const toml::table* table, const std::st
   USERSYNC_RETURN_IF_ERROR(CheckKeys(ctx, *table, "source", kKeys));
   const Section section(ctx, table, "source");
 
-  static constexpr std::string_view kKinds[] = {"ldap", "ldif"};
-  USERSYNC_RETURN_IF_ERROR(section.Enum("kind", kKinds, &source->kind));
-  static constexpr std::string_view kFlavors[] = {"openldap", "ad"};
+  USERSYNC_RETURN_IF_ERROR(ParseSourceKind(section, &source->kind));
   DirectorySchema& schema = source->schema;
-  std::string flavor = "openldap";
-  USERSYNC_RETURN_IF_ERROR(section.Enum("flavor", kFlavors, &flavor));
-  schema.flavor = flavor == "ad" ? DirectoryFlavor::kAd : DirectoryFlavor::kOpenLdap;
-  if (schema.flavor == DirectoryFlavor::kAd) {
-    // Active Directory's names; explicit keys below still win.
-    schema.id = "objectGUID";
-    schema.user_name = "userPrincipalName";
-    schema.user_filter = "(&(objectClass=user)(objectCategory=person))";
-    schema.group_filter = "(objectClass=group)";
-  }
+  USERSYNC_RETURN_IF_ERROR(ParseFlavor(section, &schema));
 
   USERSYNC_RETURN_IF_ERROR(section.String("url", &source->url));
   USERSYNC_RETURN_IF_ERROR(section.Bool("start_tls", &source->start_tls));
@@ -551,28 +198,7 @@ absl::Status ParseSource(const Ctx& ctx, const toml::table* table, const std::st
                               "choose one place for the bind password");
   }
 
-  if (source->kind == "ldap") {
-    if (source->url.empty()) {
-      return ctx.Error(table,
-                       "missing required key 'source.url' (the LDAP server, e.g. "
-                       "\"ldaps://ldap.example.com\") for source.kind = \"ldap\"");
-    }
-    if (!StartsWith(source->url, "ldap://") && !StartsWith(source->url, "ldaps://") &&
-        !StartsWith(source->url, "ldapi://")) {
-      return section.ValueError("url", absl::StrCat("must start with ldap://, ldaps:// or "
-                                                    "ldapi:// (got \"",
-                                                    source->url, "\")"));
-    }
-    if (source->start_tls && StartsWith(source->url, "ldaps://")) {
-      return section.ValueError("start_tls",
-                                "cannot be used with an ldaps:// URL (that connection is TLS "
-                                "already); use ldap:// with start_tls = true, or ldaps://");
-    }
-  } else if (source->path.empty()) {
-    return ctx.Error(table,
-                     "missing required key 'source.path' (the LDIF file) for source.kind = "
-                     "\"ldif\"");
-  }
+  USERSYNC_RETURN_IF_ERROR(CheckSourceLocation(ctx, table, section, *source));
 
   source->path = ResolveInput(base_dir, source->path);
   source->ca_file = ResolveInput(base_dir, source->ca_file);
@@ -621,7 +247,9 @@ absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::st
   USERSYNC_RETURN_IF_ERROR(CheckKeys(ctx, *table, "target", kKeys));
   const Section section(ctx, table, "target");
   static constexpr std::string_view kKinds[] = {"scim", "goto"};
-  USERSYNC_RETURN_IF_ERROR(section.Enum("kind", kKinds, &target->kind));
+  std::string kind(TargetKindName(target->kind));
+  USERSYNC_RETURN_IF_ERROR(section.Enum("kind", kKinds, &kind));
+  target->kind = kind == "goto" ? TargetKind::kGoto : TargetKind::kScim;
   USERSYNC_RETURN_IF_ERROR(section.String("url", &target->url));
   USERSYNC_RETURN_IF_ERROR(section.String("account_key", &target->account_key));
   USERSYNC_RETURN_IF_ERROR(section.String("token_env", &target->token_env));
@@ -644,7 +272,7 @@ absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::st
     return section.ValueError(
         "url", absl::StrCat("must start with http:// or https:// (got \"", target->url, "\")"));
   }
-  if (target->kind == "goto" && target->account_key.empty()) {
+  if (target->kind == TargetKind::kGoto && target->account_key.empty()) {
     return ctx.Error(table,
                      "missing required key 'target.account_key' for target.kind = \"goto\" "
                      "(the account whose users are managed)");
@@ -872,12 +500,13 @@ absl::StatusOr<Config> ParseTable(const Ctx& ctx, const toml::table& root,
   USERSYNC_RETURN_IF_ERROR(ParseMatching(ctx, matching, &config));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* deprovision, TopTable(ctx, root, "deprovision"));
   USERSYNC_RETURN_IF_ERROR(ParseDeprovision(ctx, deprovision, &config.deprovision));
-  if (config.target.kind == "goto" &&
+  if (config.target.kind == TargetKind::kGoto &&
       config.deprovision.action == core::DeprovisionAction::kDelete) {
     // GoTo suspends; it offers no delete. Refuse now rather than fail every departed user later.
-    return absl::InvalidArgumentError(absl::StrCat(
-        ctx.origin(), ": deprovision.action = \"delete\" is not possible with target.kind = "
-                    "\"goto\" (GoTo suspends accounts): use \"deactivate\" or \"none\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat(ctx.origin(),
+                     ": deprovision.action = \"delete\" is not possible with target.kind = "
+                     "\"goto\" (GoTo suspends accounts): use \"deactivate\" or \"none\""));
   }
   USERSYNC_RETURN_IF_ERROR(ParseRules(ctx, root.get("rules"), &config.rules));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* state, TopTable(ctx, root, "state"));
@@ -890,6 +519,26 @@ absl::StatusOr<Config> ParseTable(const Ctx& ctx, const toml::table& root,
 }
 
 }  // namespace
+
+std::string_view SourceKindName(SourceKind kind) {
+  switch (kind) {
+    case SourceKind::kLdif:
+      return "ldif";
+    case SourceKind::kLdap:
+      break;
+  }
+  return "ldap";
+}
+
+std::string_view TargetKindName(TargetKind kind) {
+  switch (kind) {
+    case TargetKind::kGoto:
+      return "goto";
+    case TargetKind::kScim:
+      break;
+  }
+  return "scim";
+}
 
 absl::StatusOr<Config> ParseConfig(std::string_view toml_text, const std::string& origin,
                                    const std::string& base_dir) {
@@ -917,7 +566,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) {
-    return absl::UnavailableError(
+    return absl::FailedPreconditionError(
         absl::StrCat("configuration file '", path, "' could not be read: ", std::strerror(errno)));
   }
   const std::string base_dir = fs::path(path).parent_path().string();

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -16,8 +17,17 @@
 
 namespace usersync::io {
 
+// Which directory source reads the users (source.kind), parsed when the configuration loads.
+enum class SourceKind { kLdap, kLdif };
+// Which target dialect the driver speaks (target.kind).
+enum class TargetKind { kScim, kGoto };
+
+// "ldap", "ldif" / "scim", "goto": the configuration's spelling.
+std::string_view SourceKindName(SourceKind kind);
+std::string_view TargetKindName(TargetKind kind);
+
 struct SourceConfig {
-  std::string kind = "ldap";  // "ldap" | "ldif"
+  SourceKind kind = SourceKind::kLdap;
   std::string url;
   bool start_tls = false;
   std::string ca_file;
@@ -38,7 +48,7 @@ struct SourceConfig {
 };
 
 struct TargetConfig {
-  std::string kind = "scim";  // "scim" | "goto"
+  TargetKind kind = TargetKind::kScim;
   std::string url;
   std::string account_key;
   std::string token_env = "USERSYNC_TARGET_TOKEN";

@@ -3,147 +3,27 @@
 #include <stdlib.h>
 
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "io/config/config_test_util.h"
 
 namespace usersync::io {
 namespace {
 
-namespace fs = std::filesystem;
+using namespace config_test;  // NOLINT: the shared test helpers
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-// DESIGN.md "Configuration (TOML)", verbatim.
-constexpr char kDesignExample[] = R"toml(
-[source]
-kind = "ldap"                    # "ldap" | "ldif"
-flavor = "openldap"              # "openldap" | "ad": default attribute names below
-url = "ldap://127.0.0.1:3389"    # ldap:// (start_tls = true) or ldaps://
-bind_dn = "cn=admin,dc=example,dc=com"
-bind_password_env = "USERSYNC_LDAP_PASSWORD"   # or bind_password_file
-base_dn = "dc=example,dc=com"
-user_filter = "(objectClass=inetOrgPerson)"
-group_filter = "(objectClass=groupOfNames)"
-page_size = 1000
-connections = 4
-path = "fixtures/demo.ldif"      # kind = "ldif" only
-
-[source.attributes]              # which directory attribute feeds which field
-id = "entryUUID"                 # AD: objectGUID
-user_name = "uid"                # AD: userPrincipalName
-email = "mail"
-first_name = "givenName"
-last_name = "sn"
-display_name = "cn"
-language = "preferredLanguage"
-extra = ["departmentNumber", "title", "employeeNumber"]
-
-[scope]
-groups = ["cn=goto-users,ou=groups,dc=example,dc=com"]  # nested members count
-validated_domains = ["example.com"]
-
-[target]
-kind = "scim"                    # "scim" (SCIM 2.0) | "goto" (GoTo admin API shape)
-url = "http://127.0.0.1:8080/scim/v2"   # goto: http://HOST/admin/rest/v1
-account_key = ""                 # goto only
-token_env = "USERSYNC_TARGET_TOKEN"
-rate = 10                        # requests per second, token bucket (GoTo's default limit)
-burst = 10
-adaptive = true                  # on 429 without Retry-After: slow down, then probe back up
-batch = 100                      # users per request where the target takes batches
-concurrency = 16
-timeout = "30s"
-max_retries = 6
-
-[matching]
-order = ["link", "manual", "email"]
-
-[deprovision]
-action = "deactivate"            # "deactivate" | "delete" | "none"
-max_changes = 500                # more deactivations/deletions than this: held, exit 3
-max_changes_percent = 5
-
-# A user in scope that no rule names gets an account with no products.
-[[rules]]                        # first by priority (1 = highest) wins
-name = "Organizers"
-priority = 1
-group = "cn=organizers,ou=groups,dc=example,dc=com"
-products = ["G2M", "G2W"]
-admin = "none"                   # "none" | "full" | "manager"
-privileges = []                  # manager only
-managed_groups = []              # manager only
-language = "en_US"
-user_group = "Sales"
-welcome_template = "default"
-settings_template = "Default"
-device_groups = []
-
-[state]
-path = "usersync.db"
-
-[logs]
-dir = "logs"
-)toml";
-
-constexpr char kBaseDir[] = "/etc/usersync";
-
-// A valid configuration with extra keys for [source] and [target] and extra sections after.
-std::string Cfg(std::string_view source_extra = "", std::string_view target_extra = "",
-                std::string_view tail = "") {
-  return std::string("[source]\nurl = \"ldap://127.0.0.1:3389\"\n") + std::string(source_extra) +
-         "\n[target]\nurl = \"http://127.0.0.1:8080/scim/v2\"\n" + std::string(target_extra) +
-         "\n" + std::string(tail);
-}
-
-absl::StatusOr<Config> Parse(const std::string& text) {
-  return ParseConfig(text, "usersync.toml", kBaseDir);
-}
-
-// The message of a rejected configuration; fails the test if it was accepted or if the code is
-// not kInvalidArgument.
-std::string Rejection(const std::string& text) {
-  absl::StatusOr<Config> config = Parse(text);
-  EXPECT_FALSE(config.ok()) << "accepted:\n" << text;
-  if (config.ok()) return "";
-  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << config.status();
-  EXPECT_THAT(std::string(config.status().message()), HasSubstr("usersync.toml"));
-  return std::string(config.status().message());
-}
-
-void WriteFile(const std::string& path, std::string_view text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  ASSERT_TRUE(out.good()) << path;
-}
-
-std::string MakeTempDir(std::string_view name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / "config_test" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
-
-// Changes the working directory for the scope of a test.
-class ScopedCwd {
- public:
-  explicit ScopedCwd(const fs::path& dir) : saved_(fs::current_path()) { fs::current_path(dir); }
-  ~ScopedCwd() { fs::current_path(saved_); }
-
- private:
-  fs::path saved_;
-};
 
 TEST(Config, MinimalTakesDesignDefaults) {
   absl::StatusOr<Config> config = Parse(Cfg());
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->path, "usersync.toml");
   const SourceConfig& source = config->source;
-  EXPECT_EQ(source.kind, "ldap");
+  EXPECT_EQ(source.kind, SourceKind::kLdap);
   EXPECT_EQ(source.url, "ldap://127.0.0.1:3389");
   EXPECT_FALSE(source.start_tls);
   EXPECT_TRUE(source.tls_verify);
@@ -169,7 +49,7 @@ TEST(Config, MinimalTakesDesignDefaults) {
   EXPECT_TRUE(config->scope_groups.empty());
   EXPECT_TRUE(config->validated_domains.empty());
   const TargetConfig& target = config->target;
-  EXPECT_EQ(target.kind, "scim");
+  EXPECT_EQ(target.kind, TargetKind::kScim);
   EXPECT_EQ(target.token_env, "USERSYNC_TARGET_TOKEN");
   EXPECT_EQ(target.token_file, "");
   EXPECT_EQ(target.rate, 10);
@@ -325,7 +205,7 @@ dir = "/var/log/usersync"
   // Lower-cased, trimmed, '@' dropped, duplicates removed.
   EXPECT_THAT(config->validated_domains, ElementsAre("example.com", "sub.example.com"));
   const TargetConfig& target = config->target;
-  EXPECT_EQ(target.kind, "goto");
+  EXPECT_EQ(target.kind, TargetKind::kGoto);
   EXPECT_EQ(target.account_key, "1234");
   EXPECT_EQ(target.token_file, "/run/secrets/goto");
   EXPECT_EQ(target.token_env, "");  // the file replaces the default variable
@@ -361,7 +241,7 @@ TEST(Config, LdifSourceNeedsOnlyAPath) {
       "[source]\nkind = \"ldif\"\npath = \"/data/export.ldif\"\n"
       "[target]\nurl = \"http://127.0.0.1:1/scim/v2\"\n");
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->source.kind, "ldif");
+  EXPECT_EQ(config->source.kind, SourceKind::kLdif);
   EXPECT_EQ(config->source.path, "/data/export.ldif");
 }
 
@@ -427,197 +307,6 @@ TEST(Config, BadDurationsAreRejected) {
   EXPECT_THAT(Rejection(Cfg("", "timeout = \"0s\"\n")),
               AllOf(HasSubstr("target.timeout"), HasSubstr("longer than 0")));
   EXPECT_THAT(Rejection(Cfg("network_timeout = -1\n")), HasSubstr("source.network_timeout"));
-}
-
-TEST(Config, UnknownKeySuggestsTheNearestOne) {
-  const std::string message = Rejection(Cfg("", "rat = 5\n"));
-  EXPECT_THAT(message, HasSubstr("unknown key 'target.rat'"));
-  EXPECT_THAT(message, HasSubstr("did you mean 'rate'?"));
-  // The line of the offending key: [source] 1, url 2, blank 3, [target] 4, url 5, rat 6.
-  EXPECT_THAT(message, HasSubstr("usersync.toml:6:"));
-}
-
-TEST(Config, UnknownKeysAndSectionsAreRejected) {
-  EXPECT_THAT(Rejection(Cfg("colour = \"blue\"\n")), HasSubstr("unknown key 'source.colour'"));
-  EXPECT_THAT(Rejection(Cfg("", "", "[targets]\nx = 1\n")),
-              AllOf(HasSubstr("unknown section 'targets'"), HasSubstr("did you mean 'target'?")));
-  EXPECT_THAT(Rejection(Cfg("[source.attributes]\nmial = \"mail\"\n")),
-              AllOf(HasSubstr("source.attributes.mial"), HasSubstr("did you mean 'email'?")));
-  EXPECT_THAT(Rejection(Cfg("", "", "[[rules]]\ngroup = \"cn=a\"\nproduct = [\"G2M\"]\n")),
-              AllOf(HasSubstr("rules[0].product"), HasSubstr("did you mean 'products'?")));
-  EXPECT_THAT(Rejection(Cfg("", "", "[state]\npaht = \"x.db\"\n")),
-              HasSubstr("unknown key 'state.paht'"));
-  EXPECT_THAT(Rejection(Cfg("", "", "[logs]\ndirectory = \"x\"\n")),
-              HasSubstr("unknown key 'logs.directory'"));
-  EXPECT_THAT(Rejection(Cfg("", "", "[matching]\norder = [\"link\"]\nfuzzy = true\n")),
-              HasSubstr("unknown key 'matching.fuzzy'"));
-  EXPECT_THAT(Rejection(Cfg("", "", "[deprovision]\nmax = 3\n")),
-              HasSubstr("unknown key 'deprovision.max'"));
-  EXPECT_THAT(Rejection(Cfg("", "", "[scope]\ndomains = []\n")),
-              HasSubstr("unknown key 'scope.domains'"));
-  // Far from every key: no suggestion.
-  EXPECT_THAT(Rejection(Cfg("", "zzzzzzzz = 1\n")), Not(HasSubstr("did you mean")));
-}
-
-TEST(Config, WrongTypesAreRejected) {
-  EXPECT_THAT(Rejection(Cfg("page_size = \"1000\"\n")),
-              AllOf(HasSubstr("source.page_size"), HasSubstr("must be an integer, not a string")));
-  EXPECT_THAT(Rejection(Cfg("page_size = 10.5\n")),
-              AllOf(HasSubstr("source.page_size"), HasSubstr("integer")));
-  EXPECT_THAT(Rejection(Cfg("start_tls = \"yes\"\n")),
-              AllOf(HasSubstr("source.start_tls"), HasSubstr("boolean")));
-  EXPECT_THAT(Rejection(Cfg("base_dn = 5\n")),
-              AllOf(HasSubstr("source.base_dn"), HasSubstr("must be a string, not an integer")));
-  EXPECT_THAT(Rejection(Cfg("", "rate = \"fast\"\n")),
-              AllOf(HasSubstr("target.rate"), HasSubstr("number")));
-  EXPECT_THAT(Rejection(Cfg("", "", "[scope]\ngroups = \"cn=a\"\n")),
-              AllOf(HasSubstr("scope.groups"), HasSubstr("array of strings")));
-  EXPECT_THAT(Rejection(Cfg("", "", "[scope]\ngroups = [\"cn=a\", 5]\n")),
-              AllOf(HasSubstr("scope.groups"), HasSubstr("item 1 is an integer")));
-  EXPECT_THAT(Rejection(Cfg("attributes = \"mail\"\n")),
-              AllOf(HasSubstr("source.attributes"), HasSubstr("table")));
-  EXPECT_THAT(Rejection("source = 5\n[target]\nurl = \"http://x\"\n"),
-              HasSubstr("'source' must be a section"));
-  EXPECT_THAT(Rejection(Cfg("", "", "[rules]\ngroup = \"cn=a\"\n")), HasSubstr("[[rules]]"));
-  EXPECT_THAT(Rejection(Cfg("page_size = 3000000000\n")),
-              AllOf(HasSubstr("source.page_size"), HasSubstr("out of range")));
-}
-
-TEST(Config, KindsMustBeKnown) {
-  EXPECT_THAT(
-      Rejection(Cfg("kind = \"ldapp\"\n")),
-      AllOf(HasSubstr("source.kind"), HasSubstr("\"ldap\" or \"ldif\""), HasSubstr("ldapp")));
-  EXPECT_THAT(Rejection(Cfg("flavor = \"openldap2\"\n")), HasSubstr("source.flavor"));
-  EXPECT_THAT(Rejection(Cfg("", "kind = \"rest\"\n")),
-              AllOf(HasSubstr("target.kind"), HasSubstr("\"scim\" or \"goto\"")));
-}
-
-TEST(Config, NumericLimits) {
-  EXPECT_THAT(Rejection(Cfg("", "rate = 0\n")), HasSubstr("target.rate"));
-  EXPECT_THAT(Rejection(Cfg("", "rate = -2.5\n")), HasSubstr("target.rate"));
-  EXPECT_THAT(Rejection(Cfg("", "burst = 0.5\n")), HasSubstr("target.burst"));
-  EXPECT_THAT(Rejection(Cfg("", "concurrency = 0\n")), HasSubstr("target.concurrency"));
-  EXPECT_THAT(Rejection(Cfg("", "batch = 0\n")), HasSubstr("target.batch"));
-  EXPECT_THAT(Rejection(Cfg("", "max_retries = -1\n")), HasSubstr("target.max_retries"));
-  EXPECT_THAT(Rejection(Cfg("page_size = 0\n")), HasSubstr("source.page_size"));
-  EXPECT_THAT(Rejection(Cfg("connections = 0\n")), HasSubstr("source.connections"));
-  EXPECT_THAT(Rejection(Cfg("", "", "[deprovision]\nmax_changes = -1\n")),
-              HasSubstr("deprovision.max_changes"));
-  EXPECT_THAT(Rejection(Cfg("", "", "[deprovision]\nmax_changes_percent = 101\n")),
-              HasSubstr("deprovision.max_changes_percent"));
-  EXPECT_THAT(Rejection(Cfg("", "", "[deprovision]\nmax_changes_percent = -0.5\n")),
-              HasSubstr("deprovision.max_changes_percent"));
-  // The edges themselves are fine.
-  absl::StatusOr<Config> config =
-      Parse(Cfg("page_size = 1\nconnections = 1\n", "burst = 1\nconcurrency = 1\nrate = 0.1\n",
-                "[deprovision]\nmax_changes = 0\nmax_changes_percent = 100\n"));
-  EXPECT_TRUE(config.ok()) << config.status();
-  config = Parse(Cfg("", "", "[deprovision]\nmax_changes_percent = 0\n"));
-  EXPECT_TRUE(config.ok()) << config.status();
-}
-
-TEST(Config, RulesAreValidated) {
-  EXPECT_THAT(
-      Rejection(Cfg("", "", "[[rules]]\nname = \"A\"\ngroup = \"cn=a\"\nadmin = \"root\"\n")),
-      AllOf(HasSubstr("rules[0].admin"), HasSubstr("\"none\", \"full\" or \"manager\"")));
-  EXPECT_THAT(Rejection(Cfg("", "", "[[rules]]\nname = \"A\"\nproducts = [\"G2M\"]\n")),
-              AllOf(HasSubstr("rules[0] 'A'"), HasSubstr("missing required key 'group'")));
-  EXPECT_THAT(Rejection(Cfg("", "", "[[rules]]\nname = \"A\"\ngroup = \"  \"\n")),
-              HasSubstr("'group'"));
-  EXPECT_THAT(Rejection(Cfg("", "",
-                            "[[rules]]\nname = \"A\"\ngroup = \"cn=a\"\n"
-                            "[[rules]]\nname = \"A\"\ngroup = \"cn=b\"\n")),
-              HasSubstr("duplicate rule name 'A'"));
-  EXPECT_THAT(Rejection(Cfg("", "", "[[rules]]\ngroup = \"cn=a\"\npriority = 0\n")),
-              HasSubstr("rules[0].priority"));
-  EXPECT_THAT(Rejection(Cfg("", "", "[[rules]]\ngroup = \"cn=a\"\nprivileges = [\"USERS\"]\n")),
-              AllOf(HasSubstr("rules[0].privileges"), HasSubstr("manager")));
-  EXPECT_THAT(
-      Rejection(
-          Cfg("", "", "[[rules]]\ngroup = \"cn=a\"\nadmin = \"full\"\nmanaged_groups = [\"x\"]\n")),
-      HasSubstr("rules[0].managed_groups"));
-}
-
-TEST(Config, MatchingOrderIsValidated) {
-  EXPECT_THAT(Rejection(Cfg("", "", "[matching]\norder = [\"link\", \"fuzzy\"]\n")),
-              AllOf(HasSubstr("matching.order"), HasSubstr("fuzzy")));
-  EXPECT_THAT(Rejection(Cfg("", "", "[matching]\norder = [\"email\", \"link\", \"email\"]\n")),
-              AllOf(HasSubstr("matching.order"), HasSubstr("twice")));
-  EXPECT_THAT(Rejection(Cfg("", "", "[matching]\norder = []\n")), HasSubstr("matching.order"));
-}
-
-TEST(Config, DeprovisionActionIsValidated) {
-  EXPECT_THAT(Rejection(Cfg("", "", "[deprovision]\naction = \"suspend\"\n")),
-              AllOf(HasSubstr("deprovision.action"), HasSubstr("suspend")));
-  absl::StatusOr<Config> config = Parse(Cfg("", "", "[deprovision]\naction = \"none\"\n"));
-  ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->deprovision.action, core::DeprovisionAction::kNone);
-}
-
-TEST(Config, LocationsAreRequired) {
-  EXPECT_THAT(Rejection("[target]\nurl = \"http://127.0.0.1:1\"\n"), HasSubstr("[source]"));
-  EXPECT_THAT(Rejection("[source]\nkind = \"ldap\"\n[target]\nurl = \"http://127.0.0.1:1\"\n"),
-              HasSubstr("'source.url'"));
-  EXPECT_THAT(Rejection("[source]\nkind = \"ldif\"\n[target]\nurl = \"http://127.0.0.1:1\"\n"),
-              HasSubstr("'source.path'"));
-  EXPECT_THAT(Rejection("[source]\nurl = \"ldap://h\"\n"), HasSubstr("[target]"));
-  EXPECT_THAT(Rejection("[source]\nurl = \"ldap://h\"\n[target]\nkind = \"scim\"\n"),
-              HasSubstr("'target.url'"));
-  EXPECT_THAT(Rejection(Cfg("", "kind = \"goto\"\n")), HasSubstr("'target.account_key'"));
-}
-
-TEST(Config, UrlsAreChecked) {
-  EXPECT_THAT(Rejection("[source]\nurl = \"http://ldap\"\n[target]\nurl = \"http://x\"\n"),
-              HasSubstr("source.url"));
-  EXPECT_THAT(Rejection("[source]\nurl = \"ldap://h\"\n[target]\nurl = \"ftp://x\"\n"),
-              HasSubstr("target.url"));
-  EXPECT_THAT(Rejection("[source]\nurl = \"ldaps://h\"\nstart_tls = true\n"
-                        "[target]\nurl = \"http://x\"\n"),
-              HasSubstr("source.start_tls"));
-}
-
-TEST(Config, SecretsInTheFileAreRejected) {
-  const std::string source_message = Rejection(Cfg("bind_password = \"hunter2\"\n"));
-  EXPECT_THAT(source_message,
-              AllOf(HasSubstr("source.bind_password"), HasSubstr("bind_password_env"),
-                    HasSubstr("bind_password_file"), Not(HasSubstr("hunter2"))));
-  const std::string target_message = Rejection(Cfg("", "token = \"s3cr3t-token\"\n"));
-  EXPECT_THAT(target_message, AllOf(HasSubstr("target.token"), HasSubstr("token_env"),
-                                    HasSubstr("token_file"), Not(HasSubstr("s3cr3t"))));
-  EXPECT_THAT(Rejection(Cfg("password = \"x\"\n")), HasSubstr("_env"));
-  EXPECT_THAT(Rejection(Cfg("", "api_key = \"x\"\n")), HasSubstr("secret"));
-  EXPECT_THAT(Rejection(Cfg("", "", "[state]\npath = \"a\"\ndb_password = \"x\"\n")),
-              AllOf(HasSubstr("state.db_password"), HasSubstr("_env")));
-}
-
-// A secret pasted where the variable's name belongs is rejected without echoing it.
-TEST(Config, EnvKeysMustNameAVariable) {
-  const std::string message = Rejection(Cfg("bind_password_env = \"pa ss-w0rd!\"\n"));
-  EXPECT_THAT(message, AllOf(HasSubstr("source.bind_password_env"), Not(HasSubstr("w0rd"))));
-  EXPECT_THAT(Rejection(Cfg("", "token_env = \"eyJhbGciOi.x.y\"\n")),
-              AllOf(HasSubstr("target.token_env"), Not(HasSubstr("eyJ"))));
-}
-
-TEST(Config, OneSecretSourceAtATime) {
-  EXPECT_THAT(Rejection(Cfg("bind_password_env = \"A\"\nbind_password_file = \"/x\"\n")),
-              HasSubstr("source.bind_password_file"));
-  EXPECT_THAT(Rejection(Cfg("", "token_env = \"T\"\ntoken_file = \"/x\"\n")),
-              HasSubstr("target.token_file"));
-}
-
-TEST(Config, SyntaxErrorsCarryLineAndColumn) {
-  absl::StatusOr<Config> config = Parse("[source]\nurl = \"ldap://h\"\npage_size = = 3\n");
-  ASSERT_FALSE(config.ok());
-  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(config.status().message()),
-              AllOf(HasSubstr("usersync.toml:3:"), HasSubstr("syntax")));
-  // A key given twice is a TOML error too.
-  EXPECT_THAT(Rejection("[source]\nurl = \"ldap://h\"\nurl = \"ldap://i\"\n"),
-              HasSubstr("usersync.toml:3:"));
-}
-
-TEST(Config, ValidationErrorsCarryLineAndColumn) {
-  EXPECT_THAT(Rejection(Cfg("page_size = 0\n")), HasSubstr("usersync.toml:3:13:"));
 }
 
 TEST(Config, ToPlanConfigCopiesTheCoreSettings) {

@@ -1,5 +1,5 @@
 // The GoTo admin API wire format for the "goto" target kind (DESIGN.md "Target kinds";
-// the emulator's io/emulator/emulator_goto.h documents the same shapes): encoders that write
+// the emulator's tools/target/emulator_goto.h documents the same shapes): encoders that write
 // request bodies with JsonWriter, decoders that read answers with simdjson On-Demand into core
 // types.
 //

@@ -1,15 +1,17 @@
 // `usersync run --every DURATION`: the polling mode (DESIGN.md: "A polling mode runs the same
-// batch on an interval"). See sync_runner.h.
+// batch on an interval"). See commands.h.
 #include <algorithm>
+#include <chrono>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/str.h"
+#include "io/commands/commands.h"
+#include "io/commands/run_context.h"
 #include "io/output.h"
 #include "io/report/audit_log.h"
-#include "io/sync_runner.h"
 
 namespace usersync::io {
 namespace {
@@ -19,6 +21,22 @@ constexpr absl::Duration kWakeUp = absl::Milliseconds(100);
 
 bool Interrupted(const CommandOptions& options) {
   return options.interrupted != nullptr && options.interrupted->load();
+}
+
+// The wall-clock stamp of the monotonic instant `at`, as the clock sees it now.
+std::string StampOf(const Clock& clock, core::MonoTime at) {
+  const auto from_now =
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(at - clock.Now());
+  return Rfc3339(absl::FromChrono(clock.WallNow() + from_now));
+}
+
+// Waits until `next` on `clock`, or until a signal.
+void WaitUntil(const CommandOptions& options, const Clock& clock, core::MonoTime next) {
+  while (!Interrupted(options)) {
+    const absl::Duration left = absl::FromChrono(next - clock.Now());
+    if (left <= absl::ZeroDuration()) break;
+    absl::SleepFor(std::min(left, kWakeUp));
+  }
 }
 
 }  // namespace
@@ -33,25 +51,26 @@ absl::StatusOr<absl::Duration> ParseInterval(std::string_view text) {
   return every;
 }
 
+core::MonoTime NextRoundAt(core::MonoTime start, absl::Duration every, core::MonoTime now) {
+  return std::max(start + absl::ToChronoNanoseconds(every), now);
+}
+
 int RunPollingCommand(const CommandOptions& options, absl::Duration every) {
+  const Clock& clock = options.clock != nullptr ? *options.clock : RealClock();
   int last_exit = kExitOk;
   for (int64_t round = 1;; ++round) {
-    const absl::Time start = absl::Now();
-    Print(options.out, absl::StrCat("== run ", round, " at ", NowRfc3339(), "\n"));
+    const core::MonoTime start = clock.Now();
+    Print(options.out, absl::StrCat("== run ", round, " at ", NowStamp(clock), "\n"));
     last_exit = RunSyncCommand(options);
     // A configuration that is wrong from the start will not heal by waiting: say so now. Later
     // (the file edited while polling) the loop goes on and the next round reads it again.
     if (round == 1 && last_exit == kExitUsage) return last_exit;
     if (Interrupted(options)) break;
-    const absl::Time next = std::max(start + every, absl::Now());
-    Print(options.out,
-          absl::StrCat("== run ", round, " exit ", last_exit, "; next run at ", Rfc3339(next),
-                       next == start + every ? "" : " (overran)", "\n"));
-    while (!Interrupted(options)) {
-      const absl::Duration left = next - absl::Now();
-      if (left <= absl::ZeroDuration()) break;
-      absl::SleepFor(std::min(left, kWakeUp));
-    }
+    const core::MonoTime next = NextRoundAt(start, every, clock.Now());
+    const bool overran = next != start + absl::ToChronoNanoseconds(every);
+    Print(options.out, absl::StrCat("== run ", round, " exit ", last_exit, "; next run at ",
+                                    StampOf(clock, next), overran ? " (overran)" : "", "\n"));
+    WaitUntil(options, clock, next);
     if (Interrupted(options)) break;
   }
   Print(options.out, absl::StrCat("== stopped by a signal; the last run exited ", last_exit, "\n"));

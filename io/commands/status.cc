@@ -1,5 +1,5 @@
 // `usersync status`: what the runs did, read from the state store alone (DESIGN.md "Command
-// line": recent runs, daily status). See sync_runner.h.
+// line": recent runs, daily status). See commands.h.
 #include <array>
 #include <filesystem>
 #include <string>
@@ -8,14 +8,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "io/commands/commands.h"
+#include "io/commands/run_context.h"
 #include "io/config/config.h"
 #include "io/json_writer.h"
 #include "io/output.h"
 #include "io/report/audit_log.h"
 #include "io/state/state_store.h"
-#include "io/sync_runner.h"
 #include "simdjson.h"
 
 namespace usersync::io {
@@ -207,13 +207,10 @@ std::string JsonReport(const std::string& store_path, const std::string& since,
 }  // namespace
 
 int RunStatusCommand(const CommandOptions& options) {
-  absl::StatusOr<Config> config = LoadConfig(options.config_path);
-  if (!config.ok()) {
-    Print(options.err, absl::StrCat("usersync: ", config.status().message(), "\n"));
-    return kExitUsage;
-  }
-  const std::string& path = options.state_path.empty() ? config->state_path : options.state_path;
-  const std::string since = Rfc3339(absl::Now() - kPeriod);
+  Session session(options);
+  if (absl::Status s = LoadSessionConfig(session); !s.ok()) return Report(options, s);
+  const std::string& path = session.config.state_path;
+  const std::string since = Rfc3339(absl::FromChrono(session.clock.WallNow()) - kPeriod);
   // Status never creates a store: none yet means no run has recorded anything.
   std::error_code error;
   if (path != ":memory:" && !std::filesystem::exists(path, error)) {
@@ -233,10 +230,7 @@ int RunStatusCommand(const CommandOptions& options) {
       period.ok() ? (*state)->LoadHolds() : period.status();
   absl::StatusOr<std::vector<JournalEntry>> unknown =
       holds.ok() ? (*state)->LoadUnsettled() : holds.status();
-  if (!unknown.ok()) {
-    Print(options.err, absl::StrCat("usersync: ", unknown.status().message(), "\n"));
-    return kExitUsage;
-  }
+  if (!unknown.ok()) return Report(options, unknown.status());
   const PeriodTotals totals = Totals(*period);
   Print(options.out, options.format == "json"
                          ? JsonReport(path, since, totals, holds->size(), unknown->size(), *recent)

@@ -1,13 +1,13 @@
-#include "io/demo.h"
+#include "tools/usersync/demo.h"
 
 #include <cstdlib>
 #include <filesystem>
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "io/commands/commands.h"
 #include "tools/target/emulator_server.h"
 #include "io/output.h"
-#include "io/sync_runner.h"
 
 namespace usersync::io {
 namespace {
@@ -35,7 +35,8 @@ int RunDemoCommand(const DemoOptions& options) {
   std::string work_dir = options.work_dir;
   if (work_dir.empty()) {
     const char* tmp = std::getenv("TMPDIR");
-    std::string templ = absl::StrCat(tmp != nullptr && *tmp ? tmp : "/tmp", "/usersync-demo-XXXXXX");
+    std::string templ =
+        absl::StrCat(tmp != nullptr && *tmp ? tmp : "/tmp", "/usersync-demo-XXXXXX");
     if (mkdtemp(templ.data()) == nullptr) {
       Print(options.err, "usersync demo: cannot create a temporary directory\n");
       return kExitUsage;
@@ -70,16 +71,16 @@ int RunDemoCommand(const DemoOptions& options) {
                      "\n\n== First run: plan and apply ==\n"));
   const int first = RunSyncCommand(run);
   if (first != kExitOk) {
-    Print(options.err, absl::StrCat("usersync demo: the first run ended with exit code ", first,
-                                    "\n"));
+    Print(options.err,
+          absl::StrCat("usersync demo: the first run ended with exit code ", first, "\n"));
     return first;
   }
   Print(options.out, "\n== Second run: the target is in step, so nothing is planned ==\n");
   const int second = RunSyncCommand(run);
   if (second != kExitOk) return second;
-  Print(options.out, absl::StrCat("\nDemo done. Inspect it again with:\n  usersync users -c ",
-                                  run.config_path, "  (against your own target)\n  logs: ",
-                                  run.logs_dir, "\n"));
+  Print(options.out,
+        absl::StrCat("\nDemo done. Inspect it again with:\n  usersync users -c ", run.config_path,
+                     "  (against your own target)\n  logs: ", run.logs_dir, "\n"));
   (*server)->Stop();
   return kExitOk;
 }

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "io/sync_runner.h"
+#include "io/clock.h"
+#include "io/commands/commands.h"
 
 namespace usersync::io {
 namespace {
@@ -20,6 +21,16 @@ TEST(ParseInterval, RefusesWhatCannotBeAnInterval) {
     EXPECT_NE(every.status().message().find(std::string("'") + text + "'"), std::string::npos)
         << every.status();
   }
+}
+
+// The next round starts one interval after the last one started, or at once if it overran.
+TEST(NextRoundAt, OneIntervalAfterTheStartOrAtOnceWhenOverrun) {
+  FakeClock clock;
+  const core::MonoTime start = clock.Now();
+  clock.Advance(std::chrono::seconds(20));
+  EXPECT_EQ(NextRoundAt(start, absl::Minutes(1), clock.Now()), start + std::chrono::minutes(1));
+  clock.Advance(std::chrono::seconds(50));  // the round took 70 s
+  EXPECT_EQ(NextRoundAt(start, absl::Minutes(1), clock.Now()), clock.Now());
 }
 
 }  // namespace

@@ -1,13 +1,15 @@
 // The commands of the usersync command line, as library calls (DESIGN.md "Command line").
 //
-// Each Run*Command loads the configuration, reads the directory and the target, computes the
-// plan with core::ComputePlan and, for sync, applies it through the target driver while the
-// state store journals every operation (intent before the request, outcome after). It writes
-// what a person reads to `out`, errors to `err`, and returns the exit code of DESIGN.md:
+// One file per command (io/commands/<command>.cc), all over one run path: a Session
+// (run_context.h) loads the configuration, takes the state store's RunLock for the commands that
+// change the target, opens the state store and the target, reads the directory and the target,
+// and computes the plan with core::ComputePlan; sync, apply and release then apply through the
+// one apply tail (apply_run.h) while the state store journals every operation (intent before the
+// request, outcome after). Each command writes what a person reads to `out`, errors to `err`,
+// and returns the exit code of DESIGN.md, decided by what went wrong (exit_code.h):
 //   0 all done · 1 some operations failed · 2 bad usage or configuration · 3 deprovisioning
-//   held by the safety threshold · 4 a source or target could not be reached, or another run
-//   holds the state store's RunLock (sync, apply and release take it: io/state/run_lock.h) ·
-//   5 drift
+//   held by the safety threshold · 4 a source or target could not be reached or answered
+//   garbage, or another run holds the state store's RunLock (io/state/run_lock.h) · 5 drift
 // Threading: call from one thread; the driver's I/O thread is internal.
 #pragma once
 
@@ -19,17 +21,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "io/clock.h"
+#include "io/commands/exit_code.h"
 
 namespace usersync::io {
-
-enum ExitCode : int {
-  kExitOk = 0,
-  kExitSomeFailed = 1,
-  kExitUsage = 2,
-  kExitHeld = 3,
-  kExitUnreachable = 4,
-  kExitDrift = 5,
-};
 
 struct CommandOptions {
   std::string config_path;
@@ -55,11 +50,18 @@ struct CommandOptions {
   std::FILE* err = stderr;
   // Set by a SIGINT handler: stop sending, let requests in flight finish, record, exit.
   const std::atomic<bool>* interrupted = nullptr;
+  // Where the commands read the time (stamps, durations, the polling schedule, status's last
+  // 24 hours). Not owned; must outlive the call.
+  const Clock* clock = &RealClock();
 };
 
 int RunPlanCommand(const CommandOptions& options);
 int RunSyncCommand(const CommandOptions& options);
 int RunUsersCommand(const CommandOptions& options);
+
+// `check`: loads the configuration, reads the directory and checks the target, printing one
+// line for each ("source: ... OK" or "source: FAILED: ..."). Exit 0 when both are OK, else the
+// ExitCodeFor of the first failure (a malformed directory file 2, an unreachable server 4).
 int RunCheckCommand(const CommandOptions& options);
 
 // `apply --plan PLAN`: reads the plan file (strict; a bad file or an edited one exits 2),
@@ -91,7 +93,8 @@ int RunReleaseCommand(const CommandOptions& options);
 // `release`; the operations whose outcome is unknown (a crash; the next sync settles them);
 // and the 10 most recent runs with what each did (a sync that could not start shows its
 // error). A store that does not exist yet means no run has been recorded (exit 0; status never
-// creates one). `--format json` for monitoring. Exit 0, or 2 for a bad config or store.
+// creates one). `--format json` for monitoring. Exit 0, or ExitCodeFor of what failed (a bad
+// config 2).
 int RunStatusCommand(const CommandOptions& options);
 
 // `run --every DURATION`: sync, then again DURATION after each run's start (at once if a run
@@ -106,5 +109,9 @@ int RunPollingCommand(const CommandOptions& options, absl::Duration every);
 
 // Parses --every: an absl duration ("30s", "15m", "1h30m") of at least one second.
 absl::StatusOr<absl::Duration> ParseInterval(std::string_view text);
+
+// When the round after one that started at `start` begins, the clock now reading `now`:
+// `start + every`, or `now` if the round overran it.
+core::MonoTime NextRoundAt(core::MonoTime start, absl::Duration every, core::MonoTime now);
 
 }  // namespace usersync::io

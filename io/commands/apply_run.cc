@@ -1,0 +1,110 @@
+#include "io/commands/apply_run.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/str.h"
+#include "io/commands/holds.h"
+#include "io/json_writer.h"
+#include "io/output.h"
+
+namespace usersync::io {
+
+absl::StatusOr<std::unique_ptr<ApplyRun>> ApplyRun::Begin(Session& session, std::string_view mode,
+                                                          const std::string& started_at) {
+  absl::StatusOr<std::unique_ptr<RunLogs>> logs = RunLogs::Open(session.config.logs_dir);
+  if (!logs.ok()) return logs.status();
+  absl::StatusOr<int64_t> run_id = session.state->BeginRun(std::string(mode), started_at);
+  if (!run_id.ok()) return run_id.status();
+  SettleInterrupted(*session.state, **logs, session.accounts, &session.links, session.options.out);
+  return std::unique_ptr<ApplyRun>(new ApplyRun(session, *std::move(logs), *run_id));
+}
+
+Applied ApplyRun::Apply(const std::vector<core::Operation>& ops, const std::string& hold_reason,
+                        HoldRecording holds) {
+  ExecutorContext context;
+  context.state = session_.state.get();
+  context.target = session_.target.get();
+  context.logs = logs_.get();
+  context.run_id = run_id_;
+  context.links = session_.links;
+  context.hold_reason = hold_reason;
+  context.err = session_.options.err;
+  context.interrupted = session_.options.interrupted;
+
+  Applied applied;
+  applied.before = session_.target->stats();
+  const core::MonoTime start = session_.clock.Now();
+  applied.totals = ApplyOperations(ops, context);
+  applied.seconds = SecondsSince(session_.clock, start);
+  applied.after = session_.target->stats();
+  // Held deprovisioning waits in the state store for `usersync release`.
+  if (holds == HoldRecording::kAlways ||
+      (holds == HoldRecording::kIfHeld && applied.totals.held > 0)) {
+    applied.holds = RecordHolds(*session_.state, run_id_, ops, *logs_, session_.options.err);
+  }
+  return applied;
+}
+
+void ApplyRun::Finish(int exit_code, const std::string& summary_json) {
+  if (absl::Status s =
+          session_.state->FinishRun(run_id_, exit_code, summary_json, NowStamp(session_.clock));
+      !s.ok()) {
+    logs_->Error(absl::StrCat("runs: ", s.message()));
+  }
+}
+
+void ApplyRun::PrintEnd(const Applied& applied, std::string_view failed_note,
+                        const std::string* hold_reason, std::string_view extra) {
+  std::FILE* out = session_.options.out;
+  if (applied.totals.failed > 0) {
+    Print(out, absl::StrCat("Failed operations are in ", logs_->error_path(), Sv(failed_note)));
+  }
+  if (applied.totals.held > 0 && hold_reason != nullptr) {
+    Print(out, absl::StrCat("HELD: ", *hold_reason, "\n"));
+    Print(out, HoldsText(applied.holds, session_.options.config_path, 50));
+  }
+  if (!extra.empty()) Print(out, extra);
+  Print(out, absl::StrCat("Audit log: ", logs_->audit_path(), "\n"));
+}
+
+std::string ThrottlingReport(const TargetStats& before, const TargetStats& after,
+                             double apply_seconds, const TargetConfig& target) {
+  const int64_t requests = after.requests - before.requests;
+  const int64_t throttled = after.throttled - before.throttled;
+  const double seconds = apply_seconds > 0 ? apply_seconds : 0;
+  const double sent_rps = seconds > 0 ? static_cast<double>(requests) / seconds : 0.0;
+  const double accepted_rps =
+      seconds > 0 ? static_cast<double>(requests - throttled) / seconds : 0.0;
+  std::string limit =
+      target.rate > 0 ? absl::StrFormat("limit %g/s", target.rate) : std::string("no limit");
+  if (target.rate > 0 && target.adaptive && after.current_rate > 0 &&
+      after.current_rate < target.rate) {
+    absl::StrAppend(&limit, absl::StrFormat(", adaptive now %.1f/s", after.current_rate));
+  }
+  std::string out = absl::StrFormat(
+      "Throttling: %d requests sent, %d answered 429; achieved %.1f requests/s (%.1f/s not "
+      "throttled; %s); waited %.2fs on the rate limit, %.2fs in backoff\n",
+      requests, throttled, sent_rps, accepted_rps, limit,
+      after.rate_wait_seconds - before.rate_wait_seconds,
+      after.backoff_wait_seconds - before.backoff_wait_seconds);
+  const int64_t batches = after.batches - before.batches;
+  if (batches > 0) {
+    absl::StrAppend(&out, absl::StrFormat("Batches: %d batch requests carried %d creates\n",
+                                          batches, after.batched_creates - before.batched_creates));
+  }
+  return out;
+}
+
+std::string BatchSummaryJson(std::string_view mode, std::string_view plan_id, int64_t operations,
+                             int64_t refused, const ApplyTotals& totals, const TargetStats& stats) {
+  JsonWriter w;
+  w.BeginObject().Field("mode", mode);
+  if (!plan_id.empty()) w.Field("plan_id", plan_id);
+  w.Key("operations").Int(operations).Key("refused").Int(refused);
+  w.Key("done").Int(totals.done).Key("failed").Int(totals.failed).Key("held").Int(totals.held);
+  w.Key("requests").Int(stats.requests).Key("throttled").Int(stats.throttled);
+  w.EndObject();
+  return w.Release();
+}
+
+}  // namespace usersync::io

@@ -1,0 +1,37 @@
+// `usersync plan [--format table|json] [--out PLAN]`: the dry run; changes nothing remote.
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "io/commands/commands.h"
+#include "io/commands/run_context.h"
+#include "io/output.h"
+#include "io/report/plan_report.h"
+
+namespace usersync::io {
+
+int RunPlanCommand(const CommandOptions& options) {
+  Session session(options);
+  if (absl::Status s = PrepareSession(session); !s.ok()) return Report(options, s);
+  std::error_code absolute_error;  // on failure: the path as given
+  const std::filesystem::path config_path =
+      std::filesystem::absolute(session.config.path, absolute_error).lexically_normal();
+  const std::string json =
+      PlanJson(session.plan, PlanOrigin{absolute_error ? session.config.path : config_path.string(),
+                                        session.config.target.url});
+  if (!options.out_path.empty()) {
+    if (absl::Status s = WriteFile(options.out_path, json); !s.ok()) return Report(options, s);
+  }
+  if (options.format == "json") {
+    Print(options.out, json);
+  } else {
+    Print(options.out, PlanTable(session.plan));
+    if (!options.out_path.empty()) {
+      Print(options.out, absl::StrCat("Plan written to ", options.out_path, "\n"));
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace usersync::io

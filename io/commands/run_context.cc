@@ -1,0 +1,232 @@
+#include "io/commands/run_context.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "core/status_macros.h"
+#include "core/str.h"
+#include "io/commands/exit_code.h"
+#include "io/directory_source.h"
+#include "io/executor.h"
+#include "io/goto/goto_target.h"
+#include "io/json_writer.h"
+#include "io/output.h"
+#include "io/report/audit_log.h"
+#include "io/scim/scim_target.h"
+
+namespace usersync::io {
+namespace {
+
+// Prefixes `status`'s message with what was being done, keeping its code.
+absl::Status WithContext(const absl::Status& status, std::string_view what) {
+  return absl::Status(status.code(), absl::StrCat(Sv(what), status.message()));
+}
+
+// The target driver that `target.kind` names. One place for the drivers' option structs.
+absl::StatusOr<std::unique_ptr<TargetApi>> MakeTarget(const TargetConfig& target,
+                                                      std::string token) {
+  PipelineOptions pipeline;
+  pipeline.concurrency = target.concurrency;
+  pipeline.rate = target.rate;
+  pipeline.burst = target.burst;
+  pipeline.adaptive = target.adaptive;
+  pipeline.max_retries = target.max_retries;
+  pipeline.timeout = target.timeout;
+  pipeline.bearer_token = std::move(token);
+  switch (target.kind) {
+    case TargetKind::kGoto: {
+      GotoTargetOptions options;
+      options.base_url = target.url;
+      options.account_key = target.account_key;
+      options.batch = target.batch;
+      options.pipeline = std::move(pipeline);
+      return MakeGotoTarget(std::move(options));
+    }
+    case TargetKind::kScim:
+      break;
+  }
+  ScimTargetOptions options;
+  options.base_url = target.url;
+  options.batch = target.batch;
+  options.pipeline = std::move(pipeline);
+  return MakeScimTarget(std::move(options));
+}
+
+}  // namespace
+
+absl::Status LoadSessionConfig(Session& session) {
+  const CommandOptions& options = session.options;
+  absl::StatusOr<Config> config = LoadConfig(options.config_path);
+  if (!config.ok()) return config.status();
+  session.config = *std::move(config);
+  if (!options.target_url.empty()) session.config.target.url = options.target_url;
+  if (!options.state_path.empty()) session.config.state_path = options.state_path;
+  if (!options.logs_dir.empty()) session.config.logs_dir = options.logs_dir;
+  return absl::OkStatus();
+}
+
+absl::Status AcquireRunLock(Session& session) {
+  absl::StatusOr<RunLock> lock = RunLock::Acquire(session.config.state_path);
+  if (!lock.ok()) return lock.status();  // kUnavailable when another run holds it
+  session.run_lock = *std::move(lock);
+  return absl::OkStatus();
+}
+
+absl::Status OpenStateStore(Session& session) {
+  absl::StatusOr<std::unique_ptr<StateStore>> state = StateStore::Open(session.config.state_path);
+  if (!state.ok()) return state.status();
+  session.state = *std::move(state);
+  return absl::OkStatus();
+}
+
+absl::Status OpenTarget(Session& session) {
+  const TargetConfig& target = session.config.target;
+  std::string token = session.options.target_token;
+  if (token.empty()) {
+    absl::StatusOr<std::string> secret =
+        ReadSecret(target.token_env, target.token_file, "the target's bearer token");
+    if (!secret.ok()) return secret.status();
+    token = *std::move(secret);
+  }
+  absl::StatusOr<std::unique_ptr<TargetApi>> driver = MakeTarget(target, std::move(token));
+  if (!driver.ok()) return driver.status();
+  session.target = *std::move(driver);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<DirectorySource>> OpenDirectorySource(const Session& session) {
+  return MakeDirectorySource(session.config.source);
+}
+
+absl::Status ReadDirectory(Session& session) {
+  absl::StatusOr<std::unique_ptr<DirectorySource>> source = OpenDirectorySource(session);
+  if (!source.ok()) return source.status();
+  const core::MonoTime start = session.clock.Now();
+  absl::StatusOr<core::Directory> directory = (*source)->Read();
+  if (!directory.ok()) return WithContext(directory.status(), "reading the directory: ");
+  session.directory = *std::move(directory);
+  session.read_seconds = SecondsSince(session.clock, start);
+  return absl::OkStatus();
+}
+
+absl::Status ListAccounts(Session& session) {
+  const core::MonoTime start = session.clock.Now();
+  absl::StatusOr<core::Accounts> accounts = session.target->ListAccounts();
+  if (!accounts.ok()) return WithContext(accounts.status(), "listing the target's accounts: ");
+  session.accounts = *std::move(accounts);
+  session.list_seconds = SecondsSince(session.clock, start);
+  return absl::OkStatus();
+}
+
+absl::Status LoadLinks(Session& session) {
+  absl::StatusOr<std::vector<LinkRow>> links = session.state->LoadLinks();
+  if (!links.ok()) return links.status();
+  session.links = *std::move(links);
+  absl::StatusOr<std::vector<ManualMatch>> manual = session.state->LoadManualMatches();
+  if (!manual.ok()) return manual.status();
+  session.manual = *std::move(manual);
+  session.links_view.reserve(session.links.size());
+  for (const LinkRow& link : session.links) {
+    session.links_view.push_back({link.directory_id, link.account_id, true});
+  }
+  for (const ManualMatch& match : session.manual) {
+    session.manual_view.push_back({match.directory_id, match.account_id, true});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ComputeSessionPlan(Session& session) {
+  core::PlanConfig plan_config = ToPlanConfig(session.config);
+  plan_config.target_has_display_name = session.config.target.kind != TargetKind::kGoto;
+  // Seats are read beside the accounts: creates beyond them are reported, not sent.
+  absl::StatusOr<FreeSeatList> free_seats = session.target->FreeSeats();
+  if (!free_seats.ok()) return free_seats.status();
+  plan_config.free_seats = *std::move(free_seats);
+  const core::MonoTime start = session.clock.Now();
+  session.plan = core::ComputePlan(session.directory, session.accounts, session.links_view,
+                                   session.manual_view, plan_config);
+  session.plan_seconds = SecondsSince(session.clock, start);
+  session.plan_config = std::move(plan_config);
+  for (const core::DirectoryIssue& issue : session.directory.issues) {
+    session.plan.warnings.push_back(absl::StrCat(issue.dn, ": ", issue.reason));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PrepareSession(Session& session, Access access) {
+  USERSYNC_RETURN_IF_ERROR(LoadSessionConfig(session));
+  if (access == Access::kApply) USERSYNC_RETURN_IF_ERROR(AcquireRunLock(session));
+  USERSYNC_RETURN_IF_ERROR(OpenStateStore(session));
+  USERSYNC_RETURN_IF_ERROR(OpenTarget(session));
+  USERSYNC_RETURN_IF_ERROR(ReadDirectory(session));
+  USERSYNC_RETURN_IF_ERROR(ListAccounts(session));
+  USERSYNC_RETURN_IF_ERROR(LoadLinks(session));
+  return ComputeSessionPlan(session);
+}
+
+int Report(const CommandOptions& options, const absl::Status& status) {
+  Print(options.err, absl::StrCat("usersync: ", status.message(), "\n"));
+  return ExitCodeFor(status);
+}
+
+void RecordUnstartedRun(Session& session, std::string_view mode, const std::string& started_at,
+                        const absl::Status& failure) {
+  StateStore& state = *session.state;
+  absl::StatusOr<int64_t> run_id = state.BeginRun(std::string(mode), started_at);
+  absl::Status recorded = run_id.status();
+  if (run_id.ok()) {
+    JsonWriter w;
+    w.BeginObject().Field("error", StdSv(failure.message())).EndObject();
+    recorded = state.FinishRun(*run_id, ExitCodeFor(failure), w.Release(), NowStamp(session.clock));
+  }
+  if (!recorded.ok()) {
+    Print(session.options.err,
+          absl::StrCat("usersync: could not record the run: ", recorded.message(), "\n"));
+  }
+}
+
+absl::Status WriteFile(const std::string& path, std::string_view content) {
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  if (file == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
+  }
+  const size_t written = std::fwrite(content.data(), 1, content.size(), file);
+  const bool closed = std::fclose(file) == 0;
+  if (written != content.size() || !closed) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+std::string NowStamp(const Clock& clock) { return Rfc3339(absl::FromChrono(clock.WallNow())); }
+
+double SecondsSince(const Clock& clock, core::MonoTime start) {
+  return std::chrono::duration<double>(clock.Now() - start).count();
+}
+
+std::string DescribeOp(const core::Operation& op) {
+  return absl::StrCat(Sv(core::OpKindName(op.kind)), " ", op.email.empty() ? "-" : op.email,
+                      op.account_id.empty() ? "" : " (account ", op.account_id,
+                      op.account_id.empty() ? "" : ")");
+}
+
+std::string DoneByKind(const ApplyTotals& totals) {
+  std::string by_kind;
+  for (core::OpKind kind :
+       {core::OpKind::kCreate, core::OpKind::kUpdate, core::OpKind::kLink,
+        core::OpKind::kReactivate, core::OpKind::kDeactivate, core::OpKind::kDelete}) {
+    auto it = totals.done_by_kind.find(std::string(core::OpKindName(kind)));
+    if (it == totals.done_by_kind.end()) continue;
+    absl::StrAppend(&by_kind, by_kind.empty() ? "" : ", ", it->second, " ",
+                    Sv(core::OpKindName(kind)));
+  }
+  return by_kind;
+}
+
+}  // namespace usersync::io

@@ -1,0 +1,101 @@
+// The run context of the commands: a Session holds what one command run works with (the
+// configuration, the state store's RunLock, the state store, the target driver, the directory,
+// the accounts, the stored links and manual matches, and the plan), built step by step, each
+// step returning a Status whose code decides the exit code (exit_code.h). Also the small
+// helpers every command shares: reporting a failure, stamps and durations through the Clock.
+//
+// Thread-compatible: a Session belongs to the command's thread (the target driver runs its own
+// I/O thread inside). It owns everything it holds; `links_view` and `manual_view` are views
+// into `links` and `manual` (stale once `links` grows, e.g. after SettleInterrupted).
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/plan.h"
+#include "io/clock.h"
+#include "io/commands/commands.h"
+#include "io/config/config.h"
+#include "io/state/run_lock.h"
+#include "io/state/state_store.h"
+#include "io/target_api.h"
+
+namespace usersync::io {
+
+struct ApplyTotals;
+class DirectorySource;
+
+struct Session {
+  explicit Session(const CommandOptions& command_options)
+      : options(command_options),
+        clock(command_options.clock != nullptr ? *command_options.clock : RealClock()) {}
+
+  const CommandOptions& options;
+  const Clock& clock;
+  Config config;
+  RunLock run_lock;  // held by the commands that change the target (Access::kApply)
+  std::unique_ptr<StateStore> state;
+  std::unique_ptr<TargetApi> target;
+  core::Directory directory;
+  core::Accounts accounts;
+  std::vector<LinkRow> links;
+  std::vector<ManualMatch> manual;
+  std::vector<core::Link> links_view;
+  std::vector<core::Link> manual_view;
+  core::PlanConfig plan_config;  // what `plan` was computed with
+  core::Plan plan;
+  double read_seconds = 0;
+  double list_seconds = 0;
+  double plan_seconds = 0;
+};
+
+// Whether a command may change the target: then it holds the state store's RunLock from
+// before it reads anything (two runs planning from the same state would apply twice).
+enum class Access { kReadOnly, kApply };
+
+// The steps, in order. Each fills its part of `session` or returns why it could not.
+// Loads the configuration and applies the options' overrides (kNotFound, kInvalidArgument).
+absl::Status LoadSessionConfig(Session& session);
+// Takes the RunLock of the state store (kUnavailable: another run holds it).
+absl::Status AcquireRunLock(Session& session);
+absl::Status OpenStateStore(Session& session);
+// The driver that target.kind names, with the token of the options or the configured secret.
+absl::Status OpenTarget(Session& session);
+// The directory source that source.kind names (its errors: a bad source configuration).
+absl::StatusOr<std::unique_ptr<DirectorySource>> OpenDirectorySource(const Session& session);
+// Reads the whole directory (its errors prefixed "reading the directory: ").
+absl::Status ReadDirectory(Session& session);
+// Lists the target's accounts (its errors prefixed "listing the target's accounts: ").
+absl::Status ListAccounts(Session& session);
+absl::Status LoadLinks(Session& session);
+// Reads the free seats and computes the plan; the directory's issues become plan warnings.
+absl::Status ComputeSessionPlan(Session& session);
+
+// All of the steps above (the RunLock only for kApply).
+absl::Status PrepareSession(Session& session, Access access = Access::kReadOnly);
+
+// Prints "usersync: <message>" to `options.err` and returns ExitCodeFor(status).
+int Report(const CommandOptions& options, const absl::Status& status);
+
+// Records a run that ended before it applied anything: its exit code and {"error": message}.
+void RecordUnstartedRun(Session& session, std::string_view mode, const std::string& started_at,
+                        const absl::Status& failure);
+
+// Writes `content` to `path` (kFailedPrecondition naming the path when it cannot).
+absl::Status WriteFile(const std::string& path, std::string_view content);
+
+// The clock's wall time as RFC 3339 (io/report/audit_log.h Rfc3339).
+std::string NowStamp(const Clock& clock);
+// Seconds from `start` to the clock's Now().
+double SecondsSince(const Clock& clock, core::MonoTime start);
+
+// "update bob@example.com (account acc-7)"
+std::string DescribeOp(const core::Operation& op);
+// "3 create, 1 update"
+std::string DoneByKind(const ApplyTotals& totals);
+
+}  // namespace usersync::io

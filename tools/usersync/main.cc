@@ -1,0 +1,151 @@
+// usersync: the command line (DESIGN.md "Command line"). Parses flags, fills the options and
+// calls the io/ command; maps nothing itself: the commands return the exit codes.
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "io/commands/commands.h"
+#include "tools/usersync/demo.h"
+
+namespace {
+
+using usersync::io::CommandOptions;
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void OnSigint(int) {
+  if (g_interrupted.exchange(true)) std::_Exit(130);  // a second Ctrl-C stops at once
+}
+
+// The command line being built: the options every subcommand fills, and what each one runs.
+struct Cli {
+  CLI::App app{"usersync: keeps a SaaS account's users in step with a company directory"};
+  CommandOptions options;
+  std::string fixtures = USERSYNC_DEFAULT_FIXTURES_DIR;
+  std::string every;
+  std::vector<std::pair<CLI::App*, std::function<int()>>> commands;
+
+  // A subcommand taking -c CONFIG that runs `run`.
+  CLI::App* Add(const char* name, const char* help, std::function<int()> run) {
+    CLI::App* command = app.add_subcommand(name, help);
+    command->add_option("-c,--config", options.config_path, "configuration file (TOML)")
+        ->required();
+    commands.emplace_back(command, std::move(run));
+    return command;
+  }
+};
+
+int RunEvery(const CommandOptions& options, const std::string& every) {
+  absl::StatusOr<absl::Duration> interval = usersync::io::ParseInterval(every);
+  if (!interval.ok()) {
+    std::fprintf(stderr, "usersync run: %s\n", std::string(interval.status().message()).c_str());
+    return usersync::io::kExitUsage;
+  }
+  return usersync::io::RunPollingCommand(options, *interval);
+}
+
+// plan, apply, sync (in the order of `usersync --help`).
+void AddPlanCommands(Cli& cli) {
+  CommandOptions& o = cli.options;
+  CLI::App* plan = cli.Add("plan", "dry run: show what a sync would change",
+                           [&o] { return usersync::io::RunPlanCommand(o); });
+  plan->add_option("--format", o.format, "table | json")->check(CLI::IsMember({"table", "json"}));
+  plan->add_option("--out", o.out_path, "also write the plan (JSON) to this file");
+
+  CLI::App* apply = cli.Add("apply", "apply exactly a reviewed plan",
+                            [&o] { return usersync::io::RunApplyCommand(o); });
+  apply->add_option("--plan", o.plan_path, "plan file written by `plan --out`")->required();
+
+  CLI::App* sync =
+      cli.Add("sync", "plan and apply in one go", [&o] { return usersync::io::RunSyncCommand(o); });
+  sync->add_flag("--dry-run", o.dry_run, "plan only; change nothing");
+}
+
+// users, explain, match.
+void AddUserCommands(Cli& cli) {
+  CommandOptions& o = cli.options;
+  CLI::App* users = cli.Add("users", "the users page: every user and its category",
+                            [&o] { return usersync::io::RunUsersCommand(o); });
+  users->add_option("--format", o.format, "table | csv | json | html")
+      ->check(CLI::IsMember({"table", "csv", "json", "html"}));
+  users->add_option("--out", o.out_path, "write to this file instead of stdout");
+
+  CLI::App* explain = cli.Add("explain", "why a user gets what it gets",
+                              [&o] { return usersync::io::RunExplainCommand(o); });
+  explain->add_option("user", o.user, "email, user name, directory id, DN or account id")
+      ->required();
+
+  CLI::App* match =
+      cli.Add("match", "store a manual match", [&o] { return usersync::io::RunMatchCommand(o); });
+  CLI::Option* source_id = match->add_option("--source-id", o.source_id, "directory id");
+  CLI::Option* target_id = match->add_option("--target-id", o.target_id, "account id");
+  CLI::Option* csv =
+      match->add_option("--csv", o.csv_path, "CSV file of matches (header source_id,target_id)");
+  source_id->needs(target_id)->excludes(csv);
+  target_id->needs(source_id)->excludes(csv);
+}
+
+// release, status, check, run.
+void AddOperatorCommands(Cli& cli) {
+  CommandOptions& o = cli.options;
+  CLI::App* release = cli.Add("release", "release held deactivations/deletions",
+                              [&o] { return usersync::io::RunReleaseCommand(o); });
+  CLI::Option* release_all =
+      release->add_flag("--all", o.release_all, "release every held operation");
+  release->add_option("--id", o.release_ids, "hold ids to release (as listed)")
+      ->excludes(release_all);
+
+  CLI::App* status = cli.Add("status", "recent runs and the daily status",
+                             [&o] { return usersync::io::RunStatusCommand(o); });
+  status->add_option("--format", o.format, "table | json")->check(CLI::IsMember({"table", "json"}));
+
+  cli.Add("check", "test the source and the target connections",
+          [&o] { return usersync::io::RunCheckCommand(o); });
+
+  CLI::App* run = cli.Add("run", "polling mode: sync every DURATION",
+                          [&cli] { return RunEvery(cli.options, cli.every); });
+  run->add_option("--every", cli.every, "interval, e.g. 15m")->required();
+}
+
+void AddDemoCommand(Cli& cli) {
+  CLI::App* demo = cli.app.add_subcommand("demo", "sync the embedded demo into an embedded target");
+  demo->add_option("--fixtures", cli.fixtures,
+                   "directory holding demo.toml, demo.ldif, demo-accounts.jsonl");
+  cli.commands.emplace_back(demo, [&cli] {
+    usersync::io::DemoOptions demo_options;
+    demo_options.fixtures_dir = cli.fixtures;
+    return usersync::io::RunDemoCommand(demo_options);
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Cli cli;
+  cli.app.require_subcommand(1);
+  cli.app.set_version_flag("--version", "usersync 0.1.0");
+  cli.options.interrupted = &g_interrupted;
+  AddPlanCommands(cli);
+  AddUserCommands(cli);
+  AddOperatorCommands(cli);
+  AddDemoCommand(cli);
+  try {
+    cli.app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = cli.app.exit(e);
+    return code == 0 ? 0 : usersync::io::kExitUsage;
+  }
+
+  std::signal(SIGINT, OnSigint);
+  std::signal(SIGTERM, OnSigint);
+  for (const auto& [command, run] : cli.commands) {
+    if (*command) return run();
+  }
+  return usersync::io::kExitUsage;
+}
