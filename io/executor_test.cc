@@ -1,6 +1,7 @@
 #include "io/executor.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -11,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "io/clock.h"
 #include "io/report/audit_log.h"
 #include "io/state/state_store.h"
 #include "io/target_api.h"
@@ -116,7 +118,24 @@ class ExecutorTest : public ::testing::Test {
     context.run_id = run_id_;
     context.err = err_;
     context.interrupted = &interrupted_;
+    context.clock = &clock_;
     return context;
+  }
+
+  // Applies 200 creates, journaled and sent in batches of 128 (the first batch's outcomes are
+  // known when the second starts), and returns how many journal rows were settled when the
+  // second batch started. `advance_clock`: 100 ms pass while the first batch is sent.
+  size_t SettledWhenTheSecondBatchStarts(bool advance_clock) {
+    size_t settled = 0;
+    target_.on_execute = [&](int64_t executed) {
+      if (executed == 128 && advance_clock) clock_.Advance(std::chrono::milliseconds(100));
+      if (executed != 129) return;
+      for (const JournalEntry& entry : Journal()) settled += entry.state != "intent";
+    };
+    EXPECT_EQ(ApplyOperations(Creates(200), Context()).done, 200);
+    auto unsettled = state_->LoadUnsettled();
+    EXPECT_TRUE(unsettled.ok() && unsettled->empty());  // the run's end settles the rest
+    return settled;
   }
 
   std::vector<JournalEntry> Journal() {
@@ -131,6 +150,7 @@ class ExecutorTest : public ::testing::Test {
   int64_t run_id_ = 0;
   FakeTarget target_;
   std::atomic<bool> interrupted_{false};
+  FakeClock clock_;  // moves only when a test advances it
 };
 
 TEST_F(ExecutorTest, AppliesEverythingAndLinksCreates) {
@@ -148,6 +168,16 @@ TEST_F(ExecutorTest, AppliesEverythingAndLinksCreates) {
   auto unsettled = state_->LoadUnsettled();
   ASSERT_TRUE(unsettled.ok());
   EXPECT_THAT(*unsettled, IsEmpty());
+}
+
+// Outcomes are settled in the journal every 256 outcomes or every 100 ms of the context's
+// clock, whichever comes first; the run's end settles the rest.
+TEST_F(ExecutorTest, OutcomesWaitForTheClockToBeSettled) {
+  EXPECT_EQ(SettledWhenTheSecondBatchStarts(/*advance_clock=*/false), 0u);
+}
+
+TEST_F(ExecutorTest, SettlesTheJournalAfterHundredMillisecondsOfItsClock) {
+  EXPECT_EQ(SettledWhenTheSecondBatchStarts(/*advance_clock=*/true), 128u);
 }
 
 // The target answers 503 to everything: the run stops once the window of 50 is full of

@@ -664,7 +664,7 @@ int RunSyncCommand(const CommandOptions& options) {
   context.err = options.err;
   context.interrupted = options.interrupted;
   const TargetStats before = session.target->stats();
-  const Clock::time_point start = Clock::now();
+  const auto start = std::chrono::steady_clock::now();
   ApplyTotals totals = ApplyOperations(session.plan.operations, context);
   const double apply_seconds = SecondsSince(start);
   const TargetStats stats = session.target->stats();
@@ -863,7 +863,7 @@ int RunApplyCommand(const CommandOptions& options) {
   ExecutorContext context = MakeExecutorContext(options, session, **logs, *run_id);
   context.hold_reason = file->hold_reason;
   const TargetStats before = session.target->stats();
-  const Clock::time_point start = Clock::now();
+  const auto start = std::chrono::steady_clock::now();
   const ApplyTotals totals = ApplyOperations(ops, context);
   const double apply_seconds = SecondsSince(start);
   const TargetStats stats = session.target->stats();

@@ -325,32 +325,32 @@ std::string EncodeGotoUpdate(const std::vector<core::Change>& changes,
   bool email_written = false;
   bool status_written = false;
   for (const core::Change& change : changes) {
-    const std::string_view field = change.field;
+    const core::Field field = change.field;
     ++fields;
-    if (field == "email" || field == "user_name") {
+    if (field == core::Field::kEmail || field == core::Field::kUserName) {
       if (email_written) {
         --fields;
         continue;
       }
       email_written = true;
       w.Field("email", spec.email.empty() ? spec.user_name : spec.email);
-    } else if (field == "first_name") {
+    } else if (field == core::Field::kFirstName) {
       w.Field("firstName", spec.first_name);
-    } else if (field == "last_name") {
+    } else if (field == core::Field::kLastName) {
       w.Field("lastName", spec.last_name);
-    } else if (field == "language") {
+    } else if (field == core::Field::kLanguage) {
       StringOrNull(w, "locale", spec.language);
-    } else if (field == "products") {
+    } else if (field == core::Field::kProducts) {
       w.Key("products");
       WriteList(w, spec.products);
-    } else if (field == "admin_role") {
+    } else if (field == core::Field::kAdminRole) {
       w.Key("adminRoles");
       WriteRoles(w, spec.admin_role);
-    } else if (field == "user_group") {
+    } else if (field == core::Field::kUserGroup) {
       StringOrNull(w, "userGroup", spec.user_group);
-    } else if (field == "external_id") {
+    } else if (field == core::Field::kExternalId) {
       StringOrNull(w, "externalId", spec.external_id);
-    } else if (field == "active" && !active.has_value()) {
+    } else if (field == core::Field::kActive && !active.has_value()) {
       status_written = true;
       w.Field("status", spec.active ? "ACTIVE" : "SUSPENDED");
     } else {

@@ -323,10 +323,10 @@ TEST_F(GotoTargetEmulatorTest, UpdateSuspendReactivate) {
   update.spec = Spec(1, "G2M,G2W");
   update.spec.admin_role = "manager";
   update.spec.user_group = "Ops";
-  update.changes = {{"products", "G2M", "G2M,G2W"},
-                    {"admin_role", "", "manager"},
-                    {"first_name", "Seed", "First1"},
-                    {"user_group", "", "Ops"}};
+  update.changes = {{core::Field::kProducts, "G2M", "G2M,G2W"},
+                    {core::Field::kAdminRole, "", "manager"},
+                    {core::Field::kFirstName, "Seed", "First1"},
+                    {core::Field::kUserGroup, "", "Ops"}};
   OpOutcome outcome = ExecuteOne(*target, update);
   ASSERT_TRUE(outcome.status.ok()) << outcome.status;
   EXPECT_EQ(outcome.attempts, 1);
@@ -393,7 +393,7 @@ TEST_F(GotoTargetEmulatorTest, DisplayNameOnlyUpdateSendsNothing) {
   update.kind = core::OpKind::kUpdate;
   update.account_id = "some-id";
   update.spec = Spec(1);
-  update.changes = {{"display_name", "A", "First1 Last1"}};
+  update.changes = {{core::Field::kDisplayName, "A", "First1 Last1"}};
   EXPECT_TRUE(ExecuteOne(*target, update).status.ok());
   EXPECT_EQ(target->stats().requests, 0);
 }

@@ -236,10 +236,10 @@ TEST_F(ScimTargetEmulatorTest, AccountLifecycle) {
   update.spec.products = "G2W";
   update.spec.admin_role = "";
   update.spec.user_group = "Ops";
-  update.changes = {{"first_name", "First1", "Firstly"},
-                    {"products", "G2M,G2W", "G2W"},
-                    {"admin_role", "manager", ""},
-                    {"user_group", "Sales", "Ops"}};
+  update.changes = {{core::Field::kFirstName, "First1", "Firstly"},
+                    {core::Field::kProducts, "G2M,G2W", "G2W"},
+                    {core::Field::kAdminRole, "manager", ""},
+                    {core::Field::kUserGroup, "Sales", "Ops"}};
   OpOutcome updated = ExecuteAndWait(*target, update);
   ASSERT_TRUE(updated.status.ok()) << updated.status;
   EXPECT_EQ(updated.account_id, id);
@@ -408,7 +408,7 @@ TEST_F(ScimTargetEmulatorTest, UpdateOfAMissingAccountIsNotFound) {
   update.kind = core::OpKind::kUpdate;
   update.account_id = "no-such-id";
   update.spec = Spec(4);
-  update.changes = {{"first_name", "a", "b"}};
+  update.changes = {{core::Field::kFirstName, "a", "b"}};
   OpOutcome outcome = ExecuteAndWait(*target, update);
   EXPECT_EQ(outcome.status.code(), absl::StatusCode::kNotFound) << outcome.status;
   EXPECT_THAT(std::string(outcome.status.message()), HasSubstr("PATCH"));
@@ -552,7 +552,7 @@ TEST(ScimTargetFake, PutWhenPatchIsNotSupported) {
   update.account_id = "id-9";
   update.spec = Spec(9);
   update.spec.first_name = "Nine";
-  update.changes = {{"first_name", "First9", "Nine"}};
+  update.changes = {{core::Field::kFirstName, "First9", "Nine"}};
   ASSERT_TRUE(ExecuteAndWait(*target, update).status.ok());
   core::Operation deactivate;
   deactivate.kind = core::OpKind::kDeactivate;
