@@ -315,6 +315,15 @@ absl::Status Migrate(StatementCache& sql) {
   });
 }
 
+// Columns 2-5 of a journal or hold row (kJournalColumns, kSelectHold): what the operation is.
+template <typename Row>
+void ReadOperationColumns(sqlite3_stmt* row, Row& out) {
+  out.op = ColumnText(row, 2);
+  out.directory_id = ColumnText(row, 3);
+  out.account_id = ColumnText(row, 4);
+  out.email = ColumnText(row, 5);
+}
+
 absl::StatusOr<std::vector<JournalEntry>> ReadJournal(StatementCache& sql, sqlite3_stmt* stmt,
                                                       std::string_view operation) {
   std::vector<JournalEntry> entries;
@@ -322,10 +331,7 @@ absl::StatusOr<std::vector<JournalEntry>> ReadJournal(StatementCache& sql, sqlit
     JournalEntry entry;
     entry.op_id = sqlite3_column_int64(row, 0);
     entry.run_id = sqlite3_column_int64(row, 1);
-    entry.op = ColumnText(row, 2);
-    entry.directory_id = ColumnText(row, 3);
-    entry.account_id = ColumnText(row, 4);
-    entry.email = ColumnText(row, 5);
+    ReadOperationColumns(row, entry);
     entry.state = ColumnText(row, 6);
     entry.http_status = sqlite3_column_int(row, 7);
     entry.attempts = sqlite3_column_int(row, 8);
@@ -344,10 +350,7 @@ HoldRow ReadHold(sqlite3_stmt* row) {
   HoldRow hold;
   hold.hold_id = sqlite3_column_int64(row, 0);
   hold.run_id = sqlite3_column_int64(row, 1);
-  hold.op = ColumnText(row, 2);
-  hold.directory_id = ColumnText(row, 3);
-  hold.account_id = ColumnText(row, 4);
-  hold.email = ColumnText(row, 5);
+  ReadOperationColumns(row, hold);
   hold.payload = ColumnText(row, 6);
   return hold;
 }
