@@ -49,27 +49,30 @@ TEST(GotoCodec, UpdateWritesOnlyChangedFieldsGotoHolds) {
   spec.language = "";
   spec.user_group = "";
   const std::vector<core::Change> changes = {
-      {core::Field::kProducts, "G2M", "G2M,G2W"}, {core::Field::kAdminRole, "", "full"},       {core::Field::kLanguage, "en_US", ""},
-      {core::Field::kUserGroup, "Ops", ""},      {core::Field::kDisplayName, "A", "Ann Lee"}, {core::Field::kLastName, "L", "Lee"}};
+      {core::Field::kProducts, "G2M", "G2M,G2W"},  {core::Field::kAdminRole, "", "full"},
+      {core::Field::kLanguage, "en_US", ""},       {core::Field::kUserGroup, "Ops", ""},
+      {core::Field::kDisplayName, "A", "Ann Lee"}, {core::Field::kLastName, "L", "Lee"}};
   EXPECT_EQ(EncodeGotoUpdate(changes, spec, std::nullopt),
             R"({"products":["G2M","G2W"],"adminRoles":["SUPER_USER"],"locale":null,)"
             R"("userGroup":null,"lastName":"Lee"})");
 }
 
 TEST(GotoCodec, UpdateOfDisplayNameAloneSendsNothing) {
-  EXPECT_EQ(EncodeGotoUpdate({{core::Field::kDisplayName, "A", "Ann Lee"}}, Spec(), std::nullopt), "");
+  EXPECT_EQ(EncodeGotoUpdate({{core::Field::kDisplayName, "A", "Ann Lee"}}, Spec(), std::nullopt),
+            "");
 }
 
 TEST(GotoCodec, StatusOverridesTheActiveChange) {
   EXPECT_EQ(EncodeGotoUpdate({}, Spec(), false), R"({"status":"SUSPENDED"})");
-  EXPECT_EQ(
-      EncodeGotoUpdate({{core::Field::kActive, "false", "true"}, {core::Field::kFirstName, "A", "Ann"}}, Spec(), true),
-      R"({"firstName":"Ann","status":"ACTIVE"})");
+  EXPECT_EQ(EncodeGotoUpdate(
+                {{core::Field::kActive, "false", "true"}, {core::Field::kFirstName, "A", "Ann"}},
+                Spec(), true),
+            R"({"firstName":"Ann","status":"ACTIVE"})");
   // user_name and email both map to "email": written once.
-  EXPECT_EQ(
-      EncodeGotoUpdate({{core::Field::kUserName, "a", "ann@example.com"}, {core::Field::kEmail, "a", "ann@example.com"}},
-                       Spec(), std::nullopt),
-      R"({"email":"ann@example.com"})");
+  EXPECT_EQ(EncodeGotoUpdate({{core::Field::kUserName, "a", "ann@example.com"},
+                              {core::Field::kEmail, "a", "ann@example.com"}},
+                             Spec(), std::nullopt),
+            R"({"email":"ann@example.com"})");
 }
 
 TEST(GotoCodec, FilterQuotesTheValue) {

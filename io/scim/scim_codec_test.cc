@@ -52,11 +52,13 @@ TEST(ScimCodec, EncodePatchOnePerChangedField) {
   core::AccountSpec spec = AnnSpec();
   spec.language = "";
   spec.admin_role = "";
-  const std::vector<core::Change> changes = {
-      {core::Field::kFirstName, "Anne", "Ann"},  {core::Field::kLanguage, "de_DE", ""},
-      {core::Field::kProducts, "G2M", "G2M,G2W"}, {core::Field::kAdminRole, "full", ""},
-      {core::Field::kUserGroup, "Ops", "Sales"}, {core::Field::kEmail, "a@x.com", "ann@example.com"},
-      {core::Field::kActive, "false", "true"}};
+  const std::vector<core::Change> changes = {{core::Field::kFirstName, "Anne", "Ann"},
+                                             {core::Field::kLanguage, "de_DE", ""},
+                                             {core::Field::kProducts, "G2M", "G2M,G2W"},
+                                             {core::Field::kAdminRole, "full", ""},
+                                             {core::Field::kUserGroup, "Ops", "Sales"},
+                                             {core::Field::kEmail, "a@x.com", "ann@example.com"},
+                                             {core::Field::kActive, "false", "true"}};
   EXPECT_EQ(
       EncodePatch(changes, spec),
       R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
