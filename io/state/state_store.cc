@@ -226,6 +226,18 @@ class StatementCache {
     }
   }
 
+  // Runs the query `sql` (no parameters) and returns read(row) of each row, in order.
+  template <typename Row, typename Read>
+  absl::StatusOr<std::vector<Row>> SelectAll(std::string_view sql, std::string_view operation,
+                                             Read&& read) {
+    USERSYNC_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Get(sql, operation));
+    Statement scoped(stmt);
+    std::vector<Row> rows;
+    USERSYNC_RETURN_IF_ERROR(
+        ForEachRow(stmt, operation, [&](sqlite3_stmt* row) { rows.push_back(read(row)); }));
+    return rows;
+  }
+
   sqlite3* db() const { return db_; }
   const std::string& path() const { return path_; }
 
@@ -391,17 +403,11 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& 
 }
 
 absl::StatusOr<std::vector<LinkRow>> StateStore::LoadLinks() {
-  constexpr std::string_view kOp = "loading links";
-  USERSYNC_ASSIGN_OR_RETURN(
-      sqlite3_stmt * stmt,
-      statements_->Get("SELECT directory_id, account_id, origin FROM links ORDER BY directory_id",
-                       kOp));
-  Statement scoped(stmt);
-  std::vector<LinkRow> links;
-  USERSYNC_RETURN_IF_ERROR(statements_->ForEachRow(stmt, kOp, [&](sqlite3_stmt* row) {
-    links.push_back(LinkRow{ColumnText(row, 0), ColumnText(row, 1), ColumnText(row, 2)});
-  }));
-  return links;
+  return statements_->SelectAll<LinkRow>(
+      "SELECT directory_id, account_id, origin FROM links ORDER BY directory_id", "loading links",
+      [](sqlite3_stmt* row) {
+        return LinkRow{ColumnText(row, 0), ColumnText(row, 1), ColumnText(row, 2)};
+      });
 }
 
 absl::Status StateStore::UpsertLinks(std::span<const LinkRow> links) {
@@ -446,17 +452,11 @@ absl::Status StateStore::SaveManualMatch(const ManualMatch& match) {
 }
 
 absl::StatusOr<std::vector<ManualMatch>> StateStore::LoadManualMatches() {
-  constexpr std::string_view kOp = "loading manual matches";
-  USERSYNC_ASSIGN_OR_RETURN(
-      sqlite3_stmt * stmt,
-      statements_->Get("SELECT directory_id, account_id FROM manual_matches ORDER BY directory_id",
-                       kOp));
-  Statement scoped(stmt);
-  std::vector<ManualMatch> matches;
-  USERSYNC_RETURN_IF_ERROR(statements_->ForEachRow(stmt, kOp, [&](sqlite3_stmt* row) {
-    matches.push_back(ManualMatch{ColumnText(row, 0), ColumnText(row, 1)});
-  }));
-  return matches;
+  return statements_->SelectAll<ManualMatch>(
+      "SELECT directory_id, account_id FROM manual_matches ORDER BY directory_id",
+      "loading manual matches", [](sqlite3_stmt* row) {
+        return ManualMatch{ColumnText(row, 0), ColumnText(row, 1)};
+      });
 }
 
 absl::StatusOr<int64_t> StateStore::BeginRun(const std::string& mode, const std::string& now) {
@@ -625,15 +625,9 @@ absl::Status StateStore::SaveHolds(int64_t run_id, std::span<const JournalIntent
 }
 
 absl::StatusOr<std::vector<HoldRow>> StateStore::LoadHolds() {
-  constexpr std::string_view kOp = "loading held operations";
-  USERSYNC_ASSIGN_OR_RETURN(
-      sqlite3_stmt * stmt,
-      statements_->Get(absl::StrCat(kSelectHold, "WHERE state = 'held' ORDER BY hold_id"), kOp));
-  Statement scoped(stmt);
-  std::vector<HoldRow> holds;
-  USERSYNC_RETURN_IF_ERROR(statements_->ForEachRow(
-      stmt, kOp, [&](sqlite3_stmt* row) { holds.push_back(ReadHold(row)); }));
-  return holds;
+  return statements_->SelectAll<HoldRow>(
+      absl::StrCat(kSelectHold, "WHERE state = 'held' ORDER BY hold_id"), "loading held operations",
+      ReadHold);
 }
 
 absl::StatusOr<std::vector<HoldRow>> StateStore::ReleaseHolds(std::span<const int64_t> hold_ids) {
