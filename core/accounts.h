@@ -6,12 +6,80 @@
 // thread. Views live as long as the Accounts object.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "core/string_arena.h"
 
 namespace usersync::core {
+
+// An attribute usersync writes to an account: what a plan's Change names, what AccountSpec and
+// Account hold, and, by FieldName, the key the plan JSON, the journal and the reports write.
+// kActive's value is "true" or "false".
+enum class Field : uint8_t {
+  kUserName,
+  kEmail,
+  kExternalId,
+  kFirstName,
+  kLastName,
+  kDisplayName,
+  kLanguage,
+  kProducts,
+  kAdminRole,
+  kUserGroup,
+  kActive,
+};
+
+// Every field, in the order plans compare and write them.
+inline constexpr Field kAllFields[] = {Field::kUserName,  Field::kEmail,    Field::kExternalId,
+                                       Field::kFirstName, Field::kLastName, Field::kDisplayName,
+                                       Field::kLanguage,  Field::kProducts, Field::kAdminRole,
+                                       Field::kUserGroup, Field::kActive};
+
+// "user_name", "email", "external_id", "first_name", "last_name", "display_name", "language",
+// "products", "admin_role", "user_group", "active".
+constexpr std::string_view FieldName(Field field) {
+  switch (field) {
+    case Field::kUserName:
+      return "user_name";
+    case Field::kEmail:
+      return "email";
+    case Field::kExternalId:
+      return "external_id";
+    case Field::kFirstName:
+      return "first_name";
+    case Field::kLastName:
+      return "last_name";
+    case Field::kDisplayName:
+      return "display_name";
+    case Field::kLanguage:
+      return "language";
+    case Field::kProducts:
+      return "products";
+    case Field::kAdminRole:
+      return "admin_role";
+    case Field::kUserGroup:
+      return "user_group";
+    case Field::kActive:
+      return "active";
+  }
+  return "";
+}
+
+// The field FieldName gives `name`; nullopt for a name no field has.
+constexpr std::optional<Field> ParseField(std::string_view name) {
+  for (Field field : kAllFields) {
+    if (FieldName(field) == name) return field;
+  }
+  return std::nullopt;
+}
+
+// "true" / "false": how a Change and the plan JSON's field maps write the active flag.
+constexpr std::string_view BoolText(bool value) { return value ? "true" : "false"; }
 
 struct Account {
   std::string_view id;           // the target's id (SCIM id, GoTo userKey)
@@ -27,6 +95,17 @@ struct Account {
   std::string_view user_group;  // name of the user group, "" for none
   std::string_view version;     // meta.version / ETag, "" when the target gives none
   bool active = true;
+
+  // The account's value of `field` (kActive: "true" / "false"). Lives as long as the views.
+  std::string_view Get(Field field) const {
+    // Indexed by Field; kActive is the bool.
+    static constexpr std::string_view Account::*kValues[] = {
+        &Account::user_name,  &Account::email,        &Account::external_id, &Account::first_name,
+        &Account::last_name,  &Account::display_name, &Account::language,    &Account::products,
+        &Account::admin_role, &Account::user_group};
+    static_assert(std::size(kValues) == static_cast<size_t>(Field::kActive));
+    return field == Field::kActive ? BoolText(active) : this->*kValues[static_cast<size_t>(field)];
+  }
 };
 
 struct Accounts {

@@ -285,19 +285,21 @@ std::vector<Explanation> Explain(const Directory& dir, const Accounts& accounts,
   return out;
 }
 
-std::string FormatExplanation(const Explanation& e) {
-  std::string out;
-  auto or_none = [](std::string_view value) {
-    return value.empty() ? std::string("none") : std::string(value);
-  };
+namespace {
+
+std::string OrNone(std::string_view value) {
+  return value.empty() ? std::string("none") : std::string(value);
+}
+
+// Who is explained, and the category.
+void FormatSubject(const Explanation& e, std::string& out) {
   if (e.subject == ExplainSubject::kDirectoryUser) {
     absl::StrAppend(&out, "Directory user ", e.dn, "\n");
-    absl::StrAppend(&out, "  id: ", e.directory_id, " · email: ", or_none(e.email),
-                    " · user name: ", or_none(e.user_name), e.disabled ? " · DISABLED" : "", "\n");
+    absl::StrAppend(&out, "  id: ", e.directory_id, " · email: ", OrNone(e.email),
+                    " · user name: ", OrNone(e.user_name), e.disabled ? " · DISABLED" : "", "\n");
   } else {
-    absl::StrAppend(&out, "Account ", or_none(e.account_id), "\n");
-    absl::StrAppend(&out, "  email: ", or_none(e.email), " · userName: ", or_none(e.user_name),
-                    "\n");
+    absl::StrAppend(&out, "Account ", OrNone(e.account_id), "\n");
+    absl::StrAppend(&out, "  email: ", OrNone(e.email), " · userName: ", OrNone(e.user_name), "\n");
     if (!e.directory_id.empty()) {
       absl::StrAppend(&out, "  linked to directory id ", e.directory_id, e.dn.empty() ? "" : " (",
                       e.dn, e.dn.empty() ? "" : ")", "\n");
@@ -307,56 +309,62 @@ std::string FormatExplanation(const Explanation& e) {
   if (category == "account_only") category = "account-only";
   if (category == "out_of_scope") category = "out of scope";
   absl::StrAppend(&out, "Category: ", category, e.reason.empty() ? "" : " — ", e.reason, "\n");
+}
 
-  if (e.subject == ExplainSubject::kDirectoryUser) {
-    if (e.scope_everyone) {
-      out.append("Scope: no scope groups are configured: every enabled user is in scope\n");
-    } else if (e.scope_path.empty()) {
-      out.append("Scope: not a member (direct or nested) of any scoped group\n");
-    } else {
-      out.append("In scope through:\n");
-      for (size_t step = 0; step < e.scope_path.size(); ++step) {
-        absl::StrAppend(&out, "  ", std::string(2 * step, ' '), step == 0 ? "" : "> ",
-                        e.scope_path[step], step == 0 ? "  (scoped group)" : "", "\n");
-      }
-      absl::StrAppend(&out, "  ", std::string(2 * e.scope_path.size(), ' '), "> ", e.dn,
-                      e.disabled ? "  (disabled: out of scope)" : "", "\n");
+// A directory user's scope path and rules.
+void FormatScopeAndRules(const Explanation& e, std::string& out) {
+  if (e.scope_everyone) {
+    out.append("Scope: no scope groups are configured: every enabled user is in scope\n");
+  } else if (e.scope_path.empty()) {
+    out.append("Scope: not a member (direct or nested) of any scoped group\n");
+  } else {
+    out.append("In scope through:\n");
+    for (size_t step = 0; step < e.scope_path.size(); ++step) {
+      absl::StrAppend(&out, "  ", std::string(2 * step, ' '), step == 0 ? "" : "> ",
+                      e.scope_path[step], step == 0 ? "  (scoped group)" : "", "\n");
     }
-    if (e.rules.empty()) {
-      out.append("Rules: no rule's group holds the user (an account with no products)\n");
-    } else {
-      out.append("Rules holding the user (the first by priority gives single-valued settings):\n");
-      for (const RuleHit& hit : e.rules) {
-        std::string path;
-        for (const std::string& group : hit.group_path) {
-          absl::StrAppend(&path, path.empty() ? "" : " > ", group);
-        }
-        absl::StrAppend(&out, hit.winner ? "  * " : "    ", hit.name, " (priority ", hit.priority,
-                        ")", hit.winner ? " [first: wins]" : "", " through ", path, "\n");
-      }
+    absl::StrAppend(&out, "  ", std::string(2 * e.scope_path.size(), ' '), "> ", e.dn,
+                    e.disabled ? "  (disabled: out of scope)" : "", "\n");
+  }
+  if (e.rules.empty()) {
+    out.append("Rules: no rule's group holds the user (an account with no products)\n");
+    return;
+  }
+  out.append("Rules holding the user (the first by priority gives single-valued settings):\n");
+  for (const RuleHit& hit : e.rules) {
+    std::string path;
+    for (const std::string& group : hit.group_path) {
+      absl::StrAppend(&path, path.empty() ? "" : " > ", group);
     }
-    if (!e.settings.empty()) {
-      out.append("Settings:\n");
-      for (const SettingOrigin& setting : e.settings) {
-        std::string name = setting.setting;
-        name.resize(std::max<size_t>(name.size(), 18), ' ');
-        std::string value = or_none(setting.value);
-        value.resize(std::max<size_t>(value.size(), 16), ' ');
-        absl::StrAppend(&out, "  ", name, " ", value, " ← ", setting.origin, "\n");
-      }
-    }
-    if (!e.match_method.empty()) {
-      out.append("Match: ");
-      if (e.match_method == "none") {
-        out.append("none: no account matches (will be created)\n");
-      } else if (e.match_method == "conflict" || e.match_method == "invalid") {
-        absl::StrAppend(&out, "not matched (", e.match_method, "): ", e.match_detail, "\n");
-      } else {
-        absl::StrAppend(&out, e.match_method, " → account ", e.account_id, "\n");
-      }
+    absl::StrAppend(&out, hit.winner ? "  * " : "    ", hit.name, " (priority ", hit.priority, ")",
+                    hit.winner ? " [first: wins]" : "", " through ", path, "\n");
+  }
+}
+
+// A directory user's settings and match.
+void FormatSettingsAndMatch(const Explanation& e, std::string& out) {
+  if (!e.settings.empty()) {
+    out.append("Settings:\n");
+    for (const SettingOrigin& setting : e.settings) {
+      std::string name = setting.setting;
+      name.resize(std::max<size_t>(name.size(), 18), ' ');
+      std::string value = OrNone(setting.value);
+      value.resize(std::max<size_t>(value.size(), 16), ' ');
+      absl::StrAppend(&out, "  ", name, " ", value, " ← ", setting.origin, "\n");
     }
   }
+  if (e.match_method.empty()) return;
+  out.append("Match: ");
+  if (e.match_method == "none") {
+    out.append("none: no account matches (will be created)\n");
+  } else if (e.match_method == "conflict" || e.match_method == "invalid") {
+    absl::StrAppend(&out, "not matched (", e.match_method, "): ", e.match_detail, "\n");
+  } else {
+    absl::StrAppend(&out, e.match_method, " → account ", e.account_id, "\n");
+  }
+}
 
+void FormatOperations(const Explanation& e, std::string& out) {
   if (e.operations.empty()) {
     out.append("Pending operation: none\n");
   }
@@ -366,14 +374,26 @@ std::string FormatExplanation(const Explanation& e) {
                     op.held ? " [HELD by the safety threshold]" : "", "\n");
     absl::StrAppend(&out, "  reason: ", op.reason, "\n");
     for (const Change& change : op.changes) {
-      absl::StrAppend(&out, "  ", change.field, ": \"", change.before, "\" → \"", change.after,
-                      "\"\n");
+      absl::StrAppend(&out, "  ", Sv(FieldName(change.field)), ": \"", change.before, "\" → \"",
+                      change.after, "\"\n");
     }
     if (op.kind == OpKind::kCreate) {
       absl::StrAppend(&out, "  creates ", op.spec.user_name, " (", op.spec.first_name, " ",
-                      op.spec.last_name, "), products: ", or_none(op.spec.products), "\n");
+                      op.spec.last_name, "), products: ", OrNone(op.spec.products), "\n");
     }
   }
+}
+
+}  // namespace
+
+std::string FormatExplanation(const Explanation& e) {
+  std::string out;
+  FormatSubject(e, out);
+  if (e.subject == ExplainSubject::kDirectoryUser) {
+    FormatScopeAndRules(e, out);
+    FormatSettingsAndMatch(e, out);
+  }
+  FormatOperations(e, out);
   return out;
 }
 

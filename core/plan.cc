@@ -14,7 +14,8 @@
 namespace usersync::core {
 namespace {
 
-AccountSpec MakeSpec(const Directory& dir, const RuleAssignment& rules, const DesiredUser& desired) {
+AccountSpec MakeSpec(const Directory& dir, const RuleAssignment& rules,
+                     const DesiredUser& desired) {
   AccountSpec spec;
   const uint32_t user = desired.user;
   spec.user_name = std::string(desired.email);
@@ -36,38 +37,36 @@ AccountSpec MakeSpec(const Directory& dir, const RuleAssignment& rules, const De
   return spec;
 }
 
-void DiffField(std::vector<Change>& changes, std::string_view field, std::string_view before,
+void DiffField(std::vector<Change>& changes, Field field, std::string_view before,
                std::string_view after) {
-  if (before != after) changes.push_back({std::string(field), std::string(before), std::string(after)});
+  if (before != after) changes.push_back({field, std::string(before), std::string(after)});
 }
 
 std::vector<Change> Diff(const AccountSpec& spec, const Account& account,
                          bool compare_display_name) {
   std::vector<Change> changes;
-  DiffField(changes, "user_name", account.user_name, spec.user_name);
-  DiffField(changes, "email", account.email, spec.email);
-  DiffField(changes, "external_id", account.external_id, spec.external_id);
-  DiffField(changes, "first_name", account.first_name, spec.first_name);
-  DiffField(changes, "last_name", account.last_name, spec.last_name);
+  // Spelled out rather than a loop over kAllFields with Get(): this runs once per matched user.
+  DiffField(changes, Field::kUserName, account.user_name, spec.user_name);
+  DiffField(changes, Field::kEmail, account.email, spec.email);
+  DiffField(changes, Field::kExternalId, account.external_id, spec.external_id);
+  DiffField(changes, Field::kFirstName, account.first_name, spec.first_name);
+  DiffField(changes, Field::kLastName, account.last_name, spec.last_name);
   if (compare_display_name) {
-    DiffField(changes, "display_name", account.display_name, spec.display_name);
+    DiffField(changes, Field::kDisplayName, account.display_name, spec.display_name);
   }
-  DiffField(changes, "language", account.language, spec.language);
-  DiffField(changes, "products", account.products, spec.products);
-  DiffField(changes, "admin_role", account.admin_role, spec.admin_role);
-  DiffField(changes, "user_group", account.user_group, spec.user_group);
-  if (!account.active) changes.push_back({"active", "false", "true"});
+  DiffField(changes, Field::kLanguage, account.language, spec.language);
+  DiffField(changes, Field::kProducts, account.products, spec.products);
+  DiffField(changes, Field::kAdminRole, account.admin_role, spec.admin_role);
+  DiffField(changes, Field::kUserGroup, account.user_group, spec.user_group);
+  if (!account.active) changes.push_back({Field::kActive, "false", "true"});
   return changes;
 }
 
 std::string ChangedFields(const std::vector<Change>& changes) {
-  std::vector<std::string_view> fields;
-  fields.reserve(changes.size());
-  for (const Change& change : changes) fields.push_back(change.field);
   std::string out;
-  for (std::string_view field : fields) {
+  for (const Change& change : changes) {
     if (!out.empty()) out.append(", ");
-    out.append(field);
+    out.append(FieldName(change.field));
   }
   return out;
 }
@@ -120,37 +119,25 @@ std::string RuleName(const RuleAssignment& rules, int32_t rule) {
   return rule == kNoRule ? std::string() : rules.rules[rule].name;
 }
 
-}  // namespace
+// What ComputePlan's steps read: the inputs and the pure stages' results.
+struct PlanInputs {
+  const Directory& dir;
+  const Accounts& accounts;
+  const PlanConfig& config;
+  const RuleAssignment& rules;
+  const MappingResult& mapping;
+  const MatchResult& match;
+};
 
-std::string_view OpKindName(OpKind kind) {
-  switch (kind) {
-    case OpKind::kCreate: return "create";
-    case OpKind::kUpdate: return "update";
-    case OpKind::kDeactivate: return "deactivate";
-    case OpKind::kReactivate: return "reactivate";
-    case OpKind::kDelete: return "delete";
-    case OpKind::kLink: return "link";
-  }
-  return "";
-}
+// What the steps share while they build the plan.
+struct PlanState {
+  Plan& plan;
+  std::vector<SeatUser> seat_users;      // creates and reactivations: they take seats
+  std::vector<uint8_t> account_settled;  // per account: claimed by a row already
+};
 
-std::string_view CategoryName(Category category) {
-  switch (category) {
-    case Category::kMatched: return "matched";
-    case Category::kUpdate: return "update";
-    case Category::kNew: return "new";
-    case Category::kInvalid: return "invalid";
-    case Category::kAccountOnly: return "account_only";
-    case Category::kDeparted: return "departed";
-  }
-  return "";
-}
-
-Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const Link> links,
-                 std::span<const Link> manual, const PlanConfig& config) {
-  Plan plan;
-
-  // 1. Scope: members (nested) of the scoped groups, minus users disabled in the directory.
+// 1. Scope: members (nested) of the scoped groups, minus users disabled in the directory.
+std::vector<uint8_t> ScopeUsers(const Directory& dir, const PlanConfig& config, Plan& plan) {
   std::vector<uint8_t> in_scope;
   if (config.scope_groups.empty()) {
     in_scope.assign(dir.user_count(), 1);
@@ -168,9 +155,10 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
   for (size_t user = 0; user < dir.user_count(); ++user) {
     if (dir.disabled[user]) in_scope[user] = 0;
   }
+  return in_scope;
+}
 
-  // 2. Rules, 3. mapping and validation, 4. matching.
-  RuleAssignment rules = AssignRules(dir, config.rules);
+void WarnAboutGroups(const Directory& dir, const RuleAssignment& rules, Plan& plan) {
   for (const std::string& group : rules.missing_groups) {
     plan.warnings.push_back(absl::StrCat("rule group not found in the directory: ", group));
   }
@@ -178,135 +166,139 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
     const auto& [group, member] = dir.unresolved_examples.front();
     plan.warnings.push_back(absl::StrCat(dir.unresolved_member_count,
                                          " group member value(s) name no user or group in the "
-                                         "directory, e.g. ", member, " in ", group));
+                                         "directory, e.g. ",
+                                         member, " in ", group));
   }
-  MappingOptions mapping_options{config.validated_domains};
-  MappingResult mapping = MapUsers(dir, std::move(in_scope), rules, mapping_options);
-  MatchResult match = MatchAccounts(dir, mapping, accounts, links, manual, config.match_order);
+}
 
-  // 5. Desired users and invalid users, interleaved in directory order.
-  // Every directory user and every account makes at most one row and one operation: reserving
-  // that bound up front saves the vectors' regrowth (a copy of every row each time, and fresh
-  // pages to fault in); the untouched tail of the reservation is never faulted in.
-  plan.rows.reserve(dir.user_count() + accounts.items.size());
-  plan.operations.reserve(dir.user_count() + accounts.items.size());
-  std::vector<SeatUser> seat_users;  // creates and reactivations: they take seats
-  std::vector<uint8_t> account_settled(accounts.items.size(), 0);
-  size_t invalid_idx = 0;
-  auto emit_invalid = [&](uint32_t user, const std::string& reason) {
-    UserRow row;
-    row.category = Category::kInvalid;
-    row.directory_id = std::string(dir.user_id[user]);
-    row.dn = std::string(dir.user_dn[user]);
-    row.email = std::string(dir.email[user]);
-    row.reason = reason;
+void EmitInvalid(const Directory& dir, uint32_t user, const std::string& reason, Plan& plan) {
+  UserRow row;
+  row.category = Category::kInvalid;
+  row.directory_id = std::string(dir.user_id[user]);
+  row.dn = std::string(dir.user_dn[user]);
+  row.email = std::string(dir.email[user]);
+  row.reason = reason;
+  plan.rows.push_back(std::move(row));
+}
+
+// The row and, unless the account is in step, the operation of one desired user.
+void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state) {
+  const Directory& dir = in.dir;
+  Plan& plan = state.plan;
+  const DesiredUser& desired = in.mapping.desired[desired_idx];
+  const uint32_t user = desired.user;
+  if (!in.match.conflict[desired_idx].empty()) {
+    EmitInvalid(dir, user, in.match.conflict[desired_idx], plan);
+    return;
+  }
+  UserRow row;
+  row.directory_id = std::string(dir.user_id[user]);
+  row.dn = std::string(dir.user_dn[user]);
+  row.email = std::string(desired.email);
+  row.rule = RuleName(in.rules, desired.rule);
+  Operation op;
+  op.directory_id = row.directory_id;
+  op.dn = row.dn;
+  op.email = row.email;
+  op.spec = MakeSpec(dir, in.rules, desired);
+  row.products = op.spec.products;
+  const std::string rule_text = desired.rule == kNoRule ? std::string("no rule (no products)")
+                                                        : absl::StrCat("rule ", Sv(row.rule));
+
+  const int64_t account_idx = in.match.account_of_desired[desired_idx];
+  if (account_idx < 0) {
+    row.category = Category::kNew;
+    row.reason = absl::StrCat("in scope, no account; ", rule_text);
+    op.kind = OpKind::kCreate;
+    op.reason = row.reason;
+    state.seat_users.push_back({plan.operations.size(), plan.rows.size()});
+    plan.operations.push_back(std::move(op));
     plan.rows.push_back(std::move(row));
-  };
+    return;
+  }
+  const Account& account = in.accounts.items[account_idx];
+  state.account_settled[account_idx] = 1;
+  row.account_id = std::string(account.id);
+  op.account_id = row.account_id;
+  op.precondition_version = std::string(account.version);
+  op.precondition_active = account.active;
+  op.changes = Diff(op.spec, account, in.config.target_has_display_name);
+  const MatchMethod method = in.match.method[desired_idx];
+  const bool link_stored = in.match.has_stored_link[desired_idx] != 0;
+  row.category = op.changes.empty() ? Category::kMatched : Category::kUpdate;
+  std::string how = method == MatchMethod::kLink && link_stored
+                        ? std::string("linked")
+                        : absl::StrCat("matched by ", Sv(method == MatchMethod::kLink
+                                                             ? std::string_view("externalId")
+                                                             : MatchMethodName(method)));
+  row.reason = op.changes.empty() ? absl::StrCat(how, ", in sync")
+                                  : absl::StrCat(how, "; changed: ", ChangedFields(op.changes));
+  if (!account.active) {
+    op.kind = OpKind::kReactivate;
+  } else if (!link_stored) {
+    op.kind = OpKind::kLink;
+  } else if (!op.changes.empty()) {
+    op.kind = OpKind::kUpdate;
+  } else {
+    plan.rows.push_back(std::move(row));
+    return;
+  }
+  op.reason = absl::StrCat(row.reason, "; ", rule_text);
+  if (op.kind == OpKind::kReactivate) {
+    state.seat_users.push_back({plan.operations.size(), plan.rows.size()});
+  }
+  plan.operations.push_back(std::move(op));
+  plan.rows.push_back(std::move(row));
+}
+
+// 5. Desired users and invalid users, interleaved in directory order.
+void PlanDirectoryUsers(const PlanInputs& in, PlanState& state) {
+  const MappingResult& mapping = in.mapping;
+  size_t invalid_idx = 0;
   for (size_t desired_idx = 0; desired_idx <= mapping.desired.size(); ++desired_idx) {
     const uint32_t next_user = desired_idx < mapping.desired.size()
                                    ? mapping.desired[desired_idx].user
-                                   : static_cast<uint32_t>(dir.user_count());
+                                   : static_cast<uint32_t>(in.dir.user_count());
     while (invalid_idx < mapping.invalid.size() && mapping.invalid[invalid_idx].user < next_user) {
-      emit_invalid(mapping.invalid[invalid_idx].user, mapping.invalid[invalid_idx].reason);
+      EmitInvalid(in.dir, mapping.invalid[invalid_idx].user, mapping.invalid[invalid_idx].reason,
+                  state.plan);
       ++invalid_idx;
     }
     if (desired_idx == mapping.desired.size()) break;
-
-    const DesiredUser& desired = mapping.desired[desired_idx];
-    const uint32_t user = desired.user;
-    if (!match.conflict[desired_idx].empty()) {
-      emit_invalid(user, match.conflict[desired_idx]);
-      continue;
-    }
-    UserRow row;
-    row.directory_id = std::string(dir.user_id[user]);
-    row.dn = std::string(dir.user_dn[user]);
-    row.email = std::string(desired.email);
-    row.rule = RuleName(rules, desired.rule);
-    Operation op;
-    op.directory_id = row.directory_id;
-    op.dn = row.dn;
-    op.email = row.email;
-    op.spec = MakeSpec(dir, rules, desired);
-    row.products = op.spec.products;
-    const std::string rule_text =
-        desired.rule == kNoRule ? std::string("no rule (no products)")
-                                : absl::StrCat("rule ", Sv(row.rule));
-
-    const int64_t account_idx = match.account_of_desired[desired_idx];
-    if (account_idx < 0) {
-      row.category = Category::kNew;
-      row.reason = absl::StrCat("in scope, no account; ", rule_text);
-      op.kind = OpKind::kCreate;
-      op.reason = row.reason;
-      seat_users.push_back({plan.operations.size(), plan.rows.size()});
-      plan.operations.push_back(std::move(op));
-      plan.rows.push_back(std::move(row));
-      continue;
-    }
-    const Account& account = accounts.items[account_idx];
-    account_settled[account_idx] = 1;
-    row.account_id = std::string(account.id);
-    op.account_id = row.account_id;
-    op.precondition_version = std::string(account.version);
-    op.precondition_active = account.active;
-    op.changes = Diff(op.spec, account, config.target_has_display_name);
-    const MatchMethod method = match.method[desired_idx];
-    const bool link_stored = match.has_stored_link[desired_idx] != 0;
-    row.category = op.changes.empty() ? Category::kMatched : Category::kUpdate;
-    std::string how = method == MatchMethod::kLink && link_stored
-                          ? std::string("linked")
-                          : absl::StrCat("matched by ", Sv(method == MatchMethod::kLink
-                                                               ? std::string_view("externalId")
-                                                               : MatchMethodName(method)));
-    row.reason = op.changes.empty() ? absl::StrCat(how, ", in sync")
-                                    : absl::StrCat(how, "; changed: ", ChangedFields(op.changes));
-    if (!account.active) {
-      op.kind = OpKind::kReactivate;
-    } else if (!link_stored) {
-      op.kind = OpKind::kLink;
-    } else if (!op.changes.empty()) {
-      op.kind = OpKind::kUpdate;
-    } else {
-      plan.rows.push_back(std::move(row));
-      continue;
-    }
-    op.reason = absl::StrCat(row.reason, "; ", rule_text);
-    if (op.kind == OpKind::kReactivate) {
-      seat_users.push_back({plan.operations.size(), plan.rows.size()});
-    }
-    plan.operations.push_back(std::move(op));
-    plan.rows.push_back(std::move(row));
+    PlanDesiredUser(in, desired_idx, state);
   }
-  ApplySeats(config.free_seats, seat_users, plan);
+}
 
-  // 6. Departed: accounts linked to a directory user that is no longer a valid user in scope
-  //    (left the scoped groups, disabled, or gone from the directory). Users in scope but
-  //    invalid are not departed: their data needs fixing, not their account removing.
+struct DepartedAccount {
+  uint32_t account_idx;
+  std::string_view directory_id;
+};
+
+// 6a. Accounts linked to a directory user that is no longer a valid user in scope (left the
+//     scoped groups, disabled, or gone from the directory), in account order. Users in scope
+//     but invalid are not departed: their data needs fixing, not their account removing. Also
+//     sets plan.managed_accounts and marks `linked_accounts`.
+std::vector<DepartedAccount> FindDeparted(const PlanInputs& in, std::span<const Link> links,
+                                          std::vector<uint8_t>& linked_accounts, Plan& plan) {
   auto still_in_scope = [&](std::string_view directory_id) {
-    std::optional<uint32_t> user = dir.FindUserById(directory_id);
-    return user.has_value() && mapping.in_scope[*user];
-  };
-  struct DepartedAccount {
-    uint32_t account_idx;
-    std::string_view directory_id;
+    std::optional<uint32_t> user = in.dir.FindUserById(directory_id);
+    return user.has_value() && in.mapping.in_scope[*user];
   };
   std::vector<DepartedAccount> departed;
-  std::vector<uint8_t> linked_accounts(accounts.items.size(), 0);
   for (size_t link_idx = 0; link_idx < links.size(); ++link_idx) {
-    const int64_t account_idx = match.link_account[link_idx];
+    const int64_t account_idx = in.match.link_account[link_idx];
     if (account_idx < 0 || linked_accounts[account_idx]) continue;
     linked_accounts[account_idx] = 1;
     const Link& link = links[link_idx];
     if (!link.managed || still_in_scope(link.directory_id)) continue;
     departed.push_back({static_cast<uint32_t>(account_idx), link.directory_id});
   }
-  for (uint32_t idx = 0; idx < accounts.items.size(); ++idx) {
+  for (uint32_t idx = 0; idx < in.accounts.items.size(); ++idx) {
     // Linked at the target only (externalId = a directory id): counts as linked.
-    const int64_t owner = match.external_owner[idx];
+    const int64_t owner = in.match.external_owner[idx];
     if (owner < 0 || linked_accounts[idx]) continue;
     linked_accounts[idx] = 1;
-    if (!mapping.in_scope[owner]) departed.push_back({idx, dir.user_id[owner]});
+    if (!in.mapping.in_scope[owner]) departed.push_back({idx, in.dir.user_id[owner]});
   }
   int64_t managed = 0;
   for (uint8_t linked : linked_accounts) managed += linked;
@@ -315,14 +307,22 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
             [](const DepartedAccount& a, const DepartedAccount& b) {
               return a.account_idx < b.account_idx;
             });
+  return departed;
+}
+
+// 6b. A row for each departed account and, when it is active and the policy acts, its
+//     deactivation or deletion. Returns how many operations it planned.
+int64_t PlanDeparted(const PlanInputs& in, const std::vector<DepartedAccount>& departed,
+                     PlanState& state) {
+  const Directory& dir = in.dir;
+  Plan& plan = state.plan;
   int64_t deprovisions = 0;
-  const size_t first_deprovision_op = plan.operations.size();
   for (const DepartedAccount& gone : departed) {
-    if (account_settled[gone.account_idx]) continue;  // claimed by a user in scope
-    account_settled[gone.account_idx] = 1;
-    const Account& account = accounts.items[gone.account_idx];
+    if (state.account_settled[gone.account_idx]) continue;  // claimed by a user in scope
+    state.account_settled[gone.account_idx] = 1;
+    const Account& account = in.accounts.items[gone.account_idx];
     std::optional<uint32_t> user = dir.FindUserById(gone.directory_id);
-    std::string why = !user                ? "no longer in the directory"
+    std::string why = !user                 ? "no longer in the directory"
                       : dir.disabled[*user] ? "disabled in the directory"
                                             : "no longer in a scoped group";
     UserRow row;
@@ -332,19 +332,16 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
     row.email = std::string(account.email.empty() ? account.user_name : account.email);
     row.account_id = std::string(account.id);
     row.products = std::string(account.products);
-    if (!account.active) {
-      row.reason = absl::StrCat("departed (", why, "); account already inactive");
-      plan.rows.push_back(std::move(row));
-      continue;
-    }
-    if (config.deprovision.action == DeprovisionAction::kNone) {
-      row.reason = absl::StrCat("departed (", why, "); deprovision.action = none");
+    const DeprovisionAction action = in.config.deprovision.action;
+    if (!account.active || action == DeprovisionAction::kNone) {
+      row.reason =
+          absl::StrCat("departed (", why, "); ",
+                       !account.active ? "account already inactive" : "deprovision.action = none");
       plan.rows.push_back(std::move(row));
       continue;
     }
     Operation op;
-    op.kind = config.deprovision.action == DeprovisionAction::kDelete ? OpKind::kDelete
-                                                                     : OpKind::kDeactivate;
+    op.kind = action == DeprovisionAction::kDelete ? OpKind::kDelete : OpKind::kDeactivate;
     op.directory_id = row.directory_id;
     op.dn = row.dn;
     op.account_id = row.account_id;
@@ -352,16 +349,20 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
     op.precondition_version = std::string(account.version);
     op.precondition_active = account.active;
     op.reason = absl::StrCat("departed: ", why);
-    if (op.kind == OpKind::kDeactivate) op.changes.push_back({"active", "true", "false"});
+    if (op.kind == OpKind::kDeactivate) op.changes.push_back({Field::kActive, "true", "false"});
     row.reason = op.reason;
     plan.operations.push_back(std::move(op));
     plan.rows.push_back(std::move(row));
     ++deprovisions;
   }
+  return deprovisions;
+}
 
-  // 7. Account-only: accounts no directory user matches and none is linked to. Never touched.
+// 7. Account-only: accounts no directory user matches and none is linked to. Never touched.
+void PlanAccountOnly(const Accounts& accounts, const std::vector<uint8_t>& linked_accounts,
+                     const PlanState& state, Plan& plan) {
   for (uint32_t idx = 0; idx < accounts.items.size(); ++idx) {
-    if (account_settled[idx] || linked_accounts[idx]) continue;
+    if (state.account_settled[idx] || linked_accounts[idx]) continue;
     const Account& account = accounts.items[idx];
     UserRow row;
     row.category = Category::kAccountOnly;
@@ -371,24 +372,95 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
     row.reason = "no directory user matches this account; left untouched";
     plan.rows.push_back(std::move(row));
   }
+}
 
-  // 8. Safety threshold: too many deactivations/deletions at once are held, not applied.
-  const DeprovisionPolicy& policy = config.deprovision;
+// 8. Safety threshold: too many deactivations/deletions at once are held, not applied. The
+//    deprovisioning operations are plan.operations[first_op...].
+void ApplyThreshold(const DeprovisionPolicy& policy, int64_t deprovisions, size_t first_op,
+                    Plan& plan) {
   const bool over_count = deprovisions > policy.max_changes;
   const bool over_percent =
       plan.managed_accounts > 0 &&
       static_cast<double>(deprovisions) * 100.0 >
           policy.max_changes_percent * static_cast<double>(plan.managed_accounts);
-  if (deprovisions > 0 && (over_count || over_percent)) {
-    plan.deprovision_held = true;
-    plan.hold_reason = absl::StrCat(
-        deprovisions, " deactivations/deletions exceed the safety threshold (max_changes = ",
-        policy.max_changes, ", max_changes_percent = ", policy.max_changes_percent, "% of ",
-        plan.managed_accounts, " managed accounts): held until `usersync release`");
-    for (size_t op_idx = first_deprovision_op; op_idx < plan.operations.size(); ++op_idx) {
-      plan.operations[op_idx].held = true;
-    }
+  if (deprovisions == 0 || (!over_count && !over_percent)) return;
+  plan.deprovision_held = true;
+  plan.hold_reason = absl::StrCat(
+      deprovisions,
+      " deactivations/deletions exceed the safety threshold (max_changes = ", policy.max_changes,
+      ", max_changes_percent = ", policy.max_changes_percent, "% of ", plan.managed_accounts,
+      " managed accounts): held until `usersync release`");
+  for (size_t op_idx = first_op; op_idx < plan.operations.size(); ++op_idx) {
+    plan.operations[op_idx].held = true;
   }
+}
+
+}  // namespace
+
+std::string_view OpKindName(OpKind kind) {
+  switch (kind) {
+    case OpKind::kCreate:
+      return "create";
+    case OpKind::kUpdate:
+      return "update";
+    case OpKind::kDeactivate:
+      return "deactivate";
+    case OpKind::kReactivate:
+      return "reactivate";
+    case OpKind::kDelete:
+      return "delete";
+    case OpKind::kLink:
+      return "link";
+  }
+  return "";
+}
+
+std::string_view CategoryName(Category category) {
+  switch (category) {
+    case Category::kMatched:
+      return "matched";
+    case Category::kUpdate:
+      return "update";
+    case Category::kNew:
+      return "new";
+    case Category::kInvalid:
+      return "invalid";
+    case Category::kAccountOnly:
+      return "account_only";
+    case Category::kDeparted:
+      return "departed";
+  }
+  return "";
+}
+
+Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const Link> links,
+                 std::span<const Link> manual, const PlanConfig& config) {
+  Plan plan;
+  std::vector<uint8_t> in_scope = ScopeUsers(dir, config, plan);
+
+  // 2. Rules, 3. mapping and validation, 4. matching.
+  RuleAssignment rules = AssignRules(dir, config.rules);
+  WarnAboutGroups(dir, rules, plan);
+  MappingOptions mapping_options{config.validated_domains};
+  MappingResult mapping = MapUsers(dir, std::move(in_scope), rules, mapping_options);
+  MatchResult match = MatchAccounts(dir, mapping, accounts, links, manual, config.match_order);
+  const PlanInputs in{dir, accounts, config, rules, mapping, match};
+
+  // Every directory user and every account makes at most one row and one operation: reserving
+  // that bound up front saves the vectors' regrowth (a copy of every row each time, and fresh
+  // pages to fault in); the untouched tail of the reservation is never faulted in.
+  plan.rows.reserve(dir.user_count() + accounts.items.size());
+  plan.operations.reserve(dir.user_count() + accounts.items.size());
+  PlanState state{plan, {}, std::vector<uint8_t>(accounts.items.size(), 0)};
+  PlanDirectoryUsers(in, state);
+  ApplySeats(config.free_seats, state.seat_users, plan);
+
+  std::vector<uint8_t> linked_accounts(accounts.items.size(), 0);
+  const std::vector<DepartedAccount> departed = FindDeparted(in, links, linked_accounts, plan);
+  const size_t first_deprovision_op = plan.operations.size();
+  const int64_t deprovisions = PlanDeparted(in, departed, state);
+  PlanAccountOnly(accounts, linked_accounts, state, plan);
+  ApplyThreshold(config.deprovision, deprovisions, first_deprovision_op, plan);
 
   for (const UserRow& row : plan.rows) ++plan.summary[static_cast<size_t>(row.category)];
   return plan;

@@ -44,13 +44,33 @@ struct AccountSpec {
   std::string welcome_template;   // create only
   std::string settings_template;  // create only
   bool active = true;
+
+  // The spec's value of `field` (kActive: "true" / "false"). Lives as long as the spec.
+  std::string_view Get(Field field) const {
+    return field == Field::kActive ? BoolText(active) : std::string_view(this->*Member(field));
+  }
+  // The spec's string for `field`, to fill it; nullptr for kActive (a bool).
+  std::string* Mutable(Field field) {
+    return field == Field::kActive ? nullptr : &(this->*Member(field));
+  }
+
+ private:
+  // REQUIRES: field != Field::kActive.
+  static std::string AccountSpec::*Member(Field field) {
+    // Indexed by Field.
+    static constexpr std::string AccountSpec::*kValues[] = {
+        &AccountSpec::user_name,  &AccountSpec::email,     &AccountSpec::external_id,
+        &AccountSpec::first_name, &AccountSpec::last_name, &AccountSpec::display_name,
+        &AccountSpec::language,   &AccountSpec::products,  &AccountSpec::admin_role,
+        &AccountSpec::user_group};
+    static_assert(std::size(kValues) == static_cast<size_t>(Field::kActive));
+    return kValues[static_cast<size_t>(field)];
+  }
 };
 
 // One attribute that differs: the account holds `before`, the plan writes `after`.
 struct Change {
-  std::string field;  // "first_name", "last_name", "display_name", "email", "user_name",
-                      // "external_id", "language", "products", "admin_role", "user_group",
-                      // "active"
+  Field field = Field::kUserName;
   std::string before;
   std::string after;
 };
@@ -63,10 +83,10 @@ struct Operation {
   std::string email;       // normalized
   std::string reason;      // why: rule, match method, changed attributes, departure
   std::vector<Change> changes;
-  AccountSpec spec;                // create/update/link/reactivate: the desired state
+  AccountSpec spec;                  // create/update/link/reactivate: the desired state
   std::string precondition_version;  // account version at plan time ("" if none)
   bool precondition_active = true;   // account's active flag at plan time
-  bool held = false;  // deprovisioning held by the safety threshold
+  bool held = false;                 // deprovisioning held by the safety threshold
 };
 
 // One line of the users page.
@@ -108,10 +128,10 @@ struct PlanConfig {
 struct Plan {
   std::array<int64_t, kCategoryCount> summary{};  // indexed by Category
   std::vector<Operation> operations;
-  std::vector<UserRow> rows;    // every user in scope and every unclaimed account
+  std::vector<UserRow> rows;  // every user in scope and every unclaimed account
   bool deprovision_held = false;
   std::string hold_reason;
-  int64_t managed_accounts = 0;  // linked accounts that exist at the target
+  int64_t managed_accounts = 0;       // linked accounts that exist at the target
   std::vector<std::string> warnings;  // missing scope/rule groups, unresolved members, ...
 
   int64_t count(Category category) const { return summary[static_cast<size_t>(category)]; }

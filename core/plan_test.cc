@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "core/str.h"
 #include "core/test_directory.h"
 
 namespace usersync::core {
@@ -64,19 +68,19 @@ class PlanTest : public ::testing::Test {
 
 TEST_F(PlanTest, EveryCategoryIsReported) {
   Plan plan = Compute();
-  EXPECT_EQ(plan.count(Category::kMatched), 1);       // synced (linked by externalId)
-  EXPECT_EQ(plan.count(Category::kUpdate), 1);        // changed
-  EXPECT_EQ(plan.count(Category::kNew), 1);           // fresh
-  EXPECT_EQ(plan.count(Category::kInvalid), 1);       // noemail
-  EXPECT_EQ(plan.count(Category::kAccountOnly), 1);   // stranger
-  EXPECT_EQ(plan.count(Category::kDeparted), 2);      // gone (out of scope), off (disabled)
+  EXPECT_EQ(plan.count(Category::kMatched), 1);      // synced (linked by externalId)
+  EXPECT_EQ(plan.count(Category::kUpdate), 1);       // changed
+  EXPECT_EQ(plan.count(Category::kNew), 1);          // fresh
+  EXPECT_EQ(plan.count(Category::kInvalid), 1);      // noemail
+  EXPECT_EQ(plan.count(Category::kAccountOnly), 1);  // stranger
+  EXPECT_EQ(plan.count(Category::kDeparted), 2);     // gone (out of scope), off (disabled)
 
   const Operation* changed = FindOp(plan, "id-changed");
   ASSERT_NE(changed, nullptr);
   EXPECT_EQ(changed->kind, OpKind::kLink);  // matched by email: link it, and write the changes
   ASSERT_EQ(changed->changes.size(), 2u) << changed->reason;
-  EXPECT_EQ(changed->changes[0].field, "external_id");
-  EXPECT_EQ(changed->changes[1].field, "last_name");
+  EXPECT_EQ(changed->changes[0].field, core::Field::kExternalId);
+  EXPECT_EQ(changed->changes[1].field, core::Field::kLastName);
   EXPECT_EQ(changed->changes[1].before, "Old-Name");
   EXPECT_EQ(changed->changes[1].after, "Last-changed");
 
@@ -116,8 +120,10 @@ TEST_F(PlanTest, AppliedPlanConvergesToNoOperations) {
   }
   Account created = SyncedAccount(after, "fresh", "a-fresh");
   after.items.push_back(created);
-  std::vector<Link> links = {{"id-synced", "a-synced", true}, {"id-changed", "a-changed", true},
-                             {"id-fresh", "a-fresh", true},   {"id-gone", "a-gone", true},
+  std::vector<Link> links = {{"id-synced", "a-synced", true},
+                             {"id-changed", "a-changed", true},
+                             {"id-fresh", "a-fresh", true},
+                             {"id-gone", "a-gone", true},
                              {"id-off", "a-off", true}};
   Plan second = ComputePlan(dir_, after, links, {}, config_);
   EXPECT_TRUE(second.operations.empty()) << second.operations[0].reason;
@@ -229,6 +235,46 @@ TEST_F(PlanTest, OrderIsDeterministic) {
     EXPECT_EQ(a.rows[i].directory_id, b.rows[i].directory_id);
     EXPECT_EQ(a.rows[i].account_id, b.rows[i].account_id);
   }
+}
+
+// Every field has a name, its name parses back, and each accessor reads the matching member.
+TEST(Field, NamesAndAccessorsAgree) {
+  AccountSpec spec;
+  Accounts accounts;
+  Account account;
+  for (Field field : kAllFields) {
+    const std::string_view name = FieldName(field);
+    EXPECT_EQ(ParseField(name), field) << name;
+    if (field == Field::kActive) continue;
+    *spec.Mutable(field) = absl::StrCat("spec ", Sv(name));
+  }
+  account.user_name = accounts.Store("account user_name");
+  account.email = accounts.Store("account email");
+  account.external_id = accounts.Store("account external_id");
+  account.first_name = accounts.Store("account first_name");
+  account.last_name = accounts.Store("account last_name");
+  account.display_name = accounts.Store("account display_name");
+  account.language = accounts.Store("account language");
+  account.products = accounts.Store("account products");
+  account.admin_role = accounts.Store("account admin_role");
+  account.user_group = accounts.Store("account user_group");
+  account.active = false;
+  spec.active = true;
+  EXPECT_EQ(spec.first_name, "spec first_name");
+  EXPECT_EQ(spec.user_group, "spec user_group");
+  for (Field field : kAllFields) {
+    const std::string_view name = FieldName(field);
+    if (field == Field::kActive) {
+      EXPECT_EQ(spec.Get(field), "true");
+      EXPECT_EQ(account.Get(field), "false");
+      EXPECT_EQ(spec.Mutable(field), nullptr);
+      continue;
+    }
+    EXPECT_EQ(spec.Get(field), absl::StrCat("spec ", Sv(name)));
+    EXPECT_EQ(account.Get(field), absl::StrCat("account ", Sv(name)));
+  }
+  EXPECT_EQ(ParseField("welcome_template"), std::nullopt);
+  EXPECT_EQ(ParseField("firstName"), std::nullopt);
 }
 
 }  // namespace

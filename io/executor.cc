@@ -10,12 +10,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "core/str.h"
-#include "io/json_writer.h"
+#include "io/operation_codec.h"
 #include "io/output.h"
 #include "io/report/audit_log.h"
 #include "io/state/state_store.h"
 #include "io/target_api.h"
-#include "simdjson.h"
 
 namespace usersync::io {
 namespace {
@@ -35,31 +34,6 @@ constexpr auto kSettleDelay = std::chrono::milliseconds(100);
 constexpr char kCancelledByInterrupt[] = "cancelled by interrupt";
 constexpr char kCancelledByQuarantine[] =
     "cancelled: the run stopped early because the target was failing";
-
-// The journal payload: the operation as planned. A create also carries the whole account it
-// writes ("spec"), so that a later run can tell whether a create cut short by a crash
-// completed (SettleInterrupted); other kinds carry their changes.
-std::string OperationPayload(const Operation& op) {
-  JsonWriter w;
-  w.BeginObject().Field("op", core::OpKindName(op.kind)).Field("directory_id", op.directory_id);
-  w.Field("account_id", op.account_id).Field("email", op.email).Field("reason", op.reason);
-  w.Key("changes").BeginObject();
-  for (const core::Change& change : op.changes) w.Field(change.field, change.after);
-  w.EndObject();
-  if (op.kind == OpKind::kCreate) {
-    const core::AccountSpec& spec = op.spec;
-    w.Key("spec").BeginObject();
-    w.Field("user_name", spec.user_name).Field("email", spec.email);
-    w.Field("external_id", spec.external_id).Field("first_name", spec.first_name);
-    w.Field("last_name", spec.last_name).Field("display_name", spec.display_name);
-    w.Field("language", spec.language).Field("products", spec.products);
-    w.Field("admin_role", spec.admin_role).Field("user_group", spec.user_group);
-    w.Field("active", spec.active ? "true" : "false");
-    w.EndObject();
-  }
-  w.EndObject();
-  return w.Release();
-}
 
 // The failures that say the target itself is not working (down, overloaded past our retries,
 // the token revoked), as opposed to one record's data being refused.
@@ -121,283 +95,284 @@ class OutcomeQueue {
 
 enum class StopCause { kNone, kInterrupt, kQuarantine, kJournal };
 
-}  // namespace
+// One ApplyOperations call: the operations, where their outcomes go, and why it stopped.
+class Applier {
+ public:
+  Applier(const std::vector<Operation>& ops, const ExecutorContext& context)
+      : ops_(ops),
+        context_(context),
+        state_(*context.state),
+        target_(*context.target),
+        logs_(*context.logs),
+        clock_(context.clock != nullptr ? *context.clock : RealClock()),
+        journal_id_(ops.size(), 0),
+        last_flush_(clock_.Now()),
+        window_(context.quarantine.window) {
+    for (const LinkRow& link : context.links) link_origin_[link.directory_id] = link.origin;
+  }
 
-ApplyTotals ApplyOperations(const std::vector<core::Operation>& ops,
-                            const ExecutorContext& context) {
-  StateStore& state = *context.state;
-  TargetApi& target = *context.target;
-  RunLogs& logs = *context.logs;
-  const int64_t run_id = context.run_id;
-  const QuarantinePolicy& quarantine = context.quarantine;
-  ApplyTotals totals;
+  ApplyTotals Run() {
+    const std::vector<size_t> pending = NotHeld();
+    size_t next = 0;  // pending[next] is the first operation not journaled yet
+    while (next < pending.size()) {
+      if (CheckInterrupt()) break;
+      const size_t batch_size = std::min(kBatch, pending.size() - next);
+      if (outstanding_ + batch_size > kMaxOutstanding) {
+        DrainSome(absl::Milliseconds(100));
+        continue;
+      }
+      if (!StartBatch(pending, next, next + batch_size)) break;
+      next += batch_size;
+      DrainSome(absl::ZeroDuration());
+    }
+    totals_.not_started = static_cast<int64_t>(pending.size() - next);
+    while (outstanding_ > 0) {
+      CheckInterrupt();  // a Ctrl-C while the last operations finish still cancels the queue
+      DrainSome(absl::Milliseconds(100));
+    }
+    Flush();
+    ReportStop();
+    return std::move(totals_);
+  }
 
-  absl::flat_hash_map<std::string, std::string> link_origin;
-  for (const LinkRow& link : context.links) link_origin[link.directory_id] = link.origin;
+ private:
+  // The operations to apply, by index; the held ones are counted and audited.
+  std::vector<size_t> NotHeld() {
+    std::vector<size_t> pending;
+    for (size_t op_idx = 0; op_idx < ops_.size(); ++op_idx) {
+      const Operation& op = ops_[op_idx];
+      if (op.held) {
+        ++totals_.held;
+        logs_.Audit({context_.run_id, core::OpKindName(op.kind), op.directory_id, op.account_id,
+                     op.email, "held", 0, 0, context_.hold_reason});
+      } else {
+        pending.push_back(op_idx);
+      }
+    }
+    return pending;
+  }
 
-  std::vector<int64_t> journal_id(ops.size(), 0);
-  OutcomeQueue queue;
-  size_t outstanding = 0;
-  std::vector<JournalSettlement> settlements;
-  std::vector<LinkRow> new_links;
-  std::vector<std::string> removed_links;
-  auto last_flush = std::chrono::steady_clock::now();
-  FailureWindow window(quarantine.window);
-  StopCause stop = StopCause::kNone;
+  // Journals pending[begin, end) in one transaction, then sends them. False when the journal
+  // failed: nothing of the batch was sent.
+  bool StartBatch(const std::vector<size_t>& pending, size_t begin, size_t end) {
+    std::vector<JournalIntent> intents;
+    intents.reserve(end - begin);
+    for (size_t k = begin; k < end; ++k) {
+      const Operation& op = ops_[pending[k]];
+      intents.push_back({std::string(core::OpKindName(op.kind)), op.directory_id, op.account_id,
+                         op.email, OperationJson(op)});
+    }
+    absl::StatusOr<std::vector<int64_t>> ids = state_.RecordIntents(context_.run_id, intents);
+    if (!ids.ok()) {
+      // Without a journal entry an operation must not be sent: stop here, report the rest.
+      logs_.Error(absl::StrCat("journal: ", ids.status().message()));
+      Print(context_.err,
+            absl::StrCat("usersync: cannot journal operations: ", ids.status().message(), "\n"));
+      stop_ = StopCause::kJournal;
+      return false;
+    }
+    for (size_t k = begin; k < end; ++k) {
+      const size_t op_idx = pending[k];
+      journal_id_[op_idx] = (*ids)[k - begin];
+      const Operation& op = ops_[op_idx];
+      if (op.kind == OpKind::kLink && op.changes.empty()) {
+        // Nothing to send: the account is already right; only the link is new.
+        Settle(op_idx, OpOutcome{absl::OkStatus(), op.account_id, 0, 0}, /*sent=*/false);
+        continue;
+      }
+      ++outstanding_;
+      OutcomeQueue* queue = &queue_;
+      target_.Execute(
+          op, [queue, op_idx](OpOutcome outcome) { queue->Push(op_idx, std::move(outcome)); });
+    }
+    return true;
+  }
 
   // Links go first: a kill between the two writes leaves the row "intent" with its link in
   // place (SettleInterrupted confirms it), never a settled create without its "created" link.
-  auto flush = [&] {
-    last_flush = std::chrono::steady_clock::now();
-    if (!new_links.empty()) {
-      if (absl::Status s = state.UpsertLinks(new_links); !s.ok()) {
-        logs.Error(absl::StrCat("links: ", s.message()));
+  void Flush() {
+    last_flush_ = clock_.Now();
+    if (!new_links_.empty()) {
+      if (absl::Status s = state_.UpsertLinks(new_links_); !s.ok()) {
+        logs_.Error(absl::StrCat("links: ", s.message()));
       }
-      new_links.clear();
+      new_links_.clear();
     }
-    if (!removed_links.empty()) {
-      if (absl::Status s = state.RemoveLinks(removed_links); !s.ok()) {
-        logs.Error(absl::StrCat("links: ", s.message()));
+    if (!removed_links_.empty()) {
+      if (absl::Status s = state_.RemoveLinks(removed_links_); !s.ok()) {
+        logs_.Error(absl::StrCat("links: ", s.message()));
       }
-      removed_links.clear();
+      removed_links_.clear();
     }
-    if (!settlements.empty()) {
-      if (absl::Status s = state.Settle(settlements); !s.ok()) {
-        logs.Error(absl::StrCat("journal: ", s.message()));
+    if (!settlements_.empty()) {
+      if (absl::Status s = state_.Settle(settlements_); !s.ok()) {
+        logs_.Error(absl::StrCat("journal: ", s.message()));
       }
-      settlements.clear();
+      settlements_.clear();
     }
-  };
+  }
 
-  auto stop_run = [&](StopCause cause) {
-    if (stop != StopCause::kNone) return;
-    stop = cause;
-    target.Cancel();  // queued requests complete as cancelled; those in flight finish
-  };
+  void StopRun(StopCause cause) {
+    if (stop_ != StopCause::kNone) return;
+    stop_ = cause;
+    target_.Cancel();  // queued requests complete as cancelled; those in flight finish
+  }
 
-  auto check_interrupt = [&] {
-    if (stop == StopCause::kNone && context.interrupted != nullptr && context.interrupted->load()) {
-      stop_run(StopCause::kInterrupt);
+  bool CheckInterrupt() {
+    if (stop_ == StopCause::kNone && context_.interrupted != nullptr &&
+        context_.interrupted->load()) {
+      StopRun(StopCause::kInterrupt);
     }
-    return stop != StopCause::kNone;
-  };
+    return stop_ != StopCause::kNone;
+  }
+
+  void DrainSome(absl::Duration timeout) {
+    for (auto& [op_idx, outcome] : queue_.TakeAll(timeout)) {
+      Settle(op_idx, outcome, /*sent=*/true);
+      --outstanding_;
+    }
+    if (settlements_.size() >= kSettleBatch || clock_.Now() - last_flush_ >= kSettleDelay) {
+      Flush();
+    }
+  }
 
   // `sent`: the outcome came from the target driver (not settled locally).
-  auto settle = [&](size_t op_idx, const OpOutcome& outcome, bool sent) {
-    const Operation& op = ops[op_idx];
+  void Settle(size_t op_idx, const OpOutcome& outcome, bool sent) {
+    const Operation& op = ops_[op_idx];
     const std::string_view kind = core::OpKindName(op.kind);
     const bool ok = outcome.status.ok();
     const std::string account_id = outcome.account_id.empty() ? op.account_id : outcome.account_id;
     // A create whose POST went through holds an account even when a later step failed: it is
     // usersync's, whatever happens next.
     if (!ok && op.kind == OpKind::kCreate && !outcome.account_id.empty()) {
-      new_links.push_back({op.directory_id, outcome.account_id, "created"});
+      new_links_.push_back({op.directory_id, outcome.account_id, "created"});
     }
-    if (!ok && outcome.status.code() == absl::StatusCode::kCancelled && stop != StopCause::kNone) {
+    if (!ok && outcome.status.code() == absl::StatusCode::kCancelled && stop_ != StopCause::kNone) {
       const char* why =
-          stop == StopCause::kInterrupt ? kCancelledByInterrupt : kCancelledByQuarantine;
-      settlements.push_back(
-          {journal_id[op_idx], false, account_id, outcome.http_status, outcome.attempts, why});
-      logs.Audit({run_id, kind, op.directory_id, account_id, op.email, "cancelled",
-                  outcome.http_status, outcome.attempts, why});
-      ++totals.cancelled;
+          stop_ == StopCause::kInterrupt ? kCancelledByInterrupt : kCancelledByQuarantine;
+      settlements_.push_back(
+          {journal_id_[op_idx], false, account_id, outcome.http_status, outcome.attempts, why});
+      logs_.Audit({context_.run_id, kind, op.directory_id, account_id, op.email, "cancelled",
+                   outcome.http_status, outcome.attempts, why});
+      ++totals_.cancelled;
       return;
     }
     std::string error = ok ? std::string() : std::string(outcome.status.message());
-    settlements.push_back(
-        {journal_id[op_idx], ok, account_id, outcome.http_status, outcome.attempts, error});
-    logs.Audit({run_id, kind, op.directory_id, account_id, op.email, ok ? "done" : "failed",
-                outcome.http_status, outcome.attempts, error});
-    if (sent) {
-      const bool target_failure = !ok && IsTargetFailure(outcome.status);
-      window.Add(target_failure);
-      if (target_failure) totals.last_failure = error;
-      if (quarantine.threshold > 0 && window.full() && window.failed() >= quarantine.threshold) {
-        stop_run(StopCause::kQuarantine);
-      }
-    }
+    settlements_.push_back(
+        {journal_id_[op_idx], ok, account_id, outcome.http_status, outcome.attempts, error});
+    logs_.Audit({context_.run_id, kind, op.directory_id, account_id, op.email,
+                 ok ? "done" : "failed", outcome.http_status, outcome.attempts, error});
+    if (sent) CountForQuarantine(outcome.status, error);
     if (!ok) {
-      ++totals.failed;
-      logs.Error(absl::StrCat(Sv(kind), " ", op.email, " (", op.directory_id, "): ", error));
+      ++totals_.failed;
+      logs_.Error(absl::StrCat(Sv(kind), " ", op.email, " (", op.directory_id, "): ", error));
       return;
     }
-    ++totals.done;
-    ++totals.done_by_kind[std::string(kind)];
+    ++totals_.done;
+    ++totals_.done_by_kind[std::string(kind)];
+    RecordLink(op, account_id);
+  }
+
+  void CountForQuarantine(const absl::Status& status, const std::string& error) {
+    const QuarantinePolicy& quarantine = context_.quarantine;
+    const bool target_failure = !status.ok() && IsTargetFailure(status);
+    window_.Add(target_failure);
+    if (target_failure) totals_.last_failure = error;
+    if (quarantine.threshold > 0 && window_.full() && window_.failed() >= quarantine.threshold) {
+      StopRun(StopCause::kQuarantine);
+    }
+  }
+
+  // The link a done operation leaves.
+  void RecordLink(const Operation& op, const std::string& account_id) {
     switch (op.kind) {
       case OpKind::kCreate:
-        new_links.push_back({op.directory_id, account_id, "created"});
+        new_links_.push_back({op.directory_id, account_id, "created"});
         break;
       case OpKind::kDelete:
-        removed_links.push_back(op.directory_id);
+        removed_links_.push_back(op.directory_id);
         break;
       case OpKind::kDeactivate:
         break;
       default: {
-        auto it = link_origin.find(op.directory_id);
-        new_links.push_back(
-            {op.directory_id, account_id, it == link_origin.end() ? "linked" : it->second});
+        auto it = link_origin_.find(op.directory_id);
+        new_links_.push_back(
+            {op.directory_id, account_id, it == link_origin_.end() ? "linked" : it->second});
       }
     }
-  };
-
-  auto drain_some = [&](absl::Duration timeout) {
-    for (auto& [op_idx, outcome] : queue.TakeAll(timeout)) {
-      settle(op_idx, outcome, /*sent=*/true);
-      --outstanding;
-    }
-    if (settlements.size() >= kSettleBatch ||
-        std::chrono::steady_clock::now() - last_flush >= kSettleDelay) {
-      flush();
-    }
-  };
-
-  std::vector<size_t> pending;
-  for (size_t op_idx = 0; op_idx < ops.size(); ++op_idx) {
-    if (ops[op_idx].held) {
-      ++totals.held;
-      logs.Audit({run_id, core::OpKindName(ops[op_idx].kind), ops[op_idx].directory_id,
-                  ops[op_idx].account_id, ops[op_idx].email, "held", 0, 0, context.hold_reason});
-    } else {
-      pending.push_back(op_idx);
-    }
   }
 
-  size_t next = 0;  // pending[next] is the first operation not journaled yet
-  while (next < pending.size()) {
-    if (check_interrupt()) break;
-    const size_t batch_size = std::min(kBatch, pending.size() - next);
-    if (outstanding + batch_size > kMaxOutstanding) {
-      drain_some(absl::Milliseconds(100));
-      continue;
-    }
-    const size_t batch_end = next + batch_size;
-    std::vector<JournalIntent> intents;
-    intents.reserve(batch_size);
-    for (size_t k = next; k < batch_end; ++k) {
-      const Operation& op = ops[pending[k]];
-      intents.push_back({std::string(core::OpKindName(op.kind)), op.directory_id, op.account_id,
-                         op.email, OperationPayload(op)});
-    }
-    absl::StatusOr<std::vector<int64_t>> ids = state.RecordIntents(run_id, intents);
-    if (!ids.ok()) {
-      // Without a journal entry an operation must not be sent: stop here, report the rest.
-      logs.Error(absl::StrCat("journal: ", ids.status().message()));
-      Print(context.err,
-            absl::StrCat("usersync: cannot journal operations: ", ids.status().message(), "\n"));
-      stop = StopCause::kJournal;
-      break;
-    }
-    for (size_t k = next; k < batch_end; ++k) {
-      const size_t op_idx = pending[k];
-      journal_id[op_idx] = (*ids)[k - next];
-      const Operation& op = ops[op_idx];
-      if (op.kind == OpKind::kLink && op.changes.empty()) {
-        // Nothing to send: the account is already right; only the link is new.
-        settle(op_idx, OpOutcome{absl::OkStatus(), op.account_id, 0, 0}, /*sent=*/false);
-        continue;
-      }
-      ++outstanding;
-      target.Execute(
-          op, [&queue, op_idx](OpOutcome outcome) { queue.Push(op_idx, std::move(outcome)); });
-    }
-    next = batch_end;
-    drain_some(absl::ZeroDuration());
-  }
-  totals.not_started = static_cast<int64_t>(pending.size() - next);
-  while (outstanding > 0) {
-    check_interrupt();  // a Ctrl-C while the last operations finish still cancels the queue
-    drain_some(absl::Milliseconds(100));
-  }
-  flush();
-
-  totals.window_failed = window.failed();
-  totals.window_size = window.count();
-  totals.interrupted = stop == StopCause::kInterrupt;
-  totals.quarantined = stop == StopCause::kQuarantine;
-  if (stop == StopCause::kInterrupt || stop == StopCause::kQuarantine) {
+  // Totals of the window, and the line that says why the run stopped early (if it did).
+  void ReportStop() {
+    totals_.window_failed = window_.failed();
+    totals_.window_size = window_.count();
+    totals_.interrupted = stop_ == StopCause::kInterrupt;
+    totals_.quarantined = stop_ == StopCause::kQuarantine;
+    if (stop_ != StopCause::kInterrupt && stop_ != StopCause::kQuarantine) return;
     const std::string tally =
-        absl::StrCat(totals.done, " done, ", totals.failed, " failed, ", totals.cancelled,
-                     " cancelled, ", totals.not_started, " not started");
+        absl::StrCat(totals_.done, " done, ", totals_.failed, " failed, ", totals_.cancelled,
+                     " cancelled, ", totals_.not_started, " not started");
     std::string line;
-    if (stop == StopCause::kInterrupt) {
-      line = absl::StrCat(
-          "interrupted: stopped starting operations and waited for those in "
-          "flight (",
-          tally,
-          "); every outcome is recorded, the rest is planned "
-          "again next run");
+    if (stop_ == StopCause::kInterrupt) {
+      line =
+          absl::StrCat("interrupted: stopped starting operations and waited for those in flight (",
+                       tally, "); every outcome is recorded, the rest is planned again next run");
     } else {
-      line = absl::StrCat("stopped early: ", totals.window_failed, " of the last ",
-                          totals.window_size, " operations failed (", totals.last_failure,
+      line = absl::StrCat("stopped early: ", totals_.window_failed, " of the last ",
+                          totals_.window_size, " operations failed (", totals_.last_failure,
                           "): target unreachable or token revoked (", tally,
                           "); the next run starts from where this one stopped");
     }
-    logs.Error(line);
-    Print(context.err, absl::StrCat("usersync: ", line, "\n"));
+    logs_.Error(line);
+    Print(context_.err, absl::StrCat("usersync: ", line, "\n"));
   }
-  return totals;
+
+  const std::vector<Operation>& ops_;
+  const ExecutorContext& context_;
+  StateStore& state_;
+  TargetApi& target_;
+  RunLogs& logs_;
+  const Clock& clock_;
+  ApplyTotals totals_;
+  absl::flat_hash_map<std::string, std::string> link_origin_;
+  std::vector<int64_t> journal_id_;
+  OutcomeQueue queue_;
+  size_t outstanding_ = 0;
+  std::vector<JournalSettlement> settlements_;
+  std::vector<LinkRow> new_links_;
+  std::vector<std::string> removed_links_;
+  core::MonoTime last_flush_;
+  FailureWindow window_;
+  StopCause stop_ = StopCause::kNone;
+};
+
+}  // namespace
+
+ApplyTotals ApplyOperations(const std::vector<core::Operation>& ops,
+                            const ExecutorContext& context) {
+  return Applier(ops, context).Run();
 }
 
 namespace {
 
-// The account's value of a plan field (core::Change::field names); nullopt for a field this
-// build does not know (it is then not checked).
-std::optional<std::string_view> AccountValue(const core::Account& account, std::string_view field) {
-  if (field == "user_name") return account.user_name;
-  if (field == "email") return account.email;
-  if (field == "external_id") return account.external_id;
-  if (field == "first_name") return account.first_name;
-  if (field == "last_name") return account.last_name;
-  if (field == "display_name") return account.display_name;
-  if (field == "language") return account.language;
-  if (field == "products") return account.products;
-  if (field == "admin_role") return account.admin_role;
-  if (field == "user_group") return account.user_group;
-  if (field == "active") return std::string_view(account.active ? "true" : "false");
-  return std::nullopt;
-}
-
-using FieldValues = std::vector<std::pair<std::string, std::string>>;
-
-// The values a journaled operation meant to write: a create's "spec", otherwise its
-// "changes". False when the payload cannot be read.
-bool PlannedValues(const std::string& payload, bool create, simdjson::ondemand::parser& parser,
-                   FieldValues* out) {
-  namespace od = simdjson::ondemand;
-  simdjson::padded_string json(payload);
-  od::document doc;
-  if (parser.iterate(json).get(doc)) return false;
-  od::object object;
-  if (doc.get_object().get(object)) return false;
-  const std::string_view wanted = create ? "spec" : "changes";
-  for (auto field_result : object) {
-    od::field field;
-    if (std::move(field_result).get(field)) return false;
-    std::string_view key;
-    if (field.unescaped_key().get(key)) return false;
-    if (key != wanted) continue;
-    od::object values;
-    if (field.value().get_object().get(values)) return false;
-    for (auto value_result : values) {
-      od::field value;
-      if (std::move(value_result).get(value)) return false;
-      std::string_view name;
-      std::string_view text;
-      if (value.unescaped_key().get(name) || value.value().get_string().get(text)) return false;
-      out->emplace_back(std::string(name), std::string(text));
-    }
-  }
-  return true;
-}
-
-// The planned fields the account does not hold (empty: all applied).
-std::vector<std::string> Differing(const core::Account& account, const FieldValues& planned) {
+// The planned fields the account does not hold (empty: all applied): a create's whole spec,
+// otherwise the changes' `after` values.
+std::vector<std::string> Differing(const core::Account& account, const Operation& planned) {
   std::vector<std::string> out;
-  for (const auto& [field, value] : planned) {
-    std::optional<std::string_view> actual = AccountValue(account, field);
-    if (actual.has_value() && *actual != value) out.push_back(field);
+  if (planned.kind == OpKind::kCreate) {
+    for (core::Field field : core::kAllFields) {
+      if (account.Get(field) != planned.spec.Get(field)) out.emplace_back(core::FieldName(field));
+    }
+    return out;
+  }
+  for (const core::Change& change : planned.changes) {
+    if (account.Get(change.field) != change.after) out.emplace_back(core::FieldName(change.field));
   }
   return out;
+}
+
+std::string Listed(const std::vector<std::string>& fields) {
+  return fields.empty() ? std::string() : absl::StrCat(" (", absl::StrJoin(fields, ", "), ")");
 }
 
 struct Verdict {
@@ -407,6 +382,139 @@ struct Verdict {
   std::optional<std::string> link_origin;  // record a link with this origin
   bool remove_link = false;
 };
+
+// The target's snapshot, indexed for the journal rows.
+class AccountIndex {
+ public:
+  explicit AccountIndex(const core::Accounts& accounts) {
+    for (const core::Account& account : accounts.items) {
+      by_id_.emplace(account.id, &account);
+      if (!account.external_id.empty()) by_external_id_.emplace(account.external_id, &account);
+      by_user_name_.emplace(account.user_name, &account);
+    }
+  }
+  const core::Account* ById(std::string_view id) const { return Find(by_id_, id); }
+  const core::Account* ByExternalId(std::string_view id) const { return Find(by_external_id_, id); }
+  const core::Account* ByUserName(std::string_view name) const { return Find(by_user_name_, name); }
+
+ private:
+  using ViewIndex =
+      absl::flat_hash_map<std::string_view, const core::Account*, absl::Hash<std::string_view>>;
+  static const core::Account* Find(const ViewIndex& index, std::string_view key) {
+    auto it = index.find(key);
+    return it == index.end() ? nullptr : it->second;
+  }
+  ViewIndex by_id_;
+  ViewIndex by_external_id_;
+  ViewIndex by_user_name_;
+};
+
+// A create: did the account come to exist, and with every planned value?
+Verdict JudgeCreate(const JournalEntry& entry, const Operation& planned, bool readable,
+                    const AccountIndex& accounts) {
+  Verdict verdict;
+  verdict.account_id = entry.account_id;
+  const std::string& user_name = planned.spec.user_name;
+  if (const core::Account* account = accounts.ByExternalId(entry.directory_id)) {
+    verdict.account_id = std::string(account->id);
+    verdict.link_origin = "created";
+    const std::vector<std::string> missing = Differing(*account, planned);
+    verdict.done = readable && missing.empty();
+    if (!verdict.done) {
+      verdict.reason = absl::StrCat("interrupted: the account was created (", Sv(account->id),
+                                    ") but not completed", Listed(missing),
+                                    "; completed by the next run's plan");
+    }
+  } else if (const core::Account* taken =
+                 user_name.empty() ? nullptr : accounts.ByUserName(user_name)) {
+    verdict.reason =
+        absl::StrCat("interrupted: not created; userName ", user_name, " is held by account ",
+                     Sv(taken->id), " with another externalId");
+  } else {
+    verdict.reason = "interrupted before the target created the account; planned again";
+  }
+  return verdict;
+}
+
+// An operation on an existing account.
+Verdict JudgeExisting(const JournalEntry& entry, Operation& planned, bool readable,
+                      const AccountIndex& accounts,
+                      const absl::flat_hash_map<std::string, std::string>& origin_of) {
+  Verdict verdict;
+  verdict.account_id = entry.account_id;
+  const core::Account* account = accounts.ById(entry.account_id);
+  if (entry.op == core::OpKindName(OpKind::kDelete)) {
+    verdict.done = account == nullptr;
+    verdict.remove_link = verdict.done;
+    if (!verdict.done) verdict.reason = "interrupted before the account was deleted";
+  } else if (account == nullptr) {
+    verdict.reason = "interrupted; the account no longer exists at the target";
+  } else if (entry.op == core::OpKindName(OpKind::kDeactivate)) {
+    verdict.done = !account->active;
+    if (!verdict.done) verdict.reason = "interrupted before the account was deactivated";
+  } else {
+    if (entry.op == core::OpKindName(OpKind::kReactivate)) {
+      planned.changes.push_back({core::Field::kActive, "", "true"});
+    }
+    const std::vector<std::string> missing = Differing(*account, planned);
+    verdict.done = readable && missing.empty();
+    if (verdict.done) {
+      auto it = origin_of.find(entry.directory_id);
+      verdict.link_origin = it == origin_of.end() ? std::string("linked") : it->second;
+    } else {
+      verdict.reason = absl::StrCat("interrupted before the change was applied", Listed(missing),
+                                    "; planned again");
+    }
+  }
+  return verdict;
+}
+
+// Writes what recovery decided: links first, as in ApplyOperations (a failure leaves the rows
+// "intent"), then the journal rows. False (logged) when the store failed.
+bool StoreRecovery(StateStore& state, RunLogs& logs,
+                   const std::vector<JournalSettlement>& settlements,
+                   const std::vector<LinkRow>& new_links,
+                   const std::vector<std::string>& removed_links) {
+  if (!new_links.empty()) {
+    if (absl::Status s = state.UpsertLinks(new_links); !s.ok()) {
+      logs.Error(absl::StrCat("links: ", s.message()));
+      return false;
+    }
+  }
+  if (!removed_links.empty()) {
+    if (absl::Status s = state.RemoveLinks(removed_links); !s.ok()) {
+      logs.Error(absl::StrCat("links: ", s.message()));
+      return false;
+    }
+  }
+  if (absl::Status s = state.Settle(settlements); !s.ok()) {
+    logs.Error(absl::StrCat("journal: ", s.message()));
+    return false;
+  }
+  return true;
+}
+
+// Brings the caller's copy of the links in step with what recovery stored.
+void UpdateLinks(const std::vector<LinkRow>& new_links,
+                 const std::vector<std::string>& removed_links, std::vector<LinkRow>* links) {
+  for (const LinkRow& link : new_links) {
+    auto it = std::find_if(links->begin(), links->end(), [&](const LinkRow& row) {
+      return row.directory_id == link.directory_id;
+    });
+    if (it == links->end()) {
+      links->push_back(link);
+    } else {
+      *it = link;
+    }
+  }
+  if (removed_links.empty()) return;
+  absl::flat_hash_map<std::string, bool> removed;
+  for (const std::string& id : removed_links) removed[id] = true;
+  links->erase(
+      std::remove_if(links->begin(), links->end(),
+                     [&](const LinkRow& row) { return removed.contains(row.directory_id); }),
+      links->end());
+}
 
 }  // namespace
 
@@ -420,87 +528,21 @@ RecoveryTotals SettleInterrupted(StateStore& state, RunLogs& logs, const core::A
   }
   if (unsettled->empty()) return totals;
 
-  using ViewIndex =
-      absl::flat_hash_map<std::string_view, const core::Account*, absl::Hash<std::string_view>>;
-  ViewIndex by_id;
-  ViewIndex by_external_id;
-  ViewIndex by_user_name;
-  for (const core::Account& account : accounts.items) {
-    by_id.emplace(account.id, &account);
-    if (!account.external_id.empty()) by_external_id.emplace(account.external_id, &account);
-    by_user_name.emplace(account.user_name, &account);
-  }
-  auto find = [](const ViewIndex& index, std::string_view key) -> const core::Account* {
-    auto it = index.find(key);
-    return it == index.end() ? nullptr : it->second;
-  };
+  const AccountIndex index(accounts);
   absl::flat_hash_map<std::string, std::string> origin_of;  // directory id → link origin
   for (const LinkRow& link : *links) origin_of[link.directory_id] = link.origin;
 
-  simdjson::ondemand::parser parser;
   std::vector<JournalSettlement> settlements;
   std::vector<LinkRow> new_links;
   std::vector<std::string> removed_links;
   for (const JournalEntry& entry : *unsettled) {
-    const bool create = entry.op == core::OpKindName(OpKind::kCreate);
-    FieldValues planned;
-    const bool readable = PlannedValues(entry.payload, create, parser, &planned);
-    Verdict verdict;
-    verdict.account_id = entry.account_id;
-    if (create) {
-      std::string user_name;
-      for (const auto& [field, value] : planned) {
-        if (field == "user_name") user_name = value;
-      }
-      if (const core::Account* account = find(by_external_id, entry.directory_id)) {
-        verdict.account_id = std::string(account->id);
-        verdict.link_origin = "created";
-        std::vector<std::string> missing = Differing(*account, planned);
-        verdict.done = readable && missing.empty();
-        if (!verdict.done) {
-          verdict.reason = absl::StrCat(
-              "interrupted: the account was created (", Sv(account->id), ") but not completed",
-              missing.empty() ? std::string()
-                              : absl::StrCat(" (", absl::StrJoin(missing, ", "), ")"),
-              "; completed by the next run's plan");
-        }
-      } else if (const core::Account* taken =
-                     user_name.empty() ? nullptr : find(by_user_name, user_name)) {
-        verdict.reason =
-            absl::StrCat("interrupted: not created; userName ", user_name, " is held by account ",
-                         Sv(taken->id), " with another externalId");
-      } else {
-        verdict.reason = "interrupted before the target created the account; planned again";
-      }
-    } else {
-      const core::Account* account = find(by_id, entry.account_id);
-      if (entry.op == core::OpKindName(OpKind::kDelete)) {
-        verdict.done = account == nullptr;
-        verdict.remove_link = verdict.done;
-        if (!verdict.done) verdict.reason = "interrupted before the account was deleted";
-      } else if (account == nullptr) {
-        verdict.reason = "interrupted; the account no longer exists at the target";
-      } else if (entry.op == core::OpKindName(OpKind::kDeactivate)) {
-        verdict.done = !account->active;
-        if (!verdict.done) verdict.reason = "interrupted before the account was deactivated";
-      } else {
-        if (entry.op == core::OpKindName(OpKind::kReactivate)) {
-          planned.emplace_back("active", "true");
-        }
-        std::vector<std::string> missing = Differing(*account, planned);
-        verdict.done = readable && missing.empty();
-        if (verdict.done) {
-          auto it = origin_of.find(entry.directory_id);
-          verdict.link_origin = it == origin_of.end() ? std::string("linked") : it->second;
-        } else {
-          verdict.reason =
-              absl::StrCat("interrupted before the change was applied",
-                           missing.empty() ? std::string()
-                                           : absl::StrCat(" (", absl::StrJoin(missing, ", "), ")"),
-                           "; planned again");
-        }
-      }
-    }
+    absl::StatusOr<Operation> payload =
+        ParseOperationJson(entry.payload, "journal", ParseMode::kJournal);
+    const bool readable = payload.ok();
+    Operation planned = readable ? *std::move(payload) : Operation();
+    Verdict verdict = entry.op == core::OpKindName(OpKind::kCreate)
+                          ? JudgeCreate(entry, planned, readable, index)
+                          : JudgeExisting(entry, planned, readable, index, origin_of);
     if (!readable && !verdict.done && verdict.reason.empty()) {
       verdict.reason = "interrupted; its journal payload is unreadable; re-planned";
     }
@@ -521,41 +563,8 @@ RecoveryTotals SettleInterrupted(StateStore& state, RunLogs& logs, const core::A
     ++(verdict.done ? totals.done : totals.not_done);
   }
 
-  // Links before the journal rows, as in ApplyOperations: a failure leaves rows "intent".
-  if (!new_links.empty()) {
-    if (absl::Status s = state.UpsertLinks(new_links); !s.ok()) {
-      logs.Error(absl::StrCat("links: ", s.message()));
-      return RecoveryTotals{};
-    }
-  }
-  if (!removed_links.empty()) {
-    if (absl::Status s = state.RemoveLinks(removed_links); !s.ok()) {
-      logs.Error(absl::StrCat("links: ", s.message()));
-      return RecoveryTotals{};
-    }
-  }
-  if (absl::Status s = state.Settle(settlements); !s.ok()) {
-    logs.Error(absl::StrCat("journal: ", s.message()));
-    return RecoveryTotals{};
-  }
-  for (const LinkRow& link : new_links) {
-    auto it = std::find_if(links->begin(), links->end(), [&](const LinkRow& row) {
-      return row.directory_id == link.directory_id;
-    });
-    if (it == links->end()) {
-      links->push_back(link);
-    } else {
-      *it = link;
-    }
-  }
-  if (!removed_links.empty()) {
-    absl::flat_hash_map<std::string, bool> removed;
-    for (const std::string& id : removed_links) removed[id] = true;
-    links->erase(
-        std::remove_if(links->begin(), links->end(),
-                       [&](const LinkRow& row) { return removed.contains(row.directory_id); }),
-        links->end());
-  }
+  if (!StoreRecovery(state, logs, settlements, new_links, removed_links)) return RecoveryTotals{};
+  UpdateLinks(new_links, removed_links, links);
   totals.links = std::move(new_links);
   Print(out, absl::StrCat("Recovered ", totals.done + totals.not_done,
                           " operation(s) left unfinished by an earlier run: ", totals.done,

@@ -26,6 +26,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "core/accounts.h"
 #include "core/plan.h"
+#include "io/clock.h"
 
 namespace usersync::io {
 
@@ -56,6 +57,9 @@ struct ExecutorContext {
   std::FILE* err = stderr;
   const std::atomic<bool>* interrupted = nullptr;  // set: stop starting operations
   QuarantinePolicy quarantine;
+  // Times the journal's settle batches (every 100 ms of it). nullptr = RealClock(). Waiting
+  // for outcomes is the driver's queue's own timed wait.
+  const Clock* clock = &RealClock();
 };
 
 struct ApplyTotals {

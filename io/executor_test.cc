@@ -1,6 +1,7 @@
 #include "io/executor.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -11,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "io/clock.h"
 #include "io/report/audit_log.h"
 #include "io/state/state_store.h"
 #include "io/target_api.h"
@@ -116,7 +118,34 @@ class ExecutorTest : public ::testing::Test {
     context.run_id = run_id_;
     context.err = err_;
     context.interrupted = &interrupted_;
+    context.clock = &clock_;
     return context;
+  }
+
+  // Applies 200 creates, journaled and sent in batches of 128 (the first batch's outcomes are
+  // known when the second starts), and returns how many journal rows were settled when the
+  // second batch started. `advance_clock`: 100 ms pass while the first batch is sent.
+  size_t SettledWhenTheSecondBatchStarts(bool advance_clock) {
+    size_t settled = 0;
+    target_.on_execute = [&](int64_t executed) {
+      if (executed == 128 && advance_clock) clock_.Advance(std::chrono::milliseconds(100));
+      if (executed != 129) return;
+      for (const JournalEntry& entry : Journal()) settled += entry.state != "intent";
+    };
+    EXPECT_EQ(ApplyOperations(Creates(200), Context()).done, 200);
+    ExpectEveryRowSettled();  // the run's end settles the rest
+    return settled;
+  }
+
+  // The target answers every operation with `outcome`.
+  void AnswerEvery(const OpOutcome& outcome) {
+    target_.answer = [outcome](const core::Operation&) { return outcome; };
+  }
+
+  void ExpectEveryRowSettled() {
+    auto unsettled = state_->LoadUnsettled();
+    ASSERT_TRUE(unsettled.ok()) << unsettled.status();
+    EXPECT_THAT(*unsettled, IsEmpty());
   }
 
   std::vector<JournalEntry> Journal() {
@@ -131,6 +160,7 @@ class ExecutorTest : public ::testing::Test {
   int64_t run_id_ = 0;
   FakeTarget target_;
   std::atomic<bool> interrupted_{false};
+  FakeClock clock_;  // moves only when a test advances it
 };
 
 TEST_F(ExecutorTest, AppliesEverythingAndLinksCreates) {
@@ -145,17 +175,23 @@ TEST_F(ExecutorTest, AppliesEverythingAndLinksCreates) {
   ASSERT_TRUE(links.ok());
   ASSERT_EQ(links->size(), 300u);
   for (const LinkRow& link : *links) EXPECT_EQ(link.origin, "created");
-  auto unsettled = state_->LoadUnsettled();
-  ASSERT_TRUE(unsettled.ok());
-  EXPECT_THAT(*unsettled, IsEmpty());
+  ExpectEveryRowSettled();
+}
+
+// Outcomes are settled in the journal every 256 outcomes or every 100 ms of the context's
+// clock, whichever comes first; the run's end settles the rest.
+TEST_F(ExecutorTest, OutcomesWaitForTheClockToBeSettled) {
+  EXPECT_EQ(SettledWhenTheSecondBatchStarts(/*advance_clock=*/false), 0u);
+}
+
+TEST_F(ExecutorTest, SettlesTheJournalAfterHundredMillisecondsOfItsClock) {
+  EXPECT_EQ(SettledWhenTheSecondBatchStarts(/*advance_clock=*/true), 128u);
 }
 
 // The target answers 503 to everything: the run stops once the window of 50 is full of
 // failures, cancels, and leaves the other operations unsent.
 TEST_F(ExecutorTest, QuarantineStopsAfterAWindowOfTargetFailures) {
-  target_.answer = [](const core::Operation&) {
-    return OpOutcome{absl::UnavailableError("POST /Users: HTTP 503"), "", 503, 3};
-  };
+  AnswerEvery(OpOutcome{absl::UnavailableError("POST /Users: HTTP 503"), "", 503, 3});
   std::vector<core::Operation> ops = Creates(2000);
   ApplyTotals totals = ApplyOperations(ops, Context());
   EXPECT_TRUE(totals.quarantined);
@@ -171,16 +207,12 @@ TEST_F(ExecutorTest, QuarantineStopsAfterAWindowOfTargetFailures) {
               HasSubstr("usersync: stopped early: 50 of the last 50 operations failed (POST "
                         "/Users: HTTP 503): target unreachable or token revoked"));
   EXPECT_EQ(Journal().size(), 128u);
-  auto unsettled = state_->LoadUnsettled();
-  ASSERT_TRUE(unsettled.ok());
-  EXPECT_THAT(*unsettled, IsEmpty());
+  ExpectEveryRowSettled();
 }
 
 // Data errors (409, 400) say nothing about the target's health: no quarantine.
 TEST_F(ExecutorTest, DataErrorsNeverQuarantine) {
-  target_.answer = [](const core::Operation&) {
-    return OpOutcome{absl::AlreadyExistsError("POST /Users: HTTP 409"), "", 409, 1};
-  };
+  AnswerEvery(OpOutcome{absl::AlreadyExistsError("POST /Users: HTTP 409"), "", 409, 1});
   std::vector<core::Operation> ops = Creates(500);
   ApplyTotals totals = ApplyOperations(ops, Context());
   EXPECT_FALSE(totals.quarantined);
@@ -231,9 +263,7 @@ TEST_F(ExecutorTest, InterruptCancelsQueuedOperationsAndRecordsThem) {
 
 // A create whose POST went through but whose next step failed still gets its "created" link.
 TEST_F(ExecutorTest, CreateThatFailedAfterItsPostIsStillLinkedAsCreated) {
-  target_.answer = [](const core::Operation&) {
-    return OpOutcome{absl::UnavailableError("PATCH /Groups/g: HTTP 503"), "acct-1", 503, 2};
-  };
+  AnswerEvery(OpOutcome{absl::UnavailableError("PATCH /Groups/g: HTTP 503"), "acct-1", 503, 2});
   std::vector<core::Operation> ops = Creates(1);
   ApplyTotals totals = ApplyOperations(ops, Context());
   EXPECT_EQ(totals.failed, 1);
@@ -299,9 +329,7 @@ TEST_F(ExecutorTest, SettleInterruptedChecksEachRowAgainstTheTarget) {
   EXPECT_THAT(ReadAll(out), HasSubstr("Recovered 7 operation(s)"));
   std::fclose(out);
 
-  auto unsettled = state_->LoadUnsettled();
-  ASSERT_TRUE(unsettled.ok());
-  EXPECT_THAT(*unsettled, IsEmpty());
+  ExpectEveryRowSettled();
   std::map<std::string, JournalEntry> by_id;
   for (const JournalEntry& entry : Journal()) by_id[entry.directory_id] = entry;
   EXPECT_EQ(by_id["done-create"].state, "done");

@@ -1,14 +1,11 @@
 // Reading back a plan file written by `usersync plan --out` (DESIGN.md "plan --format json";
 // io/report/plan_report.h writes it) into core::Operation values, for `usersync apply --plan`,
-// and one operation of that format, which is also how a held operation is stored in the state
-// store for `usersync release`.
+// and the drift check `apply` makes before it applies them.
 //
-// Parsing is strict where it matters for applying: every key an operation needs must be there
-// with the right JSON type, "op" must be one of create, update, deactivate, reactivate, delete,
-// link, a change must name a known field, and the precondition must agree with the changes.
-// Errors are kInvalidArgument and name the origin (the file), the operation's index and the key
-// ("plan.json: operations[3].precondition.version: expected a string"). Keys this reader does
-// not know are skipped: DESIGN.md lets later versions add keys. Stateless; thread-safe.
+// Each operation is read by the operation codec (io/operation_codec.h), strictly: the file's
+// errors are kInvalidArgument and name the origin (the file), the operation's index and the
+// key ("plan.json: operations[3].precondition.version: expected a string"). Keys this reader
+// does not know are skipped: DESIGN.md lets later versions add keys. Stateless; thread-safe.
 #pragma once
 
 #include <span>
@@ -19,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "core/accounts.h"
 #include "core/plan.h"
+#include "io/operation_codec.h"  // ParseOperationJson: one operation of this format
 
 namespace usersync::io {
 
@@ -39,9 +37,6 @@ absl::StatusOr<PlanFile> ReadPlanFile(const std::string& path);
 
 // Parses plan JSON text; `origin` names it in errors.
 absl::StatusOr<PlanFile> ParsePlanJson(std::string_view json, std::string_view origin);
-
-// Parses one operation as OperationJson writes it; `origin` names it in errors.
-absl::StatusOr<core::Operation> ParseOperationJson(std::string_view json, std::string_view origin);
 
 // What changed since a plan was made, operation by operation (`usersync apply`).
 struct DriftReport {

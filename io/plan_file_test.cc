@@ -50,7 +50,7 @@ core::Plan SamplePlan() {
   update.account_id = "acc-7";
   update.email = "bob@example.com";
   update.reason = "linked; changed: last_name";
-  update.changes = {{"last_name", "Old", "New"}, {"products", "", "G2M"}};
+  update.changes = {{core::Field::kLastName, "Old", "New"}, {core::Field::kProducts, "", "G2M"}};
   update.spec = Spec("bob");
   update.precondition_version = "W/\"3\"";
   plan.operations.push_back(update);
@@ -58,7 +58,7 @@ core::Plan SamplePlan() {
   Operation reactivate = update;
   reactivate.kind = OpKind::kReactivate;
   reactivate.account_id = "acc-8";
-  reactivate.changes = {{"active", "false", "true"}};
+  reactivate.changes = {{core::Field::kActive, "false", "true"}};
   reactivate.precondition_active = false;
   plan.operations.push_back(reactivate);
 
@@ -75,7 +75,7 @@ core::Plan SamplePlan() {
   deactivate.account_id = "acc-10";
   deactivate.email = "cy@example.com";
   deactivate.reason = "departed: no longer in a scoped group";
-  deactivate.changes = {{"active", "true", "false"}};
+  deactivate.changes = {{core::Field::kActive, "true", "false"}};
   deactivate.precondition_version = "W/\"1\"";
   deactivate.held = true;
   plan.operations.push_back(deactivate);
@@ -298,7 +298,7 @@ TEST_F(DriftTest, CreateRefusedWhenTheAccountNowExists) {
 TEST_F(DriftTest, DirectoryNowWantsSomethingElse) {
   current_.operations[0].spec.last_name = "Renamed";  // ann's create
   current_.operations[1].changes[0].after = "Newer";  // bob's last name
-  current_.operations[1].changes.push_back({"first_name", "Bob", "Robert"});
+  current_.operations[1].changes.push_back({core::Field::kFirstName, "Bob", "Robert"});
   Operation extra = planned_[0];
   extra.directory_id = "id-zed";
   current_.operations.push_back(extra);  // not in the plan: ignored, but counted

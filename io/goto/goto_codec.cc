@@ -225,30 +225,30 @@ struct UpdateBody {
 
 // The one place that maps a change's field to GoTo's update body; fields GoTo does not hold
 // (display_name), "active" when `active` decides the status, and unknown fields add nothing.
-void AddChangedField(std::string_view field, const core::AccountSpec& spec,
+void AddChangedField(core::Field field, const core::AccountSpec& spec,
                      std::optional<bool> active, UpdateBody& body) {
   JsonWriter& w = body.w;
-  if (field == "email" || field == "user_name") {
+  if (field == core::Field::kEmail || field == core::Field::kUserName) {
     if (body.email_written) return;
     body.email_written = true;
     w.Field("email", GotoEmail(spec));
-  } else if (field == "first_name") {
+  } else if (field == core::Field::kFirstName) {
     w.Field("firstName", spec.first_name);
-  } else if (field == "last_name") {
+  } else if (field == core::Field::kLastName) {
     w.Field("lastName", spec.last_name);
-  } else if (field == "language") {
+  } else if (field == core::Field::kLanguage) {
     StringOrNull(w, "locale", spec.language);
-  } else if (field == "products") {
+  } else if (field == core::Field::kProducts) {
     w.Key("products");
     WriteList(w, spec.products);
-  } else if (field == "admin_role") {
+  } else if (field == core::Field::kAdminRole) {
     w.Key("adminRoles");
     WriteRoles(w, spec.admin_role);
-  } else if (field == "user_group") {
+  } else if (field == core::Field::kUserGroup) {
     StringOrNull(w, "userGroup", spec.user_group);
-  } else if (field == "external_id") {
+  } else if (field == core::Field::kExternalId) {
     StringOrNull(w, "externalId", spec.external_id);
-  } else if (field == "active" && !active.has_value()) {
+  } else if (field == core::Field::kActive && !active.has_value()) {
     body.status_written = true;
     w.Field("status", spec.active ? "ACTIVE" : "SUSPENDED");
   } else {
@@ -302,7 +302,7 @@ absl::Status DecodeMemberField(std::string_view field, od::value& fv, const Path
   }
   std::string_view s;
   if (auto error = json::GetString(fv, &s)) return Fail(at, field, error);
-  if (field == "email") result.email = std::string(s);
+  if (field == core::Field::kEmail) result.email = std::string(s);
   if (field == "errorCode") result.error_code = std::string(s);
   if (field == "product") result.product = std::string(s);
   if (field == "message") result.message = std::string(s.substr(0, 200));

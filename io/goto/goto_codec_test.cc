@@ -35,25 +35,26 @@ TEST(GotoCodec, UpdateWritesOnlyChangedFieldsGotoHolds) {
   spec.language = "";
   spec.user_group = "";
   const std::vector<core::Change> changes = {
-      {"products", "G2M", "G2M,G2W"}, {"admin_role", "", "full"},       {"language", "en_US", ""},
-      {"user_group", "Ops", ""},      {"display_name", "A", "Ann Lee"}, {"last_name", "L", "Lee"}};
+      {core::Field::kProducts, "G2M", "G2M,G2W"},  {core::Field::kAdminRole, "", "full"},
+      {core::Field::kLanguage, "en_US", ""},       {core::Field::kUserGroup, "Ops", ""},
+      {core::Field::kDisplayName, "A", "Ann Lee"}, {core::Field::kLastName, "L", "Lee"}};
   EXPECT_EQ(EncodeGotoUpdate(changes, spec, std::nullopt),
             R"({"products":["G2M","G2W"],"adminRoles":["SUPER_USER"],"locale":null,)"
             R"("userGroup":null,"lastName":"Lee"})");
 }
 
 TEST(GotoCodec, UpdateOfDisplayNameAloneSendsNothing) {
-  EXPECT_EQ(EncodeGotoUpdate({{"display_name", "A", "Ann Lee"}}, AnnSpec(), std::nullopt), "");
+  EXPECT_EQ(EncodeGotoUpdate({{core::Field::kDisplayName, "A", "Ann Lee"}}, AnnSpec(), std::nullopt), "");
 }
 
 TEST(GotoCodec, StatusOverridesTheActiveChange) {
   EXPECT_EQ(EncodeGotoUpdate({}, AnnSpec(), false), R"({"status":"SUSPENDED"})");
   EXPECT_EQ(
-      EncodeGotoUpdate({{"active", "false", "true"}, {"first_name", "A", "Ann"}}, AnnSpec(), true),
+      EncodeGotoUpdate({{core::Field::kActive, "false", "true"}, {core::Field::kFirstName, "A", "Ann"}}, AnnSpec(), true),
       R"({"firstName":"Ann","status":"ACTIVE"})");
   // user_name and email both map to "email": written once.
   EXPECT_EQ(
-      EncodeGotoUpdate({{"user_name", "a", "ann@example.com"}, {"email", "a", "ann@example.com"}},
+      EncodeGotoUpdate({{core::Field::kUserName, "a", "ann@example.com"}, {core::Field::kEmail, "a", "ann@example.com"}},
                        AnnSpec(), std::nullopt),
       R"({"email":"ann@example.com"})");
 }

@@ -263,10 +263,10 @@ TEST_F(GotoTargetEmulatorTest, UpdateSuspendReactivate) {
   update.spec = Spec(1, "G2M,G2W");
   update.spec.admin_role = "manager";
   update.spec.user_group = "Ops";
-  update.changes = {{"products", "G2M", "G2M,G2W"},
-                    {"admin_role", "", "manager"},
-                    {"first_name", "Seed", "First1"},
-                    {"user_group", "", "Ops"}};
+  update.changes = {{core::Field::kProducts, "G2M", "G2M,G2W"},
+                    {core::Field::kAdminRole, "", "manager"},
+                    {core::Field::kFirstName, "Seed", "First1"},
+                    {core::Field::kUserGroup, "", "Ops"}};
   OpOutcome outcome = ExecuteOne(*target, update);
   ASSERT_TRUE(outcome.status.ok()) << outcome.status;
   EXPECT_EQ(outcome.attempts, 1);
@@ -321,7 +321,7 @@ TEST_F(GotoTargetEmulatorTest, DisplayNameOnlyUpdateSendsNothing) {
   auto target = StartTarget(server_->goto_base_url());
   core::Operation update = AccountOp(core::OpKind::kUpdate, "some-id");
   update.spec = Spec(1);
-  update.changes = {{"display_name", "A", "First1 Last1"}};
+  update.changes = {{core::Field::kDisplayName, "A", "First1 Last1"}};
   EXPECT_TRUE(ExecuteOne(*target, update).status.ok());
   EXPECT_EQ(target->stats().requests, 0);
 }

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/str.h"
 #include "io/json_writer.h"
+#include "io/operation_codec.h"
 
 namespace usersync::io {
 namespace {
@@ -32,22 +33,10 @@ std::string DescribeChanges(const Operation& op) {
   std::string out;
   for (const core::Change& change : op.changes) {
     if (!out.empty()) out.append("; ");
-    absl::StrAppend(&out, change.field, ": \"", change.before, "\" → \"", change.after, "\"");
+    absl::StrAppend(&out, Sv(core::FieldName(change.field)), ": \"", change.before, "\" → \"",
+                    change.after, "\"");
   }
   return out;
-}
-
-void WriteSpec(JsonWriter& w, const core::AccountSpec& spec) {
-  w.BeginObject();
-  w.Field("user_name", spec.user_name).Field("email", spec.email);
-  w.Field("external_id", spec.external_id).Field("first_name", spec.first_name);
-  w.Field("last_name", spec.last_name).Field("display_name", spec.display_name);
-  w.Field("language", spec.language).Field("products", spec.products);
-  w.Field("admin_role", spec.admin_role).Field("user_group", spec.user_group);
-  w.Field("welcome_template", spec.welcome_template);
-  w.Field("settings_template", spec.settings_template);
-  w.Key("active").Bool(spec.active);
-  w.EndObject();
 }
 
 void CsvField(std::string* out, std::string_view value) {
@@ -64,43 +53,6 @@ void CsvField(std::string* out, std::string_view value) {
   out->push_back('"');
 }
 
-void WriteOperation(JsonWriter& w, const Operation& op) {
-  w.BeginObject();
-  w.Field("op", core::OpKindName(op.kind));
-  w.Field("directory_id", op.directory_id);
-  w.Key("account_id");
-  if (op.account_id.empty()) {
-    w.Null();
-  } else {
-    w.String(op.account_id);
-  }
-  w.Field("email", op.email).Field("dn", op.dn).Field("reason", op.reason);
-  w.Key("held").Bool(op.held);
-  w.Key("changes").BeginObject();
-  for (const core::Change& change : op.changes) {
-    w.Key(change.field).BeginObject().Field("before", change.before).Field("after", change.after);
-    w.EndObject();
-  }
-  w.EndObject();
-  w.Key("precondition").BeginObject();
-  if (!op.account_id.empty()) {
-    w.Field("version", op.precondition_version);
-    w.Key("active").Bool(op.precondition_active);
-    for (const core::Change& change : op.changes) {
-      // "active" is the flag above; a second "active" key would make the object ambiguous.
-      if (change.field != "active") w.Field(change.field, change.before);
-    }
-  } else {
-    w.Key("account_exists").Bool(false);
-  }
-  w.EndObject();
-  if (op.kind != core::OpKind::kDeactivate && op.kind != core::OpKind::kDelete) {
-    w.Key("spec");
-    WriteSpec(w, op.spec);
-  }
-  w.EndObject();
-}
-
 }  // namespace
 
 std::string SummaryLine(const core::Plan& plan) {
@@ -114,7 +66,8 @@ std::string SummaryLine(const core::Plan& plan) {
 
 std::string PlanTable(const core::Plan& plan, size_t max_operations) {
   std::string out = absl::StrCat("Plan: ", SummaryLine(plan), "\n");
-  for (const std::string& warning : plan.warnings) absl::StrAppend(&out, "warning: ", warning, "\n");
+  for (const std::string& warning : plan.warnings)
+    absl::StrAppend(&out, "warning: ", warning, "\n");
   if (plan.operations.empty()) {
     out.append("No changes: the target is in step with the directory.\n");
   } else {
@@ -138,18 +91,13 @@ std::string PlanTable(const core::Plan& plan, size_t max_operations) {
   size_t invalid = 0;
   for (const UserRow& row : plan.rows) {
     if (row.category != Category::kInvalid) continue;
-    if (invalid++ == 0) out.append("Invalid directory users (not provisioned; retried next run):\n");
+    if (invalid++ == 0)
+      out.append("Invalid directory users (not provisioned; retried next run):\n");
     if (invalid <= 50) absl::StrAppend(&out, "  ", Pad(row.dn, 48), " ", row.reason, "\n");
   }
   if (invalid > 50) absl::StrAppend(&out, "  ... and ", invalid - 50, " more\n");
   if (plan.deprovision_held) absl::StrAppend(&out, "HELD: ", plan.hold_reason, "\n");
   return out;
-}
-
-std::string OperationJson(const core::Operation& op) {
-  JsonWriter w;
-  WriteOperation(w, op);
-  return w.Release();
 }
 
 std::string PlanFingerprint(std::span<const core::Operation> ops) {
@@ -177,7 +125,8 @@ std::string PlanJson(const core::Plan& plan, const PlanOrigin& origin) {
   JsonWriter w;
   w.BeginObject();
   w.Key("summary").BeginObject();
-  for (Category category : kCategories) w.Key(core::CategoryName(category)).Int(plan.count(category));
+  for (Category category : kCategories)
+    w.Key(core::CategoryName(category)).Int(plan.count(category));
   w.EndObject();
   w.Field("plan_id", PlanFingerprint(plan.operations));
   if (!origin.config_path.empty()) w.Field("config", origin.config_path);
@@ -219,8 +168,13 @@ std::string UsersTable(const core::Plan& plan) {
 std::string UsersCsv(const core::Plan& plan) {
   std::string out = "category,directory_id,dn,email,account_id,products,rule,reason\r\n";
   for (const UserRow& row : plan.rows) {
-    const std::string_view fields[] = {core::CategoryName(row.category), row.directory_id, row.dn,
-                                       row.email, row.account_id, row.products, row.rule,
+    const std::string_view fields[] = {core::CategoryName(row.category),
+                                       row.directory_id,
+                                       row.dn,
+                                       row.email,
+                                       row.account_id,
+                                       row.products,
+                                       row.rule,
                                        row.reason};
     for (size_t field_idx = 0; field_idx < std::size(fields); ++field_idx) {
       if (field_idx > 0) out.push_back(',');

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/plan.h"
+#include "io/operation_codec.h"  // OperationJson: one operation as PlanJson writes it
 
 namespace usersync::io {
 
@@ -31,10 +32,6 @@ struct PlanOrigin {
 // dn, reason, held, changes, precondition and, except for deactivate/delete, spec), invalid,
 // deprovision_held, warnings.
 std::string PlanJson(const core::Plan& plan, const PlanOrigin& origin = {});
-
-// One operation as PlanJson writes it (also the payload of a held operation in the state
-// store). io/plan_file.h reads it back into an equal core::Operation.
-std::string OperationJson(const core::Operation& op);
 
 // The plan's fingerprint: 16 hex digits of FNV-1a 64 over OperationJson of each operation, in
 // order. A plan file read back gives the same fingerprint unless its operations were edited.

@@ -53,26 +53,26 @@ void PatchOp(JsonWriter& w, std::string_view path, std::string_view value_if_set
 
 // The one place that maps a change's field to a SCIM PatchOp operation, its value taken from
 // `spec`. False (nothing written): user_group (group membership) and fields SCIM does not hold.
-bool AddPatchOp(JsonWriter& w, std::string_view field, const core::AccountSpec& spec) {
-  if (field == "first_name") {
+bool AddPatchOp(JsonWriter& w, core::Field field, const core::AccountSpec& spec) {
+  if (field == core::Field::kFirstName) {
     PatchOp(w, "name.givenName", spec.first_name, true);
-  } else if (field == "last_name") {
+  } else if (field == core::Field::kLastName) {
     PatchOp(w, "name.familyName", spec.last_name, true);
-  } else if (field == "display_name") {
+  } else if (field == core::Field::kDisplayName) {
     PatchOp(w, "displayName", spec.display_name, true);
-  } else if (field == "user_name") {
+  } else if (field == core::Field::kUserName) {
     PatchOp(w, "userName", spec.user_name, false);
-  } else if (field == "external_id") {
+  } else if (field == core::Field::kExternalId) {
     PatchOp(w, "externalId", spec.external_id, true);
-  } else if (field == "language") {
+  } else if (field == core::Field::kLanguage) {
     PatchOp(w, "preferredLanguage", spec.language, true);
-  } else if (field == "email") {
+  } else if (field == core::Field::kEmail) {
     w.BeginObject().Field("op", "replace").Field("path", "emails").Key("value");
     WriteEmails(w, spec.email);
     w.EndObject();
-  } else if (field == "products" || field == "admin_role") {
-    const std::string_view path = field == "products" ? "entitlements" : "roles";
-    const std::string& values = field == "products" ? spec.products : spec.admin_role;
+  } else if (field == core::Field::kProducts || field == core::Field::kAdminRole) {
+    const std::string_view path = field == core::Field::kProducts ? "entitlements" : "roles";
+    const std::string& values = field == core::Field::kProducts ? spec.products : spec.admin_role;
     w.BeginObject();
     if (values.empty()) {
       w.Field("op", "remove").Field("path", path);
@@ -81,7 +81,7 @@ bool AddPatchOp(JsonWriter& w, std::string_view field, const core::AccountSpec& 
       WriteValueList(w, values);
     }
     w.EndObject();
-  } else if (field == "active") {
+  } else if (field == core::Field::kActive) {
     w.BeginObject().Field("op", "replace").Field("path", "active").Key("value");
     w.Bool(spec.active).EndObject();
   } else {

@@ -48,11 +48,13 @@ TEST(ScimCodec, EncodePatchOnePerChangedField) {
   core::AccountSpec spec = AnnSpec();
   spec.language = "";
   spec.admin_role = "";
-  const std::vector<core::Change> changes = {
-      {"first_name", "Anne", "Ann"},  {"language", "de_DE", ""},
-      {"products", "G2M", "G2M,G2W"}, {"admin_role", "full", ""},
-      {"user_group", "Ops", "Sales"}, {"email", "a@x.com", "ann@example.com"},
-      {"active", "false", "true"}};
+  const std::vector<core::Change> changes = {{core::Field::kFirstName, "Anne", "Ann"},
+                                             {core::Field::kLanguage, "de_DE", ""},
+                                             {core::Field::kProducts, "G2M", "G2M,G2W"},
+                                             {core::Field::kAdminRole, "full", ""},
+                                             {core::Field::kUserGroup, "Ops", "Sales"},
+                                             {core::Field::kEmail, "a@x.com", "ann@example.com"},
+                                             {core::Field::kActive, "false", "true"}};
   EXPECT_EQ(
       EncodePatch(changes, spec),
       R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
@@ -66,7 +68,7 @@ TEST(ScimCodec, EncodePatchOnePerChangedField) {
 
 // user_group is group membership, not a user attribute: a patch with only it is empty.
 TEST(ScimCodec, EncodePatchOnlyUserGroupIsEmpty) {
-  EXPECT_EQ(EncodePatch({{"user_group", "Ops", "Sales"}}, AnnSpec()), "");
+  EXPECT_EQ(EncodePatch({{core::Field::kUserGroup, "Ops", "Sales"}}, AnnSpec()), "");
   EXPECT_EQ(EncodePatch({}, AnnSpec()), "");
 }
 

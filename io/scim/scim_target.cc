@@ -28,7 +28,7 @@ core::AccountSpec SpecFromAccount(const core::Account& account) {
   return spec;
 }
 
-const core::Change* FindChange(const core::Operation& op, std::string_view field) {
+const core::Change* FindChange(const core::Operation& op, core::Field field) {
   for (const core::Change& change : op.changes) {
     if (change.field == field) return &change;
   }
@@ -106,7 +106,7 @@ void ScimTarget::Execute(const core::Operation& op, std::function<void(OpOutcome
   if (op.kind == core::OpKind::kCreate) {
     state->new_group = op.spec.user_group;
     state->group_change = !state->new_group.empty();
-  } else if (const core::Change* change = FindChange(op, "user_group")) {
+  } else if (const core::Change* change = FindChange(op, core::Field::kUserGroup)) {
     state->group_change = true;
     state->old_group = change->before;
     state->new_group = change->after;
@@ -146,9 +146,9 @@ void ScimTarget::UpdateUser(StatePtr state) {
   std::string method;
   if (state->patch) {
     method = "PATCH";
-    if (reactivate && FindChange(op, "active") == nullptr) {
+    if (reactivate && FindChange(op, core::Field::kActive) == nullptr) {
       std::vector<core::Change> changes = op.changes;
-      changes.push_back(core::Change{"active", "false", "true"});
+      changes.push_back(core::Change{core::Field::kActive, "false", "true"});
       core::AccountSpec spec = op.spec;
       spec.active = true;
       body = EncodePatch(changes, spec);

@@ -178,10 +178,10 @@ TEST_F(ScimTargetEmulatorTest, AccountLifecycle) {
   update.spec.products = "G2W";
   update.spec.admin_role = "";
   update.spec.user_group = "Ops";
-  update.changes = {{"first_name", "First1", "Firstly"},
-                    {"products", "G2M,G2W", "G2W"},
-                    {"admin_role", "manager", ""},
-                    {"user_group", "Sales", "Ops"}};
+  update.changes = {{core::Field::kFirstName, "First1", "Firstly"},
+                    {core::Field::kProducts, "G2M,G2W", "G2W"},
+                    {core::Field::kAdminRole, "manager", ""},
+                    {core::Field::kUserGroup, "Sales", "Ops"}};
   OpOutcome updated = ExecuteOne(*target, update);
   ASSERT_TRUE(updated.status.ok()) << updated.status;
   EXPECT_EQ(updated.account_id, id);
@@ -328,7 +328,7 @@ TEST_F(ScimTargetEmulatorTest, UpdateOfAMissingAccountIsNotFound) {
   auto target = StartTarget(server_->scim_base_url());
   core::Operation update = AccountOp(core::OpKind::kUpdate, "no-such-id");
   update.spec = TestSpec(4);
-  update.changes = {{"first_name", "a", "b"}};
+  update.changes = {{core::Field::kFirstName, "a", "b"}};
   OpOutcome outcome = ExecuteOne(*target, update);
   EXPECT_EQ(outcome.status.code(), absl::StatusCode::kNotFound) << outcome.status;
   EXPECT_THAT(std::string(outcome.status.message()), HasSubstr("PATCH"));
@@ -442,7 +442,7 @@ TEST(ScimTargetFake, PutWhenPatchIsNotSupported) {
   core::Operation update = AccountOp(core::OpKind::kUpdate, "id-9");
   update.spec = TestSpec(9);
   update.spec.first_name = "Nine";
-  update.changes = {{"first_name", "First9", "Nine"}};
+  update.changes = {{core::Field::kFirstName, "First9", "Nine"}};
   ASSERT_TRUE(ExecuteOne(*target, update).status.ok());
   core::Operation deactivate = AccountOp(core::OpKind::kDeactivate, "id-9");
   OpOutcome outcome = ExecuteOne(*target, deactivate);

@@ -194,6 +194,27 @@ class StatementCache {
     return rc == SQLITE_DONE ? absl::OkStatus() : Error(rc, operation);
   }
 
+  // Binds and steps `stmt` (a statement that returns no rows) once per item of `items`:
+  // bind(stmt, item) binds its parameters; after(item) -> absl::Status runs after each step.
+  // Stops at the first error. Run it inside InTransaction to make the steps one commit.
+  template <typename Items, typename Bind, typename After>
+  absl::Status StepEach(sqlite3_stmt* stmt, std::string_view operation, const Items& items,
+                        Bind&& bind, After&& after) {
+    for (const auto& item : items) {
+      Statement scoped(stmt);
+      bind(stmt, item);
+      USERSYNC_RETURN_IF_ERROR(StepDone(stmt, operation));
+      USERSYNC_RETURN_IF_ERROR(after(item));
+    }
+    return absl::OkStatus();
+  }
+  template <typename Items, typename Bind>
+  absl::Status StepEach(sqlite3_stmt* stmt, std::string_view operation, const Items& items,
+                        Bind&& bind) {
+    return StepEach(stmt, operation, items, std::forward<Bind>(bind),
+                    [](const auto&) { return absl::OkStatus(); });
+  }
+
   // Steps through every row, calling `on_row(stmt)`.
   template <typename OnRow>
   absl::Status ForEachRow(sqlite3_stmt* stmt, std::string_view operation, OnRow&& on_row) {
@@ -203,6 +224,18 @@ class StatementCache {
       if (rc != SQLITE_ROW) return Error(rc, operation);
       on_row(stmt);
     }
+  }
+
+  // Runs the query `sql` (no parameters) and returns read(row) of each row, in order.
+  template <typename Row, typename Read>
+  absl::StatusOr<std::vector<Row>> SelectAll(std::string_view sql, std::string_view operation,
+                                             Read&& read) {
+    USERSYNC_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Get(sql, operation));
+    Statement scoped(stmt);
+    std::vector<Row> rows;
+    USERSYNC_RETURN_IF_ERROR(
+        ForEachRow(stmt, operation, [&](sqlite3_stmt* row) { rows.push_back(read(row)); }));
+    return rows;
   }
 
   sqlite3* db() const { return db_; }
@@ -222,6 +255,22 @@ void BindText(sqlite3_stmt* stmt, int index, std::string_view text) {
   // SQLITE_STATIC: every bound string outlives the sqlite3_step that reads it.
   sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
 }
+
+// A journal intent or a hold: the same six columns, in this order.
+constexpr char kInsertIntent[] =
+    "(run_id, op, directory_id, account_id, email, payload) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+void BindIntent(sqlite3_stmt* stmt, int64_t run_id, const JournalIntent& intent) {
+  sqlite3_bind_int64(stmt, 1, run_id);
+  BindText(stmt, 2, intent.op);
+  BindText(stmt, 3, intent.directory_id);
+  BindText(stmt, 4, intent.account_id);
+  BindText(stmt, 5, intent.email);
+  BindText(stmt, 6, intent.payload);
+}
+
+// The columns ReadHold reads.
+constexpr char kSelectHold[] =
+    "SELECT hold_id, run_id, op, directory_id, account_id, email, payload FROM holds ";
 
 // Checks that the file is ours (or empty) and brings its schema to kSchemaVersion.
 absl::Status Migrate(StatementCache& sql) {
@@ -278,6 +327,15 @@ absl::Status Migrate(StatementCache& sql) {
   });
 }
 
+// Columns 2-5 of a journal or hold row (kJournalColumns, kSelectHold): what the operation is.
+template <typename Row>
+void ReadOperationColumns(sqlite3_stmt* row, Row& out) {
+  out.op = ColumnText(row, 2);
+  out.directory_id = ColumnText(row, 3);
+  out.account_id = ColumnText(row, 4);
+  out.email = ColumnText(row, 5);
+}
+
 absl::StatusOr<std::vector<JournalEntry>> ReadJournal(StatementCache& sql, sqlite3_stmt* stmt,
                                                       std::string_view operation) {
   std::vector<JournalEntry> entries;
@@ -285,10 +343,7 @@ absl::StatusOr<std::vector<JournalEntry>> ReadJournal(StatementCache& sql, sqlit
     JournalEntry entry;
     entry.op_id = sqlite3_column_int64(row, 0);
     entry.run_id = sqlite3_column_int64(row, 1);
-    entry.op = ColumnText(row, 2);
-    entry.directory_id = ColumnText(row, 3);
-    entry.account_id = ColumnText(row, 4);
-    entry.email = ColumnText(row, 5);
+    ReadOperationColumns(row, entry);
     entry.state = ColumnText(row, 6);
     entry.http_status = sqlite3_column_int(row, 7);
     entry.attempts = sqlite3_column_int(row, 8);
@@ -307,10 +362,7 @@ HoldRow ReadHold(sqlite3_stmt* row) {
   HoldRow hold;
   hold.hold_id = sqlite3_column_int64(row, 0);
   hold.run_id = sqlite3_column_int64(row, 1);
-  hold.op = ColumnText(row, 2);
-  hold.directory_id = ColumnText(row, 3);
-  hold.account_id = ColumnText(row, 4);
-  hold.email = ColumnText(row, 5);
+  ReadOperationColumns(row, hold);
   hold.payload = ColumnText(row, 6);
   return hold;
 }
@@ -351,17 +403,11 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& 
 }
 
 absl::StatusOr<std::vector<LinkRow>> StateStore::LoadLinks() {
-  constexpr std::string_view kOp = "loading links";
-  USERSYNC_ASSIGN_OR_RETURN(
-      sqlite3_stmt * stmt,
-      statements_->Get("SELECT directory_id, account_id, origin FROM links ORDER BY directory_id",
-                       kOp));
-  Statement scoped(stmt);
-  std::vector<LinkRow> links;
-  USERSYNC_RETURN_IF_ERROR(statements_->ForEachRow(stmt, kOp, [&](sqlite3_stmt* row) {
-    links.push_back(LinkRow{ColumnText(row, 0), ColumnText(row, 1), ColumnText(row, 2)});
-  }));
-  return links;
+  return statements_->SelectAll<LinkRow>(
+      "SELECT directory_id, account_id, origin FROM links ORDER BY directory_id", "loading links",
+      [](sqlite3_stmt* row) {
+        return LinkRow{ColumnText(row, 0), ColumnText(row, 1), ColumnText(row, 2)};
+      });
 }
 
 absl::Status StateStore::UpsertLinks(std::span<const LinkRow> links) {
@@ -373,14 +419,11 @@ absl::Status StateStore::UpsertLinks(std::span<const LinkRow> links) {
                        "origin = excluded.origin",
                        kOp));
   return statements_->InTransaction(kOp, [&]() -> absl::Status {
-    for (const LinkRow& link : links) {
-      Statement scoped(stmt);
-      BindText(stmt, 1, link.directory_id);
-      BindText(stmt, 2, link.account_id);
-      BindText(stmt, 3, link.origin);
-      USERSYNC_RETURN_IF_ERROR(statements_->StepDone(stmt, kOp));
-    }
-    return absl::OkStatus();
+    return statements_->StepEach(stmt, kOp, links, [](sqlite3_stmt* s, const LinkRow& link) {
+      BindText(s, 1, link.directory_id);
+      BindText(s, 2, link.account_id);
+      BindText(s, 3, link.origin);
+    });
   });
 }
 
@@ -389,12 +432,9 @@ absl::Status StateStore::RemoveLinks(std::span<const std::string> directory_ids)
   USERSYNC_ASSIGN_OR_RETURN(sqlite3_stmt * stmt,
                             statements_->Get("DELETE FROM links WHERE directory_id = ?1", kOp));
   return statements_->InTransaction(kOp, [&]() -> absl::Status {
-    for (const std::string& directory_id : directory_ids) {
-      Statement scoped(stmt);
-      BindText(stmt, 1, directory_id);
-      USERSYNC_RETURN_IF_ERROR(statements_->StepDone(stmt, kOp));
-    }
-    return absl::OkStatus();
+    return statements_->StepEach(
+        stmt, kOp, directory_ids,
+        [](sqlite3_stmt* s, const std::string& directory_id) { BindText(s, 1, directory_id); });
   });
 }
 
@@ -412,17 +452,11 @@ absl::Status StateStore::SaveManualMatch(const ManualMatch& match) {
 }
 
 absl::StatusOr<std::vector<ManualMatch>> StateStore::LoadManualMatches() {
-  constexpr std::string_view kOp = "loading manual matches";
-  USERSYNC_ASSIGN_OR_RETURN(
-      sqlite3_stmt * stmt,
-      statements_->Get("SELECT directory_id, account_id FROM manual_matches ORDER BY directory_id",
-                       kOp));
-  Statement scoped(stmt);
-  std::vector<ManualMatch> matches;
-  USERSYNC_RETURN_IF_ERROR(statements_->ForEachRow(stmt, kOp, [&](sqlite3_stmt* row) {
-    matches.push_back(ManualMatch{ColumnText(row, 0), ColumnText(row, 1)});
-  }));
-  return matches;
+  return statements_->SelectAll<ManualMatch>(
+      "SELECT directory_id, account_id FROM manual_matches ORDER BY directory_id",
+      "loading manual matches", [](sqlite3_stmt* row) {
+        return ManualMatch{ColumnText(row, 0), ColumnText(row, 1)};
+      });
 }
 
 absl::StatusOr<int64_t> StateStore::BeginRun(const std::string& mode, const std::string& now) {
@@ -508,24 +542,17 @@ absl::StatusOr<std::vector<int64_t>> StateStore::RecordIntents(
   constexpr std::string_view kOp = "journaling intents";
   USERSYNC_ASSIGN_OR_RETURN(
       sqlite3_stmt * stmt,
-      statements_->Get("INSERT INTO journal(run_id, op, directory_id, account_id, email, payload) "
-                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-                       kOp));
+      statements_->Get(absl::StrCat("INSERT INTO journal", kInsertIntent), kOp));
   std::vector<int64_t> op_ids;
   op_ids.reserve(intents.size());
   const absl::Status status = statements_->InTransaction(kOp, [&]() -> absl::Status {
-    for (const JournalIntent& intent : intents) {
-      Statement scoped(stmt);
-      sqlite3_bind_int64(stmt, 1, run_id);
-      BindText(stmt, 2, intent.op);
-      BindText(stmt, 3, intent.directory_id);
-      BindText(stmt, 4, intent.account_id);
-      BindText(stmt, 5, intent.email);
-      BindText(stmt, 6, intent.payload);
-      USERSYNC_RETURN_IF_ERROR(statements_->StepDone(stmt, kOp));
-      op_ids.push_back(sqlite3_last_insert_rowid(db_));
-    }
-    return absl::OkStatus();
+    return statements_->StepEach(
+        stmt, kOp, intents,
+        [run_id](sqlite3_stmt* s, const JournalIntent& intent) { BindIntent(s, run_id, intent); },
+        [&](const JournalIntent&) {
+          op_ids.push_back(sqlite3_last_insert_rowid(db_));
+          return absl::OkStatus();
+        });
   });
   if (!status.ok()) return status;
   return op_ids;
@@ -539,23 +566,21 @@ absl::Status StateStore::Settle(std::span<const JournalSettlement> settlements) 
                        "account_id), http_status = ?3, attempts = ?4, error = ?5 "
                        "WHERE op_id = ?6",
                        kOp));
-  return statements_->InTransaction(kOp, [&]() -> absl::Status {
-    for (const JournalSettlement& settlement : settlements) {
-      Statement scoped(stmt);
-      BindText(stmt, 1, settlement.ok ? "done" : "failed");
-      BindText(stmt, 2, settlement.account_id);
-      sqlite3_bind_int(stmt, 3, settlement.http_status);
-      sqlite3_bind_int(stmt, 4, settlement.attempts);
-      BindText(stmt, 5, settlement.error);
-      sqlite3_bind_int64(stmt, 6, settlement.op_id);
-      USERSYNC_RETURN_IF_ERROR(statements_->StepDone(stmt, kOp));
-      if (sqlite3_changes(db_) == 0) {
-        return absl::NotFoundError(absl::StrCat("state store '", path_, "': ", Sv(kOp),
-                                                ": no journal entry ", settlement.op_id));
-      }
-    }
-    return absl::OkStatus();
-  });
+  auto bind = [](sqlite3_stmt* s, const JournalSettlement& settlement) {
+    BindText(s, 1, settlement.ok ? "done" : "failed");
+    BindText(s, 2, settlement.account_id);
+    sqlite3_bind_int(s, 3, settlement.http_status);
+    sqlite3_bind_int(s, 4, settlement.attempts);
+    BindText(s, 5, settlement.error);
+    sqlite3_bind_int64(s, 6, settlement.op_id);
+  };
+  auto found = [&](const JournalSettlement& settlement) -> absl::Status {
+    if (sqlite3_changes(db_) != 0) return absl::OkStatus();
+    return absl::NotFoundError(absl::StrCat("state store '", path_, "': ", Sv(kOp),
+                                            ": no journal entry ", settlement.op_id));
+  };
+  return statements_->InTransaction(
+      kOp, [&]() { return statements_->StepEach(stmt, kOp, settlements, bind, found); });
 }
 
 absl::StatusOr<std::vector<JournalEntry>> StateStore::LoadUnsettled() {
@@ -587,49 +612,29 @@ absl::Status StateStore::SaveHolds(int64_t run_id, std::span<const JournalIntent
                             statements_->Get("DELETE FROM holds WHERE state = 'held'", kOp));
   USERSYNC_ASSIGN_OR_RETURN(
       sqlite3_stmt * insert,
-      statements_->Get("INSERT INTO holds(run_id, op, directory_id, account_id, email, payload) "
-                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-                       kOp));
+      statements_->Get(absl::StrCat("INSERT INTO holds", kInsertIntent), kOp));
   return statements_->InTransaction(kOp, [&]() -> absl::Status {
     {
       Statement scoped(drop);
       USERSYNC_RETURN_IF_ERROR(statements_->StepDone(drop, kOp));
     }
-    for (const JournalIntent& hold : holds) {
-      Statement scoped(insert);
-      sqlite3_bind_int64(insert, 1, run_id);
-      BindText(insert, 2, hold.op);
-      BindText(insert, 3, hold.directory_id);
-      BindText(insert, 4, hold.account_id);
-      BindText(insert, 5, hold.email);
-      BindText(insert, 6, hold.payload);
-      USERSYNC_RETURN_IF_ERROR(statements_->StepDone(insert, kOp));
-    }
-    return absl::OkStatus();
+    return statements_->StepEach(
+        insert, kOp, holds,
+        [run_id](sqlite3_stmt* s, const JournalIntent& hold) { BindIntent(s, run_id, hold); });
   });
 }
 
 absl::StatusOr<std::vector<HoldRow>> StateStore::LoadHolds() {
-  constexpr std::string_view kOp = "loading held operations";
-  USERSYNC_ASSIGN_OR_RETURN(
-      sqlite3_stmt * stmt,
-      statements_->Get("SELECT hold_id, run_id, op, directory_id, account_id, email, payload "
-                       "FROM holds WHERE state = 'held' ORDER BY hold_id",
-                       kOp));
-  Statement scoped(stmt);
-  std::vector<HoldRow> holds;
-  USERSYNC_RETURN_IF_ERROR(statements_->ForEachRow(
-      stmt, kOp, [&](sqlite3_stmt* row) { holds.push_back(ReadHold(row)); }));
-  return holds;
+  return statements_->SelectAll<HoldRow>(
+      absl::StrCat(kSelectHold, "WHERE state = 'held' ORDER BY hold_id"), "loading held operations",
+      ReadHold);
 }
 
 absl::StatusOr<std::vector<HoldRow>> StateStore::ReleaseHolds(std::span<const int64_t> hold_ids) {
   constexpr std::string_view kOp = "releasing held operations";
   USERSYNC_ASSIGN_OR_RETURN(
       sqlite3_stmt * select,
-      statements_->Get("SELECT hold_id, run_id, op, directory_id, account_id, email, payload "
-                       "FROM holds WHERE hold_id = ?1 AND state = 'held'",
-                       kOp));
+      statements_->Get(absl::StrCat(kSelectHold, "WHERE hold_id = ?1 AND state = 'held'"), kOp));
   USERSYNC_ASSIGN_OR_RETURN(
       sqlite3_stmt * release,
       statements_->Get("UPDATE holds SET state = 'released' WHERE hold_id = ?1", kOp));
@@ -666,9 +671,7 @@ absl::StatusOr<std::vector<HoldRow>> StateStore::ReleaseAllHolds() {
   constexpr std::string_view kOp = "releasing all held operations";
   USERSYNC_ASSIGN_OR_RETURN(
       sqlite3_stmt * select,
-      statements_->Get("SELECT hold_id, run_id, op, directory_id, account_id, email, payload "
-                       "FROM holds WHERE state = 'held' ORDER BY hold_id",
-                       kOp));
+      statements_->Get(absl::StrCat(kSelectHold, "WHERE state = 'held' ORDER BY hold_id"), kOp));
   USERSYNC_ASSIGN_OR_RETURN(
       sqlite3_stmt * release,
       statements_->Get("UPDATE holds SET state = 'released' WHERE state = 'held'", kOp));

@@ -1,0 +1,80 @@
+#include "io/operation_codec.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/plan.h"
+
+namespace usersync::io {
+namespace {
+
+using core::Field;
+using core::Operation;
+using core::OpKind;
+using ::testing::HasSubstr;
+
+// Field keys are core::FieldName's; "active" stays out of the precondition's field list.
+TEST(OperationCodec, WritesChangesUnderTheirFieldNames) {
+  Operation op;
+  op.kind = OpKind::kReactivate;
+  op.directory_id = "id-bob";
+  op.account_id = "acc-7";
+  op.changes = {{Field::kLastName, "Old", "New"}, {Field::kActive, "false", "true"}};
+  op.precondition_version = "3";
+  op.precondition_active = false;
+  const std::string json = OperationJson(op);
+  EXPECT_THAT(json, HasSubstr(R"("changes":{"last_name":{"before":"Old","after":"New"},)"
+                              R"("active":{"before":"false","after":"true"}})"));
+  EXPECT_THAT(json,
+              HasSubstr(R"("precondition":{"version":"3","active":false,"last_name":"Old"})"));
+  absl::StatusOr<Operation> parsed = ParseOperationJson(json, "op");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->changes.size(), 2u);
+  EXPECT_EQ(parsed->changes[0].field, Field::kLastName);
+  EXPECT_EQ(parsed->changes[1].field, Field::kActive);
+  EXPECT_FALSE(parsed->precondition_active);
+}
+
+// Journal rows written by builds before the codec: a change as its `after` string, the spec's
+// active flag as a string, keys missing. The journal mode reads them; the strict mode refuses.
+TEST(OperationCodec, JournalModeReadsOlderPayloads) {
+  const std::string update = R"({"op":"update","changes":{"last_name":"New","nickname":"x"}})";
+  absl::StatusOr<Operation> op = ParseOperationJson(update, "journal", ParseMode::kJournal);
+  ASSERT_TRUE(op.ok()) << op.status();
+  EXPECT_EQ(op->kind, OpKind::kUpdate);
+  ASSERT_EQ(op->changes.size(), 1u);  // a field this build does not know is not checked
+  EXPECT_EQ(op->changes[0].field, Field::kLastName);
+  EXPECT_EQ(op->changes[0].after, "New");
+  EXPECT_FALSE(ParseOperationJson(update, "journal").ok());
+
+  const std::string create =
+      R"({"op":"create","changes":{},"spec":{"user_name":"a@x.com","active":"false"}})";
+  op = ParseOperationJson(create, "journal", ParseMode::kJournal);
+  ASSERT_TRUE(op.ok()) << op.status();
+  EXPECT_EQ(op->spec.user_name, "a@x.com");
+  EXPECT_FALSE(op->spec.active);
+
+  // Today's payloads are the plan form: read the same in both modes.
+  Operation written;
+  written.kind = OpKind::kCreate;
+  written.directory_id = "id-ann";
+  written.spec.user_name = "ann@example.com";
+  written.spec.user_group = "Sales";
+  op = ParseOperationJson(OperationJson(written), "journal", ParseMode::kJournal);
+  ASSERT_TRUE(op.ok()) << op.status();
+  EXPECT_EQ(op->spec.user_group, "Sales");
+  EXPECT_TRUE(op->spec.active);
+  EXPECT_TRUE(ParseOperationJson(OperationJson(written), "hold").ok());
+}
+
+TEST(OperationCodec, JournalModeStillChecksTypes) {
+  absl::StatusOr<Operation> op = ParseOperationJson(R"({"op":"update","changes":{"last_name":7}})",
+                                                    "journal 4", ParseMode::kJournal);
+  ASSERT_FALSE(op.ok());
+  EXPECT_THAT(op.status().message(), HasSubstr("journal 4: changes.last_name: expected an object"));
+}
+
+}  // namespace
+}  // namespace usersync::io
