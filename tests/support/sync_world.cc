@@ -66,20 +66,27 @@ ScimAccount ParseScimAccount(simdjson::ondemand::object user) {
   return account;
 }
 
+// `text` for a message: its first 4,000 characters.
+std::string Excerpt(const std::string& text) {
+  constexpr size_t kMax = 4000;
+  if (text.size() <= kMax) return text;
+  return absl::StrCat(text.substr(0, kMax), "... (", text.size() - kMax, " more characters)");
+}
+
 }  // namespace
 
 ::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
   if (text.find(part) != std::string::npos) {
-    return ::testing::AssertionSuccess() << "\"" << part << "\" is in:\n" << text;
+    return ::testing::AssertionSuccess() << "\"" << part << "\" is in:\n" << Excerpt(text);
   }
-  return ::testing::AssertionFailure() << "\"" << part << "\" is not in:\n" << text;
+  return ::testing::AssertionFailure() << "\"" << part << "\" is not in:\n" << Excerpt(text);
 }
 
 ::testing::AssertionResult Lacks(const std::string& text, const std::string& part) {
   if (text.find(part) == std::string::npos) {
-    return ::testing::AssertionSuccess() << "\"" << part << "\" is not in:\n" << text;
+    return ::testing::AssertionSuccess() << "\"" << part << "\" is not in:\n" << Excerpt(text);
   }
-  return ::testing::AssertionFailure() << "\"" << part << "\" is in:\n" << text;
+  return ::testing::AssertionFailure() << "\"" << part << "\" is in:\n" << Excerpt(text);
 }
 
 absl::StatusOr<std::unique_ptr<HeldFileLock>> HeldFileLock::Hold(const std::string& path,

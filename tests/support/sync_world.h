@@ -45,7 +45,8 @@ inline constexpr char kTeamGroup[] = "cn=team,ou=groups,dc=example,dc=com";
 
 // ---- Small helpers ------------------------------------------------------------------------
 
-// Whether `text` holds `part` (or not), with both in the message: this binary links no gmock.
+// Whether `text` holds `part` (or not), with both (the text cut at 4,000 characters) in the
+// message: this binary links no gmock.
 ::testing::AssertionResult Contains(const std::string& text, const std::string& part);
 ::testing::AssertionResult Lacks(const std::string& text, const std::string& part);
 
