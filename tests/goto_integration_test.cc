@@ -14,6 +14,7 @@
 
 #include "tests/support/emulator_process.h"
 #include "tests/support/http_client.h"
+#include "tests/support/plan_json.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/sync_world.h"
 
@@ -213,23 +214,12 @@ TEST_F(GotoIntegrationTest, SeatsRunningOutAreReportedBeforeApplying) {
 
   ProcessResult plan = world_.Usersync({"plan", "--format", "json"});
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string plan_json(plan.out);
-  simdjson::ondemand::document doc = parser.iterate(plan_json);
+  const testing::PlanJson plan_json = testing::ParsePlanJson(plan.out);
   int creates = 0;
   int no_seat = 0;
-  for (auto field : doc.get_object()) {
-    std::string_view key = field.unescaped_key().value();
-    if (key == "operations") {
-      for (auto op : field.value().get_array()) {
-        if (std::string_view(op["op"].get_string().value()) == "create") ++creates;
-      }
-    } else if (key == "invalid") {
-      for (auto row : field.value().get_array()) {
-        std::string reason(row["reason"].get_string().value());
-        if (reason.find("no seat for G2W") != std::string::npos) ++no_seat;
-      }
-    }
+  for (const testing::PlannedOperation& op : plan_json.operations) creates += op.op == "create";
+  for (const testing::InvalidUser& user : plan_json.invalid) {
+    no_seat += user.reason.find("no seat for G2W") != std::string::npos;
   }
   EXPECT_EQ(creates, 3);
   EXPECT_EQ(no_seat, 3);

@@ -6,7 +6,6 @@
 // exit 4 with a clear message; TLS (StartTLS, ldaps) verifies the server's certificate.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <simdjson.h>
 
 #include <chrono>
 #include <cstdio>
@@ -22,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "io/ldap/ldap_directory.h"
+#include "tests/support/plan_json.h"
 #include "tests/support/samba_fixture.h"
 #include "tests/support/slapd_fixture.h"
 #include "tests/support/subprocess.h"
@@ -132,38 +132,15 @@ struct PlanView {
 };
 
 PlanView ParsePlan(const std::string& json) {
+  const testing::PlanJson plan = testing::ParsePlanJson(json);
   PlanView view;
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(json);
-  simdjson::ondemand::document doc;
-  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return view;
-  simdjson::ondemand::object root;
-  if (doc.get_object().get(root) != simdjson::SUCCESS) return view;
-  for (auto field : root) {
-    std::string_view key = field.unescaped_key().value();
-    if (key == "operations") {
-      for (auto op : field.value().get_array()) {
-        std::string kind, id, email;
-        for (auto op_field : op.get_object()) {
-          std::string_view op_key = op_field.unescaped_key().value();
-          if (op_key == "op") kind = std::string(op_field.value().get_string().value());
-          if (op_key == "directory_id") id = std::string(op_field.value().get_string().value());
-          if (op_key == "email") email = std::string(op_field.value().get_string().value());
-        }
-        view.ops.insert(absl::StrCat(kind, " ", id, " ", email));
-        view.ids.insert(id);
-      }
-    } else if (key == "invalid") {
-      for (auto row : field.value().get_array()) {
-        view.ids.insert(std::string(row["directory_id"].get_string().value()));
-      }
-    } else if (key == "warnings") {
-      for (auto warning : field.value().get_array()) {
-        view.warnings.emplace_back(warning.get_string().value());
-      }
-    }
+  view.parsed = plan.parsed;
+  for (const testing::PlannedOperation& op : plan.operations) {
+    view.ops.insert(absl::StrCat(op.op, " ", op.directory_id, " ", op.email));
+    view.ids.insert(op.directory_id);
   }
-  view.parsed = true;
+  for (const testing::InvalidUser& user : plan.invalid) view.ids.insert(user.directory_id);
+  view.warnings = plan.warnings;
   return view;
 }
 

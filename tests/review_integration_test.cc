@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/support/http_client.h"
+#include "tests/support/plan_json.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/sync_world.h"
 
@@ -88,23 +89,9 @@ class ReviewIntegrationTest : public ::testing::Test {
     ProcessResult plan = world_.Usersync({"plan", "--format", "json"});
     EXPECT_EQ(plan.exit_code, 0) << plan.err;
     std::vector<std::string> out;
-    simdjson::ondemand::parser parser;
-    simdjson::padded_string json(plan.out);
-    simdjson::ondemand::document doc = parser.iterate(json);
-    for (auto op : doc["operations"].get_array()) {
-      std::string line;
-      for (auto field : op.get_object()) {
-        std::string_view key = field.unescaped_key().value();
-        if (key == "op" || key == "email" || key == "reason") {
-          line += std::string(field.value().get_string().value()) + " | ";
-        } else if (key == "account_id") {
-          std::string_view id;
-          if (field.value().get_string().get(id) == simdjson::SUCCESS) {
-            line += std::string(id) + " | ";
-          }
-        }
-      }
-      out.push_back(line);
+    for (const testing::PlannedOperation& op : testing::ParsePlanJson(plan.out).operations) {
+      out.push_back(op.op + " | " + (op.account_id.empty() ? "" : op.account_id + " | ") +
+                    op.email + " | " + op.reason + " | ");
     }
     return out;
   }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/plan_json.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/sync_world.h"
 
@@ -23,6 +24,8 @@ using testing::DirectoryUser;
 using testing::HeldFileLock;
 using testing::kTargetTokenEnv;
 using testing::NumberedUsers;
+using testing::ParsePlanJson;
+using testing::PlannedOperation;
 using testing::ProcessResult;
 using testing::ScimAccount;
 using testing::SyncWorld;
@@ -68,15 +71,9 @@ TEST_F(SyncIntegrationTest, FirstSyncThenEditMakesExactlyOneOfEach) {
 
   ProcessResult plan = world_.Usersync({"plan", "--format", "json"});
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string plan_json(plan.out);
-  simdjson::ondemand::document doc = parser.iterate(plan_json);
   std::multiset<std::string> ops;
-  for (auto op : doc["operations"].get_array()) {
-    simdjson::ondemand::object object = op.get_object();
-    std::string kind(object["op"].get_string().value());
-    std::string email(object["email"].get_string().value());
-    ops.insert(kind + " " + email);
+  for (const PlannedOperation& op : ParsePlanJson(plan.out).operations) {
+    ops.insert(op.op + " " + op.email);
   }
   EXPECT_EQ(ops,
             (std::multiset<std::string>{"deactivate user1@example.com", "update user2@example.com",
