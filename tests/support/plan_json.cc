@@ -2,7 +2,9 @@
 
 #include <simdjson.h>
 
+#include <initializer_list>
 #include <string_view>
+#include <utility>
 
 namespace usersync::testing {
 namespace {
@@ -14,26 +16,30 @@ std::string StringOr(simdjson::ondemand::value value) {
   return std::string(text);
 }
 
-PlannedOperation ParseOperation(simdjson::ondemand::object object) {
-  PlannedOperation op;
+// Copies the string members named in `members` out of `object`; the others are skipped.
+void ReadStrings(simdjson::ondemand::object object,
+                 std::initializer_list<std::pair<std::string_view, std::string*>> members) {
   for (auto field : object) {
     const std::string_view key = field.unescaped_key().value();
-    if (key == "op") op.op = StringOr(field.value());
-    if (key == "directory_id") op.directory_id = StringOr(field.value());
-    if (key == "account_id") op.account_id = StringOr(field.value());
-    if (key == "email") op.email = StringOr(field.value());
-    if (key == "reason") op.reason = StringOr(field.value());
+    for (const auto& [name, out] : members) {
+      if (key == name) *out = StringOr(field.value());
+    }
   }
+}
+
+PlannedOperation ParseOperation(simdjson::ondemand::object object) {
+  PlannedOperation op;
+  ReadStrings(object, {{"op", &op.op},
+                       {"directory_id", &op.directory_id},
+                       {"account_id", &op.account_id},
+                       {"email", &op.email},
+                       {"reason", &op.reason}});
   return op;
 }
 
 InvalidUser ParseInvalid(simdjson::ondemand::object object) {
   InvalidUser user;
-  for (auto field : object) {
-    const std::string_view key = field.unescaped_key().value();
-    if (key == "directory_id") user.directory_id = StringOr(field.value());
-    if (key == "reason") user.reason = StringOr(field.value());
-  }
+  ReadStrings(object, {{"directory_id", &user.directory_id}, {"reason", &user.reason}});
   return user;
 }
 
