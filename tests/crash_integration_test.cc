@@ -9,11 +9,8 @@
 // seconds, and the test watches the emulator's /_emulator/stats to pick its moment. The
 // emulator keeps its accounts in a SQLite file (--db), so a test can restart it mid-story.
 #include <gtest/gtest.h>
-#include <simdjson.h>
 
 #include <csignal>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -21,171 +18,68 @@
 
 #include "absl/strings/str_format.h"
 #include "io/state/state_store.h"
-#include "tests/support/emulator_process.h"
-#include "tests/support/http_client.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/sync_world.h"
 
 namespace usersync {
 namespace {
 
-namespace fs = std::filesystem;
 using testing::ChildProcess;
-using testing::EmulatorProcess;
-using testing::HttpGet;
+using testing::kStaffGroup;
 using testing::ProcessResult;
-using testing::RunProcess;
+using testing::RuleToml;
+using testing::ScimAccount;
+using testing::SyncWorld;
+using testing::TargetStats;
+using testing::WorldConfig;
 
-constexpr char kTokenEnv[] = "USERSYNC_TEST_TARGET_TOKEN";
 constexpr int kUsers = 2000;
 constexpr int kExitKilled = 128 + SIGKILL;
-
-struct AccountView {
-  std::string id;
-  std::string external_id;
-  bool active = true;
-};
-
-// Every account of the emulator, by userName; a userName seen twice fails the test.
-std::map<std::string, AccountView> ListAccounts(const EmulatorProcess& target) {
-  std::map<std::string, AccountView> out;
-  simdjson::ondemand::parser parser;
-  for (int start = 1;; start += 1000) {
-    testing::HttpResult page =
-        HttpGet(target.scim_url() + "/Users?startIndex=" + std::to_string(start) + "&count=1000",
-                target.token());
-    EXPECT_EQ(page.status, 200) << page.body;
-    if (page.status != 200) return out;
-    simdjson::padded_string json(page.body);
-    simdjson::ondemand::document doc = parser.iterate(json);
-    const int64_t total = doc["totalResults"].get_int64().value();
-    size_t seen = 0;
-    for (auto resource : doc["Resources"].get_array()) {
-      AccountView account;
-      std::string user_name;
-      for (auto field : resource.get_object()) {
-        std::string_view key = field.unescaped_key().value();
-        if (key == "id") account.id = std::string(field.value().get_string().value());
-        if (key == "userName") user_name = std::string(field.value().get_string().value());
-        if (key == "externalId") {
-          account.external_id = std::string(field.value().get_string().value());
-        }
-        if (key == "active") account.active = field.value().get_bool().value();
-      }
-      EXPECT_FALSE(out.contains(user_name)) << "two accounts for " << user_name;
-      out[user_name] = account;
-      ++seen;
-    }
-    if (seen == 0 || start + 1000 > total) break;
-  }
-  return out;
-}
-
-// The emulator's counters; empty when it cannot be reached.
-std::map<std::string, int64_t> Stats(const EmulatorProcess& target) {
-  testing::HttpResult result = HttpGet(target.base_url() + "/_emulator/stats", target.token());
-  std::map<std::string, int64_t> out;
-  if (result.status != 200) return out;
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string json(result.body);
-  simdjson::ondemand::document doc = parser.iterate(json);
-  for (auto field : doc.get_object()) {
-    int64_t value = 0;
-    if (field.value().get_int64().get(value) == simdjson::SUCCESS) {
-      out[std::string(field.unescaped_key().value())] = value;
-    }
-  }
-  return out;
-}
 
 std::string Uid(int user_idx) { return absl::StrFormat("user%04d", user_idx); }
 
 // `count` users, all members of the scoped group cn=staff.
 std::string Ldif(int count) {
-  std::string out =
-      "version: 1\n\n"
-      "dn: dc=example,dc=com\nobjectClass: domain\ndc: example\n\n";
+  std::vector<testing::DirectoryUser> users;
   for (int user_idx = 0; user_idx < count; ++user_idx) {
-    const std::string uid = Uid(user_idx);
-    out += "dn: uid=" + uid + ",ou=people,dc=example,dc=com\n";
-    out += "objectClass: inetOrgPerson\nuid: " + uid + "\n";
-    out += "entryUUID: uuid-" + uid + "\n";
-    out += "cn: First Last" + uid + "\ngivenName: First\nsn: Last" + uid + "\n";
-    out += "mail: " + uid + "@Example.com\n\n";
+    users.push_back({Uid(user_idx), "Last" + Uid(user_idx)});
   }
-  out += "dn: cn=staff,ou=groups,dc=example,dc=com\nobjectClass: groupOfNames\ncn: staff\n";
-  for (int user_idx = 0; user_idx < count; ++user_idx) {
-    out += "member: uid=" + Uid(user_idx) + ",ou=people,dc=example,dc=com\n";
-  }
-  return out;
+  return testing::StaffDirectory(users).Ldif();
 }
 
 class CrashIntegrationTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    for (char& c : name) {
-      if (c == '/') c = '_';
-    }
-    dir_ = fs::path(::testing::TempDir()) / ("crash-" + name);
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    std::ofstream(dir_ / "directory.ldif") << Ldif(kUsers);
-  }
+  void SetUp() override { world_.WriteLdif(Ldif(kUsers)); }
 
   // (Re)starts the emulator on the test's --db file and points the config at it.
-  void StartTarget(std::vector<std::string> args = {"--latency-ms", "5"},
-                   const std::string& target_keys = "") {
-    target_.reset();  // SIGKILL: whatever it committed is in the --db file
-    args.push_back("--db");
-    args.push_back((dir_ / "emulator.db").string());
-    auto target = EmulatorProcess::Start(std::move(args));
-    ASSERT_TRUE(target.ok()) << target.status();
-    target_ = *std::move(target);
-    WriteConfig(target_keys);
-  }
-
   // The client paces itself at 1,000 requests/s (a create is a POST plus a PATCH of the user
   // group): a 2,000-user apply lasts about 4 s.
-  void WriteConfig(const std::string& target_keys) {
-    std::ofstream(dir_ / "usersync.toml")
-        << "[source]\nkind = \"ldif\"\npath = \"directory.ldif\"\n"
-           "[scope]\ngroups = [\"cn=staff,ou=groups,dc=example,dc=com\"]\n"
-           "validated_domains = [\"example.com\"]\n"
-           "[target]\nkind = \"scim\"\nurl = \""
-        << target_->scim_url()
-        << "\"\n"
-           "token_env = \""
-        << kTokenEnv << "\"\nrate = 1000\nburst = 50\nconcurrency = 16\n"
-        << target_keys
-        << "[deprovision]\nmax_changes_percent = 100\n"
-           "[[rules]]\nname = \"Staff\"\npriority = 1\n"
-           "group = \"cn=staff,ou=groups,dc=example,dc=com\"\nproducts = [\"G2M\"]\n"
-           "user_group = \"Staff\"\n"
-           "[state]\npath = \"state.db\"\n[logs]\ndir = \"logs\"\n";
+  void StartTarget(std::vector<std::string> args = {"--latency-ms", "5"},
+                   const std::string& target_keys = "") {
+    args.push_back("--db");
+    args.push_back(world_.Path("emulator.db"));
+    // SIGKILL for the running one: whatever it committed is in the --db file.
+    ASSERT_TRUE(world_.StartTarget(std::move(args)).ok());
+    WorldConfig config;
+    config.target_keys = "rate = 1000\nburst = 50\nconcurrency = 16\n" + target_keys;
+    config.rules = RuleToml("Staff", 1, kStaffGroup, "\"G2M\"", "user_group = \"Staff\"\n");
+    world_.WriteConfig(config);
   }
 
-  std::string Config() const { return (dir_ / "usersync.toml").string(); }
-
   ProcessResult Usersync(std::vector<std::string> args) {
-    args.insert(args.begin(), USERSYNC_BINARY);
-    return RunProcess(args, {{kTokenEnv, target_->token()}}, dir_.string(),
-                      std::chrono::seconds(60));
+    return world_.Usersync(std::move(args), {}, std::chrono::seconds(60));
   }
 
   // Starts `usersync sync` in the background.
-  void StartSync(ChildProcess& sync) {
-    ASSERT_TRUE(
-        sync.Start({USERSYNC_BINARY, "sync", "-c", Config()}, {{kTokenEnv, target_->token()}})
-            .ok());
-  }
+  void StartSync(ChildProcess& sync) { ASSERT_TRUE(world_.StartUsersync(sync, {"sync"}).ok()); }
 
   // Polls the emulator until `counter` reaches `at_least` or `sync` exits; returns the value
   // last seen (-1: the emulator did not answer).
-  int64_t WaitForCounter(ChildProcess& sync, const std::string& counter, int64_t at_least) {
+  int64_t WaitForCounter(ChildProcess& sync, int64_t TargetStats::*counter, int64_t at_least) {
     int64_t value = -1;
     for (;;) {
-      std::map<std::string, int64_t> stats = Stats(*target_);
-      value = stats.contains(counter) ? stats[counter] : -1;
+      absl::StatusOr<TargetStats> stats = world_.TryStats();
+      value = stats.ok() ? (*stats).*counter : -1;
       if (value >= at_least) return value;
       absl::StatusOr<int> exited = sync.WaitFor(std::chrono::milliseconds(2));
       if (exited.ok()) return value;
@@ -196,17 +90,17 @@ class CrashIntegrationTest : public ::testing::Test {
   void SyncAndKillAfterCreates(int64_t creates) {
     ChildProcess sync;
     StartSync(sync);
-    const int64_t seen = WaitForCounter(sync, "creates", creates);
+    const int64_t seen = WaitForCounter(sync, &TargetStats::creates, creates);
     sync.Signal(SIGKILL);
     ASSERT_EQ(sync.Wait(), kExitKilled)
         << "the run ended before it could be killed (" << seen << " creates)\n"
         << sync.stderr_output();
     ASSERT_GE(seen, creates);
-    ASSERT_LT(Stats(*target_).at("creates"), kUsers) << "killed too late to test anything";
+    ASSERT_LT(world_.Stats().creates, kUsers) << "killed too late to test anything";
   }
 
   std::unique_ptr<io::StateStore> OpenState() {
-    auto state = io::StateStore::Open((dir_ / "state.db").string());
+    auto state = io::StateStore::Open(world_.Path("state.db"));
     EXPECT_TRUE(state.ok()) << state.status();
     return state.ok() ? *std::move(state) : nullptr;
   }
@@ -234,7 +128,7 @@ class CrashIntegrationTest : public ::testing::Test {
   // The end state every story must reach: exactly the 2,000 expected accounts, nothing left to
   // plan, no journal row left "intent", a link per user (`created_links`: all "created").
   void ExpectExactlyTheExpectedAccounts(bool created_links) {
-    std::map<std::string, AccountView> accounts = ListAccounts(*target_);
+    std::map<std::string, ScimAccount> accounts = world_.ScimAccounts();
     EXPECT_EQ(accounts.size(), static_cast<size_t>(kUsers));
     for (int user_idx = 0; user_idx < kUsers; ++user_idx) {
       const std::string uid = Uid(user_idx);
@@ -246,9 +140,9 @@ class CrashIntegrationTest : public ::testing::Test {
       EXPECT_EQ(it->second.external_id, "uuid-" + uid);
       EXPECT_TRUE(it->second.active) << uid;
     }
-    EXPECT_EQ(Stats(*target_).at("users"), kUsers);
+    EXPECT_EQ(world_.Stats().users, kUsers);
 
-    ProcessResult plan = Usersync({"plan", "-c", Config()});
+    ProcessResult plan = Usersync({"plan"});
     EXPECT_EQ(plan.exit_code, 0) << plan.err;
     EXPECT_NE(plan.out.find("No changes"), std::string::npos) << plan.out.substr(0, 2000);
 
@@ -266,8 +160,7 @@ class CrashIntegrationTest : public ::testing::Test {
     }
   }
 
-  fs::path dir_;
-  std::unique_ptr<EmulatorProcess> target_;
+  SyncWorld world_{"crash"};
 };
 
 class CrashKillTest : public CrashIntegrationTest, public ::testing::WithParamInterface<int64_t> {};
@@ -279,7 +172,7 @@ TEST_P(CrashKillTest, SecondRunFinishesTheWork) {
   // The dead run left operations in flight: their journal rows are still "intent".
   EXPECT_GT(UnsettledRows(), 0);
 
-  ProcessResult second = Usersync({"sync", "-c", Config()});
+  ProcessResult second = Usersync({"sync"});
   ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
   EXPECT_NE(second.out.find("Recovered "), std::string::npos) << second.out.substr(0, 2000);
   ExpectExactlyTheExpectedAccounts(/*created_links=*/true);
@@ -304,16 +197,16 @@ TEST_F(CrashIntegrationTest, KillDuringListingThenFinish) {
   {
     ChildProcess sync;
     StartSync(sync);
-    const int64_t requests = WaitForCounter(sync, "requests", 1);
+    const int64_t requests = WaitForCounter(sync, &TargetStats::requests, 1);
     sync.Signal(SIGKILL);
     ASSERT_EQ(sync.Wait(), kExitKilled) << sync.stderr_output();
     ASSERT_GE(requests, 1);
-    EXPECT_EQ(Stats(*target_).at("creates"), 0);
+    EXPECT_EQ(world_.Stats().creates, 0);
   }
   EXPECT_EQ(UnsettledRows(), unsettled);  // the listing run never reached the journal
 
   StartTarget();
-  ProcessResult third = Usersync({"sync", "-c", Config()});
+  ProcessResult third = Usersync({"sync"});
   ASSERT_EQ(third.exit_code, 0) << third.out << third.err;
   EXPECT_NE(third.out.find("Recovered "), std::string::npos) << third.out.substr(0, 2000);
   ExpectExactlyTheExpectedAccounts(/*created_links=*/true);
@@ -325,7 +218,7 @@ TEST_F(CrashIntegrationTest, CtrlCStopsCleanlyAndNextRunFinishes) {
   StartTarget();
   ChildProcess sync;
   StartSync(sync);
-  WaitForCounter(sync, "creates", 300);
+  WaitForCounter(sync, &TargetStats::creates, 300);
   sync.Signal(SIGINT);
   absl::StatusOr<int> exit_code = sync.WaitFor(std::chrono::seconds(30));
   ASSERT_TRUE(exit_code.ok()) << "Ctrl-C did not stop the run";
@@ -333,7 +226,7 @@ TEST_F(CrashIntegrationTest, CtrlCStopsCleanlyAndNextRunFinishes) {
   EXPECT_NE(sync.stderr_output().find("usersync: interrupted: stopped starting operations"),
             std::string::npos)
       << sync.stderr_output();
-  const int64_t creates_at_exit = Stats(*target_).at("creates");
+  const int64_t creates_at_exit = world_.Stats().creates;
   EXPECT_LT(creates_at_exit, kUsers);
 
   EXPECT_EQ(UnsettledRows(), 0);
@@ -347,7 +240,7 @@ TEST_F(CrashIntegrationTest, CtrlCStopsCleanlyAndNextRunFinishes) {
   EXPECT_GT(cancelled, 0);              // the queue was cancelled, not sent
   EXPECT_EQ(created, creates_at_exit);  // every create that happened is recorded
 
-  ProcessResult second = Usersync({"sync", "-c", Config()});
+  ProcessResult second = Usersync({"sync"});
   ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
   EXPECT_EQ(second.out.find("Recovered "), std::string::npos) << "nothing was left to recover";
   ExpectExactlyTheExpectedAccounts(/*created_links=*/true);
@@ -360,8 +253,8 @@ TEST_F(CrashIntegrationTest, DeadTargetQuarantinesThenNextRunFinishes) {
   StartTarget({"--latency-ms", "5"}, retries);
   ChildProcess sync;
   StartSync(sync);
-  WaitForCounter(sync, "creates", 300);
-  target_.reset();  // SIGKILL the emulator: its port now refuses connections
+  WaitForCounter(sync, &TargetStats::creates, 300);
+  world_.StopTarget();  // SIGKILL the emulator: its port now refuses connections
   absl::StatusOr<int> exit_code = sync.WaitFor(std::chrono::seconds(40));
   ASSERT_TRUE(exit_code.ok()) << "the run did not stop early";
   EXPECT_EQ(*exit_code, 4) << sync.stderr_output();
@@ -393,7 +286,7 @@ TEST_F(CrashIntegrationTest, DeadTargetQuarantinesThenNextRunFinishes) {
   EXPECT_GT(kUsers - journaled + cancelled, kUsers / 2);
 
   StartTarget({"--latency-ms", "5"}, retries);  // back, with every account it had stored
-  ProcessResult second = Usersync({"sync", "-c", Config()});
+  ProcessResult second = Usersync({"sync"});
   ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
   // An account the target created just as it died may have been linked by externalId instead.
   ExpectExactlyTheExpectedAccounts(/*created_links=*/false);

@@ -6,8 +6,6 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -16,18 +14,23 @@
 
 #include "tests/support/emulator_process.h"
 #include "tests/support/http_client.h"
+#include "tests/support/plan_json.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/sync_world.h"
 
 namespace usersync {
 namespace {
 
-namespace fs = std::filesystem;
+using testing::DirectoryUser;
 using testing::EmulatorProcess;
 using testing::HttpGet;
+using testing::kStaffGroup;
 using testing::ProcessResult;
-using testing::RunProcess;
-
-constexpr char kTokenEnv[] = "USERSYNC_TEST_TARGET_TOKEN";
+using testing::RuleToml;
+using testing::StaffDirectory;
+using testing::SyncWorld;
+using testing::TargetStats;
+using testing::WorldConfig;
 
 struct GotoUser {
   std::string key;
@@ -82,50 +85,21 @@ std::map<std::string, GotoUser> ListGotoUsers(const EmulatorProcess& target) {
   return out;
 }
 
-// /_emulator/stats (integer members only).
-std::map<std::string, int64_t> Stats(const EmulatorProcess& target) {
-  testing::HttpResult result = HttpGet(target.base_url() + "/_emulator/stats", target.token());
-  EXPECT_EQ(result.status, 200) << result.body;
-  std::map<std::string, int64_t> out;
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string json(result.body);
-  simdjson::ondemand::document doc = parser.iterate(json);
-  for (auto field : doc.get_object()) {
-    int64_t value = 0;
-    if (field.value().get_int64().get(value) == simdjson::SUCCESS) {
-      out[std::string(field.unescaped_key().value())] = value;
-    }
-  }
-  return out;
-}
-
-struct DirectoryUser {
-  std::string uid;
-  bool in_scope = true;
-};
-
+// user1..userN with sn Sn-UID, all in scope.
 std::vector<DirectoryUser> Users(int count) {
   std::vector<DirectoryUser> users;
-  for (int i = 1; i <= count; ++i) users.push_back({"user" + std::to_string(i)});
+  for (int i = 1; i <= count; ++i) {
+    const std::string uid = "user" + std::to_string(i);
+    users.push_back({uid, "Sn-" + uid});
+  }
   return users;
 }
 
+// The users with mail UID@example.com.
 std::string Ldif(const std::vector<DirectoryUser>& users) {
-  std::string out =
-      "version: 1\n\n"
-      "dn: dc=example,dc=com\nobjectClass: domain\ndc: example\n\n";
-  for (const DirectoryUser& user : users) {
-    out += "dn: uid=" + user.uid + ",ou=people,dc=example,dc=com\n";
-    out += "objectClass: inetOrgPerson\nuid: " + user.uid + "\n";
-    out += "entryUUID: uuid-" + user.uid + "\n";
-    out += "cn: First Sn-" + user.uid + "\ngivenName: First\nsn: Sn-" + user.uid + "\n";
-    out += "mail: " + user.uid + "@example.com\n\n";
-  }
-  out += "dn: cn=staff,ou=groups,dc=example,dc=com\nobjectClass: groupOfNames\ncn: staff\n";
-  for (const DirectoryUser& user : users) {
-    if (user.in_scope) out += "member: uid=" + user.uid + ",ou=people,dc=example,dc=com\n";
-  }
-  return out;
+  StaffDirectory directory(users);
+  directory.mail_domain = "example.com";
+  return directory.Ldif();
 }
 
 // "…achieved 19.8 requests/s (19.2/s not throttled; …" → {19.8, 19.2}; {-1, -1} if absent.
@@ -138,58 +112,34 @@ std::pair<double, double> AchievedRates(const std::string& output) {
 
 class GotoIntegrationTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("goto-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-
-  void StartTarget(std::vector<std::string> args = {}) {
-    auto target = EmulatorProcess::Start(std::move(args));
-    ASSERT_TRUE(target.ok()) << target.status();
-    target_ = *std::move(target);
-  }
-
-  void WriteFile(const std::string& name, const std::string& content) {
-    std::ofstream(dir_ / name) << content;
-  }
-
   // `face`: "goto" or "scim". `target_keys` and `extra` are appended to [target] and after the
   // rule (e.g. a [matching] section).
   void WriteConfig(const std::string& face, const std::string& target_keys,
                    const std::string& products = "\"G2M\"", const std::string& extra = "") {
-    const std::string url =
-        face == "goto" ? target_->base_url() + "/admin/rest/v1" : target_->scim_url();
-    WriteFile("usersync.toml",
-              "[source]\nkind = \"ldif\"\npath = \"directory.ldif\"\n"
-              "[scope]\ngroups = [\"cn=staff,ou=groups,dc=example,dc=com\"]\n"
-              "validated_domains = [\"example.com\"]\n"
-              "[target]\nkind = \"" +
-                  face + "\"\nurl = \"" + url + "\"\n" +
-                  (face == "goto" ? "account_key = \"demo\"\n" : "") + "token_env = \"" +
-                  kTokenEnv + "\"\n" + target_keys +
-                  "[deprovision]\nmax_changes_percent = 100\n"
-                  "[[rules]]\nname = \"Staff\"\npriority = 1\n"
-                  "group = \"cn=staff,ou=groups,dc=example,dc=com\"\nproducts = [" +
-                  products + "]\nlanguage = \"de_DE\"\nwelcome_template = \"staff-welcome\"\n" +
-                  extra + "[state]\npath = \"state.db\"\n[logs]\ndir = \"logs\"\n");
+    WorldConfig config;
+    config.target_kind = face;
+    config.target_keys = target_keys;
+    config.rules = RuleToml("Staff", 1, kStaffGroup, products,
+                            "language = \"de_DE\"\nwelcome_template = \"staff-welcome\"\n");
+    config.extra = extra;
+    world_.WriteConfig(config);
   }
 
-  ProcessResult Usersync(std::vector<std::string> args) {
-    args.insert(args.begin(), USERSYNC_BINARY);
-    return RunProcess(args, {{kTokenEnv, target_ ? target_->token() : ""}}, dir_.string());
+  // 30 users synced over the SCIM face, in batches of 10, by an emulator started with
+  // `target_args`: the emulator's counters after the run (which must exit 0).
+  TargetStats SyncThirtyUsersOverScim(std::vector<std::string> target_args) {
+    EXPECT_TRUE(world_.StartTarget(std::move(target_args)).ok());
+    if (!world_.has_target()) return TargetStats();
+    world_.WriteLdif(Ldif(Users(30)));
+    WriteConfig("scim", "rate = 1000\nburst = 100\nbatch = 10\n");
+    ProcessResult run = world_.Usersync({"sync"});
+    EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+    return world_.Stats();
   }
 
-  std::string Config() const { return (dir_ / "usersync.toml").string(); }
+  std::string ReadLogs(const std::string& name) const { return world_.ReadFile("logs/" + name); }
 
-  std::string ReadLogs(const std::string& name) const {
-    std::ifstream in(dir_ / "logs" / name);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
-  fs::path dir_;
-  std::unique_ptr<EmulatorProcess> target_;
+  SyncWorld world_{"goto"};
 };
 
 // A batch of 10 creates with a taken email in the middle (an account someone else holds,
@@ -197,25 +147,27 @@ class GotoIntegrationTest : public ::testing::Test {
 // request, nobody twice, and the conflict is reported with the holder. Welcome emails carry the
 // rule's template and language.
 TEST_F(GotoIntegrationTest, BatchCreateWithAConflictInTheMiddle) {
-  WriteFile("seed.jsonl",
-            R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)"
-            R"("userName":"user6@example.com","externalId":"someone-else",)"
-            R"("name":{"givenName":"Other","familyName":"Person"},)"
-            R"("emails":[{"value":"user6@example.com","primary":true}],"active":true})"
-            "\n");
+  world_.WriteFile("seed.jsonl",
+                   R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)"
+                   R"("userName":"user6@example.com","externalId":"someone-else",)"
+                   R"("name":{"givenName":"Other","familyName":"Person"},)"
+                   R"("emails":[{"value":"user6@example.com","primary":true}],"active":true})"
+                   "\n");
   // Each answer comes 100 ms late, so the creates queued behind the first batch (a batch of 1
   // or a few: the queue sends as soon as it is idle) gather while it is in flight, however
   // loaded the machine is; without the delay a slow executor could send each user alone.
-  StartTarget({"--seed-accounts", (dir_ / "seed.jsonl").string(), "--latency-ms", "100"});
-  WriteFile("directory.ldif", Ldif(Users(10)));
+  ASSERT_TRUE(
+      world_.StartTarget({"--seed-accounts", world_.Path("seed.jsonl"), "--latency-ms", "100"})
+          .ok());
+  world_.WriteLdif(Ldif(Users(10)));
   WriteConfig("goto", "rate = 1000\nburst = 100\nbatch = 100\n", "\"G2M\"",
               "[matching]\norder = [\"link\"]\n");
 
-  ProcessResult run = Usersync({"sync", "-c", Config()});
+  ProcessResult run = world_.Usersync({"sync"});
   EXPECT_EQ(run.exit_code, 1) << run.out << run.err;  // one operation failed: the conflict
   EXPECT_NE(run.out.find("Batches: "), std::string::npos) << run.out;
 
-  std::map<std::string, GotoUser> users = ListGotoUsers(*target_);
+  std::map<std::string, GotoUser> users = ListGotoUsers(world_.target());
   ASSERT_EQ(users.size(), 10u);
   EXPECT_EQ(users["user6@example.com"].external_id, "someone-else");  // untouched
   for (int i = 1; i <= 10; ++i) {
@@ -224,23 +176,24 @@ TEST_F(GotoIntegrationTest, BatchCreateWithAConflictInTheMiddle) {
     EXPECT_EQ(user.external_id, "uuid-user" + std::to_string(i));
     EXPECT_EQ(user.status, "ACTIVE");
   }
-  const std::map<std::string, int64_t> stats = Stats(*target_);
-  EXPECT_EQ(stats.at("creates"), 9);
-  EXPECT_EQ(stats.at("create_conflicts"), 1);
+  const TargetStats stats = world_.Stats();
+  EXPECT_EQ(stats.creates, 9);
+  EXPECT_EQ(stats.create_conflicts, 1);
   // Batched: fewer requests than users (how the 10 split into batches depends on timing).
-  EXPECT_LT(stats.at("batch_creates"), 10);
+  EXPECT_LT(stats.batch_creates, 10);
 
   const std::string errors = ReadLogs("errors.log");
   EXPECT_NE(errors.find("user6@example.com"), std::string::npos) << errors;
   EXPECT_NE(errors.find("someone-else"), std::string::npos) << errors;
 
-  testing::HttpResult outbox = HttpGet(target_->base_url() + "/_emulator/outbox", target_->token());
+  testing::HttpResult outbox =
+      HttpGet(world_.target().base_url() + "/_emulator/outbox", world_.token());
   ASSERT_EQ(outbox.status, 200);
   EXPECT_NE(outbox.body.find(R"("template":"staff-welcome")"), std::string::npos) << outbox.body;
   EXPECT_NE(outbox.body.find(R"("language":"de_DE")"), std::string::npos) << outbox.body;
 
   // The next run plans nothing new for the 9 and reports user6 again (still taken).
-  ProcessResult again = Usersync({"plan", "-c", Config(), "--format", "json"});
+  ProcessResult again = world_.Usersync({"plan", "--format", "json"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.out.find(R"("new":1)"), std::string::npos) << again.out;
 }
@@ -249,75 +202,65 @@ TEST_F(GotoIntegrationTest, BatchCreateWithAConflictInTheMiddle) {
 // reports the 3 that do not fit as invalid "no seat for G2W" before anything is sent; the 3
 // creates within the seats succeed; exit 0.
 TEST_F(GotoIntegrationTest, SeatsRunningOutAreReportedBeforeApplying) {
-  WriteFile("seed.jsonl", R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)"
-                          R"("userName":"boss@other.org","externalId":"boss",)"
-                          R"("name":{"givenName":"Big","familyName":"Boss"},"active":true,)"
-                          R"("entitlements":[{"value":"G2W"}]})"
-                          "\n");
-  StartTarget({"--seats", "G2W=4", "--seed-accounts", (dir_ / "seed.jsonl").string()});
-  WriteFile("directory.ldif", Ldif(Users(6)));
+  world_.WriteFile("seed.jsonl", R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)"
+                                 R"("userName":"boss@other.org","externalId":"boss",)"
+                                 R"("name":{"givenName":"Big","familyName":"Boss"},"active":true,)"
+                                 R"("entitlements":[{"value":"G2W"}]})"
+                                 "\n");
+  ASSERT_TRUE(
+      world_.StartTarget({"--seats", "G2W=4", "--seed-accounts", world_.Path("seed.jsonl")}).ok());
+  world_.WriteLdif(Ldif(Users(6)));
   WriteConfig("goto", "rate = 1000\nburst = 100\n", "\"G2W\"");
 
-  ProcessResult plan = Usersync({"plan", "-c", Config(), "--format", "json"});
+  ProcessResult plan = world_.Usersync({"plan", "--format", "json"});
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string plan_json(plan.out);
-  simdjson::ondemand::document doc = parser.iterate(plan_json);
+  const testing::PlanJson plan_json = testing::ParsePlanJson(plan.out);
   int creates = 0;
   int no_seat = 0;
-  for (auto field : doc.get_object()) {
-    std::string_view key = field.unescaped_key().value();
-    if (key == "operations") {
-      for (auto op : field.value().get_array()) {
-        if (std::string_view(op["op"].get_string().value()) == "create") ++creates;
-      }
-    } else if (key == "invalid") {
-      for (auto row : field.value().get_array()) {
-        std::string reason(row["reason"].get_string().value());
-        if (reason.find("no seat for G2W") != std::string::npos) ++no_seat;
-      }
-    }
+  for (const testing::PlannedOperation& op : plan_json.operations) creates += op.op == "create";
+  for (const testing::InvalidUser& user : plan_json.invalid) {
+    no_seat += user.reason.find("no seat for G2W") != std::string::npos;
   }
   EXPECT_EQ(creates, 3);
   EXPECT_EQ(no_seat, 3);
 
-  ProcessResult run = Usersync({"sync", "-c", Config()});
+  ProcessResult run = world_.Usersync({"sync"});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("no seat for G2W"), std::string::npos) << run.out;
-  std::map<std::string, GotoUser> users = ListGotoUsers(*target_);
+  std::map<std::string, GotoUser> users = ListGotoUsers(world_.target());
   EXPECT_EQ(users.size(), 4u);  // the seed + 3
-  const std::map<std::string, int64_t> stats = Stats(*target_);
-  EXPECT_EQ(stats.at("creates"), 3);
-  EXPECT_EQ(stats.at("seat_denials"), 0);  // nothing was sent beyond the seats
+  const TargetStats stats = world_.Stats();
+  EXPECT_EQ(stats.creates, 3);
+  EXPECT_EQ(stats.seat_denials, 0);  // nothing was sent beyond the seats
 }
 
 // A user leaving the scope is suspended at GoTo, not deleted.
 TEST_F(GotoIntegrationTest, LeavingTheScopeSuspends) {
-  StartTarget();
+  ASSERT_TRUE(world_.StartTarget().ok());
   std::vector<DirectoryUser> users = Users(5);
-  WriteFile("directory.ldif", Ldif(users));
+  world_.WriteLdif(Ldif(users));
   WriteConfig("goto", "rate = 1000\nburst = 100\n");
-  ProcessResult first = Usersync({"sync", "-c", Config()});
+  ProcessResult first = world_.Usersync({"sync"});
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
-  ASSERT_EQ(ListGotoUsers(*target_).size(), 5u);
+  ASSERT_EQ(ListGotoUsers(world_.target()).size(), 5u);
 
   users[2].in_scope = false;
-  WriteFile("directory.ldif", Ldif(users));
-  ProcessResult second = Usersync({"sync", "-c", Config()});
+  world_.WriteLdif(Ldif(users));
+  ProcessResult second = world_.Usersync({"sync"});
   ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
-  std::map<std::string, GotoUser> after = ListGotoUsers(*target_);
+  std::map<std::string, GotoUser> after = ListGotoUsers(world_.target());
   ASSERT_EQ(after.size(), 5u);  // nobody deleted
   EXPECT_EQ(after["user3@example.com"].status, "SUSPENDED");
   for (const char* email :
        {"user1@example.com", "user2@example.com", "user4@example.com", "user5@example.com"}) {
     EXPECT_EQ(after[email].status, "ACTIVE") << email;
   }
-  const std::map<std::string, int64_t> stats = Stats(*target_);
-  EXPECT_EQ(stats.at("suspensions"), 1);
-  EXPECT_EQ(stats.at("deletes"), 0);
+  const TargetStats stats = world_.Stats();
+  EXPECT_EQ(stats.suspensions, 1);
+  EXPECT_EQ(stats.deletes, 0);
 
   // In step now: a third run changes nothing.
-  ProcessResult third = Usersync({"sync", "-c", Config()});
+  ProcessResult third = world_.Usersync({"sync"});
   ASSERT_EQ(third.exit_code, 0) << third.out << third.err;
   EXPECT_NE(third.out.find("Result: nothing to do."), std::string::npos) << third.out;
 }
@@ -330,17 +273,17 @@ TEST_F(GotoIntegrationTest, LeavingTheScopeSuspends) {
 TEST_F(GotoIntegrationTest, ThrottleStormEndsDoneAtTheEmulatorsRate) {
   constexpr int kUsers = 260;  // batch = 1: one request per create, 13 s at 20/s
   constexpr double kLimit = 20;
-  StartTarget({"--rate", "20"});
-  WriteFile("directory.ldif", Ldif(Users(kUsers)));
+  ASSERT_TRUE(world_.StartTarget({"--rate", "20"}).ok());
+  world_.WriteLdif(Ldif(Users(kUsers)));
   WriteConfig("goto",
               "rate = 40\nburst = 10\nadaptive = true\nbatch = 1\nconcurrency = 8\n"
               "max_retries = 10\n");
-  ProcessResult run = Usersync({"sync", "-c", Config()});
+  ProcessResult run = world_.Usersync({"sync"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
-  EXPECT_EQ(ListGotoUsers(*target_).size(), static_cast<size_t>(kUsers));
-  const std::map<std::string, int64_t> stats = Stats(*target_);
-  EXPECT_EQ(stats.at("creates"), kUsers);
-  EXPECT_GT(stats.at("throttled"), 0) << "no storm: the test proves nothing";
+  EXPECT_EQ(ListGotoUsers(world_.target()).size(), static_cast<size_t>(kUsers));
+  const TargetStats stats = world_.Stats();
+  EXPECT_EQ(stats.creates, kUsers);
+  EXPECT_GT(stats.throttled, 0) << "no storm: the test proves nothing";
 
   const auto [sent_rps, accepted_rps] = AchievedRates(run.out);
   ASSERT_GT(accepted_rps, 0) << run.out;
@@ -355,31 +298,21 @@ TEST_F(GotoIntegrationTest, ScimBulkCreatesWhenOffered) {
   // flight however loaded the machine is: the bounds on bulk_requests below are the only
   // timing-dependent assertions here, and a full parallel test run failed this test once
   // without the delay (its output was not kept).
-  StartTarget({"--latency-ms", "100"});
-  WriteFile("directory.ldif", Ldif(Users(30)));
-  WriteConfig("scim", "rate = 1000\nburst = 100\nbatch = 10\n");
-  ProcessResult run = Usersync({"sync", "-c", Config()});
-  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
-  const std::map<std::string, int64_t> stats = Stats(*target_);
-  EXPECT_EQ(stats.at("creates"), 30);
+  const TargetStats stats = SyncThirtyUsersOverScim({"--latency-ms", "100"});
+  EXPECT_EQ(stats.creates, 30);
   // Batch composition depends on timing (a partial bulk leaves when none is pending), so
   // only the order of magnitude is asserted: at least 2 users per request on average.
-  EXPECT_GE(stats.at("bulk_requests"), 3);
-  EXPECT_LE(stats.at("bulk_requests"), 15);
-  EXPECT_EQ(stats.at("bulk_operations"), 30);
-  EXPECT_LT(stats.at("requests"), 30);  // fewer requests than users, listing included
+  EXPECT_GE(stats.bulk_requests, 3);
+  EXPECT_LE(stats.bulk_requests, 15);
+  EXPECT_EQ(stats.bulk_operations, 30);
+  EXPECT_LT(stats.requests, 30);  // fewer requests than users, listing included
 }
 
 TEST_F(GotoIntegrationTest, ScimWithoutBulkPostsEachUser) {
-  StartTarget({"--no-bulk"});
-  WriteFile("directory.ldif", Ldif(Users(30)));
-  WriteConfig("scim", "rate = 1000\nburst = 100\nbatch = 10\n");
-  ProcessResult run = Usersync({"sync", "-c", Config()});
-  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
-  const std::map<std::string, int64_t> stats = Stats(*target_);
-  EXPECT_EQ(stats.at("creates"), 30);
-  EXPECT_EQ(stats.at("bulk_requests"), 0);
-  EXPECT_GE(stats.at("requests"), 30);
+  const TargetStats stats = SyncThirtyUsersOverScim({"--no-bulk"});
+  EXPECT_EQ(stats.creates, 30);
+  EXPECT_EQ(stats.bulk_requests, 0);
+  EXPECT_GE(stats.requests, 30);
 }
 
 }  // namespace

@@ -6,12 +6,9 @@
 // exit 4 with a clear message; TLS (StartTLS, ldaps) verifies the server's certificate.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <simdjson.h>
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -24,34 +21,25 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "io/ldap/ldap_directory.h"
-#include "tests/support/emulator_process.h"
+#include "tests/support/plan_json.h"
 #include "tests/support/samba_fixture.h"
 #include "tests/support/slapd_fixture.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/sync_world.h"
 
 namespace usersync {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::EmulatorProcess;
+using testing::Contains;
+using testing::Lacks;
 using testing::ProcessResult;
-using testing::RunProcess;
 using testing::SlapdFixture;
 using testing::SlapdOptions;
-
-constexpr char kTokenEnv[] = "USERSYNC_TEST_TARGET_TOKEN";
+using testing::SyncWorld;
+using testing::WorldConfig;
 constexpr char kPasswordEnv[] = "USERSYNC_TEST_LDAP_PASSWORD";
 constexpr char kAdminPassword[] = "admin-secret";
 constexpr char kReaderPassword[] = "reader-secret";
-
-::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << part << "\" not in: " << text.substr(0, 2000);
-}
-::testing::AssertionResult Lacks(const std::string& text, const std::string& part) {
-  if (text.find(part) == std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << part << "\" found in: " << text.substr(0, 2000);
-}
 
 std::string Uuid(int idx) { return absl::StrFormat("%08x-0000-4000-8000-%012x", idx, idx); }
 
@@ -144,38 +132,15 @@ struct PlanView {
 };
 
 PlanView ParsePlan(const std::string& json) {
+  const testing::PlanJson plan = testing::ParsePlanJson(json);
   PlanView view;
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(json);
-  simdjson::ondemand::document doc;
-  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return view;
-  simdjson::ondemand::object root;
-  if (doc.get_object().get(root) != simdjson::SUCCESS) return view;
-  for (auto field : root) {
-    std::string_view key = field.unescaped_key().value();
-    if (key == "operations") {
-      for (auto op : field.value().get_array()) {
-        std::string kind, id, email;
-        for (auto op_field : op.get_object()) {
-          std::string_view op_key = op_field.unescaped_key().value();
-          if (op_key == "op") kind = std::string(op_field.value().get_string().value());
-          if (op_key == "directory_id") id = std::string(op_field.value().get_string().value());
-          if (op_key == "email") email = std::string(op_field.value().get_string().value());
-        }
-        view.ops.insert(absl::StrCat(kind, " ", id, " ", email));
-        view.ids.insert(id);
-      }
-    } else if (key == "invalid") {
-      for (auto row : field.value().get_array()) {
-        view.ids.insert(std::string(row["directory_id"].get_string().value()));
-      }
-    } else if (key == "warnings") {
-      for (auto warning : field.value().get_array()) {
-        view.warnings.emplace_back(warning.get_string().value());
-      }
-    }
+  view.parsed = plan.parsed;
+  for (const testing::PlannedOperation& op : plan.operations) {
+    view.ops.insert(absl::StrCat(op.op, " ", op.directory_id, " ", op.email));
+    view.ids.insert(op.directory_id);
   }
-  view.parsed = true;
+  for (const testing::InvalidUser& user : plan.invalid) view.ids.insert(user.directory_id);
+  view.warnings = plan.warnings;
   return view;
 }
 
@@ -209,33 +174,18 @@ class LdapIntegrationTest : public ::testing::Test {
   void SetUp() override {
     // The shared slapd started, unless this suite starts its own (no LDIF then).
     ASSERT_TRUE(slapd_ != nullptr || ldif_ == nullptr);
-    dir_ = fs::path(::testing::TempDir()) /
-           ("ldap-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    if (ldif_ != nullptr) std::ofstream(dir_ / "directory.ldif") << *ldif_;
-    auto target = EmulatorProcess::Start();
-    ASSERT_TRUE(target.ok()) << target.status();
-    target_ = *std::move(target);
+    if (ldif_ != nullptr) world_.WriteLdif(*ldif_);
+    ASSERT_TRUE(world_.StartTarget().ok());
   }
 
-  // Writes NAME.toml with the given [source] keys and returns its path.
-  std::string WriteConfig(const std::string& name, const std::string& source_keys) {
-    const fs::path path = dir_ / (name + ".toml");
-    std::ofstream(path) << "[source]\n"
-                        << source_keys
-                        << "[scope]\ngroups = [\"cn=staff,ou=groups,dc=example,dc=com\"]\n"
-                           "validated_domains = [\"example.com\"]\n"
-                           "[target]\nkind = \"scim\"\nurl = \""
-                        << target_->scim_url() << "\"\ntoken_env = \"" << kTokenEnv
-                        << "\"\nrate = 1000\nburst = 100\n"
-                           "[deprovision]\nmax_changes_percent = 100\n"
-                           "[[rules]]\nname = \"Staff\"\npriority = 1\n"
-                           "group = \"cn=staff,ou=groups,dc=example,dc=com\"\n"
-                           "products = [\"G2M\"]\n"
-                           "[state]\npath = \"state-"
-                        << name << ".db\"\n[logs]\ndir = \"logs-" << name << "\"\n";
-    return path.string();
+  // Writes NAME.toml with the given [source] keys (state and logs of its own) and returns its
+  // path.
+  std::string WriteConfig(const std::string& name, const std::string& source_keys,
+                          WorldConfig config = {}) {
+    config.source = source_keys;
+    config.state_path = "state-" + name + ".db";
+    config.logs_dir = "logs-" + name;
+    return world_.WriteConfig(config, name);
   }
 
   static std::string LdapKeys(const std::string& url, int connections, int page_size = 1000,
@@ -247,16 +197,14 @@ class LdapIntegrationTest : public ::testing::Test {
   }
 
   ProcessResult Plan(const std::string& config, const std::string& password = kAdminPassword) {
-    return RunProcess({USERSYNC_BINARY, "plan", "-c", config, "--format", "json"},
-                      {{kTokenEnv, target_->token()}, {kPasswordEnv, password}}, dir_.string(),
-                      std::chrono::seconds(120));
+    return world_.UsersyncArgs({"plan", "-c", config, "--format", "json"},
+                               {{kPasswordEnv, password}}, std::chrono::seconds(120));
   }
 
   static SlapdFixture* slapd_;
   static std::string* ldif_;
   static std::set<std::string>* expected_ids_;
-  fs::path dir_;
-  std::unique_ptr<EmulatorProcess> target_;
+  SyncWorld world_{"ldap"};
 };
 
 SlapdFixture* LdapIntegrationTest::slapd_ = nullptr;
@@ -349,9 +297,8 @@ TEST_F(LdapIntegrationTest, UnreachableServerExits4NamingTheUrl) {
 // A missing password variable is a configuration error (exit 2), named.
 TEST_F(LdapIntegrationTest, MissingPasswordVariableExits2) {
   const std::string config = WriteConfig("nopass", LdapKeys(slapd_->url(), 1));
-  ProcessResult plan = RunProcess({USERSYNC_BINARY, "plan", "-c", config, "--format", "json"},
-                                  {{kTokenEnv, target_->token()}, {kPasswordEnv, ""}},
-                                  dir_.string(), std::chrono::seconds(60));
+  ProcessResult plan = world_.UsersyncArgs({"plan", "-c", config, "--format", "json"},
+                                           {{kPasswordEnv, ""}}, std::chrono::seconds(60));
   EXPECT_EQ(plan.exit_code, 2) << plan.err;
   EXPECT_TRUE(Contains(plan.err, kPasswordEnv));
 }
@@ -573,23 +520,22 @@ class SambaAdTest : public LdapIntegrationTest {
  protected:
   static void SetUpTestSuite() {}
 
+  // The big group in scope, no rules.
+  static WorldConfig AdScope() {
+    WorldConfig config;
+    config.scope_group = absl::StrCat("CN=big,CN=Users,", testing::SambaAdFixture::kBaseDn);
+    config.rules = "";
+    return config;
+  }
+
   std::string AdConfig(const std::string& name, const std::string& url, int connections) {
-    const fs::path path = dir_ / (name + ".toml");
-    std::ofstream(path) << "[source]\nkind = \"ldap\"\nflavor = \"ad\"\nurl = \"" << url
-                        << "\"\nbind_dn = \"" << testing::SambaAdFixture::kAdminBind
-                        << "\"\nbind_password_env = \"" << kPasswordEnv << "\"\nbase_dn = \""
-                        << testing::SambaAdFixture::kBaseDn << "\"\nconnections = " << connections
-                        << "\npage_size = 500\n"
-                           "[scope]\ngroups = [\"CN=big,CN=Users,"
-                        << testing::SambaAdFixture::kBaseDn
-                        << "\"]\nvalidated_domains = [\"example.com\"]\n"
-                           "[target]\nkind = \"scim\"\nurl = \""
-                        << target_->scim_url() << "\"\ntoken_env = \"" << kTokenEnv
-                        << "\"\nrate = 1000\nburst = 100\n"
-                           "[deprovision]\nmax_changes_percent = 100\n"
-                           "[state]\npath = \"state-"
-                        << name << ".db\"\n[logs]\ndir = \"logs-" << name << "\"\n";
-    return path.string();
+    return WriteConfig(
+        name,
+        absl::StrCat("kind = \"ldap\"\nflavor = \"ad\"\nurl = \"", url, "\"\nbind_dn = \"",
+                     testing::SambaAdFixture::kAdminBind, "\"\nbind_password_env = \"",
+                     kPasswordEnv, "\"\nbase_dn = \"", testing::SambaAdFixture::kBaseDn,
+                     "\"\nconnections = ", connections, "\npage_size = 500\n"),
+        AdScope());
   }
 };
 
@@ -607,15 +553,15 @@ TEST_F(SambaAdTest, RangedMembersDisabledUserAndObjectGuid) {
   // The GUIDs as the server holds them.
   // ldapsearch reads the password from a file (-y), written and removed by the shell.
   ProcessResult guids =
-      RunProcess({"/bin/sh", "-c",
-                  "printf %s \"$PW\" > pw && /usr/bin/ldapsearch -x -LLL -o ldif-wrap=no "
-                  "-H \"$URL\" -D \"$DN\" -y pw -b \"$BASE\" '(sAMAccountName=user*)' "
-                  "objectGUID mail; rc=$?; rm -f pw; exit $rc"},
-                 {{"PW", password},
-                  {"URL", (*samba)->url()},
-                  {"DN", testing::SambaAdFixture::kAdminBind},
-                  {"BASE", testing::SambaAdFixture::kBaseDn}},
-                 dir_.string(), std::chrono::seconds(60));
+      testing::RunProcess({"/bin/sh", "-c",
+                           "printf %s \"$PW\" > pw && /usr/bin/ldapsearch -x -LLL -o ldif-wrap=no "
+                           "-H \"$URL\" -D \"$DN\" -y pw -b \"$BASE\" '(sAMAccountName=user*)' "
+                           "objectGUID mail; rc=$?; rm -f pw; exit $rc"},
+                          {{"PW", password},
+                           {"URL", (*samba)->url()},
+                           {"DN", testing::SambaAdFixture::kAdminBind},
+                           {"BASE", testing::SambaAdFixture::kBaseDn}},
+                          world_.dir().string(), std::chrono::seconds(60));
   ASSERT_EQ(guids.exit_code, 0) << guids.err;
   std::map<std::string, std::string> guid_by_mail;
   std::string guid;

@@ -12,7 +12,6 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -22,6 +21,7 @@
 #include "core/plan.h"
 #include "io/report/users_html.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_files.h"
 
 namespace usersync {
 namespace {
@@ -364,12 +364,10 @@ class UsersPageTest : public ::testing::Test {
         << "Chromium is required for the users page browser test and was not found at " << chromium_
         << ". Install Debian's package: `tools/dev deps` (or `apt-get install "
         << "--no-install-recommends chromium`), or set USERSYNC_CHROMIUM to a Chromium binary.";
-    dir_ = fs::path(::testing::TempDir()) /
-           ("users-page-" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
-            std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    absl::StatusOr<fs::path> dir = testing::FreshTempDir(
+        "users-page-" + testing::CurrentTestName() + "-" + std::to_string(getpid()));
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    dir_ = *std::move(dir);
   }
 
   void TearDown() override {
@@ -390,7 +388,8 @@ class UsersPageTest : public ::testing::Test {
       html.insert(body_end, "<script>" + after_script + "</script>\n");
     }
     const fs::path file = dir_ / "users.html";
-    std::ofstream(file, std::ios::binary) << html;
+    absl::Status written = testing::WriteFile(file, html);
+    EXPECT_TRUE(written.ok()) << written;
     const fs::path profile = dir_ / ("profile-" + std::to_string(++runs_));
     fs::create_directories(profile);
     std::vector<std::string> argv = {chromium_,

@@ -7,27 +7,17 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "tests/support/temp_files.h"
 
 namespace usersync::testing {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr char kSamba[] = "/usr/sbin/samba";
 constexpr char kSambaTool[] = "/usr/bin/samba-tool";
 constexpr char kLdbadd[] = "/usr/bin/ldbadd";
 constexpr char kLdapsearch[] = "/usr/bin/ldapsearch";
-
-absl::Status Run(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
-  ProcessResult result = RunProcess(argv, {}, "", timeout);
-  if (result.exit_code == 0) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat(argv[0], " ", argv.size() > 1 ? argv[1] : "", " exited ",
-                                          result.exit_code, ": ", result.out.substr(0, 2000),
-                                          result.err.substr(0, 2000)));
-}
 
 }  // namespace
 
@@ -46,50 +36,44 @@ absl::StatusOr<std::unique_ptr<SambaAdFixture>> SambaAdFixture::Start(const std:
   static std::atomic<int> counter{0};
   std::unique_ptr<SambaAdFixture> samba(new SambaAdFixture());
   const int instance = counter++;
-  samba->dir_ = absl::StrCat(::testing::TempDir(), "/samba-", ::getpid(), "-", instance);
+  absl::StatusOr<std::filesystem::path> fresh =
+      FreshTempDir(absl::StrCat("samba-", ::getpid(), "-", instance));
+  if (!fresh.ok()) return fresh.status();
+  samba->dir_ = fresh->string();
   // One loopback address per fixture (and per test process, for parallel ctest runs).
   samba->address_ =
       absl::StrCat("127.0.", 1 + (::getpid() / 250) % 250, ".", 2 + (::getpid() + instance) % 250);
   const std::string& dir = samba->dir_;
-  std::error_code ec;
-  fs::remove_all(dir, ec);
-  fs::create_directories(dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir));
 
-  if (absl::Status s =
-          Run({kSambaTool, "domain", "provision", "--use-rfc2307", "--realm=AD.EXAMPLE.TEST",
-               "--domain=ADEX", "--server-role=dc", "--dns-backend=NONE", "--host-name=DC1",
-               "--adminpass=" + samba->admin_password_, "--targetdir=" + dir},
-              std::chrono::seconds(120));
+  if (absl::Status s = RunToSuccess(
+          {kSambaTool, "domain", "provision", "--use-rfc2307", "--realm=AD.EXAMPLE.TEST",
+           "--domain=ADEX", "--server-role=dc", "--dns-backend=NONE", "--host-name=DC1",
+           "--adminpass=" + samba->admin_password_, "--targetdir=" + dir},
+          "", std::chrono::seconds(120));
       !s.ok()) {
     return s;
   }
   const std::string config = dir + "/etc/smb.conf";
-  {
-    std::ofstream out(config);
-    out << "[global]\n"
-           "netbios name = DC1\nrealm = AD.EXAMPLE.TEST\nworkgroup = ADEX\n"
-           "server role = active directory domain controller\n"
-           "server services = ldap\n"
-           "interfaces = "
-        << samba->address_
-        << "/8\nbind interfaces only = yes\n"
-           "ldap server require strong auth = no\n"
-           "tls enabled = no\n"
-           "panic action =\n"
-           "private dir = "
-        << dir << "/private\nstate directory = " << dir << "/state\ncache directory = " << dir
-        << "/cache\nlock directory = " << dir << "\nbinddns dir = " << dir
-        << "/bind-dns\nlog file = " << dir << "/log.%m\nidmap_ldb:use rfc2307 = yes\n";
-    if (!out) return absl::InternalError(absl::StrCat("cannot write ", config));
-  }
-  {
-    std::ofstream out(dir + "/data.ldif");
-    out << ldif;
-  }
-  if (absl::Status s =
-          Run({kLdbadd, "-H", dir + "/private/sam.ldb", "-o", "batch_mode:1", dir + "/data.ldif"},
-              std::chrono::seconds(300));
+  const std::string smb_conf = absl::StrCat(
+      "[global]\n"
+      "netbios name = DC1\nrealm = AD.EXAMPLE.TEST\nworkgroup = ADEX\n"
+      "server role = active directory domain controller\n"
+      "server services = ldap\n"
+      "interfaces = ",
+      samba->address_,
+      "/8\nbind interfaces only = yes\n"
+      "ldap server require strong auth = no\n"
+      "tls enabled = no\n"
+      "panic action =\n"
+      "private dir = ",
+      dir, "/private\nstate directory = ", dir, "/state\ncache directory = ", dir,
+      "/cache\nlock directory = ", dir, "\nbinddns dir = ", dir, "/bind-dns\nlog file = ", dir,
+      "/log.%m\nidmap_ldb:use rfc2307 = yes\n");
+  if (absl::Status s = WriteFile(config, smb_conf); !s.ok()) return s;
+  if (absl::Status s = WriteFile(dir + "/data.ldif", ldif); !s.ok()) return s;
+  if (absl::Status s = RunToSuccess(
+          {kLdbadd, "-H", dir + "/private/sam.ldb", "-o", "batch_mode:1", dir + "/data.ldif"}, "",
+          std::chrono::seconds(300));
       !s.ok()) {
     return s;
   }

@@ -9,10 +9,10 @@
 
 #include <atomic>
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "tests/support/temp_files.h"
 
 namespace usersync::testing {
 namespace {
@@ -22,23 +22,6 @@ namespace fs = std::filesystem;
 constexpr char kSlapd[] = "/usr/sbin/slapd";
 constexpr char kSlapadd[] = "/usr/sbin/slapadd";
 constexpr char kOpenssl[] = "/usr/bin/openssl";
-
-absl::Status WriteFile(const std::string& path, const std::string& contents) {
-  std::ofstream out(path, std::ios::binary);
-  out << contents;
-  out.close();
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
-}
-
-absl::Status Run(const std::vector<std::string>& argv, const std::string& cwd = "") {
-  ProcessResult result = RunProcess(argv, {}, cwd, std::chrono::seconds(120));
-  if (result.exit_code == 0) return absl::OkStatus();
-  std::string command;
-  for (const std::string& arg : argv) absl::StrAppend(&command, arg, " ");
-  return absl::InternalError(
-      absl::StrCat(command, "exited ", result.exit_code, ": ", result.out, result.err));
-}
 
 // True when something accepts TCP connections on 127.0.0.1:port.
 bool Listening(int port) {
@@ -55,7 +38,7 @@ bool Listening(int port) {
 
 // A CA (EC P-256, self-signed) as DIR/NAME.key and DIR/NAME.pem.
 absl::Status MakeCa(const std::string& dir, const std::string& name) {
-  return Run(
+  return RunToSuccess(
       {kOpenssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
        "-nodes", "-days", "2", "-subj", absl::StrCat("/CN=usersync test CA ", name), "-keyout",
        absl::StrCat(dir, "/", name, ".key"), "-out", absl::StrCat(dir, "/", name, ".pem")},
@@ -87,18 +70,19 @@ absl::StatusOr<std::unique_ptr<SlapdFixture>> SlapdFixture::Start(const std::str
   std::unique_ptr<SlapdFixture> slapd(new SlapdFixture());
   slapd->options_ = std::move(options);
   const SlapdOptions& opts = slapd->options_;
-  slapd->dir_ = absl::StrCat(::testing::TempDir(), "/slapd-", ::getpid(), "-", counter++);
+  absl::StatusOr<fs::path> fresh = FreshTempDir(absl::StrCat("slapd-", ::getpid(), "-", counter++));
+  if (!fresh.ok()) return fresh.status();
+  slapd->dir_ = fresh->string();
   std::error_code ec;
-  fs::remove_all(slapd->dir_, ec);
   fs::create_directories(slapd->dir_ + "/db", ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create ", slapd->dir_));
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", slapd->dir_, "/db"));
   const std::string& dir = slapd->dir_;
 
   std::string tls_config;
   if (opts.tls) {
     if (absl::Status s = MakeCa(dir, "ca"); !s.ok()) return s;
     if (absl::Status s = MakeCa(dir, "other-ca"); !s.ok()) return s;
-    if (absl::Status s = Run(
+    if (absl::Status s = RunToSuccess(
             {kOpenssl, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
              "-subj", "/CN=127.0.0.1", "-keyout", dir + "/server.key", "-out", dir + "/server.csr"},
             dir);
@@ -112,10 +96,10 @@ absl::StatusOr<std::unique_ptr<SlapdFixture>> SlapdFixture::Start(const std::str
       return s;
     }
     if (absl::Status s =
-            Run({kOpenssl, "x509", "-req", "-in", dir + "/server.csr", "-CA", dir + "/ca.pem",
-                 "-CAkey", dir + "/ca.key", "-CAcreateserial", "-days", "2", "-extfile",
-                 dir + "/server.ext", "-out", dir + "/server.pem"},
-                dir);
+            RunToSuccess({kOpenssl, "x509", "-req", "-in", dir + "/server.csr", "-CA",
+                          dir + "/ca.pem", "-CAkey", dir + "/ca.key", "-CAcreateserial", "-days",
+                          "2", "-extfile", dir + "/server.ext", "-out", dir + "/server.pem"},
+                         dir);
         !s.ok()) {
       return s;
     }
@@ -145,7 +129,8 @@ absl::StatusOr<std::unique_ptr<SlapdFixture>> SlapdFixture::Start(const std::str
       opts.extra_database_config, "\n");
   if (absl::Status s = WriteFile(slapd->config_, config); !s.ok()) return s;
   if (absl::Status s = WriteFile(dir + "/data.ldif", ldif); !s.ok()) return s;
-  if (absl::Status s = Run({kSlapadd, "-q", "-f", slapd->config_, "-l", dir + "/data.ldif"});
+  if (absl::Status s =
+          RunToSuccess({kSlapadd, "-q", "-f", slapd->config_, "-l", dir + "/data.ldif"});
       !s.ok()) {
     return s;
   }

@@ -139,6 +139,16 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const EnvList& ex
   return result;
 }
 
+absl::Status RunToSuccess(const std::vector<std::string>& argv, const std::string& cwd,
+                          std::chrono::seconds timeout) {
+  ProcessResult result = RunProcess(argv, {}, cwd, timeout);
+  if (result.exit_code == 0) return absl::OkStatus();
+  std::string command;
+  for (const std::string& arg : argv) absl::StrAppend(&command, arg, " ");
+  return absl::InternalError(absl::StrCat(command, "exited ", result.exit_code, ": ",
+                                          result.out.substr(0, 2000), result.err.substr(0, 2000)));
+}
+
 ChildProcess::~ChildProcess() {
   if (pid_ > 0 && !reaped_) {
     kill(pid_, SIGKILL);

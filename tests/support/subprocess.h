@@ -36,6 +36,11 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const EnvList& ex
                          const std::string& cwd = "",
                          std::chrono::seconds timeout = std::chrono::seconds(300));
 
+// RunProcess with the test's environment, for a setup step that must succeed: OK when `argv`
+// exits 0; else Internal naming the command, its exit code and the start of its output.
+absl::Status RunToSuccess(const std::vector<std::string>& argv, const std::string& cwd = "",
+                          std::chrono::seconds timeout = std::chrono::seconds(120));
+
 // A started process with its stdout on a pipe (read it with ReadStdoutLine) and its stderr
 // collected by a background thread (stderr_output()). The destructor kills it (SIGKILL) and
 // reaps it if it is still running. REQUIRES: the child writes little to stdout beyond what

@@ -1,0 +1,279 @@
+// The exit code of every kind of failure, end to end: one test per row of the README's
+// failure → exit code table (DESIGN.md: 0 all done; 1 some operations failed; 2 bad usage,
+// configuration or input, nothing done; 3 deprovisioning held by the threshold; 4 a source or
+// target unreachable or answering garbage, or another run holding the state store; 5 `apply`
+// of a plan that drifted). Each checks the exact code, the part of stderr (or stdout) that
+// tells a person what happened, and, when the run fails before it changes anything, that the
+// emulator counted no write.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "tests/support/slapd_fixture.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/sync_world.h"
+
+namespace usersync {
+namespace {
+
+using testing::Contains;
+using testing::HeldFileLock;
+using testing::kTargetTokenEnv;
+using testing::NumberedUsers;
+using testing::ProcessResult;
+using testing::SyncWorld;
+using testing::TargetStats;
+using testing::WorldConfig;
+
+constexpr int kExitOk = 0;
+constexpr int kExitSomeFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitHeld = 3;
+constexpr int kExitUnreachable = 4;
+constexpr int kExitDrift = 5;
+
+// An LDIF whose fourth line is not "name: value".
+constexpr char kBrokenLdif[] =
+    "version: 1\n\ndn: uid=a,dc=example,dc=com\nthis line has no colon\n";
+
+// A URL on a loopback port nothing listens on (it was free a moment ago).
+std::string UnreachableUrl(const std::string& scheme, const std::string& path = "") {
+  absl::StatusOr<int> port = testing::FreeLoopbackPort();
+  EXPECT_TRUE(port.ok()) << port.status();
+  return absl::StrCat(scheme, "://127.0.0.1:", port.ok() ? *port : 1, path);
+}
+
+// A world with an emulator, three users in scope and a configuration that syncs them.
+class ExitCodesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(world_.StartTarget().ok());
+    world_.WriteDirectory(NumberedUsers(3));
+    world_.WriteConfig();
+  }
+
+  // For runs that must fail before they change anything at the target.
+  void ExpectNothingWritten() {
+    const TargetStats stats = world_.Stats();
+    EXPECT_EQ(stats.writes(), 0) << "creates " << stats.creates << ", updates " << stats.updates;
+    EXPECT_EQ(stats.users, 0);
+  }
+
+  SyncWorld world_{"exit"};
+};
+
+// Bad usage: an unknown subcommand, an unknown flag, a command without -c.
+TEST_F(ExitCodesTest, BadUsageExits2) {
+  ProcessResult unknown_command = world_.UsersyncArgs({"frobnicate"});
+  EXPECT_EQ(unknown_command.exit_code, kExitUsage) << unknown_command.err;
+  EXPECT_TRUE(Contains(unknown_command.err, "subcommand"));
+
+  ProcessResult unknown_flag = world_.Usersync({"sync", "--frobnicate"});
+  EXPECT_EQ(unknown_flag.exit_code, kExitUsage) << unknown_flag.err;
+  EXPECT_TRUE(Contains(unknown_flag.err, "--frobnicate"));
+
+  ProcessResult no_config = world_.UsersyncArgs({"sync"});
+  EXPECT_EQ(no_config.exit_code, kExitUsage) << no_config.err;
+  EXPECT_TRUE(Contains(no_config.err, "--config is required"));
+  ExpectNothingWritten();
+}
+
+// An invalid configuration: a TOML syntax error, an unknown key, a value of the wrong type;
+// each named with its file and line.
+TEST_F(ExitCodesTest, InvalidConfigurationExits2) {
+  world_.WriteFile("syntax.toml", "[source\nkind = \"ldif\"\n");
+  ProcessResult syntax = world_.UsersyncArgs({"sync", "-c", world_.Path("syntax.toml")});
+  EXPECT_EQ(syntax.exit_code, kExitUsage) << syntax.err;
+  EXPECT_TRUE(Contains(syntax.err, "syntax.toml:1:"));
+  EXPECT_TRUE(Contains(syntax.err, "TOML syntax error"));
+
+  // NAME.toml with TARGET_KEYS in [target] → MESSAGE.
+  const std::vector<std::array<std::string, 3>> bad_keys = {
+      {"unknown", "rat = 1000\n", "unknown key 'target.rat'"},
+      {"bad-value", "rate = \"fast\"\n", "'target.rate' must be a number"}};
+  for (const auto& [name, target_keys, message] : bad_keys) {
+    SCOPED_TRACE(name);
+    WorldConfig config;
+    config.target_keys = target_keys;
+    ProcessResult result = world_.UsersyncArgs({"sync", "-c", world_.WriteConfig(config, name)});
+    EXPECT_EQ(result.exit_code, kExitUsage) << result.err;
+    EXPECT_TRUE(Contains(result.err, name + ".toml:"));
+    EXPECT_TRUE(Contains(result.err, message));
+  }
+  ExpectNothingWritten();
+}
+
+// A secret that is not there: the token's variable empty, the token's file missing.
+TEST_F(ExitCodesTest, MissingSecretExits2) {
+  ProcessResult no_variable = world_.Usersync({"sync"}, {{kTargetTokenEnv, ""}});
+  EXPECT_EQ(no_variable.exit_code, kExitUsage) << no_variable.err;
+  EXPECT_TRUE(Contains(no_variable.err, kTargetTokenEnv));
+
+  // token_file instead of token_env: the WorldConfig's token_env line is replaced.
+  std::string toml = world_.ReadFile("usersync.toml");
+  const std::string token_env = absl::StrCat("token_env = \"", kTargetTokenEnv, "\"\n");
+  const size_t at = toml.find(token_env);
+  ASSERT_NE(at, std::string::npos) << toml;
+  toml.replace(at, token_env.size(), "token_file = \"no-such-token.txt\"\n");
+  world_.WriteFile("token-file.toml", toml);
+  ProcessResult no_file = world_.UsersyncArgs({"sync", "-c", world_.Path("token-file.toml")});
+  EXPECT_EQ(no_file.exit_code, kExitUsage) << no_file.err;
+  EXPECT_TRUE(Contains(no_file.err, "no-such-token.txt"));
+  ExpectNothingWritten();
+}
+
+// A syntax error in the LDIF directory file is bad input, named by file and line, from every
+// command that reads the directory.
+TEST_F(ExitCodesTest, LdifSyntaxErrorExits2FromPlanSyncAndCheck) {
+  world_.WriteLdif(kBrokenLdif);
+  for (const char* command : {"plan", "sync", "check"}) {
+    SCOPED_TRACE(command);
+    ProcessResult result = world_.Usersync({command});
+    EXPECT_EQ(result.exit_code, kExitUsage) << result.out << result.err;
+    EXPECT_TRUE(Contains(result.out + result.err, "directory.ldif:4"));
+  }
+  ExpectNothingWritten();
+}
+
+// A directory file that does not exist is bad input too.
+TEST_F(ExitCodesTest, MissingDirectoryFileExits2FromPlanAndSync) {
+  WorldConfig config;
+  config.source = "kind = \"ldif\"\npath = \"no-such-directory.ldif\"\n";
+  world_.WriteConfig(config);
+  for (const char* command : {"plan", "sync"}) {
+    SCOPED_TRACE(command);
+    ProcessResult result = world_.Usersync({command});
+    EXPECT_EQ(result.exit_code, kExitUsage) << result.out << result.err;
+    EXPECT_TRUE(Contains(result.err, "no-such-directory.ldif"));
+  }
+  ExpectNothingWritten();
+}
+
+// `apply --plan` of a file that is not a plan, or a plan edited after it was made.
+TEST_F(ExitCodesTest, MalformedOrEditedPlanFileExits2) {
+  world_.WriteFile("truncated.json", "{\"plan_id\":");
+  ProcessResult truncated = world_.Usersync({"apply", "--plan", "truncated.json"});
+  EXPECT_EQ(truncated.exit_code, kExitUsage) << truncated.out << truncated.err;
+  EXPECT_TRUE(Contains(truncated.err, "truncated.json"));
+  EXPECT_TRUE(Contains(truncated.err, "malformed JSON"));
+
+  ProcessResult plan = world_.Usersync({"plan", "--out", "plan.json"});
+  ASSERT_EQ(plan.exit_code, kExitOk) << plan.err;
+  std::string json = world_.ReadFile("plan.json");
+  const size_t at = json.find("\"Sn1\"");
+  ASSERT_NE(at, std::string::npos) << json;
+  world_.WriteFile("edited.json", json.replace(at, 5, "\"Sx1\""));
+  ProcessResult edited = world_.Usersync({"apply", "--plan", "edited.json"});
+  EXPECT_EQ(edited.exit_code, kExitUsage) << edited.out << edited.err;
+  EXPECT_TRUE(Contains(edited.err, "edited after"));
+  ExpectNothingWritten();
+}
+
+// An LDAP server nobody listens on, named by its URL.
+TEST_F(ExitCodesTest, UnreachableLdapServerExits4) {
+  const std::string url = UnreachableUrl("ldap");
+  WorldConfig config;
+  config.source = absl::StrCat("kind = \"ldap\"\nurl = \"", url,
+                               "\"\nbind_dn = \"cn=admin,dc=example,dc=com\"\n"
+                               "bind_password_env = \"USERSYNC_TEST_LDAP_PASSWORD\"\n"
+                               "base_dn = \"dc=example,dc=com\"\nnetwork_timeout = \"3s\"\n");
+  world_.WriteConfig(config);
+  ProcessResult plan = world_.Usersync({"plan"}, {{"USERSYNC_TEST_LDAP_PASSWORD", "secret"}},
+                                       std::chrono::seconds(120));
+  EXPECT_EQ(plan.exit_code, kExitUnreachable) << plan.out << plan.err;
+  EXPECT_TRUE(Contains(plan.err, url));
+  ExpectNothingWritten();
+}
+
+// A target nobody listens on, named by its URL, from `plan` and from `sync`.
+TEST_F(ExitCodesTest, UnreachableTargetExits4FromPlanAndSync) {
+  const std::string url = UnreachableUrl("http", "/scim/v2");
+  WorldConfig config;
+  config.target_url = url;
+  world_.WriteConfig(config);
+  for (const char* command : {"plan", "sync"}) {
+    SCOPED_TRACE(command);
+    ProcessResult result = world_.Usersync({command});
+    EXPECT_EQ(result.exit_code, kExitUnreachable) << result.out << result.err;
+    EXPECT_TRUE(Contains(result.err, url));
+  }
+}
+
+// A target that answers 401 to the token.
+TEST_F(ExitCodesTest, RefusedTokenExits4) {
+  ProcessResult sync = world_.Usersync({"sync"}, {{kTargetTokenEnv, "not-the-token"}});
+  EXPECT_EQ(sync.exit_code, kExitUnreachable) << sync.out << sync.err;
+  EXPECT_TRUE(Contains(sync.err, "rejected the bearer token"));
+  EXPECT_TRUE(Contains(sync.err, "401"));
+  ExpectNothingWritten();
+}
+
+// Another run holds the state store's lock.
+TEST_F(ExitCodesTest, HeldStateStoreExits4) {
+  absl::StatusOr<std::unique_ptr<HeldFileLock>> lock =
+      HeldFileLock::Hold(world_.Path("state.db.lock"), "4242\n");
+  ASSERT_TRUE(lock.ok()) << lock.status();
+  ProcessResult sync = world_.Usersync({"sync"});
+  EXPECT_EQ(sync.exit_code, kExitUnreachable) << sync.out << sync.err;
+  EXPECT_TRUE(Contains(sync.err, "another usersync run"));
+  EXPECT_TRUE(Contains(sync.err, "by pid 4242"));
+  ExpectNothingWritten();
+}
+
+// Operations that fail at the target: no seat left for the product, so every create is
+// refused (the SCIM face checks seats when it creates; nothing is retried).
+TEST_F(ExitCodesTest, FailedOperationsExit1) {
+  ASSERT_TRUE(world_.StartTarget({"--seats", "G2M=0"}).ok());
+  world_.WriteConfig();
+  ProcessResult sync = world_.Usersync({"sync"});
+  EXPECT_EQ(sync.exit_code, kExitSomeFailed) << sync.out << sync.err;
+  EXPECT_TRUE(Contains(sync.out, "Result: 0 done, 3 failed"));
+  EXPECT_TRUE(Contains(world_.ReadFile("logs/errors.log"), "user1@example.com"));
+  const TargetStats stats = world_.Stats();
+  EXPECT_EQ(stats.creates, 0);
+  EXPECT_GT(stats.seat_denials, 0);
+}
+
+// More departures than max_changes: the deactivations are held.
+TEST_F(ExitCodesTest, HeldDeprovisioningExits3) {
+  WorldConfig config;
+  config.deprovision = "max_changes = 1\nmax_changes_percent = 100\n";
+  world_.WriteConfig(config);
+  ASSERT_EQ(world_.Usersync({"sync"}).exit_code, kExitOk);
+  std::vector<testing::DirectoryUser> users = NumberedUsers(3);
+  users[0].in_scope = false;
+  users[1].in_scope = false;
+  world_.WriteDirectory(users);
+  ProcessResult held = world_.Usersync({"sync"});
+  EXPECT_EQ(held.exit_code, kExitHeld) << held.out << held.err;
+  EXPECT_TRUE(Contains(held.out, "HELD: 2 deactivations/deletions exceed"));
+  EXPECT_EQ(world_.Stats().updates, 0);
+}
+
+// `apply` of a plan whose operations the target has since seen done.
+TEST_F(ExitCodesTest, DriftedPlanExits5) {
+  ASSERT_EQ(world_.Usersync({"plan", "--out", "plan.json"}).exit_code, kExitOk);
+  ASSERT_EQ(world_.Usersync({"sync"}).exit_code, kExitOk);
+  const TargetStats before = world_.Stats();
+  ProcessResult apply = world_.Usersync({"apply", "--plan", "plan.json"});
+  EXPECT_EQ(apply.exit_code, kExitDrift) << apply.out << apply.err;
+  EXPECT_TRUE(Contains(apply.out, "DRIFT: 3 operation(s) refused"));
+  EXPECT_EQ(world_.Stats().writes(), before.writes());
+}
+
+// Everything done.
+TEST_F(ExitCodesTest, AllDoneExits0) {
+  ProcessResult sync = world_.Usersync({"sync"});
+  EXPECT_EQ(sync.exit_code, kExitOk) << sync.out << sync.err;
+  EXPECT_TRUE(Contains(sync.out, "Result: 3 done"));
+  EXPECT_TRUE(Contains(sync.out, ", 0 failed"));
+  EXPECT_EQ(world_.Stats().creates, 3);
+}
+
+}  // namespace
+}  // namespace usersync
