@@ -302,7 +302,7 @@ absl::Status DecodeMemberField(std::string_view field, od::value& fv, const Path
   }
   std::string_view s;
   if (auto error = json::GetString(fv, &s)) return Fail(at, field, error);
-  if (field == core::Field::kEmail) result.email = std::string(s);
+  if (field == "email") result.email = std::string(s);
   if (field == "errorCode") result.error_code = std::string(s);
   if (field == "product") result.product = std::string(s);
   if (field == "message") result.message = std::string(s.substr(0, 200));
