@@ -18,51 +18,29 @@ struct Candidate {
   std::string reason;      // non-empty: invalid
 };
 
-}  // namespace
-
-MappingResult MapUsers(const Directory& dir, std::vector<uint8_t> in_scope,
-                       const RuleAssignment& rules, const MappingOptions& options) {
-  MappingResult out;
-  out.in_scope = std::move(in_scope);
-  std::vector<Candidate> candidates;
-
-  for (uint32_t user = 0; user < dir.user_count(); ++user) {
-    if (!out.in_scope[user]) continue;
-    Candidate candidate{user, {}, {}};
-    // Most directories already hold lower-case addresses: keep the view, copy only otherwise.
-    std::string_view email = dir.email[user];
-    if (std::any_of(email.begin(), email.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
-      email = out.arena.Store(NormalizeEmail(email));
-    }
-    if (email.empty()) {
-      candidate.reason = "no email";
-    } else if (!IsValidEmail(email)) {
-      candidate.reason = absl::StrCat("email is not an address: \"", Sv(dir.email[user]), "\"");
-    } else {
-      std::string_view domain = EmailDomain(email);
-      bool within = options.validated_domains.empty();
-      for (const std::string& validated : options.validated_domains) {
-        if (DomainIsWithin(domain, validated)) {
-          within = true;
-          break;
-        }
-      }
-      if (!within) {
-        candidate.reason =
-            absl::StrCat("email outside the validated domains: ", Sv(email));
-      } else if (dir.first_name[user].empty()) {
-        candidate.reason = "no first name";
-      } else if (dir.last_name[user].empty()) {
-        candidate.reason = "no last name";
-      }
-    }
-    candidate.email = email;
-    candidates.push_back(std::move(candidate));
+// The checks of one user that need no other user: an email that is an address within the
+// validated domains, and both names. Empty when valid.
+std::string CheckUser(const Directory& dir, uint32_t user, std::string_view email,
+                      const MappingOptions& options) {
+  if (email.empty()) return "no email";
+  if (!IsValidEmail(email)) {
+    return absl::StrCat("email is not an address: \"", Sv(dir.email[user]), "\"");
   }
+  std::string_view domain = EmailDomain(email);
+  const bool within =
+      options.validated_domains.empty() ||
+      std::any_of(options.validated_domains.begin(), options.validated_domains.end(),
+                  [&](const std::string& validated) { return DomainIsWithin(domain, validated); });
+  if (!within) return absl::StrCat("email outside the validated domains: ", Sv(email));
+  if (dir.first_name[user].empty()) return "no first name";
+  if (dir.last_name[user].empty()) return "no last name";
+  return std::string();
+}
 
-  // Duplicate emails: every user sharing an otherwise valid email is invalid, naming another
-  // holder so the administrator can find the pair. Counting is a partitioned parallel
-  // self-join; naming the other holder only looks at the (rare) duplicates.
+// Duplicate emails: every user sharing an otherwise valid email is invalid, naming another
+// holder so the administrator can find the pair. Counting is a partitioned parallel self-join;
+// naming the other holder only looks at the (rare) duplicates.
+void MarkDuplicateEmails(const Directory& dir, std::vector<Candidate>& candidates) {
   std::vector<std::string_view> valid_emails(candidates.size());
   for (size_t idx = 0; idx < candidates.size(); ++idx) {
     if (candidates[idx].reason.empty()) valid_emails[idx] = candidates[idx].email;
@@ -86,44 +64,68 @@ MappingResult MapUsers(const Directory& dir, std::vector<uint8_t> in_scope,
       entry.has_second = true;
     }
   }
-
-  out.desired.reserve(candidates.size());
   for (size_t idx = 0; idx < candidates.size(); ++idx) {
     Candidate& candidate = candidates[idx];
-    const uint32_t user = candidate.user;
-    if (candidate.reason.empty()) {
-      if (email_count[idx] > 1) {
-        const Holders& entry = holders.at(candidate.email);
-        const uint32_t other = entry.first == user ? entry.second : entry.first;
-        candidate.reason = absl::StrCat("duplicate email ", Sv(candidate.email), " (also ",
-                                        Sv(dir.user_dn[other]), ")");
-      }
-    }
-    if (!candidate.reason.empty()) {
-      out.invalid.push_back({user, std::move(candidate.reason)});
-      continue;
-    }
-    DesiredUser desired;
-    desired.user = user;
-    desired.rule = rules.rule_of_user.empty() ? kNoRule : rules.rule_of_user[user];
-    desired.email = candidate.email;
-    if (desired.rule != kNoRule && !rules.rules[desired.rule].language.empty()) {
-      desired.language = rules.rules[desired.rule].language;
-    } else if (!dir.language[user].empty()) {
-      if (IsLanguageTag(dir.language[user])) {
-        desired.language = dir.language[user];
-      } else {
-        out.warnings.push_back({user, absl::StrCat("language \"", Sv(dir.language[user]),
-                                                   "\" is not a language tag: left out")});
-      }
-    }
-    if (!dir.display_name[user].empty()) {
-      desired.display_name = dir.display_name[user];
+    if (!candidate.reason.empty() || email_count[idx] < 2) continue;
+    const Holders& entry = holders.at(candidate.email);
+    const uint32_t other = entry.first == candidate.user ? entry.second : entry.first;
+    candidate.reason = absl::StrCat("duplicate email ", Sv(candidate.email), " (also ",
+                                    Sv(dir.user_dn[other]), ")");
+  }
+}
+
+// A valid user's desired account: its rule, language (the rule's, else a valid directory
+// tag, else none with a warning) and display name (the directory's, else "first last").
+DesiredUser Desire(const Directory& dir, const Candidate& candidate, const RuleAssignment& rules,
+                   MappingResult& out) {
+  const uint32_t user = candidate.user;
+  DesiredUser desired;
+  desired.user = user;
+  desired.rule = rules.rule_of_user.empty() ? kNoRule : rules.rule_of_user[user];
+  desired.email = candidate.email;
+  if (desired.rule != kNoRule && !rules.rules[desired.rule].language.empty()) {
+    desired.language = rules.rules[desired.rule].language;
+  } else if (!dir.language[user].empty()) {
+    if (IsLanguageTag(dir.language[user])) {
+      desired.language = dir.language[user];
     } else {
-      desired.display_name =
-          out.arena.Store(absl::StrCat(Sv(dir.first_name[user]), " ", Sv(dir.last_name[user])));
+      out.warnings.push_back({user, absl::StrCat("language \"", Sv(dir.language[user]),
+                                                 "\" is not a language tag: left out")});
     }
-    out.desired.push_back(desired);
+  }
+  if (!dir.display_name[user].empty()) {
+    desired.display_name = dir.display_name[user];
+  } else {
+    desired.display_name =
+        out.arena.Store(absl::StrCat(Sv(dir.first_name[user]), " ", Sv(dir.last_name[user])));
+  }
+  return desired;
+}
+
+}  // namespace
+
+MappingResult MapUsers(const Directory& dir, std::vector<uint8_t> in_scope,
+                       const RuleAssignment& rules, const MappingOptions& options) {
+  MappingResult out;
+  out.in_scope = std::move(in_scope);
+  std::vector<Candidate> candidates;
+  for (uint32_t user = 0; user < dir.user_count(); ++user) {
+    if (!out.in_scope[user]) continue;
+    // Most directories already hold lower-case addresses: keep the view, copy only otherwise.
+    std::string_view email = dir.email[user];
+    if (std::any_of(email.begin(), email.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      email = out.arena.Store(NormalizeEmail(email));
+    }
+    candidates.push_back({user, email, CheckUser(dir, user, email, options)});
+  }
+  MarkDuplicateEmails(dir, candidates);
+  out.desired.reserve(candidates.size());
+  for (Candidate& candidate : candidates) {
+    if (!candidate.reason.empty()) {
+      out.invalid.push_back({candidate.user, std::move(candidate.reason)});
+    } else {
+      out.desired.push_back(Desire(dir, candidate, rules, out));
+    }
   }
   return out;
 }
