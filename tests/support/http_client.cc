@@ -83,18 +83,4 @@ HttpResult HttpRequest(const std::string& method, const std::string& url, const 
   return result;
 }
 
-std::string UrlEncode(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char buffer[4];
-      std::snprintf(buffer, sizeof(buffer), "%%%02X", c);
-      out.append(buffer);
-    }
-  }
-  return out;
-}
-
 }  // namespace usersync::testing

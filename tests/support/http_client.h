@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "io/http/http_util.h"
+
 namespace usersync::testing {
 
 struct HttpResult {
@@ -43,7 +45,7 @@ inline HttpResult HttpDelete(const std::string& url, const std::string& token) {
   return HttpRequest("DELETE", url, token);
 }
 
-// Percent-encodes `text` for a query string value (RFC 3986 unreserved characters stay).
-std::string UrlEncode(std::string_view text);
+// Percent-encoding for query values: the one io/http uses.
+using io::UrlEncode;
 
 }  // namespace usersync::testing

@@ -23,10 +23,6 @@ namespace scim_internal {
 
 std::string Lower(std::string_view s) { return absl::AsciiStrToLower(Sv(s)); }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return absl::EqualsIgnoreCase(Sv(a), Sv(b));
-}
-
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
   return absl::StartsWithIgnoreCase(Sv(s), Sv(prefix));
 }

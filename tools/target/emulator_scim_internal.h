@@ -9,13 +9,14 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/str.h"
 #include "tools/target/emulator_json.h"
 #include "tools/target/emulator_scim.h"
 
 namespace usersync::io::emulator::scim_internal {
 
 std::string Lower(std::string_view s);
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+using core::EqualsIgnoreCase;
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix);
 
 // 400s with their scimType (ScimError).
