@@ -154,6 +154,20 @@ TEST_F(ExitCodesTest, MissingDirectoryFileExits2FromPlanAndSync) {
   ExpectNothingWritten();
 }
 
+// A state store that is not a database: refused before anything is read or sent, with the way
+// out, from every command that opens it.
+TEST_F(ExitCodesTest, DamagedStateStoreExits2) {
+  world_.WriteFile("state.db", std::string(8192, 'x'));
+  for (const char* command : {"plan", "sync"}) {
+    SCOPED_TRACE(command);
+    ProcessResult result = world_.Usersync({command});
+    EXPECT_EQ(result.exit_code, kExitUsage) << result.out << result.err;
+    EXPECT_TRUE(Contains(result.err, "state.db"));
+    EXPECT_TRUE(Contains(result.err, "restore it from a backup"));
+  }
+  ExpectNothingWritten();
+}
+
 // `apply --plan` of a file that is not a plan, or a plan edited after it was made.
 TEST_F(ExitCodesTest, MalformedOrEditedPlanFileExits2) {
   world_.WriteFile("truncated.json", "{\"plan_id\":");

@@ -292,11 +292,10 @@ absl::Status Migrate(StatementCache& sql) {
       return absl::OkStatus();
     }
     if (application_id == 0 && version == 0 && tables == 0) return absl::OkStatus();  // new
-    return absl::DataLossError(absl::StrCat("state store '", sql.path(),
-                                            "' is a SQLite database but not a usersync state "
-                                            "store (application id ",
-                                            application_id, ", ", tables,
-                                            " tables); refusing to touch it"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "state store '", sql.path(),
+        "' is a SQLite database but not a usersync state store (application id ", application_id,
+        ", ", tables, " tables); refusing to touch it: point state.path at usersync's own file"));
   };
   USERSYNC_RETURN_IF_ERROR(check_ours());
 
@@ -396,6 +395,14 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& 
     // An unwritable file or directory surfaces on first use: it cannot be opened for a run.
     if (absl::IsPermissionDenied(status)) {
       return absl::UnavailableError(status.message());
+    }
+    // A file that is not a database, or a corrupt one, is refused before anything is read or
+    // sent: nothing usersync can retry, so a precondition (exit 2) with the way out.
+    if (absl::IsDataLoss(status)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "state store '", path, "' is damaged (", status.message(),
+          "): restore it from a backup, or move it aside to start afresh (the next run relinks "
+          "accounts by externalId)"));
     }
     return status;
   }

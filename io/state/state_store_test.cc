@@ -281,7 +281,8 @@ TEST(StateStore, FileIsWalWithSchemaVersion) {
             1);
 }
 
-TEST(StateStore, NotADatabaseIsDataLoss) {
+// Refused at open with the way out (exit 2): nothing a retry would fix.
+TEST(StateStore, NotADatabaseIsRefusedWithTheWayOut) {
   const std::string path = TempPath("garbage.db");
   {
     std::ofstream out(path, std::ios::binary);
@@ -289,16 +290,17 @@ TEST(StateStore, NotADatabaseIsDataLoss) {
   }
   absl::StatusOr<std::unique_ptr<StateStore>> store = StateStore::Open(path);
   ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
-  EXPECT_THAT(std::string(store.status().message()), HasSubstr(path));
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
+  EXPECT_THAT(std::string(store.status().message()),
+              testing::AllOf(HasSubstr(path), HasSubstr("damaged"), HasSubstr("backup")));
 }
 
-TEST(StateStore, ForeignSqliteDatabaseIsDataLossAndUntouched) {
+TEST(StateStore, ForeignSqliteDatabaseIsRefusedAndUntouched) {
   const std::string path = TempPath("foreign.db");
   RawQuery(path, "CREATE TABLE invoices(id INTEGER PRIMARY KEY)");
   absl::StatusOr<std::unique_ptr<StateStore>> store = StateStore::Open(path);
   ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
   EXPECT_THAT(std::string(store.status().message()),
               testing::AllOf(HasSubstr(path), HasSubstr("not a usersync state store")));
   EXPECT_EQ(RawText(path, "PRAGMA journal_mode"), "delete");
