@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "core/time.h"
 
@@ -19,6 +20,8 @@ class Clock {
   virtual core::MonoTime Now() const = 0;
   // Wall time: only for reading wall-clock dates (an HTTP Retry-After date, report stamps).
   virtual std::chrono::system_clock::time_point WallNow() const = 0;
+  // Blocks the calling thread for `d` of this clock's time (a FakeClock moves instead).
+  virtual void SleepFor(core::Duration d) const = 0;
 };
 
 // std::chrono::steady_clock and system_clock.
@@ -28,6 +31,7 @@ class SteadyClock final : public Clock {
   std::chrono::system_clock::time_point WallNow() const override {
     return std::chrono::system_clock::now();
   }
+  void SleepFor(core::Duration d) const override { std::this_thread::sleep_for(d); }
 };
 
 // The process-wide real clock.
@@ -48,10 +52,12 @@ class FakeClock final : public Clock {
            std::chrono::duration_cast<std::chrono::system_clock::duration>(
                core::Duration(offset_ns_.load()));
   }
-  void Advance(core::Duration d) { offset_ns_.fetch_add(d.count()); }
+  void Advance(core::Duration d) const { offset_ns_.fetch_add(d.count()); }
+  // Sleeping on a fake clock moves it: code that waits for time runs at once in a test.
+  void SleepFor(core::Duration d) const override { Advance(d); }
 
  private:
-  std::atomic<int64_t> offset_ns_{0};
+  mutable std::atomic<int64_t> offset_ns_{0};
 };
 
 }  // namespace usersync::io

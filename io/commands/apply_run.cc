@@ -11,7 +11,8 @@ namespace usersync::io {
 
 absl::StatusOr<std::unique_ptr<ApplyRun>> ApplyRun::Begin(Session& session, std::string_view mode,
                                                           const std::string& started_at) {
-  absl::StatusOr<std::unique_ptr<RunLogs>> logs = RunLogs::Open(session.config.logs_dir);
+  absl::StatusOr<std::unique_ptr<RunLogs>> logs =
+      RunLogs::Open(session.config.logs_dir, session.clock);
   if (!logs.ok()) return logs.status();
   absl::StatusOr<int64_t> run_id = session.state->BeginRun(std::string(mode), started_at);
   if (!run_id.ok()) return run_id.status();

@@ -36,7 +36,7 @@ class HoldsTest : public ::testing::Test {
     logs_ = *RunLogs::Open((dir / "logs").string());
   }
 
-  int64_t Run() { return *state_->BeginRun("sync", NowRfc3339()); }
+  int64_t Run() { return *state_->BeginRun("sync", "2026-12-07T00:00:00.000Z"); }
 
   std::unique_ptr<StateStore> state_;
   std::unique_ptr<RunLogs> logs_;

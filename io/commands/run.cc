@@ -5,7 +5,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/str.h"
 #include "io/commands/commands.h"
@@ -35,7 +34,7 @@ void WaitUntil(const CommandOptions& options, const Clock& clock, core::MonoTime
   while (!Interrupted(options)) {
     const absl::Duration left = absl::FromChrono(next - clock.Now());
     if (left <= absl::ZeroDuration()) break;
-    absl::SleepFor(std::min(left, kWakeUp));
+    clock.SleepFor(absl::ToChronoNanoseconds(std::min(left, kWakeUp)));
   }
 }
 

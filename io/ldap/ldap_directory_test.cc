@@ -275,6 +275,7 @@ class RacingClock final : public Clock {
  public:
   core::MonoTime Now() const override { return core::MonoTime() + std::chrono::hours(++reads_); }
   std::chrono::system_clock::time_point WallNow() const override { return {}; }
+  void SleepFor(core::Duration) const override {}
 
  private:
   mutable std::atomic<int64_t> reads_{0};

@@ -5,7 +5,6 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "io/json_writer.h"
 
 namespace usersync::io {
@@ -14,16 +13,14 @@ std::string Rfc3339(absl::Time time) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
 }
 
-std::string NowRfc3339() { return Rfc3339(absl::Now()); }
-
-absl::StatusOr<std::unique_ptr<RunLogs>> RunLogs::Open(const std::string& dir) {
+absl::StatusOr<std::unique_ptr<RunLogs>> RunLogs::Open(const std::string& dir, const Clock& clock) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
     return absl::UnavailableError(
         absl::StrCat("cannot create logs directory ", dir, ": ", ec.message()));
   }
-  std::unique_ptr<RunLogs> logs(new RunLogs());
+  std::unique_ptr<RunLogs> logs(new RunLogs(clock));
   logs->audit_path_ = (std::filesystem::path(dir) / "audit.jsonl").string();
   logs->error_path_ = (std::filesystem::path(dir) / "errors.log").string();
   logs->audit_ = std::fopen(logs->audit_path_.c_str(), "a");
@@ -39,6 +36,8 @@ absl::StatusOr<std::unique_ptr<RunLogs>> RunLogs::Open(const std::string& dir) {
   return logs;
 }
 
+std::string RunLogs::Stamp() const { return Rfc3339(absl::FromChrono(clock_.WallNow())); }
+
 RunLogs::~RunLogs() {
   if (audit_ != nullptr) std::fclose(audit_);
   if (errors_ != nullptr) std::fclose(errors_);
@@ -47,7 +46,7 @@ RunLogs::~RunLogs() {
 void RunLogs::Audit(const AuditRecord& record) {
   JsonWriter w;
   w.BeginObject();
-  w.Field("time", NowRfc3339());
+  w.Field("time", Stamp());
   w.Key("run").Int(record.run_id);
   w.Field("op", record.op).Field("directory_id", record.directory_id);
   w.Field("account_id", record.account_id).Field("email", record.email);
@@ -63,7 +62,7 @@ void RunLogs::Audit(const AuditRecord& record) {
 }
 
 void RunLogs::Error(std::string_view message) {
-  std::string line = absl::StrCat(NowRfc3339(), " ", std::string(message), "\n");
+  std::string line = absl::StrCat(Stamp(), " ", std::string(message), "\n");
   std::fwrite(line.data(), 1, line.size(), errors_);
   std::fflush(errors_);
 }

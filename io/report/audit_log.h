@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "io/clock.h"
 
 namespace usersync::io {
 
@@ -31,8 +32,10 @@ struct AuditRecord {
 
 class RunLogs {
  public:
-  // Creates `dir` if needed and opens both files for appending.
-  static absl::StatusOr<std::unique_ptr<RunLogs>> Open(const std::string& dir);
+  // Creates `dir` if needed and opens both files for appending. Lines are stamped with
+  // `clock`'s wall time; `clock` must outlive the logs.
+  static absl::StatusOr<std::unique_ptr<RunLogs>> Open(const std::string& dir,
+                                                       const Clock& clock = RealClock());
   ~RunLogs();
   RunLogs(const RunLogs&) = delete;
   RunLogs& operator=(const RunLogs&) = delete;
@@ -44,7 +47,10 @@ class RunLogs {
   const std::string& error_path() const { return error_path_; }
 
  private:
-  RunLogs() = default;
+  explicit RunLogs(const Clock& clock) : clock_(clock) {}
+  std::string Stamp() const;
+
+  const Clock& clock_;
   std::FILE* audit_ = nullptr;
   std::FILE* errors_ = nullptr;
   std::string audit_path_;
@@ -54,7 +60,5 @@ class RunLogs {
 // `time` in UTC as RFC 3339 with milliseconds ("2026-11-22T03:14:15.926Z"): the one format
 // of every stamp usersync writes, so stamps order as text (StateStore::RunsSince relies on it).
 std::string Rfc3339(absl::Time time);
-// Rfc3339(absl::Now()).
-std::string NowRfc3339();
 
 }  // namespace usersync::io
