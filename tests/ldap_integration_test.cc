@@ -158,9 +158,7 @@ class LdapIntegrationTest : public ::testing::Test {
     options.extra_database_config =
         "limits dn.exact=\"cn=reader,dc=example,dc=com\" size.soft=500 size.hard=500 "
         "size.pr=500 size.prtotal=unlimited";
-    absl::StatusOr<std::unique_ptr<SlapdFixture>> slapd = SlapdFixture::Start(*ldif_, options);
-    ASSERT_TRUE(slapd.ok()) << slapd.status();
-    slapd_ = slapd->release();
+    StartSharedSlapd(options);
   }
   static void TearDownTestSuite() {
     delete slapd_;
@@ -169,9 +167,24 @@ class LdapIntegrationTest : public ::testing::Test {
     ldif_ = nullptr;
     delete expected_ids_;
     expected_ids_ = nullptr;
+    delete setup_error_;
+    setup_error_ = nullptr;
+  }
+
+  // Starts the suite's slapd on *ldif_. A failure is kept in setup_error_, not asserted here:
+  // GoogleTest (1.12) reports every test of a suite whose SetUpTestSuite failed as skipped, and
+  // ctest counts a skip as a pass; SetUp() fails each test with the reason instead.
+  static void StartSharedSlapd(const SlapdOptions& options) {
+    absl::StatusOr<std::unique_ptr<SlapdFixture>> slapd = SlapdFixture::Start(*ldif_, options);
+    if (!slapd.ok()) {
+      setup_error_ = new std::string(slapd.status().ToString());
+      return;
+    }
+    slapd_ = slapd->release();
   }
 
   void SetUp() override {
+    if (setup_error_ != nullptr) FAIL() << "the suite's slapd did not start: " << *setup_error_;
     // The shared slapd started, unless this suite starts its own (no LDIF then).
     ASSERT_TRUE(slapd_ != nullptr || ldif_ == nullptr);
     if (ldif_ != nullptr) world_.WriteLdif(*ldif_);
@@ -204,9 +217,11 @@ class LdapIntegrationTest : public ::testing::Test {
   static SlapdFixture* slapd_;
   static std::string* ldif_;
   static std::set<std::string>* expected_ids_;
+  static std::string* setup_error_;  // why SetUpTestSuite failed; null when it did not
   SyncWorld world_{"ldap"};
 };
 
+std::string* LdapIntegrationTest::setup_error_ = nullptr;
 SlapdFixture* LdapIntegrationTest::slapd_ = nullptr;
 std::string* LdapIntegrationTest::ldif_ = nullptr;
 std::set<std::string>* LdapIntegrationTest::expected_ids_ = nullptr;
@@ -429,9 +444,7 @@ class LdapTlsTest : public LdapIntegrationTest {
     ldif_ = new std::string(SkewedLdif(200, expected_ids_));
     SlapdOptions options;
     options.tls = true;
-    absl::StatusOr<std::unique_ptr<SlapdFixture>> slapd = SlapdFixture::Start(*ldif_, options);
-    ASSERT_TRUE(slapd.ok()) << slapd.status();
-    slapd_ = slapd->release();
+    StartSharedSlapd(options);
   }
 
   PlanView PlanOk(const std::string& name, const std::string& keys) {

@@ -264,6 +264,7 @@ TEST_F(ReviewIntegrationTest, HeldDeactivationsWaitForRelease) {
 
   ProcessResult settled = world_.Usersync({"sync"});
   EXPECT_EQ(settled.exit_code, 0) << settled.out << settled.err;
+  EXPECT_TRUE(Contains(settled.out, "Result: nothing to do."));  // nothing held back again
   EXPECT_TRUE(Contains(world_.Usersync({"release"}).out, "Nothing is held."));
 }
 

@@ -1,11 +1,13 @@
 // The HTML users page (io/report/users_html.h) in a real browser: Debian's Chromium, headless,
 // loads the page from a file, runs its script, and dumps the DOM (--dump-dom). The checks read
 // the rendered rows, the chart, the chips and the status line, and load the page with URL
-// state (#q=...&sort=...) to exercise search, sort, category filter and paging.
+// state (#q=...&sort=...) to exercise search, sort, category filter and paging. One case loads
+// the page that `usersync users --format html --out FILE` wrote, end to end.
 //
 // Chromium is required: a missing browser fails the test (tools/dev installs the package;
 // USERSYNC_CHROMIUM may point elsewhere).
 #include <gtest/gtest.h>
+#include <simdjson.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +23,7 @@
 #include "core/plan.h"
 #include "io/report/users_html.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/sync_world.h"
 #include "tests/support/temp_files.h"
 
 namespace usersync {
@@ -390,6 +393,12 @@ class UsersPageTest : public ::testing::Test {
     const fs::path file = dir_ / "users.html";
     absl::Status written = testing::WriteFile(file, html);
     EXPECT_TRUE(written.ok()) << written;
+    return DumpFileDom(file, suffix, /*run_timers=*/!after_script.empty());
+  }
+
+  // The DOM Chromium built from the page in `file` (loaded with `suffix`); with `run_timers`,
+  // after up to 2 s of virtual time.
+  std::string DumpFileDom(const fs::path& file, const std::string& suffix, bool run_timers) {
     const fs::path profile = dir_ / ("profile-" + std::to_string(++runs_));
     fs::create_directories(profile);
     std::vector<std::string> argv = {chromium_,
@@ -402,7 +411,7 @@ class UsersPageTest : public ::testing::Test {
                                      "--disable-component-update",
                                      "--disable-sync",
                                      "--user-data-dir=" + profile.string()};
-    if (!after_script.empty()) argv.push_back("--virtual-time-budget=2000");
+    if (run_timers) argv.push_back("--virtual-time-budget=2000");
     argv.push_back("--dump-dom");
     argv.push_back("file://" + file.string() + suffix);
     ProcessResult result = RunProcess(argv, {}, "", std::chrono::seconds(180));
@@ -593,6 +602,89 @@ TEST_F(UsersPageTest, ControlsSearchSortFilterAndWriteTheFragment) {
   const std::vector<size_t> expected(matched.begin() + 100, matched.begin() + 200);
   EXPECT_EQ(Indices(page), expected);
   EXPECT_EQ(page.status.at("data-matching"), std::to_string(matched.size()));
+}
+
+// The page as `usersync users --format html --out FILE` writes it (not built in-process): a
+// world with a row in every category (synced, then one user out of the group, one renamed, one
+// added, one without an email, and an account no user matches), rendered by Chromium. Each row
+// shows what `users --format json` says of it, in the same order, and the chart and status line
+// count them.
+TEST_F(UsersPageTest, PageWrittenByTheCommandRendersItsUsers) {
+  testing::SyncWorld world("users-page-command");
+  world.WriteFile("seed.jsonl",
+                  R"({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], )"
+                  R"("userName": "stranger@example.com", "name": {"givenName": "Stan", )"
+                  R"("familyName": "Stranger"}, "active": true})"
+                  "\n");
+  ASSERT_TRUE(world.StartTarget({"--seed-accounts", world.Path("seed.jsonl")}).ok());
+  testing::StaffDirectory directory(testing::NumberedUsers(5));
+  // user5 has no email: invalid.
+  auto ldif = [&directory] {
+    std::string text = directory.Ldif();
+    const std::string mail = "mail: user5@" + directory.mail_domain + "\n";
+    const size_t at = text.find(mail);
+    EXPECT_NE(at, std::string::npos) << text;
+    if (at != std::string::npos) text.erase(at, mail.size());
+    return text;
+  };
+  world.WriteLdif(ldif());
+  world.WriteConfig();
+  ProcessResult sync = world.Usersync({"sync"});
+  ASSERT_EQ(sync.exit_code, 0) << sync.out << sync.err;
+  directory.users[0].in_scope = false;          // departed
+  directory.users[1].sn = "Renamed";            // update
+  directory.users.push_back({"user6", "Sn6"});  // new
+  world.WriteLdif(ldif());
+
+  ProcessResult json = world.Usersync({"users", "--format", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.out << json.err;
+  ProcessResult html =
+      world.Usersync({"users", "--format", "html", "--out", world.Path("users.html")});
+  ASSERT_EQ(html.exit_code, 0) << html.out << html.err;
+  EXPECT_EQ(html.out, "Users page written to " + world.Path("users.html") + "\n");
+
+  // What the JSON says, as the page's columns (category as its label).
+  std::vector<std::vector<std::string>> expected;
+  std::vector<std::string> expected_categories;
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(json.out);
+  simdjson::ondemand::document doc = parser.iterate(padded);
+  for (auto element : doc.get_array()) {
+    simdjson::ondemand::object object = element.get_object();
+    std::vector<std::string> row;
+    for (const char* name :
+         {"category", "email", "directory_id", "dn", "account_id", "products", "rule", "reason"}) {
+      row.emplace_back(std::string_view(object[name].get_string().value()));
+    }
+    expected_categories.push_back(row[0]);
+    if (row[0] == "account_only") row[0] = "account-only";
+    expected.push_back(std::move(row));
+  }
+  // One of each: matched user3 and user4, then in plan order.
+  EXPECT_EQ(expected_categories,
+            (std::vector<std::string>{"update", "matched", "matched", "invalid", "new", "departed",
+                                      "account_only"}));
+
+  const Page page = ReadPage(DumpFileDom(world.Path("users.html"), "", /*run_timers=*/false));
+  ExpectRenderedAndClean(page);
+  ASSERT_EQ(page.rows.size(), expected.size());
+  for (size_t row_idx = 0; row_idx < page.rows.size(); ++row_idx) {
+    EXPECT_EQ(page.rows[row_idx].index, row_idx) << "plan order";
+    EXPECT_EQ(page.rows[row_idx].category, expected_categories[row_idx]);
+    EXPECT_EQ(page.rows[row_idx].cells, expected[row_idx]) << "row " << row_idx;
+  }
+  const std::vector<std::pair<std::string, std::string>> bars = {
+      {"matched", "2"}, {"update", "1"},       {"new", "1"},
+      {"invalid", "1"}, {"account_only", "1"}, {"departed", "1"}};
+  EXPECT_EQ(page.bars, bars);
+  EXPECT_EQ(page.chip_counts.at("all"), "7");
+  EXPECT_EQ(page.status.at("data-total"), "7");
+  EXPECT_EQ(page.status_text,
+            "Showing 1\xe2\x80\x93"
+            "7 of 7");
+  // users only reads.
+  EXPECT_EQ(world.Stats().creates, 4);
+  EXPECT_EQ(world.Stats().updates, 0);
 }
 
 }  // namespace
