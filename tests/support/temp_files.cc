@@ -6,6 +6,8 @@
 #include <iterator>
 #include <system_error>
 
+#include <unistd.h>
+
 #include "absl/strings/str_cat.h"
 
 namespace usersync::testing {
@@ -28,7 +30,9 @@ std::string CurrentTestName() {
 }
 
 absl::StatusOr<fs::path> FreshTempDir(std::string name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / FileNameSafe(std::move(name));
+  // The pid keeps two checkouts (or two runs) testing at once out of each other's files.
+  const fs::path dir = fs::path(::testing::TempDir()) /
+                       absl::StrCat(FileNameSafe(std::move(name)), "-", ::getpid());
   std::error_code error;
   fs::remove_all(dir, error);
   fs::create_directories(dir, error);
