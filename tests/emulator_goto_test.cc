@@ -17,6 +17,7 @@
 #include "tests/support/emulator_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/sync_world.h"
 
 namespace usersync::testing {
 namespace {
@@ -559,6 +560,13 @@ TEST(EmulatorGotoRateLimitTest, GotoThrottlesWithoutRetryAfterWhileScimSendsIt) 
   EXPECT_TRUE(absl::SimpleAtoi(scim.headers["retry-after"], &seconds))
       << scim.headers["retry-after"];
   EXPECT_GE(seconds, 1);
+  // The emulator measured one admission per 5 s at most, over both faces.
+  HttpResult stats = HttpGet(emulator.base_url() + "/_emulator/stats", emulator.token());
+  ASSERT_EQ(stats.status, 200);
+  absl::StatusOr<TargetStats> measured = ParseTargetStats(stats.body);
+  ASSERT_TRUE(measured.ok()) << measured.status();
+  EXPECT_EQ(measured->admitted, 3 - throttled);
+  EXPECT_TRUE(measured->AdmittedWithin(0.2, 1));
 }
 
 TEST_F(EmulatorGotoTest, OutboxRecordsWelcomeEmails) {

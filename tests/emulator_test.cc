@@ -21,6 +21,7 @@
 #include "tests/support/emulator_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/sync_world.h"
 
 namespace usersync::testing {
 namespace {
@@ -558,6 +559,11 @@ TEST(EmulatorRateLimitTest, BurstGets429WithRetryAfter) {
   ASSERT_EQ(stats.status, 200);
   EXPECT_EQ(Json(stats.body).Int("/throttled"), throttled);
   EXPECT_EQ(Json(stats.body).Int("/requests"), 20);
+  // What the emulator measured of its admissions: every 200, within 5/s and a burst of 5.
+  absl::StatusOr<TargetStats> measured = ParseTargetStats(stats.body);
+  ASSERT_TRUE(measured.ok()) << measured.status();
+  EXPECT_EQ(measured->admitted, ok);
+  EXPECT_TRUE(measured->AdmittedWithin(5, 5));
 }
 
 TEST(EmulatorRateLimitTest, NoRetryAfterFlagOmitsTheHeader) {

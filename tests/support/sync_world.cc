@@ -37,6 +37,14 @@ constexpr std::pair<std::string_view, int64_t TargetStats::*> kCounters[] = {
     {"welcome_emails", &TargetStats::welcome_emails},
     {"bulk_requests", &TargetStats::bulk_requests},
     {"bulk_operations", &TargetStats::bulk_operations},
+    {"admitted", &TargetStats::admitted},
+    {"admitted_max_in_window", &TargetStats::admitted_max_in_window},
+};
+
+// The measured figures that are not whole numbers.
+constexpr std::pair<std::string_view, double TargetStats::*> kMeasures[] = {
+    {"measured_span_s", &TargetStats::measured_span_s},
+    {"measured_rate", &TargetStats::measured_rate},
 };
 
 std::string StringValue(simdjson::ondemand::value value) {
@@ -152,9 +160,22 @@ int64_t TargetStats::writes() const {
          group_deletes + batch_creates + suspensions + seat_denials + bulk_requests;
 }
 
+::testing::AssertionResult TargetStats::AdmittedWithin(double rate, double burst) const {
+  // The span is printed with 6 significant digits: allow for its rounding.
+  const double allowance = burst + rate * measured_span_s * (1 + 1e-5);
+  ::testing::AssertionResult result = admitted_max_in_window < burst + rate && admitted <= allowance
+                                          ? ::testing::AssertionSuccess()
+                                          : ::testing::AssertionFailure();
+  return result << absl::StrCat("admitted ", admitted, " (at most ", allowance, ") over ",
+                                measured_span_s, " s, ", measured_rate, "/s; at most ",
+                                admitted_max_in_window, " in a second (limit below ", burst + rate,
+                                "); rate ", rate, ", burst ", burst);
+}
+
 absl::StatusOr<TargetStats> ParseTargetStats(std::string_view json) {
   TargetStats stats;
   std::vector<bool> seen(std::size(kCounters), false);
+  std::vector<bool> seen_measures(std::size(kMeasures), false);
   simdjson::ondemand::parser parser;
   simdjson::padded_string padded(json);
   simdjson::ondemand::document doc;
@@ -177,11 +198,25 @@ absl::StatusOr<TargetStats> ParseTargetStats(std::string_view json) {
       }
       seen[idx] = true;
     }
+    for (size_t idx = 0; idx < std::size(kMeasures); ++idx) {
+      if (kMeasures[idx].first != key) continue;
+      if (field.value().get_double().get(stats.*kMeasures[idx].second) != simdjson::SUCCESS) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("stats: ", std::string(key), " is not a number"));
+      }
+      seen_measures[idx] = true;
+    }
   }
   for (size_t idx = 0; idx < std::size(kCounters); ++idx) {
     if (!seen[idx]) {
       return absl::InvalidArgumentError(absl::StrCat(
           "stats lack \"", std::string(kCounters[idx].first), "\": ", std::string(json)));
+    }
+  }
+  for (size_t idx = 0; idx < std::size(kMeasures); ++idx) {
+    if (!seen_measures[idx]) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "stats lack \"", std::string(kMeasures[idx].first), "\": ", std::string(json)));
     }
   }
   return stats;

@@ -137,6 +137,17 @@ struct TargetStats {
   int64_t welcome_emails = 0;
   int64_t bulk_requests = 0;
   int64_t bulk_operations = 0;
+  // What the emulator measured of the requests its rate limit admitted, on its own clock
+  // (tools/target/emulator_admission_log.h).
+  int64_t admitted = 0;
+  int64_t admitted_max_in_window = 0;  // the most admitted within any 1 s
+  double measured_span_s = 0;          // first admitted request to the last
+  double measured_rate = 0;            // (admitted − 1) / measured_span_s
+
+  // Success when what the emulator admitted conforms to `rate` and `burst` as far as its
+  // figures show: fewer than burst + rate within any second, and at most burst + rate × span
+  // from the first request to the last. The message shows the figures either way.
+  ::testing::AssertionResult AdmittedWithin(double rate, double burst) const;
 
   // Every write the emulator counted, accepted or refused (creates, conflicts, updates,
   // deletes, group changes, batches, bulks, suspensions, seat denials): 0 when nothing was
@@ -144,7 +155,8 @@ struct TargetStats {
   int64_t writes() const;
 };
 
-// Errors: InvalidArgument when `json` is not an object holding every counter as an integer.
+// Errors: InvalidArgument when `json` is not an object holding every counter as an integer
+// and every measured figure as a number.
 absl::StatusOr<TargetStats> ParseTargetStats(std::string_view json);
 
 // An account on the SCIM face.

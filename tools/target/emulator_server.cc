@@ -27,7 +27,6 @@
 #include "absl/synchronization/mutex.h"
 #include "core/status_macros.h"
 #include "core/str.h"
-#include "core/token_bucket.h"
 #include "io/json_writer.h"
 #include "tools/target/emulator_json.h"
 #include "tools/target/emulator_scim.h"
@@ -265,6 +264,11 @@ EmulatorStats EmulatorServer::Impl::stats() const {
   stats.welcome_emails = goto_stats.welcome_emails;
   stats.bulk_requests = bulk_requests_.load();
   stats.bulk_operations = bulk_operations_.load();
+  const AdmissionLog::Figures measured = rate_limit_.measured();
+  stats.admitted = measured.admitted;
+  stats.admitted_max_in_window = measured.max_in_window;
+  stats.measured_span_s = measured.span_seconds;
+  stats.measured_rate = measured.rate;
   return stats;
 }
 
@@ -351,6 +355,10 @@ void EmulatorServer::Impl::HandleStats(const httplib::Request& req, httplib::Res
   writer.Key("welcome_emails").Int(s.welcome_emails);
   writer.Key("bulk_requests").Int(s.bulk_requests);
   writer.Key("bulk_operations").Int(s.bulk_operations);
+  writer.Key("admitted").Int(s.admitted);
+  writer.Key("admitted_max_in_window").Int(s.admitted_max_in_window);
+  writer.Key("measured_span_s").Double(s.measured_span_s);
+  writer.Key("measured_rate").Double(s.measured_rate);
   writer.EndObject();
   Reply(res, 200, writer.Release(), "application/json");
 }
@@ -371,7 +379,7 @@ bool EmulatorServer::Impl::Admit(Face face, const httplib::Request& req, httplib
           "application/json");
   };
   double wait_seconds = 0;
-  if (!bucket_.TryTake(&wait_seconds)) {
+  if (!rate_limit_.TryTake(&wait_seconds)) {
     throttled_.fetch_add(1, std::memory_order_relaxed);
     // GoTo documents its 429 without Retry-After: its face never sends one.
     if (face == Face::kScim && options_.retry_after) {

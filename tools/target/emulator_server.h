@@ -4,11 +4,14 @@
 // /scim/v2 (emulator_scim.h), and the GoTo admin API shape under /admin/rest/v1
 // (emulator_goto.h documents its wire format). Test hooks (token required, never rate
 // limited, counted or failed on purpose): GET /_emulator/stats and GET /_emulator/outbox
-// (the welcome emails the GoTo face would have sent).
+// (the welcome emails the GoTo face would have sent). The stats hold, beside the counters,
+// the rate the server measured of what it admitted (EmulatorStats::admitted and after): a
+// client's pacing is judged by those, not by what the client reports.
 //
 // Every request under a face passes, in order: --latency-ms (a sleep, no lock held), the
-// server-wide token bucket shared by both faces (--rate/--burst; empty → 429: SCIM sends
-// Retry-After unless --no-retry-after; GoTo never does), fault injection (--fail-rate: that
+// server-wide rate limit shared by both faces (--rate/--burst, emulator_rate_limit.h: GCRA,
+// written apart from the client's core::TokenBucket; refused → 429: SCIM sends Retry-After
+// unless --no-retry-after; GoTo never does), fault injection (--fail-rate: that
 // fraction answered 503 before any processing, drawn from a seeded counter-based RNG, so a
 // run is reproducible for a given request order), the bearer token (constant-time compare;
 // 401 otherwise), then the handler. A SCIM /Bulk request is one request for all of this,
@@ -92,6 +95,12 @@ struct EmulatorStats {
   // SCIM /Bulk.
   int64_t bulk_requests = 0;    // /Bulk requests that passed validation
   int64_t bulk_operations = 0;  // operations run by them
+  // Measured by the server from its own log of the requests its rate limit admitted (all
+  // requests to a face when the rate is 0), on its own clock (emulator_admission_log.h):
+  int64_t admitted = 0;                // requests − throttled, once none is in flight
+  int64_t admitted_max_in_window = 0;  // the most admitted within any 1 s: below burst + rate
+  double measured_span_s = 0;          // from the first admitted request to the last
+  double measured_rate = 0;            // (admitted − 1) / measured_span_s; 0 below two requests
 };
 
 class EmulatorServer {

@@ -23,9 +23,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "core/str.h"
-#include "core/token_bucket.h"
+#include "tools/target/emulator_admission_log.h"
 #include "tools/target/emulator_goto.h"
 #include "tools/target/emulator_json.h"
+#include "tools/target/emulator_rate_limit.h"
 #include "tools/target/emulator_server.h"
 #include "tools/target/emulator_store.h"
 
@@ -36,27 +37,38 @@ inline constexpr char kScimContentType[] = "application/scim+json";
 
 namespace internal {
 
-// The server-wide token bucket (core::TokenBucket arithmetic on the steady clock, behind a
-// lock): `burst` tokens, refilled at `rate` per second, starting full.
+// The server-wide rate limit (RateLimit, emulator_rate_limit.h) on the steady clock, and the
+// log of what it admitted (AdmissionLog), behind one lock: a request's admission and its
+// record carry the same clock reading, taken under the lock, so the log's times never go back.
 class ServerRateLimit {
  public:
-  ServerRateLimit(double rate, double burst) : unlimited_(rate <= 0), bucket_(rate, burst) {}
+  ServerRateLimit(double rate, double burst) : limit_(rate, burst) {}
 
-  // Takes a token and returns true; or returns false and sets `*wait_seconds` to the time
-  // until a token is available. Always true when the rate is 0 (unlimited).
+  // Admits the request (and records it) and returns true; or returns false and sets
+  // `*wait_seconds` to the time until a request would be admitted. Always true when the rate
+  // is 0 (unlimited).
   bool TryTake(double* wait_seconds) {
-    if (unlimited_) return true;
     absl::MutexLock lock(&mu_);
-    core::Duration wait = bucket_.Acquire(std::chrono::steady_clock::now());
-    if (wait <= core::Duration::zero()) return true;
-    *wait_seconds = std::chrono::duration<double>(wait).count();
-    return false;
+    const std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now();
+    RateLimit::Decision decision = limit_.Admit(now);
+    if (!decision.admitted) {
+      *wait_seconds = std::chrono::duration<double>(decision.wait).count();
+      return false;
+    }
+    log_.Record(now);
+    return true;
+  }
+
+  // What the server measured of its admissions (1 s windows).
+  AdmissionLog::Figures measured() const {
+    absl::MutexLock lock(&mu_);
+    return log_.figures();
   }
 
  private:
-  const bool unlimited_;
-  absl::Mutex mu_;
-  core::TokenBucket bucket_ ABSL_GUARDED_BY(mu_);
+  mutable absl::Mutex mu_;
+  RateLimit limit_ ABSL_GUARDED_BY(mu_);
+  AdmissionLog log_ ABSL_GUARDED_BY(mu_);
 };
 
 // httplib's Server with a usable listen backlog (it listens with 5: dozens of simultaneous
@@ -84,8 +96,8 @@ class EmulatorServer::Impl {
  public:
   explicit Impl(EmulatorOptions options)
       : options_(std::move(options)),
-        bucket_(options_.rate, options_.burst > 0 ? options_.burst : std::max(1.0, options_.rate)) {
-  }
+        rate_limit_(options_.rate,
+                    options_.burst > 0 ? options_.burst : std::max(1.0, options_.rate)) {}
 
   enum class Face { kScim, kGoto };
 
@@ -150,7 +162,7 @@ class EmulatorServer::Impl {
   int port_ = 0;
   std::string base_url_;
   std::string scim_base_url_;
-  internal::ServerRateLimit bucket_;
+  internal::ServerRateLimit rate_limit_;
   std::atomic<uint64_t> fault_draws_{0};
 
   std::atomic<int64_t> requests_{0};

@@ -45,7 +45,7 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_option("--token-env", flags.token_env, "read the token from this environment variable")
       ->excludes(token);
   app.add_option("--rate", options.rate, "requests/s for the whole server (0: unlimited)");
-  app.add_option("--burst", options.burst, "token bucket size (default max(1, rate))");
+  app.add_option("--burst", options.burst, "requests admitted at once (default max(1, rate))");
   app.add_option("--fail-rate", options.fail_rate, "fraction of requests answered 503");
   app.add_option("--latency-ms", options.latency_ms, "delay before each answer");
   app.add_flag("--no-retry-after", flags.no_retry_after,
