@@ -16,64 +16,14 @@
 #include "simdjson.h"
 #include "tests/support/emulator_process.h"
 #include "tests/support/http_client.h"
+#include "tests/support/json_view.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/sync_world.h"
 
 namespace usersync::testing {
 namespace {
 
-// A parsed response body; accessors take JSON pointers ("/results/0/userKey") and return a
-// marker value for anything missing, so a failed look-up fails the comparison that uses it.
-class Json {
- public:
-  explicit Json(const std::string& text) {
-    ok_ = parser_.parse(text).get(root_) == simdjson::SUCCESS;
-  }
-  // root_ points into parser_: neither may move.
-  Json(const Json&) = delete;
-  Json& operator=(const Json&) = delete;
-  bool Has(std::string_view pointer) const {
-    simdjson::dom::element element;
-    return ok_ && root_.at_pointer(pointer).get(element) == simdjson::SUCCESS;
-  }
-  bool IsNull(std::string_view pointer) const {
-    simdjson::dom::element element;
-    return ok_ && root_.at_pointer(pointer).get(element) == simdjson::SUCCESS && element.is_null();
-  }
-  std::string Str(std::string_view pointer) const {
-    std::string_view value;
-    if (!ok_ || root_.at_pointer(pointer).get(value) != simdjson::SUCCESS) return "<missing>";
-    return std::string(value);
-  }
-  int64_t Int(std::string_view pointer) const {
-    int64_t value;
-    if (!ok_ || root_.at_pointer(pointer).get(value) != simdjson::SUCCESS) return -999;
-    return value;
-  }
-  int Bool(std::string_view pointer) const {
-    bool value;
-    if (!ok_ || root_.at_pointer(pointer).get(value) != simdjson::SUCCESS) return -1;
-    return value ? 1 : 0;
-  }
-  int64_t Size(std::string_view pointer) const {
-    simdjson::dom::array array;
-    if (!ok_ || root_.at_pointer(pointer).get(array) != simdjson::SUCCESS) return -1;
-    return static_cast<int64_t>(array.size());
-  }
-  // The strings of an array, "<missing>" when absent.
-  std::vector<std::string> Strings(std::string_view pointer) const {
-    std::vector<std::string> values;
-    for (int64_t index = 0; index < Size(pointer); ++index) {
-      values.push_back(Str(absl::StrCat(std::string(pointer), "/", index)));
-    }
-    return values;
-  }
-
- private:
-  simdjson::dom::parser parser_;
-  simdjson::dom::element root_;
-  bool ok_ = false;
-};
+using Json = JsonView;
 
 using Strings = std::vector<std::string>;
 

@@ -20,54 +20,14 @@
 #include "simdjson.h"
 #include "tests/support/emulator_process.h"
 #include "tests/support/http_client.h"
+#include "tests/support/json_view.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/sync_world.h"
 
 namespace usersync::testing {
 namespace {
 
-// A parsed response body; accessors take JSON pointers ("/Resources/0/id") and return a
-// marker value for anything missing, so a failed look-up fails the comparison that uses it.
-class Json {
- public:
-  explicit Json(const std::string& text) {
-    ok_ = parser_.parse(text).get(root_) == simdjson::SUCCESS;
-  }
-  // root_ points into parser_: neither may move.
-  Json(const Json&) = delete;
-  Json& operator=(const Json&) = delete;
-  bool ok() const { return ok_; }
-  bool Has(std::string_view pointer) const {
-    simdjson::dom::element element;
-    return ok_ && root_.at_pointer(pointer).get(element) == simdjson::SUCCESS;
-  }
-  std::string Str(std::string_view pointer) const {
-    std::string_view value;
-    if (!ok_ || root_.at_pointer(pointer).get(value) != simdjson::SUCCESS) return "<missing>";
-    return std::string(value);
-  }
-  int64_t Int(std::string_view pointer) const {
-    int64_t value;
-    if (!ok_ || root_.at_pointer(pointer).get(value) != simdjson::SUCCESS) return -999;
-    return value;
-  }
-  // 1 true, 0 false, -1 missing.
-  int Bool(std::string_view pointer) const {
-    bool value;
-    if (!ok_ || root_.at_pointer(pointer).get(value) != simdjson::SUCCESS) return -1;
-    return value ? 1 : 0;
-  }
-  int64_t Size(std::string_view pointer) const {
-    simdjson::dom::array array;
-    if (!ok_ || root_.at_pointer(pointer).get(array) != simdjson::SUCCESS) return -1;
-    return static_cast<int64_t>(array.size());
-  }
-
- private:
-  simdjson::dom::parser parser_;
-  simdjson::dom::element root_;
-  bool ok_ = false;
-};
+using Json = JsonView;
 
 std::unique_ptr<EmulatorProcess> StartEmulator(std::vector<std::string> args = {},
                                                std::string token = "test-token") {
