@@ -170,6 +170,17 @@ TEST_F(PlanTest, ThresholdHoldsDeprovisioningOnly) {
   EXPECT_NE(plan.hold_reason.find("max_changes = 1"), std::string::npos);
 }
 
+// The threshold holds what exceeds max_changes: exactly max_changes deprovisions go ahead.
+TEST_F(PlanTest, ThresholdAllowsExactlyMaxChanges) {
+  config_.deprovision.max_changes = 2;  // gone and off depart
+  Plan plan = Compute();
+  EXPECT_EQ(Count(plan, OpKind::kDeactivate), 2);
+  EXPECT_FALSE(plan.deprovision_held) << plan.hold_reason;
+  for (const Operation& op : plan.operations) EXPECT_FALSE(op.held) << OpKindName(op.kind);
+  config_.deprovision.max_changes = 1;
+  EXPECT_TRUE(Compute().deprovision_held);
+}
+
 TEST_F(PlanTest, ThresholdByPercentOfManagedAccounts) {
   // Managed: synced, gone and off (linked by externalId); 2 of 3 is 66.7%.
   config_.deprovision.max_changes_percent = 67;
