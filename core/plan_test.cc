@@ -131,6 +131,26 @@ TEST_F(PlanTest, AppliedPlanConvergesToNoOperations) {
   EXPECT_EQ(second.count(Category::kDeparted), 2);  // listed, already inactive
 }
 
+// The default match order is link, manual, email: a user with a stored link and a manual match
+// to another account keeps the linked account, and the manually named one stays untouched.
+TEST_F(PlanTest, DefaultOrderPrefersStoredLinkOverManualMatch) {
+  links_ = {{"id-synced", "a-synced", true}};
+  const std::vector<Link> manual = {{"id-synced", "a-stranger", true}};
+  Plan plan = ComputePlan(dir_, accounts_, links_, manual, config_);
+  const UserRow* synced = nullptr;
+  const UserRow* stranger = nullptr;
+  for (const UserRow& row : plan.rows) {
+    if (row.directory_id == "id-synced") synced = &row;
+    if (row.account_id == "a-stranger") stranger = &row;
+  }
+  ASSERT_NE(synced, nullptr);
+  EXPECT_EQ(synced->category, Category::kMatched);
+  EXPECT_EQ(synced->account_id, "a-synced");
+  EXPECT_EQ(FindOp(plan, "id-synced"), nullptr);
+  ASSERT_NE(stranger, nullptr);
+  EXPECT_EQ(stranger->category, Category::kAccountOnly);
+}
+
 TEST_F(PlanTest, InactiveMatchedAccountIsReactivated) {
   accounts_.items[0].active = false;
   Plan plan = Compute();
@@ -148,6 +168,17 @@ TEST_F(PlanTest, ThresholdHoldsDeprovisioningOnly) {
     EXPECT_EQ(op.held, op.kind == OpKind::kDeactivate) << OpKindName(op.kind);
   }
   EXPECT_NE(plan.hold_reason.find("max_changes = 1"), std::string::npos);
+}
+
+// The threshold holds what exceeds max_changes: exactly max_changes deprovisions go ahead.
+TEST_F(PlanTest, ThresholdAllowsExactlyMaxChanges) {
+  config_.deprovision.max_changes = 2;  // gone and off depart
+  Plan plan = Compute();
+  EXPECT_EQ(Count(plan, OpKind::kDeactivate), 2);
+  EXPECT_FALSE(plan.deprovision_held) << plan.hold_reason;
+  for (const Operation& op : plan.operations) EXPECT_FALSE(op.held) << OpKindName(op.kind);
+  config_.deprovision.max_changes = 1;
+  EXPECT_TRUE(Compute().deprovision_held);
 }
 
 TEST_F(PlanTest, ThresholdByPercentOfManagedAccounts) {

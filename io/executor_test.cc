@@ -274,6 +274,35 @@ TEST_F(ExecutorTest, CreateThatFailedAfterItsPostIsStillLinkedAsCreated) {
   EXPECT_EQ((*links)[0].origin, "created");
 }
 
+// An "intent" row whose payload cannot be read says nothing of what was planned, so nothing
+// proves it was applied: it settles as failed (re-planned), even when the account exists.
+TEST_F(ExecutorTest, SettleInterruptedNeverCountsAnUnreadablePayloadAsDone) {
+  std::vector<JournalIntent> intents = {
+      {"update", "upd-unreadable", "acct-u1", "u1@example.com", "{not json"},
+  };
+  auto ids = state_->RecordIntents(run_id_, intents);
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  core::Accounts accounts;
+  core::Account account;
+  account.id = accounts.Store("acct-u1");
+  account.active = true;  // no other value: an empty planned operation differs in none
+  accounts.items.push_back(account);
+
+  std::vector<LinkRow> links;
+  std::FILE* out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  RecoveryTotals totals = SettleInterrupted(*state_, *logs_, accounts, &links, out);
+  std::fclose(out);
+  EXPECT_EQ(totals.done, 0);
+  EXPECT_EQ(totals.not_done, 1);
+  ExpectEveryRowSettled();
+  const std::vector<JournalEntry> journal = Journal();
+  ASSERT_EQ(journal.size(), 1u);
+  EXPECT_EQ(journal[0].state, "failed");
+  EXPECT_THAT(journal[0].error, HasSubstr("planned again"));
+  EXPECT_TRUE(links.empty());
+}
+
 // SettleInterrupted decides each "intent" row from the target's snapshot.
 TEST_F(ExecutorTest, SettleInterruptedChecksEachRowAgainstTheTarget) {
   auto spec = [](const std::string& id, const std::string& group) {

@@ -380,6 +380,30 @@ TEST(HttpPipeline, ConnectionRefusedIsUnavailableAndNamesTheUrl) {
   EXPECT_FALSE(response.ambiguous);
 }
 
+// Credentials in the URL's user-info (and a token in its query) never reach a status: the
+// message names the origin and path only.
+TEST(HttpPipeline, UrlCredentialsStayOutOfTheStatus) {
+  int port = 0;
+  {
+    TestServer closed;
+    closed.Start();
+    port = closed.port();
+  }  // nothing listens on `port` any more
+  PipelineOptions options = FastOptions();
+  options.max_retries = 0;
+  auto pipeline = StartPipeline(options);
+  const std::string origin = "http://127.0.0.1:" + std::to_string(port);
+  HttpResponse response =
+      pipeline->Call(Get("http://usersync:s3cret-t0ken@127.0.0.1:" + std::to_string(port) +
+                         "/scim/v2/Users?access_token=q-t0ken"));
+  EXPECT_EQ(response.status.code(), absl::StatusCode::kUnavailable) << response.status;
+  const std::string message(response.status.message());
+  EXPECT_NE(message.find(origin + "/scim/v2/Users"), std::string::npos) << message;
+  EXPECT_EQ(message.find("s3cret-t0ken"), std::string::npos) << message;
+  EXPECT_EQ(message.find("usersync:"), std::string::npos) << message;
+  EXPECT_EQ(message.find("q-t0ken"), std::string::npos) << message;
+}
+
 // The server counts requests in progress; every handler waits until K are in progress at once
 // (or 10s pass), so a pipeline that kept fewer in flight would show it, and one that kept
 // more would exceed K.
