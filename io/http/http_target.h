@@ -5,8 +5,12 @@
 // What lives here, once:
 //   - the parallel paged lister: page 1 learns the total and the server's real page size, every
 //     other page is fetched at once through the pipeline, short pages are completed with
-//     follow-up requests, pages are assembled in position order and a user seen twice (the
-//     listing moved under us) is kept once;
+//     follow-up requests and pages are assembled in position order. A listing is accepted only
+//     when it is whole: a claimed total above max_accounts, a later page whose total differs
+//     from the first page's, an empty page before the total, an id listed twice, or a count of
+//     distinct ids other than the total are each a kDataLoss error naming the page (exit 4),
+//     never a shorter or deduplicated listing (the planner would create duplicates or miss
+//     deprovisioning);
 //   - batch creates: a BatchQueue (TargetApi's batching contract) whose batch answers the
 //     dialect turns into one MemberVerdict per member; a transient member error goes into a
 //     later batch (at most kMaxCreateSends sends), an unknown outcome or a conflict is looked up
@@ -43,6 +47,10 @@ namespace usersync::io {
 
 // Sends of one create (batch or single) while its outcome stays unknown or refused.
 inline constexpr int kMaxCreateSends = 3;
+
+// A listing claiming more accounts than this is refused before a page beyond the first is
+// requested (well above the largest real tenant; one request per claimed page is queued).
+inline constexpr int64_t kDefaultMaxAccounts = 50'000'000;
 
 // One operation in progress. Drivers derive from it to carry their own steps.
 struct HttpOp {
@@ -155,12 +163,13 @@ class HttpTarget : public TargetApi {
   const HttpDialect& dialect() const { return *dialect_; }
 
  protected:
-  HttpTarget(std::unique_ptr<HttpDialect> dialect, int page_size);
+  // `max_accounts`: a listing claiming more is refused (see kDefaultMaxAccounts).
+  HttpTarget(std::unique_ptr<HttpDialect> dialect, int page_size, int64_t max_accounts);
 
-  // The options every HTTP driver takes: an http:// or https:// base URL and page_size >= 1.
-  // Errors: kInvalidArgument naming the option ("<name> page size ...").
+  // The options every HTTP driver takes: an http:// or https:// base URL, page_size >= 1 and
+  // max_accounts >= 1. Errors: kInvalidArgument naming the option ("<name> page size ...").
   static absl::Status ValidateOptions(std::string_view name, std::string_view base_url,
-                                      int page_size);
+                                      int page_size, int64_t max_accounts);
   // Starts the pipeline (once, from the driver's Start).
   absl::Status StartPipeline(const PipelineOptions& options);
   // Flushes held creates, then drains and stops the pipeline. Idempotent. A driver's
@@ -218,6 +227,7 @@ class HttpTarget : public TargetApi {
 
   const std::unique_ptr<HttpDialect> dialect_;
   const int page_size_;
+  const int64_t max_accounts_;
   std::atomic<int64_t> batches_{0};
   std::atomic<int64_t> batched_creates_{0};
 
