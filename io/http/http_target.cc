@@ -60,6 +60,8 @@ absl::Status HttpTarget::ValidateOptions(std::string_view name, std::string_view
 
 absl::Status HttpTarget::StartPipeline(const PipelineOptions& options) {
   USERSYNC_ASSIGN_OR_RETURN(pipeline_, HttpPipeline::Start(options));
+  // Enough pages ahead to keep every connection busy between answers, and no more.
+  list_window_pages_ = std::max(64, 4 * options.concurrency);
   return absl::OkStatus();
 }
 
@@ -133,6 +135,10 @@ struct HttpTarget::ListState {
   // thread once `pending` is 0 (the mutex orders the two).
   core::Accounts accounts;
   int64_t total = 0;  // the first page's claim; every other page must repeat it
+  // Set by the listing thread before the first page request (under `mu` after), then fixed.
+  int64_t base = 0;      // the first user's position (the dialect's page_base)
+  int64_t per_page = 0;  // users per page, as the first page showed
+  int64_t next_index ABSL_GUARDED_BY(mu) = 0;  // of the next page to request, from 0
 
   bool Done() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return pending == 0; }
   void Fail(absl::Status status, int64_t position) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
@@ -218,14 +224,30 @@ absl::StatusOr<core::Accounts> HttpTarget::ListAccounts() {
                                               " but the first page holds no users"));
     }
     // A server may cap the page size below ours (GoTo: 1000): page by what it actually gave.
-    const int64_t per_page = std::min<int64_t>(got, page_size_);
-    for (int64_t index = got; index < state->total; index += per_page) {
-      FetchPage(state, base + index, per_page);
+    state->base = base;
+    state->per_page = std::min<int64_t>(got, page_size_);
+    {
+      absl::MutexLock lock(&state->mu);
+      state->next_index = got;
+      ++state->pending;  // held while the window is opened: no early "done"
     }
+    for (int page_idx = 0; page_idx < list_window_pages_; ++page_idx) FetchNextPage(state);
     absl::MutexLock lock(&state->mu);
+    --state->pending;
     state->mu.Await(absl::Condition(state.get(), &ListState::Done));
   }
   return state->Assemble(dialect);
+}
+
+void HttpTarget::FetchNextPage(const std::shared_ptr<ListState>& state) {
+  int64_t index = 0;
+  {
+    absl::MutexLock lock(&state->mu);
+    if (state->next_index >= state->total || !state->error.ok()) return;
+    index = state->next_index;
+    state->next_index += state->per_page;
+  }
+  FetchPage(state, state->base + index, state->per_page);
 }
 
 void HttpTarget::FetchPage(const std::shared_ptr<ListState>& state, int64_t position,
@@ -263,12 +285,16 @@ void HttpTarget::FetchPage(const std::shared_ptr<ListState>& state, int64_t posi
           // A short page before the end: ask for the rest of it.
           FetchPage(state, position + page_got, count - page_got);
         }
-        absl::MutexLock lock(&state->mu);
-        if (status.ok()) {
-          state->pages.push_back({position, begin, end});
-        } else {
-          state->Fail(std::move(status), position);
+        {
+          absl::MutexLock lock(&state->mu);
+          if (status.ok()) {
+            state->pages.push_back({position, begin, end});
+          } else {
+            state->Fail(std::move(status), position);
+          }
         }
+        FetchNextPage(state);  // the window slides (nothing more after a failure)
+        absl::MutexLock lock(&state->mu);
         --state->pending;
       });
 }

@@ -4,7 +4,9 @@
 //
 // What lives here, once:
 //   - the parallel paged lister: page 1 learns the total and the server's real page size, every
-//     other page is fetched at once through the pipeline, short pages are completed with
+//     other page is fetched through the pipeline with a window of pages requested ahead (a few
+//     times its concurrency, so it never idles and a lying total queues nothing), short pages
+//     are completed with
 //     follow-up requests and pages are assembled in position order. A listing is accepted only
 //     when it is whole: a claimed total above max_accounts, a later page whose total differs
 //     from the first page's, an empty page before the total, an id listed twice, or a count of
@@ -221,6 +223,8 @@ class HttpTarget : public TargetApi {
 
  private:
   struct ListState;
+  // Requests the next page of the listing unless every page is requested or one failed.
+  void FetchNextPage(const std::shared_ptr<ListState>& state);
   void FetchPage(const std::shared_ptr<ListState>& state, int64_t position, int64_t count);
   void OnLookUp(HttpOpPtr state, bool by_key, bool after_unknown_outcome, const absl::Status& why,
                 const HttpResponse& response);
@@ -228,6 +232,7 @@ class HttpTarget : public TargetApi {
   const std::unique_ptr<HttpDialect> dialect_;
   const int page_size_;
   const int64_t max_accounts_;
+  int list_window_pages_ = 64;  // pages requested ahead of the answers (set by StartPipeline)
   std::atomic<int64_t> batches_{0};
   std::atomic<int64_t> batched_creates_{0};
 

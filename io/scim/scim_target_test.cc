@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -661,6 +662,31 @@ TEST(ScimTargetFake, ClaimedTotalAboveTheCapIsRefusedAfterOneRequest) {
   EXPECT_THAT(std::string(accounts.status().message()),
               HasSubstr("above the cap of 50000000 accounts (target.max_accounts)"));
   EXPECT_EQ(gets.load(), 1);
+}
+
+// A total under the cap with one user per page no longer queues a request per claimed page:
+// only a window of pages is requested ahead of the answers.
+TEST(ScimTargetFake, ListingRequestsAWindowOfPagesAhead) {
+  FakeTargetServer fake;
+  absl::Notification checked;
+  ServeListing(fake, [&](int start, int) {
+    if (start == 1) return Page(1'000'000, {1});
+    checked.WaitForNotification();
+    FakePage bad = Page(1'000'000, {});
+    bad.http_status = 400;  // final: the listing fails and the window stops sliding
+    return bad;
+  });
+  auto target = StartTarget(fake.base(kScimPath));
+  absl::StatusOr<core::Accounts> accounts;
+  std::thread lister([&] { accounts = target->ListAccounts(); });
+  absl::SleepFor(absl::Milliseconds(200));
+  const int64_t submitted = target->pipeline_stats().submitted;
+  checked.Notify();
+  lister.join();
+  EXPECT_GT(submitted, 8);   // the window is opened (FastPipeline: 8 in flight)
+  EXPECT_LE(submitted, 65);  // the first page + a window of 64
+  EXPECT_EQ(accounts.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_LE(target->pipeline_stats().submitted, 65);
 }
 
 TEST(ScimTargetFake, MaxAccountsIsAnOption) {
