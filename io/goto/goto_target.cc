@@ -32,7 +32,8 @@ int64_t MemberIndexOf(std::string_view message) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GotoTarget>> GotoTarget::Start(GotoTargetOptions options) {
-  USERSYNC_RETURN_IF_ERROR(ValidateOptions("GoTo", options.base_url, options.page_size));
+  USERSYNC_RETURN_IF_ERROR(
+      ValidateOptions("GoTo", options.base_url, options.page_size, options.max_accounts));
   if (options.account_key.empty()) {
     return absl::InvalidArgumentError(
         "target.account_key is required for target.kind = \"goto\" (the GoTo account's key)");
@@ -49,7 +50,7 @@ absl::StatusOr<std::unique_ptr<GotoTarget>> GotoTarget::Start(GotoTargetOptions 
 
 GotoTarget::GotoTarget(GotoTargetOptions options)
     : HttpTarget(std::make_unique<GotoDialect>(options.base_url, options.account_key),
-                 options.page_size),
+                 options.page_size, options.max_accounts),
       options_(std::move(options)),
       goto_(static_cast<const GotoDialect&>(dialect())) {}
 

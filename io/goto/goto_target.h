@@ -36,6 +36,7 @@
 // caller's Operation until its `done` has run.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,7 +56,9 @@ struct GotoTargetOptions {
   std::string account_key;  // required
   PipelineOptions pipeline;
   int page_size = 1000;  // users per listing page (GoTo's maximum; the server may answer fewer)
-  int batch = 100;       // users per batch create, 1..1000
+  // A listing claiming more accounts is refused (kDataLoss) before its pages are requested.
+  int64_t max_accounts = kDefaultMaxAccounts;
+  int batch = 100;              // users per batch create, 1..1000
   bool suppress_email = false;  // true: GoTo sends no welcome email
 };
 

@@ -13,8 +13,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
-#include "tools/target/emulator_server.h"
 #include "io/http/testing/fake_target_server.h"
+#include "tools/target/emulator_server.h"
 
 namespace usersync::io {
 namespace {
@@ -366,6 +366,24 @@ std::string Created(const std::string& email) {
 
 // A member refused for a transient reason goes into a later batch; the members created are not
 // sent again. (Batch composition depends on timing: the fake answers any composition.)
+// The shared lister under the GoTo dialect (offset from 0, "total"): a server ignoring the
+// offset repeats its first page; that is an error naming the offset, not a 2-user listing.
+TEST(GotoTargetFake, RepeatedListingPageIsDataLoss) {
+  FakeTargetServer fake;
+  fake.server().Get(kUsersPath, [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"total":6,"results":[)"
+                    R"({"userKey":"k1","email":"a@x.com","firstName":"A","lastName":"A"},)"
+                    R"({"userKey":"k2","email":"b@x.com","firstName":"B","lastName":"B"}]})",
+                    "application/json");
+  });
+  fake.Start();
+  auto target = StartTarget(fake.base(kGotoPath), /*batch=*/100, /*page_size=*/2);
+  auto accounts = target->ListAccounts();
+  EXPECT_EQ(accounts.status().code(), absl::StatusCode::kDataLoss)
+      << (accounts.ok() ? absl::StrCat(accounts->items.size(), " accounts") : "");
+  EXPECT_THAT(std::string(accounts.status().message()), HasSubstr("page at offset 2 lists id k1"));
+}
+
 TEST(GotoTargetFake, TransientMemberErrorRetriesOnlyThatMember) {
   FakeTargetServer fake;
   std::atomic<bool> refused{false};

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/check.h"
@@ -36,13 +36,13 @@ absl::Status Enrich(const HttpDialect& dialect, const HttpResponse& response) {
                       absl::StrCat(response.status.message(), " (", detail, ")"));
 }
 
-HttpTarget::HttpTarget(std::unique_ptr<HttpDialect> dialect, int page_size)
-    : dialect_(std::move(dialect)), page_size_(page_size) {}
+HttpTarget::HttpTarget(std::unique_ptr<HttpDialect> dialect, int page_size, int64_t max_accounts)
+    : dialect_(std::move(dialect)), page_size_(page_size), max_accounts_(max_accounts) {}
 
 HttpTarget::~HttpTarget() { Shutdown(); }
 
 absl::Status HttpTarget::ValidateOptions(std::string_view name, std::string_view base_url,
-                                         int page_size) {
+                                         int page_size, int64_t max_accounts) {
   if (!absl::StartsWith(Sv(base_url), "http://") && !absl::StartsWith(Sv(base_url), "https://")) {
     return absl::InvalidArgumentError(
         absl::StrCat("target.url must be an http:// or https:// URL, got \"", Sv(base_url), "\""));
@@ -51,11 +51,17 @@ absl::Status HttpTarget::ValidateOptions(std::string_view name, std::string_view
     return absl::InvalidArgumentError(
         absl::StrCat(Sv(name), " page size must be at least 1, got ", page_size));
   }
+  if (max_accounts < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("target.max_accounts must be at least 1, got ", max_accounts));
+  }
   return absl::OkStatus();
 }
 
 absl::Status HttpTarget::StartPipeline(const PipelineOptions& options) {
   USERSYNC_ASSIGN_OR_RETURN(pipeline_, HttpPipeline::Start(options));
+  // Enough pages ahead to keep every connection busy between answers, and no more.
+  list_window_pages_ = std::max(64, 4 * options.concurrency);
   return absl::OkStatus();
 }
 
@@ -128,7 +134,11 @@ struct HttpTarget::ListState {
   // Written only by page callbacks (serialized on the pipeline thread); read by the listing
   // thread once `pending` is 0 (the mutex orders the two).
   core::Accounts accounts;
-  int64_t total = 0;
+  int64_t total = 0;  // the first page's claim; every other page must repeat it
+  // Set by the listing thread before the first page request (under `mu` after), then fixed.
+  int64_t base = 0;      // the first user's position (the dialect's page_base)
+  int64_t per_page = 0;  // users per page, as the first page showed
+  int64_t next_index ABSL_GUARDED_BY(mu) = 0;  // of the next page to request, from 0
 
   bool Done() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return pending == 0; }
   void Fail(absl::Status status, int64_t position) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
@@ -138,21 +148,40 @@ struct HttpTarget::ListState {
     }
   }
 
-  // The pages in position order, each user once (the first time it was seen).
-  absl::StatusOr<core::Accounts> Assemble() {
+  // The pages in position order, provided they hold exactly `total` distinct users. A user
+  // listed twice means the listing moved under us or the server repeats itself: either way a
+  // user may be missing elsewhere, so it is an error, not something to deduplicate.
+  absl::StatusOr<core::Accounts> Assemble(const HttpDialect& dialect) {
     absl::MutexLock lock(&mu);
     if (!error.ok()) return error;
     std::sort(pages.begin(), pages.end(),
               [](const Page& a, const Page& b) { return a.position < b.position; });
-    std::vector<core::Account> ordered;
-    ordered.reserve(accounts.items.size());
-    absl::flat_hash_set<std::string_view, absl::Hash<std::string_view>> seen;
-    seen.reserve(accounts.items.size());
+    // id → the position of the page that listed it first.
+    absl::flat_hash_map<std::string_view, int64_t, absl::Hash<std::string_view>> first_seen;
+    first_seen.reserve(accounts.items.size());
+    const std::string_view position_name = dialect.traits().position_name;
     for (const Page& page : pages) {
       for (size_t item_idx = page.begin; item_idx < page.end; ++item_idx) {
-        const core::Account& account = accounts.items[item_idx];
-        if (seen.insert(account.id).second) ordered.push_back(account);
+        const std::string_view id = accounts.items[item_idx].id;
+        auto [it, inserted] = first_seen.try_emplace(id, page.position);
+        if (inserted) continue;
+        return absl::DataLossError(absl::StrCat(
+            dialect.ListLabel(), ": the page at ", Sv(position_name), " ", page.position,
+            " lists id ", Sv(id), " again (first listed by the page at ", Sv(position_name), " ",
+            it->second, "); the listing is not trustworthy, nothing was planned from it"));
       }
+    }
+    if (static_cast<int64_t>(first_seen.size()) != total) {
+      return absl::DataLossError(
+          absl::StrCat(dialect.ListLabel(), ": the pages hold ", first_seen.size(), " users but ",
+                       Sv(dialect.traits().total_name), " is ", total,
+                       "; the listing is not trustworthy, nothing was planned from it"));
+    }
+    std::vector<core::Account> ordered;
+    ordered.reserve(accounts.items.size());
+    for (const Page& page : pages) {
+      ordered.insert(ordered.end(), accounts.items.begin() + static_cast<ptrdiff_t>(page.begin),
+                     accounts.items.begin() + static_cast<ptrdiff_t>(page.end));
     }
     accounts.items = std::move(ordered);
     return std::move(accounts);
@@ -173,6 +202,16 @@ absl::StatusOr<core::Accounts> HttpTarget::ListAccounts() {
       WithPrefix(dialect.DecodeListPage(first.body, &state->accounts, &state->total),
                  absl::StrCat(dialect.ListLabel(), " page at ", Sv(dialect.traits().position_name),
                               " ", base)));
+  if (state->total < 0 || state->total > max_accounts_) {
+    // Checked before anything is queued: a lying total would otherwise queue a request (and
+    // hold the memory) for every page it claims.
+    return absl::DataLossError(absl::StrCat(
+        dialect.ListLabel(), ": ", Sv(dialect.traits().total_name), " is ", state->total,
+        state->total < 0
+            ? ""
+            : absl::StrCat(", above the cap of ", max_accounts_, " accounts (target.max_accounts)"),
+        "; the listing is refused"));
+  }
   const int64_t got = static_cast<int64_t>(state->accounts.items.size());
   {
     absl::MutexLock lock(&state->mu);
@@ -185,14 +224,30 @@ absl::StatusOr<core::Accounts> HttpTarget::ListAccounts() {
                                               " but the first page holds no users"));
     }
     // A server may cap the page size below ours (GoTo: 1000): page by what it actually gave.
-    const int64_t per_page = std::min<int64_t>(got, page_size_);
-    for (int64_t index = got; index < state->total; index += per_page) {
-      FetchPage(state, base + index, per_page);
+    state->base = base;
+    state->per_page = std::min<int64_t>(got, page_size_);
+    {
+      absl::MutexLock lock(&state->mu);
+      state->next_index = got;
+      ++state->pending;  // held while the window is opened: no early "done"
     }
+    for (int page_idx = 0; page_idx < list_window_pages_; ++page_idx) FetchNextPage(state);
     absl::MutexLock lock(&state->mu);
+    --state->pending;
     state->mu.Await(absl::Condition(state.get(), &ListState::Done));
   }
-  return state->Assemble();
+  return state->Assemble(dialect);
+}
+
+void HttpTarget::FetchNextPage(const std::shared_ptr<ListState>& state) {
+  int64_t index = 0;
+  {
+    absl::MutexLock lock(&state->mu);
+    if (state->next_index >= state->total || !state->error.ok()) return;
+    index = state->next_index;
+    state->next_index += state->per_page;
+  }
+  FetchPage(state, state->base + index, state->per_page);
 }
 
 void HttpTarget::FetchPage(const std::shared_ptr<ListState>& state, int64_t position,
@@ -204,30 +259,42 @@ void HttpTarget::FetchPage(const std::shared_ptr<ListState>& state, int64_t posi
   pipeline_->Submit(
       Request("GET", dialect_->ListPath(position, count)),
       [this, state, position, count](HttpResponse response) {
-        absl::Status status = Enrich(response);
+        const DialectTraits& traits = dialect_->traits();
+        const std::string page_label = absl::StrCat(dialect_->ListLabel(), " page at ",
+                                                    Sv(traits.position_name), " ", position);
+        absl::Status status = WithPrefix(Enrich(response), page_label);
         const size_t begin = state->accounts.items.size();
+        int64_t page_total = 0;
         if (status.ok()) {
-          int64_t ignored_total = 0;
-          status = dialect_->DecodeListPage(response.body, &state->accounts, &ignored_total);
-          if (!status.ok()) {
-            status = WithPrefix(status,
-                                absl::StrCat(dialect_->ListLabel(), " page at ",
-                                             Sv(dialect_->traits().position_name), " ", position));
-          }
+          status = WithPrefix(
+              dialect_->DecodeListPage(response.body, &state->accounts, &page_total), page_label);
         }
         const size_t end = state->accounts.items.size();
         const int64_t page_got = static_cast<int64_t>(end - begin);
-        // A short page before the end: ask for the rest of it.
-        const int64_t index = position - dialect_->traits().page_base;
-        if (status.ok() && page_got > 0 && page_got < count && index + page_got < state->total) {
+        const int64_t index = position - traits.page_base;
+        if (status.ok() && page_total != state->total) {
+          // The listing changed while it was read: positions have shifted, users may be missed.
+          status = absl::DataLossError(
+              absl::StrCat(page_label, ": ", Sv(traits.total_name), " is ", page_total,
+                           " but the first page said ", state->total,
+                           "; the accounts changed while they were listed (run again)"));
+        } else if (status.ok() && page_got == 0) {
+          status = absl::DataLossError(absl::StrCat(page_label, ": no users, but ",
+                                                    Sv(traits.total_name), " is ", state->total));
+        } else if (status.ok() && page_got < count && index + page_got < state->total) {
+          // A short page before the end: ask for the rest of it.
           FetchPage(state, position + page_got, count - page_got);
         }
-        absl::MutexLock lock(&state->mu);
-        if (status.ok()) {
-          state->pages.push_back({position, begin, end});
-        } else {
-          state->Fail(std::move(status), position);
+        {
+          absl::MutexLock lock(&state->mu);
+          if (status.ok()) {
+            state->pages.push_back({position, begin, end});
+          } else {
+            state->Fail(std::move(status), position);
+          }
         }
+        FetchNextPage(state);  // the window slides (nothing more after a failure)
+        absl::MutexLock lock(&state->mu);
         --state->pending;
       });
 }

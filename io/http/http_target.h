@@ -4,9 +4,15 @@
 //
 // What lives here, once:
 //   - the parallel paged lister: page 1 learns the total and the server's real page size, every
-//     other page is fetched at once through the pipeline, short pages are completed with
-//     follow-up requests, pages are assembled in position order and a user seen twice (the
-//     listing moved under us) is kept once;
+//     other page is fetched through the pipeline with a window of pages requested ahead (a few
+//     times its concurrency, so it never idles and a lying total queues nothing), short pages
+//     are completed with
+//     follow-up requests and pages are assembled in position order. A listing is accepted only
+//     when it is whole: a claimed total above max_accounts, a later page whose total differs
+//     from the first page's, an empty page before the total, an id listed twice, or a count of
+//     distinct ids other than the total are each a kDataLoss error naming the page (exit 4),
+//     never a shorter or deduplicated listing (the planner would create duplicates or miss
+//     deprovisioning);
 //   - batch creates: a BatchQueue (TargetApi's batching contract) whose batch answers the
 //     dialect turns into one MemberVerdict per member; a transient member error goes into a
 //     later batch (at most kMaxCreateSends sends), an unknown outcome or a conflict is looked up
@@ -43,6 +49,10 @@ namespace usersync::io {
 
 // Sends of one create (batch or single) while its outcome stays unknown or refused.
 inline constexpr int kMaxCreateSends = 3;
+
+// A listing claiming more accounts than this is refused before a page beyond the first is
+// requested (well above the largest real tenant; one request per claimed page is queued).
+inline constexpr int64_t kDefaultMaxAccounts = 50'000'000;
 
 // One operation in progress. Drivers derive from it to carry their own steps.
 struct HttpOp {
@@ -155,12 +165,13 @@ class HttpTarget : public TargetApi {
   const HttpDialect& dialect() const { return *dialect_; }
 
  protected:
-  HttpTarget(std::unique_ptr<HttpDialect> dialect, int page_size);
+  // `max_accounts`: a listing claiming more is refused (see kDefaultMaxAccounts).
+  HttpTarget(std::unique_ptr<HttpDialect> dialect, int page_size, int64_t max_accounts);
 
-  // The options every HTTP driver takes: an http:// or https:// base URL and page_size >= 1.
-  // Errors: kInvalidArgument naming the option ("<name> page size ...").
+  // The options every HTTP driver takes: an http:// or https:// base URL, page_size >= 1 and
+  // max_accounts >= 1. Errors: kInvalidArgument naming the option ("<name> page size ...").
   static absl::Status ValidateOptions(std::string_view name, std::string_view base_url,
-                                      int page_size);
+                                      int page_size, int64_t max_accounts);
   // Starts the pipeline (once, from the driver's Start).
   absl::Status StartPipeline(const PipelineOptions& options);
   // Flushes held creates, then drains and stops the pipeline. Idempotent. A driver's
@@ -212,12 +223,16 @@ class HttpTarget : public TargetApi {
 
  private:
   struct ListState;
+  // Requests the next page of the listing unless every page is requested or one failed.
+  void FetchNextPage(const std::shared_ptr<ListState>& state);
   void FetchPage(const std::shared_ptr<ListState>& state, int64_t position, int64_t count);
   void OnLookUp(HttpOpPtr state, bool by_key, bool after_unknown_outcome, const absl::Status& why,
                 const HttpResponse& response);
 
   const std::unique_ptr<HttpDialect> dialect_;
   const int page_size_;
+  const int64_t max_accounts_;
+  int list_window_pages_ = 64;  // pages requested ahead of the answers (set by StartPipeline)
   std::atomic<int64_t> batches_{0};
   std::atomic<int64_t> batched_creates_{0};
 

@@ -38,14 +38,16 @@ const core::Change* FindChange(const core::Operation& op, core::Field field) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ScimTarget>> ScimTarget::Start(ScimTargetOptions options) {
-  USERSYNC_RETURN_IF_ERROR(ValidateOptions("SCIM", options.base_url, options.page_size));
+  USERSYNC_RETURN_IF_ERROR(
+      ValidateOptions("SCIM", options.base_url, options.page_size, options.max_accounts));
   std::unique_ptr<ScimTarget> target(new ScimTarget(std::move(options)));
   USERSYNC_RETURN_IF_ERROR(target->StartPipeline(target->options_.pipeline));
   return target;
 }
 
 ScimTarget::ScimTarget(ScimTargetOptions options)
-    : HttpTarget(std::make_unique<ScimDialect>(options.base_url), options.page_size),
+    : HttpTarget(std::make_unique<ScimDialect>(options.base_url), options.page_size,
+                 options.max_accounts),
       options_(std::move(options)),
       scim_(static_cast<const ScimDialect&>(dialect())) {}
 

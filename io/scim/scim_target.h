@@ -44,6 +44,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -68,7 +69,9 @@ struct ScimTargetOptions {
   std::string base_url;  // e.g. http://127.0.0.1:8080/scim/v2 (a trailing '/' is ignored)
   PipelineOptions pipeline;
   int page_size = 1000;  // users per listing page (the server may answer fewer)
-  int batch = 100;       // creates per /Bulk request when the server offers it; 1: no /Bulk
+  // A listing claiming more accounts is refused (kDataLoss) before its pages are requested.
+  int64_t max_accounts = kDefaultMaxAccounts;
+  int batch = 100;  // creates per /Bulk request when the server offers it; 1: no /Bulk
 };
 
 class ScimTarget final : public HttpTarget {
