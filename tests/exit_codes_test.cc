@@ -154,6 +154,19 @@ TEST_F(ExitCodesTest, MissingDirectoryFileExits2FromPlanAndSync) {
   ExpectNothingWritten();
 }
 
+// A listing that claims more accounts than target.max_accounts is refused before it is read:
+// the key reaches the driver.
+TEST_F(ExitCodesTest, ListingAboveMaxAccountsExits4) {
+  ProcessResult first = world_.Usersync({"sync"});
+  ASSERT_EQ(first.exit_code, kExitOk) << first.out << first.err;
+  WorldConfig config;
+  config.target_keys += "max_accounts = 2\n";
+  world_.WriteConfig(config);
+  ProcessResult plan = world_.Usersync({"plan"});
+  EXPECT_EQ(plan.exit_code, kExitUnreachable) << plan.out << plan.err;
+  EXPECT_TRUE(Contains(plan.err, "above the cap of 2 accounts (target.max_accounts)"));
+}
+
 // A state store that is not a database: refused before anything is read or sent, with the way
 // out, from every command that opens it.
 TEST_F(ExitCodesTest, DamagedStateStoreExits2) {

@@ -43,6 +43,7 @@ absl::StatusOr<std::unique_ptr<TargetApi>> MakeTarget(const TargetConfig& target
       options.base_url = target.url;
       options.account_key = target.account_key;
       options.batch = target.batch;
+      options.max_accounts = target.max_accounts;
       options.pipeline = std::move(pipeline);
       return MakeGotoTarget(std::move(options));
     }
@@ -52,6 +53,7 @@ absl::StatusOr<std::unique_ptr<TargetApi>> MakeTarget(const TargetConfig& target
   ScimTargetOptions options;
   options.base_url = target.url;
   options.batch = target.batch;
+  options.max_accounts = target.max_accounts;
   options.pipeline = std::move(pipeline);
   return MakeScimTarget(std::move(options));
 }

@@ -234,11 +234,14 @@ absl::Status ParseScope(const Ctx& ctx, const toml::table* table, Config* config
   return absl::OkStatus();
 }
 
+absl::Status CheckTarget(const Ctx& ctx, const toml::table* table, const Section& section,
+                         TargetConfig* target);
+
 absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::string& base_dir,
                          TargetConfig* target) {
   static constexpr std::string_view kKeys[] = {
-      "kind",  "url",      "account_key", "token_env",   "token_file", "rate",
-      "burst", "adaptive", "batch",       "concurrency", "timeout",    "max_retries"};
+      "kind",     "url",   "account_key", "token_env", "token_file",  "rate",        "burst",
+      "adaptive", "batch", "concurrency", "timeout",   "max_retries", "max_accounts"};
   if (table == nullptr) {
     return ctx.Error(nullptr,
                      "missing section [target]: it must give target.url (the target's base "
@@ -262,7 +265,15 @@ absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::st
   USERSYNC_RETURN_IF_ERROR(section.Int("concurrency", &target->concurrency));
   USERSYNC_RETURN_IF_ERROR(section.Duration("timeout", &target->timeout));
   USERSYNC_RETURN_IF_ERROR(section.Int("max_retries", &target->max_retries));
+  USERSYNC_RETURN_IF_ERROR(section.Int64("max_accounts", &target->max_accounts));
+  USERSYNC_RETURN_IF_ERROR(CheckTarget(ctx, table, section, target));
+  target->token_file = ResolveInput(base_dir, target->token_file);
+  return absl::OkStatus();
+}
 
+// The [target] values that must hold together; each refusal names its key and a hint.
+absl::Status CheckTarget(const Ctx& ctx, const toml::table* table, const Section& section,
+                         TargetConfig* target) {
   if (target->url.empty()) {
     return ctx.Error(table,
                      "missing required key 'target.url' (the target's base URL, e.g. "
@@ -299,6 +310,10 @@ absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::st
     return section.ValueError("max_retries",
                               absl::StrCat("must be 0 or more (got ", target->max_retries, ")"));
   }
+  if (target->max_accounts < 1) {
+    return section.ValueError("max_accounts",
+                              absl::StrCat("must be at least 1 (got ", target->max_accounts, ")"));
+  }
   if (!target->token_file.empty()) {
     if (section.Has("token_env") && !target->token_env.empty()) {
       return section.ValueError("token_file",
@@ -307,7 +322,6 @@ absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::st
     }
     target->token_env.clear();  // the file replaces the default variable
   }
-  target->token_file = ResolveInput(base_dir, target->token_file);
   return absl::OkStatus();
 }
 

@@ -60,6 +60,8 @@ struct TargetConfig {
   int concurrency = 16;
   std::chrono::milliseconds timeout{30'000};
   int max_retries = 6;
+  // A listing that claims more accounts than this is refused (exit 4) before it is read.
+  int64_t max_accounts = 50'000'000;
 };
 
 struct Config {

@@ -59,6 +59,7 @@ TEST(Config, MinimalTakesDesignDefaults) {
   EXPECT_EQ(target.concurrency, 16);
   EXPECT_EQ(target.timeout, std::chrono::seconds(30));
   EXPECT_EQ(target.max_retries, 6);
+  EXPECT_EQ(target.max_accounts, 50'000'000);
   EXPECT_THAT(config->match_order, ElementsAre(core::MatchMethod::kLink, core::MatchMethod::kManual,
                                                core::MatchMethod::kEmail));
   EXPECT_EQ(config->deprovision.action, core::DeprovisionAction::kDeactivate);
@@ -146,6 +147,7 @@ batch = 50
 concurrency = 4
 timeout = 90
 max_retries = 0
+max_accounts = 2500
 
 [matching]
 order = ["email", "link"]
@@ -216,6 +218,7 @@ dir = "/var/log/usersync"
   EXPECT_EQ(target.concurrency, 4);
   EXPECT_EQ(target.timeout, std::chrono::seconds(90));
   EXPECT_EQ(target.max_retries, 0);
+  EXPECT_EQ(target.max_accounts, 2500);
   EXPECT_THAT(config->match_order,
               ElementsAre(core::MatchMethod::kEmail, core::MatchMethod::kLink));
   EXPECT_EQ(config->deprovision.action, core::DeprovisionAction::kNone);

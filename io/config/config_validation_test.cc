@@ -89,6 +89,7 @@ TEST(Config, NumericLimits) {
   EXPECT_THAT(Rejection(Cfg("", "concurrency = 0\n")), HasSubstr("target.concurrency"));
   EXPECT_THAT(Rejection(Cfg("", "batch = 0\n")), HasSubstr("target.batch"));
   EXPECT_THAT(Rejection(Cfg("", "max_retries = -1\n")), HasSubstr("target.max_retries"));
+  EXPECT_THAT(Rejection(Cfg("", "max_accounts = 0\n")), HasSubstr("target.max_accounts"));
   EXPECT_THAT(Rejection(Cfg("page_size = 0\n")), HasSubstr("source.page_size"));
   EXPECT_THAT(Rejection(Cfg("connections = 0\n")), HasSubstr("source.connections"));
   EXPECT_THAT(Rejection(Cfg("", "", "[deprovision]\nmax_changes = -1\n")),
