@@ -24,6 +24,7 @@ namespace {
 using testing::Contains;
 using testing::HeldFileLock;
 using testing::kTargetTokenEnv;
+using testing::Lacks;
 using testing::NumberedUsers;
 using testing::ProcessResult;
 using testing::SyncWorld;
@@ -113,6 +114,8 @@ TEST_F(ExitCodesTest, MissingSecretExits2) {
   ProcessResult no_variable = world_.Usersync({"sync"}, {{kTargetTokenEnv, ""}});
   EXPECT_EQ(no_variable.exit_code, kExitUsage) << no_variable.err;
   EXPECT_TRUE(Contains(no_variable.err, kTargetTokenEnv));
+  EXPECT_TRUE(Contains(no_variable.err, "the target bearer token is read from environment"));
+  EXPECT_TRUE(Lacks(no_variable.err, "the the"));
 
   // token_file instead of token_env: the WorldConfig's token_env line is replaced.
   std::string toml = world_.ReadFile("usersync.toml");

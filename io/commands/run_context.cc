@@ -90,7 +90,7 @@ absl::Status OpenTarget(Session& session) {
   std::string token = session.options.target_token;
   if (token.empty()) {
     absl::StatusOr<std::string> secret =
-        ReadSecret(target.token_env, target.token_file, "the target's bearer token");
+        ReadSecret(target.token_env, target.token_file, "target bearer token");
     if (!secret.ok()) return secret.status();
     token = *std::move(secret);
   }
