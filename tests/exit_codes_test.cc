@@ -143,6 +143,27 @@ TEST_F(ExitCodesTest, LdifSyntaxErrorExits2FromPlanSyncAndCheck) {
   ExpectNothingWritten();
 }
 
+// A directory file cut off mid-line, or one that holds no users: refused before anything is
+// sent, so a broken export cannot deactivate the accounts it no longer lists.
+TEST_F(ExitCodesTest, TruncatedOrEmptyDirectoryExits2) {
+  ProcessResult first = world_.Usersync({"sync"});
+  ASSERT_EQ(first.exit_code, kExitOk) << first.out << first.err;
+  const TargetStats before = world_.Stats();
+  std::string ldif = world_.ReadFile("directory.ldif");
+  ASSERT_GT(ldif.size(), 10u);
+  world_.WriteLdif(ldif.substr(0, ldif.size() - 5));
+  ProcessResult truncated = world_.Usersync({"sync"});
+  EXPECT_EQ(truncated.exit_code, kExitUsage) << truncated.out << truncated.err;
+  EXPECT_TRUE(Contains(truncated.err, "directory.ldif:"));
+  EXPECT_TRUE(Contains(truncated.err, "looks truncated"));
+
+  world_.WriteLdif("version: 1\n");
+  ProcessResult empty = world_.Usersync({"sync"});
+  EXPECT_EQ(empty.exit_code, kExitUsage) << empty.out << empty.err;
+  EXPECT_TRUE(Contains(empty.err, "it holds no users; refusing to plan"));
+  EXPECT_EQ(world_.Stats().writes(), before.writes());
+}
+
 // A directory file that does not exist is bad input too.
 TEST_F(ExitCodesTest, MissingDirectoryFileExits2FromPlanAndSync) {
   WorldConfig config;

@@ -112,6 +112,13 @@ absl::Status ReadDirectory(Session& session) {
   if (!directory.ok()) return WithContext(directory.status(), "reading the directory: ");
   session.directory = *std::move(directory);
   session.read_seconds = SecondsSince(session.clock, start);
+  // Nothing to keep in step with: a wrong base or filter, or an empty export. Planning on it
+  // would deprovision every managed account, so it is refused before anything is sent.
+  if (session.directory.user_count() == 0) {
+    return absl::FailedPreconditionError(
+        "reading the directory: it holds no users; refusing to plan (every managed account "
+        "would be deprovisioned): check source.path, or source.base_dn and source.user_filter");
+  }
   return absl::OkStatus();
 }
 

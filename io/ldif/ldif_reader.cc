@@ -328,6 +328,14 @@ LdifReader::LineKind LdifReader::ReadLogicalLine(size_t& pos, int64_t& line, Log
     }
     out.text = std::string_view(joined, total);
   }
+  // RFC 2849 lines end in a line separator; a last line without one is how a cut-off export
+  // ends ("member: uid=qu"), and reading it as a value would drop or change an entry unseen.
+  if (eof_ && next == end_ && buf[end_ - 1] != '\n') {
+    Fail(line + physical_lines - 1,
+         "the file ends in the middle of this line (no line break after it): it looks "
+         "truncated; export the directory again");
+    return LineKind::kError;
+  }
   pos = next;
   line += physical_lines;
   return LineKind::kLine;

@@ -195,13 +195,13 @@ TEST(LdifReader, CommentsAreIgnoredIncludingFoldedOnes) {
 
 TEST(LdifReader, CrLfLineEnds) {
   std::vector<Record> records = MustRead(
-      "version: 1\r\n\r\ndn: cn=a\r\ncn: a\r\ndescription: x\r\n y\r\n\r\ndn: cn=b\r\ncn: b");
+      "version: 1\r\n\r\ndn: cn=a\r\ncn: a\r\ndescription: x\r\n y\r\n\r\ndn: cn=b\r\ncn: b\r\n");
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[0].dn, "cn=a");
   EXPECT_THAT(records[0].Values("cn"), ElementsAre("a"));
   EXPECT_THAT(records[0].Values("description"), ElementsAre("xy"));
   EXPECT_EQ(records[1].line, 8);
-  EXPECT_THAT(records[1].Values("cn"), ElementsAre("b"));  // no newline at the end of the file
+  EXPECT_THAT(records[1].Values("cn"), ElementsAre("b"));
 }
 
 TEST(LdifReader, AttributeOptionsKeepTheBaseName) {
@@ -227,6 +227,17 @@ TEST(LdifReader, ChangetypeAddIsContentOtherChangetypesAreErrors) {
             "changetype: add)");
   EXPECT_THAT(ReadError("dn: cn=a\nchangetype: delete\n"),
               HasSubstr("x.ldif:2: changetype: delete"));
+}
+
+// A file cut off mid-line (an interrupted export) is refused at that line, not read as a value:
+// "member: uid=qu" would otherwise name a user that does not exist. A folded line counts too.
+TEST(LdifReader, TruncatedLastLineIsRefused) {
+  EXPECT_EQ(ReadError("dn: cn=g\nmember: uid=ann\nmember: uid=qu"),
+            "x.ldif:3: the file ends in the middle of this line (no line break after it): it "
+            "looks truncated; export the directory again");
+  EXPECT_THAT(ReadError("dn: cn=g\ndescription: a\n b"), HasSubstr("x.ldif:3: the file ends"));
+  EXPECT_EQ(MustRead("dn: cn=g\nmember: uid=ann\n").size(), 1u);
+  EXPECT_EQ(MustRead("dn: cn=g\r\nmember: uid=ann\r\n").size(), 1u);
 }
 
 TEST(LdifReader, ErrorsNameFileAndLine) {
@@ -270,16 +281,18 @@ TEST(LdifReader, AdversarialInputsNeverCrash) {
   EXPECT_THAT(MustRead("\n\n\r\n"), IsEmpty());
   EXPECT_THAT(MustRead("# only\n# comments\n continued\n"), IsEmpty());
   EXPECT_THAT(MustRead("version: 1\n"), IsEmpty());
-  EXPECT_EQ(ReadError(std::string("dn: cn=a\ncn: a\0b\n", 16)), "x.ldif:2: NUL byte in line");
-  EXPECT_EQ(ReadError(std::string("\0\0\0", 3)), "x.ldif:1: NUL byte in line");
-  EXPECT_EQ(ReadError("dn: cn=a\ncn:: QUJ"), "x.ldif:2: invalid base64 in value of 'cn'");
+  EXPECT_EQ(ReadError(std::string("dn: cn=a\ncn: a\0b\n", 17)), "x.ldif:2: NUL byte in line");
+  EXPECT_EQ(ReadError(std::string("\0\0\0\n", 4)), "x.ldif:1: NUL byte in line");
+  EXPECT_EQ(ReadError("dn: cn=a\ncn:: QUJ\n"), "x.ldif:2: invalid base64 in value of 'cn'");
   EXPECT_EQ(ReadError("dn: cn=a\ncn:: QQ=A\n"), "x.ldif:2: invalid base64 in value of 'cn'");
-  EXPECT_EQ(ReadError("dn: cn=a\ncn:: ===="), "x.ldif:2: invalid base64 in value of 'cn'");
+  EXPECT_EQ(ReadError("dn: cn=a\ncn:: ====\n"), "x.ldif:2: invalid base64 in value of 'cn'");
   EXPECT_EQ(ReadError(" \n"), "x.ldif:1: folded line continues nothing");
   EXPECT_EQ(ReadError("dn: cn=a\n\n \ndn: cn=b\n"), "x.ldif:3: folded line continues nothing");
   EXPECT_EQ(ReadError("-\n"), "x.ldif:1: attribute line without ':'");
-  EXPECT_EQ(ReadError("dn"), "x.ldif:1: attribute line without ':'");
-  EXPECT_THAT(MustRead("dn:"), ElementsAre(testing::Field(&Record::dn, "")));
+  EXPECT_EQ(ReadError("dn\n"), "x.ldif:1: attribute line without ':'");
+  EXPECT_THAT(MustRead("dn:\n"), ElementsAre(testing::Field(&Record::dn, "")));
+  EXPECT_THAT(ReadError("dn"), HasSubstr("x.ldif:1: the file ends in the middle of this line"));
+  EXPECT_THAT(ReadError("dn:"), HasSubstr("x.ldif:1: the file ends in the middle of this line"));
 
   // A 1 MB line.
   std::string long_value(1 << 20, 'x');
