@@ -1,5 +1,7 @@
 #include "io/ldif/ldif_reader.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <random>
 #include <string>
@@ -75,8 +77,10 @@ std::string ReadError(std::string contents, std::string name = "x.ldif") {
   return std::string(records.status().message());
 }
 
+// Writes `contents` to a file of this process ("PID-" before the name: ctest runs tests of this
+// binary in parallel processes, and two of them writing one "ad.ldif" read each other's file).
 std::string WriteFile(std::string_view file_name, std::string_view contents) {
-  std::string path = absl::StrCat(::testing::TempDir(), "/", Sv(file_name));
+  std::string path = absl::StrCat(::testing::TempDir(), "/", ::getpid(), "-", Sv(file_name));
   FILE* file = std::fopen(path.c_str(), "wb");
   EXPECT_NE(file, nullptr);
   if (file == nullptr) return path;
