@@ -42,26 +42,6 @@ void DiffField(std::vector<Change>& changes, Field field, std::string_view befor
   if (before != after) changes.push_back({field, std::string(before), std::string(after)});
 }
 
-std::vector<Change> Diff(const AccountSpec& spec, const Account& account,
-                         bool compare_display_name) {
-  std::vector<Change> changes;
-  // Spelled out rather than a loop over kAllFields with Get(): this runs once per matched user.
-  DiffField(changes, Field::kUserName, account.user_name, spec.user_name);
-  DiffField(changes, Field::kEmail, account.email, spec.email);
-  DiffField(changes, Field::kExternalId, account.external_id, spec.external_id);
-  DiffField(changes, Field::kFirstName, account.first_name, spec.first_name);
-  DiffField(changes, Field::kLastName, account.last_name, spec.last_name);
-  if (compare_display_name) {
-    DiffField(changes, Field::kDisplayName, account.display_name, spec.display_name);
-  }
-  DiffField(changes, Field::kLanguage, account.language, spec.language);
-  DiffField(changes, Field::kProducts, account.products, spec.products);
-  DiffField(changes, Field::kAdminRole, account.admin_role, spec.admin_role);
-  DiffField(changes, Field::kUserGroup, account.user_group, spec.user_group);
-  if (!account.active) changes.push_back({Field::kActive, "false", "true"});
-  return changes;
-}
-
 std::string ChangedFields(const std::vector<Change>& changes) {
   std::string out;
   for (const Change& change : changes) {
@@ -222,7 +202,7 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
   op.account_id = row.account_id;
   op.precondition_version = std::string(account.version);
   op.precondition_active = account.active;
-  op.changes = Diff(op.spec, account, in.config.target_has_display_name);
+  op.changes = DiffAccount(op.spec, account, in.config.target_has_display_name);
   const MatchMethod method = in.match.method[desired_idx];
   const bool link_stored = in.match.has_stored_link[desired_idx] != 0;
   row.category = op.changes.empty() ? Category::kMatched : Category::kUpdate;
@@ -396,6 +376,26 @@ void ApplyThreshold(const DeprovisionPolicy& policy, int64_t deprovisions, size_
 }
 
 }  // namespace
+
+std::vector<Change> DiffAccount(const AccountSpec& spec, const Account& account,
+                                bool compare_display_name) {
+  std::vector<Change> changes;
+  // Spelled out rather than a loop over kAllFields with Get(): this runs once per matched user.
+  DiffField(changes, Field::kUserName, account.user_name, spec.user_name);
+  DiffField(changes, Field::kEmail, account.email, spec.email);
+  DiffField(changes, Field::kExternalId, account.external_id, spec.external_id);
+  DiffField(changes, Field::kFirstName, account.first_name, spec.first_name);
+  DiffField(changes, Field::kLastName, account.last_name, spec.last_name);
+  if (compare_display_name) {
+    DiffField(changes, Field::kDisplayName, account.display_name, spec.display_name);
+  }
+  DiffField(changes, Field::kLanguage, account.language, spec.language);
+  DiffField(changes, Field::kProducts, account.products, spec.products);
+  DiffField(changes, Field::kAdminRole, account.admin_role, spec.admin_role);
+  DiffField(changes, Field::kUserGroup, account.user_group, spec.user_group);
+  if (!account.active) changes.push_back({Field::kActive, "false", "true"});
+  return changes;
+}
 
 std::string_view OpKindName(OpKind kind) {
   switch (kind) {

@@ -137,6 +137,13 @@ struct Plan {
   int64_t count(Category category) const { return summary[static_cast<size_t>(category)]; }
 };
 
+// What `account` lacks of `spec`: one change per field the planner compares (the create-only
+// templates are not read back from a target, so they never differ; display_name only when
+// `compare_display_name`), and active when the account is not. The planner's updates and the
+// recovery of an interrupted create use this one comparison.
+std::vector<Change> DiffAccount(const AccountSpec& spec, const Account& account,
+                                bool compare_display_name);
+
 // Computes the plan. `links` and `manual` come from the state store.
 Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const Link> links,
                  std::span<const Link> manual, const PlanConfig& config);

@@ -357,11 +357,14 @@ namespace {
 
 // The planned fields the account does not hold (empty: all applied): a create's whole spec,
 // otherwise the changes' `after` values.
-std::vector<std::string> Differing(const core::Account& account, const Operation& planned) {
+std::vector<std::string> Differing(const core::Account& account, const Operation& planned,
+                                   bool target_has_display_name) {
   std::vector<std::string> out;
   if (planned.kind == OpKind::kCreate) {
-    for (core::Field field : core::kAllFields) {
-      if (account.Get(field) != planned.spec.Get(field)) out.emplace_back(core::FieldName(field));
+    // The planner's own comparison: what the next plan would still change.
+    for (const core::Change& change :
+         core::DiffAccount(planned.spec, account, target_has_display_name)) {
+      out.emplace_back(core::FieldName(change.field));
     }
     return out;
   }
@@ -411,14 +414,15 @@ class AccountIndex {
 
 // A create: did the account come to exist, and with every planned value?
 Verdict JudgeCreate(const JournalEntry& entry, const Operation& planned, bool readable,
-                    const AccountIndex& accounts) {
+                    const AccountIndex& accounts, bool target_has_display_name) {
   Verdict verdict;
   verdict.account_id = entry.account_id;
   const std::string& user_name = planned.spec.user_name;
   if (const core::Account* account = accounts.ByExternalId(entry.directory_id)) {
     verdict.account_id = std::string(account->id);
     verdict.link_origin = "created";
-    const std::vector<std::string> missing = Differing(*account, planned);
+    const std::vector<std::string> missing =
+        Differing(*account, planned, target_has_display_name);
     verdict.done = readable && missing.empty();
     if (!verdict.done) {
       verdict.reason = absl::StrCat("interrupted: the account was created (", Sv(account->id),
@@ -456,7 +460,8 @@ Verdict JudgeExisting(const JournalEntry& entry, Operation& planned, bool readab
     if (entry.op == core::OpKindName(OpKind::kReactivate)) {
       planned.changes.push_back({core::Field::kActive, "", "true"});
     }
-    const std::vector<std::string> missing = Differing(*account, planned);
+    const std::vector<std::string> missing =
+        Differing(*account, planned, /*target_has_display_name=*/true);
     verdict.done = readable && missing.empty();
     if (verdict.done) {
       auto it = origin_of.find(entry.directory_id);
@@ -519,7 +524,8 @@ void UpdateLinks(const std::vector<LinkRow>& new_links,
 }  // namespace
 
 RecoveryTotals SettleInterrupted(StateStore& state, RunLogs& logs, const core::Accounts& accounts,
-                                 std::vector<LinkRow>* links, std::FILE* out) {
+                                 bool target_has_display_name, std::vector<LinkRow>* links,
+                                 std::FILE* out) {
   RecoveryTotals totals;
   absl::StatusOr<std::vector<JournalEntry>> unsettled = state.LoadUnsettled();
   if (!unsettled.ok()) {
@@ -541,7 +547,7 @@ RecoveryTotals SettleInterrupted(StateStore& state, RunLogs& logs, const core::A
     const bool readable = payload.ok();
     Operation planned = readable ? *std::move(payload) : Operation();
     Verdict verdict = entry.op == core::OpKindName(OpKind::kCreate)
-                          ? JudgeCreate(entry, planned, readable, index)
+                          ? JudgeCreate(entry, planned, readable, index, target_has_display_name)
                           : JudgeExisting(entry, planned, readable, index, origin_of);
     if (!readable && !verdict.done && verdict.reason.empty()) {
       verdict.reason = "interrupted; its journal payload is unreadable; re-planned";

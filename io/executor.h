@@ -100,8 +100,9 @@ struct RecoveryTotals {
 // Closes journal rows left in "intent" by a run that died (kill -9, power loss, crash). Each
 // row is checked against `accounts`, this run's snapshot of the target, taken after the dead
 // run stopped:
-//   create      an account with the row's externalId exists → done if it holds every planned
-//               value, else not done ("created, but incomplete: user_group"); its link is
+//   create      an account with the row's externalId exists → done if the planner would find
+//               nothing to change in it (core::DiffAccount; `target_has_display_name` as in
+//               core::PlanConfig), else not done ("created, but incomplete: user_group"); its link is
 //               recorded with origin "created" either way. No such account → not done.
 //   update, link, reactivate
 //               the account holds every planned value → done (link kept or recorded as
@@ -116,6 +117,7 @@ struct RecoveryTotals {
 // line to `out` when there were rows. Store errors go to the error log; the rows then stay "intent"
 // for the next run.
 RecoveryTotals SettleInterrupted(StateStore& state, RunLogs& logs, const core::Accounts& accounts,
-                                 std::vector<LinkRow>* links, std::FILE* out);
+                                 bool target_has_display_name, std::vector<LinkRow>* links,
+                                 std::FILE* out);
 
 }  // namespace usersync::io

@@ -291,7 +291,7 @@ TEST_F(ExecutorTest, SettleInterruptedNeverCountsAnUnreadablePayloadAsDone) {
   std::vector<LinkRow> links;
   std::FILE* out = std::tmpfile();
   ASSERT_NE(out, nullptr);
-  RecoveryTotals totals = SettleInterrupted(*state_, *logs_, accounts, &links, out);
+  RecoveryTotals totals = SettleInterrupted(*state_, *logs_, accounts, /*target_has_display_name=*/true, &links, out);
   std::fclose(out);
   EXPECT_EQ(totals.done, 0);
   EXPECT_EQ(totals.not_done, 1);
@@ -352,7 +352,7 @@ TEST_F(ExecutorTest, SettleInterruptedChecksEachRowAgainstTheTarget) {
                                 {"upd-done", "acct-u1", "manual"}};
   std::FILE* out = std::tmpfile();
   ASSERT_NE(out, nullptr);
-  RecoveryTotals totals = SettleInterrupted(*state_, *logs_, accounts, &links, out);
+  RecoveryTotals totals = SettleInterrupted(*state_, *logs_, accounts, /*target_has_display_name=*/true, &links, out);
   EXPECT_EQ(totals.done, 3);      // done-create, upd-done, del-done
   EXPECT_EQ(totals.not_done, 4);  // half-create, lost-create, upd-lost, deact-lost
   EXPECT_THAT(ReadAll(out), HasSubstr("Recovered 7 operation(s)"));

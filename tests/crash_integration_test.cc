@@ -10,13 +10,16 @@
 // emulator keeps its accounts in a SQLite file (--db), so a test can restart it mid-story.
 #include <gtest/gtest.h>
 
+#include <cinttypes>
 #include <csignal>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "io/state/state_store.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/sync_world.h"
@@ -55,12 +58,13 @@ class CrashIntegrationTest : public ::testing::Test {
   // The client paces itself at 1,000 requests/s (a create is a POST plus a PATCH of the user
   // group): a 2,000-user apply lasts about 4 s.
   void StartTarget(std::vector<std::string> args = {"--latency-ms", "5"},
-                   const std::string& target_keys = "") {
+                   const std::string& target_keys = "", const std::string& target_kind = "scim") {
     args.push_back("--db");
     args.push_back(world_.Path("emulator.db"));
     // SIGKILL for the running one: whatever it committed is in the --db file.
     ASSERT_TRUE(world_.StartTarget(std::move(args)).ok());
     WorldConfig config;
+    config.target_kind = target_kind;
     config.target_keys = "rate = 1000\nburst = 50\nconcurrency = 16\n" + target_keys;
     config.rules = RuleToml("Staff", 1, kStaffGroup, "\"G2M\"", "user_group = \"Staff\"\n");
     world_.WriteConfig(config);
@@ -182,6 +186,44 @@ INSTANTIATE_TEST_SUITE_P(Crash, CrashKillTest, ::testing::Values(50, 500, 1500),
                          [](const ::testing::TestParamInfo<int64_t>& param) {
                            return "At" + std::to_string(param.param);
                          });
+
+// The GoTo face (creates in batches): kill -9 mid-apply, then the recovery line counts as applied
+// every create the target carried out in full. GoTo derives the display name from first and last
+// name, so a display name the target does not hold must not keep a finished create "not done"
+// (it once counted 0 applied, and `status` 0 done, when 40 had been).
+TEST_F(CrashIntegrationTest, GotoRecoveryCountsTheCreatesTheTargetCarriedOut) {
+  // A display name that is not "givenName sn": GoTo holds "First Last…" where the directory
+  // says "Dr First Last…".
+  world_.WriteLdif(absl::StrReplaceAll(Ldif(kUsers), {{"\ncn: First ", "\ncn: Dr First "}}));
+  StartTarget({"--latency-ms", "5"}, "batch = 20\n", "goto");
+  SyncAndKillAfterCreates(300);
+  const int64_t unsettled = UnsettledRows();
+  ASSERT_GT(unsettled, 0);
+  std::vector<io::JournalEntry> dead_run = LastRunJournal();
+
+  ProcessResult second = Usersync({"sync"});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  const std::string line = "Recovered " + std::to_string(unsettled) + " operation(s)";
+  const size_t at = second.out.find(line);
+  ASSERT_NE(at, std::string::npos) << second.out.substr(0, 2000);
+  int64_t applied = -1;
+  ASSERT_EQ(std::sscanf(second.out.c_str() + second.out.find(": ", at) + 2, "%" SCNd64, &applied),
+            1);
+  EXPECT_GT(applied, 0) << second.out.substr(at, 300);
+  // The dead run's journal now says the same: its rows settled done are those counted.
+  int64_t settled_done = 0;
+  std::unique_ptr<io::StateStore> state = OpenState();
+  ASSERT_NE(state, nullptr);
+  ASSERT_FALSE(dead_run.empty());
+  auto journal = state->JournalForRun(dead_run.front().run_id);
+  ASSERT_TRUE(journal.ok()) << journal.status();
+  int64_t done_before = 0;
+  for (const io::JournalEntry& entry : dead_run) done_before += entry.state == "done";
+  for (const io::JournalEntry& entry : *journal) settled_done += entry.state == "done";
+  EXPECT_EQ(settled_done - done_before, applied);
+  state.reset();
+  ExpectExactlyTheExpectedAccounts(/*created_links=*/true);
+}
 
 // A first run killed mid-apply, a second killed while it lists the target (before it touched
 // the journal), a third that finishes.

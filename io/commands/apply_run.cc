@@ -16,7 +16,9 @@ absl::StatusOr<std::unique_ptr<ApplyRun>> ApplyRun::Begin(Session& session, std:
   if (!logs.ok()) return logs.status();
   absl::StatusOr<int64_t> run_id = session.state->BeginRun(std::string(mode), started_at);
   if (!run_id.ok()) return run_id.status();
-  SettleInterrupted(*session.state, **logs, session.accounts, &session.links, session.options.out);
+  SettleInterrupted(*session.state, **logs, session.accounts,
+                    TargetHoldsDisplayName(session.config.target.kind), &session.links,
+                    session.options.out);
   return std::unique_ptr<ApplyRun>(new ApplyRun(session, *std::move(logs), *run_id));
 }
 

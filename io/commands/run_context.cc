@@ -150,7 +150,6 @@ absl::Status LoadLinks(Session& session) {
 
 absl::Status ComputeSessionPlan(Session& session) {
   core::PlanConfig plan_config = ToPlanConfig(session.config);
-  plan_config.target_has_display_name = session.config.target.kind != TargetKind::kGoto;
   // Seats are read beside the accounts: creates beyond them are reported, not sent.
   absl::StatusOr<FreeSeatList> free_seats = session.target->FreeSeats();
   if (!free_seats.ok()) return free_seats.status();

@@ -594,6 +594,7 @@ core::PlanConfig ToPlanConfig(const Config& config) {
   plan.rules = config.rules;
   plan.match_order = config.match_order;
   plan.deprovision = config.deprovision;
+  plan.target_has_display_name = TargetHoldsDisplayName(config.target.kind);
   return plan;
 }
 

@@ -105,6 +105,10 @@ absl::StatusOr<Config> ParseConfig(std::string_view toml_text, const std::string
 // The core's view of the configuration.
 core::PlanConfig ToPlanConfig(const Config& config);
 
+// Whether the target keeps a display name of its own (GoTo derives it from first and last name,
+// so there it is never a difference to write or to wait for).
+inline bool TargetHoldsDisplayName(TargetKind kind) { return kind != TargetKind::kGoto; }
+
 // Reads a secret from the environment variable `env_name` (which must be set and non-empty) or,
 // if `env_name` is "", from the file `file_path` (trailing newlines trimmed; must not be empty).
 // `what` ("LDAP bind password", "target token") names the secret in errors. Errors
