@@ -19,6 +19,7 @@ namespace usersync {
 namespace {
 
 using testing::Contains;
+using testing::Lacks;
 using testing::DirectoryUser;
 using testing::kStaffGroup;
 using testing::kTeamGroup;
@@ -98,6 +99,23 @@ class ReviewIntegrationTest : public ::testing::Test {
 
   SyncWorld world_{"review"};
 };
+
+// `plan --format json --out FILE` writes the plan once, to the file: stdout only says where (a
+// million-user plan is close to a gigabyte; it used to go to both).
+TEST_F(ReviewIntegrationTest, PlanJsonWithOutGoesToTheFileOnly) {
+  world_.WriteLdif(Ldif(NumberedUsers(3)));
+  WriteConfig();
+  ProcessResult plan = world_.Usersync({"plan", "--format", "json", "--out", "plan.json"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.out << plan.err;
+  EXPECT_TRUE(Contains(world_.ReadFile("plan.json"), "\"operations\":"));
+  EXPECT_TRUE(Lacks(plan.out, "\"operations\""));
+  EXPECT_TRUE(Contains(plan.out, "Plan written to plan.json"));
+
+  ProcessResult to_stdout = world_.Usersync({"plan", "--format", "json"});
+  ASSERT_EQ(to_stdout.exit_code, 0) << to_stdout.err;
+  EXPECT_TRUE(Contains(to_stdout.out, "\"operations\":"));
+  EXPECT_TRUE(Lacks(to_stdout.out, "Plan written"));
+}
 
 // A plan applied unchanged: exactly its operations happen, not the ones the directory asks for
 // after the plan was made; applying it a second time refuses everything (it all drifted).

@@ -14,22 +14,25 @@ namespace usersync::io {
 int RunPlanCommand(const CommandOptions& options) {
   Session session(options);
   if (absl::Status s = PrepareSession(session); !s.ok()) return Report(options, s);
-  std::error_code absolute_error;  // on failure: the path as given
-  const std::filesystem::path config_path =
-      std::filesystem::absolute(session.config.path, absolute_error).lexically_normal();
-  const std::string json =
-      PlanJson(session.plan, PlanOrigin{absolute_error ? session.config.path : config_path.string(),
-                                        session.config.target.url});
-  if (!options.out_path.empty()) {
+  // The JSON goes to the file when there is one, else to stdout when asked for: never both (a
+  // million-user plan is close to a gigabyte).
+  const bool json_out = !options.out_path.empty() || options.format == "json";
+  if (json_out) {
+    std::error_code absolute_error;  // on failure: the path as given
+    const std::filesystem::path config_path =
+        std::filesystem::absolute(session.config.path, absolute_error).lexically_normal();
+    const std::string json = PlanJson(
+        session.plan, PlanOrigin{absolute_error ? session.config.path : config_path.string(),
+                                 session.config.target.url});
+    if (options.out_path.empty()) {
+      Print(options.out, json);
+      return kExitOk;
+    }
     if (absl::Status s = WriteFile(options.out_path, json); !s.ok()) return Report(options, s);
   }
-  if (options.format == "json") {
-    Print(options.out, json);
-  } else {
-    Print(options.out, PlanTable(session.plan));
-    if (!options.out_path.empty()) {
-      Print(options.out, absl::StrCat("Plan written to ", options.out_path, "\n"));
-    }
+  if (options.format != "json") Print(options.out, PlanTable(session.plan));
+  if (!options.out_path.empty()) {
+    Print(options.out, absl::StrCat("Plan written to ", options.out_path, "\n"));
   }
   return kExitOk;
 }
