@@ -108,10 +108,26 @@ class HostileTest : public ::testing::Test {
 
   // usersync.toml through the proxy, with `more_target_keys` in [target].
   void WriteProxiedConfig(const std::string& more_target_keys = "") {
+    proxied_keys_ = more_target_keys;
     WorldConfig config;
     config.target_url = proxy_->scim_url();
     config.target_keys += more_target_keys;
     world_.WriteConfig(config);
+  }
+
+  // A clean first run (straight to the emulator) creates the directory's users; then one
+  // more user joins, so a run that accepts a broken listing would write. The proxied
+  // configuration is written again (with the same keys) and the counters are the baseline of
+  // ExpectNothingWritten.
+  void SeedThenAddOne(int users = kUsers) {
+    const std::string keys = proxied_keys_;
+    WriteDirectConfig();
+    ProcessResult seed = world_.Usersync({"sync"}, {}, std::chrono::seconds(60));
+    ASSERT_EQ(seed.exit_code, kExitOk) << seed.out << seed.err;
+    baseline_ = world_.Stats();
+    ASSERT_EQ(baseline_.users, users);
+    world_.WriteDirectory(NumberedUsers(users + 1));
+    WriteProxiedConfig(keys);
   }
 
   // usersync.toml straight to the emulator (the proxy is out of the way).
@@ -156,13 +172,13 @@ class HostileTest : public ::testing::Test {
     return run;
   }
 
-  // The run refused the answer before anything was written.
+  // The run refused the answer before anything was written (since the baseline).
   void ExpectNothingWritten() {
     const TargetStats stats = world_.Stats();
-    EXPECT_EQ(stats.writes(), 0) << "creates " << stats.creates << ", updates " << stats.updates
-                                 << "\n"
-                                 << proxy_->Describe();
-    EXPECT_EQ(stats.users, 0);
+    EXPECT_EQ(stats.writes(), baseline_.writes())
+        << "creates " << stats.creates << ", updates " << stats.updates << "\n"
+        << proxy_->Describe();
+    EXPECT_EQ(stats.users, baseline_.users);
     EXPECT_EQ(proxy_->Count("POST", "/scim/v2/*"), 0) << proxy_->Describe();
     EXPECT_EQ(proxy_->Count("PATCH", "/scim/v2/*"), 0) << proxy_->Describe();
     EXPECT_EQ(proxy_->Count("PUT", "/scim/v2/*"), 0) << proxy_->Describe();
@@ -183,6 +199,7 @@ class HostileTest : public ::testing::Test {
   // Runs a sync whose listing gets `fault`: exit 4 and nothing written.
   void ExpectBrokenListingRefused(Fault fault) {
     ASSERT_NO_FATAL_FAILURE(Start({OnListing(fault)}));
+    ASSERT_NO_FATAL_FAILURE(SeedThenAddOne());
     ProcessResult run = world_.Usersync({"sync"}, {}, std::chrono::seconds(60));
     EXPECT_EQ(run.exit_code, kExitUnreachable) << run.out << run.err;
     EXPECT_GT(proxy_->applied(0), 0);
@@ -222,6 +239,8 @@ class HostileTest : public ::testing::Test {
 
   SyncWorld world_{"hostile"};
   std::unique_ptr<HostileProxy> proxy_;
+  std::string proxied_keys_;  // the [target] keys of the last proxied configuration
+  TargetStats baseline_;      // zeros unless SeedThenAddOne ran
 };
 
 // "N retried" of the Result line; -1 when absent.
@@ -237,6 +256,7 @@ int64_t RetriedCount(const std::string& out) {
 // totalResults 1e12 with one user per page: a clear error, exit 4, no write, bounded memory.
 TEST_F(HostileTest, ListingLieExits4WithBoundedMemory) {
   ASSERT_NO_FATAL_FAILURE(Start({OnListing(Fault::kPagingLie)}, 10));
+  ASSERT_NO_FATAL_FAILURE(SeedThenAddOne(10));
   GuardedRun run = RunGuarded();
   EXPECT_FALSE(run.killed_for_memory) << "over 1 GiB; " << proxy_->matched(0) << " pages asked";
   EXPECT_EQ(run.exit_code, kExitUnreachable) << run.out << run.err;
@@ -250,6 +270,7 @@ TEST_F(HostileTest, ListingLieExits4WithBoundedMemory) {
 TEST_F(HostileTest, EndlessBodyExits4WithBoundedMemory) {
   ASSERT_NO_FATAL_FAILURE(Start({OnListing(Fault::kEndlessBody)}));
   WriteProxiedConfig("timeout = \"5s\"\nmax_retries = 1\nmax_response_bytes = 1048576\n");
+  ASSERT_NO_FATAL_FAILURE(SeedThenAddOne());
   GuardedRun run = RunGuarded();
   EXPECT_FALSE(run.killed_for_memory);
   EXPECT_EQ(run.exit_code, kExitUnreachable) << run.out << run.err;
@@ -263,6 +284,7 @@ TEST_F(HostileTest, EndlessBodyExits4WithBoundedMemory) {
 TEST_F(HostileTest, HugeContentLengthExits4) {
   ASSERT_NO_FATAL_FAILURE(Start({OnListing(Fault::kHugeBody)}));
   WriteProxiedConfig("timeout = \"5s\"\nmax_retries = 1\nmax_response_bytes = 1048576\n");
+  ASSERT_NO_FATAL_FAILURE(SeedThenAddOne());
   GuardedRun run = RunGuarded();
   EXPECT_FALSE(run.killed_for_memory);
   EXPECT_EQ(run.exit_code, kExitUnreachable) << run.out << run.err;
@@ -322,6 +344,7 @@ TEST_F(HostileTest, ErrorInside200OnUpdateFailsThatOperation) {
 // The first page whatever startIndex is asked (two users a page): exit 4, nothing written.
 TEST_F(HostileTest, RepeatedPageExits4) {
   ASSERT_NO_FATAL_FAILURE(Start({OnListing(Fault::kRepeatedPage)}, 10));
+  ASSERT_NO_FATAL_FAILURE(SeedThenAddOne(10));
   GuardedRun run = RunGuarded();
   EXPECT_EQ(run.exit_code, kExitUnreachable) << run.out << run.err;
   EXPECT_GT(proxy_->applied(0), 0);
@@ -331,19 +354,11 @@ TEST_F(HostileTest, RepeatedPageExits4) {
 // A listing page holding its first resource twice: exit 4, nothing written.
 TEST_F(HostileTest, DuplicateIdsInListingExit4) {
   ASSERT_NO_FATAL_FAILURE(Start({OnListing(Fault::kDuplicateIds)}));
-  // The target already holds the users, so the duplicate is one of them.
-  WriteDirectConfig();
-  ProcessResult first = world_.Usersync({"sync"}, {}, std::chrono::seconds(60));
-  ASSERT_EQ(first.exit_code, kExitOk) << first.out << first.err;
-  const TargetStats before = world_.Stats();
-  world_.WriteDirectory(NumberedUsers(kUsers + 1));  // user6 would be created
-
-  WriteProxiedConfig();
+  ASSERT_NO_FATAL_FAILURE(SeedThenAddOne());  // the duplicate is one of the seeded users
   ProcessResult run = world_.Usersync({"sync"}, {}, std::chrono::seconds(60));
   EXPECT_EQ(run.exit_code, kExitUnreachable) << run.out << run.err;
   EXPECT_GT(proxy_->applied(0), 0);
-  EXPECT_EQ(world_.Stats().writes(), before.writes()) << proxy_->Describe();
-  EXPECT_EQ(proxy_->Count("POST", "/scim/v2/*"), 0) << proxy_->Describe();
+  ExpectNothingWritten();
 }
 
 // ---- No duplicate from a resend ---------------------------------------------------------
@@ -411,6 +426,7 @@ TEST_F(HostileTest, EchoedAuthorizationIsNeverWritten) {
 TEST_F(HostileTest, HangingTargetExits4InBoundedTime) {
   ASSERT_NO_FATAL_FAILURE(Start({OnListing(Fault::kHang)}));
   WriteProxiedConfig("timeout = \"2s\"\nmax_retries = 1\n");
+  ASSERT_NO_FATAL_FAILURE(SeedThenAddOne());
   ProcessResult run = world_.Usersync({"sync"}, {}, std::chrono::seconds(60));
   EXPECT_EQ(run.exit_code, kExitUnreachable) << "(-1: killed after 60 s)\n" << run.out << run.err;
   EXPECT_GT(proxy_->applied(0), 0);
