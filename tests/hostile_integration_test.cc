@@ -4,7 +4,7 @@
 // duplicate, nothing lost, nothing written when the input is refused.
 //
 // The runs that could grow without bound on a usersync that trusts the server (a listing
-// lie, an endless or huge body) run under a watchdog that kills the child past 1 GiB of
+// lie, an endless or huge body) run under a watchdog that kills the child past 512 MiB of
 // resident memory, so that a regression fails the test instead of the machine.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -45,7 +45,7 @@ constexpr int kExitOk = 0;
 constexpr int kExitSomeFailed = 1;
 constexpr int kExitUnreachable = 4;
 constexpr int64_t kRssLimitKb = 300 * 1024;      // the bound on usersync's peak RSS
-constexpr int64_t kWatchdogRssKb = 1024 * 1024;  // beyond this the child is killed
+constexpr int64_t kWatchdogRssKb = 512 * 1024;  // beyond this the child is killed
 constexpr char kUsersPath[] = "/scim/v2/Users";
 constexpr int kUsers = 5;
 
@@ -133,7 +133,7 @@ class HostileTest : public ::testing::Test {
   // usersync.toml straight to the emulator (the proxy is out of the way).
   void WriteDirectConfig() { world_.WriteConfig(WorldConfig()); }
 
-  // `usersync sync` (or ARGS) with a watchdog: killed after `timeout` or past 1 GiB RSS.
+  // `usersync sync` (or ARGS) with a watchdog: killed after `timeout` or past 512 MiB RSS.
   GuardedRun RunGuarded(std::vector<std::string> args = {"sync"},
                         std::chrono::seconds timeout = std::chrono::seconds(60)) {
     GuardedRun run;
@@ -258,7 +258,7 @@ TEST_F(HostileTest, ListingLieExits4WithBoundedMemory) {
   ASSERT_NO_FATAL_FAILURE(Start({OnListing(Fault::kPagingLie)}, 10));
   ASSERT_NO_FATAL_FAILURE(SeedThenAddOne(10));
   GuardedRun run = RunGuarded();
-  EXPECT_FALSE(run.killed_for_memory) << "over 1 GiB; " << proxy_->matched(0) << " pages asked";
+  EXPECT_FALSE(run.killed_for_memory) << "over 512 MiB; " << proxy_->matched(0) << " pages asked";
   EXPECT_EQ(run.exit_code, kExitUnreachable) << run.out << run.err;
   EXPECT_LT(run.max_rss_kb, kRssLimitKb);
   EXPECT_GT(proxy_->applied(0), 0);
