@@ -44,7 +44,7 @@ using testing::WorldConfig;
 constexpr int kExitOk = 0;
 constexpr int kExitSomeFailed = 1;
 constexpr int kExitUnreachable = 4;
-constexpr int64_t kRssLimitKb = 300 * 1024;      // the bound on usersync's peak RSS
+constexpr int64_t kRssLimitKb = 300 * 1024;     // the bound on usersync's peak RSS
 constexpr int64_t kWatchdogRssKb = 512 * 1024;  // beyond this the child is killed
 constexpr char kUsersPath[] = "/scim/v2/Users";
 constexpr int kUsers = 5;
@@ -302,9 +302,7 @@ TEST_F(HostileTest, GarbageListingExits4) { ExpectBrokenListingRefused(Fault::kG
 TEST_F(HostileTest, TruncatedListingExits4) { ExpectBrokenListingRefused(Fault::kTruncatedJson); }
 
 // A SCIM Error ("status": "500") inside a 200 as the listing.
-TEST_F(HostileTest, ErrorInside200ListingExits4) {
-  ExpectBrokenListingRefused(Fault::kErrorIn200);
-}
+TEST_F(HostileTest, ErrorInside200ListingExits4) { ExpectBrokenListingRefused(Fault::kErrorIn200); }
 
 TEST_F(HostileTest, GarbageCreateAnswerThenCleanRunConverges) {
   ExpectBrokenCreateAnswerConverges(Fault::kGarbageBody);
@@ -403,8 +401,8 @@ TEST_F(HostileTest, EchoedAuthorizationIsNeverWritten) {
   EXPECT_TRUE(Lacks(sync.err, token));
 
   proxy_->SetRules({OnListing(Fault::kEchoAuthorization)});
-  ProcessResult plan = world_.Usersync({"plan", "--out", world_.Path("plan.json")}, {},
-                                       std::chrono::seconds(60));
+  ProcessResult plan =
+      world_.Usersync({"plan", "--out", world_.Path("plan.json")}, {}, std::chrono::seconds(60));
   EXPECT_NE(plan.exit_code, kExitOk) << plan.out << plan.err;
   EXPECT_GT(proxy_->applied(0), 0);
   EXPECT_TRUE(Lacks(plan.out, token));

@@ -67,7 +67,8 @@ bool Matches(const HostileProxy::Rule& rule, const HttpRequest& request) {
   } else if (request.path() != path) {
     return false;
   }
-  return rule.query_contains.empty() || request.query().find(rule.query_contains) != std::string_view::npos;
+  return rule.query_contains.empty() ||
+         request.query().find(rule.query_contains) != std::string_view::npos;
 }
 
 bool PathMatches(std::string_view pattern, std::string_view path) {
@@ -106,20 +107,34 @@ void StreamSpaces(int fd, const std::atomic<bool>& stopping, int64_t limit) {
 
 std::string_view FaultName(Fault fault) {
   switch (fault) {
-    case Fault::kNone: return "kNone";
-    case Fault::kGarbageBody: return "kGarbageBody";
-    case Fault::kTruncatedJson: return "kTruncatedJson";
-    case Fault::kErrorIn200: return "kErrorIn200";
-    case Fault::kEndlessBody: return "kEndlessBody";
-    case Fault::kHugeBody: return "kHugeBody";
-    case Fault::kPagingLie: return "kPagingLie";
-    case Fault::kRepeatedPage: return "kRepeatedPage";
-    case Fault::kDuplicateIds: return "kDuplicateIds";
-    case Fault::kResetAfterStore: return "kResetAfterStore";
-    case Fault::kEchoAuthorization: return "kEchoAuthorization";
-    case Fault::kHang: return "kHang";
-    case Fault::kRetryAfterHuge: return "kRetryAfterHuge";
-    case Fault::kRetryAfterZero: return "kRetryAfterZero";
+    case Fault::kNone:
+      return "kNone";
+    case Fault::kGarbageBody:
+      return "kGarbageBody";
+    case Fault::kTruncatedJson:
+      return "kTruncatedJson";
+    case Fault::kErrorIn200:
+      return "kErrorIn200";
+    case Fault::kEndlessBody:
+      return "kEndlessBody";
+    case Fault::kHugeBody:
+      return "kHugeBody";
+    case Fault::kPagingLie:
+      return "kPagingLie";
+    case Fault::kRepeatedPage:
+      return "kRepeatedPage";
+    case Fault::kDuplicateIds:
+      return "kDuplicateIds";
+    case Fault::kResetAfterStore:
+      return "kResetAfterStore";
+    case Fault::kEchoAuthorization:
+      return "kEchoAuthorization";
+    case Fault::kHang:
+      return "kHang";
+    case Fault::kRetryAfterHuge:
+      return "kRetryAfterHuge";
+    case Fault::kRetryAfterZero:
+      return "kRetryAfterZero";
   }
   return "?";
 }
@@ -145,17 +160,22 @@ class HostileProxy::Connection {
   // Answers one request; false when the connection must end.
   bool Handle(HttpRequest& request, int64_t served) {
     auto [rule, fault] = proxy_.Decide(request.method, request.target, served > 0);
-    Seen seen{request.method, request.target, request.body.substr(0, 4096), rule,
-              fault != Fault::kNone, false, number_, served};
+    Seen seen{request.method,
+              request.target,
+              request.body.substr(0, 4096),
+              rule,
+              fault != Fault::kNone,
+              false,
+              number_,
+              served};
     switch (fault) {
       case Fault::kErrorIn200:
         return Done(seen, JsonAnswer(200, ScimError("500", "boom")));
       case Fault::kEchoAuthorization: {
         std::string auth = hostile::HeaderValue(request.headers, "authorization").value_or("");
-        return Done(seen, JsonAnswer(400, ScimError("400", absl::StrCat(
-                                                               "invalid request; you sent "
-                                                               "Authorization: ",
-                                                               auth))));
+        return Done(seen, JsonAnswer(400, ScimError("400", absl::StrCat("invalid request; you sent "
+                                                                        "Authorization: ",
+                                                                        auth))));
       }
       case Fault::kRetryAfterHuge:
       case Fault::kRetryAfterZero: {

@@ -81,12 +81,12 @@ class HostileProxy {
   // What the proxy saw of one request.
   struct Seen {
     std::string method;
-    std::string target;  // path and query as sent by the client
-    std::string body;    // its first 4,096 bytes
-    int rule = -1;       // index of the first matching rule, -1 for none
-    bool applied = false;    // the rule's fault was applied
-    bool forwarded = false;  // the request (maybe rewritten) was sent to the target
-    int64_t connection = 0;  // the client connection's number (1, 2, ...)
+    std::string target;         // path and query as sent by the client
+    std::string body;           // its first 4,096 bytes
+    int rule = -1;              // index of the first matching rule, -1 for none
+    bool applied = false;       // the rule's fault was applied
+    bool forwarded = false;     // the request (maybe rewritten) was sent to the target
+    int64_t connection = 0;     // the client connection's number (1, 2, ...)
     int64_t on_connection = 0;  // 0 for the first request on its connection
   };
 
@@ -143,11 +143,11 @@ class HostileProxy {
   std::thread accept_thread_;
 
   mutable std::mutex mu_;
-  std::vector<RuleState> rules_;        // guarded by mu_
-  std::vector<Seen> seen_;              // guarded by mu_
-  std::set<int> open_fds_;              // client sockets, guarded by mu_
-  std::vector<std::thread> workers_;    // guarded by mu_
-  int64_t connections_ = 0;             // guarded by mu_
+  std::vector<RuleState> rules_;      // guarded by mu_
+  std::vector<Seen> seen_;            // guarded by mu_
+  std::set<int> open_fds_;            // client sockets, guarded by mu_
+  std::vector<std::thread> workers_;  // guarded by mu_
+  int64_t connections_ = 0;           // guarded by mu_
 };
 
 }  // namespace usersync::testing

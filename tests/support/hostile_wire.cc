@@ -23,8 +23,8 @@ constexpr size_t kMaxRequestBody = 16 << 20;
 constexpr size_t kMaxAnswerBytes = 64 << 20;
 
 bool IsHopHeader(std::string_view name) {
-  for (std::string_view hop : {"content-length", "transfer-encoding", "connection", "keep-alive",
-                               "expect"}) {
+  for (std::string_view hop :
+       {"content-length", "transfer-encoding", "connection", "keep-alive", "expect"}) {
     if (core::EqualsIgnoreCase(name, hop)) return true;
   }
   return false;
@@ -37,9 +37,8 @@ absl::StatusOr<std::string> ParseHead(std::string_view head, Headers& headers) {
   while (line_end != std::string_view::npos) {
     size_t start = line_end + 2;
     line_end = head.find("\r\n", start);
-    std::string_view line = head.substr(start, line_end == std::string_view::npos
-                                                   ? std::string_view::npos
-                                                   : line_end - start);
+    std::string_view line = head.substr(
+        start, line_end == std::string_view::npos ? std::string_view::npos : line_end - start);
     if (line.empty()) continue;
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) {
@@ -197,8 +196,8 @@ absl::StatusOr<bool> ReadRequest(int fd, std::string& buffered, HttpRequest& req
   }
   size_t length = 0;
   std::optional<std::string> length_text = HeaderValue(request.headers, "content-length");
-  if (length_text.has_value() && (!absl::SimpleAtoi(*length_text, &length) ||
-                                  length > kMaxRequestBody)) {
+  if (length_text.has_value() &&
+      (!absl::SimpleAtoi(*length_text, &length) || length > kMaxRequestBody)) {
     return absl::InvalidArgumentError(absl::StrCat("bad Content-Length ", *length_text));
   }
   std::optional<std::string> expect = HeaderValue(request.headers, "expect");
@@ -247,14 +246,14 @@ bool WriteAnswer(int fd, const HttpAnswer& answer, bool keep_alive,
                  std::optional<int64_t> content_length) {
   std::string head = absl::StrCat("HTTP/1.1 ", answer.status, " ",
                                   answer.reason.empty() ? "Whatever" : answer.reason, "\r\n");
-  for (const auto& [name, value] : answer.headers) absl::StrAppend(&head, name, ": ", value, "\r\n");
+  for (const auto& [name, value] : answer.headers)
+    absl::StrAppend(&head, name, ": ", value, "\r\n");
   absl::StrAppend(&head, "Content-Length: ", content_length.value_or(answer.body.size()),
                   "\r\nConnection: ", keep_alive ? "keep-alive" : "close", "\r\n\r\n");
   return SendAll(fd, head) && SendAll(fd, answer.body);
 }
 
-std::string WithQueryParam(std::string_view target, std::string_view name,
-                           std::string_view value) {
+std::string WithQueryParam(std::string_view target, std::string_view name, std::string_view value) {
   size_t mark = target.find('?');
   std::string out(target.substr(0, mark));
   std::string_view query = mark == std::string_view::npos ? "" : target.substr(mark + 1);
@@ -301,8 +300,10 @@ std::string WithFirstResourceRepeated(std::string_view body) {
   for (size_t pos = start; pos < body.size(); ++pos) {
     char c = body[pos];
     if (in_string) {
-      if (c == '\\') ++pos;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++pos;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') in_string = true;

@@ -205,7 +205,8 @@ void EmulatorStore::UnindexUserName(const std::string& key, UserEntry* entry) {
   if (!allow_duplicate_user_names_) return;
   user_order_.ForRange(0, user_order_.size(), [&](UserEntry* other) {
     mu_.AssertHeld();
-    if (other != entry && Lower(other->user->user_name) == key) users_by_name_.try_emplace(key, other);
+    if (other != entry && Lower(other->user->user_name) == key)
+      users_by_name_.try_emplace(key, other);
   });
 }
 

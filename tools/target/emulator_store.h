@@ -237,6 +237,7 @@ class EmulatorStore {
   // instead of failing AlreadyExists, as a target that does not enforce unique userNames
   // would. A look-up by user name (FindUsers) then returns every holder, in creation order.
   // Batches (CreateUsers, CreateUsersEach) still refuse two users of one batch sharing a name.
+  // A database holding duplicates does not load again (Open: DataLoss): a test switch.
   void SetAllowDuplicateUserNames(bool allow);
 
   // The seats of every product that has a limit, that an active user holds, or that
