@@ -205,6 +205,8 @@ class HostileProxy::Connection {
     }
     if (fault == Fault::kRepeatedPage) {
       request.target = hostile::WithQueryParam(request.target, "startIndex", "1");
+      // Pages shorter than the listing, so that the client asks for the next ones.
+      request.target = hostile::WithQueryParam(request.target, "count", "2");
     }
     absl::StatusOr<HttpAnswer> answer = hostile::Exchange(proxy_.upstream_port_, request);
     seen.forwarded = true;

@@ -50,7 +50,8 @@ enum class Fault {
   kHugeBody,           // do not forward; 200 announcing Content-Length: 2147483648, then
                        // spaces until the client goes away
   kPagingLie,          // forward with count=1, then answer totalResults 1000000000000
-  kRepeatedPage,       // forward with startIndex=1: the first page, whatever was asked
+  kRepeatedPage,       // forward with startIndex=1 and count=2: the first two users,
+                       // whatever page was asked
   kDuplicateIds,       // forward, then repeat the page's first resource in Resources
   kResetAfterStore,    // forward (the target stores it), then RST the client connection
                        // without answering; only on a connection that served a request
