@@ -2,8 +2,13 @@
 // documented, so that a usersync test passing against it means usersync met the fault.
 #include "tests/support/hostile_proxy.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <memory>
 #include <string>
 #include <vector>
@@ -127,6 +132,57 @@ TEST_F(HostileProxyTest, ResetAfterStoreNeedsAReusedConnection) {
   EXPECT_EQ(created.status, 201) << created.error;
   EXPECT_EQ(proxy_->matched(0), 1);
   EXPECT_EQ(proxy_->applied(0), 0);
+}
+
+// On a kept-alive connection, the second request (a create) reaches the target, and the
+// connection is reset without an answer.
+TEST_F(HostileProxyTest, ResetAfterStoreOnAReusedConnection) {
+  HostileProxy::Rule rule;
+  rule.pattern = "POST /scim/v2/Users";
+  rule.fault = Fault::kResetAfterStore;
+  proxy_->SetRules({rule});
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(proxy_->port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  const std::string body = R"({"userName":"kept@example.com","active":true})";
+  const std::string auth = absl::StrCat("Authorization: Bearer ", token(), "\r\n");
+  const std::string get =
+      absl::StrCat("GET /scim/v2/Users?startIndex=1&count=1 HTTP/1.1\r\nHost: x\r\n", auth, "\r\n");
+  const std::string post = absl::StrCat(
+      "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\n", auth,
+      "Content-Type: application/scim+json\r\nContent-Length: ", body.size(), "\r\n\r\n", body);
+  // The GET's whole answer first (the proxy always sends Content-Length), then the POST.
+  ASSERT_EQ(::send(fd, get.data(), get.size(), MSG_NOSIGNAL), static_cast<ssize_t>(get.size()));
+  std::string received;
+  char chunk[4096];
+  ssize_t n = 0;
+  auto complete = [&received] {
+    const size_t head_end = received.find("\r\n\r\n");
+    const size_t length_at = received.find("Content-Length: ");
+    if (head_end == std::string::npos || length_at == std::string::npos) return false;
+    return received.size() >= head_end + 4 + std::stoul(received.substr(length_at + 16));
+  };
+  while (!complete() && (n = ::recv(fd, chunk, sizeof(chunk), 0)) > 0) {
+    received.append(chunk, static_cast<size_t>(n));
+  }
+  EXPECT_TRUE(Contains(received, "HTTP/1.1 200"));
+  ASSERT_EQ(::send(fd, post.data(), post.size(), MSG_NOSIGNAL), static_cast<ssize_t>(post.size()));
+  std::string after;
+  while ((n = ::recv(fd, chunk, sizeof(chunk), 0)) > 0) after.append(chunk, n);
+  const int recv_errno = errno;
+  ::close(fd);
+  EXPECT_EQ(n, -1);
+  EXPECT_EQ(recv_errno, ECONNRESET);
+  EXPECT_EQ(after, "");  // no answer to the POST
+  EXPECT_EQ(proxy_->applied(0), 1);
+  HttpResult stored = HttpGet(
+      emulator_->scim_url() + "/Users?filter=" + UrlEncode(R"(userName eq "kept@example.com")"),
+      token());
+  EXPECT_TRUE(Contains(stored.body, "\"totalResults\":1"));
 }
 
 }  // namespace
