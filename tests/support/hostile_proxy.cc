@@ -48,7 +48,20 @@ std::string ScimError(std::string_view status, std::string_view detail) {
 HttpAnswer JsonAnswer(int status, std::string body) {
   HttpAnswer answer;
   answer.status = status;
-  answer.reason = status == 200 ? "OK" : status == 400 ? "Bad Request" : "Too Many Requests";
+  switch (status) {
+    case 200:
+      answer.reason = "OK";
+      break;
+    case 400:
+      answer.reason = "Bad Request";
+      break;
+    case 429:
+      answer.reason = "Too Many Requests";
+      break;
+    default:
+      answer.reason = "Bad Gateway";
+      break;
+  }
   answer.headers.emplace_back("Content-Type", kScimJson);
   answer.body = std::move(body);
   return answer;
@@ -150,6 +163,12 @@ class HostileProxy::Connection {
     for (int64_t served = 0; !proxy_.stopping_.load(); ++served) {
       HttpRequest request;
       absl::StatusOr<bool> read = hostile::ReadRequest(fd_, buffered, request);
+      if (!read.ok() && read.status().code() == absl::StatusCode::kInvalidArgument) {
+        // A request this proxy cannot read: said to the client and recorded, never dropped.
+        const std::string why(StdSv(read.status().message()));
+        proxy_.Record(Seen{"?", why, "", -1, false, false, number_, served});
+        hostile::WriteAnswer(fd_, JsonAnswer(400, ScimError("400", why)), /*keep_alive=*/false);
+      }
       if (!read.ok() || !*read) break;
       if (!Handle(request, served)) break;
     }
@@ -257,7 +276,7 @@ class HostileProxy::Connection {
 
   void Close(bool reset) {
     if (fd_ < 0) return;
-    proxy_.Track(fd_, /*add=*/false);
+    proxy_.Untrack(fd_);
     if (reset) {
       linger hard{1, 0};
       ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
@@ -365,13 +384,9 @@ void HostileProxy::Record(Seen seen) {
   seen_.push_back(std::move(seen));
 }
 
-void HostileProxy::Track(int fd, bool add) {
+void HostileProxy::Untrack(int fd) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (add) {
-    open_fds_.insert(fd);
-  } else {
-    open_fds_.erase(fd);
-  }
+  open_fds_.erase(fd);
 }
 
 int64_t HostileProxy::matched(size_t rule) const {

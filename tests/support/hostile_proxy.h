@@ -79,7 +79,8 @@ class HostileProxy {
     int64_t times = -1;          // ... and applies this many times (-1: always)
   };
 
-  // What the proxy saw of one request.
+  // What the proxy saw of one request. A request it could not read (chunked, oversized) is
+  // answered 400 and recorded with method "?" and the reason as its target.
   struct Seen {
     std::string method;
     std::string target;         // path and query as sent by the client
@@ -135,7 +136,8 @@ class HostileProxy {
   // counts the match. `reused`: the connection served a request before.
   std::pair<int, Fault> Decide(std::string_view method, std::string_view target, bool reused);
   void Record(Seen seen);
-  void Track(int fd, bool add);
+  // Forgets a client socket about to be closed (the destructor shuts down the others).
+  void Untrack(int fd);
 
   const int listen_fd_;
   const int port_;
