@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,8 +134,10 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const EnvList& ex
     if (fd.fd >= 0) close(fd.fd);
   }
   int status = 0;
-  while (waitpid(*pid, &status, 0) < 0 && errno == EINTR) {
+  struct rusage usage {};
+  while (wait4(*pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
+  result.max_rss_kb = usage.ru_maxrss;
   result.exit_code = timed_out ? -1 : ExitCodeOf(status);
   return result;
 }
@@ -228,8 +231,10 @@ int ChildProcess::Wait() {
   if (pid_ <= 0) return -1;
   if (!reaped_) {
     int status = 0;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    struct rusage usage {};
+    while (wait4(pid_, &status, 0, &usage) < 0 && errno == EINTR) {
     }
+    max_rss_kb_ = usage.ru_maxrss;
     exit_code_ = ExitCodeOf(status);
     reaped_ = true;
     // stderr reaches EOF once the process (and any child holding the pipe) is gone.
@@ -243,8 +248,10 @@ absl::StatusOr<int> ChildProcess::WaitFor(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!reaped_) {
     int status = 0;
-    pid_t done = waitpid(pid_, &status, WNOHANG);
+    struct rusage usage {};
+    pid_t done = wait4(pid_, &status, WNOHANG, &usage);
     if (done == pid_) {
+      max_rss_kb_ = usage.ru_maxrss;
       exit_code_ = ExitCodeOf(status);
       reaped_ = true;
       if (stderr_reader_.joinable()) stderr_reader_.join();

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -27,6 +28,7 @@ struct ProcessResult {
   int exit_code = -1;  // exit status; 128 + signal; -1 on timeout; 127 if it could not start
   std::string out;
   std::string err;
+  int64_t max_rss_kb = 0;  // the process's peak resident set (wait4's ru_maxrss), in KiB
 };
 
 // Runs argv[0] (a path) with `argv` in `cwd` (empty: the test's) and waits for it, reading
@@ -73,10 +75,14 @@ class ChildProcess {
   // Everything the process wrote to stderr so far (complete once Wait() returned).
   std::string stderr_output() const;
 
+  // The process's peak resident set in KiB (wait4's ru_maxrss); 0 until it was reaped.
+  int64_t max_rss_kb() const { return max_rss_kb_; }
+
  private:
   pid_t pid_ = -1;
   int exit_code_ = -1;
   bool reaped_ = false;
+  int64_t max_rss_kb_ = 0;
   int stdout_fd_ = -1;
   std::string stdout_buffer_;
   std::thread stderr_reader_;

@@ -61,8 +61,11 @@ struct EmulatorOptions {
   double burst = 0;      // 0 → max(1, rate)
   double fail_rate = 0;  // fraction of requests answered 503 before any processing
   int latency_ms = 0;
-  bool retry_after = true;               // SCIM: send Retry-After with 429 (GoTo never does)
-  bool bulk = true;                      // serve SCIM /Bulk (false: --no-bulk)
+  bool retry_after = true;  // SCIM: send Retry-After with 429 (GoTo never does)
+  bool bulk = true;         // serve SCIM /Bulk (false: --no-bulk)
+  // A create whose userName is taken stores a second account instead of answering 409
+  // (--allow-duplicate-user-names; EmulatorStore::SetAllowDuplicateUserNames).
+  bool allow_duplicate_user_names = false;
   std::map<std::string, int64_t> seats;  // product → seats (both faces); others unlimited
   std::string db_path;                   // empty: memory only
   std::string seed_accounts_path;        // JSON Lines of SCIM User resources

@@ -158,7 +158,7 @@ bool EmulatorStore::IdTaken(std::string_view id) const {
 absl::Status EmulatorStore::CheckNewUser(const EmulatorUser& user) const {
   if (user.user_name.empty()) return absl::InvalidArgumentError("userName is required");
   auto holder = users_by_name_.find(Lower(user.user_name));
-  if (holder != users_by_name_.end())
+  if (holder != users_by_name_.end() && !allow_duplicate_user_names_)
     return UserNameTaken(user.user_name, holder->second->user->id);
   if (!user.id.empty() && IdTaken(user.id)) {
     return absl::AlreadyExistsError(absl::StrCat("id ", user.id, " is taken"));
@@ -191,6 +191,23 @@ void EmulatorStore::CountSeats(const EmulatorUser& user, int64_t delta) {
     it->second += delta;
     if (it->second <= 0) seats_used_.erase(it);
   }
+}
+
+void EmulatorStore::SetAllowDuplicateUserNames(bool allow) {
+  absl::MutexLock lock(&mu_);
+  allow_duplicate_user_names_ = allow;
+}
+
+void EmulatorStore::UnindexUserName(const std::string& key, UserEntry* entry) {
+  auto holder = users_by_name_.find(key);
+  if (holder == users_by_name_.end() || holder->second != entry) return;
+  users_by_name_.erase(holder);
+  if (!allow_duplicate_user_names_) return;
+  user_order_.ForRange(0, user_order_.size(), [&](UserEntry* other) {
+    mu_.AssertHeld();
+    if (other != entry && Lower(other->user->user_name) == key)
+      users_by_name_.try_emplace(key, other);
+  });
 }
 
 void EmulatorStore::SetSeatLimits(const std::map<std::string, int64_t>& seats) {
@@ -466,7 +483,7 @@ absl::StatusOr<UserView> EmulatorStore::UpdateUser(std::string_view id, int64_t 
   if (db_ != nullptr) USERSYNC_RETURN_IF_ERROR(db_->PutUser(user));
 
   if (new_key != old_key) {
-    users_by_name_.erase(old_key);
+    UnindexUserName(old_key, entry);
     users_by_name_.emplace(std::move(new_key), entry);
   }
   if (user.external_id != old_user.external_id) {
@@ -523,7 +540,7 @@ absl::Status EmulatorStore::DeleteUser(std::string_view id, int64_t expected_ver
     RemoveMemberInMemory(groups[index], entry);
     groups[index]->group = std::move(changed_groups[index]);
   }
-  users_by_name_.erase(Lower(user.user_name));
+  UnindexUserName(Lower(user.user_name), entry);
   if (!user.external_id.empty()) {
     auto& list = users_by_external_id_[user.external_id];
     list.erase(std::find(list.begin(), list.end(), entry));
@@ -561,7 +578,15 @@ StorePage<UserView> EmulatorStore::FindUsers(UserKey key, std::string_view value
       break;
     }
     case UserKey::kUserName: {
-      auto it = users_by_name_.find(Lower(value));
+      const std::string name = Lower(value);
+      if (allow_duplicate_user_names_) {
+        user_order_.ForRange(0, user_order_.size(), [&](const UserEntry* entry) {
+          mu_.AssertReaderHeld();
+          if (Lower(entry->user->user_name) == name) matches.push_back(entry);
+        });
+        break;
+      }
+      auto it = users_by_name_.find(name);
       if (it != users_by_name_.end()) matches.push_back(it->second);
       break;
     }

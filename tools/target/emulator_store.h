@@ -231,6 +231,15 @@ class EmulatorStore {
   // earlier limits; users already stored keep their seats even beyond a new limit.
   void SetSeatLimits(const std::map<std::string, int64_t>& seats);
 
+  // ---- Duplicates (a test switch: --allow-duplicate-user-names) ----
+
+  // `allow`: a create (CreateUser) whose user name is already held stores a second user
+  // instead of failing AlreadyExists, as a target that does not enforce unique userNames
+  // would. A look-up by user name (FindUsers) then returns every holder, in creation order.
+  // Batches (CreateUsers, CreateUsersEach) still refuse two users of one batch sharing a name.
+  // A database holding duplicates does not load again (Open: DataLoss): a test switch.
+  void SetAllowDuplicateUserNames(bool allow);
+
   // The seats of every product that has a limit, that an active user holds, or that
   // `always_listed` names, sorted by product. O(products).
   std::vector<SeatUsage> SeatUsages(const std::vector<std::string>& always_listed) const;
@@ -275,6 +284,9 @@ class EmulatorStore {
   // Prepares `user` (id, seq, version, timestamps) for insertion. REQUIRES: CheckNewUser ok.
   void StampNewUser(EmulatorUser* user, int64_t now_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   UserEntry* InsertUserInMemory(UserPtr user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes `entry` out of users_by_name_ under `key`; another holder of the name (duplicates
+  // allowed) takes its place. O(users) only then.
+  void UnindexUserName(const std::string& key, UserEntry* entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   GroupEntry* InsertGroupInMemory(GroupPtr group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AddMemberInMemory(GroupEntry* group, UserEntry* user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveMemberInMemory(GroupEntry* group, UserEntry* user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -288,8 +300,10 @@ class EmulatorStore {
   int64_t active_users_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, int64_t> seat_limits_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int64_t> seats_used_ ABSL_GUARDED_BY(mu_);  // > 0 only
+  bool allow_duplicate_user_names_ ABSL_GUARDED_BY(mu_) = false;
 
   absl::flat_hash_map<std::string, std::unique_ptr<UserEntry>> users_ ABSL_GUARDED_BY(mu_);
+  // The first holder of each lower-cased name (the only one unless duplicates are allowed).
   absl::flat_hash_map<std::string, UserEntry*> users_by_name_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::vector<UserEntry*>> users_by_external_id_
       ABSL_GUARDED_BY(mu_);

@@ -52,6 +52,8 @@ void AddFlags(CLI::App& app, Flags& flags) {
                "send SCIM 429s without Retry-After (the GoTo face never sends it)");
   app.add_flag("--no-bulk", flags.no_bulk,
                "do not offer SCIM /Bulk (ServiceProviderConfig says so)");
+  app.add_flag("--allow-duplicate-user-names", options.allow_duplicate_user_names,
+               "a create whose userName is taken stores a second account (no 409)");
   app.add_option("--seats", flags.seats,
                  "seats per product, PRODUCT=N (repeatable; products not named are unlimited)");
   app.add_option("--db", options.db_path, "persist the accounts in this SQLite file");
