@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -25,11 +26,12 @@ class Registry {
     std::stable_sort(forms_.begin(), forms_.end(), [](const std::string& a, const std::string& b) {
       return a.size() > b.size();
     });
-    any_.store(true, std::memory_order_release);
+    shortest_.store(forms_.back().size(), std::memory_order_release);
   }
 
   bool Contains(std::string_view text) const {
-    if (!any_.load(std::memory_order_acquire)) return false;
+    // Most text checked (ids, emails) is shorter than any token: no lock, no search.
+    if (text.size() < shortest_.load(std::memory_order_acquire)) return false;
     absl::ReaderMutexLock lock(&mu_);
     for (const std::string& form : forms_) {
       if (text.find(form) != std::string_view::npos) return true;
@@ -39,7 +41,7 @@ class Registry {
 
   std::string Redact(std::string_view text) const {
     std::string out(text);
-    if (!any_.load(std::memory_order_acquire)) return out;
+    if (text.size() < shortest_.load(std::memory_order_acquire)) return out;
     absl::ReaderMutexLock lock(&mu_);
     for (const std::string& form : forms_) {
       size_t pos = 0;
@@ -54,7 +56,7 @@ class Registry {
   void Clear() {
     absl::MutexLock lock(&mu_);
     forms_.clear();
-    any_.store(false, std::memory_order_release);
+    shortest_.store(kNone, std::memory_order_release);
   }
 
  private:
@@ -94,7 +96,9 @@ class Registry {
 
   mutable absl::Mutex mu_;
   std::vector<std::string> forms_ ABSL_GUARDED_BY(mu_);
-  std::atomic<bool> any_{false};
+  // The length of the shortest form registered; kNone while none is.
+  static constexpr size_t kNone = std::numeric_limits<size_t>::max();
+  std::atomic<size_t> shortest_{kNone};
 };
 
 Registry& TheRegistry() {

