@@ -49,8 +49,9 @@ std::string RunLogs::Stamp() const { return Rfc3339(absl::FromChrono(clock_.Wall
 RunLogs::~RunLogs() { (void)Close(); }
 
 void RunLogs::Fail(const std::string& path, std::string_view reason) {
-  if (status_.ok())
+  if (status_.ok()) {
     status_ = absl::InternalError(absl::StrCat("cannot write ", path, ": ", Sv(reason)));
+  }
 }
 
 void RunLogs::WriteLine(int* fd, const std::string& path, std::string_view line) {

@@ -98,7 +98,8 @@ class StateStore {
   // written to it. Errors: kUnavailable (cannot open, or locked by another process for longer
   // than the busy timeout), kFailedPrecondition (not a SQLite file, damaged, not a usersync
   // store, or written by a newer usersync; a damaged one's message says how to recover). Every
-  // error names `path`. Cost of the check: about 0.1 s per 100k links (io/state/state_open.cc).
+  // error names `path`. Cost of the check, measured with a warm cache: 0.3 s for 100k links
+  // and 100k journal rows (32 MB), 4 s for 1M of each (317 MB); 12 s cold.
   static absl::StatusOr<std::unique_ptr<StateStore>> Open(const std::string& path);
 
   // Opens the store at `path` for reading only (status, plan, users, explain, release's list):
