@@ -10,6 +10,7 @@
 #include "io/config/config.h"
 #include "io/ldap/ldap_directory.h"
 #include "io/ldif/ldif_reader.h"
+#include "io/secrets.h"
 
 namespace usersync::io {
 namespace {
@@ -25,6 +26,7 @@ absl::StatusOr<LdapSourceOptions> LdapOptionsFromConfig(const SourceConfig& sour
       return absl::InvalidArgumentError(absl::StrCat("source: ", secret.status().message()));
     }
     password = *std::move(secret);
+    RegisterSecret(password);  // whatever echoes it back is redacted at every sink
   }
   return LdapSourceOptions{
       .url = source.url,

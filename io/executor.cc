@@ -34,6 +34,8 @@ constexpr auto kSettleDelay = std::chrono::milliseconds(100);
 constexpr char kCancelledByInterrupt[] = "cancelled by interrupt";
 constexpr char kCancelledByQuarantine[] =
     "cancelled: the run stopped early because the target was failing";
+constexpr char kCancelledByLogs[] =
+    "cancelled: the run stopped because its logs could not be written";
 
 // The failures that say the target itself is not working (down, overloaded past our retries,
 // the token revoked), as opposed to one record's data being refused.
@@ -93,7 +95,7 @@ class OutcomeQueue {
   std::deque<std::pair<size_t, OpOutcome>> queue_ ABSL_GUARDED_BY(mu_);
 };
 
-enum class StopCause { kNone, kInterrupt, kQuarantine, kJournal };
+enum class StopCause { kNone, kInterrupt, kQuarantine, kJournal, kLogs };
 
 // One ApplyOperations call: the operations, where their outcomes go, and why it stopped.
 class Applier {
@@ -131,6 +133,7 @@ class Applier {
       DrainSome(absl::Milliseconds(100));
     }
     Flush();
+    CheckLogs();  // the last lines, too, must have been written
     ReportStop();
     return std::move(totals_);
   }
@@ -218,12 +221,20 @@ class Applier {
     target_.Cancel();  // queued requests complete as cancelled; those in flight finish
   }
 
+  // Whether the run must stop (Ctrl-C, or any other cause already seen); checked before each
+  // batch is sent.
   bool CheckInterrupt() {
     if (stop_ == StopCause::kNone && context_.interrupted != nullptr &&
         context_.interrupted->load()) {
       StopRun(StopCause::kInterrupt);
     }
+    CheckLogs();
     return stop_ != StopCause::kNone;
+  }
+
+  // A log line that could not be written stops the run: what is not logged must not be sent.
+  void CheckLogs() {
+    if (!logs_.status().ok()) StopRun(StopCause::kLogs);
   }
 
   void DrainSome(absl::Duration timeout) {
@@ -231,6 +242,7 @@ class Applier {
       Settle(op_idx, outcome, /*sent=*/true);
       --outstanding_;
     }
+    CheckLogs();
     if (settlements_.size() >= kSettleBatch || clock_.Now() - last_flush_ >= kSettleDelay) {
       Flush();
     }
@@ -248,8 +260,9 @@ class Applier {
       new_links_.push_back({op.directory_id, outcome.account_id, "created"});
     }
     if (!ok && outcome.status.code() == absl::StatusCode::kCancelled && stop_ != StopCause::kNone) {
-      const char* why =
-          stop_ == StopCause::kInterrupt ? kCancelledByInterrupt : kCancelledByQuarantine;
+      const char* why = stop_ == StopCause::kInterrupt ? kCancelledByInterrupt
+                        : stop_ == StopCause::kLogs    ? kCancelledByLogs
+                                                       : kCancelledByQuarantine;
       settlements_.push_back(
           {journal_id_[op_idx], false, account_id, outcome.http_status, outcome.attempts, why});
       logs_.Audit({context_.run_id, kind, op.directory_id, account_id, op.email, "cancelled",
@@ -308,12 +321,20 @@ class Applier {
     totals_.window_size = window_.count();
     totals_.interrupted = stop_ == StopCause::kInterrupt;
     totals_.quarantined = stop_ == StopCause::kQuarantine;
-    if (stop_ != StopCause::kInterrupt && stop_ != StopCause::kQuarantine) return;
+    totals_.logs_failed = stop_ == StopCause::kLogs;
+    if (stop_ != StopCause::kInterrupt && stop_ != StopCause::kQuarantine &&
+        stop_ != StopCause::kLogs) {
+      return;
+    }
     const std::string tally =
         absl::StrCat(totals_.done, " done, ", totals_.failed, " failed, ", totals_.cancelled,
                      " cancelled, ", totals_.not_started, " not started");
     std::string line;
-    if (stop_ == StopCause::kInterrupt) {
+    if (stop_ == StopCause::kLogs) {
+      line = absl::StrCat(logs_.status().message(),
+                          "; the run stopped; the state store's journal holds what was done (",
+                          tally, ")");
+    } else if (stop_ == StopCause::kInterrupt) {
       line =
           absl::StrCat("interrupted: stopped starting operations and waited for those in flight (",
                        tally, "); every outcome is recorded, the rest is planned again next run");

@@ -72,6 +72,7 @@ struct ApplyTotals {
 
   bool interrupted = false;  // Ctrl-C stopped the run (exit 1)
   bool quarantined = false;  // the target was failing: the run stopped early (exit 4)
+  bool logs_failed = false;  // a line of the audit or error log could not be written (exit 1)
   // The quarantine window when the run stopped (or at its end): non-data failures among the
   // last `window_size` outcomes, and the last such failure's message (no secrets).
   int64_t window_failed = 0;
@@ -87,7 +88,9 @@ struct ApplyTotals {
 // (TargetApi::Cancel), requests in flight finish, every journaled operation is settled (the
 // cancelled ones as not done, "cancelled by interrupt"), and a line on `context.err` says so.
 // Quarantine (see QuarantinePolicy): the same stop, with a message naming the failure rate and
-// the last failure. Either way the next run's plan picks up what was not done.
+// the last failure. A failed write to the run's logs (RunLogs::status()): the same stop before
+// the next batch is sent, with a message naming the file and the reason. Either way the next
+// run's plan picks up what was not done.
 ApplyTotals ApplyOperations(const std::vector<core::Operation>& ops,
                             const ExecutorContext& context);
 

@@ -261,6 +261,31 @@ TEST_F(ExecutorTest, InterruptCancelsQueuedOperationsAndRecordsThem) {
   EXPECT_THAT(ReadAll(err_), HasSubstr("usersync: interrupted: stopped starting operations"));
 }
 
+// The audit log on a full disk: the first batch's outcomes cannot be logged, so the run stops
+// before the next batch is sent; the journal still records every outcome.
+TEST_F(ExecutorTest, AFailedLogWriteStopsTheRunBeforeTheNextBatch) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "executor_test_full_disk";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::create_symlink("/dev/full", dir / "audit.jsonl");
+  auto logs = RunLogs::Open(dir.string());
+  ASSERT_TRUE(logs.ok()) << logs.status();
+  logs_ = *std::move(logs);
+  std::vector<core::Operation> ops = Creates(1000);
+  ApplyTotals totals = ApplyOperations(ops, Context());
+  EXPECT_TRUE(totals.logs_failed);
+  EXPECT_FALSE(totals.quarantined);
+  EXPECT_EQ(target_.executed, 128);  // the first batch, answered at once; none after
+  EXPECT_EQ(totals.done, 128);
+  EXPECT_EQ(totals.not_started, 1000 - 128);
+  EXPECT_THAT(ReadAll(err_),
+              HasSubstr((dir / "audit.jsonl").string() +
+                        ": No space left on device; the run stopped; the state store's journal "
+                        "holds what was done"));
+  EXPECT_EQ(Journal().size(), 128u);
+  ExpectEveryRowSettled();
+}
+
 // A create whose POST went through but whose next step failed still gets its "created" link.
 TEST_F(ExecutorTest, CreateThatFailedAfterItsPostIsStillLinkedAsCreated) {
   AnswerEvery(OpOutcome{absl::UnavailableError("PATCH /Groups/g: HTTP 503"), "acct-1", 503, 2});

@@ -6,10 +6,15 @@
 // tells a person what happened, and, when the run fails before it changes anything, that the
 // emulator counted no write.
 #include <gtest/gtest.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <filesystem>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -203,6 +208,100 @@ TEST_F(ExitCodesTest, DamagedStateStoreExits2) {
     EXPECT_TRUE(Contains(result.err, "restore it from a backup"));
   }
   ExpectNothingWritten();
+}
+
+// Random bytes in the middle of a store that was in use: the integrity check at open refuses it
+// (the path and the way out), before anything is read from or sent to the target.
+TEST_F(ExitCodesTest, StateStoreDamagedMidFileExits2) {
+  world_.WriteDirectory(NumberedUsers(300));
+  ASSERT_EQ(world_.Usersync({"sync"}).exit_code, kExitOk);
+  ASSERT_FALSE(std::filesystem::exists(world_.Path("state.db-wal")));
+  std::string bytes = world_.ReadFile("state.db");
+  ASSERT_GT(bytes.size(), 32u * 1024);
+  std::mt19937 rng(7);
+  for (size_t byte_idx = bytes.size() / 2; byte_idx < bytes.size() / 2 + 4096; ++byte_idx) {
+    bytes[byte_idx] = static_cast<char>(rng());
+  }
+  world_.WriteFile("state.db", bytes);
+  world_.WriteDirectory(NumberedUsers(310));  // ten more to create, if it went on
+  const TargetStats before = world_.Stats();
+  ProcessResult sync = world_.Usersync({"sync"});
+  EXPECT_EQ(sync.exit_code, kExitUsage) << sync.out << sync.err;
+  EXPECT_TRUE(Contains(sync.err, world_.Path("state.db")));
+  EXPECT_TRUE(Contains(sync.err, "is damaged"));
+  EXPECT_TRUE(Contains(sync.err, "restore it from a backup"));
+  EXPECT_EQ(world_.Stats().writes(), before.writes());
+}
+
+// The audit log on a full disk (logs/audit.jsonl → /dev/full): the run stops before it sends
+// the next batch, exit 1, naming the file; the journal kept every outcome, so the next run
+// (with a writable log) finishes the job without a duplicate.
+TEST_F(ExitCodesTest, AuditLogOnAFullDiskStopsTheRunWithExit1) {
+  ASSERT_TRUE(world_.StartTarget({"--no-bulk"}).ok());  // one create per request
+  world_.WriteConfig();
+  constexpr int kUsers = 600;
+  world_.WriteDirectory(NumberedUsers(kUsers));
+  std::filesystem::create_directories(world_.Path("logs"));
+  std::filesystem::create_symlink("/dev/full", world_.Path("logs/audit.jsonl"));
+  ProcessResult sync = world_.Usersync({"sync"});
+  EXPECT_EQ(sync.exit_code, kExitSomeFailed) << sync.out << sync.err;
+  EXPECT_TRUE(Contains(sync.err, "logs/audit.jsonl: No space left on device; the run stopped"))
+      << sync.err;
+  const TargetStats stopped = world_.Stats();
+  EXPECT_GT(stopped.creates, 0);
+  EXPECT_LE(stopped.creates, 128) << "more than the batch in flight was sent";
+
+  std::filesystem::remove(world_.Path("logs/audit.jsonl"));
+  ProcessResult again = world_.Usersync({"sync"});
+  EXPECT_EQ(again.exit_code, kExitOk) << again.out << again.err;
+  EXPECT_EQ(world_.Stats().creates, kUsers);
+  EXPECT_EQ(world_.ScimAccounts().size(), static_cast<size_t>(kUsers));
+}
+
+// Read-only commands on a read-only state directory: they work, and nothing in the directory is
+// created, written or modified, not even for a moment (no -wal, no -shm, no lock file): inotify
+// watches it, because as root chmod does not stop a write.
+TEST_F(ExitCodesTest, ReadOnlyCommandsWorkOnAReadOnlyStateDirectory) {
+  std::filesystem::create_directories(world_.Path("state"));
+  WorldConfig config;
+  config.state_path = "state/state.db";
+  world_.WriteConfig(config);
+  ASSERT_EQ(world_.Usersync({"sync"}).exit_code, kExitOk);
+  const std::string before = world_.ReadFile("state/state.db");
+  const auto mtime = std::filesystem::last_write_time(world_.Path("state/state.db"));
+  auto listing = [&] {
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(world_.Path("state"))) {
+      names.push_back(entry.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  const std::vector<std::string> files = listing();
+  const int watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  ASSERT_GE(watch, 0);
+  ASSERT_GE(inotify_add_watch(watch, world_.Path("state").c_str(),
+                              IN_CREATE | IN_MODIFY | IN_DELETE | IN_MOVED_TO),
+            0);
+  std::filesystem::permissions(world_.Path("state"), std::filesystem::perms(0555));
+  for (const char* command : {"status", "plan", "users", "release"}) {
+    SCOPED_TRACE(command);
+    ProcessResult result = world_.Usersync({command});
+    EXPECT_EQ(result.exit_code, kExitOk) << result.out << result.err;
+  }
+  ProcessResult status = world_.Usersync({"status"});
+  EXPECT_TRUE(Contains(status.out, "sync")) << status.out;
+  std::filesystem::permissions(world_.Path("state"), std::filesystem::perms(0755));
+  std::array<char, 4096> events;
+  const ssize_t event_bytes = read(watch, events.data(), events.size());
+  EXPECT_EQ(event_bytes, -1) << "the state directory was changed: "
+                             << (event_bytes > 0
+                                     ? reinterpret_cast<inotify_event*>(events.data())->name
+                                     : "");
+  close(watch);
+  EXPECT_EQ(listing(), files);
+  EXPECT_EQ(world_.ReadFile("state/state.db"), before);
+  EXPECT_EQ(std::filesystem::last_write_time(world_.Path("state/state.db")), mtime);
 }
 
 // `apply --plan` of a file that is not a plan, or a plan edited after it was made.

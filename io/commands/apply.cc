@@ -129,10 +129,10 @@ int RunApplyCommand(const CommandOptions& options) {
   AuditRefused(**run, *file, drift);
   const Applied applied = (*run)->Apply(ops, file->hold_reason, HoldRecording::kIfHeld);
   const int64_t drifted = static_cast<int64_t>(drift.drifted);
-  const int exit_code = drifted > 0 ? static_cast<int>(kExitDrift) : ExitCodeFor(applied.totals);
-  (*run)->Finish(exit_code, BatchSummaryJson("apply", file->plan_id,
-                                             static_cast<int64_t>(file->operations.size()), drifted,
-                                             applied.totals, applied.after));
+  const int exit_code = (*run)->Finish(
+      drifted > 0 ? static_cast<int>(kExitDrift) : ExitCodeFor(applied.totals),
+      BatchSummaryJson("apply", file->plan_id, static_cast<int64_t>(file->operations.size()),
+                       drifted, applied.totals, applied.after));
   PrintResult(session, applied, drifted);
   (*run)->PrintEnd(applied, "\n", &file->hold_reason,
                    drifted > 0 ? "Make a new plan (`usersync plan --out`) to review what "

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/str.h"
+#include "io/commands/exit_code.h"
 #include "io/commands/holds.h"
 #include "io/json_writer.h"
 #include "io/output.h"
@@ -19,7 +20,15 @@ absl::StatusOr<std::unique_ptr<ApplyRun>> ApplyRun::Begin(Session& session, std:
   SettleInterrupted(*session.state, **logs, session.accounts,
                     TargetHoldsDisplayName(session.config.target.kind), &session.links,
                     session.options.out);
-  return std::unique_ptr<ApplyRun>(new ApplyRun(session, *std::move(logs), *run_id));
+  std::unique_ptr<ApplyRun> run(new ApplyRun(session, *std::move(logs), *run_id));
+  if (absl::Status s = run->logs_->status(); !s.ok()) {
+    // Nothing was sent yet: the run ends here, recorded as such.
+    const absl::Status stopped =
+        absl::InternalError(absl::StrCat(s.message(), "; the run stopped before sending anything"));
+    (void)run->Finish(ExitCodeFor(stopped), "{}");
+    return stopped;
+  }
+  return run;
 }
 
 Applied ApplyRun::Apply(const std::vector<core::Operation>& ops, const std::string& hold_reason,
@@ -45,15 +54,29 @@ Applied ApplyRun::Apply(const std::vector<core::Operation>& ops, const std::stri
       (holds == HoldRecording::kIfHeld && applied.totals.held > 0)) {
     applied.holds = RecordHolds(*session_.state, run_id_, ops, *logs_, session_.options.err);
   }
+  if (!logs_->status().ok() && !applied.totals.logs_failed) {  // failed after the last operation
+    applied.totals.logs_failed = true;
+    Print(session_.options.err, absl::StrCat("usersync: ", logs_->status().message(),
+                                             "; the state store's journal holds what was done\n"));
+  }
   return applied;
 }
 
-void ApplyRun::Finish(int exit_code, const std::string& summary_json) {
+int ApplyRun::Finish(int exit_code, const std::string& summary_json) {
+  const bool logs_were_ok = logs_->status().ok();
+  if (absl::Status closed = logs_->Close(); !closed.ok()) {
+    if (logs_were_ok) {  // the close itself failed: not reported yet
+      Print(session_.options.err, absl::StrCat("usersync: ", closed.message(), "\n"));
+    }
+    if (exit_code == kExitOk || exit_code == kExitHeld) exit_code = kExitSomeFailed;
+  }
   if (absl::Status s =
           session_.state->FinishRun(run_id_, exit_code, summary_json, NowStamp(session_.clock));
       !s.ok()) {
-    logs_->Error(absl::StrCat("runs: ", s.message()));
+    Print(session_.options.err,
+          absl::StrCat("usersync: could not record the run: ", s.message(), "\n"));
   }
+  return exit_code;
 }
 
 void ApplyRun::PrintEnd(const Applied& applied, std::string_view failed_note,

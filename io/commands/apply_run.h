@@ -3,7 +3,8 @@
 //                    settles what a dead run left open (SettleInterrupted);
 //   Apply            applies the operations through the executor (held ones are not sent),
 //                    timed on the session's clock, and records the holds as the command asks;
-//   Finish           records the run's exit code and summary;
+//   Finish           closes the logs (a failed write or close makes the exit code 1) and
+//                    records the run's exit code and summary;
 //   PrintEnd         prints where failures are, what is held, and where the audit log is.
 // Each command prints its own result line between Finish and PrintEnd (their wording differs);
 // ThrottlingReport is the per-run throttling line they share.
@@ -52,8 +53,10 @@ class ApplyRun {
   Applied Apply(const std::vector<core::Operation>& ops, const std::string& hold_reason,
                 HoldRecording holds);
 
-  // Records the run's end; a store error goes to the error log.
-  void Finish(int exit_code, const std::string& summary_json);
+  // Closes the logs and records the run's end; returns the exit code to use: `exit_code`, or 1
+  // when the logs could not be closed (0 and 3 only; a worse code stays). A store error is
+  // printed to the command's stderr (the logs are closed by then).
+  [[nodiscard]] int Finish(int exit_code, const std::string& summary_json);
 
   // "Failed operations are in ERRORS<failed_note>" when some failed; "HELD: <*hold_reason>" and
   // the holds when some were held and `hold_reason` is not null; `extra` as it is; then

@@ -28,6 +28,7 @@ int ExitCodeFor(const absl::Status& status) {
 
 int ExitCodeFor(const ApplyTotals& totals) {
   if (totals.quarantined) return kExitUnreachable;
+  if (totals.logs_failed) return kExitSomeFailed;
   if (totals.failed > 0 || totals.cancelled > 0 || totals.not_started > 0) return kExitSomeFailed;
   if (totals.held > 0) return kExitHeld;
   return kExitOk;

@@ -62,5 +62,14 @@ TEST(ExitCodeFor, TotalsInOrderOfGravity) {
   EXPECT_EQ(ExitCodeFor(totals), kExitUnreachable);
 }
 
+// Logs that could not be written make a run that did everything else right exit 1.
+TEST(ExitCodeFor, LostLogsAre1EvenWithEverythingDone) {
+  ApplyTotals totals;
+  totals.done = 5;
+  totals.held = 1;
+  totals.logs_failed = true;
+  EXPECT_EQ(ExitCodeFor(totals), kExitSomeFailed);
+}
+
 }  // namespace
 }  // namespace usersync::io

@@ -63,7 +63,9 @@ int RunMatchCommand(const CommandOptions& options) {
   absl::StatusOr<std::vector<MatchPair>> pairs = RequestedPairs(options, &errors);
   if (!pairs.ok()) return Report(options, pairs.status());
   Session session(options);
-  if (absl::Status s = PrepareSession(session); !s.ok()) return Report(options, s);
+  if (absl::Status s = PrepareSession(session, Access::kRecord); !s.ok()) {
+    return Report(options, s);
+  }
   MatchValidator validator(session.directory, session.accounts, session.links, session.manual,
                            session.plan);
   for (const MatchPair& pair : *pairs) {

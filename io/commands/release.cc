@@ -40,7 +40,9 @@ absl::StatusOr<std::vector<int64_t>> ParseHoldIds(const CommandOptions& options)
 int ListHolds(const CommandOptions& options) {
   Session session(options);
   if (absl::Status s = LoadSessionConfig(session); !s.ok()) return Report(options, s);
-  if (absl::Status s = OpenStateStore(session); !s.ok()) return Report(options, s);
+  if (absl::Status s = OpenStateStore(session, Access::kReadOnly); !s.ok()) {
+    return Report(options, s);
+  }
   absl::StatusOr<std::vector<HoldRow>> holds = session.state->LoadHolds();
   if (!holds.ok()) return Report(options, holds.status());
   Print(options.out, holds->empty() ? std::string("Nothing is held.\n")
@@ -177,8 +179,9 @@ int ReleaseHolds(const CommandOptions& options, const std::vector<int64_t>& ids)
   const ApplyTotals& totals = applied.totals;
   int exit_code = ExitCodeFor(totals);
   if (exit_code == kExitOk && recheck.unreadable > 0) exit_code = kExitSomeFailed;
-  (*run)->Finish(exit_code, BatchSummaryJson("release", "", static_cast<int64_t>(released->size()),
-                                             recheck.skipped, totals, applied.after));
+  exit_code = (*run)->Finish(exit_code,
+                             BatchSummaryJson("release", "", static_cast<int64_t>(released->size()),
+                                              recheck.skipped, totals, applied.after));
   const std::string by_kind = DoneByKind(totals);
   Print(options.out,
         absl::StrCat(recheck.notes, "Released ", released->size(),

@@ -10,6 +10,7 @@
 #include "core/status_macros.h"
 #include "core/str.h"
 #include "io/commands/exit_code.h"
+#include "io/config/transport_check.h"
 #include "io/directory_source.h"
 #include "io/executor.h"
 #include "io/goto/goto_target.h"
@@ -17,6 +18,7 @@
 #include "io/output.h"
 #include "io/report/audit_log.h"
 #include "io/scim/scim_target.h"
+#include "io/secrets.h"
 
 namespace usersync::io {
 namespace {
@@ -26,9 +28,19 @@ absl::Status WithContext(const absl::Status& status, std::string_view what) {
   return absl::Status(status.code(), absl::StrCat(Sv(what), status.message()));
 }
 
+// Where the token came from, for a 401's advice ("check the file named by target.token_file").
+std::string TokenSource(const Session& session) {
+  const TargetConfig& target = session.config.target;
+  if (!session.options.target_token.empty()) return "the token given to this command";
+  if (!target.token_file.empty()) {
+    return absl::StrCat("the file named by target.token_file (", target.token_file, ")");
+  }
+  return absl::StrCat("the variable named by target.token_env (", target.token_env, ")");
+}
+
 // The target driver that `target.kind` names. One place for the drivers' option structs.
-absl::StatusOr<std::unique_ptr<TargetApi>> MakeTarget(const TargetConfig& target,
-                                                      std::string token) {
+absl::StatusOr<std::unique_ptr<TargetApi>> MakeTarget(const TargetConfig& target, std::string token,
+                                                      std::string token_source) {
   PipelineOptions pipeline;
   pipeline.concurrency = target.concurrency;
   pipeline.rate = target.rate;
@@ -37,6 +49,7 @@ absl::StatusOr<std::unique_ptr<TargetApi>> MakeTarget(const TargetConfig& target
   pipeline.max_retries = target.max_retries;
   pipeline.timeout = target.timeout;
   pipeline.bearer_token = std::move(token);
+  pipeline.token_source = std::move(token_source);
   switch (target.kind) {
     case TargetKind::kGoto: {
       GotoTargetOptions options;
@@ -68,6 +81,9 @@ absl::Status LoadSessionConfig(Session& session) {
   if (!options.target_url.empty()) session.config.target.url = options.target_url;
   if (!options.state_path.empty()) session.config.state_path = options.state_path;
   if (!options.logs_dir.empty()) session.config.logs_dir = options.logs_dir;
+  for (const std::string& warning : InsecureTransportWarnings(session.config)) {
+    Print(options.err, absl::StrCat("usersync: ", warning, "\n"));
+  }
   return absl::OkStatus();
 }
 
@@ -78,8 +94,10 @@ absl::Status AcquireRunLock(Session& session) {
   return absl::OkStatus();
 }
 
-absl::Status OpenStateStore(Session& session) {
-  absl::StatusOr<std::unique_ptr<StateStore>> state = StateStore::Open(session.config.state_path);
+absl::Status OpenStateStore(Session& session, Access access) {
+  const std::string& path = session.config.state_path;
+  absl::StatusOr<std::unique_ptr<StateStore>> state =
+      access == Access::kReadOnly ? StateStore::OpenReadOnly(path) : StateStore::Open(path);
   if (!state.ok()) return state.status();
   session.state = *std::move(state);
   return absl::OkStatus();
@@ -94,7 +112,9 @@ absl::Status OpenTarget(Session& session) {
     if (!secret.ok()) return secret.status();
     token = *std::move(secret);
   }
-  absl::StatusOr<std::unique_ptr<TargetApi>> driver = MakeTarget(target, std::move(token));
+  RegisterSecret(token);  // whatever the server echoes of it is redacted at every sink
+  absl::StatusOr<std::unique_ptr<TargetApi>> driver =
+      MakeTarget(target, std::move(token), TokenSource(session));
   if (!driver.ok()) return driver.status();
   session.target = *std::move(driver);
   return absl::OkStatus();
@@ -168,7 +188,7 @@ absl::Status ComputeSessionPlan(Session& session) {
 absl::Status PrepareSession(Session& session, Access access) {
   USERSYNC_RETURN_IF_ERROR(LoadSessionConfig(session));
   if (access == Access::kApply) USERSYNC_RETURN_IF_ERROR(AcquireRunLock(session));
-  USERSYNC_RETURN_IF_ERROR(OpenStateStore(session));
+  USERSYNC_RETURN_IF_ERROR(OpenStateStore(session, access));
   USERSYNC_RETURN_IF_ERROR(OpenTarget(session));
   USERSYNC_RETURN_IF_ERROR(ReadDirectory(session));
   USERSYNC_RETURN_IF_ERROR(ListAccounts(session));
@@ -202,6 +222,11 @@ absl::Status WriteFile(const std::string& path, std::string_view content) {
   if (file == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
+  }
+  std::string redacted;  // a plan or a report may carry what a server echoed back
+  if (ContainsSecret(content)) {
+    redacted = Redact(content);
+    content = redacted;
   }
   const size_t written = std::fwrite(content.data(), 1, content.size(), file);
   const bool closed = std::fclose(file) == 0;

@@ -53,16 +53,20 @@ struct Session {
   double plan_seconds = 0;
 };
 
-// Whether a command may change the target: then it holds the state store's RunLock from
-// before it reads anything (two runs planning from the same state would apply twice).
-enum class Access { kReadOnly, kApply };
+// What a command may change. kReadOnly (plan, users, explain, sync --dry-run, status, release's
+// list): the state store is opened read-only (StateStore::OpenReadOnly: works on a read-only
+// directory, creates nothing). kRecord (match): it writes the state store, not the target.
+// kApply: it may change the target, so it also holds the state store's RunLock from before it
+// reads anything (two runs planning from the same state would apply twice).
+enum class Access { kReadOnly, kRecord, kApply };
 
 // The steps, in order. Each fills its part of `session` or returns why it could not.
 // Loads the configuration and applies the options' overrides (kNotFound, kInvalidArgument).
 absl::Status LoadSessionConfig(Session& session);
 // Takes the RunLock of the state store (kUnavailable: another run holds it).
 absl::Status AcquireRunLock(Session& session);
-absl::Status OpenStateStore(Session& session);
+// Opens the state store, read-only for Access::kReadOnly (kFailedPrecondition: damaged).
+absl::Status OpenStateStore(Session& session, Access access);
 // The driver that target.kind names, with the token of the options or the configured secret.
 absl::Status OpenTarget(Session& session);
 // The directory source that source.kind names (its errors: a bad source configuration).
@@ -85,7 +89,8 @@ int Report(const CommandOptions& options, const absl::Status& status);
 void RecordUnstartedRun(Session& session, std::string_view mode, const std::string& started_at,
                         const absl::Status& failure);
 
-// Writes `content` to `path` (kFailedPrecondition naming the path when it cannot).
+// Writes `content` to `path`, every registered secret redacted (io/secrets.h)
+// (kFailedPrecondition naming the path when it cannot).
 absl::Status WriteFile(const std::string& path, std::string_view content);
 
 // The clock's wall time as RFC 3339 (io/report/audit_log.h Rfc3339).

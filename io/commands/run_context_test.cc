@@ -3,13 +3,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "io/clock.h"
 #include "io/commands/exit_code.h"
 #include "io/executor.h"
+#include "io/output.h"
+#include "io/secrets.h"
 
 namespace usersync::io {
 namespace {
@@ -110,6 +114,37 @@ TEST(RunContext, DescribesOperationsAndCountsByKind) {
   totals.done_by_kind["update"] = 1;
   totals.done_by_kind["create"] = 3;
   EXPECT_EQ(DoneByKind(totals), "3 create, 1 update");
+}
+
+// A plan or a report that carries an echoed token (a server's value in an account) is written
+// redacted; so is what goes to stdout and stderr.
+TEST_F(RunContextTest, WriteFileAndPrintRedactSecrets) {
+  ClearSecretsForTest();
+  RegisterSecret("tok-in-a-plan-0123456789");
+  const std::string path = (dir_ / "plan.json").string();
+  ASSERT_TRUE(WriteFile(path, R"({"display_name":"tok-in-a-plan-0123456789"})").ok());
+  std::FILE* out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  Print(out, "usersync: HTTP 400: Bearer tok-in-a-plan-0123456789\n");
+  std::rewind(out);
+  char printed[256] = {};
+  const size_t printed_size = std::fread(printed, 1, sizeof(printed) - 1, out);
+  std::fclose(out);
+  ClearSecretsForTest();
+  std::ifstream in(path);
+  const std::string written((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(written, R"({"display_name":"[redacted]"})");
+  EXPECT_EQ(std::string(printed, printed_size), "usersync: HTTP 400: Bearer [redacted]\n");
+}
+
+// Read-only commands open the store read-only: a missing one is read as empty, not created.
+TEST_F(RunContextTest, ReadOnlyAccessCreatesNoStateStore) {
+  Session session(options_);
+  ASSERT_TRUE(LoadSessionConfig(session).ok());
+  ASSERT_TRUE(OpenStateStore(session, Access::kReadOnly).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "state.db"));
+  ASSERT_TRUE(OpenStateStore(session, Access::kRecord).ok());
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "state.db"));
 }
 
 }  // namespace

@@ -221,7 +221,7 @@ int RunStatusCommand(const CommandOptions& options) {
                                           " does not exist yet: no run has been recorded.\n"));
     return kExitOk;
   }
-  absl::StatusOr<std::unique_ptr<StateStore>> state = StateStore::Open(path);
+  absl::StatusOr<std::unique_ptr<StateStore>> state = StateStore::OpenReadOnly(path);
   absl::StatusOr<std::vector<RunRow>> recent =
       state.ok() ? (*state)->RecentRuns(kRecentRuns) : state.status();
   absl::StatusOr<std::vector<RunRow>> period =

@@ -87,8 +87,8 @@ int RunSyncCommand(const CommandOptions& options) {
   if (!run.ok()) return Report(options, run.status());
   const Applied applied =
       (*run)->Apply(session.plan.operations, session.plan.hold_reason, HoldRecording::kAlways);
-  const int exit_code = ExitCodeFor(applied.totals);
-  (*run)->Finish(exit_code, RunSummaryJson(session.plan, applied.totals, applied.after));
+  const int exit_code = (*run)->Finish(ExitCodeFor(applied.totals),
+                                       RunSummaryJson(session.plan, applied.totals, applied.after));
   PrintResult(session, applied);
   (*run)->PrintEnd(applied, "; they are planned again next run.\n", &session.plan.hold_reason, "");
   return exit_code;

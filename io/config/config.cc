@@ -20,6 +20,7 @@
 #include "core/status_macros.h"
 #include "core/str.h"
 #include "io/config/internal/toml_section.h"
+#include "io/config/transport_check.h"
 
 namespace usersync::io {
 namespace {
@@ -148,7 +149,8 @@ absl::Status ParseSource(const Ctx& ctx, const toml::table* table, const std::st
                                                "network_timeout",
                                                "timeout",
                                                "path",
-                                               "attributes"};
+                                               "attributes",
+                                               "allow_insecure"};
   if (table == nullptr) {
     return ctx.Error(nullptr,
                      "missing section [source]: it must give the directory's location "
@@ -162,6 +164,8 @@ absl::Status ParseSource(const Ctx& ctx, const toml::table* table, const std::st
   USERSYNC_RETURN_IF_ERROR(ParseFlavor(section, &schema));
 
   USERSYNC_RETURN_IF_ERROR(section.String("url", &source->url));
+  USERSYNC_RETURN_IF_ERROR(
+      CheckUrlPassword(section, source->url, "'bind_password_env' or 'bind_password_file'"));
   USERSYNC_RETURN_IF_ERROR(section.Bool("start_tls", &source->start_tls));
   USERSYNC_RETURN_IF_ERROR(section.String("ca_file", &source->ca_file));
   USERSYNC_RETURN_IF_ERROR(section.Bool("tls_verify", &source->tls_verify));
@@ -199,6 +203,8 @@ absl::Status ParseSource(const Ctx& ctx, const toml::table* table, const std::st
   }
 
   USERSYNC_RETURN_IF_ERROR(CheckSourceLocation(ctx, table, section, *source));
+  USERSYNC_RETURN_IF_ERROR(section.Bool("allow_insecure", &source->allow_insecure));
+  USERSYNC_RETURN_IF_ERROR(CheckSourceTransport(section, *source));
 
   source->path = ResolveInput(base_dir, source->path);
   source->ca_file = ResolveInput(base_dir, source->ca_file);
@@ -240,8 +246,9 @@ absl::Status CheckTarget(const Ctx& ctx, const toml::table* table, const Section
 absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::string& base_dir,
                          TargetConfig* target) {
   static constexpr std::string_view kKeys[] = {
-      "kind",     "url",   "account_key", "token_env", "token_file",  "rate",        "burst",
-      "adaptive", "batch", "concurrency", "timeout",   "max_retries", "max_accounts"};
+      "kind",    "url",         "account_key",  "token_env",     "token_file",
+      "rate",    "burst",       "adaptive",     "batch",         "concurrency",
+      "timeout", "max_retries", "max_accounts", "allow_insecure"};
   if (table == nullptr) {
     return ctx.Error(nullptr,
                      "missing section [target]: it must give target.url (the target's base "
@@ -254,6 +261,7 @@ absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::st
   USERSYNC_RETURN_IF_ERROR(section.Enum("kind", kKinds, &kind));
   target->kind = kind == "goto" ? TargetKind::kGoto : TargetKind::kScim;
   USERSYNC_RETURN_IF_ERROR(section.String("url", &target->url));
+  USERSYNC_RETURN_IF_ERROR(CheckUrlPassword(section, target->url, "'token_env' or 'token_file'"));
   USERSYNC_RETURN_IF_ERROR(section.String("account_key", &target->account_key));
   USERSYNC_RETURN_IF_ERROR(section.String("token_env", &target->token_env));
   USERSYNC_RETURN_IF_ERROR(CheckEnvName(section, "token_env", target->token_env));
@@ -267,6 +275,8 @@ absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::st
   USERSYNC_RETURN_IF_ERROR(section.Int("max_retries", &target->max_retries));
   USERSYNC_RETURN_IF_ERROR(section.Int64("max_accounts", &target->max_accounts));
   USERSYNC_RETURN_IF_ERROR(CheckTarget(ctx, table, section, target));
+  USERSYNC_RETURN_IF_ERROR(section.Bool("allow_insecure", &target->allow_insecure));
+  USERSYNC_RETURN_IF_ERROR(CheckTargetTransport(section, *target));
   target->token_file = ResolveInput(base_dir, target->token_file);
   return absl::OkStatus();
 }

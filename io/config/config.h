@@ -45,6 +45,9 @@ struct SourceConfig {
   std::chrono::milliseconds timeout{120'000};
   std::string path;  // kind = "ldif": resolved (see LoadConfig)
   DirectorySchema schema;
+  // ldap:// without StartTLS to a host that is not loopback, with a bind_dn: allowed (with a
+  // warning) only when true (io/config/transport_check.h).
+  bool allow_insecure = false;
 };
 
 struct TargetConfig {
@@ -62,6 +65,9 @@ struct TargetConfig {
   int max_retries = 6;
   // A listing that claims more accounts than this is refused (exit 4) before it is read.
   int64_t max_accounts = 50'000'000;
+  // http:// to a host that is not loopback, with a token: allowed (with a warning) only when
+  // true (io/config/transport_check.h).
+  bool allow_insecure = false;
 };
 
 struct Config {

@@ -5,10 +5,12 @@
 #include <filesystem>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "io/config/config.h"
 #include "io/config/config_test_util.h"
+#include "io/config/transport_check.h"
 
 namespace usersync::io {
 namespace {
@@ -179,6 +181,84 @@ TEST(Config, SecretsInTheFileAreRejected) {
   EXPECT_THAT(Rejection(Cfg("", "api_key = \"x\"\n")), HasSubstr("secret"));
   EXPECT_THAT(Rejection(Cfg("", "", "[state]\npath = \"a\"\ndb_password = \"x\"\n")),
               AllOf(HasSubstr("state.db_password"), HasSubstr("_env")));
+}
+
+// A password inside a URL is a secret in the file: refused with the line, never echoed.
+TEST(Config, PasswordInsideAUrlIsRejected) {
+  const std::string target = Rejection(
+      "[source]\nurl = \"ldap://127.0.0.1\"\n[target]\nurl = "
+      "\"https://svc:hunter2@scim.example.com\"\n");
+  EXPECT_THAT(target,
+              AllOf(HasSubstr("usersync.toml:4:"), HasSubstr("target.url"), HasSubstr("password"),
+                    HasSubstr("token_file"), Not(HasSubstr("hunter2"))));
+  // Even where the URL's scheme is wrong too: the password check comes first.
+  EXPECT_THAT(
+      Rejection("[source]\nurl = \"ldap://127.0.0.1\"\n[target]\nurl = \"ftp://u:hunter2@h\"\n"),
+      Not(HasSubstr("hunter2")));
+  const std::string source = Rejection(
+      "[source]\nurl = \"ldaps://cn=admin:hunter2@ldap.example.com\"\n[target]\n"
+      "url = \"https://scim.example.com\"\n");
+  EXPECT_THAT(source, AllOf(HasSubstr("usersync.toml:2:"), HasSubstr("source.url"),
+                            HasSubstr("bind_password_file"), Not(HasSubstr("hunter2"))));
+  // A user name alone is no secret.
+  EXPECT_TRUE(Parse("[source]\nurl = \"ldap://127.0.0.1\"\n[target]\n"
+                    "url = \"https://svc@scim.example.com\"\n")
+                  .ok());
+}
+
+// A credential that would cross the network in clear is refused, unless allow_insecure says so.
+TEST(Config, CredentialsInClearAreRejected) {
+  const std::string target = Rejection(
+      "[source]\nurl = \"ldap://127.0.0.1\"\n[target]\nurl = \"http://scim.example.com/v2\"\n");
+  EXPECT_THAT(target,
+              AllOf(HasSubstr("usersync.toml:4:"), HasSubstr("target.url"), HasSubstr("in clear"),
+                    HasSubstr("https://"), HasSubstr("target.allow_insecure = true")));
+  const std::string source = Rejection(
+      "[source]\nurl = \"ldap://ldap.example.com\"\nbind_dn = \"cn=sync\"\n[target]\n"
+      "url = \"https://scim.example.com\"\n");
+  EXPECT_THAT(source, AllOf(HasSubstr("usersync.toml:2:"), HasSubstr("source.url"),
+                            HasSubstr("start_tls = true"), HasSubstr("source.allow_insecure")));
+}
+
+TEST(Config, CredentialsInClearAllowedOnLoopbackWithTlsOrWhenAllowed) {
+  for (const char* host : {"127.0.0.1", "127.8.9.10", "localhost", "LOCALHOST", "[::1]"}) {
+    const std::string text = absl::StrCat(
+        "[source]\nurl = \"ldap://", host,
+        ":389\"\nbind_dn = \"cn=sync\"\n[target]\nurl = \"http://", host, ":8080/scim/v2\"\n");
+    EXPECT_TRUE(Parse(text).ok()) << text << Parse(text).status();
+  }
+  absl::StatusOr<Config> allowed = Parse(
+      "[source]\nurl = \"ldap://ldap.example.com\"\nbind_dn = \"cn=sync\"\n"
+      "allow_insecure = true\n[target]\nurl = \"http://scim.example.com\"\n"
+      "allow_insecure = true\n");
+  ASSERT_TRUE(allowed.ok()) << allowed.status();
+  EXPECT_TRUE(allowed->source.allow_insecure);
+  EXPECT_TRUE(allowed->target.allow_insecure);
+  EXPECT_EQ(InsecureTransportWarnings(*allowed).size(), 2u);
+  // StartTLS, or no bind_dn (an anonymous read): no password in clear.
+  EXPECT_TRUE(Parse("[source]\nurl = \"ldap://ldap.example.com\"\nbind_dn = \"cn=s\"\n"
+                    "start_tls = true\n[target]\nurl = \"https://scim.example.com\"\n")
+                  .ok());
+  EXPECT_TRUE(Parse("[source]\nurl = \"ldap://ldap.example.com\"\n[target]\n"
+                    "url = \"https://scim.example.com\"\n")
+                  .ok());
+  // Not loopback, whatever the name suggests.
+  EXPECT_FALSE(Parse("[source]\nurl = \"ldap://127.0.0.1\"\n[target]\n"
+                     "url = \"http://127.0.0.1.example.com\"\n")
+                   .ok());
+  EXPECT_THAT(Rejection("[source]\nurl = \"ldap://127.0.0.1\"\n[target]\nurl = \"http://x\"\n"
+                        "allow_insecure = \"yes\"\n"),
+              AllOf(HasSubstr("usersync.toml:5:"), HasSubstr("target.allow_insecure")));
+}
+
+TEST(Config, UrlHostsAndLoopback) {
+  EXPECT_EQ(UrlHost("ldap://[::1]:389/dc=x"), "::1");
+  EXPECT_EQ(UrlHost("https://u:p@Scim.Example.com:8443/v2?x=1"), "scim.example.com");
+  EXPECT_TRUE(IsLoopbackUrl("http://127.0.0.1"));
+  EXPECT_FALSE(IsLoopbackUrl("http://128.0.0.1"));
+  EXPECT_FALSE(IsLoopbackUrl("http://127.0.0.256"));
+  EXPECT_TRUE(UrlHasPassword("https://a:b@h/x"));
+  EXPECT_FALSE(UrlHasPassword("https://h/x?u=a:b@c"));
 }
 
 // A secret pasted where the variable's name belongs is rejected without echoing it.

@@ -72,6 +72,7 @@ struct PipelineOptions {
   std::chrono::milliseconds backoff_cap{30000};
   std::chrono::milliseconds max_retry_after{300000};  // a longer Retry-After is cut to this
   std::string bearer_token;  // sent as "Authorization: Bearer ..." when non-empty
+  std::string token_source = "the variable named by target.token_env";  // a 401's advice
   uint64_t jitter_seed = 0;  // 0: seeded from std::random_device
   // Where the pipeline reads the time (pacing, backoff timers, Retry-After dates, stats); null
   // means RealClock(). REQUIRES: outlives the pipeline. A FakeClock stalls timers until it is

@@ -1,11 +1,16 @@
 #include "io/report/audit_log.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "core/str.h"
 #include "io/json_writer.h"
+#include "io/secrets.h"
 
 namespace usersync::io {
 
@@ -23,13 +28,14 @@ absl::StatusOr<std::unique_ptr<RunLogs>> RunLogs::Open(const std::string& dir, c
   std::unique_ptr<RunLogs> logs(new RunLogs(clock));
   logs->audit_path_ = (std::filesystem::path(dir) / "audit.jsonl").string();
   logs->error_path_ = (std::filesystem::path(dir) / "errors.log").string();
-  logs->audit_ = std::fopen(logs->audit_path_.c_str(), "a");
-  if (logs->audit_ == nullptr) {
+  constexpr int kFlags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC;
+  logs->audit_fd_ = ::open(logs->audit_path_.c_str(), kFlags, 0644);
+  if (logs->audit_fd_ < 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot open ", logs->audit_path_, ": ", std::strerror(errno)));
   }
-  logs->errors_ = std::fopen(logs->error_path_.c_str(), "a");
-  if (logs->errors_ == nullptr) {
+  logs->errors_fd_ = ::open(logs->error_path_.c_str(), kFlags, 0644);
+  if (logs->errors_fd_ < 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot open ", logs->error_path_, ": ", std::strerror(errno)));
   }
@@ -38,9 +44,45 @@ absl::StatusOr<std::unique_ptr<RunLogs>> RunLogs::Open(const std::string& dir, c
 
 std::string RunLogs::Stamp() const { return Rfc3339(absl::FromChrono(clock_.WallNow())); }
 
-RunLogs::~RunLogs() {
-  if (audit_ != nullptr) std::fclose(audit_);
-  if (errors_ != nullptr) std::fclose(errors_);
+// A close that fails after the destructor's Close has nothing left to tell: the owner that
+// cares calls Close() itself and reads its Status.
+RunLogs::~RunLogs() { (void)Close(); }
+
+void RunLogs::Fail(const std::string& path, std::string_view reason) {
+  if (status_.ok()) {
+    status_ = absl::InternalError(absl::StrCat("cannot write ", path, ": ", Sv(reason)));
+  }
+}
+
+void RunLogs::WriteLine(int* fd, const std::string& path, std::string_view line) {
+  if (*fd < 0) return;
+  std::string redacted;
+  if (ContainsSecret(line)) {
+    redacted = Redact(line);
+    line = redacted;
+  }
+  while (!line.empty()) {
+    const ssize_t written = ::write(*fd, line.data(), line.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) {
+      Fail(path, written < 0 ? std::strerror(errno) : "short write");
+      // Nothing more goes to this file: a line after a hole would read as complete.
+      ::close(*fd);
+      *fd = -1;
+      return;
+    }
+    line.remove_prefix(static_cast<size_t>(written));
+  }
+}
+
+absl::Status RunLogs::Close() {
+  for (auto [fd, path] :
+       {std::pair{&audit_fd_, &audit_path_}, std::pair{&errors_fd_, &error_path_}}) {
+    if (*fd < 0) continue;
+    if (::close(*fd) != 0) Fail(*path, std::strerror(errno));
+    *fd = -1;
+  }
+  return status_;
 }
 
 void RunLogs::Audit(const AuditRecord& record) {
@@ -57,14 +99,12 @@ void RunLogs::Audit(const AuditRecord& record) {
   w.EndObject();
   std::string line = w.Release();
   line.push_back('\n');
-  std::fwrite(line.data(), 1, line.size(), audit_);
-  std::fflush(audit_);
+  WriteLine(&audit_fd_, audit_path_, line);
 }
 
 void RunLogs::Error(std::string_view message) {
   std::string line = absl::StrCat(Stamp(), " ", std::string(message), "\n");
-  std::fwrite(line.data(), 1, line.size(), errors_);
-  std::fflush(errors_);
+  WriteLine(&errors_fd_, error_path_, line);
 }
 
 }  // namespace usersync::io

@@ -9,8 +9,9 @@
 //   holds    deprovisioning operations held by the safety threshold (released by `release`)
 //
 // The database runs in WAL mode with synchronous=NORMAL; batch calls use one transaction, so
-// the journal costs one fsync per batch, not per operation. Thread-compatible: one StateStore
-// per thread (the run uses it from its own thread only).
+// the journal costs one fsync per batch, not per operation. No registered secret
+// (io/secrets.h) is stored: every text value is redacted as it is bound. Thread-compatible: one
+// StateStore per thread (the run uses it from its own thread only).
 #pragma once
 
 #include <cstdint>
@@ -93,11 +94,20 @@ class StatementCache;
 class StateStore {
  public:
   // Opens (creating if needed) the store at `path` (":memory:" for tests) and migrates the
-  // schema. Errors: kUnavailable (cannot open, or locked by another process for longer than the
-  // busy timeout), kDataLoss (not a SQLite file, not a usersync store, or corrupt),
-  // kFailedPrecondition (written by a newer usersync: its schema version is unknown here).
-  // Every error names `path`.
+  // schema. A file already in use is checked first with PRAGMA quick_check, before anything is
+  // written to it. Errors: kUnavailable (cannot open, or locked by another process for longer
+  // than the busy timeout), kFailedPrecondition (not a SQLite file, damaged, not a usersync
+  // store, or written by a newer usersync; a damaged one's message says how to recover). Every
+  // error names `path`. Cost of the check, measured with a warm cache: 0.3 s for 100k links
+  // and 100k journal rows (32 MB), 4 s for 1M of each (317 MB); 12 s cold.
   static absl::StatusOr<std::unique_ptr<StateStore>> Open(const std::string& path);
+
+  // Opens the store at `path` for reading only (status, plan, users, explain, release's list):
+  // nothing is written, no -wal or -shm file is created when none exists, so it works on a
+  // read-only directory. A missing file reads as an empty store (nothing is created). Errors
+  // as Open; a store with an older schema is kFailedPrecondition (a writing command upgrades
+  // it). Any write through the result fails (kPermissionDenied).
+  static absl::StatusOr<std::unique_ptr<StateStore>> OpenReadOnly(const std::string& path);
   ~StateStore();
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
