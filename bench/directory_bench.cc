@@ -5,10 +5,10 @@
 // Shape of the data (fixed): N users "uid=uN,ou=People,dc=Example,dc=com" (mixed case, as
 // directories hand them over), groups of 1,000 members whose member values carry spaces after
 // the commas, and 1 DN in 100 with an escaped comma ("cn=Lee\, Ann ...").
+#include <benchmark/benchmark.h>
+
 #include <string>
 #include <vector>
-
-#include <benchmark/benchmark.h>
 
 #include "core/check.h"
 #include "core/directory.h"
@@ -18,13 +18,15 @@ namespace usersync::core {
 namespace {
 
 std::string UserDn(size_t idx) {
-  if (idx % 100 == 3) return "cn=Lee\\, Ann " + std::to_string(idx) + ",ou=People,dc=Example,dc=com";
+  if (idx % 100 == 3)
+    return "cn=Lee\\, Ann " + std::to_string(idx) + ",ou=People,dc=Example,dc=com";
   return "uid=u" + std::to_string(idx) + ",ou=People,dc=Example,dc=com";
 }
 
 // The member value form of a user DN: spaces after the commas, upper-case types.
 std::string MemberDn(size_t idx) {
-  if (idx % 100 == 3) return "CN=Lee\\2C Ann " + std::to_string(idx) + ", OU=People, DC=Example, DC=com";
+  if (idx % 100 == 3)
+    return "CN=Lee\\2C Ann " + std::to_string(idx) + ", OU=People, DC=Example, DC=com";
   return "UID=u" + std::to_string(idx) + ", OU=People, DC=Example, DC=com";
 }
 

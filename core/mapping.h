@@ -28,15 +28,16 @@ struct MappingOptions {
 
 // A user in scope who can be provisioned.
 struct DesiredUser {
-  uint32_t user = 0;               // directory index
-  int32_t rule = kNoRule;          // index into RuleAssignment::rules
-  std::string_view email;          // normalized
-  std::string_view language;       // rule language, else directory language, else ""
-  std::string_view display_name;   // directory display name, else "First Last"
+  uint32_t user = 0;              // directory index
+  int32_t rule = kNoRule;         // index into RuleAssignment::rules
+  std::string_view email;         // normalized
+  std::string_view language;      // rule language, else directory language, else ""
+  std::string_view display_name;  // directory display name, else "First Last"
 };
 
 // A user in scope who cannot be provisioned, and why ("no email", "email outside the validated
-// domains: other.org", "givenName is not valid UTF-8 (byte 0xC3 at offset 4)", "duplicate email ann@example.com (also uid=ann2,...)", ...).
+// domains: other.org", "givenName is not valid UTF-8 (byte 0xC3 at offset 4)", "duplicate email
+// ann@example.com (also uid=ann2,...)", ...).
 struct InvalidUser {
   uint32_t user = 0;
   std::string reason;

@@ -86,11 +86,19 @@ TEST(Mapping, InvalidValueNamesTheSourceAttribute) {
   ColumnNames names;
   names.first_name = "givenName";
   builder.SetColumnNames(names);
-  UserRecord record{.dn = "uid=a,o=x", .id = "a", .email = "a@example.com",
-                    .first_name = "Ren\xC3", .last_name = "L"};
+  UserRecord record;
+  record.dn = "uid=a,o=x";
+  record.id = "a";
+  record.email = "a@example.com";
+  record.first_name = "Ren\xC3";
+  record.last_name = "L";
+  record.extra = {""};
   builder.AddUser(record);
-  record = {.dn = "uid=b,o=x", .id = "b", .email = "b@example.com", .first_name = "B",
-            .last_name = "L", .extra = {"Sales\xFF"}};
+  record.dn = "uid=b,o=x";
+  record.id = "b";
+  record.email = "b@example.com";
+  record.first_name = "B";
+  record.extra = {"Sales\xFF"};
   builder.AddUser(record);
   const Directory dir = std::move(builder).Finish();
   const MappingResult result =
@@ -120,8 +128,8 @@ TEST(Mapping, NoValidatedDomainsAcceptsAnyDomain) {
 }
 
 TEST(Mapping, BadLanguageIsAWarningNotABlock) {
-  Mapped mapped = Map({{.name = "ann", .language = "not a language"},
-                       {.name = "bob", .language = "de_DE"}});
+  Mapped mapped =
+      Map({{.name = "ann", .language = "not a language"}, {.name = "bob", .language = "de_DE"}});
   ASSERT_EQ(mapped.result.desired.size(), 2u);
   EXPECT_EQ(mapped.result.desired[0].language, "");
   EXPECT_EQ(mapped.result.desired[1].language, "de_DE");

@@ -86,7 +86,7 @@ TEST(Normalize, DnEscapedSeparatorsStayDistinct) {
   EXPECT_NE(NormalizeDn("cn=\\ a,dc=x"), NormalizeDn("cn=a,dc=x"));
   EXPECT_NE(NormalizeDn("cn=a\\ "), NormalizeDn("cn=a"));
   EXPECT_EQ(NormalizeDn("cn=a\\\\ "), NormalizeDn("cn=a\\\\"));  // "\\" then a plain space
-  EXPECT_EQ(NormalizeDn("cn=a\\"), "cn=a\\");                      // a lone trailing backslash
+  EXPECT_EQ(NormalizeDn("cn=a\\"), "cn=a\\");                    // a lone trailing backslash
 }
 
 TEST(Normalize, Utf8Validation) {
@@ -94,14 +94,16 @@ TEST(Normalize, Utf8Validation) {
   EXPECT_EQ(InvalidUtf8Offset("plain ASCII, longer than eight bytes"), std::string_view::npos);
   EXPECT_EQ(InvalidUtf8Offset("Ren\xC3\xA9 M\xC3\xBCller \xE2\x82\xAC \xF0\x9F\x98\x80"),
             std::string_view::npos);
-  EXPECT_EQ(InvalidUtf8Offset("Ren\xC3"), 3u);                  // cut off
-  EXPECT_EQ(InvalidUtf8Offset("abcdefghij\xFFk"), 10u);         // never a lead byte
-  EXPECT_EQ(InvalidUtf8Offset("x\xC0\xAF"), 1u);                // overlong '/'
-  EXPECT_EQ(InvalidUtf8Offset("x\xE0\x80\xAF"), 1u);            // overlong
-  EXPECT_EQ(InvalidUtf8Offset("x\xED\xA0\x80"), 1u);            // a surrogate
-  EXPECT_EQ(InvalidUtf8Offset("x\xF4\x90\x80\x80"), 1u);        // above U+10FFFF
-  EXPECT_EQ(InvalidUtf8Offset("\xC3\xA9\x80"), 2u);             // a lone continuation byte
-  EXPECT_EQ(InvalidUtf8Offset("\xE2\x82" "A"), 0u);                // a bad continuation byte
+  EXPECT_EQ(InvalidUtf8Offset("Ren\xC3"), 3u);            // cut off
+  EXPECT_EQ(InvalidUtf8Offset("abcdefghij\xFFk"), 10u);   // never a lead byte
+  EXPECT_EQ(InvalidUtf8Offset("x\xC0\xAF"), 1u);          // overlong '/'
+  EXPECT_EQ(InvalidUtf8Offset("x\xE0\x80\xAF"), 1u);      // overlong
+  EXPECT_EQ(InvalidUtf8Offset("x\xED\xA0\x80"), 1u);      // a surrogate
+  EXPECT_EQ(InvalidUtf8Offset("x\xF4\x90\x80\x80"), 1u);  // above U+10FFFF
+  EXPECT_EQ(InvalidUtf8Offset("\xC3\xA9\x80"), 2u);       // a lone continuation byte
+  EXPECT_EQ(InvalidUtf8Offset("\xE2\x82"
+                              "A"),
+            0u);  // a bad continuation byte
 }
 
 TEST(Normalize, LanguageTags) {
