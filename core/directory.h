@@ -46,6 +46,17 @@ struct DirectoryIssue {
   std::string reason;
 };
 
+// The source attribute behind each user column that reaches the target, so that messages name
+// what the administrator configured ("givenName is not valid UTF-8 ..."). Sources set them
+// (DirectoryBuilder::SetColumnNames); the defaults name the fields.
+struct ColumnNames {
+  std::string id = "id";
+  std::string email = "email";
+  std::string first_name = "first name";
+  std::string last_name = "last name";
+  std::string display_name = "display name";
+};
+
 class Directory {
  public:
   Directory() = default;
@@ -79,6 +90,7 @@ class Directory {
   // extra[k][user] is the value of extra attribute extra_names[k] for that user.
   std::vector<std::string> extra_names;
   std::vector<std::vector<std::string_view>> extra;
+  ColumnNames column_names;
 
   // Group columns.
   std::vector<std::string_view> group_dn;
@@ -128,6 +140,9 @@ class DirectoryBuilder {
  public:
   // `extra_names`: the configured extra attributes, in order (UserRecord::extra follows it).
   explicit DirectoryBuilder(std::vector<std::string> extra_names = {});
+
+  // Names the source attributes of the user columns (for messages only).
+  void SetColumnNames(ColumnNames names) { dir_.column_names = std::move(names); }
 
   // Adds a user. A DN seen before (normalized) is reported as an issue and the later entry is
   // ignored; so is an id seen before. An entry with no id takes its normalized DN as id.

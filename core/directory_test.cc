@@ -36,6 +36,30 @@ TEST(Directory, ResolvesMembersByNormalizedDn) {
   EXPECT_EQ(dir.unresolved_examples[0].second, "uid=ghost,ou=people,dc=example,dc=com");
 }
 
+// A member value may escape differently from the entry's own DN (RFC 4514): "\2C", "\2c" and
+// "\," are one comma, so the member resolves; so does a scope group written with a hex escape.
+TEST(Directory, MembersAndGroupsResolveWhateverTheEscapes) {
+  DirectoryBuilder builder;
+  UserRecord lee;
+  lee.dn = "cn=Lee\\, Ann,ou=people,dc=example,dc=com";
+  lee.id = "lee";
+  builder.AddUser(lee);
+  builder.AddGroup("cn=Sales\\2C EMEA,ou=groups,dc=example,dc=com", "Sales, EMEA");
+  builder.AddMember("CN=Lee\\2C Ann, OU=People, DC=example, DC=com");
+  builder.AddMember("cn=lee\\2c ann,ou=people,dc=example,dc=com");
+  Directory dir = std::move(builder).Finish();
+
+  EXPECT_EQ(dir.unresolved_member_count, 0u);
+  const std::optional<uint32_t> group =
+      dir.FindGroupByDn("cn=Sales\\, EMEA,ou=groups,dc=example,dc=com");
+  ASSERT_TRUE(group.has_value());
+  auto [begin, end] = dir.MembersOf(*group);
+  ASSERT_EQ(end - begin, 2);
+  EXPECT_EQ(begin[0].index(), *dir.FindUserByDn("cn=\\4Cee\\2C Ann,ou=people,dc=example,dc=com"));
+  EXPECT_EQ(begin[1].index(), begin[0].index());
+  EXPECT_FALSE(dir.FindGroupByDn("cn=Sales,cn=EMEA,ou=groups,dc=example,dc=com").has_value());
+}
+
 TEST(Directory, DuplicateDnAndIdAreReportedNotAdded) {
   DirectoryBuilder builder;
   AddTestUser(builder, {.name = "ann"});

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "core/hash.h"
 #include "core/hash_join.h"
 #include "core/normalize.h"
@@ -18,13 +19,73 @@ struct Candidate {
   std::string reason;      // non-empty: invalid
 };
 
-// The checks of one user that need no other user: an email that is an address within the
-// validated domains, and both names. Empty when valid.
+// At most this many bytes of a value reach a message: a 1 MB value is named, not printed.
+constexpr size_t kQuotedBytes = 80;
+
+// `value` cut to kQuotedBytes for a message ("..." marks the cut).
+std::string Quoted(std::string_view value) {
+  if (value.size() <= kQuotedBytes) return std::string(value);
+  return absl::StrCat(Sv(value.substr(0, kQuotedBytes)), "...");
+}
+
+// Why a value cannot be sent to the target as it is: over kMaxValueBytes, or not UTF-8 (a
+// target would take U+FFFD instead, silently). Empty when it can.
+std::string CheckValue(std::string_view name, std::string_view value) {
+  if (value.size() > kMaxValueBytes) {
+    return absl::StrCat(Sv(name), " is ", value.size(), " bytes, over the limit of ",
+                        kMaxValueBytes);
+  }
+  const size_t bad = InvalidUtf8Offset(value);
+  if (bad == std::string_view::npos) return std::string();
+  return absl::StrFormat("%s is not valid UTF-8 (byte 0x%02X at offset %d)", Sv(name),
+                         static_cast<unsigned char>(value[bad]), bad);
+}
+
+// The first value of `user` that cannot be sent (CheckValue), in column order; empty if none.
+std::string CheckValues(const Directory& dir, uint32_t user) {
+  const ColumnNames& names = dir.column_names;
+  const std::pair<const std::string*, std::string_view> columns[] = {
+      {&names.id, dir.user_id[user]},
+      {&names.email, dir.email[user]},
+      {&names.first_name, dir.first_name[user]},
+      {&names.last_name, dir.last_name[user]},
+      {&names.display_name, dir.display_name[user]}};
+  for (const auto& [name, value] : columns) {
+    std::string reason = CheckValue(*name, value);
+    if (!reason.empty()) return reason;
+  }
+  for (size_t extra_idx = 0; extra_idx < dir.extra.size(); ++extra_idx) {
+    std::string reason = CheckValue(dir.extra_names[extra_idx], dir.extra[extra_idx][user]);
+    if (!reason.empty()) return reason;
+  }
+  return std::string();
+}
+
+// RFC 5321's limits on an address (4.5.3.1.3 path, 4.5.3.1.1 local part); "" within them.
+std::string CheckEmailLength(std::string_view name, std::string_view email) {
+  if (email.size() > kMaxEmailOctets) {
+    return absl::StrCat(Sv(name), " is ", email.size(), " octets, over the ", kMaxEmailOctets,
+                        " of an address (RFC 5321)");
+  }
+  const size_t at = email.rfind('@');
+  if (at != std::string_view::npos && at > kMaxLocalPartOctets) {
+    return absl::StrCat(Sv(name), "'s local part is ", at, " octets, over the ",
+                        kMaxLocalPartOctets, " of an address (RFC 5321)");
+  }
+  return std::string();
+}
+
+// The checks of one user that need no other user: values the target can take, an email that
+// is an address within the validated domains, and both names. Empty when valid.
 std::string CheckUser(const Directory& dir, uint32_t user, std::string_view email,
                       const MappingOptions& options) {
   if (email.empty()) return "no email";
+  if (std::string reason = CheckValues(dir, user); !reason.empty()) return reason;
+  if (std::string reason = CheckEmailLength(dir.column_names.email, email); !reason.empty()) {
+    return reason;
+  }
   if (!IsValidEmail(email)) {
-    return absl::StrCat("email is not an address: \"", Sv(dir.email[user]), "\"");
+    return absl::StrCat("email is not an address: \"", Quoted(dir.email[user]), "\"");
   }
   std::string_view domain = EmailDomain(email);
   const bool within =
@@ -89,7 +150,7 @@ DesiredUser Desire(const Directory& dir, const Candidate& candidate, const RuleA
     if (IsLanguageTag(dir.language[user])) {
       desired.language = dir.language[user];
     } else {
-      out.warnings.push_back({user, absl::StrCat("language \"", Sv(dir.language[user]),
+      out.warnings.push_back({user, absl::StrCat("language \"", Quoted(dir.language[user]),
                                                  "\" is not a language tag: left out")});
     }
   }

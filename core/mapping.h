@@ -2,6 +2,7 @@
 // (DESIGN.md "Normalization"). Pure; thread-compatible.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13,6 +14,13 @@
 
 namespace usersync::core {
 
+// Bounds on what reaches the target. A value longer than kMaxValueBytes, or one that is not
+// valid UTF-8, makes its user invalid, naming the attribute; so does an email over RFC 5321's
+// 254 octets (or a local part over 64).
+inline constexpr size_t kMaxValueBytes = 64 * 1024;
+inline constexpr size_t kMaxEmailOctets = 254;
+inline constexpr size_t kMaxLocalPartOctets = 64;
+
 struct MappingOptions {
   // Lower-case domains; an email must be inside one of them. Empty: every domain is accepted.
   std::vector<std::string> validated_domains;
@@ -20,15 +28,16 @@ struct MappingOptions {
 
 // A user in scope who can be provisioned.
 struct DesiredUser {
-  uint32_t user = 0;               // directory index
-  int32_t rule = kNoRule;          // index into RuleAssignment::rules
-  std::string_view email;          // normalized
-  std::string_view language;       // rule language, else directory language, else ""
-  std::string_view display_name;   // directory display name, else "First Last"
+  uint32_t user = 0;              // directory index
+  int32_t rule = kNoRule;         // index into RuleAssignment::rules
+  std::string_view email;         // normalized
+  std::string_view language;      // rule language, else directory language, else ""
+  std::string_view display_name;  // directory display name, else "First Last"
 };
 
 // A user in scope who cannot be provisioned, and why ("no email", "email outside the validated
-// domains: other.org", "duplicate email ann@example.com (also uid=ann2,...)", ...).
+// domains: other.org", "givenName is not valid UTF-8 (byte 0xC3 at offset 4)", "duplicate email
+// ann@example.com (also uid=ann2,...)", ...).
 struct InvalidUser {
   uint32_t user = 0;
   std::string reason;

@@ -57,6 +57,57 @@ TEST(Mapping, InvalidReasons) {
   ASSERT_EQ(mapped.result.desired.size(), 1u);
 }
 
+// A value the target could not take as it is makes its user invalid, naming the attribute;
+// nothing is replaced by U+FFFD, and a long value is named, not printed.
+TEST(Mapping, ValuesMustBeUtf8AndBounded) {
+  const std::string huge_name(kMaxValueBytes + 1, 'x');
+  const std::string long_email = std::string(250, 'a') + "@example.com";
+  const std::string long_local = std::string(65, 'a') + "@example.com";
+  Mapped mapped = Map({{.name = "badfirst", .first_name = "Ren\xC3"},
+                       {.name = "badlast", .last_name = "M\xFCller"},
+                       {.name = "good", .first_name = "Ren\xC3\xA9"},
+                       {.name = "huge", .last_name = huge_name},
+                       {.name = "longemail", .email = long_email},
+                       {.name = "longlocal", .email = long_local}});
+  EXPECT_EQ(ReasonFor(mapped, "badfirst"), "first name is not valid UTF-8 (byte 0xC3 at offset 3)");
+  EXPECT_EQ(ReasonFor(mapped, "badlast"), "last name is not valid UTF-8 (byte 0xFC at offset 1)");
+  EXPECT_EQ(ReasonFor(mapped, "good"), "");
+  EXPECT_EQ(ReasonFor(mapped, "huge"), "last name is 65537 bytes, over the limit of 65536");
+  EXPECT_EQ(ReasonFor(mapped, "longemail"),
+            "email is 262 octets, over the 254 of an address (RFC 5321)");
+  EXPECT_EQ(ReasonFor(mapped, "longlocal"),
+            "email's local part is 65 octets, over the 64 of an address (RFC 5321)");
+  ASSERT_EQ(mapped.result.desired.size(), 1u);
+}
+
+// The messages name the source's attributes when the source gave them.
+TEST(Mapping, InvalidValueNamesTheSourceAttribute) {
+  DirectoryBuilder builder({"department"});
+  ColumnNames names;
+  names.first_name = "givenName";
+  builder.SetColumnNames(names);
+  UserRecord record;
+  record.dn = "uid=a,o=x";
+  record.id = "a";
+  record.email = "a@example.com";
+  record.first_name = "Ren\xC3";
+  record.last_name = "L";
+  record.extra = {""};
+  builder.AddUser(record);
+  record.dn = "uid=b,o=x";
+  record.id = "b";
+  record.email = "b@example.com";
+  record.first_name = "B";
+  record.extra = {"Sales\xFF"};
+  builder.AddUser(record);
+  const Directory dir = std::move(builder).Finish();
+  const MappingResult result =
+      MapUsers(dir, std::vector<uint8_t>(2, 1), AssignRules(dir, {}), MappingOptions{});
+  ASSERT_EQ(result.invalid.size(), 2u);
+  EXPECT_EQ(result.invalid[0].reason, "givenName is not valid UTF-8 (byte 0xC3 at offset 3)");
+  EXPECT_EQ(result.invalid[1].reason, "department is not valid UTF-8 (byte 0xFF at offset 5)");
+}
+
 // Two users whose emails differ only in case share one normalized email: both are invalid,
 // each naming the other; a third user is unaffected.
 TEST(Mapping, DuplicateEmailsMakeEveryHolderInvalid) {
@@ -77,8 +128,8 @@ TEST(Mapping, NoValidatedDomainsAcceptsAnyDomain) {
 }
 
 TEST(Mapping, BadLanguageIsAWarningNotABlock) {
-  Mapped mapped = Map({{.name = "ann", .language = "not a language"},
-                       {.name = "bob", .language = "de_DE"}});
+  Mapped mapped =
+      Map({{.name = "ann", .language = "not a language"}, {.name = "bob", .language = "de_DE"}});
   ASSERT_EQ(mapped.result.desired.size(), 2u);
   EXPECT_EQ(mapped.result.desired[0].language, "");
   EXPECT_EQ(mapped.result.desired[1].language, "de_DE");

@@ -1,6 +1,8 @@
 #include "core/normalize.h"
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 namespace usersync::core {
 namespace {
@@ -11,6 +13,25 @@ bool IsSpace(char c) {
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// `dn` without surrounding white space, except that a trailing escaped space ("cn=a\ ") stays:
+// it belongs to the value (RFC 4514 2.4). An odd run of backslashes before the cut escapes it.
+std::string_view TrimDn(std::string_view dn) {
+  std::string_view trimmed = TrimWhitespace(dn);
+  const size_t cut = static_cast<size_t>(trimmed.data() - dn.data()) + trimmed.size();
+  if (cut == dn.size()) return trimmed;
+  size_t backslashes = 0;
+  while (backslashes < trimmed.size() && trimmed[trimmed.size() - 1 - backslashes] == '\\') {
+    ++backslashes;
+  }
+  return backslashes % 2 == 1 ? std::string_view(trimmed.data(), trimmed.size() + 1) : trimmed;
+}
 
 }  // namespace
 
@@ -90,28 +111,91 @@ std::string NormalizeDn(std::string_view dn) {
 }
 
 void NormalizeDnInto(std::string_view dn, std::string* out_ptr) {
-  dn = TrimWhitespace(dn);
-  // The result is never longer than the input: write in place, then cut to length.
+  dn = TrimDn(dn);
+  // The result is never longer than the input ("\2C" → "\,"): write in place, then cut.
   std::string& out = *out_ptr;
   out.resize(dn.size());
   char* const begin = out.data();
   char* end = begin;
+  char* keep = begin;  // spaces before this are part of a value (escaped): never trimmed
+  bool in_value = false;
   for (size_t i = 0; i < dn.size(); ++i) {
-    char c = dn[i];
+    const char c = dn[i];
     if (c == '\\' && i + 1 < dn.size()) {
-      *end++ = c;
-      *end++ = Lower(dn[++i]);
+      // One form per character: "\2C", "\2c" and "\," are all "\,"; "\41" and "\A" are "a".
+      char decoded = dn[i + 1];
+      int high = 0;
+      int low = 0;
+      if (i + 2 < dn.size() && (high = HexValue(dn[i + 1])) >= 0 &&
+          (low = HexValue(dn[i + 2])) >= 0) {
+        decoded = static_cast<char>((high << 4) | low);
+        i += 2;
+      } else {
+        ++i;
+      }
+      if (decoded == ',' || decoded == '+' || decoded == '\\') *end++ = '\\';
+      *end++ = Lower(decoded);
+      keep = end;
       continue;
     }
-    if (c == ',' || c == '=' || c == '+') {
-      while (end != begin && end[-1] == ' ' && !(end - begin >= 2 && end[-2] == '\\')) --end;
+    if (c == ',' || c == '+' || (c == '=' && !in_value)) {
+      while (end > keep && end[-1] == ' ') --end;
       *end++ = c;
       while (i + 1 < dn.size() && IsSpace(dn[i + 1])) ++i;
+      keep = end;
+      in_value = c == '=';
       continue;
     }
     *end++ = Lower(c);
   }
   out.resize(static_cast<size_t>(end - begin));
+}
+
+size_t InvalidUtf8Offset(std::string_view s) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t size = s.size();
+  size_t pos = 0;
+  while (pos < size) {
+    // Directory values are mostly ASCII: skip 8 bytes at a time while no high bit is set.
+    if (pos + 8 <= size) {
+      uint64_t word;
+      std::memcpy(&word, bytes + pos, sizeof(word));
+      if ((word & 0x8080808080808080ull) == 0) {
+        pos += 8;
+        continue;
+      }
+    }
+    const unsigned char lead = bytes[pos];
+    if (lead < 0x80) {
+      ++pos;
+      continue;
+    }
+    // The Unicode standard's table 3-7: the lead byte fixes the length and the range of the
+    // second byte; every later byte is 80..BF.
+    size_t length = 0;
+    unsigned char low = 0x80;
+    unsigned char high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      if (lead == 0xE0) low = 0xA0;   // overlong
+      if (lead == 0xED) high = 0x9F;  // surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      if (lead == 0xF0) low = 0x90;   // overlong
+      if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
+    } else {
+      return pos;
+    }
+    if (pos + length > size) return pos;
+    if (bytes[pos + 1] < low || bytes[pos + 1] > high) return pos;
+    for (size_t next = 2; next < length; ++next) {
+      if (bytes[pos + next] < 0x80 || bytes[pos + next] > 0xBF) return pos;
+    }
+    pos += length;
+  }
+  return std::string_view::npos;
 }
 
 bool IsLanguageTag(std::string_view tag) {

@@ -55,7 +55,55 @@ TEST(Normalize, DnIntoReusedBufferMatchesNormalizeDn) {
     EXPECT_EQ(buffer, NormalizeDn(dn)) << dn;
   }
   NormalizeDnInto("cn=Lee\\ , o=x", &buffer);
-  EXPECT_EQ(buffer, "cn=lee\\ ,o=x");  // an escaped space before a separator is kept
+  EXPECT_EQ(buffer, "cn=lee ,o=x");  // an escaped space before a separator is kept
+}
+
+// RFC 4514: a character may be written as itself, as "\c" or as a hex pair in either case;
+// all of them name the same entry.
+TEST(Normalize, DnEscapesHaveOneForm) {
+  const std::string canonical = NormalizeDn("cn=a\\,b,dc=x");
+  EXPECT_EQ(canonical, "cn=a\\,b,dc=x");
+  EXPECT_EQ(NormalizeDn("cn=a\\2Cb,dc=x"), canonical);
+  EXPECT_EQ(NormalizeDn("cn=a\\2cb,dc=x"), canonical);
+  EXPECT_EQ(NormalizeDn("CN = A\\2Cb , DC=X"), canonical);
+  EXPECT_EQ(NormalizeDn("cn=\\41nn,dc=x"), "cn=ann,dc=x");
+  EXPECT_EQ(NormalizeDn("cn=\\41nn,dc=x"), NormalizeDn("cn=Ann,dc=x"));
+  EXPECT_EQ(NormalizeDn("cn=a\\ b"), NormalizeDn("cn=a b"));
+  EXPECT_EQ(NormalizeDn("cn=a\\3Db"), NormalizeDn("cn=a=b"));
+  EXPECT_EQ(NormalizeDn("cn=a\\2Bb"), NormalizeDn("cn=a\\+b"));
+  EXPECT_EQ(NormalizeDn("cn=a\\5Cb"), NormalizeDn("cn=a\\\\b"));
+  EXPECT_EQ(NormalizeDn("cn=\\22q\\22"), NormalizeDn("cn=\\\"q\\\""));
+  EXPECT_EQ(NormalizeDn("cn=Ren\\C3\\A9"), NormalizeDn("cn=Ren\xC3\xA9"));
+}
+
+// Escaping never merges two different entries: an escaped separator is part of the value, and
+// an escaped space at either end of a value is kept.
+TEST(Normalize, DnEscapedSeparatorsStayDistinct) {
+  EXPECT_NE(NormalizeDn("cn=a\\,b=c"), NormalizeDn("cn=a,b=c"));
+  EXPECT_NE(NormalizeDn("cn=a\\2Cb=c"), NormalizeDn("cn=a,b=c"));
+  EXPECT_NE(NormalizeDn("cn=a\\+sn=b"), NormalizeDn("cn=a+sn=b"));
+  EXPECT_NE(NormalizeDn("cn=a\\ ,dc=x"), NormalizeDn("cn=a,dc=x"));
+  EXPECT_NE(NormalizeDn("cn=\\ a,dc=x"), NormalizeDn("cn=a,dc=x"));
+  EXPECT_NE(NormalizeDn("cn=a\\ "), NormalizeDn("cn=a"));
+  EXPECT_EQ(NormalizeDn("cn=a\\\\ "), NormalizeDn("cn=a\\\\"));  // "\\" then a plain space
+  EXPECT_EQ(NormalizeDn("cn=a\\"), "cn=a\\");                    // a lone trailing backslash
+}
+
+TEST(Normalize, Utf8Validation) {
+  EXPECT_EQ(InvalidUtf8Offset(""), std::string_view::npos);
+  EXPECT_EQ(InvalidUtf8Offset("plain ASCII, longer than eight bytes"), std::string_view::npos);
+  EXPECT_EQ(InvalidUtf8Offset("Ren\xC3\xA9 M\xC3\xBCller \xE2\x82\xAC \xF0\x9F\x98\x80"),
+            std::string_view::npos);
+  EXPECT_EQ(InvalidUtf8Offset("Ren\xC3"), 3u);            // cut off
+  EXPECT_EQ(InvalidUtf8Offset("abcdefghij\xFFk"), 10u);   // never a lead byte
+  EXPECT_EQ(InvalidUtf8Offset("x\xC0\xAF"), 1u);          // overlong '/'
+  EXPECT_EQ(InvalidUtf8Offset("x\xE0\x80\xAF"), 1u);      // overlong
+  EXPECT_EQ(InvalidUtf8Offset("x\xED\xA0\x80"), 1u);      // a surrogate
+  EXPECT_EQ(InvalidUtf8Offset("x\xF4\x90\x80\x80"), 1u);  // above U+10FFFF
+  EXPECT_EQ(InvalidUtf8Offset("\xC3\xA9\x80"), 2u);       // a lone continuation byte
+  EXPECT_EQ(InvalidUtf8Offset("\xE2\x82"
+                              "A"),
+            0u);  // a bad continuation byte
 }
 
 TEST(Normalize, LanguageTags) {

@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/group_closure.h"
@@ -375,6 +376,26 @@ void ApplyThreshold(const DeprovisionPolicy& policy, int64_t deprovisions, size_
   }
 }
 
+// 9. Shrink guard: the users in scope fell by more than max_shrink_percent since the last
+//    successful run (a partial export, a wrong base DN): the deprovisioning is held as in 8.
+void ApplyShrinkGuard(const PlanConfig& config, int64_t deprovisions, size_t first_op, Plan& plan) {
+  const int64_t before = config.previous_in_scope;
+  if (deprovisions == 0 || before <= 0 || plan.in_scope >= before) return;
+  const double shrink_percent =
+      static_cast<double>(before - plan.in_scope) * 100.0 / static_cast<double>(before);
+  if (shrink_percent <= config.max_shrink_percent) return;
+  const std::string reason = absl::StrFormat(
+      "the directory shrank from %d to %d users in scope (%.3g%% > source.max_shrink_percent "
+      "%g) since the last successful run: %d deactivations/deletions held until `usersync "
+      "release`",
+      before, plan.in_scope, shrink_percent, config.max_shrink_percent, deprovisions);
+  plan.hold_reason = plan.deprovision_held ? absl::StrCat(plan.hold_reason, "; ", reason) : reason;
+  plan.deprovision_held = true;
+  for (size_t op_idx = first_op; op_idx < plan.operations.size(); ++op_idx) {
+    plan.operations[op_idx].held = true;
+  }
+}
+
 }  // namespace
 
 std::vector<Change> DiffAccount(const AccountSpec& spec, const Account& account,
@@ -437,6 +458,7 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
                  std::span<const Link> manual, const PlanConfig& config) {
   Plan plan;
   std::vector<uint8_t> in_scope = ScopeUsers(dir, config, plan);
+  plan.in_scope = std::count(in_scope.begin(), in_scope.end(), uint8_t{1});
 
   // 2. Rules, 3. mapping and validation, 4. matching.
   RuleAssignment rules = AssignRules(dir, config.rules);
@@ -461,6 +483,7 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
   const int64_t deprovisions = PlanDeparted(in, departed, state);
   PlanAccountOnly(accounts, linked_accounts, state, plan);
   ApplyThreshold(config.deprovision, deprovisions, first_deprovision_op, plan);
+  ApplyShrinkGuard(config, deprovisions, first_deprovision_op, plan);
 
   for (const UserRow& row : plan.rows) ++plan.summary[static_cast<size_t>(row.category)];
   return plan;

@@ -1,7 +1,7 @@
 // The plan: categories per user and the operations that bring the target in step with the
 // directory (DESIGN.md core::plan). ComputePlan runs the whole pure pipeline: closure of the
 // scoped groups → rules → mapping → match → attribute diff → operations, then applies the
-// deprovisioning safety threshold.
+// deprovisioning safety threshold and the shrink guard.
 //
 // Output order is deterministic: operations and rows follow directory order, then account
 // order, so plans and reports can be compared as golden files. Pure; thread-compatible.
@@ -120,6 +120,12 @@ struct PlanConfig {
   // unlimited. Creates and reactivations that would need a seat beyond these are not planned:
   // the user is reported invalid with "no seat for PRODUCT" (retried next run).
   std::vector<std::pair<std::string, int64_t>> free_seats;
+  // The shrink guard: the number of users in scope at the last successful run (-1: none
+  // recorded, e.g. the first run) and the percent by which it may fall before this run's
+  // deactivations/deletions are held like the threshold's (source.max_shrink_percent). A
+  // directory export that lost 300 of 1,000 users (30% > 20) holds their 300 deactivations.
+  int64_t previous_in_scope = -1;
+  double max_shrink_percent = 20;
   // False for targets that hold no display name of their own (GoTo derives it from first and
   // last name): display_name is then never a difference to write.
   bool target_has_display_name = true;
@@ -132,6 +138,7 @@ struct Plan {
   bool deprovision_held = false;
   std::string hold_reason;
   int64_t managed_accounts = 0;       // linked accounts that exist at the target
+  int64_t in_scope = 0;               // users in scope (in a scoped group, not disabled)
   std::vector<std::string> warnings;  // missing scope/rule groups, unresolved members, ...
 
   int64_t count(Category category) const { return summary[static_cast<size_t>(category)]; }

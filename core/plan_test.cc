@@ -189,6 +189,48 @@ TEST_F(PlanTest, ThresholdByPercentOfManagedAccounts) {
   EXPECT_TRUE(Compute().deprovision_held);
 }
 
+// In scope: synced, changed, fresh and noemail (off is disabled). From 5 to 4 is 20%: not
+// over 20; from 6 to 4 is 33.3%: the two deactivations are held, nothing else.
+TEST_F(PlanTest, ShrinkGuardHoldsDeprovisioningWhenScopeShrank) {
+  config_.max_shrink_percent = 20;
+  config_.previous_in_scope = 5;
+  Plan plan = Compute();
+  EXPECT_EQ(plan.in_scope, 4);
+  EXPECT_FALSE(plan.deprovision_held) << plan.hold_reason;
+  config_.previous_in_scope = 6;
+  plan = Compute();
+  EXPECT_TRUE(plan.deprovision_held);
+  EXPECT_EQ(plan.hold_reason,
+            "the directory shrank from 6 to 4 users in scope (33.3% > source.max_shrink_percent "
+            "20) since the last successful run: 2 deactivations/deletions held until `usersync "
+            "release`");
+  for (const Operation& op : plan.operations) {
+    EXPECT_EQ(op.held, op.kind == OpKind::kDeactivate) << OpKindName(op.kind);
+  }
+}
+
+// No baseline (the first run), a grown directory, or nothing to deprovision: no hold.
+TEST_F(PlanTest, ShrinkGuardNeedsABaselineAndSomethingToHold) {
+  config_.max_shrink_percent = 0;
+  config_.previous_in_scope = -1;
+  EXPECT_FALSE(Compute().deprovision_held);
+  config_.previous_in_scope = 4;
+  EXPECT_FALSE(Compute().deprovision_held);
+  config_.previous_in_scope = 100;
+  config_.deprovision.action = DeprovisionAction::kNone;
+  EXPECT_FALSE(Compute().deprovision_held);
+}
+
+// Both guards at once: one reason after the other.
+TEST_F(PlanTest, ShrinkGuardAddsToTheThresholdReason) {
+  config_.deprovision.max_changes = 1;
+  config_.previous_in_scope = 100;
+  const Plan plan = Compute();
+  EXPECT_NE(plan.hold_reason.find("max_changes = 1"), std::string::npos) << plan.hold_reason;
+  EXPECT_NE(plan.hold_reason.find("; the directory shrank from 100 to 4"), std::string::npos)
+      << plan.hold_reason;
+}
+
 TEST_F(PlanTest, DeleteAndNonePolicies) {
   config_.deprovision.action = DeprovisionAction::kDelete;
   EXPECT_EQ(Count(Compute(), OpKind::kDelete), 2);

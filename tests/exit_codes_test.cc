@@ -169,6 +169,22 @@ TEST_F(ExitCodesTest, TruncatedOrEmptyDirectoryExits2) {
   EXPECT_EQ(world_.Stats().writes(), before.writes());
 }
 
+// A scope group the directory does not hold would put no one in scope: refused before anything
+// is sent, naming the group's DN.
+TEST_F(ExitCodesTest, MissingScopeGroupExits2) {
+  WorldConfig config;
+  config.scope_group = "cn=No Such Group,ou=groups,dc=example,dc=com";
+  world_.WriteConfig(config);
+  for (const char* command : {"plan", "sync"}) {
+    SCOPED_TRACE(command);
+    ProcessResult result = world_.Usersync({command});
+    EXPECT_EQ(result.exit_code, kExitUsage) << result.out << result.err;
+    EXPECT_TRUE(Contains(result.err, "scope group \"cn=No Such Group,ou=groups,dc=example,dc=com\" "
+                                     "(scope.groups) is not in the directory"));
+  }
+  ExpectNothingWritten();
+}
+
 // A directory file that does not exist is bad input too.
 TEST_F(ExitCodesTest, MissingDirectoryFileExits2FromPlanAndSync) {
   WorldConfig config;

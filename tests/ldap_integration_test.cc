@@ -470,12 +470,20 @@ TEST_F(LdapTlsTest, CertificateFromAnotherCaIsRefused) {
   const std::string other = absl::StrCat("ca_file = \"", slapd_->other_ca_file(), "\"\n");
   ProcessResult ldaps = Plan(WriteConfig("ldaps-other", LdapKeys(slapd_->ldaps_url(), 1) + other));
   EXPECT_EQ(ldaps.exit_code, 4) << ldaps.err;
-  EXPECT_TRUE(Contains(ldaps.err, slapd_->ldaps_url()));
+  // The message says what failed (the handshake, the certificate) and which key to check.
+  const std::string check_ca =
+      absl::StrCat("check source.ca_file (now \"", slapd_->other_ca_file(), "\")");
+  EXPECT_TRUE(Contains(ldaps.err, absl::StrCat(slapd_->ldaps_url(), ": TLS handshake failed: "
+                                               "the server's certificate was not accepted")));
+  EXPECT_TRUE(Contains(ldaps.err, check_ca));
+  EXPECT_TRUE(Lacks(ldaps.err, "Can't contact LDAP server"));
   EXPECT_TRUE(Lacks(ldaps.out, "\"operations\""));
   ProcessResult start_tls = Plan(
       WriteConfig("starttls-other", LdapKeys(slapd_->url(), 1) + "start_tls = true\n" + other));
   EXPECT_EQ(start_tls.exit_code, 4) << start_tls.err;
-  EXPECT_TRUE(Contains(start_tls.err, "StartTLS"));
+  EXPECT_TRUE(Contains(start_tls.err, "TLS handshake failed after StartTLS: the server's "
+                                      "certificate was not accepted"));
+  EXPECT_TRUE(Contains(start_tls.err, check_ca));
 }
 
 // tls_verify = false accepts it, and says so.

@@ -20,6 +20,7 @@ namespace usersync {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Contains;
 using testing::DirectoryUser;
 using testing::HeldFileLock;
 using testing::kTargetTokenEnv;
@@ -429,4 +430,65 @@ TEST_F(SyncIntegrationTest, ASecondApplyingRunIsRefusedWhileTheFirstHoldsTheLock
 }
 
 }  // namespace
+// The shrink guard (source.max_shrink_percent, default 20): 10 users synced, then a directory
+// of 7 (30% fewer in scope): the 3 deactivations are held (exit 3) and nothing is sent for them;
+// `release --all` sends them; the next sync records 7 as the new baseline and holds nothing.
+TEST_F(SyncIntegrationTest, DirectoryThatShrankHoldsItsDeactivationsUntilRelease) {
+  StartWithTenUsers();
+  ProcessResult first = world_.Usersync({"sync"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  world_.WriteDirectory(NumberedUsers(7));
+  const TargetStats before = world_.Stats();
+  ProcessResult held = world_.Usersync({"sync"});
+  ASSERT_EQ(held.exit_code, 3) << held.out << held.err;
+  EXPECT_TRUE(Contains(held.out,
+                       "HELD: the directory shrank from 10 to 7 users in scope (30% > "
+                       "source.max_shrink_percent 20) since the last successful run"))
+      << held.out;
+  EXPECT_EQ(world_.Stats().writes(), before.writes());
+  std::map<std::string, ScimAccount> accounts = world_.ScimAccounts();
+  for (const char* name : {"user8@example.com", "user9@example.com", "user10@example.com"}) {
+    EXPECT_TRUE(accounts[name].active) << name;
+  }
+
+  ProcessResult released = world_.Usersync({"release", "--all"});
+  ASSERT_EQ(released.exit_code, 0) << released.out << released.err;
+  EXPECT_TRUE(Contains(released.out, "Released 3 held operation(s): 3 done")) << released.out;
+  accounts = world_.ScimAccounts();
+  for (const char* name : {"user8@example.com", "user9@example.com", "user10@example.com"}) {
+    EXPECT_FALSE(accounts[name].active) << name;
+  }
+  EXPECT_TRUE(accounts["user7@example.com"].active);
+
+  ProcessResult settled = world_.Usersync({"sync"});
+  EXPECT_EQ(settled.exit_code, 0) << settled.out << settled.err;
+  EXPECT_TRUE(Contains(settled.out, "Result: nothing to do.")) << settled.out;
+  // 7 is the baseline now: one more departure of 7 (14%) goes through.
+  world_.WriteDirectory(NumberedUsers(6));
+  ProcessResult small = world_.Usersync({"sync"});
+  EXPECT_EQ(small.exit_code, 0) << small.out << small.err;
+  EXPECT_FALSE(world_.ScimAccounts()["user7@example.com"].active);
+}
+
+// A name that is not UTF-8 (a base64 LDIF value) makes its user invalid, named by attribute and
+// offset, and that user is never sent; the others are created.
+TEST_F(SyncIntegrationTest, InvalidUtf8NameMakesTheUserInvalidAndIsNeverSent) {
+  StartWithTenUsers();
+  std::string ldif = testing::StaffDirectory(NumberedUsers(2)).Ldif();
+  // "givenName: First" of user1 becomes the bytes "Ren\xC3" ("UmVuww==").
+  const size_t at = ldif.find("givenName: First");
+  ASSERT_NE(at, std::string::npos) << ldif;
+  ldif.replace(at, std::string("givenName: First").size(), "givenName:: UmVuww==");
+  world_.WriteLdif(ldif);
+  ProcessResult sync = world_.Usersync({"sync"});
+  EXPECT_EQ(sync.exit_code, 0) << sync.out << sync.err;
+  ProcessResult users = world_.Usersync({"users", "--format", "csv"});
+  EXPECT_TRUE(Contains(users.out, "givenName is not valid UTF-8 (byte 0xC3 at offset 3)"))
+      << users.out << users.err;
+  std::map<std::string, ScimAccount> accounts = world_.ScimAccounts();
+  EXPECT_EQ(accounts.count("user1@example.com"), 0u);
+  EXPECT_EQ(accounts.count("user2@example.com"), 1u);
+  EXPECT_EQ(world_.Stats().creates, 1);
+}
+
 }  // namespace usersync

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -19,6 +20,7 @@
 #include "io/report/audit_log.h"
 #include "io/scim/scim_target.h"
 #include "io/secrets.h"
+#include "io/state/scope_baseline.h"
 
 namespace usersync::io {
 namespace {
@@ -69,6 +71,22 @@ absl::StatusOr<std::unique_ptr<TargetApi>> MakeTarget(const TargetConfig& target
   options.max_accounts = target.max_accounts;
   options.pipeline = std::move(pipeline);
   return MakeScimTarget(std::move(options));
+}
+
+// A scope group the directory does not hold puts none of its members in scope: planning on it
+// would deprovision every account they hold. Refused before anything is sent, naming the DN.
+// (A missing rule group stays a plan warning: its users are still in scope and keep their
+// accounts, under the next rule that holds them, if any.)
+absl::Status CheckScopeGroups(const std::vector<std::string>& scope_groups,
+                              const core::Directory& directory) {
+  for (const std::string& group : scope_groups) {
+    if (directory.FindGroupByDn(group).has_value()) continue;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "reading the directory: scope group \"", group,
+        "\" (scope.groups) is not in the directory; refusing to plan (its members would be "
+        "deprovisioned): check the DN, source.base_dn and source.group_filter"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -139,7 +157,7 @@ absl::Status ReadDirectory(Session& session) {
         "reading the directory: it holds no users; refusing to plan (every managed account "
         "would be deprovisioned): check source.path, or source.base_dn and source.user_filter");
   }
-  return absl::OkStatus();
+  return CheckScopeGroups(session.config.scope_groups, session.directory);
 }
 
 absl::Status ListAccounts(Session& session) {
@@ -174,6 +192,10 @@ absl::Status ComputeSessionPlan(Session& session) {
   absl::StatusOr<FreeSeatList> free_seats = session.target->FreeSeats();
   if (!free_seats.ok()) return free_seats.status();
   plan_config.free_seats = *std::move(free_seats);
+  absl::StatusOr<std::optional<int64_t>> baseline = LoadScopeBaseline(*session.state);
+  if (!baseline.ok()) return baseline.status();
+  plan_config.previous_in_scope = baseline->value_or(-1);
+  plan_config.max_shrink_percent = session.config.source.max_shrink_percent;
   const core::MonoTime start = session.clock.Now();
   session.plan = core::ComputePlan(session.directory, session.accounts, session.links_view,
                                    session.manual_view, plan_config);
@@ -183,6 +205,17 @@ absl::Status ComputeSessionPlan(Session& session) {
     session.plan.warnings.push_back(absl::StrCat(issue.dn, ": ", issue.reason));
   }
   return absl::OkStatus();
+}
+
+void RecordScopeBaseline(Session& session) {
+  absl::Status saved =
+      SaveScopeBaseline(*session.state, session.plan.in_scope, NowStamp(session.clock));
+  if (!saved.ok()) {
+    Print(session.options.err,
+          absl::StrCat("usersync: warning: the users in scope were not recorded for the shrink "
+                       "guard (the next run compares with the older count): ",
+                       saved.message(), "\n"));
+  }
 }
 
 absl::Status PrepareSession(Session& session, Access access) {

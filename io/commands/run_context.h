@@ -71,13 +71,18 @@ absl::Status OpenStateStore(Session& session, Access access);
 absl::Status OpenTarget(Session& session);
 // The directory source that source.kind names (its errors: a bad source configuration).
 absl::StatusOr<std::unique_ptr<DirectorySource>> OpenDirectorySource(const Session& session);
-// Reads the whole directory (its errors prefixed "reading the directory: ").
+// Reads the whole directory (its errors prefixed "reading the directory: "). A directory with
+// no users, or without one of the scope groups, is kFailedPrecondition (nothing to plan on).
 absl::Status ReadDirectory(Session& session);
 // Lists the target's accounts (its errors prefixed "listing the target's accounts: ").
 absl::Status ListAccounts(Session& session);
 absl::Status LoadLinks(Session& session);
-// Reads the free seats and computes the plan; the directory's issues become plan warnings.
+// Reads the free seats and the shrink guard's baseline (io/state/scope_baseline.h) and computes
+// the plan; the directory's issues become plan warnings.
 absl::Status ComputeSessionPlan(Session& session);
+// After a run that ended with exit 0: the plan's users in scope become the shrink guard's
+// baseline. A failure to record is a warning on `options.err` (the older count stays).
+void RecordScopeBaseline(Session& session);
 
 // All of the steps above (the RunLock only for kApply).
 absl::Status PrepareSession(Session& session, Access access = Access::kReadOnly);

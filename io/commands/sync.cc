@@ -89,6 +89,7 @@ int RunSyncCommand(const CommandOptions& options) {
       (*run)->Apply(session.plan.operations, session.plan.hold_reason, HoldRecording::kAlways);
   const int exit_code = (*run)->Finish(ExitCodeFor(applied.totals),
                                        RunSummaryJson(session.plan, applied.totals, applied.after));
+  if (exit_code == kExitOk) RecordScopeBaseline(session);  // a successful run: the new baseline
   PrintResult(session, applied);
   (*run)->PrintEnd(applied, "; they are planned again next run.\n", &session.plan.hold_reason, "");
   return exit_code;

@@ -149,6 +149,7 @@ absl::Status ParseSource(const Ctx& ctx, const toml::table* table, const std::st
                                                "network_timeout",
                                                "timeout",
                                                "path",
+                                               "max_shrink_percent",
                                                "attributes",
                                                "allow_insecure"};
   if (table == nullptr) {
@@ -196,6 +197,12 @@ absl::Status ParseSource(const Ctx& ctx, const toml::table* table, const std::st
     return section.ValueError("network_timeout", "must be longer than 0");
   }
   if (source->timeout.count() <= 0) return section.ValueError("timeout", "must be longer than 0");
+  USERSYNC_RETURN_IF_ERROR(section.Number("max_shrink_percent", &source->max_shrink_percent));
+  if (!(source->max_shrink_percent >= 0 && source->max_shrink_percent <= 100)) {
+    return section.ValueError(
+        "max_shrink_percent",
+        absl::StrCat("must be between 0 and 100 (got ", source->max_shrink_percent, ")"));
+  }
   if (!source->bind_password_env.empty() && !source->bind_password_file.empty()) {
     return section.ValueError("bind_password_file",
                               "cannot be set together with 'source.bind_password_env': "

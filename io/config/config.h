@@ -44,6 +44,9 @@ struct SourceConfig {
   std::chrono::milliseconds network_timeout{10'000};
   std::chrono::milliseconds timeout{120'000};
   std::string path;  // kind = "ldif": resolved (see LoadConfig)
+  // The shrink guard (core::PlanConfig::max_shrink_percent): users in scope may fall by this
+  // percent since the last successful run before deprovisioning is held. 0-100.
+  double max_shrink_percent = 20;
   DirectorySchema schema;
   // ldap:// without StartTLS to a host that is not loopback, with a bind_dn: allowed (with a
   // warning) only when true (io/config/transport_check.h).

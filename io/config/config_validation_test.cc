@@ -94,6 +94,10 @@ TEST(Config, NumericLimits) {
   EXPECT_THAT(Rejection(Cfg("", "max_accounts = 0\n")), HasSubstr("target.max_accounts"));
   EXPECT_THAT(Rejection(Cfg("page_size = 0\n")), HasSubstr("source.page_size"));
   EXPECT_THAT(Rejection(Cfg("connections = 0\n")), HasSubstr("source.connections"));
+  EXPECT_THAT(Rejection(Cfg("max_shrink_percent = 101\n")), HasSubstr("source.max_shrink_percent"));
+  EXPECT_THAT(Rejection(Cfg("max_shrink_percent = -1\n")), HasSubstr("source.max_shrink_percent"));
+  EXPECT_THAT(Rejection(Cfg("max_shrink_percent = \"20\"\n")),
+              HasSubstr("source.max_shrink_percent"));
   EXPECT_THAT(Rejection(Cfg("", "", "[deprovision]\nmax_changes = -1\n")),
               HasSubstr("deprovision.max_changes"));
   EXPECT_THAT(Rejection(Cfg("", "", "[deprovision]\nmax_changes_percent = 101\n")),
@@ -107,6 +111,13 @@ TEST(Config, NumericLimits) {
   EXPECT_TRUE(config.ok()) << config.status();
   config = Parse(Cfg("", "", "[deprovision]\nmax_changes_percent = 0\n"));
   EXPECT_TRUE(config.ok()) << config.status();
+  config = Parse(Cfg("max_shrink_percent = 0\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->source.max_shrink_percent, 0);
+  config = Parse(Cfg("max_shrink_percent = 100\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->source.max_shrink_percent, 100);
+  EXPECT_EQ(Parse(Cfg())->source.max_shrink_percent, 20);
 }
 
 TEST(Config, RulesAreValidated) {

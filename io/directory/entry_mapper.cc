@@ -109,6 +109,21 @@ absl::StatusOr<EntryMapper> EntryMapper::Create(DirectorySchema schema) {
   return mapper;
 }
 
+core::DirectoryBuilder EntryMapper::NewBuilder() const {
+  core::DirectoryBuilder builder(schema_.extra);
+  core::ColumnNames names;
+  auto name_or = [](const std::string& attribute, std::string& name) {
+    if (!attribute.empty()) name = attribute;
+  };
+  name_or(schema_.id, names.id);
+  name_or(schema_.email, names.email);
+  name_or(schema_.first_name, names.first_name);
+  name_or(schema_.last_name, names.last_name);
+  name_or(schema_.display_name, names.display_name);
+  builder.SetColumnNames(std::move(names));
+  return builder;
+}
+
 EntryMapper::Kind EntryMapper::Classify(const core::EntryView& entry) const {
   if (ad_flavor_) {  // flavor kAd
     const AdCategoryView view(entry);

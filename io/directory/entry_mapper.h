@@ -49,6 +49,10 @@ class EntryMapper {
   absl::StatusOr<Kind> Add(const core::EntryView& entry, core::DirectoryBuilder& builder,
                            std::string_view* failed_attribute = nullptr);
 
+  // A DirectoryBuilder for this schema: its extra attributes, and its attribute names for the
+  // columns (so that a user's invalid value is reported by its attribute, "givenName ...").
+  core::DirectoryBuilder NewBuilder() const;
+
   // The extra attribute names, in order: pass them to DirectoryBuilder's constructor.
   const std::vector<std::string>& extra_names() const { return schema_.extra; }
   const DirectorySchema& schema() const { return schema_; }

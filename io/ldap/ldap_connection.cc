@@ -50,9 +50,37 @@ void SetSessionOptions(LDAP* ld, const LdapSourceOptions& options) {
   ldap_set_option(ld, LDAP_OPT_TIMELIMIT, &no_limit);
 }
 
-// The TLS context (CA file, verification), then StartTLS when asked for.
-absl::Status SetUpTls(LDAP* ld, const LdapSourceOptions& options) {
+// libldap's TLS connect callback (LDAP_OPT_X_TLS_CONNECT_CB; its type is in libldap's private
+// header): called once the TCP connection stands, just before the handshake. `arg` is the
+// Connection's tls_handshake_started_ flag: set, a failure that follows is the handshake's.
+int OnTlsConnect(LDAP* /*ld*/, void* /*session*/, void* /*ctx*/, void* arg) {
+  *static_cast<bool*>(arg) = true;
+  return 0;
+}
+
+// A TLS handshake that failed after the TCP connection stood. libldap (GnuTLS) keeps no
+// verification detail ("(unknown error code)"), so the message names the likely causes and the
+// keys that decide them.
+absl::Status TlsHandshakeError(LDAP* ld, const LdapSourceOptions& options, std::string_view how) {
+  const std::string diagnostic = Diagnostic(ld);
+  const std::string ca_file = options.ca_file.empty() ? std::string("unset: the system's CAs")
+                                                      : absl::StrCat("\"", options.ca_file, "\"");
+  const std::string cause =
+      options.tls_verify
+          ? "the server's certificate was not accepted (certificate not signed by a CA in "
+            "source.ca_file, expired, or not issued for this host name)"
+          : "source.tls_verify = false, so not the certificate: does the server speak TLS there?";
+  return absl::UnavailableError(
+      absl::StrCat(options.url, ": TLS handshake failed", Sv(how), ": ", cause,
+                   diagnostic.empty() ? "" : absl::StrCat(" [libldap: ", diagnostic, "]"),
+                   "; check source.ca_file (now ", ca_file, ")"));
+}
+
+// The TLS context (CA file, verification, the handshake probe), then StartTLS when asked for.
+absl::Status SetUpTls(LDAP* ld, const LdapSourceOptions& options, bool* handshake_started) {
   if (!UsesTls(options)) return absl::OkStatus();
+  ldap_set_option(ld, LDAP_OPT_X_TLS_CONNECT_CB, reinterpret_cast<void*>(&OnTlsConnect));
+  ldap_set_option(ld, LDAP_OPT_X_TLS_CONNECT_ARG, handshake_started);
   int rc = LDAP_SUCCESS;
   if (!options.ca_file.empty()) {
     rc = ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, options.ca_file.c_str());
@@ -72,6 +100,9 @@ absl::Status SetUpTls(LDAP* ld, const LdapSourceOptions& options) {
   }
   if (!options.start_tls) return absl::OkStatus();
   rc = ldap_start_tls_s(ld, nullptr, nullptr);
+  if (rc != LDAP_SUCCESS && *handshake_started) {
+    return TlsHandshakeError(ld, options, " after StartTLS");
+  }
   if (rc != LDAP_SUCCESS) {
     absl::Status error = LdapError(rc, absl::StrCat("StartTLS with ", options.url), Diagnostic(ld));
     // Without TLS nothing else may go over this connection; a failed handshake is a
@@ -81,8 +112,10 @@ absl::Status SetUpTls(LDAP* ld, const LdapSourceOptions& options) {
   return absl::OkStatus();
 }
 
-// A simple bind (anonymous when bind_dn is empty).
-absl::Status Bind(LDAP* ld, const LdapSourceOptions& options) {
+// A simple bind (anonymous when bind_dn is empty). Over ldaps:// the connection, and so the
+// TLS handshake, happens here: `*handshake_started` (set during the bind by OnTlsConnect) tells
+// its failure from an unreachable host.
+absl::Status Bind(LDAP* ld, const LdapSourceOptions& options, const bool* handshake_started) {
   berval credentials;
   credentials.bv_val = const_cast<char*>(options.bind_password.data());
   credentials.bv_len = options.bind_password.size();
@@ -92,6 +125,9 @@ absl::Status Bind(LDAP* ld, const LdapSourceOptions& options) {
   if (rc == LDAP_INVALID_CREDENTIALS) {
     return absl::UnauthenticatedError(absl::StrCat(
         "bind as ", options.bind_dn, " refused: invalid credentials (", options.url, ")"));
+  }
+  if ((rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR) && *handshake_started) {
+    return TlsHandshakeError(ld, options, "");
   }
   if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR || rc == LDAP_TIMEOUT) {
     const std::string diagnostic = Diagnostic(ld);
@@ -110,12 +146,16 @@ absl::Status Bind(LDAP* ld, const LdapSourceOptions& options) {
 // layer under the protocol (below TLS, if any) fills a 64 KiB buffer per read(2), and
 // ldap_result() then finds the next message buffered without polling: 0.08 system calls per
 // entry. Measured in bench/RESULTS.md ("LDAP read").
-void AddReadAhead(LDAP* ld) {
+// Also bounds one incoming message (an entry) at max_entry_bytes + 1 MiB of protocol: libldap
+// would otherwise allocate whatever length a message header claims.
+void AddReadAhead(LDAP* ld, const LdapSourceOptions& options) {
   Sockbuf* sb = nullptr;
   if (ldap_get_option(ld, LDAP_OPT_SOCKBUF, &sb) == LDAP_OPT_SUCCESS && sb != nullptr) {
     ber_sockbuf_add_io(sb, &ber_sockbuf_io_readahead, LBER_SBIOD_LEVEL_PROVIDER, nullptr);
     ber_len_t readahead_bytes = 64 * 1024;
     ber_sockbuf_ctrl(sb, LBER_SB_OPT_SET_READAHEAD, &readahead_bytes);
+    ber_len_t max_incoming = options.max_entry_bytes + (ber_len_t{1} << 20);
+    ber_sockbuf_ctrl(sb, LBER_SB_OPT_SET_MAX_INCOMING, &max_incoming);
   }
 }
 
@@ -178,9 +218,9 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const LdapSourceOpt
         absl::StrCat("source.url \"", options.url, "\": ", ldap_err2string(rc)));
   }
   SetSessionOptions(conn->ld_, options);
-  USERSYNC_RETURN_IF_ERROR(SetUpTls(conn->ld_, options));
-  USERSYNC_RETURN_IF_ERROR(Bind(conn->ld_, options));
-  AddReadAhead(conn->ld_);
+  USERSYNC_RETURN_IF_ERROR(SetUpTls(conn->ld_, options, &conn->tls_handshake_started_));
+  USERSYNC_RETURN_IF_ERROR(Bind(conn->ld_, options, &conn->tls_handshake_started_));
+  AddReadAhead(conn->ld_, options);
   return conn;
 }
 

@@ -57,7 +57,8 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   // Connects (TLS as configured) and binds. Errors: kInvalidArgument (a URL or CA file libldap
-  // cannot use), kUnavailable (cannot connect, TLS failure), kUnauthenticated (bind refused),
+  // cannot use), kUnavailable (cannot connect; a TLS handshake that failed, "URL: TLS handshake
+  // failed: ... certificate ...; check source.ca_file (now ...)"), kUnauthenticated (bind refused),
   // kPermissionDenied (stronger authentication wanted); never the password.
   static absl::StatusOr<std::unique_ptr<Connection>> Open(const LdapSourceOptions& options);
 
@@ -66,6 +67,8 @@ class Connection {
  private:
   Connection() = default;
   LDAP* ld_ = nullptr;
+  // Set by libldap's TLS connect callback when a handshake begins (ldap_connection.cc).
+  bool tls_handshake_started_ = false;
 };
 
 }  // namespace usersync::io::ldap_internal

@@ -88,6 +88,14 @@ struct LdapSourceOptions {
   // Backoff between attempts: full jitter over min(cap, base * 2^retry).
   std::chrono::milliseconds retry_base{250};
   std::chrono::milliseconds retry_cap{4'000};
+  // Bounds on one answer, so that a broken or hostile server cannot exhaust memory: an entry
+  // with more values than max_entry_values, or more bytes of values than max_entry_bytes,
+  // fails the read naming its DN; so does a page of more than 2 * page_size entries (RFC 2696:
+  // a page holds at most page_size); libldap refuses a single message over max_entry_bytes +
+  // 1 MiB before it is decoded. Errors: kResourceExhausted (exit 4). The defaults hold a
+  // group of 5 million members (OpenLDAP sends a group whole).
+  size_t max_entry_values = 5'000'000;
+  size_t max_entry_bytes = size_t{256} << 20;
   // Where warnings go (tls_verify off, a smaller page, a reconnect). Not owned.
   std::FILE* log = stderr;
   // Eager merge: each user partition hands its decoded entries to the merging thread in

@@ -309,5 +309,43 @@ TEST(LdapDirectorySource, WrongPasswordIsUnauthenticatedWithoutThePassword) {
   EXPECT_THAT(directory.status().message(), ::testing::Not(HasSubstr("wrong-pass")));
 }
 
+// An entry over the bounds on values or bytes fails the read naming the entry, before its
+// values are kept (kResourceExhausted: exit 4).
+TEST(LdapDirectorySource, EntryOverTheBoundsIsRefusedNamingItsDn) {
+  Responder responder;
+  LdapSourceOptions options = AdOptions(responder, 1);
+  options.max_entry_values = 3;
+  LdapDirectorySource by_values(options);
+  absl::StatusOr<core::Directory> directory = by_values.Read();
+  ASSERT_FALSE(directory.ok());
+  EXPECT_EQ(directory.status().code(), absl::StatusCode::kResourceExhausted) << directory.status();
+  EXPECT_THAT(directory.status().message(), HasSubstr("entry \"CN="));
+  EXPECT_THAT(directory.status().message(), HasSubstr("has more than 3 values"));
+
+  options = AdOptions(responder, 1);
+  options.max_entry_bytes = 10;  // an objectGUID alone is 16
+  LdapDirectorySource by_bytes(options);
+  directory = by_bytes.Read();
+  ASSERT_FALSE(directory.ok());
+  EXPECT_EQ(directory.status().code(), absl::StatusCode::kResourceExhausted) << directory.status();
+  EXPECT_THAT(directory.status().message(), HasSubstr("entry \"CN="));
+  EXPECT_THAT(directory.status().message(), HasSubstr("holds more than 10 bytes of values"));
+}
+
+// The responder answers a search in one page whatever the page size: with pages of 2, its 8
+// users are more than a page may hold, and the read stops instead of buffering them all.
+TEST(LdapDirectorySource, PageOverTwicePageSizeIsRefused) {
+  Responder responder;
+  LdapSourceOptions options = AdOptions(responder, 1);
+  options.page_size = 2;
+  LdapDirectorySource source(options);
+  absl::StatusOr<core::Directory> directory = source.Read();
+  ASSERT_FALSE(directory.ok());
+  EXPECT_EQ(directory.status().code(), absl::StatusCode::kResourceExhausted) << directory.status();
+  EXPECT_THAT(directory.status().message(),
+              HasSubstr("sent more than 4 entries in one page of 2 (the server does not honour "
+                        "paging); last entry \"CN=User 4,DC=ad,DC=test\""));
+}
+
 }  // namespace
 }  // namespace usersync::io

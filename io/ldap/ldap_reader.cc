@@ -131,7 +131,7 @@ absl::StatusOr<core::Directory> LdapReader::ReadOnce(std::vector<std::unique_ptr
   USERSYNC_ASSIGN_OR_RETURN(std::unique_ptr<Connection> first, Connection::Open(options_));
   std::vector<std::thread> threads = StartJobs(jobs, std::move(first));
 
-  Merge merge{.builder = core::DirectoryBuilder(user_mapper.extra_names()),
+  Merge merge{.builder = user_mapper.NewBuilder(),
               .user_mapper = user_mapper,
               .group_mapper = group_mapper,
               .stats = stats};

@@ -122,6 +122,10 @@ class LdapReader {
   absl::Status EndPage(LDAP* ld, LDAPMessage* msg, const Job& job, int page_size, int64_t entries,
                        std::string& cookie);
   absl::Status DecodeEntry(LDAP* ld, LDAPMessage* msg, Job& job, std::vector<PendingRange>& ranges);
+  // Adds one attribute's `values` to an entry's running counts; kResourceExhausted naming `dn`
+  // once they pass options_.max_entry_values or max_entry_bytes.
+  absl::Status CheckEntryBounds(std::string_view dn, const berval* values, size_t& value_count,
+                                size_t& value_bytes) const;
   absl::Status ReadRanges(Connection& conn, Job& job, const std::vector<PendingRange>& ranges);
   // One range read's answer: its values added to `read`. Errors: kDataLoss (the answer does
   // not fit the request), the connection's.

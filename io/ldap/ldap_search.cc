@@ -31,6 +31,15 @@ constexpr std::chrono::milliseconds kPollSlice{100};
 // read: this is 1.5 billion members).
 constexpr int kMaxRangeReads = 1'000'000;
 
+// The DN of search entry `msg`, for a message ("?" when it cannot be decoded).
+std::string EntryDn(LDAP* ld, LDAPMessage* msg) {
+  char* dn = ldap_get_dn(ld, msg);
+  if (dn == nullptr) return "?";
+  std::string out(dn);
+  ldap_memfree(dn);
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<MessagePtr> LdapReader::NextMessage(LDAP* ld, int msgid, std::string_view what) {
@@ -61,6 +70,24 @@ absl::StatusOr<MessagePtr> LdapReader::NextMessage(LDAP* ld, int msgid, std::str
   }
 }
 
+absl::Status LdapReader::CheckEntryBounds(std::string_view dn, const berval* values,
+                                          size_t& value_count, size_t& value_bytes) const {
+  for (size_t value_idx = 0; values[value_idx].bv_val != nullptr; ++value_idx) {
+    value_bytes += values[value_idx].bv_len;
+    if (++value_count > options_.max_entry_values) {
+      return absl::ResourceExhaustedError(absl::StrCat("entry \"", Sv(dn), "\" from ", options_.url,
+                                                       " has more than ", options_.max_entry_values,
+                                                       " values, the most one entry may hold"));
+    }
+  }
+  if (value_bytes > options_.max_entry_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("entry \"", Sv(dn), "\" from ", options_.url, " holds more than ",
+                     options_.max_entry_bytes, " bytes of values, the most one entry may hold"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status LdapReader::DecodeEntry(LDAP* ld, LDAPMessage* msg, Job& job,
                                      std::vector<PendingRange>& ranges) {
   const std::vector<std::string_view>& bases = job.groups ? group_bases_ : user_bases_;
@@ -76,11 +103,21 @@ absl::Status LdapReader::DecodeEntry(LDAP* ld, LDAPMessage* msg, Job& job,
   std::optional<ValueRange> member_range;
   absl::Status status;
   uint32_t next_attr = 0;
+  size_t value_count = 0;
+  size_t value_bytes = 0;
   berval attribute;
   BerVarray values = nullptr;
   for (rc = ldap_get_attribute_ber(ld, msg, ber, &attribute, &values); rc == LDAP_SUCCESS;
        rc = ldap_get_attribute_ber(ld, msg, ber, &attribute, &values)) {
     if (attribute.bv_val == nullptr) break;
+    if (values != nullptr && status.ok()) {
+      status = CheckEntryBounds(ToView(dn), values, value_count, value_bytes);
+    }
+    if (!status.ok()) {
+      ber_memfree(values);
+      values = nullptr;
+      break;
+    }
     const std::string_view description = ToView(attribute);
     const std::string_view base = AttributeBaseName(description);
     // Servers send the attributes in one order for every entry: try the one after the last.
@@ -161,6 +198,14 @@ absl::Status LdapReader::Search(Connection& conn, Job& job, size_t job_idx, int 
       const int type = ldap_msgtype(msg.get());
       if (type == LDAP_RES_SEARCH_ENTRY) {
         pending.push_back(std::move(msg));
+        if (pending.size() > 2 * static_cast<size_t>(page_size)) {
+          ldap_abandon_ext(ld, msgid, nullptr, nullptr);
+          return absl::ResourceExhaustedError(
+              absl::StrCat(job.what, ": ", options_.url, " sent more than ", 2 * page_size,
+                           " entries in one page of ", page_size,
+                           " (the server does not honour paging); last entry \"",
+                           Sv(EntryDn(ld, pending.back().get())), "\""));
+        }
         continue;
       }
       if (type == LDAP_RES_SEARCH_REFERENCE) continue;  // referrals are not chased

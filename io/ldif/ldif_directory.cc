@@ -21,7 +21,7 @@ absl::StatusOr<core::Directory> ReadLdifDirectory(const std::string& path,
   counts = LdifReadStats{};
   USERSYNC_ASSIGN_OR_RETURN(EntryMapper mapper, EntryMapper::Create(schema));
   USERSYNC_ASSIGN_OR_RETURN(std::unique_ptr<LdifReader> reader, LdifReader::Open(path));
-  core::DirectoryBuilder builder(mapper.extra_names());
+  core::DirectoryBuilder builder = mapper.NewBuilder();
   while (true) {
     USERSYNC_ASSIGN_OR_RETURN(bool more, reader->Next());
     if (!more) break;

@@ -158,6 +158,10 @@ class StateStore {
   // The schema version this build writes (PRAGMA user_version).
   static int SchemaVersion();
 
+  // The open database, for the io/state stores that keep a table of their own
+  // (scope_baseline.h). Owned by this StateStore; used from its thread only.
+  sqlite3* db() { return db_; }
+
  private:
   StateStore(sqlite3* db, std::string path);
   sqlite3* db_;
