@@ -62,6 +62,12 @@ struct TargetConfig {
   int max_retries = 6;
   // A listing that claims more accounts than this is refused (exit 4) before it is read.
   int64_t max_accounts = 50'000'000;
+  // An answer body larger than this is refused (exit 4); at least 64 KiB, at most 1 GiB.
+  int64_t max_response_bytes = 64 << 20;
+  // A longer Retry-After is cut to this; the delays of one request's retries add up to at most
+  // retry_budget (>= max_retry_after).
+  std::chrono::milliseconds max_retry_after{60'000};
+  std::chrono::milliseconds retry_budget{600'000};
 };
 
 struct Config {
