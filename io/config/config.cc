@@ -239,11 +239,22 @@ absl::Status CheckTarget(const Ctx& ctx, const toml::table* table, const Section
 
 absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::string& base_dir,
                          TargetConfig* target) {
-  static constexpr std::string_view kKeys[] = {
-      "kind",         "url",          "account_key",        "token_env",       "token_file",
-      "rate",         "burst",        "adaptive",           "batch",           "concurrency",
-      "timeout",      "max_retries",  "max_accounts",       "max_response_bytes",
-      "max_retry_after", "retry_budget"};
+  static constexpr std::string_view kKeys[] = {"kind",
+                                               "url",
+                                               "account_key",
+                                               "token_env",
+                                               "token_file",
+                                               "rate",
+                                               "burst",
+                                               "adaptive",
+                                               "batch",
+                                               "concurrency",
+                                               "timeout",
+                                               "max_retries",
+                                               "max_accounts",
+                                               "max_response_bytes",
+                                               "max_retry_after",
+                                               "retry_budget"};
   if (table == nullptr) {
     return ctx.Error(nullptr,
                      "missing section [target]: it must give target.url (the target's base "

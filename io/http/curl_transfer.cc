@@ -21,8 +21,8 @@ std::string_view TrimHeaderValue(std::string_view v) {
 
 }  // namespace
 
-void CurlTransfer::Configure(CURL* easy, const HttpRequest& request,
-                             const std::string& auth_header, const TransferLimits& limits) {
+void CurlTransfer::Configure(CURL* easy, const HttpRequest& request, const std::string& auth_header,
+                             const TransferLimits& limits) {
   ReleaseHeaders();
   request_ = &request;
   max_response_bytes_ = limits.max_response_bytes;

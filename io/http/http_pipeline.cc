@@ -97,8 +97,8 @@ struct HttpPipeline::Impl {
     Callback done;
     std::function<void()> task;  // Post(): run on the pipeline thread instead of a request
     UrlParts url;
-    int tries = 0;     // attempts started (what max_retries bounds)
-    int attempts = 0;  // requests really sent (libcurl's own resends included)
+    int tries = 0;       // attempts started (what max_retries bounds)
+    int attempts = 0;    // requests really sent (libcurl's own resends included)
     Duration waited{0};  // retry delays scheduled so far (what retry_budget bounds)
     // The attempt in flight.
     internal::CurlTransfer transfer;
@@ -280,9 +280,8 @@ struct HttpPipeline::Impl {
 
     if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
       ReleaseEasy(job.get());
-      absl::Status status = absl::InternalError(
-          absl::StrCat(Sv(job->request.method), " ", Sv(job->url.path),
-                       ": curl_multi_add_handle failed"));
+      absl::Status status = absl::InternalError(absl::StrCat(
+          Sv(job->request.method), " ", Sv(job->url.path), ": curl_multi_add_handle failed"));
       Complete(std::move(job), std::move(status), 0, false);
       return;
     }
@@ -374,9 +373,10 @@ struct HttpPipeline::Impl {
         case CURLE_ABORTED_BY_CALLBACK:
           // libcurl wanted to send a non-idempotent request again by itself (a reused
           // connection died before the answer) and was refused: the first copy may have acted.
-          status = absl::UnavailableError(absl::StrCat(
-              message, " (the reused connection died before an answer; libcurl's own resend "
-              "refused)"));
+          status = absl::UnavailableError(
+              absl::StrCat(message,
+                           " (the reused connection died before an answer; libcurl's own resend "
+                           "refused)"));
           outcome = job->transfer.resend_refused() ? Outcome::kUnknown : Outcome::kFinal;
           break;
         case CURLE_UNSUPPORTED_PROTOCOL:
@@ -462,8 +462,8 @@ struct HttpPipeline::Impl {
     if (retry_after) {
       delay = std::min<Duration>(*retry_after, options.max_retry_after);
     } else {
-      delay = core::BackoffDelay(job->tries - 1, options.backoff_base, options.backoff_cap,
-                                 unit(rng));
+      delay =
+          core::BackoffDelay(job->tries - 1, options.backoff_base, options.backoff_cap, unit(rng));
     }
     if (job->waited + delay > options.retry_budget) {
       // Waiting again would pass the request's retry budget: end with the last error.

@@ -67,8 +67,8 @@ struct HttpResponse {
   absl::Status status;     // OK for 2xx; see the header comment for the rest
   int http_status = 0;     // last HTTP status seen, 0 if the last attempt got no answer
   std::string body;        // last answer's body; capacity() >= size() + kResponsePadding
-  int attempts = 0;  // requests really sent, retries and libcurl's own resends included (0:
-                     // cancelled, or no connection could be made)
+  int attempts = 0;        // requests really sent, retries and libcurl's own resends included (0:
+                           // cancelled, or no connection could be made)
   bool ambiguous = false;  // non-idempotent request with an unknown outcome (not retried)
   std::string location;    // Location header of the last answer, if any
 };
@@ -98,9 +98,9 @@ struct PipelineOptions {
 
 struct PipelineStats {
   int64_t submitted = 0;
-  int64_t completed = 0;  // callbacks run
-  int64_t requests = 0;   // requests really sent, retries and libcurl's resends included
-  int64_t retries = 0;    // sends beyond each request's first (ours and libcurl's)
+  int64_t completed = 0;         // callbacks run
+  int64_t requests = 0;          // requests really sent, retries and libcurl's resends included
+  int64_t retries = 0;           // sends beyond each request's first (ours and libcurl's)
   int64_t throttled = 0;         // 429 answers
   int64_t server_errors = 0;     // 5xx answers
   int64_t transport_errors = 0;  // no HTTP answer (timeout, reset, refused, ...)

@@ -59,10 +59,31 @@ TEST(HttpPipelineLimits, EndlessBodyStopsAtTheBound) {
                            ": answer larger than target.max_response_bytes (1048576 bytes)"))
       << response.status;
   EXPECT_FALSE(Contains(response.status, "secret"));
-  EXPECT_LE(static_cast<int64_t>(response.body.size()), kBound);
+  EXPECT_TRUE(response.body.empty());  // a part of an answer is no answer
   EXPECT_EQ(response.attempts, 1);
   EXPECT_EQ(hits.load(), 1);  // not retried
   EXPECT_FALSE(response.ambiguous);
+}
+
+// The same at the default bound (64 MiB): the answer is dropped, the pipeline keeps working.
+TEST(HttpPipelineLimits, EndlessBodyStopsAtTheDefaultBound) {
+  TestServer server;
+  server.server().Get("/endless", [](const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("application/json", [](size_t, httplib::DataSink& sink) {
+      const std::string spaces(256 * 1024, ' ');
+      return sink.write(spaces.data(), spaces.size());
+    });
+  });
+  server.server().Get("/small", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{}", "application/json");
+  });
+  server.Start();
+  auto pipeline = StartPipeline(FastOptions());
+  HttpResponse response = pipeline->Call(Get(server.Url("/endless")));
+  EXPECT_EQ(response.status.code(), absl::StatusCode::kResourceExhausted) << response.status;
+  EXPECT_TRUE(Contains(response.status, "(67108864 bytes)")) << response.status;
+  EXPECT_TRUE(response.body.empty());
+  EXPECT_TRUE(pipeline->Call(Get(server.Url("/small"))).status.ok());
 }
 
 // A Content-Length above the bound is refused before the body is read.
@@ -106,15 +127,15 @@ TEST(HttpPipelineLimits, AnswerAtTheBoundIsAccepted) {
 // Answers 429 with `retry_after` to the first `failures` hits of GET /x, then 200.
 void ThrottleThenServe(TestServer& server, std::atomic<int>& hits, int failures,
                        std::string retry_after) {
-  server.server().Get("/x", [&hits, failures, retry_after](const httplib::Request&,
-                                                           httplib::Response& res) {
-    if (++hits <= failures) {
-      res.status = 429;
-      res.set_header("Retry-After", retry_after);
-      return;
-    }
-    res.set_content("done", "text/plain");
-  });
+  server.server().Get(
+      "/x", [&hits, failures, retry_after](const httplib::Request&, httplib::Response& res) {
+        if (++hits <= failures) {
+          res.status = 429;
+          res.set_header("Retry-After", retry_after);
+          return;
+        }
+        res.set_content("done", "text/plain");
+      });
 }
 
 // Waits (a readiness poll, not a timing) until the pipeline has scheduled `total` seconds of

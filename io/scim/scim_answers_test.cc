@@ -41,13 +41,12 @@ std::unique_ptr<ScimTarget> StartTarget(const std::string& base_url, int batch =
 }
 
 void ServePatchConfig(FakeTargetServer& fake, bool bulk) {
-  fake.server().Get("/scim/v2/ServiceProviderConfig",
-                    [bulk](const httplib::Request&, httplib::Response& res) {
-                      res.set_content(absl::StrCat(R"({"patch":{"supported":true},"bulk":)",
-                                                   R"({"supported":)", bulk ? "true" : "false",
-                                                   R"(,"maxOperations":10}})"),
-                                      "application/scim+json");
-                    });
+  fake.server().Get(
+      "/scim/v2/ServiceProviderConfig", [bulk](const httplib::Request&, httplib::Response& res) {
+        res.set_content(absl::StrCat(R"({"patch":{"supported":true},"bulk":)", R"({"supported":)",
+                                     bulk ? "true" : "false", R"(,"maxOperations":10}})"),
+                        "application/scim+json");
+      });
 }
 
 TEST(ScimErrorIn, ReadsTheErrorAndIgnoresTheRest) {
@@ -140,9 +139,8 @@ TEST(ScimAnswers, BulkCreateRecordsItsOwnStatusAndSends) {
     res.set_content(R"({"totalResults":1,"Resources":[{"id":"g-1","displayName":"Sales"}]})",
                     "application/scim+json");
   });
-  fake.server().Patch("/scim/v2/Groups/g-1", [](const httplib::Request&, httplib::Response& res) {
-    res.status = 204;
-  });
+  fake.server().Patch("/scim/v2/Groups/g-1",
+                      [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
   fake.Start();
   auto target = StartTarget(fake.base(kScimPath), /*batch=*/10);
   core::AccountSpec grouped = TestSpec(2);
