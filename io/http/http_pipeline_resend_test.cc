@@ -11,8 +11,10 @@
 #include <string_view>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "core/str.h"
 #include "gtest/gtest.h"
 #include "io/http/http_pipeline.h"
@@ -85,8 +87,19 @@ class ResetAfterStoreServer {
     return absl::StrCat("http://127.0.0.1:", port_, Sv(path));
   }
   int posts() const { return posts_.load(); }
+  std::string first_post() {
+    absl::MutexLock lock(&mu_);
+    return first_post_;
+  }
 
  private:
+  void Store(const std::string& request) {
+    if (++posts_ == 1) {
+      absl::MutexLock lock(&mu_);
+      first_post_ = request;
+    }
+  }
+
   void Serve() {
     for (int connection_idx = 0;; ++connection_idx) {
       const int fd = accept(listen_fd_, nullptr, nullptr);
@@ -94,12 +107,12 @@ class ResetAfterStoreServer {
       std::string request;
       if (connection_idx == 0) {
         if (ReadRequest(fd, &request)) Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-        if (ReadRequest(fd, &request) && request.rfind("POST ", 0) == 0) ++posts_;
+        if (ReadRequest(fd, &request) && request.rfind("POST ", 0) == 0) Store(request);
         linger reset{1, 0};
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
       } else {
         while (ReadRequest(fd, &request)) {
-          if (request.rfind("POST ", 0) == 0) ++posts_;
+          if (request.rfind("POST ", 0) == 0) Store(request);
           Send(fd, "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}");
         }
       }
@@ -111,6 +124,8 @@ class ResetAfterStoreServer {
   int port_ = 0;
   std::thread thread_;
   std::atomic<int> posts_{0};
+  absl::Mutex mu_;
+  std::string first_post_ ABSL_GUARDED_BY(mu_);
 };
 
 HttpRequest Post(const std::string& url, bool idempotent) {
@@ -134,6 +149,12 @@ TEST(HttpPipelineResend, NoHiddenResendOfAStoredPost) {
   ASSERT_TRUE(warm.status.ok()) << warm.status;
   HttpResponse response = pipeline->Call(Post(server.Url("/Users"), /*idempotent=*/false));
   EXPECT_EQ(server.posts(), 1);
+  // The first send is whole and prompt: Content-Length, not chunked, no 100-continue wait.
+  const std::string post = server.first_post();
+  EXPECT_NE(post.find("Content-Length: 28\r\n"), std::string::npos) << post;
+  EXPECT_NE(post.find(R"({"userName":"a@example.com"})"), std::string::npos) << post;
+  EXPECT_EQ(post.find("Transfer-Encoding"), std::string::npos) << post;
+  EXPECT_EQ(post.find("Expect"), std::string::npos) << post;
   EXPECT_EQ(response.status.code(), absl::StatusCode::kUnavailable) << response.status;
   EXPECT_TRUE(response.ambiguous);
   EXPECT_NE(response.status.message().find("libcurl's own resend refused"), std::string::npos)
