@@ -160,7 +160,10 @@ int CurlTransfer::OnSeek(void* user, curl_off_t offset, int origin) {
 
 int CurlTransfer::OnPrereq(void* user, char*, char*, int, int) {
   auto* self = static_cast<CurlTransfer*>(user);
-  if (self->sends_ > 0 && !self->resend_allowed_) {
+  // A resend of a non-idempotent request is refused once a body byte was handed over (the
+  // server may hold the whole request) or when it has no body (its headers are the request).
+  const bool may_have_arrived = self->upload_offset_ > 0 || self->request_->body.empty();
+  if (self->sends_ > 0 && !self->resend_allowed_ && may_have_arrived) {
     self->resend_refused_ = true;
     return CURL_PREREQFUNC_ABORT;
   }

@@ -13,9 +13,11 @@
 //     already stored, that is a duplicate. Such a request's body is handed to libcurl through
 //     a read callback whose seek callback refuses to rewind once a byte has been handed over,
 //     so the resend fails with CURLE_SEND_FAIL_REWIND; and a second request start is refused
-//     in the pre-request callback (CURLE_ABORTED_BY_CALLBACK) for the case where no body byte
-//     had been handed over yet. resend_refused() then says the outcome is unknown. Idempotent
-//     requests keep CURLOPT_POSTFIELDS (no copy, no callback) and libcurl's resend.
+//     in the pre-request callback (CURLE_ABORTED_BY_CALLBACK) too, which also covers a request
+//     without a body. resend_refused() then says the outcome is unknown. A resend before any
+//     body byte was handed over is let through (the server cannot hold the whole request).
+//     Idempotent requests keep CURLOPT_POSTFIELDS (no copy, no callback) and libcurl's resend.
+//     Each guard alone was seen to stop the duplicate in HttpPipelineResend's test.
 //   - sends() counts the requests libcurl really started (its own resends included; a
 //     connection that never came up sends nothing).
 //
