@@ -1,8 +1,6 @@
 #include "io/http/curl_transfer.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstring>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
@@ -31,7 +29,6 @@ void CurlTransfer::Configure(CURL* easy, const HttpRequest& request, const std::
   retry_after_.clear();
   location_.clear();
   errbuf_[0] = '\0';
-  upload_offset_ = 0;
   sends_ = 0;
   resend_refused_ = false;
   too_large_ = false;
@@ -82,16 +79,9 @@ void CurlTransfer::SetMethodAndBody(CURL* easy) {
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   }
   if (!has_body) return;
-  // The size is known: Content-Length, never chunked.
+  // The size is known: Content-Length, never chunked; the body goes out with the headers.
   curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
-  if (req.idempotent) {
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req.body.data());
-    return;
-  }
-  curl_easy_setopt(easy, CURLOPT_READFUNCTION, &CurlTransfer::OnRead);
-  curl_easy_setopt(easy, CURLOPT_READDATA, this);
-  curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, &CurlTransfer::OnSeek);
-  curl_easy_setopt(easy, CURLOPT_SEEKDATA, this);
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req.body.data());
 }
 
 void CurlTransfer::ReleaseHeaders() {
@@ -140,30 +130,12 @@ size_t CurlTransfer::OnHeader(char* data, size_t size, size_t count, void* user)
   return n;
 }
 
-size_t CurlTransfer::OnRead(char* buffer, size_t size, size_t count, void* user) {
-  auto* self = static_cast<CurlTransfer*>(user);
-  const std::string& body = self->request_->body;
-  const size_t n = std::min(size * count, body.size() - self->upload_offset_);
-  std::memcpy(buffer, body.data() + self->upload_offset_, n);
-  self->upload_offset_ += n;
-  return n;
-}
-
-int CurlTransfer::OnSeek(void* user, curl_off_t offset, int origin) {
-  auto* self = static_cast<CurlTransfer*>(user);
-  if (offset == 0 && origin == SEEK_SET && self->upload_offset_ == 0) return CURL_SEEKFUNC_OK;
-  // libcurl wants to send the body again (its own resend on a fresh connection): the server
-  // may have acted on the first copy, so it must not.
-  self->resend_refused_ = true;
-  return CURL_SEEKFUNC_CANTSEEK;
-}
-
 int CurlTransfer::OnPrereq(void* user, char*, char*, int, int) {
   auto* self = static_cast<CurlTransfer*>(user);
-  // A resend of a non-idempotent request is refused once a body byte was handed over (the
-  // server may hold the whole request) or when it has no body (its headers are the request).
-  const bool may_have_arrived = self->upload_offset_ > 0 || self->request_->body.empty();
-  if (self->sends_ > 0 && !self->resend_allowed_ && may_have_arrived) {
+  if (self->sends_ > 0 && !self->resend_allowed_) {
+    // libcurl is about to send a non-idempotent request again by itself (its first copy went
+    // out on a reused connection that died before any answer byte): the server may have acted
+    // on that copy, so it must not. The transfer fails with CURLE_ABORTED_BY_CALLBACK.
     self->resend_refused_ = true;
     return CURL_PREREQFUNC_ABORT;
   }

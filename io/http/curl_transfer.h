@@ -10,14 +10,13 @@
 //   - A non-idempotent request is sent at most once per attempt. libcurl resends a request by
 //     itself when a reused keep-alive connection dies before any answer byte (transfer.c,
 //     Curl_retry_request: "Connection died, retrying a fresh connect"); for a POST the server
-//     already stored, that is a duplicate. Such a request's body is handed to libcurl through
-//     a read callback whose seek callback refuses to rewind once a byte has been handed over,
-//     so the resend fails with CURLE_SEND_FAIL_REWIND; and a second request start is refused
-//     in the pre-request callback (CURLE_ABORTED_BY_CALLBACK) too, which also covers a request
-//     without a body. resend_refused() then says the outcome is unknown. A resend before any
-//     body byte was handed over is let through (the server cannot hold the whole request).
-//     Idempotent requests keep CURLOPT_POSTFIELDS (no copy, no callback) and libcurl's resend.
-//     Each guard alone was seen to stop the duplicate in HttpPipelineResend's test.
+//     already stored, that is a duplicate. Every request start goes through the pre-request
+//     callback (CURLOPT_PREREQFUNCTION, libcurl >= 7.80), which refuses a second start of a
+//     non-idempotent request: the transfer fails with CURLE_ABORTED_BY_CALLBACK and
+//     resend_refused() says the outcome is unknown. Bodies stay CURLOPT_POSTFIELDS (sent with
+//     the headers): a read callback whose seek callback refuses the rewind stops the resend
+//     too, but sends the body after the headers as a second write, and measured slower
+//     (bench/pipeline_create_bench.cc). Idempotent requests keep libcurl's resend.
 //   - sends() counts the requests libcurl really started (its own resends included; a
 //     connection that never came up sends nothing).
 //
@@ -70,8 +69,6 @@ class CurlTransfer {
  private:
   static size_t OnBody(char* data, size_t size, size_t count, void* user);
   static size_t OnHeader(char* data, size_t size, size_t count, void* user);
-  static size_t OnRead(char* buffer, size_t size, size_t count, void* user);
-  static int OnSeek(void* user, curl_off_t offset, int origin);
   static int OnPrereq(void* user, char* primary_ip, char* local_ip, int primary_port,
                       int local_port);
 
@@ -85,7 +82,6 @@ class CurlTransfer {
   std::string location_;
   char errbuf_[CURL_ERROR_SIZE] = {};
   curl_slist* headers_ = nullptr;
-  size_t upload_offset_ = 0;  // request body bytes handed to libcurl (read callback)
   int sends_ = 0;
   bool resend_refused_ = false;
   bool too_large_ = false;
