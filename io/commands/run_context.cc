@@ -50,6 +50,9 @@ absl::StatusOr<std::unique_ptr<TargetApi>> MakeTarget(const TargetConfig& target
   pipeline.adaptive = target.adaptive;
   pipeline.max_retries = target.max_retries;
   pipeline.timeout = target.timeout;
+  pipeline.max_response_bytes = target.max_response_bytes;
+  pipeline.max_retry_after = target.max_retry_after;
+  pipeline.retry_budget = target.retry_budget;
   pipeline.bearer_token = std::move(token);
   pipeline.token_source = std::move(token_source);
   switch (target.kind) {

@@ -253,9 +253,11 @@ absl::Status CheckTarget(const Ctx& ctx, const toml::table* table, const Section
 absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::string& base_dir,
                          TargetConfig* target) {
   static constexpr std::string_view kKeys[] = {
-      "kind",    "url",         "account_key",  "token_env",     "token_file",
-      "rate",    "burst",       "adaptive",     "batch",         "concurrency",
-      "timeout", "max_retries", "max_accounts", "allow_insecure"};
+      "kind",           "url",          "account_key",        "token_env",
+      "token_file",     "rate",         "burst",              "adaptive",
+      "batch",          "concurrency",  "timeout",            "max_retries",
+      "max_accounts",   "allow_insecure", "max_response_bytes", "max_retry_after",
+      "retry_budget"};
   if (table == nullptr) {
     return ctx.Error(nullptr,
                      "missing section [target]: it must give target.url (the target's base "
@@ -281,10 +283,37 @@ absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::st
   USERSYNC_RETURN_IF_ERROR(section.Duration("timeout", &target->timeout));
   USERSYNC_RETURN_IF_ERROR(section.Int("max_retries", &target->max_retries));
   USERSYNC_RETURN_IF_ERROR(section.Int64("max_accounts", &target->max_accounts));
+  USERSYNC_RETURN_IF_ERROR(section.Int64("max_response_bytes", &target->max_response_bytes));
+  USERSYNC_RETURN_IF_ERROR(section.Duration("max_retry_after", &target->max_retry_after));
+  USERSYNC_RETURN_IF_ERROR(section.Duration("retry_budget", &target->retry_budget));
   USERSYNC_RETURN_IF_ERROR(CheckTarget(ctx, table, section, target));
   USERSYNC_RETURN_IF_ERROR(section.Bool("allow_insecure", &target->allow_insecure));
   USERSYNC_RETURN_IF_ERROR(CheckTargetTransport(section, *target));
   target->token_file = ResolveInput(base_dir, target->token_file);
+  return absl::OkStatus();
+}
+
+// The bounds on answers and on retry waits.
+absl::Status CheckTargetLimits(const Section& section, const TargetConfig& target) {
+  constexpr int64_t kMinResponse = 64 << 10;
+  constexpr int64_t kMaxResponse = int64_t{1} << 30;
+  if (target.max_response_bytes < kMinResponse || target.max_response_bytes > kMaxResponse) {
+    return section.ValueError(
+        "max_response_bytes",
+        absl::StrCat("must be between 65536 (64 KiB) and 1073741824 (1 GiB) (got ",
+                     target.max_response_bytes, "); the default 67108864 fits the largest page"));
+  }
+  if (target.max_retry_after.count() <= 0) {
+    return section.ValueError("max_retry_after", "must be longer than 0");
+  }
+  if (target.retry_budget < target.max_retry_after) {
+    // Blame the key the file sets (the other one is the default).
+    return section.Has("retry_budget")
+               ? section.ValueError("retry_budget",
+                                    "must be at least target.max_retry_after (one full wait)")
+               : section.ValueError("max_retry_after",
+                                    "must not be longer than target.retry_budget (default 10m)");
+  }
   return absl::OkStatus();
 }
 
@@ -331,6 +360,7 @@ absl::Status CheckTarget(const Ctx& ctx, const toml::table* table, const Section
     return section.ValueError("max_accounts",
                               absl::StrCat("must be at least 1 (got ", target->max_accounts, ")"));
   }
+  USERSYNC_RETURN_IF_ERROR(CheckTargetLimits(section, *target));
   if (!target->token_file.empty()) {
     if (section.Has("token_env") && !target->token_env.empty()) {
       return section.ValueError("token_file",

@@ -71,6 +71,12 @@ struct TargetConfig {
   // http:// to a host that is not loopback, with a token: allowed (with a warning) only when
   // true (io/config/transport_check.h).
   bool allow_insecure = false;
+  // An answer body larger than this is refused (exit 4); at least 64 KiB, at most 1 GiB.
+  int64_t max_response_bytes = 64 << 20;
+  // A longer Retry-After is cut to this; the delays of one request's retries add up to at most
+  // retry_budget (>= max_retry_after).
+  std::chrono::milliseconds max_retry_after{60'000};
+  std::chrono::milliseconds retry_budget{600'000};
 };
 
 struct Config {

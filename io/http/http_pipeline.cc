@@ -23,6 +23,7 @@
 #include "core/str.h"
 #include "core/token_bucket.h"
 #include "io/clock.h"
+#include "io/http/curl_transfer.h"
 
 namespace usersync::io {
 namespace {
@@ -39,14 +40,6 @@ constexpr Duration kTimerSlack = std::chrono::milliseconds(5);
 constexpr std::chrono::milliseconds kMaxPoll{1000};
 
 double Seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
-
-std::string_view TrimHeaderValue(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() &&
-         (v.back() == ' ' || v.back() == '\t' || v.back() == '\r' || v.back() == '\n'))
-    v.remove_suffix(1);
-  return v;
-}
 
 // "scheme://user:pass@host:port/path?query#frag" → {"scheme://host:port", "/path"}: what may
 // appear in a message (no credentials, no query string).
@@ -72,6 +65,17 @@ UrlParts SplitUrl(std::string_view url) {
   return parts;
 }
 
+// "90s", "1500ms": how durations read in messages (as in the configuration).
+std::string DurationText(Duration d) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  return ms % 1000 == 0 ? absl::StrCat(ms / 1000, "s") : absl::StrCat(ms, "ms");
+}
+
+std::string TooLargeMessageFor(std::string_view method, const UrlParts& url, int64_t bound) {
+  return absl::StrCat(Sv(method), " ", Sv(url.origin), Sv(url.path),
+                      ": answer larger than target.max_response_bytes (", bound, " bytes)");
+}
+
 enum class Outcome {
   kSuccess,  // 2xx
   kFinal,    // an answer or an error that retrying does not change
@@ -93,14 +97,12 @@ struct HttpPipeline::Impl {
     Callback done;
     std::function<void()> task;  // Post(): run on the pipeline thread instead of a request
     UrlParts url;
-    int attempts = 0;
+    int tries = 0;       // attempts started (what max_retries bounds)
+    int attempts = 0;    // requests really sent (libcurl's own resends included)
+    Duration waited{0};  // retry delays scheduled so far (what retry_budget bounds)
     // The attempt in flight.
-    std::string body;
-    std::string retry_after;
-    std::string location;
-    curl_slist* headers = nullptr;
+    internal::CurlTransfer transfer;
     CURL* easy = nullptr;
-    char errbuf[CURL_ERROR_SIZE] = {};
     // The last failed attempt, reported if the request ends while waiting to retry.
     absl::Status last_status;
     int last_http_status = 0;
@@ -117,6 +119,9 @@ struct HttpPipeline::Impl {
       absl::MutexLock lock(&mu);
       stats.current_rate = options.rate;
     }
+    limits.max_response_bytes = options.max_response_bytes;
+    limits.timeout = options.timeout;
+    limits.connect_timeout = options.connect_timeout;
     if (!options.bearer_token.empty()) {
       auth_header = absl::StrCat("Authorization: Bearer ", options.bearer_token);
     }
@@ -269,111 +274,30 @@ struct HttpPipeline::Impl {
       return;
     }
     job->easy = easy;
-    job->body.clear();
-    job->retry_after.clear();
-    job->location.clear();
-    job->errbuf[0] = '\0';
-    ++job->attempts;
-
-    const HttpRequest& req = job->request;
-    curl_easy_setopt(easy, CURLOPT_URL, req.url.c_str());
+    ++job->tries;
     curl_easy_setopt(easy, CURLOPT_PRIVATE, job.get());
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(options.connect_timeout.count()));
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, job->errbuf);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Impl::OnBody);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, job.get());
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Impl::OnHeader);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, job.get());
-
-    const bool has_body =
-        !req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
-    if (req.method == "GET") {
-      curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
-    } else if (req.method == "HEAD") {
-      curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-    } else {
-      if (req.method == "POST") {
-        curl_easy_setopt(easy, CURLOPT_POST, 1L);
-      } else {
-        curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req.method.c_str());
-      }
-    }
-    if (has_body) {
-      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
-      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req.body.data());
-    }
-
-    curl_slist* headers = nullptr;
-    if (!auth_header.empty()) headers = curl_slist_append(headers, auth_header.c_str());
-    headers = curl_slist_append(headers, "Accept: application/scim+json, application/json");
-    if (has_body) {
-      headers =
-          curl_slist_append(headers, absl::StrCat("Content-Type: ", Sv(req.content_type)).c_str());
-      headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
-    }
-    job->headers = headers;
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    job->transfer.Configure(easy, job->request, auth_header, limits);
 
     if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
       ReleaseEasy(job.get());
-      absl::Status status = absl::InternalError(
-          absl::StrCat(Sv(req.method), " ", Sv(job->url.path), ": curl_multi_add_handle failed"));
+      absl::Status status = absl::InternalError(absl::StrCat(
+          Sv(job->request.method), " ", Sv(job->url.path), ": curl_multi_add_handle failed"));
       Complete(std::move(job), std::move(status), 0, false);
       return;
     }
     const int in_flight_now = static_cast<int>(in_flight.size()) + 1;
     {
       absl::MutexLock lock(&mu);
-      if (stats.requests == 0) first_send = now;
+      if (!any_send) first_send = now;
+      any_send = true;
       last_send = now;
-      ++stats.requests;
       stats.max_in_flight = std::max(stats.max_in_flight, in_flight_now);
     }
     in_flight.push_back(std::move(job));
   }
 
-  static size_t OnBody(char* data, size_t size, size_t count, void* user) {
-    Job* job = static_cast<Job*>(user);
-    const size_t n = size * count;
-    std::string& body = job->body;
-    if (body.capacity() < body.size() + n + kResponsePadding) {
-      body.reserve(std::max(body.capacity() * 2, body.size() + n + kResponsePadding));
-    }
-    body.append(data, n);
-    return n;
-  }
-
-  static size_t OnHeader(char* data, size_t size, size_t count, void* user) {
-    Job* job = static_cast<Job*>(user);
-    const size_t n = size * count;
-    std::string_view line(data, n);
-    if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
-      // A new response (after a 100 Continue or a redirect): forget the previous headers.
-      job->retry_after.clear();
-      job->location.clear();
-      return n;
-    }
-    const size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return n;
-    const std::string_view name = line.substr(0, colon);
-    if (EqualsIgnoreCase(name, "Retry-After")) {
-      job->retry_after = std::string(TrimHeaderValue(line.substr(colon + 1)));
-    } else if (EqualsIgnoreCase(name, "Location")) {
-      job->location = std::string(TrimHeaderValue(line.substr(colon + 1)));
-    }
-    return n;
-  }
-
   void ReleaseEasy(Job* job) {
-    if (job->headers != nullptr) {
-      curl_slist_free_all(job->headers);
-      job->headers = nullptr;
-    }
+    job->transfer.ReleaseHeaders();
     if (job->easy != nullptr) {
       idle_easy.push_back(job->easy);
       job->easy = nullptr;
@@ -405,10 +329,21 @@ struct HttpPipeline::Impl {
       in_flight.erase(it);
       ReleaseEasy(job.get());
       ++finished;
-      if (connects > 0) AddStat([&](PipelineStats& s) { s.connections_opened += connects; });
+      // What really went out: libcurl's own resends on a fresh connection count too.
+      const int sends = job->transfer.sends();
+      job->attempts += sends;
+      AddStat([&](PipelineStats& s) {
+        s.connections_opened += connects;
+        s.requests += sends;
+        s.retries += std::max(0, sends - 1);
+      });
       HandleAttempt(std::move(job), code, static_cast<int>(http_status), request_size > 0);
     }
     return finished;
+  }
+
+  std::string TooLargeMessage(const Job& job) const {
+    return TooLargeMessageFor(job.request.method, job.url, options.max_response_bytes);
   }
 
   void HandleAttempt(std::unique_ptr<Job> job, CURLcode code, int http_status, bool sent) {
@@ -420,11 +355,30 @@ struct HttpPipeline::Impl {
     if (code != CURLE_OK) {
       http_status = 0;
       AddStat([](PipelineStats& s) { ++s.transport_errors; });
+      const char* errbuf = job->transfer.error_text();
       const std::string detail =
-          job->errbuf[0] != '\0' ? std::string(job->errbuf) : std::string(curl_easy_strerror(code));
+          errbuf[0] != '\0' ? std::string(errbuf) : std::string(curl_easy_strerror(code));
       const std::string message =
           absl::StrCat(Sv(req.method), " ", Sv(job->url.origin), Sv(job->url.path), ": ", detail);
       switch (code) {
+        case CURLE_WRITE_ERROR:
+        case CURLE_FILESIZE_EXCEEDED:
+          // The answer passed the bound (our write callback, or its Content-Length): final.
+          status = code == CURLE_FILESIZE_EXCEEDED || job->transfer.too_large()
+                       ? absl::ResourceExhaustedError(TooLargeMessage(*job))
+                       : absl::InternalError(message);
+          job->transfer.body() = std::string();  // a part of an answer is no answer
+          break;
+        case CURLE_SEND_FAIL_REWIND:
+        case CURLE_ABORTED_BY_CALLBACK:
+          // libcurl wanted to send a non-idempotent request again by itself (a reused
+          // connection died before the answer) and was refused: the first copy may have acted.
+          status = absl::UnavailableError(
+              absl::StrCat(message,
+                           " (the reused connection died before an answer; libcurl's own resend "
+                           "refused)"));
+          outcome = job->transfer.resend_refused() ? Outcome::kUnknown : Outcome::kFinal;
+          break;
         case CURLE_UNSUPPORTED_PROTOCOL:
         case CURLE_URL_MALFORMAT:
           status = absl::InvalidArgumentError(message);
@@ -463,8 +417,8 @@ struct HttpPipeline::Impl {
     }
 
     std::optional<Duration> retry_after;
-    if (honour_retry_after && !job->retry_after.empty()) {
-      retry_after = core::ParseRetryAfter(job->retry_after, clock.WallNow());
+    if (honour_retry_after && !job->transfer.retry_after().empty()) {
+      retry_after = core::ParseRetryAfter(job->transfer.retry_after(), clock.WallNow());
     }
     if (options.adaptive && options.rate > 0) {
       double rate = bucket.rate();
@@ -490,15 +444,15 @@ struct HttpPipeline::Impl {
       absl::MutexLock lock(&mu);
       is_cancelled = cancelled;
     }
-    if (!may_repeat || job->attempts > options.max_retries || is_cancelled) {
+    if (!may_repeat || job->tries > options.max_retries || is_cancelled) {
       const bool ambiguous = outcome == Outcome::kUnknown && !req.idempotent;
       if (ambiguous) {
         status = absl::UnavailableError(absl::StrCat(
             status.message(), " (outcome unknown; not repeated: the request is not idempotent)"));
         AddStat([](PipelineStats& s) { ++s.ambiguous; });
-      } else if (may_repeat && job->attempts > options.max_retries) {
+      } else if (may_repeat && job->tries > options.max_retries) {
         status = absl::Status(status.code(), absl::StrCat(status.message(), " (gave up after ",
-                                                          job->attempts, " attempts)"));
+                                                          job->tries, " attempts)"));
       }
       Complete(std::move(job), std::move(status), http_status, ambiguous);
       return;
@@ -508,9 +462,21 @@ struct HttpPipeline::Impl {
     if (retry_after) {
       delay = std::min<Duration>(*retry_after, options.max_retry_after);
     } else {
-      delay = core::BackoffDelay(job->attempts - 1, options.backoff_base, options.backoff_cap,
-                                 unit(rng));
+      delay =
+          core::BackoffDelay(job->tries - 1, options.backoff_base, options.backoff_cap, unit(rng));
     }
+    if (job->waited + delay > options.retry_budget) {
+      // Waiting again would pass the request's retry budget: end with the last error.
+      status = absl::Status(
+          status.code(),
+          absl::StrCat(status.message(), " (retry budget spent: waited ", DurationText(job->waited),
+                       " over ", job->tries, " attempts; the next wait of ", DurationText(delay),
+                       " would pass target.retry_budget = ", DurationText(options.retry_budget),
+                       ")"));
+      Complete(std::move(job), std::move(status), http_status, false);
+      return;
+    }
+    job->waited += delay;
     AddStat([&](PipelineStats& s) {
       ++s.retries;
       s.backoff_wait_seconds += Seconds(delay);
@@ -551,13 +517,13 @@ struct HttpPipeline::Impl {
     HttpResponse response;
     response.status = std::move(status);
     response.http_status = http_status;
-    response.body = std::move(job->body);
+    response.body = std::move(job->transfer.body());
     if (response.body.capacity() < response.body.size() + kResponsePadding) {
       response.body.reserve(response.body.size() + kResponsePadding);
     }
     response.attempts = job->attempts;
     response.ambiguous = ambiguous;
-    response.location = std::move(job->location);
+    response.location = std::move(job->transfer.location());
     Callback done = std::move(job->done);
     job.reset();
     done(std::move(response));
@@ -585,11 +551,13 @@ struct HttpPipeline::Impl {
   bool cancelled ABSL_GUARDED_BY(mu) = false;
   bool stop ABSL_GUARDED_BY(mu) = false;
   PipelineStats stats ABSL_GUARDED_BY(mu);
+  bool any_send ABSL_GUARDED_BY(mu) = false;
   MonoTime first_send ABSL_GUARDED_BY(mu){};
   MonoTime last_send ABSL_GUARDED_BY(mu){};
 
   // Pipeline thread only.
   std::string auth_header;
+  internal::TransferLimits limits;
   core::TokenBucket bucket;
   core::AdaptiveRate aimd;
   std::mt19937_64 rng;
@@ -613,6 +581,13 @@ absl::StatusOr<std::unique_ptr<HttpPipeline>> HttpPipeline::Start(PipelineOption
   }
   if (options.max_retries < 0) {
     return absl::InvalidArgumentError("http pipeline: max_retries must not be negative");
+  }
+  if (options.max_response_bytes < 1) {
+    return absl::InvalidArgumentError("http pipeline: max_response_bytes must be at least 1");
+  }
+  if (options.max_retry_after.count() < 0 || options.retry_budget.count() < 0) {
+    return absl::InvalidArgumentError(
+        "http pipeline: max_retry_after and retry_budget must not be negative");
   }
   GlobalInitOnce();
   auto impl = std::make_unique<Impl>(std::move(options));

@@ -18,6 +18,18 @@
 //     with kUnavailable and ambiguous = true, so the caller can look the resource up first.
 //   - Retry-After (delta-seconds or HTTP-date) on 429/503 sets the delay (capped by
 //     max_retry_after); otherwise the delay is BackoffDelay(retry, backoff_base, backoff_cap).
+//   - The delays one request waits add up to at most retry_budget: when the next delay would
+//     pass it, the request completes with its last error, and the message says the budget was
+//     spent. E.g. max_retry_after 60s, budget 10m, a server always answering 429 with
+//     Retry-After: 999999: 10 retries of 60 s each, then the 11th failure ends the request
+//     (unless max_retries ends it first).
+//   - An answer's body longer than max_response_bytes (read so far, or announced by
+//     Content-Length) ends the transfer at once: kResourceExhausted, "METHOD scheme://host/path:
+//     answer larger than target.max_response_bytes (N bytes)", not retried. Memory per request
+//     stays under the bound whatever the server sends.
+//   - libcurl's own silent resend of a request on a fresh connection (a reused keep-alive
+//     connection died before any answer byte) is refused for non-idempotent requests (see
+//     io/http/curl_transfer.h): such a request completes ambiguous instead of being sent twice.
 //   - A 429 without Retry-After, with `adaptive`, halves the rate (AIMD, core::AdaptiveRate);
 //     each second of successes then adds back rate/10, up to the configured rate.
 //   - At most max_retries retries (1 + max_retries sends) per request.
@@ -55,7 +67,8 @@ struct HttpResponse {
   absl::Status status;     // OK for 2xx; see the header comment for the rest
   int http_status = 0;     // last HTTP status seen, 0 if the last attempt got no answer
   std::string body;        // last answer's body; capacity() >= size() + kResponsePadding
-  int attempts = 0;        // requests sent, retries included (0: cancelled before sending)
+  int attempts = 0;        // requests really sent, retries and libcurl's own resends included (0:
+                           // cancelled, or no connection could be made)
   bool ambiguous = false;  // non-idempotent request with an unknown outcome (not retried)
   std::string location;    // Location header of the last answer, if any
 };
@@ -70,7 +83,11 @@ struct PipelineOptions {
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds backoff_base{100};
   std::chrono::milliseconds backoff_cap{30000};
-  std::chrono::milliseconds max_retry_after{300000};  // a longer Retry-After is cut to this
+  std::chrono::milliseconds max_retry_after{60000};  // a longer Retry-After is cut to this
+  // The sum of the retry delays of one request may not pass this (see the header comment).
+  std::chrono::milliseconds retry_budget{600000};
+  // A longer answer body is refused (kResourceExhausted); see the header comment.
+  int64_t max_response_bytes = 64 << 20;
   std::string bearer_token;  // sent as "Authorization: Bearer ..." when non-empty
   std::string token_source = "the variable named by target.token_env";  // a 401's advice
   uint64_t jitter_seed = 0;  // 0: seeded from std::random_device
@@ -82,9 +99,9 @@ struct PipelineOptions {
 
 struct PipelineStats {
   int64_t submitted = 0;
-  int64_t completed = 0;  // callbacks run
-  int64_t requests = 0;   // requests sent, retries included
-  int64_t retries = 0;
+  int64_t completed = 0;         // callbacks run
+  int64_t requests = 0;          // requests really sent, retries and libcurl's resends included
+  int64_t retries = 0;           // sends beyond each request's first (ours and libcurl's)
   int64_t throttled = 0;         // 429 answers
   int64_t server_errors = 0;     // 5xx answers
   int64_t transport_errors = 0;  // no HTTP answer (timeout, reset, refused, ...)
@@ -102,7 +119,8 @@ class HttpPipeline {
   using Callback = std::function<void(HttpResponse)>;
 
   // Initializes libcurl (once per process) and starts the pipeline thread. Fails with
-  // kInvalidArgument on bad options (concurrency < 1, negative rate or retries) and kInternal
+  // kInvalidArgument on bad options (concurrency < 1, negative rate, retries or durations,
+  // max_response_bytes < 1) and kInternal
   // when curl cannot be initialized.
   static absl::StatusOr<std::unique_ptr<HttpPipeline>> Start(PipelineOptions options);
 

@@ -15,73 +15,17 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "io/clock.h"
+#include "io/http/testing/pipeline_test_util.h"
 
 namespace usersync::io {
 namespace {
 
+using http_testing::FastOptions;
+using http_testing::Get;
+using http_testing::StartPipeline;
+using http_testing::TestServer;
+
 using std::chrono::milliseconds;
-
-// An in-process HTTP server on 127.0.0.1, port 0, whose handlers each test scripts.
-class TestServer {
- public:
-  TestServer() {
-    server_.new_task_queue = [] { return new httplib::ThreadPool(40); };
-    server_.set_keep_alive_max_count(1'000'000);
-    server_.set_tcp_nodelay(true);
-  }
-  ~TestServer() { Stop(); }
-
-  httplib::Server& server() { return server_; }
-
-  void Start() {
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    // stop() is a no-op until listen has begun: wait for it (a readiness poll, not a timing).
-    while (!server_.is_running()) std::this_thread::yield();
-  }
-
-  void Stop() {
-    if (thread_.joinable()) {
-      server_.stop();
-      thread_.join();
-    }
-  }
-
-  std::string Url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-  int port() const { return port_; }
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-};
-
-PipelineOptions FastOptions() {
-  PipelineOptions options;
-  options.rate = 0;  // unlimited unless the test is about the rate
-  options.concurrency = 4;
-  options.backoff_base = milliseconds(1);
-  options.backoff_cap = milliseconds(10);
-  options.timeout = milliseconds(10000);
-  options.jitter_seed = 42;
-  return options;
-}
-
-std::unique_ptr<HttpPipeline> StartPipeline(PipelineOptions options) {
-  auto pipeline = HttpPipeline::Start(std::move(options));
-  EXPECT_TRUE(pipeline.ok()) << pipeline.status();
-  return std::move(pipeline).value();
-}
-
-HttpRequest Get(const std::string& url) {
-  HttpRequest request;
-  request.method = "GET";
-  request.url = url;
-  return request;
-}
 
 // Serves GET /x: the first `failures` hits answer `status` (with Retry-After when given), the
 // rest 200 with `body`. `hits` counts them.
@@ -349,15 +293,20 @@ TEST(HttpPipeline, MethodsAndBodies) {
   server.server().Patch("/r", echo);
   server.Start();
   auto pipeline = StartPipeline(FastOptions());
-  for (const char* method : {"POST", "PUT", "PATCH"}) {
-    HttpRequest request;
-    request.method = method;
-    request.url = server.Url("/r");
-    request.body = R"({"a":1})";
-    HttpResponse response = pipeline->Call(request);
-    ASSERT_TRUE(response.status.ok()) << response.status;
-    EXPECT_EQ(response.body, std::string(method) + R"( application/scim+json {"a":1})");
-    EXPECT_EQ(response.location, "/Users/42");
+  // Idempotent or not (only libcurl's own resend differs), the same bytes arrive.
+  for (const bool idempotent : {true, false}) {
+    for (const char* method : {"POST", "PUT", "PATCH"}) {
+      HttpRequest request;
+      request.method = method;
+      request.url = server.Url("/r");
+      request.body = R"({"a":1})";
+      request.idempotent = idempotent;
+      HttpResponse response = pipeline->Call(request);
+      ASSERT_TRUE(response.status.ok()) << response.status;
+      EXPECT_EQ(response.body, std::string(method) + R"( application/scim+json {"a":1})");
+      EXPECT_EQ(response.location, "/Users/42");
+      EXPECT_EQ(response.attempts, 1);
+    }
   }
 }
 
@@ -376,7 +325,9 @@ TEST(HttpPipeline, ConnectionRefusedIsUnavailableAndNamesTheUrl) {
   EXPECT_EQ(response.status.code(), absl::StatusCode::kUnavailable) << response.status;
   EXPECT_NE(response.status.message().find(url), absl::string_view::npos) << response.status;
   EXPECT_EQ(response.status.message().find("count=1"), absl::string_view::npos);
-  EXPECT_EQ(response.attempts, 2);
+  EXPECT_NE(response.status.message().find("gave up after 2 attempts"), absl::string_view::npos);
+  EXPECT_EQ(response.attempts, 0);  // no connection came up: nothing was sent
+  EXPECT_EQ(pipeline->stats().requests, 0);
   EXPECT_FALSE(response.ambiguous);
 }
 

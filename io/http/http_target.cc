@@ -28,8 +28,11 @@ std::string OpLabel(const core::Operation& op) {
 
 absl::Status HttpDialect::FirstPageError(const HttpResponse&) const { return absl::OkStatus(); }
 
+absl::Status HttpDialect::ErrorInSuccess(const HttpResponse&) const { return absl::OkStatus(); }
+
 absl::Status Enrich(const HttpDialect& dialect, const HttpResponse& response) {
-  if (response.status.ok() || response.http_status < 400) return response.status;
+  if (response.status.ok()) return dialect.ErrorInSuccess(response);
+  if (response.http_status < 400) return response.status;
   const std::string detail = dialect.ErrorDetail(response.body);
   if (detail.empty()) return response.status;
   return absl::Status(response.status.code(),

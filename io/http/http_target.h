@@ -68,6 +68,15 @@ struct HttpOp {
     outcome.attempts += response.attempts;
     outcome.http_status = response.http_status;
   }
+  // A follow-up request (user group membership after a create or update): its sends count, but
+  // its status becomes the outcome's only when it failed or when it is the first request.
+  // E.g. a /Bulk create (201) then a group PATCH (204): http_status 201, attempts 2.
+  void CountFollowUp(const HttpResponse& response) {
+    outcome.attempts += response.attempts;
+    if (!response.status.ok() || outcome.http_status == 0) {
+      outcome.http_status = response.http_status;
+    }
+  }
 };
 using HttpOpPtr = std::shared_ptr<HttpOp>;
 
@@ -122,6 +131,9 @@ class HttpDialect {
   // A first-page failure that means something particular (GoTo: 404, no such account); OK
   // leaves the general mapping.
   virtual absl::Status FirstPageError(const HttpResponse& first) const;
+  // A 2xx answer whose body says it failed (SCIM: a SCIM Error): kDataLoss with what it says;
+  // OK by default.
+  virtual absl::Status ErrorInSuccess(const HttpResponse& response) const;
 
   // --- Batch creates --------------------------------------------------------------------------
   virtual std::string BatchLabel() const = 0;  // "POST /Bulk" (messages)

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -112,5 +113,11 @@ absl::StatusOr<std::vector<ScimBulkResult>> DecodeBulkResponse(const std::string
 // "scimType: detail" from a SCIM Error body (RFC 7644 §3.12), either part alone if the other
 // is missing, "" when the body is not a SCIM error. At most 200 bytes.
 std::string ErrorDetail(const std::string& body);
+
+// When `body` is a SCIM Error (its top-level "schemas" holds
+// "urn:ietf:params:scim:api:messages:2.0:Error"): what it says, e.g. "status 400,
+// invalidValue: bad email" (at most 200 bytes of detail). nullopt otherwise. A body without the
+// URN anywhere costs one substring search.
+std::optional<std::string> ScimErrorIn(const std::string& body);
 
 }  // namespace usersync::io

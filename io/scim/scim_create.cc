@@ -16,6 +16,11 @@ void ScimTarget::PostUser(StatePtr state) {
                     [this, state](HttpResponse response) {
                       state->Count(response);
                       if (response.status.ok()) {
+                        absl::Status answer = Enrich(response);  // a SCIM Error in a 201
+                        if (!answer.ok()) {
+                          Finish(state, WithPrefix(answer, "POST /Users"));
+                          return;
+                        }
                         core::Accounts created;
                         std::string id;
                         if (DecodeUser(response.body, &created).ok() && !created.items.empty()) {

@@ -1,3 +1,4 @@
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -199,6 +200,11 @@ absl::Status DecodeUserValue(od::value& v, const Path& where, core::Accounts* ou
 // Iterates a ListResponse: fn(index, resource value&) for each of Resources.
 template <typename Fn>
 absl::Status DecodeList(const std::string& body, int64_t* total_results, Fn&& fn) {
+  if (std::optional<std::string> error = ScimErrorIn(body)) {
+    return Fail("document", absl::StrCat("a SCIM Error, not a ListResponse (", *error, ")"));
+  }
+  bool has_total = false;
+  bool has_resources = false;
   simdjson::padded_string copy;
   od::document doc;
   if (auto error = json::ThreadParser().iterate(json::Padded(body, &copy)).get(doc)) {
@@ -214,12 +220,17 @@ absl::Status DecodeList(const std::string& body, int64_t* total_results, Fn&& fn
     if (auto error = field.unescaped_key().get(key)) return Fail("document", error);
     if (EqualsIgnoreCase(key, "totalResults")) {
       if (auto error = GetInt(field.value(), &total)) return Fail("totalResults", error);
+      has_total = true;
     } else if (EqualsIgnoreCase(key, "Resources")) {
+      has_resources = true;
       absl::Status status =
           ForEachElement(field.value(), kRoot.List("Resources"),
                          [&](const Path& at, od::value& resource) { return fn(at, resource); });
       if (!status.ok()) return status;
     }
+  }
+  if (!has_total && !has_resources) {
+    return Fail("document", "not a ListResponse (neither totalResults nor Resources)");
   }
   if (total_results != nullptr) *total_results = total;
   return absl::OkStatus();
@@ -414,6 +425,29 @@ std::string ErrorDetail(const std::string& body) {
                                                         : absl::StrCat(scim_type, ": ", detail);
   if (out.size() > 200) out.resize(200);
   return out;
+}
+
+std::optional<std::string> ScimErrorIn(const std::string& body) {
+  constexpr std::string_view kErrorUrn = "urn:ietf:params:scim:api:messages:2.0:Error";
+  if (std::string_view(body).find(kErrorUrn) == std::string_view::npos) return std::nullopt;
+  bool is_error = false;
+  int status = 0;
+  absl::Status decoded = json::DecodeRoot(body, kSource, [&](od::value& root) {
+    return ForEachField(root, kRoot, [&](std::string_view key, od::value& v) -> absl::Status {
+      if (EqualsIgnoreCase(key, "schemas")) {
+        return ForEachElement(v, kRoot.List("schemas"), [&](const Path&, od::value& schema) {
+          std::string_view s;
+          if (GetString(schema, &s) == simdjson::SUCCESS && s == kErrorUrn) is_error = true;
+          return absl::OkStatus();
+        });
+      }
+      if (EqualsIgnoreCase(key, "status")) return GetBulkStatus(v, kRoot, &status);
+      return absl::OkStatus();
+    });
+  });
+  if (!decoded.ok() || !is_error) return std::nullopt;
+  const std::string detail = ErrorDetail(body);
+  return absl::StrCat("status ", status, detail.empty() ? "" : ", ", detail);
 }
 
 }  // namespace usersync::io

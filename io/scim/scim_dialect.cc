@@ -1,5 +1,7 @@
 #include "io/scim/scim_dialect.h"
 
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -56,6 +58,13 @@ ScimDialect::ScimDialect(std::string_view base)
 
 std::string ScimDialect::ErrorDetail(const std::string& body) const {
   return io::ErrorDetail(body);
+}
+
+absl::Status ScimDialect::ErrorInSuccess(const HttpResponse& response) const {
+  std::optional<std::string> error = ScimErrorIn(response.body);
+  if (!error) return absl::OkStatus();
+  return absl::DataLossError(
+      absl::StrCat("HTTP ", response.http_status, " carrying a SCIM Error (", *error, ")"));
 }
 
 absl::Status ScimDialect::DecodeListPage(const std::string& body, core::Accounts* out,

@@ -35,6 +35,8 @@ class ScimDialect final : public HttpDialect {
   absl::Status DecodeListPage(const std::string& body, core::Accounts* out,
                               int64_t* total) const override;
 
+  absl::Status ErrorInSuccess(const HttpResponse& response) const override;
+
   std::string BatchLabel() const override { return "POST /Bulk"; }
   bool HasMemberResults(const HttpResponse& response) const override {
     return response.status.ok();

@@ -37,7 +37,7 @@ void ScimTarget::LeaveGroup(StatePtr state, const std::string& group_id) {
       Request("PATCH", absl::StrCat("/Groups/", group_id),
               EncodeGroupMembershipPatch(state->outcome.account_id, /*add=*/false)),
       [this, state](HttpResponse response) {
-        state->Count(response);
+        state->CountFollowUp(response);
         const absl::Status status = Enrich(response);
         // Not a member any more (404, or 400 noTarget): the goal is reached.
         const bool not_member = status.code() == absl::StatusCode::kNotFound ||
@@ -64,7 +64,7 @@ void ScimTarget::AddToGroup(StatePtr state) {
     pipeline().Submit(Request("PATCH", absl::StrCat("/Groups/", *id),
                               EncodeGroupMembershipPatch(state->outcome.account_id, /*add=*/true)),
                       [this, state](HttpResponse response) {
-                        state->Count(response);
+                        state->CountFollowUp(response);
                         Finish(state, WithPrefix(Enrich(response),
                                                  absl::StrCat("joining group ", state->new_group)));
                       });

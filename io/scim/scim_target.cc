@@ -173,8 +173,9 @@ void ScimTarget::UpdateUser(StatePtr state) {
   }
   pipeline().Submit(Request(method, path, std::move(body)), [this, state](HttpResponse response) {
     state->Count(response);
-    if (!response.status.ok()) {
-      Finish(state, Enrich(response));
+    absl::Status status = Enrich(response);  // a 2xx carrying a SCIM Error fails too
+    if (!status.ok()) {
+      Finish(state, std::move(status));
       return;
     }
     UserGroupStep(state);
@@ -194,8 +195,9 @@ void ScimTarget::DeactivateUser(StatePtr state) {
   // Without PATCH: read the resource, then PUT it back inactive.
   pipeline().Submit(Request("GET", path), [this, state, path, finish](HttpResponse response) {
     state->Count(response);
-    if (!response.status.ok()) {
-      Finish(state, Enrich(response));
+    absl::Status status = Enrich(response);
+    if (!status.ok()) {
+      Finish(state, std::move(status));
       return;
     }
     core::Accounts current;
