@@ -376,6 +376,21 @@ TEST_F(ExitCodesTest, RefusedTokenExits4) {
   EXPECT_EQ(sync.exit_code, kExitUnreachable) << sync.out << sync.err;
   EXPECT_TRUE(Contains(sync.err, "rejected the bearer token"));
   EXPECT_TRUE(Contains(sync.err, "401"));
+  EXPECT_TRUE(Contains(sync.err, "target.token_env"));
+  ExpectNothingWritten();
+
+  // With token_file, the advice names the file's key, not token_env.
+  std::string toml = world_.ReadFile("usersync.toml");
+  const std::string token_env = absl::StrCat("token_env = \"", kTargetTokenEnv, "\"\n");
+  const size_t at = toml.find(token_env);
+  ASSERT_NE(at, std::string::npos) << toml;
+  toml.replace(at, token_env.size(), "token_file = \"wrong-token.txt\"\n");
+  world_.WriteFile("token-file.toml", toml);
+  world_.WriteFile("wrong-token.txt", "not-the-token\n");
+  ProcessResult from_file = world_.UsersyncArgs({"sync", "-c", world_.Path("token-file.toml")});
+  EXPECT_EQ(from_file.exit_code, kExitUnreachable) << from_file.err;
+  EXPECT_TRUE(Contains(from_file.err, "target.token_file"));
+  EXPECT_TRUE(Lacks(from_file.err, "token_env"));
   ExpectNothingWritten();
 }
 

@@ -65,6 +65,7 @@ absl::Status HttpTarget::StartPipeline(const PipelineOptions& options) {
   USERSYNC_ASSIGN_OR_RETURN(pipeline_, HttpPipeline::Start(options));
   // Enough pages ahead to keep every connection busy between answers, and no more.
   list_window_pages_ = std::max(64, 4 * options.concurrency);
+  token_source_ = options.token_source;
   return absl::OkStatus();
 }
 
@@ -93,7 +94,7 @@ absl::Status HttpTarget::ReachError(const HttpResponse& response) const {
   if (response.status.code() == absl::StatusCode::kUnauthenticated) {
     return absl::UnauthenticatedError(
         absl::StrCat("the ", Sv(name), " target at ", Sv(base),
-                     " rejected the bearer token; check the variable named by target.token_env (",
+                     " rejected the bearer token; check ", token_source_, " (",
                      Enrich(response).message(), ")"));
   }
   if (response.status.code() == absl::StatusCode::kPermissionDenied) {

@@ -245,6 +245,7 @@ class HttpTarget : public TargetApi {
   const int page_size_;
   const int64_t max_accounts_;
   int list_window_pages_ = 64;  // pages requested ahead of the answers (set by StartPipeline)
+  std::string token_source_;    // where the token came from, for a 401's advice
   std::atomic<int64_t> batches_{0};
   std::atomic<int64_t> batched_creates_{0};
 
