@@ -23,10 +23,24 @@ void ScimTarget::PostUser(StatePtr state) {
                         }
                         core::Accounts created;
                         std::string id;
-                        if (DecodeUser(response.body, &created).ok() && !created.items.empty()) {
+                        // RFC 7644 3.3: the body SHOULD be the created User; Location MUST
+                        // name it. An empty body is allowed; a broken one is not trusted.
+                        const absl::Status decoded = response.body.empty()
+                                                         ? absl::OkStatus()
+                                                         : DecodeUser(response.body, &created);
+                        if (decoded.ok() && !created.items.empty()) {
                           id = std::string(created.items[0].id);
                         } else if (!response.location.empty()) {
                           id = IdFromLocation(response.location);
+                        }
+                        if (!decoded.ok()) {
+                          // Created all the same: linked by the id Location names (or found by
+                          // the next run's look-up) and completed by the next run's plan.
+                          state->outcome.account_id = std::move(id);
+                          Finish(state, absl::DataLossError(absl::StrCat(
+                                            "POST /Users: the answer is not a readable User (",
+                                            decoded.message(), ")")));
+                          return;
                         }
                         if (id.empty()) {
                           Finish(state, absl::DataLossError("POST /Users: the answer names no id"));
