@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "tests/support/slapd_fixture.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/sync_world.h"
@@ -161,12 +162,14 @@ TEST_F(ExitCodesTest, TruncatedOrEmptyDirectoryExits2) {
   EXPECT_EQ(truncated.exit_code, kExitUsage) << truncated.out << truncated.err;
   EXPECT_TRUE(Contains(truncated.err, "directory.ldif:"));
   EXPECT_TRUE(Contains(truncated.err, "looks truncated"));
+  EXPECT_EQ(world_.Stats().requests, before.requests) << "a request reached the target";
 
   world_.WriteLdif("version: 1\n");
   ProcessResult empty = world_.Usersync({"sync"});
   EXPECT_EQ(empty.exit_code, kExitUsage) << empty.out << empty.err;
   EXPECT_TRUE(Contains(empty.err, "it holds no users; refusing to plan"));
   EXPECT_EQ(world_.Stats().writes(), before.writes());
+  EXPECT_EQ(world_.Stats().requests, before.requests) << "a request reached the target";
 }
 
 // A scope group the directory does not hold would put no one in scope: refused before anything
@@ -368,6 +371,50 @@ TEST_F(ExitCodesTest, UnreachableTargetExits4FromPlanAndSync) {
     EXPECT_EQ(result.exit_code, kExitUnreachable) << result.out << result.err;
     EXPECT_TRUE(Contains(result.err, url));
   }
+}
+
+// Credentials that would leave in the open: a password inside the target's URL, the token over
+// http:// to a host that is not loopback, an LDAP bind without TLS to one. Each is refused at
+// load (exit 2) before anything is sent, and the password never appears in the output.
+TEST_F(ExitCodesTest, CredentialsInAUrlOrInClearAreRefused) {
+  const std::string base = world_.ReadFile("usersync.toml");
+  const size_t url_at = base.find("url = \"http://127.0.0.1:");
+  ASSERT_NE(url_at, std::string::npos) << base;
+  const size_t url_end = base.find('\n', url_at);
+  const std::string url_line = base.substr(url_at, url_end - url_at);
+  struct Case {
+    std::string name;
+    std::string toml;
+    std::string expect;
+  };
+  std::vector<Case> cases = {
+      {"password in the url",
+       absl::StrReplaceAll(base, {{"http://127.0.0.1:", "http://admin:s3cr3t-in-url@127.0.0.1:"}}),
+       "target.url"},
+      {"token over http to another host",
+       absl::StrReplaceAll(base, {{url_line, "url = \"http://scim.example.com/scim/v2\""}}),
+       "target.allow_insecure"},
+      {"ldap bind in clear",
+       absl::StrReplaceAll(base, {{"kind = \"ldif\"\npath = \"directory.ldif\"\n",
+                                   "kind = \"ldap\"\nurl = \"ldap://ldap.example.com\"\n"
+                                   "bind_dn = \"cn=admin,dc=example,dc=com\"\n"
+                                   "bind_password_env = \"USERSYNC_TEST_BIND\"\n"
+                                   "base_dn = \"dc=example,dc=com\"\n"}}),
+       "source.allow_insecure"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ASSERT_NE(c.toml, base);
+    world_.WriteFile("insecure.toml", c.toml);
+    ProcessResult sync = world_.UsersyncArgs({"sync", "-c", world_.Path("insecure.toml")},
+                                             {{"USERSYNC_TEST_BIND", "bind-password-9d2e"}});
+    EXPECT_EQ(sync.exit_code, kExitUsage) << sync.out << sync.err;
+    EXPECT_TRUE(Contains(sync.err, "insecure.toml:"));
+    EXPECT_TRUE(Contains(sync.err, c.expect));
+    EXPECT_TRUE(Lacks(sync.out + sync.err, "s3cr3t-in-url"));
+    EXPECT_TRUE(Lacks(sync.out + sync.err, "bind-password-9d2e"));
+  }
+  ExpectNothingWritten();
 }
 
 // A target that answers 401 to the token.

@@ -45,6 +45,28 @@ class SyncIntegrationTest : public ::testing::Test {
   SyncWorld world_{"sync"};
 };
 
+// Creates sent through SCIM /Bulk are audited as they happened: each with its own status from
+// the BulkResponse (201) and one send, not the status of a later step (it once read "204,
+// attempts 2").
+TEST_F(SyncIntegrationTest, BulkCreatesAreAuditedWithTheirOwnStatusAndSends) {
+  ASSERT_TRUE(world_.StartTarget().ok());
+  world_.WriteDirectory(NumberedUsers(10));
+  world_.WriteConfig();
+  ProcessResult sync = world_.Usersync({"sync"});
+  ASSERT_EQ(sync.exit_code, 0) << sync.out << sync.err;
+  const TargetStats stats = world_.Stats();
+  ASSERT_GT(stats.bulk_requests, 0) << "the creates did not go through /Bulk";
+  std::ifstream audit(world_.Path("logs/audit.jsonl"));
+  std::string line;
+  int creates = 0;
+  while (std::getline(audit, line)) {
+    if (line.find("\"op\":\"create\"") == std::string::npos) continue;
+    ++creates;
+    EXPECT_TRUE(Contains(line, "\"http_status\":201,\"attempts\":1")) << line;
+  }
+  EXPECT_EQ(creates, 10);
+}
+
 // The loop: a first sync provisions the scoped users; an edit of the directory (a user out of
 // the group, a changed last name, a new user) makes exactly one deactivation, one update and one
 // create; a third run plans nothing.
