@@ -44,7 +44,8 @@ size_t TouchEntry(const usersync::io::LdifEntry& entry) {
   for (size_t attr_idx = 0; attr_idx < entry.attribute_count(); ++attr_idx) {
     const std::string_view name = entry.attribute_name(attr_idx);
     sum += usersync::fuzz::TouchText(name) + static_cast<size_t>(entry.LineOf(name));
-    for (std::string_view value : entry.attribute_values(attr_idx)) sum += usersync::fuzz::TouchText(value);
+    for (std::string_view value : entry.attribute_values(attr_idx))
+      sum += usersync::fuzz::TouchText(value);
     sum += entry.Values(name).size();
   }
   return sum;
