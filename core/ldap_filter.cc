@@ -238,7 +238,9 @@ class Parser {
     if (!in_parens && !AtEnd()) return Error("unexpected ')'");
     if (pieces.size() == 1) {
       filter.value = std::move(pieces[0]);
-    } else if (pieces.size() == 2 && pieces[0].empty() && pieces[1].empty()) {
+    } else if (std::all_of(pieces.begin(), pieces.end(),
+                           [](const std::string& piece) { return piece.empty(); })) {
+      // "(a=*)", and "(a=**)" alike: no piece to match, so the attribute only has to be there.
       filter.kind = LdapFilter::Kind::kPresent;
     } else {
       filter.kind = LdapFilter::Kind::kSubstrings;
