@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <utility>
 
 namespace usersync::core {
 namespace {
@@ -31,6 +33,39 @@ std::string_view TrimDn(std::string_view dn) {
     ++backslashes;
   }
   return backslashes % 2 == 1 ? std::string_view(trimmed.data(), trimmed.size() + 1) : trimmed;
+}
+
+// An escaped space was written as a plain one: where it starts or ends a value it must stay
+// escaped ("\ "), or normalizing the result again would trim it (RFC 4514 2.4). In `dn` every
+// space next to a separator came from an escape: the unescaped ones were trimmed. Rare: a copy.
+void EscapeEdgeSpaces(std::string& dn) {
+  std::string out;
+  out.reserve(dn.size() + 4);
+  bool in_value = false;
+  size_t value_start = 0;  // in `dn`
+  for (size_t i = 0; i < dn.size(); ++i) {
+    const char c = dn[i];
+    if (c == '\\' && i + 1 < dn.size()) {
+      out.push_back(c);
+      out.push_back(dn[++i]);
+      continue;
+    }
+    if (c == ',' || c == '+' || (c == '=' && !in_value)) {
+      in_value = c == '=';
+      value_start = i + 1;
+      out.push_back(c);
+      continue;
+    }
+    if (c == ' ' && in_value) {
+      const bool leading = dn.find_first_not_of(' ', value_start) >= i;
+      size_t next = i + 1;
+      while (next < dn.size() && dn[next] == ' ') ++next;
+      const bool trailing = next == dn.size() || dn[next] == ',' || dn[next] == '+';
+      if (leading || trailing) out.push_back('\\');
+    }
+    out.push_back(c);
+  }
+  dn = std::move(out);
 }
 
 }  // namespace
@@ -119,6 +154,7 @@ void NormalizeDnInto(std::string_view dn, std::string* out_ptr) {
   char* end = begin;
   char* keep = begin;  // spaces before this are part of a value (escaped): never trimmed
   bool in_value = false;
+  bool escaped_space = false;
   for (size_t i = 0; i < dn.size(); ++i) {
     const char c = dn[i];
     if (c == '\\' && i + 1 < dn.size()) {
@@ -134,6 +170,7 @@ void NormalizeDnInto(std::string_view dn, std::string* out_ptr) {
         ++i;
       }
       if (decoded == ',' || decoded == '+' || decoded == '\\') *end++ = '\\';
+      escaped_space |= decoded == ' ';
       *end++ = Lower(decoded);
       keep = end;
       continue;
@@ -149,6 +186,7 @@ void NormalizeDnInto(std::string_view dn, std::string* out_ptr) {
     *end++ = Lower(c);
   }
   out.resize(static_cast<size_t>(end - begin));
+  if (escaped_space) EscapeEdgeSpaces(out);
 }
 
 size_t InvalidUtf8Offset(std::string_view s) {

@@ -55,7 +55,7 @@ TEST(Normalize, DnIntoReusedBufferMatchesNormalizeDn) {
     EXPECT_EQ(buffer, NormalizeDn(dn)) << dn;
   }
   NormalizeDnInto("cn=Lee\\ , o=x", &buffer);
-  EXPECT_EQ(buffer, "cn=lee ,o=x");  // an escaped space before a separator is kept
+  EXPECT_EQ(buffer, "cn=lee\\ ,o=x");  // an escaped space before a separator stays escaped
 }
 
 // RFC 4514: a character may be written as itself, as "\c" or as a hex pair in either case;
@@ -74,6 +74,20 @@ TEST(Normalize, DnEscapesHaveOneForm) {
   EXPECT_EQ(NormalizeDn("cn=a\\5Cb"), NormalizeDn("cn=a\\\\b"));
   EXPECT_EQ(NormalizeDn("cn=\\22q\\22"), NormalizeDn("cn=\\\"q\\\""));
   EXPECT_EQ(NormalizeDn("cn=Ren\\C3\\A9"), NormalizeDn("cn=Ren\xC3\xA9"));
+}
+
+// A normalized DN is its own normal form, escaped spaces at a value's edges included (the fuzz
+// target found "cn=\ leading\20" losing its spaces on a second pass).
+TEST(Normalize, DnNormalFormIsStable) {
+  for (const char* dn : {"cn=\\ leading\\20,ou=x\\+y+uid=7,dc=e", "cn=\\ ,dc=x", "cn=a\\ ",
+                         "cn=\\20\\20a b\\20,dc=x", "cn=a\\ b,dc=x", "cn= a ,dc=x"}) {
+    SCOPED_TRACE(dn);
+    const std::string once = NormalizeDn(dn);
+    EXPECT_EQ(NormalizeDn(once), once);
+  }
+  EXPECT_EQ(NormalizeDn("cn=\\ leading\\20,dc=e"), "cn=\\ leading\\ ,dc=e");
+  EXPECT_EQ(NormalizeDn("cn=\\20\\20a b\\20,dc=x"), "cn=\\ \\ a b\\ ,dc=x");
+  EXPECT_EQ(NormalizeDn("cn=a\\ b,dc=x"), "cn=a b,dc=x");
 }
 
 // Escaping never merges two different entries: an escaped separator is part of the value, and

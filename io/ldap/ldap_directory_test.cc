@@ -122,7 +122,8 @@ class Responder {
   static void Send(int fd, BerElement* ber) {
     berval* bv = nullptr;
     if (ber_flatten(ber, &bv) == 0) {
-      (void)!::write(fd, bv->bv_val, bv->bv_len);
+      // MSG_NOSIGNAL: a client that refused an entry may have closed already (no SIGPIPE).
+      (void)!::send(fd, bv->bv_val, bv->bv_len, MSG_NOSIGNAL);
       ber_bvfree(bv);
     }
     ber_free(ber, 1);
