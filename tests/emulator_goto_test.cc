@@ -191,6 +191,14 @@ TEST_F(EmulatorGotoTest, UserShapeListingPagingAndFilters) {
     EXPECT_EQ(bad.status, 400) << filter;
     EXPECT_EQ(Json(bad.body).Str("/errorCode"), "INVALID_FILTER") << filter;
   }
+  // A space encoded as '+' is refused (GOTO_API_RESEARCH.md §2b); the same filter with %20
+  // answers, and a '+' inside the value travels as %2B.
+  HttpResult plus = Get("/users?pageSize=10&filter=email+eq+%22ann.lee%40example.com%22");
+  EXPECT_EQ(plus.status, 400);
+  EXPECT_EQ(Json(plus.body).Str("/errorCode"), "INVALID_FILTER");
+  EXPECT_EQ(Json(Get("/users?filter=email%20eq%20%22ann.lee%40example.com%22").body).Int("/total"),
+            1);
+  EXPECT_EQ(Get("/users?filter=" + UrlEncode(R"(email eq "a+b@example.com")")).status, 200);
 
   // Other account keys, users and paths do not exist; the token is required.
   HttpResult other =

@@ -277,7 +277,31 @@ void GotoFace::Handle(std::string_view path, const httplib::Request& req, httpli
   not_found();
 }
 
+namespace {
+
+// Whether the raw query's filter holds a '+'. GoTo is said to refuse a space encoded as '+'
+// ([3P] PowerShell GoTo wizard, GOTO_API_RESEARCH.md §2b: "encode spaces with + signs instead
+// of %20. The GoTo API doesn't accept this."); a '+' that is meant is sent as %2B.
+bool FilterHasPlus(const httplib::Request& req) {
+  const std::string_view target = req.target;
+  const size_t query = target.find('?');
+  if (query == std::string_view::npos) return false;
+  size_t at = target.find("filter=", query);
+  while (at != std::string_view::npos && target[at - 1] != '?' && target[at - 1] != '&') {
+    at = target.find("filter=", at + 1);
+  }
+  if (at == std::string_view::npos) return false;
+  const std::string_view value = target.substr(at, target.find('&', at) - at);
+  return value.find('+') != std::string_view::npos;
+}
+
+}  // namespace
+
 void GotoFace::ListUsers(const httplib::Request& req, httplib::Response& res) {
+  if (FilterHasPlus(req)) {
+    return ReplyError(res, 400, "INVALID_FILTER",
+                      "a space in filter is encoded as '+': GoTo accepts only %20");
+  }
   absl::StatusOr<int64_t> page_size = NonNegativeParam(req, "pageSize", kDefaultPageSize);
   if (!page_size.ok()) return ReplyBadRequest(res, page_size.status());
   absl::StatusOr<int64_t> offset = NonNegativeParam(req, "offset", 0);

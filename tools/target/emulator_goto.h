@@ -37,7 +37,10 @@
 //   pageSize default 100, above 1000 → 1000, 0 → no results (just the total); a negative or
 //   non-integer value → 400 INVALID_REQUEST. O(page). filter: `email eq "x"` (case-insensitive),
 //   `userKey eq "x"`, `externalId eq "x"` (exact); anything else → 400 INVALID_FILTER. With a
-//   filter, total counts the matches.
+//   filter, total counts the matches. A '+' in the raw filter (a space encoded the form way)
+//   → 400 INVALID_FILTER: spaces must be %20 ([3P] GOTO_API_RESEARCH.md §2b; no official
+//   source says so). Paging by offset/pageSize is GoTo's documented one ([DOC] §2a); the
+//   envelope {"results", "total"} follows §2c without fromIndex/toIndex (kept as before).
 //
 // GET  /accounts/{k}/users/{userKey} → 200 user | 404 NOT_FOUND.
 //
