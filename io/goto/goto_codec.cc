@@ -452,6 +452,33 @@ absl::StatusOr<FreeSeatList> DecodeGotoLicenses(const std::string& body) {
   return seats;
 }
 
+absl::StatusOr<std::vector<std::string>> DecodeGotoAccountKeys(const std::string& body) {
+  std::vector<std::string> keys;
+  std::string root_key;
+  USERSYNC_RETURN_IF_ERROR(json::DecodeRoot(body, kSource, [&](od::value& root) {
+    return json::ForEachField(root, kRoot, [&](std::string_view key, od::value& v) -> absl::Status {
+      if (key == "accountKey") return GetKey(v, kRoot, key, &root_key);
+      if (key != "accounts") return absl::OkStatus();
+      return json::ForEachElement(v, kRoot.List("accounts"), [&](const Path& at, od::value& a) {
+        return json::ForEachField(a, at, [&](std::string_view field, od::value& fv) {
+          if (field != "key") return absl::OkStatus();
+          std::string account_key;
+          USERSYNC_RETURN_IF_ERROR(GetKey(fv, at, field, &account_key));
+          if (!account_key.empty()) keys.push_back(std::move(account_key));
+          return absl::OkStatus();
+        });
+      });
+    });
+  }));
+  if (!root_key.empty()) keys.insert(keys.begin(), root_key);
+  if (keys.empty()) return Fail(kSource, "accounts", "missing (no accountKey and no accounts[].key)");
+  std::vector<std::string> unique;
+  for (std::string& key : keys) {
+    if (std::find(unique.begin(), unique.end(), key) == unique.end()) unique.push_back(std::move(key));
+  }
+  return unique;
+}
+
 GotoError DecodeGotoError(const std::string& body) {
   GotoError out;
   absl::Status status = json::DecodeRoot(body, kSource, [&](od::value& root) {

@@ -102,6 +102,11 @@ absl::StatusOr<std::vector<GotoMemberResult>> DecodeGotoBatchResults(const std::
 // is null (unlimited). Errors: kDataLoss.
 absl::StatusOr<FreeSeatList> DecodeGotoLicenses(const std::string& body);
 
+// GET /me → the account keys the token's user belongs to, as text: the root "accountKey"
+// first when present ([3P] GOTO_API_RESEARCH.md §1b), then each "accounts"[].key ([DOC] §1a),
+// without repeats. Keys may be strings or numbers of any length. Errors: kDataLoss.
+absl::StatusOr<std::vector<std::string>> DecodeGotoAccountKeys(const std::string& body);
+
 // A GoTo error body {"errorCode", "message", "userKey"?, "product"?}; fields left empty when
 // the body is not one.
 struct GotoError {

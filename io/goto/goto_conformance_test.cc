@@ -170,6 +170,19 @@ TEST(GotoConformance, DecodesTheLicenseListing) {
   EXPECT_THAT(*seats, ::testing::ElementsAre(Pair("G2M", 6), Pair("G2W", 6)));
 }
 
+// [DOC] §1a: /me lists the accounts, keys as strings of 22 and 23 digits; [3P] §1b: a root
+// accountKey comes first.
+TEST(GotoConformance, DecodesTheAccountsOfMe) {
+  absl::StatusOr<std::vector<std::string>> keys = DecodeGotoAccountKeys(Fixture("me_answer.json"));
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_THAT(*keys, ::testing::ElementsAre("8887380153236031176710", "88881601234581673744646"));
+  keys = DecodeGotoAccountKeys(
+      R"({"key":1,"accountKey":88881601234581673744646,"accounts":[{"key":"8887380153236031176710"},{"key":"88881601234581673744646"}]})");
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_THAT(*keys, ::testing::ElementsAre("88881601234581673744646", "8887380153236031176710"));
+  EXPECT_TRUE(absl::IsDataLoss(DecodeGotoAccountKeys(R"({"email":"a@b.c"})").status()));
+}
+
 // [DOC] §2a paging by offset and pageSize; [3P] §2b the `email eq "..."` filter with %20.
 TEST(GotoConformance, PagesByOffsetAndFiltersWithPercentTwenty) {
   GotoDialect dialect("https://api.getgo.com/admin/rest/v1", "1234");
