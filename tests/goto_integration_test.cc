@@ -67,7 +67,7 @@ std::map<std::string, GotoUser> ListGotoUsers(const EmulatorProcess& target) {
           std::string_view name = f.unescaped_key().value();
           simdjson::ondemand::value v = f.value();
           if (v.is_null()) continue;
-          if (name == "userKey") user.key = std::string(v.get_string().value());
+          if (name == "key") user.key = std::string(v.get_string().value());
           if (name == "email") user.email = std::string(v.get_string().value());
           if (name == "externalId") user.external_id = std::string(v.get_string().value());
           if (name == "status") user.status = std::string(v.get_string().value());

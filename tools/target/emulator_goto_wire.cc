@@ -197,7 +197,7 @@ void StringOrNull(std::string_view key, const std::string& value, JsonWriter* wr
 void WriteGotoUser(const UserView& view, JsonWriter* writer) {
   const EmulatorUser& user = *view.user;
   writer->BeginObject();
-  writer->Field("userKey", user.id);
+  writer->Field("key", user.id);  // GoTo's name (GOTO_API_RESEARCH.md §2c, §3a)
   writer->Field("email", user.user_name);
   writer->Field("firstName", user.first_name);
   writer->Field("lastName", user.last_name);
