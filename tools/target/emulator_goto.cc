@@ -148,7 +148,7 @@ BatchAnswer AnswerBatch(const Batch& batch, const std::vector<absl::StatusOr<Use
     writer.BeginObject();
     if (result.ok()) {
       const EmulatorUser& user = *result->user;
-      writer.Field("key", user.id);
+      WriteGotoKey(user.id, &writer);
       writer.Field("email", user.user_name);
       writer.Field("status", "created");
       ++answer.created;
@@ -167,7 +167,8 @@ BatchAnswer AnswerBatch(const Batch& batch, const std::vector<absl::StatusOr<Use
         writer.Field("status", "error").Field("errorCode", "NO_SEAT").Field("product", product);
       } else {
         ++answer.conflicts;
-        writer.Field("key", ConflictingUserId(result.status())).Field("email", email_text);
+        WriteGotoKey(ConflictingUserId(result.status()), &writer);
+        writer.Field("email", email_text);
         writer.Field("status", "conflict").Field("errorCode", "USER_EXISTS");
       }
       writer.Field("message", StdSv(result.status().message()));
