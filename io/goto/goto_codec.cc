@@ -73,12 +73,14 @@ absl::Status GetKey(od::value& v, const Path& at, std::string_view field, std::s
   if (auto error = v.type().get(type)) return Fail(at, field, error);
   if (type == od::json_type::number) {
     std::string_view raw = v.raw_json_token();
-    while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' ||
-                            raw.back() == '\t')) {
+    while (!raw.empty() &&
+           (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t')) {
       raw.remove_suffix(1);
     }
     if (!IsKeyDigits(raw)) {
-      return Fail(at, field, absl::StrCat("not a whole non-negative number: ", std::string(raw.substr(0, 40))));
+      return Fail(
+          at, field,
+          absl::StrCat("not a whole non-negative number: ", std::string(raw.substr(0, 40))));
     }
     out->assign(raw.data(), raw.size());
     return absl::OkStatus();
@@ -262,8 +264,8 @@ struct UpdateBody {
 
 // The one place that maps a change's field to GoTo's update body; fields GoTo does not hold
 // (display_name), "active" when `active` decides the status, and unknown fields add nothing.
-void AddChangedField(core::Field field, const core::AccountSpec& spec,
-                     std::optional<bool> active, UpdateBody& body) {
+void AddChangedField(core::Field field, const core::AccountSpec& spec, std::optional<bool> active,
+                     UpdateBody& body) {
   JsonWriter& w = body.w;
   if (field == core::Field::kEmail || field == core::Field::kUserName) {
     if (body.email_written) return;
@@ -395,7 +397,8 @@ absl::StatusOr<std::vector<GotoMemberResult>> DecodeGotoBatchResults(const std::
     return results;
   }
   if (!has_results) {
-    return Fail(kSource, "results", "missing (not a GoTo batch answer: neither an array nor results)");
+    return Fail(kSource, "results",
+                "missing (not a GoTo batch answer: neither an array nor results)");
   }
   return results;
 }
@@ -410,8 +413,8 @@ absl::Status DecodeLicense(od::value& license, const Path& at, FreeSeatList& sea
   std::vector<std::string> products;
   int64_t free = 0, total = 0, used = 0;
   bool free_null = true, total_null = true, used_null = true;
-  USERSYNC_RETURN_IF_ERROR(json::ForEachField(
-      license, at, [&](std::string_view field, od::value& fv) -> absl::Status {
+  USERSYNC_RETURN_IF_ERROR(
+      json::ForEachField(license, at, [&](std::string_view field, od::value& fv) -> absl::Status {
         simdjson::error_code error = simdjson::SUCCESS;
         if (field == "product") {
           std::string_view s;
@@ -471,10 +474,12 @@ absl::StatusOr<std::vector<std::string>> DecodeGotoAccountKeys(const std::string
     });
   }));
   if (!root_key.empty()) keys.insert(keys.begin(), root_key);
-  if (keys.empty()) return Fail(kSource, "accounts", "missing (no accountKey and no accounts[].key)");
+  if (keys.empty())
+    return Fail(kSource, "accounts", "missing (no accountKey and no accounts[].key)");
   std::vector<std::string> unique;
   for (std::string& key : keys) {
-    if (std::find(unique.begin(), unique.end(), key) == unique.end()) unique.push_back(std::move(key));
+    if (std::find(unique.begin(), unique.end(), key) == unique.end())
+      unique.push_back(std::move(key));
   }
   return unique;
 }

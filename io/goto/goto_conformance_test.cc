@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/str.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "core/str.h"
 #include "io/goto/goto_codec.h"
 #include "io/goto/goto_dialect.h"
 #include "simdjson.h"
@@ -30,8 +30,8 @@ std::string Fixture(const std::string& name) {
 }
 
 std::string Trim(std::string_view raw) {
-  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' ||
-                          raw.back() == '\t')) {
+  while (!raw.empty() &&
+         (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t')) {
     raw.remove_suffix(1);
   }
   return std::string(raw);
@@ -188,8 +188,7 @@ TEST(GotoConformance, PagesByOffsetAndFiltersWithPercentTwenty) {
   GotoDialect dialect("https://api.getgo.com/admin/rest/v1", "1234");
   EXPECT_EQ(dialect.ListPath(10, 10), "/users?pageSize=10&offset=10");
   const std::string look_up = dialect.LookUpPath("ann lee@example.com", "");
-  EXPECT_THAT(look_up,
-              ::testing::HasSubstr("filter=email%20eq%20%22ann%20lee%40example.com%22"));
+  EXPECT_THAT(look_up, ::testing::HasSubstr("filter=email%20eq%20%22ann%20lee%40example.com%22"));
   EXPECT_EQ(look_up.find('+'), std::string::npos);
 }
 

@@ -63,9 +63,9 @@ MemberVerdict Verdict(const GotoMemberResult& result, std::string_view email,
       if (result.user_key.empty()) break;
       verdict.kind = MemberVerdict::Kind::kConflict;
       verdict.account_id = result.user_key;
-      verdict.status = absl::AlreadyExistsError(absl::StrCat(
-          what, ": the answer lists ", Sv(email), " as user ", result.user_key,
-          ", created or existing"));
+      verdict.status =
+          absl::AlreadyExistsError(absl::StrCat(what, ": the answer lists ", Sv(email), " as user ",
+                                                result.user_key, ", created or existing"));
       return verdict;
     case GotoMemberResult::Kind::kUnknown:
       break;
@@ -155,9 +155,9 @@ absl::StatusOr<std::vector<MemberVerdict>> GotoDialect::MemberVerdicts(
       // neither, and is reported, not guessed at.
       MemberVerdict missing;
       missing.kind = MemberVerdict::Kind::kFailed;
-      missing.status = absl::DataLossError(
-          absl::StrCat(what, ": the answer (", results->size(), " entries) does not list ",
-                       Sv(email), ", so it was not created"));
+      missing.status = absl::DataLossError(absl::StrCat(what, ": the answer (", results->size(),
+                                                        " entries) does not list ", Sv(email),
+                                                        ", so it was not created"));
       verdicts.push_back(std::move(missing));
       continue;
     }

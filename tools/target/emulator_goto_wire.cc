@@ -196,8 +196,9 @@ void StringOrNull(std::string_view key, const std::string& value, JsonWriter* wr
 
 void WriteGotoKey(std::string_view id, JsonWriter* writer) {
   writer->Key("key");
-  const bool digits = !id.empty() && id.size() <= 64 &&
-                      std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const bool digits =
+      !id.empty() && id.size() <= 64 &&
+      std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (digits) {
     writer->Raw(id);
   } else {
