@@ -71,11 +71,11 @@ class EmulatorGotoTest : public ::testing::Test {
     return HttpPost(Url("/users"), token(), Batch(members, suppress_email));
   }
 
-  // Creates one user by a batch of one and returns its userKey.
+  // Creates one user by a batch of one and returns its key.
   std::string CreateUser(const std::string& email, const std::string& extra = "") {
     HttpResult result = PostBatch({Member(email, extra)}, /*suppress_email=*/true);
     EXPECT_EQ(result.status, 201) << result.body;
-    return Json(result.body).Str("/results/0/userKey");
+    return Json(result.body).Str("/0/key");
   }
 
   int64_t UserCount() const { return Json(Get("/users?pageSize=0").body).Int("/total"); }
@@ -112,13 +112,13 @@ TEST_F(EmulatorGotoTest, UserShapeListingPagingAndFilters) {
                                      R"("adminRoles":["SUPER_USER"],"externalId":"dir-1",)"
                                      R"("userGroup":"Sales")")});
   ASSERT_EQ(first.status, 201) << first.body;
-  std::string ann = Json(first.body).Str("/results/0/userKey");
+  std::string ann = Json(first.body).Str("/0/key");
 
   HttpResult got = Get("/users/" + ann);
   ASSERT_EQ(got.status, 200) << got.body;
   EXPECT_EQ(got.headers["content-type"], "application/json");
   Json user(got.body);
-  EXPECT_EQ(user.Str("/userKey"), ann);
+  EXPECT_EQ(user.Str("/key"), ann);
   EXPECT_EQ(user.Str("/email"), "Ann.Lee@example.com");
   EXPECT_EQ(user.Str("/firstName"), "Ann");
   EXPECT_EQ(user.Str("/lastName"), "Lee");
@@ -175,11 +175,11 @@ TEST_F(EmulatorGotoTest, UserShapeListingPagingAndFilters) {
   EXPECT_EQ(Get("/users?pageSize=-1").status, 400);
   EXPECT_EQ(Get("/users?offset=ten").status, 400);
 
-  // Filters: email (case-insensitive), userKey, externalId; anything else is 400.
+  // Filters: email (case-insensitive), key, externalId; anything else is 400.
   Json by_email(Get("/users?filter=" + UrlEncode(R"(email eq "ANN.lee@EXAMPLE.com")")).body);
   EXPECT_EQ(by_email.Int("/total"), 1);
-  EXPECT_EQ(by_email.Str("/results/0/userKey"), ann);
-  Json by_key(Get("/users?filter=" + UrlEncode("userKey eq \"" + ann + "\"")).body);
+  EXPECT_EQ(by_email.Str("/results/0/key"), ann);
+  Json by_key(Get("/users?filter=" + UrlEncode("key eq \"" + ann + "\"")).body);
   EXPECT_EQ(by_key.Str("/results/0/email"), "Ann.Lee@example.com");
   Json by_external(Get("/users?filter=" + UrlEncode(R"(externalId eq "d7")")).body);
   EXPECT_EQ(by_external.Str("/results/0/email"), "user7@example.com");
@@ -191,6 +191,14 @@ TEST_F(EmulatorGotoTest, UserShapeListingPagingAndFilters) {
     EXPECT_EQ(bad.status, 400) << filter;
     EXPECT_EQ(Json(bad.body).Str("/errorCode"), "INVALID_FILTER") << filter;
   }
+  // A space encoded as '+' is refused (GOTO_API_RESEARCH.md §2b); the same filter with %20
+  // answers, and a '+' inside the value travels as %2B.
+  HttpResult plus = Get("/users?pageSize=10&filter=email+eq+%22ann.lee%40example.com%22");
+  EXPECT_EQ(plus.status, 400);
+  EXPECT_EQ(Json(plus.body).Str("/errorCode"), "INVALID_FILTER");
+  EXPECT_EQ(Json(Get("/users?filter=email%20eq%20%22ann.lee%40example.com%22").body).Int("/total"),
+            1);
+  EXPECT_EQ(Get("/users?filter=" + UrlEncode(R"(email eq "a+b@example.com")")).status, 200);
 
   // Other account keys, users and paths do not exist; the token is required.
   HttpResult other =
@@ -214,35 +222,35 @@ TEST_F(EmulatorGotoTest, BatchWithAnExistingEmailCreatesTheOthers) {
   HttpResult result = PostBatch(batch);
   ASSERT_EQ(result.status, 409) << result.body;
   Json answer(result.body);
-  ASSERT_EQ(answer.Size("/results"), 5);
+  ASSERT_EQ(answer.Size(""), 5);
   std::vector<std::string> keys;
   for (int index : {0, 1, 3, 4}) {
-    std::string at = absl::StrCat("/results/", index);
+    std::string at = absl::StrCat("/", index);
     EXPECT_EQ(answer.Str(at + "/status"), "created") << index;
-    keys.push_back(answer.Str(at + "/userKey"));
+    keys.push_back(answer.Str(at + "/key"));
   }
-  EXPECT_EQ(answer.Str("/results/0/email"), "a@example.com");
-  EXPECT_EQ(answer.Str("/results/2/email"), "CARL@example.com");
-  EXPECT_EQ(answer.Str("/results/2/status"), "conflict");
-  EXPECT_EQ(answer.Str("/results/2/errorCode"), "USER_EXISTS");
-  EXPECT_EQ(answer.Str("/results/2/userKey"), carl);
+  EXPECT_EQ(answer.Str("/0/email"), "a@example.com");
+  EXPECT_EQ(answer.Str("/2/email"), "CARL@example.com");
+  EXPECT_EQ(answer.Str("/2/status"), "conflict");
+  EXPECT_EQ(answer.Str("/2/errorCode"), "USER_EXISTS");
+  EXPECT_EQ(answer.Str("/2/key"), carl);
   EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), 4u);
   EXPECT_EQ(UserCount(), 5);
 
   // Sending the same batch again creates nobody twice: every member names its account.
   Json again(PostBatch(batch).body);
   for (int index = 0; index < 5; ++index) {
-    EXPECT_EQ(again.Str(absl::StrCat("/results/", index, "/status")), "conflict");
+    EXPECT_EQ(again.Str(absl::StrCat("/", index, "/status")), "conflict");
   }
-  EXPECT_EQ(again.Str("/results/0/userKey"), keys[0]);
-  EXPECT_EQ(again.Str("/results/4/userKey"), keys[3]);
+  EXPECT_EQ(again.Str("/0/key"), keys[0]);
+  EXPECT_EQ(again.Str("/4/key"), keys[3]);
   EXPECT_EQ(UserCount(), 5);
 
   // Twice the same email in one batch: the second conflicts with the first's new account.
   Json twice(PostBatch({Member("f@example.com"), Member("F@example.com")}).body);
-  EXPECT_EQ(twice.Str("/results/0/status"), "created");
-  EXPECT_EQ(twice.Str("/results/1/status"), "conflict");
-  EXPECT_EQ(twice.Str("/results/1/userKey"), twice.Str("/results/0/userKey"));
+  EXPECT_EQ(twice.Str("/0/status"), "created");
+  EXPECT_EQ(twice.Str("/1/status"), "conflict");
+  EXPECT_EQ(twice.Str("/1/key"), twice.Str("/0/key"));
   EXPECT_EQ(UserCount(), 6);
 
   Json stats = Stats();
@@ -295,14 +303,14 @@ TEST_F(EmulatorGotoTest, SeatsRunOutMidBatch) {
   ASSERT_EQ(result.status, 409) << result.body;
   Json answer(result.body);
   for (int index = 0; index < 3; ++index) {
-    EXPECT_EQ(answer.Str(absl::StrCat("/results/", index, "/status")), "created");
+    EXPECT_EQ(answer.Str(absl::StrCat("/", index, "/status")), "created");
   }
   for (int index = 3; index < 5; ++index) {
-    std::string at = absl::StrCat("/results/", index);
+    std::string at = absl::StrCat("/", index);
     EXPECT_EQ(answer.Str(at + "/status"), "error");
     EXPECT_EQ(answer.Str(at + "/errorCode"), "NO_SEAT");
     EXPECT_EQ(answer.Str(at + "/product"), "G2W");
-    EXPECT_FALSE(answer.Has(at + "/userKey"));
+    EXPECT_FALSE(answer.Has(at + "/key"));
   }
   EXPECT_EQ(UserCount(), 3);
   EXPECT_EQ(License("G2W"), "3/3/0");
@@ -343,7 +351,7 @@ TEST_F(EmulatorGotoTest, ConcurrentBatchesRespectSeats) {
       }
       Json answer(PostBatch(batch, true).body);
       for (int item = 0; item < kPerBatch; ++item) {
-        std::string status = answer.Str(absl::StrCat("/results/", item, "/status"));
+        std::string status = answer.Str(absl::StrCat("/", item, "/status"));
         if (status == "created") ++created[thread_idx];
         if (status == "error") ++denied[thread_idx];
       }
@@ -375,7 +383,7 @@ TEST_F(EmulatorGotoTest, SeatsCountLoadedAndSeededUsers) {
   Start({"--db", db, "--seats", "G2W=2"});
   EXPECT_EQ(License("G2W"), "2/2/0");
   Json denied(PostBatch({Member("c@example.com", R"("products":["G2W"])")}).body);
-  EXPECT_EQ(denied.Str("/results/0/errorCode"), "NO_SEAT");
+  EXPECT_EQ(denied.Str("/0/errorCode"), "NO_SEAT");
 
   std::string seed = ::testing::TempDir() + "/emulator_goto_seats.jsonl";
   {

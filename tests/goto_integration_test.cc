@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "io/state/state_store.h"
 #include "tests/support/emulator_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/plan_json.h"
@@ -67,7 +69,11 @@ std::map<std::string, GotoUser> ListGotoUsers(const EmulatorProcess& target) {
           std::string_view name = f.unescaped_key().value();
           simdjson::ondemand::value v = f.value();
           if (v.is_null()) continue;
-          if (name == "userKey") user.key = std::string(v.get_string().value());
+          if (name == "key") {  // a number of any length (GoTo's shape) or a string
+            user.key = v.type().value() == simdjson::ondemand::json_type::number
+                           ? std::string(v.raw_json_token())
+                           : std::string(v.get_string().value());
+          }
           if (name == "email") user.email = std::string(v.get_string().value());
           if (name == "externalId") user.external_id = std::string(v.get_string().value());
           if (name == "status") user.status = std::string(v.get_string().value());
@@ -323,6 +329,52 @@ TEST_F(GotoIntegrationTest, ScimWithoutBulkPostsEachUser) {
   EXPECT_EQ(stats.bulk_requests, 0);
   // GET /ServiceProviderConfig, one listing page (no account yet), then one POST per user.
   EXPECT_EQ(stats.requests, 32);
+}
+
+}  // namespace
+}  // namespace usersync
+
+namespace usersync {
+namespace {
+
+// Issue 13 item 5: a GoTo key of 26 digits (the documented example, beyond 64 bits) travels
+// as a JSON number from the face, and is kept to the digit by the listing, the plan, the
+// update sent by key and the state store's link.
+TEST_F(GotoIntegrationTest, A26DigitKeyRoundTripsThroughPlanApplyAndState) {
+  constexpr char kKey[] = "78888886011013972886849029";
+  world_.WriteFile("seed.jsonl",
+                   absl::StrCat(R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)",
+                                R"("id":")", kKey, R"(","userName":"user1@example.com",)",
+                                R"("externalId":"uuid-user1","name":{"givenName":"Old",)",
+                                R"("familyName":"Name"},"emails":[{"value":"user1@example.com",)",
+                                R"("primary":true}],"active":true})", "\n"));
+  ASSERT_TRUE(world_.StartTarget({"--seed-accounts", world_.Path("seed.jsonl")}).ok());
+  testing::HttpResult listed = HttpGet(GotoBase(world_.target()) + "/users", world_.token());
+  EXPECT_NE(listed.body.find(absl::StrCat(R"("key":)", kKey, ",")), std::string::npos)
+      << listed.body;  // a bare number, not a string
+  world_.WriteLdif(Ldif(Users(1)));
+  WriteConfig("goto", "rate = 1000\nburst = 100\n");
+
+  ProcessResult plan = world_.Usersync({"plan", "--format", "json"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.out << plan.err;
+  EXPECT_NE(plan.out.find(kKey), std::string::npos) << plan.out;
+  ProcessResult run = world_.Usersync({"sync"});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+
+  std::map<std::string, GotoUser> users = ListGotoUsers(world_.target());
+  ASSERT_EQ(users.size(), 1u);
+  EXPECT_EQ(users["user1@example.com"].key, kKey);
+  testing::HttpResult user =
+      HttpGet(absl::StrCat(GotoBase(world_.target()), "/users/", kKey), world_.token());
+  EXPECT_NE(user.body.find(R"("lastName":"Sn-user1")"), std::string::npos) << user.body;
+  EXPECT_EQ(world_.Stats().updates, 1);
+
+  auto state = io::StateStore::Open(world_.Path("state.db"));
+  ASSERT_TRUE(state.ok()) << state.status();
+  auto links = (*state)->LoadLinks();
+  ASSERT_TRUE(links.ok()) << links.status();
+  ASSERT_EQ(links->size(), 1u);
+  EXPECT_EQ((*links)[0].account_id, kKey);
 }
 
 }  // namespace

@@ -54,17 +54,35 @@ namespace od = json::od;
 using json::Path;
 
 constexpr std::string_view kSource = "GoTo response";
+
+// 1 to 64 decimal digits: the bound keeps a hostile number from becoming a huge key.
+bool IsKeyDigits(std::string_view text) {
+  if (text.empty() || text.size() > 64) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
 const Path kRoot = Path::Root(kSource);
 
-// A key GoTo may write as a string or as a number (its digits are kept).
+// A key GoTo may write as a string or as a number. A number's digits are taken from the
+// document's own text, never through int64 or double: GoTo's documented user key
+// 78888886011013972886849029 has 26 digits (GOTO_API_RESEARCH.md §3a), beyond 64 bits.
 absl::Status GetKey(od::value& v, const Path& at, std::string_view field, std::string* out) {
   od::json_type type;
   if (auto error = v.type().get(type)) return Fail(at, field, error);
   if (type == od::json_type::number) {
-    int64_t n = 0;
-    if (auto error = v.get_int64().get(n)) return Fail(at, field, error);
-    out->clear();
-    absl::StrAppend(out, n);
+    std::string_view raw = v.raw_json_token();
+    while (!raw.empty() &&
+           (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t')) {
+      raw.remove_suffix(1);
+    }
+    if (!IsKeyDigits(raw)) {
+      return Fail(
+          at, field,
+          absl::StrCat("not a whole non-negative number: ", std::string(raw.substr(0, 40))));
+    }
+    out->assign(raw.data(), raw.size());
     return absl::OkStatus();
   }
   std::string_view s;
@@ -95,7 +113,7 @@ absl::Status DecodeUserField(std::string_view key, od::value& fv, const Path& at
     *target = out->Store(s);
     return absl::OkStatus();
   };
-  if (key == "userKey") {
+  if (key == "key" || key == "userKey") {  // "key": GoTo's documented name (§2c, §3a)
     has_key = true;
     USERSYNC_RETURN_IF_ERROR(GetKey(fv, at, key, &scratch.text));
     account.id = out->Store(scratch.text);
@@ -140,7 +158,7 @@ absl::Status DecodeUserValue(od::value& v, const Path& at, core::Accounts* out) 
       json::ForEachField(v, at, [&](std::string_view key, od::value& fv) -> absl::Status {
         return DecodeUserField(key, fv, at, out, account, role, status, has_key);
       }));
-  if (!has_key || account.id.empty()) return Fail(at, "userKey", "missing");
+  if (!has_key || account.id.empty()) return Fail(at, "key", "missing");
   if (account.email.empty()) return Fail(at, "email", "missing");
 
   // The status string is a view into the parser's buffer: decide before it goes.
@@ -192,7 +210,8 @@ std::string_view GotoAdminRole(std::string_view admin_role) {
 }
 
 std::string EncodeGotoCreateBatch(const std::vector<const core::AccountSpec*>& specs,
-                                  bool suppress_email) {
+                                  bool suppress_email,
+                                  const std::vector<std::string>& license_keys) {
   JsonWriter w;
   w.BeginObject().Key("users").BeginArray();
   for (const core::AccountSpec* spec : specs) {
@@ -200,16 +219,36 @@ std::string EncodeGotoCreateBatch(const std::vector<const core::AccountSpec*>& s
     w.Field("email", GotoEmail(*spec));
     w.Field("firstName", spec->first_name).Field("lastName", spec->last_name);
     if (!spec->language.empty()) w.Field("locale", spec->language);
-    w.Key("products");
-    WriteList(w, spec->products);
-    w.Key("adminRoles");
-    WriteRoles(w, spec->admin_role);
+    // Empty lists are left out: GoTo's documented create member is just email, firstName
+    // and lastName (GOTO_API_RESEARCH.md §3a).
+    if (!spec->products.empty()) {
+      w.Key("products");
+      WriteList(w, spec->products);
+    }
+    if (!GotoAdminRole(spec->admin_role).empty()) {
+      w.Key("adminRoles");
+      WriteRoles(w, spec->admin_role);
+    }
     if (!spec->external_id.empty()) w.Field("externalId", spec->external_id);
     if (!spec->user_group.empty()) w.Field("userGroup", spec->user_group);
     if (!spec->welcome_template.empty()) w.Field("welcomeTemplate", spec->welcome_template);
     w.EndObject();
   }
-  w.EndArray().Key("suppressEmail").Bool(suppress_email).EndObject();
+  w.EndArray();
+  if (!license_keys.empty()) {
+    // GoTo's keys are JSON numbers (§3b: "licenseKeys": [7902142105473202120]); written from
+    // their text, so a key of any length goes out exactly as it came in.
+    w.Key("licenseKeys").BeginArray();
+    for (const std::string& key : license_keys) {
+      if (IsKeyDigits(key)) {
+        w.Raw(key);
+      } else {
+        w.String(key);
+      }
+    }
+    w.EndArray();
+  }
+  w.Key("suppressEmail").Bool(suppress_email).EndObject();
   return w.Release();
 }
 
@@ -225,8 +264,8 @@ struct UpdateBody {
 
 // The one place that maps a change's field to GoTo's update body; fields GoTo does not hold
 // (display_name), "active" when `active` decides the status, and unknown fields add nothing.
-void AddChangedField(core::Field field, const core::AccountSpec& spec,
-                     std::optional<bool> active, UpdateBody& body) {
+void AddChangedField(core::Field field, const core::AccountSpec& spec, std::optional<bool> active,
+                     UpdateBody& body) {
   JsonWriter& w = body.w;
   if (field == core::Field::kEmail || field == core::Field::kUserName) {
     if (body.email_written) return;
@@ -295,7 +334,7 @@ namespace {
 // One field of a batch answer's member.
 absl::Status DecodeMemberField(std::string_view field, od::value& fv, const Path& at,
                                GotoMemberResult& result) {
-  if (field == "userKey") return GetKey(fv, at, field, &result.user_key);
+  if (field == "key" || field == "userKey") return GetKey(fv, at, field, &result.user_key);
   if (field != "email" && field != "status" && field != "errorCode" && field != "product" &&
       field != "message") {
     return absl::OkStatus();
@@ -322,46 +361,127 @@ absl::Status DecodeMemberField(std::string_view field, od::value& fv, const Path
 
 absl::StatusOr<std::vector<GotoMemberResult>> DecodeGotoBatchResults(const std::string& body) {
   std::vector<GotoMemberResult> results;
-  USERSYNC_RETURN_IF_ERROR(
-      ForEachResult(body, "batch answer", [&](const Path& at, od::value& member) -> absl::Status {
-        GotoMemberResult result;
-        absl::Status fields =
-            json::ForEachField(member, at, [&](std::string_view field, od::value& fv) {
-              return DecodeMemberField(field, fv, at, result);
-            });
-        if (!fields.ok()) return fields;
-        results.push_back(std::move(result));
-        return absl::OkStatus();
-      }));
+  auto member_fn = [&](const Path& at, od::value& member) -> absl::Status {
+    GotoMemberResult result;
+    absl::Status fields =
+        json::ForEachField(member, at, [&](std::string_view field, od::value& fv) {
+          return DecodeMemberField(field, fv, at, result);
+        });
+    if (!fields.ok()) return fields;
+    results.push_back(std::move(result));
+    return absl::OkStatus();
+  };
+  // GoTo's documented answer (GOTO_API_RESEARCH.md §3a) is a bare array of {key, email}; the
+  // object {"results": [...]} with a status per member is the emulator's older shape.
+  bool is_array = false;
+  bool has_results = false;
+  USERSYNC_RETURN_IF_ERROR(json::DecodeRoot(body, kSource, [&](od::value& root) -> absl::Status {
+    od::json_type type;
+    if (auto error = root.type().get(type)) return Fail(kRoot, {}, error);
+    if (type == od::json_type::array) {
+      is_array = true;
+      return json::ForEachElement(root, kRoot.List("answer"), member_fn);
+    }
+    return json::ForEachField(root, kRoot, [&](std::string_view key, od::value& v) {
+      if (key != "results") return absl::OkStatus();
+      has_results = true;
+      return json::ForEachElement(v, kRoot.List("results"), member_fn);
+    });
+  }));
+  if (is_array) {
+    for (GotoMemberResult& result : results) {
+      if (result.kind == GotoMemberResult::Kind::kUnknown) {
+        result.kind = GotoMemberResult::Kind::kListed;
+      }
+    }
+    return results;
+  }
+  if (!has_results) {
+    return Fail(kSource, "results",
+                "missing (not a GoTo batch answer: neither an array nor results)");
+  }
   return results;
 }
+
+namespace {
+
+// One license of a listing. Two shapes: GoTo's documented {"key", "products": [...], "seats",
+// "userCount"} (GOTO_API_RESEARCH.md §5a; free = seats - userCount, for each product) and the
+// emulator's older {"product", "free"} (free null: unlimited, left out).
+absl::Status DecodeLicense(od::value& license, const Path& at, FreeSeatList& seats) {
+  std::string product;
+  std::vector<std::string> products;
+  int64_t free = 0, total = 0, used = 0;
+  bool free_null = true, total_null = true, used_null = true;
+  USERSYNC_RETURN_IF_ERROR(
+      json::ForEachField(license, at, [&](std::string_view field, od::value& fv) -> absl::Status {
+        simdjson::error_code error = simdjson::SUCCESS;
+        if (field == "product") {
+          std::string_view s;
+          error = json::GetString(fv, &s);
+          product = std::string(s);
+        } else if (field == "products") {
+          return ForEachString(fv, at.In(field),
+                               [&](std::string_view p) { products.emplace_back(p); });
+        } else if (field == "free") {
+          error = json::GetIntOrDigits(fv, &free, &free_null);
+        } else if (field == "seats") {
+          error = json::GetIntOrDigits(fv, &total, &total_null);
+        } else if (field == "userCount") {
+          error = json::GetIntOrDigits(fv, &used, &used_null);
+        }
+        if (error) return Fail(at, field, error);
+        return absl::OkStatus();
+      }));
+  if (!products.empty()) {
+    if (total_null) return absl::OkStatus();  // no seat count: nothing to check against
+    for (std::string& p : products) {
+      seats.emplace_back(std::move(p), std::max<int64_t>(total - (used_null ? 0 : used), 0));
+    }
+    return absl::OkStatus();
+  }
+  if (product.empty()) return Fail(at, "products", "missing");
+  if (!free_null) seats.emplace_back(std::move(product), std::max<int64_t>(free, 0));
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<FreeSeatList> DecodeGotoLicenses(const std::string& body) {
   FreeSeatList seats;
   USERSYNC_RETURN_IF_ERROR(ForEachResult(
-      body, "license listing", [&](const Path& at, od::value& license) -> absl::Status {
-        std::string product;
-        int64_t free = 0;
-        bool free_null = true;
-        absl::Status fields = json::ForEachField(
-            license, at, [&](std::string_view field, od::value& fv) -> absl::Status {
-              if (field == "product") {
-                std::string_view s;
-                if (auto error = json::GetString(fv, &s)) return Fail(at, field, error);
-                product = std::string(s);
-              } else if (field == "free") {
-                if (auto error = json::GetIntOrDigits(fv, &free, &free_null)) {
-                  return Fail(at, field, error);
-                }
-              }
-              return absl::OkStatus();
-            });
-        if (!fields.ok()) return fields;
-        if (product.empty()) return Fail(at, "product", "missing");
-        if (!free_null) seats.emplace_back(std::move(product), std::max<int64_t>(free, 0));
-        return absl::OkStatus();
-      }));
+      body, "license listing",
+      [&](const Path& at, od::value& license) { return DecodeLicense(license, at, seats); }));
   return seats;
+}
+
+absl::StatusOr<std::vector<std::string>> DecodeGotoAccountKeys(const std::string& body) {
+  std::vector<std::string> keys;
+  std::string root_key;
+  USERSYNC_RETURN_IF_ERROR(json::DecodeRoot(body, kSource, [&](od::value& root) {
+    return json::ForEachField(root, kRoot, [&](std::string_view key, od::value& v) -> absl::Status {
+      if (key == "accountKey") return GetKey(v, kRoot, key, &root_key);
+      if (key != "accounts") return absl::OkStatus();
+      return json::ForEachElement(v, kRoot.List("accounts"), [&](const Path& at, od::value& a) {
+        return json::ForEachField(a, at, [&](std::string_view field, od::value& fv) {
+          if (field != "key") return absl::OkStatus();
+          std::string account_key;
+          USERSYNC_RETURN_IF_ERROR(GetKey(fv, at, field, &account_key));
+          if (!account_key.empty()) keys.push_back(std::move(account_key));
+          return absl::OkStatus();
+        });
+      });
+    });
+  }));
+  if (!root_key.empty()) keys.insert(keys.begin(), root_key);
+  if (keys.empty())
+    return Fail(kSource, "accounts", "missing (no accountKey and no accounts[].key)");
+  std::vector<std::string> unique;
+  for (std::string& key : keys) {
+    if (std::find(unique.begin(), unique.end(), key) == unique.end())
+      unique.push_back(std::move(key));
+  }
+  return unique;
 }
 
 GotoError DecodeGotoError(const std::string& body) {

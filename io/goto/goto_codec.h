@@ -4,7 +4,8 @@
 // types.
 //
 // Mapping (GoTo user ↔ core::Account / core::AccountSpec):
-//   userKey ↔ id · email ↔ email and user_name (GoTo has no separate user name) · firstName,
+//   key (older emulator answers: userKey; a JSON number of any length or a string, kept as its
+//   decimal text) ↔ id · email ↔ email and user_name (GoTo has no separate user name) · firstName,
 //   lastName ↔ first_name, last_name · locale ↔ language · products[] ↔ products (canonical:
 //   sorted, de-duplicated, comma-joined) · adminRoles[] SUPER_USER ↔ "full", MANAGER ↔
 //   "manager" · status ACTIVE/SUSPENDED ↔ active · userGroup ↔ user_group · externalId ↔
@@ -34,11 +35,14 @@ namespace usersync::io {
 
 // --- Encoders -------------------------------------------------------------------------------
 
-// The batch create body {"users": [member...], "suppressEmail": b}. A member holds email,
-// firstName, lastName, products and adminRoles always; locale, externalId, userGroup and
-// welcomeTemplate when set. REQUIRES: no null pointer in `specs`.
+// The batch create body {"users": [member...], "licenseKeys"?: [key...], "suppressEmail": b}
+// (GOTO_API_RESEARCH.md §3a; licenseKeys §3b). A member holds email, firstName and lastName
+// always; products, adminRoles, locale, externalId, userGroup and welcomeTemplate when set.
+// `license_keys` are decimal texts of any length, written as JSON numbers (a key that is not
+// all digits is written as a string); none: no "licenseKeys". REQUIRES: no null in `specs`.
 std::string EncodeGotoCreateBatch(const std::vector<const core::AccountSpec*>& specs,
-                                  bool suppress_email);
+                                  bool suppress_email,
+                                  const std::vector<std::string>& license_keys = {});
 
 // A partial PUT body with one field per change that GoTo holds, its value taken from `spec`
 // (the desired state): email/user_name → email, first_name, last_name, language → locale
@@ -75,7 +79,10 @@ absl::Status DecodeGotoUser(const std::string& body, core::Accounts* out);
 
 // One member's result in a batch create answer.
 struct GotoMemberResult {
-  enum class Kind { kCreated, kConflict, kError, kUnknown };
+  // kListed: GoTo's documented answer, a bare array of {key, email} that holds created and
+  // existing (conflicting) users alike, with nothing to tell them apart (GOTO_API_RESEARCH.md
+  // §3a, open question 7). The others come from an object answer with a status per member.
+  enum class Kind { kCreated, kConflict, kError, kListed, kUnknown };
   Kind kind = Kind::kUnknown;  // kUnknown: a status this driver does not know
   std::string email;
   std::string user_key;    // created: the new user; conflict: the existing holder of the email
@@ -83,13 +90,22 @@ struct GotoMemberResult {
   std::string product;     // NO_SEAT: the product without a free seat
   std::string message;
 };
-// The "results" of a batch answer (201, or 409 when any member was refused), in order.
-// Errors: kDataLoss (no results array, or a malformed member).
+// The members of a batch answer: a bare array [{"key", "email"}...] (GoTo's documented shape:
+// every entry kListed, keys of any length kept as their decimal text), or an object whose
+// "results" carry a status each (201, or 409 when any member was refused), in order.
+// Errors: kDataLoss (neither shape, or a malformed member).
 absl::StatusOr<std::vector<GotoMemberResult>> DecodeGotoBatchResults(const std::string& body);
 
-// GET /licenses → the products with a seat count: (product, free seats). Products whose
-// "free" is null (unlimited) are left out. Errors: kDataLoss.
+// GET /licenses → the products with a seat count: (product, free seats). GoTo's documented
+// license {"key", "products": [...], "seats", "userCount"} gives each of its products
+// seats - userCount (§5a); the older {"product", "free"} gives free, and is left out when free
+// is null (unlimited). Errors: kDataLoss.
 absl::StatusOr<FreeSeatList> DecodeGotoLicenses(const std::string& body);
+
+// GET /me → the account keys the token's user belongs to, as text: the root "accountKey"
+// first when present ([3P] GOTO_API_RESEARCH.md §1b), then each "accounts"[].key ([DOC] §1a),
+// without repeats. Keys may be strings or numbers of any length. Errors: kDataLoss.
+absl::StatusOr<std::vector<std::string>> DecodeGotoAccountKeys(const std::string& body);
 
 // A GoTo error body {"errorCode", "message", "userKey"?, "product"?}; fields left empty when
 // the body is not one.

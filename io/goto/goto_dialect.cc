@@ -55,6 +55,18 @@ MemberVerdict Verdict(const GotoMemberResult& result, std::string_view email,
             what, ": ", result.error_code, result.message.empty() ? "" : ": ", result.message));
       }
       return verdict;
+    case GotoMemberResult::Kind::kListed:
+      // GoTo's documented answer lists created and existing (conflicting) users alike
+      // (GOTO_API_RESEARCH.md §3a). Nothing in it tells which this member is, so it is looked
+      // up by its key and adopted only if it carries this member's externalId, as any
+      // conflict is; otherwise it is refused as someone else's account (ForeignHolder).
+      if (result.user_key.empty()) break;
+      verdict.kind = MemberVerdict::Kind::kConflict;
+      verdict.account_id = result.user_key;
+      verdict.status =
+          absl::AlreadyExistsError(absl::StrCat(what, ": the answer lists ", Sv(email), " as user ",
+                                                result.user_key, ", created or existing"));
+      return verdict;
     case GotoMemberResult::Kind::kUnknown:
       break;
   }
@@ -139,9 +151,13 @@ absl::StatusOr<std::vector<MemberVerdict>> GotoDialect::MemberVerdicts(
       }
     }
     if (result == nullptr) {
-      MemberVerdict missing;  // kLookUp
-      missing.status =
-          absl::UnknownError(absl::StrCat(what, ": the answer does not mention ", Sv(email)));
+      // Every member, created or existing, is in GoTo's answer (§3a): one that is not was
+      // neither, and is reported, not guessed at.
+      MemberVerdict missing;
+      missing.kind = MemberVerdict::Kind::kFailed;
+      missing.status = absl::DataLossError(absl::StrCat(what, ": the answer (", results->size(),
+                                                        " entries) does not list ", Sv(email),
+                                                        ", so it was not created"));
       verdicts.push_back(std::move(missing));
       continue;
     }

@@ -544,3 +544,66 @@ TEST(GotoTargetFake, ThrottledBatchIsRetried) {
 
 }  // namespace
 }  // namespace usersync::io
+
+namespace usersync::io {
+namespace {
+
+// GoTo's documented create answer (GOTO_API_RESEARCH.md §3a) is a bare array of {key, email}
+// holding created and existing users alike. Each listed member is looked up by its key and
+// adopted only when it carries the member's externalId; a member the answer leaves out fails
+// with the reason. The 26-digit key is kept to the digit.
+TEST(GotoTargetFake, DocumentedArrayAnswerAdoptsOnlyOwnUsersAndFailsTheUnlisted) {
+  FakeTargetServer fake;
+  constexpr char kNewKey[] = "78888886011013972886849029";
+  fake.server().Post(kUsersPath, [&](const httplib::Request& req, httplib::Response& res) {
+    fake.RecordPost(req.body);
+    // Batch composition depends on timing: answer for the members of this request.
+    std::string answer;
+    for (const std::string& email : StringsIn(req.body, "email")) {
+      if (email == "user1@example.com") {
+        absl::StrAppend(&answer, answer.empty() ? "" : ",", R"({"key":)", kNewKey,
+                        R"(,"email":"USER1@example.com"})");
+      } else if (email == "user2@example.com") {
+        absl::StrAppend(&answer, answer.empty() ? "" : ",",
+                        R"({"key":7843266547734050054,"email":"user2@example.com"})");
+      }
+    }
+    res.status = 200;
+    res.set_content(absl::StrCat("[", answer, "]"), "application/json");
+  });
+  std::atomic<int> lookups{0};
+  fake.server().Get(R"(/admin/rest/v1/accounts/demo/users/(\d+))",
+                    [&](const httplib::Request& req, httplib::Response& res) {
+                      ++lookups;
+                      const bool ours = req.matches[1] == kNewKey;
+                      res.set_content(
+                          absl::StrCat(R"({"key":)", std::string(req.matches[1]),
+                                       R"(,"email":"user)", ours ? 1 : 2,
+                                       R"(@example.com","firstName":"F","lastName":"L",)",
+                                       R"("externalId":")", ours ? "dir-1" : "someone-else",
+                                       R"("})"),
+                          "application/json");
+                    });
+  fake.Start();
+  auto target = StartTarget(fake.base(kGotoPath), /*batch=*/3);
+  std::vector<OpOutcome> outcomes =
+      ExecuteAll(*target, {CreateOp(Spec(1)), CreateOp(Spec(2)), CreateOp(Spec(3))});
+  ASSERT_TRUE(outcomes[0].status.ok()) << outcomes[0].status;
+  EXPECT_EQ(outcomes[0].account_id, kNewKey);
+  EXPECT_TRUE(absl::IsAlreadyExists(outcomes[1].status)) << outcomes[1].status;
+  EXPECT_THAT(std::string(outcomes[1].status.message()), HasSubstr("7843266547734050054"));
+  EXPECT_FALSE(outcomes[2].status.ok());
+  EXPECT_THAT(std::string(outcomes[2].status.message()),
+              HasSubstr("does not list user3@example.com"));
+  EXPECT_EQ(lookups.load(), 2);
+  std::map<std::string, int> sends;
+  for (const std::string& body : fake.posts()) {
+    for (const std::string& email : StringsIn(body, "email")) ++sends[email];
+  }
+  EXPECT_THAT(sends, UnorderedElementsAre(Pair("user1@example.com", 1),
+                                          Pair("user2@example.com", 1),
+                                          Pair("user3@example.com", 1)));
+}
+
+}  // namespace
+}  // namespace usersync::io

@@ -140,15 +140,17 @@ BatchAnswer AnswerBatch(const Batch& batch, const std::vector<absl::StatusOr<Use
   BatchAnswer answer;
   answer.body.reserve(64 + results.size() * 120);
   JsonWriter writer(&answer.body);
-  writer.BeginObject().Key("results").BeginArray();
+  // GoTo's documented answer is a bare array of {key, email}, existing users included
+  // (GOTO_API_RESEARCH.md §3a); status, errorCode, product and message are this face's own.
+  writer.BeginArray();
   for (size_t index = 0; index < results.size(); ++index) {
     const absl::StatusOr<UserView>& result = results[index];
     writer.BeginObject();
     if (result.ok()) {
       const EmulatorUser& user = *result->user;
+      WriteGotoKey(user.id, &writer);
       writer.Field("email", user.user_name);
       writer.Field("status", "created");
-      writer.Field("userKey", user.id);
       ++answer.created;
       if (!batch.suppress_email) {
         answer.emails.push_back(WelcomeEmail(user, batch.members[index], now_ms));
@@ -157,21 +159,23 @@ BatchAnswer AnswerBatch(const Batch& batch, const std::vector<absl::StatusOr<Use
       answer.all_created = false;
       // The decoded email: the member's user was moved into the store's call.
       const JsonValue* email = batch.users->items[index].Find("email");
-      writer.Field("email", email != nullptr ? std::string_view(email->string) : "");
+      const std::string_view email_text = email != nullptr ? std::string_view(email->string) : "";
       std::string product = NoSeatProduct(result.status());
       if (!product.empty()) {
         ++answer.no_seats;
+        writer.Field("email", email_text);
         writer.Field("status", "error").Field("errorCode", "NO_SEAT").Field("product", product);
       } else {
         ++answer.conflicts;
+        WriteGotoKey(ConflictingUserId(result.status()), &writer);
+        writer.Field("email", email_text);
         writer.Field("status", "conflict").Field("errorCode", "USER_EXISTS");
-        writer.Field("userKey", ConflictingUserId(result.status()));
       }
       writer.Field("message", StdSv(result.status().message()));
     }
     writer.EndObject();
   }
-  writer.EndArray().EndObject();
+  writer.EndArray();
   return answer;
 }
 
@@ -277,7 +281,31 @@ void GotoFace::Handle(std::string_view path, const httplib::Request& req, httpli
   not_found();
 }
 
+namespace {
+
+// Whether the raw query's filter holds a '+'. GoTo is said to refuse a space encoded as '+'
+// ([3P] PowerShell GoTo wizard, GOTO_API_RESEARCH.md §2b: "encode spaces with + signs instead
+// of %20. The GoTo API doesn't accept this."); a '+' that is meant is sent as %2B.
+bool FilterHasPlus(const httplib::Request& req) {
+  const std::string_view target = req.target;
+  const size_t query = target.find('?');
+  if (query == std::string_view::npos) return false;
+  size_t at = target.find("filter=", query);
+  while (at != std::string_view::npos && target[at - 1] != '?' && target[at - 1] != '&') {
+    at = target.find("filter=", at + 1);
+  }
+  if (at == std::string_view::npos) return false;
+  const std::string_view value = target.substr(at, target.find('&', at) - at);
+  return value.find('+') != std::string_view::npos;
+}
+
+}  // namespace
+
 void GotoFace::ListUsers(const httplib::Request& req, httplib::Response& res) {
+  if (FilterHasPlus(req)) {
+    return ReplyError(res, 400, "INVALID_FILTER",
+                      "a space in filter is encoded as '+': GoTo accepts only %20");
+  }
   absl::StatusOr<int64_t> page_size = NonNegativeParam(req, "pageSize", kDefaultPageSize);
   if (!page_size.ok()) return ReplyBadRequest(res, page_size.status());
   absl::StatusOr<int64_t> offset = NonNegativeParam(req, "offset", 0);
@@ -289,16 +317,17 @@ void GotoFace::ListUsers(const httplib::Request& req, httplib::Response& res) {
     if (!filter.ok()) {
       return ReplyError(res, 400, "INVALID_FILTER",
                         absl::StrCat("unsupported filter \"", req.get_param_value("filter"),
-                                     "\": use email, userKey or externalId eq \"value\""));
+                                     "\": use email, key or externalId eq \"value\""));
     }
     std::optional<UserKey> key =
         FilterKey<UserKey>(filter->attribute, {{"email", UserKey::kUserName},
+                                               {"key", UserKey::kId},
                                                {"userkey", UserKey::kId},
                                                {"externalid", UserKey::kExternalId}});
     if (!key.has_value()) {
       return ReplyError(res, 400, "INVALID_FILTER",
                         absl::StrCat("cannot filter users by ", filter->attribute,
-                                     ": use email, userKey or externalId"));
+                                     ": use email, key or externalId"));
     }
     page = store_->FindUsers(*key, filter->value, *offset, count);
   } else {

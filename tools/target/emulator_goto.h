@@ -15,8 +15,12 @@
 // 500 INTERNAL, 503 SERVICE_UNAVAILABLE. Only the account --account-key (default "demo")
 // exists: /accounts/{any other key}/... answers 404 NOT_FOUND.
 //
+// Where each shape comes from: io/goto/GOTO_SHAPES.md (sections of GOTO_API_RESEARCH.md).
+//
 // ---- The user object (every field always present) ----
-//   {"userKey": "1b9d6bcd-...",        opaque string, the store's id (= the SCIM id)
+//   {"key": "1b9d6bcd-...",            GoTo's field name ([DOC] §3a, [3P] §2c); the value is
+//                                      an opaque string, the store's id (= the SCIM id; GoTo's
+//                                      are decimal numbers: kept as before)
 //    "email": "ann@example.com",       unique, compared case-insensitively (= SCIM userName)
 //    "firstName": "Ann", "lastName": "Lee",
 //    "locale": "en_US" | null,         (= SCIM preferredLanguage)
@@ -36,10 +40,14 @@
 //   → 200 {"results": [user...], "total": N}. Creation order; offset 0-based (default 0);
 //   pageSize default 100, above 1000 → 1000, 0 → no results (just the total); a negative or
 //   non-integer value → 400 INVALID_REQUEST. O(page). filter: `email eq "x"` (case-insensitive),
-//   `userKey eq "x"`, `externalId eq "x"` (exact); anything else → 400 INVALID_FILTER. With a
-//   filter, total counts the matches.
+//   `key eq "x"` (or `userKey eq "x"`), `externalId eq "x"` (exact); anything else → 400
+//   INVALID_FILTER. With a
+//   filter, total counts the matches. A '+' in the raw filter (a space encoded the form way)
+//   → 400 INVALID_FILTER: spaces must be %20 ([3P] GOTO_API_RESEARCH.md §2b; no official
+//   source says so). Paging by offset/pageSize is GoTo's documented one ([DOC] §2a); the
+//   envelope {"results", "total"} follows §2c without fromIndex/toIndex (kept as before).
 //
-// GET  /accounts/{k}/users/{userKey} → 200 user | 404 NOT_FOUND.
+// GET  /accounts/{k}/users/{key} → 200 user | 404 NOT_FOUND.
 //
 // POST /accounts/{k}/users   a batch create:
 //   {"users": [{"email", "firstName", "lastName",            required, non-empty strings
@@ -52,11 +60,16 @@
 //   without '@', a field of the wrong type, an unknown admin role) → 400 INVALID_REQUEST
 //   naming the member ("users[3].email: ..."), and NOTHING is created.
 //   Otherwise each member is created or refused on its own, in request order (a member
-//   refused does not stop the others; new users are ACTIVE):
-//     every member created → 201 {"results": [{"email", "userKey", "status": "created"}...]}
-//     any member refused   → 409 {"results": [...]} with, per member in request order, one of
-//       {"email": e, "status": "created", "userKey": k}          (created: it IS created)
-//       {"email": e, "status": "conflict", "errorCode": "USER_EXISTS", "userKey": existing}
+//   refused does not stop the others; new users are ACTIVE). The answer is GoTo's documented
+//   bare array of {"key", "email"} in which existing (conflicting) users come back too
+//   ([DOC] §3a); "status", "errorCode", "product" and "message" are this face's own additions
+//   (GoTo documents nothing that tells a created user from an existing one; the driver looks
+//   up entries that lack them). The HTTP status is kept as before (201, or 409 if any member
+//   was refused; GoTo's is not documented):
+//     every member created → 201 [{"key", "email", "status": "created"}...]
+//     any member refused   → 409 [...] with, per member in request order, one of
+//       {"key": k, "email": e, "status": "created"}          (created: it IS created)
+//       {"key": existing, "email": e, "status": "conflict", "errorCode": "USER_EXISTS"}
 //           (the email is taken, case-insensitively, by user `existing`, possibly an earlier
 //            member of the same batch)
 //       {"email": e, "status": "error", "errorCode": "NO_SEAT", "product": "G2W"}
@@ -65,13 +78,13 @@
 //   members that are not "created". Each created member, unless
 //   suppressEmail is true, records one welcome email in the outbox (below).
 //
-// PUT  /accounts/{k}/users/{userKey}   a partial update: the fields present are replaced,
+// PUT  /accounts/{k}/users/{key}   a partial update: the fields present are replaced,
 //   the others kept: {"email"?, "firstName"?, "lastName"?, "locale"? (null clears),
 //   "products"? ([string]), "adminRoles"?, "status"? ("ACTIVE" | "SUSPENDED"),
 //   "userGroup"? (name: the user's only group from now on, created on demand; null: no group),
 //   "externalId"? (null clears)}. Optional header If-Match: "N" or W/"N" (the version).
 //   → 200 with the updated user. Errors: 400 INVALID_REQUEST, 404 NOT_FOUND, 409 USER_EXISTS
-//   (+ "userKey" of the holder: the new email is taken), 409 NO_SEAT (+ "product": the change
+//   (+ "userKey" of the holder: the new email is taken; error bodies kept as before), 409 NO_SEAT (+ "product": the change
 //   adds a product with no free seat, or reactivates a user holding one), 412
 //   VERSION_MISMATCH. A refused PUT changes nothing. Deprovisioning is "status": "SUSPENDED"
 //   (suspended users keep their products but use no seats); GoTo users are never deleted.

@@ -194,10 +194,22 @@ void StringOrNull(std::string_view key, const std::string& value, JsonWriter* wr
 
 }  // namespace
 
+void WriteGotoKey(std::string_view id, JsonWriter* writer) {
+  writer->Key("key");
+  const bool digits =
+      !id.empty() && id.size() <= 64 &&
+      std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits) {
+    writer->Raw(id);
+  } else {
+    writer->String(id);
+  }
+}
+
 void WriteGotoUser(const UserView& view, JsonWriter* writer) {
   const EmulatorUser& user = *view.user;
   writer->BeginObject();
-  writer->Field("userKey", user.id);
+  WriteGotoKey(user.id, writer);
   writer->Field("email", user.user_name);
   writer->Field("firstName", user.first_name);
   writer->Field("lastName", user.last_name);

@@ -49,6 +49,11 @@ absl::StatusOr<UserChange> DecodeChange(const JsonValue& body);
 
 // A user as GET /users/{key} answers it.
 void WriteGotoUser(const UserView& view, JsonWriter* writer);
+
+// Writes `key` as a member "key": a JSON number when the id is 1 to 64 decimal digits (GoTo's
+// keys are numbers, GOTO_API_RESEARCH.md §3a: a seeded user's id may be one, of any length),
+// else a JSON string (the store's own UUID-like ids).
+void WriteGotoKey(std::string_view id, JsonWriter* writer);
 // {"groupKey", "name", "userCount"}.
 void WriteGroupSummary(const GroupView& view, JsonWriter* writer);
 
