@@ -193,6 +193,9 @@ TEST_F(OAuth2ClientTest, RenewsOnceOnABurstOf401) {
   ASSERT_NE(client, nullptr);
   PipelineOptions options = http_testing::FastPipeline();
   options.max_retries = 0;  // the resend after a 401 is not a retry
+  // 4 connections: the loopback server's listen backlog is 5, and a connect beyond it waits for
+  // the kernel's 1 s SYN retransmit.
+  options.concurrency = 4;
   options.access_tokens = client;
   auto pipeline = HttpPipeline::Start(options);
   ASSERT_TRUE(pipeline.ok());
