@@ -77,9 +77,10 @@ absl::Status Authorize(const CommandOptions& options, const TargetConfig& target
   std::string code = options.auth_code;
   if (code.empty()) {
     if (oauth.authorize_url.empty()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          options.config_path, ": target.authorize_url is needed to print the authorization URL "
-                               "(or pass --code CODE)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(options.config_path,
+                       ": target.authorize_url is needed to print the authorization URL "
+                       "(or pass --code CODE)"));
     }
     const std::string state = RandomState();
     Print(options.out,
@@ -111,9 +112,9 @@ absl::Status Authorize(const CommandOptions& options, const TargetConfig& target
   absl::Status stored = WriteSecretFileAtomically(oauth.refresh_token_file,
                                                   absl::StrCat(answer->refresh_token, "\n"));
   if (!stored.ok()) return stored;
-  Print(options.out, absl::StrCat("\nAuthorized: the refresh token is stored in ",
-                                  oauth.refresh_token_file,
-                                  " (readable by this user only). usersync can now run.\n"));
+  Print(options.out,
+        absl::StrCat("\nAuthorized: the refresh token is stored in ", oauth.refresh_token_file,
+                     " (readable by this user only). usersync can now run.\n"));
   return absl::OkStatus();
 }
 

@@ -56,14 +56,17 @@ TEST(ConfigTargetAuth, RefusalsNameTheKeyAndLine) {
   EXPECT_THAT(Rejection(Cfg("", "client_id = \"x\"\n")),
               AllOf(HasSubstr("usersync.toml:6:"), HasSubstr("target.client_id"),
                     HasSubstr("only with target.auth = \"oauth2\"")));
-  EXPECT_THAT(Rejection(Cfg("", "auth = \"oauth2\"\nclient_id = \"x\"\n"
-                                "refresh_token_file = \"r\"\n")),
+  EXPECT_THAT(Rejection(Cfg("",
+                            "auth = \"oauth2\"\nclient_id = \"x\"\n"
+                            "refresh_token_file = \"r\"\n")),
               HasSubstr("missing required key 'target.token_url'"));
-  EXPECT_THAT(Rejection(Cfg("", "auth = \"oauth2\"\ntoken_url = \"https://a/t\"\n"
-                                "refresh_token_file = \"r\"\n")),
+  EXPECT_THAT(Rejection(Cfg("",
+                            "auth = \"oauth2\"\ntoken_url = \"https://a/t\"\n"
+                            "refresh_token_file = \"r\"\n")),
               HasSubstr("missing required key 'target.client_id'"));
-  EXPECT_THAT(Rejection(Cfg("", "auth = \"oauth2\"\ntoken_url = \"https://a/t\"\n"
-                                "client_id = \"x\"\n")),
+  EXPECT_THAT(Rejection(Cfg("",
+                            "auth = \"oauth2\"\ntoken_url = \"https://a/t\"\n"
+                            "client_id = \"x\"\n")),
               HasSubstr("missing required key 'target.refresh_token_file'"));
   EXPECT_THAT(Rejection(Cfg("", std::string(kOAuth) + "token_env = \"T\"\n")),
               AllOf(HasSubstr("usersync.toml:11:"), HasSubstr("target.token_env")));

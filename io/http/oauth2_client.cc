@@ -33,9 +33,11 @@ absl::StatusOr<std::shared_ptr<OAuth2Client>> OAuth2Client::Create(OAuth2ClientO
                      "): run `usersync authorize -c CONFIG` once to obtain one"));
   }
   if (token.size() > kMaxTokenBytes || token.find_first_of(" \t\r\n") != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "target.refresh_token_file (", path, ") does not hold a refresh token (one line of at "
-        "most ", kMaxTokenBytes, " characters without spaces)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("target.refresh_token_file (", path,
+                     ") does not hold a refresh token (one line of at "
+                     "most ",
+                     kMaxTokenBytes, " characters without spaces)"));
   }
   RegisterSecret(token);
   return std::shared_ptr<OAuth2Client>(new OAuth2Client(std::move(options), std::move(token)));

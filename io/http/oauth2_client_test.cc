@@ -49,8 +49,8 @@ class TokenServer {
     server_.server().Get("/api", [this](const httplib::Request& req, httplib::Response& res) {
       absl::MutexLock lock(&mu);
       const std::string auth = req.get_header_value("Authorization");
-      bool valid = auth == absl::StrCat("Bearer ", current_access) && auth != "Bearer " &&
-                   !reject_all;
+      bool valid =
+          auth == absl::StrCat("Bearer ", current_access) && auth != "Bearer " && !reject_all;
       if (reject_first && current_access == "access-1") valid = false;
       res.status = valid ? 200 : 401;
       if (valid && !file_to_check.empty()) file_when_used = ReadFile(file_to_check);
@@ -83,8 +83,8 @@ class TokenServer {
       res.set_content(fixed_body, "application/json");
       return;
     }
-    const std::string basic = absl::StrCat(
-        "Basic ", absl::Base64Escape(absl::StrCat(kClientId, ":", "s3cr%2Bt%2F%3D")));
+    const std::string basic =
+        absl::StrCat("Basic ", absl::Base64Escape(absl::StrCat(kClientId, ":", "s3cr%2Bt%2F%3D")));
     if (req.get_header_value("Authorization") != basic) {
       res.status = 401;
       res.set_content(R"({"error":"invalid_client"})", "application/json");
@@ -285,21 +285,21 @@ TEST_F(OAuth2ClientTest, MissingRefreshTokenFileSaysToAuthorize) {
 
 TEST(ParseTokenAnswer, ReadsGoToAnswerAndRefusesBadOnes) {
   // GoTo's documented answer (GOTO_API_RESEARCH.md 9d), without the page's trailing comma.
-  auto answer = ParseTokenAnswer(
-      R"({"access_token":"eyJ.a","token_type":"Bearer","refresh_token":"eyJ.r",)"
-      R"("expires_in":3600,"scope":"users.v1.lines.read","principal":"m@c.com"})");
+  auto answer =
+      ParseTokenAnswer(R"({"access_token":"eyJ.a","token_type":"Bearer","refresh_token":"eyJ.r",)"
+                       R"("expires_in":3600,"scope":"users.v1.lines.read","principal":"m@c.com"})");
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_EQ(answer->access_token, "eyJ.a");
   EXPECT_EQ(answer->refresh_token, "eyJ.r");
   EXPECT_EQ(answer->expires_in, std::chrono::seconds(3600));
   for (std::string_view bad : {
-           R"({"expires_in":3600})",                          // no access token
-           R"({"access_token":"a b"})",                       // not a header-safe token
-           R"({"access_token":"a\r\nX-Evil: 1"})",            // header injection
-           R"({"access_token":"a","expires_in":0})",          // no life
-           R"({"access_token":"a","token_type":"mac"})",      // not a bearer token
-           R"({"access_token":"a","refresh_token":""})",      // empty refresh token
-           R"(["access_token"])",                             // not an object
+           R"({"expires_in":3600})",                      // no access token
+           R"({"access_token":"a b"})",                   // not a header-safe token
+           R"({"access_token":"a\r\nX-Evil: 1"})",        // header injection
+           R"({"access_token":"a","expires_in":0})",      // no life
+           R"({"access_token":"a","token_type":"mac"})",  // not a bearer token
+           R"({"access_token":"a","refresh_token":""})",  // empty refresh token
+           R"(["access_token"])",                         // not an object
        }) {
     EXPECT_EQ(ParseTokenAnswer(bad).status().code(), absl::StatusCode::kDataLoss) << bad;
   }

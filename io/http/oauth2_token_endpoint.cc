@@ -65,8 +65,8 @@ void ReadErrorAnswer(const std::string& body, std::string* error, std::string* d
 
 absl::Status ErrorFromAnswer(const TokenEndpointOptions& options, int http_status,
                              const std::string& body) {
-  const std::string where = absl::StrCat("token endpoint ", options.token_url, ": HTTP ",
-                                         http_status);
+  const std::string where =
+      absl::StrCat("token endpoint ", options.token_url, ": HTTP ", http_status);
   if (http_status == 429 || http_status >= 500) {
     return absl::UnavailableError(absl::StrCat(where, " (try again later)"));
   }
@@ -82,9 +82,8 @@ absl::Status ErrorFromAnswer(const TokenEndpointOptions& options, int http_statu
         "already used; run `usersync authorize -c CONFIG` to authorize again)"));
   }
   if (error == "invalid_client") {
-    return absl::UnauthenticatedError(
-        absl::StrCat(where, detail,
-                     " (the client was refused: check target.client_id and the client secret)"));
+    return absl::UnauthenticatedError(absl::StrCat(
+        where, detail, " (the client was refused: check target.client_id and the client secret)"));
   }
   return absl::UnauthenticatedError(absl::StrCat(where, detail));
 }
@@ -137,17 +136,16 @@ absl::StatusOr<TokenAnswer> ParseTokenAnswer(std::string_view body) {
     if (key == "access_token" || key == "refresh_token") {
       std::string_view value;
       if (field.value().get_string().get(value) || !IsTokenText(value)) {
-        return Bad(absl::StrCat(Sv(key), " must be 1 to ", kMaxTokenBytes,
-                                " visible ASCII characters"));
+        return Bad(
+            absl::StrCat(Sv(key), " must be 1 to ", kMaxTokenBytes, " visible ASCII characters"));
       }
       (key == "access_token" ? answer.access_token : answer.refresh_token) = std::string(value);
       has_access = has_access || key == "access_token";
     } else if (key == "expires_in") {
       int64_t seconds = 0;
-      if (json::GetIntOrDigits(field.value(), &seconds) || seconds < 1 ||
-          seconds > kMaxExpiresIn) {
-        return Bad(absl::StrCat("expires_in must be a number of seconds from 1 to ",
-                                kMaxExpiresIn));
+      if (json::GetIntOrDigits(field.value(), &seconds) || seconds < 1 || seconds > kMaxExpiresIn) {
+        return Bad(
+            absl::StrCat("expires_in must be a number of seconds from 1 to ", kMaxExpiresIn));
       }
       answer.expires_in = std::chrono::seconds(seconds);
     } else if (key == "token_type") {
@@ -171,9 +169,8 @@ absl::StatusOr<TokenAnswer> RequestToken(const TokenEndpointOptions& options,
   request.content_type = "application/x-www-form-urlencoded";
   request.idempotent = false;  // a refresh grant may rotate: never sent twice by libcurl
   const std::string auth_header = absl::StrCat(
-      "Authorization: Basic ",
-      absl::Base64Escape(absl::StrCat(FormEncode(options.client_id), ":",
-                                      FormEncode(options.client_secret))));
+      "Authorization: Basic ", absl::Base64Escape(absl::StrCat(FormEncode(options.client_id), ":",
+                                                               FormEncode(options.client_secret))));
   internal::TransferLimits limits;
   limits.max_response_bytes = options.max_answer_bytes;
   limits.timeout = options.timeout;
@@ -196,9 +193,9 @@ absl::StatusOr<TokenAnswer> RequestToken(const TokenEndpointOptions& options,
   }
   if (code != CURLE_OK) {
     const char* text = transfer.error_text();
-    return absl::UnavailableError(absl::StrCat(
-        "cannot reach the token endpoint ", options.token_url, ": ",
-        text[0] != '\0' ? std::string(text) : std::string(curl_easy_strerror(code))));
+    return absl::UnavailableError(
+        absl::StrCat("cannot reach the token endpoint ", options.token_url, ": ",
+                     text[0] != '\0' ? std::string(text) : std::string(curl_easy_strerror(code))));
   }
   if (http_status < 200 || http_status > 299) {
     return ErrorFromAnswer(options, static_cast<int>(http_status), transfer.body());

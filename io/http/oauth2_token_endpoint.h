@@ -30,7 +30,7 @@ struct TokenEndpointOptions {
 // A successful answer (§5.1).
 struct TokenAnswer {
   std::string access_token;
-  std::string refresh_token;  // empty: the answer carried none (keep the current one)
+  std::string refresh_token;              // empty: the answer carried none (keep the current one)
   std::chrono::seconds expires_in{3600};  // 3600 when the answer does not say (§5.1: optional)
 };
 

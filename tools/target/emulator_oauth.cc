@@ -81,10 +81,9 @@ std::string OAuthAuthority::Grant(bool new_refresh) {
   absl::erase_if(access_tokens_, [now](const auto& entry) { return entry.second <= now; });
   access_tokens_[access] = now + options_.access_token_ttl;
   ++stats_.access_tokens_issued;
-  std::string body = absl::StrCat("{\"access_token\":\"", access,
-                                  "\",\"token_type\":\"Bearer\",\"expires_in\":",
-                                  options_.access_token_ttl.count(),
-                                  ",\"principal\":\"admin@example.com\"");
+  std::string body =
+      absl::StrCat("{\"access_token\":\"", access, "\",\"token_type\":\"Bearer\",\"expires_in\":",
+                   options_.access_token_ttl.count(), ",\"principal\":\"admin@example.com\"");
   if (new_refresh) {
     std::string refresh = NewToken("rt-");
     refresh_tokens_.insert(refresh);

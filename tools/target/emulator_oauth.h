@@ -35,7 +35,7 @@ struct Response;
 namespace usersync::io::emulator {
 
 struct OAuthOptions {
-  std::string client_id;      // empty: no token endpoint
+  std::string client_id;  // empty: no token endpoint
   std::string client_secret;
   std::chrono::seconds access_token_ttl{3600};
   bool rotate_refresh_tokens = false;

@@ -9,10 +9,9 @@
 namespace usersync::io::internal {
 namespace {
 
-constexpr std::string_view kOAuthKeys[] = {"token_url",         "authorize_url",
-                                           "redirect_uri",      "client_id",
-                                           "client_secret_env", "client_secret_file",
-                                           "refresh_token_file"};
+constexpr std::string_view kOAuthKeys[] = {
+    "token_url",         "authorize_url",      "redirect_uri",      "client_id",
+    "client_secret_env", "client_secret_file", "refresh_token_file"};
 
 // An http(s) URL without credentials in it (they would be a secret in the file).
 absl::Status CheckAuthUrl(const Section& section, std::string_view key, const std::string& url) {
@@ -22,8 +21,9 @@ absl::Status CheckAuthUrl(const Section& section, std::string_view key, const st
   const size_t host = url.find("://") + 3;
   const size_t at = url.find('@', host);
   if (at != std::string::npos && url.find('/', host) > at) {
-    return section.ValueError(key, "must not carry credentials: the client is authenticated "
-                                   "with client_id and the client secret");
+    return section.ValueError(key,
+                              "must not carry credentials: the client is authenticated "
+                              "with client_id and the client secret");
   }
   return absl::OkStatus();
 }
@@ -52,8 +52,9 @@ absl::Status ParseTargetAuth(const Ctx& ctx, const toml::table* table, const Sec
   }
   for (std::string_view key : {"token_env", "token_file"}) {
     if (section.Has(key)) {
-      return section.ValueError(key, "is not used with target.auth = \"oauth2\" (the access "
-                                     "token comes from the token endpoint): remove it");
+      return section.ValueError(key,
+                                "is not used with target.auth = \"oauth2\" (the access "
+                                "token comes from the token endpoint): remove it");
     }
   }
   target->token_env.clear();
