@@ -41,6 +41,13 @@ TEST(ConfigTargetAuth, OAuthKeysAreRead) {
   EXPECT_TRUE(config->target.token_env.empty());  // no bearer token is read
 }
 
+TEST(ConfigTargetAuth, PlainHttpTokenUrlOnlyOnLoopbackOrWhenAllowed) {
+  const std::string keys = "auth = \"oauth2\"\nclient_id = \"c\"\nrefresh_token_file = \"r\"\n";
+  EXPECT_TRUE(Parse(Cfg("", keys + "token_url = \"http://127.0.0.1:9/t\"\n")).ok());
+  EXPECT_TRUE(
+      Parse(Cfg("", keys + "token_url = \"http://auth.lan/t\"\nallow_insecure = true\n")).ok());
+}
+
 TEST(ConfigTargetAuth, SecretFileReplacesTheVariable) {
   absl::StatusOr<Config> config =
       Parse(Cfg("", std::string(kOAuth) + "client_secret_file = \"client_secret\"\n"));
@@ -79,6 +86,8 @@ TEST(ConfigTargetAuth, RefusalsNameTheKeyAndLine) {
               AllOf(HasSubstr("usersync.toml:7:"), HasSubstr("credentials")));
   EXPECT_THAT(Rejection(Cfg("", std::string(kOAuth) + "client_secret_env = \"not a name\"\n")),
               HasSubstr("target.client_secret_env"));
+  EXPECT_THAT(Rejection(Cfg("", "auth = \"oauth2\"\ntoken_url = \"http://auth.example.com/t\"\n")),
+              AllOf(HasSubstr("usersync.toml:7:"), HasSubstr("in clear")));
   // A secret written into the file is refused as such.
   EXPECT_THAT(Rejection(Cfg("", std::string(kOAuth) + "client_secret = \"s3cr3t\"\n")),
               AllOf(HasSubstr("client_secret"), Not(HasSubstr("s3cr3t"))));

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/str.h"
+#include "io/config/transport_check.h"
 
 namespace usersync::io::internal {
 namespace {
@@ -71,6 +72,14 @@ absl::Status ParseTargetAuth(const Ctx& ctx, const toml::table* table, const Sec
     return Require(ctx, table, "token_url", "the OAuth 2.0 token endpoint");
   }
   USERSYNC_RETURN_IF_ERROR(CheckAuthUrl(section, "token_url", oauth.token_url));
+  if (StartsWith(oauth.token_url, "http://") && !IsLoopbackUrl(oauth.token_url) &&
+      !target->allow_insecure) {
+    return section.ValueError(
+        "token_url", absl::StrCat("is http:// to ", UrlHost(oauth.token_url),
+                                  ", which would send the client secret and the tokens in "
+                                  "clear: use https://, or set target.allow_insecure = true if "
+                                  "the network is trusted"));
+  }
   if (!oauth.authorize_url.empty()) {
     USERSYNC_RETURN_IF_ERROR(CheckAuthUrl(section, "authorize_url", oauth.authorize_url));
   }
