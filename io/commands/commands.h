@@ -39,6 +39,7 @@ struct CommandOptions {
   std::string csv_path;      // match --csv FILE: header source_id,target_id, one match a line
   bool release_all = false;  // release --all
   std::vector<std::string> release_ids;  // release --id ID...
+  std::string auth_code;  // authorize --code CODE (empty: read from `in`); never logged
 
   // Overrides of the configuration for `usersync demo` and tests (empty: use the config).
   std::string target_url;
@@ -46,6 +47,7 @@ struct CommandOptions {
   std::string state_path;
   std::string logs_dir;
 
+  std::FILE* in = stdin;  // authorize reads the code here
   std::FILE* out = stdout;
   std::FILE* err = stderr;
   // Set by a SIGINT handler: stop sending, let requests in flight finish, record, exit.
@@ -96,6 +98,15 @@ int RunReleaseCommand(const CommandOptions& options);
 // creates one). `--format json` for monitoring. Exit 0, or ExitCodeFor of what failed (a bad
 // config 2).
 int RunStatusCommand(const CommandOptions& options);
+// `authorize`: the first OAuth 2.0 authorization of target.auth = "oauth2". Prints the
+// authorization URL (target.authorize_url with client_id, response_type=code, redirect_uri when
+// set, and a random state), reads the code from --code or one line of `in` (the code alone, or
+// the whole address the browser was sent back to, whose state must then match), exchanges it
+// (authorization_code grant, HTTP Basic) and stores the refresh token in
+// target.refresh_token_file (mode 0600, atomically). Prints nothing secret. Exit 0; 2 for a
+// configuration without oauth2 or authorize_url, or no code; 4 when the endpoint refuses the
+// code or cannot be reached.
+int RunAuthorizeCommand(const CommandOptions& options);
 
 // `run --every DURATION`: sync, then again DURATION after each run's start (at once if a run
 // took longer), until SIGINT or SIGTERM (`options.interrupted`): a signal during a wait ends the

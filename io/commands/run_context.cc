@@ -15,6 +15,7 @@
 #include "io/directory_source.h"
 #include "io/executor.h"
 #include "io/goto/goto_target.h"
+#include "io/http/oauth2_client.h"
 #include "io/json_writer.h"
 #include "io/output.h"
 #include "io/report/audit_log.h"
@@ -40,9 +41,23 @@ std::string TokenSource(const Session& session) {
   return absl::StrCat("the variable named by target.token_env (", target.token_env, ")");
 }
 
+// The OAuth 2.0 client of target.auth = "oauth2": the client secret is read and registered
+// as a secret; the refresh token file is read (no network call yet).
+absl::StatusOr<std::shared_ptr<AccessTokenSource>> MakeOAuth2Client(const TargetConfig& target) {
+  absl::StatusOr<TokenEndpointOptions> endpoint = OAuth2Endpoint(target);
+  if (!endpoint.ok()) return endpoint.status();
+  OAuth2ClientOptions options;
+  options.endpoint = *std::move(endpoint);
+  options.refresh_token_file = target.oauth2.refresh_token_file;
+  absl::StatusOr<std::shared_ptr<OAuth2Client>> client = OAuth2Client::Create(std::move(options));
+  if (!client.ok()) return client.status();
+  return std::shared_ptr<AccessTokenSource>(*std::move(client));
+}
+
 // The target driver that `target.kind` names. One place for the drivers' option structs.
 absl::StatusOr<std::unique_ptr<TargetApi>> MakeTarget(const TargetConfig& target, std::string token,
-                                                      std::string token_source) {
+                                                      std::string token_source,
+                                                      std::shared_ptr<AccessTokenSource> tokens) {
   PipelineOptions pipeline;
   pipeline.concurrency = target.concurrency;
   pipeline.rate = target.rate;
@@ -55,6 +70,7 @@ absl::StatusOr<std::unique_ptr<TargetApi>> MakeTarget(const TargetConfig& target
   pipeline.retry_budget = target.retry_budget;
   pipeline.bearer_token = std::move(token);
   pipeline.token_source = std::move(token_source);
+  pipeline.access_tokens = std::move(tokens);
   switch (target.kind) {
     case TargetKind::kGoto: {
       GotoTargetOptions options;
@@ -124,8 +140,34 @@ absl::Status OpenStateStore(Session& session, Access access) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<TokenEndpointOptions> OAuth2Endpoint(const TargetConfig& target) {
+  const OAuth2Config& oauth = target.oauth2;
+  absl::StatusOr<std::string> secret =
+      ReadSecret(oauth.client_secret_env, oauth.client_secret_file, "OAuth client secret");
+  if (!secret.ok()) return secret.status();
+  RegisterSecret(*secret);  // a Basic header echoed back is redacted too (base64 form)
+  TokenEndpointOptions endpoint;
+  endpoint.token_url = oauth.token_url;
+  endpoint.client_id = oauth.client_id;
+  endpoint.client_secret = *std::move(secret);
+  endpoint.timeout = target.timeout;
+  return endpoint;
+}
+
 absl::Status OpenTarget(Session& session) {
   const TargetConfig& target = session.config.target;
+  if (target.auth == TargetAuth::kOAuth2 && session.options.target_token.empty()) {
+    absl::StatusOr<std::shared_ptr<AccessTokenSource>> tokens = MakeOAuth2Client(target);
+    if (!tokens.ok()) return tokens.status();
+    absl::StatusOr<std::unique_ptr<TargetApi>> driver = MakeTarget(
+        target, "",
+        absl::StrCat("the OAuth 2.0 client (target.client_id; refresh token in ",
+                     target.oauth2.refresh_token_file, ")"),
+        *std::move(tokens));
+    if (!driver.ok()) return driver.status();
+    session.target = *std::move(driver);
+    return absl::OkStatus();
+  }
   std::string token = session.options.target_token;
   if (token.empty()) {
     absl::StatusOr<std::string> secret =
@@ -135,7 +177,7 @@ absl::Status OpenTarget(Session& session) {
   }
   RegisterSecret(token);  // whatever the server echoes of it is redacted at every sink
   absl::StatusOr<std::unique_ptr<TargetApi>> driver =
-      MakeTarget(target, std::move(token), TokenSource(session));
+      MakeTarget(target, std::move(token), TokenSource(session), nullptr);
   if (!driver.ok()) return driver.status();
   session.target = *std::move(driver);
   return absl::OkStatus();

@@ -16,10 +16,12 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "core/plan.h"
 #include "io/clock.h"
 #include "io/commands/commands.h"
 #include "io/config/config.h"
+#include "io/http/oauth2_token_endpoint.h"
 #include "io/state/run_lock.h"
 #include "io/state/state_store.h"
 #include "io/target_api.h"
@@ -67,8 +69,13 @@ absl::Status LoadSessionConfig(Session& session);
 absl::Status AcquireRunLock(Session& session);
 // Opens the state store, read-only for Access::kReadOnly (kFailedPrecondition: damaged).
 absl::Status OpenStateStore(Session& session, Access access);
-// The driver that target.kind names, with the token of the options or the configured secret.
+// The driver that target.kind names, with the token of the options or the configured secret;
+// with target.auth = "oauth2" (and no token given to the command), an OAuth 2.0 client that
+// renews access tokens from target.refresh_token_file.
 absl::Status OpenTarget(Session& session);
+// The token endpoint of target.auth = "oauth2", with the client secret read (and registered as a
+// secret) from target.client_secret_env or client_secret_file. Errors name the variable or file.
+absl::StatusOr<TokenEndpointOptions> OAuth2Endpoint(const TargetConfig& target);
 // The directory source that source.kind names (its errors: a bad source configuration).
 absl::StatusOr<std::unique_ptr<DirectorySource>> OpenDirectorySource(const Session& session);
 // Reads the whole directory (its errors prefixed "reading the directory: "). A directory with

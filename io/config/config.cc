@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/str.h"
+#include "io/config/internal/target_auth.h"
 #include "io/config/internal/toml_section.h"
 #include "io/config/transport_check.h"
 
@@ -257,7 +258,9 @@ absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::st
       "token_file",     "rate",         "burst",              "adaptive",
       "batch",          "concurrency",  "timeout",            "max_retries",
       "max_accounts",   "allow_insecure", "max_response_bytes", "max_retry_after",
-      "retry_budget"};
+      "retry_budget",   "auth",         "token_url",          "authorize_url",
+      "redirect_uri",   "client_id",    "client_secret_env",  "client_secret_file",
+      "refresh_token_file"};
   if (table == nullptr) {
     return ctx.Error(nullptr,
                      "missing section [target]: it must give target.url (the target's base "
@@ -290,6 +293,7 @@ absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::st
   USERSYNC_RETURN_IF_ERROR(section.Bool("allow_insecure", &target->allow_insecure));
   USERSYNC_RETURN_IF_ERROR(CheckTargetTransport(section, *target));
   target->token_file = ResolveInput(base_dir, target->token_file);
+  USERSYNC_RETURN_IF_ERROR(internal::ParseTargetAuth(ctx, table, section, base_dir, target));
   return absl::OkStatus();
 }
 

@@ -53,8 +53,26 @@ struct SourceConfig {
   bool allow_insecure = false;
 };
 
+// How the target driver authenticates (target.auth).
+enum class TargetAuth { kBearer, kOAuth2 };
+
+// target.auth = "oauth2": the refresh-token grant (io/http/oauth2_client.h). Secrets stay out of
+// the file: the client secret comes from an environment variable or a file, the refresh token
+// from refresh_token_file (written by `usersync authorize`, rewritten on rotation).
+struct OAuth2Config {
+  std::string token_url;      // required
+  std::string authorize_url;  // required by `usersync authorize` only
+  std::string redirect_uri;   // optional; sent in both the authorization URL and the exchange
+  std::string client_id;      // required
+  std::string client_secret_env = "USERSYNC_CLIENT_SECRET";
+  std::string client_secret_file;  // replaces client_secret_env when set
+  std::string refresh_token_file;  // required, resolved
+};
+
 struct TargetConfig {
   TargetKind kind = TargetKind::kScim;
+  TargetAuth auth = TargetAuth::kBearer;
+  OAuth2Config oauth2;  // read only when auth is kOAuth2
   std::string url;
   std::string account_key;
   std::string token_env = "USERSYNC_TARGET_TOKEN";

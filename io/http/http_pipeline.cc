@@ -106,6 +106,10 @@ struct HttpPipeline::Impl {
     // The last failed attempt, reported if the request ends while waiting to retry.
     absl::Status last_status;
     int last_http_status = 0;
+    // With options.access_tokens: the token of the attempt in flight and its header line.
+    std::string token;
+    std::string auth_header;
+    bool renewed_after_401 = false;  // the one resend after a 401 was spent
   };
 
   explicit Impl(PipelineOptions opts)
@@ -266,6 +270,18 @@ struct HttpPipeline::Impl {
   }
 
   void StartAttempt(std::unique_ptr<Job> job, MonoTime now) {
+    if (options.access_tokens != nullptr) {
+      absl::StatusOr<std::string> token = options.access_tokens->Token();
+      if (!token.ok()) {
+        absl::Status status = TokenError(*job, token.status());
+        Complete(std::move(job), std::move(status), 0, false);
+        return;
+      }
+      if (*token != job->token) {
+        job->auth_header = absl::StrCat("Authorization: Bearer ", *token);
+        job->token = *std::move(token);
+      }
+    }
     CURL* easy = TakeEasy();
     if (easy == nullptr) {
       absl::Status status = absl::InternalError(
@@ -276,7 +292,9 @@ struct HttpPipeline::Impl {
     job->easy = easy;
     ++job->tries;
     curl_easy_setopt(easy, CURLOPT_PRIVATE, job.get());
-    job->transfer.Configure(easy, job->request, auth_header, limits);
+    job->transfer.Configure(easy, job->request,
+                            options.access_tokens != nullptr ? job->auth_header : auth_header,
+                            limits);
 
     if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
       ReleaseEasy(job.get());
@@ -346,7 +364,31 @@ struct HttpPipeline::Impl {
     return TooLargeMessageFor(job.request.method, job.url, options.max_response_bytes);
   }
 
+  // "METHOD /path: getting an access token: <why>", keeping the token source's code.
+  static absl::Status TokenError(const Job& job, const absl::Status& status) {
+    return absl::Status(status.code(), absl::StrCat(Sv(job.request.method), " ", Sv(job.url.path),
+                                                    ": getting an access token: ",
+                                                    status.message()));
+  }
+
+  // A 401 with a renewable token: renew it (once per request) and queue the request again.
+  // Returns false when the 401 is final.
+  bool RenewAndResend(std::unique_ptr<Job>& job) {
+    if (options.access_tokens == nullptr || job->renewed_after_401) return false;
+    job->renewed_after_401 = true;
+    absl::StatusOr<std::string> token = options.access_tokens->RenewAfterRejection(job->token);
+    if (!token.ok()) {
+      absl::Status status = TokenError(*job, token.status());
+      Complete(std::move(job), std::move(status), 0, false);
+      return true;
+    }
+    --job->tries;  // the resend is not a retry of a failure the server may repeat
+    ready.push_back(std::move(job));
+    return true;
+  }
+
   void HandleAttempt(std::unique_ptr<Job> job, CURLcode code, int http_status, bool sent) {
+    if (code == CURLE_OK && http_status == 401 && RenewAndResend(job)) return;
     const MonoTime now = clock.Now();
     const HttpRequest& req = job->request;
     Outcome outcome = Outcome::kFinal;

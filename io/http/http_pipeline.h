@@ -36,6 +36,8 @@
 //   - The final status is OK for 2xx, else core::StatusFromHttp with the message
 //     "METHOD /path: HTTP nnn" (no query string, no token). Transport errors read
 //     "METHOD scheme://host/path: <curl error>". The bearer token never appears in a status.
+//   - With options.access_tokens (OAuth 2.0), a 401 renews the token and resends the request
+//     once (the server refused it before acting, so a POST is safe to send again).
 #pragma once
 
 #include <chrono>
@@ -48,6 +50,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "io/clock.h"
+#include "io/http/access_token_source.h"
 
 namespace usersync::io {
 
@@ -89,6 +92,10 @@ struct PipelineOptions {
   // A longer answer body is refused (kResourceExhausted); see the header comment.
   int64_t max_response_bytes = 64 << 20;
   std::string bearer_token;  // sent as "Authorization: Bearer ..." when non-empty
+  // When set, replaces bearer_token: asked for the token before every attempt; after a 401 the
+  // request is sent once more with a renewed token (that extra send counts against neither
+  // max_retries nor the retry budget). Null keeps the fixed bearer_token (no lock per send).
+  std::shared_ptr<AccessTokenSource> access_tokens;
   std::string token_source = "the variable named by target.token_env";  // a 401's advice
   uint64_t jitter_seed = 0;  // 0: seeded from std::random_device
   // Where the pipeline reads the time (pacing, backoff timers, Retry-After dates, stats); null

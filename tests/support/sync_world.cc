@@ -272,8 +272,11 @@ std::string SyncWorld::WriteConfig(const WorldConfig& config, const std::string&
       absl::StrCat("[source]\n", config.source, "[scope]\ngroups = [\"", config.scope_group,
                    "\"]\nvalidated_domains = [\"example.com\"]\n", "[target]\nkind = \"",
                    config.target_kind, "\"\nurl = \"", url, "\"\n",
-                   config.target_kind == "goto" ? "account_key = \"demo\"\n" : "", "token_env = \"",
-                   kTargetTokenEnv, "\"\n", config.target_keys, "[deprovision]\n",
+                   config.target_kind == "goto" ? "account_key = \"demo\"\n" : "",
+                   config.target_auth.empty()
+                       ? absl::StrCat("token_env = \"", kTargetTokenEnv, "\"\n")
+                       : config.target_auth,
+                   config.target_keys, "[deprovision]\n",
                    config.deprovision, config.rules, config.extra, "[state]\npath = \"",
                    config.state_path, "\"\n[logs]\ndir = \"", config.logs_dir, "\"\n"));
   return path;

@@ -106,6 +106,8 @@ struct WorldConfig {
   std::string target_kind = "scim";  // "scim" or "goto" (account_key "demo" on the GoTo face)
   std::string target_url;            // empty: the world's emulator, on target_kind's face
   std::string target_keys = "rate = 1000\nburst = 100\n";  // after kind, url and token_env
+  // Non-empty: replaces the token_env line (e.g. auth = "oauth2" and its keys).
+  std::string target_auth;
   std::string deprovision = "max_changes_percent = 100\n";
   std::string rules = RuleToml("Staff", 1, kStaffGroup);  // [[rules]] tables, or none
   std::string extra;                                      // sections after the rules

@@ -37,6 +37,8 @@ namespace {
 
 constexpr std::string_view kStatsPath = "/_emulator/stats";
 constexpr std::string_view kOutboxPath = "/_emulator/outbox";
+constexpr std::string_view kOAuthCodePath = "/_emulator/oauth/code";
+constexpr std::string_view kOAuthTokenPath = "/oauth/token";
 constexpr size_t kMaxBodyBytes = 16 << 20;
 
 uint64_t SplitMix64(uint64_t x) {
@@ -270,11 +272,16 @@ EmulatorStats EmulatorServer::Impl::stats() const {
   stats.admitted_max_in_window = measured.max_in_window;
   stats.measured_span_s = measured.span_seconds;
   stats.measured_rate = measured.rate;
+  const OAuthAuthority::Stats oauth = oauth_.stats();
+  stats.oauth_access_tokens_issued = oauth.access_tokens_issued;
+  stats.oauth_refresh_tokens_issued = oauth.refresh_tokens_issued;
+  stats.oauth_grants_refused = oauth.grants_refused;
+  stats.oauth_last_refresh_token = oauth.last_refresh_token;
   return stats;
 }
 
 bool EmulatorServer::Impl::Authorized(const httplib::Request& req) const {
-  if (options_.token.empty()) return true;
+  if (options_.token.empty() && !oauth_.enabled()) return true;
   std::string header = req.get_header_value("Authorization");
   std::string_view value = header;
   constexpr std::string_view kScheme = "bearer ";
@@ -285,7 +292,8 @@ bool EmulatorServer::Impl::Authorized(const httplib::Request& req) const {
   value.remove_prefix(kScheme.size());
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  return ConstantTimeEquals(value, options_.token);
+  if (!options_.token.empty() && ConstantTimeEquals(value, options_.token)) return true;
+  return oauth_.enabled() && oauth_.AcceptsAccessToken(value);
 }
 
 bool EmulatorServer::Impl::InjectFailure() {
@@ -306,6 +314,14 @@ void EmulatorServer::Impl::Handle(const httplib::Request& req, httplib::Response
   }
   if (path == kOutboxPath) {
     HandleOutbox(req, res);
+    return;
+  }
+  if (path == kOAuthCodePath) {
+    HandleOAuthCode(req, res);
+    return;
+  }
+  if (path == kOAuthTokenPath && oauth_.enabled()) {
+    oauth_.HandleToken(req, res);
     return;
   }
   if (path == kScimPrefix || absl::StartsWith(Sv(path), absl::StrCat(Sv(kScimPrefix), "/"))) {
@@ -360,6 +376,22 @@ void EmulatorServer::Impl::HandleStats(const httplib::Request& req, httplib::Res
   writer.Key("admitted_max_in_window").Int(s.admitted_max_in_window);
   writer.Key("measured_span_s").Double(s.measured_span_s);
   writer.Key("measured_rate").Double(s.measured_rate);
+  writer.Key("oauth_access_tokens_issued").Int(s.oauth_access_tokens_issued);
+  writer.Key("oauth_refresh_tokens_issued").Int(s.oauth_refresh_tokens_issued);
+  writer.Key("oauth_grants_refused").Int(s.oauth_grants_refused);
+  writer.Key("oauth_last_refresh_token").String(s.oauth_last_refresh_token);
+  writer.EndObject();
+  Reply(res, 200, writer.Release(), "application/json");
+}
+
+void EmulatorServer::Impl::HandleOAuthCode(const httplib::Request& req, httplib::Response& res) {
+  if (!AdmitAdminGet(req, res)) return;
+  if (!oauth_.enabled()) {
+    return ReplyError(res, absl::NotFoundError("no OAuth client (--oauth-client)"));
+  }
+  JsonWriter writer;
+  writer.BeginObject();
+  writer.Key("code").String(oauth_.IssueCode());
   writer.EndObject();
   Reply(res, 200, writer.Release(), "application/json");
 }
@@ -464,6 +496,9 @@ absl::StatusOr<std::unique_ptr<EmulatorServer>> EmulatorServer::Start(EmulatorOp
   }
   if (options.latency_ms < 0) return absl::InvalidArgumentError("latency must be >= 0");
   if (options.threads < 1) return absl::InvalidArgumentError("threads must be >= 1");
+  if (options.oauth.access_token_ttl.count() < 1) {
+    return absl::InvalidArgumentError("access token TTL must be at least 1 second");
+  }
   for (const auto& [product, seats] : options.seats) {
     if (product.empty() || seats < 0) {
       return absl::InvalidArgumentError(absl::StrCat("bad seats for product '", product, "'"));

@@ -4,7 +4,9 @@
 // /scim/v2 (emulator_scim.h), and the GoTo admin API shape under /admin/rest/v1
 // (emulator_goto.h documents its wire format). Test hooks (token required, never rate
 // limited, counted or failed on purpose): GET /_emulator/stats and GET /_emulator/outbox
-// (the welcome emails the GoTo face would have sent). The stats hold, beside the counters,
+// (the welcome emails the GoTo face would have sent), GET /_emulator/oauth/code (a one-use
+// OAuth authorization code, with --oauth-client). POST /oauth/token is the OAuth 2.0 token
+// endpoint (emulator_oauth.h): not rate limited, its access tokens accepted beside --token. The stats hold, beside the counters,
 // the rate the server measured of what it admitted (EmulatorStats::admitted and after): a
 // client's pacing is judged by those, not by what the client reports.
 //
@@ -49,6 +51,7 @@
 
 #include "absl/status/statusor.h"
 #include "tools/target/emulator_goto.h"
+#include "tools/target/emulator_oauth.h"
 #include "tools/target/emulator_store.h"
 
 namespace usersync::io::emulator {
@@ -72,6 +75,10 @@ struct EmulatorOptions {
   std::string account_key = "demo";
   uint64_t seed = 1;
   int threads = 64;  // server worker threads (keep-alive connections each hold one)
+  // OAuth 2.0 (emulator_oauth.h): with a client id, POST /oauth/token issues access tokens
+  // that both faces accept beside `token` (--oauth-client ID:SECRET, --access-token-ttl,
+  // --rotate-refresh-tokens), and GET /_emulator/oauth/code hands a test a one-use code.
+  OAuthOptions oauth;
 };
 
 // What the server counted since it started (all monotonic except the store counts).
@@ -104,6 +111,11 @@ struct EmulatorStats {
   int64_t admitted_max_in_window = 0;  // the most admitted within any 1 s: below burst + rate
   double measured_span_s = 0;          // from the first admitted request to the last
   double measured_rate = 0;            // (admitted − 1) / measured_span_s; 0 below two requests
+  // OAuth 2.0 (emulator_oauth.h); zeros and "" without --oauth-client.
+  int64_t oauth_access_tokens_issued = 0;
+  int64_t oauth_refresh_tokens_issued = 0;
+  int64_t oauth_grants_refused = 0;
+  std::string oauth_last_refresh_token;  // tests only: what the client must have stored
 };
 
 class EmulatorServer {

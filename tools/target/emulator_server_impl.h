@@ -137,6 +137,7 @@ class EmulatorServer::Impl {
   bool AdmitAdminGet(const httplib::Request& req, httplib::Response& res);
   void HandleStats(const httplib::Request& req, httplib::Response& res);
   void HandleOutbox(const httplib::Request& req, httplib::Response& res);
+  void HandleOAuthCode(const httplib::Request& req, httplib::Response& res);
   void Bulk(const httplib::Request& req, httplib::Response& res);
   BulkResult RunBulkOperation(const JsonValue& op,
                               absl::flat_hash_map<std::string, std::string>& bulk_ids);
@@ -157,6 +158,7 @@ class EmulatorServer::Impl {
   EmulatorOptions options_;
   std::unique_ptr<EmulatorStore> store_;
   std::unique_ptr<GotoFace> goto_;
+  OAuthAuthority oauth_{options_.oauth};
   internal::HttpServer http_;
   std::thread listen_thread_;
   int port_ = 0;

@@ -32,6 +32,8 @@ struct Flags {
   EmulatorOptions options;
   std::vector<std::string> seats;
   std::string token_env;
+  std::string oauth_client;  // ID:SECRET
+  int64_t access_token_ttl_s = 3600;
   bool no_retry_after = false;
   bool no_bulk = false;
 };
@@ -63,6 +65,13 @@ void AddFlags(CLI::App& app, Flags& flags) {
       ->capture_default_str();
   app.add_option("--seed", options.seed, "RNG seed for fault injection")->capture_default_str();
   app.add_option("--threads", options.threads, "worker threads")->capture_default_str();
+  app.add_option("--oauth-client", flags.oauth_client,
+                 "serve POST /oauth/token for this OAuth client, ID:SECRET (HTTP Basic)");
+  app.add_option("--access-token-ttl", flags.access_token_ttl_s,
+                 "seconds an access token from /oauth/token lives")
+      ->capture_default_str();
+  app.add_flag("--rotate-refresh-tokens", options.oauth.rotate_refresh_tokens,
+               "every refresh grant spends its refresh token and issues a new one");
 }
 
 // Completes flags.options from the parsed flags. Errors: InvalidArgument (usage).
@@ -80,6 +89,18 @@ absl::Status FinishOptions(Flags& flags) {
     }
     options.seats[entry.substr(0, eq)] = count;
   }
+  if (!flags.oauth_client.empty()) {
+    const size_t colon = flags.oauth_client.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == flags.oauth_client.size()) {
+      return absl::InvalidArgumentError("--oauth-client: expected ID:SECRET");
+    }
+    options.oauth.client_id = flags.oauth_client.substr(0, colon);
+    options.oauth.client_secret = flags.oauth_client.substr(colon + 1);
+  }
+  if (flags.access_token_ttl_s < 1) {
+    return absl::InvalidArgumentError("--access-token-ttl: must be at least 1 second");
+  }
+  options.oauth.access_token_ttl = std::chrono::seconds(flags.access_token_ttl_s);
   if (!flags.token_env.empty()) {
     const char* value = std::getenv(flags.token_env.c_str());
     if (value == nullptr || *value == '\0') {

@@ -105,6 +105,11 @@ void AddOperatorCommands(Cli& cli) {
                              [&o] { return usersync::io::RunStatusCommand(o); });
   status->add_option("--format", o.format, "table | json")->check(CLI::IsMember({"table", "json"}));
 
+  CLI::App* authorize = cli.Add("authorize", "OAuth 2.0: authorize once, store the refresh token",
+                                [&o] { return usersync::io::RunAuthorizeCommand(o); });
+  authorize->add_option("--code", o.auth_code,
+                        "the authorization code (default: read it from standard input)");
+
   cli.Add("check", "test the source and the target connections",
           [&o] { return usersync::io::RunCheckCommand(o); });
 

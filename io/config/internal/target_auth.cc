@@ -1,0 +1,107 @@
+#include "io/config/internal/target_auth.h"
+
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "core/str.h"
+#include "io/config/transport_check.h"
+
+namespace usersync::io::internal {
+namespace {
+
+constexpr std::string_view kOAuthKeys[] = {
+    "token_url",         "authorize_url",      "redirect_uri",      "client_id",
+    "client_secret_env", "client_secret_file", "refresh_token_file"};
+
+// An http(s) URL without credentials in it (they would be a secret in the file).
+absl::Status CheckAuthUrl(const Section& section, std::string_view key, const std::string& url) {
+  if (!StartsWith(url, "https://") && !StartsWith(url, "http://")) {
+    return section.ValueError(key, "must start with https:// (or http:// for a local test)");
+  }
+  const size_t host = url.find("://") + 3;
+  const size_t at = url.find('@', host);
+  if (at != std::string::npos && url.find('/', host) > at) {
+    return section.ValueError(key,
+                              "must not carry credentials: the client is authenticated "
+                              "with client_id and the client secret");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Require(const Ctx& ctx, const toml::table* table, std::string_view key,
+                     std::string_view what) {
+  return ctx.Error(table, absl::StrCat("missing required key 'target.", Sv(key),
+                                       "' for target.auth = \"oauth2\" (", Sv(what), ")"));
+}
+
+}  // namespace
+
+absl::Status ParseTargetAuth(const Ctx& ctx, const toml::table* table, const Section& section,
+                             const std::string& base_dir, TargetConfig* target) {
+  static constexpr std::string_view kAuths[] = {"bearer", "oauth2"};
+  std::string auth = target->auth == TargetAuth::kOAuth2 ? "oauth2" : "bearer";
+  USERSYNC_RETURN_IF_ERROR(section.Enum("auth", kAuths, &auth));
+  target->auth = auth == "oauth2" ? TargetAuth::kOAuth2 : TargetAuth::kBearer;
+  if (target->auth == TargetAuth::kBearer) {
+    for (std::string_view key : kOAuthKeys) {
+      if (section.Has(key)) {
+        return section.ValueError(key, "is read only with target.auth = \"oauth2\"");
+      }
+    }
+    return absl::OkStatus();
+  }
+  for (std::string_view key : {"token_env", "token_file"}) {
+    if (section.Has(key)) {
+      return section.ValueError(key,
+                                "is not used with target.auth = \"oauth2\" (the access "
+                                "token comes from the token endpoint): remove it");
+    }
+  }
+  target->token_env.clear();
+  OAuth2Config& oauth = target->oauth2;
+  USERSYNC_RETURN_IF_ERROR(section.String("token_url", &oauth.token_url));
+  USERSYNC_RETURN_IF_ERROR(section.String("authorize_url", &oauth.authorize_url));
+  USERSYNC_RETURN_IF_ERROR(section.String("redirect_uri", &oauth.redirect_uri));
+  USERSYNC_RETURN_IF_ERROR(section.String("client_id", &oauth.client_id));
+  USERSYNC_RETURN_IF_ERROR(section.String("client_secret_env", &oauth.client_secret_env));
+  USERSYNC_RETURN_IF_ERROR(CheckEnvName(section, "client_secret_env", oauth.client_secret_env));
+  USERSYNC_RETURN_IF_ERROR(section.String("client_secret_file", &oauth.client_secret_file));
+  USERSYNC_RETURN_IF_ERROR(section.String("refresh_token_file", &oauth.refresh_token_file));
+  if (oauth.token_url.empty()) {
+    return Require(ctx, table, "token_url", "the OAuth 2.0 token endpoint");
+  }
+  USERSYNC_RETURN_IF_ERROR(CheckAuthUrl(section, "token_url", oauth.token_url));
+  if (StartsWith(oauth.token_url, "http://") && !IsLoopbackUrl(oauth.token_url) &&
+      !target->allow_insecure) {
+    return section.ValueError(
+        "token_url", absl::StrCat("is http:// to ", UrlHost(oauth.token_url),
+                                  ", which would send the client secret and the tokens in "
+                                  "clear: use https://, or set target.allow_insecure = true if "
+                                  "the network is trusted"));
+  }
+  if (!oauth.authorize_url.empty()) {
+    USERSYNC_RETURN_IF_ERROR(CheckAuthUrl(section, "authorize_url", oauth.authorize_url));
+  }
+  if (oauth.client_id.empty()) {
+    return Require(ctx, table, "client_id", "the OAuth client's id");
+  }
+  if (oauth.refresh_token_file.empty()) {
+    return Require(ctx, table, "refresh_token_file",
+                   "where `usersync authorize` stores the refresh token");
+  }
+  if (!oauth.client_secret_file.empty()) {
+    if (section.Has("client_secret_env")) {
+      return section.ValueError("client_secret_file",
+                                "cannot be set together with 'target.client_secret_env': choose "
+                                "one place for the client secret");
+    }
+    oauth.client_secret_env.clear();  // the file replaces the default variable
+  }
+  oauth.client_secret_file = ResolveInput(base_dir, oauth.client_secret_file);
+  // Written, not read: resolved like state.path, against the configuration's directory.
+  oauth.refresh_token_file = ResolveOutput(base_dir, oauth.refresh_token_file);
+  return absl::OkStatus();
+}
+
+}  // namespace usersync::io::internal

@@ -1,0 +1,120 @@
+// OAuth 2.0 end to end (issue 13 item 6): `usersync authorize` buys the first refresh token from
+// the emulator's token endpoint, then a paced sync outlives several 2 s access tokens while the
+// emulator rotates the refresh token on every renewal.
+#include <sys/stat.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/support/http_client.h"
+#include "tests/support/sync_world.h"
+
+namespace usersync::testing {
+namespace {
+
+constexpr char kClientId[] = "usersync-test";
+constexpr char kClientSecret[] = "cl1ent+secret/9=";  // '+', '/', '=': form-encoded in Basic
+constexpr char kSecretEnv[] = "USERSYNC_TEST_CLIENT_SECRET";
+
+// The string value of "key" in a flat JSON object ("" when absent).
+std::string JsonString(const std::string& json, const std::string& key) {
+  const std::string marker = absl::StrCat("\"", key, "\":\"");
+  const size_t start = json.find(marker);
+  if (start == std::string::npos) return "";
+  const size_t from = start + marker.size();
+  return json.substr(from, json.find('"', from) - from);
+}
+
+class OAuthIntegration : public ::testing::Test {
+ protected:
+  // Starts the emulator with OAuth and writes a configuration that authenticates with it.
+  void SetUpWorld(std::vector<std::string> emulator_args, std::string target_keys) {
+    ASSERT_TRUE(world_.ok());
+    emulator_args.insert(emulator_args.end(),
+                         {"--oauth-client", absl::StrCat(kClientId, ":", kClientSecret)});
+    ASSERT_TRUE(world_.StartTarget(emulator_args).ok());
+    WorldConfig config;
+    config.target_auth = absl::StrCat(
+        "auth = \"oauth2\"\ntoken_url = \"", world_.target().base_url(),
+        "/oauth/token\"\nauthorize_url = \"https://auth.example.com/oauth/authorize\"\n"
+        "client_id = \"",
+        kClientId, "\"\nclient_secret_env = \"", kSecretEnv,
+        "\"\nrefresh_token_file = \"refresh_token\"\n");
+    config.target_keys = std::move(target_keys);
+    world_.WriteConfig(config);
+  }
+
+  std::string NewCode() const {
+    HttpResult result =
+        HttpGet(world_.target().base_url() + "/_emulator/oauth/code", world_.token());
+    EXPECT_EQ(result.status, 200) << result.body;
+    return JsonString(result.body, "code");
+  }
+
+  std::string LastRefreshToken() const {
+    HttpResult result = HttpGet(world_.target().base_url() + "/_emulator/stats", world_.token());
+    return JsonString(result.body, "oauth_last_refresh_token");
+  }
+
+  const EnvList env_ = {{kSecretEnv, kClientSecret}};
+  SyncWorld world_{"oauth"};
+};
+
+TEST_F(OAuthIntegration, SyncOutlivesExpiringTokensAndStoresTheLastRotation) {
+  // No /Bulk: 300 single creates at 50/s take ~6 s, three lifetimes of a 2 s token.
+  SetUpWorld({"--no-bulk", "--access-token-ttl", "2", "--rotate-refresh-tokens"},
+             "rate = 50\nburst = 5\nadaptive = false\n");
+  world_.WriteDirectory(NumberedUsers(300));
+
+  ProcessResult authorize = world_.Usersync({"authorize", "--code", NewCode()}, env_);
+  ASSERT_EQ(authorize.exit_code, 0) << authorize.out << authorize.err;
+  EXPECT_EQ(world_.ReadFile("refresh_token"), LastRefreshToken() + "\n");
+  struct stat info {};
+  ASSERT_EQ(stat(world_.Path("refresh_token").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600);
+
+  ProcessResult sync = world_.Usersync({"sync"}, env_);
+  EXPECT_EQ(sync.exit_code, 0) << sync.out << sync.err;
+  const TargetStats stats = world_.Stats();
+  EXPECT_EQ(stats.creates, 300);
+  EXPECT_EQ(world_.ScimAccounts().size(), 300u);
+  HttpResult raw = HttpGet(world_.target().base_url() + "/_emulator/stats", world_.token());
+  // The code exchange issued one token; the sync renewed at least twice more (6 s of 2 s tokens).
+  const size_t at = raw.body.find("\"oauth_access_tokens_issued\":");
+  ASSERT_NE(at, std::string::npos);
+  const int tokens = std::stoi(raw.body.substr(at + 29));
+  EXPECT_GE(tokens, 3) << raw.body;
+  const std::string last = LastRefreshToken();
+  EXPECT_EQ(world_.ReadFile("refresh_token"), last + "\n");
+  EXPECT_TRUE(Lacks(sync.out + sync.err, last));
+  EXPECT_TRUE(Lacks(sync.out + sync.err, kClientSecret));
+}
+
+// A refresh token the server no longer honours: exit 4, and the message says what to do.
+TEST_F(OAuthIntegration, RevokedRefreshTokenSaysToAuthorizeAgain) {
+  SetUpWorld({}, "rate = 1000\nburst = 100\n");
+  world_.WriteDirectory(NumberedUsers(3));
+  world_.WriteFile("refresh_token", "rt-revoked-long-ago\n");
+  ProcessResult sync = world_.Usersync({"sync"}, env_);
+  EXPECT_EQ(sync.exit_code, 4) << sync.out << sync.err;
+  EXPECT_TRUE(Contains(sync.err, "invalid_grant"));
+  EXPECT_TRUE(Contains(sync.err, "usersync authorize"));
+  EXPECT_TRUE(Lacks(sync.out + sync.err, "rt-revoked-long-ago"));
+}
+
+// A code buys one refresh token; the same code again is refused (spent on use).
+TEST_F(OAuthIntegration, AuthorizeRefusesASpentCode) {
+  SetUpWorld({}, "rate = 1000\nburst = 100\n");
+  const std::string code = NewCode();
+  ProcessResult first = world_.Usersync({"authorize", "--code", code}, env_);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_TRUE(Contains(first.out, "Authorized"));
+  ProcessResult again = world_.Usersync({"authorize", "--code", code}, env_);
+  EXPECT_EQ(again.exit_code, 4) << again.err;
+  EXPECT_TRUE(Contains(again.err, "invalid_grant"));
+  EXPECT_TRUE(Lacks(first.out + first.err + again.out + again.err, code));
+}
+
+}  // namespace
+}  // namespace usersync::testing

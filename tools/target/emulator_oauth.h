@@ -1,0 +1,83 @@
+// OAuthAuthority: the emulator's OAuth 2.0 token endpoint (POST /oauth/token), so that a client
+// living on refresh tokens can be tested end to end. Only what a client needs:
+//   - client authentication by HTTP Basic, base64(form-encoded id ":" form-encoded secret)
+//     (RFC 6749 §2.3.1); a wrong or missing one → 401 {"error":"invalid_client"};
+//   - grant_type=authorization_code&code=C[&redirect_uri=...]: C must come from IssueCode() (the
+//     test-only /_emulator/oauth/code) and is spent on use; the answer carries an access token
+//     and a refresh token;
+//   - grant_type=refresh_token&refresh_token=R: R must be live. With rotate_refresh_tokens, R is
+//     spent and the answer carries a new refresh token (the last one issued is in Stats);
+//     otherwise the answer has no refresh_token field (GoTo's current documentation);
+//   - a spent, unknown or expired code or refresh token → 400 {"error":"invalid_grant"};
+//     another grant_type → 400 {"error":"unsupported_grant_type"}.
+// Access tokens live access_token_ttl and are accepted by both faces beside the static --token.
+// The token endpoint is not rate limited nor counted in the faces' requests.
+//
+// Thread-safety: thread-safe (one mutex over the token tables). Tokens are random (seeded from
+// std::random_device) and never logged.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+
+namespace httplib {
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace usersync::io::emulator {
+
+struct OAuthOptions {
+  std::string client_id;  // empty: no token endpoint
+  std::string client_secret;
+  std::chrono::seconds access_token_ttl{3600};
+  bool rotate_refresh_tokens = false;
+};
+
+class OAuthAuthority {
+ public:
+  explicit OAuthAuthority(OAuthOptions options);
+
+  bool enabled() const { return !options_.client_id.empty(); }
+
+  // POST /oauth/token (see the header comment).
+  void HandleToken(const httplib::Request& req, httplib::Response& res);
+
+  // A fresh one-use authorization code (the test-only stand-in for the authorize page).
+  std::string IssueCode();
+
+  // Whether `token` is an access token this authority issued that has not expired.
+  bool AcceptsAccessToken(std::string_view token) const;
+
+  struct Stats {
+    int64_t access_tokens_issued = 0;
+    int64_t refresh_tokens_issued = 0;
+    int64_t grants_refused = 0;
+    std::string last_refresh_token;  // for tests only: what a client must end up storing
+  };
+  Stats stats() const;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  std::string NewToken(std::string_view prefix) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool ClientAuthenticated(const httplib::Request& req) const;
+  // The JSON answer of a granted request; issues a refresh token when `new_refresh`.
+  std::string Grant(bool new_refresh) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const OAuthOptions options_;
+  mutable absl::Mutex mu_;
+  uint64_t rng_state_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> codes_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> refresh_tokens_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Clock::time_point> access_tokens_ ABSL_GUARDED_BY(mu_);
+  Stats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace usersync::io::emulator
