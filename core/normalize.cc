@@ -35,14 +35,18 @@ std::string_view TrimDn(std::string_view dn) {
   return backslashes % 2 == 1 ? std::string_view(trimmed.data(), trimmed.size() + 1) : trimmed;
 }
 
-// An escaped space was written as a plain one: where it starts or ends a value it must stay
-// escaped ("\ "), or normalizing the result again would trim it (RFC 4514 2.4). In `dn` every
-// space next to a separator came from an escape: the unescaped ones were trimmed. Rare: a copy.
+// An escaped space was written as a plain one: where it starts or ends a value (or a malformed
+// type) it must stay escaped ("\ "), or normalizing the result again would trim it (RFC 4514
+// 2.4). In `dn` every space next to a separator or an end came from an escape: the unescaped ones
+// were trimmed. Rare: a copy.
 void EscapeEdgeSpaces(std::string& dn) {
   std::string out;
   out.reserve(dn.size() + 4);
   bool in_value = false;
-  size_t value_start = 0;  // in `dn`
+  size_t segment_start = 0;  // in `dn`: after the last separator
+  auto is_separator = [&](size_t at) {
+    return dn[at] == ',' || dn[at] == '+' || (dn[at] == '=' && !in_value);
+  };
   for (size_t i = 0; i < dn.size(); ++i) {
     const char c = dn[i];
     if (c == '\\' && i + 1 < dn.size()) {
@@ -50,18 +54,18 @@ void EscapeEdgeSpaces(std::string& dn) {
       out.push_back(dn[++i]);
       continue;
     }
-    if (c == ',' || c == '+' || (c == '=' && !in_value)) {
+    if (is_separator(i)) {
       in_value = c == '=';
-      value_start = i + 1;
+      segment_start = i + 1;
       out.push_back(c);
       continue;
     }
-    if (c == ' ' && in_value) {
-      const bool leading = dn.find_first_not_of(' ', value_start) >= i;
+    if (IsSpace(c)) {
+      size_t first = segment_start;
+      while (first < i && IsSpace(dn[first])) ++first;
       size_t next = i + 1;
-      while (next < dn.size() && dn[next] == ' ') ++next;
-      const bool trailing = next == dn.size() || dn[next] == ',' || dn[next] == '+';
-      if (leading || trailing) out.push_back('\\');
+      while (next < dn.size() && IsSpace(dn[next])) ++next;
+      if (first == i || next == dn.size() || is_separator(next)) out.push_back('\\');
     }
     out.push_back(c);
   }
@@ -170,7 +174,7 @@ void NormalizeDnInto(std::string_view dn, std::string* out_ptr) {
         ++i;
       }
       if (decoded == ',' || decoded == '+' || decoded == '\\') *end++ = '\\';
-      escaped_space |= decoded == ' ';
+      escaped_space |= IsSpace(decoded);
       *end++ = Lower(decoded);
       keep = end;
       continue;
