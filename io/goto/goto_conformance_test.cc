@@ -43,7 +43,10 @@ std::string Canonical(od::value value) {
   od::json_type type = value.type().value();
   if (type == od::json_type::object) {
     std::vector<std::pair<std::string, std::string>> members;
-    for (auto field : value.get_object().value()) {
+    // Named first: a temporary simdjson_result in the range-init would die before the loop
+    // (C++20 keeps only the outermost temporary alive; ASan saw it).
+    od::object object = value.get_object().value();
+    for (auto field : object) {
       std::string key(field.unescaped_key().value());
       members.emplace_back(std::move(key), Canonical(field.value().value()));
     }
@@ -56,7 +59,8 @@ std::string Canonical(od::value value) {
   }
   if (type == od::json_type::array) {
     std::string out = "[";
-    for (auto element : value.get_array().value()) {
+    od::array array = value.get_array().value();
+    for (auto element : array) {
       out += (out.size() > 1 ? "," : "") + Canonical(element.value());
     }
     return out + "]";
