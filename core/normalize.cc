@@ -173,7 +173,10 @@ void NormalizeDnInto(std::string_view dn, std::string* out_ptr) {
       } else {
         ++i;
       }
-      if (decoded == ',' || decoded == '+' || decoded == '\\') *end++ = '\\';
+      // Re-escaped where it would otherwise separate: ',' '+' '\\' always, '=' in a type.
+      if (decoded == ',' || decoded == '+' || decoded == '\\' || (decoded == '=' && !in_value)) {
+        *end++ = '\\';
+      }
       escaped_space |= IsSpace(decoded);
       *end++ = Lower(decoded);
       keep = end;
