@@ -458,7 +458,7 @@ absl::StatusOr<FreeSeatList> DecodeGotoLicenses(const std::string& body) {
 absl::StatusOr<std::vector<std::string>> DecodeGotoAccountKeys(const std::string& body) {
   std::vector<std::string> keys;
   std::string root_key;
-  USERSYNC_RETURN_IF_ERROR(json::DecodeRoot(body, kSource, [&](od::value& root) {
+  const absl::Status decoded = json::DecodeRoot(body, kSource, [&](od::value& root) {
     return json::ForEachField(root, kRoot, [&](std::string_view key, od::value& v) -> absl::Status {
       if (key == "accountKey") return GetKey(v, kRoot, key, &root_key);
       if (key != "accounts") return absl::OkStatus();
@@ -472,7 +472,8 @@ absl::StatusOr<std::vector<std::string>> DecodeGotoAccountKeys(const std::string
         });
       });
     });
-  }));
+  });
+  USERSYNC_RETURN_IF_ERROR(decoded);
   if (!root_key.empty()) keys.insert(keys.begin(), root_key);
   if (keys.empty())
     return Fail(kSource, "accounts", "missing (no accountKey and no accounts[].key)");
