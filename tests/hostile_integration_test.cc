@@ -232,6 +232,21 @@ class HostileTest : public ::testing::Test {
     EXPECT_EQ(world_.Stats().create_conflicts, 0) << "a create was sent for a stored user";
   }
 
+  // A listing answered with `fault` (an oversized body) under the proxied [target] `keys`, after a
+  // clean seeding run: exit 4, nothing written, the peak RSS under the bound (recorded).
+  void ExpectListingRefusedWithBoundedMemory(Fault fault, const std::string& keys) {
+    ASSERT_NO_FATAL_FAILURE(Start({OnListing(fault)}));
+    WriteProxiedConfig(keys);
+    ASSERT_NO_FATAL_FAILURE(SeedThenAddOne());
+    GuardedRun run = RunGuarded();
+    EXPECT_FALSE(run.killed_for_memory);
+    EXPECT_EQ(run.exit_code, kExitUnreachable) << run.out << run.err;
+    EXPECT_LT(run.max_rss_kb, kRssLimitKb);
+    EXPECT_GT(proxy_->applied(0), 0);
+    ExpectNothingWritten();
+    RecordProperty("peak_rss_kb", std::to_string(run.max_rss_kb));
+  }
+
   // Every file under the world's dir, as one string per file (name, then bytes).
   std::vector<std::pair<std::string, std::string>> WorldFiles() const {
     std::vector<std::pair<std::string, std::string>> files;
@@ -275,30 +290,15 @@ TEST_F(HostileTest, ListingLieExits4WithBoundedMemory) {
 
 // A 200 streaming spaces forever: the body bound (max_response_bytes) ends it, exit 4.
 TEST_F(HostileTest, EndlessBodyExits4WithBoundedMemory) {
-  ASSERT_NO_FATAL_FAILURE(Start({OnListing(Fault::kEndlessBody)}));
   // The default target.max_response_bytes (64 MiB): the bound a real run has.
-  WriteProxiedConfig("timeout = \"30s\"\nmax_retries = 1\n");
-  ASSERT_NO_FATAL_FAILURE(SeedThenAddOne());
-  GuardedRun run = RunGuarded();
-  EXPECT_FALSE(run.killed_for_memory);
-  EXPECT_EQ(run.exit_code, kExitUnreachable) << run.out << run.err;
-  EXPECT_LT(run.max_rss_kb, kRssLimitKb);
-  EXPECT_GT(proxy_->applied(0), 0);
-  ExpectNothingWritten();
-  RecordProperty("peak_rss_kb", std::to_string(run.max_rss_kb));
+  ExpectListingRefusedWithBoundedMemory(Fault::kEndlessBody,
+                                        "timeout = \"30s\"\nmax_retries = 1\n");
 }
 
 // Content-Length: 2147483648 announced: refused, exit 4.
 TEST_F(HostileTest, HugeContentLengthExits4) {
-  ASSERT_NO_FATAL_FAILURE(Start({OnListing(Fault::kHugeBody)}));
-  WriteProxiedConfig("timeout = \"5s\"\nmax_retries = 1\nmax_response_bytes = 1048576\n");
-  ASSERT_NO_FATAL_FAILURE(SeedThenAddOne());
-  GuardedRun run = RunGuarded();
-  EXPECT_FALSE(run.killed_for_memory);
-  EXPECT_EQ(run.exit_code, kExitUnreachable) << run.out << run.err;
-  EXPECT_LT(run.max_rss_kb, kRssLimitKb);
-  EXPECT_GT(proxy_->applied(0), 0);
-  ExpectNothingWritten();
+  ExpectListingRefusedWithBoundedMemory(
+      Fault::kHugeBody, "timeout = \"5s\"\nmax_retries = 1\nmax_response_bytes = 1048576\n");
 }
 
 // ---- Broken answers ---------------------------------------------------------------------
@@ -393,7 +393,8 @@ TEST_F(HostileTest, ResetAfterStoringLeavesExactlyOneAccount) {
   }
   EXPECT_EQ(ReportedRequests(run.out), apply_requests) << run.out << proxy_->Describe();
   // A reset create: its POST and the look-up that found the stored account.
-  EXPECT_TRUE(Contains(world_.ReadFile("logs/audit.jsonl"), "\"outcome\":\"done\",\"http_status\":200,\"attempts\":2"));
+  EXPECT_TRUE(Contains(world_.ReadFile("logs/audit.jsonl"),
+                       "\"outcome\":\"done\",\"http_status\":200,\"attempts\":2"));
 
   WriteDirectConfig();
   ProcessResult second = world_.Usersync({"sync"}, {}, std::chrono::seconds(60));
