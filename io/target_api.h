@@ -56,7 +56,13 @@ class TargetApi {
   virtual ~TargetApi() = default;
 
   // Reaches the target and checks the token (e.g. GET /ServiceProviderConfig + a 1-item list).
+  // Reads only: `usersync check` runs it against a real account before anything is applied.
   virtual absl::Status Check() = 0;
+
+  // What the last Check() found, one line each ("users: 1,234 at the target (a page of 100
+  // read and decoded)"), for `usersync check` to report. Call from the run's thread after
+  // Check(); empty before.
+  virtual std::vector<std::string> CheckFindings() const { return {}; }
 
   // Every account of the target. Pages may be fetched in parallel; the result is in the
   // target's listing order.

@@ -305,25 +305,42 @@ class CheckCommandTest : public ::testing::Test {
 TEST_F(CheckCommandTest, HealthyConnectionsExit0) {
   ProcessResult check = world_.Usersync({"check"});
   EXPECT_EQ(check.exit_code, kExitOk) << check.out << check.err;
-  EXPECT_EQ(check.out, absl::StrCat(ConfigAndSourceLines(world_.config()),
-                                    "target: ", world_.target().scim_url(), " OK\n"));
+  EXPECT_EQ(check.out,
+            absl::StrCat(ConfigAndSourceLines(world_.config()), "target: ",
+                         world_.target().scim_url(), " OK\n",
+                         "  accounts: 0 at the target (a page of 0 read and decoded, nothing "
+                         "changed)\n"));
   EXPECT_EQ(check.err, "");
   ExpectNothingWritten();
 }
 
-// The GoTo face: the account key exists and its users can be listed.
-TEST_F(CheckCommandTest, HealthyGotoTargetExit0) {
+// The GoTo face, as an administrator would first try a real account: check reads GET /me
+// (the account key is the token's user's), one page of users, and says what it found, and
+// changes nothing (the emulator's write counters and its users are the same afterwards).
+TEST_F(CheckCommandTest, HealthyGotoTargetReportsWhatItReadAndChangesNothing) {
   WorldConfig config;
   config.target_kind = "goto";
   const std::string path = world_.WriteConfig(config, "goto");
+  ProcessResult sync = world_.UsersyncArgs({"sync", "-c", path});
+  ASSERT_EQ(sync.exit_code, kExitOk) << sync.out << sync.err;
+  const TargetStats before = world_.Stats();
+  ASSERT_EQ(before.users, 3);
+
   ProcessResult check = world_.UsersyncArgs({"check", "-c", path});
   EXPECT_EQ(check.exit_code, kExitOk) << check.out << check.err;
-  EXPECT_EQ(check.out, absl::StrCat(ConfigAndSourceLines(path),
-                                    "target: ", world_.target().base_url(), "/admin/rest/v1 OK\n"));
-  ExpectNothingWritten();
+  EXPECT_EQ(check.out,
+            absl::StrCat(ConfigAndSourceLines(path), "target: ", world_.target().base_url(),
+                         "/admin/rest/v1 OK\n",
+                         "  account: demo \"usersync-target\" (GET /me: the token's user belongs "
+                         "to 1 account)\n",
+                         "  accounts: 3 at the target (a page of 3 read and decoded, nothing "
+                         "changed)\n"));
+  const TargetStats after = world_.Stats();
+  EXPECT_EQ(after.writes(), before.writes());
+  EXPECT_EQ(after.users, 3);
+  EXPECT_EQ(after.requests - before.requests, 2);  // GET /me and one page
 }
 
-// A token the target refuses: exit 4, the 401 named, the token never printed.
 TEST_F(CheckCommandTest, RefusedTokenExits4) {
   const std::string wrong = "not-the-token-5309";
   ProcessResult check = world_.Usersync({"check"}, {{kTargetTokenEnv, wrong}});
@@ -368,9 +385,8 @@ TEST_F(CheckCommandTest, UnknownGotoAccountKeyExits2) {
   EXPECT_TRUE(check.out.starts_with(ConfigAndSourceLines(path))) << check.out;
   EXPECT_TRUE(Contains(
       check.out, absl::StrCat("target: FAILED: the GoTo target at ", world_.target().base_url(),
-                              "/admin/rest/v1 has no account \"nope\"; check "
-                              "target.account_key")));
-  EXPECT_TRUE(Contains(check.out, "HTTP 404"));
+                              "/admin/rest/v1 has no account \"nope\" for this token; check "
+                              "target.account_key: GET /me lists demo (usersync-target)")));
   ExpectNothingWritten();
 }
 

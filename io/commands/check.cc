@@ -30,6 +30,9 @@ absl::Status CheckTarget(Session& session) {
   absl::Status status = session.target->Check();
   if (status.ok()) {
     Print(session.options.out, absl::StrCat("target: ", session.config.target.url, " OK\n"));
+    for (const std::string& finding : session.target->CheckFindings()) {
+      Print(session.options.out, absl::StrCat("  ", finding, "\n"));
+    }
   } else {
     Print(session.options.out, absl::StrCat("target: FAILED: ", status.message(), "\n"));
   }

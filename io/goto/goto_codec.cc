@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/str.h"
@@ -455,34 +456,47 @@ absl::StatusOr<FreeSeatList> DecodeGotoLicenses(const std::string& body) {
   return seats;
 }
 
-absl::StatusOr<std::vector<std::string>> DecodeGotoAccountKeys(const std::string& body) {
-  std::vector<std::string> keys;
+absl::StatusOr<std::vector<GotoAccountRef>> DecodeGotoMe(const std::string& body) {
+  std::vector<GotoAccountRef> accounts;
+  absl::flat_hash_set<std::string> seen;
   std::string root_key;
   const absl::Status decoded = json::DecodeRoot(body, kSource, [&](od::value& root) {
     return json::ForEachField(root, kRoot, [&](std::string_view key, od::value& v) -> absl::Status {
       if (key == "accountKey") return GetKey(v, kRoot, key, &root_key);
       if (key != "accounts") return absl::OkStatus();
       return json::ForEachElement(v, kRoot.List("accounts"), [&](const Path& at, od::value& a) {
-        return json::ForEachField(a, at, [&](std::string_view field, od::value& fv) {
-          if (field != "key") return absl::OkStatus();
-          std::string account_key;
-          USERSYNC_RETURN_IF_ERROR(GetKey(fv, at, field, &account_key));
-          if (!account_key.empty()) keys.push_back(std::move(account_key));
+        if (accounts.size() >= kMaxMeAccounts) {
+          return Fail(at, {}, absl::StrCat("more than ", kMaxMeAccounts, " accounts"));
+        }
+        GotoAccountRef account;
+        USERSYNC_RETURN_IF_ERROR(json::ForEachField(a, at, [&](std::string_view field,
+                                                               od::value& fv) -> absl::Status {
+          if (field == "key") return GetKey(fv, at, field, &account.key);
+          std::string_view name;
+          if (field == "name" && json::GetString(fv, &name) == simdjson::SUCCESS) {
+            account.name = std::string(name.substr(0, 200));
+          }
           return absl::OkStatus();
-        });
+        }));
+        if (!account.key.empty() && seen.insert(account.key).second) {
+          accounts.push_back(std::move(account));
+        }
+        return absl::OkStatus();
       });
     });
   });
   USERSYNC_RETURN_IF_ERROR(decoded);
-  if (!root_key.empty()) keys.insert(keys.begin(), root_key);
-  if (keys.empty())
-    return Fail(kSource, "accounts", "missing (no accountKey and no accounts[].key)");
-  std::vector<std::string> unique;
-  for (std::string& key : keys) {
-    if (std::find(unique.begin(), unique.end(), key) == unique.end())
-      unique.push_back(std::move(key));
+  if (!root_key.empty()) {
+    auto it = std::find_if(accounts.begin(), accounts.end(),
+                           [&](const GotoAccountRef& a) { return a.key == root_key; });
+    GotoAccountRef first = it == accounts.end() ? GotoAccountRef{root_key, ""} : std::move(*it);
+    if (it != accounts.end()) accounts.erase(it);
+    accounts.insert(accounts.begin(), std::move(first));
   }
-  return unique;
+  if (accounts.empty()) {
+    return Fail(kSource, "accounts", "missing (no accountKey and no accounts[].key)");
+  }
+  return accounts;
 }
 
 GotoError DecodeGotoError(const std::string& body) {

@@ -102,10 +102,18 @@ absl::StatusOr<std::vector<GotoMemberResult>> DecodeGotoBatchResults(const std::
 // is null (unlimited). Errors: kDataLoss.
 absl::StatusOr<FreeSeatList> DecodeGotoLicenses(const std::string& body);
 
-// GET /me → the account keys the token's user belongs to, as text: the root "accountKey"
-// first when present ([3P] GOTO_API_RESEARCH.md §1b), then each "accounts"[].key ([DOC] §1a),
-// without repeats. Keys may be strings or numbers of any length. Errors: kDataLoss.
-absl::StatusOr<std::vector<std::string>> DecodeGotoAccountKeys(const std::string& body);
+// One account of GET /me: its key as text (a string or a number of any length) and its name
+// ("" when absent; at most 200 bytes kept).
+struct GotoAccountRef {
+  std::string key;
+  std::string name;
+};
+inline constexpr size_t kMaxMeAccounts = 10000;  // an answer listing more is refused
+// GET /me → the accounts the token's user belongs to: the root "accountKey" first when present
+// ([3P] GOTO_API_RESEARCH.md §1b; named when accounts[] lists it too), then each
+// "accounts"[] entry ([DOC] §1a), without repeats. Errors: kDataLoss (no key at all, a
+// malformed key, more than kMaxMeAccounts accounts).
+absl::StatusOr<std::vector<GotoAccountRef>> DecodeGotoMe(const std::string& body);
 
 // A GoTo error body {"errorCode", "message", "userKey"?, "product"?}; fields left empty when
 // the body is not one.

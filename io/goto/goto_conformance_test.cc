@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/str.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -177,14 +178,34 @@ TEST(GotoConformance, DecodesTheLicenseListing) {
 // [DOC] §1a: /me lists the accounts, keys as strings of 22 and 23 digits; [3P] §1b: a root
 // accountKey comes first.
 TEST(GotoConformance, DecodesTheAccountsOfMe) {
-  absl::StatusOr<std::vector<std::string>> keys = DecodeGotoAccountKeys(Fixture("me_answer.json"));
-  ASSERT_TRUE(keys.ok()) << keys.status();
-  EXPECT_THAT(*keys, ::testing::ElementsAre("8887380153236031176710", "88881601234581673744646"));
-  keys = DecodeGotoAccountKeys(
-      R"({"key":1,"accountKey":88881601234581673744646,"accounts":[{"key":"8887380153236031176710"},{"key":"88881601234581673744646"}]})");
-  ASSERT_TRUE(keys.ok()) << keys.status();
-  EXPECT_THAT(*keys, ::testing::ElementsAre("88881601234581673744646", "8887380153236031176710"));
-  EXPECT_TRUE(absl::IsDataLoss(DecodeGotoAccountKeys(R"({"email":"a@b.c"})").status()));
+  absl::StatusOr<std::vector<GotoAccountRef>> accounts = DecodeGotoMe(Fixture("me_answer.json"));
+  ASSERT_TRUE(accounts.ok()) << accounts.status();
+  ASSERT_EQ(accounts->size(), 2u);
+  EXPECT_EQ((*accounts)[0].key, "8887380153236031176710");
+  EXPECT_EQ((*accounts)[0].name, "My Great Account");
+  EXPECT_EQ((*accounts)[1].key, "88881601234581673744646");
+  EXPECT_EQ((*accounts)[1].name, "My Other Great Account");
+  // The root accountKey (a bare number here) comes first, named from accounts[]; no repeats.
+  accounts = DecodeGotoMe(
+      R"({"key":1,"accountKey":88881601234581673744646,"accounts":[{"key":"8887380153236031176710"},{"key":"88881601234581673744646","name":"Other"}]})");
+  ASSERT_TRUE(accounts.ok()) << accounts.status();
+  ASSERT_EQ(accounts->size(), 2u);
+  EXPECT_EQ((*accounts)[0].key, "88881601234581673744646");
+  EXPECT_EQ((*accounts)[0].name, "Other");
+  EXPECT_EQ((*accounts)[1].key, "8887380153236031176710");
+  EXPECT_TRUE(absl::IsDataLoss(DecodeGotoMe(R"({"email":"a@b.c"})").status()));
+}
+
+// A hostile /me listing more accounts than any administrator has is refused, not collected.
+TEST(GotoConformance, MeWithTooManyAccountsIsRefused) {
+  std::string body = R"({"accounts":[)";
+  for (size_t i = 0; i <= kMaxMeAccounts; ++i) {
+    absl::StrAppend(&body, i == 0 ? "" : ",", R"({"key":)", i + 1, "}");
+  }
+  body += "]}";
+  absl::StatusOr<std::vector<GotoAccountRef>> accounts = DecodeGotoMe(body);
+  ASSERT_TRUE(absl::IsDataLoss(accounts.status())) << accounts.status();
+  EXPECT_THAT(std::string(accounts.status().message()), ::testing::HasSubstr("more than 10000"));
 }
 
 // [DOC] §2a paging by offset and pageSize; [3P] §2b the `email eq "..."` filter with %20.

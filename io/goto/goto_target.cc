@@ -60,14 +60,43 @@ GotoTarget::~GotoTarget() { Shutdown(); }
 
 absl::Status GotoTarget::Check() {
   USERSYNC_CHECK(!pipeline().OnPipelineThread());
-  HttpResponse account = pipeline().Call(Request("GET", ""));
-  if (account.http_status == 404) {
-    return absl::NotFoundError(absl::StrCat(
-        "the GoTo target at ", Sv(goto_.base()), " has no account \"", goto_.account_key(),
-        "\"; check target.account_key (", Enrich(account).message(), ")"));
+  USERSYNC_RETURN_IF_ERROR(CheckAccount());
+  return CheckListing(options_.page_size);
+}
+
+absl::Status GotoTarget::CheckAccount() {
+  // GET /me is GoTo's documented way to the accounts of the token's user ([DOC]
+  // GOTO_API_RESEARCH.md §1a); GET /accounts/{k} is not documented (§1e).
+  HttpRequest request = Request("GET", "");
+  request.url = absl::StrCat(Sv(goto_.base()), "/me");
+  HttpResponse me = pipeline().Call(std::move(request));
+  if (me.http_status == 401 || me.http_status == 403 || me.http_status == 404) {
+    // Some tokens are not answered at /me (§1c): the listing checks the account key instead.
+    AddFinding(absl::StrCat("account: ", goto_.account_key(), " (GET /me answered HTTP ",
+                            me.http_status, "; the users listing checks the key)"));
+    return absl::OkStatus();
   }
-  if (!account.status.ok()) return ReachError(account);
-  return CheckListing();
+  if (!me.status.ok()) return ReachError(me);
+  absl::StatusOr<std::vector<GotoAccountRef>> accounts = DecodeGotoMe(me.body);
+  if (!accounts.ok()) return WithPrefix(accounts.status(), absl::StrCat("GET ", Sv(goto_.base()), "/me"));
+  for (const GotoAccountRef& account : *accounts) {
+    if (account.key != goto_.account_key()) continue;
+    AddFinding(absl::StrCat("account: ", account.key,
+                            account.name.empty() ? "" : absl::StrCat(" \"", account.name, "\""),
+                            " (GET /me: the token's user belongs to ", accounts->size(),
+                            accounts->size() == 1 ? " account)" : " accounts)"));
+    return absl::OkStatus();
+  }
+  std::string known;
+  for (size_t i = 0; i < accounts->size() && i < 10; ++i) {
+    const GotoAccountRef& account = (*accounts)[i];
+    absl::StrAppend(&known, i == 0 ? "" : ", ", account.key,
+                    account.name.empty() ? "" : absl::StrCat(" (", account.name, ")"));
+  }
+  return absl::NotFoundError(absl::StrCat(
+      "the GoTo target at ", Sv(goto_.base()), " has no account \"", goto_.account_key(),
+      "\" for this token; check target.account_key: GET /me lists ", known,
+      accounts->size() > 10 ? ", ..." : ""));
 }
 
 absl::StatusOr<FreeSeatList> GotoTarget::FreeSeats() {

@@ -3,7 +3,9 @@
 // one HttpPipeline (K in flight, token bucket with AIMD on GoTo's 429s without Retry-After,
 // retries); bodies are written and read by goto_codec.
 //
-//   Check()        GET /accounts/{k} (the account key exists), then GET users?pageSize=1.
+//   Check()        reads only: GET /me (the account key is one of the token's user's
+//                  accounts; a token /me does not answer is checked by the listing alone),
+//                  then one page of users; CheckFindings() says what was found.
 //   ListAccounts() GET /accounts/{k}/users?pageSize=P&offset=0 (learns `total` and the
 //                  server's real page size), then every other page at once; pages are
 //                  assembled in offset order (deterministic); a user seen twice is kept once.
@@ -87,6 +89,8 @@ class GotoTarget final : public HttpTarget {
   // again.
   bool OnBatchRefused(const std::vector<HttpOpPtr>& members, const HttpResponse& response) override;
   void Put(HttpOpPtr state, std::string body);
+  // GET /me: target.account_key is an account of the token's user (a finding), else kNotFound.
+  absl::Status CheckAccount();
 
   const GotoTargetOptions options_;
   const GotoDialect& goto_;  // dialect(), as the GoTo dialect it is

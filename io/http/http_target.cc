@@ -110,14 +110,20 @@ absl::Status HttpTarget::ReachError(const HttpResponse& response) const {
   return Enrich(response);
 }
 
-absl::Status HttpTarget::CheckListing() {
+absl::Status HttpTarget::CheckListing(int64_t count) {
   HttpResponse response =
-      pipeline_->Call(Request("GET", dialect_->ListPath(dialect_->traits().page_base, 1)));
-  if (!response.status.ok()) return ReachError(response);
+      pipeline_->Call(Request("GET", dialect_->ListPath(dialect_->traits().page_base, count)));
+  if (!response.status.ok()) {
+    absl::Status particular = dialect_->FirstPageError(response);
+    return particular.ok() ? ReachError(response) : particular;
+  }
   core::Accounts accounts;
   int64_t total = 0;
-  return WithPrefix(dialect_->DecodeListPage(response.body, &accounts, &total),
-                    dialect_->ListLabel());
+  USERSYNC_RETURN_IF_ERROR(
+      WithPrefix(dialect_->DecodeListPage(response.body, &accounts, &total), dialect_->ListLabel()));
+  AddFinding(absl::StrCat("accounts: ", total, " at the target (a page of ", accounts.items.size(),
+                          " read and decoded, nothing changed)"));
+  return absl::OkStatus();
 }
 
 // --- The parallel paged lister --------------------------------------------------------------

@@ -172,6 +172,7 @@ class HttpTarget : public TargetApi {
   void Drain() override;
   void Cancel() override;
   TargetStats stats() const override;
+  std::vector<std::string> CheckFindings() const override { return findings_; }
 
   PipelineStats pipeline_stats() const { return pipeline_->stats(); }
   const HttpDialect& dialect() const { return *dialect_; }
@@ -200,8 +201,11 @@ class HttpTarget : public TargetApi {
   // What a failed call means for reaching the target at all (401, 403, unreachable, else
   // Enrich).
   absl::Status ReachError(const HttpResponse& response) const;
-  // GET the listing's first user: the token works and the answer reads as a listing.
-  absl::Status CheckListing();
+  // GET the listing's first `count` users: the token works and the answer reads as a
+  // listing; adds a finding with the total the target claims and what the page held.
+  absl::Status CheckListing(int64_t count = 1);
+  // Adds a line to CheckFindings(). Run's thread only (Check()).
+  void AddFinding(std::string line) { findings_.push_back(std::move(line)); }
 
   // Runs `state`'s done with `status` (prefixed with the operation) on the pipeline thread.
   void Finish(HttpOpPtr state, absl::Status status);
@@ -246,6 +250,7 @@ class HttpTarget : public TargetApi {
   const int64_t max_accounts_;
   int list_window_pages_ = 64;  // pages requested ahead of the answers (set by StartPipeline)
   std::string token_source_;    // where the token came from, for a 401's advice
+  std::vector<std::string> findings_;  // Check()'s report (run's thread only)
   std::atomic<int64_t> batches_{0};
   std::atomic<int64_t> batched_creates_{0};
 

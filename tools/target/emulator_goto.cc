@@ -247,6 +247,10 @@ void GotoFace::Handle(std::string_view path, const httplib::Request& req, httpli
     ReplyError(res, 405, "METHOD_NOT_ALLOWED",
                absl::StrCat("method ", method, " is not allowed on ", req.path));
   };
+  if (segments.size() == 1 && segments[0] == "me") {
+    if (method != "GET") return not_allowed();
+    return Me(res);
+  }
   if (segments.size() < 2 || segments[0] != "accounts") return not_found();
   if (segments[1] != account_key_) {
     return ReplyError(res, 404, "NOT_FOUND", absl::StrCat("no account ", segments[1]));
@@ -279,6 +283,16 @@ void GotoFace::Handle(std::string_view path, const httplib::Request& req, httpli
     return not_allowed();
   }
   not_found();
+}
+
+void GotoFace::Me(httplib::Response& res) const {
+  // [DOC] GOTO_API_RESEARCH.md §1a: "accounts": [{"key", "name"}]; [3P] §1b: a root
+  // "accountKey". The token's user here is the emulator's one administrator.
+  JsonWriter writer;
+  writer.BeginObject().Field("accountKey", account_key_).Key("accounts").BeginArray();
+  writer.BeginObject().Field("key", account_key_).Field("name", "usersync-target").EndObject();
+  writer.EndArray().EndObject();
+  ReplyJson(res, 200, writer.Release());
 }
 
 namespace {

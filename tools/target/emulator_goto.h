@@ -34,7 +34,11 @@
 // A GoTo write of "email" sets both the store's user name and its email.
 //
 // ---- Endpoints ({k} = the account key) ----
-// GET  /accounts/{k} → 200 {"accountKey": k, "name": "usersync-target"}.
+// GET  /me → 200 {"accountKey": k, "accounts": [{"key": k, "name": "usersync-target"}]}: the
+//   accounts of the token's user ([DOC] §1a, with [3P] §1b's root accountKey); k is written
+//   as given (a string). usersync check reads it.
+// GET  /accounts/{k} → 200 {"accountKey": k, "name": "usersync-target"} (not documented by GoTo,
+//   §1e; kept as before).
 //
 // GET  /accounts/{k}/users?pageSize=&offset=&filter=
 //   → 200 {"results": [user...], "total": N}. Creation order; offset 0-based (default 0);
@@ -186,6 +190,7 @@ class GotoFace {
   void GetUser(std::string_view user_key, httplib::Response& res);
   void UpdateUser(std::string_view user_key, const httplib::Request& req, httplib::Response& res);
   void Licenses(httplib::Response& res);
+  void Me(httplib::Response& res) const;
   void ListGroups(httplib::Response& res);
   void CreateGroup(const httplib::Request& req, httplib::Response& res);
 
