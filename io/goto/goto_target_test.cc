@@ -58,11 +58,13 @@ std::unique_ptr<GotoTarget> StartTarget(const std::string& base_url, int batch =
 
 class GotoTargetEmulatorTest : public ::testing::Test {
  protected:
-  void StartEmulator(std::map<std::string, int64_t> seats = {}) {
+  // `member_status`: batch answers carry the emulator's own per-entry status (NO_SEAT details).
+  void StartEmulator(std::map<std::string, int64_t> seats = {}, bool member_status = false) {
     emulator::EmulatorOptions options;
     options.token = kTestToken;
     options.threads = 32;
     options.seats = std::move(seats);
+    options.goto_member_status = member_status;
     auto server = emulator::EmulatorServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(server).value();
@@ -236,9 +238,11 @@ TEST_F(GotoTargetEmulatorTest, FreeSeatsReadsTheLicenses) {
   EXPECT_THAT(*seats, UnorderedElementsAre(Pair("G2W", 2)));
 }
 
-// Creates beyond the seats fail with "no seat" (the plan normally keeps them out first).
+// Creates beyond the seats fail with "no seat" (the plan normally keeps them out first). The
+// product is named only by the emulator's own member statuses: GoTo's documented answer leaves
+// a refused member out (DocumentedAnswerNeedsNoLookUpForEmailsListedFree).
 TEST_F(GotoTargetEmulatorTest, CreatesBeyondTheSeatsFailWithNoSeat) {
-  StartEmulator({{"G2W", 2}});
+  StartEmulator({{"G2W", 2}}, /*member_status=*/true);
   auto target = StartTarget(server_->goto_base_url());
   std::vector<core::Operation> ops;
   for (int i = 0; i < 4; ++i) ops.push_back(CreateOp(Spec(i, "G2W")));
