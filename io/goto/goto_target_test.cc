@@ -553,9 +553,9 @@ namespace usersync::io {
 namespace {
 
 // GoTo's documented create answer (GOTO_API_RESEARCH.md §3a) is a bare array of {key, email}
-// holding created and existing users alike. Each listed member is looked up by its key and
-// adopted only when it carries the member's externalId; a member the answer leaves out fails
-// with the reason. The 26-digit key is kept to the digit.
+// holding created and existing users alike. With no listing in this process, each listed
+// member is looked up by its key and adopted only when it carries the member's externalId; a
+// member the answer leaves out fails with the reason. The 26-digit key is kept to the digit.
 TEST(GotoTargetFake, DocumentedArrayAnswerAdoptsOnlyOwnUsersAndFailsTheUnlisted) {
   FakeTargetServer fake;
   constexpr char kNewKey[] = "78888886011013972886849029";
@@ -607,6 +607,56 @@ TEST(GotoTargetFake, DocumentedArrayAnswerAdoptsOnlyOwnUsersAndFailsTheUnlisted)
   EXPECT_THAT(sends, UnorderedElementsAre(Pair("user1@example.com", 1),
                                           Pair("user2@example.com", 1),
                                           Pair("user3@example.com", 1)));
+}
+
+// After a listing, an entry of the documented answer whose email the listing did not hold is
+// the new user: no look-up. An email the listing held (case aside) is looked up by key, and a
+// member the answer leaves out (e.g. refused for a seat) fails.
+TEST(GotoTargetFake, DocumentedAnswerNeedsNoLookUpForEmailsListedFree) {
+  FakeTargetServer fake;
+  std::atomic<int> filter_lookups{0};
+  fake.server().Get(kUsersPath, [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.has_param("filter")) ++filter_lookups;
+    res.set_content(req.has_param("filter") ? R"({"total":0,"results":[]})"
+                                            : R"({"total":1,"results":[{"userKey":"key-user2",)"
+                                              R"("email":"User2@Example.COM","firstName":"F",)"
+                                              R"("lastName":"L","externalId":"dir-2"}]})",
+                    "application/json");
+  });
+  std::atomic<int> key_lookups{0};
+  fake.server().Get(R"(/admin/rest/v1/accounts/demo/users/([\w-]+))",
+                    [&](const httplib::Request&, httplib::Response& res) {
+                      ++key_lookups;
+                      res.set_content(R"({"userKey":"key-user2","email":"user2@example.com",)"
+                                      R"("firstName":"F","lastName":"L","externalId":"dir-2"})",
+                                      "application/json");
+                    });
+  fake.server().Post(kUsersPath, [&](const httplib::Request& req, httplib::Response& res) {
+    fake.RecordPost(req.body);
+    std::string answer;
+    for (const std::string& email : StringsIn(req.body, "email")) {
+      if (email == "user3@example.com") continue;  // refused: GoTo's answer has no entry
+      absl::StrAppend(&answer, answer.empty() ? "" : ",", R"({"key":")", KeyOf(email),
+                      R"(","email":")", email, R"("})");
+    }
+    res.status = 201;
+    res.set_content(absl::StrCat("[", answer, "]"), "application/json");
+  });
+  fake.Start();
+  auto target = StartTarget(fake.base(kGotoPath), /*batch=*/3);
+  auto accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok()) << accounts.status();
+  std::vector<OpOutcome> outcomes =
+      ExecuteAll(*target, {CreateOp(Spec(1)), CreateOp(Spec(2)), CreateOp(Spec(3))});
+  ASSERT_TRUE(outcomes[0].status.ok()) << outcomes[0].status;
+  EXPECT_EQ(outcomes[0].account_id, "key-user1");
+  ASSERT_TRUE(outcomes[1].status.ok()) << outcomes[1].status;  // ours, from an earlier run
+  EXPECT_EQ(outcomes[1].account_id, "key-user2");
+  EXPECT_EQ(outcomes[2].status.code(), absl::StatusCode::kDataLoss) << outcomes[2].status;
+  EXPECT_THAT(std::string(outcomes[2].status.message()),
+              HasSubstr("does not list user3@example.com"));
+  EXPECT_EQ(key_lookups.load(), 1);  // user2 only: user1 cost no request beyond its batch
+  EXPECT_EQ(filter_lookups.load(), 0);
 }
 
 }  // namespace
