@@ -10,6 +10,10 @@
 #   ALLOWED_429 (environment, default 1): how many 429s a run may receive. The client's and
 #   the emulator's token buckets both start full but a few milliseconds apart, so the first
 #   burst can meet one 429; any more means the client outran the rate it was given.
+# The emulator answers batch creates as GoTo documents them (its default: a bare array of
+# {key, email}, created and existing users alike, no per-member status), so the client's cost
+# of telling them apart shows in the time; the look-ups it made (GETs of one user, filtered
+# listings) are printed and counted below.
 # Each repeat: a fresh `usersync-target --rate 10 --burst 10` on a free loopback port, a
 # fresh state database, `usersync plan` (for the expected "new" count), then the timed
 # `usersync sync`. Afterwards it checks, and exits 1 if any check fails: the sync exited 0;
@@ -107,12 +111,13 @@ EOF
   requests=$(( $(jq .requests <<<"$after") - $(jq .requests <<<"$before") ))
   throttled=$(( $(jq .throttled <<<"$after") - $(jq .throttled <<<"$before") ))
   batches=$(( $(jq .batch_creates <<<"$after") - $(jq .batch_creates <<<"$before") ))
+  lookups=$(( $(jq '.user_reads + .user_filters' <<<"$after") - $(jq '.user_reads + .user_filters' <<<"$before") ))
   held=$(jq .users <<<"$after")
   wall=$(echo "$end - $start" | bc -l)
   batch_requests=$(( (held + batch - 1) / batch ))  # ceil(users created / batch)
   ideal=$(echo "$batch_requests / $rate" | bc -l)
-  printf 'run %d: exit %d, new %d (invalid %d), emulator users %d, requests %d (batch creates %d, 429s %d), wall %.2f s, ideal ceil(%d/%d)/%d = %.2f s, ideal/actual %.3f, load %s -> %s\n' \
-    "$run" "$code" "$expect_new" "$invalid" "$held" "$requests" "$batches" "$throttled" \
+  printf 'run %d: exit %d, new %d (invalid %d), emulator users %d, requests %d (batch creates %d, look-ups %d, 429s %d), wall %.2f s, ideal ceil(%d/%d)/%d = %.2f s, ideal/actual %.3f, load %s -> %s\n' \
+    "$run" "$code" "$expect_new" "$invalid" "$held" "$requests" "$batches" "$lookups" "$throttled" \
     "$wall" "$held" "$batch" "$rate" "$ideal" "$(echo "$ideal / $wall" | bc -l)" "$load" "$load_end"
   if [[ $code -ne 0 || $held -ne $expect_new ]]; then
     echo "check failed: exit $code, emulator holds $held users, plan said $expect_new new" >&2

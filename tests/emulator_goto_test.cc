@@ -213,8 +213,9 @@ TEST_F(EmulatorGotoTest, UserShapeListingPagingAndFilters) {
   EXPECT_EQ(Json(anonymous.body).Str("/errorCode"), "UNAUTHORIZED");
 }
 
+// With --goto-member-status, every member's entry says what happened to it.
 TEST_F(EmulatorGotoTest, BatchWithAnExistingEmailCreatesTheOthers) {
-  Start();
+  Start({"--goto-member-status"});
   std::string carl = CreateUser("carl@example.com");
   ASSERT_FALSE(carl.empty());
   Strings batch = {Member("a@example.com"), Member("b@example.com"), Member("CARL@example.com"),
@@ -289,7 +290,7 @@ TEST_F(EmulatorGotoTest, MalformedBatchesCreateNothing) {
 }
 
 TEST_F(EmulatorGotoTest, SeatsRunOutMidBatch) {
-  Start({"--seats", "G2W=3"});
+  Start({"--seats", "G2W=3", "--goto-member-status"});
   EXPECT_EQ(License("G2W"), "3/0/3");
   EXPECT_EQ(License("G2M"), "null/0/null");  // no --seats: unlimited
   EXPECT_EQ(License("OPENVOICE"), "null/0/null");
@@ -334,9 +335,35 @@ TEST_F(EmulatorGotoTest, SeatsRunOutMidBatch) {
   EXPECT_EQ(Stats().Int("/seat_denials"), 4);
 }
 
+// By default the answer is GoTo's documented one (GOTO_API_RESEARCH.md §3a): {key, email} only,
+// an existing user listed like a created one, a member refused for a seat left out.
+TEST_F(EmulatorGotoTest, DefaultAnswerIsTheDocumentedBareArray) {
+  Start({"--seats", "G2W=1"});
+  const std::string carl = CreateUser("carl@example.com");
+  ASSERT_FALSE(carl.empty());
+  HttpResult result =
+      PostBatch({Member("a@example.com", R"("products":["G2W"])"), Member("CARL@example.com"),
+                 Member("b@example.com", R"("products":["G2W"])")});
+  ASSERT_EQ(result.status, 409) << result.body;
+  Json answer(result.body);
+  ASSERT_EQ(answer.Size(""), 2) << result.body;  // b@ had no seat: absent
+  EXPECT_EQ(answer.Str("/0/email"), "a@example.com");
+  EXPECT_FALSE(answer.Str("/0/key").empty());
+  EXPECT_EQ(answer.Str("/1/email"), "CARL@example.com");
+  EXPECT_EQ(answer.Str("/1/key"), carl);
+  for (const char* field : {"status", "errorCode", "product", "message"}) {
+    EXPECT_FALSE(answer.Has(absl::StrCat("/0/", field))) << field;
+    EXPECT_FALSE(answer.Has(absl::StrCat("/1/", field))) << field;
+  }
+  EXPECT_EQ(UserCount(), 2);
+  Json stats = Stats();
+  EXPECT_EQ(stats.Int("/create_conflicts"), 1);
+  EXPECT_EQ(stats.Int("/seat_denials"), 1);
+}
+
 // Concurrent batches never hand out more seats than there are.
 TEST_F(EmulatorGotoTest, ConcurrentBatchesRespectSeats) {
-  Start({"--seats", "G2W=25"});
+  Start({"--seats", "G2W=25", "--goto-member-status"});
   constexpr int kThreads = 4;
   constexpr int kPerBatch = 10;
   std::vector<int> created(kThreads, 0);
@@ -380,7 +407,7 @@ TEST_F(EmulatorGotoTest, SeatsCountLoadedAndSeededUsers) {
   emulator_->process().Signal(SIGTERM);
   EXPECT_EQ(emulator_->process().Wait(), 0);
 
-  Start({"--db", db, "--seats", "G2W=2"});
+  Start({"--db", db, "--seats", "G2W=2", "--goto-member-status"});
   EXPECT_EQ(License("G2W"), "2/2/0");
   Json denied(PostBatch({Member("c@example.com", R"("products":["G2W"])")}).body);
   EXPECT_EQ(denied.Str("/0/errorCode"), "NO_SEAT");

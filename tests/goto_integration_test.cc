@@ -204,6 +204,36 @@ TEST_F(GotoIntegrationTest, BatchCreateWithAConflictInTheMiddle) {
   EXPECT_NE(again.out.find(R"("new":1)"), std::string::npos) << again.out;
 }
 
+// GoTo's documented create answer (the emulator's default: {key, email} only, created and
+// existing users alike): after the listing showed their emails free, 300 creates cost batch
+// POSTs only, with no GET of a single user and no look-up by email, and each user is sent
+// once. How the 300 split into batches of 100 depends on timing (io/batch_queue.h: a partial
+// batch goes out whenever no batch is pending, so the first and the last may be partial), so
+// the POSTs are bounded, not counted exactly. A second plan creates nothing.
+TEST_F(GotoIntegrationTest, DocumentedAnswerCreatesWithoutLookingUsersUp) {
+  // Answers 100 ms late, so the creates gather while a batch is in flight.
+  ASSERT_TRUE(world_.StartTarget({"--latency-ms", "100"}).ok());
+  world_.WriteLdif(Ldif(Users(300)));
+  WriteConfig("goto", "rate = 1000\nburst = 100\nbatch = 100\n");
+
+  ProcessResult run = world_.Usersync({"sync"});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const TargetStats stats = world_.Stats();
+  EXPECT_EQ(stats.creates, 300);
+  EXPECT_EQ(stats.batch_members, 300);  // nobody sent twice
+  EXPECT_EQ(stats.user_reads, 0);
+  EXPECT_EQ(stats.user_filters, 0);
+  EXPECT_GE(stats.batch_creates, 3);
+  EXPECT_LE(stats.batch_creates, 5) << "3 full batches plus a partial first and last at most";
+  const std::map<std::string, GotoUser> users = ListGotoUsers(world_.target());
+  ASSERT_EQ(users.size(), 300u);
+  EXPECT_EQ(users.at("user300@example.com").external_id, "uuid-user300");
+
+  ProcessResult again = world_.Usersync({"plan", "--format", "json"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find(R"("new":0)"), std::string::npos) << again.out;
+}
+
 // Seats running out: 6 users need G2W, the account has 4 seats and one is taken. The plan
 // reports the 3 that do not fit as invalid "no seat for G2W" before anything is sent; the 3
 // creates within the seats succeed; exit 0.

@@ -28,8 +28,10 @@ std::string JsonString(const std::string& json, const std::string& key) {
 
 class OAuthIntegration : public ::testing::Test {
  protected:
-  // Starts the emulator with OAuth and writes a configuration that authenticates with it.
-  void SetUpWorld(std::vector<std::string> emulator_args, std::string target_keys) {
+  // Starts the emulator with OAuth and writes a configuration that authenticates with it, on
+  // the emulator's `target_kind` face ("scim" or "goto").
+  void SetUpWorld(std::vector<std::string> emulator_args, std::string target_keys,
+                  std::string target_kind = "scim") {
     ASSERT_TRUE(world_.ok());
     emulator_args.insert(emulator_args.end(),
                          {"--oauth-client", absl::StrCat(kClientId, ":", kClientSecret)});
@@ -42,6 +44,7 @@ class OAuthIntegration : public ::testing::Test {
         kClientId, "\"\nclient_secret_env = \"", kSecretEnv,
         "\"\nrefresh_token_file = \"refresh_token\"\n");
     config.target_keys = std::move(target_keys);
+    config.target_kind = std::move(target_kind);
     world_.WriteConfig(config);
   }
 
@@ -50,6 +53,29 @@ class OAuthIntegration : public ::testing::Test {
         HttpGet(world_.target().base_url() + "/_emulator/oauth/code", world_.token());
     EXPECT_EQ(result.status, 200) << result.body;
     return JsonString(result.body, "code");
+  }
+
+  // Authorizes (one access token and the first refresh token, stored 0600).
+  void Authorize() {
+    ProcessResult authorize = world_.Usersync({"authorize", "--code", NewCode()}, env_);
+    ASSERT_EQ(authorize.exit_code, 0) << authorize.out << authorize.err;
+    EXPECT_EQ(world_.ReadFile("refresh_token"), LastRefreshToken() + "\n");
+    struct stat info {};
+    ASSERT_EQ(stat(world_.Path("refresh_token").c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 0777, 0600);
+  }
+
+  // After a run whose output is `output`: at least `min_tokens` access tokens were issued, the
+  // stored refresh token is the last one issued, and neither it nor the secret was printed.
+  void ExpectTokensRotated(int min_tokens, const std::string& output) const {
+    HttpResult raw = HttpGet(world_.target().base_url() + "/_emulator/stats", world_.token());
+    const size_t at = raw.body.find("\"oauth_access_tokens_issued\":");
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_GE(std::stoi(raw.body.substr(at + 29)), min_tokens) << raw.body;
+    const std::string last = LastRefreshToken();
+    EXPECT_EQ(world_.ReadFile("refresh_token"), last + "\n");
+    EXPECT_TRUE(Lacks(output, last));
+    EXPECT_TRUE(Lacks(output, kClientSecret));
   }
 
   std::string LastRefreshToken() const {
@@ -66,29 +92,39 @@ TEST_F(OAuthIntegration, SyncOutlivesExpiringTokensAndStoresTheLastRotation) {
   SetUpWorld({"--no-bulk", "--access-token-ttl", "2", "--rotate-refresh-tokens"},
              "rate = 50\nburst = 5\nadaptive = false\n");
   world_.WriteDirectory(NumberedUsers(300));
-
-  ProcessResult authorize = world_.Usersync({"authorize", "--code", NewCode()}, env_);
-  ASSERT_EQ(authorize.exit_code, 0) << authorize.out << authorize.err;
-  EXPECT_EQ(world_.ReadFile("refresh_token"), LastRefreshToken() + "\n");
-  struct stat info {};
-  ASSERT_EQ(stat(world_.Path("refresh_token").c_str(), &info), 0);
-  EXPECT_EQ(info.st_mode & 0777, 0600);
+  ASSERT_NO_FATAL_FAILURE(Authorize());
 
   ProcessResult sync = world_.Usersync({"sync"}, env_);
   EXPECT_EQ(sync.exit_code, 0) << sync.out << sync.err;
   const TargetStats stats = world_.Stats();
   EXPECT_EQ(stats.creates, 300);
   EXPECT_EQ(world_.ScimAccounts().size(), 300u);
-  HttpResult raw = HttpGet(world_.target().base_url() + "/_emulator/stats", world_.token());
   // The code exchange issued one token; the sync renewed at least twice more (6 s of 2 s tokens).
-  const size_t at = raw.body.find("\"oauth_access_tokens_issued\":");
-  ASSERT_NE(at, std::string::npos);
-  const int tokens = std::stoi(raw.body.substr(at + 29));
-  EXPECT_GE(tokens, 3) << raw.body;
-  const std::string last = LastRefreshToken();
-  EXPECT_EQ(world_.ReadFile("refresh_token"), last + "\n");
-  EXPECT_TRUE(Lacks(sync.out + sync.err, last));
-  EXPECT_TRUE(Lacks(sync.out + sync.err, kClientSecret));
+  ExpectTokensRotated(3, sync.out + sync.err);
+}
+
+// Issue 13's Done-when on GoTo: a reviewed plan of 2,000 creates applied in batches of 20 at
+// 10 requests/s (about 100 POSTs, ~10 s: five lifetimes of a 2 s token) while the refresh token
+// rotates on every renewal: no failed operation, and the stored refresh token is the last one.
+TEST_F(OAuthIntegration, GotoApplyOutlivesExpiringTokensAndStoresTheLastRotation) {
+  SetUpWorld({"--access-token-ttl", "2", "--rotate-refresh-tokens"},
+             "rate = 10\nburst = 2\nadaptive = false\nbatch = 20\n", "goto");
+  world_.WriteDirectory(NumberedUsers(2000));
+  ASSERT_NO_FATAL_FAILURE(Authorize());
+
+  ProcessResult plan = world_.Usersync({"plan", "--out", world_.Path("plan.json")}, env_);
+  ASSERT_EQ(plan.exit_code, 0) << plan.out << plan.err;
+  ProcessResult apply = world_.Usersync({"apply", "--plan", world_.Path("plan.json")}, env_);
+  EXPECT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+  const TargetStats stats = world_.Stats();
+  EXPECT_EQ(stats.creates, 2000);
+  EXPECT_EQ(stats.users, 2000);
+  EXPECT_EQ(stats.create_conflicts, 0);
+  EXPECT_TRUE(Contains(apply.out, "Result: 2000 done")) << apply.out;
+  EXPECT_TRUE(Contains(apply.out, " 0 failed, 0 held, 0 refused")) << apply.out;
+  EXPECT_EQ(world_.ReadFile("logs/errors.log"), "");  // no failed operation
+  // The code exchange issued one token; ~10 s of 2 s tokens renewed it at least twice more.
+  ExpectTokensRotated(3, plan.out + plan.err + apply.out + apply.err);
 }
 
 // A refresh token the server no longer honours: exit 4, and the message says what to do.

@@ -57,12 +57,14 @@ MemberVerdict Verdict(const GotoMemberResult& result, std::string_view email,
       return verdict;
     case GotoMemberResult::Kind::kListed:
       // GoTo's documented answer lists created and existing (conflicting) users alike
-      // (GOTO_API_RESEARCH.md §3a). Nothing in it tells which this member is, so it is looked
-      // up by its key and adopted only if it carries this member's externalId, as any
-      // conflict is; otherwise it is refused as someone else's account (ForeignHolder).
+      // (GOTO_API_RESEARCH.md §3a). The driver takes it as created when its own listing showed
+      // the email free (GotoTarget::ClaimListedFree); otherwise it is looked up by its key and
+      // adopted only if it carries this member's externalId, as any conflict is, else refused
+      // as someone else's account (ForeignHolder).
       if (result.user_key.empty()) break;
-      verdict.kind = MemberVerdict::Kind::kConflict;
+      verdict.kind = MemberVerdict::Kind::kListed;
       verdict.account_id = result.user_key;
+      verdict.http_status = 201;
       verdict.status =
           absl::AlreadyExistsError(absl::StrCat(what, ": the answer lists ", Sv(email), " as user ",
                                                 result.user_key, ", created or existing"));

@@ -1,7 +1,10 @@
 #include "io/goto/goto_target.h"
 
+#include <algorithm>
 #include <utility>
 
+#include "absl/hash/hash.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -27,6 +30,14 @@ int64_t MemberIndexOf(std::string_view message) {
   int64_t index = -1;
   if (!absl::SimpleAtoi(Sv(message.substr(begin, end - begin)), &index)) return -1;
   return index;
+}
+
+// A 64-bit hash of `email` lower-cased (ASCII; GoTo compares emails case-insensitively).
+// `scratch` is reused between calls.
+uint64_t EmailHash(std::string_view email, std::string* scratch) {
+  scratch->assign(email);
+  for (char& c : *scratch) c = absl::ascii_tolower(static_cast<unsigned char>(c));
+  return absl::Hash<std::string_view>{}(std::string_view(*scratch));
 }
 
 }  // namespace
@@ -55,6 +66,32 @@ GotoTarget::GotoTarget(GotoTargetOptions options)
       goto_(static_cast<const GotoDialect&>(dialect())) {}
 
 GotoTarget::~GotoTarget() { Shutdown(); }
+
+absl::StatusOr<core::Accounts> GotoTarget::ListAccounts() {
+  USERSYNC_ASSIGN_OR_RETURN(core::Accounts accounts, HttpTarget::ListAccounts());
+  std::vector<uint64_t> hashes;
+  hashes.reserve(accounts.items.size());
+  std::string scratch;
+  for (const core::Account& account : accounts.items) {
+    hashes.push_back(EmailHash(goto_.AccountValue(account), &scratch));
+  }
+  std::sort(hashes.begin(), hashes.end());
+  absl::MutexLock lock(&listed_mu_);
+  listed_ = true;
+  listed_emails_ = std::move(hashes);
+  claimed_emails_.clear();  // users created since are in the new listing
+  return accounts;
+}
+
+bool GotoTarget::ClaimListedFree(const core::AccountSpec& spec) {
+  std::string scratch;
+  const uint64_t hash = EmailHash(GotoEmail(spec), &scratch);
+  absl::MutexLock lock(&listed_mu_);
+  if (!listed_ || std::binary_search(listed_emails_.begin(), listed_emails_.end(), hash)) {
+    return false;
+  }
+  return claimed_emails_.insert(hash).second;
+}
 
 // --- Check and seats ------------------------------------------------------------------------
 

@@ -12,7 +12,21 @@
 //   FreeSeats()    GET /accounts/{k}/licenses: free seats of every product that has a count.
 //   Execute(op)    create → held for a batch (BatchQueue: `batch` users per POST
 //                  /accounts/{k}/users with suppressEmail false, so GoTo sends the welcome
-//                  emails). Per member of the answer: created → done; conflict (the email is
+//                  emails). GoTo's documented answer is a bare [{"key","email"}] listing
+//                  created and existing users alike (GOTO_API_RESEARCH.md §3a): an entry
+//                  whose email this driver's own ListAccounts() showed free is taken as
+//                  created without a request; any other (the email was listed, a hash
+//                  collision, an earlier create of this process had the same email, or no
+//                  listing ran in this process) is treated as a conflict, below. Residual
+//                  risk: an account someone else creates with the same email between the
+//                  listing and the batch create (or an update of this run moving an
+//                  existing account onto the email) is adopted as ours: its key is stored,
+//                  its externalId is not checked. Memory: one 64-bit hash per listed
+//                  account in a sorted vector (8 MB at 1M accounts), plus a hash set of the
+//                  emails created this way (~16-32 bytes each: ~3 MB at 100k creates).
+//                  Per member of an answer with statuses (the emulator's
+//                  --goto-member-status, the older {"results"} object): created → done;
+//                  conflict (the email is
 //                  taken) → the holder is read (GET users/{userKey}): our own account
 //                  (externalId = the directory id, e.g. left by an interrupted run) is the
 //                  result, someone else's is kAlreadyExists with the holder named; NO_SEAT →
@@ -43,8 +57,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "io/http/http_pipeline.h"
 #include "io/http/http_target.h"
 #include "io/target_api.h"
@@ -72,6 +89,8 @@ class GotoTarget final : public HttpTarget {
   ~GotoTarget() override;  // drains the pipeline (held creates are sent first)
 
   absl::Status Check() override;
+  // HttpTarget's listing, plus the hashes of its emails (for ListedFree).
+  absl::StatusOr<core::Accounts> ListAccounts() override;
   absl::StatusOr<FreeSeatList> FreeSeats() override;
   void Execute(const core::Operation& op, std::function<void(OpOutcome)> done) override;
 
@@ -91,9 +110,20 @@ class GotoTarget final : public HttpTarget {
   void Put(HttpOpPtr state, std::string body);
   // GET /me: target.account_key is an account of the token's user (a finding), else kNotFound.
   absl::Status CheckAccount();
+  // True when the last listing in this process ran and did not hold the spec's email
+  // (case-insensitively), and no earlier call claimed that email (a second create of one
+  // email in a run is looked up). Thread-safe.
+  bool ClaimListedFree(const core::AccountSpec& spec) override;
 
   const GotoTargetOptions options_;
   const GotoDialect& goto_;  // dialect(), as the GoTo dialect it is
+
+  absl::Mutex listed_mu_;
+  bool listed_ ABSL_GUARDED_BY(listed_mu_) = false;  // a listing completed in this process
+  // EmailHash of every listed account's email, sorted (binary search).
+  std::vector<uint64_t> listed_emails_ ABSL_GUARDED_BY(listed_mu_);
+  // EmailHash of the emails ClaimListedFree said yes to.
+  absl::flat_hash_set<uint64_t> claimed_emails_ ABSL_GUARDED_BY(listed_mu_);
 };
 
 // The factory the run uses for target kind "goto".

@@ -58,11 +58,13 @@ std::unique_ptr<GotoTarget> StartTarget(const std::string& base_url, int batch =
 
 class GotoTargetEmulatorTest : public ::testing::Test {
  protected:
-  void StartEmulator(std::map<std::string, int64_t> seats = {}) {
+  // `member_status`: batch answers carry the emulator's own per-entry status (NO_SEAT details).
+  void StartEmulator(std::map<std::string, int64_t> seats = {}, bool member_status = false) {
     emulator::EmulatorOptions options;
     options.token = kTestToken;
     options.threads = 32;
     options.seats = std::move(seats);
+    options.goto_member_status = member_status;
     auto server = emulator::EmulatorServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(server).value();
@@ -236,9 +238,11 @@ TEST_F(GotoTargetEmulatorTest, FreeSeatsReadsTheLicenses) {
   EXPECT_THAT(*seats, UnorderedElementsAre(Pair("G2W", 2)));
 }
 
-// Creates beyond the seats fail with "no seat" (the plan normally keeps them out first).
+// Creates beyond the seats fail with "no seat" (the plan normally keeps them out first). The
+// product is named only by the emulator's own member statuses: GoTo's documented answer leaves
+// a refused member out (DocumentedAnswerNeedsNoLookUpForEmailsListedFree).
 TEST_F(GotoTargetEmulatorTest, CreatesBeyondTheSeatsFailWithNoSeat) {
-  StartEmulator({{"G2W", 2}});
+  StartEmulator({{"G2W", 2}}, /*member_status=*/true);
   auto target = StartTarget(server_->goto_base_url());
   std::vector<core::Operation> ops;
   for (int i = 0; i < 4; ++i) ops.push_back(CreateOp(Spec(i, "G2W")));
@@ -549,9 +553,9 @@ namespace usersync::io {
 namespace {
 
 // GoTo's documented create answer (GOTO_API_RESEARCH.md §3a) is a bare array of {key, email}
-// holding created and existing users alike. Each listed member is looked up by its key and
-// adopted only when it carries the member's externalId; a member the answer leaves out fails
-// with the reason. The 26-digit key is kept to the digit.
+// holding created and existing users alike. With no listing in this process, each listed
+// member is looked up by its key and adopted only when it carries the member's externalId; a
+// member the answer leaves out fails with the reason. The 26-digit key is kept to the digit.
 TEST(GotoTargetFake, DocumentedArrayAnswerAdoptsOnlyOwnUsersAndFailsTheUnlisted) {
   FakeTargetServer fake;
   constexpr char kNewKey[] = "78888886011013972886849029";
@@ -603,6 +607,56 @@ TEST(GotoTargetFake, DocumentedArrayAnswerAdoptsOnlyOwnUsersAndFailsTheUnlisted)
   EXPECT_THAT(sends, UnorderedElementsAre(Pair("user1@example.com", 1),
                                           Pair("user2@example.com", 1),
                                           Pair("user3@example.com", 1)));
+}
+
+// After a listing, an entry of the documented answer whose email the listing did not hold is
+// the new user: no look-up. An email the listing held (case aside) is looked up by key, and a
+// member the answer leaves out (e.g. refused for a seat) fails.
+TEST(GotoTargetFake, DocumentedAnswerNeedsNoLookUpForEmailsListedFree) {
+  FakeTargetServer fake;
+  std::atomic<int> filter_lookups{0};
+  fake.server().Get(kUsersPath, [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.has_param("filter")) ++filter_lookups;
+    res.set_content(req.has_param("filter") ? R"({"total":0,"results":[]})"
+                                            : R"({"total":1,"results":[{"userKey":"key-user2",)"
+                                              R"("email":"User2@Example.COM","firstName":"F",)"
+                                              R"("lastName":"L","externalId":"dir-2"}]})",
+                    "application/json");
+  });
+  std::atomic<int> key_lookups{0};
+  fake.server().Get(R"(/admin/rest/v1/accounts/demo/users/([\w-]+))",
+                    [&](const httplib::Request&, httplib::Response& res) {
+                      ++key_lookups;
+                      res.set_content(R"({"userKey":"key-user2","email":"user2@example.com",)"
+                                      R"("firstName":"F","lastName":"L","externalId":"dir-2"})",
+                                      "application/json");
+                    });
+  fake.server().Post(kUsersPath, [&](const httplib::Request& req, httplib::Response& res) {
+    fake.RecordPost(req.body);
+    std::string answer;
+    for (const std::string& email : StringsIn(req.body, "email")) {
+      if (email == "user3@example.com") continue;  // refused: GoTo's answer has no entry
+      absl::StrAppend(&answer, answer.empty() ? "" : ",", R"({"key":")", KeyOf(email),
+                      R"(","email":")", email, R"("})");
+    }
+    res.status = 201;
+    res.set_content(absl::StrCat("[", answer, "]"), "application/json");
+  });
+  fake.Start();
+  auto target = StartTarget(fake.base(kGotoPath), /*batch=*/3);
+  auto accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok()) << accounts.status();
+  std::vector<OpOutcome> outcomes =
+      ExecuteAll(*target, {CreateOp(Spec(1)), CreateOp(Spec(2)), CreateOp(Spec(3))});
+  ASSERT_TRUE(outcomes[0].status.ok()) << outcomes[0].status;
+  EXPECT_EQ(outcomes[0].account_id, "key-user1");
+  ASSERT_TRUE(outcomes[1].status.ok()) << outcomes[1].status;  // ours, from an earlier run
+  EXPECT_EQ(outcomes[1].account_id, "key-user2");
+  EXPECT_EQ(outcomes[2].status.code(), absl::StatusCode::kDataLoss) << outcomes[2].status;
+  EXPECT_THAT(std::string(outcomes[2].status.message()),
+              HasSubstr("does not list user3@example.com"));
+  EXPECT_EQ(key_lookups.load(), 1);  // user2 only: user1 cost no request beyond its batch
+  EXPECT_EQ(filter_lookups.load(), 0);
 }
 
 }  // namespace

@@ -383,6 +383,13 @@ void HttpTarget::Apply(HttpOpPtr member, MemberVerdict verdict) {
       member->outcome.account_id = std::move(verdict.account_id);
       OnCreated(std::move(member));
       return;
+    case MemberVerdict::Kind::kListed:
+      if (ClaimListedFree(member->op->spec)) {
+        member->outcome.account_id = std::move(verdict.account_id);
+        OnCreated(std::move(member));
+        return;
+      }
+      [[fallthrough]];
     case MemberVerdict::Kind::kConflict:
       LookUpCreated(std::move(member), std::move(verdict.account_id),
                     /*after_unknown_outcome=*/false, std::move(verdict.status));

@@ -85,9 +85,13 @@ struct MemberVerdict {
   enum class Kind {
     kCreated,   // account_id is the new account
     kConflict,  // taken: look it up (account_id: the holder's key when the answer names it)
-    kLookUp,    // unknown outcome: look it up before sending again (account_id as kConflict)
-    kRetry,     // refused before anything was done: into a later batch
-    kFailed,    // final: `status`
+    // Listed with a key, created or existing alike (GoTo's documented answer): created when
+    // the driver's ClaimListedFree says the target's own listing showed its value free, else
+    // as kConflict (`status` says why).
+    kListed,
+    kLookUp,  // unknown outcome: look it up before sending again (account_id as kConflict)
+    kRetry,   // refused before anything was done: into a later batch
+    kFailed,  // final: `status`
   };
   Kind kind = Kind::kLookUp;
   absl::Status status;     // why (every kind but kCreated)
@@ -231,6 +235,14 @@ class HttpTarget : public TargetApi {
   virtual void SendBatch(std::vector<HttpOpPtr> members) = 0;
   // The create is done at the target (outcome.account_id set): finish it or go on.
   virtual void OnCreated(HttpOpPtr state) = 0;
+  // Whether the target's own listing in this process showed the create's value free and no
+  // earlier create of this process claimed it (so a kListed member with that value is the
+  // account just created); true at most once per value. Called on the pipeline thread; false
+  // (the default) makes every kListed member a kConflict.
+  virtual bool ClaimListedFree(const core::AccountSpec& spec) {
+    (void)spec;
+    return false;
+  }
   // The create did not happen after an unknown outcome: send it again (or give up).
   virtual void Resend(HttpOpPtr state, absl::Status why) = 0;
   // The batch as such was refused (no member results): true when handled.

@@ -35,6 +35,8 @@ constexpr std::pair<std::string_view, int64_t TargetStats::*> kCounters[] = {
     {"suspensions", &TargetStats::suspensions},
     {"seat_denials", &TargetStats::seat_denials},
     {"welcome_emails", &TargetStats::welcome_emails},
+    {"user_reads", &TargetStats::user_reads},
+    {"user_filters", &TargetStats::user_filters},
     {"bulk_requests", &TargetStats::bulk_requests},
     {"bulk_operations", &TargetStats::bulk_operations},
     {"admitted", &TargetStats::admitted},

@@ -137,6 +137,8 @@ struct TargetStats {
   int64_t suspensions = 0;
   int64_t seat_denials = 0;
   int64_t welcome_emails = 0;
+  int64_t user_reads = 0;    // GoTo GET /users/{key}
+  int64_t user_filters = 0;  // GoTo GET /users?filter=...
   int64_t bulk_requests = 0;
   int64_t bulk_operations = 0;
   // What the emulator measured of the requests its rate limit admitted, on its own clock

@@ -135,8 +135,10 @@ OutboxEntry WelcomeEmail(const EmulatorUser& user, const NewMember& member, int6
   return entry;
 }
 
+// `member_status` false: only GoTo's documented {key, email} per entry; a member refused for
+// NO_SEAT has no key and is left out of the answer.
 BatchAnswer AnswerBatch(const Batch& batch, const std::vector<absl::StatusOr<UserView>>& results,
-                        int64_t now_ms) {
+                        bool member_status, int64_t now_ms) {
   BatchAnswer answer;
   answer.body.reserve(64 + results.size() * 120);
   JsonWriter writer(&answer.body);
@@ -145,34 +147,37 @@ BatchAnswer AnswerBatch(const Batch& batch, const std::vector<absl::StatusOr<Use
   writer.BeginArray();
   for (size_t index = 0; index < results.size(); ++index) {
     const absl::StatusOr<UserView>& result = results[index];
-    writer.BeginObject();
     if (result.ok()) {
       const EmulatorUser& user = *result->user;
+      writer.BeginObject();
       WriteGotoKey(user.id, &writer);
       writer.Field("email", user.user_name);
-      writer.Field("status", "created");
+      if (member_status) writer.Field("status", "created");
+      writer.EndObject();
       ++answer.created;
       if (!batch.suppress_email) {
         answer.emails.push_back(WelcomeEmail(user, batch.members[index], now_ms));
       }
-    } else {
-      answer.all_created = false;
-      // The decoded email: the member's user was moved into the store's call.
-      const JsonValue* email = batch.users->items[index].Find("email");
-      const std::string_view email_text = email != nullptr ? std::string_view(email->string) : "";
-      std::string product = NoSeatProduct(result.status());
-      if (!product.empty()) {
-        ++answer.no_seats;
-        writer.Field("email", email_text);
-        writer.Field("status", "error").Field("errorCode", "NO_SEAT").Field("product", product);
-      } else {
-        ++answer.conflicts;
-        WriteGotoKey(ConflictingUserId(result.status()), &writer);
-        writer.Field("email", email_text);
-        writer.Field("status", "conflict").Field("errorCode", "USER_EXISTS");
-      }
-      writer.Field("message", StdSv(result.status().message()));
+      continue;
     }
+    answer.all_created = false;
+    // The decoded email: the member's user was moved into the store's call.
+    const JsonValue* email = batch.users->items[index].Find("email");
+    const std::string_view email_text = email != nullptr ? std::string_view(email->string) : "";
+    std::string product = NoSeatProduct(result.status());
+    if (!product.empty()) {
+      ++answer.no_seats;
+      if (!member_status) continue;  // no key to give: absent from the documented answer
+      writer.BeginObject().Field("email", email_text);
+      writer.Field("status", "error").Field("errorCode", "NO_SEAT").Field("product", product);
+    } else {
+      ++answer.conflicts;
+      writer.BeginObject();
+      WriteGotoKey(ConflictingUserId(result.status()), &writer);
+      writer.Field("email", email_text);
+      if (member_status) writer.Field("status", "conflict").Field("errorCode", "USER_EXISTS");
+    }
+    if (member_status) writer.Field("message", StdSv(result.status().message()));
     writer.EndObject();
   }
   writer.EndArray();
@@ -232,8 +237,8 @@ std::string GotoErrorBody(std::string_view error_code, std::string_view message)
   return writer.Release();
 }
 
-GotoFace::GotoFace(EmulatorStore* store, std::string account_key)
-    : store_(store), account_key_(std::move(account_key)) {}
+GotoFace::GotoFace(EmulatorStore* store, std::string account_key, bool member_status)
+    : store_(store), account_key_(std::move(account_key)), member_status_(member_status) {}
 
 void GotoFace::Handle(std::string_view path, const httplib::Request& req, httplib::Response& res) {
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
@@ -327,6 +332,7 @@ void GotoFace::ListUsers(const httplib::Request& req, httplib::Response& res) {
   int64_t count = std::min(*page_size, kMaxPageSize);
   StorePage<UserView> page;
   if (req.has_param("filter")) {
+    user_filters_.fetch_add(1, std::memory_order_relaxed);
     absl::StatusOr<ScimFilter> filter = ParseFilter(req.get_param_value("filter"));
     if (!filter.ok()) {
       return ReplyError(res, 400, "INVALID_FILTER",
@@ -357,6 +363,7 @@ void GotoFace::ListUsers(const httplib::Request& req, httplib::Response& res) {
 }
 
 void GotoFace::GetUser(std::string_view user_key, httplib::Response& res) {
+  user_reads_.fetch_add(1, std::memory_order_relaxed);
   absl::StatusOr<UserView> view = store_->GetUser(user_key);
   if (!view.ok()) {
     return ReplyError(res, 404, "NOT_FOUND", absl::StrCat("no user ", Sv(user_key)));
@@ -397,7 +404,7 @@ void GotoFace::CreateUsers(const httplib::Request& req, httplib::Response& res) 
     if (!updated.ok()) return ReplyInternal(res, updated.status());
   }
 
-  BatchAnswer answer = AnswerBatch(*batch, results, NowMs());
+  BatchAnswer answer = AnswerBatch(*batch, results, member_status_, NowMs());
   creates_.fetch_add(answer.created, std::memory_order_relaxed);
   create_conflicts_.fetch_add(answer.conflicts, std::memory_order_relaxed);
   seat_denials_.fetch_add(answer.no_seats, std::memory_order_relaxed);
@@ -565,6 +572,8 @@ GotoStats GotoFace::stats() const {
   stats.suspensions = suspensions_.load();
   stats.seat_denials = seat_denials_.load();
   stats.group_creates = group_creates_.load();
+  stats.user_reads = user_reads_.load();
+  stats.user_filters = user_filters_.load();
   absl::MutexLock lock(&outbox_mu_);
   stats.welcome_emails = static_cast<int64_t>(outbox_.size());
   return stats;

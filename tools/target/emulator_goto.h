@@ -64,23 +64,24 @@
 //   without '@', a field of the wrong type, an unknown admin role) → 400 INVALID_REQUEST
 //   naming the member ("users[3].email: ..."), and NOTHING is created.
 //   Otherwise each member is created or refused on its own, in request order (a member
-//   refused does not stop the others; new users are ACTIVE). The answer is GoTo's documented
-//   bare array of {"key", "email"} in which existing (conflicting) users come back too
-//   ([DOC] §3a); "status", "errorCode", "product" and "message" are this face's own additions
-//   (GoTo documents nothing that tells a created user from an existing one; the driver looks
-//   up entries that lack them). The HTTP status is kept as before (201, or 409 if any member
-//   was refused; GoTo's is not documented):
-//     every member created → 201 [{"key", "email", "status": "created"}...]
-//     any member refused   → 409 [...] with, per member in request order, one of
-//       {"key": k, "email": e, "status": "created"}          (created: it IS created)
+//   refused does not stop the others; new users are ACTIVE). The HTTP status is kept as
+//   before (201, or 409 if any member was refused; GoTo's is not documented). The answer is
+//   GoTo's documented bare array ([DOC] GOTO_API_RESEARCH.md §3a), in request order:
+//     created member                   {"key": k, "email": e}
+//     email taken (case-insensitively, by user `existing`, possibly an earlier member of the
+//     same batch)                      {"key": existing, "email": e}
+//     no free seat (NO_SEAT)           nothing: the member is absent from the answer (it has
+//                                      no key; what GoTo answers here is not documented)
+//   so, as with GoTo, nothing tells a created user from an existing one.
+//   With --goto-member-status (this face's own addition, not GoTo's: for tests that need the
+//   details) every member has an entry carrying "status" and, when refused, a human-readable
+//   "message":
+//       {"key": k, "email": e, "status": "created"}
 //       {"key": existing, "email": e, "status": "conflict", "errorCode": "USER_EXISTS"}
-//           (the email is taken, case-insensitively, by user `existing`, possibly an earlier
-//            member of the same batch)
 //       {"email": e, "status": "error", "errorCode": "NO_SEAT", "product": "G2W"}
-//           (a product of the member has no free seat; the first such product is named)
-//   Refused members also carry a human-readable "message". A client retries only the
-//   members that are not "created". Each created member, unless
-//   suppressEmail is true, records one welcome email in the outbox (below).
+//           (the first product of the member that has no free seat)
+//   Each created member, unless suppressEmail is true, records one welcome email in the
+//   outbox (below).
 //
 // PUT  /accounts/{k}/users/{key}   a partial update: the fields present are replaced,
 //   the others kept: {"email"?, "firstName"?, "lastName"?, "locale"? (null clears),
@@ -88,9 +89,9 @@
 //   "userGroup"? (name: the user's only group from now on, created on demand; null: no group),
 //   "externalId"? (null clears)}. Optional header If-Match: "N" or W/"N" (the version).
 //   → 200 with the updated user. Errors: 400 INVALID_REQUEST, 404 NOT_FOUND, 409 USER_EXISTS
-//   (+ "userKey" of the holder: the new email is taken; error bodies kept as before), 409 NO_SEAT (+ "product": the change
-//   adds a product with no free seat, or reactivates a user holding one), 412
-//   VERSION_MISMATCH. A refused PUT changes nothing. Deprovisioning is "status": "SUSPENDED"
+//   (+ "userKey" of the holder: the new email is taken; error bodies kept as before), 409 NO_SEAT
+//   (+ "product": the change adds a product with no free seat, or reactivates a user holding one),
+//   412 VERSION_MISMATCH. A refused PUT changes nothing. Deprovisioning is "status": "SUSPENDED"
 //   (suspended users keep their products but use no seats); GoTo users are never deleted.
 //
 // GET  /accounts/{k}/licenses → 200 {"results": [{"product": "G2M", "seats": N, "used": U,
@@ -119,7 +120,9 @@
 // ---- Stats ---- /_emulator/stats adds: batch_creates (batch requests that passed
 // validation), batch_members (their members), suspensions (GoTo PUTs turning an ACTIVE user
 // SUSPENDED), seat_denials (creates/updates refused for NO_SEAT, both faces),
-// welcome_emails; GoTo creates/conflicts/updates/new groups also count in creates,
+// welcome_emails, user_reads (GET /users/{key}), user_filters (GET /users with a filter: the
+// look-ups a client makes one user at a time); GoTo creates/conflicts/updates/new groups also
+// count in creates,
 // create_conflicts, updates and group_creates.
 #pragma once
 
@@ -162,6 +165,8 @@ struct GotoStats {
   int64_t seat_denials = 0;
   int64_t welcome_emails = 0;
   int64_t group_creates = 0;  // POST /groups and groups created on demand
+  int64_t user_reads = 0;     // GET /users/{key} (answered 200 or 404)
+  int64_t user_filters = 0;   // GET /users with a filter (look-ups by email, key, externalId)
 };
 
 // {"errorCode": `error_code`, "message": `message`}.
@@ -170,7 +175,8 @@ std::string GotoErrorBody(std::string_view error_code, std::string_view message)
 class GotoFace {
  public:
   // REQUIRES: `store` outlives the face.
-  GotoFace(EmulatorStore* store, std::string account_key);
+  // `member_status`: batch create answers carry the face's own per-entry status (see above).
+  GotoFace(EmulatorStore* store, std::string account_key, bool member_status);
 
   GotoFace(const GotoFace&) = delete;
   GotoFace& operator=(const GotoFace&) = delete;
@@ -201,6 +207,7 @@ class GotoFace {
 
   EmulatorStore* const store_;
   const std::string account_key_;
+  const bool member_status_;
 
   std::atomic<int64_t> creates_{0};
   std::atomic<int64_t> create_conflicts_{0};
@@ -210,6 +217,8 @@ class GotoFace {
   std::atomic<int64_t> suspensions_{0};
   std::atomic<int64_t> seat_denials_{0};
   std::atomic<int64_t> group_creates_{0};
+  std::atomic<int64_t> user_reads_{0};
+  std::atomic<int64_t> user_filters_{0};
 
   mutable absl::Mutex outbox_mu_;
   std::vector<OutboxEntry> outbox_ ABSL_GUARDED_BY(outbox_mu_);

@@ -174,7 +174,8 @@ absl::Status EmulatorServer::Impl::Init() {
   USERSYNC_ASSIGN_OR_RETURN(store_, EmulatorStore::Open(options_.db_path));
   store_->SetSeatLimits(options_.seats);
   store_->SetAllowDuplicateUserNames(options_.allow_duplicate_user_names);
-  goto_ = std::make_unique<GotoFace>(store_.get(), options_.account_key);
+  goto_ =
+      std::make_unique<GotoFace>(store_.get(), options_.account_key, options_.goto_member_status);
   if (!options_.seed_accounts_path.empty()) {
     USERSYNC_RETURN_IF_ERROR(LoadSeedAccounts(options_.seed_accounts_path, *store_));
   }
@@ -265,6 +266,8 @@ EmulatorStats EmulatorServer::Impl::stats() const {
   stats.suspensions = goto_stats.suspensions;
   stats.seat_denials = seat_denials_.load() + goto_stats.seat_denials;
   stats.welcome_emails = goto_stats.welcome_emails;
+  stats.user_reads = goto_stats.user_reads;
+  stats.user_filters = goto_stats.user_filters;
   stats.bulk_requests = bulk_requests_.load();
   stats.bulk_operations = bulk_operations_.load();
   const AdmissionLog::Figures measured = rate_limit_.measured();
@@ -370,6 +373,8 @@ void EmulatorServer::Impl::HandleStats(const httplib::Request& req, httplib::Res
   writer.Key("suspensions").Int(s.suspensions);
   writer.Key("seat_denials").Int(s.seat_denials);
   writer.Key("welcome_emails").Int(s.welcome_emails);
+  writer.Key("user_reads").Int(s.user_reads);
+  writer.Key("user_filters").Int(s.user_filters);
   writer.Key("bulk_requests").Int(s.bulk_requests);
   writer.Key("bulk_operations").Int(s.bulk_operations);
   writer.Key("admitted").Int(s.admitted);

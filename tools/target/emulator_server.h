@@ -73,6 +73,10 @@ struct EmulatorOptions {
   std::string db_path;                   // empty: memory only
   std::string seed_accounts_path;        // JSON Lines of SCIM User resources
   std::string account_key = "demo";
+  // GoTo batch create answers: false (default) = GoTo's documented bare [{"key","email"}];
+  // true = also this face's own per-entry "status"/"errorCode"/"product"/"message"
+  // (--goto-member-status; emulator_goto.h).
+  bool goto_member_status = false;
   uint64_t seed = 1;
   int threads = 64;  // server worker threads (keep-alive connections each hold one)
   // OAuth 2.0 (emulator_oauth.h): with a client id, POST /oauth/token issues access tokens
@@ -102,6 +106,8 @@ struct EmulatorStats {
   int64_t suspensions = 0;     // GoTo PUTs that turned an ACTIVE user SUSPENDED
   int64_t seat_denials = 0;    // creates/updates refused for want of a seat (both faces)
   int64_t welcome_emails = 0;  // outbox entries
+  int64_t user_reads = 0;      // GET /users/{key}
+  int64_t user_filters = 0;    // GET /users?filter=... (look-ups of one user)
   // SCIM /Bulk.
   int64_t bulk_requests = 0;    // /Bulk requests that passed validation
   int64_t bulk_operations = 0;  // operations run by them

@@ -63,6 +63,9 @@ void AddFlags(CLI::App& app, Flags& flags) {
                  "JSON Lines file, one SCIM User resource a line");
   app.add_option("--account-key", options.account_key, "the GoTo face's account key")
       ->capture_default_str();
+  app.add_flag("--goto-member-status", options.goto_member_status,
+               "GoTo batch create answers also carry this emulator's per-entry status, errorCode, "
+               "product and message (default: GoTo's documented bare [{key, email}])");
   app.add_option("--seed", options.seed, "RNG seed for fault injection")->capture_default_str();
   app.add_option("--threads", options.threads, "worker threads")->capture_default_str();
   app.add_option("--oauth-client", flags.oauth_client,
