@@ -154,3 +154,77 @@ TEST_F(OAuthIntegration, AuthorizeRefusesASpentCode) {
 
 }  // namespace
 }  // namespace usersync::testing
+
+namespace usersync::testing {
+namespace {
+
+// target.client_auth against the emulator's --oauth-client-auth, with kClientSecret holding '+',
+// '/' and '=' (raw and form-encoded Basic differ for it).
+class OAuthClientAuthIntegration : public OAuthIntegration {
+ protected:
+  // The emulator decodes Basic as `server_mode`; the configuration sends `client_mode` ("" leaves
+  // target.client_auth out: the default).
+  void SetUpModes(const std::string& server_mode, const std::string& client_mode) {
+    std::string keys = "rate = 1000\nburst = 100\n";
+    if (!client_mode.empty()) absl::StrAppend(&keys, "client_auth = \"", client_mode, "\"\n");
+    SetUpWorld({"--oauth-client-auth", server_mode}, keys);
+    world_.WriteDirectory(NumberedUsers(3));
+  }
+
+  // Neither the secret nor its form-encoded spelling is printed.
+  static bool LacksSecret(const std::string& text) {
+    return Lacks(text, kClientSecret) && Lacks(text, "cl1ent%2Bsecret%2F9%3D");
+  }
+
+  void ExpectAuthorizeAndSyncSucceed() {
+    ProcessResult authorize = world_.Usersync({"authorize", "--code", NewCode()}, env_);
+    ASSERT_EQ(authorize.exit_code, 0) << authorize.out << authorize.err;
+    ProcessResult sync = world_.Usersync({"sync"}, env_);
+    EXPECT_EQ(sync.exit_code, 0) << sync.out << sync.err;
+    EXPECT_EQ(world_.ScimAccounts().size(), 3u);
+    EXPECT_TRUE(LacksSecret(authorize.out + authorize.err + sync.out + sync.err));
+  }
+
+  // Exit 4, invalid_client, and the hint to the other target.client_auth.
+  void ExpectRefused(const ProcessResult& result, const std::string& other_mode) {
+    EXPECT_EQ(result.exit_code, 4) << result.out << result.err;
+    EXPECT_TRUE(Contains(result.err, "invalid_client")) << result.err;
+    EXPECT_TRUE(Contains(result.err, absl::StrCat("target.client_auth = \"", other_mode, "\"")))
+        << result.err;
+    EXPECT_TRUE(LacksSecret(result.out + result.err));
+  }
+};
+
+TEST_F(OAuthClientAuthIntegration, RawBasicOnBothSidesAuthorizesAndSyncs) {
+  SetUpModes("basic", "basic");
+  ExpectAuthorizeAndSyncSucceed();
+}
+
+TEST_F(OAuthClientAuthIntegration, FormEncodedBasicOnBothSidesAuthorizesAndSyncs) {
+  SetUpModes("basic_form", "basic_form");
+  ExpectAuthorizeAndSyncSucceed();
+}
+
+// The defaults of the client and the emulator agree (both raw, as GoTo's guide).
+TEST_F(OAuthClientAuthIntegration, DefaultsMatch) {
+  SetUpModes("basic", "");
+  ExpectAuthorizeAndSyncSucceed();
+}
+
+// A raw-Basic server (GoTo's guide) refuses the form-encoded secret: authorize exits 4.
+TEST_F(OAuthClientAuthIntegration, FormEncodedClientAgainstRawServerIsInvalidClient) {
+  SetUpModes("basic", "basic_form");
+  ExpectRefused(world_.Usersync({"authorize", "--code", NewCode()}, env_), "basic");
+  EXPECT_TRUE(world_.ReadFile("refresh_token").empty());
+}
+
+// A form-decoding server refuses the raw secret ('+' decodes to a space): sync exits 4.
+TEST_F(OAuthClientAuthIntegration, RawClientAgainstFormServerIsInvalidClient) {
+  SetUpModes("basic_form", "basic");
+  world_.WriteFile("refresh_token", "rt-never-reached\n");
+  ExpectRefused(world_.Usersync({"sync"}, env_), "basic_form");
+  EXPECT_EQ(world_.Stats().creates, 0);
+}
+
+}  // namespace
+}  // namespace usersync::testing

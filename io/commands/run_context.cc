@@ -150,6 +150,7 @@ absl::StatusOr<TokenEndpointOptions> OAuth2Endpoint(const TargetConfig& target) 
   endpoint.token_url = oauth.token_url;
   endpoint.client_id = oauth.client_id;
   endpoint.client_secret = *std::move(secret);
+  endpoint.client_auth = oauth.client_auth;  // `authorize` and the sync send the same header
   endpoint.timeout = target.timeout;
   return endpoint;
 }

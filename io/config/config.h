@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "core/plan.h"
 #include "core/rules.h"
+#include "io/client_auth.h"
 #include "io/directory/directory_source.h"
 
 namespace usersync::io {
@@ -67,6 +68,9 @@ struct OAuth2Config {
   std::string client_secret_env = "USERSYNC_CLIENT_SECRET";
   std::string client_secret_file;  // replaces client_secret_env when set
   std::string refresh_token_file;  // required, resolved
+  // How id and secret go into the Basic header (target.client_auth). "basic" (raw, GoTo's guide)
+  // refuses a client id holding ':' at load: the server would split the id there.
+  ClientAuth client_auth = ClientAuth::kBasic;
 };
 
 struct TargetConfig {

@@ -56,6 +56,35 @@ TEST(ConfigTargetAuth, SecretFileReplacesTheVariable) {
   EXPECT_THAT(config->target.oauth2.client_secret_file, HasSubstr("client_secret"));
 }
 
+TEST(ConfigTargetAuth, ClientAuthIsRawBasicUnlessSaid) {
+  absl::StatusOr<Config> config = Parse(Cfg("", kOAuth));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->target.oauth2.client_auth, ClientAuth::kBasic);
+  config = Parse(Cfg("", std::string(kOAuth) + "client_auth = \"basic_form\"\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->target.oauth2.client_auth, ClientAuth::kBasicForm);
+  config = Parse(Cfg("", std::string(kOAuth) + "client_auth = \"basic\"\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->target.oauth2.client_auth, ClientAuth::kBasic);
+}
+
+// A client id with ':' cannot travel in raw Basic; form-encoded (%3A) it can.
+TEST(ConfigTargetAuth, ColonInClientIdNeedsBasicForm) {
+  const std::string keys =
+      "auth = \"oauth2\"\ntoken_url = \"https://a/t\"\nrefresh_token_file = \"r\"\n"
+      "client_id = \"tenant:app\"\n";
+  // The keys start on line 6; client_id is on 9, client_auth (when set) on 10.
+  EXPECT_THAT(
+      Rejection(Cfg("", keys)),
+      AllOf(HasSubstr("usersync.toml:9:"), HasSubstr("target.client_id"), HasSubstr("basic_form")));
+  EXPECT_THAT(
+      Rejection(Cfg("", keys + "client_auth = \"basic\"\n")),
+      AllOf(HasSubstr("usersync.toml:10:"), HasSubstr("target.client_auth"), HasSubstr("':'")));
+  absl::StatusOr<Config> form = Parse(Cfg("", keys + "client_auth = \"basic_form\"\n"));
+  ASSERT_TRUE(form.ok()) << form.status();
+  EXPECT_EQ(form->target.oauth2.client_id, "tenant:app");
+}
+
 TEST(ConfigTargetAuth, RefusalsNameTheKeyAndLine) {
   // [source] 1, url 2, blank 3, [target] 4, url 5, the keys from 6.
   EXPECT_THAT(Rejection(Cfg("", "auth = \"basic\"\n")),
@@ -88,6 +117,12 @@ TEST(ConfigTargetAuth, RefusalsNameTheKeyAndLine) {
               HasSubstr("target.client_secret_env"));
   EXPECT_THAT(Rejection(Cfg("", "auth = \"oauth2\"\ntoken_url = \"http://auth.example.com/t\"\n")),
               AllOf(HasSubstr("usersync.toml:7:"), HasSubstr("in clear")));
+  EXPECT_THAT(Rejection(Cfg("", std::string(kOAuth) + "client_auth = \"post\"\n")),
+              AllOf(HasSubstr("usersync.toml:11:"), HasSubstr("target.client_auth"),
+                    HasSubstr("\"basic\" or \"basic_form\""), HasSubstr("\"post\"")));
+  EXPECT_THAT(Rejection(Cfg("", "client_auth = \"basic\"\n")),
+              AllOf(HasSubstr("usersync.toml:6:"), HasSubstr("target.client_auth"),
+                    HasSubstr("only with target.auth = \"oauth2\"")));
   // A secret written into the file is refused as such.
   EXPECT_THAT(Rejection(Cfg("", std::string(kOAuth) + "client_secret = \"s3cr3t\"\n")),
               AllOf(HasSubstr("client_secret"), Not(HasSubstr("s3cr3t"))));

@@ -63,8 +63,9 @@ class TokenServer {
 
   absl::Mutex mu;
   bool rotate ABSL_GUARDED_BY(mu) = false;
-  bool reject_first ABSL_GUARDED_BY(mu) = false;  // /api refuses access-1
-  bool reject_all ABSL_GUARDED_BY(mu) = false;    // /api refuses every token
+  bool reject_first ABSL_GUARDED_BY(mu) = false;                      // /api refuses access-1
+  bool reject_all ABSL_GUARDED_BY(mu) = false;                        // /api refuses every token
+  ClientAuth expected_auth ABSL_GUARDED_BY(mu) = ClientAuth::kBasic;  // how /token decodes
   int expires_in ABSL_GUARDED_BY(mu) = 100;
   int fixed_status ABSL_GUARDED_BY(mu) = 0;  // answer this status with fixed_body instead
   std::string fixed_body ABSL_GUARDED_BY(mu);
@@ -83,8 +84,11 @@ class TokenServer {
       res.set_content(fixed_body, "application/json");
       return;
     }
-    const std::string basic =
-        absl::StrCat("Basic ", absl::Base64Escape(absl::StrCat(kClientId, ":", "s3cr%2Bt%2F%3D")));
+    // Spelled out here, not through BasicCredentials: the test must not share the code it checks.
+    const std::string basic = absl::StrCat(
+        "Basic ", absl::Base64Escape(absl::StrCat(
+                      kClientId, ":",
+                      expected_auth == ClientAuth::kBasic ? kClientSecret : "s3cr%2Bt%2F%3D")));
     if (req.get_header_value("Authorization") != basic) {
       res.status = 401;
       res.set_content(R"({"error":"invalid_client"})", "application/json");
@@ -121,8 +125,9 @@ class OAuth2ClientTest : public ::testing::Test {
     std::ofstream(file_) << "refresh-0\n";
   }
 
-  std::shared_ptr<OAuth2Client> MakeClient() {
+  std::shared_ptr<OAuth2Client> MakeClient(ClientAuth client_auth = ClientAuth::kBasic) {
     OAuth2ClientOptions options;
+    options.endpoint.client_auth = client_auth;
     options.endpoint.token_url = server_.token_url();
     options.endpoint.client_id = kClientId;
     options.endpoint.client_secret = kClientSecret;
@@ -255,6 +260,30 @@ TEST_F(OAuth2ClientTest, WrongClientSecretIsInvalidClient) {
   EXPECT_NE(token.status().message().find("check target.client_id"), std::string::npos);
 }
 
+// target.client_auth = "basic_form" against a server that decodes it so: accepted. The same
+// client against a server of raw Basic (GoTo's guide): invalid_client, with the hint to switch.
+TEST_F(OAuth2ClientTest, ClientAuthModeMustMatchTheServer) {
+  {
+    absl::MutexLock lock(&server_.mu);
+    server_.expected_auth = ClientAuth::kBasicForm;
+  }
+  EXPECT_TRUE(MakeClient(ClientAuth::kBasicForm)->Token().ok());
+  absl::StatusOr<std::string> raw = MakeClient(ClientAuth::kBasic)->Token();
+  EXPECT_EQ(raw.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(raw.status().message().find("target.client_auth = \"basic_form\""), std::string::npos)
+      << raw.status();
+  {
+    absl::MutexLock lock(&server_.mu);
+    server_.expected_auth = ClientAuth::kBasic;
+  }
+  absl::StatusOr<std::string> form = MakeClient(ClientAuth::kBasicForm)->Token();
+  EXPECT_EQ(form.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(form.status().message().find("invalid_client"), std::string::npos) << form.status();
+  EXPECT_NE(form.status().message().find("try target.client_auth = \"basic\""), std::string::npos)
+      << form.status();
+  EXPECT_EQ(form.status().message().find(kClientSecret), std::string::npos);
+}
+
 TEST_F(OAuth2ClientTest, OversizedAnswerIsRefused) {
   {
     absl::MutexLock lock(&server_.mu);
@@ -303,6 +332,23 @@ TEST(ParseTokenAnswer, ReadsGoToAnswerAndRefusesBadOnes) {
        }) {
     EXPECT_EQ(ParseTokenAnswer(bad).status().code(), absl::StatusCode::kDataLoss) << bad;
   }
+}
+
+// Both modes on a secret holding '+', '/', '=' and a space, read back from the base64.
+TEST(BasicCredentials, RawOrFormEncoded) {
+  const auto decoded = [](ClientAuth mode) {
+    std::string text;
+    EXPECT_TRUE(absl::Base64Unescape(BasicCredentials(mode, "app", "a+b/c= d"), &text));
+    return text;
+  };
+  EXPECT_EQ(decoded(ClientAuth::kBasic), "app:a+b/c= d");
+  EXPECT_EQ(decoded(ClientAuth::kBasicForm), "app:a%2Bb%2Fc%3D%20d");
+  // The header comment's worked example.
+  EXPECT_EQ(BasicCredentials(ClientAuth::kBasic, "app", "a+b="), "YXBwOmErYj0=");
+  EXPECT_EQ(BasicCredentials(ClientAuth::kBasicForm, "app", "a+b="), "YXBwOmElMkJiJTNE");
+  // Only unreserved characters: the same bytes either way.
+  EXPECT_EQ(BasicCredentials(ClientAuth::kBasic, "app", "a-Z_0.9~"),
+            BasicCredentials(ClientAuth::kBasicForm, "app", "a-Z_0.9~"));
 }
 
 TEST(FormEncode, EncodesAllButUnreserved) {

@@ -82,8 +82,16 @@ absl::Status ErrorFromAnswer(const TokenEndpointOptions& options, int http_statu
         "already used; run `usersync authorize -c CONFIG` to authorize again)"));
   }
   if (error == "invalid_client") {
+    const bool basic = options.client_auth == ClientAuth::kBasic;
     return absl::UnauthenticatedError(absl::StrCat(
-        where, detail, " (the client was refused: check target.client_id and the client secret)"));
+        where, detail,
+        " (the client was refused: check target.client_id and the client secret; they were sent "
+        "with target.client_auth = \"",
+        Sv(ClientAuthName(options.client_auth)), "\" (",
+        basic ? "the raw id:secret" : "each form-encoded first, as RFC 6749 §2.3.1 says",
+        "): a server that decodes them the other way refuses a secret holding characters such as "
+        "'+', '/' or '=', so try target.client_auth = \"",
+        Sv(ClientAuthName(basic ? ClientAuth::kBasicForm : ClientAuth::kBasic)), "\")"));
   }
   return absl::UnauthenticatedError(absl::StrCat(where, detail));
 }
@@ -114,6 +122,14 @@ std::string FormEncode(std::string_view value) {
     }
   }
   return out;
+}
+
+std::string BasicCredentials(ClientAuth mode, std::string_view client_id,
+                             std::string_view client_secret) {
+  if (mode == ClientAuth::kBasicForm) {
+    return absl::Base64Escape(absl::StrCat(FormEncode(client_id), ":", FormEncode(client_secret)));
+  }
+  return absl::Base64Escape(absl::StrCat(Sv(client_id), ":", Sv(client_secret)));
 }
 
 absl::StatusOr<TokenAnswer> ParseTokenAnswer(std::string_view body) {
@@ -168,9 +184,9 @@ absl::StatusOr<TokenAnswer> RequestToken(const TokenEndpointOptions& options,
   request.body = std::string(form);
   request.content_type = "application/x-www-form-urlencoded";
   request.idempotent = false;  // a refresh grant may rotate: never sent twice by libcurl
-  const std::string auth_header = absl::StrCat(
-      "Authorization: Basic ", absl::Base64Escape(absl::StrCat(FormEncode(options.client_id), ":",
-                                                               FormEncode(options.client_secret))));
+  const std::string auth_header =
+      absl::StrCat("Authorization: Basic ",
+                   BasicCredentials(options.client_auth, options.client_id, options.client_secret));
   internal::TransferLimits limits;
   limits.max_response_bytes = options.max_answer_bytes;
   limits.timeout = options.timeout;

@@ -1,5 +1,6 @@
 // OAuth 2.0 token endpoint (RFC 6749 §3.2): one synchronous POST of a grant, with the client
-// authenticated by HTTP Basic (§2.3.1), and the answer read and bounded. No provider specifics:
+// authenticated by HTTP Basic (raw, as GoTo's guide shows, or form-encoded first as §2.3.1 says:
+// io/client_auth.h), and the answer read and bounded. No provider specifics:
 // GoTo and Entra both speak it. Also the small pieces the authorize command shares: form
 // encoding and the atomic, owner-only file a refresh token lives in.
 //
@@ -15,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "io/client_auth.h"
 
 namespace usersync::io {
 
@@ -22,6 +24,7 @@ struct TokenEndpointOptions {
   std::string token_url;  // e.g. "https://authentication.logmeininc.com/oauth/token"
   std::string client_id;
   std::string client_secret;
+  ClientAuth client_auth = ClientAuth::kBasic;  // target.client_auth
   std::chrono::milliseconds timeout{30'000};
   std::chrono::milliseconds connect_timeout{10'000};
   int64_t max_answer_bytes = 64 << 10;  // a token answer is a few KiB
@@ -38,16 +41,22 @@ struct TokenAnswer {
 inline constexpr size_t kMaxTokenBytes = 16 << 10;
 
 // POSTs `form` (already form-encoded, e.g. "grant_type=refresh_token&refresh_token=...") to
-// the token endpoint with "Authorization: Basic base64(enc(id):enc(secret))". Errors:
+// the token endpoint with "Authorization: Basic " + BasicCredentials(...). Errors:
 //   - kUnauthenticated: HTTP 400/401 (the message carries the OAuth `error` code; for
 //     invalid_grant it says to run `usersync authorize`, for invalid_client to check the client
-//     id and secret), or another 4xx;
+//     id, the secret and target.client_auth), or another 4xx;
 //   - kUnavailable: the endpoint could not be reached, timed out, or answered 429/5xx;
 //   - kDataLoss: a 2xx whose body is not a valid token answer (see ParseTokenAnswer);
 //   - kResourceExhausted: an answer longer than max_answer_bytes.
 // Not retried here: a refresh grant may rotate the token, so sending it twice could spend it.
 absl::StatusOr<TokenAnswer> RequestToken(const TokenEndpointOptions& options,
                                          std::string_view form);
+
+// The credentials of the Basic header (without "Basic "): base64(id ":" secret) for kBasic,
+// base64(FormEncode(id) ":" FormEncode(secret)) for kBasicForm. E.g. id "app", secret "a+b=":
+// "YXBwOmErYj0=" (app:a+b=) and "YXBwOmElMkJiJTNE" (app:a%2Bb%3D). A secret: never log it.
+std::string BasicCredentials(ClientAuth mode, std::string_view client_id,
+                             std::string_view client_secret);
 
 // Reads a 2xx token answer: a JSON object with a string access_token (required), and optional
 // refresh_token, expires_in (a number of seconds in [1, 31536000]) and token_type ("Bearer",

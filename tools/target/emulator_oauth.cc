@@ -70,8 +70,12 @@ bool OAuthAuthority::ClientAuthenticated(const httplib::Request& req) const {
   if (!absl::Base64Unescape(header.substr(kScheme.size()), &decoded)) return false;
   const size_t colon = decoded.find(':');
   if (colon == std::string::npos) return false;
-  return FormDecode(std::string_view(decoded).substr(0, colon)) == options_.client_id &&
-         FormDecode(std::string_view(decoded).substr(colon + 1)) == options_.client_secret;
+  const std::string_view id = std::string_view(decoded).substr(0, colon);
+  const std::string_view secret = std::string_view(decoded).substr(colon + 1);
+  if (options_.client_auth == ClientAuth::kBasic) {
+    return id == options_.client_id && secret == options_.client_secret;
+  }
+  return FormDecode(id) == options_.client_id && FormDecode(secret) == options_.client_secret;
 }
 
 std::string OAuthAuthority::Grant(bool new_refresh) {

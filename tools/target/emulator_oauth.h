@@ -1,7 +1,13 @@
 // OAuthAuthority: the emulator's OAuth 2.0 token endpoint (POST /oauth/token), so that a client
 // living on refresh tokens can be tested end to end. Only what a client needs:
-//   - client authentication by HTTP Basic, base64(form-encoded id ":" form-encoded secret)
-//     (RFC 6749 §2.3.1); a wrong or missing one → 401 {"error":"invalid_client"};
+//   - client authentication by HTTP Basic, decoded as OAuthOptions::client_auth says
+//     (--oauth-client-auth, io/client_auth.h): "basic" (the default) compares the raw
+//     id ":" secret split at the first ':', as GoTo's guide encodes it (GOTO_API_RESEARCH.md
+//     §9c, whose example secret holds '+' and '=='); "basic_form" form-decodes each part first
+//     ('+' is a space, %XX a byte: RFC 6749 §2.3.1). A wrong or missing one, or one encoded the
+//     other way (a secret with '+', '/', '=' or '%' no longer matches), → 401
+//     {"error":"invalid_client"}, as a strict server answers. GoTo's public material does not say
+//     how its server treats the form-encoded variant; the emulator refuses it in "basic" mode.
 //   - grant_type=authorization_code&code=C[&redirect_uri=...]: C must come from IssueCode() (the
 //     test-only /_emulator/oauth/code) and is spent on use; the answer carries an access token
 //     and a refresh token;
@@ -26,6 +32,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "io/client_auth.h"
 
 namespace httplib {
 struct Request;
@@ -37,6 +44,7 @@ namespace usersync::io::emulator {
 struct OAuthOptions {
   std::string client_id;  // empty: no token endpoint
   std::string client_secret;
+  ClientAuth client_auth = ClientAuth::kBasic;  // how the Basic header is decoded
   std::chrono::seconds access_token_ttl{3600};
   bool rotate_refresh_tokens = false;
 };

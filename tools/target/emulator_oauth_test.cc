@@ -6,13 +6,14 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "io/client_auth.h"
 
 namespace usersync::io::emulator {
 namespace {
 
 constexpr char kBasic[] = "Basic ";
 
-// "Basic base64(id:secret)", each part form-encoded by hand here ('+' → %2B).
+// "Basic base64(id:secret)", id and secret as given (the callers form-encode by hand: '+' → %2B).
 std::string Basic(const std::string& id, const std::string& secret) {
   return absl::StrCat(kBasic, absl::Base64Escape(absl::StrCat(id, ":", secret)));
 }
@@ -42,6 +43,7 @@ OAuthOptions Rotating() {
   OAuthOptions options;
   options.client_id = "cid";
   options.client_secret = "s+cret";
+  options.client_auth = ClientAuth::kBasicForm;  // the tests below send the secret as s%2Bcret
   options.rotate_refresh_tokens = true;
   return options;
 }
@@ -104,6 +106,25 @@ TEST(OAuthAuthority, RefusesAWrongClientAndAnUnknownGrant) {
       Post(authority, Basic("cid", "s%2Bcret"), {{"grant_type", "password"}});
   EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(unknown.body, R"({"error":"unsupported_grant_type"})");
+}
+
+// "basic" (the default, GoTo's guide): the raw id:secret matches, split at the first ':' (the
+// secret may hold one); the form-encoded one is refused as a strict server refuses it.
+TEST(OAuthAuthority, BasicModeComparesTheRawSecret) {
+  OAuthOptions options;
+  options.client_id = "cid";
+  options.client_secret = "a+b/c= d:e";
+  OAuthAuthority authority(options);
+  const auto grant = [&](const std::string& authorization) {
+    return Post(authority, authorization,
+                {{"grant_type", "authorization_code"}, {"code", authority.IssueCode()}});
+  };
+  EXPECT_EQ(grant(Basic("cid", "a+b/c= d:e")).status, 200);
+  httplib::Response form = grant(Basic("cid", "a%2Bb%2Fc%3D%20d%3Ae"));
+  EXPECT_EQ(form.status, 401);
+  EXPECT_EQ(form.body, R"({"error":"invalid_client"})");
+  EXPECT_EQ(grant(Basic("cid", "a+b/c= d")).status, 401);
+  EXPECT_EQ(grant(Basic("cid:", "a+b/c= d:e")).status, 401);
 }
 
 }  // namespace

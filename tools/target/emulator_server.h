@@ -80,8 +80,9 @@ struct EmulatorOptions {
   uint64_t seed = 1;
   int threads = 64;  // server worker threads (keep-alive connections each hold one)
   // OAuth 2.0 (emulator_oauth.h): with a client id, POST /oauth/token issues access tokens
-  // that both faces accept beside `token` (--oauth-client ID:SECRET, --access-token-ttl,
-  // --rotate-refresh-tokens), and GET /_emulator/oauth/code hands a test a one-use code.
+  // that both faces accept beside `token` (--oauth-client ID:SECRET, --oauth-client-auth,
+  // --access-token-ttl, --rotate-refresh-tokens), and GET /_emulator/oauth/code hands a test a
+  // one-use code.
   OAuthOptions oauth;
 };
 

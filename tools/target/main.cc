@@ -15,10 +15,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "io/client_auth.h"
 #include "tools/target/emulator_server.h"
 
 namespace {
 
+using usersync::io::ClientAuth;
+using usersync::io::ParseClientAuth;
 using usersync::io::emulator::EmulatorOptions;
 using usersync::io::emulator::EmulatorServer;
 
@@ -32,7 +35,8 @@ struct Flags {
   EmulatorOptions options;
   std::vector<std::string> seats;
   std::string token_env;
-  std::string oauth_client;  // ID:SECRET
+  std::string oauth_client;                 // ID:SECRET
+  std::string oauth_client_auth = "basic";  // how /oauth/token decodes the Basic header
   int64_t access_token_ttl_s = 3600;
   bool no_retry_after = false;
   bool no_bulk = false;
@@ -70,6 +74,11 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_option("--threads", options.threads, "worker threads")->capture_default_str();
   app.add_option("--oauth-client", flags.oauth_client,
                  "serve POST /oauth/token for this OAuth client, ID:SECRET (HTTP Basic)");
+  app.add_option("--oauth-client-auth", flags.oauth_client_auth,
+                 "how /oauth/token decodes the Basic header: basic (raw ID:SECRET, GoTo's guide) "
+                 "or basic_form (each part form-encoded, RFC 6749 2.3.1)")
+      ->check(CLI::IsMember({"basic", "basic_form"}))
+      ->capture_default_str();
   app.add_option("--access-token-ttl", flags.access_token_ttl_s,
                  "seconds an access token from /oauth/token lives")
       ->capture_default_str();
@@ -100,6 +109,8 @@ absl::Status FinishOptions(Flags& flags) {
     options.oauth.client_id = flags.oauth_client.substr(0, colon);
     options.oauth.client_secret = flags.oauth_client.substr(colon + 1);
   }
+  // CLI11 checked the value: one of the two names.
+  options.oauth.client_auth = ParseClientAuth(flags.oauth_client_auth).value_or(ClientAuth::kBasic);
   if (flags.access_token_ttl_s < 1) {
     return absl::InvalidArgumentError("--access-token-ttl: must be at least 1 second");
   }

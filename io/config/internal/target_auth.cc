@@ -11,8 +11,8 @@ namespace usersync::io::internal {
 namespace {
 
 constexpr std::string_view kOAuthKeys[] = {
-    "token_url",         "authorize_url",      "redirect_uri",      "client_id",
-    "client_secret_env", "client_secret_file", "refresh_token_file"};
+    "token_url",         "authorize_url",      "redirect_uri",       "client_id",
+    "client_secret_env", "client_secret_file", "refresh_token_file", "client_auth"};
 
 // An http(s) URL without credentials in it (they would be a secret in the file).
 absl::Status CheckAuthUrl(const Section& section, std::string_view key, const std::string& url) {
@@ -33,6 +33,33 @@ absl::Status Require(const Ctx& ctx, const toml::table* table, std::string_view 
                      std::string_view what) {
   return ctx.Error(table, absl::StrCat("missing required key 'target.", Sv(key),
                                        "' for target.auth = \"oauth2\" (", Sv(what), ")"));
+}
+
+// target.client_auth: "basic" (the default) or "basic_form". Raw Basic cannot carry a ':' in the
+// id (RFC 7617 §2: the server splits at the first one), so that pair is refused here.
+absl::Status ReadClientAuth(const Section& section, OAuth2Config* oauth) {
+  static constexpr std::string_view kClientAuths[] = {ClientAuthName(ClientAuth::kBasic),
+                                                      ClientAuthName(ClientAuth::kBasicForm)};
+  std::string name(ClientAuthName(oauth->client_auth));
+  USERSYNC_RETURN_IF_ERROR(section.Enum("client_auth", kClientAuths, &name));
+  oauth->client_auth = ParseClientAuth(name).value_or(ClientAuth::kBasic);  // Enum checked it
+  if (oauth->client_auth == ClientAuth::kBasic && oauth->client_id.find(':') != std::string::npos) {
+    constexpr std::string_view kWhy =
+        ": the server splits id:secret at the first ':'. Set target.client_auth = \"basic_form\" "
+        "(RFC 6749's form encoding, ':' sent as %3A) if the token endpoint decodes that";
+    if (section.Has("client_auth")) {
+      return section.ValueError(
+          "client_auth",
+          absl::StrCat("= \"basic\" (raw HTTP Basic) cannot carry target.client_id, which holds "
+                       "':'",
+                       Sv(kWhy)));
+    }
+    return section.ValueError("client_id",
+                              absl::StrCat("holds ':', which raw HTTP Basic (target.client_auth = "
+                                           "\"basic\", the default) cannot carry",
+                                           Sv(kWhy)));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -90,6 +117,7 @@ absl::Status ParseTargetAuth(const Ctx& ctx, const toml::table* table, const Sec
     return Require(ctx, table, "refresh_token_file",
                    "where `usersync authorize` stores the refresh token");
   }
+  USERSYNC_RETURN_IF_ERROR(ReadClientAuth(section, &oauth));
   if (!oauth.client_secret_file.empty()) {
     if (section.Has("client_secret_env")) {
       return section.ValueError("client_secret_file",

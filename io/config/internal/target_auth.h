@@ -16,8 +16,9 @@ namespace usersync::io::internal {
 // auth = "bearer"; for "oauth2", a missing token_url, client_id or refresh_token_file, a URL that
 // is not http(s) or carries a password, a token_url http:// to a host that is not loopback
 // without target.allow_insecure, client_secret_env together with client_secret_file, or
-// token_env / token_file set too (the token comes from the grant). Paths are resolved against
-// `base_dir`.
+// token_env / token_file set too (the token comes from the grant), a client_auth other than
+// "basic" or "basic_form", or a client_id holding ':' with client_auth = "basic" (the default).
+// Paths are resolved against `base_dir`.
 absl::Status ParseTargetAuth(const Ctx& ctx, const toml::table* table, const Section& section,
                              const std::string& base_dir, TargetConfig* target);
 
