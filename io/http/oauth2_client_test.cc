@@ -15,6 +15,7 @@
 #include "httplib.h"
 #include "io/http/http_pipeline.h"
 #include "io/http/testing/fake_target_server.h"
+#include "io/secrets.h"
 
 namespace usersync::io {
 namespace {
@@ -302,6 +303,20 @@ TEST_F(OAuth2ClientTest, UnreachableEndpointIsUnavailable) {
   auto client = OAuth2Client::Create(options);
   ASSERT_TRUE(client.ok());
   EXPECT_EQ((*client)->Token().status().code(), absl::StatusCode::kUnavailable);
+}
+
+// The Basic header's value is a secret of its own: an echo of it is redacted.
+TEST_F(OAuth2ClientTest, BasicCredentialsAreRegisteredAsASecret) {
+  ClearSecretsForTest();
+  TokenEndpointOptions endpoint;
+  endpoint.token_url = "http://127.0.0.1:1/token";
+  endpoint.client_id = "usersync-client";
+  endpoint.client_secret = "s3cr3t+with/=";
+  const std::string header = BasicCredentials(endpoint.client_auth, endpoint.client_id,
+                                              endpoint.client_secret);
+  EXPECT_FALSE(ContainsSecret(absl::StrCat("echo: Basic ", header)));
+  EXPECT_FALSE(RequestToken(endpoint, "grant_type=refresh_token&refresh_token=x").ok());
+  EXPECT_EQ(Redact(absl::StrCat("echo: Basic ", header)), "echo: Basic [redacted]");
 }
 
 TEST_F(OAuth2ClientTest, MissingRefreshTokenFileSaysToAuthorize) {

@@ -16,6 +16,7 @@
 #include "core/str.h"
 #include "io/http/curl_transfer.h"
 #include "io/http/json_util.h"
+#include "io/secrets.h"
 
 namespace usersync::io {
 namespace {
@@ -184,9 +185,12 @@ absl::StatusOr<TokenAnswer> RequestToken(const TokenEndpointOptions& options,
   request.body = std::string(form);
   request.content_type = "application/x-www-form-urlencoded";
   request.idempotent = false;  // a refresh grant may rotate: never sent twice by libcurl
-  const std::string auth_header =
-      absl::StrCat("Authorization: Basic ",
-                   BasicCredentials(options.client_auth, options.client_id, options.client_secret));
+  const std::string credentials =
+      BasicCredentials(options.client_auth, options.client_id, options.client_secret);
+  // A server that echoes the whole header (as a 400 body may) must not carry the secret into
+  // a log: the base64 of "id:secret" is a form of it that RegisterSecret(secret) cannot know.
+  RegisterSecret(credentials);
+  const std::string auth_header = absl::StrCat("Authorization: Basic ", credentials);
   internal::TransferLimits limits;
   limits.max_response_bytes = options.max_answer_bytes;
   limits.timeout = options.timeout;
