@@ -127,6 +127,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "tools/target/emulator_licenses.h"
 #include "tools/target/emulator_store.h"
 
 namespace httplib {
@@ -166,7 +167,7 @@ std::string GotoErrorBody(std::string_view error_code, std::string_view message)
 class GotoFace {
  public:
   // REQUIRES: `store` outlives the face.
-  GotoFace(EmulatorStore* store, std::string account_key);
+  GotoFace(EmulatorStore* store, std::string account_key, LicenseCatalog licenses = {});
 
   GotoFace(const GotoFace&) = delete;
   GotoFace& operator=(const GotoFace&) = delete;
@@ -196,6 +197,7 @@ class GotoFace {
 
   EmulatorStore* const store_;
   const std::string account_key_;
+  const LicenseCatalog licenses_;
 
   std::atomic<int64_t> creates_{0};
   std::atomic<int64_t> create_conflicts_{0};
