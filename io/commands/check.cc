@@ -36,6 +36,16 @@ absl::Status CheckTarget(Session& session) {
   return status;
 }
 
+// What the target's licenses offer, against the rules' products (ReadTargetOffer): a line
+// only when it fails ("licenses: FAILED: ...").
+absl::Status CheckOffer(Session& session) {
+  absl::Status status = ReadTargetOffer(session).status();
+  if (!status.ok()) {
+    Print(session.options.out, absl::StrCat("licenses: FAILED: ", status.message(), "\n"));
+  }
+  return status;
+}
+
 }  // namespace
 
 int RunCheckCommand(const CommandOptions& options) {
@@ -46,7 +56,8 @@ int RunCheckCommand(const CommandOptions& options) {
   if (!reader.ok()) return Report(options, reader.status());
   const absl::Status source = CheckSource(session, **reader);
   if (absl::Status s = OpenTarget(session); !s.ok()) return Report(options, s);
-  const absl::Status target = CheckTarget(session);
+  absl::Status target = CheckTarget(session);
+  if (target.ok()) target = CheckOffer(session);
   // The first failure decides: a malformed directory file exits 2, an unreachable server 4.
   return ExitCodeFor(!source.ok() ? source : target);
 }

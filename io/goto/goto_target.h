@@ -7,10 +7,17 @@
 //   ListAccounts() GET /accounts/{k}/users?pageSize=P&offset=0 (learns `total` and the
 //                  server's real page size), then every other page at once; pages are
 //                  assembled in offset order (deterministic); a user seen twice is kept once.
-//   FreeSeats()    GET /accounts/{k}/licenses: free seats of every product that has a count.
+//   Offer()        GET /accounts/{k}/licenses: the license catalog (kept for the creates and
+//                  updates that follow), the products it offers and the free seats of every
+//                  product whose license has a count (goto_codec.h GotoLicenseCatalog).
 //   Execute(op)    create → held for a batch (BatchQueue: `batch` users per POST
 //                  /accounts/{k}/users with suppressEmail false, so GoTo sends the welcome
-//                  emails). Per member of the answer: created → done; conflict (the email is
+//                  emails). GoTo grants products through licenses only: a member's products
+//                  become the batch's "licenseKeys" (GotoLicenseCatalog::KeysFor), so a batch
+//                  taken from the queue is sent as one POST per license set (all creates of
+//                  one product set: full batches). A product no license carries fails the
+//                  create (kFailedPrecondition) before anything is sent. The catalog is the
+//                  one Offer() read, else read on the first create or product change. Per member of the answer: created → done; conflict (the email is
 //                  taken) → the holder is read (GET users/{userKey}): our own account
 //                  (externalId = the directory id, e.g. left by an interrupted run) is the
 //                  result, someone else's is kAlreadyExists with the holder named; NO_SEAT →
@@ -20,7 +27,7 @@
 //                  up by email first and re-sends only those not created. A 400 naming one
 //                  member ("users[3]...") fails that member and re-batches the others.
 //                  update/link → PUT /accounts/{k}/users/{userKey} with the changed fields GoTo
-//                  holds (products, adminRoles, locale, names, email, userGroup, externalId);
+//                  holds (products as "licenseKeys", the full set, adminRoles, locale, names, email, userGroup, externalId);
 //                  reactivate → the same plus status ACTIVE; deactivate → status SUSPENDED
 //                  (GoTo's deprovisioning: users are never deleted); delete → kUnimplemented.
 //                  An update whose only changes GoTo does not hold (display_name) is done
@@ -30,19 +37,26 @@
 // mapping are HttpTarget's (io/http/http_target.h); GotoDialect (goto_dialect.h) says how GoTo
 // spells them.
 //
-// Threading: as TargetApi says. Check/ListAccounts/FreeSeats/Drain block and must not be called
-// from a completion callback; Execute never blocks. `done` callbacks run on the pipeline
+// Threading: as TargetApi says. Check/ListAccounts/Offer/Drain block and must not be called
+// from a completion callback; Execute blocks only to read the licenses, once, when Offer() was
+// not called and a create or a product change needs them. `done` callbacks run on the pipeline
 // thread. Ownership: the driver owns its pipeline and batch queue; a held create references the
 // caller's Operation until its `done` has run.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "io/goto/goto_codec.h"
 #include "io/http/http_pipeline.h"
 #include "io/http/http_target.h"
 #include "io/target_api.h"
@@ -70,7 +84,7 @@ class GotoTarget final : public HttpTarget {
   ~GotoTarget() override;  // drains the pipeline (held creates are sent first)
 
   absl::Status Check() override;
-  absl::StatusOr<FreeSeatList> FreeSeats() override;
+  absl::StatusOr<TargetOffer> Offer() override;
   void Execute(const core::Operation& op, std::function<void(OpOutcome)> done) override;
 
  private:
@@ -87,9 +101,20 @@ class GotoTarget final : public HttpTarget {
   // again.
   bool OnBatchRefused(const std::vector<HttpOpPtr>& members, const HttpResponse& response) override;
   void Put(HttpOpPtr state, std::string body);
+  // Sends `members` (one license set: `license_keys`) as one POST; `done` runs after its answer.
+  void Post(std::vector<HttpOpPtr> members, const std::vector<std::string>& license_keys,
+            std::function<void()> done);
+
+  // GET /licenses → catalog_. Blocks; not on the pipeline thread.
+  absl::StatusOr<GotoLicenseCatalog> ReadCatalog();
+  // The license keys of `products` (a canonical list) from catalog_, read first if it was not.
+  // `may_read`: false on the pipeline thread (the catalog must be there already).
+  absl::StatusOr<std::vector<std::string>> LicenseKeys(std::string_view products, bool may_read);
 
   const GotoTargetOptions options_;
   const GotoDialect& goto_;  // dialect(), as the GoTo dialect it is
+  absl::Mutex catalog_mu_;
+  std::optional<GotoLicenseCatalog> catalog_ ABSL_GUARDED_BY(catalog_mu_);
 };
 
 // The factory the run uses for target kind "goto".
