@@ -463,14 +463,19 @@ TEST_F(GotoIntegrationTest, RuleProductsTravelAsLicenseKeys) {
   EXPECT_EQ(world_.Stats().updates, 5);
 }
 
-// A product typo no license carries: plan, sync and check exit 2 naming the rule, the product
-// and what the licenses offer; nothing is sent.
+// A product typo no license carries: plan, sync, apply (of a plan made before the typo) and
+// check exit 2 naming the rule, the product and what the licenses offer; nothing is sent.
 TEST_F(GotoIntegrationTest, AProductNoLicenseCarriesExits2) {
   ASSERT_TRUE(world_.StartTarget().ok());
   world_.WriteLdif(Ldif(Users(2)));
+  WriteConfig("goto", "rate = 1000\nburst = 100\n");
+  ASSERT_EQ(world_.Usersync({"plan", "--out", "plan.json"}).exit_code, 0);
   WriteConfig("goto", "rate = 1000\nburst = 100\n", "\"GTM\"");
-  for (const char* command : {"plan", "sync", "check"}) {
-    ProcessResult result = world_.Usersync({command});
+  const std::vector<std::vector<std::string>> commands = {
+      {"plan"}, {"sync"}, {"apply", "--plan", "plan.json"}, {"check"}};
+  for (const std::vector<std::string>& args : commands) {
+    const std::string& command = args[0];
+    ProcessResult result = world_.Usersync(args);
     EXPECT_EQ(result.exit_code, 2) << command << ": " << result.out << result.err;
     const std::string said = result.out + result.err;
     EXPECT_NE(said.find("rules[0] 'Staff'"), std::string::npos) << command << ": " << said;
