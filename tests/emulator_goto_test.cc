@@ -54,8 +54,8 @@ std::string LicenseKeys(const Strings& products) {
 std::string Batch(const Strings& members, bool suppress_email = false,
                   const Strings& products = {}) {
   return absl::StrCat(R"({"users":[)", absl::StrJoin(members, ","), "],",
-                      products.empty() ? "" : LicenseKeys(products) + ",",
-                      R"("suppressEmail":)", suppress_email ? "true" : "false", "}");
+                      products.empty() ? "" : LicenseKeys(products) + ",", R"("suppressEmail":)",
+                      suppress_email ? "true" : "false", "}");
 }
 
 std::string ScimUser(const std::string& user_name, const std::string& entitlement = "") {
@@ -329,9 +329,9 @@ TEST_F(EmulatorGotoTest, LicensesGrantProductsOnCreateAndPut) {
   EXPECT_EQ(licenses.Strings("/results/1/products"), (Strings{"G2M", "G2W"}));
 
   // A key given as a string works too; a multi-product license grants all its products.
-  HttpResult both = HttpPost(Url("/users"), token(),
-                             R"({"users":[)" + Member("ann@example.com") +
-                                 R"(],"licenseKeys":["7902142105473202121"]})");
+  HttpResult both = HttpPost(
+      Url("/users"), token(),
+      R"({"users":[)" + Member("ann@example.com") + R"(],"licenseKeys":["7902142105473202121"]})");
   ASSERT_EQ(both.status, 201) << both.body;
   const std::string ann = Json(both.body).Str("/0/key");
   EXPECT_EQ(Json(Get("/users/" + ann).body).Strings("/products"), (Strings{"G2M", "G2W"}));
@@ -339,8 +339,7 @@ TEST_F(EmulatorGotoTest, LicensesGrantProductsOnCreateAndPut) {
   // PUT licenseKeys replaces the user's licenses (INFERRED, §5b).
   HttpResult put = Put("/users/" + ann, R"({"licenseKeys":[7902142105473202120]})");
   ASSERT_EQ(put.status, 200) << put.body;
-  EXPECT_NE(put.body.find(R"("licenseKeys":[7902142105473202120])"), std::string::npos)
-      << put.body;
+  EXPECT_NE(put.body.find(R"("licenseKeys":[7902142105473202120])"), std::string::npos) << put.body;
   EXPECT_EQ(Json(put.body).Strings("/products"), (Strings{"G2M"}));
   EXPECT_EQ(License("G2M"), "2/1/1");
 
@@ -348,13 +347,13 @@ TEST_F(EmulatorGotoTest, LicensesGrantProductsOnCreateAndPut) {
   HttpResult member_products =
       PostBatch({Member("bob@example.com"), Member("cy@example.com", R"("products":["G2M"])")});
   EXPECT_EQ(member_products.status, 400);
-  EXPECT_NE(Json(member_products.body).Str("/message").find("users[1].products"),
-            std::string::npos)
+  EXPECT_NE(Json(member_products.body).Str("/message").find("users[1].products"), std::string::npos)
       << member_products.body;
   EXPECT_NE(member_products.body.find("licenseKeys"), std::string::npos);
-  HttpResult unknown = HttpPost(Url("/users"), token(),
-                                R"({"users":[)" + Member("bob@example.com") +
-                                    R"(],"licenseKeys":[7902142105473202120,7902142105473202199]})");
+  HttpResult unknown =
+      HttpPost(Url("/users"), token(),
+               R"({"users":[)" + Member("bob@example.com") +
+                   R"(],"licenseKeys":[7902142105473202120,7902142105473202199]})");
   EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(Json(unknown.body).Str("/errorCode"), "INVALID_REQUEST");
   EXPECT_NE(Json(unknown.body).Str("/message").find("licenseKeys[1]"), std::string::npos)
@@ -494,7 +493,9 @@ TEST_F(EmulatorGotoTest, PutSuspendsReactivatesAndChangesProductsWithinSeats) {
   EXPECT_EQ(License("G2W"), "1/1/0");
 
   // No free G2W seat: refused, nothing changes.
-  HttpResult denied = Put("/users/" + ann, R"({"licenseKeys":[7902142105473202101,7902142105473202103],"firstName":"Annie"})");
+  HttpResult denied =
+      Put("/users/" + ann,
+          R"({"licenseKeys":[7902142105473202101,7902142105473202103],"firstName":"Annie"})");
   EXPECT_EQ(denied.status, 409) << denied.body;
   EXPECT_EQ(Json(denied.body).Str("/errorCode"), "NO_SEAT");
   EXPECT_EQ(Json(denied.body).Str("/product"), "G2W");
@@ -511,7 +512,9 @@ TEST_F(EmulatorGotoTest, PutSuspendsReactivatesAndChangesProductsWithinSeats) {
   EXPECT_EQ(Json(HttpGet(ScimUrl("/Users/" + bob), token()).body).Bool("/active"), 0);
   EXPECT_EQ(License("G2W"), "1/0/1");
 
-  HttpResult granted = Put("/users/" + ann, R"({"licenseKeys":[7902142105473202101,7902142105473202103],"firstName":"Annie"})");
+  HttpResult granted =
+      Put("/users/" + ann,
+          R"({"licenseKeys":[7902142105473202101,7902142105473202103],"firstName":"Annie"})");
   ASSERT_EQ(granted.status, 200) << granted.body;
   EXPECT_EQ(Json(granted.body).Strings("/products"), (Strings{"G2M", "G2W"}));
   EXPECT_EQ(Json(granted.body).Str("/firstName"), "Annie");
@@ -522,7 +525,8 @@ TEST_F(EmulatorGotoTest, PutSuspendsReactivatesAndChangesProductsWithinSeats) {
   HttpResult reactivate = Put("/users/" + bob, R"({"status":"ACTIVE"})");
   EXPECT_EQ(reactivate.status, 409) << reactivate.body;
   EXPECT_EQ(Json(reactivate.body).Str("/errorCode"), "NO_SEAT");
-  HttpResult reactivated = Put("/users/" + bob, R"({"status":"ACTIVE","licenseKeys":[7902142105473202101]})");
+  HttpResult reactivated =
+      Put("/users/" + bob, R"({"status":"ACTIVE","licenseKeys":[7902142105473202101]})");
   ASSERT_EQ(reactivated.status, 200) << reactivated.body;
   EXPECT_EQ(Json(reactivated.body).Str("/status"), "ACTIVE");
   EXPECT_EQ(License("G2W"), "1/1/0");

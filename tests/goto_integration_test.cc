@@ -344,8 +344,8 @@ namespace {
 // A seed file line: user1@example.com (externalId uuid-user1, named "Old Name") with the id
 // `key`, which the GoTo face shows as its key.
 std::string SeedUser1WithKey(const std::string& key) {
-  return absl::StrCat(R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)",
-                      R"("id":")", key, R"(","userName":"user1@example.com",)",
+  return absl::StrCat(R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)", R"("id":")",
+                      key, R"(","userName":"user1@example.com",)",
                       R"("externalId":"uuid-user1","name":{"givenName":"Old",)",
                       R"("familyName":"Name"},"emails":[{"value":"user1@example.com",)",
                       R"("primary":true}],"active":true})", "\n");

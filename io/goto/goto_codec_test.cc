@@ -42,11 +42,11 @@ TEST(GotoCodec, UpdateWritesOnlyChangedFieldsGotoHolds) {
       {core::Field::kLanguage, "en_US", ""},       {core::Field::kUserGroup, "Ops", ""},
       {core::Field::kDisplayName, "A", "Ann Lee"}, {core::Field::kLastName, "L", "Lee"}};
   // A product change sends the full resolved license set (replace semantics).
-  EXPECT_EQ(EncodeGotoUpdate(changes, spec, std::nullopt,
-                             {"7902142105473202101", "7902142105473202103"}),
-            R"({"licenseKeys":[7902142105473202101,7902142105473202103],)"
-            R"("adminRoles":["SUPER_USER"],"locale":null,)"
-            R"("userGroup":null,"lastName":"Lee"})");
+  EXPECT_EQ(
+      EncodeGotoUpdate(changes, spec, std::nullopt, {"7902142105473202101", "7902142105473202103"}),
+      R"({"licenseKeys":[7902142105473202101,7902142105473202103],)"
+      R"("adminRoles":["SUPER_USER"],"locale":null,)"
+      R"("userGroup":null,"lastName":"Lee"})");
 }
 
 TEST(GotoCodec, UpdateOfDisplayNameAloneSendsNothing) {
@@ -167,10 +167,9 @@ TEST(GotoCodec, DecodesTheLicenseCatalog) {
   // G2M resolves to the single-product license, G2W to the only one carrying it; OPENVOICE is
   // unlimited (left out).
   EXPECT_THAT(catalog->FreeSeats(), ElementsAre(Pair("G2M", 2), Pair("G2W", 7)));
-  EXPECT_EQ(DecodeGotoLicenseCatalog(R"({"results":[{"key":1.5,"products":["G2M"]}]})")
-                .status()
-                .code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(
+      DecodeGotoLicenseCatalog(R"({"results":[{"key":1.5,"products":["G2M"]}]})").status().code(),
+      absl::StatusCode::kDataLoss);
 }
 
 // The resolution rule: the license carrying the product with the fewest products; ties go to

@@ -122,9 +122,9 @@ void GotoTarget::Execute(const core::Operation& op, std::function<void(OpOutcome
   // Products are granted through licenses: resolve them now, on the run's thread, so a
   // product no license carries fails here and the catalog is there for the batch sends.
   std::vector<std::string> license_keys;
-  const bool products_change =
-      std::any_of(op.changes.begin(), op.changes.end(),
-                  [](const core::Change& change) { return change.field == core::Field::kProducts; });
+  const bool products_change = std::any_of(
+      op.changes.begin(), op.changes.end(),
+      [](const core::Change& change) { return change.field == core::Field::kProducts; });
   if ((op.kind == core::OpKind::kCreate && !op.spec.products.empty()) || products_change) {
     absl::StatusOr<std::vector<std::string>> keys =
         LicenseKeys(op.spec.products, /*may_read=*/true);
@@ -228,12 +228,12 @@ void GotoTarget::Post(std::vector<HttpOpPtr> members, const std::vector<std::str
   }
   CountBatch(members.size());
   std::string body = EncodeGotoCreateBatch(specs, options_.suppress_email, license_keys);
-  pipeline().Submit(Request("POST", "/users", std::move(body), /*idempotent=*/false),
-                    [this, members = std::move(members), done = std::move(done)](
-                        HttpResponse response) {
-                      OnBatchAnswer(members, response);
-                      done();
-                    });
+  pipeline().Submit(
+      Request("POST", "/users", std::move(body), /*idempotent=*/false),
+      [this, members = std::move(members), done = std::move(done)](HttpResponse response) {
+        OnBatchAnswer(members, response);
+        done();
+      });
 }
 
 bool GotoTarget::OnBatchRefused(const std::vector<HttpOpPtr>& members,

@@ -12,12 +12,7 @@
 //                  product whose license has a count (goto_codec.h GotoLicenseCatalog).
 //   Execute(op)    create → held for a batch (BatchQueue: `batch` users per POST
 //                  /accounts/{k}/users with suppressEmail false, so GoTo sends the welcome
-//                  emails). GoTo grants products through licenses only: a member's products
-//                  become the batch's "licenseKeys" (GotoLicenseCatalog::KeysFor), so a batch
-//                  taken from the queue is sent as one POST per license set (all creates of
-//                  one product set: full batches). A product no license carries fails the
-//                  create (kFailedPrecondition) before anything is sent. The catalog is the
-//                  one Offer() read, else read on the first create or product change. Per member of the answer: created → done; conflict (the email is
+//                  emails). Per member of the answer: created → done; conflict (the email is
 //                  taken) → the holder is read (GET users/{userKey}): our own account
 //                  (externalId = the directory id, e.g. left by an interrupted run) is the
 //                  result, someone else's is kAlreadyExists with the holder named; NO_SEAT →
@@ -27,9 +22,15 @@
 //                  up by email first and re-sends only those not created. A 400 naming one
 //                  member ("users[3]...") fails that member and re-batches the others.
 //                  update/link → PUT /accounts/{k}/users/{userKey} with the changed fields GoTo
-//                  holds (products as "licenseKeys", the full set, adminRoles, locale, names, email, userGroup, externalId);
+//                  holds (products, adminRoles, locale, names, email, userGroup, externalId);
 //                  reactivate → the same plus status ACTIVE; deactivate → status SUSPENDED
 //                  (GoTo's deprovisioning: users are never deleted); delete → kUnimplemented.
+//                  Products: GoTo grants them through licenses only (GotoLicenseCatalog::KeysFor).
+//                  A create's products become its batch's "licenseKeys", so a batch taken from
+//                  the queue goes as one POST per license set (creates sharing one product set:
+//                  full batches); a product change PUTs "licenseKeys", the full set. A product
+//                  no license carries fails the operation (kFailedPrecondition) unsent. The
+//                  catalog is the one Offer() read, else read at the first op needing it.
 //                  An update whose only changes GoTo does not hold (display_name) is done
 //                  without a request.
 //
@@ -52,9 +53,9 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "io/goto/goto_codec.h"
 #include "io/http/http_pipeline.h"

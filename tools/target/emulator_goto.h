@@ -125,8 +125,8 @@
 //
 // ---- Seats ---- (--seats PRODUCT=N sets the seats of the license PRODUCT resolves to; a
 // license's seats become a per-product limit of each product resolving to it, which the store
-// enforces on both faces, see emulator_store.h): a batch member or PUT that needs a seat that is not free is refused
-// with NO_SEAT as above; SCIM answers 409 "NO_SEAT: ..." (emulator_scim.h).
+// enforces on both faces, see emulator_store.h): a batch member or PUT that needs a seat that is
+// not free is refused with NO_SEAT as above; SCIM answers 409 "NO_SEAT: ..." (emulator_scim.h).
 //
 // ---- Welcome email outbox ---- (test hook, not GoTo API)
 // GET /_emulator/outbox (token required; not rate limited, not counted, no fault injection)

@@ -35,9 +35,9 @@ LicenseCatalog::LicenseCatalog() {
 
 absl::StatusOr<License> LicenseCatalog::ParseFlag(std::string_view flag) {
   auto bad = [&](std::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--license: expected KEY=PRODUCT[+PRODUCT...][:SEATS], got '", Sv(flag), "' (", Sv(why),
-        ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--license: expected KEY=PRODUCT[+PRODUCT...][:SEATS], got '", Sv(flag), "' (",
+                     Sv(why), ")"));
   };
   const size_t eq = flag.find('=');
   if (eq == std::string_view::npos) return bad("no '='");
