@@ -435,8 +435,8 @@ TEST_F(GotoIntegrationTest, A19DigitLicenseKeyAndA26DigitUserKeyThroughAPlanFile
   EXPECT_TRUE(journaled);
 }
 
-// A rule with G2M and G2W: the users are created holding both licenses (one batch: one license
-// set); changing the rule to G2M alone updates them by PUT licenseKeys (the full set).
+// A rule with G2M and G2W: the users are created holding both licenses; changing the rule to
+// G2M alone updates them by PUT licenseKeys (the full set).
 TEST_F(GotoIntegrationTest, RuleProductsTravelAsLicenseKeys) {
   ASSERT_TRUE(world_.StartTarget().ok());
   world_.WriteLdif(Ldif(Users(5)));
@@ -451,7 +451,9 @@ TEST_F(GotoIntegrationTest, RuleProductsTravelAsLicenseKeys) {
         << email;
     EXPECT_EQ(user.products, (std::vector<std::string>{"G2M", "G2W"})) << email;
   }
-  EXPECT_EQ(world_.Stats().batch_creates, 1);
+  // (How many POSTs carried them depends on timing; full batches of one license set are
+  // GotoTargetEmulatorTest.BatchCreatesSendFewerRequestsThanUsers.)
+  EXPECT_EQ(world_.Stats().creates, 5);
 
   WriteConfig("goto", "rate = 1000\nburst = 100\n", "\"G2M\"");
   ProcessResult second = world_.Usersync({"sync"});
