@@ -1,7 +1,7 @@
 // TargetApi: the seam between the run and a target account (SCIM 2.0 or the GoTo face).
 //
 // A driver lists the target's accounts into core::Accounts and executes plan operations
-// asynchronously over its HTTP pipeline. Threading: ListAccounts/Check/FreeSeats/Drain are
+// asynchronously over its HTTP pipeline. Threading: ListAccounts/Check/Offer/Drain are
 // called from the run's thread; Execute may be called from the run's thread while earlier
 // operations are in flight; `done` callbacks run on the driver's I/O thread and must not block.
 //
@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,6 +52,14 @@ struct TargetStats {
 // A product not listed is unlimited.
 using FreeSeatList = std::vector<std::pair<std::string, int64_t>>;
 
+// What a target's licenses offer, read at plan time (GoTo: GET /licenses).
+struct TargetOffer {
+  // The products some license carries, sorted (GoTo: {"G2M", "G2T", "G2W", "OPENVOICE"});
+  // nullopt: the target does not say (SCIM), so a rule's product is never refused.
+  std::optional<std::vector<std::string>> products;
+  FreeSeatList free_seats;  // for the plan's seat check (core::PlanConfig::free_seats)
+};
+
 class TargetApi {
  public:
   virtual ~TargetApi() = default;
@@ -59,9 +68,9 @@ class TargetApi {
   // Reads only: `usersync check` runs it against a real account before anything is applied.
   virtual absl::Status Check() = 0;
 
-  // What the last Check() found, one line each ("users: 1,234 at the target (a page of 100
-  // read and decoded)"), for `usersync check` to report. Call from the run's thread after
-  // Check(); empty before.
+  // What Check() found (and Offer(): GoTo's licenses), one line each ("accounts: 1234 at the
+  // target (a page of 100 read and decoded, nothing changed)"), for `usersync check` to
+  // report. Call from the run's thread; empty before Check().
   virtual std::vector<std::string> CheckFindings() const { return {}; }
 
   // Every account of the target. Pages may be fetched in parallel; the result is in the
@@ -72,10 +81,10 @@ class TargetApi {
   // REQUIRES: `op` stays alive and unchanged until `done` has run.
   virtual void Execute(const core::Operation& op, std::function<void(OpOutcome)> done) = 0;
 
-  // Free seats per product (GoTo: GET /licenses), read now, for the plan's seat check
-  // (core::PlanConfig::free_seats). Empty: the target does not limit seats. Blocks; call from
-  // the run's thread. Errors: the target could not be read (with context).
-  virtual absl::StatusOr<FreeSeatList> FreeSeats() { return FreeSeatList{}; }
+  // The products the target's licenses offer and their free seats (GoTo: GET /licenses), read
+  // now. The default: nothing known, no seat limit (SCIM). Blocks; call from the run's thread.
+  // Errors: the target could not be read (with context).
+  virtual absl::StatusOr<TargetOffer> Offer() { return TargetOffer{}; }
 
   // Sends the creates held for a batch now (see the batching contract). Does not wait.
   virtual void Flush() {}

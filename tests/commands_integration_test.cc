@@ -315,8 +315,9 @@ TEST_F(CheckCommandTest, HealthyConnectionsExit0) {
 }
 
 // The GoTo face, as an administrator would first try a real account: check reads GET /me
-// (the account key is the token's user's), one page of users, and says what it found, and
-// changes nothing (the emulator's write counters and its users are the same afterwards).
+// (the account key is the token's user's), one page of users and the licenses, says what it
+// found, and changes nothing (the emulator's write counters and its users are the same
+// afterwards).
 TEST_F(CheckCommandTest, HealthyGotoTargetReportsWhatItReadAndChangesNothing) {
   WorldConfig config;
   config.target_kind = "goto";
@@ -334,11 +335,16 @@ TEST_F(CheckCommandTest, HealthyGotoTargetReportsWhatItReadAndChangesNothing) {
                          "  account: demo \"usersync-target\" (GET /me: the token's user belongs "
                          "to 1 account)\n",
                          "  accounts: 3 at the target (a page of 3 read and decoded, nothing "
-                         "changed)\n"));
+                         "changed)\n",
+                         "  licenses: 4 (GET /accounts/demo/licenses)\n",
+                         "    7902142105473202101 G2M: no seat count, 3 used\n",
+                         "    7902142105473202102 G2T: no seat count, 0 used\n",
+                         "    7902142105473202103 G2W: no seat count, 0 used\n",
+                         "    7902142105473202104 OPENVOICE: no seat count, 0 used\n"));
   const TargetStats after = world_.Stats();
   EXPECT_EQ(after.writes(), before.writes());
   EXPECT_EQ(after.users, 3);
-  EXPECT_EQ(after.requests - before.requests, 2);  // GET /me and one page
+  EXPECT_EQ(after.requests - before.requests, 3);  // GET /me, one page, /licenses
 }
 
 TEST_F(CheckCommandTest, RefusedTokenExits4) {

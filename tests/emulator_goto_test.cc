@@ -33,8 +33,28 @@ std::string Member(const std::string& email, const std::string& extra = "") {
                       extra.empty() ? "" : ",", extra, "}");
 }
 
-std::string Batch(const Strings& members, bool suppress_email = false) {
-  return absl::StrCat(R"({"users":[)", absl::StrJoin(members, ","), R"(],"suppressEmail":)",
+// The default catalog's key of `product` (emulator_licenses.h): G2M ...101, G2T ...102,
+// G2W ...103, OPENVOICE ...104.
+std::string KeyOf(const std::string& product) {
+  const Strings products = {"G2M", "G2T", "G2W", "OPENVOICE"};
+  for (size_t index = 0; index < products.size(); ++index) {
+    if (products[index] == product) return absl::StrCat(7902142105473202101u + index);
+  }
+  return "0";
+}
+
+// "licenseKeys":[...] for the licenses of `products` in the default catalog.
+std::string LicenseKeys(const Strings& products) {
+  Strings keys;
+  for (const std::string& product : products) keys.push_back(KeyOf(product));
+  return absl::StrCat(R"("licenseKeys":[)", absl::StrJoin(keys, ","), "]");
+}
+
+// A batch; `products` become its licenseKeys (the products are granted through licenses).
+std::string Batch(const Strings& members, bool suppress_email = false,
+                  const Strings& products = {}) {
+  return absl::StrCat(R"({"users":[)", absl::StrJoin(members, ","), "],",
+                      products.empty() ? "" : LicenseKeys(products) + ",", R"("suppressEmail":)",
                       suppress_email ? "true" : "false", "}");
 }
 
@@ -67,13 +87,15 @@ class EmulatorGotoTest : public ::testing::Test {
   HttpResult Put(const std::string& path, const std::string& body) const {
     return HttpPut(Url(path), token(), body);
   }
-  HttpResult PostBatch(const Strings& members, bool suppress_email = false) const {
-    return HttpPost(Url("/users"), token(), Batch(members, suppress_email));
+  HttpResult PostBatch(const Strings& members, bool suppress_email = false,
+                       const Strings& products = {}) const {
+    return HttpPost(Url("/users"), token(), Batch(members, suppress_email, products));
   }
 
-  // Creates one user by a batch of one and returns its key.
-  std::string CreateUser(const std::string& email, const std::string& extra = "") {
-    HttpResult result = PostBatch({Member(email, extra)}, /*suppress_email=*/true);
+  // Creates one user by a batch of one (holding the licenses of `products`); returns its key.
+  std::string CreateUser(const std::string& email, const std::string& extra = "",
+                         const Strings& products = {}) {
+    HttpResult result = PostBatch({Member(email, extra)}, /*suppress_email=*/true, products);
     EXPECT_EQ(result.status, 201) << result.body;
     return Json(result.body).Str("/0/key");
   }
@@ -86,18 +108,18 @@ class EmulatorGotoTest : public ::testing::Test {
     return Json(result.body);
   }
 
-  // The /licenses entry of `product` as "seats/used/free" ("null" for a null).
+  // The license carrying `product` as "seats/userCount/free" (free = seats - userCount;
+  // "null" for both when the license has no "seats": unlimited).
   std::string License(const std::string& product) const {
     Json licenses(Get("/licenses").body);
     for (int64_t index = 0; index < licenses.Size("/results"); ++index) {
       std::string at = absl::StrCat("/results/", index);
-      if (licenses.Str(at + "/product") != product) continue;
-      auto field = [&](const char* name) {
-        std::string pointer = absl::StrCat(at, "/", name);
-        return licenses.IsNull(pointer) ? std::string("null")
-                                        : std::to_string(licenses.Int(pointer));
-      };
-      return absl::StrCat(field("seats"), "/", field("used"), "/", field("free"));
+      const Strings products = licenses.Strings(at + "/products");
+      if (std::find(products.begin(), products.end(), product) == products.end()) continue;
+      const int64_t users = licenses.Int(at + "/userCount");
+      if (!licenses.Has(at + "/seats")) return absl::StrCat("null/", users, "/null");
+      const int64_t seats = licenses.Int(at + "/seats");
+      return absl::StrCat(seats, "/", users, "/", std::max<int64_t>(0, seats - users));
     }
     return "<missing>";
   }
@@ -108,9 +130,10 @@ class EmulatorGotoTest : public ::testing::Test {
 TEST_F(EmulatorGotoTest, UserShapeListingPagingAndFilters) {
   Start();
   HttpResult first = PostBatch(
-      {Member("Ann.Lee@example.com", R"("locale":"fr_FR","products":["G2M","G2W","G2M"],)"
+      {Member("Ann.Lee@example.com", R"("locale":"fr_FR",)"
                                      R"("adminRoles":["SUPER_USER"],"externalId":"dir-1",)"
-                                     R"("userGroup":"Sales")")});
+                                     R"("userGroup":"Sales")")},
+      false, {"G2M", "G2W", "G2M"});
   ASSERT_EQ(first.status, 201) << first.body;
   std::string ann = Json(first.body).Str("/0/key");
 
@@ -124,6 +147,7 @@ TEST_F(EmulatorGotoTest, UserShapeListingPagingAndFilters) {
   EXPECT_EQ(user.Str("/lastName"), "Lee");
   EXPECT_EQ(user.Str("/locale"), "fr_FR");
   EXPECT_EQ(user.Strings("/products"), (Strings{"G2M", "G2W"}));
+  EXPECT_EQ(user.Size("/licenseKeys"), 2);
   EXPECT_EQ(user.Strings("/adminRoles"), (Strings{"SUPER_USER"}));
   EXPECT_EQ(user.Str("/status"), "ACTIVE");
   EXPECT_EQ(user.Str("/userGroup"), "Sales");
@@ -289,6 +313,73 @@ TEST_F(EmulatorGotoTest, MalformedBatchesCreateNothing) {
   EXPECT_EQ(Stats().Int("/batch_creates"), 0);
 }
 
+// The license catalog (--license) in GoTo's documented /licenses shape (§5a): keys are JSON
+// numbers of 19 digits, an unlimited license has no "seats". Products come only from licenses.
+TEST_F(EmulatorGotoTest, LicensesGrantProductsOnCreateAndPut) {
+  Start({"--license", "7902142105473202120=G2M:2", "--license", "7902142105473202121=G2M+G2W",
+         "--goto-member-status"});
+  HttpResult listed = Get("/licenses");
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_NE(listed.body.find(R"("key":7902142105473202120,)"), std::string::npos) << listed.body;
+  Json licenses(listed.body);
+  EXPECT_EQ(licenses.Int("/total"), 2);
+  EXPECT_EQ(licenses.Int("/results/0/seats"), 2);
+  EXPECT_EQ(licenses.Int("/results/0/userCount"), 0);
+  EXPECT_EQ(licenses.Bool("/results/0/enabled"), 1);
+  EXPECT_EQ(licenses.Strings("/results/0/products"), (Strings{"G2M"}));
+  EXPECT_FALSE(licenses.Has("/results/1/seats"));  // unlimited
+  EXPECT_EQ(licenses.Strings("/results/1/products"), (Strings{"G2M", "G2W"}));
+
+  // A key given as a string works too; a multi-product license grants all its products.
+  HttpResult both = HttpPost(
+      Url("/users"), token(),
+      R"({"users":[)" + Member("ann@example.com") + R"(],"licenseKeys":["7902142105473202121"]})");
+  ASSERT_EQ(both.status, 201) << both.body;
+  const std::string ann = Json(both.body).Str("/0/key");
+  EXPECT_EQ(Json(Get("/users/" + ann).body).Strings("/products"), (Strings{"G2M", "G2W"}));
+
+  // PUT licenseKeys replaces the user's licenses (INFERRED, §5b).
+  HttpResult put = Put("/users/" + ann, R"({"licenseKeys":[7902142105473202120]})");
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_NE(put.body.find(R"("licenseKeys":[7902142105473202120])"), std::string::npos) << put.body;
+  EXPECT_EQ(Json(put.body).Strings("/products"), (Strings{"G2M"}));
+  EXPECT_EQ(License("G2M"), "2/1/1");
+
+  // Refusals: a member or PUT "products", an unknown key; nothing is created or changed.
+  HttpResult member_products =
+      PostBatch({Member("bob@example.com"), Member("cy@example.com", R"("products":["G2M"])")});
+  EXPECT_EQ(member_products.status, 400);
+  EXPECT_NE(Json(member_products.body).Str("/message").find("users[1].products"), std::string::npos)
+      << member_products.body;
+  EXPECT_NE(member_products.body.find("licenseKeys"), std::string::npos);
+  HttpResult unknown =
+      HttpPost(Url("/users"), token(),
+               R"({"users":[)" + Member("bob@example.com") +
+                   R"(],"licenseKeys":[7902142105473202120,7902142105473202199]})");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(Json(unknown.body).Str("/errorCode"), "INVALID_REQUEST");
+  EXPECT_NE(Json(unknown.body).Str("/message").find("licenseKeys[1]"), std::string::npos)
+      << unknown.body;
+  EXPECT_EQ(UserCount(), 1);
+  HttpResult put_products = Put("/users/" + ann, R"({"products":["G2W"]})");
+  EXPECT_EQ(put_products.status, 400);
+  EXPECT_NE(Json(put_products.body).Str("/message").find("products"), std::string::npos);
+  HttpResult put_unknown = Put("/users/" + ann, R"({"licenseKeys":[1]})");
+  EXPECT_EQ(put_unknown.status, 400) << put_unknown.body;
+  EXPECT_EQ(Json(Get("/users/" + ann).body).Int("/version"), 2);
+
+  // The license's seats hold: 2 G2M seats, then NO_SEAT.
+  HttpResult seats = PostBatch({Member("d@example.com"), Member("e@example.com")}, true);
+  ASSERT_EQ(seats.status, 201) << seats.body;  // no licenses: no seats used
+  HttpResult full =
+      HttpPost(Url("/users"), token(),
+               R"({"users":[)" + Member("f@example.com") + "," + Member("g@example.com") +
+                   R"(],"licenseKeys":[7902142105473202120]})");
+  EXPECT_EQ(full.status, 409) << full.body;
+  EXPECT_EQ(Json(full.body).Str("/1/errorCode"), "NO_SEAT");
+  EXPECT_EQ(License("G2M"), "2/2/0");
+}
+
 TEST_F(EmulatorGotoTest, SeatsRunOutMidBatch) {
   Start({"--seats", "G2W=3", "--goto-member-status"});
   EXPECT_EQ(License("G2W"), "3/0/3");
@@ -297,10 +388,9 @@ TEST_F(EmulatorGotoTest, SeatsRunOutMidBatch) {
 
   Strings batch;
   for (int index = 0; index < 5; ++index) {
-    batch.push_back(
-        Member(absl::StrCat("w", index, "@example.com"), R"("products":["G2M","G2W"])"));
+    batch.push_back(Member(absl::StrCat("w", index, "@example.com")));
   }
-  HttpResult result = PostBatch(batch);
+  HttpResult result = PostBatch(batch, false, {"G2M", "G2W"});
   ASSERT_EQ(result.status, 409) << result.body;
   Json answer(result.body);
   for (int index = 0; index < 3; ++index) {
@@ -317,7 +407,7 @@ TEST_F(EmulatorGotoTest, SeatsRunOutMidBatch) {
   EXPECT_EQ(License("G2W"), "3/3/0");
   EXPECT_EQ(License("G2M"), "null/3/null");
   // A user wanting no limited product is still created.
-  EXPECT_FALSE(CreateUser("plain@example.com", R"("products":["G2M"])").empty());
+  EXPECT_FALSE(CreateUser("plain@example.com", "", {"G2M"}).empty());
 
   // SCIM respects the same seats: 409 "NO_SEAT: ..." for the entitlement, nothing created.
   HttpResult scim = HttpPost(ScimUrl("/Users"), token(), ScimUser("s@example.com", "G2W"));
@@ -341,9 +431,9 @@ TEST_F(EmulatorGotoTest, DefaultAnswerIsTheDocumentedBareArray) {
   Start({"--seats", "G2W=1"});
   const std::string carl = CreateUser("carl@example.com");
   ASSERT_FALSE(carl.empty());
-  HttpResult result =
-      PostBatch({Member("a@example.com", R"("products":["G2W"])"), Member("CARL@example.com"),
-                 Member("b@example.com", R"("products":["G2W"])")});
+  HttpResult result = PostBatch(
+      {Member("a@example.com"), Member("CARL@example.com"), Member("b@example.com")},
+      /*suppress_email=*/false, {"G2W"});
   ASSERT_EQ(result.status, 409) << result.body;
   Json answer(result.body);
   ASSERT_EQ(answer.Size(""), 2) << result.body;  // b@ had no seat: absent
@@ -373,10 +463,9 @@ TEST_F(EmulatorGotoTest, ConcurrentBatchesRespectSeats) {
     threads.emplace_back([&, thread_idx] {
       Strings batch;
       for (int item = 0; item < kPerBatch; ++item) {
-        batch.push_back(Member(absl::StrCat("t", thread_idx, "-", item, "@example.com"),
-                               R"("products":["G2W"])"));
+        batch.push_back(Member(absl::StrCat("t", thread_idx, "-", item, "@example.com")));
       }
-      Json answer(PostBatch(batch, true).body);
+      Json answer(PostBatch(batch, true, {"G2W"}).body);
       for (int item = 0; item < kPerBatch; ++item) {
         std::string status = answer.Str(absl::StrCat("/", item, "/status"));
         if (status == "created") ++created[thread_idx];
@@ -402,14 +491,14 @@ TEST_F(EmulatorGotoTest, SeatsCountLoadedAndSeededUsers) {
   std::string db = ::testing::TempDir() + "/emulator_goto_seats.db";
   for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
   Start({"--db", db, "--seats", "G2W=2"});
-  EXPECT_FALSE(CreateUser("a@example.com", R"("products":["G2W"])").empty());
-  EXPECT_FALSE(CreateUser("b@example.com", R"("products":["G2W"])").empty());
+  EXPECT_FALSE(CreateUser("a@example.com", "", {"G2W"}).empty());
+  EXPECT_FALSE(CreateUser("b@example.com", "", {"G2W"}).empty());
   emulator_->process().Signal(SIGTERM);
   EXPECT_EQ(emulator_->process().Wait(), 0);
 
   Start({"--db", db, "--seats", "G2W=2", "--goto-member-status"});
   EXPECT_EQ(License("G2W"), "2/2/0");
-  Json denied(PostBatch({Member("c@example.com", R"("products":["G2W"])")}).body);
+  Json denied(PostBatch({Member("c@example.com")}, false, {"G2W"}).body);
   EXPECT_EQ(denied.Str("/0/errorCode"), "NO_SEAT");
 
   std::string seed = ::testing::TempDir() + "/emulator_goto_seats.jsonl";
@@ -427,12 +516,14 @@ TEST_F(EmulatorGotoTest, SeatsCountLoadedAndSeededUsers) {
 
 TEST_F(EmulatorGotoTest, PutSuspendsReactivatesAndChangesProductsWithinSeats) {
   Start({"--seats", "G2W=1"});
-  std::string ann = CreateUser("ann@example.com", R"("products":["G2M"])");
-  std::string bob = CreateUser("bob@example.com", R"("products":["G2M","G2W"])");
+  std::string ann = CreateUser("ann@example.com", "", {"G2M"});
+  std::string bob = CreateUser("bob@example.com", "", {"G2M", "G2W"});
   EXPECT_EQ(License("G2W"), "1/1/0");
 
   // No free G2W seat: refused, nothing changes.
-  HttpResult denied = Put("/users/" + ann, R"({"products":["G2M","G2W"],"firstName":"Annie"})");
+  HttpResult denied =
+      Put("/users/" + ann,
+          R"({"licenseKeys":[7902142105473202101,7902142105473202103],"firstName":"Annie"})");
   EXPECT_EQ(denied.status, 409) << denied.body;
   EXPECT_EQ(Json(denied.body).Str("/errorCode"), "NO_SEAT");
   EXPECT_EQ(Json(denied.body).Str("/product"), "G2W");
@@ -449,7 +540,9 @@ TEST_F(EmulatorGotoTest, PutSuspendsReactivatesAndChangesProductsWithinSeats) {
   EXPECT_EQ(Json(HttpGet(ScimUrl("/Users/" + bob), token()).body).Bool("/active"), 0);
   EXPECT_EQ(License("G2W"), "1/0/1");
 
-  HttpResult granted = Put("/users/" + ann, R"({"products":["G2M","G2W"],"firstName":"Annie"})");
+  HttpResult granted =
+      Put("/users/" + ann,
+          R"({"licenseKeys":[7902142105473202101,7902142105473202103],"firstName":"Annie"})");
   ASSERT_EQ(granted.status, 200) << granted.body;
   EXPECT_EQ(Json(granted.body).Strings("/products"), (Strings{"G2M", "G2W"}));
   EXPECT_EQ(Json(granted.body).Str("/firstName"), "Annie");
@@ -460,7 +553,8 @@ TEST_F(EmulatorGotoTest, PutSuspendsReactivatesAndChangesProductsWithinSeats) {
   HttpResult reactivate = Put("/users/" + bob, R"({"status":"ACTIVE"})");
   EXPECT_EQ(reactivate.status, 409) << reactivate.body;
   EXPECT_EQ(Json(reactivate.body).Str("/errorCode"), "NO_SEAT");
-  HttpResult reactivated = Put("/users/" + bob, R"({"status":"ACTIVE","products":["G2M"]})");
+  HttpResult reactivated =
+      Put("/users/" + bob, R"({"status":"ACTIVE","licenseKeys":[7902142105473202101]})");
   ASSERT_EQ(reactivated.status, 200) << reactivated.body;
   EXPECT_EQ(Json(reactivated.body).Str("/status"), "ACTIVE");
   EXPECT_EQ(License("G2W"), "1/1/0");

@@ -40,6 +40,7 @@ struct GotoUser {
   std::string external_id;
   std::string status;
   std::vector<std::string> products;
+  std::vector<std::string> license_keys;  // as the JSON number text the face wrote
 };
 
 std::string GotoBase(const EmulatorProcess& target) {
@@ -79,6 +80,9 @@ std::map<std::string, GotoUser> ListGotoUsers(const EmulatorProcess& target) {
           if (name == "status") user.status = std::string(v.get_string().value());
           if (name == "products") {
             for (auto p : v.get_array()) user.products.emplace_back(p.get_string().value());
+          }
+          if (name == "licenseKeys") {
+            for (auto k : v.get_array()) user.license_keys.emplace_back(k.raw_json_token().value());
           }
         }
         EXPECT_FALSE(out.contains(user.email)) << "two accounts for " << user.email;
@@ -367,17 +371,22 @@ TEST_F(GotoIntegrationTest, ScimWithoutBulkPostsEachUser) {
 namespace usersync {
 namespace {
 
+// A seed file line: user1@example.com (externalId uuid-user1, named "Old Name") with the id
+// `key`, which the GoTo face shows as its key.
+std::string SeedUser1WithKey(const std::string& key) {
+  return absl::StrCat(R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)", R"("id":")",
+                      key, R"(","userName":"user1@example.com",)",
+                      R"("externalId":"uuid-user1","name":{"givenName":"Old",)",
+                      R"("familyName":"Name"},"emails":[{"value":"user1@example.com",)",
+                      R"("primary":true}],"active":true})", "\n");
+}
+
 // Issue 13 item 5: a GoTo key of 26 digits (the documented example, beyond 64 bits) travels
 // as a JSON number from the face, and is kept to the digit by the listing, the plan, the
 // update sent by key and the state store's link.
 TEST_F(GotoIntegrationTest, A26DigitKeyRoundTripsThroughPlanApplyAndState) {
   constexpr char kKey[] = "78888886011013972886849029";
-  world_.WriteFile("seed.jsonl",
-                   absl::StrCat(R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)",
-                                R"("id":")", kKey, R"(","userName":"user1@example.com",)",
-                                R"("externalId":"uuid-user1","name":{"givenName":"Old",)",
-                                R"("familyName":"Name"},"emails":[{"value":"user1@example.com",)",
-                                R"("primary":true}],"active":true})", "\n"));
+  world_.WriteFile("seed.jsonl", SeedUser1WithKey(kKey));
   ASSERT_TRUE(world_.StartTarget({"--seed-accounts", world_.Path("seed.jsonl")}).ok());
   testing::HttpResult listed = HttpGet(GotoBase(world_.target()) + "/users", world_.token());
   EXPECT_NE(listed.body.find(absl::StrCat(R"("key":)", kKey, ",")), std::string::npos)
@@ -405,6 +414,107 @@ TEST_F(GotoIntegrationTest, A26DigitKeyRoundTripsThroughPlanApplyAndState) {
   ASSERT_TRUE(links.ok()) << links.status();
   ASSERT_EQ(links->size(), 1u);
   EXPECT_EQ((*links)[0].account_id, kKey);
+}
+
+// Issue 13 item 5 with licenses: the emulator offers one license, 7902142105473202120 (the one
+// real GoTo key seen, 19 digits); a create planned into a plan file and applied from it gives
+// the user exactly that license (a JSON number, to the digit), while the 26-digit user key
+// still round-trips through the plan file, the journal and the state store.
+TEST_F(GotoIntegrationTest, A19DigitLicenseKeyAndA26DigitUserKeyThroughAPlanFile) {
+  constexpr char kKey[] = "78888886011013972886849029";
+  constexpr char kLicense[] = "7902142105473202120";
+  world_.WriteFile("seed.jsonl", SeedUser1WithKey(kKey));
+  ASSERT_TRUE(world_
+                  .StartTarget({"--license", absl::StrCat(kLicense, "=G2M"), "--seed-accounts",
+                                world_.Path("seed.jsonl")})
+                  .ok());
+  world_.WriteLdif(Ldif(Users(2)));  // user1 (seeded, key kKey) and user2 (created)
+  WriteConfig("goto", "rate = 1000\nburst = 100\n");
+
+  ProcessResult plan = world_.Usersync({"plan", "--out", "plan.json"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.out << plan.err;
+  EXPECT_NE(world_.ReadFile("plan.json").find(kKey), std::string::npos);
+  ProcessResult apply = world_.Usersync({"apply", "--plan", "plan.json"});
+  ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+
+  std::map<std::string, GotoUser> users = ListGotoUsers(world_.target());
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_EQ(users["user1@example.com"].key, kKey);
+  for (const char* email : {"user1@example.com", "user2@example.com"}) {
+    EXPECT_EQ(users[email].license_keys, std::vector<std::string>{kLicense}) << email;
+    EXPECT_EQ(users[email].products, std::vector<std::string>{"G2M"}) << email;
+  }
+  testing::HttpResult user =
+      HttpGet(absl::StrCat(GotoBase(world_.target()), "/users/", kKey), world_.token());
+  EXPECT_NE(user.body.find(absl::StrCat(R"("licenseKeys":[)", kLicense, "]")), std::string::npos)
+      << user.body;
+
+  auto state = io::StateStore::Open(world_.Path("state.db"));
+  ASSERT_TRUE(state.ok()) << state.status();
+  auto links = (*state)->LoadLinks();
+  ASSERT_TRUE(links.ok()) << links.status();
+  std::set<std::string> linked;
+  for (const auto& link : *links) linked.insert(link.account_id);
+  EXPECT_TRUE(linked.contains(kKey));
+  auto runs = (*state)->RecentRuns(1);
+  ASSERT_TRUE(runs.ok() && !runs->empty());
+  auto journal = (*state)->JournalForRun(runs->front().run_id);
+  ASSERT_TRUE(journal.ok()) << journal.status();
+  bool journaled = false;
+  for (const io::JournalEntry& entry : *journal) journaled |= entry.account_id == kKey;
+  EXPECT_TRUE(journaled);
+}
+
+// A rule with G2M and G2W: the users are created holding both licenses; changing the rule to
+// G2M alone updates them by PUT licenseKeys (the full set).
+TEST_F(GotoIntegrationTest, RuleProductsTravelAsLicenseKeys) {
+  ASSERT_TRUE(world_.StartTarget().ok());
+  world_.WriteLdif(Ldif(Users(5)));
+  WriteConfig("goto", "rate = 1000\nburst = 100\n", "\"G2M\", \"G2W\"");
+  ProcessResult first = world_.Usersync({"sync"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  std::map<std::string, GotoUser> users = ListGotoUsers(world_.target());
+  ASSERT_EQ(users.size(), 5u);
+  for (const auto& [email, user] : users) {
+    EXPECT_EQ(user.license_keys,
+              (std::vector<std::string>{"7902142105473202101", "7902142105473202103"}))
+        << email;
+    EXPECT_EQ(user.products, (std::vector<std::string>{"G2M", "G2W"})) << email;
+  }
+  // (How many POSTs carried them depends on timing; full batches of one license set are
+  // GotoTargetEmulatorTest.BatchCreatesSendFewerRequestsThanUsers.)
+  EXPECT_EQ(world_.Stats().creates, 5);
+
+  WriteConfig("goto", "rate = 1000\nburst = 100\n", "\"G2M\"");
+  ProcessResult second = world_.Usersync({"sync"});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  for (const auto& [email, user] : ListGotoUsers(world_.target())) {
+    EXPECT_EQ(user.license_keys, std::vector<std::string>{"7902142105473202101"}) << email;
+    EXPECT_EQ(user.products, std::vector<std::string>{"G2M"}) << email;
+  }
+  EXPECT_EQ(world_.Stats().updates, 5);
+}
+
+// A product typo no license carries: plan, sync, apply (of a plan made before the typo) and
+// check exit 2 naming the rule, the product and what the licenses offer; nothing is sent.
+TEST_F(GotoIntegrationTest, AProductNoLicenseCarriesExits2) {
+  ASSERT_TRUE(world_.StartTarget().ok());
+  world_.WriteLdif(Ldif(Users(2)));
+  WriteConfig("goto", "rate = 1000\nburst = 100\n");
+  ASSERT_EQ(world_.Usersync({"plan", "--out", "plan.json"}).exit_code, 0);
+  WriteConfig("goto", "rate = 1000\nburst = 100\n", "\"GTM\"");
+  const std::vector<std::vector<std::string>> commands = {
+      {"plan"}, {"sync"}, {"apply", "--plan", "plan.json"}, {"check"}};
+  for (const std::vector<std::string>& args : commands) {
+    const std::string& command = args[0];
+    ProcessResult result = world_.Usersync(args);
+    EXPECT_EQ(result.exit_code, 2) << command << ": " << result.out << result.err;
+    const std::string said = result.out + result.err;
+    EXPECT_NE(said.find("rules[0] 'Staff'"), std::string::npos) << command << ": " << said;
+    EXPECT_NE(said.find("\"GTM\""), std::string::npos) << command << ": " << said;
+    EXPECT_NE(said.find("G2M, G2T, G2W, OPENVOICE"), std::string::npos) << command << ": " << said;
+  }
+  EXPECT_EQ(world_.Stats().creates, 0);
 }
 
 }  // namespace

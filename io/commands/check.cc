@@ -25,18 +25,25 @@ absl::Status CheckSource(const Session& session, DirectorySource& source) {
   return directory.status();
 }
 
-// Checks the target: "target: URL OK" or "target: FAILED: ...".
+// Checks the target, then what its licenses offer against the rules' products
+// (ReadTargetOffer): "target: URL OK" and what the target found, one indented line each, then
+// "licenses: FAILED: ..." when a rule names a product no license carries; or "target: FAILED:
+// ...".
 absl::Status CheckTarget(Session& session) {
-  absl::Status status = session.target->Check();
-  if (status.ok()) {
-    Print(session.options.out, absl::StrCat("target: ", session.config.target.url, " OK\n"));
-    for (const std::string& finding : session.target->CheckFindings()) {
-      Print(session.options.out, absl::StrCat("  ", finding, "\n"));
-    }
-  } else {
+  const absl::Status status = session.target->Check();
+  if (!status.ok()) {
     Print(session.options.out, absl::StrCat("target: FAILED: ", status.message(), "\n"));
+    return status;
   }
-  return status;
+  const absl::Status offer = ReadTargetOffer(session).status();
+  Print(session.options.out, absl::StrCat("target: ", session.config.target.url, " OK\n"));
+  for (const std::string& finding : session.target->CheckFindings()) {
+    Print(session.options.out, absl::StrCat("  ", finding, "\n"));
+  }
+  if (!offer.ok()) {
+    Print(session.options.out, absl::StrCat("licenses: FAILED: ", offer.message(), "\n"));
+  }
+  return offer;
 }
 
 }  // namespace

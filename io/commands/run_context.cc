@@ -1,5 +1,6 @@
 #include "io/commands/run_context.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -7,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "core/status_macros.h"
 #include "core/str.h"
@@ -232,12 +234,28 @@ absl::Status LoadLinks(Session& session) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<TargetOffer> ReadTargetOffer(Session& session) {
+  USERSYNC_ASSIGN_OR_RETURN(TargetOffer offer, session.target->Offer());
+  if (!offer.products.has_value()) return offer;
+  const std::vector<std::string>& offered = *offer.products;
+  const std::vector<core::Rule>& rules = session.config.rules;
+  for (size_t rule_idx = 0; rule_idx < rules.size(); ++rule_idx) {
+    for (const std::string& product : rules[rule_idx].products) {
+      if (std::binary_search(offered.begin(), offered.end(), product)) continue;
+      return absl::FailedPreconditionError(absl::StrCat(
+          session.config.path, ": rules[", rule_idx, "] '", rules[rule_idx].name,
+          "' names product \"", product, "\", which no license of the target offers (offered: ",
+          offered.empty() ? std::string("none") : absl::StrJoin(offered, ", "), ")"));
+    }
+  }
+  return offer;
+}
+
 absl::Status ComputeSessionPlan(Session& session) {
   core::PlanConfig plan_config = ToPlanConfig(session.config);
   // Seats are read beside the accounts: creates beyond them are reported, not sent.
-  absl::StatusOr<FreeSeatList> free_seats = session.target->FreeSeats();
-  if (!free_seats.ok()) return free_seats.status();
-  plan_config.free_seats = *std::move(free_seats);
+  USERSYNC_ASSIGN_OR_RETURN(TargetOffer offer, ReadTargetOffer(session));
+  plan_config.free_seats = std::move(offer.free_seats);
   absl::StatusOr<std::optional<int64_t>> baseline = LoadScopeBaseline(*session.state);
   if (!baseline.ok()) return baseline.status();
   plan_config.previous_in_scope = baseline->value_or(-1);

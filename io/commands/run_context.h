@@ -84,8 +84,14 @@ absl::Status ReadDirectory(Session& session);
 // Lists the target's accounts (its errors prefixed "listing the target's accounts: ").
 absl::Status ListAccounts(Session& session);
 absl::Status LoadLinks(Session& session);
-// Reads the free seats and the shrink guard's baseline (io/state/scope_baseline.h) and computes
-// the plan; the directory's issues become plan warnings.
+// Reads what the target's licenses offer (TargetApi::Offer) and refuses a rule naming a product
+// no license carries: kFailedPrecondition (exit 2) "<config>: rules[1] 'Webinar hosts' names
+// product "GTM", which no license of the target offers (offered: G2M, G2T, G2W, OPENVOICE)".
+// A target that does not say what it offers (SCIM) refuses nothing. Returns the offer.
+absl::StatusOr<TargetOffer> ReadTargetOffer(Session& session);
+// Reads the offer (ReadTargetOffer: free seats, rule products) and the shrink guard's baseline
+// (io/state/scope_baseline.h) and computes the plan; the directory's issues become plan
+// warnings.
 absl::Status ComputeSessionPlan(Session& session);
 // After a run that ended with exit 0: the plan's users in scope become the shrink guard's
 // baseline. A failure to record is a warning on `options.err` (the older count stays).

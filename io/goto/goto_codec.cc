@@ -6,6 +6,8 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "core/status_macros.h"
 #include "core/str.h"
 #include "io/http/json_util.h"
@@ -17,25 +19,17 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
-// "G2M,G2W" → ["G2M","G2W"]
-void WriteList(JsonWriter& w, std::string_view comma_list) {
-  w.BeginArray();
-  while (!comma_list.empty()) {
-    const size_t comma = comma_list.find(',');
-    const std::string_view item = comma_list.substr(0, comma);
-    if (!item.empty()) w.String(item);
-    if (comma == std::string_view::npos) break;
-    comma_list.remove_prefix(comma + 1);
-  }
-  w.EndArray();
-}
-
 void WriteRoles(JsonWriter& w, std::string_view admin_role) {
   w.BeginArray();
   const std::string_view role = GotoAdminRole(admin_role);
   if (!role.empty()) w.String(role);
   w.EndArray();
 }
+
+// "licenseKeys": [...]. GoTo's keys are JSON numbers (§3b: "licenseKeys":
+// [7902142105473202120]); written from their text, so a key of any length goes out exactly as
+// it came in (a key that is not all digits goes as a string).
+void WriteLicenseKeys(JsonWriter& w, const std::vector<std::string>& license_keys);
 
 // A string field, or null when empty.
 void StringOrNull(JsonWriter& w, std::string_view key, std::string_view value) {
@@ -65,6 +59,18 @@ bool IsKeyDigits(std::string_view text) {
   return true;
 }
 const Path kRoot = Path::Root(kSource);
+
+void WriteLicenseKeys(JsonWriter& w, const std::vector<std::string>& license_keys) {
+  w.Key("licenseKeys").BeginArray();
+  for (const std::string& key : license_keys) {
+    if (IsKeyDigits(key)) {
+      w.Raw(key);
+    } else {
+      w.String(key);
+    }
+  }
+  w.EndArray();
+}
 
 // A key GoTo may write as a string or as a number. A number's digits are taken from the
 // document's own text, never through int64 or double: GoTo's documented user key
@@ -221,11 +227,7 @@ std::string EncodeGotoCreateBatch(const std::vector<const core::AccountSpec*>& s
     w.Field("firstName", spec->first_name).Field("lastName", spec->last_name);
     if (!spec->language.empty()) w.Field("locale", spec->language);
     // Empty lists are left out: GoTo's documented create member is just email, firstName
-    // and lastName (GOTO_API_RESEARCH.md §3a).
-    if (!spec->products.empty()) {
-      w.Key("products");
-      WriteList(w, spec->products);
-    }
+    // and lastName (GOTO_API_RESEARCH.md §3a). Products go as the batch's licenseKeys.
     if (!GotoAdminRole(spec->admin_role).empty()) {
       w.Key("adminRoles");
       WriteRoles(w, spec->admin_role);
@@ -236,19 +238,7 @@ std::string EncodeGotoCreateBatch(const std::vector<const core::AccountSpec*>& s
     w.EndObject();
   }
   w.EndArray();
-  if (!license_keys.empty()) {
-    // GoTo's keys are JSON numbers (§3b: "licenseKeys": [7902142105473202120]); written from
-    // their text, so a key of any length goes out exactly as it came in.
-    w.Key("licenseKeys").BeginArray();
-    for (const std::string& key : license_keys) {
-      if (IsKeyDigits(key)) {
-        w.Raw(key);
-      } else {
-        w.String(key);
-      }
-    }
-    w.EndArray();
-  }
+  if (!license_keys.empty()) WriteLicenseKeys(w, license_keys);
   w.Key("suppressEmail").Bool(suppress_email).EndObject();
   return w.Release();
 }
@@ -266,7 +256,7 @@ struct UpdateBody {
 // The one place that maps a change's field to GoTo's update body; fields GoTo does not hold
 // (display_name), "active" when `active` decides the status, and unknown fields add nothing.
 void AddChangedField(core::Field field, const core::AccountSpec& spec, std::optional<bool> active,
-                     UpdateBody& body) {
+                     const std::vector<std::string>& license_keys, UpdateBody& body) {
   JsonWriter& w = body.w;
   if (field == core::Field::kEmail || field == core::Field::kUserName) {
     if (body.email_written) return;
@@ -279,8 +269,7 @@ void AddChangedField(core::Field field, const core::AccountSpec& spec, std::opti
   } else if (field == core::Field::kLanguage) {
     StringOrNull(w, "locale", spec.language);
   } else if (field == core::Field::kProducts) {
-    w.Key("products");
-    WriteList(w, spec.products);
+    WriteLicenseKeys(w, license_keys);  // GoTo grants products through licenses only
   } else if (field == core::Field::kAdminRole) {
     w.Key("adminRoles");
     WriteRoles(w, spec.admin_role);
@@ -300,10 +289,13 @@ void AddChangedField(core::Field field, const core::AccountSpec& spec, std::opti
 }  // namespace
 
 std::string EncodeGotoUpdate(const std::vector<core::Change>& changes,
-                             const core::AccountSpec& spec, std::optional<bool> active) {
+                             const core::AccountSpec& spec, std::optional<bool> active,
+                             const std::vector<std::string>& license_keys) {
   UpdateBody body;
   body.w.BeginObject();
-  for (const core::Change& change : changes) AddChangedField(change.field, spec, active, body);
+  for (const core::Change& change : changes) {
+    AddChangedField(change.field, spec, active, license_keys, body);
+  }
   if (active.has_value() && !body.status_written) {
     ++body.fields;
     body.w.Field("status", *active ? "ACTIVE" : "SUSPENDED");
@@ -407,23 +399,24 @@ absl::StatusOr<std::vector<GotoMemberResult>> DecodeGotoBatchResults(const std::
 namespace {
 
 // One license of a listing. Two shapes: GoTo's documented {"key", "products": [...], "seats",
-// "userCount"} (GOTO_API_RESEARCH.md §5a; free = seats - userCount, for each product) and the
-// emulator's older {"product", "free"} (free null: unlimited, left out).
-absl::Status DecodeLicense(od::value& license, const Path& at, FreeSeatList& seats) {
+// "userCount"} (GOTO_API_RESEARCH.md §5a) and the emulator's older {"product", "free"} (free
+// null: unlimited).
+absl::Status DecodeLicense(od::value& value, const Path& at, GotoLicenseCatalog& catalog) {
+  GotoLicense license;
   std::string product;
-  std::vector<std::string> products;
   int64_t free = 0, total = 0, used = 0;
   bool free_null = true, total_null = true, used_null = true;
   USERSYNC_RETURN_IF_ERROR(
-      json::ForEachField(license, at, [&](std::string_view field, od::value& fv) -> absl::Status {
+      json::ForEachField(value, at, [&](std::string_view field, od::value& fv) -> absl::Status {
         simdjson::error_code error = simdjson::SUCCESS;
+        if (field == "key") return GetKey(fv, at, field, &license.key);
         if (field == "product") {
           std::string_view s;
           error = json::GetString(fv, &s);
           product = std::string(s);
         } else if (field == "products") {
           return ForEachString(fv, at.In(field),
-                               [&](std::string_view p) { products.emplace_back(p); });
+                               [&](std::string_view p) { license.products.emplace_back(p); });
         } else if (field == "free") {
           error = json::GetIntOrDigits(fv, &free, &free_null);
         } else if (field == "seats") {
@@ -434,26 +427,91 @@ absl::Status DecodeLicense(od::value& license, const Path& at, FreeSeatList& sea
         if (error) return Fail(at, field, error);
         return absl::OkStatus();
       }));
-  if (!products.empty()) {
-    if (total_null) return absl::OkStatus();  // no seat count: nothing to check against
-    for (std::string& p : products) {
-      seats.emplace_back(std::move(p), std::max<int64_t>(total - (used_null ? 0 : used), 0));
-    }
-    return absl::OkStatus();
+  if (!license.products.empty()) {
+    if (!total_null) license.seats = total;
+    license.user_count = used_null ? 0 : used;
+  } else if (!product.empty()) {
+    license.products.push_back(std::move(product));
+    if (!free_null) license.seats = free;
+  } else {
+    return Fail(at, "products", "missing");
   }
-  if (product.empty()) return Fail(at, "products", "missing");
-  if (!free_null) seats.emplace_back(std::move(product), std::max<int64_t>(free, 0));
+  catalog.licenses.push_back(std::move(license));
   return absl::OkStatus();
+}
+
+bool Carries(const GotoLicense& license, std::string_view product) {
+  return std::find(license.products.begin(), license.products.end(), product) !=
+         license.products.end();
 }
 
 }  // namespace
 
-absl::StatusOr<FreeSeatList> DecodeGotoLicenses(const std::string& body) {
+const GotoLicense* GotoLicenseCatalog::Resolve(std::string_view product) const {
+  const GotoLicense* best = nullptr;
+  for (const GotoLicense& license : licenses) {
+    if (!Carries(license, product)) continue;
+    if (best == nullptr || license.products.size() < best->products.size()) best = &license;
+  }
+  return best;
+}
+
+absl::StatusOr<std::vector<std::string>> GotoLicenseCatalog::KeysFor(
+    std::string_view products) const {
+  std::vector<const GotoLicense*> resolved;
+  for (absl::string_view piece : absl::StrSplit(Sv(products), ',', absl::SkipEmpty())) {
+    const std::string_view product = StdSv(piece);
+    const GotoLicense* license = Resolve(product);
+    if (license == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("no license of the GoTo account carries product \"", Sv(product),
+                       "\" (its licenses offer: ", absl::StrJoin(Products(), ", "), ")"));
+    }
+    if (std::find(resolved.begin(), resolved.end(), license) == resolved.end()) {
+      resolved.push_back(license);
+    }
+  }
+  std::vector<std::string> keys;
+  for (const GotoLicense& license : licenses) {  // listing order
+    if (std::find(resolved.begin(), resolved.end(), &license) != resolved.end()) {
+      keys.push_back(license.key);
+    }
+  }
+  return keys;
+}
+
+std::vector<std::string> GotoLicenseCatalog::Products() const {
+  std::vector<std::string> products;
+  for (const GotoLicense& license : licenses) {
+    products.insert(products.end(), license.products.begin(), license.products.end());
+  }
+  std::sort(products.begin(), products.end());
+  products.erase(std::unique(products.begin(), products.end()), products.end());
+  return products;
+}
+
+FreeSeatList GotoLicenseCatalog::FreeSeats() const {
   FreeSeatList seats;
+  for (const GotoLicense& license : licenses) {
+    for (const std::string& product : license.products) {
+      if (Resolve(product) != &license || !license.seats.has_value()) continue;
+      seats.emplace_back(product, std::max<int64_t>(*license.seats - license.user_count, 0));
+    }
+  }
+  return seats;
+}
+
+absl::StatusOr<GotoLicenseCatalog> DecodeGotoLicenseCatalog(const std::string& body) {
+  GotoLicenseCatalog catalog;
   USERSYNC_RETURN_IF_ERROR(ForEachResult(
       body, "license listing",
-      [&](const Path& at, od::value& license) { return DecodeLicense(license, at, seats); }));
-  return seats;
+      [&](const Path& at, od::value& license) { return DecodeLicense(license, at, catalog); }));
+  return catalog;
+}
+
+absl::StatusOr<FreeSeatList> DecodeGotoLicenses(const std::string& body) {
+  USERSYNC_ASSIGN_OR_RETURN(GotoLicenseCatalog catalog, DecodeGotoLicenseCatalog(body));
+  return catalog.FreeSeats();
 }
 
 absl::StatusOr<std::vector<GotoAccountRef>> DecodeGotoMe(const std::string& body) {

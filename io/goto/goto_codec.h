@@ -36,8 +36,10 @@ namespace usersync::io {
 // --- Encoders -------------------------------------------------------------------------------
 
 // The batch create body {"users": [member...], "licenseKeys"?: [key...], "suppressEmail": b}
-// (GOTO_API_RESEARCH.md §3a; licenseKeys §3b). A member holds email, firstName and lastName
-// always; products, adminRoles, locale, externalId, userGroup and welcomeTemplate when set.
+// (GOTO_API_RESEARCH.md §3a; licenseKeys §3b: they apply to every member, so a batch holds
+// members of one license set). A member holds email, firstName and lastName always;
+// adminRoles, locale, externalId, userGroup and welcomeTemplate when set; never products
+// (GoTo has no member products field: products come from licenseKeys).
 // `license_keys` are decimal texts of any length, written as JSON numbers (a key that is not
 // all digits is written as a string); none: no "licenseKeys". REQUIRES: no null in `specs`.
 std::string EncodeGotoCreateBatch(const std::vector<const core::AccountSpec*>& specs,
@@ -46,12 +48,15 @@ std::string EncodeGotoCreateBatch(const std::vector<const core::AccountSpec*>& s
 
 // A partial PUT body with one field per change that GoTo holds, its value taken from `spec`
 // (the desired state): email/user_name → email, first_name, last_name, language → locale
-// (null clears), products, admin_role → adminRoles, user_group → userGroup (null: no group),
+// (null clears), products → licenseKeys (`license_keys`: the full resolved set for the desired
+// products, GotoLicenseCatalog::KeysFor; written as JSON numbers; replace semantics are
+// INFERRED, §5b), admin_role → adminRoles, user_group → userGroup (null: no group),
 // external_id → externalId (null clears), active → status. display_name and unknown fields
 // are skipped. `status`, when given, sets "status" whatever the changes say (reactivate:
 // ACTIVE, deactivate: SUSPENDED). Returns "" when there is nothing to send.
 std::string EncodeGotoUpdate(const std::vector<core::Change>& changes,
-                             const core::AccountSpec& spec, std::optional<bool> active);
+                             const core::AccountSpec& spec, std::optional<bool> active,
+                             const std::vector<std::string>& license_keys = {});
 
 // `attribute eq "value"`, the value quoted as a JSON string (quotes and backslashes escaped).
 // Not URL-encoded. The same filter syntax as SCIM's (io/http/http_util.h FilterEq).
@@ -96,10 +101,44 @@ struct GotoMemberResult {
 // Errors: kDataLoss (neither shape, or a malformed member).
 absl::StatusOr<std::vector<GotoMemberResult>> DecodeGotoBatchResults(const std::string& body);
 
-// GET /licenses → the products with a seat count: (product, free seats). GoTo's documented
-// license {"key", "products": [...], "seats", "userCount"} gives each of its products
-// seats - userCount (§5a); the older {"product", "free"} gives free, and is left out when free
-// is null (unlimited). Errors: kDataLoss.
+// One license of GET /licenses (GOTO_API_RESEARCH.md §5a).
+struct GotoLicense {
+  std::string key;  // decimal text of any length (a JSON number or string); "" in the older shape
+  std::vector<std::string> products;  // the products it grants, all of them
+  std::optional<int64_t> seats;       // nullopt: no seat count (unlimited)
+  int64_t user_count = 0;
+};
+
+// The account's licenses, in listing order, and how a product resolves to one of them.
+//
+// Resolution rule: a product resolves to the license carrying it with the FEWEST products;
+// ties go to the first in listing order. A multi-product license grants all its products
+// (a Webinar license ["G2M","G2W"] also grants Meeting, §5a), so a user whose products are
+// G2M and G2W, with licenses A ["G2M"] and B ["G2M","G2W"], gets keys A and B.
+// [3P] EPI-USE resolves G2M to the single-product license likewise; the tie rule is ours.
+struct GotoLicenseCatalog {
+  std::vector<GotoLicense> licenses;
+
+  // The license `product` resolves to, or nullptr (no license carries it).
+  const GotoLicense* Resolve(std::string_view product) const;
+  // The keys of the licenses the products of `products` (a canonical comma list, "G2M,G2W")
+  // resolve to, each once, in listing order. Errors: kFailedPrecondition naming the first
+  // product no license carries and the products the licenses do offer.
+  absl::StatusOr<std::vector<std::string>> KeysFor(std::string_view products) const;
+  // Every product some license carries, sorted, each once.
+  std::vector<std::string> Products() const;
+  // Free seats per product: seats - userCount of the license it resolves to (never below 0);
+  // products whose license has no seat count are left out (unlimited). Listing order.
+  FreeSeatList FreeSeats() const;
+};
+
+// GET /licenses → the catalog. GoTo's documented license {"key", "products": [...], "seats",
+// "userCount", ...} (§5a; other fields skipped); the emulator's older {"product", "free"} is
+// still read (a license of one product, free as its seats, no key). Errors: kDataLoss naming
+// the field ("results[2].key: ...").
+absl::StatusOr<GotoLicenseCatalog> DecodeGotoLicenseCatalog(const std::string& body);
+
+// GET /licenses → the products with a seat count (DecodeGotoLicenseCatalog(body).FreeSeats()).
 absl::StatusOr<FreeSeatList> DecodeGotoLicenses(const std::string& body);
 
 // One account of GET /me: its key as text (a string or a number of any length) and its name

@@ -21,11 +21,14 @@ TEST(GotoCodec, EncodesACreateBatch) {
   bob.user_name = bob.email = "bob@example.com";
   bob.first_name = "Bob";
   bob.last_name = "O\"Neil";
-  EXPECT_EQ(EncodeGotoCreateBatch({&ann, &bob}, false),
+  // Products never go in a member: they are the batch's licenseKeys, numbers of any length.
+  EXPECT_EQ(EncodeGotoCreateBatch({&ann, &bob}, false,
+                                  {"7902142105473202101", "78888886011013972886849029"}),
             R"({"users":[{"email":"ann@example.com","firstName":"Ann","lastName":"Lee",)"
-            R"("locale":"de_DE","products":["G2M","G2W"],"adminRoles":["MANAGER"],)"
+            R"("locale":"de_DE","adminRoles":["MANAGER"],)"
             R"("externalId":"dir-1","userGroup":"Sales","welcomeTemplate":"onboarding"},)"
             R"({"email":"bob@example.com","firstName":"Bob","lastName":"O\"Neil"}],)"
+            R"("licenseKeys":[7902142105473202101,78888886011013972886849029],)"
             R"("suppressEmail":false})");
 }
 
@@ -38,9 +41,12 @@ TEST(GotoCodec, UpdateWritesOnlyChangedFieldsGotoHolds) {
       {core::Field::kProducts, "G2M", "G2M,G2W"},  {core::Field::kAdminRole, "", "full"},
       {core::Field::kLanguage, "en_US", ""},       {core::Field::kUserGroup, "Ops", ""},
       {core::Field::kDisplayName, "A", "Ann Lee"}, {core::Field::kLastName, "L", "Lee"}};
-  EXPECT_EQ(EncodeGotoUpdate(changes, spec, std::nullopt),
-            R"({"products":["G2M","G2W"],"adminRoles":["SUPER_USER"],"locale":null,)"
-            R"("userGroup":null,"lastName":"Lee"})");
+  // A product change sends the full resolved license set (replace semantics).
+  EXPECT_EQ(
+      EncodeGotoUpdate(changes, spec, std::nullopt, {"7902142105473202101", "7902142105473202103"}),
+      R"({"licenseKeys":[7902142105473202101,7902142105473202103],)"
+      R"("adminRoles":["SUPER_USER"],"locale":null,)"
+      R"("userGroup":null,"lastName":"Lee"})");
 }
 
 TEST(GotoCodec, UpdateOfDisplayNameAloneSendsNothing) {
@@ -140,6 +146,50 @@ TEST(GotoCodec, DecodesLicensesSkippingUnlimitedProducts) {
       {"product": "OPENVOICE", "seats": 10, "used": 2, "free": 8}]})");
   ASSERT_TRUE(seats.ok()) << seats.status();
   EXPECT_THAT(*seats, ElementsAre(Pair("G2W", 0), Pair("OPENVOICE", 8)));
+}
+
+// §5a: a 19-digit key (kept as text, never through double), a multi-product license and an
+// unlimited one (no "seats").
+TEST(GotoCodec, DecodesTheLicenseCatalog) {
+  absl::StatusOr<GotoLicenseCatalog> catalog = DecodeGotoLicenseCatalog(R"({"results": [
+      {"key": 7902142105473202120, "description": "Meeting", "type": "x", "enabled": true,
+       "seats": 50, "userCount": 48, "products": ["G2M"], "userKeys": [1, 2]},
+      {"key": "7902142105473202121", "seats": 10, "userCount": 3, "products": ["G2M", "G2W"]},
+      {"key": 78888886011013972886849029, "userCount": 7, "products": ["OPENVOICE"]}],
+      "total": 3})");
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  ASSERT_EQ(catalog->licenses.size(), 3u);
+  EXPECT_EQ(catalog->licenses[0].key, "7902142105473202120");
+  EXPECT_EQ(catalog->licenses[1].key, "7902142105473202121");
+  EXPECT_EQ(catalog->licenses[2].key, "78888886011013972886849029");
+  EXPECT_FALSE(catalog->licenses[2].seats.has_value());
+  EXPECT_THAT(catalog->Products(), ElementsAre("G2M", "G2W", "OPENVOICE"));
+  // G2M resolves to the single-product license, G2W to the only one carrying it; OPENVOICE is
+  // unlimited (left out).
+  EXPECT_THAT(catalog->FreeSeats(), ElementsAre(Pair("G2M", 2), Pair("G2W", 7)));
+  EXPECT_EQ(
+      DecodeGotoLicenseCatalog(R"({"results":[{"key":1.5,"products":["G2M"]}]})").status().code(),
+      absl::StatusCode::kDataLoss);
+}
+
+// The resolution rule: the license carrying the product with the fewest products; ties go to
+// the first listed. A multi-product license then grants all of its products.
+TEST(GotoCodec, ResolvesProductsToLicenseKeys) {
+  GotoLicenseCatalog catalog;
+  catalog.licenses = {{"30", {"G2M", "G2W"}, 10, 0},
+                      {"10", {"G2M"}, std::nullopt, 0},
+                      {"20", {"G2T", "G2W"}, std::nullopt, 0},
+                      {"11", {"G2M"}, std::nullopt, 0}};
+  EXPECT_EQ(catalog.Resolve("G2M")->key, "10");
+  EXPECT_EQ(catalog.Resolve("G2W")->key, "30");  // tie of two: the first listed
+  EXPECT_EQ(catalog.Resolve("GTM"), nullptr);
+  absl::StatusOr<std::vector<std::string>> keys = catalog.KeysFor("G2M,G2W");
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_THAT(*keys, ElementsAre("30", "10"));  // listing order
+  keys = catalog.KeysFor("G2M,GTM");
+  EXPECT_EQ(keys.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(keys.status().message()),
+              ::testing::AllOf(HasSubstr("\"GTM\""), HasSubstr("G2M, G2T, G2W")));
 }
 
 TEST(GotoCodec, DecodesErrors) {

@@ -1,6 +1,8 @@
 #include "io/goto/goto_target.h"
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 #include <utility>
 
 #include "absl/hash/hash.h"
@@ -8,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/check.h"
 #include "core/status_macros.h"
 #include "core/str.h"
@@ -136,18 +139,57 @@ absl::Status GotoTarget::CheckAccount() {
       accounts->size() > 10 ? ", ..." : ""));
 }
 
-absl::StatusOr<FreeSeatList> GotoTarget::FreeSeats() {
+absl::StatusOr<GotoLicenseCatalog> GotoTarget::ReadCatalog() {
   USERSYNC_CHECK(!pipeline().OnPipelineThread());
   HttpResponse response = pipeline().Call(Request("GET", "/licenses"));
   if (!response.status.ok()) {
-    return WithPrefix(ReachError(response), "reading the GoTo licenses (free seats)");
+    return WithPrefix(ReachError(response), "reading the GoTo licenses");
   }
-  absl::StatusOr<FreeSeatList> seats = DecodeGotoLicenses(response.body);
-  if (!seats.ok()) {
-    return WithPrefix(seats.status(),
+  absl::StatusOr<GotoLicenseCatalog> catalog = DecodeGotoLicenseCatalog(response.body);
+  if (!catalog.ok()) {
+    return WithPrefix(catalog.status(),
                       absl::StrCat("GET ", Sv(goto_.base()), goto_.account_path(), "/licenses"));
   }
-  return seats;
+  absl::MutexLock lock(&catalog_mu_);
+  catalog_ = *catalog;
+  return catalog;
+}
+
+absl::StatusOr<TargetOffer> GotoTarget::Offer() {
+  USERSYNC_ASSIGN_OR_RETURN(GotoLicenseCatalog catalog, ReadCatalog());
+  AddLicenseFindings(catalog);
+  TargetOffer offer;
+  offer.products = catalog.Products();
+  offer.free_seats = catalog.FreeSeats();
+  return offer;
+}
+
+void GotoTarget::AddLicenseFindings(const GotoLicenseCatalog& catalog) {
+  constexpr size_t kShown = 20;  // a line each; an account with more is summarized
+  AddFinding(absl::StrCat("licenses: ", catalog.licenses.size(), " (GET ",
+                          goto_.account_path(), "/licenses)"));
+  for (size_t i = 0; i < catalog.licenses.size() && i < kShown; ++i) {
+    const GotoLicense& license = catalog.licenses[i];
+    AddFinding(absl::StrCat(
+        "  ", license.key.empty() ? std::string("(no key)") : license.key, " ",
+        absl::StrJoin(license.products, "+"), ": ",
+        license.seats.has_value() ? absl::StrCat(*license.seats, " seats, ") : "no seat count, ",
+        license.user_count, " used"));
+  }
+  if (catalog.licenses.size() > kShown) {
+    AddFinding(absl::StrCat("  ... and ", catalog.licenses.size() - kShown, " more"));
+  }
+}
+
+absl::StatusOr<std::vector<std::string>> GotoTarget::LicenseKeys(std::string_view products,
+                                                                 bool may_read) {
+  {
+    absl::MutexLock lock(&catalog_mu_);
+    if (catalog_.has_value()) return catalog_->KeysFor(products);
+  }
+  if (!may_read) return absl::InternalError("the GoTo licenses were not read before a create");
+  USERSYNC_ASSIGN_OR_RETURN(GotoLicenseCatalog catalog, ReadCatalog());
+  return catalog.KeysFor(products);
 }
 
 // --- Operations -----------------------------------------------------------------------------
@@ -161,16 +203,31 @@ void GotoTarget::Execute(const core::Operation& op, std::function<void(OpOutcome
     Finish(std::move(state), absl::InvalidArgumentError("the operation names no account id"));
     return;
   }
+  // Products are granted through licenses: resolve them now, on the run's thread, so a
+  // product no license carries fails here and the catalog is there for the batch sends.
+  std::vector<std::string> license_keys;
+  const bool products_change = std::any_of(
+      op.changes.begin(), op.changes.end(),
+      [](const core::Change& change) { return change.field == core::Field::kProducts; });
+  if ((op.kind == core::OpKind::kCreate && !op.spec.products.empty()) || products_change) {
+    absl::StatusOr<std::vector<std::string>> keys =
+        LicenseKeys(op.spec.products, /*may_read=*/true);
+    if (!keys.ok()) {
+      Finish(std::move(state), keys.status());
+      return;
+    }
+    license_keys = *std::move(keys);
+  }
   switch (op.kind) {
     case core::OpKind::kCreate:
       queue()->Add(std::move(state));
       return;
     case core::OpKind::kUpdate:
     case core::OpKind::kLink:
-      Put(state, EncodeGotoUpdate(op.changes, op.spec, std::nullopt));
+      Put(state, EncodeGotoUpdate(op.changes, op.spec, std::nullopt, license_keys));
       return;
     case core::OpKind::kReactivate:
-      Put(state, EncodeGotoUpdate(op.changes, op.spec, true));
+      Put(state, EncodeGotoUpdate(op.changes, op.spec, true, license_keys));
       return;
     case core::OpKind::kDeactivate:
       Put(state, EncodeGotoUpdate({}, op.spec, false));
@@ -216,6 +273,37 @@ void GotoTarget::Put(HttpOpPtr state, std::string body) {
 }
 
 void GotoTarget::Send(std::vector<HttpOpPtr> members, bool from_queue) {
+  // "licenseKeys" apply to every member of a POST (§3b): one POST per license set, in the
+  // order each set first appears. The queue's batch is done when all of them are.
+  std::vector<std::pair<std::vector<std::string>, std::vector<HttpOpPtr>>> by_keys;
+  for (HttpOpPtr& member : members) {
+    absl::StatusOr<std::vector<std::string>> keys =
+        member->op->spec.products.empty() ? std::vector<std::string>{}
+                                          : LicenseKeys(member->op->spec.products, false);
+    if (!keys.ok()) {
+      Finish(std::move(member), keys.status());
+      continue;
+    }
+    auto group = std::find_if(by_keys.begin(), by_keys.end(),
+                              [&](const auto& entry) { return entry.first == *keys; });
+    if (group == by_keys.end()) group = by_keys.insert(by_keys.end(), {*std::move(keys), {}});
+    group->second.push_back(std::move(member));
+  }
+  if (by_keys.empty()) {
+    if (from_queue) queue()->BatchDone();
+    return;
+  }
+  auto remaining = std::make_shared<std::atomic<size_t>>(by_keys.size());
+  for (auto& [keys, group] : by_keys) {
+    Post(std::move(group), keys, [this, remaining, from_queue] {
+      // After the retried members were re-queued: they may go out now.
+      if (remaining->fetch_sub(1) == 1 && from_queue) queue()->BatchDone();
+    });
+  }
+}
+
+void GotoTarget::Post(std::vector<HttpOpPtr> members, const std::vector<std::string>& license_keys,
+                      std::function<void()> done) {
   std::vector<const core::AccountSpec*> specs;
   specs.reserve(members.size());
   for (const HttpOpPtr& member : members) {
@@ -223,13 +311,13 @@ void GotoTarget::Send(std::vector<HttpOpPtr> members, bool from_queue) {
     specs.push_back(&member->op->spec);
   }
   CountBatch(members.size());
-  std::string body = EncodeGotoCreateBatch(specs, options_.suppress_email);
-  pipeline().Submit(Request("POST", "/users", std::move(body), /*idempotent=*/false),
-                    [this, members = std::move(members), from_queue](HttpResponse response) {
-                      OnBatchAnswer(members, response);
-                      // After the retried members were re-queued: they may go out now.
-                      if (from_queue) queue()->BatchDone();
-                    });
+  std::string body = EncodeGotoCreateBatch(specs, options_.suppress_email, license_keys);
+  pipeline().Submit(
+      Request("POST", "/users", std::move(body), /*idempotent=*/false),
+      [this, members = std::move(members), done = std::move(done)](HttpResponse response) {
+        OnBatchAnswer(members, response);
+        done();
+      });
 }
 
 bool GotoTarget::OnBatchRefused(const std::vector<HttpOpPtr>& members,

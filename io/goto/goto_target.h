@@ -9,7 +9,9 @@
 //   ListAccounts() GET /accounts/{k}/users?pageSize=P&offset=0 (learns `total` and the
 //                  server's real page size), then every other page at once; pages are
 //                  assembled in offset order (deterministic); a user seen twice is kept once.
-//   FreeSeats()    GET /accounts/{k}/licenses: free seats of every product that has a count.
+//   Offer()        GET /accounts/{k}/licenses: the license catalog (kept for the creates and
+//                  updates that follow), the products it offers and the free seats of every
+//                  product whose license has a count (goto_codec.h GotoLicenseCatalog).
 //   Execute(op)    create → held for a batch (BatchQueue: `batch` users per POST
 //                  /accounts/{k}/users with suppressEmail false, so GoTo sends the welcome
 //                  emails). GoTo's documented answer is a bare [{"key","email"}] listing
@@ -39,6 +41,12 @@
 //                  holds (products, adminRoles, locale, names, email, userGroup, externalId);
 //                  reactivate → the same plus status ACTIVE; deactivate → status SUSPENDED
 //                  (GoTo's deprovisioning: users are never deleted); delete → kUnimplemented.
+//                  Products: GoTo grants them through licenses only (GotoLicenseCatalog::KeysFor).
+//                  A create's products become its batch's "licenseKeys", so a batch taken from
+//                  the queue goes as one POST per license set (creates sharing one product set:
+//                  full batches); a product change PUTs "licenseKeys", the full set. A product
+//                  no license carries fails the operation (kFailedPrecondition) unsent. The
+//                  catalog is the one Offer() read, else read at the first op needing it.
 //                  An update whose only changes GoTo does not hold (display_name) is done
 //                  without a request.
 //
@@ -46,15 +54,19 @@
 // mapping are HttpTarget's (io/http/http_target.h); GotoDialect (goto_dialect.h) says how GoTo
 // spells them.
 //
-// Threading: as TargetApi says. Check/ListAccounts/FreeSeats/Drain block and must not be called
-// from a completion callback; Execute never blocks. `done` callbacks run on the pipeline
+// Threading: as TargetApi says. Check/ListAccounts/Offer/Drain block and must not be called
+// from a completion callback; Execute blocks only to read the licenses, once, when Offer() was
+// not called and a create or a product change needs them. `done` callbacks run on the pipeline
 // thread. Ownership: the driver owns its pipeline and batch queue; a held create references the
 // caller's Operation until its `done` has run.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -62,6 +74,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "io/goto/goto_codec.h"
 #include "io/http/http_pipeline.h"
 #include "io/http/http_target.h"
 #include "io/target_api.h"
@@ -91,7 +104,7 @@ class GotoTarget final : public HttpTarget {
   absl::Status Check() override;
   // HttpTarget's listing, plus the hashes of its emails (for ListedFree).
   absl::StatusOr<core::Accounts> ListAccounts() override;
-  absl::StatusOr<FreeSeatList> FreeSeats() override;
+  absl::StatusOr<TargetOffer> Offer() override;
   void Execute(const core::Operation& op, std::function<void(OpOutcome)> done) override;
 
  private:
@@ -115,8 +128,22 @@ class GotoTarget final : public HttpTarget {
   // email in a run is looked up). Thread-safe.
   bool ClaimListedFree(const core::AccountSpec& spec) override;
 
+  // Sends `members` (one license set: `license_keys`) as one POST; `done` runs after its answer.
+  void Post(std::vector<HttpOpPtr> members, const std::vector<std::string>& license_keys,
+            std::function<void()> done);
+
+  // One finding per license (key, products, seats, used), for `usersync check`.
+  void AddLicenseFindings(const GotoLicenseCatalog& catalog);
+  // GET /licenses → catalog_. Blocks; not on the pipeline thread.
+  absl::StatusOr<GotoLicenseCatalog> ReadCatalog();
+  // The license keys of `products` (a canonical list) from catalog_, read first if it was not.
+  // `may_read`: false on the pipeline thread (the catalog must be there already).
+  absl::StatusOr<std::vector<std::string>> LicenseKeys(std::string_view products, bool may_read);
+
   const GotoTargetOptions options_;
   const GotoDialect& goto_;  // dialect(), as the GoTo dialect it is
+  absl::Mutex catalog_mu_;
+  std::optional<GotoLicenseCatalog> catalog_ ABSL_GUARDED_BY(catalog_mu_);
 
   absl::Mutex listed_mu_;
   bool listed_ ABSL_GUARDED_BY(listed_mu_) = false;  // a listing completed in this process

@@ -27,6 +27,7 @@ using http_testing::FakeTargetServer;
 using http_testing::FastPipeline;
 using http_testing::kTestToken;
 using http_testing::StringsIn;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::Pair;
@@ -159,7 +160,10 @@ class IoThreadBlocker {
 };
 
 // Runs `ops` while the I/O thread is held, then lets it go and waits for every outcome.
+// The licenses are read first (as a run's plan does): a create reads them otherwise, which the
+// held I/O thread would never answer.
 std::vector<OpOutcome> ExecuteGathered(TargetApi& target, const std::vector<core::Operation>& ops) {
+  EXPECT_TRUE(target.Offer().ok());
   IoThreadBlocker blocker(target);
   return ExecuteAll(target, ops, [&blocker] { blocker.Release(); });
 }
@@ -229,13 +233,27 @@ TEST_F(GotoTargetEmulatorTest, ConflictInTheMiddleOfABatch) {
   EXPECT_EQ(server_->stats().create_conflicts, 2);
 }
 
-TEST_F(GotoTargetEmulatorTest, FreeSeatsReadsTheLicenses) {
+TEST_F(GotoTargetEmulatorTest, OfferReadsTheLicenses) {
   StartEmulator({{"G2W", 3}});
   Seed("a@example.com", "dir-a", {"G2W"});
   auto target = StartTarget(server_->goto_base_url());
-  auto seats = target->FreeSeats();
-  ASSERT_TRUE(seats.ok()) << seats.status();
-  EXPECT_THAT(*seats, UnorderedElementsAre(Pair("G2W", 2)));
+  auto offer = target->Offer();
+  ASSERT_TRUE(offer.ok()) << offer.status();
+  EXPECT_THAT(offer->free_seats, UnorderedElementsAre(Pair("G2W", 2)));
+  ASSERT_TRUE(offer->products.has_value());
+  EXPECT_THAT(*offer->products, ElementsAre("G2M", "G2T", "G2W", "OPENVOICE"));
+}
+
+// A create whose product no license carries fails before anything is sent.
+TEST_F(GotoTargetEmulatorTest, CreateOfAProductNoLicenseCarriesFails) {
+  StartEmulator({});
+  auto target = StartTarget(server_->goto_base_url());
+  std::vector<core::Operation> ops = {CreateOp(Spec(1, "GTM"))};
+  std::vector<OpOutcome> outcomes = ExecuteAll(*target, ops);
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(outcomes[0].status.message()), HasSubstr("\"GTM\""));
+  EXPECT_EQ(server_->stats().batch_creates, 0);
 }
 
 // Creates beyond the seats fail with "no seat" (the plan normally keeps them out first). The
@@ -368,6 +386,16 @@ std::string Created(const std::string& email) {
                       R"("})");
 }
 
+// GET /licenses: one unlimited G2M license (the fake tests' creates hold G2M).
+void ServeLicenses(FakeTargetServer& fake) {
+  fake.server().Get(absl::StrCat(kGotoPath, "/accounts/demo/licenses"),
+                    [](const httplib::Request&, httplib::Response& res) {
+                      res.set_content(R"({"results":[{"key":7902142105473202120,)"
+                                      R"("products":["G2M"],"userCount":0}],"total":1})",
+                                      "application/json");
+                    });
+}
+
 // A member refused for a transient reason goes into a later batch; the members created are not
 // sent again. (Batch composition depends on timing: the fake answers any composition.)
 // The shared lister under the GoTo dialect (offset from 0, "total"): a server ignoring the
@@ -380,6 +408,7 @@ TEST(GotoTargetFake, RepeatedListingPageIsDataLoss) {
                     R"({"userKey":"k2","email":"b@x.com","firstName":"B","lastName":"B"}]})",
                     "application/json");
   });
+  ServeLicenses(fake);
   fake.Start();
   auto target = StartTarget(fake.base(kGotoPath), /*batch=*/100, /*page_size=*/2);
   auto accounts = target->ListAccounts();
@@ -408,6 +437,7 @@ TEST(GotoTargetFake, TransientMemberErrorRetriesOnlyThatMember) {
     res.status = any_refused ? 409 : 201;
     res.set_content(absl::StrCat(R"({"results":[)", results, "]}"), "application/json");
   });
+  ServeLicenses(fake);
   fake.Start();
   auto target = StartTarget(fake.base(kGotoPath), /*batch=*/3);
   std::vector<OpOutcome> outcomes =
@@ -467,6 +497,7 @@ TEST(GotoTargetFake, AmbiguousBatchLooksMembersUpBeforeResending) {
     }
     res.set_content(R"({"results":[],"total":0})", "application/json");
   });
+  ServeLicenses(fake);
   fake.Start();
   auto target = StartTarget(fake.base(kGotoPath), /*batch=*/2);
   std::vector<OpOutcome> outcomes = ExecuteAll(*target, {CreateOp(Spec(1)), CreateOp(Spec(2))});
@@ -500,6 +531,7 @@ TEST(GotoTargetFake, BadMemberIsTakenOutOfTheBatch) {
     res.status = 201;
     res.set_content(absl::StrCat(R"({"results":[)", results, "]}"), "application/json");
   });
+  ServeLicenses(fake);
   fake.Start();
   auto target = StartTarget(fake.base(kGotoPath), /*batch=*/3);
   std::vector<OpOutcome> outcomes =
@@ -532,6 +564,7 @@ TEST(GotoTargetFake, ThrottledBatchIsRetried) {
         R"({"results":[{"email":"user1@example.com","status":"created","userKey":"key-1"}]})",
         "application/json");
   });
+  ServeLicenses(fake);
   fake.Start();
   PipelineOptions pipeline = FastPipeline();
   pipeline.rate = 1000;
@@ -588,6 +621,7 @@ TEST(GotoTargetFake, DocumentedArrayAnswerAdoptsOnlyOwnUsersAndFailsTheUnlisted)
                                        R"("})"),
                           "application/json");
                     });
+  ServeLicenses(fake);
   fake.Start();
   auto target = StartTarget(fake.base(kGotoPath), /*batch=*/3);
   std::vector<OpOutcome> outcomes =
@@ -642,6 +676,7 @@ TEST(GotoTargetFake, DocumentedAnswerNeedsNoLookUpForEmailsListedFree) {
     res.status = 201;
     res.set_content(absl::StrCat("[", answer, "]"), "application/json");
   });
+  ServeLicenses(fake);
   fake.Start();
   auto target = StartTarget(fake.base(kGotoPath), /*batch=*/3);
   auto accounts = target->ListAccounts();

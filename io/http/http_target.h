@@ -262,7 +262,7 @@ class HttpTarget : public TargetApi {
   const int64_t max_accounts_;
   int list_window_pages_ = 64;  // pages requested ahead of the answers (set by StartPipeline)
   std::string token_source_;    // where the token came from, for a 401's advice
-  std::vector<std::string> findings_;  // Check()'s report (run's thread only)
+  std::vector<std::string> findings_;  // Check()'s and Offer()'s report (run's thread)
   std::atomic<int64_t> batches_{0};
   std::atomic<int64_t> batched_creates_{0};
 

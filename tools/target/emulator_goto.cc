@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -31,10 +32,6 @@ constexpr int64_t kMaxPageSize = 1000;
 constexpr size_t kMaxBatchUsers = 1000;
 constexpr std::string_view kDefaultTemplate = "default";
 constexpr std::string_view kDefaultLanguage = "en_US";
-const std::vector<std::string>& GotoProducts() {
-  static const auto* products = new std::vector<std::string>{"G2M", "G2T", "G2W", "OPENVOICE"};
-  return *products;
-}
 
 void ReplyJson(httplib::Response& res, int status, std::string body) {
   res.status = status;
@@ -75,7 +72,7 @@ struct Batch {
   std::vector<NewMember> members;
 };
 
-absl::StatusOr<Batch> DecodeBatch(const JsonValue& body) {
+absl::StatusOr<Batch> DecodeBatch(const JsonValue& body, const LicenseCatalog& licenses) {
   if (!body.is_object()) return absl::InvalidArgumentError("the body must be a JSON object");
   Batch batch;
   if (const JsonValue* suppress = body.Find("suppressEmail");
@@ -98,6 +95,15 @@ absl::StatusOr<Batch> DecodeBatch(const JsonValue& body) {
     absl::StatusOr<NewMember> member = DecodeMember(items[index], index);
     if (!member.ok()) return member.status();
     batch.members.push_back(*std::move(member));
+  }
+  // "licenseKeys" beside "users" grants every member of the batch the products of those
+  // licenses (GOTO_API_RESEARCH.md §3b); an unknown key refuses the whole batch.
+  if (const JsonValue* keys = body.Find("licenseKeys"); keys != nullptr && !keys->is_null()) {
+    absl::StatusOr<std::vector<std::string>> key_list = LicenseKeyList(*keys, "licenseKeys");
+    if (!key_list.ok()) return key_list.status();
+    absl::StatusOr<std::vector<std::string>> products = licenses.ProductsOf(*key_list);
+    if (!products.ok()) return products.status();
+    for (NewMember& member : batch.members) member.user.products = *products;
   }
   return batch;
 }
@@ -237,8 +243,12 @@ std::string GotoErrorBody(std::string_view error_code, std::string_view message)
   return writer.Release();
 }
 
-GotoFace::GotoFace(EmulatorStore* store, std::string account_key, bool member_status)
-    : store_(store), account_key_(std::move(account_key)), member_status_(member_status) {}
+GotoFace::GotoFace(EmulatorStore* store, std::string account_key, LicenseCatalog licenses,
+                   bool member_status)
+    : store_(store),
+      account_key_(std::move(account_key)),
+      licenses_(std::move(licenses)),
+      member_status_(member_status) {}
 
 void GotoFace::Handle(std::string_view path, const httplib::Request& req, httplib::Response& res) {
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
@@ -357,7 +367,7 @@ void GotoFace::ListUsers(const httplib::Request& req, httplib::Response& res) {
   body.reserve(64 + page.items.size() * 400);
   JsonWriter writer(&body);
   writer.BeginObject().Key("results").BeginArray();
-  for (const UserView& view : page.items) WriteGotoUser(view, &writer);
+  for (const UserView& view : page.items) WriteGotoUser(view, licenses_, &writer);
   writer.EndArray().Key("total").Int(page.total).EndObject();
   ReplyJson(res, 200, std::move(body));
 }
@@ -369,14 +379,14 @@ void GotoFace::GetUser(std::string_view user_key, httplib::Response& res) {
     return ReplyError(res, 404, "NOT_FOUND", absl::StrCat("no user ", Sv(user_key)));
   }
   JsonWriter writer;
-  WriteGotoUser(*view, &writer);
+  WriteGotoUser(*view, licenses_, &writer);
   ReplyJson(res, 200, writer.Release());
 }
 
 void GotoFace::CreateUsers(const httplib::Request& req, httplib::Response& res) {
   absl::StatusOr<JsonValue> body = ParseJson(req.body);
   if (!body.ok()) return ReplyBadRequest(res, body.status());
-  absl::StatusOr<Batch> batch = DecodeBatch(*body);
+  absl::StatusOr<Batch> batch = DecodeBatch(*body, licenses_);
   if (!batch.ok()) return ReplyBadRequest(res, batch.status());
   batch_creates_.fetch_add(1, std::memory_order_relaxed);
   batch_members_.fetch_add(static_cast<int64_t>(batch->members.size()), std::memory_order_relaxed);
@@ -421,6 +431,11 @@ void GotoFace::UpdateUser(std::string_view user_key, const httplib::Request& req
   if (!body.ok()) return ReplyBadRequest(res, body.status());
   absl::StatusOr<UserChange> change = DecodeChange(*body);
   if (!change.ok()) return ReplyBadRequest(res, change.status());
+  if (change->license_keys.has_value()) {
+    absl::StatusOr<std::vector<std::string>> products = licenses_.ProductsOf(*change->license_keys);
+    if (!products.ok()) return ReplyBadRequest(res, products.status());
+    change->products = *std::move(products);
+  }
   int64_t expected_version = 0;
   if (req.has_header("If-Match")) {
     expected_version = ParseIfMatch(req.get_header_value("If-Match"));
@@ -462,29 +477,41 @@ void GotoFace::UpdateUser(std::string_view user_key, const httplib::Request& req
     view = *std::move(reread);
   }
   JsonWriter writer;
-  WriteGotoUser(view, &writer);
+  WriteGotoUser(view, licenses_, &writer);
   ReplyJson(res, 200, writer.Release());
 }
 
 void GotoFace::Licenses(httplib::Response& res) {
-  std::vector<SeatUsage> usages = store_->SeatUsages(GotoProducts());
+  std::vector<std::string> products;
+  for (const License& license : licenses_.licenses()) {
+    products.insert(products.end(), license.products.begin(), license.products.end());
+  }
+  const std::vector<SeatUsage> usages = store_->SeatUsages(products);
   JsonWriter writer;
   writer.BeginObject().Key("results").BeginArray();
-  for (const SeatUsage& usage : usages) {
-    writer.BeginObject();
-    writer.Field("product", usage.product);
-    if (usage.seats < 0) {
-      writer.Key("seats").Null();
-      writer.Key("used").Int(usage.used);
-      writer.Key("free").Null();
-    } else {
-      writer.Key("seats").Int(usage.seats);
-      writer.Key("used").Int(usage.used);
-      writer.Key("free").Int(std::max<int64_t>(0, usage.seats - usage.used));
+  for (const License& license : licenses_.licenses()) {
+    // userCount: the active users holding a product that resolves to this license (the
+    // store counts seats per product; for a license of several products, the largest count).
+    int64_t user_count = 0;
+    for (const SeatUsage& usage : usages) {
+      if (licenses_.Resolve(usage.product) == &license) {
+        user_count = std::max(user_count, usage.used);
+      }
     }
+    writer.BeginObject();
+    writer.Key("key").Raw(license.key);
+    writer.Field("description", absl::StrJoin(license.products, " + "));
+    writer.Field("type", "STANDARD");
+    writer.Key("enabled").Bool(true);
+    if (license.seats >= 0) writer.Key("seats").Int(license.seats);  // unlimited: no "seats"
+    writer.Key("userCount").Int(user_count);
+    writer.Key("products").BeginArray();
+    for (const std::string& product : license.products) writer.String(product);
+    writer.EndArray();
     writer.EndObject();
   }
-  writer.EndArray().EndObject();
+  writer.EndArray().Key("total").Int(static_cast<int64_t>(licenses_.licenses().size()));
+  writer.EndObject();
   ReplyJson(res, 200, writer.Release());
 }
 

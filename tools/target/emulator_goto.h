@@ -24,7 +24,16 @@
 //    "email": "ann@example.com",       unique, compared case-insensitively (= SCIM userName)
 //    "firstName": "Ann", "lastName": "Lee",
 //    "locale": "en_US" | null,         (= SCIM preferredLanguage)
-//    "products": ["G2M", "G2W"],       (= SCIM entitlements)
+//    "licenseKeys": [7902142105473202101, ...],  JSON numbers; DERIVED from the products: for
+//                                      each product, the license it resolves to (the one
+//                                      carrying it with the fewest products, first listed on
+//                                      a tie; emulator_licenses.h), in catalog order. A user
+//                                      granted a multi-product license whose products also
+//                                      have single-product licenses shows those instead
+//                                      (the store keeps products, not grants: a face shortcut)
+//    "products": ["G2M", "G2W"],       read-only, derived from the licenses (= SCIM
+//                                      entitlements); ExclamationLabs' model has both fields
+//                                      ([3P] §2d)
 //    "adminRoles": ["SUPER_USER" | "MANAGER"],   SCIM roles "full" ↔ SUPER_USER,
 //                                      "manager" ↔ MANAGER; other SCIM roles are not shown
 //    "status": "ACTIVE" | "SUSPENDED", (= SCIM active)
@@ -55,14 +64,18 @@
 //
 // POST /accounts/{k}/users   a batch create:
 //   {"users": [{"email", "firstName", "lastName",            required, non-empty strings
-//               "locale"?, "products"? ([string]), "adminRoles"? (["SUPER_USER"|"MANAGER"]),
+//               "locale"?, "adminRoles"? (["SUPER_USER"|"MANAGER"]),
 //               "externalId"?, "userGroup"? (a group name: created on demand),
 //               "welcomeTemplate"? (default "default")}, ...],
+//    "licenseKeys": [7902142105473202101, "7902142105473202103"]?   numbers or strings
 //    "suppressEmail": false}                                  optional, default false
-//   1 to 1000 users; unknown fields are ignored. A malformed request (not JSON, no "users"
-//   array, 0 or more than 1000 users, a member missing email/firstName/lastName, an email
-//   without '@', a field of the wrong type, an unknown admin role) → 400 INVALID_REQUEST
-//   naming the member ("users[3].email: ..."), and NOTHING is created.
+//   licenseKeys ([3P] §3b) apply to EVERY member of the batch: each gets the products of
+//   those licenses (none: no products). 1 to 1000 users; unknown fields are ignored. A
+//   malformed request (not JSON, no "users" array, 0 or more than 1000 users, a member missing
+//   email/firstName/lastName, an email without '@', a field of the wrong type, an unknown
+//   admin role, a member "products" field: GoTo has none, products come from licenseKeys, an
+//   unknown license key: "licenseKeys[1]: no license K in this account") → 400
+//   INVALID_REQUEST naming the member or key ("users[3].email: ..."), and NOTHING is created.
 //   Otherwise each member is created or refused on its own, in request order (a member
 //   refused does not stop the others; new users are ACTIVE). The HTTP status is kept as
 //   before (201, or 409 if any member was refused; GoTo's is not documented). The answer is
@@ -85,7 +98,10 @@
 //
 // PUT  /accounts/{k}/users/{key}   a partial update: the fields present are replaced,
 //   the others kept: {"email"?, "firstName"?, "lastName"?, "locale"? (null clears),
-//   "products"? ([string]), "adminRoles"?, "status"? ("ACTIVE" | "SUSPENDED"),
+//   "licenseKeys"? ([number|string]: the user's licenses become EXACTLY these, so its products
+//   become theirs; replace, not add, is INFERRED: §5b open question 5; an unknown key → 400
+//   naming licenseKeys[i]; "products" → 400: GoTo has no such field),
+//   "adminRoles"?, "status"? ("ACTIVE" | "SUSPENDED"),
 //   "userGroup"? (name: the user's only group from now on, created on demand; null: no group),
 //   "externalId"? (null clears)}. Optional header If-Match: "N" or W/"N" (the version).
 //   → 200 with the updated user. Errors: 400 INVALID_REQUEST, 404 NOT_FOUND, 409 USER_EXISTS
@@ -94,10 +110,17 @@
 //   412 VERSION_MISMATCH. A refused PUT changes nothing. Deprovisioning is "status": "SUSPENDED"
 //   (suspended users keep their products but use no seats); GoTo users are never deleted.
 //
-// GET  /accounts/{k}/licenses → 200 {"results": [{"product": "G2M", "seats": N, "used": U,
-//   "free": N-U (never below 0)}, ...]} sorted by product: G2M, G2T, G2W, OPENVOICE always,
-//   plus any product with --seats or held by an active user. A product without --seats is
-//   unlimited: "seats": null, "free": null. `used` counts active users holding the product.
+// GET  /accounts/{k}/licenses → 200 GoTo's documented shape ([3P] §5a, the Admin reference's
+//   sample fields; the others of that sample are not written):
+//   {"results": [{"key": 7902142105473202101 (a JSON number), "description": "G2M",
+//                 "type": "STANDARD", "enabled": true, "seats": N, "userCount": U,
+//                 "products": ["G2M"]}, ...], "total": n}
+//   in catalog order (emulator_licenses.h: default one unlimited license per G2M, G2T, G2W,
+//   OPENVOICE, keys 7902142105473202101..104; --license KEY=PRODUCT[+PRODUCT...][:SEATS]
+//   replaces it). An UNLIMITED license has no "seats" member (our representation: GoTo's is
+//   not documented). userCount = active users holding a product that resolves to the license
+//   (for a license of several products, the largest per-product count: the store counts
+//   seats per product). "userKeys" is not written.
 //
 // GET  /accounts/{k}/groups → 200 {"results": [{"groupKey", "name", "userCount"}...],
 //   "total": N}, every group in creation order (no paging). A store group is a user group
@@ -105,9 +128,10 @@
 // POST /accounts/{k}/groups {"name": "Sales"} → 201 {"groupKey", "name", "userCount": 0};
 //   the name taken (case-insensitively) → 409 GROUP_EXISTS + "groupKey" of the existing one.
 //
-// ---- Seats ---- (--seats PRODUCT=N; the store enforces them on both faces, see
-// emulator_store.h): a batch member or PUT that needs a seat that is not free is refused
-// with NO_SEAT as above; SCIM answers 409 "NO_SEAT: ..." (emulator_scim.h).
+// ---- Seats ---- (--seats PRODUCT=N sets the seats of the license PRODUCT resolves to; a
+// license's seats become a per-product limit of each product resolving to it, which the store
+// enforces on both faces, see emulator_store.h): a batch member or PUT that needs a seat that is
+// not free is refused with NO_SEAT as above; SCIM answers 409 "NO_SEAT: ..." (emulator_scim.h).
 //
 // ---- Welcome email outbox ---- (test hook, not GoTo API)
 // GET /_emulator/outbox (token required; not rate limited, not counted, no fault injection)
@@ -134,6 +158,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "tools/target/emulator_licenses.h"
 #include "tools/target/emulator_store.h"
 
 namespace httplib {
@@ -175,8 +200,10 @@ std::string GotoErrorBody(std::string_view error_code, std::string_view message)
 class GotoFace {
  public:
   // REQUIRES: `store` outlives the face.
-  // `member_status`: batch create answers carry the face's own per-entry status (see above).
-  GotoFace(EmulatorStore* store, std::string account_key, bool member_status);
+  // `licenses`: the account's license catalog; `member_status`: batch create answers carry the
+  // face's own per-entry status (see above).
+  GotoFace(EmulatorStore* store, std::string account_key, LicenseCatalog licenses = {},
+           bool member_status = false);
 
   GotoFace(const GotoFace&) = delete;
   GotoFace& operator=(const GotoFace&) = delete;
@@ -207,6 +234,7 @@ class GotoFace {
 
   EmulatorStore* const store_;
   const std::string account_key_;
+  const LicenseCatalog licenses_;
   const bool member_status_;
 
   std::atomic<int64_t> creates_{0};

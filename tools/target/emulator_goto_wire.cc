@@ -80,6 +80,23 @@ absl::StatusOr<bool> Active(const JsonValue& value, std::string_view field) {
 
 }  // namespace
 
+absl::StatusOr<std::vector<std::string>> LicenseKeyList(const JsonValue& value,
+                                                        std::string_view field) {
+  std::vector<std::string> keys;
+  if (!value.is_array()) return Invalid(field, "must be an array of license keys");
+  for (size_t key_idx = 0; key_idx < value.items.size(); ++key_idx) {
+    const JsonValue& item = value.items[key_idx];
+    // A number keeps its text (JsonValue::string), so a 19-digit key is not rounded.
+    if ((!item.is_number() && !item.is_string()) || item.string.empty()) {
+      return Invalid(absl::StrCat(Sv(field), "[", key_idx, "]"), "must be a number or a string");
+    }
+    if (std::find(keys.begin(), keys.end(), item.string) == keys.end()) {
+      keys.push_back(item.string);
+    }
+  }
+  return keys;
+}
+
 absl::Status Invalid(std::string_view field, std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(Sv(field), ": ", Sv(what)));
 }
@@ -121,9 +138,7 @@ absl::StatusOr<NewMember> DecodeMember(const JsonValue& item, size_t index) {
                                                                      : &member.welcome_template;
       *out = text->value_or("");
     } else if (absl::EqualsIgnoreCase(key, "products")) {
-      absl::StatusOr<std::vector<std::string>> products = StringList(value, field);
-      if (!products.ok()) return products.status();
-      user.products = *std::move(products);
+      return Invalid(field, kNoMemberProducts);
     } else if (absl::EqualsIgnoreCase(key, "adminRoles")) {
       absl::StatusOr<std::vector<std::string>> roles = AdminRoles(value, field);
       if (!roles.ok()) return roles.status();
@@ -165,9 +180,11 @@ absl::StatusOr<UserChange> DecodeChange(const JsonValue& body) {
                                             : change.user_group;
       out = text->value_or("");
     } else if (absl::EqualsIgnoreCase(key, "products")) {
-      absl::StatusOr<std::vector<std::string>> products = StringList(value, field);
-      if (!products.ok()) return products.status();
-      change.products = *std::move(products);
+      return Invalid(field, kNoMemberProducts);
+    } else if (absl::EqualsIgnoreCase(key, "licenseKeys")) {
+      absl::StatusOr<std::vector<std::string>> keys = LicenseKeyList(value, field);
+      if (!keys.ok()) return keys.status();
+      change.license_keys = *std::move(keys);
     } else if (absl::EqualsIgnoreCase(key, "adminRoles")) {
       absl::StatusOr<std::vector<std::string>> roles = AdminRoles(value, field);
       if (!roles.ok()) return roles.status();
@@ -206,7 +223,7 @@ void WriteGotoKey(std::string_view id, JsonWriter* writer) {
   }
 }
 
-void WriteGotoUser(const UserView& view, JsonWriter* writer) {
+void WriteGotoUser(const UserView& view, const LicenseCatalog& licenses, JsonWriter* writer) {
   const EmulatorUser& user = *view.user;
   writer->BeginObject();
   WriteGotoKey(user.id, writer);
@@ -214,6 +231,9 @@ void WriteGotoUser(const UserView& view, JsonWriter* writer) {
   writer->Field("firstName", user.first_name);
   writer->Field("lastName", user.last_name);
   StringOrNull("locale", user.language, writer);
+  writer->Key("licenseKeys").BeginArray();
+  for (const std::string& key : licenses.LicenseKeysOf(user.products)) writer->Raw(key);
+  writer->EndArray();
   writer->Key("products").BeginArray();
   for (const std::string& product : user.products) writer->String(product);
   writer->EndArray();

@@ -14,12 +14,22 @@
 #include "absl/status/statusor.h"
 #include "io/json_writer.h"
 #include "tools/target/emulator_json.h"
+#include "tools/target/emulator_licenses.h"
 #include "tools/target/emulator_store.h"
 
 namespace usersync::io::emulator::goto_internal {
 
+// Why a member's or a PUT's "products" is refused: GoTo grants products through licenses.
+inline constexpr std::string_view kNoMemberProducts =
+    "GoTo has no per-user products field: products come from licenseKeys";
+
 // InvalidArgument "FIELD: WHAT".
 absl::Status Invalid(std::string_view field, std::string_view what);
+
+// A "licenseKeys" array: each key a JSON number (its text kept, any length) or a string,
+// duplicates dropped, order kept. Errors: InvalidArgument naming FIELD[i].
+absl::StatusOr<std::vector<std::string>> LicenseKeyList(const JsonValue& value,
+                                                        std::string_view field);
 
 // One member of a batch create.
 struct NewMember {
@@ -37,7 +47,10 @@ struct UserChange {
   std::optional<std::string> first_name;
   std::optional<std::string> last_name;
   std::optional<std::string> language;  // "" clears
-  std::optional<std::vector<std::string>> products;
+  // "licenseKeys": the user's licenses become exactly these (replace; GOTO_API_RESEARCH.md
+  // §5b open question 5: INFERRED). The face turns them into `products`.
+  std::optional<std::vector<std::string>> license_keys;
+  std::optional<std::vector<std::string>> products;  // set from license_keys, never decoded
   std::optional<std::vector<std::string>> roles;
   std::optional<bool> active;
   std::optional<std::string> user_group;  // "" removes the user from its groups
@@ -47,8 +60,9 @@ struct UserChange {
 // A PUT body. Errors: InvalidArgument naming the field.
 absl::StatusOr<UserChange> DecodeChange(const JsonValue& body);
 
-// A user as GET /users/{key} answers it.
-void WriteGotoUser(const UserView& view, JsonWriter* writer);
+// A user as GET /users/{key} answers it; "licenseKeys" are derived from its products
+// (LicenseCatalog::LicenseKeysOf).
+void WriteGotoUser(const UserView& view, const LicenseCatalog& licenses, JsonWriter* writer);
 
 // Writes `key` as a member "key": a JSON number when the id is 1 to 64 decimal digits (GoTo's
 // keys are numbers, GOTO_API_RESEARCH.md §3a: a seeded user's id may be one, of any length),

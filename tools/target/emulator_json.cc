@@ -74,6 +74,13 @@ absl::Status Convert(od::value value, int depth, JsonValue* out) {
       return absl::OkStatus();
     }
     case od::json_type::number: {
+      // The text as written, so a key of any length (GoTo's license keys) survives.
+      std::string_view raw = value.raw_json_token();
+      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' ||
+                              raw.back() == '\t')) {
+        raw.remove_suffix(1);
+      }
+      out->string.assign(raw);
       double d;
       if (auto error = value.get_double().get(d); error) return JsonError(error);
       out->type = JsonValue::Type::kNumber;

@@ -36,7 +36,7 @@ struct JsonValue {
   Type type = Type::kNull;
   bool boolean = false;
   double number = 0;
-  std::string string;
+  std::string string;  // kString: the text; kNumber: the number as written ("7902142105473202120")
   std::vector<JsonValue> items;                            // kArray
   std::vector<std::pair<std::string, JsonValue>> members;  // kObject, in document order
 

@@ -172,10 +172,13 @@ void ReplyMethodNotAllowed(httplib::Response& res, const httplib::Request& req) 
 
 absl::Status EmulatorServer::Impl::Init() {
   USERSYNC_ASSIGN_OR_RETURN(store_, EmulatorStore::Open(options_.db_path));
-  store_->SetSeatLimits(options_.seats);
+  LicenseCatalog catalog =
+      options_.licenses.empty() ? LicenseCatalog() : LicenseCatalog(options_.licenses);
+  catalog.ApplySeats(options_.seats);
+  store_->SetSeatLimits(catalog.SeatLimits());
   store_->SetAllowDuplicateUserNames(options_.allow_duplicate_user_names);
-  goto_ =
-      std::make_unique<GotoFace>(store_.get(), options_.account_key, options_.goto_member_status);
+  goto_ = std::make_unique<GotoFace>(store_.get(), options_.account_key, std::move(catalog),
+                                     options_.goto_member_status);
   if (!options_.seed_accounts_path.empty()) {
     USERSYNC_RETURN_IF_ERROR(LoadSeedAccounts(options_.seed_accounts_path, *store_));
   }
@@ -507,6 +510,14 @@ absl::StatusOr<std::unique_ptr<EmulatorServer>> EmulatorServer::Start(EmulatorOp
   for (const auto& [product, seats] : options.seats) {
     if (product.empty() || seats < 0) {
       return absl::InvalidArgumentError(absl::StrCat("bad seats for product '", product, "'"));
+    }
+  }
+  for (size_t license_idx = 0; license_idx < options.licenses.size(); ++license_idx) {
+    for (size_t other_idx = 0; other_idx < license_idx; ++other_idx) {
+      if (options.licenses[other_idx].key == options.licenses[license_idx].key) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("license key ", options.licenses[license_idx].key, " given twice"));
+      }
     }
   }
   auto impl = std::make_unique<Impl>(std::move(options));

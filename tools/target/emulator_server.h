@@ -70,6 +70,9 @@ struct EmulatorOptions {
   // (--allow-duplicate-user-names; EmulatorStore::SetAllowDuplicateUserNames).
   bool allow_duplicate_user_names = false;
   std::map<std::string, int64_t> seats;  // product → seats (both faces); others unlimited
+  // The GoTo face's licenses (--license; emulator_licenses.h); empty: the default catalog.
+  // `seats` then sets the seats of the license each product resolves to.
+  std::vector<License> licenses;
   std::string db_path;                   // empty: memory only
   std::string seed_accounts_path;        // JSON Lines of SCIM User resources
   std::string account_key = "demo";

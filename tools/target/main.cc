@@ -24,6 +24,8 @@ using usersync::io::ClientAuth;
 using usersync::io::ParseClientAuth;
 using usersync::io::emulator::EmulatorOptions;
 using usersync::io::emulator::EmulatorServer;
+using usersync::io::emulator::License;
+using usersync::io::emulator::LicenseCatalog;
 
 int Fail(int code, const std::string& message) {
   std::cerr << "usersync-target: " << message << "\n";
@@ -34,6 +36,7 @@ int Fail(int code, const std::string& message) {
 struct Flags {
   EmulatorOptions options;
   std::vector<std::string> seats;
+  std::vector<std::string> licenses;
   std::string token_env;
   std::string oauth_client;                 // ID:SECRET
   std::string oauth_client_auth = "basic";  // how /oauth/token decodes the Basic header
@@ -61,7 +64,11 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_flag("--allow-duplicate-user-names", options.allow_duplicate_user_names,
                "a create whose userName is taken stores a second account (no 409)");
   app.add_option("--seats", flags.seats,
-                 "seats per product, PRODUCT=N (repeatable; products not named are unlimited)");
+                 "seats per product, PRODUCT=N (repeatable; sets the seats of the license carrying "
+                 "PRODUCT; products not named are unlimited)");
+  app.add_option("--license", flags.licenses,
+                 "a GoTo license, KEY=PRODUCT[+PRODUCT...][:SEATS] (repeatable; replaces the "
+                 "default catalog of one unlimited license per G2M, G2T, G2W, OPENVOICE)");
   app.add_option("--db", options.db_path, "persist the accounts in this SQLite file");
   app.add_option("--seed-accounts", options.seed_accounts_path,
                  "JSON Lines file, one SCIM User resource a line");
@@ -100,6 +107,11 @@ absl::Status FinishOptions(Flags& flags) {
           absl::StrCat("--seats: expected PRODUCT=N, got '", entry, "'"));
     }
     options.seats[entry.substr(0, eq)] = count;
+  }
+  for (const std::string& entry : flags.licenses) {
+    absl::StatusOr<License> license = LicenseCatalog::ParseFlag(entry);
+    if (!license.ok()) return license.status();
+    options.licenses.push_back(*std::move(license));
   }
   if (!flags.oauth_client.empty()) {
     const size_t colon = flags.oauth_client.find(':');
