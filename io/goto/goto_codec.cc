@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/rules.h"
 #include "core/status_macros.h"
 #include "core/str.h"
+#include "io/goto/goto_roles.h"
 #include "io/http/json_util.h"
 #include "io/json_writer.h"
 
@@ -29,9 +31,15 @@ void WriteList(JsonWriter& w, std::string_view comma_list) {
   w.EndArray();
 }
 
-void WriteRoles(JsonWriter& w, std::string_view admin_role) {
+// adminRoles from the desired state (io/goto/goto_roles.h): full → ["SUPER_USER"], manager →
+// its privileges, none → [] (clears).
+void WriteRoles(JsonWriter& w, const core::AccountSpec& spec) {
+  if (spec.admin_role == "manager") {
+    WriteList(w, spec.privileges);
+    return;
+  }
   w.BeginArray();
-  const std::string_view role = GotoAdminRole(admin_role);
+  const std::string_view role = GotoAdminRole(spec.admin_role);
   if (!role.empty()) w.String(role);
   w.EndArray();
 }
@@ -102,9 +110,27 @@ absl::Status ForEachString(od::value& v, const Path& where, Fn&& fn) {
   });
 }
 
+// What a user's adminRoles and roleSets say (io/goto/goto_roles.h).
+struct UserRoles {
+  bool super_user = false;
+  std::vector<std::string> privileges;  // canonical names of kGotoPrivileges
+  std::vector<std::string> role_sets;   // ids as text
+};
+
+// Each element of an array of ids (strings or numbers of any length) as text.
+template <typename Fn>
+absl::Status ForEachKey(od::value& v, const Path& where, Fn&& fn) {
+  return json::ForEachElement(v, where, [&](const Path& at, od::value& element) -> absl::Status {
+    std::string id;
+    USERSYNC_RETURN_IF_ERROR(GetKey(element, at, {}, &id));
+    if (!id.empty()) fn(std::move(id));
+    return absl::OkStatus();
+  });
+}
+
 // One user field into `account` (strings stored in out's arena); unknown keys are skipped.
 absl::Status DecodeUserField(std::string_view key, od::value& fv, const Path& at,
-                             core::Accounts* out, core::Account& account, std::string_view& role,
+                             core::Accounts* out, core::Account& account, UserRoles& roles,
                              std::string_view& status, bool& has_key) {
   json::Scratch& scratch = json::ThreadScratch();
   auto string_field = [&](std::string_view* target) -> absl::Status {
@@ -134,9 +160,15 @@ absl::Status DecodeUserField(std::string_view key, od::value& fv, const Path& at
   }
   if (key == "adminRoles") {
     return ForEachString(fv, at.In(key), [&](std::string_view r) {
-      // The strongest role wins: SUPER_USER over MANAGER.
-      if (r == "SUPER_USER" || (r == "MANAGER" && role.empty())) role = r;
+      // Roles outside the known list (GoTo may have more) are not a manager's privileges.
+      if (r == kGotoSuperUser) roles.super_user = true;
+      if (std::optional<std::string_view> p = CanonicalGotoPrivilege(r)) {
+        roles.privileges.emplace_back(*p);
+      }
     });
+  }
+  if (key == "roleSets") {
+    return ForEachKey(fv, at.In(key), [&](std::string id) { roles.role_sets.push_back(id); });
   }
   if (key == "version") {
     int64_t n = 0;
@@ -146,17 +178,34 @@ absl::Status DecodeUserField(std::string_view key, od::value& fv, const Path& at
   return absl::OkStatus();
 }
 
+// SUPER_USER → "full" (a super user holds every admin role: its others are not kept); else any
+// privilege or role set → "manager" with them; else "" (a member). role_set holds the ids
+// (canonical list) until the driver names them.
+void SetAdminRole(UserRoles& roles, core::Accounts* out, core::Account& account) {
+  if (roles.super_user) {
+    account.admin_role = "full";
+  } else if (!roles.privileges.empty() || !roles.role_sets.empty()) {
+    account.admin_role = "manager";
+    if (!roles.privileges.empty()) {
+      account.privileges = out->Store(core::CanonicalList(std::move(roles.privileges)));
+    }
+    if (!roles.role_sets.empty()) {
+      account.role_set = out->Store(core::CanonicalList(std::move(roles.role_sets)));
+    }
+  }
+}
+
 // One user object → an Account appended to `out`. `at` names it in errors.
 absl::Status DecodeUserValue(od::value& v, const Path& at, core::Accounts* out) {
   core::Account account;
-  std::string_view role;
+  UserRoles roles;
   std::string_view status;
   bool has_key = false;
   json::Scratch& scratch = json::ThreadScratch();
   scratch.values.clear();
   USERSYNC_RETURN_IF_ERROR(
       json::ForEachField(v, at, [&](std::string_view key, od::value& fv) -> absl::Status {
-        return DecodeUserField(key, fv, at, out, account, role, status, has_key);
+        return DecodeUserField(key, fv, at, out, account, roles, status, has_key);
       }));
   if (!has_key || account.id.empty()) return Fail(at, "key", "missing");
   if (account.email.empty()) return Fail(at, "email", "missing");
@@ -164,7 +213,7 @@ absl::Status DecodeUserValue(od::value& v, const Path& at, core::Accounts* out) 
   // The status string is a view into the parser's buffer: decide before it goes.
   account.active = status.empty() || status == "ACTIVE";
   account.user_name = account.email;
-  account.admin_role = role == "SUPER_USER" ? "full" : role == "MANAGER" ? "manager" : "";
+  SetAdminRole(roles, out, account);
   if (!account.first_name.empty() || !account.last_name.empty()) {
     account.display_name =
         account.first_name.empty() || account.last_name.empty()
@@ -204,8 +253,7 @@ absl::Status ForEachResult(const std::string& body, std::string_view not_what, F
 // --- Encoders -------------------------------------------------------------------------------
 
 std::string_view GotoAdminRole(std::string_view admin_role) {
-  if (admin_role == "full") return "SUPER_USER";
-  if (admin_role == "manager") return "MANAGER";
+  if (admin_role == "full") return kGotoSuperUser;
   return {};
 }
 
@@ -225,9 +273,9 @@ std::string EncodeGotoCreateBatch(const std::vector<const core::AccountSpec*>& s
       w.Key("products");
       WriteList(w, spec->products);
     }
-    if (!GotoAdminRole(spec->admin_role).empty()) {
+    if (!GotoAdminRole(spec->admin_role).empty() || !spec->privileges.empty()) {
       w.Key("adminRoles");
-      WriteRoles(w, spec->admin_role);
+      WriteRoles(w, *spec);
     }
     if (!spec->external_id.empty()) w.Field("externalId", spec->external_id);
     if (!spec->user_group.empty()) w.Field("userGroup", spec->user_group);
@@ -259,6 +307,7 @@ struct UpdateBody {
   JsonWriter w;
   int fields = 0;
   bool email_written = false;
+  bool roles_written = false;
   bool status_written = false;
 };
 
@@ -280,9 +329,11 @@ void AddChangedField(core::Field field, const core::AccountSpec& spec, std::opti
   } else if (field == core::Field::kProducts) {
     w.Key("products");
     WriteList(w, spec.products);
-  } else if (field == core::Field::kAdminRole) {
+  } else if (field == core::Field::kAdminRole || field == core::Field::kPrivileges) {
+    if (body.roles_written) return;
+    body.roles_written = true;
     w.Key("adminRoles");
-    WriteRoles(w, spec.admin_role);
+    WriteRoles(w, spec);
   } else if (field == core::Field::kUserGroup) {
     StringOrNull(w, "userGroup", spec.user_group);
   } else if (field == core::Field::kExternalId) {

@@ -25,8 +25,12 @@
 //    "firstName": "Ann", "lastName": "Lee",
 //    "locale": "en_US" | null,         (= SCIM preferredLanguage)
 //    "products": ["G2M", "G2W"],       (= SCIM entitlements)
-//    "adminRoles": ["SUPER_USER" | "MANAGER"],   SCIM roles "full" ↔ SUPER_USER,
-//                                      "manager" ↔ MANAGER; other SCIM roles are not shown
+//    "adminRoles": ["SUPER_USER" | "MANAGE_USERS" | "MANAGE_SEATS" | "MANAGE_SETTINGS" |
+//                   "MANAGE_GROUPS" | "RUN_REPORTS" | "MANAGE_ACCOUNT"],   GoTo's system roles
+//                                      ([3P] §4a; io/goto/goto_roles.h), in the order given.
+//                                      SCIM role "full" ↔ SUPER_USER; the others are stored
+//                                      under their GoTo name (SCIM shows them as roles); other
+//                                      SCIM roles ("manager") are not shown
 //    "status": "ACTIVE" | "SUSPENDED", (= SCIM active)
 //    "groupKey": "..." | null, "userGroup": "Sales" | null,   the user's first group
 //    "externalId": "dir-42" | null,    kept as given (usersync stores the directory id there)
@@ -51,7 +55,7 @@
 //
 // POST /accounts/{k}/users   a batch create:
 //   {"users": [{"email", "firstName", "lastName",            required, non-empty strings
-//               "locale"?, "products"? ([string]), "adminRoles"? (["SUPER_USER"|"MANAGER"]),
+//               "locale"?, "products"? ([string]), "adminRoles"? (system roles, above),
 //               "externalId"?, "userGroup"? (a group name: created on demand),
 //               "welcomeTemplate"? (default "default")}, ...],
 //    "suppressEmail": false}                                  optional, default false
@@ -80,7 +84,8 @@
 //
 // PUT  /accounts/{k}/users/{key}   a partial update: the fields present are replaced,
 //   the others kept: {"email"?, "firstName"?, "lastName"?, "locale"? (null clears),
-//   "products"? ([string]), "adminRoles"?, "status"? ("ACTIVE" | "SUSPENDED"),
+//   "products"? ([string]), "adminRoles"? (replaced; [] clears; a name that is not a system
+//   role above, any case → 400 INVALID_REQUEST), "status"? ("ACTIVE" | "SUSPENDED"),
 //   "userGroup"? (name: the user's only group from now on, created on demand; null: no group),
 //   "externalId"? (null clears)}. Optional header If-Match: "N" or W/"N" (the version).
 //   → 200 with the updated user. Errors: 400 INVALID_REQUEST, 404 NOT_FOUND, 409 USER_EXISTS
