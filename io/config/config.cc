@@ -34,6 +34,7 @@ using internal::CheckRuleRoles;
 using internal::Ctx;
 using internal::ResolveInput;
 using internal::ResolveOutput;
+using internal::RoleSetNames;
 using internal::Section;
 using internal::StartsWith;
 using internal::TypeName;
@@ -442,8 +443,8 @@ absl::Status ParseDeprovision(const Ctx& ctx, const toml::table* table,
   return absl::OkStatus();
 }
 
-absl::Status ParseRule(const Ctx& ctx, const toml::table& table, size_t rule_idx,
-                       bool goto_target, core::Rule* rule) {
+absl::Status ParseRule(const Ctx& ctx, const toml::table& table, size_t rule_idx, bool goto_target,
+                       core::Rule* rule) {
   static constexpr std::string_view kKeys[] = {"name",
                                                "priority",
                                                "group",
@@ -580,8 +581,9 @@ absl::StatusOr<Config> ParseTable(const Ctx& ctx, const toml::table& root,
                      ": deprovision.action = \"delete\" is not possible with target.kind = "
                      "\"goto\" (GoTo suspends accounts): use \"deactivate\" or \"none\""));
   }
-  USERSYNC_RETURN_IF_ERROR(ParseRules(ctx, root.get("rules"), config.target.kind == TargetKind::kGoto,
-                                      &config.rules));
+  USERSYNC_RETURN_IF_ERROR(
+      ParseRules(ctx, root.get("rules"), config.target.kind == TargetKind::kGoto, &config.rules));
+  config.target.role_sets = RoleSetNames(config.rules);
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* state, TopTable(ctx, root, "state"));
   USERSYNC_RETURN_IF_ERROR(ParsePathSection(ctx, state, "state", "path", &config.state_path));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* logs, TopTable(ctx, root, "logs"));

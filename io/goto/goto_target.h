@@ -7,6 +7,10 @@
 //   ListAccounts() GET /accounts/{k}/users?pageSize=P&offset=0 (learns `total` and the
 //                  server's real page size), then every other page at once; pages are
 //                  assembled in offset order (deterministic); a user seen twice is kept once.
+//                  Role sets (goto_role_sets.h): when a rule names one, or a listed user holds
+//                  one, GET /accounts/{k}/rolesets first; a role set the rules name that the
+//                  account lacks is kFailedPrecondition (exit 2); users' roleSets ids are read
+//                  as the role sets' names.
 //   FreeSeats()    GET /accounts/{k}/licenses: free seats of every product that has a count.
 //   Execute(op)    create → held for a batch (BatchQueue: `batch` users per POST
 //                  /accounts/{k}/users with suppressEmail false, so GoTo sends the welcome
@@ -24,7 +28,10 @@
 //                  reactivate → the same plus status ACTIVE; deactivate → status SUSPENDED
 //                  (GoTo's deprovisioning: users are never deleted); delete → kUnimplemented.
 //                  An update whose only changes GoTo does not hold (display_name) is done
-//                  without a request.
+//                  without a request. After the user's create or PUT, a role set to assign
+//                  (a create's role_set, an update's role_set change) → PUT
+//                  rolesets/{id}/users?filter=email eq "..."; one to remove → DELETE
+//                  users/rolesets?filter=...; either failing fails the operation.
 //
 // The pager, the batch answer and retry code, the look-up before a resend and the error
 // mapping are HttpTarget's (io/http/http_target.h); GotoDialect (goto_dialect.h) says how GoTo
@@ -43,6 +50,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "io/goto/goto_role_sets.h"
 #include "io/http/http_pipeline.h"
 #include "io/http/http_target.h"
 #include "io/target_api.h"
@@ -60,6 +69,8 @@ struct GotoTargetOptions {
   int64_t max_accounts = kDefaultMaxAccounts;
   int batch = 100;              // users per batch create, 1..1000
   bool suppress_email = false;  // true: GoTo sends no welcome email
+  // The role sets (custom roles) the rules name: ListAccounts refuses a name the account lacks.
+  std::vector<std::string> role_sets;
 };
 
 class GotoTarget final : public HttpTarget {
@@ -70,6 +81,8 @@ class GotoTarget final : public HttpTarget {
   ~GotoTarget() override;  // drains the pipeline (held creates are sent first)
 
   absl::Status Check() override;
+  // HttpTarget's listing, with role sets read and named (above; goto_target_roles.cc).
+  absl::StatusOr<core::Accounts> ListAccounts() override;
   absl::StatusOr<FreeSeatList> FreeSeats() override;
   void Execute(const core::Operation& op, std::function<void(OpOutcome)> done) override;
 
@@ -79,7 +92,7 @@ class GotoTarget final : public HttpTarget {
   // Batch creates. `from_queue`: the batch came from the queue (BatchDone is due at the end).
   void Send(std::vector<HttpOpPtr> members, bool from_queue);
   void SendBatch(std::vector<HttpOpPtr> members) override { Send(std::move(members), true); }
-  void OnCreated(HttpOpPtr state) override { Finish(std::move(state), absl::OkStatus()); }
+  void OnCreated(HttpOpPtr state) override { AfterUser(std::move(state)); }
   void Resend(HttpOpPtr state, absl::Status why) override {
     RetryCreate(std::move(state), std::move(why));
   }
@@ -87,9 +100,18 @@ class GotoTarget final : public HttpTarget {
   // again.
   bool OnBatchRefused(const std::vector<HttpOpPtr>& members, const HttpResponse& response) override;
   void Put(HttpOpPtr state, std::string body);
+  // The user's create or PUT is done: assigns or removes its role set when the operation
+  // asks, then finishes it (goto_target_roles.cc).
+  void AfterUser(HttpOpPtr state);
+  // GET /rolesets into role_sets_. Errors: the request's or the decoder's.
+  absl::Status LoadRoleSets();
 
   const GotoTargetOptions options_;
   const GotoDialect& goto_;  // dialect(), as the GoTo dialect it is
+  // Read by ListAccounts before any Execute; read on the pipeline thread afterwards.
+  mutable absl::Mutex role_sets_mu_;
+  RoleSetTable role_sets_ ABSL_GUARDED_BY(role_sets_mu_);
+  bool role_sets_loaded_ ABSL_GUARDED_BY(role_sets_mu_) = false;
 };
 
 // The factory the run uses for target kind "goto".

@@ -232,8 +232,8 @@ std::string GotoErrorBody(std::string_view error_code, std::string_view message)
   return writer.Release();
 }
 
-GotoFace::GotoFace(EmulatorStore* store, std::string account_key)
-    : store_(store), account_key_(std::move(account_key)) {}
+GotoFace::GotoFace(EmulatorStore* store, std::string account_key, RoleSetList role_sets)
+    : store_(store), account_key_(std::move(account_key)), role_sets_(std::move(role_sets)) {}
 
 void GotoFace::Handle(std::string_view path, const httplib::Request& req, httplib::Response& res) {
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
@@ -257,6 +257,9 @@ void GotoFace::Handle(std::string_view path, const httplib::Request& req, httpli
     writer.BeginObject().Field("accountKey", account_key_).Field("name", "usersync-target");
     writer.EndObject();
     return ReplyJson(res, 200, writer.Release());
+  }
+  if (std::optional<GotoRoleSets::Answer> answer = role_sets_.Handle(segments, req, *store_)) {
+    return ReplyJson(res, answer->status, std::move(answer->body));
   }
   const std::string& resource = segments[2];
   if (resource == "users" && segments.size() == 3) {
@@ -337,7 +340,9 @@ void GotoFace::ListUsers(const httplib::Request& req, httplib::Response& res) {
   body.reserve(64 + page.items.size() * 400);
   JsonWriter writer(&body);
   writer.BeginObject().Key("results").BeginArray();
-  for (const UserView& view : page.items) WriteGotoUser(view, &writer);
+  for (const UserView& view : page.items) {
+    WriteGotoUser(view, &writer, role_sets_.Of(view.user->id));
+  }
   writer.EndArray().Key("total").Int(page.total).EndObject();
   ReplyJson(res, 200, std::move(body));
 }
@@ -348,7 +353,7 @@ void GotoFace::GetUser(std::string_view user_key, httplib::Response& res) {
     return ReplyError(res, 404, "NOT_FOUND", absl::StrCat("no user ", Sv(user_key)));
   }
   JsonWriter writer;
-  WriteGotoUser(*view, &writer);
+  WriteGotoUser(*view, &writer, role_sets_.Of(view->user->id));
   ReplyJson(res, 200, writer.Release());
 }
 
@@ -441,7 +446,7 @@ void GotoFace::UpdateUser(std::string_view user_key, const httplib::Request& req
     view = *std::move(reread);
   }
   JsonWriter writer;
-  WriteGotoUser(view, &writer);
+  WriteGotoUser(view, &writer, role_sets_.Of(view.user->id));
   ReplyJson(res, 200, writer.Release());
 }
 

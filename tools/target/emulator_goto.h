@@ -31,6 +31,8 @@
 //                                      SCIM role "full" ↔ SUPER_USER; the others are stored
 //                                      under their GoTo name (SCIM shows them as roles); other
 //                                      SCIM roles ("manager") are not shown
+//    "roleSets": [1001] | [],           the role set (custom role) the user holds, by id
+//                                      (emulator_goto_rolesets.h; not on the SCIM face)
 //    "status": "ACTIVE" | "SUSPENDED", (= SCIM active)
 //    "groupKey": "..." | null, "userGroup": "Sales" | null,   the user's first group
 //    "externalId": "dir-42" | null,    kept as given (usersync stores the directory id there)
@@ -99,6 +101,11 @@
 //   plus any product with --seats or held by an active user. A product without --seats is
 //   unlimited: "seats": null, "free": null. `used` counts active users holding the product.
 //
+// GET  /accounts/{k}/rolesets, PUT /accounts/{k}/rolesets/{id}/users?filter=email eq "x",
+// DELETE /accounts/{k}/users/rolesets?filter=email eq "x": role sets (custom roles), shapes
+// and errors in emulator_goto_rolesets.h (--role-set ID=NAME; default 1001=Helpdesk,
+// 1002=Sales managers). [3P] only (GOTO_API_RESEARCH.md §6); PUT is inferred.
+//
 // GET  /accounts/{k}/groups → 200 {"results": [{"groupKey", "name", "userCount"}...],
 //   "total": N}, every group in creation order (no paging). A store group is a user group
 //   (SCIM Groups show here too).
@@ -132,6 +139,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "tools/target/emulator_goto_rolesets.h"
 #include "tools/target/emulator_store.h"
 
 namespace httplib {
@@ -170,8 +178,8 @@ std::string GotoErrorBody(std::string_view error_code, std::string_view message)
 
 class GotoFace {
  public:
-  // REQUIRES: `store` outlives the face.
-  GotoFace(EmulatorStore* store, std::string account_key);
+  // REQUIRES: `store` outlives the face. `role_sets`: --role-set (none: DefaultRoleSets()).
+  GotoFace(EmulatorStore* store, std::string account_key, RoleSetList role_sets = {});
 
   GotoFace(const GotoFace&) = delete;
   GotoFace& operator=(const GotoFace&) = delete;
@@ -201,6 +209,7 @@ class GotoFace {
 
   EmulatorStore* const store_;
   const std::string account_key_;
+  GotoRoleSets role_sets_;
 
   std::atomic<int64_t> creates_{0};
   std::atomic<int64_t> create_conflicts_{0};

@@ -199,8 +199,14 @@ void StringOrNull(std::string_view key, const std::string& value, JsonWriter* wr
 
 }  // namespace
 
-void WriteGotoKey(std::string_view id, JsonWriter* writer) {
-  writer->Key("key");
+void WriteGotoKey(std::string_view id, JsonWriter* writer) { WriteGotoId("key", id, writer); }
+
+void WriteGotoId(std::string_view name, std::string_view id, JsonWriter* writer) {
+  writer->Key(name);
+  WriteGotoIdValue(id, writer);
+}
+
+void WriteGotoIdValue(std::string_view id, JsonWriter* writer) {
   const bool digits =
       !id.empty() && id.size() <= 64 &&
       std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -211,7 +217,8 @@ void WriteGotoKey(std::string_view id, JsonWriter* writer) {
   }
 }
 
-void WriteGotoUser(const UserView& view, JsonWriter* writer) {
+void WriteGotoUser(const UserView& view, JsonWriter* writer,
+                   const std::vector<std::string>& role_set_ids) {
   const EmulatorUser& user = *view.user;
   writer->BeginObject();
   WriteGotoKey(user.id, writer);
@@ -227,6 +234,9 @@ void WriteGotoUser(const UserView& view, JsonWriter* writer) {
     const std::string_view goto_role = GotoRoleName(role);
     if (!goto_role.empty()) writer->String(goto_role);
   }
+  writer->EndArray();
+  writer->Key("roleSets").BeginArray();
+  for (const std::string& id : role_set_ids) WriteGotoIdValue(id, writer);
   writer->EndArray();
   writer->Field("status", user.active ? "ACTIVE" : "SUSPENDED");
   if (view.groups.empty()) {

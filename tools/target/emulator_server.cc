@@ -174,7 +174,7 @@ absl::Status EmulatorServer::Impl::Init() {
   USERSYNC_ASSIGN_OR_RETURN(store_, EmulatorStore::Open(options_.db_path));
   store_->SetSeatLimits(options_.seats);
   store_->SetAllowDuplicateUserNames(options_.allow_duplicate_user_names);
-  goto_ = std::make_unique<GotoFace>(store_.get(), options_.account_key);
+  goto_ = std::make_unique<GotoFace>(store_.get(), options_.account_key, options_.role_sets);
   if (!options_.seed_accounts_path.empty()) {
     USERSYNC_RETURN_IF_ERROR(LoadSeedAccounts(options_.seed_accounts_path, *store_));
   }

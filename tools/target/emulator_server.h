@@ -73,6 +73,8 @@ struct EmulatorOptions {
   std::string db_path;                   // empty: memory only
   std::string seed_accounts_path;        // JSON Lines of SCIM User resources
   std::string account_key = "demo";
+  // The GoTo face's role sets, (id, name) (--role-set ID=NAME); none: DefaultRoleSets().
+  std::vector<std::pair<std::string, std::string>> role_sets;
   uint64_t seed = 1;
   int threads = 64;  // server worker threads (keep-alive connections each hold one)
   // OAuth 2.0 (emulator_oauth.h): with a client id, POST /oauth/token issues access tokens

@@ -31,6 +31,7 @@ int Fail(int code, const std::string& message) {
 struct Flags {
   EmulatorOptions options;
   std::vector<std::string> seats;
+  std::vector<std::string> role_sets;
   std::string token_env;
   std::string oauth_client;  // ID:SECRET
   int64_t access_token_ttl_s = 3600;
@@ -58,6 +59,9 @@ void AddFlags(CLI::App& app, Flags& flags) {
                "a create whose userName is taken stores a second account (no 409)");
   app.add_option("--seats", flags.seats,
                  "seats per product, PRODUCT=N (repeatable; products not named are unlimited)");
+  app.add_option("--role-set", flags.role_sets,
+                 "a GoTo role set (custom role), ID=NAME (repeatable; none: 1001=Helpdesk, "
+                 "1002=Sales managers)");
   app.add_option("--db", options.db_path, "persist the accounts in this SQLite file");
   app.add_option("--seed-accounts", options.seed_accounts_path,
                  "JSON Lines file, one SCIM User resource a line");
@@ -88,6 +92,14 @@ absl::Status FinishOptions(Flags& flags) {
           absl::StrCat("--seats: expected PRODUCT=N, got '", entry, "'"));
     }
     options.seats[entry.substr(0, eq)] = count;
+  }
+  for (const std::string& entry : flags.role_sets) {
+    const size_t eq = entry.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == entry.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--role-set: expected ID=NAME, got '", entry, "'"));
+    }
+    options.role_sets.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
   }
   if (!flags.oauth_client.empty()) {
     const size_t colon = flags.oauth_client.find(':');

@@ -1,5 +1,6 @@
 #include "io/config/internal/rule_roles.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,6 +61,16 @@ absl::Status CheckRuleRoles(const Section& section, bool goto_target, core::Rule
     return CheckGotoManager(section, rule);
   }
   return absl::OkStatus();
+}
+
+std::vector<std::string> RoleSetNames(const std::vector<core::Rule>& rules) {
+  std::vector<std::string> names;
+  for (const core::Rule& rule : rules) {
+    if (!rule.role_set.empty()) names.push_back(rule.role_set);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
 }
 
 }  // namespace usersync::io::internal

@@ -6,6 +6,9 @@
 // targets `role_set` is refused. Errors name file:line:col through `section`. Thread-compatible.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "core/rules.h"
 #include "io/config/internal/toml_section.h"
@@ -14,5 +17,8 @@ namespace usersync::io::internal {
 
 // REQUIRES: `rule` was read from `section`'s table (admin, privileges, managed_groups, role_set).
 absl::Status CheckRuleRoles(const Section& section, bool goto_target, core::Rule* rule);
+
+// The role sets `rules` name, sorted, each once.
+std::vector<std::string> RoleSetNames(const std::vector<core::Rule>& rules);
 
 }  // namespace usersync::io::internal
