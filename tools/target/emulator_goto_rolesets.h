@@ -34,7 +34,7 @@ struct Request;
 
 namespace usersync::io::emulator {
 
-// (id, name) pairs; --role-set ID=NAME. None given: kDefaultRoleSets.
+// (id, name) pairs; --role-set ID=NAME. None given: DefaultRoleSets().
 using RoleSetList = std::vector<std::pair<std::string, std::string>>;
 RoleSetList DefaultRoleSets();  // {1001, "Helpdesk"}, {1002, "Sales managers"}
 
