@@ -30,18 +30,21 @@ enum class Field : uint8_t {
   kLanguage,
   kProducts,
   kAdminRole,
+  kPrivileges,
+  kRoleSet,
   kUserGroup,
   kActive,
 };
 
 // Every field, in the order plans compare and write them.
-inline constexpr Field kAllFields[] = {Field::kUserName,  Field::kEmail,    Field::kExternalId,
-                                       Field::kFirstName, Field::kLastName, Field::kDisplayName,
-                                       Field::kLanguage,  Field::kProducts, Field::kAdminRole,
-                                       Field::kUserGroup, Field::kActive};
+inline constexpr Field kAllFields[] = {Field::kUserName,   Field::kEmail,    Field::kExternalId,
+                                       Field::kFirstName,  Field::kLastName, Field::kDisplayName,
+                                       Field::kLanguage,   Field::kProducts, Field::kAdminRole,
+                                       Field::kPrivileges, Field::kRoleSet,  Field::kUserGroup,
+                                       Field::kActive};
 
 // "user_name", "email", "external_id", "first_name", "last_name", "display_name", "language",
-// "products", "admin_role", "user_group", "active".
+// "products", "admin_role", "privileges", "role_set", "user_group", "active".
 constexpr std::string_view FieldName(Field field) {
   switch (field) {
     case Field::kUserName:
@@ -62,6 +65,10 @@ constexpr std::string_view FieldName(Field field) {
       return "products";
     case Field::kAdminRole:
       return "admin_role";
+    case Field::kPrivileges:
+      return "privileges";
+    case Field::kRoleSet:
+      return "role_set";
     case Field::kUserGroup:
       return "user_group";
     case Field::kActive:
@@ -92,6 +99,8 @@ struct Account {
   std::string_view language;
   std::string_view products;    // canonical list, e.g. "G2M,G2W"
   std::string_view admin_role;  // "", "full" or "manager"
+  std::string_view privileges;  // a manager's system roles, canonical: "MANAGE_USERS,RUN_REPORTS"
+  std::string_view role_set;    // the custom role (GoTo role set) by name, "" for none
   std::string_view user_group;  // name of the user group, "" for none
   std::string_view version;     // meta.version / ETag, "" when the target gives none
   bool active = true;
@@ -102,7 +111,7 @@ struct Account {
     static constexpr std::string_view Account::*kValues[] = {
         &Account::user_name,  &Account::email,        &Account::external_id, &Account::first_name,
         &Account::last_name,  &Account::display_name, &Account::language,    &Account::products,
-        &Account::admin_role, &Account::user_group};
+        &Account::admin_role, &Account::privileges,   &Account::role_set,    &Account::user_group};
     static_assert(std::size(kValues) == static_cast<size_t>(Field::kActive));
     return field == Field::kActive ? BoolText(active) : this->*kValues[static_cast<size_t>(field)];
   }

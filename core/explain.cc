@@ -51,6 +51,13 @@ void ExplainSettings(const Context& ctx, uint32_t user, Explanation& out) {
       {"products", rule ? ctx.rules.canonical_products[winner] : std::string(), origin});
   out.settings.push_back(
       {"admin role", rule ? std::string(AdminRoleName(rule->admin)) : std::string(), origin});
+  // A manager's privileges and custom role: shown only when a rule sets them.
+  if (rule && rule->admin == AdminRole::kManager && !rule->privileges.empty()) {
+    out.settings.push_back({"privileges", CanonicalList(rule->privileges), origin});
+  }
+  if (rule && rule->admin == AdminRole::kManager && !rule->role_set.empty()) {
+    out.settings.push_back({"role set", rule->role_set, origin});
+  }
 
   // Language: the rule's, else the directory's when it is a language tag (as MapUsers does).
   SettingOrigin language{"language", "", origin};

@@ -30,6 +30,10 @@ AccountSpec MakeSpec(const Directory& dir, const RuleAssignment& rules,
     const Rule& rule = rules.rules[desired.rule];
     spec.products = rules.canonical_products[desired.rule];
     spec.admin_role = std::string(AdminRoleName(rule.admin));
+    if (rule.admin == AdminRole::kManager) {
+      spec.privileges = CanonicalList(rule.privileges);
+      spec.role_set = rule.role_set;
+    }
     spec.user_group = rule.user_group;
     spec.welcome_template = rule.welcome_template;
     spec.settings_template = rule.settings_template;
@@ -413,6 +417,8 @@ std::vector<Change> DiffAccount(const AccountSpec& spec, const Account& account,
   DiffField(changes, Field::kLanguage, account.language, spec.language);
   DiffField(changes, Field::kProducts, account.products, spec.products);
   DiffField(changes, Field::kAdminRole, account.admin_role, spec.admin_role);
+  DiffField(changes, Field::kPrivileges, account.privileges, spec.privileges);
+  DiffField(changes, Field::kRoleSet, account.role_set, spec.role_set);
   DiffField(changes, Field::kUserGroup, account.user_group, spec.user_group);
   if (!account.active) changes.push_back({Field::kActive, "false", "true"});
   return changes;

@@ -40,6 +40,8 @@ struct AccountSpec {
   std::string language;
   std::string products;    // canonical list
   std::string admin_role;  // "", "full", "manager"
+  std::string privileges;  // manager only: canonical list of target privileges
+  std::string role_set;    // manager only: a custom role's name, "" for none
   std::string user_group;
   std::string welcome_template;   // create only
   std::string settings_template;  // create only
@@ -62,7 +64,7 @@ struct AccountSpec {
         &AccountSpec::user_name,  &AccountSpec::email,     &AccountSpec::external_id,
         &AccountSpec::first_name, &AccountSpec::last_name, &AccountSpec::display_name,
         &AccountSpec::language,   &AccountSpec::products,  &AccountSpec::admin_role,
-        &AccountSpec::user_group};
+        &AccountSpec::privileges, &AccountSpec::role_set,  &AccountSpec::user_group};
     static_assert(std::size(kValues) == static_cast<size_t>(Field::kActive));
     return kValues[static_cast<size_t>(field)];
   }

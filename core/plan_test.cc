@@ -263,6 +263,32 @@ TEST_F(PlanTest, RulesDecideProducts) {
   EXPECT_NE(fresh->reason.find("rule Staff"), std::string::npos);
 }
 
+// A manager's privileges reach the spec in canonical form, and an account holding other
+// privileges gets exactly that one change.
+TEST_F(PlanTest, ManagerPrivilegesArePlannedAndCompared) {
+  Rule rule;
+  rule.name = "Managers";
+  rule.group = GroupDn("staff");
+  rule.admin = AdminRole::kManager;
+  rule.privileges = {"RUN_REPORTS", "MANAGE_USERS", "RUN_REPORTS"};
+  config_.rules = {rule};
+  accounts_.items[0].admin_role = "manager";
+  accounts_.items[0].privileges = "MANAGE_USERS";
+  Plan plan = Compute();
+  EXPECT_EQ(FindOp(plan, "id-fresh")->spec.privileges, "MANAGE_USERS,RUN_REPORTS");
+  const Operation* synced = FindOp(plan, "id-synced");
+  ASSERT_NE(synced, nullptr);
+  ASSERT_EQ(synced->changes.size(), 1u);
+  EXPECT_EQ(synced->changes[0].field, Field::kPrivileges);
+  EXPECT_EQ(synced->changes[0].before, "MANAGE_USERS");
+  EXPECT_EQ(synced->changes[0].after, "MANAGE_USERS,RUN_REPORTS");
+  // Privileges and role sets belong to managers only: a full admin's spec carries none.
+  config_.rules[0].admin = AdminRole::kFull;
+  config_.rules[0].role_set = "Helpdesk";
+  EXPECT_EQ(FindOp(Compute(), "id-fresh")->spec.privileges, "");
+  EXPECT_EQ(FindOp(Compute(), "id-fresh")->spec.role_set, "");
+}
+
 // Two users need a G2W seat and one is free: the first (directory order) gets it, the second is
 // reported invalid with the reason instead of failing at the target.
 TEST_F(PlanTest, SeatShortfallMakesCreatesInvalid) {
@@ -330,6 +356,8 @@ TEST(Field, NamesAndAccessorsAgree) {
   account.language = accounts.Store("account language");
   account.products = accounts.Store("account products");
   account.admin_role = accounts.Store("account admin_role");
+  account.privileges = accounts.Store("account privileges");
+  account.role_set = accounts.Store("account role_set");
   account.user_group = accounts.Store("account user_group");
   account.active = false;
   spec.active = true;

@@ -26,6 +26,7 @@ struct Rule {
   AdminRole admin = AdminRole::kNone;
   std::vector<std::string> privileges;      // manager only
   std::vector<std::string> managed_groups;  // manager only
+  std::string role_set;                     // manager only: a custom role (GoTo role set)
   std::string language;
   std::string user_group;
   std::string welcome_template;

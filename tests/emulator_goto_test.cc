@@ -560,11 +560,16 @@ TEST_F(EmulatorGotoTest, PutSuspendsReactivatesAndChangesProductsWithinSeats) {
   EXPECT_EQ(License("G2W"), "1/1/0");
 
   // Roles, locale, user group (created on demand), external id; null clears.
-  HttpResult changed = Put("/users/" + bob, R"({"adminRoles":["MANAGER"],"locale":"de_DE",
-                                                "userGroup":"Sales","externalId":"dir-9"})");
+  // adminRoles: GoTo's system roles (io/goto/goto_roles.h), any case, kept as given.
+  HttpResult changed = Put("/users/" + bob, R"({"adminRoles":["run_reports","MANAGE_USERS"],
+                          "locale":"de_DE","userGroup":"Sales","externalId":"dir-9"})");
   ASSERT_EQ(changed.status, 200) << changed.body;
   Json bob_user(changed.body);
-  EXPECT_EQ(bob_user.Strings("/adminRoles"), (Strings{"MANAGER"}));
+  EXPECT_EQ(bob_user.Strings("/adminRoles"), (Strings{"RUN_REPORTS", "MANAGE_USERS"}));
+  HttpResult unknown_role = Put("/users/" + bob, R"({"adminRoles":["MANAGER"]})");
+  EXPECT_EQ(unknown_role.status, 400) << unknown_role.body;
+  EXPECT_EQ(Json(unknown_role.body).Str("/errorCode"), "INVALID_REQUEST");
+  EXPECT_EQ(Json(Put("/users/" + bob, R"({"adminRoles":[]})").body).Size("/adminRoles"), 0);
   EXPECT_EQ(bob_user.Str("/locale"), "de_DE");
   EXPECT_EQ(bob_user.Str("/userGroup"), "Sales");
   EXPECT_EQ(bob_user.Str("/externalId"), "dir-9");

@@ -78,6 +78,7 @@ absl::StatusOr<std::unique_ptr<TargetApi>> MakeTarget(const TargetConfig& target
       GotoTargetOptions options;
       options.base_url = target.url;
       options.account_key = target.account_key;
+      options.role_sets = target.role_sets;
       options.batch = target.batch;
       options.max_accounts = target.max_accounts;
       options.pipeline = std::move(pipeline);

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/str.h"
+#include "io/config/internal/rule_roles.h"
 #include "io/config/internal/target_auth.h"
 #include "io/config/internal/toml_section.h"
 #include "io/config/transport_check.h"
@@ -29,9 +30,11 @@ namespace {
 namespace fs = std::filesystem;
 using internal::CheckEnvName;
 using internal::CheckKeys;
+using internal::CheckRuleRoles;
 using internal::Ctx;
 using internal::ResolveInput;
 using internal::ResolveOutput;
+using internal::RoleSetNames;
 using internal::Section;
 using internal::StartsWith;
 using internal::TypeName;
@@ -440,7 +443,7 @@ absl::Status ParseDeprovision(const Ctx& ctx, const toml::table* table,
   return absl::OkStatus();
 }
 
-absl::Status ParseRule(const Ctx& ctx, const toml::table& table, size_t rule_idx,
+absl::Status ParseRule(const Ctx& ctx, const toml::table& table, size_t rule_idx, bool goto_target,
                        core::Rule* rule) {
   static constexpr std::string_view kKeys[] = {"name",
                                                "priority",
@@ -449,6 +452,7 @@ absl::Status ParseRule(const Ctx& ctx, const toml::table& table, size_t rule_idx
                                                "admin",
                                                "privileges",
                                                "managed_groups",
+                                               "role_set",
                                                "language",
                                                "user_group",
                                                "welcome_template",
@@ -493,6 +497,9 @@ absl::Status ParseRule(const Ctx& ctx, const toml::table& table, size_t rule_idx
       return section.ValueError("managed_groups", "applies only to admin = \"manager\"");
     }
   }
+  USERSYNC_RETURN_IF_ERROR(section.String("role_set", &rule->role_set));
+  absl::StripAsciiWhitespace(&rule->role_set);
+  USERSYNC_RETURN_IF_ERROR(CheckRuleRoles(section, goto_target, rule));
   USERSYNC_RETURN_IF_ERROR(section.String("language", &rule->language));
   USERSYNC_RETURN_IF_ERROR(section.String("user_group", &rule->user_group));
   USERSYNC_RETURN_IF_ERROR(section.String("welcome_template", &rule->welcome_template));
@@ -501,7 +508,8 @@ absl::Status ParseRule(const Ctx& ctx, const toml::table& table, size_t rule_idx
   return absl::OkStatus();
 }
 
-absl::Status ParseRules(const Ctx& ctx, const toml::node* node, std::vector<core::Rule>* rules) {
+absl::Status ParseRules(const Ctx& ctx, const toml::node* node, bool goto_target,
+                        std::vector<core::Rule>* rules) {
   if (node == nullptr) return absl::OkStatus();
   const toml::array* array = node->as_array();
   if (array == nullptr) {
@@ -517,7 +525,7 @@ absl::Status ParseRules(const Ctx& ctx, const toml::node* node, std::vector<core
           &item, absl::StrCat("rules[", rule_idx, "] must be a table, not ", Sv(TypeName(item))));
     }
     core::Rule rule;
-    USERSYNC_RETURN_IF_ERROR(ParseRule(ctx, *table, rule_idx, &rule));
+    USERSYNC_RETURN_IF_ERROR(ParseRule(ctx, *table, rule_idx, goto_target, &rule));
     if (!names.insert(rule.name).second) {
       return ctx.Error(
           table, absl::StrCat("duplicate rule name '", rule.name, "': rule names must be unique"));
@@ -573,7 +581,9 @@ absl::StatusOr<Config> ParseTable(const Ctx& ctx, const toml::table& root,
                      ": deprovision.action = \"delete\" is not possible with target.kind = "
                      "\"goto\" (GoTo suspends accounts): use \"deactivate\" or \"none\""));
   }
-  USERSYNC_RETURN_IF_ERROR(ParseRules(ctx, root.get("rules"), &config.rules));
+  USERSYNC_RETURN_IF_ERROR(
+      ParseRules(ctx, root.get("rules"), config.target.kind == TargetKind::kGoto, &config.rules));
+  config.target.role_sets = RoleSetNames(config.rules);
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* state, TopTable(ctx, root, "state"));
   USERSYNC_RETURN_IF_ERROR(ParsePathSection(ctx, state, "state", "path", &config.state_path));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* logs, TopTable(ctx, root, "logs"));
@@ -643,6 +653,11 @@ core::PlanConfig ToPlanConfig(const Config& config) {
   plan.scope_groups = config.scope_groups;
   plan.validated_domains = config.validated_domains;
   plan.rules = config.rules;
+  if (config.target.kind != TargetKind::kGoto) {
+    // Only GoTo holds a manager's privileges: elsewhere they are accepted and not written (a
+    // SCIM account has no field for them), so they must not be compared either.
+    for (core::Rule& rule : plan.rules) rule.privileges.clear();
+  }
   plan.match_order = config.match_order;
   plan.deprovision = config.deprovision;
   plan.target_has_display_name = TargetHoldsDisplayName(config.target.kind);

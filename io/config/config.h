@@ -79,6 +79,9 @@ struct TargetConfig {
   OAuth2Config oauth2;  // read only when auth is kOAuth2
   std::string url;
   std::string account_key;
+  // goto: the role sets (custom roles) the rules name, sorted, each once; filled at load from
+  // [[rules]] role_set, for the driver to check against the account's.
+  std::vector<std::string> role_sets;
   std::string token_env = "USERSYNC_TARGET_TOKEN";
   std::string token_file;
   double rate = 10;

@@ -163,8 +163,7 @@ priority = 5
 group = "cn=managers,dc=example,dc=com"
 products = ["G2M"]
 admin = "manager"
-privileges = ["USERS"]
-managed_groups = ["Sales"]
+privileges = ["manage_users", "Run_Reports"]
 device_groups = ["rooms"]
 
 [[rules]]
@@ -229,8 +228,8 @@ dir = "/var/log/usersync"
   EXPECT_EQ(config->rules[0].name, "Managers");
   EXPECT_EQ(config->rules[0].priority, 5);
   EXPECT_EQ(config->rules[0].admin, core::AdminRole::kManager);
-  EXPECT_THAT(config->rules[0].privileges, ElementsAre("USERS"));
-  EXPECT_THAT(config->rules[0].managed_groups, ElementsAre("Sales"));
+  // GoTo's system roles, in their canonical spelling (io/goto/goto_roles.h).
+  EXPECT_THAT(config->rules[0].privileges, ElementsAre("MANAGE_USERS", "RUN_REPORTS"));
   EXPECT_THAT(config->rules[0].device_groups, ElementsAre("rooms"));
   EXPECT_EQ(config->rules[1].name, "Admins");
   EXPECT_EQ(config->rules[1].admin, core::AdminRole::kFull);

@@ -142,6 +142,37 @@ TEST(Config, RulesAreValidated) {
       HasSubstr("rules[0].managed_groups"));
 }
 
+// A goto target's admin settings (io/config/internal/rule_roles.h): refused at load with the
+// file's line and a hint.
+TEST(Config, GotoManagerRolesAreValidated) {
+  const std::string goto_target = "kind = \"goto\"\naccount_key = \"1\"\n";
+  const auto rule = [&](const std::string& keys) {
+    return Cfg("", goto_target,
+               absl::StrCat("[[rules]]\ngroup = \"cn=a\"\nadmin = \"manager\"\n", keys));
+  };
+  EXPECT_THAT(Rejection(rule("privileges = [\"MANAGE_USERS\", \"BOSS\"]\n")),
+              AllOf(HasSubstr("usersync.toml:12:"), HasSubstr("rules[0].privileges"),
+                    HasSubstr("\"BOSS\""), HasSubstr("RUN_REPORTS")));
+  EXPECT_THAT(Rejection(rule("")), AllOf(HasSubstr("rules[0].admin"), HasSubstr("role_set")));
+  EXPECT_THAT(Rejection(rule("privileges = [\"RUN_REPORTS\"]\nmanaged_groups = [\"Sales\"]\n")),
+              AllOf(HasSubstr("rules[0].managed_groups"), HasSubstr("role_set")));
+  EXPECT_THAT(Rejection(rule("privileges = [\"RUN_REPORTS\"]\nrole_set = \"Helpdesk\"\n")),
+              HasSubstr("rules[0].role_set"));
+  absl::StatusOr<Config> config = Parse(rule("role_set = \" Helpdesk \"\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->rules[0].role_set, "Helpdesk");
+  // role_set is GoTo's; a SCIM target keeps privileges as before (accepted, not written).
+  EXPECT_THAT(Rejection(Cfg("", "",
+                            "[[rules]]\ngroup = \"cn=a\"\nadmin = \"manager\"\n"
+                            "role_set = \"Helpdesk\"\n")),
+              AllOf(HasSubstr("rules[0].role_set"), HasSubstr("goto")));
+  config = Parse(Cfg("", "",
+                     "[[rules]]\ngroup = \"cn=a\"\nadmin = \"manager\"\n"
+                     "privileges = [\"anything\"]\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(ToPlanConfig(*config).rules[0].privileges.empty());
+}
+
 TEST(Config, MatchingOrderIsValidated) {
   EXPECT_THAT(Rejection(Cfg("", "", "[matching]\norder = [\"link\", \"fuzzy\"]\n")),
               AllOf(HasSubstr("matching.order"), HasSubstr("fuzzy")));

@@ -8,8 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/rules.h"
 #include "core/status_macros.h"
 #include "core/str.h"
+#include "io/goto/goto_roles.h"
 #include "io/http/json_util.h"
 #include "io/json_writer.h"
 
@@ -19,9 +21,28 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
-void WriteRoles(JsonWriter& w, std::string_view admin_role) {
+// "G2M,G2W" → ["G2M","G2W"]
+void WriteList(JsonWriter& w, std::string_view comma_list) {
   w.BeginArray();
-  const std::string_view role = GotoAdminRole(admin_role);
+  while (!comma_list.empty()) {
+    const size_t comma = comma_list.find(',');
+    const std::string_view item = comma_list.substr(0, comma);
+    if (!item.empty()) w.String(item);
+    if (comma == std::string_view::npos) break;
+    comma_list.remove_prefix(comma + 1);
+  }
+  w.EndArray();
+}
+
+// adminRoles from the desired state (io/goto/goto_roles.h): full → ["SUPER_USER"], manager →
+// its privileges, none → [] (clears).
+void WriteRoles(JsonWriter& w, const core::AccountSpec& spec) {
+  if (spec.admin_role == "manager") {
+    WriteList(w, spec.privileges);
+    return;
+  }
+  w.BeginArray();
+  const std::string_view role = GotoAdminRole(spec.admin_role);
   if (!role.empty()) w.String(role);
   w.EndArray();
 }
@@ -109,9 +130,27 @@ absl::Status ForEachString(od::value& v, const Path& where, Fn&& fn) {
   });
 }
 
+// What a user's adminRoles and roleSets say (io/goto/goto_roles.h).
+struct UserRoles {
+  bool super_user = false;
+  std::vector<std::string> privileges;  // canonical names of kGotoPrivileges
+  std::vector<std::string> role_sets;   // ids as text
+};
+
+// Each element of an array of ids (strings or numbers of any length) as text.
+template <typename Fn>
+absl::Status ForEachKey(od::value& v, const Path& where, Fn&& fn) {
+  return json::ForEachElement(v, where, [&](const Path& at, od::value& element) -> absl::Status {
+    std::string id;
+    USERSYNC_RETURN_IF_ERROR(GetKey(element, at, {}, &id));
+    if (!id.empty()) fn(std::move(id));
+    return absl::OkStatus();
+  });
+}
+
 // One user field into `account` (strings stored in out's arena); unknown keys are skipped.
 absl::Status DecodeUserField(std::string_view key, od::value& fv, const Path& at,
-                             core::Accounts* out, core::Account& account, std::string_view& role,
+                             core::Accounts* out, core::Account& account, UserRoles& roles,
                              std::string_view& status, bool& has_key) {
   json::Scratch& scratch = json::ThreadScratch();
   auto string_field = [&](std::string_view* target) -> absl::Status {
@@ -141,9 +180,15 @@ absl::Status DecodeUserField(std::string_view key, od::value& fv, const Path& at
   }
   if (key == "adminRoles") {
     return ForEachString(fv, at.In(key), [&](std::string_view r) {
-      // The strongest role wins: SUPER_USER over MANAGER.
-      if (r == "SUPER_USER" || (r == "MANAGER" && role.empty())) role = r;
+      // Roles outside the known list (GoTo may have more) are not a manager's privileges.
+      if (r == kGotoSuperUser) roles.super_user = true;
+      if (std::optional<std::string_view> p = CanonicalGotoPrivilege(r)) {
+        roles.privileges.emplace_back(*p);
+      }
     });
+  }
+  if (key == "roleSets") {
+    return ForEachKey(fv, at.In(key), [&](std::string id) { roles.role_sets.push_back(id); });
   }
   if (key == "version") {
     int64_t n = 0;
@@ -153,17 +198,34 @@ absl::Status DecodeUserField(std::string_view key, od::value& fv, const Path& at
   return absl::OkStatus();
 }
 
+// SUPER_USER → "full" (a super user holds every admin role: its others are not kept); else any
+// privilege or role set → "manager" with them; else "" (a member). role_set holds the ids
+// (canonical list) until the driver names them.
+void SetAdminRole(UserRoles& roles, core::Accounts* out, core::Account& account) {
+  if (roles.super_user) {
+    account.admin_role = "full";
+  } else if (!roles.privileges.empty() || !roles.role_sets.empty()) {
+    account.admin_role = "manager";
+    if (!roles.privileges.empty()) {
+      account.privileges = out->Store(core::CanonicalList(std::move(roles.privileges)));
+    }
+    if (!roles.role_sets.empty()) {
+      account.role_set = out->Store(core::CanonicalList(std::move(roles.role_sets)));
+    }
+  }
+}
+
 // One user object → an Account appended to `out`. `at` names it in errors.
 absl::Status DecodeUserValue(od::value& v, const Path& at, core::Accounts* out) {
   core::Account account;
-  std::string_view role;
+  UserRoles roles;
   std::string_view status;
   bool has_key = false;
   json::Scratch& scratch = json::ThreadScratch();
   scratch.values.clear();
   USERSYNC_RETURN_IF_ERROR(
       json::ForEachField(v, at, [&](std::string_view key, od::value& fv) -> absl::Status {
-        return DecodeUserField(key, fv, at, out, account, role, status, has_key);
+        return DecodeUserField(key, fv, at, out, account, roles, status, has_key);
       }));
   if (!has_key || account.id.empty()) return Fail(at, "key", "missing");
   if (account.email.empty()) return Fail(at, "email", "missing");
@@ -171,7 +233,7 @@ absl::Status DecodeUserValue(od::value& v, const Path& at, core::Accounts* out) 
   // The status string is a view into the parser's buffer: decide before it goes.
   account.active = status.empty() || status == "ACTIVE";
   account.user_name = account.email;
-  account.admin_role = role == "SUPER_USER" ? "full" : role == "MANAGER" ? "manager" : "";
+  SetAdminRole(roles, out, account);
   if (!account.first_name.empty() || !account.last_name.empty()) {
     account.display_name =
         account.first_name.empty() || account.last_name.empty()
@@ -211,8 +273,7 @@ absl::Status ForEachResult(const std::string& body, std::string_view not_what, F
 // --- Encoders -------------------------------------------------------------------------------
 
 std::string_view GotoAdminRole(std::string_view admin_role) {
-  if (admin_role == "full") return "SUPER_USER";
-  if (admin_role == "manager") return "MANAGER";
+  if (admin_role == "full") return kGotoSuperUser;
   return {};
 }
 
@@ -228,9 +289,9 @@ std::string EncodeGotoCreateBatch(const std::vector<const core::AccountSpec*>& s
     if (!spec->language.empty()) w.Field("locale", spec->language);
     // Empty lists are left out: GoTo's documented create member is just email, firstName
     // and lastName (GOTO_API_RESEARCH.md §3a). Products go as the batch's licenseKeys.
-    if (!GotoAdminRole(spec->admin_role).empty()) {
+    if (!GotoAdminRole(spec->admin_role).empty() || !spec->privileges.empty()) {
       w.Key("adminRoles");
-      WriteRoles(w, spec->admin_role);
+      WriteRoles(w, *spec);
     }
     if (!spec->external_id.empty()) w.Field("externalId", spec->external_id);
     if (!spec->user_group.empty()) w.Field("userGroup", spec->user_group);
@@ -250,6 +311,7 @@ struct UpdateBody {
   JsonWriter w;
   int fields = 0;
   bool email_written = false;
+  bool roles_written = false;
   bool status_written = false;
 };
 
@@ -270,9 +332,11 @@ void AddChangedField(core::Field field, const core::AccountSpec& spec, std::opti
     StringOrNull(w, "locale", spec.language);
   } else if (field == core::Field::kProducts) {
     WriteLicenseKeys(w, license_keys);  // GoTo grants products through licenses only
-  } else if (field == core::Field::kAdminRole) {
+  } else if (field == core::Field::kAdminRole || field == core::Field::kPrivileges) {
+    if (body.roles_written) return;
+    body.roles_written = true;
     w.Key("adminRoles");
-    WriteRoles(w, spec.admin_role);
+    WriteRoles(w, spec);
   } else if (field == core::Field::kUserGroup) {
     StringOrNull(w, "userGroup", spec.user_group);
   } else if (field == core::Field::kExternalId) {

@@ -7,9 +7,12 @@
 //   key (older emulator answers: userKey; a JSON number of any length or a string, kept as its
 //   decimal text) ↔ id · email ↔ email and user_name (GoTo has no separate user name) · firstName,
 //   lastName ↔ first_name, last_name · locale ↔ language · products[] ↔ products (canonical:
-//   sorted, de-duplicated, comma-joined) · adminRoles[] SUPER_USER ↔ "full", MANAGER ↔
-//   "manager" · status ACTIVE/SUSPENDED ↔ active · userGroup ↔ user_group · externalId ↔
-//   external_id (the directory id usersync writes) · version ↔ version (decimal text).
+//   sorted, de-duplicated, comma-joined) · adminRoles[] ↔ admin_role and privileges
+//   (io/goto/goto_roles.h: SUPER_USER ↔ "full"; a manager's privileges ↔ its adminRoles; none
+//   ↔ []) · roleSets[] ids ↔ role_set (decoded as the ids, canonical list; the driver names
+//   them; written by the driver's role-set requests, not by these bodies) · status
+//   ACTIVE/SUSPENDED ↔ active · userGroup ↔ user_group · externalId ↔ external_id (the
+//   directory id usersync writes) · version ↔ version (decimal text).
 //   GoTo holds no display name: decoded accounts carry "firstName lastName" there, which is
 //   what a directory whose cn is "given sn" yields; a different display name is not written.
 //
@@ -50,10 +53,11 @@ std::string EncodeGotoCreateBatch(const std::vector<const core::AccountSpec*>& s
 // (the desired state): email/user_name → email, first_name, last_name, language → locale
 // (null clears), products → licenseKeys (`license_keys`: the full resolved set for the desired
 // products, GotoLicenseCatalog::KeysFor; written as JSON numbers; replace semantics are
-// INFERRED, §5b), admin_role → adminRoles, user_group → userGroup (null: no group),
-// external_id → externalId (null clears), active → status. display_name and unknown fields
-// are skipped. `status`, when given, sets "status" whatever the changes say (reactivate:
-// ACTIVE, deactivate: SUSPENDED). Returns "" when there is nothing to send.
+// INFERRED, §5b), admin_role and privileges → adminRoles (once), user_group → userGroup
+// (null: no group), external_id → externalId (null clears), active → status. display_name,
+// role_set (the driver's own requests) and unknown fields are skipped. `status`, when given,
+// sets "status" whatever the changes say (reactivate: ACTIVE, deactivate: SUSPENDED). Returns
+// "" when there is nothing to send.
 std::string EncodeGotoUpdate(const std::vector<core::Change>& changes,
                              const core::AccountSpec& spec, std::optional<bool> active,
                              const std::vector<std::string>& license_keys = {});
@@ -69,7 +73,7 @@ inline std::string_view GotoEmail(const core::AccountSpec& spec) {
   return spec.email.empty() ? spec.user_name : spec.email;
 }
 
-// "full" → "SUPER_USER", "manager" → "MANAGER", anything else → "" (no role).
+// "full" → "SUPER_USER", anything else → "" (a manager's adminRoles are its privileges).
 std::string_view GotoAdminRole(std::string_view admin_role);
 
 // --- Decoders -------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ using ::testing::Pair;
 
 TEST(GotoCodec, EncodesACreateBatch) {
   core::AccountSpec ann = AnnSpec();
+  ann.privileges = "MANAGE_USERS,RUN_REPORTS";  // a manager's adminRoles are its privileges
   core::AccountSpec bob;
   bob.user_name = bob.email = "bob@example.com";
   bob.first_name = "Bob";
@@ -25,7 +26,7 @@ TEST(GotoCodec, EncodesACreateBatch) {
   EXPECT_EQ(EncodeGotoCreateBatch({&ann, &bob}, false,
                                   {"7902142105473202101", "78888886011013972886849029"}),
             R"({"users":[{"email":"ann@example.com","firstName":"Ann","lastName":"Lee",)"
-            R"("locale":"de_DE","adminRoles":["MANAGER"],)"
+            R"("locale":"de_DE","adminRoles":["MANAGE_USERS","RUN_REPORTS"],)"
             R"("externalId":"dir-1","userGroup":"Sales","welcomeTemplate":"onboarding"},)"
             R"({"email":"bob@example.com","firstName":"Bob","lastName":"O\"Neil"}],)"
             R"("licenseKeys":[7902142105473202101,78888886011013972886849029],)"
@@ -49,6 +50,23 @@ TEST(GotoCodec, UpdateWritesOnlyChangedFieldsGotoHolds) {
       R"("userGroup":null,"lastName":"Lee"})");
 }
 
+// admin_role and privileges both map to "adminRoles": written once, from the desired state;
+// demoting to none writes [] (clears, GOTO_API_RESEARCH.md §4a).
+TEST(GotoCodec, UpdateWritesAdminRolesOnce) {
+  core::AccountSpec spec = AnnSpec();
+  spec.privileges = "MANAGE_SEATS,RUN_REPORTS";
+  EXPECT_EQ(EncodeGotoUpdate({{core::Field::kAdminRole, "full", "manager"},
+                              {core::Field::kPrivileges, "", "MANAGE_SEATS,RUN_REPORTS"}},
+                             spec, std::nullopt),
+            R"({"adminRoles":["MANAGE_SEATS","RUN_REPORTS"]})");
+  spec.admin_role = "";
+  spec.privileges = "";
+  EXPECT_EQ(EncodeGotoUpdate({{core::Field::kAdminRole, "manager", ""}}, spec, std::nullopt),
+            R"({"adminRoles":[]})");
+  // A role set is not part of the user body: the driver assigns it with its own requests.
+  EXPECT_EQ(EncodeGotoUpdate({{core::Field::kRoleSet, "", "Helpdesk"}}, spec, std::nullopt), "");
+}
+
 TEST(GotoCodec, UpdateOfDisplayNameAloneSendsNothing) {
   EXPECT_EQ(EncodeGotoUpdate({{core::Field::kDisplayName, "A", "Ann Lee"}}, AnnSpec(), std::nullopt), "");
 }
@@ -63,6 +81,29 @@ TEST(GotoCodec, StatusOverridesTheActiveChange) {
       EncodeGotoUpdate({{core::Field::kUserName, "a", "ann@example.com"}, {core::Field::kEmail, "a", "ann@example.com"}},
                        AnnSpec(), std::nullopt),
       R"({"email":"ann@example.com"})");
+}
+
+// adminRoles → admin_role and privileges (io/goto/goto_roles.h): SUPER_USER wins and keeps no
+// privileges; otherwise the known system roles make a manager (unknown ones are not kept);
+// roleSets ids (strings or numbers) make a manager too, kept as ids for the driver to name.
+TEST(GotoCodec, DecodesAdminRolesAndRoleSets) {
+  const std::string body = R"({"results": [
+      {"key": "1", "email": "a@x.com", "adminRoles": ["MANAGE_USERS", "SUPER_USER"]},
+      {"key": "2", "email": "b@x.com", "adminRoles": ["run_reports", "MANAGER", "MANAGE_USERS"]},
+      {"key": "3", "email": "c@x.com", "adminRoles": [], "roleSets": [77, "12"]},
+      {"key": "4", "email": "d@x.com", "adminRoles": ["SOMETHING_NEW"], "roleSets": []}]})";
+  core::Accounts accounts;
+  ASSERT_TRUE(DecodeGotoUserList(body, &accounts, nullptr).ok());
+  ASSERT_EQ(accounts.items.size(), 4u);
+  EXPECT_EQ(accounts.items[0].admin_role, "full");
+  EXPECT_EQ(accounts.items[0].privileges, "");
+  EXPECT_EQ(accounts.items[1].admin_role, "manager");
+  EXPECT_EQ(accounts.items[1].privileges, "MANAGE_USERS,RUN_REPORTS");
+  EXPECT_EQ(accounts.items[1].role_set, "");
+  EXPECT_EQ(accounts.items[2].admin_role, "manager");
+  EXPECT_EQ(accounts.items[2].privileges, "");
+  EXPECT_EQ(accounts.items[2].role_set, "12,77");
+  EXPECT_EQ(accounts.items[3].admin_role, "");
 }
 
 TEST(GotoCodec, FilterQuotesTheValue) {

@@ -71,7 +71,7 @@ GotoTarget::GotoTarget(GotoTargetOptions options)
 GotoTarget::~GotoTarget() { Shutdown(); }
 
 absl::StatusOr<core::Accounts> GotoTarget::ListAccounts() {
-  USERSYNC_ASSIGN_OR_RETURN(core::Accounts accounts, HttpTarget::ListAccounts());
+  USERSYNC_ASSIGN_OR_RETURN(core::Accounts accounts, ListWithRoleSets());
   std::vector<uint64_t> hashes;
   hashes.reserve(accounts.items.size());
   std::string scratch;
@@ -244,14 +244,14 @@ void GotoTarget::Execute(const core::Operation& op, std::function<void(OpOutcome
 
 void GotoTarget::Put(HttpOpPtr state, std::string body) {
   if (body.empty()) {  // nothing GoTo holds changed (e.g. display_name only)
-    Finish(std::move(state), absl::OkStatus());
+    AfterUser(std::move(state));
     return;
   }
   const std::string path = absl::StrCat("/users/", UrlEncode(state->op->account_id));
   pipeline().Submit(Request("PUT", path, std::move(body)), [this, state](HttpResponse response) {
     state->Count(response);
     if (response.status.ok()) {
-      Finish(state, absl::OkStatus());
+      AfterUser(state);
       return;
     }
     const GotoError error = DecodeGotoError(response.body);

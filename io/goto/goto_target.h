@@ -9,6 +9,10 @@
 //   ListAccounts() GET /accounts/{k}/users?pageSize=P&offset=0 (learns `total` and the
 //                  server's real page size), then every other page at once; pages are
 //                  assembled in offset order (deterministic); a user seen twice is kept once.
+//                  Role sets (goto_role_sets.h): when a rule names one, or a listed user holds
+//                  one, GET /accounts/{k}/rolesets first; a role set the rules name that the
+//                  account lacks is kFailedPrecondition (exit 2); users' roleSets ids are read
+//                  as the role sets' names.
 //   Offer()        GET /accounts/{k}/licenses: the license catalog (kept for the creates and
 //                  updates that follow), the products it offers and the free seats of every
 //                  product whose license has a count (goto_codec.h GotoLicenseCatalog).
@@ -48,7 +52,10 @@
 //                  no license carries fails the operation (kFailedPrecondition) unsent. The
 //                  catalog is the one Offer() read, else read at the first op needing it.
 //                  An update whose only changes GoTo does not hold (display_name) is done
-//                  without a request.
+//                  without a request. After the user's create or PUT, a role set to assign
+//                  (a create's role_set, an update's role_set change) → PUT
+//                  rolesets/{id}/users?filter=email eq "..."; one to remove → DELETE
+//                  users/rolesets?filter=...; either failing fails the operation.
 //
 // The pager, the batch answer and retry code, the look-up before a resend and the error
 // mapping are HttpTarget's (io/http/http_target.h); GotoDialect (goto_dialect.h) says how GoTo
@@ -75,6 +82,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "io/goto/goto_codec.h"
+#include "io/goto/goto_role_sets.h"
 #include "io/http/http_pipeline.h"
 #include "io/http/http_target.h"
 #include "io/target_api.h"
@@ -92,6 +100,8 @@ struct GotoTargetOptions {
   int64_t max_accounts = kDefaultMaxAccounts;
   int batch = 100;              // users per batch create, 1..1000
   bool suppress_email = false;  // true: GoTo sends no welcome email
+  // The role sets (custom roles) the rules name: ListAccounts refuses a name the account lacks.
+  std::vector<std::string> role_sets;
 };
 
 class GotoTarget final : public HttpTarget {
@@ -102,7 +112,8 @@ class GotoTarget final : public HttpTarget {
   ~GotoTarget() override;  // drains the pipeline (held creates are sent first)
 
   absl::Status Check() override;
-  // HttpTarget's listing, plus the hashes of its emails (for ListedFree).
+  // HttpTarget's listing (with role sets read and named), plus the hashes of its emails (for
+  // ClaimListedFree).
   absl::StatusOr<core::Accounts> ListAccounts() override;
   absl::StatusOr<TargetOffer> Offer() override;
   void Execute(const core::Operation& op, std::function<void(OpOutcome)> done) override;
@@ -113,7 +124,7 @@ class GotoTarget final : public HttpTarget {
   // Batch creates. `from_queue`: the batch came from the queue (BatchDone is due at the end).
   void Send(std::vector<HttpOpPtr> members, bool from_queue);
   void SendBatch(std::vector<HttpOpPtr> members) override { Send(std::move(members), true); }
-  void OnCreated(HttpOpPtr state) override { Finish(std::move(state), absl::OkStatus()); }
+  void OnCreated(HttpOpPtr state) override { AfterUser(std::move(state)); }
   void Resend(HttpOpPtr state, absl::Status why) override {
     RetryCreate(std::move(state), std::move(why));
   }
@@ -140,6 +151,15 @@ class GotoTarget final : public HttpTarget {
   // `may_read`: false on the pipeline thread (the catalog must be there already).
   absl::StatusOr<std::vector<std::string>> LicenseKeys(std::string_view products, bool may_read);
 
+  // The user's create or PUT is done: assigns or removes its role set when the operation
+  // asks, then finishes it (goto_target_roles.cc).
+  void AfterUser(HttpOpPtr state);
+  // GET /rolesets into role_sets_. Errors: the request's or the decoder's.
+  absl::Status LoadRoleSets();
+
+  // HttpTarget's listing, with role sets read and named (above; goto_target_roles.cc).
+  absl::StatusOr<core::Accounts> ListWithRoleSets();
+
   const GotoTargetOptions options_;
   const GotoDialect& goto_;  // dialect(), as the GoTo dialect it is
   absl::Mutex catalog_mu_;
@@ -151,6 +171,10 @@ class GotoTarget final : public HttpTarget {
   std::vector<uint64_t> listed_emails_ ABSL_GUARDED_BY(listed_mu_);
   // EmailHash of the emails ClaimListedFree said yes to.
   absl::flat_hash_set<uint64_t> claimed_emails_ ABSL_GUARDED_BY(listed_mu_);
+  // Read by ListAccounts before any Execute; read on the pipeline thread afterwards.
+  mutable absl::Mutex role_sets_mu_;
+  RoleSetTable role_sets_ ABSL_GUARDED_BY(role_sets_mu_);
+  bool role_sets_loaded_ ABSL_GUARDED_BY(role_sets_mu_) = false;
 };
 
 // The factory the run uses for target kind "goto".

@@ -284,9 +284,11 @@ TEST_F(GotoTargetEmulatorTest, UpdateSuspendReactivate) {
   core::Operation update = AccountOp(core::OpKind::kUpdate, id);
   update.spec = Spec(1, "G2M,G2W");
   update.spec.admin_role = "manager";
+  update.spec.privileges = "MANAGE_USERS";
   update.spec.user_group = "Ops";
   update.changes = {{core::Field::kProducts, "G2M", "G2M,G2W"},
                     {core::Field::kAdminRole, "", "manager"},
+                    {core::Field::kPrivileges, "", "MANAGE_USERS"},
                     {core::Field::kFirstName, "Seed", "First1"},
                     {core::Field::kUserGroup, "", "Ops"}};
   OpOutcome outcome = ExecuteOne(*target, update);
@@ -294,7 +296,7 @@ TEST_F(GotoTargetEmulatorTest, UpdateSuspendReactivate) {
   EXPECT_EQ(outcome.attempts, 1);
   emulator::UserPtr user = User(id);
   EXPECT_THAT(user->products, UnorderedElementsAre("G2M", "G2W"));
-  EXPECT_THAT(user->roles, UnorderedElementsAre("manager"));
+  EXPECT_THAT(user->roles, UnorderedElementsAre("MANAGE_USERS"));
   EXPECT_EQ(user->first_name, "First1");
   EXPECT_EQ(user->last_name, "User");  // not in the changes: kept
 
@@ -313,6 +315,7 @@ TEST_F(GotoTargetEmulatorTest, UpdateSuspendReactivate) {
   ASSERT_TRUE(accounts.ok());
   ASSERT_EQ(accounts->items.size(), 1u);
   EXPECT_EQ(accounts->items[0].admin_role, "manager");
+  EXPECT_EQ(accounts->items[0].privileges, "MANAGE_USERS");
   EXPECT_EQ(accounts->items[0].user_group, "Ops");
 }
 

@@ -244,11 +244,12 @@ std::string GotoErrorBody(std::string_view error_code, std::string_view message)
 }
 
 GotoFace::GotoFace(EmulatorStore* store, std::string account_key, LicenseCatalog licenses,
-                   bool member_status)
+                   bool member_status, RoleSetList role_sets)
     : store_(store),
       account_key_(std::move(account_key)),
       licenses_(std::move(licenses)),
-      member_status_(member_status) {}
+      member_status_(member_status),
+      role_sets_(std::move(role_sets)) {}
 
 void GotoFace::Handle(std::string_view path, const httplib::Request& req, httplib::Response& res) {
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
@@ -276,6 +277,9 @@ void GotoFace::Handle(std::string_view path, const httplib::Request& req, httpli
     writer.BeginObject().Field("accountKey", account_key_).Field("name", "usersync-target");
     writer.EndObject();
     return ReplyJson(res, 200, writer.Release());
+  }
+  if (std::optional<GotoRoleSets::Answer> answer = role_sets_.Handle(segments, req, *store_)) {
+    return ReplyJson(res, answer->status, std::move(answer->body));
   }
   const std::string& resource = segments[2];
   if (resource == "users" && segments.size() == 3) {
@@ -367,7 +371,9 @@ void GotoFace::ListUsers(const httplib::Request& req, httplib::Response& res) {
   body.reserve(64 + page.items.size() * 400);
   JsonWriter writer(&body);
   writer.BeginObject().Key("results").BeginArray();
-  for (const UserView& view : page.items) WriteGotoUser(view, licenses_, &writer);
+  for (const UserView& view : page.items) {
+    WriteGotoUser(view, licenses_, &writer, role_sets_.Of(view.user->id));
+  }
   writer.EndArray().Key("total").Int(page.total).EndObject();
   ReplyJson(res, 200, std::move(body));
 }
@@ -379,7 +385,7 @@ void GotoFace::GetUser(std::string_view user_key, httplib::Response& res) {
     return ReplyError(res, 404, "NOT_FOUND", absl::StrCat("no user ", Sv(user_key)));
   }
   JsonWriter writer;
-  WriteGotoUser(*view, licenses_, &writer);
+  WriteGotoUser(*view, licenses_, &writer, role_sets_.Of(view->user->id));
   ReplyJson(res, 200, writer.Release());
 }
 
@@ -477,7 +483,7 @@ void GotoFace::UpdateUser(std::string_view user_key, const httplib::Request& req
     view = *std::move(reread);
   }
   JsonWriter writer;
-  WriteGotoUser(view, licenses_, &writer);
+  WriteGotoUser(view, licenses_, &writer, role_sets_.Of(view.user->id));
   ReplyJson(res, 200, writer.Release());
 }
 

@@ -34,8 +34,14 @@
 //    "products": ["G2M", "G2W"],       read-only, derived from the licenses (= SCIM
 //                                      entitlements); ExclamationLabs' model has both fields
 //                                      ([3P] §2d)
-//    "adminRoles": ["SUPER_USER" | "MANAGER"],   SCIM roles "full" ↔ SUPER_USER,
-//                                      "manager" ↔ MANAGER; other SCIM roles are not shown
+//    "adminRoles": ["SUPER_USER" | "MANAGE_USERS" | "MANAGE_SEATS" | "MANAGE_SETTINGS" |
+//                   "MANAGE_GROUPS" | "RUN_REPORTS" | "MANAGE_ACCOUNT"],   GoTo's system roles
+//                                      ([3P] §4a; io/goto/goto_roles.h), in the order given.
+//                                      SCIM role "full" ↔ SUPER_USER; the others are stored
+//                                      under their GoTo name (SCIM shows them as roles); other
+//                                      SCIM roles ("manager") are not shown
+//    "roleSets": [1001] | [],           the role set (custom role) the user holds, by id
+//                                      (emulator_goto_rolesets.h; not on the SCIM face)
 //    "status": "ACTIVE" | "SUSPENDED", (= SCIM active)
 //    "groupKey": "..." | null, "userGroup": "Sales" | null,   the user's first group
 //    "externalId": "dir-42" | null,    kept as given (usersync stores the directory id there)
@@ -64,7 +70,7 @@
 //
 // POST /accounts/{k}/users   a batch create:
 //   {"users": [{"email", "firstName", "lastName",            required, non-empty strings
-//               "locale"?, "adminRoles"? (["SUPER_USER"|"MANAGER"]),
+//               "locale"?, "adminRoles"? (system roles, above),
 //               "externalId"?, "userGroup"? (a group name: created on demand),
 //               "welcomeTemplate"? (default "default")}, ...],
 //    "licenseKeys": [7902142105473202101, "7902142105473202103"]?   numbers or strings
@@ -101,7 +107,8 @@
 //   "licenseKeys"? ([number|string]: the user's licenses become EXACTLY these, so its products
 //   become theirs; replace, not add, is INFERRED: §5b open question 5; an unknown key → 400
 //   naming licenseKeys[i]; "products" → 400: GoTo has no such field),
-//   "adminRoles"?, "status"? ("ACTIVE" | "SUSPENDED"),
+//   "adminRoles"? (replaced; [] clears; a name that is not a system role above, any case →
+//   400 INVALID_REQUEST), "status"? ("ACTIVE" | "SUSPENDED"),
 //   "userGroup"? (name: the user's only group from now on, created on demand; null: no group),
 //   "externalId"? (null clears)}. Optional header If-Match: "N" or W/"N" (the version).
 //   → 200 with the updated user. Errors: 400 INVALID_REQUEST, 404 NOT_FOUND, 409 USER_EXISTS
@@ -121,6 +128,11 @@
 //   not documented). userCount = active users holding a product that resolves to the license
 //   (for a license of several products, the largest per-product count: the store counts
 //   seats per product). "userKeys" is not written.
+//
+// GET  /accounts/{k}/rolesets, PUT /accounts/{k}/rolesets/{id}/users?filter=email eq "x",
+// DELETE /accounts/{k}/users/rolesets?filter=email eq "x": role sets (custom roles), shapes
+// and errors in emulator_goto_rolesets.h (--role-set ID=NAME; default 1001=Helpdesk,
+// 1002=Sales managers). [3P] only (GOTO_API_RESEARCH.md §6); PUT is inferred.
 //
 // GET  /accounts/{k}/groups → 200 {"results": [{"groupKey", "name", "userCount"}...],
 //   "total": N}, every group in creation order (no paging). A store group is a user group
@@ -159,6 +171,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "tools/target/emulator_licenses.h"
+#include "tools/target/emulator_goto_rolesets.h"
 #include "tools/target/emulator_store.h"
 
 namespace httplib {
@@ -201,9 +214,9 @@ class GotoFace {
  public:
   // REQUIRES: `store` outlives the face.
   // `licenses`: the account's license catalog; `member_status`: batch create answers carry the
-  // face's own per-entry status (see above).
+  // face's own per-entry status (see above); `role_sets`: --role-set (none: DefaultRoleSets()).
   GotoFace(EmulatorStore* store, std::string account_key, LicenseCatalog licenses = {},
-           bool member_status = false);
+           bool member_status = false, RoleSetList role_sets = {});
 
   GotoFace(const GotoFace&) = delete;
   GotoFace& operator=(const GotoFace&) = delete;
@@ -236,6 +249,7 @@ class GotoFace {
   const std::string account_key_;
   const LicenseCatalog licenses_;
   const bool member_status_;
+  GotoRoleSets role_sets_;
 
   std::atomic<int64_t> creates_{0};
   std::atomic<int64_t> create_conflicts_{0};

@@ -6,13 +6,20 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/str.h"
+#include "io/goto/goto_roles.h"
 
 namespace usersync::io::emulator::goto_internal {
 namespace {
 
-// Store role ↔ GoTo admin role.
-constexpr std::pair<std::string_view, std::string_view> kRoles[] = {{"full", "SUPER_USER"},
-                                                                    {"manager", "MANAGER"}};
+// Store role ↔ GoTo admin role: the store (and so the SCIM face) calls a super user "full";
+// the other system roles (io/goto/goto_roles.h) are stored by their GoTo name.
+constexpr std::string_view kStoreFull = "full";
+
+// The GoTo name of a stored role; "" for one GoTo does not show (a SCIM "manager").
+std::string_view GotoRoleName(std::string_view store_role) {
+  if (store_role == kStoreFull) return kGotoSuperUser;
+  return CanonicalGotoPrivilege(store_role).value_or(std::string_view());
+}
 
 // A string, or null (→ nullopt when `null_ok`, else an error).
 absl::StatusOr<std::optional<std::string>> OptionalString(const JsonValue& value,
@@ -59,13 +66,11 @@ absl::StatusOr<std::vector<std::string>> AdminRoles(const JsonValue& value,
   if (!names.ok()) return names.status();
   std::vector<std::string> roles;
   for (const std::string& name : *names) {
-    const std::string_view* role = nullptr;
-    for (const auto& [store_role, goto_role] : kRoles) {
-      if (absl::EqualsIgnoreCase(Sv(name), Sv(goto_role))) role = &store_role;
-    }
-    if (role == nullptr) {
-      return Invalid(field, absl::StrCat("unknown admin role \"", name,
-                                         "\" (expected SUPER_USER or MANAGER)"));
+    std::optional<std::string_view> role = CanonicalGotoPrivilege(name);
+    if (absl::EqualsIgnoreCase(Sv(name), Sv(kGotoSuperUser))) role = kStoreFull;
+    if (!role) {
+      return Invalid(field, absl::StrCat("unknown admin role \"", name, "\" (expected ",
+                                         Sv(kGotoSuperUser), ", ", GotoPrivilegeList(), ")"));
     }
     if (std::find(roles.begin(), roles.end(), *role) == roles.end()) roles.emplace_back(*role);
   }
@@ -211,8 +216,14 @@ void StringOrNull(std::string_view key, const std::string& value, JsonWriter* wr
 
 }  // namespace
 
-void WriteGotoKey(std::string_view id, JsonWriter* writer) {
-  writer->Key("key");
+void WriteGotoKey(std::string_view id, JsonWriter* writer) { WriteGotoId("key", id, writer); }
+
+void WriteGotoId(std::string_view name, std::string_view id, JsonWriter* writer) {
+  writer->Key(name);
+  WriteGotoIdValue(id, writer);
+}
+
+void WriteGotoIdValue(std::string_view id, JsonWriter* writer) {
   const bool digits =
       !id.empty() && id.size() <= 64 &&
       std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -223,7 +234,8 @@ void WriteGotoKey(std::string_view id, JsonWriter* writer) {
   }
 }
 
-void WriteGotoUser(const UserView& view, const LicenseCatalog& licenses, JsonWriter* writer) {
+void WriteGotoUser(const UserView& view, const LicenseCatalog& licenses, JsonWriter* writer,
+                   const std::vector<std::string>& role_set_ids) {
   const EmulatorUser& user = *view.user;
   writer->BeginObject();
   WriteGotoKey(user.id, writer);
@@ -239,10 +251,12 @@ void WriteGotoUser(const UserView& view, const LicenseCatalog& licenses, JsonWri
   writer->EndArray();
   writer->Key("adminRoles").BeginArray();
   for (const std::string& role : user.roles) {
-    for (const auto& [store_role, goto_role] : kRoles) {
-      if (role == store_role) writer->String(goto_role);
-    }
+    const std::string_view goto_role = GotoRoleName(role);
+    if (!goto_role.empty()) writer->String(goto_role);
   }
+  writer->EndArray();
+  writer->Key("roleSets").BeginArray();
+  for (const std::string& id : role_set_ids) WriteGotoIdValue(id, writer);
   writer->EndArray();
   writer->Field("status", user.active ? "ACTIVE" : "SUSPENDED");
   if (view.groups.empty()) {

@@ -61,13 +61,17 @@ struct UserChange {
 absl::StatusOr<UserChange> DecodeChange(const JsonValue& body);
 
 // A user as GET /users/{key} answers it; "licenseKeys" are derived from its products
-// (LicenseCatalog::LicenseKeysOf).
-void WriteGotoUser(const UserView& view, const LicenseCatalog& licenses, JsonWriter* writer);
+// (LicenseCatalog::LicenseKeysOf); "roleSets" lists `role_set_ids`.
+void WriteGotoUser(const UserView& view, const LicenseCatalog& licenses, JsonWriter* writer,
+                   const std::vector<std::string>& role_set_ids = {});
 
 // Writes `key` as a member "key": a JSON number when the id is 1 to 64 decimal digits (GoTo's
 // keys are numbers, GOTO_API_RESEARCH.md §3a: a seeded user's id may be one, of any length),
 // else a JSON string (the store's own UUID-like ids).
 void WriteGotoKey(std::string_view id, JsonWriter* writer);
+// The same for any member name (a role set's "id"), and for an array element.
+void WriteGotoId(std::string_view name, std::string_view id, JsonWriter* writer);
+void WriteGotoIdValue(std::string_view id, JsonWriter* writer);
 // {"groupKey", "name", "userCount"}.
 void WriteGroupSummary(const GroupView& view, JsonWriter* writer);
 

@@ -178,7 +178,7 @@ absl::Status EmulatorServer::Impl::Init() {
   store_->SetSeatLimits(catalog.SeatLimits());
   store_->SetAllowDuplicateUserNames(options_.allow_duplicate_user_names);
   goto_ = std::make_unique<GotoFace>(store_.get(), options_.account_key, std::move(catalog),
-                                     options_.goto_member_status);
+                                     options_.goto_member_status, options_.role_sets);
   if (!options_.seed_accounts_path.empty()) {
     USERSYNC_RETURN_IF_ERROR(LoadSeedAccounts(options_.seed_accounts_path, *store_));
   }

@@ -80,6 +80,8 @@ struct EmulatorOptions {
   // true = also this face's own per-entry "status"/"errorCode"/"product"/"message"
   // (--goto-member-status; emulator_goto.h).
   bool goto_member_status = false;
+  // The GoTo face's role sets, (id, name) (--role-set ID=NAME); none: DefaultRoleSets().
+  std::vector<std::pair<std::string, std::string>> role_sets;
   uint64_t seed = 1;
   int threads = 64;  // server worker threads (keep-alive connections each hold one)
   // OAuth 2.0 (emulator_oauth.h): with a client id, POST /oauth/token issues access tokens

@@ -63,7 +63,8 @@ struct EmulatorUser {
   std::string display_name;
   std::string language;
   std::vector<std::string> products;  // e.g. "G2M" (SCIM entitlements)
-  std::vector<std::string> roles;     // "full" | "manager" (SCIM roles)
+  std::vector<std::string> roles;     // SCIM roles ("full", "manager"); the GoTo face adds
+                                      // its system roles by name ("MANAGE_USERS")
   bool active = true;                 // false: deactivated (GoTo: suspended)
 
   // Maintained by the store; ignored in the input of CreateUser and of an update's mutation.

@@ -37,6 +37,7 @@ struct Flags {
   EmulatorOptions options;
   std::vector<std::string> seats;
   std::vector<std::string> licenses;
+  std::vector<std::string> role_sets;
   std::string token_env;
   std::string oauth_client;                 // ID:SECRET
   std::string oauth_client_auth = "basic";  // how /oauth/token decodes the Basic header
@@ -69,6 +70,9 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_option("--license", flags.licenses,
                  "a GoTo license, KEY=PRODUCT[+PRODUCT...][:SEATS] (repeatable; replaces the "
                  "default catalog of one unlimited license per G2M, G2T, G2W, OPENVOICE)");
+  app.add_option("--role-set", flags.role_sets,
+                 "a GoTo role set (custom role), ID=NAME (repeatable; none: 1001=Helpdesk, "
+                 "1002=Sales managers)");
   app.add_option("--db", options.db_path, "persist the accounts in this SQLite file");
   app.add_option("--seed-accounts", options.seed_accounts_path,
                  "JSON Lines file, one SCIM User resource a line");
@@ -112,6 +116,14 @@ absl::Status FinishOptions(Flags& flags) {
     absl::StatusOr<License> license = LicenseCatalog::ParseFlag(entry);
     if (!license.ok()) return license.status();
     options.licenses.push_back(*std::move(license));
+  }
+  for (const std::string& entry : flags.role_sets) {
+    const size_t eq = entry.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == entry.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--role-set: expected ID=NAME, got '", entry, "'"));
+    }
+    options.role_sets.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
   }
   if (!flags.oauth_client.empty()) {
     const size_t colon = flags.oauth_client.find(':');
