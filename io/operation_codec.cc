@@ -98,6 +98,9 @@ absl::Status ParseSpec(const JsonReader& reader, od::value& v, const std::string
   if (!parsed.ok() || mode == ParseMode::kJournal) return parsed;
   for (Field field : core::kAllFields) {
     if (field == Field::kActive) continue;
+    // Fields added after plan files existed (issue 13's GoTo roles): a file written before
+    // them holds none, which is what they meant then ("" = not set).
+    if (field == Field::kPrivileges || field == Field::kRoleSet) continue;
     if (!seen[static_cast<size_t>(field)]) {
       return reader.Error(JsonReader::Child(path, core::FieldName(field)), "missing");
     }

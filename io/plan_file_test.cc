@@ -186,6 +186,22 @@ TEST(PlanFile, ErrorsNameTheKey) {
   }
 }
 
+// A plan file written before a rule's privileges and role set were planned holds neither: it
+// still reads, both empty (what they meant then).
+TEST(PlanFile, SpecWithoutTheLaterRoleFieldsStillReads) {
+  std::string json = OperationJson(SamplePlan().operations[1]);
+  for (const std::string key : {"\"privileges\":\"\",", "\"role_set\":\"\","}) {
+    const size_t at = json.find(key);
+    ASSERT_NE(at, std::string::npos) << key << " in " << json;
+    json.erase(at, key.size());
+  }
+  absl::StatusOr<Operation> parsed = ParseOperationJson(json, "plan.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->spec.privileges, "");
+  EXPECT_EQ(parsed->spec.role_set, "");
+  EXPECT_EQ(parsed->spec.first_name, SamplePlan().operations[1].spec.first_name);
+}
+
 TEST(PlanFile, CreateMustNotNameAnAccount) {
   std::string json = OperationJson(SamplePlan().operations[0]);
   const std::string from = "\"account_id\":null";
