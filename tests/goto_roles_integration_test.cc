@@ -156,5 +156,22 @@ TEST_F(GotoRolesTest, UnknownRoleSetExits2) {
   EXPECT_NE(err.find("Helpdesk"), std::string::npos) << err;
 }
 
+// `check` reads the role sets the rules name, and refuses one the account lacks as the run
+// would (exit 2), before anything is applied.
+TEST_F(GotoRolesTest, CheckReadsTheRoleSetsTheRulesName) {
+  WriteRule("admin = \"manager\"\nrole_set = \"Helpdesk\"\n");
+  ProcessResult check = world_.Usersync({"check"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_NE(check.out.find(
+                "  role sets: \"Helpdesk\", \"Sales managers\" (GET /accounts/demo/rolesets;"),
+            std::string::npos)
+      << check.out;
+  WriteRule("admin = \"manager\"\nrole_set = \"Nope\"\n");
+  check = world_.Usersync({"check"});
+  EXPECT_EQ(check.exit_code, 2) << check.out << check.err;
+  EXPECT_NE(check.out.find("target: FAILED: role_set \"Nope\""), std::string::npos) << check.out;
+  EXPECT_EQ(world_.Stats().writes(), 0);
+}
+
 }  // namespace
 }  // namespace usersync

@@ -101,7 +101,8 @@ bool GotoTarget::ClaimListedFree(const core::AccountSpec& spec) {
 absl::Status GotoTarget::Check() {
   USERSYNC_CHECK(!pipeline().OnPipelineThread());
   USERSYNC_RETURN_IF_ERROR(CheckAccount());
-  return CheckListing(options_.page_size);
+  USERSYNC_RETURN_IF_ERROR(CheckListing(options_.page_size));
+  return CheckRoleSets();
 }
 
 absl::Status GotoTarget::CheckAccount() {

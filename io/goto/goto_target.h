@@ -5,7 +5,8 @@
 //
 //   Check()        reads only: GET /me (the account key is one of the token's user's
 //                  accounts; a token /me does not answer is checked by the listing alone),
-//                  then one page of users; CheckFindings() says what was found.
+//                  then one page of users, then the role sets when the rules name any;
+//                  CheckFindings() says what was found.
 //   ListAccounts() GET /accounts/{k}/users?pageSize=P&offset=0 (learns `total` and the
 //                  server's real page size), then every other page at once; pages are
 //                  assembled in offset order (deterministic); a user seen twice is kept once.
@@ -156,6 +157,11 @@ class GotoTarget final : public HttpTarget {
   void AfterUser(HttpOpPtr state);
   // GET /rolesets into role_sets_. Errors: the request's or the decoder's.
   absl::Status LoadRoleSets();
+  // LoadRoleSets, then every role_set the rules name must be there (else kFailedPrecondition
+  // naming it and the account's role sets: exit 2).
+  absl::Status LoadRuleRoleSets();
+  // For Check(): LoadRuleRoleSets and a finding, when the rules name role sets.
+  absl::Status CheckRoleSets();
 
   // HttpTarget's listing, with role sets read and named (above; goto_target_roles.cc).
   absl::StatusOr<core::Accounts> ListWithRoleSets();

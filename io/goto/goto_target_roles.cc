@@ -42,20 +42,32 @@ absl::Status GotoTarget::LoadRoleSets() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<core::Accounts> GotoTarget::ListWithRoleSets() {
-  USERSYNC_CHECK(!pipeline().OnPipelineThread());
-  if (!options_.role_sets.empty()) {
-    USERSYNC_RETURN_IF_ERROR(LoadRoleSets());
-    absl::MutexLock lock(&role_sets_mu_);
-    for (const std::string& name : options_.role_sets) {
-      if (role_sets_.IdOf(name).empty()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("role_set \"", name, "\" (rules) is not a role set of GoTo account ",
-                         goto_.account_key(), "; it has ", role_sets_.Names(),
-                         ": define the custom role in GoTo Admin, or correct the rule's role_set"));
-      }
+absl::Status GotoTarget::LoadRuleRoleSets() {
+  USERSYNC_RETURN_IF_ERROR(LoadRoleSets());
+  absl::MutexLock lock(&role_sets_mu_);
+  for (const std::string& name : options_.role_sets) {
+    if (role_sets_.IdOf(name).empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("role_set \"", name, "\" (rules) is not a role set of GoTo account ",
+                       goto_.account_key(), "; it has ", role_sets_.Names(),
+                       ": define the custom role in GoTo Admin, or correct the rule's role_set"));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status GotoTarget::CheckRoleSets() {
+  if (options_.role_sets.empty()) return absl::OkStatus();
+  USERSYNC_RETURN_IF_ERROR(LoadRuleRoleSets());
+  absl::MutexLock lock(&role_sets_mu_);
+  AddFinding(absl::StrCat("role sets: ", role_sets_.Names(), " (GET ", goto_.account_path(),
+                          "/rolesets; every role_set the rules name is there)"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<core::Accounts> GotoTarget::ListWithRoleSets() {
+  USERSYNC_CHECK(!pipeline().OnPipelineThread());
+  if (!options_.role_sets.empty()) USERSYNC_RETURN_IF_ERROR(LoadRuleRoleSets());
   USERSYNC_ASSIGN_OR_RETURN(core::Accounts accounts, HttpTarget::ListAccounts());
   bool any_role_set = false;
   for (const core::Account& account : accounts.items) any_role_set |= !account.role_set.empty();
