@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "io/goto/goto_codec.h"
 #include "io/goto/goto_dialect.h"
+#include "io/goto/goto_role_sets.h"
 #include "simdjson.h"
 
 namespace usersync::io {
@@ -206,6 +207,34 @@ TEST(GotoConformance, MeWithTooManyAccountsIsRefused) {
   absl::StatusOr<std::vector<GotoAccountRef>> accounts = DecodeGotoMe(body);
   ASSERT_TRUE(absl::IsDataLoss(accounts.status())) << accounts.status();
   EXPECT_THAT(std::string(accounts.status().message()), ::testing::HasSubstr("more than 10000"));
+}
+
+// [3P] §4a: a super admin is PUT {"adminRoles": ["SUPER_USER"]}; demoting PUTs a blank array.
+TEST(GotoConformance, AdminRoleUpdatesEqualTheScriptsOnes) {
+  core::AccountSpec spec;
+  spec.user_name = spec.email = "ann@example.com";
+  spec.admin_role = "full";
+  const std::vector<core::Change> changes = {{core::Field::kAdminRole, "", "full"}};
+  EXPECT_EQ(CanonicalJson(EncodeGotoUpdate(changes, spec, std::nullopt)),
+            CanonicalJson(Fixture("update_admin_roles_request.json")));
+  spec.admin_role = "";
+  EXPECT_EQ(CanonicalJson(EncodeGotoUpdate(changes, spec, std::nullopt)),
+            CanonicalJson(Fixture("update_clear_admin_roles_request.json")));
+}
+
+// [3P] §6: role sets are listed as {"results":[{"id","name"}]}, assigned by
+// PUT rolesets/{id}/users?filter=email eq "..." and removed by DELETE users/rolesets?filter=...
+TEST(GotoConformance, RoleSetShapesFollowTheScript) {
+  absl::StatusOr<std::vector<GotoRoleSet>> role_sets = DecodeGotoRoleSets(
+      R"({"results":[{"id":7001,"name":"Helpdesk"},{"id":"7002","name":"Ops"}]})");
+  ASSERT_TRUE(role_sets.ok()) << role_sets.status();
+  ASSERT_EQ(role_sets->size(), 2u);
+  EXPECT_EQ((*role_sets)[0].id, "7001");
+  EXPECT_EQ((*role_sets)[1].name, "Ops");
+  EXPECT_EQ(GotoAssignRoleSetPath("7001", "ann lee@example.com"),
+            "/rolesets/7001/users?filter=email%20eq%20%22ann%20lee%40example.com%22");
+  EXPECT_EQ(GotoRemoveRoleSetPath("ann@example.com"),
+            "/users/rolesets?filter=email%20eq%20%22ann%40example.com%22");
 }
 
 // [DOC] §2a paging by offset and pageSize; [3P] §2b the `email eq "..."` filter with %20.
