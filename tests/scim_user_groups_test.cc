@@ -175,6 +175,21 @@ TEST_P(ScimUserGroupsTest, PlanSeesMembershipChangedAtTheTarget) {
   }
 }
 
+// A plan file written before the move applies as it was planned: `apply` re-reads the
+// membership the same way, so its drift check sees the group each user is in.
+TEST_P(ScimUserGroupsTest, PlannedMoveApplies) {
+  WriteRule("user_group = \"Sales\"\n");
+  Sync();
+  WriteRule("user_group = \"Ops\"\n");
+  ProcessResult plan = world_.Usersync({"plan", "--out", "plan.json"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.out << plan.err;
+  ProcessResult apply = world_.Usersync({"apply", "--plan", "plan.json"});
+  ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+  EXPECT_TRUE(Members("Sales").empty());
+  EXPECT_EQ(Members("Ops").size(), 3u);
+  EXPECT_TRUE(PlannedOps().empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(UserGroupsOnUsers, ScimUserGroupsTest, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& param_info) {
                            return param_info.param ? "NoUserGroups" : "WithUserGroups";
