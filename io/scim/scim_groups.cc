@@ -11,6 +11,24 @@
 #include "io/scim/scim_target.h"
 
 namespace usersync::io {
+namespace {
+
+// A Group listing page's totalResults: the first (`total` < 0) within `max`, later ones equal
+// to it. kDataLoss otherwise, prefixed with `where`.
+absl::Status CheckGroupTotal(const std::string& where, int64_t total, int64_t page_total,
+                             int64_t max) {
+  if (total < 0 && page_total > max) {
+    return absl::DataLossError(
+        absl::StrCat(where, ": totalResults ", page_total, " is above the limit of ", max));
+  }
+  if (total >= 0 && page_total != total) {
+    return absl::DataLossError(absl::StrCat(where, ": totalResults changed from ", total, " to ",
+                                            page_total, " during the listing"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 // --- Membership from the Group listing --------------------------------------------------------
 
@@ -40,14 +58,7 @@ absl::StatusOr<std::vector<ScimGroup>> ScimTarget::ListGroupsWithMembers() {
     std::vector<ScimGroup> page;
     int64_t page_total = 0;
     USERSYNC_RETURN_IF_ERROR(WithPrefix(DecodeGroupList(response.body, &page, &page_total), where));
-    if (total < 0 && page_total > options_.max_accounts) {
-      return absl::DataLossError(absl::StrCat(where, ": totalResults ", page_total,
-                                              " is above the limit of ", options_.max_accounts));
-    }
-    if (total >= 0 && page_total != total) {
-      return absl::DataLossError(absl::StrCat(where, ": totalResults changed from ", total, " to ",
-                                              page_total, " during the listing"));
-    }
+    USERSYNC_RETURN_IF_ERROR(CheckGroupTotal(where, total, page_total, options_.max_accounts));
     total = page_total;
     if (page.empty() && start_index <= total) {
       return absl::DataLossError(absl::StrCat(where, ": an empty page before totalResults ", total,
