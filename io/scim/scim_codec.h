@@ -91,8 +91,11 @@ absl::StatusOr<ScimServiceConfig> DecodeServiceProviderConfig(const std::string&
 struct ScimGroup {
   std::string id;
   std::string display_name;
+  bool has_members = false;             // the resource carried "members" (even empty)
+  std::vector<std::string> member_ids;  // members[].value, in the order given
 };
-// Appends the groups of a ListResponse of Groups (members are not read).
+// Appends the groups of a ListResponse of Groups, with their members when the answer holds
+// them (a listing with excludedAttributes=members leaves member_ids empty).
 absl::Status DecodeGroupList(const std::string& body, std::vector<ScimGroup>* out,
                              int64_t* total_results);
 absl::StatusOr<ScimGroup> DecodeGroup(const std::string& body);

@@ -259,6 +259,22 @@ TEST(ScimCodec, DecodeGroups) {
   EXPECT_EQ(groups[0].id, "g1");
   EXPECT_EQ(groups[0].display_name, "Sales");
   EXPECT_EQ(groups[1].display_name, "Ops");
+  // Members are read when the answer carries them (numeric ids keep their text).
+  EXPECT_TRUE(groups[0].has_members);
+  EXPECT_EQ(groups[0].member_ids, std::vector<std::string>{"u1"});
+  EXPECT_FALSE(groups[1].has_members);
+  EXPECT_TRUE(groups[1].member_ids.empty());
+  groups.clear();
+  ASSERT_TRUE(DecodeGroupList(R"({"totalResults":1,"Resources":[
+      {"id":"g4","displayName":"Num","members":[{"value":42,"display":"x"},{"value":"u2"}]}]})",
+                              &groups, &total)
+                  .ok());
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].member_ids, (std::vector<std::string>{"42", "u2"}));
+  EXPECT_FALSE(DecodeGroupList(R"({"totalResults":1,"Resources":[
+      {"id":"g5","displayName":"Bad","members":{"value":"u1"}}]})",
+                               &groups, &total)
+                   .ok());
   auto group = DecodeGroup(R"({"id":"g3","displayName":"New"})");
   ASSERT_TRUE(group.ok());
   EXPECT_EQ(group->id, "g3");

@@ -245,6 +245,11 @@ absl::Status DecodeGroupValue(od::value& v, const Path& where, ScimGroup* group)
     } else if (EqualsIgnoreCase(key, "displayName")) {
       if (auto error = GetString(fv, &s)) return Fail(where.Name("displayName"), error);
       group->display_name = std::string(s);
+    } else if (EqualsIgnoreCase(key, "members")) {
+      group->has_members = true;
+      return ForEachMultiValue(fv, where.In("members"), [&](const MultiValue& member) {
+        if (!member.value.empty()) group->member_ids.emplace_back(member.value);
+      });
     }
     return absl::OkStatus();
   });

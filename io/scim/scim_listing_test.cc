@@ -284,5 +284,75 @@ TEST(ScimTargetFake, MaxAccountsIsAnOption) {
   EXPECT_EQ(ScimTarget::Start(std::move(zero)).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// --- User groups from the Group listing (Users without "groups") ----------------------------
+
+// Three users that carry no "groups" attribute, on one page.
+void ServeUsersWithoutGroups(FakeTargetServer& fake) {
+  fake.server().Get("/scim/v2/Users", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"totalResults":3,"Resources":[{"id":"u1","userName":"a@x.com"},
+        {"id":"u2","userName":"b@x.com"},{"id":"u3","userName":"c@x.com"}]})",
+                    "application/scim+json");
+  });
+}
+
+// One group a page: `pages[startIndex - 1]` is the Resources body, `total` the claimed total.
+void ServeGroups(FakeTargetServer& fake, std::vector<std::string> pages, std::vector<int> totals) {
+  fake.server().Get(
+      "/scim/v2/Groups", [pages, totals](const httplib::Request& req, httplib::Response& res) {
+        const size_t index = std::stoul(req.get_param_value("startIndex")) - 1;
+        const std::string page = index < pages.size() ? pages[index] : "";
+        const int total = totals[std::min(index, totals.size() - 1)];
+        res.set_content(absl::StrCat(R"({"totalResults":)", total, R"(,"Resources":[)", page, "]}"),
+                        "application/scim+json");
+      });
+}
+
+// A user in two groups takes the first listed, as groups[0] would be; one in none keeps "".
+TEST(ScimTargetFake, UserGroupsComeFromTheGroupListing) {
+  FakeTargetServer fake;
+  ServeUsersWithoutGroups(fake);
+  ServeGroups(fake,
+              {R"({"id":"g1","displayName":"Sales","members":[{"value":"u2"}]})",
+               R"({"id":"g2","displayName":"Ops","members":[{"value":"u2"},{"value":"u3"}]})",
+               R"({"id":"g3","displayName":"Empty"})"},
+              {3});
+  fake.Start();
+  auto target = StartTarget(fake.base(kScimPath), /*page_size=*/1);
+  auto accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok()) << accounts.status();
+  ASSERT_EQ(accounts->items.size(), 3u);
+  EXPECT_EQ(accounts->items[0].user_group, "");
+  EXPECT_EQ(accounts->items[1].user_group, "Sales");
+  EXPECT_EQ(accounts->items[2].user_group, "Ops");
+}
+
+// A Group listing is whole or an error, as the user listing is (kDataLoss naming the page).
+TEST(ScimTargetFake, GroupListingThatLiesIsRefused) {
+  const std::string g1 = R"({"id":"g1","displayName":"Sales","members":[{"value":"u1"}]})";
+  const std::string g2 = R"({"id":"g2","displayName":"Ops"})";
+  struct Case {
+    std::vector<std::string> pages;
+    std::vector<int> totals;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{g1, g1}, {2}, "group g1 listed twice"},
+      {{g1, g2}, {2, 3}, "totalResults changed from 2 to 3"},
+      {{g1, ""}, {2}, "an empty page before totalResults 2"},
+      {{g1}, {100'000'001}, "above the limit"},
+  };
+  for (const Case& lie : cases) {
+    FakeTargetServer fake;
+    ServeUsersWithoutGroups(fake);
+    ServeGroups(fake, lie.pages, lie.totals);
+    fake.Start();
+    auto target = StartTarget(fake.base(kScimPath), /*page_size=*/1);
+    auto accounts = target->ListAccounts();
+    EXPECT_EQ(accounts.status().code(), absl::StatusCode::kDataLoss) << lie.says;
+    EXPECT_THAT(std::string(accounts.status().message()), HasSubstr(lie.says));
+    EXPECT_THAT(std::string(accounts.status().message()), HasSubstr("GET /Groups page"));
+  }
+}
+
 }  // namespace
 }  // namespace usersync::io

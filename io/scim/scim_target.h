@@ -29,7 +29,16 @@
 //                  delete → DELETE /Users/{id} (404: already gone, OK).
 //                  User group: the SCIM Group with that displayName (groups are listed once and
 //                  cached name → id, created on demand); the user is added to the new group and
-//                  removed from the old one.
+//                  removed from the old one (PATCH remove with path members[value eq "<id>"]).
+//                  When ListAccounts read the membership (below), adding a user the listing
+//                  showed in the group sends nothing.
+//   User groups    are read from each User's "groups" (groups[0].display). RFC 7643 lets a
+//                  server leave that read-only attribute out (SCIMMY does): when no listed user
+//                  holds a group, ListAccounts also reads GET /Groups (paged like the users,
+//                  with members; refused like them: a total above max_accounts, a total that
+//                  changes, an empty page before it, a group listed twice → kDataLoss; a 404:
+//                  the server has no groups) and gives each account the first listed group
+//                  holding it. A group listed without "members" counts as empty.
 //
 // The pager, the bulk answer and retry code, the look-up before a resend and the error mapping
 // are HttpTarget's (io/http/http_target.h); ScimDialect (scim_dialect.h) says how SCIM spells
@@ -53,6 +62,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -82,6 +92,9 @@ class ScimTarget final : public HttpTarget {
   ~ScimTarget() override;  // drains the pipeline
 
   absl::Status Check() override;
+  // HttpTarget's listing, with user groups from the Group listing when no user carries one
+  // (see "User groups" above). Run's thread only.
+  absl::StatusOr<core::Accounts> ListAccounts() override;
   void Execute(const core::Operation& op, std::function<void(OpOutcome)> done) override;
 
   // What /ServiceProviderConfig said; defaults (PATCH supported) until it has been read.
@@ -127,6 +140,13 @@ class ScimTarget final : public HttpTarget {
   void CreateGroup(const std::string& name, int posts);
   void FindCreatedGroup(const std::string& name, int posts, absl::Status post_status);
   void GroupCreated(const std::string& name, absl::StatusOr<std::string> id);
+  // GET /Groups with members, every page (blocking); fills accounts' user groups and the
+  // caches above.
+  absl::Status ReadMembership(core::Accounts* accounts);
+  absl::StatusOr<std::vector<ScimGroup>> ListGroupsWithMembers();
+  // Whether the listing showed `user_id` in group `group_id` (false when it was not read).
+  bool KnownMember(const std::string& group_id, const std::string& user_id) const;
+  void NoteMember(const std::string& group_id, const std::string& user_id, bool member);
 
   const ScimTargetOptions options_;
   const ScimDialect& scim_;  // dialect(), as the SCIM dialect it is
@@ -144,6 +164,10 @@ class ScimTarget final : public HttpTarget {
   std::vector<PendingLookup> pending_lookups_ ABSL_GUARDED_BY(mu_);
   // Groups being created: name → callbacks waiting for the id.
   absl::flat_hash_map<std::string, std::vector<GroupCallback>> creating_ ABSL_GUARDED_BY(mu_);
+  // Group id → member ids, as ReadMembership listed them and this process changed them;
+  // nullopt: membership was not read (the server fills User.groups).
+  std::optional<absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>>> members_
+      ABSL_GUARDED_BY(mu_);
   bool bulk_refused_ ABSL_GUARDED_BY(mu_) = false;  // the server refused /Bulk (404/405/501)
 };
 

@@ -60,15 +60,22 @@ const core::Account* Find(const core::Accounts& accounts, std::string_view id) {
   return nullptr;
 }
 
+// An emulator answering kTestToken, with `options` otherwise; null (and a failure) if it does
+// not start.
+std::unique_ptr<emulator::EmulatorServer> StartEmulator(emulator::EmulatorOptions options) {
+  options.token = kTestToken;
+  auto server = emulator::EmulatorServer::Start(options);
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? std::move(server).value() : nullptr;
+}
+
 class ScimTargetEmulatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     emulator::EmulatorOptions options;
-    options.token = kTestToken;
     options.threads = 32;
-    auto server = emulator::EmulatorServer::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(server).value();
+    server_ = StartEmulator(options);
+    ASSERT_NE(server_, nullptr);
   }
 
   std::unique_ptr<emulator::EmulatorServer> server_;
@@ -132,7 +139,69 @@ TEST_F(ScimTargetEmulatorTest, ListAccountsAssemblesPagesInOrder) {
     EXPECT_EQ(accounts->items[i].user_name, absl::StrCat("u", i, "@example.com")) << i;
     EXPECT_EQ(accounts->items[i].products, "G2M,G2W");
   }
-  EXPECT_EQ(target->stats().requests, 26);
+  // 26 pages, then GET /Groups: no listed user holds a group, so the membership is read from
+  // the Group listing (one page: there are no groups).
+  EXPECT_EQ(target->stats().requests, 27);
+}
+
+// A server whose Users carry no "groups" (RFC 7643 lets it; SCIMMY; --no-user-groups): the
+// listing takes user groups from GET /Groups, and joining a group the listing showed the user
+// in sends nothing; leaving it sends the PATCH remove.
+TEST(ScimTargetNoUserGroups, MembershipComesFromTheGroupListing) {
+  emulator::EmulatorOptions options;
+  options.threads = 8;
+  options.user_groups = false;
+  std::unique_ptr<emulator::EmulatorServer> server = StartEmulator(options);
+  ASSERT_NE(server, nullptr);
+  auto target = StartTarget(server->scim_base_url(), /*page_size=*/1);
+  std::vector<core::Operation> creates;
+  for (int i = 1; i <= 3; ++i) {
+    core::AccountSpec spec = TestSpec(i);
+    spec.user_group = i == 3 ? "Ops" : "Sales";
+    creates.push_back(CreateOp(spec));
+  }
+  ASSERT_EQ(ExecuteAndDrain(*target, creates), 3);
+
+  // A fresh target, as the next run: three pages of users, then two pages of groups.
+  target = StartTarget(server->scim_base_url(), /*page_size=*/1);
+  absl::StatusOr<core::Accounts> accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok()) << accounts.status();
+  ASSERT_EQ(accounts->items.size(), 3u);
+  std::map<std::string, std::string> group_of;
+  for (const core::Account& account : accounts->items) {
+    group_of[std::string(account.user_name)] = std::string(account.user_group);
+  }
+  EXPECT_EQ(group_of, (std::map<std::string, std::string>{{"user1@example.com", "Sales"},
+                                                          {"user2@example.com", "Sales"},
+                                                          {"user3@example.com", "Ops"}}));
+  EXPECT_EQ(target->stats().requests, 5);
+
+  const core::Account* user1 = nullptr;
+  for (const core::Account& account : accounts->items) {
+    if (account.user_name == "user1@example.com") user1 = &account;
+  }
+  ASSERT_NE(user1, nullptr);
+  const int64_t group_updates = server->stats().group_updates;
+  core::Operation join = AccountOp(core::OpKind::kUpdate, std::string(user1->id));
+  join.spec = TestSpec(1);
+  join.spec.user_group = "Sales";
+  join.changes = {{core::Field::kUserGroup, "", "Sales"}};  // a stale plan: already a member
+  OpOutcome joined = ExecuteOne(*target, join);
+  ASSERT_TRUE(joined.status.ok()) << joined.status;
+  EXPECT_EQ(server->stats().group_updates, group_updates);
+
+  core::Operation leave = join;
+  leave.spec.user_group = "";
+  leave.changes = {{core::Field::kUserGroup, "Sales", ""}};
+  ASSERT_TRUE(ExecuteOne(*target, leave).status.ok());
+  EXPECT_EQ(server->stats().group_updates, group_updates + 1);
+  accounts = target->ListAccounts();
+  ASSERT_TRUE(accounts.ok()) << accounts.status();
+  for (const core::Account& account : accounts->items) {
+    if (account.user_name == "user1@example.com") {
+      EXPECT_EQ(account.user_group, "");
+    }
+  }
 }
 
 TEST_F(ScimTargetEmulatorTest, ListAccountsOfAnEmptyTarget) {
@@ -311,18 +380,17 @@ TEST_F(ScimTargetEmulatorTest, BulkCreatesWhenOffered) {
 // Without /Bulk in the ServiceProviderConfig (--no-bulk), creates are one POST each.
 TEST(ScimTarget, NoBulkWhenNotOffered) {
   emulator::EmulatorOptions options;
-  options.token = kTestToken;
   options.threads = 16;
   options.bulk = false;
-  auto server = emulator::EmulatorServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  auto target = StartBulkTarget((*server)->scim_base_url(), /*batch=*/10);
+  std::unique_ptr<emulator::EmulatorServer> server = StartEmulator(options);
+  ASSERT_NE(server, nullptr);
+  auto target = StartBulkTarget(server->scim_base_url(), /*batch=*/10);
   std::vector<core::Operation> ops;
   for (int i = 0; i < 12; ++i) ops.push_back(CreateOp(TestSpec(300 + i)));
   EXPECT_EQ(ExecuteAndDrain(*target, ops), 12);
   EXPECT_FALSE(target->service_config().bulk);
-  EXPECT_EQ((*server)->stats().bulk_requests, 0);
-  EXPECT_EQ((*server)->stats().creates, 12);
+  EXPECT_EQ(server->stats().bulk_requests, 0);
+  EXPECT_EQ(server->stats().creates, 12);
   EXPECT_EQ(target->stats().batches, 0);
 }
 

@@ -489,7 +489,8 @@ absl::StatusOr<std::vector<PatchOp>> DecodePatch(const JsonValue& body,
   return ops;
 }
 
-void WriteUser(const UserView& view, std::string_view base_url, JsonWriter* writer) {
+void WriteUser(const UserView& view, std::string_view base_url, bool with_groups,
+               JsonWriter* writer) {
   const EmulatorUser& user = *view.user;
   writer->BeginObject();
   writer->Key("schemas").BeginArray().String(kScimUserSchema).EndArray();
@@ -512,7 +513,7 @@ void WriteUser(const UserView& view, std::string_view base_url, JsonWriter* writ
   if (!user.language.empty()) writer->Field("preferredLanguage", user.language);
   WriteValueList("entitlements", user.products, writer);
   WriteValueList("roles", user.roles, writer);
-  if (!view.groups.empty()) {
+  if (with_groups && !view.groups.empty()) {
     writer->Key("groups").BeginArray();
     for (const GroupPtr& group : view.groups) {
       writer->BeginObject();

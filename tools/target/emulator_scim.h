@@ -119,8 +119,11 @@ absl::StatusOr<std::vector<PatchOp>> DecodePatch(const JsonValue& body,
 // groups), invalidValue (wrong type, removing userName or active), noTarget.
 absl::Status ApplyUserPatch(const std::vector<PatchOp>& ops, EmulatorUser& user);
 
-// Renders `view` as a SCIM User resource; `base_url` is ".../scim/v2".
-void WriteUser(const UserView& view, std::string_view base_url, JsonWriter* writer);
+// Renders `view` as a SCIM User resource; `base_url` is ".../scim/v2". `with_groups`: the
+// read-only "groups" attribute (RFC 7643 §4.1.2) when the user is in a group; false leaves it
+// out, as servers that do not compute it do (SCIMMY; --no-user-groups).
+void WriteUser(const UserView& view, std::string_view base_url, bool with_groups,
+               JsonWriter* writer);
 
 // ---- Groups ----
 

@@ -40,6 +40,10 @@
 // connections than `threads`. Handlers share the EmulatorStore (thread-safe) and atomic
 // counters. Start() returns once the socket listens; Stop() (idempotent, also run by the
 // destructor) stops accepting, shuts down open connections and joins every thread.
+// SCIM Users carry the read-only "groups" attribute (the groups holding them, RFC 7643
+// §4.1.2) unless EmulatorOptions::user_groups is false (--no-user-groups): then no User
+// resource (listing, GET, POST/PUT/PATCH answers) has it and membership shows only on
+// /Groups, as on servers that do not compute it (SCIMMY).
 // The server never logs; the token appears in no message.
 #pragma once
 
@@ -69,6 +73,9 @@ struct EmulatorOptions {
   // A create whose userName is taken stores a second account instead of answering 409
   // (--allow-duplicate-user-names; EmulatorStore::SetAllowDuplicateUserNames).
   bool allow_duplicate_user_names = false;
+  // SCIM Users carry "groups" (their memberships); false (--no-user-groups) leaves it out of
+  // every User resource, as servers that do not compute it do (RFC 7643 lets them; SCIMMY).
+  bool user_groups = true;
   std::map<std::string, int64_t> seats;  // product → seats (both faces); others unlimited
   // The GoTo face's licenses (--license; emulator_licenses.h); empty: the default catalog.
   // `seats` then sets the seats of the license each product resolves to.

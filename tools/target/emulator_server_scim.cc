@@ -99,7 +99,7 @@ void EmulatorServer::Impl::ReplyUser(httplib::Response& res, int status, const U
   std::string body;
   body.reserve(1024);
   JsonWriter writer(&body);
-  WriteUser(view, scim_base_url_, &writer);
+  WriteUser(view, scim_base_url_, options_.user_groups, &writer);
   res.set_header("ETag", VersionTag(view.user->version));
   Reply(res, status, std::move(body));
 }
@@ -140,7 +140,9 @@ void EmulatorServer::Impl::ListUsers(const httplib::Request& req, httplib::Respo
   body.reserve(256 + page.items.size() * 640);
   JsonWriter writer(&body);
   BeginList(page.total, start_index, page.items.size(), &writer);
-  for (const UserView& view : page.items) WriteUser(view, scim_base_url_, &writer);
+  for (const UserView& view : page.items) {
+    WriteUser(view, scim_base_url_, options_.user_groups, &writer);
+  }
   writer.EndArray().EndObject();
   Reply(res, 200, std::move(body));
 }

@@ -44,6 +44,7 @@ struct Flags {
   int64_t access_token_ttl_s = 3600;
   bool no_retry_after = false;
   bool no_bulk = false;
+  bool no_user_groups = false;
 };
 
 void AddFlags(CLI::App& app, Flags& flags) {
@@ -62,6 +63,8 @@ void AddFlags(CLI::App& app, Flags& flags) {
                "send SCIM 429s without Retry-After (the GoTo face never sends it)");
   app.add_flag("--no-bulk", flags.no_bulk,
                "do not offer SCIM /Bulk (ServiceProviderConfig says so)");
+  app.add_flag("--no-user-groups", flags.no_user_groups,
+               "SCIM User resources carry no \"groups\" attribute (membership only on Groups)");
   app.add_flag("--allow-duplicate-user-names", options.allow_duplicate_user_names,
                "a create whose userName is taken stores a second account (no 409)");
   app.add_option("--seats", flags.seats,
@@ -102,6 +105,7 @@ absl::Status FinishOptions(Flags& flags) {
   EmulatorOptions& options = flags.options;
   options.retry_after = !flags.no_retry_after;
   options.bulk = !flags.no_bulk;
+  options.user_groups = !flags.no_user_groups;
   for (const std::string& entry : flags.seats) {
     size_t eq = entry.find('=');
     int64_t count = 0;
