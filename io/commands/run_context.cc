@@ -266,6 +266,16 @@ absl::Status ComputeSessionPlan(Session& session) {
                                    session.manual_view, plan_config);
   session.plan_seconds = SecondsSince(session.clock, start);
   session.plan_config = std::move(plan_config);
+  if (!session.plan.refusal.empty()) {
+    const TargetConfig& target = session.config.target;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to plan: ", session.plan.refusal, ". Check target.url (", target.url, ")",
+        target.account_key.empty() ? "" : absl::StrCat(" and target.account_key (",
+                                                       target.account_key, ")"),
+        " in ", session.config.path, "; if the accounts are really gone, forget their links with ",
+        "`usersync match -c ", session.config.path,
+        " --unlink DIRECTORY_ID...` (or --unlink --csv FILE), or start from a fresh state.path"));
+  }
   for (const core::DirectoryIssue& issue : session.directory.issues) {
     session.plan.warnings.push_back(absl::StrCat(issue.dn, ": ", issue.reason));
   }
