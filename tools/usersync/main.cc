@@ -93,8 +93,10 @@ void AddUserCommands(Cli& cli) {
           ->add_option_function<std::vector<std::string>>(
               "--unlink",
               [&o](const std::vector<std::string>& ids) {
-                o.unlink = true;
-                o.unlink_ids.insert(o.unlink_ids.end(), ids.begin(), ids.end());
+                o.unlink = true;  // bare `--unlink` (the CSV form) arrives as one empty id
+                for (const std::string& id : ids) {
+                  if (!id.empty()) o.unlink_ids.push_back(id);
+                }
               },
               "forget the stored links of these directory ids (or of --csv FILE's)")
           ->expected(0, CLI::detail::expected_max_vector_size)
