@@ -139,10 +139,10 @@ struct Plan {
   std::vector<UserRow> rows;  // every user in scope and every unclaimed account
   bool deprovision_held = false;
   std::string hold_reason;
-  int64_t managed_accounts = 0;       // linked accounts that exist at the target
-  int64_t in_scope = 0;               // users in scope (in a scoped group, not disabled)
-  int64_t stored_links = 0;           // links the state store holds
-  int64_t dangling_links = 0;         // of those, links whose account the target does not list
+  int64_t managed_accounts = 0;  // linked accounts that exist at the target
+  int64_t in_scope = 0;          // users in scope (in a scoped group, not disabled)
+  int64_t stored_links = 0;      // links the state store holds
+  int64_t dangling_links = 0;    // of those, links whose account the target does not list
   // Non-empty: the plan must not be used (DanglingLinksRefusal); the reason, without the fix.
   std::string refusal;
   std::vector<std::string> warnings;  // missing scope/rule groups, unresolved members, ...

@@ -234,8 +234,8 @@ TEST_F(PlanTest, ShrinkGuardAddsToTheThresholdReason) {
 // The dangling-links guard's bounds: at least 10 links, more than 50% of them dangling.
 TEST(DanglingLinksRefusal, RefusesOnlyMostOfEnoughLinks) {
   EXPECT_EQ(DanglingLinksRefusal(0, 0), "");
-  EXPECT_EQ(DanglingLinksRefusal(9, 9), "");    // too few links to judge
-  EXPECT_EQ(DanglingLinksRefusal(10, 5), "");   // 50% is not more than 50%
+  EXPECT_EQ(DanglingLinksRefusal(9, 9), "");   // too few links to judge
+  EXPECT_EQ(DanglingLinksRefusal(10, 5), "");  // 50% is not more than 50%
   EXPECT_EQ(DanglingLinksRefusal(1000, 500), "");
   EXPECT_EQ(DanglingLinksRefusal(10, 6),
             "6 of 10 stored links (60%) name accounts the target does not list (more than 50% "
@@ -255,8 +255,7 @@ TEST_F(PlanTest, MostlyDanglingLinksRefuseThePlan) {
   Plan plan = Compute();
   EXPECT_EQ(plan.stored_links, 14);
   EXPECT_EQ(plan.dangling_links, 12);
-  EXPECT_NE(plan.refusal.find("12 of 14 stored links (85.7%)"), std::string::npos)
-      << plan.refusal;
+  EXPECT_NE(plan.refusal.find("12 of 14 stored links (85.7%)"), std::string::npos) << plan.refusal;
   links_.resize(12 - 6);  // 6 dangling of 6 + 2 = 8: too few links to judge
   links_.push_back({"id-synced", "a-synced", true});
   links_.push_back({"id-gone", "a-gone", true});

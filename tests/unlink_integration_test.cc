@@ -84,8 +84,7 @@ TEST_F(UnlinkIntegrationTest, UnlinkThenPlanCreatesTheAccountAgain) {
 // given beside it.
 TEST_F(UnlinkIntegrationTest, UnknownIdExits2AndChangesNothing) {
   SyncUsers(2);
-  ProcessResult unknown =
-      world_.Usersync({"match", "--unlink", "uuid-user1", "uuid-nobody"});
+  ProcessResult unknown = world_.Usersync({"match", "--unlink", "uuid-user1", "uuid-nobody"});
   EXPECT_EQ(unknown.exit_code, 2) << unknown.out << unknown.err;
   EXPECT_TRUE(Contains(unknown.err, "nothing was changed"));
   EXPECT_TRUE(
@@ -132,8 +131,9 @@ TEST_F(UnlinkIntegrationTest, EmptiedTargetRefusesThePlanAndSendsNothing) {
   for (const char* command : {"plan", "sync"}) {
     ProcessResult refused = world_.Usersync({command});
     EXPECT_EQ(refused.exit_code, 2) << command << ": " << refused.out << refused.err;
-    EXPECT_TRUE(Contains(refused.err, "refusing to plan: 12 of 12 stored links (100%) name "
-                                      "accounts the target does not list"));
+    EXPECT_TRUE(Contains(refused.err,
+                         "refusing to plan: 12 of 12 stored links (100%) name "
+                         "accounts the target does not list"));
     EXPECT_TRUE(Contains(refused.err, "another tenant, or the target was emptied"));
     EXPECT_TRUE(Contains(refused.err, "Check target.url"));
     EXPECT_TRUE(Contains(refused.err, "--unlink"));

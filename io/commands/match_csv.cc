@@ -33,8 +33,7 @@ std::string FieldsError(const std::vector<std::string>& fields,
   return "";
 }
 
-bool IsHeader(const std::vector<std::string>& fields,
-              const std::vector<std::string>& header) {
+bool IsHeader(const std::vector<std::string>& fields, const std::vector<std::string>& header) {
   if (fields.size() != header.size()) return false;
   for (size_t field_idx = 0; field_idx < fields.size(); ++field_idx) {
     if (core::AsciiLower(fields[field_idx]) != header[field_idx]) return false;

@@ -1,7 +1,7 @@
 // The CSV files of `usersync match --csv FILE` (a header "source_id,target_id" and one match a
 // line) and of `usersync match --unlink --csv FILE` (a header "source_id" and one directory id a
-// line). RFC 4180 quoting; blank lines skipped; CRLF accepted; headers compared ignoring case. Pure parsing plus one file read;
-// thread-safe.
+// line). RFC 4180 quoting; blank lines skipped; CRLF accepted; headers compared ignoring case. Pure
+// parsing plus one file read; thread-safe.
 #pragma once
 
 #include <string>

@@ -19,8 +19,8 @@ namespace {
 // One id to forget: what the state store holds for it.
 struct Forgotten {
   std::string directory_id;
-  std::string account_id;  // of the link; "" when only a manual match was stored
-  std::string origin;      // the link's origin ("created" | "linked" | "manual"), or ""
+  std::string account_id;         // of the link; "" when only a manual match was stored
+  std::string origin;             // the link's origin ("created" | "linked" | "manual"), or ""
   std::string manual_account_id;  // of the manual match, or ""
 };
 
@@ -44,8 +44,7 @@ absl::StatusOr<std::vector<MatchPair>> RequestedIds(const CommandOptions& option
 
 // What the store holds for each requested id (each id once, in request order). An id with no
 // link and no manual match goes to `unknown` ("FILE:LINE: ..." in the CSV form).
-absl::StatusOr<std::vector<Forgotten>> Resolve(StateStore& state,
-                                               const std::vector<MatchPair>& ids,
+absl::StatusOr<std::vector<Forgotten>> Resolve(StateStore& state, const std::vector<MatchPair>& ids,
                                                const std::string& csv_path,
                                                std::vector<LineError>* unknown) {
   USERSYNC_ASSIGN_OR_RETURN(std::vector<LinkRow> links, state.LoadLinks());
@@ -70,8 +69,8 @@ absl::StatusOr<std::vector<Forgotten>> Resolve(StateStore& state,
     }
     const std::string why =
         absl::StrCat("no stored link or manual match for directory id '", id.source_id, "'");
-    unknown->emplace_back(
-        id.line, id.line > 0 ? absl::StrCat(csv_path, ":", id.line, ": ", why) : why);
+    unknown->emplace_back(id.line,
+                          id.line > 0 ? absl::StrCat(csv_path, ":", id.line, ": ", why) : why);
   }
   return found;
 }
@@ -79,9 +78,9 @@ absl::StatusOr<std::vector<Forgotten>> Resolve(StateStore& state,
 int ReportUnknown(const CommandOptions& options, std::vector<LineError>& errors) {
   std::stable_sort(errors.begin(), errors.end(),
                    [](const LineError& a, const LineError& b) { return a.first < b.first; });
-  const std::string what =
-      options.csv_path.empty() ? std::string("cannot unlink")
-                               : absl::StrCat(options.csv_path, ": ", errors.size(), " bad line(s)");
+  const std::string what = options.csv_path.empty() ? std::string("cannot unlink")
+                                                    : absl::StrCat(options.csv_path, ": ",
+                                                                   errors.size(), " bad line(s)");
   std::string text = absl::StrCat("usersync: ", what, "; nothing was changed:\n");
   for (const LineError& error : errors) absl::StrAppend(&text, "  ", error.second, "\n");
   Print(options.err, text);
@@ -110,8 +109,8 @@ void RecordUnlinkRun(Session& session, const std::vector<Forgotten>& forgotten) 
   absl::StatusOr<int64_t> run_id = session.state->BeginRun("unlink", NowStamp(session.clock));
   absl::Status recorded = run_id.status();
   if (run_id.ok()) {
-    recorded = session.state->FinishRun(*run_id, kExitOk, SummaryJson(forgotten),
-                                        NowStamp(session.clock));
+    recorded =
+        session.state->FinishRun(*run_id, kExitOk, SummaryJson(forgotten), NowStamp(session.clock));
   }
   if (!recorded.ok()) {
     Print(session.options.err, absl::StrCat("usersync: warning: the unlinking was not recorded "
