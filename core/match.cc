@@ -204,7 +204,9 @@ class Matcher {
     out_.conflict[desired_idx] =
         method == MatchMethod::kLink
             ? absl::StrCat("linked account ", Sv(account_id),
-                           " no longer exists at the target (re-link with `usersync match`)")
+                           " no longer exists at the target (forget the link with `usersync "
+                           "match --unlink ",
+                           Sv(directory_id), "`: the next plan matches or creates again)")
             : absl::StrCat("manual match names account ", Sv(account_id),
                            ", which does not exist at the target");
   }

@@ -402,6 +402,17 @@ void ApplyShrinkGuard(const PlanConfig& config, int64_t deprovisions, size_t fir
 
 }  // namespace
 
+std::string DanglingLinksRefusal(int64_t stored, int64_t dangling) {
+  if (stored < kDanglingGuardMinLinks) return "";
+  const double percent = static_cast<double>(dangling) * 100.0 / static_cast<double>(stored);
+  if (percent <= kDanglingGuardPercent) return "";
+  return absl::StrFormat(
+      "%d of %d stored links (%.3g%%) name accounts the target does not list (more than %g%% "
+      "of at least %d links): the state store probably belongs to another tenant, or the "
+      "target was emptied",
+      dangling, stored, percent, kDanglingGuardPercent, kDanglingGuardMinLinks);
+}
+
 std::vector<Change> DiffAccount(const AccountSpec& spec, const Account& account,
                                 bool compare_display_name) {
   std::vector<Change> changes;
@@ -473,6 +484,9 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
   MappingResult mapping = MapUsers(dir, std::move(in_scope), rules, mapping_options);
   MatchResult match = MatchAccounts(dir, mapping, accounts, links, manual, config.match_order);
   const PlanInputs in{dir, accounts, config, rules, mapping, match};
+  plan.stored_links = static_cast<int64_t>(links.size());
+  plan.dangling_links = static_cast<int64_t>(match.dangling_links.size());
+  plan.refusal = DanglingLinksRefusal(plan.stored_links, plan.dangling_links);
 
   // Every directory user and every account makes at most one row and one operation: reserving
   // that bound up front saves the vectors' regrowth (a copy of every row each time, and fresh

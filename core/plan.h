@@ -139,8 +139,12 @@ struct Plan {
   std::vector<UserRow> rows;  // every user in scope and every unclaimed account
   bool deprovision_held = false;
   std::string hold_reason;
-  int64_t managed_accounts = 0;       // linked accounts that exist at the target
-  int64_t in_scope = 0;               // users in scope (in a scoped group, not disabled)
+  int64_t managed_accounts = 0;  // linked accounts that exist at the target
+  int64_t in_scope = 0;          // users in scope (in a scoped group, not disabled)
+  int64_t stored_links = 0;      // links the state store holds
+  int64_t dangling_links = 0;    // of those, links whose account the target does not list
+  // Non-empty: the plan must not be used (DanglingLinksRefusal); the reason, without the fix.
+  std::string refusal;
   std::vector<std::string> warnings;  // missing scope/rule groups, unresolved members, ...
 
   int64_t count(Category category) const { return summary[static_cast<size_t>(category)]; }
@@ -152,6 +156,20 @@ struct Plan {
 // recovery of an interrupted create use this one comparison.
 std::vector<Change> DiffAccount(const AccountSpec& spec, const Account& account,
                                 bool compare_display_name);
+
+// The dangling-links guard. A state store whose links mostly name accounts the target does not
+// list belongs to another tenant, or the target was emptied: planning on it would report every
+// linked user invalid ("linked account ... no longer exists"). Refused when at least
+// kDanglingGuardMinLinks links are stored and more than kDanglingGuardPercent of them dangle:
+// 6 of 10 (60% > 50) refuses, 5 of 10 (50%) and 9 of 9 (too few links to judge) do not.
+inline constexpr int64_t kDanglingGuardMinLinks = 10;
+inline constexpr double kDanglingGuardPercent = 50;
+
+// The reason to refuse a plan with `dangling` of `stored` links dangling, or "" to go on:
+// "8 of 10 stored links (80%) name accounts the target does not list (more than 50% of at
+// least 10 links): the state store probably belongs to another tenant, or the target was
+// emptied".
+std::string DanglingLinksRefusal(int64_t stored, int64_t dangling);
 
 // Computes the plan. `links` and `manual` come from the state store.
 Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const Link> links,

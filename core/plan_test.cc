@@ -231,6 +231,37 @@ TEST_F(PlanTest, ShrinkGuardAddsToTheThresholdReason) {
       << plan.hold_reason;
 }
 
+// The dangling-links guard's bounds: at least 10 links, more than 50% of them dangling.
+TEST(DanglingLinksRefusal, RefusesOnlyMostOfEnoughLinks) {
+  EXPECT_EQ(DanglingLinksRefusal(0, 0), "");
+  EXPECT_EQ(DanglingLinksRefusal(9, 9), "");   // too few links to judge
+  EXPECT_EQ(DanglingLinksRefusal(10, 5), "");  // 50% is not more than 50%
+  EXPECT_EQ(DanglingLinksRefusal(1000, 500), "");
+  EXPECT_EQ(DanglingLinksRefusal(10, 6),
+            "6 of 10 stored links (60%) name accounts the target does not list (more than 50% "
+            "of at least 10 links): the state store probably belongs to another tenant, or the "
+            "target was emptied");
+  EXPECT_NE(DanglingLinksRefusal(1000, 501), "");
+}
+
+// Twelve links to accounts the target does not list, two to accounts it does: the plan says
+// it must not be used, and counts both.
+TEST_F(PlanTest, MostlyDanglingLinksRefuseThePlan) {
+  std::vector<std::string> ids;
+  for (int link_idx = 0; link_idx < 12; ++link_idx) ids.push_back(absl::StrCat("gone-", link_idx));
+  for (const std::string& id : ids) links_.push_back({id, id, true});
+  links_.push_back({"id-synced", "a-synced", true});
+  links_.push_back({"id-gone", "a-gone", true});
+  Plan plan = Compute();
+  EXPECT_EQ(plan.stored_links, 14);
+  EXPECT_EQ(plan.dangling_links, 12);
+  EXPECT_NE(plan.refusal.find("12 of 14 stored links (85.7%)"), std::string::npos) << plan.refusal;
+  links_.resize(12 - 6);  // 6 dangling of 6 + 2 = 8: too few links to judge
+  links_.push_back({"id-synced", "a-synced", true});
+  links_.push_back({"id-gone", "a-gone", true});
+  EXPECT_EQ(Compute().refusal, "");
+}
+
 TEST_F(PlanTest, DeleteAndNonePolicies) {
   config_.deprovision.action = DeprovisionAction::kDelete;
   EXPECT_EQ(Count(Compute(), OpKind::kDelete), 2);

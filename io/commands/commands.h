@@ -32,12 +32,14 @@ struct CommandOptions {
   std::string out_path;  // plan --out PLAN, users --out FILE
   bool dry_run = false;
 
-  std::string plan_path;     // apply --plan PLAN
-  std::string user;          // explain USER: email, user name, directory id, DN or account id
-  std::string source_id;     // match --source-id (a directory id)
-  std::string target_id;     // match --target-id (an account id)
-  std::string csv_path;      // match --csv FILE: header source_id,target_id, one match a line
-  bool release_all = false;  // release --all
+  std::string plan_path;  // apply --plan PLAN
+  std::string user;       // explain USER: email, user name, directory id, DN or account id
+  std::string source_id;  // match --source-id (a directory id)
+  std::string target_id;  // match --target-id (an account id)
+  std::string csv_path;   // match --csv FILE: header source_id,target_id, one match a line
+  bool unlink = false;    // match --unlink: forget links (--csv FILE: header source_id)
+  std::vector<std::string> unlink_ids;   // match --unlink ID...
+  bool release_all = false;              // release --all
   std::vector<std::string> release_ids;  // release --id ID...
   std::string auth_code;  // authorize --code CODE (empty: read from `in`); never logged
 
@@ -81,6 +83,8 @@ int RunExplainCommand(const CommandOptions& options);
 // the directory, the target, the stored links and manual matches, and the current plan (the
 // directory id exists, the account exists, neither is linked or matched differently), then
 // stores them all, or none: every bad pair (with its CSV line number) is listed, exit 2.
+// With `--unlink ID...` or `--unlink --csv FILE` it forgets stored links instead
+// (RunUnlinkCommand, io/commands/match_unlink.h).
 int RunMatchCommand(const CommandOptions& options);
 
 // `release`: without --all or --id, lists the held operations with their ids (exit 0).

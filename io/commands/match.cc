@@ -1,5 +1,5 @@
 // `usersync match --source-id ID --target-id ID` / `--csv FILE`: manual matches, stored all or
-// none.
+// none. `--unlink` goes to io/commands/match_unlink.cc.
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -9,6 +9,7 @@
 #include "core/str.h"
 #include "io/commands/commands.h"
 #include "io/commands/match_csv.h"
+#include "io/commands/match_unlink.h"
 #include "io/commands/match_validator.h"
 #include "io/commands/run_context.h"
 #include "io/output.h"
@@ -59,6 +60,7 @@ std::string StoredText(const Session& session, const MatchValidator& validator,
 }  // namespace
 
 int RunMatchCommand(const CommandOptions& options) {
+  if (options.unlink) return RunUnlinkCommand(options);
   std::vector<LineError> errors;
   absl::StatusOr<std::vector<MatchPair>> pairs = RequestedPairs(options, &errors);
   if (!pairs.ok()) return Report(options, pairs.status());

@@ -1,6 +1,7 @@
-// The CSV file of `usersync match --csv FILE`: a header "source_id,target_id" and one match a
-// line (RFC 4180 quoting; blank lines skipped; CRLF accepted). Pure parsing plus one file read;
-// thread-safe.
+// The CSV files of `usersync match --csv FILE` (a header "source_id,target_id" and one match a
+// line) and of `usersync match --unlink --csv FILE` (a header "source_id" and one directory id a
+// line). RFC 4180 quoting; blank lines skipped; CRLF accepted; headers compared ignoring case. Pure
+// parsing plus one file read; thread-safe.
 #pragma once
 
 #include <string>
@@ -14,7 +15,7 @@ namespace usersync::io {
 
 struct MatchPair {
   std::string source_id;  // directory id
-  std::string target_id;  // account id
+  std::string target_id;  // account id ("" in an unlink file)
   int line = 0;           // CSV line number (0: from the command line)
 };
 
@@ -30,8 +31,16 @@ absl::StatusOr<std::vector<std::string>> SplitCsvLine(std::string_view line);
 std::vector<MatchPair> ParseMatchCsv(std::string_view content, const std::string& path,
                                      std::vector<LineError>* errors);
 
-// Reads FILE and parses it as ParseMatchCsv. kNotFound when the file cannot be opened.
+// Parses an unlink file as ParseMatchCsv parses a match file: header "source_id", one field a
+// line; the ids come back as pairs with an empty target_id.
+std::vector<MatchPair> ParseUnlinkCsv(std::string_view content, const std::string& path,
+                                      std::vector<LineError>* errors);
+
+// Read FILE and parse it as ParseMatchCsv / ParseUnlinkCsv. kNotFound when the file cannot be
+// opened.
 absl::StatusOr<std::vector<MatchPair>> ReadMatchCsv(const std::string& path,
                                                     std::vector<LineError>* errors);
+absl::StatusOr<std::vector<MatchPair>> ReadUnlinkCsv(const std::string& path,
+                                                     std::vector<LineError>* errors);
 
 }  // namespace usersync::io

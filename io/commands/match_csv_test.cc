@@ -52,6 +52,24 @@ TEST(ParseMatchCsv, EmptyFileHasNoHeader) {
   EXPECT_THAT(errors, ElementsAre(Pair(0, "m.csv: empty: no header")));
 }
 
+// The unlink file: header "source_id", one id a line; bad lines named as in a match file.
+TEST(ParseUnlinkCsv, ReadsIdsAndReportsBadLines) {
+  std::vector<LineError> errors;
+  const std::vector<MatchPair> ids =
+      ParseUnlinkCsv("SOURCE_ID\r\nid-1\r\n\"id,2\"\nid-3,acc-3\n\"\"\n", "u.csv", &errors);
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_EQ(ids[0].source_id, "id-1");
+  EXPECT_EQ(ids[0].line, 2);
+  EXPECT_EQ(ids[1].source_id, "id,2");
+  EXPECT_EQ(ids[1].target_id, "");
+  EXPECT_THAT(errors, ElementsAre(Pair(4, "u.csv:4: expected 1 field (source_id), found 2"),
+                                  Pair(5, "u.csv:5: source_id is empty")));
+  errors.clear();
+  EXPECT_TRUE(ParseUnlinkCsv("source_id,target_id\nid-1,acc-1\n", "u.csv", &errors).empty());
+  EXPECT_THAT(errors, ElementsAre(Pair(1, "u.csv:1: the header must be \"source_id\""),
+                                  Pair(2, "u.csv:2: expected 1 field (source_id), found 2")));
+}
+
 TEST(ReadMatchCsv, MissingFileIsNotFound) {
   std::vector<LineError> errors;
   EXPECT_EQ(ReadMatchCsv("/nonexistent/usersync/m.csv", &errors).status().code(),

@@ -163,11 +163,11 @@ absl::Status OpenTarget(Session& session) {
   if (target.auth == TargetAuth::kOAuth2 && session.options.target_token.empty()) {
     absl::StatusOr<std::shared_ptr<AccessTokenSource>> tokens = MakeOAuth2Client(target);
     if (!tokens.ok()) return tokens.status();
-    absl::StatusOr<std::unique_ptr<TargetApi>> driver = MakeTarget(
-        target, "",
-        absl::StrCat("the OAuth 2.0 client (target.client_id; refresh token in ",
-                     target.oauth2.refresh_token_file, ")"),
-        *std::move(tokens));
+    absl::StatusOr<std::unique_ptr<TargetApi>> driver =
+        MakeTarget(target, "",
+                   absl::StrCat("the OAuth 2.0 client (target.client_id; refresh token in ",
+                                target.oauth2.refresh_token_file, ")"),
+                   *std::move(tokens));
     if (!driver.ok()) return driver.status();
     session.target = *std::move(driver);
     return absl::OkStatus();
@@ -266,6 +266,17 @@ absl::Status ComputeSessionPlan(Session& session) {
                                    session.manual_view, plan_config);
   session.plan_seconds = SecondsSince(session.clock, start);
   session.plan_config = std::move(plan_config);
+  if (!session.plan.refusal.empty()) {
+    const TargetConfig& target = session.config.target;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to plan: ", session.plan.refusal, ". Check target.url (", target.url, ")",
+        target.account_key.empty()
+            ? ""
+            : absl::StrCat(" and target.account_key (", target.account_key, ")"),
+        " in ", session.config.path, "; if the accounts are really gone, forget their links with ",
+        "`usersync match -c ", session.config.path,
+        " --unlink DIRECTORY_ID...` (or --unlink --csv FILE), or start from a fresh state.path"));
+  }
   for (const core::DirectoryIssue& issue : session.directory.issues) {
     session.plan.warnings.push_back(absl::StrCat(issue.dn, ": ", issue.reason));
   }

@@ -91,7 +91,8 @@ absl::Status LoadLinks(Session& session);
 absl::StatusOr<TargetOffer> ReadTargetOffer(Session& session);
 // Reads the offer (ReadTargetOffer: free seats, rule products) and the shrink guard's baseline
 // (io/state/scope_baseline.h) and computes the plan; the directory's issues become plan
-// warnings.
+// warnings. A plan whose stored links mostly dangle (core::DanglingLinksRefusal: another tenant,
+// an emptied target) is kFailedPrecondition (exit 2), naming the counts and the fixes.
 absl::Status ComputeSessionPlan(Session& session);
 // After a run that ended with exit 0: the plan's users in scope become the shrink guard's
 // baseline. A failure to record is a warning on `options.err` (the older count stays).

@@ -148,6 +148,22 @@ absl::Status StateStore::SaveManualMatch(const ManualMatch& match) {
   return statements_->StepDone(stmt, kOp);
 }
 
+absl::Status StateStore::Unlink(std::span<const std::string> directory_ids) {
+  constexpr std::string_view kOp = "unlinking";
+  USERSYNC_ASSIGN_OR_RETURN(sqlite3_stmt * links,
+                            statements_->Get("DELETE FROM links WHERE directory_id = ?1", kOp));
+  USERSYNC_ASSIGN_OR_RETURN(
+      sqlite3_stmt * manual,
+      statements_->Get("DELETE FROM manual_matches WHERE directory_id = ?1", kOp));
+  auto bind = [](sqlite3_stmt* s, const std::string& directory_id) {
+    BindText(s, 1, directory_id);
+  };
+  return statements_->InTransaction(kOp, [&]() -> absl::Status {
+    USERSYNC_RETURN_IF_ERROR(statements_->StepEach(links, kOp, directory_ids, bind));
+    return statements_->StepEach(manual, kOp, directory_ids, bind);
+  });
+}
+
 absl::StatusOr<std::vector<ManualMatch>> StateStore::LoadManualMatches() {
   return statements_->SelectAll<ManualMatch>(
       "SELECT directory_id, account_id FROM manual_matches ORDER BY directory_id",

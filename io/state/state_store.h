@@ -121,6 +121,10 @@ class StateStore {
   absl::Status SaveManualMatch(const ManualMatch& match);
   absl::StatusOr<std::vector<ManualMatch>> LoadManualMatches();
 
+  // `usersync match --unlink`: forgets the link and the manual match of each directory id (one
+  // transaction: all or none). An id with neither is no error here (the caller checks first).
+  absl::Status Unlink(std::span<const std::string> directory_ids);
+
   // Runs. `now` is an RFC 3339 timestamp supplied by the caller (no clock reads here).
   absl::StatusOr<int64_t> BeginRun(const std::string& mode, const std::string& now);
   absl::Status FinishRun(int64_t run_id, int exit_code, const std::string& summary_json,

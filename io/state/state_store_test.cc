@@ -109,6 +109,24 @@ TEST(StateStore, ManualMatches) {
   EXPECT_EQ((*matches)[1].account_id, "a7");
 }
 
+// Unlink forgets both the link and the manual match of each id, and nothing else.
+TEST(StateStore, UnlinkForgetsLinksAndManualMatches) {
+  std::unique_ptr<StateStore> store = OpenOrDie(":memory:");
+  ASSERT_NE(store, nullptr);
+  const std::vector<LinkRow> links = {{"u1", "a1", "created"}, {"u2", "a2", "manual"}};
+  ASSERT_TRUE(store->UpsertLinks(links).ok());
+  ASSERT_TRUE(store->SaveManualMatch({"u2", "a2"}).ok());
+  ASSERT_TRUE(store->SaveManualMatch({"u3", "a3"}).ok());
+  const std::vector<std::string> ids = {"u2", "u3"};
+  ASSERT_TRUE(store->Unlink(ids).ok());
+  absl::StatusOr<std::vector<LinkRow>> left = store->LoadLinks();
+  ASSERT_TRUE(left.ok()) << left.status();
+  EXPECT_THAT(*left, ElementsAre(IsLink("u1", "a1", "created")));
+  absl::StatusOr<std::vector<ManualMatch>> matches = store->LoadManualMatches();
+  ASSERT_TRUE(matches.ok()) << matches.status();
+  EXPECT_THAT(*matches, IsEmpty());
+}
+
 TEST(StateStore, RunsBeginFinishRecent) {
   std::unique_ptr<StateStore> store = OpenOrDie(":memory:");
   ASSERT_NE(store, nullptr);

@@ -81,14 +81,28 @@ void AddUserCommands(Cli& cli) {
   explain->add_option("user", o.user, "email, user name, directory id, DN or account id")
       ->required();
 
-  CLI::App* match =
-      cli.Add("match", "store a manual match", [&o] { return usersync::io::RunMatchCommand(o); });
+  CLI::App* match = cli.Add("match", "store a manual match, or forget stored links (--unlink)",
+                            [&o] { return usersync::io::RunMatchCommand(o); });
   CLI::Option* source_id = match->add_option("--source-id", o.source_id, "directory id");
   CLI::Option* target_id = match->add_option("--target-id", o.target_id, "account id");
-  CLI::Option* csv =
-      match->add_option("--csv", o.csv_path, "CSV file of matches (header source_id,target_id)");
-  source_id->needs(target_id)->excludes(csv);
-  target_id->needs(source_id)->excludes(csv);
+  CLI::Option* csv = match->add_option(
+      "--csv", o.csv_path,
+      "CSV file of matches (header source_id,target_id); with --unlink: of ids (header source_id)");
+  CLI::Option* unlink =
+      match
+          ->add_option_function<std::vector<std::string>>(
+              "--unlink",
+              [&o](const std::vector<std::string>& ids) {
+                o.unlink = true;  // bare `--unlink` (the CSV form) arrives as one empty id
+                for (const std::string& id : ids) {
+                  if (!id.empty()) o.unlink_ids.push_back(id);
+                }
+              },
+              "forget the stored links of these directory ids (or of --csv FILE's)")
+          ->expected(0, CLI::detail::expected_max_vector_size)
+          ->allow_extra_args();
+  source_id->needs(target_id)->excludes(csv)->excludes(unlink);
+  target_id->needs(source_id)->excludes(csv)->excludes(unlink);
 }
 
 // release, status, check, run.
