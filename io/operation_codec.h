@@ -11,7 +11,8 @@
 //            "suppress_welcome":false,"active":true}}
 //
 // A create's account_id is null and its precondition {"account_exists":false}; deactivate and
-// delete carry no spec. A spec without "suppress_welcome" (a plan written before it) reads false. Field keys are core::FieldName's.
+// delete carry no spec. Field keys are core::FieldName's. A spec without "suppress_welcome" (a
+// plan written before it) reads false.
 //
 // Reading is strict (ParseMode::kStrict) where it matters for applying: every key an operation
 // needs must be there with the right JSON type, "op" must be a known kind, a change must name a

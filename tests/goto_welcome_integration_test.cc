@@ -19,11 +19,7 @@ namespace {
 
 using testing::kStaffGroup;
 using testing::kTeamGroup;
-using testing::ProcessResult;
 using testing::RuleToml;
-using testing::StaffDirectory;
-using testing::SyncWorld;
-using testing::WorldConfig;
 using Strings = std::vector<std::string>;
 
 class GotoWelcomeTest : public ::testing::Test {
@@ -31,7 +27,7 @@ class GotoWelcomeTest : public ::testing::Test {
   // user1 and user2 in cn=staff; team1 and team2 in cn=team, nested in cn=staff.
   void SetUp() override {
     ASSERT_TRUE(world_.StartTarget().ok());
-    StaffDirectory directory({{"user1", "Sn-user1"}, {"user2", "Sn-user2"}});
+    testing::StaffDirectory directory({{"user1", "Sn-user1"}, {"user2", "Sn-user2"}});
     directory.team_group = true;
     directory.team = {"team1", "team2"};
     directory.mail_domain = "example.com";
@@ -40,7 +36,7 @@ class GotoWelcomeTest : public ::testing::Test {
 
   // A goto target with `target_keys`, then `rules`.
   void WriteConfig(const std::string& target_keys, const std::string& rules) {
-    WorldConfig config;
+    testing::WorldConfig config;
     config.target_kind = "goto";
     config.target_keys += target_keys;
     config.rules = rules;
@@ -49,7 +45,7 @@ class GotoWelcomeTest : public ::testing::Test {
 
   // A sync that must create all four users.
   void Sync() {
-    ProcessResult run = world_.Usersync({"sync"});
+    testing::ProcessResult run = world_.Usersync({"sync"});
     ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
     EXPECT_EQ(world_.Stats().creates, 4);
   }
@@ -68,7 +64,7 @@ class GotoWelcomeTest : public ::testing::Test {
     return emails;
   }
 
-  SyncWorld world_{"goto_welcome"};
+  testing::SyncWorld world_{"goto_welcome"};
 };
 
 const Strings kEveryone = {"team1@example.com", "team2@example.com", "user1@example.com",
@@ -107,20 +103,20 @@ TEST_F(GotoWelcomeTest, ARuleCanSendWhereTheTargetSuppresses) {
 // The plan says what each create will do: a plan file carries the setting to `apply --plan`.
 TEST_F(GotoWelcomeTest, ThePlanFileCarriesTheSetting) {
   WriteConfig("suppress_welcome = true\n", RuleToml("Staff", 1, kStaffGroup));
-  ProcessResult plan = world_.Usersync({"plan", "--out", "plan.json"});
+  testing::ProcessResult plan = world_.Usersync({"plan", "--out", "plan.json"});
   ASSERT_EQ(plan.exit_code, 0) << plan.out << plan.err;
   EXPECT_NE(world_.ReadFile("plan.json").find(R"("suppress_welcome":true)"), std::string::npos);
-  ProcessResult apply = world_.Usersync({"apply", "--plan", "plan.json"});
+  testing::ProcessResult apply = world_.Usersync({"apply", "--plan", "plan.json"});
   ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
   EXPECT_EQ(world_.Stats().creates, 4);
   EXPECT_EQ(Welcomed(), Strings());
 }
 
 TEST_F(GotoWelcomeTest, AScimTargetRefusesTheSettingAtLoad) {
-  WorldConfig config;
+  testing::WorldConfig config;
   config.target_keys += "suppress_welcome = true\n";
   world_.WriteConfig(config);
-  ProcessResult run = world_.Usersync({"sync"});
+  testing::ProcessResult run = world_.Usersync({"sync"});
   EXPECT_EQ(run.exit_code, 2) << run.out << run.err;
   EXPECT_NE(run.err.find("target.suppress_welcome"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("sends no welcome email"), std::string::npos) << run.err;
