@@ -112,6 +112,19 @@ TEST_F(GotoWelcomeTest, ThePlanFileCarriesTheSetting) {
   EXPECT_EQ(Welcomed(), Strings());
 }
 
+// A plan file whose creates the configuration now wants with another welcome setting: apply
+// refuses them as drifted (exit 5) and creates nothing.
+TEST_F(GotoWelcomeTest, ApplyRefusesACreateWhoseSettingChangedSinceThePlan) {
+  WriteConfig("suppress_welcome = true\n", RuleToml("Staff", 1, kStaffGroup));
+  ASSERT_EQ(world_.Usersync({"plan", "--out", "plan.json"}).exit_code, 0);
+  WriteConfig("", RuleToml("Staff", 1, kStaffGroup));
+  testing::ProcessResult apply = world_.Usersync({"apply", "--plan", "plan.json"});
+  EXPECT_EQ(apply.exit_code, 5) << apply.out << apply.err;
+  EXPECT_NE((apply.out + apply.err).find("suppress_welcome should now be"), std::string::npos)
+      << apply.out << apply.err;
+  EXPECT_EQ(world_.Stats().creates, 0);
+}
+
 TEST_F(GotoWelcomeTest, AScimTargetRefusesTheSettingAtLoad) {
   testing::WorldConfig config;
   config.target_keys += "suppress_welcome = true\n";
