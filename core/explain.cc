@@ -76,6 +76,12 @@ void ExplainSettings(const Context& ctx, uint32_t user, Explanation& out) {
   out.settings.push_back({"user group", rule ? rule->user_group : std::string(), origin});
   out.settings.push_back(
       {"welcome template", rule ? rule->welcome_template : std::string(), origin});
+  // A suppressed welcome email (GoTo only: elsewhere the setting is refused at load).
+  const bool rule_says = rule && rule->suppress_welcome.has_value();
+  if (rule_says ? *rule->suppress_welcome : ctx.config.suppress_welcome) {
+    out.settings.push_back(
+        {"welcome email", "suppressed", rule_says ? origin : "target.suppress_welcome"});
+  }
   out.settings.push_back(
       {"settings template", rule ? rule->settings_template : std::string(), origin});
 

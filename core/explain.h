@@ -26,7 +26,8 @@ namespace usersync::core {
 // One setting the account gets, and what gave it.
 struct SettingOrigin {
   std::string setting;  // "products", "admin role", "language", "user group",
-                        // "welcome template", "settings template", "device groups"
+                        // "welcome template", "welcome email" (only when suppressed),
+                        // "settings template", "device groups"
   std::string value;    // as the account gets it; "" = none
   std::string origin;   // "rule Organizers (priority 1)", "the directory", "no rule", ...
 };

@@ -193,5 +193,29 @@ TEST_F(ExplainTest, UnknownUserFindsNothing) {
   EXPECT_TRUE(Run("  ").empty());
 }
 
+// The welcome-email setting: the winning rule's when it says, else the target's; the plan's
+// create carries the same value. Shown only when suppressed.
+TEST_F(ExplainTest, WelcomeEmailFollowsTheWinningRuleElseTheTarget) {
+  Rule& organizers = config_.rules[1];
+  config_.suppress_welcome = true;
+  Explanation ann = Run("id-ann").at(0);
+  ASSERT_NE(FindSetting(ann, "welcome email"), nullptr);
+  EXPECT_EQ(FindSetting(ann, "welcome email")->value, "suppressed");
+  EXPECT_EQ(FindSetting(ann, "welcome email")->origin, "target.suppress_welcome");
+  EXPECT_TRUE(ann.operations.at(0).spec.suppress_welcome);
+
+  organizers.suppress_welcome = false;
+  ann = Run("id-ann").at(0);
+  EXPECT_EQ(FindSetting(ann, "welcome email"), nullptr);
+  EXPECT_FALSE(ann.operations.at(0).spec.suppress_welcome);
+
+  config_.suppress_welcome = false;
+  organizers.suppress_welcome = true;
+  ann = Run("id-ann").at(0);
+  ASSERT_NE(FindSetting(ann, "welcome email"), nullptr);
+  EXPECT_EQ(FindSetting(ann, "welcome email")->origin, "rule Organizers (priority 1)");
+  EXPECT_TRUE(ann.operations.at(0).spec.suppress_welcome);
+}
+
 }  // namespace
 }  // namespace usersync::core

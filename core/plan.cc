@@ -15,8 +15,8 @@
 namespace usersync::core {
 namespace {
 
-AccountSpec MakeSpec(const Directory& dir, const RuleAssignment& rules,
-                     const DesiredUser& desired) {
+AccountSpec MakeSpec(const Directory& dir, const RuleAssignment& rules, const DesiredUser& desired,
+                     bool suppress_welcome) {
   AccountSpec spec;
   const uint32_t user = desired.user;
   spec.user_name = std::string(desired.email);
@@ -26,6 +26,7 @@ AccountSpec MakeSpec(const Directory& dir, const RuleAssignment& rules,
   spec.last_name = std::string(dir.last_name[user]);
   spec.display_name = std::string(desired.display_name);
   spec.language = std::string(desired.language);
+  spec.suppress_welcome = suppress_welcome;
   if (desired.rule != kNoRule) {
     const Rule& rule = rules.rules[desired.rule];
     spec.products = rules.canonical_products[desired.rule];
@@ -36,6 +37,7 @@ AccountSpec MakeSpec(const Directory& dir, const RuleAssignment& rules,
     }
     spec.user_group = rule.user_group;
     spec.welcome_template = rule.welcome_template;
+    spec.suppress_welcome = rule.suppress_welcome.value_or(suppress_welcome);
     spec.settings_template = rule.settings_template;
   }
   spec.active = true;
@@ -185,7 +187,7 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
   op.directory_id = row.directory_id;
   op.dn = row.dn;
   op.email = row.email;
-  op.spec = MakeSpec(dir, in.rules, desired);
+  op.spec = MakeSpec(dir, in.rules, desired, in.config.suppress_welcome);
   row.products = op.spec.products;
   const std::string rule_text = desired.rule == kNoRule ? std::string("no rule (no products)")
                                                         : absl::StrCat("rule ", Sv(row.rule));

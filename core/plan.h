@@ -45,6 +45,7 @@ struct AccountSpec {
   std::string user_group;
   std::string welcome_template;   // create only
   std::string settings_template;  // create only
+  bool suppress_welcome = false;  // create only: true = the target sends no welcome email
   bool active = true;
 
   // The spec's value of `field` (kActive: "true" / "false"). Lives as long as the spec.
@@ -131,6 +132,9 @@ struct PlanConfig {
   // False for targets that hold no display name of their own (GoTo derives it from first and
   // last name): display_name is then never a difference to write.
   bool target_has_display_name = true;
+  // target.suppress_welcome: the creates of users whose rule does not say (or who have no rule)
+  // send no welcome email.
+  bool suppress_welcome = false;
 };
 
 struct Plan {

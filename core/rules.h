@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct Rule {
   std::string language;
   std::string user_group;
   std::string welcome_template;
+  // true: GoTo sends the users this rule creates no welcome email; unset: the target's
+  // setting (PlanConfig::suppress_welcome) decides.
+  std::optional<bool> suppress_welcome;
   std::string settings_template;
   std::vector<std::string> device_groups;
 };

@@ -22,6 +22,9 @@ struct TemplateSlot {
 constexpr TemplateSlot kTemplates[] = {
     {"welcome_template", &core::AccountSpec::welcome_template},
     {"settings_template", &core::AccountSpec::settings_template}};
+// Create only too, and added after plan files existed (issue 14): absent means false, what a
+// plan written before it meant (every create sent its welcome email).
+constexpr std::string_view kSuppressWelcome = "suppress_welcome";
 
 std::string KnownFields() {
   std::string out;
@@ -45,6 +48,7 @@ void WriteSpec(JsonWriter& w, const core::AccountSpec& spec) {
     if (field != Field::kActive) w.Field(core::FieldName(field), spec.Get(field));
   }
   for (const TemplateSlot& slot : kTemplates) w.Field(slot.key, spec.*slot.value);
+  w.Key(kSuppressWelcome).Bool(spec.suppress_welcome);
   w.Key("active").Bool(spec.active);
   w.EndObject();
 }
@@ -93,6 +97,7 @@ absl::Status ParseSpec(const JsonReader& reader, od::value& v, const std::string
           seen_template[slot_idx] = true;
           return reader.String(value, key_path, &(spec->*kTemplates[slot_idx].value));
         }
+        if (key == kSuppressWelcome) return reader.Bool(value, key_path, &spec->suppress_welcome);
         return absl::OkStatus();  // a key added by a later version
       });
   if (!parsed.ok() || mode == ParseMode::kJournal) return parsed;

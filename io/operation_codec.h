@@ -7,10 +7,12 @@
 //    "dn":"uid=bob,...","reason":"linked; changed: last_name; rule Staff","held":false,
 //    "changes":{"last_name":{"before":"Old","after":"New"}},
 //    "precondition":{"version":"W/\"3\"","active":true,"last_name":"Old"},
-//    "spec":{"user_name":...,"welcome_template":"","settings_template":"","active":true}}
+//    "spec":{"user_name":...,"welcome_template":"","settings_template":"",
+//            "suppress_welcome":false,"active":true}}
 //
 // A create's account_id is null and its precondition {"account_exists":false}; deactivate and
-// delete carry no spec. Field keys are core::FieldName's.
+// delete carry no spec. Field keys are core::FieldName's. A spec without "suppress_welcome" (a
+// plan written before it) reads false.
 //
 // Reading is strict (ParseMode::kStrict) where it matters for applying: every key an operation
 // needs must be there with the right JSON type, "op" must be a known kind, a change must name a

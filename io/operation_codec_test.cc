@@ -69,6 +69,22 @@ TEST(OperationCodec, JournalModeReadsOlderPayloads) {
   EXPECT_TRUE(ParseOperationJson(OperationJson(written), "hold").ok());
 }
 
+// A create's welcome-email setting travels with it (plan file, journal) to the driver.
+TEST(OperationCodec, SuppressWelcomeRoundTrips) {
+  Operation create;
+  create.kind = OpKind::kCreate;
+  create.directory_id = "id-ann";
+  create.spec.user_name = "ann@example.com";
+  create.spec.suppress_welcome = true;
+  const std::string json = OperationJson(create);
+  EXPECT_THAT(json, HasSubstr(R"("suppress_welcome":true)"));
+  for (ParseMode mode : {ParseMode::kStrict, ParseMode::kJournal}) {
+    absl::StatusOr<Operation> parsed = ParseOperationJson(json, "plan.json", mode);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_TRUE(parsed->spec.suppress_welcome);
+  }
+}
+
 TEST(OperationCodec, JournalModeStillChecksTypes) {
   absl::StatusOr<Operation> op = ParseOperationJson(R"({"op":"update","changes":{"last_name":7}})",
                                                     "journal 4", ParseMode::kJournal);

@@ -20,6 +20,7 @@
 #include "core/status_macros.h"
 #include "core/str.h"
 #include "io/config/internal/rule_roles.h"
+#include "io/config/internal/rule_settings.h"
 #include "io/config/internal/target_auth.h"
 #include "io/config/internal/toml_section.h"
 #include "io/config/transport_check.h"
@@ -263,7 +264,7 @@ absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::st
       "max_accounts",   "allow_insecure", "max_response_bytes", "max_retry_after",
       "retry_budget",   "auth",         "token_url",          "authorize_url",
       "redirect_uri",   "client_id",    "client_secret_env",  "client_secret_file",
-      "refresh_token_file", "client_auth"};
+      "refresh_token_file", "client_auth", "suppress_welcome"};
   if (table == nullptr) {
     return ctx.Error(nullptr,
                      "missing section [target]: it must give target.url (the target's base "
@@ -292,6 +293,10 @@ absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::st
   USERSYNC_RETURN_IF_ERROR(section.Int64("max_response_bytes", &target->max_response_bytes));
   USERSYNC_RETURN_IF_ERROR(section.Duration("max_retry_after", &target->max_retry_after));
   USERSYNC_RETURN_IF_ERROR(section.Duration("retry_budget", &target->retry_budget));
+  USERSYNC_ASSIGN_OR_RETURN(
+      std::optional<bool> suppress_welcome,
+      internal::ReadSuppressWelcome(section, target->kind == TargetKind::kGoto));
+  target->suppress_welcome = suppress_welcome.value_or(false);
   USERSYNC_RETURN_IF_ERROR(CheckTarget(ctx, table, section, target));
   USERSYNC_RETURN_IF_ERROR(section.Bool("allow_insecure", &target->allow_insecure));
   USERSYNC_RETURN_IF_ERROR(CheckTargetTransport(section, *target));
@@ -456,6 +461,7 @@ absl::Status ParseRule(const Ctx& ctx, const toml::table& table, size_t rule_idx
                                                "language",
                                                "user_group",
                                                "welcome_template",
+                                               "suppress_welcome",
                                                "settings_template",
                                                "device_groups"};
   const std::string prefix = absl::StrCat("rules[", rule_idx, "]");
@@ -463,6 +469,7 @@ absl::Status ParseRule(const Ctx& ctx, const toml::table& table, size_t rule_idx
   const Section section(ctx, &table, prefix);
   USERSYNC_RETURN_IF_ERROR(section.String("name", &rule->name));
   absl::StripAsciiWhitespace(&rule->name);
+  rule->priority = internal::ImplicitPriority(rule_idx);  // no `priority`: its position in the file
   USERSYNC_RETURN_IF_ERROR(section.Int("priority", &rule->priority));
   USERSYNC_RETURN_IF_ERROR(section.String("group", &rule->group));
   absl::StripAsciiWhitespace(&rule->group);
@@ -503,6 +510,8 @@ absl::Status ParseRule(const Ctx& ctx, const toml::table& table, size_t rule_idx
   USERSYNC_RETURN_IF_ERROR(section.String("language", &rule->language));
   USERSYNC_RETURN_IF_ERROR(section.String("user_group", &rule->user_group));
   USERSYNC_RETURN_IF_ERROR(section.String("welcome_template", &rule->welcome_template));
+  USERSYNC_ASSIGN_OR_RETURN(rule->suppress_welcome,
+                            internal::ReadSuppressWelcome(section, goto_target));
   USERSYNC_RETURN_IF_ERROR(section.String("settings_template", &rule->settings_template));
   USERSYNC_RETURN_IF_ERROR(section.StringArray("device_groups", &rule->device_groups));
   return absl::OkStatus();
@@ -517,6 +526,7 @@ absl::Status ParseRules(const Ctx& ctx, const toml::node* node, bool goto_target
                                         Sv(TypeName(*node))));
   }
   absl::flat_hash_set<std::string> names;
+  std::vector<internal::RuleSource> sources;
   for (size_t rule_idx = 0; rule_idx < array->size(); ++rule_idx) {
     const toml::node& item = *array->get(rule_idx);
     const toml::table* table = item.as_table();
@@ -531,8 +541,9 @@ absl::Status ParseRules(const Ctx& ctx, const toml::node* node, bool goto_target
           table, absl::StrCat("duplicate rule name '", rule.name, "': rule names must be unique"));
     }
     rules->push_back(std::move(rule));
+    sources.push_back({table, table->get("priority")});
   }
-  return absl::OkStatus();
+  return internal::CheckRulePriorities(ctx, *rules, sources);
 }
 
 absl::Status ParsePathSection(const Ctx& ctx, const toml::table* table, std::string_view name,
@@ -661,6 +672,7 @@ core::PlanConfig ToPlanConfig(const Config& config) {
   plan.match_order = config.match_order;
   plan.deprovision = config.deprovision;
   plan.target_has_display_name = TargetHoldsDisplayName(config.target.kind);
+  plan.suppress_welcome = config.target.suppress_welcome;
   return plan;
 }
 

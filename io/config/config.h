@@ -82,6 +82,9 @@ struct TargetConfig {
   // goto: the role sets (custom roles) the rules name, sorted, each once; filled at load from
   // [[rules]] role_set, for the driver to check against the account's.
   std::vector<std::string> role_sets;
+  // goto only: creates of users whose rule does not say otherwise send no welcome email
+  // ("suppressEmail": true); refused for a SCIM target (nothing to suppress).
+  bool suppress_welcome = false;
   std::string token_env = "USERSYNC_TARGET_TOKEN";
   std::string token_file;
   double rate = 10;

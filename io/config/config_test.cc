@@ -252,7 +252,7 @@ TEST(Config, RuleWithoutNameIsNamedByItsGroup) {
   ASSERT_TRUE(config.ok()) << config.status();
   ASSERT_EQ(config->rules.size(), 1u);
   EXPECT_EQ(config->rules[0].name, "cn=x,dc=y");
-  EXPECT_EQ(config->rules[0].priority, 1000);
+  EXPECT_EQ(config->rules[0].priority, 1);  // no priority: its position in the file
 }
 
 TEST(Config, AdFlavorChangesAttributeDefaults) {

@@ -274,29 +274,38 @@ void GotoTarget::Put(HttpOpPtr state, std::string body) {
 }
 
 void GotoTarget::Send(std::vector<HttpOpPtr> members, bool from_queue) {
-  // "licenseKeys" apply to every member of a POST (§3b): one POST per license set, in the
-  // order each set first appears. The queue's batch is done when all of them are.
-  std::vector<std::pair<std::vector<std::string>, std::vector<HttpOpPtr>>> by_keys;
+  // "licenseKeys" and "suppressEmail" apply to every member of a POST (§3a, §3b): one POST per
+  // license set and suppress flag, in the order each first appears. The queue's batch is done
+  // when all of them are.
+  struct PostGroup {
+    std::vector<std::string> keys;
+    bool suppress_welcome = false;
+    std::vector<HttpOpPtr> members;
+  };
+  std::vector<PostGroup> groups;
   for (HttpOpPtr& member : members) {
+    const core::AccountSpec& spec = member->op->spec;
     absl::StatusOr<std::vector<std::string>> keys =
-        member->op->spec.products.empty() ? std::vector<std::string>{}
-                                          : LicenseKeys(member->op->spec.products, false);
+        spec.products.empty() ? std::vector<std::string>{} : LicenseKeys(spec.products, false);
     if (!keys.ok()) {
       Finish(std::move(member), keys.status());
       continue;
     }
-    auto group = std::find_if(by_keys.begin(), by_keys.end(),
-                              [&](const auto& entry) { return entry.first == *keys; });
-    if (group == by_keys.end()) group = by_keys.insert(by_keys.end(), {*std::move(keys), {}});
-    group->second.push_back(std::move(member));
+    auto group = std::find_if(groups.begin(), groups.end(), [&](const PostGroup& entry) {
+      return entry.keys == *keys && entry.suppress_welcome == spec.suppress_welcome;
+    });
+    if (group == groups.end()) {
+      group = groups.insert(groups.end(), {*std::move(keys), spec.suppress_welcome, {}});
+    }
+    group->members.push_back(std::move(member));
   }
-  if (by_keys.empty()) {
+  if (groups.empty()) {
     if (from_queue) queue()->BatchDone();
     return;
   }
-  auto remaining = std::make_shared<std::atomic<size_t>>(by_keys.size());
-  for (auto& [keys, group] : by_keys) {
-    Post(std::move(group), keys, [this, remaining, from_queue] {
+  auto remaining = std::make_shared<std::atomic<size_t>>(groups.size());
+  for (PostGroup& group : groups) {
+    Post(std::move(group.members), group.keys, [this, remaining, from_queue] {
       // After the retried members were re-queued: they may go out now.
       if (remaining->fetch_sub(1) == 1 && from_queue) queue()->BatchDone();
     });
@@ -312,7 +321,9 @@ void GotoTarget::Post(std::vector<HttpOpPtr> members, const std::vector<std::str
     specs.push_back(&member->op->spec);
   }
   CountBatch(members.size());
-  std::string body = EncodeGotoCreateBatch(specs, options_.suppress_email, license_keys);
+  // Send() grouped the members by their flag: the first one's is every one's.
+  const bool suppress_email = members.front()->op->spec.suppress_welcome;
+  std::string body = EncodeGotoCreateBatch(specs, suppress_email, license_keys);
   pipeline().Submit(
       Request("POST", "/users", std::move(body), /*idempotent=*/false),
       [this, members = std::move(members), done = std::move(done)](HttpResponse response) {

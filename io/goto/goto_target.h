@@ -18,8 +18,11 @@
 //                  updates that follow), the products it offers and the free seats of every
 //                  product whose license has a count (goto_codec.h GotoLicenseCatalog).
 //   Execute(op)    create → held for a batch (BatchQueue: `batch` users per POST
-//                  /accounts/{k}/users with suppressEmail false, so GoTo sends the welcome
-//                  emails). GoTo's documented answer is a bare [{"key","email"}] listing
+//                  /accounts/{k}/users; "suppressEmail" is the spec's suppress_welcome, so
+//                  GoTo sends the welcome emails unless the configuration says not to; it
+//                  applies to a whole POST (§3a), so a queued batch goes out as one POST per
+//                  license set and suppress flag, full when all its creates agree).
+//                  GoTo's documented answer is a bare [{"key","email"}] listing
 //                  created and existing users alike (GOTO_API_RESEARCH.md §3a): an entry
 //                  whose email this driver's own ListAccounts() showed free is taken as
 //                  created without a request; any other (the email was listed, a hash
@@ -99,8 +102,7 @@ struct GotoTargetOptions {
   int page_size = 1000;  // users per listing page (GoTo's maximum; the server may answer fewer)
   // A listing claiming more accounts is refused (kDataLoss) before its pages are requested.
   int64_t max_accounts = kDefaultMaxAccounts;
-  int batch = 100;              // users per batch create, 1..1000
-  bool suppress_email = false;  // true: GoTo sends no welcome email
+  int batch = 100;  // users per batch create, 1..1000
   // The role sets (custom roles) the rules name: ListAccounts refuses a name the account lacks.
   std::vector<std::string> role_sets;
 };
@@ -140,7 +142,8 @@ class GotoTarget final : public HttpTarget {
   // email in a run is looked up). Thread-safe.
   bool ClaimListedFree(const core::AccountSpec& spec) override;
 
-  // Sends `members` (one license set: `license_keys`) as one POST; `done` runs after its answer.
+  // Sends `members` (one license set: `license_keys`, one suppress_welcome) as one POST; `done`
+  // runs after its answer. REQUIRES: `members` is not empty.
   void Post(std::vector<HttpOpPtr> members, const std::vector<std::string>& license_keys,
             std::function<void()> done);
 

@@ -212,6 +212,38 @@ TEST_F(GotoTargetEmulatorTest, BatchCreatesSendFewerRequestsThanUsers) {
   EXPECT_EQ(user0->display_name, "First0 Last0");
 }
 
+// "suppressEmail" holds for a whole POST (GOTO_API_RESEARCH.md §3a): one queued batch whose
+// creates differ in it goes out as one POST per value; when they agree, as one full POST.
+TEST_F(GotoTargetEmulatorTest, BatchSplitsByWelcomeSetting) {
+  auto target = StartTarget(server_->goto_base_url(), /*batch=*/6);
+  std::vector<core::Operation> ops;
+  for (int i = 1; i <= 6; ++i) {
+    core::AccountSpec spec = Spec(i);
+    spec.suppress_welcome = i % 2 == 0;  // even users: no welcome email
+    ops.push_back(CreateOp(spec));
+  }
+  for (const OpOutcome& outcome : ExecuteGathered(*target, ops)) {
+    ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  }
+  EXPECT_EQ(server_->stats().batch_creates, 2);
+  std::vector<std::string> welcomed;
+  for (const emulator::OutboxEntry& entry : server_->outbox()) welcomed.push_back(entry.email);
+  EXPECT_THAT(welcomed,
+              UnorderedElementsAre(ops[0].spec.email, ops[2].spec.email, ops[4].spec.email));
+
+  ops.clear();
+  for (int i = 7; i <= 12; ++i) {
+    core::AccountSpec spec = Spec(i);
+    spec.suppress_welcome = true;
+    ops.push_back(CreateOp(spec));
+  }
+  for (const OpOutcome& outcome : ExecuteGathered(*target, ops)) {
+    ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  }
+  EXPECT_EQ(server_->stats().batch_creates, 3);  // one more POST, all six in it
+  EXPECT_EQ(server_->outbox().size(), 3u);
+}
+
 // A batch with taken emails in the middle: the others are created; our own earlier account is
 // linked (no duplicate), someone else's is reported.
 TEST_F(GotoTargetEmulatorTest, ConflictInTheMiddleOfABatch) {

@@ -75,6 +75,9 @@
 //               "welcomeTemplate"? (default "default")}, ...],
 //    "licenseKeys": [7902142105473202101, "7902142105473202103"]?   numbers or strings
 //    "suppressEmail": false}                                  optional, default false
+//   suppressEmail ([DOC] §3a: "controls whether a welcome email is sent") holds for EVERY
+//   member of the batch, as licenseKeys do; a per-member flag is not documented and is ignored
+//   like any unknown member field.
 //   licenseKeys ([3P] §3b) apply to EVERY member of the batch: each gets the products of
 //   those licenses (none: no products). 1 to 1000 users; unknown fields are ignored. A
 //   malformed request (not JSON, no "users" array, 0 or more than 1000 users, a member missing
