@@ -59,6 +59,16 @@ class PlanTest : public ::testing::Test {
     accounts_.items.push_back(stranger);
   }
   Plan Compute() { return ComputePlan(dir_, accounts_, links_, {}, config_); }
+  // One rule for the members of `group` (a test group name).
+  void UseRule(const std::string& name, const std::string& group, std::vector<std::string> products,
+               const std::string& language = "") {
+    Rule rule;
+    rule.name = name;
+    rule.group = GroupDn(group);
+    rule.products = std::move(products);
+    rule.language = language;
+    config_.rules = {rule};
+  }
 
   Directory dir_;
   Accounts accounts_;
@@ -249,12 +259,7 @@ TEST_F(PlanTest, UnmanagedLinkIsNeverDeprovisioned) {
 }
 
 TEST_F(PlanTest, RulesDecideProducts) {
-  Rule rule;
-  rule.name = "Staff";
-  rule.group = GroupDn("staff");
-  rule.products = {"G2W", "G2M"};
-  rule.language = "en_US";
-  config_.rules = {rule};
+  UseRule("Staff", "staff", {"G2W", "G2M"}, "en_US");
   Plan plan = Compute();
   const Operation* fresh = FindOp(plan, "id-fresh");
   ASSERT_NE(fresh, nullptr);
@@ -339,12 +344,7 @@ TEST_F(PlanTest, UpdateWithoutASeatKeepsItsOtherChanges) {
     accounts_.items.push_back(account);
   }
   links_ = {{"id-bob", "a-bob", true}, {"id-cid", "a-cid", true}, {"id-dan", "a-dan", true}};
-  Rule rule;
-  rule.name = "Webinars";
-  rule.group = GroupDn("scope");
-  rule.products = {"G2M", "G2W"};
-  rule.language = "de_DE";
-  config_.rules = {rule};
+  UseRule("Webinars", "scope", {"G2M", "G2W"}, "de_DE");
   config_.free_seats = {{"G2W", 1}};
   Plan plan = Compute();
 
