@@ -49,6 +49,11 @@ void DiffField(std::vector<Change>& changes, Field field, std::string_view befor
   if (before != after) changes.push_back({field, std::string(before), std::string(after)});
 }
 
+bool ChangesField(const std::vector<Change>& changes, Field field) {
+  return std::any_of(changes.begin(), changes.end(),
+                     [field](const Change& change) { return change.field == field; });
+}
+
 std::string ChangedFields(const std::vector<Change>& changes) {
   std::string out;
   for (const Change& change : changes) {
@@ -58,15 +63,51 @@ std::string ChangedFields(const std::vector<Change>& changes) {
   return out;
 }
 
-// An operation that needs seats for every product of its spec, and its row.
+// An operation that needs seats, and its row. A create or reactivation needs one for every
+// product of its spec; an update or link (`added_only`) only for the products its change adds.
 struct SeatUser {
   size_t op_idx;
   size_t row_idx;
+  bool added_only = false;
 };
 
-// Gives seats to creates and reactivations in plan order; one that lacks a seat for any of its
-// products is dropped from the operations and its row becomes invalid ("no seat for G2W").
-// Seats freed by this run's deactivations are not counted: they may be applied later.
+// The products `op` needs seats for: its spec's, or (added_only) those its products change adds.
+// The views point into `op`.
+std::vector<absl::string_view> SeatProducts(const Operation& op, bool added_only) {
+  if (!added_only) return absl::StrSplit(op.spec.products, ',', absl::SkipEmpty());
+  std::vector<absl::string_view> out;
+  for (const Change& change : op.changes) {
+    if (change.field != Field::kProducts) continue;
+    const std::vector<absl::string_view> before =
+        absl::StrSplit(change.before, ',', absl::SkipEmpty());
+    for (absl::string_view product : absl::StrSplit(change.after, ',', absl::SkipEmpty())) {
+      if (std::find(before.begin(), before.end(), product) == before.end()) {
+        out.push_back(product);
+      }
+    }
+  }
+  return out;
+}
+
+// An update or link lacking a seat: its products change is dropped (the account keeps its
+// products, the spec says so too, so a PUT of the whole spec keeps them) and the other changes
+// stay. Returns true when the operation has nothing left to do (an update with no other change;
+// a link still stores its link).
+bool DropProductsChange(Operation& op, const std::string& missing) {
+  auto products = std::find_if(op.changes.begin(), op.changes.end(), [](const Change& change) {
+    return change.field == Field::kProducts;
+  });
+  op.spec.products = products->before;
+  op.changes.erase(products);
+  op.reason = absl::StrCat(op.reason, "; products left unchanged: no seat for ", missing);
+  return op.changes.empty() && op.kind == OpKind::kUpdate;
+}
+
+// Gives seats to creates, reactivations and product-adding updates in plan order (so the plan is
+// stable); a create or reactivation that lacks a seat for any of its products is dropped from
+// the operations, an update or link loses its products change only (DropProductsChange). Either
+// way the row becomes invalid ("no seat for G2W"). Seats freed by this run's deactivations and
+// product removals are not counted: they may be applied later.
 void ApplySeats(const std::vector<std::pair<std::string, int64_t>>& free_seats,
                 const std::vector<SeatUser>& seat_users, Plan& plan) {
   if (free_seats.empty() || seat_users.empty()) return;
@@ -74,8 +115,9 @@ void ApplySeats(const std::vector<std::pair<std::string, int64_t>>& free_seats,
   std::vector<uint8_t> dropped(plan.operations.size(), 0);
   for (const SeatUser& user : seat_users) {
     Operation& op = plan.operations[user.op_idx];
+    const std::vector<absl::string_view> needed = SeatProducts(op, user.added_only);
     std::string missing;
-    for (absl::string_view product : absl::StrSplit(op.spec.products, ',', absl::SkipEmpty())) {
+    for (absl::string_view product : needed) {
       auto it = remaining.find(product);
       if (it != remaining.end() && it->second <= 0) {
         missing = std::string(product);
@@ -83,15 +125,22 @@ void ApplySeats(const std::vector<std::pair<std::string, int64_t>>& free_seats,
       }
     }
     if (missing.empty()) {
-      for (absl::string_view product : absl::StrSplit(op.spec.products, ',', absl::SkipEmpty())) {
+      for (absl::string_view product : needed) {
         if (auto it = remaining.find(product); it != remaining.end()) --it->second;
       }
       continue;
     }
-    dropped[user.op_idx] = 1;
     UserRow& row = plan.rows[user.row_idx];
     row.category = Category::kInvalid;
-    row.reason = absl::StrCat("no seat for ", missing, " (", row.reason, ")");
+    if (user.added_only) {
+      const bool nothing_left = DropProductsChange(op, missing);
+      dropped[user.op_idx] = nothing_left;
+      row.reason = absl::StrCat("no seat for ", missing, " (", row.reason,
+                                nothing_left ? ")" : "; the other changes are applied)");
+    } else {
+      dropped[user.op_idx] = 1;
+      row.reason = absl::StrCat("no seat for ", missing, " (", row.reason, ")");
+    }
   }
   size_t kept = 0;
   for (size_t op_idx = 0; op_idx < plan.operations.size(); ++op_idx) {
@@ -119,7 +168,7 @@ struct PlanInputs {
 // What the steps share while they build the plan.
 struct PlanState {
   Plan& plan;
-  std::vector<SeatUser> seat_users;      // creates and reactivations: they take seats
+  std::vector<SeatUser> seat_users;      // creates, reactivations, product-adding updates
   std::vector<uint8_t> account_settled;  // per account: claimed by a row already
 };
 
@@ -198,7 +247,7 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
     row.reason = absl::StrCat("in scope, no account; ", rule_text);
     op.kind = OpKind::kCreate;
     op.reason = row.reason;
-    state.seat_users.push_back({plan.operations.size(), plan.rows.size()});
+    state.seat_users.push_back({plan.operations.size(), plan.rows.size(), false});
     plan.operations.push_back(std::move(op));
     plan.rows.push_back(std::move(row));
     return;
@@ -232,7 +281,9 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
   }
   op.reason = absl::StrCat(row.reason, "; ", rule_text);
   if (op.kind == OpKind::kReactivate) {
-    state.seat_users.push_back({plan.operations.size(), plan.rows.size()});
+    state.seat_users.push_back({plan.operations.size(), plan.rows.size(), false});
+  } else if (ChangesField(op.changes, Field::kProducts)) {
+    state.seat_users.push_back({plan.operations.size(), plan.rows.size(), /*added_only=*/true});
   }
   plan.operations.push_back(std::move(op));
   plan.rows.push_back(std::move(row));

@@ -121,7 +121,13 @@ struct PlanConfig {
   DeprovisionPolicy deprovision;
   // Free seats per product at the target (GoTo's /licenses). A product not listed is
   // unlimited. Creates and reactivations that would need a seat beyond these are not planned:
-  // the user is reported invalid with "no seat for PRODUCT" (retried next run).
+  // the user is reported invalid with "no seat for PRODUCT" (retried next run). An update (or
+  // link) whose products change adds a product beyond these keeps its other changes and loses
+  // its products change (its spec keeps the account's products); its row is invalid with "no
+  // seat for PRODUCT (...; the other changes are applied)", and an update left with no change
+  // is not planned. Seats go to these operations in plan order, so a plan is stable.
+  // Example: 1 free G2W seat; ann (new, rule G2W) then bob (update: language, + G2W) →
+  // ann's create takes the seat; bob's update writes the language only, bob's row is invalid.
   std::vector<std::pair<std::string, int64_t>> free_seats;
   // The shrink guard: the number of users in scope at the last successful run (-1: none
   // recorded, e.g. the first run) and the percent by which it may fall before this run's

@@ -59,6 +59,16 @@ class PlanTest : public ::testing::Test {
     accounts_.items.push_back(stranger);
   }
   Plan Compute() { return ComputePlan(dir_, accounts_, links_, {}, config_); }
+  // One rule for the members of `group` (a test group name).
+  void UseRule(const std::string& name, const std::string& group, std::vector<std::string> products,
+               const std::string& language = "") {
+    Rule rule;
+    rule.name = name;
+    rule.group = GroupDn(group);
+    rule.products = std::move(products);
+    rule.language = language;
+    config_.rules = {rule};
+  }
 
   Directory dir_;
   Accounts accounts_;
@@ -280,12 +290,7 @@ TEST_F(PlanTest, UnmanagedLinkIsNeverDeprovisioned) {
 }
 
 TEST_F(PlanTest, RulesDecideProducts) {
-  Rule rule;
-  rule.name = "Staff";
-  rule.group = GroupDn("staff");
-  rule.products = {"G2W", "G2M"};
-  rule.language = "en_US";
-  config_.rules = {rule};
+  UseRule("Staff", "staff", {"G2W", "G2M"}, "en_US");
   Plan plan = Compute();
   const Operation* fresh = FindOp(plan, "id-fresh");
   ASSERT_NE(fresh, nullptr);
@@ -346,6 +351,78 @@ TEST_F(PlanTest, SeatShortfallMakesCreatesInvalid) {
   EXPECT_EQ(no_seat, 2);
   config_.free_seats = {{"G2W", 5}};  // G2M unlimited
   EXPECT_EQ(Count(Compute(), OpKind::kCreate), 3);
+}
+
+// Updates adding a product take seats too, in plan order after nothing else: with 1 free G2W
+// seat, ann's create takes it; bob's update keeps its language change and loses its products
+// change; cid's update (products only) is not planned; eve's link (matched by email) still
+// links and writes the language; dan already holds G2W and needs no seat. Each lacking one is an
+// invalid row "no seat for G2W".
+TEST_F(PlanTest, UpdateWithoutASeatKeepsItsOtherChanges) {
+  DirectoryBuilder builder;
+  for (const char* name : {"ann", "bob", "cid", "dan", "eve"}) AddTestUser(builder, {.name = name});
+  AddTestGroup(builder, "scope", {"ann", "bob", "cid", "dan", "eve"});
+  dir_ = std::move(builder).Finish();
+  accounts_ = Accounts();
+  for (const char* name : {"bob", "cid", "dan", "eve"}) {
+    Account account = SyncedAccount(accounts_, name, absl::StrCat("a-", name));
+    const bool holds_g2w = std::string_view(name) == "dan";
+    account.products = accounts_.Store(holds_g2w ? "G2M,G2W" : "G2M");
+    if (std::string_view(name) != "bob" && std::string_view(name) != "eve") {
+      account.language = accounts_.Store("de_DE");
+    }
+    if (std::string_view(name) == "eve") account.external_id = {};
+    accounts_.items.push_back(account);
+  }
+  links_ = {{"id-bob", "a-bob", true}, {"id-cid", "a-cid", true}, {"id-dan", "a-dan", true}};
+  UseRule("Webinars", "scope", {"G2M", "G2W"}, "de_DE");
+  config_.free_seats = {{"G2W", 1}};
+  Plan plan = Compute();
+
+  ASSERT_NE(FindOp(plan, "id-ann"), nullptr);
+  EXPECT_EQ(FindOp(plan, "id-ann")->spec.products, "G2M,G2W");
+  const Operation* bob = FindOp(plan, "id-bob");
+  ASSERT_NE(bob, nullptr);
+  EXPECT_EQ(bob->kind, OpKind::kUpdate);
+  ASSERT_EQ(bob->changes.size(), 1u);
+  EXPECT_EQ(bob->changes[0].field, Field::kLanguage);
+  EXPECT_EQ(bob->spec.products, "G2M");  // a whole-resource PUT keeps the account's products
+  EXPECT_NE(bob->reason.find("products left unchanged: no seat for G2W"), std::string::npos);
+  EXPECT_EQ(FindOp(plan, "id-cid"), nullptr);
+  EXPECT_EQ(FindOp(plan, "id-dan"), nullptr);
+  const Operation* eve = FindOp(plan, "id-eve");
+  ASSERT_NE(eve, nullptr);
+  EXPECT_EQ(eve->kind, OpKind::kLink);
+  ASSERT_EQ(eve->changes.size(), 2u);  // externalId, language
+  EXPECT_EQ(eve->changes[1].field, Field::kLanguage);
+
+  std::vector<std::string> invalid;
+  for (const UserRow& row : plan.rows) {
+    if (row.category == Category::kInvalid) invalid.push_back(row.directory_id + ": " + row.reason);
+  }
+  ASSERT_EQ(invalid.size(), 3u);
+  EXPECT_EQ(invalid[0].rfind("id-bob: no seat for G2W (linked; changed: language, products", 0), 0u)
+      << invalid[0];
+  EXPECT_NE(invalid[0].find("the other changes are applied"), std::string::npos);
+  EXPECT_EQ(invalid[1], "id-cid: no seat for G2W (linked; changed: products)");
+  EXPECT_EQ(invalid[2].rfind("id-eve: no seat for G2W", 0), 0u) << invalid[2];
+  EXPECT_EQ(plan.count(Category::kNew), 1);
+  EXPECT_EQ(plan.count(Category::kMatched), 1);  // dan
+  EXPECT_EQ(plan.count(Category::kUpdate), 0);
+  EXPECT_EQ(plan.count(Category::kInvalid), 3);
+
+  // Two seats: plan order gives the second to bob, not cid.
+  config_.free_seats = {{"G2W", 2}};
+  plan = Compute();
+  EXPECT_EQ(FindOp(plan, "id-bob")->changes.size(), 2u);
+  EXPECT_EQ(FindOp(plan, "id-cid"), nullptr);
+  EXPECT_EQ(plan.count(Category::kInvalid), 2);
+  // Enough seats: every product change is planned.
+  config_.free_seats = {{"G2W", 4}};
+  plan = Compute();
+  EXPECT_EQ(FindOp(plan, "id-cid")->changes.size(), 1u);
+  EXPECT_EQ(FindOp(plan, "id-eve")->spec.products, "G2M,G2W");
+  EXPECT_EQ(plan.count(Category::kInvalid), 0);
 }
 
 // GoTo keeps no display name of its own: a differing one is not a change to write there.

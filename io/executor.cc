@@ -279,6 +279,8 @@ class Applier {
     if (!ok) {
       ++totals_.failed;
       logs_.Error(absl::StrCat(Sv(kind), " ", op.email, " (", op.directory_id, "): ", error));
+      // Only the products were refused (no seat): the account holds the rest, a link included.
+      if (outcome.rest_applied) RecordLink(op, account_id);
       return;
     }
     ++totals_.done;

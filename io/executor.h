@@ -82,8 +82,8 @@ struct ApplyTotals {
 
 // Applies every operation of `ops` that is not held. REQUIRES: `ops` outlives the call.
 // Links: a create stores a "created" link (also when only a later step of it failed: the account
-// exists), a delete removes it, others store "linked" (or keep the existing origin).
-// Failures are counted, audited and written to the error log.
+// exists), a delete removes it, others store "linked" (or keep the existing origin), also when
+// only their products were refused (OpOutcome::rest_applied). Failures are counted, audited and written to the error log.
 // Ctrl-C (`context.interrupted` set): no new operation starts, queued requests are cancelled
 // (TargetApi::Cancel), requests in flight finish, every journaled operation is settled (the
 // cancelled ones as not done, "cancelled by interrupt"), and a line on `context.err` says so.

@@ -299,6 +299,32 @@ TEST_F(ExecutorTest, CreateThatFailedAfterItsPostIsStillLinkedAsCreated) {
   EXPECT_EQ((*links)[0].origin, "created");
 }
 
+// A link whose products the target refused (no seat) while the rest was applied fails, with
+// "no seat for G2W" in the error log, and still stores its link: the account was touched. The
+// same failure without the rest applied stores none.
+TEST_F(ExecutorTest, LinkWithOnlyItsProductsRefusedIsStillLinked) {
+  std::vector<core::Operation> ops = Creates(2);
+  for (core::Operation& op : ops) {
+    op.kind = core::OpKind::kLink;
+    op.account_id = "acct-" + op.directory_id;
+    op.changes = {{core::Field::kLanguage, "", "de_DE"}, {core::Field::kProducts, "", "G2W"}};
+  }
+  target_.answer = [](const core::Operation& op) {
+    OpOutcome outcome{absl::ResourceExhaustedError("PUT: no seat for G2W at the target"),
+                      op.account_id, 409, 2};
+    outcome.rest_applied = op.directory_id == "d0";
+    return outcome;
+  };
+  ApplyTotals totals = ApplyOperations(ops, Context());
+  EXPECT_EQ(totals.failed, 2);
+  auto links = state_->LoadLinks();
+  ASSERT_TRUE(links.ok());
+  ASSERT_EQ(links->size(), 1u);
+  EXPECT_EQ((*links)[0].directory_id, "d0");
+  EXPECT_EQ((*links)[0].origin, "linked");
+  ExpectEveryRowSettled();
+}
+
 // An "intent" row whose payload cannot be read says nothing of what was planned, so nothing
 // proves it was applied: it settles as failed (re-planned), even when the account exists.
 TEST_F(ExecutorTest, SettleInterruptedNeverCountsAnUnreadablePayloadAsDone) {

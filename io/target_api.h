@@ -32,6 +32,10 @@ struct OpOutcome {
   std::string account_id;  // the account created or touched
   int http_status = 0;     // last HTTP status (0: none, transport error)
   int attempts = 0;        // requests sent for this operation, retries included
+  // `status` failed for a part of the operation only: the target refused its products change
+  // (no seat, "no seat for G2W") and the driver applied the other changes without it. The
+  // account was touched as planned otherwise (its link stands).
+  bool rest_applied = false;
 };
 
 struct TargetStats {

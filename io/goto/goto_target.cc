@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/hash/hash.h"
@@ -41,6 +43,25 @@ uint64_t EmailHash(std::string_view email, std::string* scratch) {
   scratch->assign(email);
   for (char& c : *scratch) c = absl::ascii_tolower(static_cast<unsigned char>(c));
   return absl::Hash<std::string_view>{}(std::string_view(*scratch));
+}
+
+bool ChangesProducts(const core::Operation& op) {
+  return std::any_of(op.changes.begin(), op.changes.end(), [](const core::Change& change) {
+    return change.field == core::Field::kProducts;
+  });
+}
+
+// The PUT body of an update, link or reactivation; without its products change when the target
+// had no seat for them (`license_keys` then unused).
+std::string UpdateBody(const core::Operation& op, const std::vector<std::string>& license_keys,
+                       bool with_products) {
+  const std::optional<bool> active =
+      op.kind == core::OpKind::kReactivate ? std::optional<bool>(true) : std::nullopt;
+  if (with_products) return EncodeGotoUpdate(op.changes, op.spec, active, license_keys);
+  std::vector<core::Change> rest;
+  std::copy_if(op.changes.begin(), op.changes.end(), std::back_inserter(rest),
+               [](const core::Change& change) { return change.field != core::Field::kProducts; });
+  return EncodeGotoUpdate(rest, op.spec, active);
 }
 
 }  // namespace
@@ -207,10 +228,7 @@ void GotoTarget::Execute(const core::Operation& op, std::function<void(OpOutcome
   // Products are granted through licenses: resolve them now, on the run's thread, so a
   // product no license carries fails here and the catalog is there for the batch sends.
   std::vector<std::string> license_keys;
-  const bool products_change = std::any_of(
-      op.changes.begin(), op.changes.end(),
-      [](const core::Change& change) { return change.field == core::Field::kProducts; });
-  if ((op.kind == core::OpKind::kCreate && !op.spec.products.empty()) || products_change) {
+  if ((op.kind == core::OpKind::kCreate && !op.spec.products.empty()) || ChangesProducts(op)) {
     absl::StatusOr<std::vector<std::string>> keys =
         LicenseKeys(op.spec.products, /*may_read=*/true);
     if (!keys.ok()) {
@@ -225,10 +243,8 @@ void GotoTarget::Execute(const core::Operation& op, std::function<void(OpOutcome
       return;
     case core::OpKind::kUpdate:
     case core::OpKind::kLink:
-      Put(state, EncodeGotoUpdate(op.changes, op.spec, std::nullopt, license_keys));
-      return;
     case core::OpKind::kReactivate:
-      Put(state, EncodeGotoUpdate(op.changes, op.spec, true, license_keys));
+      Put(state, UpdateBody(op, license_keys, /*with_products=*/true));
       return;
     case core::OpKind::kDeactivate:
       Put(state, EncodeGotoUpdate({}, op.spec, false));
@@ -257,9 +273,18 @@ void GotoTarget::Put(HttpOpPtr state, std::string body) {
     }
     const GotoError error = DecodeGotoError(response.body);
     if (response.http_status == 409 && error.code == "NO_SEAT") {
-      Finish(state, absl::ResourceExhaustedError(absl::StrCat(
-                        "no seat for ", error.product.empty() ? "a product" : error.product,
-                        " at the target (", Enrich(response).message(), ")")));
+      absl::Status no_seat = absl::ResourceExhaustedError(
+          absl::StrCat("no seat for ", error.product.empty() ? "a product" : error.product,
+                       " at the target (", Enrich(response).message(), ")"));
+      if (ChangesProducts(*state->op) && state->products_refused.ok()) {
+        // The rest of the update goes through without the products (PUT replaces only the
+        // fields present); the refusal is the outcome once the rest is done.
+        state->products_refused = absl::ResourceExhaustedError(
+            absl::StrCat(no_seat.message(), "; the other changes were applied"));
+        Put(state, UpdateBody(*state->op, {}, /*with_products=*/false));
+        return;
+      }
+      Finish(state, std::move(no_seat));
       return;
     }
     if (response.http_status == 409 && error.code == "USER_EXISTS") {

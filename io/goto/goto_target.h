@@ -47,7 +47,10 @@
 //                  member ("users[3]...") fails that member and re-batches the others.
 //                  update/link → PUT /accounts/{k}/users/{userKey} with the changed fields GoTo
 //                  holds (products, adminRoles, locale, names, email, userGroup, externalId);
-//                  reactivate → the same plus status ACTIVE; deactivate → status SUSPENDED
+//                  reactivate → the same plus status ACTIVE. A PUT with licenseKeys refused
+//                  409 NO_SEAT is sent again without them (the other fields applied); the
+//                  operation then fails kResourceExhausted "no seat for G2W" with rest_applied.
+//                  deactivate → status SUSPENDED
 //                  (GoTo's deprovisioning: users are never deleted); delete → kUnimplemented.
 //                  Products: GoTo grants them through licenses only (GotoLicenseCatalog::KeysFor).
 //                  A create's products become its batch's "licenseKeys", so a batch taken from

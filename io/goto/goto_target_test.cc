@@ -364,6 +364,38 @@ TEST_F(GotoTargetEmulatorTest, ReactivationWithoutASeatIsNoSeat) {
   EXPECT_THAT(std::string(outcome.status.message()), HasSubstr("no seat for G2W"));
 }
 
+// An update adding G2W when no G2W seat is free: the PUT is refused (409 NO_SEAT), sent again
+// without licenseKeys, so the locale and name change are applied; the outcome names the product.
+TEST_F(GotoTargetEmulatorTest, UpdateWithoutASeatAppliesTheRest) {
+  StartEmulator({{"G2W", 1}});
+  Seed("holder@example.com", "dir-h", {"G2W"});  // takes the only seat
+  const std::string id = Seed("user1@example.com", "dir-1", {"G2M"});
+  auto target = StartTarget(server_->goto_base_url());
+  core::Operation update = AccountOp(core::OpKind::kUpdate, id);
+  update.spec = Spec(1, "G2M,G2W");
+  update.spec.language = "de_DE";
+  update.changes = {{core::Field::kLanguage, "", "de_DE"},
+                    {core::Field::kProducts, "G2M", "G2M,G2W"},
+                    {core::Field::kFirstName, "Seed", "First1"}};
+  const OpOutcome outcome = ExecuteOne(*target, update);
+  EXPECT_EQ(outcome.status.code(), absl::StatusCode::kResourceExhausted) << outcome.status;
+  EXPECT_THAT(std::string(outcome.status.message()), HasSubstr("no seat for G2W"));
+  EXPECT_TRUE(outcome.rest_applied);
+  EXPECT_EQ(outcome.http_status, 409);  // the refusal's
+  EXPECT_EQ(outcome.attempts, 2);
+  emulator::UserPtr user = User(id);
+  EXPECT_EQ(user->language, "de_DE");
+  EXPECT_EQ(user->first_name, "First1");
+  EXPECT_THAT(user->products, ElementsAre("G2M"));
+
+  // A refusal that is not about the products still fails the whole PUT, once.
+  update.changes = {{core::Field::kLanguage, "", "de_DE"}};
+  update.account_id = "no-such-user";
+  const OpOutcome missing = ExecuteOne(*target, update);
+  EXPECT_EQ(missing.status.code(), absl::StatusCode::kNotFound) << missing.status;
+  EXPECT_FALSE(missing.rest_applied);
+}
+
 TEST_F(GotoTargetEmulatorTest, DeleteIsNotOffered) {
   auto target = StartTarget(server_->goto_base_url());
   core::Operation del = AccountOp(core::OpKind::kDelete, "some-id");

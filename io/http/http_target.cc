@@ -312,6 +312,11 @@ void HttpTarget::FetchPage(const std::shared_ptr<ListState>& state, int64_t posi
 // --- Operations -----------------------------------------------------------------------------
 
 void HttpTarget::Finish(HttpOpPtr state, absl::Status status) {
+  if (status.ok() && !state->products_refused.ok()) {
+    status = state->products_refused;
+    state->outcome.rest_applied = true;
+    state->outcome.http_status = 409;  // the refusal's, not the retry's 200: what failed
+  }
   state->outcome.status = WithPrefix(status, OpLabel(*state->op));
   if (!pipeline_->OnPipelineThread()) {
     // Finished without a request: `done` still runs on the I/O thread.

@@ -62,6 +62,10 @@ struct HttpOp {
   std::function<void(OpOutcome)> done;
   OpOutcome outcome;
   int sends = 0;  // create: requests that carried it (batch or single)
+  // Set when the target refused the products change of an update (a 409) and the driver sends
+  // the rest without it: Finish reports this as the outcome (rest_applied, http_status 409) when
+  // the rest succeeds.
+  absl::Status products_refused;
 
   // The request's attempts count for this operation; its last HTTP status is the outcome's.
   void Count(const HttpResponse& response) {
@@ -212,6 +216,8 @@ class HttpTarget : public TargetApi {
   void AddFinding(std::string line) { findings_.push_back(std::move(line)); }
 
   // Runs `state`'s done with `status` (prefixed with the operation) on the pipeline thread.
+  // An OK `status` after the products were refused (HttpOp::products_refused) reports that
+  // refusal instead, with rest_applied.
   void Finish(HttpOpPtr state, absl::Status status);
 
   // --- Batch creates --------------------------------------------------------------------------

@@ -1,9 +1,13 @@
 #include "io/scim/scim_target.h"
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "core/check.h"
 #include "core/status_macros.h"
 #include "core/str.h"
@@ -33,6 +37,47 @@ const core::Change* FindChange(const core::Operation& op, core::Field field) {
     if (change.field == field) return &change;
   }
   return nullptr;
+}
+
+// The products a 409 on an update refused: the one the detail names ("NO_SEAT: no free seat
+// for product G2W (...)", the emulator's; RFC 7644 has no seat error), else those the change
+// adds.
+std::string RefusedProducts(const core::Operation& op, std::string_view detail) {
+  constexpr std::string_view kMarker = "for product ";
+  if (const size_t at = detail.find(kMarker); at != std::string_view::npos) {
+    const std::string_view rest = detail.substr(at + kMarker.size());
+    return std::string(rest.substr(0, rest.find_first_of(" ,;()")));
+  }
+  const core::Change* change = FindChange(op, core::Field::kProducts);
+  std::vector<absl::string_view> added;
+  const std::vector<absl::string_view> before = absl::StrSplit(change->before, ',');
+  for (absl::string_view product : absl::StrSplit(change->after, ',', absl::SkipEmpty())) {
+    if (std::find(before.begin(), before.end(), product) == before.end()) added.push_back(product);
+  }
+  return added.empty() ? std::string("a product") : absl::StrJoin(added, ", ");
+}
+
+// The request an update, link or reactivation sends: PATCH of its changes, or PUT of the whole
+// resource; without its products change (the account's products kept) when `with_products` is
+// false. An empty body: nothing to send.
+std::pair<std::string, std::string> UpdateRequest(const core::Operation& op, bool patch,
+                                                  bool with_products) {
+  const bool reactivate = op.kind == core::OpKind::kReactivate;
+  core::AccountSpec spec = op.spec;
+  if (reactivate) spec.active = true;
+  std::vector<core::Change> changes;
+  for (const core::Change& change : op.changes) {
+    if (change.field == core::Field::kProducts && !with_products) {
+      spec.products = change.before;
+    } else {
+      changes.push_back(change);
+    }
+  }
+  if (!patch) return {"PUT", EncodeUser(spec)};
+  if (reactivate && FindChange(op, core::Field::kActive) == nullptr) {
+    changes.push_back(core::Change{core::Field::kActive, "false", "true"});
+  }
+  return {"PATCH", EncodePatch(changes, spec)};
 }
 
 }  // namespace
@@ -140,33 +185,10 @@ void ScimTarget::Execute(const core::Operation& op, std::function<void(OpOutcome
   Finish(std::move(state), absl::InvalidArgumentError("unknown operation kind"));
 }
 
-void ScimTarget::UpdateUser(StatePtr state) {
+void ScimTarget::UpdateUser(StatePtr state, bool with_products) {
   const core::Operation& op = *state->op;
-  const bool reactivate = op.kind == core::OpKind::kReactivate;
   const std::string path = absl::StrCat("/Users/", op.account_id);
-  std::string body;
-  std::string method;
-  if (state->patch) {
-    method = "PATCH";
-    if (reactivate && FindChange(op, core::Field::kActive) == nullptr) {
-      std::vector<core::Change> changes = op.changes;
-      changes.push_back(core::Change{core::Field::kActive, "false", "true"});
-      core::AccountSpec spec = op.spec;
-      spec.active = true;
-      body = EncodePatch(changes, spec);
-    } else if (reactivate) {
-      core::AccountSpec spec = op.spec;
-      spec.active = true;
-      body = EncodePatch(op.changes, spec);
-    } else {
-      body = EncodePatch(op.changes, op.spec);
-    }
-  } else {
-    method = "PUT";
-    core::AccountSpec spec = op.spec;
-    if (reactivate) spec.active = true;
-    body = EncodeUser(spec);
-  }
+  auto [method, body] = UpdateRequest(op, state->patch, with_products);
   if (body.empty()) {  // only the user group changed (or nothing: a bare link)
     UserGroupStep(std::move(state));
     return;
@@ -174,6 +196,19 @@ void ScimTarget::UpdateUser(StatePtr state) {
   pipeline().Submit(Request(method, path, std::move(body)), [this, state](HttpResponse response) {
     state->Count(response);
     absl::Status status = Enrich(response);  // a 2xx carrying a SCIM Error fails too
+    if (!status.ok() && response.http_status == 409 && state->products_refused.ok() &&
+        FindChange(*state->op, core::Field::kProducts) != nullptr) {
+      const std::string detail = scim_.ErrorDetail(response.body);
+      if (!absl::StartsWith(detail, "uniqueness")) {
+        // Not a user name conflict: taken as the products refused (no seat). The rest goes
+        // again without them; a conflict of another kind fails that retry as well.
+        state->products_refused = absl::ResourceExhaustedError(
+            absl::StrCat("no seat for ", RefusedProducts(*state->op, detail), " at the target (",
+                         status.message(), "); the other changes were applied"));
+        UpdateUser(state, /*with_products=*/false);
+        return;
+      }
+    }
     if (!status.ok()) {
       Finish(state, std::move(status));
       return;

@@ -25,7 +25,10 @@
 //                  to take); not found after an unknown outcome → POST again (at most 3 POSTs).
 //                  update/link/reactivate → PATCH /Users/{id} with the changed attributes (PUT of
 //                  the full resource when the server does not offer PATCH); reactivate sets
-//                  active=true. deactivate → PATCH active=false (without PATCH: GET, then PUT).
+//                  active=true. A 409 other than "uniqueness" on one that changes products
+//                  (usersync-target: "NO_SEAT: ...") → sent again without the products; the
+//                  operation then fails "no seat for G2W" with the rest applied.
+//                  deactivate → PATCH active=false (without PATCH: GET, then PUT).
 //                  delete → DELETE /Users/{id} (404: already gone, OK).
 //                  User group: the SCIM Group with that displayName (groups are listed once and
 //                  cached name → id, created on demand); the user is added to the new group and
@@ -124,7 +127,11 @@ class ScimTarget final : public HttpTarget {
   bool OnBatchRefused(const std::vector<HttpOpPtr>& members, const HttpResponse& response) override;
 
   // --- Updates (scim_target.cc) ---------------------------------------------------------------
-  void UpdateUser(StatePtr state);
+  // PATCH (or PUT) of an update, link or reactivation. A 409 that is not a user name conflict
+  // ("uniqueness") on one that changes products is taken as the products refused (no seat):
+  // the update is sent again without them (`with_products` false) and, when that succeeds,
+  // the operation fails with "no seat for G2W" and rest_applied (HttpOp::products_refused).
+  void UpdateUser(StatePtr state, bool with_products = true);
   void DeactivateUser(StatePtr state);
   void DeleteUser(StatePtr state);
 

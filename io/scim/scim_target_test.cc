@@ -418,6 +418,52 @@ TEST_F(ScimTargetEmulatorTest, BareLinkSendsNothing) {
   EXPECT_EQ(target->stats().requests, before);
 }
 
+// An update adding G2W when no G2W seat is free: the PATCH is refused (409 "NO_SEAT: ..."),
+// sent again without the entitlements, so the language is applied; the outcome names the
+// product. A user name conflict (409 uniqueness) is not retried.
+TEST(ScimTargetSeats, UpdateWithoutASeatAppliesTheRest) {
+  emulator::EmulatorOptions options;
+  options.token = kTestToken;
+  options.seats = {{"G2W", 1}};
+  auto server = emulator::EmulatorServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto seed = [&](const std::string& email, std::vector<std::string> products) {
+    emulator::EmulatorUser user;
+    user.user_name = email;
+    user.email = email;
+    user.first_name = "Seed";
+    user.last_name = "User";
+    user.products = std::move(products);
+    auto view = (*server)->store().CreateUser(user);
+    EXPECT_TRUE(view.ok()) << view.status();
+    return view.ok() ? view->user->id : std::string();
+  };
+  seed("holder@example.com", {"G2W"});  // takes the only seat
+  const std::string id = seed("user1@example.com", {"G2M"});
+  auto target = StartTarget((*server)->scim_base_url());
+  core::Operation update = AccountOp(core::OpKind::kUpdate, id);
+  update.spec = TestSpec(1, "G2M,G2W");
+  update.spec.language = "de_DE";
+  update.changes = {{core::Field::kLanguage, "", "de_DE"},
+                    {core::Field::kProducts, "G2M", "G2M,G2W"}};
+  const OpOutcome outcome = ExecuteOne(*target, update);
+  EXPECT_EQ(outcome.status.code(), absl::StatusCode::kResourceExhausted) << outcome.status;
+  EXPECT_THAT(std::string(outcome.status.message()), HasSubstr("no seat for G2W"));
+  EXPECT_TRUE(outcome.rest_applied);
+  EXPECT_EQ(outcome.http_status, 409);  // the refusal's
+  auto user = (*server)->store().GetUser(id);
+  ASSERT_TRUE(user.ok()) << user.status();
+  EXPECT_EQ(user->user->language, "de_DE");
+  EXPECT_EQ(user->user->products, std::vector<std::string>{"G2M"});
+
+  update.changes = {{core::Field::kUserName, "user1@example.com", "holder@example.com"},
+                    {core::Field::kProducts, "G2M", "G2M,G2W"}};
+  update.spec.user_name = "holder@example.com";
+  const OpOutcome taken = ExecuteOne(*target, update);
+  EXPECT_EQ(taken.status.code(), absl::StatusCode::kAlreadyExists) << taken.status;
+  EXPECT_FALSE(taken.rest_applied);
+}
+
 // --- Against a scripted fake: the paths the emulator cannot provoke ----------------------------
 
 constexpr char kUser9[] = R"({"id":"id-9","userName":"user9@example.com","externalId":"dir-9",)"

@@ -117,7 +117,9 @@
 //   → 200 with the updated user. Errors: 400 INVALID_REQUEST, 404 NOT_FOUND, 409 USER_EXISTS
 //   (+ "userKey" of the holder: the new email is taken; error bodies kept as before), 409 NO_SEAT
 //   (+ "product": the change adds a product with no free seat, or reactivates a user holding one),
-//   412 VERSION_MISMATCH. A refused PUT changes nothing. Deprovisioning is "status": "SUSPENDED"
+//   412 VERSION_MISMATCH. A refused PUT changes nothing (usersync sends a PUT refused NO_SEAT
+//   once more without licenseKeys, so its other fields apply; what GoTo answers a PUT lacking
+//   a seat is not in the public material). Deprovisioning is "status": "SUSPENDED"
 //   (suspended users keep their products but use no seats); GoTo users are never deleted.
 //
 // GET  /accounts/{k}/licenses → 200 GoTo's documented shape ([3P] §5a, the Admin reference's
