@@ -312,6 +312,10 @@ TEST_F(HostileTest, TruncatedListingExits4) { ExpectBrokenListingRefused(Fault::
 // A SCIM Error ("status": "500") inside a 200 as the listing.
 TEST_F(HostileTest, ErrorInside200ListingExits4) { ExpectBrokenListingRefused(Fault::kErrorIn200); }
 
+// HTTP 500 on every listing page: the target could not be read, exit 4 (was 1, "some
+// operations failed", though none was attempted).
+TEST_F(HostileTest, ServerErrorListingExits4) { ExpectBrokenListingRefused(Fault::kServerError); }
+
 TEST_F(HostileTest, GarbageCreateAnswerThenCleanRunConverges) {
   ExpectBrokenCreateAnswerConverges(Fault::kGarbageBody);
 }

@@ -209,10 +209,23 @@ absl::Status ReadDirectory(Session& session) {
   return CheckScopeGroups(session.config.scope_groups, session.directory);
 }
 
+// A read of the target that failed, with context. A server error (HTTP 5xx other than the
+// retried ones, or an answer no code fits) means the target could not be read: exit 4, like
+// an unreachable one, not 1 ("some operations failed": none was attempted).
+absl::Status TargetReadFailure(const absl::Status& status, std::string_view what) {
+  absl::Status failure = WithContext(status, what);
+  if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown) {
+    return absl::UnavailableError(failure.message());
+  }
+  return failure;
+}
+
 absl::Status ListAccounts(Session& session) {
   const core::MonoTime start = session.clock.Now();
   absl::StatusOr<core::Accounts> accounts = session.target->ListAccounts();
-  if (!accounts.ok()) return WithContext(accounts.status(), "listing the target's accounts: ");
+  if (!accounts.ok()) {
+    return TargetReadFailure(accounts.status(), "listing the target's accounts: ");
+  }
   session.accounts = *std::move(accounts);
   session.list_seconds = SecondsSince(session.clock, start);
   return absl::OkStatus();
@@ -236,7 +249,9 @@ absl::Status LoadLinks(Session& session) {
 }
 
 absl::StatusOr<TargetOffer> ReadTargetOffer(Session& session) {
-  USERSYNC_ASSIGN_OR_RETURN(TargetOffer offer, session.target->Offer());
+  absl::StatusOr<TargetOffer> read = session.target->Offer();
+  if (!read.ok()) return TargetReadFailure(read.status(), "");
+  TargetOffer offer = *std::move(read);
   if (!offer.products.has_value()) return offer;
   const std::vector<std::string>& offered = *offer.products;
   const std::vector<core::Rule>& rules = session.config.rules;

@@ -128,6 +128,8 @@ std::string_view FaultName(Fault fault) {
       return "kTruncatedJson";
     case Fault::kErrorIn200:
       return "kErrorIn200";
+    case Fault::kServerError:
+      return "kServerError";
     case Fault::kEndlessBody:
       return "kEndlessBody";
     case Fault::kHugeBody:
@@ -190,6 +192,8 @@ class HostileProxy::Connection {
     switch (fault) {
       case Fault::kErrorIn200:
         return Done(seen, JsonAnswer(200, ScimError("500", "boom")));
+      case Fault::kServerError:
+        return Done(seen, JsonAnswer(500, ScimError("500", "boom")));
       case Fault::kEchoAuthorization: {
         std::string auth = hostile::HeaderValue(request.headers, "authorization").value_or("");
         return Done(seen, JsonAnswer(400, ScimError("400", absl::StrCat("invalid request; you sent "

@@ -45,6 +45,7 @@ enum class Fault {
   kGarbageBody,        // forward, then answer 200 application/scim+json with random bytes
   kTruncatedJson,      // forward, then answer the real answer cut in half (Content-Length: half)
   kErrorIn200,         // do not forward; 200 whose body is a SCIM Error (status "500", "boom")
+  kServerError,        // do not forward; 500 whose body is a SCIM Error (status "500", "boom")
   kEndlessBody,        // do not forward; 200, no Content-Length, Connection: close, spaces
                        // until the client goes away
   kHugeBody,           // do not forward; 200 announcing Content-Length: 2147483648, then
