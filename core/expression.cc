@@ -152,9 +152,7 @@ std::string ArgumentCountMessage(const FunctionInfo& function, size_t got) {
 }
 
 bool IsIdentifierStart(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
-bool IsIdentifierChar(char c) {
-  return IsIdentifierStart(c) || (c >= '0' && c <= '9') || c == '_';
-}
+bool IsIdentifierChar(char c) { return IsIdentifierStart(c) || (c >= '0' && c <= '9') || c == '_'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
@@ -171,7 +169,8 @@ std::string Describe(char c) {
 // Recursive descent over the grammar
 //   expression := argument
 //   argument   := <empty> | operand [ ("=" | "<>" | "<" | "<=" | ">" | ">=") operand ]
-//   operand    := "[" name "]" | '"' chars '"' | ["-"] digits | Name "(" argument {"," argument} ")"
+//   operand    := "[" name "]" | '"' chars '"' | ["-"] digits | Name "(" argument {"," argument}
+//   ")"
 // (an empty argument only inside a call's parentheses).
 class ExpressionParser {
  public:
@@ -179,8 +178,8 @@ class ExpressionParser {
 
   absl::Status Run() {
     if (text_.size() > Expression::kMaxTextBytes) {
-      return Error(Expression::kMaxTextBytes, absl::StrCat("expression longer than ",
-                                                           Expression::kMaxTextBytes, " bytes"));
+      return Error(Expression::kMaxTextBytes,
+                   absl::StrCat("expression longer than ", Expression::kMaxTextBytes, " bytes"));
     }
     SkipSpace();
     if (AtEnd()) return Error(pos_, "empty expression");
@@ -189,8 +188,8 @@ class ExpressionParser {
     expr_->root_ = *root;
     SkipSpace();
     if (!AtEnd()) {
-      return Error(pos_, absl::StrCat("unexpected ", Describe(Peek()),
-                                      " after the end of the expression"));
+      return Error(
+          pos_, absl::StrCat("unexpected ", Describe(Peek()), " after the end of the expression"));
     }
     return absl::OkStatus();
   }
@@ -285,8 +284,9 @@ absl::StatusOr<uint32_t> ExpressionParser::ParseOperand(int depth) {
   if (IsIdentifierStart(c)) return ParseCall(depth);
   if (c == ']') return Error(pos_, "']' without a matching '['");
   if (c == ')') return Error(pos_, "')' without a matching '('");
-  return Error(pos_, absl::StrCat("unexpected ", Describe(c),
-                                  " (expected [attribute], \"string\", a number or Function(...))"));
+  return Error(pos_,
+               absl::StrCat("unexpected ", Describe(c),
+                            " (expected [attribute], \"string\", a number or Function(...))"));
 }
 
 absl::StatusOr<uint32_t> ExpressionParser::ParseAttribute() {
@@ -294,10 +294,14 @@ absl::StatusOr<uint32_t> ExpressionParser::ParseAttribute() {
   const size_t begin = pos_;
   while (!AtEnd() && Peek() != ']') {
     const auto byte = static_cast<unsigned char>(Peek());
-    if (byte == '[') return Error(pos_, "'[' inside an attribute name (missing ']'?)");
+    if (std::string_view("[](),\"\\").find(Peek()) != std::string_view::npos) {
+      return Error(pos_,
+                   absl::StrCat(Describe(Peek()), " inside an attribute name (missing ']'?)"));
+    }
     if (byte <= 0x20 || byte == 0x7F) {
-      return Error(pos_, absl::StrCat("attribute names hold no spaces or control characters, found ",
-                                      byte == ' ' ? std::string("a space") : Describe(Peek())));
+      return Error(pos_,
+                   absl::StrCat("attribute names hold no spaces or control characters, found ",
+                                byte == ' ' ? std::string("a space") : Describe(Peek())));
     }
     ++pos_;
   }
@@ -340,8 +344,8 @@ absl::StatusOr<uint32_t> ExpressionParser::ParseCall(int depth) {
   const FunctionInfo* function = FindFunction(name);
   if (function == nullptr) return Error(name_pos, UnknownFunctionMessage(name));
   if (depth + 1 > Expression::kMaxDepth) {
-    return Error(name_pos, absl::StrCat("function calls nested deeper than ",
-                                        Expression::kMaxDepth));
+    return Error(name_pos,
+                 absl::StrCat("function calls nested deeper than ", Expression::kMaxDepth));
   }
   SkipSpace();
   if (AtEnd() || Peek() != '(') {
@@ -359,7 +363,8 @@ absl::StatusOr<uint32_t> ExpressionParser::ParseCall(int depth) {
       SkipSpace();
       arg_positions.push_back(pos_);
       if (!AtEnd() && (Peek() == ',' || Peek() == ')')) {
-        args.push_back(AddLiteral(""));  // an omitted argument, as in Replace([a], "x", , , "y", , )
+        args.push_back(
+            AddLiteral(""));  // an omitted argument, as in Replace([a], "x", , , "y", , )
       } else {
         absl::StatusOr<uint32_t> arg = ParseComparison(depth + 1);
         if (!arg.ok()) return arg.status();
@@ -367,8 +372,8 @@ absl::StatusOr<uint32_t> ExpressionParser::ParseCall(int depth) {
       }
       SkipSpace();
       if (AtEnd()) {
-        return Error(pos_, absl::StrCat("missing ')' to close ", Sv(name), "( of column ",
-                                        name_pos + 1));
+        return Error(pos_,
+                     absl::StrCat("missing ')' to close ", Sv(name), "( of column ", name_pos + 1));
       }
       if (Peek() == ')') {
         ++pos_;

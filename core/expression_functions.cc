@@ -17,9 +17,7 @@ bool IsContinuation(unsigned char byte) { return (byte & 0xC0) == 0x80; }
 
 // RFC 3629 section 4's table of well-formed sequences.
 Decoded Decode(std::string_view s, size_t pos) {
-  const auto byte_at = [&](size_t offset) {
-    return static_cast<unsigned char>(s[pos + offset]);
-  };
+  const auto byte_at = [&](size_t offset) { return static_cast<unsigned char>(s[pos + offset]); };
   const unsigned char lead = byte_at(0);
   if (lead < 0x80) return {lead, 1};
   const size_t left = s.size() - pos;
@@ -31,8 +29,8 @@ Decoded Decode(std::string_view s, size_t pos) {
     if (left < 3 || !IsContinuation(byte_at(1)) || !IsContinuation(byte_at(2))) {
       return {kInvalid, 1};
     }
-    const uint32_t cp = (uint32_t{lead} & 0x0F) << 12 | uint32_t{byte_at(1) & 0x3Fu} << 6 |
-                        (byte_at(2) & 0x3F);
+    const uint32_t cp =
+        (uint32_t{lead} & 0x0F) << 12 | uint32_t{byte_at(1) & 0x3Fu} << 6 | (byte_at(2) & 0x3F);
     if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) return {kInvalid, 1};
     return {cp, 3};
   }
@@ -100,6 +98,7 @@ void AppendMapped(std::string_view in, std::string* out, Map map) {
 }
 
 // NormalizeDiacritics of U+00C0-U+017F, one entry per code point; "" = copy unchanged.
+// clang-format off
 constexpr std::array<const char*, 0x180 - 0xC0> kFolded = {
     // U+00C0 À Á Â Ã Ä Å Æ Ç È É Ê Ë Ì Í Î Ï
     "A", "A", "A", "A", "A", "A", "AE", "C", "E", "E", "E", "E", "I", "I", "I", "I",
@@ -126,6 +125,7 @@ constexpr std::array<const char*, 0x180 - 0xC0> kFolded = {
     // U+0170 Ű ű Ų ų Ŵ ŵ Ŷ ŷ Ÿ Ź ź Ż ż Ž ž ſ
     "U", "u", "U", "u", "W", "w", "Y", "y", "Y", "Z", "z", "Z", "z", "Z", "z", "s",
 };
+// clang-format on
 
 // Ș ș Ț ț (U+0218-U+021B), which Entra's table lists beside their cedilla twins.
 constexpr std::array<const char*, 4> kFoldedCommaBelow = {"S", "s", "T", "t"};
@@ -160,13 +160,9 @@ size_t Utf8Skip(std::string_view s, int64_t chars) {
   return pos;
 }
 
-void AppendLower(std::string_view in, std::string* out) {
-  AppendMapped(in, out, ToLowerCodePoint);
-}
+void AppendLower(std::string_view in, std::string* out) { AppendMapped(in, out, ToLowerCodePoint); }
 
-void AppendUpper(std::string_view in, std::string* out) {
-  AppendMapped(in, out, ToUpperCodePoint);
-}
+void AppendUpper(std::string_view in, std::string* out) { AppendMapped(in, out, ToUpperCodePoint); }
 
 void AppendNormalizedDiacritics(std::string_view in, std::string* out) {
   out->reserve(out->size() + in.size());
