@@ -443,10 +443,17 @@ int Compare(std::string_view a, std::string_view b) {
   return order < 0 ? -1 : (order > 0 ? 1 : 0);
 }
 
+// Replace is the one function whose result can outgrow its arguments many times over (nested,
+// each level multiplies), so a result that grows is cut at this size.
+constexpr size_t kMaxGrownReplaceBytes = size_t{64} << 10;
+
 // Appends `in` with every occurrence of `from` (non-overlapping, left to right) replaced by
-// `to`; with an empty `from`, appends `in` unchanged.
+// `to`; with an empty `from`, appends `in` unchanged. What is appended is cut, on a character
+// boundary, to max(in.size(), kMaxGrownReplaceBytes) bytes.
 void AppendReplaced(std::string_view in, std::string_view from, std::string_view to,
                     std::string* out) {
+  const size_t begin_size = out->size();
+  const size_t limit = std::max(in.size(), kMaxGrownReplaceBytes);
   if (from.empty()) {
     out->append(in);
     return;
@@ -457,8 +464,18 @@ void AppendReplaced(std::string_view in, std::string_view from, std::string_view
     out->append(in.substr(begin, found - begin));
     out->append(to);
     begin = found + from.size();
+    if (out->size() - begin_size > limit) break;
   }
-  out->append(in.substr(begin));
+  if (out->size() - begin_size <= limit) out->append(in.substr(begin));
+  if (out->size() - begin_size <= limit) return;
+  const std::string_view appended = std::string_view(*out).substr(begin_size);
+  size_t keep = 0;
+  while (keep < appended.size()) {
+    const size_t length = internal::Utf8CharLength(appended, keep);
+    if (keep + length > limit) break;
+    keep += length;
+  }
+  out->resize(begin_size + keep);
 }
 
 std::string_view TrimSpace(std::string_view value) {

@@ -237,9 +237,8 @@ int64_t ParseInteger(std::string_view s, int64_t fallback) {
   int64_t value = 0;
   for (const char digit : s) {
     if (digit < '0' || digit > '9') return fallback;
-    if (value < kLimit) value = value * 10 + (digit - '0');
+    value = value <= (kLimit - 9) / 10 ? value * 10 + (digit - '0') : kLimit;
   }
-  if (value > kLimit) value = kLimit;
   return negative ? -value : value;
 }
 

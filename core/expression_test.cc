@@ -112,6 +112,9 @@ TEST(Expression, Comparisons) {
   EXPECT_EQ(Eval("[n] >= 10", {"10"}), "True");
   EXPECT_EQ(Eval("[n] < -3", {"-7"}), "True");
   EXPECT_EQ(Eval(R"([s] < "b")", {"abc"}), "True");
+  // Long numbers saturate (found by the fuzzer: an overflow on the way).
+  EXPECT_EQ(Eval("40 <= 44444444444444444444444444444444489"), "True");
+  EXPECT_EQ(Eval("-99999999999999999999 < -5"), "True");
   EXPECT_EQ(Eval(R"([s] <= "10")", {"9x"}), "False");
 }
 
@@ -232,6 +235,16 @@ TEST(Expression, ReplaceEdgeCases) {
   EXPECT_EQ(Eval(R"(Replace([a], "aa", , , "b", , ))", {"aaa"}), "ba");  // left to right
   // A template with an empty source gives "" (absent), not the bare template.
   EXPECT_EQ(Eval(R"(Replace([a], "<u>", , , , , "<u>@x.com"))", {""}), "");
+  // Nested, each level doubles; a result that grows is cut at 64 KiB, on a character boundary.
+  std::string nested = "[a]";
+  for (int level = 0; level < 30; ++level) {
+    nested = "Replace(" + nested + R"(, "é", , , "éé", , ))";
+  }
+  const std::string doubled = Eval(nested, {"é"});
+  EXPECT_EQ(doubled.size(), size_t{64} << 10);
+  EXPECT_EQ(doubled.find_first_not_of("\xC3\xA9"), std::string::npos);
+  // 70001 bytes in: the result is cut to 70001 bytes, less the half "é" that would not fit.
+  EXPECT_EQ(Eval(R"(Replace([a], "x", , , "é", , ))", {std::string(70001, 'x')}).size(), 70000);
   // The regular expression forms are refused at parse time, at the argument's column.
   EXPECT_THAT(ParseError(R"(Replace([mobile], , "[()\\s-]+", , "", , ))"),
               StartsWith("column 21: Replace with a regexPattern is not supported"));
