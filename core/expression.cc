@@ -637,10 +637,7 @@ void ExpressionEvaluator::EvalText(const Expression::Node& node, std::string* ou
       return AppendReplaced(source, old_value, Arg(node, 4), out);
     }
     case Op::kStripSpaces:
-      for (const char c : Arg(node, 0)) {
-        if (c != ' ') out->push_back(c);
-      }
-      return;
+      return AppendReplaced(Arg(node, 0), " ", "", out);
     case Op::kTrim:
       out->append(TrimSpace(Arg(node, 0)));
       return;
