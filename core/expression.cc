@@ -37,6 +37,8 @@ enum class Op : uint8_t {
   kGreaterOrEqual,
   kAppend,
   kCoalesce,
+  kConvertToUtf8Hex,
+  kCStr,
   kIif,
   kIsNull,
   kIsNullOrEmpty,
@@ -68,7 +70,9 @@ struct FunctionInfo {
 // Sorted by name; names are case-sensitive, as the Microsoft reference says.
 constexpr FunctionInfo kFunctions[] = {
     {"Append", Op::kAppend, 2, 2},
+    {"CStr", Op::kCStr, 1, 1},
     {"Coalesce", Op::kCoalesce, 1, kUnbounded},
+    {"ConvertToUTF8Hex", Op::kConvertToUtf8Hex, 1, 1},
     {"IIF", Op::kIif, 3, 3},
     {"IsNull", Op::kIsNull, 1, 1},
     {"IsNullOrEmpty", Op::kIsNullOrEmpty, 1, 1},
@@ -615,6 +619,17 @@ void ExpressionEvaluator::EvalText(const Expression::Node& node, std::string* ou
       out->append(rest.substr(0, internal::Utf8Skip(rest, length)));
       return;
     }
+    case Op::kCStr:  // every value is a string already
+      out->append(Arg(node, 0));
+      return;
+    case Op::kConvertToUtf8Hex:
+      for (const char c : Arg(node, 0)) {
+        constexpr char kHex[] = "0123456789ABCDEF";
+        const auto byte = static_cast<unsigned char>(c);
+        out->push_back(kHex[byte >> 4]);
+        out->push_back(kHex[byte & 15]);
+      }
+      return;
     case Op::kNormalizeDiacritics:
       return internal::AppendNormalizedDiacritics(Arg(node, 0), out);
     case Op::kToLower:  // the culture argument is not read: invariant culture
@@ -654,6 +669,10 @@ void ExpressionEvaluator::EvalText(const Expression::Node& node, std::string* ou
 
 void Expression::Evaluate(std::span<const std::string_view> values, std::string* out) const {
   // One slot per node, kept per thread so that warm calls do not allocate.
+  if (nodes_.empty()) {  // default-constructed
+    out->clear();
+    return;
+  }
   thread_local std::vector<std::string> scratch;
   if (scratch.size() < nodes_.size()) scratch.resize(nodes_.size());
   ExpressionEvaluator(*this, values, scratch.data()).Eval(root_, out);
