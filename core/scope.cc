@@ -70,6 +70,14 @@ void CollectAttributes(const LdapFilter& filter, std::vector<std::string>& out) 
 
 }  // namespace
 
+bool UserColumnNames::Holds(std::string_view attribute) const {
+  for (const std::string* name :
+       {&id, &user_name, &email, &first_name, &last_name, &display_name, &language}) {
+    if (!name->empty() && EqualsIgnoreCase(*name, attribute)) return true;
+  }
+  return false;
+}
+
 std::vector<std::string> FilterAttributes(const LdapFilter& filter) {
   std::vector<std::string> out;
   CollectAttributes(filter, out);

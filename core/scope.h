@@ -42,6 +42,9 @@ struct UserColumnNames {
   std::string last_name{};
   std::string display_name{};
   std::string language{};
+
+  // Whether one of the names is `attribute` (ASCII case-insensitively).
+  bool Holds(std::string_view attribute) const;
 };
 
 // scope.filter, parsed when the configuration loads.
