@@ -206,8 +206,9 @@ absl::Status ParseSource(const Ctx& ctx, const toml::table* table, const std::st
   if (source->timeout.count() <= 0) return section.ValueError("timeout", "must be longer than 0");
   USERSYNC_RETURN_IF_ERROR(section.Number("max_shrink_percent", &source->max_shrink_percent));
   if (!(source->max_shrink_percent >= 0 && source->max_shrink_percent <= 100)) {
-    return section.ValueError("max_shrink_percent", absl::StrCat("must be between 0 and 100 (got ",
-                                                                 source->max_shrink_percent, ")"));
+    return section.ValueError(
+        "max_shrink_percent",
+        absl::StrCat("must be between 0 and 100 (got ", source->max_shrink_percent, ")"));
   }
   if (!source->bind_password_env.empty() && !source->bind_password_file.empty()) {
     return section.ValueError("bind_password_file",
@@ -230,34 +231,14 @@ absl::Status CheckTarget(const Ctx& ctx, const toml::table* table, const Section
 
 absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::string& base_dir,
                          TargetConfig* target) {
-  static constexpr std::string_view kKeys[] = {"kind",
-                                               "url",
-                                               "account_key",
-                                               "token_env",
-                                               "token_file",
-                                               "rate",
-                                               "burst",
-                                               "adaptive",
-                                               "batch",
-                                               "concurrency",
-                                               "timeout",
-                                               "max_retries",
-                                               "max_accounts",
-                                               "allow_insecure",
-                                               "max_response_bytes",
-                                               "max_retry_after",
-                                               "retry_budget",
-                                               "auth",
-                                               "token_url",
-                                               "authorize_url",
-                                               "redirect_uri",
-                                               "client_id",
-                                               "client_secret_env",
-                                               "client_secret_file",
-                                               "refresh_token_file",
-                                               "client_auth",
-                                               "suppress_welcome",
-                                               "products"};
+  static constexpr std::string_view kKeys[] = {
+      "kind",           "url",          "account_key",        "token_env",
+      "token_file",     "rate",         "burst",              "adaptive",
+      "batch",          "concurrency",  "timeout",            "max_retries",
+      "max_accounts",   "allow_insecure", "max_response_bytes", "max_retry_after",
+      "retry_budget",   "auth",         "token_url",          "authorize_url",
+      "redirect_uri",   "client_id",    "client_secret_env",  "client_secret_file",
+      "refresh_token_file", "client_auth", "suppress_welcome", "products"};
   if (table == nullptr) {
     return ctx.Error(nullptr,
                      "missing section [target]: it must give target.url (the target's base "
