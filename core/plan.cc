@@ -344,6 +344,17 @@ std::vector<DepartedAccount> FindDeparted(const PlanInputs& in, std::span<const 
   return departed;
 }
 
+// Why the directory user `user` (nullopt: gone from the directory) of a departed account is no
+// longer a user in scope.
+std::string DepartureReason(const PlanInputs& in, std::optional<uint32_t> user) {
+  if (!user) return "no longer in the directory";
+  if (in.dir.disabled[*user]) return "disabled in the directory";
+  if (!in.scope.no_rule.empty() && in.scope.no_rule[*user]) return std::string(kNoRuleReason);
+  if (in.config.scope_users.empty() && !in.config.scope_filter)
+    return "no longer in a scoped group";
+  return "no longer selected by scope.groups, scope.users or scope.filter";
+}
+
 // 6b. A row for each departed account and, when it is active and the policy acts, its
 //     deactivation or deletion. Returns how many operations it planned.
 int64_t PlanDeparted(const PlanInputs& in, const std::vector<DepartedAccount>& departed,
@@ -356,11 +367,7 @@ int64_t PlanDeparted(const PlanInputs& in, const std::vector<DepartedAccount>& d
     state.account_settled[gone.account_idx] = 1;
     const Account& account = in.accounts.items[gone.account_idx];
     std::optional<uint32_t> user = dir.FindUserById(gone.directory_id);
-    std::string why = !user                 ? "no longer in the directory"
-                      : dir.disabled[*user] ? "disabled in the directory"
-                      : !in.scope.no_rule.empty() && in.scope.no_rule[*user]
-                          ? std::string(kNoRuleReason)
-                          : "no longer in a scoped group";
+    const std::string why = DepartureReason(in, user);
     UserRow row;
     row.category = Category::kDeparted;
     row.directory_id = std::string(gone.directory_id);

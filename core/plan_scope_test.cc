@@ -174,5 +174,16 @@ TEST_F(PlanScopeTest, RequireRuleDepartsALinkedUserUnderTheThreshold) {
   EXPECT_TRUE(held.deprovision_held);
 }
 
+// A linked user that scope.users no longer names departs, and the reason names the assignments.
+TEST_F(PlanScopeTest, AUserNoLongerAssignedDepartsNamingTheAssignments) {
+  LinkLin();
+  config_.scope_users = {"id-eve"};  // lin is in no scoped group and no longer named
+  Plan plan = Compute();
+  ASSERT_NE(Op(plan, "lin"), nullptr);
+  EXPECT_EQ(Op(plan, "lin")->kind, OpKind::kDeactivate);
+  EXPECT_EQ(Op(plan, "lin")->reason,
+            "departed: no longer selected by scope.groups, scope.users or scope.filter");
+}
+
 }  // namespace
 }  // namespace usersync::core
