@@ -162,11 +162,18 @@ TEST(ScopeProductsTest, AProductTypoOnAScimTargetExits2NamingTheRuleAndTheProduc
   world.WriteDirectory(testing::NumberedUsers(2));
   WorldConfig config;
   config.target_keys = "rate = 1000\nburst = 100\nproducts = [\"G2M\", \"G2W\", \"G2T\"]\n";
+  config.rules = RuleToml("Organizers", 1, kStaffGroup, "\"G2W\"");
+  world.WriteConfig(config);
+  ProcessResult saved = world.Usersync({"plan", "--out", "plan.json"});
+  ASSERT_EQ(saved.exit_code, 0) << saved.out << saved.err;
+
   config.rules = RuleToml("Organizers", 1, kStaffGroup, "\"G2W\", \"GTM\"");
   world.WriteConfig(config);
-  for (const char* command : {"check", "plan", "sync"}) {
-    SCOPED_TRACE(command);
-    ProcessResult result = world.Usersync({command});
+  const std::vector<std::vector<std::string>> commands = {
+      {"check"}, {"plan"}, {"sync"}, {"apply", "--plan", "plan.json"}};
+  for (const std::vector<std::string>& args : commands) {
+    SCOPED_TRACE(args[0]);
+    ProcessResult result = world.Usersync(args);
     EXPECT_EQ(result.exit_code, kExitUsage) << result.out << result.err;
     EXPECT_TRUE(Contains(result.err,
                          "rules[0] 'Organizers' names product \"GTM\", which is not "
