@@ -35,8 +35,7 @@ struct Context {
   std::span<const Link> links;
   const PlanConfig& config;
   const Plan& plan;
-  ClosureResult scope;  // empty when every user is in scope
-  std::vector<uint8_t> in_scope;
+  ScopeResult scope;  // ComputeScope's, after LeaveOutUncovered when scope.require_rule
   RuleAssignment rules;
   std::vector<ClosureResult> rule_closure;  // per rule (sorted order); empty when group missing
   MappingResult mapping;
@@ -136,6 +135,38 @@ void ExplainMatch(const Context& ctx, uint32_t user, Explanation& out) {
   }
 }
 
+// Why a user none of the configured assignments selects is out of scope, naming each of them:
+// "not a member (direct or nested) of any scoped group; not in scope.users".
+std::string NotSelectedReason(const Explanation& e) {
+  std::string out;
+  if (e.scope_groups_configured) out = "not a member (direct or nested) of any scoped group";
+  if (e.scope_users_configured)
+    absl::StrAppend(&out, out.empty() ? "" : "; ", "not in scope.users");
+  if (!e.scope_filter_text.empty()) {
+    absl::StrAppend(&out, out.empty() ? "" : "; ", "does not match scope.filter ",
+                    e.scope_filter_text);
+  }
+  return out;
+}
+
+// What selected the user (group path, scope.users, scope.filter) or left it out.
+void ExplainScope(const Context& ctx, uint32_t user, Explanation& out) {
+  const PlanConfig& config = ctx.config;
+  const uint8_t selected_by = ctx.scope.selected_by[user];
+  out.in_scope = ctx.scope.in_scope[user] != 0;
+  out.scope_everyone = (selected_by & kSelectedByEveryone) != 0;
+  out.scope_groups_configured = !config.scope_groups.empty();
+  out.scope_users_configured = !config.scope_users.empty();
+  if (config.scope_filter) out.scope_filter_text = config.scope_filter->text;
+  if (selected_by & kSelectedByGroup) {
+    out.scope_path =
+        GroupDns(ctx.dir, GroupPath(ctx.scope.groups, ctx.scope.groups.parent_group[user]));
+  }
+  out.scope_direct = (selected_by & kSelectedByUser) != 0;
+  out.scope_filter = (selected_by & kSelectedByFilter) != 0;
+  out.no_rule = !ctx.scope.no_rule.empty() && ctx.scope.no_rule[user];
+}
+
 Explanation ExplainUser(const Context& ctx, uint32_t user) {
   const Directory& dir = ctx.dir;
   Explanation out;
@@ -145,11 +176,7 @@ Explanation ExplainUser(const Context& ctx, uint32_t user) {
   out.email = std::string(dir.email[user]);
   out.user_name = std::string(dir.user_name[user]);
   out.disabled = dir.disabled[user] != 0;
-  out.in_scope = ctx.in_scope[user] != 0;
-  out.scope_everyone = ctx.config.scope_groups.empty();
-  if (!out.scope_everyone && ctx.scope.user_in[user]) {
-    out.scope_path = GroupDns(dir, GroupPath(ctx.scope, ctx.scope.parent_group[user]));
-  }
+  ExplainScope(ctx, user, out);
 
   for (size_t rule_idx = 0; rule_idx < ctx.rules.rules.size(); ++rule_idx) {
     const ClosureResult& closure = ctx.rule_closure[rule_idx];
@@ -179,8 +206,10 @@ Explanation ExplainUser(const Context& ctx, uint32_t user) {
     out.category = "out_of_scope";
     if (out.disabled) {
       out.reason = "disabled in the directory";
-    } else if (!out.scope_everyone && !ctx.scope.user_in[user]) {
-      out.reason = "not a member (direct or nested) of any scoped group";
+    } else if (out.no_rule) {
+      out.reason = std::string(kNoRuleReason);
+    } else if (ctx.scope.selected_by[user] == 0) {
+      out.reason = NotSelectedReason(out);
     } else {
       out.reason = "not in scope";
     }
@@ -247,30 +276,21 @@ std::vector<Explanation> Explain(const Directory& dir, const Accounts& accounts,
     if (std::optional<uint32_t> user = dir.FindUserByDn(query)) users.push_back(*user);
   }
 
-  Context ctx{dir, accounts, links, config, plan, {}, {}, {}, {}, {}, {}};
+  Context ctx{dir, accounts, links, config, plan, {}, {}, {}, {}, {}};
   if (!users.empty()) {
     // The same pipeline as ComputePlan: scope, rules, mapping, matching.
-    if (config.scope_groups.empty()) {
-      ctx.in_scope.assign(dir.user_count(), 1);
-    } else {
-      std::vector<uint32_t> roots;
-      for (const std::string& group : config.scope_groups) {
-        if (std::optional<uint32_t> idx = dir.FindGroupByDn(group)) roots.push_back(*idx);
-      }
-      ctx.scope = GroupClosure(dir, roots);
-      ctx.in_scope = ctx.scope.user_in;
-    }
-    for (size_t user = 0; user < dir.user_count(); ++user) {
-      if (dir.disabled[user]) ctx.in_scope[user] = 0;
-    }
+    ctx.scope = ComputeScope(dir, config.scope_groups, config.scope_users,
+                             config.scope_filter.has_value() ? &*config.scope_filter : nullptr);
     ctx.rules = AssignRules(dir, config.rules);
+    if (config.require_rule) LeaveOutUncovered(ctx.rules, ctx.scope);
     ctx.rule_closure.resize(ctx.rules.rules.size());
     for (size_t rule_idx = 0; rule_idx < ctx.rules.rules.size(); ++rule_idx) {
       if (ctx.rules.rule_group[rule_idx] < 0) continue;
       const uint32_t root = static_cast<uint32_t>(ctx.rules.rule_group[rule_idx]);
       ctx.rule_closure[rule_idx] = GroupClosure(dir, std::span<const uint32_t>(&root, 1));
     }
-    ctx.mapping = MapUsers(dir, ctx.in_scope, ctx.rules, MappingOptions{config.validated_domains});
+    ctx.mapping =
+        MapUsers(dir, ctx.scope.in_scope, ctx.rules, MappingOptions{config.validated_domains});
     ctx.match = MatchAccounts(dir, ctx.mapping, accounts, links, manual, config.match_order);
     for (uint32_t user : users) out.push_back(ExplainUser(ctx, user));
     return out;
@@ -326,21 +346,33 @@ void FormatSubject(const Explanation& e, std::string& out) {
 
 // A directory user's scope path and rules.
 void FormatScopeAndRules(const Explanation& e, std::string& out) {
+  const char* const disabled = e.disabled ? "  (disabled: out of scope)" : "";
   if (e.scope_everyone) {
-    out.append("Scope: no scope groups are configured: every enabled user is in scope\n");
-  } else if (e.scope_path.empty()) {
-    out.append("Scope: not a member (direct or nested) of any scoped group\n");
-  } else {
+    out.append(
+        "Scope: no scope groups, users or filter are configured: every enabled user is in "
+        "scope\n");
+  } else if (e.scope_path.empty() && !e.scope_direct && !e.scope_filter) {
+    absl::StrAppend(&out, "Scope: ", NotSelectedReason(e), "\n");
+  }
+  if (!e.scope_path.empty()) {
     out.append("In scope through:\n");
     for (size_t step = 0; step < e.scope_path.size(); ++step) {
       absl::StrAppend(&out, "  ", std::string(2 * step, ' '), step == 0 ? "" : "> ",
                       e.scope_path[step], step == 0 ? "  (scoped group)" : "", "\n");
     }
-    absl::StrAppend(&out, "  ", std::string(2 * e.scope_path.size(), ' '), "> ", e.dn,
-                    e.disabled ? "  (disabled: out of scope)" : "", "\n");
+    absl::StrAppend(&out, "  ", std::string(2 * e.scope_path.size(), ' '), "> ", e.dn, disabled,
+                    "\n");
   }
+  if (e.scope_direct) {
+    absl::StrAppend(&out, "In scope: directly assigned (scope.users)", disabled, "\n");
+  }
+  if (e.scope_filter) {
+    absl::StrAppend(&out, "In scope: matches scope.filter ", e.scope_filter_text, disabled, "\n");
+  }
+  if (e.no_rule) absl::StrAppend(&out, "Out of scope: ", Sv(kNoRuleReason), "\n");
   if (e.rules.empty()) {
-    out.append("Rules: no rule's group holds the user (an account with no products)\n");
+    out.append(e.no_rule ? "Rules: no rule's group holds the user (left out of scope)\n"
+                         : "Rules: no rule's group holds the user (an account with no products)\n");
     return;
   }
   out.append("Rules holding the user (the first by priority gives single-valued settings):\n");

@@ -1,5 +1,6 @@
-// Explaining one user (`usersync explain`, DESIGN.md "Command line"): its category, the group
-// path that put it in scope (each nesting step, from the scoped group down), every rule whose
+// Explaining one user (`usersync explain`, DESIGN.md "Command line"): its category, what put it
+// in scope (the group path, each nesting step from the scoped group down; scope.users; the
+// scope.filter) or left it out (scope.require_rule), every rule whose
 // group holds it and which one gave each setting (the first by priority for single-valued
 // settings; device groups merged across every matching rule), how it was matched, and the
 // operation the plan holds for it.
@@ -54,11 +55,19 @@ struct Explanation {
   std::string user_name;
   bool disabled = false;
 
-  // Scope. scope_everyone: no scope groups are configured, every enabled user is in scope.
+  // Scope. scope_everyone: no scope groups, users or filter are configured, every enabled user
+  // is in scope. Otherwise the user is selected by any of: scope_path, scope_direct,
+  // scope_filter (several may hold).
   bool in_scope = false;
   bool scope_everyone = false;
   std::vector<std::string> scope_path;  // scoped group first, down to the group that holds the
                                         // user directly; empty when not in a scoped group
+  bool scope_direct = false;            // named in scope.users (by DN or directory id)
+  bool scope_filter = false;            // matches scope.filter
+  std::string scope_filter_text;        // scope.filter as configured; "" when none
+  bool scope_groups_configured = false;
+  bool scope_users_configured = false;
+  bool no_rule = false;  // selected and enabled, left out by scope.require_rule (no rule)
 
   std::vector<RuleHit> rules;           // by priority (the order rules are applied)
   std::vector<SettingOrigin> settings;  // empty when not in scope

@@ -1,6 +1,8 @@
 #include "core/plan.h"
 
 #include <algorithm>
+#include <iterator>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -163,6 +165,7 @@ struct PlanInputs {
   const RuleAssignment& rules;
   const MappingResult& mapping;
   const MatchResult& match;
+  const ScopeResult& scope;
 };
 
 // What the steps share while they build the plan.
@@ -172,26 +175,19 @@ struct PlanState {
   std::vector<uint8_t> account_settled;  // per account: claimed by a row already
 };
 
-// 1. Scope: members (nested) of the scoped groups, minus users disabled in the directory.
-std::vector<uint8_t> ScopeUsers(const Directory& dir, const PlanConfig& config, Plan& plan) {
-  std::vector<uint8_t> in_scope;
-  if (config.scope_groups.empty()) {
-    in_scope.assign(dir.user_count(), 1);
-  } else {
-    std::vector<uint32_t> roots;
-    for (const std::string& group : config.scope_groups) {
-      if (auto idx = dir.FindGroupByDn(group)) {
-        roots.push_back(*idx);
-      } else {
-        plan.warnings.push_back(absl::StrCat("scope group not found in the directory: ", group));
-      }
-    }
-    in_scope = std::move(GroupClosure(dir, roots).user_in);
+// 1. Scope (core/scope.h): the users the scope's groups, users and filter select, minus users
+//    disabled in the directory; the entries the directory lacks are warned about.
+ScopeResult ScopeUsers(const Directory& dir, const PlanConfig& config, Plan& plan) {
+  ScopeResult scope =
+      ComputeScope(dir, config.scope_groups, config.scope_users,
+                   config.scope_filter.has_value() ? &*config.scope_filter : nullptr);
+  for (const std::string& group : scope.missing_groups) {
+    plan.warnings.push_back(absl::StrCat("scope group not found in the directory: ", group));
   }
-  for (size_t user = 0; user < dir.user_count(); ++user) {
-    if (dir.disabled[user]) in_scope[user] = 0;
+  for (const std::string& user : scope.missing_users) {
+    plan.warnings.push_back(absl::StrCat("scope user not found in the directory: ", user));
   }
-  return in_scope;
+  return scope;
 }
 
 void WarnAboutGroups(const Directory& dir, const RuleAssignment& rules, Plan& plan) {
@@ -348,6 +344,17 @@ std::vector<DepartedAccount> FindDeparted(const PlanInputs& in, std::span<const 
   return departed;
 }
 
+// Why the directory user `user` (nullopt: gone from the directory) of a departed account is no
+// longer a user in scope.
+std::string DepartureReason(const PlanInputs& in, std::optional<uint32_t> user) {
+  if (!user) return "no longer in the directory";
+  if (in.dir.disabled[*user]) return "disabled in the directory";
+  if (!in.scope.no_rule.empty() && in.scope.no_rule[*user]) return std::string(kNoRuleReason);
+  if (in.config.scope_users.empty() && !in.config.scope_filter)
+    return "no longer in a scoped group";
+  return "no longer selected by scope.groups, scope.users or scope.filter";
+}
+
 // 6b. A row for each departed account and, when it is active and the policy acts, its
 //     deactivation or deletion. Returns how many operations it planned.
 int64_t PlanDeparted(const PlanInputs& in, const std::vector<DepartedAccount>& departed,
@@ -360,9 +367,7 @@ int64_t PlanDeparted(const PlanInputs& in, const std::vector<DepartedAccount>& d
     state.account_settled[gone.account_idx] = 1;
     const Account& account = in.accounts.items[gone.account_idx];
     std::optional<uint32_t> user = dir.FindUserById(gone.directory_id);
-    std::string why = !user                 ? "no longer in the directory"
-                      : dir.disabled[*user] ? "disabled in the directory"
-                                            : "no longer in a scoped group";
+    const std::string why = DepartureReason(in, user);
     UserRow row;
     row.category = Category::kDeparted;
     row.directory_id = std::string(gone.directory_id);
@@ -394,6 +399,33 @@ int64_t PlanDeparted(const PlanInputs& in, const std::vector<DepartedAccount>& d
     ++deprovisions;
   }
   return deprovisions;
+}
+
+// 6c. scope.require_rule: a user left out for want of a rule is shown as invalid with the reason
+//     (merged into `invalid`, which stays in directory order), unless a linked account makes it
+//     departed: then its departed row says why.
+void AddUncoveredRows(const Directory& dir, const ScopeResult& scope,
+                      const std::vector<DepartedAccount>& departed,
+                      std::vector<InvalidUser>& invalid) {
+  if (scope.no_rule.empty()) return;
+  std::vector<uint8_t> has_account(dir.user_count(), 0);
+  for (const DepartedAccount& gone : departed) {
+    if (std::optional<uint32_t> user = dir.FindUserById(gone.directory_id)) has_account[*user] = 1;
+  }
+  std::vector<InvalidUser> uncovered;
+  for (uint32_t user = 0; user < scope.no_rule.size(); ++user) {
+    if (scope.no_rule[user] && !has_account[user]) {
+      uncovered.push_back({user, std::string(kNoRuleReason)});
+    }
+  }
+  if (uncovered.empty()) return;
+  std::vector<InvalidUser> merged;
+  merged.reserve(invalid.size() + uncovered.size());
+  std::merge(std::make_move_iterator(invalid.begin()), std::make_move_iterator(invalid.end()),
+             std::make_move_iterator(uncovered.begin()), std::make_move_iterator(uncovered.end()),
+             std::back_inserter(merged),
+             [](const InvalidUser& a, const InvalidUser& b) { return a.user < b.user; });
+  invalid = std::move(merged);
 }
 
 // 7. Account-only: accounts no directory user matches and none is linked to. Never touched.
@@ -527,16 +559,17 @@ std::string_view CategoryName(Category category) {
 Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const Link> links,
                  std::span<const Link> manual, const PlanConfig& config) {
   Plan plan;
-  std::vector<uint8_t> in_scope = ScopeUsers(dir, config, plan);
-  plan.in_scope = std::count(in_scope.begin(), in_scope.end(), uint8_t{1});
+  ScopeResult scope = ScopeUsers(dir, config, plan);
 
   // 2. Rules, 3. mapping and validation, 4. matching.
   RuleAssignment rules = AssignRules(dir, config.rules);
   WarnAboutGroups(dir, rules, plan);
+  if (config.require_rule) LeaveOutUncovered(rules, scope);
+  plan.in_scope = std::count(scope.in_scope.begin(), scope.in_scope.end(), uint8_t{1});
   MappingOptions mapping_options{config.validated_domains};
-  MappingResult mapping = MapUsers(dir, std::move(in_scope), rules, mapping_options);
+  MappingResult mapping = MapUsers(dir, scope.in_scope, rules, mapping_options);
   MatchResult match = MatchAccounts(dir, mapping, accounts, links, manual, config.match_order);
-  const PlanInputs in{dir, accounts, config, rules, mapping, match};
+  const PlanInputs in{dir, accounts, config, rules, mapping, match, scope};
   plan.stored_links = static_cast<int64_t>(links.size());
   plan.dangling_links = static_cast<int64_t>(match.dangling_links.size());
   plan.refusal = DanglingLinksRefusal(plan.stored_links, plan.dangling_links);
@@ -546,12 +579,13 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
   // pages to fault in); the untouched tail of the reservation is never faulted in.
   plan.rows.reserve(dir.user_count() + accounts.items.size());
   plan.operations.reserve(dir.user_count() + accounts.items.size());
+  std::vector<uint8_t> linked_accounts(accounts.items.size(), 0);
+  const std::vector<DepartedAccount> departed = FindDeparted(in, links, linked_accounts, plan);
+  AddUncoveredRows(dir, scope, departed, mapping.invalid);
   PlanState state{plan, {}, std::vector<uint8_t>(accounts.items.size(), 0)};
   PlanDirectoryUsers(in, state);
   ApplySeats(config.free_seats, state.seat_users, plan);
 
-  std::vector<uint8_t> linked_accounts(accounts.items.size(), 0);
-  const std::vector<DepartedAccount> departed = FindDeparted(in, links, linked_accounts, plan);
   const size_t first_deprovision_op = plan.operations.size();
   const int64_t deprovisions = PlanDeparted(in, departed, state);
   PlanAccountOnly(accounts, linked_accounts, state, plan);

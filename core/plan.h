@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +19,7 @@
 #include "core/directory.h"
 #include "core/match.h"
 #include "core/rules.h"
+#include "core/scope.h"
 
 namespace usersync::core {
 
@@ -113,7 +115,15 @@ struct DeprovisionPolicy {
 };
 
 struct PlanConfig {
-  std::vector<std::string> scope_groups;  // DNs; empty: every user is in scope
+  // The scope (core/scope.h): a user in a scoped group (DNs, nested members count), named in
+  // scope_users (DNs or directory ids) or matching scope_filter is in scope; with none of the
+  // three, every user is. Disabled users never are.
+  std::vector<std::string> scope_groups;
+  std::vector<std::string> scope_users;
+  std::optional<ScopeFilter> scope_filter;
+  // scope.require_rule: a user in scope that no rule covers is left out. Not yet linked: an
+  // invalid row, kNoRuleReason. Linked: departed (deprovisioned by policy, under the threshold).
+  bool require_rule = false;
   std::vector<std::string> validated_domains;
   std::vector<Rule> rules;
   std::vector<MatchMethod> match_order = {MatchMethod::kLink, MatchMethod::kManual,
@@ -150,12 +160,13 @@ struct Plan {
   bool deprovision_held = false;
   std::string hold_reason;
   int64_t managed_accounts = 0;  // linked accounts that exist at the target
-  int64_t in_scope = 0;          // users in scope (in a scoped group, not disabled)
+  int64_t in_scope = 0;          // users in scope (selected, not disabled, covered if required)
   int64_t stored_links = 0;      // links the state store holds
   int64_t dangling_links = 0;    // of those, links whose account the target does not list
   // Non-empty: the plan must not be used (DanglingLinksRefusal); the reason, without the fix.
   std::string refusal;
-  std::vector<std::string> warnings;  // missing scope/rule groups, unresolved members, ...
+  // Missing scope groups/users, rule groups, unresolved members, ...
+  std::vector<std::string> warnings;
 
   int64_t count(Category category) const { return summary[static_cast<size_t>(category)]; }
 };

@@ -106,6 +106,7 @@ std::string SkewedLdif(int user_count, std::set<std::string>* ids) {
     absl::StrAppend(&out, Line("cn", uids.empty() ? absl::StrCat("nouid", idx)
                                                   : absl::StrCat("User ", uids[0])));
     absl::StrAppend(&out, "givenName: Given", idx, "\nsn: Sn", idx, "\n");
+    if (idx % 10 == 3) absl::StrAppend(&out, "employeeType: Contractor\n");  // scope.filter
     absl::StrAppend(&out, "mail: user", idx, "@example.com\n\n");
     (idx % 10 == 5 ? sub : staff).push_back(dn);
     if (ids != nullptr) ids->insert(Uuid(idx));
@@ -253,6 +254,29 @@ TEST_F(LdapIntegrationTest, LdapAndLdifGiveTheSamePlan) {
   ASSERT_TRUE(parallel_plan.parsed);
   EXPECT_EQ(parallel_plan.ops, ldif_plan.ops);
   EXPECT_EQ(parallel_plan.warnings, ldif_plan.warnings);
+}
+
+// scope.filter is evaluated on the snapshot, so the attribute it names (employeeType, no fixed
+// column) must be requested from the server: through slapd the filter selects the same users as
+// from the LDIF file, beside the members of cn=sub.
+TEST_F(LdapIntegrationTest, ScopeFilterSelectsTheSameUsersAsFromLdif) {
+  WorldConfig config;
+  config.scope_group = "cn=sub,ou=groups,dc=example,dc=com";
+  config.scope_keys = "filter = \"(employeeType=contractor)\"\n";
+  ProcessResult ldif =
+      Plan(WriteConfig("fldif", "kind = \"ldif\"\npath = \"directory.ldif\"\n", config));
+  ASSERT_EQ(ldif.exit_code, 0) << ldif.err;
+  ProcessResult ldap = Plan(WriteConfig("fldap", LdapKeys(slapd_->url(), 2), config));
+  ASSERT_EQ(ldap.exit_code, 0) << ldap.err;
+  const PlanView ldif_plan = ParsePlan(ldif.out);
+  const PlanView ldap_plan = ParsePlan(ldap.out);
+  ASSERT_TRUE(ldif_plan.parsed && ldap_plan.parsed);
+  EXPECT_EQ(ldap_plan.ops, ldif_plan.ops);
+  // A tenth of the users are in cn=sub and a tenth are contractors.
+  EXPECT_EQ(ldif_plan.ids.size(), static_cast<size_t>(kUsers / 5));
+  EXPECT_EQ(ldif_plan.ids.count(Uuid(3)), 1u);  // a contractor
+  EXPECT_EQ(ldif_plan.ids.count(Uuid(5)), 1u);  // in cn=sub
+  EXPECT_EQ(ldif_plan.ids.count(Uuid(4)), 0u);  // neither
 }
 
 // (b) Every partition count returns every entry exactly once on a skewed directory: the ids

@@ -97,16 +97,27 @@ absl::StatusOr<std::unique_ptr<TargetApi>> MakeTarget(const TargetConfig& target
 
 // A scope group the directory does not hold puts none of its members in scope: planning on it
 // would deprovision every account they hold. Refused before anything is sent, naming the DN.
+// A scope.users entry the directory does not hold is refused the same way (a mistyped or renamed
+// DN would deprovision that user; one who left is removed from scope.users, or disabled).
 // (A missing rule group stays a plan warning: its users are still in scope and keep their
 // accounts, under the next rule that holds them, if any.)
-absl::Status CheckScopeGroups(const std::vector<std::string>& scope_groups,
-                              const core::Directory& directory) {
-  for (const std::string& group : scope_groups) {
+absl::Status CheckScopeEntries(const Config& config, const core::Directory& directory) {
+  for (const std::string& group : config.scope_groups) {
     if (directory.FindGroupByDn(group).has_value()) continue;
     return absl::FailedPreconditionError(absl::StrCat(
         "reading the directory: scope group \"", group,
         "\" (scope.groups) is not in the directory; refusing to plan (its members would be "
         "deprovisioned): check the DN, source.base_dn and source.group_filter"));
+  }
+  for (const std::string& user : config.scope_users) {
+    if (directory.FindUserByDn(user).has_value() || directory.FindUserById(user).has_value()) {
+      continue;
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "reading the directory: scope user \"", user,
+        "\" (scope.users) is not in the directory (no user has this DN or directory id); "
+        "refusing to plan (the user would be deprovisioned): check the DN or id, "
+        "source.base_dn and source.user_filter, or remove the entry of a user who left"));
   }
   return absl::OkStatus();
 }
@@ -206,7 +217,7 @@ absl::Status ReadDirectory(Session& session) {
         "reading the directory: it holds no users; refusing to plan (every managed account "
         "would be deprovisioned): check source.path, or source.base_dn and source.user_filter");
   }
-  return CheckScopeGroups(session.config.scope_groups, session.directory);
+  return CheckScopeEntries(session.config, session.directory);
 }
 
 // A read of the target that failed, with context. A server error (HTTP 5xx other than the

@@ -21,7 +21,9 @@
 #include "core/str.h"
 #include "io/config/internal/rule_roles.h"
 #include "io/config/internal/rule_settings.h"
+#include "io/config/internal/scope.h"
 #include "io/config/internal/target_auth.h"
+#include "io/config/internal/target_products.h"
 #include "io/config/internal/toml_section.h"
 #include "io/config/transport_check.h"
 
@@ -224,34 +226,6 @@ absl::Status ParseSource(const Ctx& ctx, const toml::table* table, const std::st
   return absl::OkStatus();
 }
 
-absl::Status ParseScope(const Ctx& ctx, const toml::table* table, Config* config) {
-  if (table == nullptr) return absl::OkStatus();
-  static constexpr std::string_view kKeys[] = {"groups", "validated_domains"};
-  USERSYNC_RETURN_IF_ERROR(CheckKeys(ctx, *table, "scope", kKeys));
-  const Section section(ctx, table, "scope");
-  USERSYNC_RETURN_IF_ERROR(section.StringArray("groups", &config->scope_groups));
-  for (std::string& group : config->scope_groups) {
-    absl::StripAsciiWhitespace(&group);
-    if (group.empty()) return section.ValueError("groups", "holds an empty group DN");
-  }
-  std::vector<std::string> domains;
-  USERSYNC_RETURN_IF_ERROR(section.StringArray("validated_domains", &domains));
-  config->validated_domains.clear();
-  absl::flat_hash_set<std::string> seen;
-  for (std::string& domain : domains) {
-    absl::StripAsciiWhitespace(&domain);
-    absl::AsciiStrToLower(&domain);
-    if (!domain.empty() && domain[0] == '@') domain.erase(0, 1);
-    if (domain.empty()) return section.ValueError("validated_domains", "holds an empty domain");
-    if (domain.find_first_of(" @/") != std::string::npos) {
-      return section.ValueError("validated_domains",
-                                absl::StrCat("holds \"", domain, "\", which is not a domain"));
-    }
-    if (seen.insert(domain).second) config->validated_domains.push_back(std::move(domain));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status CheckTarget(const Ctx& ctx, const toml::table* table, const Section& section,
                          TargetConfig* target);
 
@@ -264,7 +238,7 @@ absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::st
       "max_accounts",   "allow_insecure", "max_response_bytes", "max_retry_after",
       "retry_budget",   "auth",         "token_url",          "authorize_url",
       "redirect_uri",   "client_id",    "client_secret_env",  "client_secret_file",
-      "refresh_token_file", "client_auth", "suppress_welcome"};
+      "refresh_token_file", "client_auth", "suppress_welcome", "products"};
   if (table == nullptr) {
     return ctx.Error(nullptr,
                      "missing section [target]: it must give target.url (the target's base "
@@ -297,6 +271,7 @@ absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::st
       std::optional<bool> suppress_welcome,
       internal::ReadSuppressWelcome(section, target->kind == TargetKind::kGoto));
   target->suppress_welcome = suppress_welcome.value_or(false);
+  USERSYNC_RETURN_IF_ERROR(internal::ReadTargetProducts(section, target));
   USERSYNC_RETURN_IF_ERROR(CheckTarget(ctx, table, section, target));
   USERSYNC_RETURN_IF_ERROR(section.Bool("allow_insecure", &target->allow_insecure));
   USERSYNC_RETURN_IF_ERROR(CheckTargetTransport(section, *target));
@@ -577,7 +552,7 @@ absl::StatusOr<Config> ParseTable(const Ctx& ctx, const toml::table& root,
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* source, TopTable(ctx, root, "source"));
   USERSYNC_RETURN_IF_ERROR(ParseSource(ctx, source, base_dir, &config.source));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* scope, TopTable(ctx, root, "scope"));
-  USERSYNC_RETURN_IF_ERROR(ParseScope(ctx, scope, &config));
+  USERSYNC_RETURN_IF_ERROR(internal::ParseScope(ctx, scope, &config));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* target, TopTable(ctx, root, "target"));
   USERSYNC_RETURN_IF_ERROR(ParseTarget(ctx, target, base_dir, &config.target));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* matching, TopTable(ctx, root, "matching"));
@@ -595,6 +570,8 @@ absl::StatusOr<Config> ParseTable(const Ctx& ctx, const toml::table& root,
   USERSYNC_RETURN_IF_ERROR(
       ParseRules(ctx, root.get("rules"), config.target.kind == TargetKind::kGoto, &config.rules));
   config.target.role_sets = RoleSetNames(config.rules);
+  USERSYNC_RETURN_IF_ERROR(
+      internal::CheckRuleProducts(ctx, root.get("rules"), config.rules, config.target.products));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* state, TopTable(ctx, root, "state"));
   USERSYNC_RETURN_IF_ERROR(ParsePathSection(ctx, state, "state", "path", &config.state_path));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* logs, TopTable(ctx, root, "logs"));
@@ -662,6 +639,9 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
 core::PlanConfig ToPlanConfig(const Config& config) {
   core::PlanConfig plan;
   plan.scope_groups = config.scope_groups;
+  plan.scope_users = config.scope_users;
+  plan.scope_filter = config.scope_filter;
+  plan.require_rule = config.require_rule;
   plan.validated_domains = config.validated_domains;
   plan.rules = config.rules;
   if (config.target.kind != TargetKind::kGoto) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,6 +86,11 @@ struct TargetConfig {
   // goto only: creates of users whose rule does not say otherwise send no welcome email
   // ("suppressEmail": true); refused for a SCIM target (nothing to suppress).
   bool suppress_welcome = false;
+  // scim only: the products the SCIM server offers (target.products, e.g. ["G2M", "G2W", "G2T",
+  // "OPENVOICE"]): a rule naming another is refused at load. Empty (the default): any product
+  // is accepted, as a SCIM server has no /licenses to check against. Refused for a goto target,
+  // whose products come from the account's licenses (checked before each plan and by `check`).
+  std::vector<std::string> products;
   std::string token_env = "USERSYNC_TARGET_TOKEN";
   std::string token_file;
   double rate = 10;
@@ -110,7 +116,14 @@ struct TargetConfig {
 struct Config {
   std::string path;  // the file this was loaded from
   SourceConfig source;
+  // [scope] (io/config/internal/scope.h): a user is in scope when a scoped group holds it, it is
+  // named in scope_users (DN or directory id) or it matches scope_filter (parsed at load; its
+  // attributes are added to source.attributes.extra so the source reads them); with none of
+  // the three, every user is. require_rule: a user no rule covers is out of scope.
   std::vector<std::string> scope_groups;
+  std::vector<std::string> scope_users;
+  std::optional<core::ScopeFilter> scope_filter;
+  bool require_rule = false;
   std::vector<std::string> validated_domains;  // lower-cased
   TargetConfig target;
   std::vector<core::MatchMethod> match_order = {

@@ -272,7 +272,8 @@ std::string SyncWorld::WriteConfig(const WorldConfig& config, const std::string&
   WriteFile(
       absl::StrCat(name, ".toml"),
       absl::StrCat("[source]\n", config.source, "[scope]\ngroups = [\"", config.scope_group,
-                   "\"]\nvalidated_domains = [\"example.com\"]\n", "[target]\nkind = \"",
+                   "\"]\nvalidated_domains = [\"example.com\"]\n", config.scope_keys,
+                   "[target]\nkind = \"",
                    config.target_kind, "\"\nurl = \"", url, "\"\n",
                    config.target_kind == "goto" ? "account_key = \"demo\"\n" : "",
                    config.target_auth.empty()

@@ -103,6 +103,7 @@ std::string RuleToml(const std::string& name, int priority, const std::string& g
 struct WorldConfig {
   std::string source = "kind = \"ldif\"\npath = \"directory.ldif\"\n";
   std::string scope_group = kStaffGroup;
+  std::string scope_keys;  // more [scope] lines ("users = [...]\n", "require_rule = true\n")
   std::string target_kind = "scim";  // "scim" or "goto" (account_key "demo" on the GoTo face)
   std::string target_url;            // empty: the world's emulator, on target_kind's face
   std::string target_keys = "rate = 1000\nburst = 100\n";  // after kind, url and token_env
