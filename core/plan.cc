@@ -34,6 +34,10 @@ AccountSpec MakeSpec(const Directory& dir, const RuleAssignment& rules, const De
     if (rule.admin == AdminRole::kManager) {
       spec.privileges = CanonicalList(rule.privileges);
       spec.role_set = rule.role_set;
+      spec.managed_groups = CanonicalList(rule.managed_groups);
+    }
+    if (!rules.merged_device_groups.empty()) {
+      spec.device_groups = rules.merged_device_groups[user];
     }
     spec.user_group = rule.user_group;
     spec.welcome_template = rule.welcome_template;
@@ -484,6 +488,11 @@ std::vector<Change> DiffAccount(const AccountSpec& spec, const Account& account,
   DiffField(changes, Field::kPrivileges, account.privileges, spec.privileges);
   DiffField(changes, Field::kRoleSet, account.role_set, spec.role_set);
   DiffField(changes, Field::kUserGroup, account.user_group, spec.user_group);
+  // usersync's own shapes: a target that does not return them cannot be compared (it would
+  // plan the same update forever), so they are left alone there.
+  for (Field field : {Field::kManagedGroups, Field::kDeviceGroups, Field::kSettingsTemplate}) {
+    if (account.Returned(field)) DiffField(changes, field, account.Get(field), spec.Get(field));
+  }
   if (!account.active) changes.push_back({Field::kActive, "false", "true"});
   return changes;
 }
