@@ -485,7 +485,9 @@ std::vector<Change> DiffAccount(const AccountSpec& spec, const Account& account,
   DiffField(changes, Field::kLanguage, account.language, spec.language);
   DiffField(changes, Field::kProducts, account.products, spec.products);
   DiffField(changes, Field::kAdminRole, account.admin_role, spec.admin_role);
-  DiffField(changes, Field::kPrivileges, account.privileges, spec.privileges);
+  if (account.Returned(Field::kPrivileges)) {  // SCIM keeps them in usersync's extension
+    DiffField(changes, Field::kPrivileges, account.privileges, spec.privileges);
+  }
   DiffField(changes, Field::kRoleSet, account.role_set, spec.role_set);
   DiffField(changes, Field::kUserGroup, account.user_group, spec.user_group);
   // usersync's own shapes: a target that does not return them cannot be compared (it would

@@ -496,6 +496,8 @@ absl::Status ParseRule(const Ctx& ctx, const toml::table& table, size_t rule_idx
                                      : core::AdminRole::kNone;
   USERSYNC_RETURN_IF_ERROR(section.StringArray("privileges", &rule->privileges));
   USERSYNC_RETURN_IF_ERROR(section.StringArray("managed_groups", &rule->managed_groups));
+  USERSYNC_RETURN_IF_ERROR(section.StringArray("device_groups", &rule->device_groups));
+  USERSYNC_RETURN_IF_ERROR(internal::CheckRuleNameLists(section, rule));
   if (rule->admin != core::AdminRole::kManager) {
     if (!rule->privileges.empty()) {
       return section.ValueError("privileges", "applies only to admin = \"manager\"");
@@ -513,7 +515,6 @@ absl::Status ParseRule(const Ctx& ctx, const toml::table& table, size_t rule_idx
   USERSYNC_ASSIGN_OR_RETURN(rule->suppress_welcome,
                             internal::ReadSuppressWelcome(section, goto_target));
   USERSYNC_RETURN_IF_ERROR(section.String("settings_template", &rule->settings_template));
-  USERSYNC_RETURN_IF_ERROR(section.StringArray("device_groups", &rule->device_groups));
   return absl::OkStatus();
 }
 

@@ -97,6 +97,7 @@ struct PatchPath {
   std::string sub_attribute;         // lower-cased: "value"; empty when none
   std::optional<ScimFilter> filter;  // the [ ... ] value filter, if any
   std::string text;                  // the path as sent, for messages
+  bool extension = false;            // under usersync's extension URN (io/scim_extension.h)
 };
 struct PatchOp {
   enum class Kind { kAdd, kReplace, kRemove };
