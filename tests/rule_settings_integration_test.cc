@@ -22,12 +22,6 @@
 namespace usersync {
 namespace {
 
-using testing::kStaffGroup;
-using testing::ProcessResult;
-using testing::RuleToml;
-using testing::StaffDirectory;
-using testing::SyncWorld;
-using testing::WorldConfig;
 using Strings = std::vector<std::string>;
 
 // A rule's settings, written as TOML keys; each test changes one of them.
@@ -47,7 +41,8 @@ class RuleSettingsTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(world_.StartTarget().ok());
-    StaffDirectory directory(std::vector<testing::DirectoryUser>{{"user1", "Sn-user1"}});
+    testing::StaffDirectory directory(
+        std::vector<testing::DirectoryUser>{{"user1", "Sn-user1"}});
     directory.mail_domain = "example.com";
     world_.WriteLdif(directory.Ldif());
   }
@@ -62,19 +57,19 @@ class RuleSettingsTest : public ::testing::TestWithParam<std::string> {
         settings.settings_template, "\"\nwelcome_template = \"", settings.welcome_template,
         "\"\n");
     if (!is_goto()) absl::StrAppend(&keys, "managed_groups = [", settings.managed_groups, "]\n");
-    WorldConfig config;
+    testing::WorldConfig config;
     config.target_kind = GetParam();
-    config.rules = RuleToml("Staff", 1, kStaffGroup, settings.products, keys);
+    config.rules = testing::RuleToml("Staff", 1, testing::kStaffGroup, settings.products, keys);
     world_.WriteConfig(config);
   }
 
   void Sync() {
-    ProcessResult run = world_.Usersync({"sync"});
+    testing::ProcessResult run = world_.Usersync({"sync"});
     ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   }
 
   testing::PlanJson Plan() {
-    ProcessResult plan = world_.Usersync({"plan", "--format", "json"});
+    testing::ProcessResult plan = world_.Usersync({"plan", "--format", "json"});
     EXPECT_EQ(plan.exit_code, 0) << plan.out << plan.err;
     return testing::ParsePlanJson(plan.out);
   }
@@ -99,7 +94,7 @@ class RuleSettingsTest : public ::testing::TestWithParam<std::string> {
     return absl::StrCat("/Resources/0/", std::string(io::kRuleSettingsUrn), "/", name);
   }
 
-  SyncWorld world_{"rule_settings"};
+  testing::SyncWorld world_{"rule_settings"};
 };
 
 // Every setting of one rule reaches the account, read from the emulator itself.
@@ -210,8 +205,8 @@ TEST_P(RuleSettingsTest, ClearedSettingsLeaveTheAccount) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothFaces, RuleSettingsTest, ::testing::Values("scim", "goto"),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param;
+                         [](const ::testing::TestParamInfo<std::string>& face) {
+                           return face.param;
                          });
 
 }  // namespace

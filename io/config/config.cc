@@ -664,12 +664,7 @@ core::PlanConfig ToPlanConfig(const Config& config) {
   core::PlanConfig plan;
   plan.scope_groups = config.scope_groups;
   plan.validated_domains = config.validated_domains;
-  plan.rules = config.rules;
-  if (config.target.kind != TargetKind::kGoto) {
-    // Only GoTo holds a manager's privileges: elsewhere they are accepted and not written (a
-    // SCIM account has no field for them), so they must not be compared either.
-    for (core::Rule& rule : plan.rules) rule.privileges.clear();
-  }
+  plan.rules = config.rules;  // SCIM keeps privileges in usersync's extension (README "Rules")
   plan.match_order = config.match_order;
   plan.deprovision = config.deprovision;
   plan.target_has_display_name = TargetHoldsDisplayName(config.target.kind);
