@@ -41,10 +41,10 @@ enum class Field : uint8_t {
 
 // Every field, in the order plans compare and write them.
 inline constexpr Field kAllFields[] = {
-    Field::kUserName,      Field::kEmail,         Field::kExternalId,        Field::kFirstName,
-    Field::kLastName,      Field::kDisplayName,   Field::kLanguage,          Field::kProducts,
-    Field::kAdminRole,     Field::kPrivileges,    Field::kRoleSet,           Field::kUserGroup,
-    Field::kManagedGroups, Field::kDeviceGroups,  Field::kSettingsTemplate,  Field::kActive};
+    Field::kUserName,      Field::kEmail,        Field::kExternalId,       Field::kFirstName,
+    Field::kLastName,      Field::kDisplayName,  Field::kLanguage,         Field::kProducts,
+    Field::kAdminRole,     Field::kPrivileges,   Field::kRoleSet,          Field::kUserGroup,
+    Field::kManagedGroups, Field::kDeviceGroups, Field::kSettingsTemplate, Field::kActive};
 
 // "user_name", "email", "external_id", "first_name", "last_name", "display_name", "language",
 // "products", "admin_role", "privileges", "role_set", "user_group", "managed_groups",
@@ -134,9 +134,10 @@ struct Account {
   std::string_view Get(Field field) const {
     // Indexed by Field; kActive is the bool.
     static constexpr std::string_view Account::*kValues[] = {
-        &Account::user_name,  &Account::email,        &Account::external_id, &Account::first_name,
-        &Account::last_name,  &Account::display_name, &Account::language,    &Account::products,
-        &Account::admin_role, &Account::privileges,   &Account::role_set,    &Account::user_group,
+        &Account::user_name,      &Account::email,         &Account::external_id,
+        &Account::first_name,     &Account::last_name,     &Account::display_name,
+        &Account::language,       &Account::products,      &Account::admin_role,
+        &Account::privileges,     &Account::role_set,      &Account::user_group,
         &Account::managed_groups, &Account::device_groups, &Account::settings_template};
     static_assert(std::size(kValues) == static_cast<size_t>(Field::kActive));
     return field == Field::kActive ? BoolText(active) : this->*kValues[static_cast<size_t>(field)];

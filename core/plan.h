@@ -66,12 +66,11 @@ struct AccountSpec {
   static std::string AccountSpec::*Member(Field field) {
     // Indexed by Field.
     static constexpr std::string AccountSpec::*kValues[] = {
-        &AccountSpec::user_name,  &AccountSpec::email,     &AccountSpec::external_id,
-        &AccountSpec::first_name, &AccountSpec::last_name, &AccountSpec::display_name,
-        &AccountSpec::language,   &AccountSpec::products,  &AccountSpec::admin_role,
-        &AccountSpec::privileges, &AccountSpec::role_set,  &AccountSpec::user_group,
-        &AccountSpec::managed_groups, &AccountSpec::device_groups,
-        &AccountSpec::settings_template};
+        &AccountSpec::user_name,      &AccountSpec::email,         &AccountSpec::external_id,
+        &AccountSpec::first_name,     &AccountSpec::last_name,     &AccountSpec::display_name,
+        &AccountSpec::language,       &AccountSpec::products,      &AccountSpec::admin_role,
+        &AccountSpec::privileges,     &AccountSpec::role_set,      &AccountSpec::user_group,
+        &AccountSpec::managed_groups, &AccountSpec::device_groups, &AccountSpec::settings_template};
     static_assert(std::size(kValues) == static_cast<size_t>(Field::kActive));
     return kValues[static_cast<size_t>(field)];
   }

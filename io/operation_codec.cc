@@ -99,8 +99,8 @@ absl::Status ParseSpec(const JsonReader& reader, od::value& v, const std::string
     // Fields added after plan files existed (issue 13's GoTo roles, issue 14's rule settings):
     // a file written before them holds none, which is what they meant then ("" = not set;
     // settings_template was written before it was a Field, so it is always there).
-    if (field == Field::kPrivileges || field == Field::kRoleSet ||
-        field == Field::kManagedGroups || field == Field::kDeviceGroups) {
+    if (field == Field::kPrivileges || field == Field::kRoleSet || field == Field::kManagedGroups ||
+        field == Field::kDeviceGroups) {
       continue;
     }
     if (!seen[static_cast<size_t>(field)]) {

@@ -37,16 +37,17 @@ class EmulatorRuleSettingsTest : public ::testing::Test {
   std::string CreateScimUser(const std::string& extension) {
     const std::string body = absl::StrCat(
         R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",")", kUrn,
-        R"("],"userName":"ann@example.com","name":{"givenName":"Ann","familyName":"Lee"},)",
-        R"(")", kUrn, R"(":)", extension, "}");
+        R"("],"userName":"ann@example.com","name":{"givenName":"Ann","familyName":"Lee"},)", R"(")",
+        kUrn, R"(":)", extension, "}");
     HttpResult created = HttpPost(Scim("/Users"), token(), body);
     EXPECT_EQ(created.status, 201) << created.body;
     return JsonView(created.body).Str("/id");
   }
   HttpResult Patch(const std::string& id, const std::string& operations) const {
-    return HttpPatch(Scim("/Users/" + id), token(),
-                     absl::StrCat(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],)",
-                                  R"("Operations":[)", operations, "]}"));
+    return HttpPatch(
+        Scim("/Users/" + id), token(),
+        absl::StrCat(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],)",
+                     R"("Operations":[)", operations, "]}"));
   }
   static std::string Ext(const std::string& name) { return absl::StrCat("/", kUrn, "/", name); }
 
@@ -86,14 +87,14 @@ TEST_F(EmulatorRuleSettingsTest, ScimPatchesTheExtension) {
   EXPECT_EQ(after_add.Strings(Ext("deviceGroups")), (Strings{"Kiosks", "Laptops"}));
   EXPECT_EQ(after_add.Str(Ext("settingsTemplate")), "Standard");
 
-  ASSERT_EQ(Patch(id, absl::StrCat(R"({"op":"remove","path":")", kUrn,
-                                   R"(:deviceGroups","value":["Kiosks"]},)",
-                                   R"({"op":"replace","path":")", kUrn,
-                                   R"(","value":{"managedGroups":["Sales"]}},)",
-                                   R"({"op":"replace","value":{")", kUrn,
-                                   R"(":{"privileges":["RUN_REPORTS"]}}})"))
-                .status,
-            200);
+  ASSERT_EQ(
+      Patch(id,
+            absl::StrCat(
+                R"({"op":"remove","path":")", kUrn, R"(:deviceGroups","value":["Kiosks"]},)",
+                R"({"op":"replace","path":")", kUrn, R"(","value":{"managedGroups":["Sales"]}},)",
+                R"({"op":"replace","value":{")", kUrn, R"(":{"privileges":["RUN_REPORTS"]}}})"))
+          .status,
+      200);
   JsonView after_mixed(HttpGet(Scim("/Users/" + id), token()).body);
   EXPECT_EQ(after_mixed.Strings(Ext("deviceGroups")), (Strings{"Laptops"}));
   EXPECT_EQ(after_mixed.Strings(Ext("managedGroups")), (Strings{"Sales"}));
@@ -118,9 +119,9 @@ TEST_F(EmulatorRuleSettingsTest, ValuesAreBounded) {
   for (int group_idx = 0; group_idx <= 100; ++group_idx) {
     absl::StrAppend(&groups, group_idx == 0 ? "" : ",", "\"g", group_idx, "\"");
   }
-  const std::string body = absl::StrCat(
-      R"({"userName":"bo@example.com","name":{"givenName":"Bo","familyName":"Ng"},")", kUrn,
-      R"(":{"deviceGroups":[)", groups, "]}}");
+  const std::string body =
+      absl::StrCat(R"({"userName":"bo@example.com","name":{"givenName":"Bo","familyName":"Ng"},")",
+                   kUrn, R"(":{"deviceGroups":[)", groups, "]}}");
   HttpResult refused = HttpPost(Scim("/Users"), token(), body);
   EXPECT_EQ(refused.status, 400) << refused.body;
   EXPECT_NE(refused.body.find("deviceGroups"), std::string::npos) << refused.body;
@@ -130,11 +131,11 @@ TEST_F(EmulatorRuleSettingsTest, ValuesAreBounded) {
 // The GoTo face: a create member's deviceGroups / settingsTemplate, a PUT changing them ([]
 // and null clear), every user carrying both; the SCIM face shows the same store.
 TEST_F(EmulatorRuleSettingsTest, GotoStoresAndReturnsDeviceGroupsAndSettingsTemplate) {
-  HttpResult created = HttpPost(
-      Goto("/users"), token(),
-      R"({"users":[{"email":"cy@example.com","firstName":"Cy","lastName":"Po",)"
-      R"("deviceGroups":["Laptops","Kiosks"],"settingsTemplate":"Standard",)"
-      R"("welcomeTemplate":"onboarding"}],"suppressEmail":true})");
+  HttpResult created =
+      HttpPost(Goto("/users"), token(),
+               R"({"users":[{"email":"cy@example.com","firstName":"Cy","lastName":"Po",)"
+               R"("deviceGroups":["Laptops","Kiosks"],"settingsTemplate":"Standard",)"
+               R"("welcomeTemplate":"onboarding"}],"suppressEmail":true})");
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string key = JsonView(created.body).Str("/0/key");
   JsonView user(HttpGet(Goto("/users/" + key), token()).body);
@@ -144,8 +145,8 @@ TEST_F(EmulatorRuleSettingsTest, GotoStoresAndReturnsDeviceGroupsAndSettingsTemp
   EXPECT_EQ(scim.Strings(Ext("deviceGroups")), (Strings{"Laptops", "Kiosks"}));
   EXPECT_EQ(scim.Str(Ext("welcomeTemplate")), "onboarding");
 
-  HttpResult put = HttpPut(Goto("/users/" + key), token(),
-                           R"({"deviceGroups":[],"settingsTemplate":null})");
+  HttpResult put =
+      HttpPut(Goto("/users/" + key), token(), R"({"deviceGroups":[],"settingsTemplate":null})");
   ASSERT_EQ(put.status, 200) << put.body;
   JsonView cleared(put.body);
   EXPECT_EQ(cleared.Size("/deviceGroups"), 0);

@@ -41,8 +41,7 @@ class RuleSettingsTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(world_.StartTarget().ok());
-    testing::StaffDirectory directory(
-        std::vector<testing::DirectoryUser>{{"user1", "Sn-user1"}});
+    testing::StaffDirectory directory(std::vector<testing::DirectoryUser>{{"user1", "Sn-user1"}});
     directory.mail_domain = "example.com";
     world_.WriteLdif(directory.Ldif());
   }
@@ -54,8 +53,7 @@ class RuleSettingsTest : public ::testing::TestWithParam<std::string> {
         "admin = \"", settings.admin, "\"\nprivileges = [", settings.privileges, "]\n",
         "language = \"", settings.language, "\"\nuser_group = \"", settings.user_group, "\"\n",
         "device_groups = [", settings.device_groups, "]\n", "settings_template = \"",
-        settings.settings_template, "\"\nwelcome_template = \"", settings.welcome_template,
-        "\"\n");
+        settings.settings_template, "\"\nwelcome_template = \"", settings.welcome_template, "\"\n");
     if (!is_goto()) absl::StrAppend(&keys, "managed_groups = [", settings.managed_groups, "]\n");
     testing::WorldConfig config;
     config.target_kind = GetParam();
@@ -76,12 +74,12 @@ class RuleSettingsTest : public ::testing::TestWithParam<std::string> {
 
   // user1 as the face lists it: GoTo's user object, or SCIM's User resource.
   testing::JsonView User() const {
-    const std::string url =
-        is_goto() ? world_.target().base_url() +
-                        "/admin/rest/v1/accounts/demo/users?filter=email%20eq%20%22"
-                        "user1%40example.com%22"
-                  : world_.target().scim_url() +
-                        "/Users?filter=userName%20eq%20%22user1%40example.com%22";
+    const std::string url = is_goto()
+                                ? world_.target().base_url() +
+                                      "/admin/rest/v1/accounts/demo/users?filter=email%20eq%20%22"
+                                      "user1%40example.com%22"
+                                : world_.target().scim_url() +
+                                      "/Users?filter=userName%20eq%20%22user1%40example.com%22";
     testing::HttpResult page = testing::HttpGet(url, world_.token());
     EXPECT_EQ(page.status, 200) << page.body;
     return testing::JsonView(page.body);
@@ -120,9 +118,9 @@ TEST_P(RuleSettingsTest, EverySettingReachesTheAccount) {
     EXPECT_EQ(user.Str(Pointer(at, "roles/0/value")), "manager");
     EXPECT_EQ(user.Str(Pointer(at, "preferredLanguage")), "de_DE");
     EXPECT_EQ(user.Str(Pointer(at, "groups/0/display")), "Staff");
-    EXPECT_EQ(user.Strings(Pointer(at, "schemas")),
-              (Strings{"urn:ietf:params:scim:schemas:core:2.0:User",
-                       std::string(io::kRuleSettingsUrn)}));
+    EXPECT_EQ(
+        user.Strings(Pointer(at, "schemas")),
+        (Strings{"urn:ietf:params:scim:schemas:core:2.0:User", std::string(io::kRuleSettingsUrn)}));
     EXPECT_EQ(user.Strings(Extension("privileges")), (Strings{"MANAGE_USERS"}));
     EXPECT_EQ(user.Strings(Extension("managedGroups")), (Strings{"Sales"}));
     EXPECT_EQ(user.Strings(Extension("deviceGroups")), (Strings{"Kiosks", "Laptops"}));
@@ -188,9 +186,8 @@ TEST_P(RuleSettingsTest, ClearedSettingsLeaveTheAccount) {
   WriteRule(cleared);
   const testing::PlanJson plan = Plan();
   ASSERT_EQ(plan.operations.size(), 1u);
-  EXPECT_EQ(plan.operations[0].changes,
-            (std::vector<std::pair<std::string, std::string>>{{"device_groups", ""},
-                                                              {"settings_template", ""}}));
+  EXPECT_EQ(plan.operations[0].changes, (std::vector<std::pair<std::string, std::string>>{
+                                            {"device_groups", ""}, {"settings_template", ""}}));
   Sync();
   EXPECT_TRUE(Plan().operations.empty());
   const testing::JsonView user = User();

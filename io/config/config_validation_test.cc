@@ -179,15 +179,15 @@ TEST(Config, RuleNameListsAreChecked) {
   const auto rule = [](const std::string& keys) {
     return Cfg("", "", absl::StrCat("[[rules]]\ngroup = \"cn=a\"\nadmin = \"manager\"\n", keys));
   };
-  absl::StatusOr<Config> config = Parse(
-      rule("managed_groups = [\" Sales \"]\ndevice_groups = [\"Kiosks \"]\n"
-           "settings_template = \"Standard\"\n"));
+  absl::StatusOr<Config> config =
+      Parse(rule("managed_groups = [\" Sales \"]\ndevice_groups = [\"Kiosks \"]\n"
+                 "settings_template = \"Standard\"\n"));
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->rules[0].managed_groups, std::vector<std::string>{"Sales"});
   EXPECT_EQ(config->rules[0].device_groups, std::vector<std::string>{"Kiosks"});
-  EXPECT_THAT(Rejection(rule("device_groups = [\"Kiosks,Laptops\"]\n")),
-              AllOf(HasSubstr("usersync.toml:"), HasSubstr("rules[0].device_groups"),
-                    HasSubstr("comma")));
+  EXPECT_THAT(
+      Rejection(rule("device_groups = [\"Kiosks,Laptops\"]\n")),
+      AllOf(HasSubstr("usersync.toml:"), HasSubstr("rules[0].device_groups"), HasSubstr("comma")));
   EXPECT_THAT(Rejection(rule("managed_groups = [\"  \"]\n")),
               AllOf(HasSubstr("rules[0].managed_groups"), HasSubstr("empty")));
 }

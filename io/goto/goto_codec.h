@@ -59,9 +59,10 @@ std::string EncodeGotoCreateBatch(const std::vector<const core::AccountSpec*>& s
 // products, GotoLicenseCatalog::KeysFor; written as JSON numbers; replace semantics are
 // INFERRED, §5b), admin_role and privileges → adminRoles (once), user_group → userGroup
 // (null: no group), device_groups → deviceGroups ([] clears), settings_template →
-// settingsTemplate (null clears), external_id → externalId (null clears), active → status. display_name,
-// role_set (the driver's own requests) and unknown fields are skipped. `status`, when given,
-// sets "status" whatever the changes say (reactivate: ACTIVE, deactivate: SUSPENDED). Returns
+// settingsTemplate (null clears), external_id → externalId (null clears), active → status.
+// display_name, role_set (the driver's own requests) and unknown fields are skipped. `status`, when
+// given, sets "status" whatever the changes say (reactivate: ACTIVE, deactivate: SUSPENDED).
+// Returns
 // "" when there is nothing to send.
 std::string EncodeGotoUpdate(const std::vector<core::Change>& changes,
                              const core::AccountSpec& spec, std::optional<bool> active,

@@ -28,8 +28,7 @@ void ReadStrings(simdjson::ondemand::object object,
 }
 
 // {"field": {"before": ..., "after": ...}, ...} → (field, after) pairs.
-std::vector<std::pair<std::string, std::string>> ParseChanges(
-    simdjson::ondemand::object object) {
+std::vector<std::pair<std::string, std::string>> ParseChanges(simdjson::ondemand::object object) {
   std::vector<std::pair<std::string, std::string>> changes;
   for (auto field : object) {
     std::string name(field.unescaped_key().value());
@@ -54,8 +53,7 @@ PlannedOperation ParseOperation(simdjson::ondemand::object object) {
       }
       continue;
     }
-    for (const auto& [name, out] :
-         std::initializer_list<std::pair<std::string_view, std::string*>>{
+    for (const auto& [name, out] : std::initializer_list<std::pair<std::string_view, std::string*>>{
              {"op", &op.op},
              {"directory_id", &op.directory_id},
              {"account_id", &op.account_id},

@@ -34,7 +34,7 @@ absl::StatusOr<std::vector<std::string>> LicenseKeyList(const JsonValue& value,
 // One member of a batch create.
 struct NewMember {
   EmulatorUser user;
-  std::string user_group;  // "" for none
+  std::string user_group;        // "" for none
   std::string welcome_template;  // also kept in user.rule_settings
 };
 

@@ -158,8 +158,8 @@ bool EmulatorStore::IdTaken(std::string_view id) const {
 absl::Status CheckRuleSettings(const RuleSettings& settings) {
   auto check_value = [](std::string_view name, std::string_view value) {
     if (value.size() <= kMaxRuleSettingBytes) return absl::OkStatus();
-    return absl::InvalidArgumentError(absl::StrCat(Sv(name), ": a value longer than ",
-                                                   kMaxRuleSettingBytes, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Sv(name), ": a value longer than ", kMaxRuleSettingBytes, " bytes"));
   };
   for (const auto& [name, list] : settings.Lists()) {
     if (list->size() > kMaxRuleSettingValues) {

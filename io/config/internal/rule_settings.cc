@@ -35,10 +35,10 @@ std::string Describe(const Ctx& ctx, const core::Rule& rule, size_t rule_idx,
 }  // namespace
 
 absl::Status CheckRuleNameLists(const Section& section, core::Rule* rule) {
-  for (const auto& [key, names] : {std::pair<std::string_view, std::vector<std::string>*>{
-                                       "privileges", &rule->privileges},
-                                   {"managed_groups", &rule->managed_groups},
-                                   {"device_groups", &rule->device_groups}}) {
+  for (const auto& [key, names] :
+       {std::pair<std::string_view, std::vector<std::string>*>{"privileges", &rule->privileges},
+        {"managed_groups", &rule->managed_groups},
+        {"device_groups", &rule->device_groups}}) {
     for (std::string& name : *names) {
       absl::StripAsciiWhitespace(&name);
       if (name.empty()) return section.ValueError(key, "holds an empty name");
