@@ -33,18 +33,22 @@ enum class Field : uint8_t {
   kPrivileges,
   kRoleSet,
   kUserGroup,
+  kManagedGroups,
+  kDeviceGroups,
+  kSettingsTemplate,
   kActive,
 };
 
 // Every field, in the order plans compare and write them.
-inline constexpr Field kAllFields[] = {Field::kUserName,   Field::kEmail,    Field::kExternalId,
-                                       Field::kFirstName,  Field::kLastName, Field::kDisplayName,
-                                       Field::kLanguage,   Field::kProducts, Field::kAdminRole,
-                                       Field::kPrivileges, Field::kRoleSet,  Field::kUserGroup,
-                                       Field::kActive};
+inline constexpr Field kAllFields[] = {
+    Field::kUserName,      Field::kEmail,        Field::kExternalId,       Field::kFirstName,
+    Field::kLastName,      Field::kDisplayName,  Field::kLanguage,         Field::kProducts,
+    Field::kAdminRole,     Field::kPrivileges,   Field::kRoleSet,          Field::kUserGroup,
+    Field::kManagedGroups, Field::kDeviceGroups, Field::kSettingsTemplate, Field::kActive};
 
 // "user_name", "email", "external_id", "first_name", "last_name", "display_name", "language",
-// "products", "admin_role", "privileges", "role_set", "user_group", "active".
+// "products", "admin_role", "privileges", "role_set", "user_group", "managed_groups",
+// "device_groups", "settings_template", "active".
 constexpr std::string_view FieldName(Field field) {
   switch (field) {
     case Field::kUserName:
@@ -71,6 +75,12 @@ constexpr std::string_view FieldName(Field field) {
       return "role_set";
     case Field::kUserGroup:
       return "user_group";
+    case Field::kManagedGroups:
+      return "managed_groups";
+    case Field::kDeviceGroups:
+      return "device_groups";
+    case Field::kSettingsTemplate:
+      return "settings_template";
     case Field::kActive:
       return "active";
   }
@@ -102,16 +112,33 @@ struct Account {
   std::string_view privileges;  // a manager's system roles, canonical: "MANAGE_USERS,RUN_REPORTS"
   std::string_view role_set;    // the custom role (GoTo role set) by name, "" for none
   std::string_view user_group;  // name of the user group, "" for none
-  std::string_view version;     // meta.version / ETag, "" when the target gives none
+  // The rule settings of a User Sync rule that only usersync's own shapes carry (README
+  // "Rules"): a manager's groups (SCIM only), device groups (canonical list) and the settings
+  // template's name.
+  std::string_view managed_groups;
+  std::string_view device_groups;
+  std::string_view settings_template;
+  std::string_view version;  // meta.version / ETag, "" when the target gives none
   bool active = true;
+  // Bit i set: the target's answer did not carry Field i at all (a SCIM server without
+  // usersync's extension, a GoTo answer without deviceGroups), so the field is not compared:
+  // comparing it would plan the same update on every run. Decoders set it (MarkUnreturned).
+  uint32_t unreturned = 0;
+
+  void MarkUnreturned(Field field) { unreturned |= 1u << static_cast<unsigned>(field); }
+  bool Returned(Field field) const {
+    return (unreturned & (1u << static_cast<unsigned>(field))) == 0;
+  }
 
   // The account's value of `field` (kActive: "true" / "false"). Lives as long as the views.
   std::string_view Get(Field field) const {
     // Indexed by Field; kActive is the bool.
     static constexpr std::string_view Account::*kValues[] = {
-        &Account::user_name,  &Account::email,        &Account::external_id, &Account::first_name,
-        &Account::last_name,  &Account::display_name, &Account::language,    &Account::products,
-        &Account::admin_role, &Account::privileges,   &Account::role_set,    &Account::user_group};
+        &Account::user_name,      &Account::email,         &Account::external_id,
+        &Account::first_name,     &Account::last_name,     &Account::display_name,
+        &Account::language,       &Account::products,      &Account::admin_role,
+        &Account::privileges,     &Account::role_set,      &Account::user_group,
+        &Account::managed_groups, &Account::device_groups, &Account::settings_template};
     static_assert(std::size(kValues) == static_cast<size_t>(Field::kActive));
     return field == Field::kActive ? BoolText(active) : this->*kValues[static_cast<size_t>(field)];
   }

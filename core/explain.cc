@@ -57,6 +57,9 @@ void ExplainSettings(const Context& ctx, uint32_t user, Explanation& out) {
   if (rule && rule->admin == AdminRole::kManager && !rule->role_set.empty()) {
     out.settings.push_back({"role set", rule->role_set, origin});
   }
+  if (rule && rule->admin == AdminRole::kManager && !rule->managed_groups.empty()) {
+    out.settings.push_back({"managed groups", CanonicalList(rule->managed_groups), origin});
+  }
 
   // Language: the rule's, else the directory's when it is a language tag (as MapUsers does).
   SettingOrigin language{"language", "", origin};
@@ -73,8 +76,8 @@ void ExplainSettings(const Context& ctx, uint32_t user, Explanation& out) {
   }
   out.settings.push_back(std::move(language));
   out.settings.push_back({"user group", rule ? rule->user_group : std::string(), origin});
-  out.settings.push_back(
-      {"welcome template", rule ? rule->welcome_template : std::string(), origin});
+  out.settings.push_back({"welcome template", rule ? rule->welcome_template : std::string(),
+                          rule ? absl::StrCat(origin, " (sent on create only)") : origin});
   // A suppressed welcome email (GoTo only: elsewhere the setting is refused at load).
   const bool rule_says = rule && rule->suppress_welcome.has_value();
   if (rule_says ? *rule->suppress_welcome : ctx.config.suppress_welcome) {

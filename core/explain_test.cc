@@ -61,6 +61,8 @@ class ExplainTest : public ::testing::Test {
     organizers.user_group = "Sales";
     organizers.welcome_template = "welcome-sales";
     organizers.device_groups = {"DG-sales", "DG-all"};
+    organizers.managed_groups = {"Sales", "Europe"};
+    organizers.settings_template = "Organizer settings";
     config_.rules = {staff, organizers};  // configuration order is not priority order
 
     Account bob = SyncedAccount(accounts_, "bob", "acc-bob");
@@ -124,6 +126,9 @@ TEST_F(ExplainTest, FirstRuleWinsAndDeviceGroupsMerge) {
   EXPECT_EQ(FindSetting(ann, "admin role")->value, "manager");
   EXPECT_EQ(FindSetting(ann, "user group")->value, "Sales");
   EXPECT_EQ(FindSetting(ann, "welcome template")->value, "welcome-sales");
+  EXPECT_THAT(FindSetting(ann, "welcome template")->origin, HasSubstr("create only"));
+  EXPECT_EQ(FindSetting(ann, "managed groups")->value, "Europe,Sales");
+  EXPECT_EQ(FindSetting(ann, "settings template")->value, "Organizer settings");
   // Organizers sets no language: the directory's, not Staff's.
   EXPECT_EQ(FindSetting(ann, "language")->value, "fr_FR");
   EXPECT_THAT(FindSetting(ann, "language")->origin, HasSubstr("the directory"));
@@ -134,6 +139,8 @@ TEST_F(ExplainTest, FirstRuleWinsAndDeviceGroupsMerge) {
   // The plan agrees with the explanation.
   EXPECT_EQ(ann.operations[0].spec.products, products->value);
   EXPECT_EQ(ann.operations[0].spec.language, "fr_FR");
+  EXPECT_EQ(ann.operations[0].spec.device_groups, devices->value);
+  EXPECT_EQ(ann.operations[0].spec.managed_groups, "Europe,Sales");
 
   const std::string text = FormatExplanation(ann);
   EXPECT_THAT(text, HasSubstr("* Organizers (priority 1) [first: wins]"));

@@ -36,6 +36,10 @@ AccountSpec MakeSpec(const Directory& dir, const RuleAssignment& rules, const De
     if (rule.admin == AdminRole::kManager) {
       spec.privileges = CanonicalList(rule.privileges);
       spec.role_set = rule.role_set;
+      spec.managed_groups = CanonicalList(rule.managed_groups);
+    }
+    if (!rules.merged_device_groups.empty()) {
+      spec.device_groups = rules.merged_device_groups[user];
     }
     spec.user_group = rule.user_group;
     spec.welcome_template = rule.welcome_template;
@@ -513,9 +517,16 @@ std::vector<Change> DiffAccount(const AccountSpec& spec, const Account& account,
   DiffField(changes, Field::kLanguage, account.language, spec.language);
   DiffField(changes, Field::kProducts, account.products, spec.products);
   DiffField(changes, Field::kAdminRole, account.admin_role, spec.admin_role);
-  DiffField(changes, Field::kPrivileges, account.privileges, spec.privileges);
+  if (account.Returned(Field::kPrivileges)) {  // SCIM keeps them in usersync's extension
+    DiffField(changes, Field::kPrivileges, account.privileges, spec.privileges);
+  }
   DiffField(changes, Field::kRoleSet, account.role_set, spec.role_set);
   DiffField(changes, Field::kUserGroup, account.user_group, spec.user_group);
+  // usersync's own shapes: a target that does not return them cannot be compared (it would
+  // plan the same update forever), so they are left alone there.
+  for (Field field : {Field::kManagedGroups, Field::kDeviceGroups, Field::kSettingsTemplate}) {
+    if (account.Returned(field)) DiffField(changes, field, account.Get(field), spec.Get(field));
+  }
   if (!account.active) changes.push_back({Field::kActive, "false", "true"});
   return changes;
 }

@@ -45,8 +45,12 @@ struct AccountSpec {
   std::string privileges;  // manager only: canonical list of target privileges
   std::string role_set;    // manager only: a custom role's name, "" for none
   std::string user_group;
-  std::string welcome_template;   // create only
-  std::string settings_template;  // create only
+  std::string managed_groups;     // manager only: canonical list (SCIM only; refused for GoTo)
+  std::string device_groups;      // canonical list, merged across every rule holding the user
+  std::string settings_template;  // the settings template's name, "" for none
+  // Create only: GoTo sends the welcome email once, on create, and no target reads the template
+  // back, so it is never compared (a change of it plans nothing for existing accounts).
+  std::string welcome_template;
   bool suppress_welcome = false;  // create only: true = the target sends no welcome email
   bool active = true;
 
@@ -64,10 +68,11 @@ struct AccountSpec {
   static std::string AccountSpec::*Member(Field field) {
     // Indexed by Field.
     static constexpr std::string AccountSpec::*kValues[] = {
-        &AccountSpec::user_name,  &AccountSpec::email,     &AccountSpec::external_id,
-        &AccountSpec::first_name, &AccountSpec::last_name, &AccountSpec::display_name,
-        &AccountSpec::language,   &AccountSpec::products,  &AccountSpec::admin_role,
-        &AccountSpec::privileges, &AccountSpec::role_set,  &AccountSpec::user_group};
+        &AccountSpec::user_name,      &AccountSpec::email,         &AccountSpec::external_id,
+        &AccountSpec::first_name,     &AccountSpec::last_name,     &AccountSpec::display_name,
+        &AccountSpec::language,       &AccountSpec::products,      &AccountSpec::admin_role,
+        &AccountSpec::privileges,     &AccountSpec::role_set,      &AccountSpec::user_group,
+        &AccountSpec::managed_groups, &AccountSpec::device_groups, &AccountSpec::settings_template};
     static_assert(std::size(kValues) == static_cast<size_t>(Field::kActive));
     return kValues[static_cast<size_t>(field)];
   }
@@ -172,8 +177,9 @@ struct Plan {
 };
 
 // What `account` lacks of `spec`: one change per field the planner compares (the create-only
-// templates are not read back from a target, so they never differ; display_name only when
-// `compare_display_name`), and active when the account is not. The planner's updates and the
+// welcome template is not read back from a target, so it never differs; display_name only when
+// `compare_display_name`; a field the target did not return, Account::Returned, never), and
+// active when the account is not. The planner's updates and the
 // recovery of an interrupted create use this one comparison.
 std::vector<Change> DiffAccount(const AccountSpec& spec, const Account& account,
                                 bool compare_display_name);

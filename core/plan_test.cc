@@ -325,6 +325,70 @@ TEST_F(PlanTest, ManagerPrivilegesArePlannedAndCompared) {
   EXPECT_EQ(FindOp(Compute(), "id-fresh")->spec.role_set, "");
 }
 
+// The rule settings usersync keeps in its own shapes (issue 14): device groups merged across
+// every rule holding the user, a manager's groups, the settings template; each a one-field
+// change when the account differs, and the welcome template (create only) never one.
+TEST_F(PlanTest, RuleSettingsArePlannedAndCompared) {
+  Rule managers;
+  managers.name = "Managers";
+  managers.group = GroupDn("staff");
+  managers.admin = AdminRole::kManager;
+  managers.managed_groups = {"Support", "Sales"};
+  managers.device_groups = {"Laptops"};
+  managers.settings_template = "Standard";
+  managers.welcome_template = "onboarding";
+  Rule everyone;
+  everyone.name = "Everyone";
+  everyone.priority = 2000;
+  everyone.group = GroupDn("scope");
+  everyone.device_groups = {"Kiosks", "Laptops"};
+  everyone.settings_template = "Ignored: lower priority";
+  config_.rules = {managers, everyone};
+  Account& synced = accounts_.items[0];
+  synced.admin_role = "manager";
+  synced.managed_groups = "Sales,Support";
+  synced.device_groups = "Kiosks";
+  synced.settings_template = "Standard";
+  Plan plan = Compute();
+  const Operation* fresh = FindOp(plan, "id-fresh");
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_EQ(fresh->spec.managed_groups, "Sales,Support");
+  EXPECT_EQ(fresh->spec.device_groups, "Kiosks,Laptops");
+  EXPECT_EQ(fresh->spec.settings_template, "Standard");
+  EXPECT_EQ(fresh->spec.welcome_template, "onboarding");
+  const Operation* update = FindOp(plan, "id-synced");
+  ASSERT_NE(update, nullptr);
+  ASSERT_EQ(update->changes.size(), 1u);
+  EXPECT_EQ(update->changes[0].field, Field::kDeviceGroups);
+  EXPECT_EQ(update->changes[0].before, "Kiosks");
+  EXPECT_EQ(update->changes[0].after, "Kiosks,Laptops");
+  // A manager's groups belong to managers only.
+  config_.rules[0].admin = AdminRole::kFull;
+  EXPECT_EQ(FindOp(Compute(), "id-fresh")->spec.managed_groups, "");
+}
+
+// A target that did not return a setting (a SCIM server without usersync's extension) is not
+// asked for it again on every run: that field is not compared; the others still are.
+TEST(DiffAccount, SkipsFieldsTheTargetDidNotReturn) {
+  AccountSpec spec;
+  spec.privileges = "MANAGE_USERS";
+  spec.device_groups = "Kiosks";
+  spec.settings_template = "Standard";
+  spec.managed_groups = "Sales";
+  spec.language = "de_DE";
+  Account account;
+  for (Field field : {Field::kPrivileges, Field::kManagedGroups, Field::kDeviceGroups,
+                      Field::kSettingsTemplate}) {
+    account.MarkUnreturned(field);
+    EXPECT_FALSE(account.Returned(field));
+  }
+  std::vector<Change> changes = DiffAccount(spec, account, false);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].field, Field::kLanguage);
+  changes = DiffAccount(spec, Account(), false);  // returned (empty): every one differs
+  EXPECT_EQ(changes.size(), 5u);
+}
+
 // Two users need a G2W seat and one is free: the first (directory order) gets it, the second is
 // reported invalid with the reason instead of failing at the target.
 TEST_F(PlanTest, SeatShortfallMakesCreatesInvalid) {
@@ -467,6 +531,9 @@ TEST(Field, NamesAndAccessorsAgree) {
   account.privileges = accounts.Store("account privileges");
   account.role_set = accounts.Store("account role_set");
   account.user_group = accounts.Store("account user_group");
+  account.managed_groups = accounts.Store("account managed_groups");
+  account.device_groups = accounts.Store("account device_groups");
+  account.settings_template = accounts.Store("account settings_template");
   account.active = false;
   spec.active = true;
   EXPECT_EQ(spec.first_name, "spec first_name");

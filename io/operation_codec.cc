@@ -14,14 +14,8 @@ namespace od = simdjson::ondemand;
 using core::Field;
 using core::OpKind;
 
-// The spec's strings that are no Field: written on create only, never compared at the target.
-struct TemplateSlot {
-  std::string_view key;
-  std::string core::AccountSpec::*value;
-};
-constexpr TemplateSlot kTemplates[] = {
-    {"welcome_template", &core::AccountSpec::welcome_template},
-    {"settings_template", &core::AccountSpec::settings_template}};
+// The spec's string that is no Field: written on create only, never compared at the target.
+constexpr std::string_view kWelcomeTemplate = "welcome_template";
 // Create only too, and added after plan files existed (issue 14): absent means false, what a
 // plan written before it meant (every create sent its welcome email).
 constexpr std::string_view kSuppressWelcome = "suppress_welcome";
@@ -47,7 +41,7 @@ void WriteSpec(JsonWriter& w, const core::AccountSpec& spec) {
   for (Field field : core::kAllFields) {
     if (field != Field::kActive) w.Field(core::FieldName(field), spec.Get(field));
   }
-  for (const TemplateSlot& slot : kTemplates) w.Field(slot.key, spec.*slot.value);
+  w.Field(kWelcomeTemplate, spec.welcome_template);
   w.Key(kSuppressWelcome).Bool(spec.suppress_welcome);
   w.Key("active").Bool(spec.active);
   w.EndObject();
@@ -82,7 +76,7 @@ absl::Status ReadActive(const JsonReader& reader, od::value& v, const std::strin
 absl::Status ParseSpec(const JsonReader& reader, od::value& v, const std::string& path,
                        ParseMode mode, core::AccountSpec* spec) {
   bool seen[std::size(core::kAllFields)] = {};
-  bool seen_template[std::size(kTemplates)] = {};
+  bool seen_welcome_template = false;
   absl::Status parsed = reader.ForEachField(
       v, path,
       [&](const std::string& key, od::value& value, const std::string& key_path) -> absl::Status {
@@ -92,10 +86,9 @@ absl::Status ParseSpec(const JsonReader& reader, od::value& v, const std::string
             return ReadActive(reader, value, key_path, mode, &spec->active);
           return reader.String(value, key_path, spec->Mutable(*field));
         }
-        for (size_t slot_idx = 0; slot_idx < std::size(kTemplates); ++slot_idx) {
-          if (kTemplates[slot_idx].key != key) continue;
-          seen_template[slot_idx] = true;
-          return reader.String(value, key_path, &(spec->*kTemplates[slot_idx].value));
+        if (key == kWelcomeTemplate) {
+          seen_welcome_template = true;
+          return reader.String(value, key_path, &spec->welcome_template);
         }
         if (key == kSuppressWelcome) return reader.Bool(value, key_path, &spec->suppress_welcome);
         return absl::OkStatus();  // a key added by a later version
@@ -103,17 +96,19 @@ absl::Status ParseSpec(const JsonReader& reader, od::value& v, const std::string
   if (!parsed.ok() || mode == ParseMode::kJournal) return parsed;
   for (Field field : core::kAllFields) {
     if (field == Field::kActive) continue;
-    // Fields added after plan files existed (issue 13's GoTo roles): a file written before
-    // them holds none, which is what they meant then ("" = not set).
-    if (field == Field::kPrivileges || field == Field::kRoleSet) continue;
+    // Fields added after plan files existed (issue 13's GoTo roles, issue 14's rule settings):
+    // a file written before them holds none, which is what they meant then ("" = not set;
+    // settings_template was written before it was a Field, so it is always there).
+    if (field == Field::kPrivileges || field == Field::kRoleSet || field == Field::kManagedGroups ||
+        field == Field::kDeviceGroups) {
+      continue;
+    }
     if (!seen[static_cast<size_t>(field)]) {
       return reader.Error(JsonReader::Child(path, core::FieldName(field)), "missing");
     }
   }
-  for (size_t slot_idx = 0; slot_idx < std::size(kTemplates); ++slot_idx) {
-    if (!seen_template[slot_idx]) {
-      return reader.Error(JsonReader::Child(path, kTemplates[slot_idx].key), "missing");
-    }
+  if (!seen_welcome_template) {
+    return reader.Error(JsonReader::Child(path, kWelcomeTemplate), "missing");
   }
   if (!seen[static_cast<size_t>(Field::kActive)]) {
     return reader.Error(JsonReader::Child(path, "active"), "missing");

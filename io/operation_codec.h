@@ -12,7 +12,8 @@
 //
 // A create's account_id is null and its precondition {"account_exists":false}; deactivate and
 // delete carry no spec. Field keys are core::FieldName's. A spec without "suppress_welcome" (a
-// plan written before it) reads false.
+// plan written before it) reads false; one without "privileges", "role_set", "managed_groups"
+// or "device_groups" (added later too) reads "" for them.
 //
 // Reading is strict (ParseMode::kStrict) where it matters for applying: every key an operation
 // needs must be there with the right JSON type, "op" must be a known kind, a change must name a

@@ -151,7 +151,6 @@ void CompareSpecs(const std::string& who, const core::AccountSpec& planned,
     }
   }
   compare("welcome_template", planned.welcome_template, now.welcome_template);
-  compare("settings_template", planned.settings_template, now.settings_template);
   compare("suppress_welcome", core::BoolText(planned.suppress_welcome),
           core::BoolText(now.suppress_welcome));
 }

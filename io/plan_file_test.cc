@@ -186,12 +186,14 @@ TEST(PlanFile, ErrorsNameTheKey) {
   }
 }
 
-// A plan file written before a rule's privileges, role set and welcome-email setting were
-// planned holds none of them: it still reads, empty and false (what they meant then).
+// A plan file written before a rule's privileges, role set, managed groups, device groups and
+// welcome-email setting were planned holds none of them: it still reads, empty and false (what
+// they meant then).
 TEST(PlanFile, SpecWithoutTheLaterFieldsStillReads) {
   std::string json = OperationJson(SamplePlan().operations[1]);
   for (const std::string key :
-       {"\"privileges\":\"\",", "\"role_set\":\"\",", "\"suppress_welcome\":false,"}) {
+       {"\"privileges\":\"\",", "\"role_set\":\"\",", "\"managed_groups\":\"\",",
+        "\"device_groups\":\"\",", "\"suppress_welcome\":false,"}) {
     const size_t at = json.find(key);
     ASSERT_NE(at, std::string::npos) << key << " in " << json;
     json.erase(at, key.size());
@@ -200,6 +202,8 @@ TEST(PlanFile, SpecWithoutTheLaterFieldsStillReads) {
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->spec.privileges, "");
   EXPECT_EQ(parsed->spec.role_set, "");
+  EXPECT_EQ(parsed->spec.managed_groups, "");
+  EXPECT_EQ(parsed->spec.device_groups, "");
   EXPECT_FALSE(parsed->spec.suppress_welcome);
   EXPECT_EQ(parsed->spec.first_name, SamplePlan().operations[1].spec.first_name);
 }

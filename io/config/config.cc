@@ -471,6 +471,8 @@ absl::Status ParseRule(const Ctx& ctx, const toml::table& table, size_t rule_idx
                                      : core::AdminRole::kNone;
   USERSYNC_RETURN_IF_ERROR(section.StringArray("privileges", &rule->privileges));
   USERSYNC_RETURN_IF_ERROR(section.StringArray("managed_groups", &rule->managed_groups));
+  USERSYNC_RETURN_IF_ERROR(section.StringArray("device_groups", &rule->device_groups));
+  USERSYNC_RETURN_IF_ERROR(internal::CheckRuleNameLists(section, rule));
   if (rule->admin != core::AdminRole::kManager) {
     if (!rule->privileges.empty()) {
       return section.ValueError("privileges", "applies only to admin = \"manager\"");
@@ -488,7 +490,6 @@ absl::Status ParseRule(const Ctx& ctx, const toml::table& table, size_t rule_idx
   USERSYNC_ASSIGN_OR_RETURN(rule->suppress_welcome,
                             internal::ReadSuppressWelcome(section, goto_target));
   USERSYNC_RETURN_IF_ERROR(section.String("settings_template", &rule->settings_template));
-  USERSYNC_RETURN_IF_ERROR(section.StringArray("device_groups", &rule->device_groups));
   return absl::OkStatus();
 }
 
@@ -643,12 +644,7 @@ core::PlanConfig ToPlanConfig(const Config& config) {
   plan.scope_filter = config.scope_filter;
   plan.require_rule = config.require_rule;
   plan.validated_domains = config.validated_domains;
-  plan.rules = config.rules;
-  if (config.target.kind != TargetKind::kGoto) {
-    // Only GoTo holds a manager's privileges: elsewhere they are accepted and not written (a
-    // SCIM account has no field for them), so they must not be compared either.
-    for (core::Rule& rule : plan.rules) rule.privileges.clear();
-  }
+  plan.rules = config.rules;  // SCIM keeps privileges in usersync's extension (README "Rules")
   plan.match_order = config.match_order;
   plan.deprovision = config.deprovision;
   plan.target_has_display_name = TargetHoldsDisplayName(config.target.kind);

@@ -161,7 +161,7 @@ TEST(Config, GotoManagerRolesAreValidated) {
   absl::StatusOr<Config> config = Parse(rule("role_set = \" Helpdesk \"\n"));
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->rules[0].role_set, "Helpdesk");
-  // role_set is GoTo's; a SCIM target keeps privileges as before (accepted, not written).
+  // role_set is GoTo's; a SCIM target takes any privileges (written to usersync's extension).
   EXPECT_THAT(Rejection(Cfg("", "",
                             "[[rules]]\ngroup = \"cn=a\"\nadmin = \"manager\"\n"
                             "role_set = \"Helpdesk\"\n")),
@@ -170,7 +170,26 @@ TEST(Config, GotoManagerRolesAreValidated) {
                      "[[rules]]\ngroup = \"cn=a\"\nadmin = \"manager\"\n"
                      "privileges = [\"anything\"]\n"));
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_TRUE(ToPlanConfig(*config).rules[0].privileges.empty());
+  EXPECT_EQ(ToPlanConfig(*config).rules[0].privileges, std::vector<std::string>{"anything"});
+}
+
+// A rule's lists of names are trimmed; an empty name, or one with a comma (usersync compares a
+// list as one comma-joined string), is refused naming the key.
+TEST(Config, RuleNameListsAreChecked) {
+  const auto rule = [](const std::string& keys) {
+    return Cfg("", "", absl::StrCat("[[rules]]\ngroup = \"cn=a\"\nadmin = \"manager\"\n", keys));
+  };
+  absl::StatusOr<Config> config =
+      Parse(rule("managed_groups = [\" Sales \"]\ndevice_groups = [\"Kiosks \"]\n"
+                 "settings_template = \"Standard\"\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->rules[0].managed_groups, std::vector<std::string>{"Sales"});
+  EXPECT_EQ(config->rules[0].device_groups, std::vector<std::string>{"Kiosks"});
+  EXPECT_THAT(
+      Rejection(rule("device_groups = [\"Kiosks,Laptops\"]\n")),
+      AllOf(HasSubstr("usersync.toml:"), HasSubstr("rules[0].device_groups"), HasSubstr("comma")));
+  EXPECT_THAT(Rejection(rule("managed_groups = [\"  \"]\n")),
+              AllOf(HasSubstr("rules[0].managed_groups"), HasSubstr("empty")));
 }
 
 TEST(Config, MatchingOrderIsValidated) {

@@ -135,6 +135,10 @@ struct UserRoles {
   bool super_user = false;
   std::vector<std::string> privileges;  // canonical names of kGotoPrivileges
   std::vector<std::string> role_sets;   // ids as text
+  // usersync's own fields (GOTO_SHAPES.md): whether the user carried them, and the groups.
+  bool has_device_groups = false;
+  bool has_settings_template = false;
+  std::vector<std::string> device_groups;
 };
 
 // Each element of an array of ids (strings or numbers of any length) as text.
@@ -190,6 +194,15 @@ absl::Status DecodeUserField(std::string_view key, od::value& fv, const Path& at
   if (key == "roleSets") {
     return ForEachKey(fv, at.In(key), [&](std::string id) { roles.role_sets.push_back(id); });
   }
+  if (key == "deviceGroups") {
+    roles.has_device_groups = true;
+    return ForEachString(fv, at.In(key),
+                         [&](std::string_view g) { roles.device_groups.emplace_back(g); });
+  }
+  if (key == "settingsTemplate") {
+    roles.has_settings_template = true;
+    return string_field(&account.settings_template);
+  }
   if (key == "version") {
     int64_t n = 0;
     if (auto error = json::GetIntOrDigits(fv, &n)) return Fail(at, key, error);
@@ -234,6 +247,12 @@ absl::Status DecodeUserValue(od::value& v, const Path& at, core::Accounts* out) 
   account.active = status.empty() || status == "ACTIVE";
   account.user_name = account.email;
   SetAdminRole(roles, out, account);
+  if (!roles.device_groups.empty()) {
+    account.device_groups = out->Store(core::CanonicalList(std::move(roles.device_groups)));
+  }
+  // An answer without usersync's own fields (a real GoTo, until confirmed) is not compared.
+  if (!roles.has_device_groups) account.MarkUnreturned(core::Field::kDeviceGroups);
+  if (!roles.has_settings_template) account.MarkUnreturned(core::Field::kSettingsTemplate);
   if (!account.first_name.empty() || !account.last_name.empty()) {
     account.display_name =
         account.first_name.empty() || account.last_name.empty()
@@ -296,6 +315,12 @@ std::string EncodeGotoCreateBatch(const std::vector<const core::AccountSpec*>& s
     if (!spec->external_id.empty()) w.Field("externalId", spec->external_id);
     if (!spec->user_group.empty()) w.Field("userGroup", spec->user_group);
     if (!spec->welcome_template.empty()) w.Field("welcomeTemplate", spec->welcome_template);
+    // usersync's own member fields (GOTO_SHAPES.md: not in the public material).
+    if (!spec->device_groups.empty()) {
+      w.Key("deviceGroups");
+      WriteList(w, spec->device_groups);
+    }
+    if (!spec->settings_template.empty()) w.Field("settingsTemplate", spec->settings_template);
     w.EndObject();
   }
   w.EndArray();
@@ -339,6 +364,11 @@ void AddChangedField(core::Field field, const core::AccountSpec& spec, std::opti
     WriteRoles(w, spec);
   } else if (field == core::Field::kUserGroup) {
     StringOrNull(w, "userGroup", spec.user_group);
+  } else if (field == core::Field::kDeviceGroups) {
+    w.Key("deviceGroups");  // [] clears
+    WriteList(w, spec.device_groups);
+  } else if (field == core::Field::kSettingsTemplate) {
+    StringOrNull(w, "settingsTemplate", spec.settings_template);
   } else if (field == core::Field::kExternalId) {
     StringOrNull(w, "externalId", spec.external_id);
   } else if (field == core::Field::kActive && !active.has_value()) {

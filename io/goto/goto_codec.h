@@ -12,7 +12,10 @@
 //   ↔ []) · roleSets[] ids ↔ role_set (decoded as the ids, canonical list; the driver names
 //   them; written by the driver's role-set requests, not by these bodies) · status
 //   ACTIVE/SUSPENDED ↔ active · userGroup ↔ user_group · externalId ↔ external_id (the
-//   directory id usersync writes) · version ↔ version (decimal text).
+//   directory id usersync writes) · version ↔ version (decimal text) · deviceGroups[] ↔
+//   device_groups (canonical) and settingsTemplate ↔ settings_template: usersync's own shapes,
+//   not in GoTo's public material (GOTO_SHAPES.md); a user without the key has the field
+//   marked unreturned (core::Account::MarkUnreturned), so it is not compared.
 //   GoTo holds no display name: decoded accounts carry "firstName lastName" there, which is
 //   what a directory whose cn is "given sn" yields; a different display name is not written.
 //
@@ -41,7 +44,8 @@ namespace usersync::io {
 // The batch create body {"users": [member...], "licenseKeys"?: [key...], "suppressEmail": b}
 // (GOTO_API_RESEARCH.md §3a; licenseKeys §3b: they apply to every member, so a batch holds
 // members of one license set). A member holds email, firstName and lastName always;
-// adminRoles, locale, externalId, userGroup and welcomeTemplate when set; never products
+// adminRoles, locale, externalId, userGroup, welcomeTemplate, deviceGroups and
+// settingsTemplate when set; never products
 // (GoTo has no member products field: products come from licenseKeys).
 // `license_keys` are decimal texts of any length, written as JSON numbers (a key that is not
 // all digits is written as a string); none: no "licenseKeys". REQUIRES: no null in `specs`.
@@ -54,9 +58,11 @@ std::string EncodeGotoCreateBatch(const std::vector<const core::AccountSpec*>& s
 // (null clears), products → licenseKeys (`license_keys`: the full resolved set for the desired
 // products, GotoLicenseCatalog::KeysFor; written as JSON numbers; replace semantics are
 // INFERRED, §5b), admin_role and privileges → adminRoles (once), user_group → userGroup
-// (null: no group), external_id → externalId (null clears), active → status. display_name,
-// role_set (the driver's own requests) and unknown fields are skipped. `status`, when given,
-// sets "status" whatever the changes say (reactivate: ACTIVE, deactivate: SUSPENDED). Returns
+// (null: no group), device_groups → deviceGroups ([] clears), settings_template →
+// settingsTemplate (null clears), external_id → externalId (null clears), active → status.
+// display_name, role_set (the driver's own requests) and unknown fields are skipped. `status`, when
+// given, sets "status" whatever the changes say (reactivate: ACTIVE, deactivate: SUSPENDED).
+// Returns
 // "" when there is nothing to send.
 std::string EncodeGotoUpdate(const std::vector<core::Change>& changes,
                              const core::AccountSpec& spec, std::optional<bool> active,

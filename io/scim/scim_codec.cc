@@ -4,8 +4,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "core/str.h"
 #include "io/http/http_util.h"
 #include "io/json_writer.h"
+#include "io/scim_extension.h"
 
 // The encoders of scim_codec.h (request bodies); the decoders are in scim_decode.cc.
 
@@ -32,6 +35,55 @@ void WriteValueList(JsonWriter& w, std::string_view comma_list) {
     comma_list.remove_prefix(comma + 1);
   }
   w.EndArray();
+}
+
+// "G2M,G2W" → ["G2M","G2W"] (the extension's multi-valued attributes are plain strings).
+void WriteStringList(JsonWriter& w, std::string_view comma_list) {
+  w.BeginArray();
+  for (const absl::string_view item : absl::StrSplit(Sv(comma_list), ',', absl::SkipEmpty())) {
+    w.String(StdSv(item));
+  }
+  w.EndArray();
+}
+
+bool HasRuleSettings(const core::AccountSpec& spec) {
+  for (const RuleSettingAttribute& attribute : kRuleSettingAttributes) {
+    if (!spec.Get(attribute.field).empty()) return true;
+  }
+  return !spec.welcome_template.empty();
+}
+
+// The extension object (io/scim_extension.h): the attributes with a value.
+void WriteRuleSettings(JsonWriter& w, const core::AccountSpec& spec) {
+  w.Key(kRuleSettingsUrn).BeginObject();
+  for (const RuleSettingAttribute& attribute : kRuleSettingAttributes) {
+    const std::string_view value = spec.Get(attribute.field);
+    if (value.empty()) continue;
+    if (attribute.multi_valued) {
+      w.Key(attribute.name);
+      WriteStringList(w, value);
+    } else {
+      w.Field(attribute.name, value);
+    }
+  }
+  if (!spec.welcome_template.empty()) w.Field(kExtWelcomeTemplate, spec.welcome_template);
+  w.EndObject();
+}
+
+// A PatchOp operation on an extension attribute: "replace" with the value, "remove" when empty.
+void RuleSettingPatchOp(JsonWriter& w, const RuleSettingAttribute& attribute,
+                        std::string_view value) {
+  const std::string path = absl::StrCat(Sv(kRuleSettingsUrn), ":", Sv(attribute.name));
+  w.BeginObject();
+  if (value.empty()) {
+    w.Field("op", "remove").Field("path", path);
+  } else if (attribute.multi_valued) {
+    w.Field("op", "replace").Field("path", path).Key("value");
+    WriteStringList(w, value);
+  } else {
+    w.Field("op", "replace").Field("path", path).Field("value", value);
+  }
+  w.EndObject();
 }
 
 void WriteEmails(JsonWriter& w, std::string_view email) {
@@ -84,6 +136,8 @@ bool AddPatchOp(JsonWriter& w, core::Field field, const core::AccountSpec& spec)
   } else if (field == core::Field::kActive) {
     w.BeginObject().Field("op", "replace").Field("path", "active").Key("value");
     w.Bool(spec.active).EndObject();
+  } else if (const RuleSettingAttribute* attribute = RuleSettingOf(field)) {
+    RuleSettingPatchOp(w, *attribute, spec.Get(field));
   } else {
     return false;
   }
@@ -95,7 +149,12 @@ bool AddPatchOp(JsonWriter& w, core::Field field, const core::AccountSpec& spec)
 std::string EncodeUser(const core::AccountSpec& spec) {
   JsonWriter w;
   w.BeginObject();
-  WriteSchema(w, kUserSchema);
+  const bool rule_settings = HasRuleSettings(spec);
+  if (rule_settings) {
+    w.Key("schemas").BeginArray().String(kUserSchema).String(kRuleSettingsUrn).EndArray();
+  } else {
+    WriteSchema(w, kUserSchema);
+  }
   w.Field("userName", spec.user_name);
   if (!spec.external_id.empty()) w.Field("externalId", spec.external_id);
   w.Key("name").BeginObject();
@@ -112,6 +171,7 @@ std::string EncodeUser(const core::AccountSpec& spec) {
   WriteValueList(w, spec.products);
   w.Key("roles");
   WriteValueList(w, spec.admin_role);
+  if (rule_settings) WriteRuleSettings(w, spec);
   w.EndObject();
   return w.Release();
 }

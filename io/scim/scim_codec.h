@@ -5,7 +5,12 @@
 // Mapping: userName = normalized email, externalId = directory id, name.givenName/familyName,
 // displayName, emails[0] {value, type "work", primary true}, active, preferredLanguage,
 // products ↔ entitlements[].value, admin role ↔ roles[].value, user group ↔ membership of the
-// SCIM Group with that displayName (read back from the user's groups[0].display).
+// SCIM Group with that displayName (read back from the user's groups[0].display);
+// privileges, managed_groups, device_groups, settings_template (and, on create only, the
+// welcome template) ↔ usersync's extension schema (io/scim_extension.h), in "schemas" and as
+// its object when any is set, PATCHed by "<URN>:<attribute>" paths. A User without the
+// extension object has those fields marked unreturned (core::Account::MarkUnreturned): a server
+// that does not keep them is not asked for them again on every run.
 //
 // Encoders live in scim_codec.cc, decoders in scim_decode.cc (the only one of the two that
 // compiles simdjson).
@@ -33,8 +38,8 @@ namespace usersync::io {
 // --- Encoders (request bodies) ------------------------------------------------------------
 
 // A full User resource for POST /Users and PUT /Users/{id}. entitlements and roles are always
-// present (an empty array clears them on PUT); externalId, displayName, emails and
-// preferredLanguage only when set.
+// present (an empty array clears them on PUT); externalId, displayName, emails,
+// preferredLanguage and the rule-settings extension (with its URN in "schemas") only when set.
 std::string EncodeUser(const core::AccountSpec& spec);
 
 // A PatchOp (RFC 7644 §3.5.2) with one "replace" operation per changed user attribute, its

@@ -86,6 +86,74 @@ TEST(ScimCodec, EncodeActiveAndGroupPatches) {
                                   R"("displayName":"Sales","members":[]})");
 }
 
+// The rule settings with no core attribute go in usersync's extension (io/scim_extension.h):
+// its URN joins "schemas" and its object holds the attributes with a value.
+TEST(ScimCodec, EncodeUserWithRuleSettings) {
+  core::AccountSpec spec;
+  spec.user_name = "bo@example.com";
+  spec.first_name = "Bo";
+  spec.last_name = "Ng";
+  spec.admin_role = "manager";
+  spec.privileges = "MANAGE_USERS";
+  spec.managed_groups = "Sales,Support";
+  spec.device_groups = "Kiosks";
+  spec.welcome_template = "onboarding";
+  EXPECT_EQ(EncodeUser(spec),
+            R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",)"
+            R"("urn:usersync:params:scim:schemas:extension:goto:2.0:User"],)"
+            R"("userName":"bo@example.com","name":{"givenName":"Bo","familyName":"Ng"},)"
+            R"("active":true,"entitlements":[],"roles":[{"value":"manager"}],)"
+            R"("urn:usersync:params:scim:schemas:extension:goto:2.0:User":{)"
+            R"("privileges":["MANAGE_USERS"],"managedGroups":["Sales","Support"],)"
+            R"("deviceGroups":["Kiosks"],"welcomeTemplate":"onboarding"}})");
+}
+
+// A PATCH names an extension attribute by "<URN>:<attribute>": replaced with its value, removed
+// when it becomes empty.
+TEST(ScimCodec, EncodePatchOfRuleSettings) {
+  core::AccountSpec spec;
+  spec.device_groups = "Kiosks,Laptops";
+  spec.settings_template = "";
+  const std::vector<core::Change> changes = {
+      {core::Field::kDeviceGroups, "Kiosks", "Kiosks,Laptops"},
+      {core::Field::kSettingsTemplate, "Standard", ""}};
+  EXPECT_EQ(EncodePatch(changes, spec),
+            R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
+            R"({"op":"replace","path":)"
+            R"("urn:usersync:params:scim:schemas:extension:goto:2.0:User:deviceGroups",)"
+            R"("value":["Kiosks","Laptops"]},)"
+            R"({"op":"remove","path":)"
+            R"("urn:usersync:params:scim:schemas:extension:goto:2.0:User:settingsTemplate"}]})");
+}
+
+// The listing reads the extension back (attribute names in any case); a User without it has
+// those fields unreturned, so the plan does not compare them.
+TEST(ScimCodec, DecodeRuleSettings) {
+  const std::string body = R"({"totalResults": 2, "Resources": [
+      {"id": "1", "userName": "a@x.com",
+       "URN:usersync:params:scim:schemas:extension:goto:2.0:User": {
+         "privileges": ["RUN_REPORTS", "MANAGE_USERS"], "managedgroups": ["Sales"],
+         "deviceGroups": ["Laptops", "Kiosks", "Laptops"], "settingsTemplate": "Standard",
+         "welcomeTemplate": "onboarding"}},
+      {"id": "2", "userName": "b@x.com"}]})";
+  core::Accounts accounts;
+  int64_t total = 0;
+  ASSERT_TRUE(DecodeListResponse(body, &accounts, &total).ok());
+  ASSERT_EQ(accounts.items.size(), 2u);
+  const core::Account& a = accounts.items[0];
+  EXPECT_EQ(a.privileges, "MANAGE_USERS,RUN_REPORTS");
+  EXPECT_EQ(a.managed_groups, "Sales");
+  EXPECT_EQ(a.device_groups, "Kiosks,Laptops");
+  EXPECT_EQ(a.settings_template, "Standard");
+  EXPECT_TRUE(a.Returned(core::Field::kDeviceGroups));
+  const core::Account& b = accounts.items[1];
+  for (core::Field field : {core::Field::kPrivileges, core::Field::kManagedGroups,
+                            core::Field::kDeviceGroups, core::Field::kSettingsTemplate}) {
+    EXPECT_FALSE(b.Returned(field)) << core::FieldName(field);
+  }
+  EXPECT_TRUE(b.Returned(core::Field::kLanguage));
+}
+
 TEST(ScimCodec, FilterEscapesQuotesAndBackslashes) {
   EXPECT_EQ(FilterEq("userName", "ann@example.com"), R"(userName eq "ann@example.com")");
   EXPECT_EQ(FilterEq("userName", R"(a"b\c@x.com)"), R"(userName eq "a\"b\\c@x.com")");

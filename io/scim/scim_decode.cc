@@ -4,10 +4,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/rules.h"
 #include "core/str.h"
 #include "io/http/http_util.h"
 #include "io/http/json_util.h"
 #include "io/scim/scim_codec.h"  // declares what this file defines (with scim_codec.cc)
+#include "io/scim_extension.h"
 
 // The decoders of scim_codec.h (response bodies, simdjson On-Demand); the encoders are in
 // scim_codec.cc.
@@ -88,7 +90,17 @@ struct UserFields {
   bool has_group = false;
   bool has_id = false;
   bool has_user_name = false;
+  bool has_rule_settings = false;  // the extension object was there (io/scim_extension.h)
+  // The extension's multi-valued attributes, indexed as kRuleSettingAttributes.
+  std::vector<std::string> lists[std::size(kRuleSettingAttributes)];
 };
+
+// The account's member for one of the extension's multi-valued fields.
+std::string_view* AccountList(core::Account& account, core::Field field) {
+  if (field == core::Field::kPrivileges) return &account.privileges;
+  if (field == core::Field::kManagedGroups) return &account.managed_groups;
+  return &account.device_groups;
+}
 
 absl::Status StringField(od::value& v, const Path& at, std::string_view key, core::Accounts* out,
                          std::string_view* target) {
@@ -98,8 +110,35 @@ absl::Status StringField(od::value& v, const Path& at, std::string_view key, cor
   return absl::OkStatus();
 }
 
-// The multi-valued and complex attributes (emails, entitlements, roles, groups, name, meta).
-// Other keys are skipped.
+// usersync's extension object (io/scim_extension.h); attributes it does not know are skipped.
+absl::Status DecodeRuleSettings(od::value& fv, const Path& where, core::Accounts* out,
+                                UserFields& u) {
+  u.has_rule_settings = true;
+  const Path at = where.In(kRuleSettingsUrn);
+  return ForEachField(fv, at, [&](std::string_view key, od::value& value) -> absl::Status {
+    for (size_t attr_idx = 0; attr_idx < std::size(kRuleSettingAttributes); ++attr_idx) {
+      const RuleSettingAttribute& attribute = kRuleSettingAttributes[attr_idx];
+      if (!EqualsIgnoreCase(key, attribute.name)) continue;
+      if (!attribute.multi_valued) {
+        return StringField(value, at, attribute.name, out, &u.account.settings_template);
+      }
+      std::vector<std::string>& list = u.lists[attr_idx];
+      return ForEachElement(value, at.In(attribute.name),
+                            [&](const Path& item_at, od::value& item) -> absl::Status {
+                              std::string_view text;
+                              if (auto error = GetString(item, &text)) {
+                                return Fail(item_at.Name(), error);
+                              }
+                              if (!text.empty()) list.emplace_back(text);
+                              return absl::OkStatus();
+                            });
+    }
+    return absl::OkStatus();
+  });
+}
+
+// The multi-valued and complex attributes (emails, entitlements, roles, groups, name, meta,
+// usersync's extension). Other keys are skipped.
 absl::Status DecodeUserComplex(std::string_view key, od::value& fv, const Path& where,
                                core::Accounts* out, UserFields& u) {
   if (EqualsIgnoreCase(key, "name")) {
@@ -137,6 +176,7 @@ absl::Status DecodeUserComplex(std::string_view key, od::value& fv, const Path& 
       u.has_group = true;
     });
   }
+  if (EqualsIgnoreCase(key, kRuleSettingsUrn)) return DecodeRuleSettings(fv, where, out, u);
   if (EqualsIgnoreCase(key, "meta")) {
     const Path at = where.In("meta");
     return ForEachField(fv, at, [&](std::string_view meta_key, od::value& mv) {
@@ -193,6 +233,14 @@ absl::Status DecodeUserValue(od::value& v, const Path& where, core::Accounts* ou
   account.admin_role = out->Store(u.first_role);
   account.user_group = out->Store(u.first_group);
   if (!scratch.values.empty()) account.products = out->Store(json::CanonicalList(scratch));
+  for (size_t attr_idx = 0; attr_idx < std::size(kRuleSettingAttributes); ++attr_idx) {
+    const core::Field field = kRuleSettingAttributes[attr_idx].field;
+    if (!u.has_rule_settings) {
+      account.MarkUnreturned(field);  // a server that does not keep them: not compared
+    } else if (!u.lists[attr_idx].empty()) {
+      *AccountList(account, field) = out->Store(core::CanonicalList(std::move(u.lists[attr_idx])));
+    }
+  }
   out->items.push_back(account);
   return absl::OkStatus();
 }

@@ -27,13 +27,41 @@ void ReadStrings(simdjson::ondemand::object object,
   }
 }
 
+// {"field": {"before": ..., "after": ...}, ...} → (field, after) pairs.
+std::vector<std::pair<std::string, std::string>> ParseChanges(simdjson::ondemand::object object) {
+  std::vector<std::pair<std::string, std::string>> changes;
+  for (auto field : object) {
+    std::string name(field.unescaped_key().value());
+    std::string after;
+    simdjson::ondemand::object change;
+    if (field.value().get_object().get(change) == simdjson::SUCCESS) {
+      ReadStrings(change, {{"after", &after}});
+    }
+    changes.emplace_back(std::move(name), std::move(after));
+  }
+  return changes;
+}
+
 PlannedOperation ParseOperation(simdjson::ondemand::object object) {
   PlannedOperation op;
-  ReadStrings(object, {{"op", &op.op},
-                       {"directory_id", &op.directory_id},
-                       {"account_id", &op.account_id},
-                       {"email", &op.email},
-                       {"reason", &op.reason}});
+  for (auto field : object) {
+    const std::string_view key = field.unescaped_key().value();
+    if (key == "changes") {
+      simdjson::ondemand::object changes;
+      if (field.value().get_object().get(changes) == simdjson::SUCCESS) {
+        op.changes = ParseChanges(changes);
+      }
+      continue;
+    }
+    for (const auto& [name, out] : std::initializer_list<std::pair<std::string_view, std::string*>>{
+             {"op", &op.op},
+             {"directory_id", &op.directory_id},
+             {"account_id", &op.account_id},
+             {"email", &op.email},
+             {"reason", &op.reason}}) {
+      if (key == name) *out = StringOr(field.value());
+    }
+  }
   return op;
 }
 

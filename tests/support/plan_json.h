@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace usersync::testing {
@@ -14,6 +15,8 @@ struct PlannedOperation {
   std::string account_id;  // "" when null
   std::string email;
   std::string reason;
+  // The "changes" object: field → its "after" value, in the order the plan writes them.
+  std::vector<std::pair<std::string, std::string>> changes;
 };
 
 struct InvalidUser {

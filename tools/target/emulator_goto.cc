@@ -204,6 +204,10 @@ bool ApplyChange(const UserChange& change, EmulatorUser& user) {
   if (change.roles.has_value()) user.roles = *change.roles;
   if (change.active.has_value()) user.active = *change.active;
   if (change.external_id.has_value()) user.external_id = *change.external_id;
+  if (change.device_groups.has_value()) user.rule_settings.device_groups = *change.device_groups;
+  if (change.settings_template.has_value()) {
+    user.rule_settings.settings_template = *change.settings_template;
+  }
   return was_active && !user.active;
 }
 

@@ -45,6 +45,12 @@
 //    "status": "ACTIVE" | "SUSPENDED", (= SCIM active)
 //    "groupKey": "..." | null, "userGroup": "Sales" | null,   the user's first group
 //    "externalId": "dir-42" | null,    kept as given (usersync stores the directory id there)
+//    "deviceGroups": ["Kiosks"],       a User Sync rule's device groups, in the order given,
+//                                      each once (= the SCIM face's extension deviceGroups)
+//    "settingsTemplate": "Std" | null, a User Sync rule's settings template. Both are NOT IN
+//                                      GoTo's public material: usersync's own shapes until
+//                                      confirmed on a real account (io/goto/GOTO_SHAPES.md);
+//                                      at most 100 values / 256 bytes each (emulator_store.h)
 //    "version": 3}                     +1 on every change (= the SCIM ETag's number)
 // A GoTo write of "email" sets both the store's user name and its email.
 //
@@ -72,7 +78,9 @@
 //   {"users": [{"email", "firstName", "lastName",            required, non-empty strings
 //               "locale"?, "adminRoles"? (system roles, above),
 //               "externalId"?, "userGroup"? (a group name: created on demand),
-//               "welcomeTemplate"? (default "default")}, ...],
+//               "welcomeTemplate"? (default "default"; also kept on the user, shown by the
+//               SCIM face), "deviceGroups"? ([string]), "settingsTemplate"? (string | null)
+//               (these three: usersync's own shapes, GOTO_SHAPES.md)}, ...],
 //    "licenseKeys": [7902142105473202101, "7902142105473202103"]?   numbers or strings
 //    "suppressEmail": false}                                  optional, default false
 //   suppressEmail ([DOC] §3a: "controls whether a welcome email is sent") holds for EVERY
@@ -113,7 +121,8 @@
 //   "adminRoles"? (replaced; [] clears; a name that is not a system role above, any case →
 //   400 INVALID_REQUEST), "status"? ("ACTIVE" | "SUSPENDED"),
 //   "userGroup"? (name: the user's only group from now on, created on demand; null: no group),
-//   "externalId"? (null clears)}. Optional header If-Match: "N" or W/"N" (the version).
+//   "externalId"? (null clears), "deviceGroups"? ([string]; [] or null clears),
+//   "settingsTemplate"? (null clears)}. Optional header If-Match: "N" or W/"N" (the version).
 //   → 200 with the updated user. Errors: 400 INVALID_REQUEST, 404 NOT_FOUND, 409 USER_EXISTS
 //   (+ "userKey" of the holder: the new email is taken; error bodies kept as before), 409 NO_SEAT
 //   (+ "product": the change adds a product with no free seat, or reactivates a user holding one),

@@ -148,6 +148,14 @@ absl::StatusOr<NewMember> DecodeMember(const JsonValue& item, size_t index) {
       absl::StatusOr<std::vector<std::string>> roles = AdminRoles(value, field);
       if (!roles.ok()) return roles.status();
       user.roles = *std::move(roles);
+    } else if (absl::EqualsIgnoreCase(key, "deviceGroups")) {
+      absl::StatusOr<std::vector<std::string>> groups = StringList(value, field);
+      if (!groups.ok()) return groups.status();
+      user.rule_settings.device_groups = *std::move(groups);
+    } else if (absl::EqualsIgnoreCase(key, "settingsTemplate")) {
+      absl::StatusOr<std::optional<std::string>> text = OptionalString(value, field, true);
+      if (!text.ok()) return text.status();
+      user.rule_settings.settings_template = text->value_or("");
     }
     // Anything else is ignored, as a client may send more than the emulator keeps.
     if (!status.ok()) return status;
@@ -157,6 +165,7 @@ absl::StatusOr<NewMember> DecodeMember(const JsonValue& item, size_t index) {
   if (!has_last) return Invalid(absl::StrCat(at, ".lastName"), "is required");
   user.display_name = absl::StrCat(user.first_name, " ", user.last_name);
   user.active = true;
+  user.rule_settings.welcome_template = member.welcome_template;
   return member;
 }
 
@@ -198,6 +207,14 @@ absl::StatusOr<UserChange> DecodeChange(const JsonValue& body) {
       absl::StatusOr<bool> active = Active(value, field);
       if (!active.ok()) return active.status();
       change.active = *active;
+    } else if (absl::EqualsIgnoreCase(key, "deviceGroups")) {
+      absl::StatusOr<std::vector<std::string>> groups = StringList(value, field);
+      if (!groups.ok()) return groups.status();
+      change.device_groups = *std::move(groups);
+    } else if (absl::EqualsIgnoreCase(key, "settingsTemplate")) {
+      absl::StatusOr<std::optional<std::string>> text = OptionalString(value, field, true);
+      if (!text.ok()) return text.status();
+      change.settings_template = text->value_or("");
     }
   }
   return change;
@@ -267,6 +284,11 @@ void WriteGotoUser(const UserView& view, const LicenseCatalog& licenses, JsonWri
     writer->Field("userGroup", view.groups[0]->display_name);
   }
   StringOrNull("externalId", user.external_id, writer);
+  // usersync's own fields (io/goto/GOTO_SHAPES.md: not in GoTo's public material).
+  writer->Key("deviceGroups").BeginArray();
+  for (const std::string& group : user.rule_settings.device_groups) writer->String(group);
+  writer->EndArray();
+  StringOrNull("settingsTemplate", user.rule_settings.settings_template, writer);
   writer->Key("version").Int(user.version);
   writer->EndObject();
 }

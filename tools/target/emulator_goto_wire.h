@@ -34,8 +34,8 @@ absl::StatusOr<std::vector<std::string>> LicenseKeyList(const JsonValue& value,
 // One member of a batch create.
 struct NewMember {
   EmulatorUser user;
-  std::string user_group;  // "" for none
-  std::string welcome_template;
+  std::string user_group;        // "" for none
+  std::string welcome_template;  // also kept in user.rule_settings
 };
 
 // users[index] of a batch create. Errors: InvalidArgument naming the field.
@@ -55,6 +55,8 @@ struct UserChange {
   std::optional<bool> active;
   std::optional<std::string> user_group;  // "" removes the user from its groups
   std::optional<std::string> external_id;
+  std::optional<std::vector<std::string>> device_groups;  // [] or null clears
+  std::optional<std::string> settings_template;           // "" clears
 };
 
 // A PUT body. Errors: InvalidArgument naming the field.

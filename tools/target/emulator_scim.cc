@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/str.h"
+#include "io/scim_extension.h"
 #include "tools/target/emulator_scim_internal.h"
 
 namespace usersync::io::emulator {
@@ -160,6 +161,11 @@ absl::StatusOr<PatchPath> ParsePath(std::string_view text, std::string_view sche
   // A URN prefix ends at the last ':' before any filter (filter values may hold ':').
   size_t bracket = rest.find('[');
   std::string_view head = rest.substr(0, bracket);
+  if (std::optional<std::string_view> extension = StripRuleSettingsUrn(rest)) {
+    path.extension = true;
+    path.attribute = Lower(TrimSpaces(*extension));
+    return path;  // its attributes are simple: no filter, no sub-attribute
+  }
   if (StartsWithIgnoreCase(head, "urn:")) {
     absl::StatusOr<std::string_view> stripped = StripSchema(rest, schema);
     if (!stripped.ok()) return stripped.status();
@@ -379,8 +385,13 @@ absl::StatusOr<EmulatorUser> DecodeUser(const JsonValue& resource, bool keep_id)
   if (!resource.is_object()) return InvalidValue("a User must be a JSON object");
   EmulatorUser user;
   for (const auto& [raw_key, value] : resource.members) {
+    if (std::optional<std::string_view> rest = StripRuleSettingsUrn(raw_key)) {
+      if (!rest->empty()) continue;  // "<URN>:attr" as a top-level key: not a resource's form
+      USERSYNC_RETURN_IF_ERROR(DecodeRuleSettings(value, &user.rule_settings));
+      continue;
+    }
     absl::StatusOr<std::string_view> stripped = StripSchema(raw_key, kScimUserSchema);
-    if (!stripped.ok()) continue;  // an extension's attributes: not stored
+    if (!stripped.ok()) continue;  // another extension's attributes: not stored
     std::string key = Lower(*stripped);
     absl::Status status;
     if (key == "username") {
@@ -493,7 +504,9 @@ void WriteUser(const UserView& view, std::string_view base_url, bool with_groups
                JsonWriter* writer) {
   const EmulatorUser& user = *view.user;
   writer->BeginObject();
-  writer->Key("schemas").BeginArray().String(kScimUserSchema).EndArray();
+  writer->Key("schemas").BeginArray().String(kScimUserSchema);
+  if (HasRuleSettings(user.rule_settings)) writer->String(kRuleSettingsUrn);
+  writer->EndArray();
   writer->Field("id", user.id);
   if (!user.external_id.empty()) writer->Field("externalId", user.external_id);
   writer->Field("userName", user.user_name);
@@ -513,6 +526,7 @@ void WriteUser(const UserView& view, std::string_view base_url, bool with_groups
   if (!user.language.empty()) writer->Field("preferredLanguage", user.language);
   WriteValueList("entitlements", user.products, writer);
   WriteValueList("roles", user.roles, writer);
+  WriteRuleSettings(user.rule_settings, writer);
   if (with_groups && !view.groups.empty()) {
     writer->Key("groups").BeginArray();
     for (const GroupPtr& group : view.groups) {

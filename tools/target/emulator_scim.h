@@ -12,6 +12,17 @@
 // 409 with no scimType and a detail that starts with "NO_SEAT: ", e.g. "NO_SEAT: no free seat
 // for product G2W (3 of 3 in use)"; a user name conflict is 409 with scimType "uniqueness".
 // Nothing changes. SCIM creates send no welcome email (only the GoTo face does).
+//
+// usersync's extension schema (io/scim_extension.h, URN
+// "urn:usersync:params:scim:schemas:extension:goto:2.0:User"): a User's "privileges",
+// "managedGroups", "deviceGroups" (arrays of strings), "settingsTemplate" and "welcomeTemplate"
+// (strings) are stored as the store's RuleSettings (bounded there: more than 100 values, or a
+// value over 256 bytes → 400) and returned in the URN's object, the URN then in "schemas"
+// (left out when none is set). PATCH reaches them by "<URN>:<attribute>", by the URN alone
+// (an object value; remove clears all) and by a path-less value holding the URN's object; an
+// attribute it does not define → 400 invalidPath. Other extensions' attributes are ignored.
+// The extension's privileges are kept apart from the GoTo face's adminRoles (a face shortcut).
+// No /Schemas or /ResourceTypes endpoint is served.
 #pragma once
 
 #include <cstdint>
@@ -97,6 +108,7 @@ struct PatchPath {
   std::string sub_attribute;         // lower-cased: "value"; empty when none
   std::optional<ScimFilter> filter;  // the [ ... ] value filter, if any
   std::string text;                  // the path as sent, for messages
+  bool extension = false;            // under usersync's extension URN (io/scim_extension.h)
 };
 struct PatchOp {
   enum class Kind { kAdd, kReplace, kRemove };

@@ -3,6 +3,7 @@
 // Thread-safety: plain functions.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,7 +47,25 @@ std::vector<std::string> Deduplicated(std::vector<std::string> values);
 // first. Accepts an array of {"value", "type", "primary"} objects or one such object.
 absl::StatusOr<std::string> PickEmail(const JsonValue& value);
 
-// A PATCH path: attribute[filter].sub, with `schema`'s URN stripped. Errors: invalidPath.
+// A PATCH path: attribute[filter].sub, with `schema`'s URN stripped. Errors: invalidPath. A
+// path under usersync's extension URN (io/scim_extension.h) has `extension` set and the URN
+// stripped ("<URN>:deviceGroups" → "devicegroups"; the URN alone → "").
 absl::StatusOr<PatchPath> ParsePath(std::string_view text, std::string_view schema);
+
+// ---- usersync's extension (emulator_scim_extension.cc; io/scim_extension.h) ----
+
+// The rest of `path` after "<URN>:" ("" for the URN alone); nullopt when it is not under it.
+std::optional<std::string_view> StripRuleSettingsUrn(std::string_view path);
+// A POST/PUT User's extension object: `settings` becomes exactly what it says (unknown
+// attributes skipped). Errors: invalidValue.
+absl::Status DecodeRuleSettings(const JsonValue& value, RuleSettings* settings);
+// One PATCH operation whose path has `extension` set: add/replace/remove an attribute (an
+// attribute "" is the extension as a whole). Errors: invalidPath, invalidValue.
+absl::Status ApplyRuleSettingsPatch(PatchOp::Kind kind, const PatchPath& path,
+                                    const JsonValue* value, RuleSettings& settings);
+// Whether any setting has a value; when one does, WriteRuleSettings writes the member
+// "<URN>": {the attributes with a value}, else nothing.
+bool HasRuleSettings(const RuleSettings& settings);
+void WriteRuleSettings(const RuleSettings& settings, JsonWriter* writer);
 
 }  // namespace usersync::io::emulator::scim_internal

@@ -220,6 +220,7 @@ absl::Status ApplyValueList(Kind kind, const PatchPath& path, const JsonValue* v
 
 absl::Status ApplyToUser(Kind kind, const PatchPath& path, const JsonValue* value,
                          EmulatorUser& user) {
+  if (path.extension) return ApplyRuleSettingsPatch(kind, path, value, user.rule_settings);
   const std::string& attribute = path.attribute;
   if (attribute == "username") {
     if (kind == Kind::kRemove) return InvalidValue("userName cannot be removed");

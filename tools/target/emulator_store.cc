@@ -38,7 +38,7 @@ bool SameAttributes(const EmulatorUser& a, const EmulatorUser& b) {
   return a.user_name == b.user_name && a.external_id == b.external_id && a.email == b.email &&
          a.first_name == b.first_name && a.last_name == b.last_name &&
          a.display_name == b.display_name && a.language == b.language && a.products == b.products &&
-         a.roles == b.roles && a.active == b.active;
+         a.roles == b.roles && a.active == b.active && a.rule_settings == b.rule_settings;
 }
 
 constexpr char kNoSeatPayload[] = "usersync/emulator/noSeat";
@@ -155,8 +155,26 @@ bool EmulatorStore::IdTaken(std::string_view id) const {
   return users_.contains(Sv(id)) || groups_.contains(Sv(id));
 }
 
+absl::Status CheckRuleSettings(const RuleSettings& settings) {
+  auto check_value = [](std::string_view name, std::string_view value) {
+    if (value.size() <= kMaxRuleSettingBytes) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat(Sv(name), ": a value longer than ", kMaxRuleSettingBytes, " bytes"));
+  };
+  for (const auto& [name, list] : settings.Lists()) {
+    if (list->size() > kMaxRuleSettingValues) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(Sv(name), ": more than ", kMaxRuleSettingValues, " values"));
+    }
+    for (const std::string& value : *list) USERSYNC_RETURN_IF_ERROR(check_value(name, value));
+  }
+  USERSYNC_RETURN_IF_ERROR(check_value("settingsTemplate", settings.settings_template));
+  return check_value("welcomeTemplate", settings.welcome_template);
+}
+
 absl::Status EmulatorStore::CheckNewUser(const EmulatorUser& user) const {
   if (user.user_name.empty()) return absl::InvalidArgumentError("userName is required");
+  USERSYNC_RETURN_IF_ERROR(CheckRuleSettings(user.rule_settings));
   auto holder = users_by_name_.find(Lower(user.user_name));
   if (holder != users_by_name_.end() && !allow_duplicate_user_names_)
     return UserNameTaken(user.user_name, holder->second->user->id);
@@ -468,6 +486,7 @@ absl::StatusOr<UserView> EmulatorStore::UpdateUser(std::string_view id, int64_t 
   user.created_ms = old_user.created_ms;
   user.last_modified_ms = old_user.last_modified_ms;
   if (user.user_name.empty()) return absl::InvalidArgumentError("userName is required");
+  USERSYNC_RETURN_IF_ERROR(CheckRuleSettings(user.rule_settings));
   if (SameAttributes(user, old_user)) return ViewOf(*entry);
   std::string new_key = Lower(user.user_name);
   std::string old_key = Lower(old_user.user_name);

@@ -34,12 +34,14 @@
 // Returned views own their records (shared pointers): they stay valid after later changes.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -52,6 +54,40 @@
 struct sqlite3;
 
 namespace usersync::io::emulator {
+
+// A User Sync rule's settings that neither face has a standard place for: the SCIM face's
+// extension (io/scim_extension.h) and the GoTo face's deviceGroups / settingsTemplate /
+// welcomeTemplate (emulator_goto.h). Bounded (CheckRuleSettings): at most kMaxRuleSettingValues
+// values per list, each value at most kMaxRuleSettingBytes.
+struct RuleSettings {
+  std::vector<std::string> privileges;  // SCIM extension only: GoTo's are its adminRoles
+                                        // (EmulatorUser::roles), kept apart (a face shortcut)
+  std::vector<std::string> managed_groups;
+  std::vector<std::string> device_groups;
+  std::string settings_template;
+  std::string welcome_template;  // as given on create (both faces keep what they were sent)
+
+  bool operator==(const RuleSettings&) const = default;
+
+  // The lists with their wire names: "privileges", "managedGroups", "deviceGroups".
+  std::array<std::pair<std::string_view, const std::vector<std::string>*>, 3> Lists() const {
+    return {{{"privileges", &privileges},
+             {"managedGroups", &managed_groups},
+             {"deviceGroups", &device_groups}}};
+  }
+  // The list of that wire name (compared exactly), nullptr for another name.
+  std::vector<std::string>* MutableList(std::string_view name) {
+    for (const auto& [list_name, list] : Lists()) {
+      if (list_name == name) return const_cast<std::vector<std::string>*>(list);
+    }
+    return nullptr;
+  }
+};
+inline constexpr size_t kMaxRuleSettingValues = 100;
+inline constexpr size_t kMaxRuleSettingBytes = 256;
+
+// InvalidArgument naming the attribute when `settings` exceeds the bounds above.
+absl::Status CheckRuleSettings(const RuleSettings& settings);
 
 struct EmulatorUser {
   std::string id;         // opaque, unique; the store assigns one when empty on create
@@ -66,6 +102,7 @@ struct EmulatorUser {
   std::vector<std::string> roles;     // SCIM roles ("full", "manager"); the GoTo face adds
                                       // its system roles by name ("MANAGE_USERS")
   bool active = true;                 // false: deactivated (GoTo: suspended)
+  RuleSettings rule_settings;
 
   // Maintained by the store; ignored in the input of CreateUser and of an update's mutation.
   int64_t version = 0;     // 1 on create, +1 on every change of the attributes above

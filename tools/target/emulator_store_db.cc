@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/str.h"
@@ -26,7 +27,7 @@ constexpr char kSchema[] =
     " first_name TEXT NOT NULL, last_name TEXT NOT NULL, display_name TEXT NOT NULL,"
     " language TEXT NOT NULL, products TEXT NOT NULL, roles TEXT NOT NULL,"
     " active INTEGER NOT NULL, version INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
-    " last_modified_ms INTEGER NOT NULL);"
+    " last_modified_ms INTEGER NOT NULL, rule_settings TEXT NOT NULL DEFAULT '{}');"
     "CREATE TABLE IF NOT EXISTS groups(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
     " display_name TEXT NOT NULL, external_id TEXT NOT NULL, version INTEGER NOT NULL,"
     " created_ms INTEGER NOT NULL, last_modified_ms INTEGER NOT NULL);"
@@ -68,6 +69,43 @@ void BindText(sqlite3_stmt* stmt, int index, std::string_view text) {
   sqlite3_bind_text64(stmt, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
+// RuleSettings as one JSON object column: {"privileges": [...], "managedGroups": [...],
+// "deviceGroups": [...], "settingsTemplate": "...", "welcomeTemplate": "..."}.
+std::string EncodeRuleSettings(const RuleSettings& settings) {
+  JsonWriter writer;
+  writer.BeginObject();
+  for (const auto& [name, list] : settings.Lists()) {
+    writer.Key(name).BeginArray();
+    for (const std::string& value : *list) writer.String(value);
+    writer.EndArray();
+  }
+  writer.Field("settingsTemplate", settings.settings_template);
+  writer.Field("welcomeTemplate", settings.welcome_template);
+  writer.EndObject();
+  return writer.Release();
+}
+
+absl::StatusOr<RuleSettings> DecodeRuleSettings(std::string_view text) {
+  RuleSettings settings;
+  if (text.empty() || text == "{}") return settings;
+  absl::StatusOr<JsonValue> json = ParseJson(text);
+  if (!json.ok() || !json->is_object()) {
+    return absl::DataLossError("the rule_settings column is not a JSON object");
+  }
+  for (const auto& [key, value] : json->members) {
+    if (std::vector<std::string>* list = settings.MutableList(key)) {
+      for (const JsonValue& item : value.items) {
+        if (item.is_string()) list->push_back(item.string);
+      }
+    } else if (key == "settingsTemplate" && value.is_string()) {
+      settings.settings_template = value.string;
+    } else if (key == "welcomeTemplate" && value.is_string()) {
+      settings.welcome_template = value.string;
+    }
+  }
+  return settings;
+}
+
 absl::StatusOr<EmulatorUser> UserOfRow(sqlite3_stmt* stmt) {
   EmulatorUser user;
   user.seq = sqlite3_column_int64(stmt, 0);
@@ -85,6 +123,7 @@ absl::StatusOr<EmulatorUser> UserOfRow(sqlite3_stmt* stmt) {
   user.version = sqlite3_column_int64(stmt, 12);
   user.created_ms = sqlite3_column_int64(stmt, 13);
   user.last_modified_ms = sqlite3_column_int64(stmt, 14);
+  USERSYNC_ASSIGN_OR_RETURN(user.rule_settings, DecodeRuleSettings(Text(stmt, 15)));
   return user;
 }
 
@@ -103,6 +142,13 @@ absl::StatusOr<std::unique_ptr<EmulatorStore::Db>> EmulatorStore::Db::Open(
   }
   sqlite3_busy_timeout(db->db_, 5000);
   absl::Status status = db->Exec(kSchema);
+  // A database written before rule settings were kept lacks the column: add it (the error
+  // "duplicate column" means it is there already).
+  if (status.ok()) {
+    absl::Status added =
+        db->Exec("ALTER TABLE users ADD COLUMN rule_settings TEXT NOT NULL DEFAULT '{}'");
+    if (!added.ok() && !absl::StrContains(added.message(), "duplicate column")) status = added;
+  }
   if (!status.ok()) {
     return absl::Status(status.code(), absl::StrCat(status.message(), " (", path, ")"));
   }
@@ -137,7 +183,7 @@ absl::Status EmulatorStore::Db::PutUser(const EmulatorUser& user) {
   sqlite3_stmt* stmt = Prepare(
       "INSERT OR REPLACE INTO users(seq, id, user_name, external_id, email, first_name,"
       " last_name, display_name, language, products, roles, active, version, created_ms,"
-      " last_modified_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      " last_modified_ms, rule_settings) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (stmt == nullptr) return Error("prepare");
   sqlite3_bind_int64(stmt, 1, user.seq);
   int column = 2;
@@ -152,6 +198,7 @@ absl::Status EmulatorStore::Db::PutUser(const EmulatorUser& user) {
   sqlite3_bind_int64(stmt, 13, user.version);
   sqlite3_bind_int64(stmt, 14, user.created_ms);
   sqlite3_bind_int64(stmt, 15, user.last_modified_ms);
+  BindText(stmt, 16, EncodeRuleSettings(user.rule_settings));
   return Step(stmt, "write user");
 }
 
@@ -205,7 +252,8 @@ absl::Status EmulatorStore::Db::PutNextSeq(int64_t next_seq) {
 absl::Status EmulatorStore::Db::ForEachUser(absl::FunctionRef<absl::Status(EmulatorUser)> row) {
   return Query(
       "SELECT seq, id, user_name, external_id, email, first_name, last_name, display_name,"
-      " language, products, roles, active, version, created_ms, last_modified_ms FROM users"
+      " language, products, roles, active, version, created_ms, last_modified_ms,"
+      " rule_settings FROM users"
       " ORDER BY seq",
       [&](sqlite3_stmt* stmt) -> absl::Status {
         USERSYNC_ASSIGN_OR_RETURN(EmulatorUser user, UserOfRow(stmt));

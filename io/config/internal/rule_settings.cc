@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <numeric>
 #include <string>
+#include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace usersync::io::internal {
@@ -31,6 +33,24 @@ std::string Describe(const Ctx& ctx, const core::Rule& rule, size_t rule_idx,
 }
 
 }  // namespace
+
+absl::Status CheckRuleNameLists(const Section& section, core::Rule* rule) {
+  for (const auto& [key, names] :
+       {std::pair<std::string_view, std::vector<std::string>*>{"privileges", &rule->privileges},
+        {"managed_groups", &rule->managed_groups},
+        {"device_groups", &rule->device_groups}}) {
+    for (std::string& name : *names) {
+      absl::StripAsciiWhitespace(&name);
+      if (name.empty()) return section.ValueError(key, "holds an empty name");
+      if (name.find(',') != std::string::npos) {
+        return section.ValueError(
+            key, absl::StrCat("holds \"", name,
+                              "\", which has a comma: give each name as its own string"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::optional<bool>> ReadSuppressWelcome(const Section& section, bool goto_target) {
   if (!section.Has("suppress_welcome")) return std::nullopt;

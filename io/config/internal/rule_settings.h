@@ -8,6 +8,10 @@
 //   tables (the third table ranks 3), and no two rules may share a priority, written or
 //   implied: the refusal names both rules with their file:line.
 //
+// - the rule's lists of names (privileges, managed_groups, device_groups): each name is trimmed
+//   and must be non-empty and hold no comma (usersync keeps a list as one comma-joined string,
+//   "Kiosks,Laptops", to compare it with what the target holds).
+//
 // Errors are kInvalidArgument "<file>:<line>:<col>: ..." through `section` / `ctx`.
 // Thread-compatible; no state.
 #pragma once
@@ -25,6 +29,10 @@ namespace usersync::io::internal {
 // `section`'s suppress_welcome: nullopt when absent. Refused (with a hint) when present and
 // `goto_target` is false; a non-boolean is a type error.
 absl::StatusOr<std::optional<bool>> ReadSuppressWelcome(const Section& section, bool goto_target);
+
+// Trims the names of `rule`'s privileges, managed_groups and device_groups and refuses an
+// empty one or one holding a comma, naming the key. REQUIRES: `rule` was read from `section`.
+absl::Status CheckRuleNameLists(const Section& section, core::Rule* rule);
 
 // One rule as the file gave it, for CheckRulePriorities.
 struct RuleSource {
