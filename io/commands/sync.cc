@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "io/commands/apply_run.h"
 #include "io/commands/commands.h"
+#include "io/commands/pause.h"
 #include "io/commands/run_context.h"
 #include "io/json_writer.h"
 #include "io/output.h"
@@ -67,16 +68,24 @@ void PrintResult(const Session& session, const Applied& applied) {
 int RunSyncCommand(const CommandOptions& options) {
   Session session(options);
   const std::string started_at = NowStamp(session.clock);  // the run's start: before reading
-  if (absl::Status s =
-          PrepareSession(session, options.dry_run ? Access::kReadOnly : Access::kApply);
-      !s.ok()) {
-    // A sync that could not start (the directory or the target unreachable, a secret missing)
-    // is a run all the same: `usersync status` and the polling loop must show it.
+  // A sync that could not start (the directory or the target unreachable, a secret missing)
+  // is a run all the same: `usersync status` and the polling loop must show it.
+  const auto unstarted = [&](const absl::Status& s) {
     if (!options.dry_run && session.state != nullptr) {
       RecordUnstartedRun(session, "sync", started_at, s);
     }
     return Report(options, s);
+  };
+  if (absl::Status s = OpenSession(session, options.dry_run ? Access::kReadOnly : Access::kApply);
+      !s.ok()) {
+    return unstarted(s);
   }
+  if (!options.dry_run) {  // a dry run changes nothing: it works while paused, as plan does
+    absl::StatusOr<bool> paused = StopIfPaused(session);
+    if (!paused.ok()) return Report(options, paused.status());
+    if (*paused) return kExitOk;
+  }
+  if (absl::Status s = ReadAndPlan(session); !s.ok()) return unstarted(s);
   PrintPlan(session);
   if (options.dry_run) {
     Print(options.out, "Dry run: nothing was changed.\n");

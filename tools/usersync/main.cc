@@ -105,7 +105,7 @@ void AddUserCommands(Cli& cli) {
   target_id->needs(source_id)->excludes(csv)->excludes(unlink);
 }
 
-// release, status, check, run.
+// release, status, authorize, check, pause, resume, run.
 void AddOperatorCommands(Cli& cli) {
   CommandOptions& o = cli.options;
   CLI::App* release = cli.Add("release", "release held deactivations/deletions",
@@ -126,6 +126,12 @@ void AddOperatorCommands(Cli& cli) {
 
   cli.Add("check", "test the source and the target connections",
           [&o] { return usersync::io::RunCheckCommand(o); });
+
+  CLI::App* pause = cli.Add("pause", "provisioning off: sync, apply and run rounds do nothing",
+                           [&o] { return usersync::io::RunPauseCommand(o); });
+  pause->add_option("--reason", o.pause_reason, "why (shown by status and by the stopped runs)");
+  cli.Add("resume", "provisioning on again (after pause)",
+          [&o] { return usersync::io::RunResumeCommand(o); });
 
   CLI::App* run = cli.Add("run", "polling mode: sync every DURATION",
                           [&cli] { return RunEvery(cli.options, cli.every); });
