@@ -5,8 +5,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -23,11 +25,24 @@ extern "C" void OnSigint(int) {
   if (g_interrupted.exchange(true)) std::_Exit(130);  // a second Ctrl-C stops at once
 }
 
+// The demo's files: the source tree's fixtures/ in a build, else those `cmake --install` put
+// beside the installed program (PREFIX/bin/usersync → PREFIX/share/usersync/demo).
+std::string DefaultFixturesDir() {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (fs::exists(fs::path(USERSYNC_DEFAULT_FIXTURES_DIR) / "demo.toml", error)) {
+    return USERSYNC_DEFAULT_FIXTURES_DIR;
+  }
+  const fs::path self = fs::read_symlink("/proc/self/exe", error);
+  if (error) return USERSYNC_DEFAULT_FIXTURES_DIR;
+  return (self.parent_path().parent_path() / "share" / "usersync" / "demo").string();
+}
+
 // The command line being built: the options every subcommand fills, and what each one runs.
 struct Cli {
   CLI::App app{"usersync: keeps a SaaS account's users in step with a company directory"};
   CommandOptions options;
-  std::string fixtures = USERSYNC_DEFAULT_FIXTURES_DIR;
+  std::string fixtures = DefaultFixturesDir();
   std::string every;
   std::vector<std::pair<CLI::App*, std::function<int()>>> commands;
 
