@@ -11,6 +11,7 @@
 #include "io/commands/commands.h"
 #include "io/commands/pause.h"
 #include "io/commands/run_context.h"
+#include "io/commands/run_metrics.h"
 #include "io/output.h"
 #include "io/plan_file.h"
 
@@ -133,6 +134,8 @@ int RunApplyCommand(const CommandOptions& options) {
       drifted > 0 ? static_cast<int>(kExitDrift) : ExitCodeFor(applied.totals),
       BatchSummaryJson("apply", file->plan_id, static_cast<int64_t>(file->operations.size()),
                        drifted, applied.totals, applied.after));
+  WriteRunMetrics(session,
+                  {.mode = "apply", .exit_code = exit_code, .applied = &applied, .ops = &ops});
   PrintResult(session, applied, drifted);
   (*run)->PrintEnd(applied, "\n", &file->hold_reason,
                    drifted > 0 ? "Make a new plan (`usersync plan --out`) to review what "

@@ -41,7 +41,7 @@ struct CommandOptions {
   std::vector<std::string> unlink_ids;   // match --unlink ID...
   bool release_all = false;              // release --all
   std::vector<std::string> release_ids;  // release --id ID...
-  std::string auth_code;  // authorize --code CODE (empty: read from `in`); never logged
+  std::string auth_code;     // authorize --code CODE (empty: read from `in`); never logged
   std::string pause_reason;  // pause --reason TEXT
 
   // Overrides of the configuration for `usersync demo` and tests (empty: use the config).

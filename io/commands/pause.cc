@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "io/commands/commands.h"
+#include "io/commands/run_metrics.h"
 #include "io/output.h"
 
 namespace usersync::io {
@@ -35,6 +36,7 @@ absl::StatusOr<bool> StopIfPaused(const Session& session) {
   absl::StatusOr<std::optional<PauseRow>> pause = LoadPause(*session.state);
   if (!pause.ok()) return pause.status();
   if (!pause->has_value()) return false;
+  WriteRunMetrics(session, {.mode = "", .paused = true});
   Print(session.options.out,
         absl::StrCat("usersync: ", PausedText(**pause, session.options.config_path),
                      "\nNothing was read or sent.\n"));

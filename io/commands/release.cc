@@ -11,9 +11,10 @@
 #include "core/str.h"
 #include "io/commands/apply_run.h"
 #include "io/commands/commands.h"
-#include "io/commands/pause.h"
 #include "io/commands/holds.h"
+#include "io/commands/pause.h"
 #include "io/commands/run_context.h"
+#include "io/commands/run_metrics.h"
 #include "io/output.h"
 
 namespace usersync::io {
@@ -182,6 +183,9 @@ int ReleaseHolds(const CommandOptions& options, const std::vector<int64_t>& ids)
   exit_code = (*run)->Finish(exit_code,
                              BatchSummaryJson("release", "", static_cast<int64_t>(released->size()),
                                               recheck.skipped, totals, applied.after));
+  WriteRunMetrics(
+      session,
+      {.mode = "release", .exit_code = exit_code, .applied = &applied, .ops = &recheck.ops});
   const std::string by_kind = DoneByKind(totals);
   Print(options.out,
         absl::StrCat(recheck.notes, "Released ", released->size(),

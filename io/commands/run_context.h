@@ -50,9 +50,9 @@ struct Session {
   std::vector<core::Link> manual_view;
   core::PlanConfig plan_config;  // what `plan` was computed with
   core::Plan plan;
-  double read_seconds = 0;
-  double list_seconds = 0;
-  double plan_seconds = 0;
+  double read_seconds = -1;  // each phase's time once it ran; -1 until then (the metrics file)
+  double list_seconds = -1;
+  double plan_seconds = -1;
 };
 
 // What a command may change. kReadOnly (plan, users, explain, sync --dry-run, status, release's

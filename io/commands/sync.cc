@@ -7,6 +7,7 @@
 #include "io/commands/commands.h"
 #include "io/commands/pause.h"
 #include "io/commands/run_context.h"
+#include "io/commands/run_metrics.h"
 #include "io/json_writer.h"
 #include "io/output.h"
 #include "io/report/plan_report.h"
@@ -73,6 +74,7 @@ int RunSyncCommand(const CommandOptions& options) {
   const auto unstarted = [&](const absl::Status& s) {
     if (!options.dry_run && session.state != nullptr) {
       RecordUnstartedRun(session, "sync", started_at, s);
+      WriteRunMetrics(session, {.mode = "sync", .exit_code = ExitCodeFor(s)});
     }
     return Report(options, s);
   };
@@ -99,6 +101,10 @@ int RunSyncCommand(const CommandOptions& options) {
   const int exit_code = (*run)->Finish(ExitCodeFor(applied.totals),
                                        RunSummaryJson(session.plan, applied.totals, applied.after));
   if (exit_code == kExitOk) RecordScopeBaseline(session);  // a successful run: the new baseline
+  WriteRunMetrics(session, {.mode = "sync",
+                            .exit_code = exit_code,
+                            .applied = &applied,
+                            .ops = &session.plan.operations});
   PrintResult(session, applied);
   (*run)->PrintEnd(applied, "; they are planned again next run.\n", &session.plan.hold_reason, "");
   return exit_code;

@@ -78,8 +78,7 @@ TEST(ProvisioningPause, ReasonIsRedacted) {
   ASSERT_TRUE(SavePause(*state, {"2026-12-07T12:00:00Z", "token pause-test-secret-51c2"}).ok());
   absl::StatusOr<std::optional<PauseRow>> pause = LoadPause(*state);
   ASSERT_TRUE(pause.ok() && pause->has_value());
-  EXPECT_EQ((*pause)->reason.find("pause-test-secret-51c2"), std::string::npos)
-      << (*pause)->reason;
+  EXPECT_EQ((*pause)->reason.find("pause-test-secret-51c2"), std::string::npos) << (*pause)->reason;
 }
 
 // The read-only commands (status) see the pause, on a store written before the table existed

@@ -143,7 +143,7 @@ void AddOperatorCommands(Cli& cli) {
           [&o] { return usersync::io::RunCheckCommand(o); });
 
   CLI::App* pause = cli.Add("pause", "provisioning off: sync, apply and run rounds do nothing",
-                           [&o] { return usersync::io::RunPauseCommand(o); });
+                            [&o] { return usersync::io::RunPauseCommand(o); });
   pause->add_option("--reason", o.pause_reason, "why (shown by status and by the stopped runs)");
   cli.Add("resume", "provisioning on again (after pause)",
           [&o] { return usersync::io::RunResumeCommand(o); });
