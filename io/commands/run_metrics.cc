@@ -109,8 +109,11 @@ void OperationMetrics(const RunOutcome& outcome, const PrometheusLabels& config,
                   static_cast<double>(count));
     }
   }
-  // The driver's counters since the session opened it: the listing and reads included.
-  const TargetStats& stats = outcome.applied->after;
+}
+
+// The target driver's counters since the session opened it: the listing and reads included.
+void TrafficMetrics(const TargetStats& stats, const PrometheusLabels& config,
+                    PrometheusText& text) {
   text.Family("usersync_last_run_requests",
               "HTTP requests the last run sent to the target (listing and retries included).",
               "gauge");
@@ -148,6 +151,7 @@ std::string RunMetricsText(const Session& session, const RunOutcome& outcome) {
   text.Sample("usersync_last_run_info", With(config, "mode", std::string(outcome.mode)), 1);
   PhaseMetrics(session, outcome, config, text);
   OperationMetrics(outcome, config, text);
+  if (outcome.applied != nullptr) TrafficMetrics(outcome.applied->after, config, text);
   return text.text();
 }
 

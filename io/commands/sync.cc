@@ -1,4 +1,5 @@
 // `usersync sync [--dry-run]`: plan and apply in one go.
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -64,13 +65,13 @@ void PrintResult(const Session& session, const Applied& applied) {
         ThrottlingReport(applied.before, applied.after, applied.seconds, session.config.target));
 }
 
-}  // namespace
-
-int RunSyncCommand(const CommandOptions& options) {
-  Session session(options);
-  const std::string started_at = NowStamp(session.clock);  // the run's start: before reading
+// Everything before the plan is printed: the session, the pause check (not for a dry run: it
+// changes nothing, so it works while paused, as plan does), reading and planning. nullopt: go
+// on; else the exit code to return.
+std::optional<int> PrepareSync(Session& session, const std::string& started_at) {
+  const CommandOptions& options = session.options;
   // A sync that could not start (the directory or the target unreachable, a secret missing)
-  // is a run all the same: `usersync status` and the polling loop must show it.
+  // is a run all the same: `usersync status`, the polling loop and the metrics must show it.
   const auto unstarted = [&](const absl::Status& s) {
     if (!options.dry_run && session.state != nullptr) {
       RecordUnstartedRun(session, "sync", started_at, s);
@@ -82,12 +83,21 @@ int RunSyncCommand(const CommandOptions& options) {
       !s.ok()) {
     return unstarted(s);
   }
-  if (!options.dry_run) {  // a dry run changes nothing: it works while paused, as plan does
+  if (!options.dry_run) {
     absl::StatusOr<bool> paused = StopIfPaused(session);
     if (!paused.ok()) return Report(options, paused.status());
     if (*paused) return kExitOk;
   }
   if (absl::Status s = ReadAndPlan(session); !s.ok()) return unstarted(s);
+  return std::nullopt;
+}
+
+}  // namespace
+
+int RunSyncCommand(const CommandOptions& options) {
+  Session session(options);
+  const std::string started_at = NowStamp(session.clock);  // the run's start: before reading
+  if (std::optional<int> stop = PrepareSync(session, started_at); stop.has_value()) return *stop;
   PrintPlan(session);
   if (options.dry_run) {
     Print(options.out, "Dry run: nothing was changed.\n");
