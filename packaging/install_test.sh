@@ -14,7 +14,7 @@ fail() {
   exit 1
 }
 
-rm -rf "$prefix"
+rm -rf "$prefix" "$prefix.tmp"
 cmake --install "$build" --prefix "$prefix" >"$prefix.log" 2>&1 || {
   cat "$prefix.log" >&2
   fail "cmake --install failed"
@@ -60,7 +60,9 @@ done
 
 # The installed program runs, and the installed demo files are all `usersync demo` needs.
 "$prefix/bin/usersync" --version | grep -q '^usersync ' || fail "bin/usersync --version"
-(cd "$prefix" && "$prefix/bin/usersync" demo --fixtures "$prefix/share/usersync/demo") \
+mkdir -p "$prefix.tmp"  # the demo's working dir goes under TMPDIR: keep it beside the prefix
+(cd "$prefix" && TMPDIR="$prefix.tmp" "$prefix/bin/usersync" demo \
+  --fixtures "$prefix/share/usersync/demo") \
   >"$prefix.demo.log" 2>&1 || {
   cat "$prefix.demo.log" >&2
   fail "usersync demo on the installed files"
@@ -90,4 +92,13 @@ cp "$prefix/$units/usersync@.service" "$verify/usersync@acme.service"
 cp "$prefix/$units/usersync@.timer" "$verify/usersync@acme.timer"
 (cd "$verify" && "$analyze" verify --man=no usersync.service usersync.timer \
   usersync@acme.service usersync@acme.timer) || fail "systemd-analyze verify refused the units"
+# The sandboxing stays tight: systemd's own exposure score (0 best, 10 worst; 1.8 when this was
+# written) must stay at or under 2.5 (--threshold counts tenths).
+for unit in usersync.service usersync@acme.service; do
+  (cd "$verify" && "$analyze" security --offline=true --threshold=25 "$unit") \
+    >"$prefix.security.log" 2>&1 || {
+    cat "$prefix.security.log" >&2
+    fail "$unit: systemd-analyze security rates its exposure above 2.5"
+  }
+done
 echo "OK: ${#expected[@]} files installed under $prefix; systemd-analyze verify accepts the units"

@@ -95,10 +95,11 @@ int RunMatchCommand(const CommandOptions& options);
 // Exit 0, 1 if some failed, 2 for an unknown id (nothing is released).
 int RunReleaseCommand(const CommandOptions& options);
 
-// `status`: from the state store alone (no source, no target): the runs of the last 24 hours
-// counted by exit code with their operations done, failed and held; the operations held for
-// `release`; the operations whose outcome is unknown (a crash; the next sync settles them);
-// and the 10 most recent runs with what each did (a sync that could not start shows its
+// `status`: from the state store alone (no source, no target): whether provisioning is paused
+// ("Provisioning: PAUSED: ..." or "on"; JSON "paused": {since, reason} or null); the runs of the
+// last 24 hours counted by exit code with their operations done, failed and held; the operations
+// held for `release`; the operations whose outcome is unknown (a crash; the next sync settles
+// them); and the 10 most recent runs with what each did (a sync that could not start shows its
 // error). A store that does not exist yet means no run has been recorded (exit 0; status never
 // creates one). `--format json` for monitoring. Exit 0, or ExitCodeFor of what failed (a bad
 // config 2).
