@@ -447,7 +447,8 @@ Verdict JudgeCreate(const JournalEntry& entry, const Operation& planned, bool re
   if (const core::Account* account = accounts.ByExternalId(entry.directory_id)) {
     verdict.account_id = std::string(account->id);
     verdict.link_origin = "created";
-    const std::vector<std::string> missing = Differing(*account, planned, target_has_display_name);
+    const std::vector<std::string> missing =
+        Differing(*account, planned, target_has_display_name);
     verdict.done = readable && missing.empty();
     if (!verdict.done) {
       verdict.reason = absl::StrCat("interrupted: the account was created (", Sv(account->id),

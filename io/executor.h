@@ -88,14 +88,14 @@ struct ApplyTotals {
 // Applies every operation of `ops` that is not held. REQUIRES: `ops` outlives the call.
 // Links: a create stores a "created" link (also when only a later step of it failed: the account
 // exists), a delete removes it, others store "linked" (or keep the existing origin), also when
-// only their products were refused (OpOutcome::rest_applied). Failures are counted, audited and
-// written to the error log. Ctrl-C (`context.interrupted` set): no new operation starts, queued
-// requests are cancelled (TargetApi::Cancel), requests in flight finish, every journaled operation
-// is settled (the cancelled ones as not done, "cancelled by interrupt"), and a line on
-// `context.err` says so. Quarantine (see QuarantinePolicy): the same stop, with a message naming
-// the failure rate and the last failure. A failed write to the run's logs (RunLogs::status()): the
-// same stop before the next batch is sent, with a message naming the file and the reason. Either
-// way the next run's plan picks up what was not done.
+// only their products were refused (OpOutcome::rest_applied). Failures are counted, audited and written to the error log.
+// Ctrl-C (`context.interrupted` set): no new operation starts, queued requests are cancelled
+// (TargetApi::Cancel), requests in flight finish, every journaled operation is settled (the
+// cancelled ones as not done, "cancelled by interrupt"), and a line on `context.err` says so.
+// Quarantine (see QuarantinePolicy): the same stop, with a message naming the failure rate and
+// the last failure. A failed write to the run's logs (RunLogs::status()): the same stop before
+// the next batch is sent, with a message naming the file and the reason. Either way the next
+// run's plan picks up what was not done.
 ApplyTotals ApplyOperations(const std::vector<core::Operation>& ops,
                             const ExecutorContext& context);
 
@@ -110,8 +110,8 @@ struct RecoveryTotals {
 // run stopped:
 //   create      an account with the row's externalId exists → done if the planner would find
 //               nothing to change in it (core::DiffAccount; `target_has_display_name` as in
-//               core::PlanConfig), else not done ("created, but incomplete: user_group"); its link
-//               is recorded with origin "created" either way. No such account → not done.
+//               core::PlanConfig), else not done ("created, but incomplete: user_group"); its link is
+//               recorded with origin "created" either way. No such account → not done.
 //   update, link, reactivate
 //               the account holds every planned value → done (link kept or recorded as
 //               "linked"), else not done; an account gone → not done.
