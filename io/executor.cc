@@ -146,6 +146,7 @@ class Applier {
       const Operation& op = ops_[op_idx];
       if (op.held) {
         ++totals_.held;
+        ++totals_.held_by_kind[std::string(core::OpKindName(op.kind))];
         logs_.Audit({context_.run_id, core::OpKindName(op.kind), op.directory_id, op.account_id,
                      op.email, "held", 0, 0, context_.hold_reason});
       } else {
@@ -268,6 +269,7 @@ class Applier {
       logs_.Audit({context_.run_id, kind, op.directory_id, account_id, op.email, "cancelled",
                    outcome.http_status, outcome.attempts, why});
       ++totals_.cancelled;
+      ++totals_.cancelled_by_kind[std::string(kind)];
       return;
     }
     std::string error = ok ? std::string() : std::string(outcome.status.message());
@@ -278,6 +280,7 @@ class Applier {
     if (sent) CountForQuarantine(outcome.status, error);
     if (!ok) {
       ++totals_.failed;
+      ++totals_.failed_by_kind[std::string(kind)];
       logs_.Error(absl::StrCat(Sv(kind), " ", op.email, " (", op.directory_id, "): ", error));
       // Only the products were refused (no seat): the account holds the rest, a link included.
       if (outcome.rest_applied) RecordLink(op, account_id);

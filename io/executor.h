@@ -69,6 +69,11 @@ struct ApplyTotals {
   int64_t held = 0;
   int64_t not_started = 0;  // never journaled nor sent: Ctrl-C, quarantine or journal failure
   absl::flat_hash_map<std::string, int64_t> done_by_kind;
+  // The same by operation kind ("create", ...) for failed, cancelled and held (the metrics file;
+  // not started = the kind's operations less all of these).
+  absl::flat_hash_map<std::string, int64_t> failed_by_kind;
+  absl::flat_hash_map<std::string, int64_t> cancelled_by_kind;
+  absl::flat_hash_map<std::string, int64_t> held_by_kind;
 
   bool interrupted = false;  // Ctrl-C stopped the run (exit 1)
   bool quarantined = false;  // the target was failing: the run stopped early (exit 4)

@@ -1,5 +1,6 @@
 // `usersync apply --plan PLAN`: applies exactly a reviewed plan, refusing what drifted.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -8,7 +9,9 @@
 #include "absl/strings/str_format.h"
 #include "io/commands/apply_run.h"
 #include "io/commands/commands.h"
+#include "io/commands/pause.h"
 #include "io/commands/run_context.h"
+#include "io/commands/run_metrics.h"
 #include "io/output.h"
 #include "io/plan_file.h"
 
@@ -116,9 +119,7 @@ int RunApplyCommand(const CommandOptions& options) {
   absl::StatusOr<PlanFile> file = ReadReviewedPlan(options.plan_path);
   if (!file.ok()) return Report(options, file.status());
   Session session(options);
-  if (absl::Status s = PrepareSession(session, Access::kApply); !s.ok()) {
-    return Report(options, s);
-  }
+  if (std::optional<int> stop = PrepareUnlessPaused(session); stop.has_value()) return *stop;
   if (absl::Status s = IntroducePlan(session, *file); !s.ok()) return Report(options, s);
   const DriftReport drift = CheckDrift(file->operations, session.accounts, session.plan);
   const std::vector<core::Operation> ops = UndriftedOps(session, *file, drift);
@@ -133,6 +134,8 @@ int RunApplyCommand(const CommandOptions& options) {
       drifted > 0 ? static_cast<int>(kExitDrift) : ExitCodeFor(applied.totals),
       BatchSummaryJson("apply", file->plan_id, static_cast<int64_t>(file->operations.size()),
                        drifted, applied.totals, applied.after));
+  WriteRunMetrics(session,
+                  {.mode = "apply", .exit_code = exit_code, .applied = &applied, .ops = &ops});
   PrintResult(session, applied, drifted);
   (*run)->PrintEnd(applied, "\n", &file->hold_reason,
                    drifted > 0 ? "Make a new plan (`usersync plan --out`) to review what "

@@ -41,7 +41,8 @@ struct CommandOptions {
   std::vector<std::string> unlink_ids;   // match --unlink ID...
   bool release_all = false;              // release --all
   std::vector<std::string> release_ids;  // release --id ID...
-  std::string auth_code;  // authorize --code CODE (empty: read from `in`); never logged
+  std::string auth_code;     // authorize --code CODE (empty: read from `in`); never logged
+  std::string pause_reason;  // pause --reason TEXT
 
   // Overrides of the configuration for `usersync demo` and tests (empty: use the config).
   std::string target_url;
@@ -94,10 +95,11 @@ int RunMatchCommand(const CommandOptions& options);
 // Exit 0, 1 if some failed, 2 for an unknown id (nothing is released).
 int RunReleaseCommand(const CommandOptions& options);
 
-// `status`: from the state store alone (no source, no target): the runs of the last 24 hours
-// counted by exit code with their operations done, failed and held; the operations held for
-// `release`; the operations whose outcome is unknown (a crash; the next sync settles them);
-// and the 10 most recent runs with what each did (a sync that could not start shows its
+// `status`: from the state store alone (no source, no target): whether provisioning is paused
+// ("Provisioning: PAUSED: ..." or "on"; JSON "paused": {since, reason} or null); the runs of the
+// last 24 hours counted by exit code with their operations done, failed and held; the operations
+// held for `release`; the operations whose outcome is unknown (a crash; the next sync settles
+// them); and the 10 most recent runs with what each did (a sync that could not start shows its
 // error). A store that does not exist yet means no run has been recorded (exit 0; status never
 // creates one). `--format json` for monitoring. Exit 0, or ExitCodeFor of what failed (a bad
 // config 2).
@@ -111,6 +113,17 @@ int RunStatusCommand(const CommandOptions& options);
 // configuration without oauth2 or authorize_url, or no code; 4 when the endpoint refuses the
 // code or cannot be reached.
 int RunAuthorizeCommand(const CommandOptions& options);
+
+// `pause [--reason TEXT]`: provisioning off for the configured state store (created if need
+// be; io/state/provisioning_pause.h): from now on sync, apply, release and each `run` round stop
+// before reading anything, print "provisioning is paused since TIME (REASON): `usersync resume
+// -c CONFIG` to go on" and exit 0 without recording a run; plan, users, explain, check, match
+// and status work as before, and status shows the pause. Takes no RunLock: a run already
+// applying finishes. Pausing a paused store keeps its time (a --reason replaces the reason).
+// `resume`: provisioning on again (a store that was not paused: nothing changes). Exit 0, or
+// ExitCodeFor of what failed (a bad config 2, a store that cannot be written 4).
+int RunPauseCommand(const CommandOptions& options);
+int RunResumeCommand(const CommandOptions& options);
 
 // `run --every DURATION`: sync, then again DURATION after each run's start (at once if a run
 // took longer), until SIGINT or SIGTERM (`options.interrupted`): a signal during a wait ends the

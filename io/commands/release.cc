@@ -1,6 +1,7 @@
 // `usersync release [--all | --id ID...]`: lists the held deactivations/deletions, or releases
 // them, each re-checked against the target and the directory as they are now.
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,7 +12,9 @@
 #include "io/commands/apply_run.h"
 #include "io/commands/commands.h"
 #include "io/commands/holds.h"
+#include "io/commands/pause.h"
 #include "io/commands/run_context.h"
+#include "io/commands/run_metrics.h"
 #include "io/output.h"
 
 namespace usersync::io {
@@ -155,9 +158,7 @@ void PrintApplying(std::FILE* out, const std::vector<Operation>& ops) {
 // Releases the holds `ids` (all with --all) and applies what still holds of them.
 int ReleaseHolds(const CommandOptions& options, const std::vector<int64_t>& ids) {
   Session session(options);
-  if (absl::Status s = PrepareSession(session, Access::kApply); !s.ok()) {
-    return Report(options, s);
-  }
+  if (std::optional<int> stop = PrepareUnlessPaused(session); stop.has_value()) return *stop;
   absl::StatusOr<std::vector<HoldRow>> pending = session.state->LoadHolds();
   if (!pending.ok()) return Report(options, pending.status());
   if (absl::Status s = CheckHoldIds(*pending, ids); !s.ok()) return Report(options, s);
@@ -182,6 +183,9 @@ int ReleaseHolds(const CommandOptions& options, const std::vector<int64_t>& ids)
   exit_code = (*run)->Finish(exit_code,
                              BatchSummaryJson("release", "", static_cast<int64_t>(released->size()),
                                               recheck.skipped, totals, applied.after));
+  WriteRunMetrics(
+      session,
+      {.mode = "release", .exit_code = exit_code, .applied = &applied, .ops = &recheck.ops});
   const std::string by_kind = DoneByKind(totals);
   Print(options.out,
         absl::StrCat(recheck.notes, "Released ", released->size(),

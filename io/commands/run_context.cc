@@ -320,15 +320,23 @@ void RecordScopeBaseline(Session& session) {
   }
 }
 
-absl::Status PrepareSession(Session& session, Access access) {
+absl::Status OpenSession(Session& session, Access access) {
   USERSYNC_RETURN_IF_ERROR(LoadSessionConfig(session));
   if (access == Access::kApply) USERSYNC_RETURN_IF_ERROR(AcquireRunLock(session));
-  USERSYNC_RETURN_IF_ERROR(OpenStateStore(session, access));
+  return OpenStateStore(session, access);
+}
+
+absl::Status ReadAndPlan(Session& session) {
   USERSYNC_RETURN_IF_ERROR(OpenTarget(session));
   USERSYNC_RETURN_IF_ERROR(ReadDirectory(session));
   USERSYNC_RETURN_IF_ERROR(ListAccounts(session));
   USERSYNC_RETURN_IF_ERROR(LoadLinks(session));
   return ComputeSessionPlan(session);
+}
+
+absl::Status PrepareSession(Session& session, Access access) {
+  USERSYNC_RETURN_IF_ERROR(OpenSession(session, access));
+  return ReadAndPlan(session);
 }
 
 int Report(const CommandOptions& options, const absl::Status& status) {

@@ -50,9 +50,9 @@ struct Session {
   std::vector<core::Link> manual_view;
   core::PlanConfig plan_config;  // what `plan` was computed with
   core::Plan plan;
-  double read_seconds = 0;
-  double list_seconds = 0;
-  double plan_seconds = 0;
+  double read_seconds = -1;  // each phase's time once it ran; -1 until then (the metrics file)
+  double list_seconds = -1;
+  double plan_seconds = -1;
 };
 
 // What a command may change. kReadOnly (plan, users, explain, sync --dry-run, status, release's
@@ -98,7 +98,12 @@ absl::Status ComputeSessionPlan(Session& session);
 // baseline. A failure to record is a warning on `options.err` (the older count stays).
 void RecordScopeBaseline(Session& session);
 
-// All of the steps above (the RunLock only for kApply).
+// The steps up to the state store: the configuration, the RunLock (only for kApply) and the
+// state store. What a command may check in the store before it reads anything (pause.h).
+absl::Status OpenSession(Session& session, Access access);
+// The steps after it: the target, the directory, the accounts, the links and the plan.
+absl::Status ReadAndPlan(Session& session);
+// All of the steps above: OpenSession, then ReadAndPlan.
 absl::Status PrepareSession(Session& session, Access access = Access::kReadOnly);
 
 // Prints "usersync: <message>" to `options.err` and returns ExitCodeFor(status).

@@ -2,6 +2,7 @@
 // line": recent runs, daily status). See commands.h.
 #include <array>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -10,11 +11,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "io/commands/commands.h"
+#include "io/commands/pause.h"
 #include "io/commands/run_context.h"
 #include "io/config/config.h"
 #include "io/json_writer.h"
 #include "io/output.h"
 #include "io/report/audit_log.h"
+#include "io/state/provisioning_pause.h"
 #include "io/state/state_store.h"
 #include "simdjson.h"
 
@@ -135,8 +138,13 @@ PeriodTotals Totals(const std::vector<RunRow>& runs) {
 
 std::string TableReport(const std::string& store_path, const std::string& since,
                         const PeriodTotals& totals, size_t held, size_t unknown,
-                        const std::vector<RunRow>& recent, const std::string& config_path) {
+                        const std::vector<RunRow>& recent, const std::string& config_path,
+                        const std::optional<PauseRow>& pause) {
   std::string out = absl::StrCat("State store: ", store_path, "\n");
+  absl::StrAppend(&out, "Provisioning: ",
+                  pause.has_value() ? absl::StrCat("PAUSED: ", PausedText(*pause, config_path))
+                                    : std::string("on"),
+                  "\n");
   absl::StrAppend(&out, "Last 24 hours (since ", since, "): ", totals.runs, " run(s)");
   std::string by_exit;
   for (int code = -1; code <= 6; ++code) {
@@ -170,9 +178,13 @@ std::string TableReport(const std::string& store_path, const std::string& since,
 
 std::string JsonReport(const std::string& store_path, const std::string& since,
                        const PeriodTotals& totals, size_t held, size_t unknown,
-                       const std::vector<RunRow>& recent) {
+                       const std::vector<RunRow>& recent, const std::optional<PauseRow>& pause) {
   JsonWriter w;
   w.BeginObject().Field("state_store", store_path);
+  w.Key("paused");  // null: provisioning is on
+  pause.has_value()
+      ? w.BeginObject().Field("since", pause->since).Field("reason", pause->reason).EndObject()
+      : w.Null();
   w.Key("last_24_hours").BeginObject().Field("since", since).Key("runs").Int(totals.runs);
   w.Key("by_exit_code").BeginObject();
   for (int code = -1; code <= 6; ++code) {
@@ -216,7 +228,7 @@ int RunStatusCommand(const CommandOptions& options) {
   if (path != ":memory:" && !std::filesystem::exists(path, error)) {
     const PeriodTotals none;
     Print(options.out, options.format == "json"
-                           ? JsonReport(path, since, none, 0, 0, {})
+                           ? JsonReport(path, since, none, 0, 0, {}, std::nullopt)
                            : absl::StrCat("State store: ", path,
                                           " does not exist yet: no run has been recorded.\n"));
     return kExitOk;
@@ -230,12 +242,15 @@ int RunStatusCommand(const CommandOptions& options) {
       period.ok() ? (*state)->LoadHolds() : period.status();
   absl::StatusOr<std::vector<JournalEntry>> unknown =
       holds.ok() ? (*state)->LoadUnsettled() : holds.status();
-  if (!unknown.ok()) return Report(options, unknown.status());
+  absl::StatusOr<std::optional<PauseRow>> pause =
+      unknown.ok() ? LoadPause(**state) : unknown.status();
+  if (!pause.ok()) return Report(options, pause.status());
   const PeriodTotals totals = Totals(*period);
-  Print(options.out, options.format == "json"
-                         ? JsonReport(path, since, totals, holds->size(), unknown->size(), *recent)
-                         : TableReport(path, since, totals, holds->size(), unknown->size(), *recent,
-                                       options.config_path));
+  Print(options.out,
+        options.format == "json"
+            ? JsonReport(path, since, totals, holds->size(), unknown->size(), *recent, *pause)
+            : TableReport(path, since, totals, holds->size(), unknown->size(), *recent,
+                          options.config_path, *pause));
   return kExitOk;
 }
 

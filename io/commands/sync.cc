@@ -1,11 +1,14 @@
 // `usersync sync [--dry-run]`: plan and apply in one go.
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "io/commands/apply_run.h"
 #include "io/commands/commands.h"
+#include "io/commands/pause.h"
 #include "io/commands/run_context.h"
+#include "io/commands/run_metrics.h"
 #include "io/json_writer.h"
 #include "io/output.h"
 #include "io/report/plan_report.h"
@@ -62,21 +65,39 @@ void PrintResult(const Session& session, const Applied& applied) {
         ThrottlingReport(applied.before, applied.after, applied.seconds, session.config.target));
 }
 
+// Everything before the plan is printed: the session, the pause check (not for a dry run: it
+// changes nothing, so it works while paused, as plan does), reading and planning. nullopt: go
+// on; else the exit code to return.
+std::optional<int> PrepareSync(Session& session, const std::string& started_at) {
+  const CommandOptions& options = session.options;
+  // A sync that could not start (the directory or the target unreachable, a secret missing)
+  // is a run all the same: `usersync status`, the polling loop and the metrics must show it.
+  const auto unstarted = [&](const absl::Status& s) {
+    if (!options.dry_run && session.state != nullptr) {
+      RecordUnstartedRun(session, "sync", started_at, s);
+      WriteRunMetrics(session, {.mode = "sync", .exit_code = ExitCodeFor(s)});
+    }
+    return Report(options, s);
+  };
+  if (absl::Status s = OpenSession(session, options.dry_run ? Access::kReadOnly : Access::kApply);
+      !s.ok()) {
+    return unstarted(s);
+  }
+  if (!options.dry_run) {
+    absl::StatusOr<bool> paused = StopIfPaused(session);
+    if (!paused.ok()) return Report(options, paused.status());
+    if (*paused) return kExitOk;
+  }
+  if (absl::Status s = ReadAndPlan(session); !s.ok()) return unstarted(s);
+  return std::nullopt;
+}
+
 }  // namespace
 
 int RunSyncCommand(const CommandOptions& options) {
   Session session(options);
   const std::string started_at = NowStamp(session.clock);  // the run's start: before reading
-  if (absl::Status s =
-          PrepareSession(session, options.dry_run ? Access::kReadOnly : Access::kApply);
-      !s.ok()) {
-    // A sync that could not start (the directory or the target unreachable, a secret missing)
-    // is a run all the same: `usersync status` and the polling loop must show it.
-    if (!options.dry_run && session.state != nullptr) {
-      RecordUnstartedRun(session, "sync", started_at, s);
-    }
-    return Report(options, s);
-  }
+  if (std::optional<int> stop = PrepareSync(session, started_at); stop.has_value()) return *stop;
   PrintPlan(session);
   if (options.dry_run) {
     Print(options.out, "Dry run: nothing was changed.\n");
@@ -90,6 +111,10 @@ int RunSyncCommand(const CommandOptions& options) {
   const int exit_code = (*run)->Finish(ExitCodeFor(applied.totals),
                                        RunSummaryJson(session.plan, applied.totals, applied.after));
   if (exit_code == kExitOk) RecordScopeBaseline(session);  // a successful run: the new baseline
+  WriteRunMetrics(session, {.mode = "sync",
+                            .exit_code = exit_code,
+                            .applied = &applied,
+                            .ops = &session.plan.operations});
   PrintResult(session, applied);
   (*run)->PrintEnd(applied, "; they are planned again next run.\n", &session.plan.hold_reason, "");
   return exit_code;

@@ -250,6 +250,18 @@ absl::StatusOr<std::vector<RunRow>> StateStore::RunsSince(const std::string& sin
   return ReadRuns(*statements_, stmt, kOp);
 }
 
+absl::StatusOr<std::vector<RunRow>> StateStore::LastSuccess() {
+  constexpr std::string_view kOp = "loading the last successful run";
+  USERSYNC_ASSIGN_OR_RETURN(
+      sqlite3_stmt * stmt,
+      statements_->Get("SELECT run_id, started_at, finished_at, mode, exit_code, summary "
+                       "FROM runs WHERE exit_code = 0 AND mode IN ('sync', 'apply', 'release') "
+                       "ORDER BY run_id DESC LIMIT 1",
+                       kOp));
+  Statement scoped(stmt);
+  return ReadRuns(*statements_, stmt, kOp);
+}
+
 absl::StatusOr<std::vector<int64_t>> StateStore::RecordIntents(
     int64_t run_id, std::span<const JournalIntent> intents) {
   constexpr std::string_view kOp = "journaling intents";

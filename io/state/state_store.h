@@ -133,6 +133,9 @@ class StateStore {
   absl::StatusOr<std::vector<RunRow>> RecentRuns(int limit);
   // Every run started at or after `since` (RFC 3339 UTC as BeginRun stores it), newest first.
   absl::StatusOr<std::vector<RunRow>> RunsSince(const std::string& since);
+  // The latest run of a command that changes the target (sync, apply, release) that exited 0:
+  // one row, or none when there was no such run.
+  absl::StatusOr<std::vector<RunRow>> LastSuccess();
 
   // Journal. RecordIntents writes all rows in one transaction and returns their op ids in
   // order; Settle likewise settles a batch (also used for rows left unsettled by a crash, once

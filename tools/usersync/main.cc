@@ -5,8 +5,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -23,11 +25,24 @@ extern "C" void OnSigint(int) {
   if (g_interrupted.exchange(true)) std::_Exit(130);  // a second Ctrl-C stops at once
 }
 
+// The demo's files: the source tree's fixtures/ in a build, else those `cmake --install` put
+// beside the installed program (PREFIX/bin/usersync → PREFIX/share/usersync/demo).
+std::string DefaultFixturesDir() {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (fs::exists(fs::path(USERSYNC_DEFAULT_FIXTURES_DIR) / "demo.toml", error)) {
+    return USERSYNC_DEFAULT_FIXTURES_DIR;
+  }
+  const fs::path self = fs::read_symlink("/proc/self/exe", error);
+  if (error) return USERSYNC_DEFAULT_FIXTURES_DIR;
+  return (self.parent_path().parent_path() / "share" / "usersync" / "demo").string();
+}
+
 // The command line being built: the options every subcommand fills, and what each one runs.
 struct Cli {
   CLI::App app{"usersync: keeps a SaaS account's users in step with a company directory"};
   CommandOptions options;
-  std::string fixtures = USERSYNC_DEFAULT_FIXTURES_DIR;
+  std::string fixtures = DefaultFixturesDir();
   std::string every;
   std::vector<std::pair<CLI::App*, std::function<int()>>> commands;
 
@@ -105,7 +120,7 @@ void AddUserCommands(Cli& cli) {
   target_id->needs(source_id)->excludes(csv)->excludes(unlink);
 }
 
-// release, status, check, run.
+// release, status, authorize, check, pause, resume, run.
 void AddOperatorCommands(Cli& cli) {
   CommandOptions& o = cli.options;
   CLI::App* release = cli.Add("release", "release held deactivations/deletions",
@@ -126,6 +141,12 @@ void AddOperatorCommands(Cli& cli) {
 
   cli.Add("check", "test the source and the target connections",
           [&o] { return usersync::io::RunCheckCommand(o); });
+
+  CLI::App* pause = cli.Add("pause", "provisioning off: sync, apply and run rounds do nothing",
+                            [&o] { return usersync::io::RunPauseCommand(o); });
+  pause->add_option("--reason", o.pause_reason, "why (shown by status and by the stopped runs)");
+  cli.Add("resume", "provisioning on again (after pause)",
+          [&o] { return usersync::io::RunResumeCommand(o); });
 
   CLI::App* run = cli.Add("run", "polling mode: sync every DURATION",
                           [&cli] { return RunEvery(cli.options, cli.every); });
