@@ -30,6 +30,7 @@ struct RunOutcome {
   const Applied* applied = nullptr;
   const std::vector<core::Operation>* ops = nullptr;  // what the run set out to apply
   bool paused = false;  // stopped by `usersync pause`: no run took place
+  std::string_view error = {};  // why a run stopped before applying (notifications)
 };
 
 // The file's text for `session` (REQUIRES: its configuration loaded; its state store open for
@@ -37,6 +38,8 @@ struct RunOutcome {
 std::string RunMetricsText(const Session& session, const RunOutcome& outcome);
 
 // Writes RunMetricsText to logs.dir/usersync.prom; a failure is a warning on `options.err`.
+// Then sends the run's notification when one is due (io/commands/run_notify.h): this is the one
+// point every run passes.
 void WriteRunMetrics(const Session& session, const RunOutcome& outcome);
 
 // The file's name inside logs.dir.

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/str.h"
 #include "io/commands/apply_run.h"
 #include "io/commands/commands.h"
 #include "io/commands/pause.h"
@@ -75,7 +76,8 @@ std::optional<int> PrepareSync(Session& session, const std::string& started_at) 
   const auto unstarted = [&](const absl::Status& s) {
     if (!options.dry_run && session.state != nullptr) {
       RecordUnstartedRun(session, "sync", started_at, s);
-      WriteRunMetrics(session, {.mode = "sync", .exit_code = ExitCodeFor(s)});
+      WriteRunMetrics(session,
+                      {.mode = "sync", .exit_code = ExitCodeFor(s), .error = StdSv(s.message())});
     }
     return Report(options, s);
   };

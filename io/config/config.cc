@@ -21,6 +21,7 @@
 #include "core/str.h"
 #include "io/config/internal/rule_roles.h"
 #include "io/config/internal/rule_settings.h"
+#include "io/config/internal/notify.h"
 #include "io/config/internal/scope.h"
 #include "io/config/internal/target_auth.h"
 #include "io/config/internal/target_products.h"
@@ -46,7 +47,8 @@ using internal::TypeName;
 // Sections.
 
 constexpr std::string_view kTopLevel[] = {"source",      "scope", "target", "matching",
-                                          "deprovision", "rules", "state",  "logs"};
+                                          "deprovision", "rules", "state",  "logs",
+                                          "notify"};
 
 absl::Status ParseAttributes(const Ctx& ctx, const toml::table* table, DirectorySchema* schema) {
   if (table == nullptr) return absl::OkStatus();
@@ -579,6 +581,8 @@ absl::StatusOr<Config> ParseTable(const Ctx& ctx, const toml::table& root,
   USERSYNC_RETURN_IF_ERROR(ParsePathSection(ctx, logs, "logs", "dir", &config.logs_dir));
   config.state_path = ResolveOutput(base_dir, config.state_path);
   config.logs_dir = ResolveOutput(base_dir, config.logs_dir);
+  USERSYNC_ASSIGN_OR_RETURN(const toml::table* notify, TopTable(ctx, root, "notify"));
+  USERSYNC_RETURN_IF_ERROR(internal::ParseNotify(ctx, notify, base_dir, &config.notify));
   return config;
 }
 

@@ -15,6 +15,7 @@
 #include "core/plan.h"
 #include "core/rules.h"
 #include "io/client_auth.h"
+#include "io/config/notify_config.h"
 #include "io/directory/directory_source.h"
 
 namespace usersync::io {
@@ -132,6 +133,7 @@ struct Config {
   std::vector<core::Rule> rules;
   std::string state_path = "usersync.db";  // resolved
   std::string logs_dir = "logs";           // resolved
+  NotifyConfig notify;                     // [notify] (io/config/internal/notify.h)
 };
 
 // Loads and validates `path`. Relative paths inside (source.path, state.path, logs.dir,
