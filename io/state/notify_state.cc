@@ -20,20 +20,11 @@ constexpr char kCreateTable[] =
     "  since     TEXT NOT NULL,"
     "  last_sent TEXT NOT NULL)";
 
-std::string StorePath(StateStore& state) {
-  const char* path = sqlite3_db_filename(state.db(), "main");
-  return path != nullptr && path[0] != '\0' ? std::string(path) : std::string(":memory:");
-}
-
-void Bind(sqlite3_stmt* stmt, int index, const std::string& text) {
-  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-}
-
 }  // namespace
 
 absl::StatusOr<std::optional<NotifyStateRow>> LoadNotifyState(StateStore& state) {
   constexpr std::string_view kOp = "reading the last notification";
-  StatementCache sql(state.db(), StorePath(state));
+  StatementCache sql(state.db(), DatabasePath(state.db()));
   USERSYNC_ASSIGN_OR_RETURN(
       const int64_t tables,
       sql.QueryInt("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
@@ -53,7 +44,7 @@ absl::StatusOr<std::optional<NotifyStateRow>> LoadNotifyState(StateStore& state)
 
 absl::Status SaveNotifyState(StateStore& state, const NotifyStateRow& row) {
   constexpr std::string_view kOp = "recording the last notification";
-  StatementCache sql(state.db(), StorePath(state));
+  StatementCache sql(state.db(), DatabasePath(state.db()));
   return sql.InTransaction(kOp, [&]() -> absl::Status {
     USERSYNC_RETURN_IF_ERROR(sql.Exec(kCreateTable, kOp));
     USERSYNC_ASSIGN_OR_RETURN(
@@ -62,9 +53,9 @@ absl::Status SaveNotifyState(StateStore& state, const NotifyStateRow& row) {
                 "VALUES (1, ?1, ?2, ?3)",
                 kOp));
     Statement scoped(stmt);
-    Bind(stmt, 1, row.condition);
-    Bind(stmt, 2, row.since);
-    Bind(stmt, 3, row.last_sent);
+    BindTextCopy(stmt, 1, row.condition);
+    BindTextCopy(stmt, 2, row.since);
+    BindTextCopy(stmt, 3, row.last_sent);
     return sql.StepDone(stmt, kOp);
   });
 }

@@ -19,11 +19,6 @@ constexpr char kCreateTable[] =
     "  since  TEXT NOT NULL,"
     "  reason TEXT NOT NULL DEFAULT '')";
 
-std::string StorePath(StateStore& state) {
-  const char* path = sqlite3_db_filename(state.db(), "main");
-  return path != nullptr && path[0] != '\0' ? std::string(path) : std::string(":memory:");
-}
-
 // The pause row through `sql`; nullopt when the table or its row is absent.
 absl::StatusOr<std::optional<PauseRow>> Read(StatementCache& sql) {
   constexpr std::string_view kOp = "reading whether provisioning is paused";
@@ -43,21 +38,17 @@ absl::StatusOr<std::optional<PauseRow>> Read(StatementCache& sql) {
   return std::optional<PauseRow>(rows.front());
 }
 
-void Bind(sqlite3_stmt* stmt, int index, const std::string& text) {
-  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-}
-
 }  // namespace
 
 absl::StatusOr<std::optional<PauseRow>> LoadPause(StateStore& state) {
-  const std::string path = StorePath(state);
+  const std::string path = DatabasePath(state.db());
   StatementCache sql(state.db(), path);
   return Read(sql);
 }
 
 absl::Status SavePause(StateStore& state, const PauseRow& pause) {
   constexpr std::string_view kOp = "pausing provisioning";
-  const std::string path = StorePath(state);
+  const std::string path = DatabasePath(state.db());
   StatementCache sql(state.db(), path);
   return sql.InTransaction(kOp, [&]() -> absl::Status {
     USERSYNC_RETURN_IF_ERROR(sql.Exec(kCreateTable, kOp));
@@ -66,15 +57,15 @@ absl::Status SavePause(StateStore& state, const PauseRow& pause) {
         sql.Get("INSERT OR REPLACE INTO provisioning_pause(id, since, reason) VALUES (1, ?1, ?2)",
                 kOp));
     Statement scoped(stmt);
-    Bind(stmt, 1, pause.since);
-    Bind(stmt, 2, ContainsSecret(pause.reason) ? Redact(pause.reason) : pause.reason);
+    BindTextCopy(stmt, 1, pause.since);
+    BindTextCopy(stmt, 2, ContainsSecret(pause.reason) ? Redact(pause.reason) : pause.reason);
     return sql.StepDone(stmt, kOp);
   });
 }
 
 absl::StatusOr<std::optional<PauseRow>> ClearPause(StateStore& state) {
   constexpr std::string_view kOp = "resuming provisioning";
-  const std::string path = StorePath(state);
+  const std::string path = DatabasePath(state.db());
   StatementCache sql(state.db(), path);
   std::optional<PauseRow> was;
   USERSYNC_RETURN_IF_ERROR(sql.InTransaction(kOp, [&]() -> absl::Status {

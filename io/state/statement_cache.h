@@ -49,6 +49,17 @@ inline std::string ColumnText(sqlite3_stmt* stmt, int column) {
                      static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
 }
 
+// The path of `db`'s main database, ":memory:" for one in memory: what errors name.
+inline std::string DatabasePath(sqlite3* db) {
+  const char* path = sqlite3_db_filename(db, "main");
+  return path != nullptr && path[0] != '\0' ? std::string(path) : std::string(":memory:");
+}
+
+// Binds a copy of `text` (SQLITE_TRANSIENT: `text` may go away before the step).
+inline void BindTextCopy(sqlite3_stmt* stmt, int index, std::string_view text) {
+  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+}
+
 // The connection's helpers: prepared statements (prepared once, reused), statements without
 // results, transactions, and errors that name the store's path and the operation.
 class StatementCache {

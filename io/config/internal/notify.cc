@@ -59,9 +59,7 @@ absl::Status CheckNotifyUrl(const Section& section, std::string_view key, const 
     }
     return section.ValueError(key, absl::StrCat("must start with ", names));
   }
-  const size_t host = url.find("://") + 3;
-  const size_t at = url.find('@', host);
-  if (at != std::string::npos && url.find('/', host) > at) {
+  if (UrlHasPassword(url)) {
     return section.ValueError(key,
                               "must not carry credentials (user:password@): they would be "
                               "a secret in the file");
