@@ -29,7 +29,7 @@ struct RunOutcome {
   int exit_code = 0;
   const Applied* applied = nullptr;
   const std::vector<core::Operation>* ops = nullptr;  // what the run set out to apply
-  bool paused = false;  // stopped by `usersync pause`: no run took place
+  bool paused = false;          // stopped by `usersync pause`: no run took place
   std::string_view error = {};  // why a run stopped before applying (notifications)
 };
 

@@ -46,9 +46,8 @@ using internal::TypeName;
 // ---------------------------------------------------------------------------------------------
 // Sections.
 
-constexpr std::string_view kTopLevel[] = {"source",      "scope", "target", "matching",
-                                          "deprovision", "rules", "state",  "logs",
-                                          "notify"};
+constexpr std::string_view kTopLevel[] = {"source", "scope", "target", "matching", "deprovision",
+                                          "rules",  "state", "logs",   "notify"};
 
 absl::Status ParseAttributes(const Ctx& ctx, const toml::table* table, DirectorySchema* schema) {
   if (table == nullptr) return absl::OkStatus();
