@@ -133,6 +133,26 @@ TEST_F(NotifyIntegrationTest, EmailsOnceForAStandingFailureAndOnRecovery) {
   EXPECT_EQ(Count("mail"), 2) << "a healthy run after the recovery sent a message";
 }
 
+// repeat_every: a standing failure is notified again once it has passed (1 ms: at the next run),
+// as a reminder naming since when it stands.
+TEST_F(NotifyIntegrationTest, RemindsOfAStandingFailureAfterRepeatEvery) {
+  WriteConfig(EmailKeys() + "repeat_every = \"1ms\"\n");
+  world_.StopTarget();
+  for (int cycle = 0; cycle < 2; ++cycle) {
+    ProcessResult run = world_.Usersync({"sync"});
+    ASSERT_EQ(run.exit_code, kExitUnreachable) << run.out << run.err;
+  }
+  ASSERT_EQ(Count("mail"), 2);
+  const std::string first = Inbox("mail-1.eml");
+  const std::string reminder = Inbox("mail-2.eml");
+  const size_t at = first.find("ended at ");
+  ASSERT_NE(at, std::string::npos) << first;
+  const std::string since = first.substr(at + 9, 24);  // 2026-12-07T01:00:00.000Z
+  EXPECT_TRUE(Contains(
+      reminder, "Subject: usersync: usersync: still unreachable since " + since + " (exit 4)\r\n"));
+  EXPECT_TRUE(Contains(reminder, "This has stood since " + since + " (a reminder)."));
+}
+
 // Held deprovisioning (exit 3): the webhook gets the JSON summary (after a 503 and a retry)
 // and the command gets the same JSON on its stdin.
 TEST_F(NotifyIntegrationTest, WebhookAndCommandGetTheJsonSummary) {
