@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tests/support/hostile_proxy.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/sync_world.h"
 
@@ -37,6 +38,7 @@ namespace fs = std::filesystem;
 // whatever other python3 comes first on PATH.
 constexpr char kSystemPython[] = "/usr/bin/python3";
 constexpr int kExitOk = 0;
+constexpr int kExitSomeFailed = 1;
 constexpr int kExitHeld = 3;
 constexpr int kExitUnreachable = 4;
 
@@ -65,8 +67,10 @@ class NotifyIntegrationTest : public ::testing::Test {
   }
 
   // The world's configuration with `notify` as its [notify] body; no retries on a dead target.
-  void WriteConfig(const std::string& notify) {
+  // `target_url` empty: the world's emulator.
+  void WriteConfig(const std::string& notify, const std::string& target_url = "") {
     WorldConfig config;
+    config.target_url = target_url;
     config.target_keys = "rate = 1000\nburst = 100\nmax_retries = 0\n";
     config.deprovision = "max_changes = 1\nmax_changes_percent = 100\n";
     config.extra = absl::StrCat("[notify]\n", notify);
@@ -151,6 +155,37 @@ TEST_F(NotifyIntegrationTest, RemindsOfAStandingFailureAfterRepeatEvery) {
   EXPECT_TRUE(Contains(
       reminder, "Subject: usersync: usersync: still unreachable since " + since + " (exit 4)\r\n"));
   EXPECT_TRUE(Contains(reminder, "This has stood since " + since + " (a reminder)."));
+}
+
+// Every create answered 400 with the request's Authorization header echoed in the error (a
+// hostile proxy in front of the emulator): exit 1; the email and the webhook list the first 10
+// of the 12 failures, and the token is in neither.
+TEST_F(NotifyIntegrationTest, ListsTheFirstFailuresWithoutTheToken) {
+  ASSERT_TRUE(world_.StartTarget({"--no-bulk"}).ok());
+  testing::HostileProxy::Rule echo;
+  echo.pattern = "POST /scim/v2/Users";
+  echo.fault = testing::Fault::kEchoAuthorization;
+  absl::StatusOr<std::unique_ptr<testing::HostileProxy>> proxy =
+      testing::HostileProxy::Start(world_.target().port(), {echo});
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  world_.WriteDirectory(NumberedUsers(12));
+  WriteConfig(EmailKeys() + absl::StrCat("webhook = \"http://127.0.0.1:", http_port_, "/hook\"\n"),
+              (*proxy)->scim_url());
+
+  ProcessResult run = world_.Usersync({"sync"});
+  ASSERT_EQ(run.exit_code, kExitSomeFailed) << run.out << run.err;
+  ASSERT_GT((*proxy)->applied(0), 0);
+  ASSERT_EQ(Count("mail"), 1) << run.err;
+  ASSERT_EQ(Count("webhook"), 1) << run.err;
+  const std::string mail = Inbox("mail-1.eml");
+  EXPECT_TRUE(Contains(mail, "Subject: usersync: usersync: failed (exit 1)\r\n"));
+  EXPECT_TRUE(Contains(mail, "Operations: 12 planned, 0 done, 12 failed"));
+  EXPECT_TRUE(Contains(mail, "Failures (10 of 12):\r\n  create user"));
+  EXPECT_TRUE(Contains(mail, "POST /scim/v2/Users: HTTP 400 ("));
+  const std::string json = Inbox("webhook-1.json");
+  EXPECT_TRUE(Contains(json, R"("failures_total":12)"));
+  EXPECT_TRUE(Contains(json, R"("http_status":400)"));
+  for (const std::string& text : {mail, json}) EXPECT_TRUE(Lacks(text, world_.token()));
 }
 
 // Held deprovisioning (exit 3): the webhook gets the JSON summary (after a 503 and a retry)

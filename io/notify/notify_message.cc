@@ -100,10 +100,8 @@ std::string NotifyText(const NotifySummary& summary) {
     absl::StrAppend(&text, "\nFailures (", summary.failures.size(), " of ", summary.failures_total,
                     "):\n");
     for (const NotifyFailure& failure : summary.failures) {
-      absl::StrAppend(
-          &text, "  ", failure.op, " ", failure.email, " (", failure.directory_id,
-          "): ", failure.http_status > 0 ? absl::StrCat("HTTP ", failure.http_status, ": ") : "",
-          failure.error, "\n");
+      absl::StrAppend(&text, "  ", failure.op, " ", failure.email, " (", failure.directory_id,
+                      "): ", failure.error, "\n");  // the error names the HTTP status itself
     }
   }
   absl::StrAppend(&text, "\nErrors: ", summary.errors_log, "\nAudit log: ", summary.audit_log,

@@ -129,7 +129,7 @@ TEST(NotifyMessage, JsonAndTextCarryCountsAndFailuresWithoutSecrets) {
 
   const std::string text = NotifyText(summary);
   EXPECT_NE(text.find("Operations: 12 planned, 10 done, 2 failed"), std::string::npos) << text;
-  EXPECT_NE(text.find("Failures (2 of 2):\n  create a@example.com (uuid-a): HTTP 400: "),
+  EXPECT_NE(text.find("Failures (2 of 2):\n  create a@example.com (uuid-a): HTTP 400: bad email"),
             std::string::npos)
       << text;
   EXPECT_EQ(text.find("notify-secret-77"), std::string::npos) << text;
