@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,22 +47,29 @@ class NotifyIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
     fs::create_directories(world_.Path("inbox"));
-    ASSERT_TRUE(
-        sink_
-            .Start({kSystemPython, std::string(USERSYNC_SOURCE_DIR) + "/tests/notify_sink.py",
-                    world_.Path("inbox")})
-            .ok());
-    smtp_port_ = PortLine("smtp ");
-    http_port_ = PortLine("http ");
-    ASSERT_FALSE(smtp_port_.empty()) << sink_.stderr_output();
-    ASSERT_FALSE(http_port_.empty()) << sink_.stderr_output();
+    ASSERT_NO_FATAL_FAILURE(StartSink({}));
     ASSERT_TRUE(world_.StartTarget().ok());
     world_.WriteDirectory(NumberedUsers(3));
   }
 
+  // (Re)starts tests/notify_sink.py saving into inbox/, with `extra` arguments (CERT KEY
+  // PASSWORD: STARTTLS and AUTH required), and reads its ports.
+  void StartSink(const std::vector<std::string>& extra) {
+    sink_ = std::make_unique<ChildProcess>();
+    std::vector<std::string> argv = {kSystemPython,
+                                     std::string(USERSYNC_SOURCE_DIR) + "/tests/notify_sink.py",
+                                     world_.Path("inbox")};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    ASSERT_TRUE(sink_->Start(argv).ok());
+    smtp_port_ = PortLine("smtp ");
+    http_port_ = PortLine("http ");
+    ASSERT_FALSE(smtp_port_.empty()) << sink_->stderr_output();
+    ASSERT_FALSE(http_port_.empty()) << sink_->stderr_output();
+  }
+
   // The port after `prefix` on the sink's next stdout line ("" when it did not say).
   std::string PortLine(const std::string& prefix) {
-    absl::StatusOr<std::string> line = sink_.ReadStdoutLine(std::chrono::seconds(20));
+    absl::StatusOr<std::string> line = sink_->ReadStdoutLine(std::chrono::seconds(20));
     if (!line.ok() || line->rfind(prefix, 0) != 0) return "";
     return line->substr(prefix.size());
   }
@@ -95,7 +103,7 @@ class NotifyIntegrationTest : public ::testing::Test {
   std::string Inbox(const std::string& name) const { return world_.ReadFile("inbox/" + name); }
 
   SyncWorld world_{"notify"};
-  ChildProcess sink_;
+  std::unique_ptr<ChildProcess> sink_;
   std::string smtp_port_;
   std::string http_port_;
 };
@@ -186,6 +194,50 @@ TEST_F(NotifyIntegrationTest, ListsTheFirstFailuresWithoutTheToken) {
   EXPECT_TRUE(Contains(json, R"("failures_total":12)"));
   EXPECT_TRUE(Contains(json, R"("http_status":400)"));
   for (const std::string& text : {mail, json}) EXPECT_TRUE(Lacks(text, world_.token()));
+}
+
+// The SMTP server requires STARTTLS (a self-signed certificate, trusted through notify.ca_file)
+// and AUTH: the default smtp_tls upgrades the session and logs in with the password from
+// smtp_password_env; the password is in no message. A wrong password: nothing sent, errors.log
+// says why without the password, and the exit code stands.
+TEST_F(NotifyIntegrationTest, EmailOverStartTlsWithAuthentication) {
+  ASSERT_TRUE(testing::RunToSuccess(
+                  {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                   world_.Path("key.pem"), "-out", world_.Path("cert.pem"), "-days", "2", "-subj",
+                   "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"})
+                  .ok());
+  const std::string password = "smtp-pass-5d1e0b";
+  ASSERT_NO_FATAL_FAILURE(StartSink({world_.Path("cert.pem"), world_.Path("key.pem"), password}));
+  // smtp:// with the default smtp_tls: STARTTLS required.
+  const std::string keys =
+      absl::StrCat("email = \"ops@example.com\"\nsmtp_url = \"smtp://127.0.0.1:", smtp_port_,
+                   "\"\nfrom = \"usersync@example.com\"\nsmtp_user = \"usersync\"\n",
+                   "smtp_password_env = \"NOTIFY_SMTP_PASSWORD\"\nca_file = \"cert.pem\"\n");
+  WriteConfig(keys);
+  world_.StopTarget();
+
+  ProcessResult run = world_.Usersync({"sync"}, {{"NOTIFY_SMTP_PASSWORD", password}});
+  ASSERT_EQ(run.exit_code, kExitUnreachable) << run.out << run.err;
+  ASSERT_EQ(Count("mail"), 1) << run.err << sink_->stderr_output();
+  const std::string mail = Inbox("mail-1.eml");
+  EXPECT_TRUE(Contains(mail, "X-Auth-Login: usersync\r\nX-TLS: yes\r\n"));
+  EXPECT_TRUE(Contains(mail, "Subject: usersync: usersync: unreachable (exit 4)\r\n"));
+  EXPECT_TRUE(Lacks(mail, password));
+
+  // The recovery is due. (After a refused AUTH aiosmtpd leaves libcurl waiting: the session
+  // ends at notify.timeout, 3 s here.)
+  ASSERT_TRUE(world_.StartTarget().ok());
+  WriteConfig(keys + "timeout = \"3s\"\n");
+  const std::string wrong = "wrong-pass-77c2a9";
+  ProcessResult refused = world_.Usersync({"sync"}, {{"NOTIFY_SMTP_PASSWORD", wrong}});
+  ASSERT_EQ(refused.exit_code, kExitOk) << refused.out << refused.err;
+  EXPECT_EQ(Count("mail"), 1);
+  EXPECT_TRUE(
+      Contains(refused.err, "notification (recovered) by email not sent: SMTP smtp://127.0.0.1:"));
+  const std::string errors = world_.ReadFile("logs/errors.log");
+  EXPECT_TRUE(Contains(errors, "by email not sent"));
+  EXPECT_TRUE(Lacks(errors, wrong));
+  EXPECT_TRUE(Lacks(refused.err, wrong));
 }
 
 // Held deprovisioning (exit 3): the webhook gets the JSON summary (after a 503 and a retry)

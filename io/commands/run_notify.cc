@@ -127,6 +127,7 @@ bool Deliver(const Session& session, const NotifySummary& summary, absl::Time no
     results.emplace_back("webhook", PostWebhook(notify, json, session.clock));
   }
   if (!notify.command.empty()) results.emplace_back("command", RunNotifyCommand(notify, json));
+  const std::string_view what = summary.condition == "ok" ? "recovered" : summary.condition;
   std::vector<std::string> sent;
   std::unique_ptr<RunLogs> logs;
   for (const auto& [channel, status] : results) {
@@ -134,7 +135,7 @@ bool Deliver(const Session& session, const NotifySummary& summary, absl::Time no
       sent.emplace_back(channel);
       continue;
     }
-    const std::string line = absl::StrCat("notification (", summary.condition, ") by ", Sv(channel),
+    const std::string line = absl::StrCat("notification (", Sv(what), ") by ", Sv(channel),
                                           " not sent: ", status.message());
     Print(session.options.err, absl::StrCat("usersync: warning: ", line, "\n"));
     if (logs == nullptr) {
