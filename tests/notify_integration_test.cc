@@ -267,7 +267,8 @@ TEST_F(NotifyIntegrationTest, WebhookAndCommandGetTheJsonSummary) {
   }
   EXPECT_TRUE(Lacks(json, world_.token()));
   EXPECT_EQ(world_.ReadFile("stdin.json"), json);
-  EXPECT_TRUE(Contains(held.err, "usersync: notified (failure: held) by webhook, command"));
+  EXPECT_TRUE(
+      Contains(held.err, "usersync: notified (failure: held) by webhook, command (exit 0)\n"));
 }
 
 // A channel that cannot deliver: the run's exit code stands, errors.log says why, and the next

@@ -132,7 +132,7 @@ bool Deliver(const Session& session, const NotifySummary& summary, absl::Time no
   std::unique_ptr<RunLogs> logs;
   for (const auto& [channel, status] : results) {
     if (status.ok()) {
-      sent.emplace_back(channel);
+      sent.emplace_back(channel == "command" ? "command (exit 0)" : channel);
       continue;
     }
     const std::string line = absl::StrCat("notification (", Sv(what), ") by ", Sv(channel),

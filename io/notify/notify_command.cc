@@ -49,8 +49,8 @@ bool WriteAll(int fd, std::string_view data, Steady::time_point deadline) {
   return true;
 }
 
-// Waits for `pid` until `deadline` (polling every 20 ms); kills it after. Returns the wait
-// status, or nullopt-like -1 after a kill for the timeout.
+// Waits for `pid` until `deadline` (polling every 20 ms), then kills it (SIGKILL) and sets
+// `*timed_out`. Returns the wait status, or -1 when waitpid fails.
 int WaitBounded(pid_t pid, Steady::time_point deadline, bool* timed_out) {
   int status = 0;
   while (true) {
