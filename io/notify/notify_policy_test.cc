@@ -21,7 +21,7 @@ NotifyStateRow Row(std::string condition, absl::Time since, absl::Time sent) {
   return {std::move(condition), Rfc3339(since), Rfc3339(sent)};
 }
 
-TEST(DecideNotify, HealthyRunsWithNothingNotifiedSendNothing) {
+TEST(NotifyPolicy, HealthyRunsWithNothingNotifiedSendNothing) {
   const NotifyDecision none = DecideNotify(std::nullopt, "ok", kStart, hours(24), true);
   EXPECT_EQ(none.event, NotifyEvent::kNone);
   EXPECT_FALSE(none.next.has_value());
@@ -32,7 +32,7 @@ TEST(DecideNotify, HealthyRunsWithNothingNotifiedSendNothing) {
 }
 
 // The worked example of notify_policy.h, run by run.
-TEST(DecideNotify, FirstOccurrenceReminderOtherConditionAndRecovery) {
+TEST(NotifyPolicy, FirstOccurrenceReminderOtherConditionAndRecovery) {
   const NotifyDecision first = DecideNotify(std::nullopt, "unreachable", kStart, hours(24), true);
   ASSERT_EQ(first.event, NotifyEvent::kFirst);
   ASSERT_TRUE(first.next.has_value());
@@ -62,7 +62,7 @@ TEST(DecideNotify, FirstOccurrenceReminderOtherConditionAndRecovery) {
   EXPECT_EQ(recovered.next->condition, "ok");
 }
 
-TEST(DecideNotify, NoReminderWhenRepeatIsZero) {
+TEST(NotifyPolicy, NoReminderWhenRepeatIsZero) {
   const NotifyDecision decision = DecideNotify(Row("held", kStart, kStart), "held",
                                                kStart + absl::Hours(1000), milliseconds(0), true);
   EXPECT_EQ(decision.event, NotifyEvent::kNone);
@@ -70,7 +70,7 @@ TEST(DecideNotify, NoReminderWhenRepeatIsZero) {
 
 // "recovered" left out of notify.on: nothing is sent, but the state goes back to ok, so that
 // the next failure is a first occurrence again.
-TEST(DecideNotify, RecoveryNotNotifiedStillResetsTheState) {
+TEST(NotifyPolicy, RecoveryNotNotifiedStillResetsTheState) {
   const NotifyDecision decision =
       DecideNotify(Row("failed", kStart, kStart), "ok", kStart + absl::Hours(1), hours(24), false);
   EXPECT_EQ(decision.event, NotifyEvent::kNone);
@@ -78,7 +78,7 @@ TEST(DecideNotify, RecoveryNotNotifiedStillResetsTheState) {
   EXPECT_EQ(decision.next->condition, "ok");
 }
 
-TEST(DecideNotify, UnreadableStampMakesAReminderDue) {
+TEST(NotifyPolicy, UnreadableStampMakesAReminderDue) {
   const NotifyDecision decision =
       DecideNotify(NotifyStateRow{"failed", "x", "garbage"}, "failed", kStart, hours(24), true);
   EXPECT_EQ(decision.event, NotifyEvent::kReminder);

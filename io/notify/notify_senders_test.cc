@@ -17,7 +17,7 @@ namespace {
 
 using http_testing::FakeTargetServer;
 
-class WebhookTest : public ::testing::Test {
+class NotifyWebhookTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_.server().Post("/hook",
@@ -43,7 +43,7 @@ class WebhookTest : public ::testing::Test {
   FakeClock clock_;
 };
 
-TEST_F(WebhookTest, RetriesUnavailableWithBackoffThenDelivers) {
+TEST_F(NotifyWebhookTest, RetriesUnavailableWithBackoffThenDelivers) {
   failures_ = 2;
   ASSERT_TRUE(PostWebhook(notify_, R"({"a":1})", clock_).ok());
   EXPECT_EQ(calls_.load(), 3);
@@ -53,7 +53,7 @@ TEST_F(WebhookTest, RetriesUnavailableWithBackoffThenDelivers) {
   EXPECT_EQ(clock_.Now() - FakeClock().Now(), std::chrono::seconds(3));
 }
 
-TEST_F(WebhookTest, GivesUpAfterTheConfiguredAttempts) {
+TEST_F(NotifyWebhookTest, GivesUpAfterTheConfiguredAttempts) {
   failures_ = 100;
   notify_.webhook_attempts = 2;
   const absl::Status status = PostWebhook(notify_, "{}", clock_);
@@ -62,7 +62,7 @@ TEST_F(WebhookTest, GivesUpAfterTheConfiguredAttempts) {
   EXPECT_EQ(calls_.load(), 2);
 }
 
-TEST_F(WebhookTest, DoesNotRetryARefusal) {
+TEST_F(NotifyWebhookTest, DoesNotRetryARefusal) {
   failures_ = 100;
   status_ = 400;
   const absl::Status status = PostWebhook(notify_, "{}", clock_);
