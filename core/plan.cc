@@ -15,17 +15,25 @@
 namespace usersync::core {
 namespace {
 
-AccountSpec MakeSpec(const Directory& dir, const RuleAssignment& rules, const DesiredUser& desired,
-                     bool suppress_welcome) {
+constexpr std::string_view kAttributePrefix = "attribute:";
+
+AccountSpec MakeSpec(const MappingResult& mapping, const RuleAssignment& rules,
+                     const DesiredUser& desired, bool suppress_welcome) {
   AccountSpec spec;
-  const uint32_t user = desired.user;
   spec.user_name = std::string(desired.email);
   spec.email = std::string(desired.email);
-  spec.external_id = std::string(dir.user_id[user]);
-  spec.first_name = std::string(dir.first_name[user]);
-  spec.last_name = std::string(dir.last_name[user]);
+  spec.external_id = std::string(desired.external_id);
+  spec.first_name = std::string(desired.first_name);
+  spec.last_name = std::string(desired.last_name);
   spec.display_name = std::string(desired.display_name);
   spec.language = std::string(desired.language);
+  if (!mapping.attribute_paths.empty()) {
+    spec.attributes.reserve(mapping.attribute_paths.size());
+    for (size_t path_idx = 0; path_idx < mapping.attribute_paths.size(); ++path_idx) {
+      spec.attributes.emplace_back(mapping.attribute_paths[path_idx],
+                                   mapping.attribute_values[desired.attributes + path_idx]);
+    }
+  }
   spec.suppress_welcome = suppress_welcome;
   if (desired.rule != kNoRule) {
     const Rule& rule = rules.rules[desired.rule];
@@ -49,6 +57,21 @@ void DiffField(std::vector<Change>& changes, Field field, std::string_view befor
   if (before != after) changes.push_back({field, std::string(before), std::string(after)});
 }
 
+// The mapped attributes that differ. Both lists are sorted by path; an attribute the account
+// holds and the spec does not map is not usersync's, and one the spec maps to "" that the
+// account lacks is in step.
+void DiffAttributes(std::vector<Change>& changes, const AccountSpec& spec, const Account& account) {
+  auto held = account.attributes.begin();
+  for (const auto& [path, value] : spec.attributes) {
+    while (held != account.attributes.end() && held->first < path) ++held;
+    const std::string_view before =
+        held != account.attributes.end() && held->first == path ? held->second : "";
+    if (before != value) {
+      changes.push_back({Field::kAttribute, std::string(before), value, path});
+    }
+  }
+}
+
 bool ChangesField(const std::vector<Change>& changes, Field field) {
   return std::any_of(changes.begin(), changes.end(),
                      [field](const Change& change) { return change.field == field; });
@@ -58,7 +81,7 @@ std::string ChangedFields(const std::vector<Change>& changes) {
   std::string out;
   for (const Change& change : changes) {
     if (!out.empty()) out.append(", ");
-    out.append(FieldName(change.field));
+    out.append(ChangeName(change));
   }
   return out;
 }
@@ -236,7 +259,7 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
   op.directory_id = row.directory_id;
   op.dn = row.dn;
   op.email = row.email;
-  op.spec = MakeSpec(dir, in.rules, desired, in.config.suppress_welcome);
+  op.spec = MakeSpec(in.mapping, in.rules, desired, in.config.suppress_welcome);
   row.products = op.spec.products;
   const std::string rule_text = desired.rule == kNoRule ? std::string("no rule (no products)")
                                                         : absl::StrCat("rule ", Sv(row.rule));
@@ -484,8 +507,28 @@ std::vector<Change> DiffAccount(const AccountSpec& spec, const Account& account,
   DiffField(changes, Field::kPrivileges, account.privileges, spec.privileges);
   DiffField(changes, Field::kRoleSet, account.role_set, spec.role_set);
   DiffField(changes, Field::kUserGroup, account.user_group, spec.user_group);
+  DiffAttributes(changes, spec, account);
   if (!account.active) changes.push_back({Field::kActive, "false", "true"});
   return changes;
+}
+
+std::string ChangeName(const Change& change) {
+  if (change.field == Field::kAttribute) return absl::StrCat(Sv(kAttributePrefix), change.path);
+  return std::string(FieldName(change.field));
+}
+
+bool ParseChangeName(std::string_view name, Field* field, std::string* path) {
+  if (name.substr(0, kAttributePrefix.size()) == kAttributePrefix) {
+    if (name.size() == kAttributePrefix.size()) return false;
+    *field = Field::kAttribute;
+    *path = std::string(name.substr(kAttributePrefix.size()));
+    return true;
+  }
+  std::optional<Field> fixed = ParseField(name);
+  if (!fixed) return false;
+  *field = *fixed;
+  path->clear();
+  return true;
 }
 
 std::string_view OpKindName(OpKind kind) {
@@ -533,7 +576,8 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
   // 2. Rules, 3. mapping and validation, 4. matching.
   RuleAssignment rules = AssignRules(dir, config.rules);
   WarnAboutGroups(dir, rules, plan);
-  MappingOptions mapping_options{config.validated_domains};
+  const ResolvedMappings mappings(dir, config.mappings);
+  MappingOptions mapping_options{config.validated_domains, &mappings};
   MappingResult mapping = MapUsers(dir, std::move(in_scope), rules, mapping_options);
   MatchResult match = MatchAccounts(dir, mapping, accounts, links, manual, config.match_order);
   const PlanInputs in{dir, accounts, config, rules, mapping, match};
