@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/str.h"
+#include "io/config/internal/mappings.h"
 #include "io/config/internal/rule_roles.h"
 #include "io/config/internal/rule_settings.h"
 #include "io/config/internal/target_auth.h"
@@ -43,8 +44,8 @@ using internal::TypeName;
 // ---------------------------------------------------------------------------------------------
 // Sections.
 
-constexpr std::string_view kTopLevel[] = {"source",      "scope", "target", "matching",
-                                          "deprovision", "rules", "state",  "logs"};
+constexpr std::string_view kTopLevel[] = {"source", "scope", "target", "matching", "deprovision",
+                                          "rules",  "state", "logs",   "mappings"};
 
 absl::Status ParseAttributes(const Ctx& ctx, const toml::table* table, DirectorySchema* schema) {
   if (table == nullptr) return absl::OkStatus();
@@ -204,9 +205,8 @@ absl::Status ParseSource(const Ctx& ctx, const toml::table* table, const std::st
   if (source->timeout.count() <= 0) return section.ValueError("timeout", "must be longer than 0");
   USERSYNC_RETURN_IF_ERROR(section.Number("max_shrink_percent", &source->max_shrink_percent));
   if (!(source->max_shrink_percent >= 0 && source->max_shrink_percent <= 100)) {
-    return section.ValueError(
-        "max_shrink_percent",
-        absl::StrCat("must be between 0 and 100 (got ", source->max_shrink_percent, ")"));
+    return section.ValueError("max_shrink_percent", absl::StrCat("must be between 0 and 100 (got ",
+                                                                 source->max_shrink_percent, ")"));
   }
   if (!source->bind_password_env.empty() && !source->bind_password_file.empty()) {
     return section.ValueError("bind_password_file",
@@ -257,14 +257,33 @@ absl::Status CheckTarget(const Ctx& ctx, const toml::table* table, const Section
 
 absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::string& base_dir,
                          TargetConfig* target) {
-  static constexpr std::string_view kKeys[] = {
-      "kind",           "url",          "account_key",        "token_env",
-      "token_file",     "rate",         "burst",              "adaptive",
-      "batch",          "concurrency",  "timeout",            "max_retries",
-      "max_accounts",   "allow_insecure", "max_response_bytes", "max_retry_after",
-      "retry_budget",   "auth",         "token_url",          "authorize_url",
-      "redirect_uri",   "client_id",    "client_secret_env",  "client_secret_file",
-      "refresh_token_file", "client_auth", "suppress_welcome"};
+  static constexpr std::string_view kKeys[] = {"kind",
+                                               "url",
+                                               "account_key",
+                                               "token_env",
+                                               "token_file",
+                                               "rate",
+                                               "burst",
+                                               "adaptive",
+                                               "batch",
+                                               "concurrency",
+                                               "timeout",
+                                               "max_retries",
+                                               "max_accounts",
+                                               "allow_insecure",
+                                               "max_response_bytes",
+                                               "max_retry_after",
+                                               "retry_budget",
+                                               "auth",
+                                               "token_url",
+                                               "authorize_url",
+                                               "redirect_uri",
+                                               "client_id",
+                                               "client_secret_env",
+                                               "client_secret_file",
+                                               "refresh_token_file",
+                                               "client_auth",
+                                               "suppress_welcome"};
   if (table == nullptr) {
     return ctx.Error(nullptr,
                      "missing section [target]: it must give target.url (the target's base "
@@ -595,6 +614,10 @@ absl::StatusOr<Config> ParseTable(const Ctx& ctx, const toml::table& root,
   USERSYNC_RETURN_IF_ERROR(
       ParseRules(ctx, root.get("rules"), config.target.kind == TargetKind::kGoto, &config.rules));
   config.target.role_sets = RoleSetNames(config.rules);
+  USERSYNC_RETURN_IF_ERROR(internal::ParseMappings(
+      ctx, root.get("mappings"), root.at_path("source.attributes.extra").node(),
+      config.target.kind == TargetKind::kGoto, &config.source.schema, &config.mappings,
+      &config.warnings));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* state, TopTable(ctx, root, "state"));
   USERSYNC_RETURN_IF_ERROR(ParsePathSection(ctx, state, "state", "path", &config.state_path));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* logs, TopTable(ctx, root, "logs"));
@@ -673,6 +696,7 @@ core::PlanConfig ToPlanConfig(const Config& config) {
   plan.deprovision = config.deprovision;
   plan.target_has_display_name = TargetHoldsDisplayName(config.target.kind);
   plan.suppress_welcome = config.target.suppress_welcome;
+  plan.mappings = config.mappings;
   return plan;
 }
 

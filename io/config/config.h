@@ -117,6 +117,11 @@ struct Config {
       core::MatchMethod::kLink, core::MatchMethod::kManual, core::MatchMethod::kEmail};
   core::DeprovisionPolicy deprovision;
   std::vector<core::Rule> rules;
+  // [[mappings]], in file order (io/config/internal/mappings.h).
+  std::vector<core::AttributeMapping> mappings;
+  // What loads but deserves the administrator's eye ("FILE:LINE:COL: warning: ..."): an extra
+  // attribute no mapping reads. Printed on stderr by the commands and kept in the plan.
+  std::vector<std::string> warnings;
   std::string state_path = "usersync.db";  // resolved
   std::string logs_dir = "logs";           // resolved
 };
