@@ -1,6 +1,7 @@
 #include "core/attribute_mapping.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/expression.h"
 #include "core/str.h"
 
 namespace usersync::core {
@@ -36,7 +37,7 @@ std::string AttributeMapping::Describe() const {
     case MappingSourceKind::kConstant:
       return absl::StrCat("constant \"", constant, "\"");
     case MappingSourceKind::kExpression:
-      return "expression";  // TODO(mappings): the text, once expressions land
+      return absl::StrCat("expression ", Sv(expression->text()));
   }
   return std::string();
 }
@@ -48,6 +49,10 @@ ResolvedMappings::ResolvedMappings(const Directory& dir,
     Entry entry{&mapping, {}};
     if (mapping.kind == MappingSourceKind::kSource) {
       entry.columns.push_back(FindColumn(dir, mapping.source));
+    } else if (mapping.kind == MappingSourceKind::kExpression) {
+      for (const std::string& name : mapping.expression->attributes()) {
+        entry.columns.push_back(FindColumn(dir, name));
+      }
     }
     mappings_.push_back(std::move(entry));
   }
@@ -66,11 +71,17 @@ std::string_view ResolvedMappings::Evaluate(size_t idx, uint32_t user, Scratch* 
       value = mapping.constant;
       break;
     case MappingSourceKind::kExpression:
+      scratch->values.resize(entry.columns.size());
+      for (size_t attr_idx = 0; attr_idx < entry.columns.size(); ++attr_idx) {
+        const std::vector<std::string_view>* column = entry.columns[attr_idx];
+        scratch->values[attr_idx] = column != nullptr ? (*column)[user] : std::string_view();
+      }
+      mapping.expression->Evaluate(scratch->values, &scratch->out);
+      value = scratch->out;
       break;
   }
   *used_default = value.empty() && !mapping.default_value.empty();
   if (*used_default) value = mapping.default_value;
-  (void)scratch;
   return value;
 }
 
