@@ -109,6 +109,12 @@ std::string ChangeName(const Change& change);
 // The Change (field and path) ChangeName names; false for a name that is neither.
 bool ParseChangeName(std::string_view name, Field* field, std::string* path);
 
+// The account's value of what `change` names: the fixed field, or the mapped attribute.
+inline std::string_view HeldValue(const Account& account, const Change& change) {
+  return change.field == Field::kAttribute ? account.Attribute(change.path)
+                                           : account.Get(change.field);
+}
+
 // Whether two changes name the same attribute.
 inline bool SameTarget(const Change& a, const Change& b) {
   return a.field == b.field && a.path == b.path;
