@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "core/str.h"
+
 namespace usersync::io {
 
 inline constexpr std::string_view kEnterpriseUserUrn =
@@ -67,6 +69,21 @@ inline ScimPath SplitScimPath(std::string_view path) {
   }
   out.name = path;
   return out;
+}
+
+// The mapped attribute `name` of complex attribute `parent` ("" for none) in `schema` (""
+// for the core schema, else kEnterpriseUserUrn), compared case-insensitively (RFC 7643 §2.1):
+// its canonical path in kScimMappedAttributes (static storage), or "" when usersync maps none.
+inline std::string_view FindScimMappedAttribute(std::string_view schema, std::string_view parent,
+                                                std::string_view name) {
+  for (std::string_view path : kScimMappedAttributes) {
+    const ScimPath split = SplitScimPath(path);
+    if (split.schema == schema && core::EqualsIgnoreCase(split.parent, parent) &&
+        core::EqualsIgnoreCase(split.name, name)) {
+      return path;
+    }
+  }
+  return {};
 }
 
 }  // namespace usersync::io

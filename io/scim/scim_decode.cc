@@ -100,20 +100,6 @@ absl::Status StringField(od::value& v, const Path& at, std::string_view key, cor
   return absl::OkStatus();
 }
 
-// The mapped attribute (kScimMappedAttributes) `name` of `parent` in `schema`, compared
-// case-insensitively (RFC 7643 §2.1); "" when usersync maps no such attribute.
-std::string_view MappedPath(std::string_view schema, std::string_view parent,
-                            std::string_view name) {
-  for (std::string_view path : kScimMappedAttributes) {
-    const ScimPath split = SplitScimPath(path);
-    if (split.schema == schema && EqualsIgnoreCase(split.parent, parent) &&
-        EqualsIgnoreCase(split.name, name)) {
-      return path;
-    }
-  }
-  return {};
-}
-
 // A mapped attribute's string value into the account (null and "" are absent). `path` is one of
 // kScimMappedAttributes (static storage, so the account may keep the view).
 absl::Status MappedField(od::value& v, const Path& at, std::string_view key, std::string_view path,
@@ -131,7 +117,7 @@ absl::Status MappedField(od::value& v, const Path& at, std::string_view key, std
 absl::Status DecodeMappedComplex(std::string_view schema, std::string_view parent, od::value& v,
                                  const Path& at, core::Accounts* out, UserFields& u) {
   return ForEachField(v, at, [&](std::string_view key, od::value& fv) -> absl::Status {
-    const std::string_view path = MappedPath(schema, parent, key);
+    const std::string_view path = FindScimMappedAttribute(schema, parent, key);
     return path.empty() ? absl::OkStatus() : MappedField(fv, at, key, path, out, u);
   });
 }
@@ -142,7 +128,7 @@ absl::Status DecodeEnterprise(od::value& v, const Path& at, core::Accounts* out,
     if (EqualsIgnoreCase(key, "manager")) {
       return DecodeMappedComplex(kEnterpriseUserUrn, "manager", fv, at.In("manager"), out, u);
     }
-    const std::string_view path = MappedPath(kEnterpriseUserUrn, "", key);
+    const std::string_view path = FindScimMappedAttribute(kEnterpriseUserUrn, "", key);
     return path.empty() ? absl::OkStatus() : MappedField(fv, at, key, path, out, u);
   });
 }
@@ -160,7 +146,7 @@ absl::Status DecodeUserComplex(std::string_view key, od::value& fv, const Path& 
       if (EqualsIgnoreCase(name_key, "familyName")) {
         return StringField(nv, at, "familyName", out, &u.account.last_name);
       }
-      const std::string_view path = MappedPath("", "name", name_key);
+      const std::string_view path = FindScimMappedAttribute("", "name", name_key);
       return path.empty() ? absl::OkStatus() : MappedField(nv, at, name_key, path, out, u);
     });
   }
@@ -199,7 +185,7 @@ absl::Status DecodeUserComplex(std::string_view key, od::value& fv, const Path& 
   if (EqualsIgnoreCase(key, kEnterpriseUserUrn)) {
     return DecodeEnterprise(fv, where.In(kEnterpriseUserUrn), out, u);
   }
-  const std::string_view path = MappedPath("", "", key);
+  const std::string_view path = FindScimMappedAttribute("", "", key);
   return path.empty() ? absl::OkStatus() : MappedField(fv, where, key, path, out, u);
 }
 

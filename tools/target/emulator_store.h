@@ -40,6 +40,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -66,6 +67,10 @@ struct EmulatorUser {
   std::vector<std::string> roles;     // SCIM roles ("full", "manager"); the GoTo face adds
                                       // its system roles by name ("MANAGE_USERS")
   bool active = true;                 // false: deactivated (GoTo: suspended)
+  // The attributes usersync's [[mappings]] write beyond the fields above (SCIM face only):
+  // (canonical path of io/scim/scim_attributes.h, value), sorted by path, each path once, no
+  // empty value. Bounded by that closed list (15 paths).
+  std::vector<std::pair<std::string, std::string>> attributes;
 
   // Maintained by the store; ignored in the input of CreateUser and of an update's mutation.
   int64_t version = 0;     // 1 on create, +1 on every change of the attributes above

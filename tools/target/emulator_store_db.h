@@ -55,6 +55,7 @@ class EmulatorStore::Db {
   Db() = default;
 
   absl::Status Exec(const char* sql);
+  absl::Status AddAttributesColumn();
   absl::Status Error(std::string_view operation);
   sqlite3_stmt* Prepare(const char* sql);
   absl::Status Step(sqlite3_stmt* stmt, std::string_view operation);
