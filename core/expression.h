@@ -48,6 +48,10 @@ class Expression {
   static constexpr size_t kMaxTextBytes = 4096;
   static constexpr int kMaxDepth = 32;
 
+  // The empty expression: no attributes, text "", evaluates to "" (so that a holder of an
+  // Expression can be default-constructed before it is assigned a parsed one).
+  Expression() = default;
+
   // Parses `text` once (at configuration load). Errors as above; on success the expression is
   // ready to evaluate. Cost: linear in the text.
   static absl::StatusOr<Expression> Parse(std::string_view text);

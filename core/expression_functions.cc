@@ -83,13 +83,40 @@ uint32_t ToUpperCodePoint(uint32_t cp) {
   return cp;
 }
 
-template <typename Map>
-void AppendMapped(std::string_view in, std::string* out, Map map) {
+// The end of the run of ASCII bytes starting at in[pos], read 8 bytes at a time: names are
+// mostly ASCII, and a run is copied (or mapped) as a whole.
+size_t AsciiRunEnd(std::string_view in, size_t pos) {
+  constexpr uint64_t kHighBits = 0x8080808080808080;
+  while (pos + 8 <= in.size()) {
+    uint64_t word;
+    std::memcpy(&word, in.data() + pos, 8);
+    if ((word & kHighBits) != 0) break;
+    pos += 8;
+  }
+  while (pos < in.size() && static_cast<unsigned char>(in[pos]) < 0x80) ++pos;
+  return pos;
+}
+
+template <bool kUpper>
+void AppendMapped(std::string_view in, std::string* out) {
   out->reserve(out->size() + in.size());
+  // ASCII letters differ from their other case in bit 0x20 only.
+  constexpr unsigned char kFrom = kUpper ? 'a' : 'A';
   for (size_t pos = 0; pos < in.size();) {
+    const size_t run_end = AsciiRunEnd(in, pos);
+    if (run_end > pos) {
+      const size_t begin = out->size();
+      out->append(in.substr(pos, run_end - pos));
+      for (char* c = out->data() + begin; c != out->data() + out->size(); ++c) {
+        if (static_cast<unsigned char>(*c - kFrom) < 26) *c = static_cast<char>(*c ^ 0x20);
+      }
+      pos = run_end;
+      continue;
+    }
     const Decoded decoded = Decode(in, pos);
     if (decoded.code_point < 0x180) {
-      AppendCodePoint(map(decoded.code_point), out);
+      const uint32_t cp = decoded.code_point;
+      AppendCodePoint(kUpper ? ToUpperCodePoint(cp) : ToLowerCodePoint(cp), out);
     } else {
       out->append(in.substr(pos, decoded.length));
     }
@@ -160,13 +187,19 @@ size_t Utf8Skip(std::string_view s, int64_t chars) {
   return pos;
 }
 
-void AppendLower(std::string_view in, std::string* out) { AppendMapped(in, out, ToLowerCodePoint); }
+void AppendLower(std::string_view in, std::string* out) { AppendMapped<false>(in, out); }
 
-void AppendUpper(std::string_view in, std::string* out) { AppendMapped(in, out, ToUpperCodePoint); }
+void AppendUpper(std::string_view in, std::string* out) { AppendMapped<true>(in, out); }
 
 void AppendNormalizedDiacritics(std::string_view in, std::string* out) {
   out->reserve(out->size() + in.size());
   for (size_t pos = 0; pos < in.size();) {
+    const size_t run_end = AsciiRunEnd(in, pos);
+    if (run_end > pos) {
+      out->append(in.substr(pos, run_end - pos));
+      pos = run_end;
+      continue;
+    }
     const Decoded decoded = Decode(in, pos);
     const uint32_t cp = decoded.code_point;
     const char* folded = "";

@@ -1,5 +1,6 @@
-// The string primitives behind core/expression.h's functions (internal to core/expression*):
-// UTF-8 stepping, case mapping, diacritics folding, integer reading and word splitting.
+// Internal to core/expression*: the operations of an Expression's compiled form, and the string
+// primitives behind its functions: UTF-8 stepping, case mapping, diacritics folding, integer
+// reading and word splitting.
 //
 // UTF-8 handling: a "character" is one well-formed UTF-8 sequence (RFC 3629: no overlongs, no
 // surrogates, at most U+10FFFF); every byte that does not start a well-formed sequence counts
@@ -16,6 +17,40 @@
 #include <string_view>
 
 namespace usersync::core::internal {
+
+// What a node of a compiled Expression computes (expression.cc parses into it,
+// expression_eval.cc evaluates it).
+enum class ExpressionOp : uint8_t {
+  kAttribute,
+  kLiteral,
+  kEqual,  // the comparisons of IIF's condition: =, <>, <, <=, >, >=
+  kNotEqual,
+  kLess,
+  kLessOrEqual,
+  kGreater,
+  kGreaterOrEqual,
+  kAppend,
+  kCoalesce,
+  kConvertToUtf8Hex,
+  kCStr,
+  kIif,
+  kIsNull,
+  kIsNullOrEmpty,
+  kIsPresent,
+  kJoin,
+  kLeft,
+  kMid,
+  kNormalizeDiacritics,
+  kNot,
+  kPCase,
+  kReplace,
+  kStripSpaces,
+  kSwitch,
+  kToLower,
+  kToUpper,
+  kTrim,
+  kWord,
+};
 
 // Byte length of the character starting at s[pos] (1..4; 1 for an invalid byte).
 // REQUIRES: pos < s.size().

@@ -254,6 +254,14 @@ TEST(Expression, ReplaceEdgeCases) {
               StartsWith("column 22: Replace with a replacementAttributeName is not supported"));
 }
 
+// The reference: ConvertToUTF8Hex("Hello world!") returns 48656C6C6F20776F726C6421;
+// CStr([dn]) returns "cn=Joe,dc=contoso,dc=com".
+TEST(Expression, ConversionsFromTheReference) {
+  EXPECT_EQ(Eval(R"(ConvertToUTF8Hex("Hello world!"))"), "48656C6C6F20776F726C6421");
+  EXPECT_EQ(Eval(R"(ConvertToUTF8Hex("ë"))"), "C3AB");
+  EXPECT_EQ(Eval("CStr([dn])", {"cn=Joe,dc=contoso,dc=com"}), "cn=Joe,dc=contoso,dc=com");
+}
+
 // "Removes all space (" ") characters from the source string."
 TEST(Expression, StripSpaces) {
   EXPECT_EQ(Eval("StripSpaces([a])", {" Mary Ann  Lee "}), "MaryAnnLee");
@@ -336,6 +344,15 @@ TEST(Expression, CopiesEvaluateAlike) {
   moved.Evaluate(values, &out);
   EXPECT_EQ(out, "a b");
   EXPECT_EQ(copy.text(), moved.text());
+}
+
+TEST(Expression, DefaultConstructedIsEmpty) {
+  const Expression expr;
+  EXPECT_TRUE(expr.attributes().empty());
+  EXPECT_EQ(expr.text(), "");
+  std::string out = "stale";
+  expr.Evaluate({}, &out);
+  EXPECT_EQ(out, "");
 }
 
 TEST(Expression, WhitespaceBetweenTokens) {
