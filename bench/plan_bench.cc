@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -175,12 +176,15 @@ void CheckPlan(const Dataset& data, const Plan& plan) {
   USERSYNC_CHECK(plan.count(Category::kInvalid) == data.expect_invalid);
   USERSYNC_CHECK(static_cast<int64_t>(plan.operations.size()) ==
                  data.expect_new + data.expect_update);
-  // The mapped values, once: the first operation is user 0's (a create or an update).
+  // The mapped values, once, on the first operation's spec.
   if (!data.config.mappings.empty() && !plan.operations.empty()) {
-    const AccountSpec& spec = plan.operations.front().spec;
+    const Operation& op = plan.operations.front();
+    const std::optional<uint32_t> user = data.dir.FindUserById(op.directory_id);
+    USERSYNC_CHECK(user.has_value());
+    const AccountSpec& spec = op.spec;
     USERSYNC_CHECK(spec.attributes.size() == 3);
-    USERSYNC_CHECK(spec.Attribute("title") == Title(0) + " of " + Department(0));
-    USERSYNC_CHECK(spec.Attribute(kDepartment) == Department(0));
+    USERSYNC_CHECK(spec.Attribute("title") == Title(*user) + " of " + Department(*user));
+    USERSYNC_CHECK(spec.Attribute(kDepartment) == Department(*user));
     USERSYNC_CHECK(spec.Attribute("userType") == "Employee");
   }
 }
