@@ -8,6 +8,8 @@
 // three [[mappings]]: the enterprise department from departmentNumber, userType a constant, and
 // title an expression over both; the accounts hold the mapped values, so the categories and
 // operations are BM_Plan's. Compare the two back to back (README "Attribute mappings").
+#include <benchmark/benchmark.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,8 +18,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <benchmark/benchmark.h>
 
 #include "core/check.h"
 #include "core/expression.h"
@@ -39,7 +39,9 @@ struct Dataset {
   int64_t expect_invalid = 0;
 };
 
-std::string UserDn(size_t i) { return "uid=u" + std::to_string(i) + ",ou=people,dc=example,dc=com"; }
+std::string UserDn(size_t i) {
+  return "uid=u" + std::to_string(i) + ",ou=people,dc=example,dc=com";
+}
 std::string GroupDn(std::string_view name) {
   return "cn=" + std::string(name) + ",ou=groups,dc=example,dc=com";
 }

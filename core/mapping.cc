@@ -76,7 +76,7 @@ class UserMapper {
   UserMapper(const Directory& dir, const ResolvedMappings* mappings, MappingResult& out)
       : dir_(dir), mappings_(mappings), order_(OrderMappings(mappings)), out_(out) {
     for (size_t idx : order_.attributes) {
-      out_.attribute_paths.push_back(mappings_->mapping(idx).target);
+      out_.attribute_paths.push_back(InternAttributePath(mappings_->mapping(idx).target));
     }
   }
 
@@ -272,6 +272,10 @@ MappingResult MapUsers(const Directory& dir, std::vector<uint8_t> in_scope,
   out.in_scope = std::move(in_scope);
   std::vector<Candidate> candidates;
   UserMapper mapper(dir, options.mappings, out);
+  if (!out.attribute_paths.empty()) {
+    const size_t users = std::count(out.in_scope.begin(), out.in_scope.end(), uint8_t{1});
+    out.attribute_values.reserve(users * out.attribute_paths.size());
+  }
   for (uint32_t user = 0; user < dir.user_count(); ++user) {
     if (!out.in_scope[user]) continue;
     // Most directories already hold lower-case addresses: keep the view, copy only otherwise.

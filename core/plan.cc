@@ -1,6 +1,7 @@
 #include "core/plan.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -17,8 +18,19 @@ namespace {
 
 constexpr std::string_view kAttributePrefix = "attribute:";
 
-AccountSpec MakeSpec(const MappingResult& mapping, const RuleAssignment& rules,
-                     const DesiredUser& desired, bool suppress_welcome) {
+// The mapped attributes of `desired` into spec.attributes (sorted by path, as attribute_paths).
+void FillAttributes(const MappingResult& mapping, const DesiredUser& desired, AccountSpec& spec) {
+  spec.attributes.reserve(mapping.attribute_paths.size());
+  for (size_t path_idx = 0; path_idx < mapping.attribute_paths.size(); ++path_idx) {
+    spec.attributes.emplace_back(mapping.attribute_paths[path_idx],
+                                 mapping.attribute_values[desired.attributes + path_idx]);
+  }
+}
+
+// Without the mapped attributes: the planner adds them (FillAttributes) only to the specs of
+// operations it keeps, so a matched user in step costs no copy of them.
+AccountSpec MakeSpec(const RuleAssignment& rules, const DesiredUser& desired,
+                     bool suppress_welcome) {
   AccountSpec spec;
   spec.user_name = std::string(desired.email);
   spec.email = std::string(desired.email);
@@ -27,13 +39,6 @@ AccountSpec MakeSpec(const MappingResult& mapping, const RuleAssignment& rules,
   spec.last_name = std::string(desired.last_name);
   spec.display_name = std::string(desired.display_name);
   spec.language = std::string(desired.language);
-  if (!mapping.attribute_paths.empty()) {
-    spec.attributes.reserve(mapping.attribute_paths.size());
-    for (size_t path_idx = 0; path_idx < mapping.attribute_paths.size(); ++path_idx) {
-      spec.attributes.emplace_back(mapping.attribute_paths[path_idx],
-                                   mapping.attribute_values[desired.attributes + path_idx]);
-    }
-  }
   spec.suppress_welcome = suppress_welcome;
   if (desired.rule != kNoRule) {
     const Rule& rule = rules.rules[desired.rule];
@@ -60,16 +65,41 @@ void DiffField(std::vector<Change>& changes, Field field, std::string_view befor
 // The mapped attributes that differ. Both lists are sorted by path; an attribute the account
 // holds and the spec does not map is not usersync's, and one the spec maps to "" that the
 // account lacks is in step.
-void DiffAttributes(std::vector<Change>& changes, const AccountSpec& spec, const Account& account) {
+// `wanted(idx)` is the idx-th (path, value) of `count`, sorted by path.
+template <typename Wanted>
+void DiffAttributes(std::vector<Change>& changes, size_t count, Wanted wanted,
+                    const Account& account) {
   auto held = account.attributes.begin();
-  for (const auto& [path, value] : spec.attributes) {
+  for (size_t idx = 0; idx < count; ++idx) {
+    const auto [path, value] = wanted(idx);
     while (held != account.attributes.end() && held->first < path) ++held;
     const std::string_view before =
         held != account.attributes.end() && held->first == path ? held->second : "";
     if (before != value) {
-      changes.push_back({Field::kAttribute, std::string(before), value, path});
+      changes.push_back(
+          {Field::kAttribute, std::string(before), std::string(value), std::string(path)});
     }
   }
+}
+
+// The mapped attributes of `desired` that `account` lacks, read from the mapping result (the
+// spec holds none yet); inserted before a trailing active change, where DiffAccount puts them.
+void DiffMappedAttributes(const MappingResult& mapping, const DesiredUser& desired,
+                          const Account& account, std::vector<Change>& changes) {
+  const bool active_last = !changes.empty() && changes.back().field == Field::kActive;
+  std::optional<Change> active;
+  if (active_last) {
+    active = std::move(changes.back());
+    changes.pop_back();
+  }
+  DiffAttributes(
+      changes, mapping.attribute_paths.size(),
+      [&](size_t idx) {
+        return std::pair<std::string_view, std::string_view>(
+            mapping.attribute_paths[idx], mapping.attribute_values[desired.attributes + idx]);
+      },
+      account);
+  if (active) changes.push_back(*std::move(active));
 }
 
 bool ChangesField(const std::vector<Change>& changes, Field field) {
@@ -259,7 +289,7 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
   op.directory_id = row.directory_id;
   op.dn = row.dn;
   op.email = row.email;
-  op.spec = MakeSpec(in.mapping, in.rules, desired, in.config.suppress_welcome);
+  op.spec = MakeSpec(in.rules, desired, in.config.suppress_welcome);
   row.products = op.spec.products;
   const std::string rule_text = desired.rule == kNoRule ? std::string("no rule (no products)")
                                                         : absl::StrCat("rule ", Sv(row.rule));
@@ -270,6 +300,7 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
     row.reason = absl::StrCat("in scope, no account; ", rule_text);
     op.kind = OpKind::kCreate;
     op.reason = row.reason;
+    FillAttributes(in.mapping, desired, op.spec);
     state.seat_users.push_back({plan.operations.size(), plan.rows.size(), false});
     plan.operations.push_back(std::move(op));
     plan.rows.push_back(std::move(row));
@@ -282,6 +313,7 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
   op.precondition_version = std::string(account.version);
   op.precondition_active = account.active;
   op.changes = DiffAccount(op.spec, account, in.config.target_has_display_name);
+  DiffMappedAttributes(in.mapping, desired, account, op.changes);
   const MatchMethod method = in.match.method[desired_idx];
   const bool link_stored = in.match.has_stored_link[desired_idx] != 0;
   row.category = op.changes.empty() ? Category::kMatched : Category::kUpdate;
@@ -302,6 +334,7 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
     plan.rows.push_back(std::move(row));
     return;
   }
+  FillAttributes(in.mapping, desired, op.spec);
   op.reason = absl::StrCat(row.reason, "; ", rule_text);
   if (op.kind == OpKind::kReactivate) {
     state.seat_users.push_back({plan.operations.size(), plan.rows.size(), false});
@@ -507,7 +540,13 @@ std::vector<Change> DiffAccount(const AccountSpec& spec, const Account& account,
   DiffField(changes, Field::kPrivileges, account.privileges, spec.privileges);
   DiffField(changes, Field::kRoleSet, account.role_set, spec.role_set);
   DiffField(changes, Field::kUserGroup, account.user_group, spec.user_group);
-  DiffAttributes(changes, spec, account);
+  DiffAttributes(
+      changes, spec.attributes.size(),
+      [&](size_t idx) {
+        return std::pair<std::string_view, std::string_view>(spec.attributes[idx].first,
+                                                             spec.attributes[idx].second);
+      },
+      account);
   if (!account.active) changes.push_back({Field::kActive, "false", "true"});
   return changes;
 }
