@@ -151,7 +151,9 @@ void ExplainMatch(const Context& ctx, uint32_t user, Explanation& out) {
       }
       out.match_method = stored ? "link" : "externalId";
     } else {
-      out.match_method = std::string(MatchMethodName(method));
+      out.match_method = method == MatchMethod::kAttribute
+                             ? std::string(ctx.match.matched_attribute[desired_idx])
+                             : std::string(MatchMethodName(method));
     }
     return;
   }
@@ -294,7 +296,8 @@ std::vector<Explanation> Explain(const Directory& dir, const Accounts& accounts,
     const ResolvedMappings mappings(dir, config.mappings);
     ctx.mapping =
         MapUsers(dir, ctx.in_scope, ctx.rules, MappingOptions{config.validated_domains, &mappings});
-    ctx.match = MatchAccounts(dir, ctx.mapping, accounts, links, manual, config.match_order);
+    ctx.match = MatchAccounts(dir, ctx.mapping, accounts, links, manual, config.match_order,
+                              config.match_attributes);
     for (uint32_t user : users) out.push_back(ExplainUser(ctx, user));
     return out;
   }

@@ -317,11 +317,14 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
   const MatchMethod method = in.match.method[desired_idx];
   const bool link_stored = in.match.has_stored_link[desired_idx] != 0;
   row.category = op.changes.empty() ? Category::kMatched : Category::kUpdate;
-  std::string how = method == MatchMethod::kLink && link_stored
-                        ? std::string("linked")
-                        : absl::StrCat("matched by ", Sv(method == MatchMethod::kLink
-                                                             ? std::string_view("externalId")
-                                                             : MatchMethodName(method)));
+  std::string how =
+      method == MatchMethod::kLink && link_stored
+          ? std::string("linked")
+          : absl::StrCat(
+                "matched by ",
+                Sv(method == MatchMethod::kLink        ? std::string_view("externalId")
+                   : method == MatchMethod::kAttribute ? in.match.matched_attribute[desired_idx]
+                                                       : MatchMethodName(method)));
   row.reason = op.changes.empty() ? absl::StrCat(how, ", in sync")
                                   : absl::StrCat(how, "; changed: ", ChangedFields(op.changes));
   if (!account.active) {
@@ -618,7 +621,8 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
   const ResolvedMappings mappings(dir, config.mappings);
   MappingOptions mapping_options{config.validated_domains, &mappings};
   MappingResult mapping = MapUsers(dir, std::move(in_scope), rules, mapping_options);
-  MatchResult match = MatchAccounts(dir, mapping, accounts, links, manual, config.match_order);
+  MatchResult match = MatchAccounts(dir, mapping, accounts, links, manual, config.match_order,
+                                    config.match_attributes);
   const PlanInputs in{dir, accounts, config, rules, mapping, match};
   plan.stored_links = static_cast<int64_t>(links.size());
   plan.dangling_links = static_cast<int64_t>(match.dangling_links.size());

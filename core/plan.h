@@ -161,6 +161,8 @@ struct PlanConfig {
   std::vector<Rule> rules;
   std::vector<MatchMethod> match_order = {MatchMethod::kLink, MatchMethod::kManual,
                                           MatchMethod::kEmail};
+  // The attribute of each kAttribute entry of match_order, in order.
+  std::vector<MatchAttribute> match_attributes;
   DeprovisionPolicy deprovision;
   // Free seats per product at the target (GoTo's /licenses). A product not listed is
   // unlimited. Creates and reactivations that would need a seat beyond these are not planned:

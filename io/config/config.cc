@@ -403,6 +403,7 @@ absl::Status CheckTarget(const Ctx& ctx, const toml::table* table, const Section
   return absl::OkStatus();
 }
 
+// After ParseMappings: an entry may name a mapped target attribute.
 absl::Status ParseMatching(const Ctx& ctx, const toml::table* table, Config* config) {
   if (table == nullptr) return absl::OkStatus();
   static constexpr std::string_view kKeys[] = {"order"};
@@ -415,6 +416,7 @@ absl::Status ParseMatching(const Ctx& ctx, const toml::table* table, Config* con
     return section.ValueError("order", "must list at least one of \"link\", \"manual\", \"email\"");
   }
   std::vector<core::MatchMethod> order;
+  std::vector<core::MatchAttribute> attributes;
   for (const std::string& name : names) {
     core::MatchMethod method = core::MatchMethod::kNone;
     if (name == "link") {
@@ -424,9 +426,17 @@ absl::Status ParseMatching(const Ctx& ctx, const toml::table* table, Config* con
     } else if (name == "email") {
       method = core::MatchMethod::kEmail;
     } else {
-      return section.ValueError(
-          "order",
-          absl::StrCat("holds \"", name, "\"; methods are \"link\", \"manual\", \"email\""));
+      absl::StatusOr<core::MatchAttribute> attribute = internal::ResolveMatchAttribute(
+          name, config->target.kind == TargetKind::kGoto, config->mappings);
+      if (!attribute.ok()) return section.ValueError("order", StdSv(attribute.status().message()));
+      for (const core::MatchAttribute& earlier : attributes) {
+        if (earlier.path == attribute->path) {
+          return section.ValueError("order", absl::StrCat("lists \"", name, "\" twice"));
+        }
+      }
+      attributes.push_back(*std::move(attribute));
+      order.push_back(core::MatchMethod::kAttribute);
+      continue;
     }
     if (std::find(order.begin(), order.end(), method) != order.end()) {
       return section.ValueError("order", absl::StrCat("lists \"", name, "\" twice"));
@@ -434,6 +444,7 @@ absl::Status ParseMatching(const Ctx& ctx, const toml::table* table, Config* con
     order.push_back(method);
   }
   config->match_order = std::move(order);
+  config->match_attributes = std::move(attributes);
   return absl::OkStatus();
 }
 
@@ -600,7 +611,6 @@ absl::StatusOr<Config> ParseTable(const Ctx& ctx, const toml::table& root,
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* target, TopTable(ctx, root, "target"));
   USERSYNC_RETURN_IF_ERROR(ParseTarget(ctx, target, base_dir, &config.target));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* matching, TopTable(ctx, root, "matching"));
-  USERSYNC_RETURN_IF_ERROR(ParseMatching(ctx, matching, &config));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* deprovision, TopTable(ctx, root, "deprovision"));
   USERSYNC_RETURN_IF_ERROR(ParseDeprovision(ctx, deprovision, &config.deprovision));
   if (config.target.kind == TargetKind::kGoto &&
@@ -618,6 +628,7 @@ absl::StatusOr<Config> ParseTable(const Ctx& ctx, const toml::table& root,
       ctx, root.get("mappings"), root.at_path("source.attributes.extra").node(),
       config.target.kind == TargetKind::kGoto, &config.source.schema, &config.mappings,
       &config.warnings));
+  USERSYNC_RETURN_IF_ERROR(ParseMatching(ctx, matching, &config));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* state, TopTable(ctx, root, "state"));
   USERSYNC_RETURN_IF_ERROR(ParsePathSection(ctx, state, "state", "path", &config.state_path));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* logs, TopTable(ctx, root, "logs"));
@@ -693,6 +704,7 @@ core::PlanConfig ToPlanConfig(const Config& config) {
     for (core::Rule& rule : plan.rules) rule.privileges.clear();
   }
   plan.match_order = config.match_order;
+  plan.match_attributes = config.match_attributes;
   plan.deprovision = config.deprovision;
   plan.target_has_display_name = TargetHoldsDisplayName(config.target.kind);
   plan.suppress_welcome = config.target.suppress_welcome;

@@ -115,6 +115,8 @@ struct Config {
   TargetConfig target;
   std::vector<core::MatchMethod> match_order = {
       core::MatchMethod::kLink, core::MatchMethod::kManual, core::MatchMethod::kEmail};
+  // The attribute of each kAttribute entry of match_order, in order.
+  std::vector<core::MatchAttribute> match_attributes;
   core::DeprovisionPolicy deprovision;
   std::vector<core::Rule> rules;
   // [[mappings]], in file order (io/config/internal/mappings.h).

@@ -239,6 +239,36 @@ void CompleteExtra(const Ctx& ctx, const toml::node* extra_node,
 
 }  // namespace
 
+absl::StatusOr<core::MatchAttribute> ResolveMatchAttribute(
+    std::string_view name, bool goto_target, const std::vector<core::AttributeMapping>& mappings) {
+  for (const BuiltIn& built_in : goto_target ? std::span<const BuiltIn>(kGotoBuiltIns)
+                                             : std::span<const BuiltIn>(kScimBuiltIns)) {
+    if (built_in.target == name) return core::MatchAttribute{std::string(name), built_in.field};
+  }
+  const std::string enterprise = absl::StrCat(Sv(kEnterpriseUserUrn), ":", Sv(name));
+  for (const core::AttributeMapping& mapping : mappings) {
+    if (mapping.field == Field::kAttribute &&
+        (mapping.target == name || mapping.target == enterprise)) {
+      return core::MatchAttribute{mapping.target, Field::kAttribute};
+    }
+  }
+  if (!goto_target && (IsScimMappedAttribute(name) || IsScimMappedAttribute(enterprise))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("holds \"", Sv(name),
+                     "\", which no [[mappings]] entry fills: add one with "
+                     "that target, so that each user has a value to match on"));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("holds \"", Sv(name),
+                   "\"; methods are \"link\", \"manual\", \"email\", or a mapped target "
+                   "attribute (a built-in one: ",
+                   goto_target ? "firstName, lastName, locale"
+                               : "externalId, name.givenName, name.familyName, "
+                                 "displayName, preferredLanguage",
+                   "; or a [[mappings]] target, the enterprise extension's by its last part: "
+                   "\"employeeNumber\")"));
+}
+
 absl::Status ParseMappings(const Ctx& ctx, const toml::node* node, const toml::node* extra_node,
                            bool goto_target, DirectorySchema* schema,
                            std::vector<core::AttributeMapping>* mappings,

@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "core/attribute_mapping.h"
+#include "core/match.h"
 #include "io/config/internal/toml_section.h"
 #include "io/directory/directory_source.h"
 
@@ -26,5 +28,12 @@ absl::Status ParseMappings(const Ctx& ctx, const toml::node* node, const toml::n
                            bool goto_target, DirectorySchema* schema,
                            std::vector<core::AttributeMapping>* mappings,
                            std::vector<std::string>* warnings);
+
+// The target attribute a `matching.order` entry `name` names: a built-in target of the kind
+// ("externalId"), or the target of one of `mappings` (its full path, or for the enterprise
+// extension its last part: "employeeNumber"). Errors (a message to prefix with the key): a name
+// that is neither, or an attribute no mapping fills.
+absl::StatusOr<core::MatchAttribute> ResolveMatchAttribute(
+    std::string_view name, bool goto_target, const std::vector<core::AttributeMapping>& mappings);
 
 }  // namespace usersync::io::internal
