@@ -170,6 +170,34 @@ TEST_F(AttributeMappingTest, AnExpressionReadsExtraAttributes) {
   EXPECT_THAT(Op(plan, "id-bob").spec.attributes, ElementsAre(Pair("title", "none")));
 }
 
+// matching.order on a mapped attribute: an account whose email differs is matched by the
+// mapped value; the same value on an account linked to another user is a conflict.
+TEST_F(AttributeMappingTest, MatchingOnAMappedAttribute) {
+  config_.mappings = {Source(kDepartment, "departmentNumber")};
+  config_.match_order = {MatchMethod::kLink, MatchMethod::kAttribute, MatchMethod::kEmail};
+  config_.match_attributes = {{kDepartment, Field::kAttribute}};
+  Account other = SyncedAccount(accounts_, "other", "a-other");
+  other.external_id = {};
+  other.attributes = {{kDepartment, "Sales"}};  // ann's value, another email
+  accounts_.items.push_back(other);
+  Plan plan = Compute();
+  const Operation& ann = Op(plan, "id-ann");
+  EXPECT_EQ(ann.kind, OpKind::kLink);
+  EXPECT_EQ(ann.account_id, "a-other");
+  EXPECT_THAT(ann.reason, HasSubstr(std::string("matched by ") + kDepartment));
+
+  links_.push_back({"id-zed", "a-other", true});  // now another user's account
+  plan = Compute();
+  ASSERT_EQ(plan.count(Category::kInvalid), 1);
+  for (const UserRow& row : plan.rows) {
+    if (row.directory_id == "id-ann") {
+      EXPECT_THAT(row.reason, HasSubstr(std::string(kDepartment) +
+                                        " matches account a-other, which is linked to directory "
+                                        "id id-zed"));
+    }
+  }
+}
+
 TEST(AttributeMappingNames, ChangeNamesRoundTrip) {
   Field field = Field::kUserName;
   std::string path;

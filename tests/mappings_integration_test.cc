@@ -9,6 +9,7 @@
 // built-in firstName.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -111,6 +112,47 @@ TEST_P(MappingsTest, AnExpressionOverAnExtraAttributeReachesTheTargetAndSettles)
   EXPECT_EQ(HeldValue(), "First / Marketing");
   ProcessResult again = world_.Usersync({"plan", "--format", "json"});
   EXPECT_TRUE(testing::ParsePlanJson(again.out).operations.empty()) << again.out;
+}
+
+// Issue 14 item 3 on the SCIM face: an account whose email differs from the directory's is
+// matched by the mapped employeeNumber (not created again), linked, and then settles.
+TEST(MappingsMatchingTest, MatchingOnEmployeeNumberLinksAccountsWhoseEmailsDiffer) {
+  SyncWorld world("mappings-match");
+  world.WriteFile("seed.jsonl",
+                  absl::StrCat(R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)",
+                               R"("userName":"first.old@example.org","name":{"givenName":"First",)",
+                               R"("familyName":"Sn1"},"active":true,")",
+                               "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+                               R"(":{"employeeNumber":"E-1"}})", "\n"));
+  ASSERT_TRUE(world.StartTarget({"--seed-accounts", world.Path("seed.jsonl")}).ok());
+  const std::string ldif = testing::StaffDirectory(testing::NumberedUsers(2)).Ldif();
+  world.WriteLdif(absl::StrReplaceAll(
+      ldif, {{"mail: user1@Example.com\n", "mail: user1@Example.com\nemployeeNumber: E-1\n"}}));
+  WorldConfig config;
+  config.extra = absl::StrCat(
+      "[matching]\norder = [\"link\", \"employeeNumber\", \"email\"]\n\n[[mappings]]\n"
+      "target = \"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber\"\n"
+      "source = \"employeeNumber\"\n");
+  world.WriteConfig(config);
+
+  ProcessResult plan = world.Usersync({"plan", "--format", "json"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  const testing::PlanJson planned = testing::ParsePlanJson(plan.out);
+  ASSERT_EQ(planned.operations.size(), 2u) << plan.out;
+  EXPECT_EQ(planned.operations[0].directory_id, "uuid-user1");
+  EXPECT_EQ(planned.operations[0].op, "link");
+  EXPECT_TRUE(Contains(planned.operations[0].reason,
+                       "matched by urn:ietf:params:scim:schemas:"
+                       "extension:enterprise:2.0:User:employeeNumber"));
+  EXPECT_EQ(planned.operations[1].op, "create");  // user2 has no employeeNumber: no match
+
+  ProcessResult sync = world.Usersync({"sync"});
+  ASSERT_EQ(sync.exit_code, 0) << sync.out << sync.err;
+  const std::map<std::string, testing::ScimAccount> accounts = world.ScimAccounts();
+  EXPECT_EQ(accounts.size(), 2u);  // linked, not created again
+  EXPECT_EQ(accounts.count("user1@example.com"), 1u);
+  ProcessResult settled = world.Usersync({"plan", "--format", "json"});
+  EXPECT_TRUE(testing::ParsePlanJson(settled.out).operations.empty()) << settled.out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Faces, MappingsTest, ::testing::Values("goto", "scim"),

@@ -122,5 +122,28 @@ TEST(ConfigMappings, AnExtraAttributeNoMappingReadsWarns) {
                                          HasSubstr("which no [[mappings]] entry reads")));
 }
 
+// matching.order names a mapped target attribute: the enterprise ones by their last part.
+TEST(ConfigMappings, MatchingOrderTakesMappedAttributes) {
+  absl::StatusOr<Config> config = Parse(Cfg(
+      "", "",
+      absl::StrCat("[matching]\norder = [\"link\", \"employeeNumber\", \"externalId\", "
+                   "\"email\"]\n",
+                   Mapping("target = \"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:"
+                           "employeeNumber\"\nsource = \"employeeNumber\"\n"))));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(config->match_order,
+              ElementsAre(core::MatchMethod::kLink, core::MatchMethod::kAttribute,
+                          core::MatchMethod::kAttribute, core::MatchMethod::kEmail));
+  ASSERT_EQ(config->match_attributes.size(), 2u);
+  EXPECT_EQ(config->match_attributes[0].path,
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber");
+  EXPECT_EQ(config->match_attributes[1].field, core::Field::kExternalId);
+  // An attribute no mapping fills has nothing to match on; an unknown name is refused.
+  EXPECT_THAT(Rejection(Cfg("", "", "[matching]\norder = [\"employeeNumber\"]\n")),
+              HasSubstr("which no [[mappings]] entry fills"));
+  EXPECT_THAT(Rejection(Cfg("", "", "[matching]\norder = [\"badge\"]\n")),
+              AllOf(HasSubstr("usersync.toml:8:9:"), HasSubstr("methods are \"link\"")));
+}
+
 }  // namespace
 }  // namespace usersync::io::config_test
