@@ -1,9 +1,5 @@
 #include "core/attribute_mapping.h"
 
-#include <functional>
-#include <mutex>
-#include <set>
-
 #include "absl/strings/str_cat.h"
 #include "core/expression.h"
 #include "core/str.h"
@@ -33,15 +29,6 @@ const std::vector<std::string_view>* FindColumn(const Directory& dir, std::strin
 }
 
 }  // namespace
-
-std::string_view InternAttributePath(std::string_view path) {
-  static std::mutex mu;
-  static std::set<std::string, std::less<>>* paths = new std::set<std::string, std::less<>>();
-  std::lock_guard<std::mutex> lock(mu);
-  auto it = paths->find(path);
-  if (it == paths->end()) it = paths->emplace(path).first;
-  return *it;
-}
 
 std::string AttributeMapping::Describe() const {
   switch (kind) {

@@ -29,11 +29,6 @@ namespace usersync::core {
 
 class Expression;
 
-// A stable copy of `path`, one per distinct path for the process's life (thread-safe). Lets
-// AccountSpec name its attributes without a string per spec; the mapped paths are a closed list
-// in practice, so the table stays a few entries.
-std::string_view InternAttributePath(std::string_view path);
-
 enum class MappingSourceKind : uint8_t { kSource, kConstant, kExpression };
 
 struct AttributeMapping {

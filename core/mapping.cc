@@ -76,7 +76,7 @@ class UserMapper {
   UserMapper(const Directory& dir, const ResolvedMappings* mappings, MappingResult& out)
       : dir_(dir), mappings_(mappings), order_(OrderMappings(mappings)), out_(out) {
     for (size_t idx : order_.attributes) {
-      out_.attribute_paths.push_back(InternAttributePath(mappings_->mapping(idx).target));
+      out_.attribute_paths.push_back(mappings_->mapping(idx).target);
     }
   }
 

@@ -50,9 +50,8 @@ struct AccountSpec {
   bool suppress_welcome = false;  // create only: true = the target sends no welcome email
   bool active = true;
   // The mapped attributes beyond the fixed fields ([[mappings]]): (path, value), sorted by path,
-  // one per mapping; a value "" means the attribute should be absent. Paths are interned
-  // (InternAttributePath): a million specs share one copy of each.
-  std::vector<std::pair<std::string_view, std::string>> attributes;
+  // one per mapping; a value "" means the attribute should be absent.
+  std::vector<std::pair<std::string, std::string>> attributes;
 
   // The spec's value of `field` (kActive: "true" / "false"; kAttribute: "", see Attribute).
   // Lives as long as the spec.

@@ -72,7 +72,7 @@ absl::Status ParseAttributes(const JsonReader& reader, od::value& v, const std::
         for (const auto& earlier : spec->attributes) {
           if (earlier.first == key) return reader.Error(key_path, "given twice");
         }
-        spec->attributes.emplace_back(core::InternAttributePath(key), "");
+        spec->attributes.emplace_back(key, "");
         return reader.String(value, key_path, &spec->attributes.back().second);
       });
   std::sort(spec->attributes.begin(), spec->attributes.end());

@@ -155,10 +155,10 @@ void CompareSpecs(const std::string& who, const core::AccountSpec& planned,
   compare("suppress_welcome", core::BoolText(planned.suppress_welcome),
           core::BoolText(now.suppress_welcome));
   for (const auto& [path, value] : now.attributes) {
-    compare(absl::StrCat("attribute:", Sv(path)), planned.Attribute(path), value);
+    compare(absl::StrCat("attribute:", path), planned.Attribute(path), value);
   }
   for (const auto& [path, value] : planned.attributes) {
-    if (now.Attribute(path).empty()) compare(absl::StrCat("attribute:", Sv(path)), value, "");
+    if (now.Attribute(path).empty()) compare(absl::StrCat("attribute:", path), value, "");
   }
 }
 
