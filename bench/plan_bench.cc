@@ -4,16 +4,23 @@
 // Shape of the data (fixed seed): N users; groups of 1,000 users nested under one scope group
 // (with a cycle); 2 rule groups; accounts for a given percent of the valid users, of which 1 in
 // 10 differs in its last name; 3% of users invalid (no email / duplicate emails).
+// BM_PlanMapped: the same with two extra directory attributes (departmentNumber, title) and
+// three [[mappings]]: the enterprise department from departmentNumber, userType a constant, and
+// title an expression over both; the accounts hold the mapped values, so the categories and
+// operations are BM_Plan's. Compare the two back to back (README "Attribute mappings").
+#include <benchmark/benchmark.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
-#include <benchmark/benchmark.h>
-
 #include "core/check.h"
+#include "core/expression.h"
 #include "core/plan.h"
 
 namespace usersync::core {
@@ -32,15 +39,41 @@ struct Dataset {
   int64_t expect_invalid = 0;
 };
 
-std::string UserDn(size_t i) { return "uid=u" + std::to_string(i) + ",ou=people,dc=example,dc=com"; }
+std::string UserDn(size_t i) {
+  return "uid=u" + std::to_string(i) + ",ou=people,dc=example,dc=com";
+}
 std::string GroupDn(std::string_view name) {
   return "cn=" + std::string(name) + ",ou=groups,dc=example,dc=com";
 }
 
-Dataset MakeDataset(size_t user_count, int account_percent) {
+constexpr char kDepartment[] =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
+
+std::string Department(size_t i) { return "Dept" + std::to_string(i % 50); }
+std::string Title(size_t i) { return "Title" + std::to_string(i % 7); }
+
+// The three mappings of BM_PlanMapped.
+std::vector<AttributeMapping> BenchMappings() {
+  AttributeMapping department;
+  department.target = kDepartment;
+  department.source = "departmentNumber";
+  AttributeMapping user_type;
+  user_type.target = "userType";
+  user_type.kind = MappingSourceKind::kConstant;
+  user_type.constant = "Employee";
+  AttributeMapping title;
+  title.target = "title";
+  title.kind = MappingSourceKind::kExpression;
+  title.expression = std::make_shared<const Expression>(
+      *Expression::Parse("Join(\" \", [title], \"of\", [departmentNumber])"));
+  return {department, user_type, title};
+}
+
+Dataset MakeDataset(size_t user_count, int account_percent, bool mapped = false) {
   Dataset data;
   std::mt19937_64 rng(42);
-  DirectoryBuilder builder;
+  DirectoryBuilder builder(mapped ? std::vector<std::string>{"departmentNumber", "title"}
+                                  : std::vector<std::string>{});
   for (size_t i = 0; i < user_count; ++i) {
     const std::string dn = UserDn(i);
     const std::string id = "00000000-0000-4000-8000-" + std::to_string(100000000000 + i);
@@ -58,6 +91,9 @@ Dataset MakeDataset(size_t user_count, int account_percent) {
     record.first_name = first;
     record.last_name = last;
     record.display_name = display;
+    const std::string department = Department(i);
+    const std::string title = Title(i);
+    if (mapped) record.extra = {department, title};
     builder.AddUser(record);
   }
   const size_t chunk = 1000;
@@ -92,6 +128,7 @@ Dataset MakeDataset(size_t user_count, int account_percent) {
   everyone.group = GroupDn("scope");
   everyone.products = {"G2M"};
   data.config.rules = {organizers, everyone};
+  if (mapped) data.config.mappings = BenchMappings();
 
   data.link_ids.reserve(user_count);
   for (size_t i = 0; i < user_count; ++i) {
@@ -117,6 +154,11 @@ Dataset MakeDataset(size_t user_count, int account_percent) {
     account.display_name = data.accounts.Store("First" + n + " Last" + n);
     account.products = data.accounts.Store(i % 7 == 0 ? "G2M,G2W" : "G2M");
     account.active = true;
+    if (mapped) {  // sorted by path, as a decoder gives them
+      account.attributes = {{"title", data.accounts.Store(Title(i) + " of " + Department(i))},
+                            {kDepartment, data.accounts.Store(Department(i))},
+                            {"userType", "Employee"}};
+    }
     data.accounts.items.push_back(account);
     data.link_ids.push_back("acc-" + n);
     data.links.push_back({data.dir.user_id[i], data.link_ids.back(), true});
@@ -136,6 +178,17 @@ void CheckPlan(const Dataset& data, const Plan& plan) {
   USERSYNC_CHECK(plan.count(Category::kInvalid) == data.expect_invalid);
   USERSYNC_CHECK(static_cast<int64_t>(plan.operations.size()) ==
                  data.expect_new + data.expect_update);
+  // The mapped values, once, on the first operation's spec.
+  if (!data.config.mappings.empty() && !plan.operations.empty()) {
+    const Operation& op = plan.operations.front();
+    const std::optional<uint32_t> user = data.dir.FindUserById(op.directory_id);
+    USERSYNC_CHECK(user.has_value());
+    const AccountSpec& spec = op.spec;
+    USERSYNC_CHECK(spec.attributes.size() == 3);
+    USERSYNC_CHECK(spec.Attribute("title") == Title(*user) + " of " + Department(*user));
+    USERSYNC_CHECK(spec.Attribute(kDepartment) == Department(*user));
+    USERSYNC_CHECK(spec.Attribute("userType") == "Employee");
+  }
 }
 
 // A /proc/self/status field in bytes (VmRSS: now; VmHWM: the process's peak).
@@ -155,9 +208,9 @@ double ProcStatusBytes(const char* field) {
   return kib * 1024;
 }
 
-void BM_Plan(benchmark::State& state) {
+void RunPlan(benchmark::State& state, bool mapped) {
   const Dataset data =
-      MakeDataset(static_cast<size_t>(state.range(0)), static_cast<int>(state.range(1)));
+      MakeDataset(static_cast<size_t>(state.range(0)), static_cast<int>(state.range(1)), mapped);
   const double users = static_cast<double>(state.range(0));
   const double inputs_rss = ProcStatusBytes("VmRSS");
   CheckPlan(data, ComputePlan(data.dir, data.accounts, data.links, {}, data.config));
@@ -172,11 +225,20 @@ void BM_Plan(benchmark::State& state) {
   state.counters["inputs_B_per_user"] = inputs_rss / users;
   state.counters["peak_B_per_user"] = ProcStatusBytes("VmHWM") / users;
 }
+
+void BM_Plan(benchmark::State& state) { RunPlan(state, false); }
+void BM_PlanMapped(benchmark::State& state) { RunPlan(state, true); }
 // Args: users, percent of them with an account. 60%: a migration-like run with many creates;
 // 100%: a nightly run over a million accounts, where most users are matched.
 BENCHMARK(BM_Plan)
     ->Args({10'000, 60})
     ->Args({100'000, 60})
+    ->Args({1'000'000, 60})
+    ->Args({1'000'000, 100})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_PlanMapped)
+    ->Args({10'000, 60})
     ->Args({1'000'000, 60})
     ->Args({1'000'000, 100})
     ->Unit(benchmark::kMillisecond)

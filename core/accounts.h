@@ -11,6 +11,7 @@
 #include <iterator>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/string_arena.h"
@@ -19,7 +20,9 @@ namespace usersync::core {
 
 // An attribute usersync writes to an account: what a plan's Change names, what AccountSpec and
 // Account hold, and, by FieldName, the key the plan JSON, the journal and the reports write.
-// kActive's value is "true" or "false".
+// kActive's value is "true" or "false". kAttribute is a mapped target attribute beyond the
+// fixed fields ([[mappings]]): a Change naming it carries the attribute's path, and it is in no
+// list of fixed fields (kAllFields) since it stands for many.
 enum class Field : uint8_t {
   kUserName,
   kEmail,
@@ -37,6 +40,7 @@ enum class Field : uint8_t {
   kDeviceGroups,
   kSettingsTemplate,
   kActive,
+  kAttribute,
 };
 
 // Every field, in the order plans compare and write them.
@@ -83,11 +87,13 @@ constexpr std::string_view FieldName(Field field) {
       return "settings_template";
     case Field::kActive:
       return "active";
+    case Field::kAttribute:
+      return "attribute";
   }
   return "";
 }
 
-// The field FieldName gives `name`; nullopt for a name no field has.
+// The fixed field FieldName gives `name`; nullopt for a name no fixed field has.
 constexpr std::optional<Field> ParseField(std::string_view name) {
   for (Field field : kAllFields) {
     if (FieldName(field) == name) return field;
@@ -120,6 +126,9 @@ struct Account {
   std::string_view settings_template;
   std::string_view version;  // meta.version / ETag, "" when the target gives none
   bool active = true;
+  // Mapped attributes the target holds (path, value), sorted by path, each path once; only
+  // those the target driver knows how to read (a value "" is left out).
+  std::vector<std::pair<std::string_view, std::string_view>> attributes;
   // Bit i set: the target's answer did not carry Field i at all (a SCIM server without
   // usersync's extension, a GoTo answer without deviceGroups), so the field is not compared:
   // comparing it would plan the same update on every run. Decoders set it (MarkUnreturned).
@@ -130,8 +139,18 @@ struct Account {
     return (unreturned & (1u << static_cast<unsigned>(field))) == 0;
   }
 
-  // The account's value of `field` (kActive: "true" / "false"). Lives as long as the views.
+  // The value of mapped attribute `path`, "" when the account holds none.
+  std::string_view Attribute(std::string_view path) const {
+    for (const auto& [name, value] : attributes) {
+      if (name == path) return value;
+    }
+    return {};
+  }
+
+  // The account's value of `field` (kActive: "true" / "false"; kAttribute: "", see
+  // Attribute). Lives as long as the views.
   std::string_view Get(Field field) const {
+    if (field == Field::kAttribute) return {};
     // Indexed by Field; kActive is the bool.
     static constexpr std::string_view Account::*kValues[] = {
         &Account::user_name,      &Account::email,         &Account::external_id,

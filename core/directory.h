@@ -55,6 +55,8 @@ struct ColumnNames {
   std::string first_name = "first name";
   std::string last_name = "last name";
   std::string display_name = "display name";
+  std::string user_name = "user name";
+  std::string language = "language";
 };
 
 class Directory {

@@ -42,6 +42,26 @@ struct Context {
   MatchResult match;
 };
 
+// One setting per [[mappings]] entry, in file order: "mapping TARGET", its value for the user,
+// and where it came from ("attribute departmentNumber", "... is empty: the default").
+void ExplainMappings(const Context& ctx, uint32_t user, Explanation& out) {
+  const ResolvedMappings mappings(ctx.dir, ctx.config.mappings);
+  ResolvedMappings::Scratch scratch;
+  for (size_t idx = 0; idx < mappings.size(); ++idx) {
+    const AttributeMapping& mapping = mappings.mapping(idx);
+    bool used_default = false;
+    std::string value(mappings.Evaluate(idx, user, &scratch, &used_default));
+    std::string origin = mapping.Describe();
+    if (used_default) {
+      absl::StrAppend(&origin, " is empty: the default");
+    } else if (value.empty()) {
+      absl::StrAppend(&origin, " is empty: the attribute is absent");
+    }
+    out.settings.push_back(
+        {absl::StrCat("mapping ", mapping.target), std::move(value), std::move(origin)});
+  }
+}
+
 void ExplainSettings(const Context& ctx, uint32_t user, Explanation& out) {
   const int32_t winner = ctx.rules.rule_of_user[user];
   const Rule* rule = winner == kNoRule ? nullptr : &ctx.rules.rules[winner];
@@ -98,6 +118,7 @@ void ExplainSettings(const Context& ctx, uint32_t user, Explanation& out) {
   }
   out.settings.push_back({"device groups", CanonicalList(std::move(all)),
                           from.empty() ? std::string("no matching rule names any") : from});
+  ExplainMappings(ctx, user, out);
 }
 
 void ExplainMatch(const Context& ctx, uint32_t user, Explanation& out) {
@@ -132,7 +153,9 @@ void ExplainMatch(const Context& ctx, uint32_t user, Explanation& out) {
       }
       out.match_method = stored ? "link" : "externalId";
     } else {
-      out.match_method = std::string(MatchMethodName(method));
+      out.match_method = method == MatchMethod::kAttribute
+                             ? std::string(ctx.match.matched_attribute[desired_idx])
+                             : std::string(MatchMethodName(method));
     }
     return;
   }
@@ -292,9 +315,12 @@ std::vector<Explanation> Explain(const Directory& dir, const Accounts& accounts,
       const uint32_t root = static_cast<uint32_t>(ctx.rules.rule_group[rule_idx]);
       ctx.rule_closure[rule_idx] = GroupClosure(dir, std::span<const uint32_t>(&root, 1));
     }
+    const ResolvedMappings mappings(dir, config.mappings);
     ctx.mapping =
-        MapUsers(dir, ctx.scope.in_scope, ctx.rules, MappingOptions{config.validated_domains});
-    ctx.match = MatchAccounts(dir, ctx.mapping, accounts, links, manual, config.match_order);
+        MapUsers(dir, ctx.scope.in_scope, ctx.rules,
+                 MappingOptions{config.validated_domains, &mappings});
+    ctx.match = MatchAccounts(dir, ctx.mapping, accounts, links, manual, config.match_order,
+                              config.match_attributes);
     for (uint32_t user : users) out.push_back(ExplainUser(ctx, user));
     return out;
   }

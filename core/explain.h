@@ -28,7 +28,8 @@ namespace usersync::core {
 struct SettingOrigin {
   std::string setting;  // "products", "admin role", "language", "user group",
                         // "welcome template", "welcome email" (only when suppressed),
-                        // "settings template", "device groups"
+                        // "settings template", "device groups", "mapping TARGET" (one
+                        // per [[mappings]] entry)
   std::string value;    // as the account gets it; "" = none
   std::string origin;   // "rule Organizers (priority 1)", "the directory", "no rule", ...
 };

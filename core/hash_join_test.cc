@@ -1,10 +1,10 @@
 #include "core/hash_join.h"
 
+#include <gtest/gtest.h>
+
 #include <random>
 #include <string>
 #include <unordered_map>
-
-#include <gtest/gtest.h>
 
 namespace usersync::core {
 namespace {

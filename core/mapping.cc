@@ -12,11 +12,97 @@
 namespace usersync::core {
 namespace {
 
+// A user's values of the built-in fields a mapping may replace: the directory's, or mapped.
+struct UserValues {
+  std::string_view id;
+  std::string_view first_name;
+  std::string_view last_name;
+  std::string_view display_name;
+  std::string_view language;
+};
+
 // Outcome of the per-user checks that need no other user.
 struct Candidate {
   uint32_t user;
   std::string_view email;  // normalized, in the result's arena
   std::string reason;      // non-empty: invalid
+  UserValues values;
+  uint32_t attributes = 0;  // first of its values in MappingResult::attribute_values
+};
+
+// The mappings in the order MapUsers applies them: replacements of built-in fields, and the
+// attributes of their own sorted by path (MappingResult::attribute_paths).
+struct MappingOrder {
+  std::vector<size_t> replacements;
+  std::vector<size_t> attributes;
+};
+
+MappingOrder OrderMappings(const ResolvedMappings* mappings) {
+  MappingOrder order;
+  if (mappings == nullptr) return order;
+  for (size_t idx = 0; idx < mappings->size(); ++idx) {
+    (mappings->mapping(idx).field == Field::kAttribute ? order.attributes : order.replacements)
+        .push_back(idx);
+  }
+  std::sort(order.attributes.begin(), order.attributes.end(), [&](size_t a, size_t b) {
+    return mappings->mapping(a).target < mappings->mapping(b).target;
+  });
+  return order;
+}
+
+// The slot of `values` a replacement of built-in `field` fills; nullptr for a field no mapping
+// replaces (the configuration refuses those).
+std::string_view* ReplacedValue(Field field, UserValues& values) {
+  switch (field) {
+    case Field::kExternalId:
+      return &values.id;
+    case Field::kFirstName:
+      return &values.first_name;
+    case Field::kLastName:
+      return &values.last_name;
+    case Field::kDisplayName:
+      return &values.display_name;
+    case Field::kLanguage:
+      return &values.language;
+    default:
+      return nullptr;
+  }
+}
+
+// The mapped values of `user`: built-in replacements into the result, the attributes of their
+// own appended to out.attribute_values. An expression's result is copied into out.arena.
+class UserMapper {
+ public:
+  UserMapper(const Directory& dir, const ResolvedMappings* mappings, MappingResult& out)
+      : dir_(dir), mappings_(mappings), order_(OrderMappings(mappings)), out_(out) {
+    for (size_t idx : order_.attributes) {
+      out_.attribute_paths.push_back(mappings_->mapping(idx).target);
+    }
+  }
+
+  UserValues Map(uint32_t user) {
+    UserValues values{dir_.user_id[user], dir_.first_name[user], dir_.last_name[user],
+                      dir_.display_name[user], dir_.language[user]};
+    for (size_t idx : order_.replacements) {
+      std::string_view* slot = ReplacedValue(mappings_->mapping(idx).field, values);
+      if (slot != nullptr) *slot = Value(idx, user);
+    }
+    for (size_t idx : order_.attributes) out_.attribute_values.push_back(Value(idx, user));
+    return values;
+  }
+
+ private:
+  std::string_view Value(size_t idx, uint32_t user) {
+    bool used_default = false;
+    std::string_view value = mappings_->Evaluate(idx, user, &scratch_, &used_default);
+    return ResolvedMappings::IsScratch(value, scratch_) ? out_.arena.Store(value) : value;
+  }
+
+  const Directory& dir_;
+  const ResolvedMappings* mappings_;
+  MappingOrder order_;
+  MappingResult& out_;
+  ResolvedMappings::Scratch scratch_;
 };
 
 // At most this many bytes of a value reach a message: a 1 MB value is named, not printed.
@@ -41,21 +127,30 @@ std::string CheckValue(std::string_view name, std::string_view value) {
                          static_cast<unsigned char>(value[bad]), bad);
 }
 
-// The first value of `user` that cannot be sent (CheckValue), in column order; empty if none.
-std::string CheckValues(const Directory& dir, uint32_t user) {
+// The first value of `candidate` that cannot be sent (CheckValue), in column order, then the
+// extra attributes, then the mapped attributes; empty if none.
+std::string CheckValues(const Directory& dir, const Candidate& candidate,
+                        const MappingResult& out) {
   const ColumnNames& names = dir.column_names;
+  const uint32_t user = candidate.user;
+  const UserValues& values = candidate.values;
   const std::pair<const std::string*, std::string_view> columns[] = {
-      {&names.id, dir.user_id[user]},
+      {&names.id, values.id},
       {&names.email, dir.email[user]},
-      {&names.first_name, dir.first_name[user]},
-      {&names.last_name, dir.last_name[user]},
-      {&names.display_name, dir.display_name[user]}};
+      {&names.first_name, values.first_name},
+      {&names.last_name, values.last_name},
+      {&names.display_name, values.display_name}};
   for (const auto& [name, value] : columns) {
     std::string reason = CheckValue(*name, value);
     if (!reason.empty()) return reason;
   }
   for (size_t extra_idx = 0; extra_idx < dir.extra.size(); ++extra_idx) {
     std::string reason = CheckValue(dir.extra_names[extra_idx], dir.extra[extra_idx][user]);
+    if (!reason.empty()) return reason;
+  }
+  for (size_t path_idx = 0; path_idx < out.attribute_paths.size(); ++path_idx) {
+    std::string reason = CheckValue(out.attribute_paths[path_idx],
+                                    out.attribute_values[candidate.attributes + path_idx]);
     if (!reason.empty()) return reason;
   }
   return std::string();
@@ -77,10 +172,12 @@ std::string CheckEmailLength(std::string_view name, std::string_view email) {
 
 // The checks of one user that need no other user: values the target can take, an email that
 // is an address within the validated domains, and both names. Empty when valid.
-std::string CheckUser(const Directory& dir, uint32_t user, std::string_view email,
-                      const MappingOptions& options) {
+std::string CheckUser(const Directory& dir, const Candidate& candidate,
+                      const MappingOptions& options, const MappingResult& out) {
+  const uint32_t user = candidate.user;
+  const std::string_view email = candidate.email;
   if (email.empty()) return "no email";
-  if (std::string reason = CheckValues(dir, user); !reason.empty()) return reason;
+  if (std::string reason = CheckValues(dir, candidate, out); !reason.empty()) return reason;
   if (std::string reason = CheckEmailLength(dir.column_names.email, email); !reason.empty()) {
     return reason;
   }
@@ -93,8 +190,8 @@ std::string CheckUser(const Directory& dir, uint32_t user, std::string_view emai
       std::any_of(options.validated_domains.begin(), options.validated_domains.end(),
                   [&](const std::string& validated) { return DomainIsWithin(domain, validated); });
   if (!within) return absl::StrCat("email outside the validated domains: ", Sv(email));
-  if (dir.first_name[user].empty()) return "no first name";
-  if (dir.last_name[user].empty()) return "no last name";
+  if (candidate.values.first_name.empty()) return "no first name";
+  if (candidate.values.last_name.empty()) return "no last name";
   return std::string();
 }
 
@@ -137,28 +234,32 @@ void MarkDuplicateEmails(const Directory& dir, std::vector<Candidate>& candidate
 
 // A valid user's desired account: its rule, language (the rule's, else a valid directory
 // tag, else none with a warning) and display name (the directory's, else "first last").
-DesiredUser Desire(const Directory& dir, const Candidate& candidate, const RuleAssignment& rules,
-                   MappingResult& out) {
+DesiredUser Desire(const Candidate& candidate, const RuleAssignment& rules, MappingResult& out) {
   const uint32_t user = candidate.user;
   DesiredUser desired;
   desired.user = user;
   desired.rule = rules.rule_of_user.empty() ? kNoRule : rules.rule_of_user[user];
   desired.email = candidate.email;
+  const UserValues& values = candidate.values;
+  desired.external_id = values.id;
+  desired.first_name = values.first_name;
+  desired.last_name = values.last_name;
+  desired.attributes = candidate.attributes;
   if (desired.rule != kNoRule && !rules.rules[desired.rule].language.empty()) {
     desired.language = rules.rules[desired.rule].language;
-  } else if (!dir.language[user].empty()) {
-    if (IsLanguageTag(dir.language[user])) {
-      desired.language = dir.language[user];
+  } else if (!values.language.empty()) {
+    if (IsLanguageTag(values.language)) {
+      desired.language = values.language;
     } else {
-      out.warnings.push_back({user, absl::StrCat("language \"", Quoted(dir.language[user]),
+      out.warnings.push_back({user, absl::StrCat("language \"", Quoted(values.language),
                                                  "\" is not a language tag: left out")});
     }
   }
-  if (!dir.display_name[user].empty()) {
-    desired.display_name = dir.display_name[user];
+  if (!values.display_name.empty()) {
+    desired.display_name = values.display_name;
   } else {
     desired.display_name =
-        out.arena.Store(absl::StrCat(Sv(dir.first_name[user]), " ", Sv(dir.last_name[user])));
+        out.arena.Store(absl::StrCat(Sv(values.first_name), " ", Sv(values.last_name)));
   }
   return desired;
 }
@@ -170,6 +271,11 @@ MappingResult MapUsers(const Directory& dir, std::vector<uint8_t> in_scope,
   MappingResult out;
   out.in_scope = std::move(in_scope);
   std::vector<Candidate> candidates;
+  UserMapper mapper(dir, options.mappings, out);
+  if (!out.attribute_paths.empty()) {
+    const size_t users = std::count(out.in_scope.begin(), out.in_scope.end(), uint8_t{1});
+    out.attribute_values.reserve(users * out.attribute_paths.size());
+  }
   for (uint32_t user = 0; user < dir.user_count(); ++user) {
     if (!out.in_scope[user]) continue;
     // Most directories already hold lower-case addresses: keep the view, copy only otherwise.
@@ -177,7 +283,11 @@ MappingResult MapUsers(const Directory& dir, std::vector<uint8_t> in_scope,
     if (std::any_of(email.begin(), email.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
       email = out.arena.Store(NormalizeEmail(email));
     }
-    candidates.push_back({user, email, CheckUser(dir, user, email, options)});
+    Candidate candidate{
+        user, email, std::string(), {}, static_cast<uint32_t>(out.attribute_values.size())};
+    candidate.values = mapper.Map(user);
+    candidate.reason = CheckUser(dir, candidate, options, out);
+    candidates.push_back(std::move(candidate));
   }
   MarkDuplicateEmails(dir, candidates);
   out.desired.reserve(candidates.size());
@@ -185,7 +295,7 @@ MappingResult MapUsers(const Directory& dir, std::vector<uint8_t> in_scope,
     if (!candidate.reason.empty()) {
       out.invalid.push_back({candidate.user, std::move(candidate.reason)});
     } else {
-      out.desired.push_back(Desire(dir, candidate, rules, out));
+      out.desired.push_back(Desire(candidate, rules, out));
     }
   }
   return out;

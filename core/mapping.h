@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/attribute_mapping.h"
 #include "core/directory.h"
 #include "core/rules.h"
 #include "core/string_arena.h"
@@ -24,6 +25,8 @@ inline constexpr size_t kMaxLocalPartOctets = 64;
 struct MappingOptions {
   // Lower-case domains; an email must be inside one of them. Empty: every domain is accepted.
   std::vector<std::string> validated_domains;
+  // [[mappings]] resolved against the directory; nullptr or empty: the built-in mapping only.
+  const ResolvedMappings* mappings = nullptr;
 };
 
 // A user in scope who can be provisioned.
@@ -33,6 +36,13 @@ struct DesiredUser {
   std::string_view email;         // normalized
   std::string_view language;      // rule language, else directory language, else ""
   std::string_view display_name;  // directory display name, else "First Last"
+  // The built-in fields a mapping may replace: the directory's values, or the mapping's.
+  std::string_view external_id;
+  std::string_view first_name;
+  std::string_view last_name;
+  // This user's mapped attributes are attribute_values[attributes ..
+  // attributes + attribute_paths.size()), in attribute_paths order.
+  uint32_t attributes = 0;
 };
 
 // A user in scope who cannot be provisioned, and why ("no email", "email outside the validated
@@ -55,9 +65,16 @@ struct MappingResult {
   std::vector<DesiredUser> desired;  // directory order
   std::vector<InvalidUser> invalid;  // directory order
   std::vector<MappingWarning> warnings;
+  // The mapped attributes beyond the fixed fields: their paths, sorted, and per desired user
+  // their values, per user in scope in directory order (see DesiredUser::attributes). Views
+  // into the mappings, the directory or `arena`.
+  std::vector<std::string_view> attribute_paths;
+  std::vector<std::string_view> attribute_values;
 };
 
-// Validates and maps every user with in_scope[user] == 1. Duplicate emails (after
+// Validates and maps every user with in_scope[user] == 1. Mappings that replace a built-in
+// field are applied before the checks, so the checks (UTF-8, length, both names) see the
+// mapped values; the email is never mapped. Duplicate emails (after
 // normalization) make every user that shares the email invalid: which one is "right" is the
 // administrator's call, not a guess. Cost: O(users) with one hash insert per valid email.
 MappingResult MapUsers(const Directory& dir, std::vector<uint8_t> in_scope,

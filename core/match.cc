@@ -34,6 +34,8 @@ std::string_view MatchMethodName(MatchMethod method) {
       return "manual";
     case MatchMethod::kEmail:
       return "email";
+    case MatchMethod::kAttribute:
+      return "attribute";
   }
   return "none";
 }
@@ -51,7 +53,7 @@ class Matcher {
           std::span<const Link> links, std::span<const Link> manual)
       : dir_(dir), mapping_(mapping), accounts_(accounts), links_(links), manual_(manual) {}
 
-  MatchResult Run(std::span<const MatchMethod> order) {
+  MatchResult Run(std::span<const MatchMethod> order, std::span<const MatchAttribute> attributes) {
     Init();
     const std::vector<int64_t> wanted_account = JoinAccountIds();
     LinkCandidates();
@@ -62,7 +64,17 @@ class Matcher {
     }
     // One round per method, so a higher-precedence method claims its accounts before a lower
     // one can (an email match never steals a linked account).
-    for (MatchMethod method : order) Round(method);
+    size_t attribute_idx = 0;
+    for (MatchMethod method : order) {
+      if (method == MatchMethod::kAttribute) {
+        if (attribute_idx >= attributes.size()) continue;
+        const MatchAttribute& attribute = attributes[attribute_idx++];
+        AttributeCandidates(attribute);
+        if (out_.matched_attribute.empty()) out_.matched_attribute.resize(mapping_.desired.size());
+        attribute_path_ = attribute.path;
+      }
+      Round(method);
+    }
     return std::move(out_);
   }
 
@@ -165,6 +177,52 @@ class Matcher {
     email_candidate_ = PartitionedJoin(account_emails, desired_emails);
   }
 
+  // The desired users' values of `attribute` (the mapping result's) joined against the
+  // accounts' (a built-in field, or the account's mapped attribute). "" matches nothing.
+  void AttributeCandidates(const MatchAttribute& attribute) {
+    const size_t account_count = accounts_.items.size();
+    std::vector<std::string_view> account_values(account_count);
+    for (size_t account_idx = 0; account_idx < account_count; ++account_idx) {
+      const Account& account = accounts_.items[account_idx];
+      account_values[account_idx] = attribute.field == Field::kAttribute
+                                        ? account.Attribute(attribute.path)
+                                        : account.Get(attribute.field);
+    }
+    const auto path_it =
+        std::find(mapping_.attribute_paths.begin(), mapping_.attribute_paths.end(), attribute.path);
+    const size_t path_idx = static_cast<size_t>(path_it - mapping_.attribute_paths.begin());
+    std::vector<std::string_view> desired_values(mapping_.desired.size());
+    for (size_t desired_idx = 0; desired_idx < desired_values.size(); ++desired_idx) {
+      const DesiredUser& desired = mapping_.desired[desired_idx];
+      desired_values[desired_idx] = DesiredValue(desired, attribute.field, path_idx);
+    }
+    attribute_candidate_ = PartitionedJoin(account_values, desired_values);
+    for (size_t desired_idx = 0; desired_idx < desired_values.size(); ++desired_idx) {
+      if (desired_values[desired_idx].empty()) attribute_candidate_[desired_idx] = kNone;
+    }
+  }
+
+  std::string_view DesiredValue(const DesiredUser& desired, Field field, size_t path_idx) const {
+    switch (field) {
+      case Field::kExternalId:
+        return desired.external_id;
+      case Field::kFirstName:
+        return desired.first_name;
+      case Field::kLastName:
+        return desired.last_name;
+      case Field::kDisplayName:
+        return desired.display_name;
+      case Field::kLanguage:
+        return desired.language;
+      case Field::kAttribute:
+        return path_idx < mapping_.attribute_paths.size()
+                   ? mapping_.attribute_values[desired.attributes + path_idx]
+                   : std::string_view();
+      default:
+        return {};
+    }
+  }
+
   void Round(MatchMethod method) {
     for (size_t desired_idx = 0; desired_idx < mapping_.desired.size(); ++desired_idx) {
       if (out_.account_of_desired[desired_idx] >= 0 || !out_.conflict[desired_idx].empty()) {
@@ -181,7 +239,15 @@ class Matcher {
                         directory_id);
           break;
         case MatchMethod::kEmail:
-          ByEmail(desired_idx, directory_id);
+          ByValue(desired_idx, directory_id, email_candidate_[desired_idx], MatchMethod::kEmail,
+                  "email");
+          break;
+        case MatchMethod::kAttribute:
+          ByValue(desired_idx, directory_id, attribute_candidate_[desired_idx],
+                  MatchMethod::kAttribute, attribute_path_);
+          if (out_.method[desired_idx] == MatchMethod::kAttribute) {
+            out_.matched_attribute[desired_idx] = attribute_path_;
+          }
           break;
         case MatchMethod::kNone:
           break;
@@ -211,13 +277,15 @@ class Matcher {
                            ", which does not exist at the target");
   }
 
-  void ByEmail(size_t desired_idx, std::string_view directory_id) {
-    const int64_t account_idx = email_candidate_[desired_idx];
+  // A match by a value (email, a mapped attribute named `what`): claims the account unless
+  // another directory user owns it (a stored link, or its externalId).
+  void ByValue(size_t desired_idx, std::string_view directory_id, int64_t account_idx,
+               MatchMethod method, std::string_view what) {
     if (account_idx < 0) return;
     const Account& account = accounts_.items[account_idx];
     std::string_view owner = linked_owner_[account_idx];
     if (!owner.empty() && owner != directory_id) {
-      out_.conflict[desired_idx] = absl::StrCat("email matches account ", Sv(account.id),
+      out_.conflict[desired_idx] = absl::StrCat(Sv(what), " matches account ", Sv(account.id),
                                                 ", which is linked to directory id ", Sv(owner));
       return;
     }
@@ -225,11 +293,11 @@ class Matcher {
     if (!external_id.empty() && external_id != directory_id &&
         dir_.FindUserById(external_id).has_value()) {
       out_.conflict[desired_idx] =
-          absl::StrCat("email matches account ", Sv(account.id),
+          absl::StrCat(Sv(what), " matches account ", Sv(account.id),
                        ", whose externalId names another directory user (", Sv(external_id), ")");
       return;
     }
-    Claim(desired_idx, account_idx, MatchMethod::kEmail);
+    Claim(desired_idx, account_idx, method);
   }
 
   void Claim(size_t desired_idx, int64_t account_idx, MatchMethod method) {
@@ -256,6 +324,8 @@ class Matcher {
   std::vector<int64_t> link_candidate_;
   std::vector<int64_t> manual_candidate_;
   std::vector<int64_t> email_candidate_;
+  std::vector<int64_t> attribute_candidate_;  // of the attribute round in progress
+  std::string_view attribute_path_;
   std::vector<std::string_view> linked_owner_;
   std::vector<uint8_t> user_has_stored_link_;
   StringArena scratch_;  // normalized account emails that were not in normal form
@@ -265,8 +335,9 @@ class Matcher {
 
 MatchResult MatchAccounts(const Directory& dir, const MappingResult& mapping,
                           const Accounts& accounts, std::span<const Link> links,
-                          std::span<const Link> manual, std::span<const MatchMethod> order) {
-  return Matcher(dir, mapping, accounts, links, manual).Run(order);
+                          std::span<const Link> manual, std::span<const MatchMethod> order,
+                          std::span<const MatchAttribute> attributes) {
+  return Matcher(dir, mapping, accounts, links, manual).Run(order, attributes);
 }
 
 }  // namespace usersync::core

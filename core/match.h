@@ -2,7 +2,10 @@
 // core::match). For each desired user, the methods of `order` are tried in turn:
 //   link   — the state store's directory id → account id link;
 //   manual — an administrator's stored match (usersync match);
-//   email  — the account whose normalized email (or userName) equals the user's.
+//   email  — the account whose normalized email (or userName) equals the user's;
+//   attribute — the account whose value of a mapped target attribute (MatchAttribute: a built-in
+//            field such as externalId, or a [[mappings]] path such as the enterprise
+//            employeeNumber) equals the user's mapped value; "" never matches.
 // An account is claimed by at most one user; a second claim is a conflict with a reason, never
 // a guess. The email method is a partitioned parallel hash join (core/hash_join.h); links and
 // externalIds resolve through the directory's own id index. Pure; thread-compatible (uses TBB).
@@ -20,9 +23,17 @@
 
 namespace usersync::core {
 
-enum class MatchMethod : uint8_t { kNone, kLink, kManual, kEmail };
+enum class MatchMethod : uint8_t { kNone, kLink, kManual, kEmail, kAttribute };
 
-std::string_view MatchMethodName(MatchMethod method);  // "none", "link", "manual", "email"
+// "none", "link", "manual", "email", "attribute".
+std::string_view MatchMethodName(MatchMethod method);
+
+// A target attribute `matching.order` names: a built-in field (`field`, path its target name), or
+// a mapped attribute of its own (field kAttribute, `path` as in MappingResult::attribute_paths).
+struct MatchAttribute {
+  std::string path;
+  Field field = Field::kAttribute;
+};
 
 // A stored association between a directory id and an account id.
 struct Link {
@@ -50,11 +61,16 @@ struct MatchResult {
   // Per account: the directory user whose id equals the account's externalId, when neither
   // the account nor that user has a stored link (the link the target holds itself); else -1.
   std::vector<int64_t> external_owner;
+  // Per desired user matched by kAttribute: the attribute's path; empty otherwise (and empty
+  // altogether when no attribute is in the order).
+  std::vector<std::string_view> matched_attribute;
 };
 
-// REQUIRES: `order` lists each method at most once.
+// REQUIRES: `order` lists link, manual and email at most once each; its i-th kAttribute entry
+// matches on attributes[i] (one per kAttribute entry).
 MatchResult MatchAccounts(const Directory& dir, const MappingResult& mapping,
                           const Accounts& accounts, std::span<const Link> links,
-                          std::span<const Link> manual, std::span<const MatchMethod> order);
+                          std::span<const Link> manual, std::span<const MatchMethod> order,
+                          std::span<const MatchAttribute> attributes = {});
 
 }  // namespace usersync::core

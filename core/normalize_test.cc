@@ -80,8 +80,8 @@ TEST(Normalize, DnEscapesHaveOneForm) {
 // target found "cn=\ leading\20" losing its spaces on a second pass).
 TEST(Normalize, DnNormalFormIsStable) {
   for (const char* dn : {"cn=\\ leading\\20,ou=x\\+y+uid=7,dc=e", "cn=\\ ,dc=x", "cn=a\\ ",
-                         "cn=\\20\\20a b\\20,dc=x", "cn=a\\ b,dc=x", "cn= a ,dc=x",
-                         "\\ +", "c\\ =x", "cn=a\\09,dc=x", "\\=  \\301e", "c\\3Dn=x"}) {
+                         "cn=\\20\\20a b\\20,dc=x", "cn=a\\ b,dc=x", "cn= a ,dc=x", "\\ +",
+                         "c\\ =x", "cn=a\\09,dc=x", "\\=  \\301e", "c\\3Dn=x"}) {
     SCOPED_TRACE(dn);
     const std::string once = NormalizeDn(dn);
     EXPECT_EQ(NormalizeDn(once), once);

@@ -17,15 +17,27 @@
 namespace usersync::core {
 namespace {
 
-AccountSpec MakeSpec(const Directory& dir, const RuleAssignment& rules, const DesiredUser& desired,
+constexpr std::string_view kAttributePrefix = "attribute:";
+
+// The mapped attributes of `desired` into spec.attributes (sorted by path, as attribute_paths).
+void FillAttributes(const MappingResult& mapping, const DesiredUser& desired, AccountSpec& spec) {
+  spec.attributes.reserve(mapping.attribute_paths.size());
+  for (size_t path_idx = 0; path_idx < mapping.attribute_paths.size(); ++path_idx) {
+    spec.attributes.emplace_back(mapping.attribute_paths[path_idx],
+                                 mapping.attribute_values[desired.attributes + path_idx]);
+  }
+}
+
+// Without the mapped attributes: the planner adds them (FillAttributes) only to the specs of
+// operations it keeps, so a matched user in step costs no copy of them.
+AccountSpec MakeSpec(const RuleAssignment& rules, const DesiredUser& desired,
                      bool suppress_welcome) {
   AccountSpec spec;
-  const uint32_t user = desired.user;
   spec.user_name = std::string(desired.email);
   spec.email = std::string(desired.email);
-  spec.external_id = std::string(dir.user_id[user]);
-  spec.first_name = std::string(dir.first_name[user]);
-  spec.last_name = std::string(dir.last_name[user]);
+  spec.external_id = std::string(desired.external_id);
+  spec.first_name = std::string(desired.first_name);
+  spec.last_name = std::string(desired.last_name);
   spec.display_name = std::string(desired.display_name);
   spec.language = std::string(desired.language);
   spec.suppress_welcome = suppress_welcome;
@@ -39,7 +51,7 @@ AccountSpec MakeSpec(const Directory& dir, const RuleAssignment& rules, const De
       spec.managed_groups = CanonicalList(rule.managed_groups);
     }
     if (!rules.merged_device_groups.empty()) {
-      spec.device_groups = rules.merged_device_groups[user];
+      spec.device_groups = rules.merged_device_groups[desired.user];
     }
     spec.user_group = rule.user_group;
     spec.welcome_template = rule.welcome_template;
@@ -55,6 +67,46 @@ void DiffField(std::vector<Change>& changes, Field field, std::string_view befor
   if (before != after) changes.push_back({field, std::string(before), std::string(after)});
 }
 
+// The mapped attributes that differ. Both lists are sorted by path; an attribute the account
+// holds and the spec does not map is not usersync's, and one the spec maps to "" that the
+// account lacks is in step.
+// `wanted(idx)` is the idx-th (path, value) of `count`, sorted by path.
+template <typename Wanted>
+void DiffAttributes(std::vector<Change>& changes, size_t count, Wanted wanted,
+                    const Account& account) {
+  auto held = account.attributes.begin();
+  for (size_t idx = 0; idx < count; ++idx) {
+    const auto [path, value] = wanted(idx);
+    while (held != account.attributes.end() && held->first < path) ++held;
+    const std::string_view before =
+        held != account.attributes.end() && held->first == path ? held->second : "";
+    if (before != value) {
+      changes.push_back(
+          {Field::kAttribute, std::string(before), std::string(value), std::string(path)});
+    }
+  }
+}
+
+// The mapped attributes of `desired` that `account` lacks, read from the mapping result (the
+// spec holds none yet); inserted before a trailing active change, where DiffAccount puts them.
+void DiffMappedAttributes(const MappingResult& mapping, const DesiredUser& desired,
+                          const Account& account, std::vector<Change>& changes) {
+  const bool active_last = !changes.empty() && changes.back().field == Field::kActive;
+  std::optional<Change> active;
+  if (active_last) {
+    active = std::move(changes.back());
+    changes.pop_back();
+  }
+  DiffAttributes(
+      changes, mapping.attribute_paths.size(),
+      [&](size_t idx) {
+        return std::pair<std::string_view, std::string_view>(
+            mapping.attribute_paths[idx], mapping.attribute_values[desired.attributes + idx]);
+      },
+      account);
+  if (active) changes.push_back(*std::move(active));
+}
+
 bool ChangesField(const std::vector<Change>& changes, Field field) {
   return std::any_of(changes.begin(), changes.end(),
                      [field](const Change& change) { return change.field == field; });
@@ -64,7 +116,7 @@ std::string ChangedFields(const std::vector<Change>& changes) {
   std::string out;
   for (const Change& change : changes) {
     if (!out.empty()) out.append(", ");
-    out.append(FieldName(change.field));
+    out.append(ChangeName(change));
   }
   return out;
 }
@@ -236,7 +288,7 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
   op.directory_id = row.directory_id;
   op.dn = row.dn;
   op.email = row.email;
-  op.spec = MakeSpec(dir, in.rules, desired, in.config.suppress_welcome);
+  op.spec = MakeSpec(in.rules, desired, in.config.suppress_welcome);
   row.products = op.spec.products;
   const std::string rule_text = desired.rule == kNoRule ? std::string("no rule (no products)")
                                                         : absl::StrCat("rule ", Sv(row.rule));
@@ -247,6 +299,7 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
     row.reason = absl::StrCat("in scope, no account; ", rule_text);
     op.kind = OpKind::kCreate;
     op.reason = row.reason;
+    FillAttributes(in.mapping, desired, op.spec);
     state.seat_users.push_back({plan.operations.size(), plan.rows.size(), false});
     plan.operations.push_back(std::move(op));
     plan.rows.push_back(std::move(row));
@@ -259,14 +312,18 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
   op.precondition_version = std::string(account.version);
   op.precondition_active = account.active;
   op.changes = DiffAccount(op.spec, account, in.config.target_has_display_name);
+  DiffMappedAttributes(in.mapping, desired, account, op.changes);
   const MatchMethod method = in.match.method[desired_idx];
   const bool link_stored = in.match.has_stored_link[desired_idx] != 0;
   row.category = op.changes.empty() ? Category::kMatched : Category::kUpdate;
-  std::string how = method == MatchMethod::kLink && link_stored
-                        ? std::string("linked")
-                        : absl::StrCat("matched by ", Sv(method == MatchMethod::kLink
-                                                             ? std::string_view("externalId")
-                                                             : MatchMethodName(method)));
+  std::string how =
+      method == MatchMethod::kLink && link_stored
+          ? std::string("linked")
+          : absl::StrCat(
+                "matched by ",
+                Sv(method == MatchMethod::kLink        ? std::string_view("externalId")
+                   : method == MatchMethod::kAttribute ? in.match.matched_attribute[desired_idx]
+                                                       : MatchMethodName(method)));
   row.reason = op.changes.empty() ? absl::StrCat(how, ", in sync")
                                   : absl::StrCat(how, "; changed: ", ChangedFields(op.changes));
   if (!account.active) {
@@ -279,6 +336,7 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
     plan.rows.push_back(std::move(row));
     return;
   }
+  FillAttributes(in.mapping, desired, op.spec);
   op.reason = absl::StrCat(row.reason, "; ", rule_text);
   if (op.kind == OpKind::kReactivate) {
     state.seat_users.push_back({plan.operations.size(), plan.rows.size(), false});
@@ -522,6 +580,13 @@ std::vector<Change> DiffAccount(const AccountSpec& spec, const Account& account,
   }
   DiffField(changes, Field::kRoleSet, account.role_set, spec.role_set);
   DiffField(changes, Field::kUserGroup, account.user_group, spec.user_group);
+  DiffAttributes(
+      changes, spec.attributes.size(),
+      [&](size_t idx) {
+        return std::pair<std::string_view, std::string_view>(spec.attributes[idx].first,
+                                                             spec.attributes[idx].second);
+      },
+      account);
   // usersync's own shapes: a target that does not return them cannot be compared (it would
   // plan the same update forever), so they are left alone there.
   for (Field field : {Field::kManagedGroups, Field::kDeviceGroups, Field::kSettingsTemplate}) {
@@ -529,6 +594,25 @@ std::vector<Change> DiffAccount(const AccountSpec& spec, const Account& account,
   }
   if (!account.active) changes.push_back({Field::kActive, "false", "true"});
   return changes;
+}
+
+std::string ChangeName(const Change& change) {
+  if (change.field == Field::kAttribute) return absl::StrCat(Sv(kAttributePrefix), change.path);
+  return std::string(FieldName(change.field));
+}
+
+bool ParseChangeName(std::string_view name, Field* field, std::string* path) {
+  if (name.substr(0, kAttributePrefix.size()) == kAttributePrefix) {
+    if (name.size() == kAttributePrefix.size()) return false;
+    *field = Field::kAttribute;
+    *path = std::string(name.substr(kAttributePrefix.size()));
+    return true;
+  }
+  std::optional<Field> fixed = ParseField(name);
+  if (!fixed) return false;
+  *field = *fixed;
+  path->clear();
+  return true;
 }
 
 std::string_view OpKindName(OpKind kind) {
@@ -577,9 +661,11 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
   WarnAboutGroups(dir, rules, plan);
   if (config.require_rule) LeaveOutUncovered(rules, scope);
   plan.in_scope = std::count(scope.in_scope.begin(), scope.in_scope.end(), uint8_t{1});
-  MappingOptions mapping_options{config.validated_domains};
+  const ResolvedMappings mappings(dir, config.mappings);
+  MappingOptions mapping_options{config.validated_domains, &mappings};
   MappingResult mapping = MapUsers(dir, scope.in_scope, rules, mapping_options);
-  MatchResult match = MatchAccounts(dir, mapping, accounts, links, manual, config.match_order);
+  MatchResult match = MatchAccounts(dir, mapping, accounts, links, manual, config.match_order,
+                                    config.match_attributes);
   const PlanInputs in{dir, accounts, config, rules, mapping, match, scope};
   plan.stored_links = static_cast<int64_t>(links.size());
   plan.dangling_links = static_cast<int64_t>(match.dangling_links.size());

@@ -13,9 +13,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/accounts.h"
+#include "core/attribute_mapping.h"
 #include "core/directory.h"
 #include "core/match.h"
 #include "core/rules.h"
@@ -53,18 +55,31 @@ struct AccountSpec {
   std::string welcome_template;
   bool suppress_welcome = false;  // create only: true = the target sends no welcome email
   bool active = true;
+  // The mapped attributes beyond the fixed fields ([[mappings]]): (path, value), sorted by path,
+  // one per mapping; a value "" means the attribute should be absent.
+  std::vector<std::pair<std::string, std::string>> attributes;
 
-  // The spec's value of `field` (kActive: "true" / "false"). Lives as long as the spec.
+  // The spec's value of `field` (kActive: "true" / "false"; kAttribute: "", see Attribute).
+  // Lives as long as the spec.
   std::string_view Get(Field field) const {
+    if (field == Field::kAttribute) return {};
     return field == Field::kActive ? BoolText(active) : std::string_view(this->*Member(field));
   }
-  // The spec's string for `field`, to fill it; nullptr for kActive (a bool).
+  // The spec's string for `field`, to fill it; nullptr for kActive (a bool) and kAttribute.
   std::string* Mutable(Field field) {
+    if (field == Field::kAttribute) return nullptr;
     return field == Field::kActive ? nullptr : &(this->*Member(field));
+  }
+  // The value of mapped attribute `path`; "" when the spec has none (or maps it to "").
+  std::string_view Attribute(std::string_view path) const {
+    for (const auto& [name, value] : attributes) {
+      if (name == path) return value;
+    }
+    return {};
   }
 
  private:
-  // REQUIRES: field != Field::kActive.
+  // REQUIRES: field is neither kActive nor kAttribute.
   static std::string AccountSpec::*Member(Field field) {
     // Indexed by Field.
     static constexpr std::string AccountSpec::*kValues[] = {
@@ -78,12 +93,39 @@ struct AccountSpec {
   }
 };
 
-// One attribute that differs: the account holds `before`, the plan writes `after`.
+// One attribute that differs: the account holds `before`, the plan writes `after`. A mapped
+// attribute (field kAttribute) is named by `path`; for the fixed fields `path` is empty.
 struct Change {
+  Change() = default;
+  Change(Field field_in, std::string before_in, std::string after_in, std::string path_in = {})
+      : field(field_in),
+        before(std::move(before_in)),
+        after(std::move(after_in)),
+        path(std::move(path_in)) {}
+
   Field field = Field::kUserName;
   std::string before;
   std::string after;
+  std::string path;
 };
+
+// How plans, the journal and reports name a change: FieldName for a fixed field,
+// "attribute:PATH" for a mapped attribute ("attribute:title").
+std::string ChangeName(const Change& change);
+
+// The Change (field and path) ChangeName names; false for a name that is neither.
+bool ParseChangeName(std::string_view name, Field* field, std::string* path);
+
+// The account's value of what `change` names: the fixed field, or the mapped attribute.
+inline std::string_view HeldValue(const Account& account, const Change& change) {
+  return change.field == Field::kAttribute ? account.Attribute(change.path)
+                                           : account.Get(change.field);
+}
+
+// Whether two changes name the same attribute.
+inline bool SameTarget(const Change& a, const Change& b) {
+  return a.field == b.field && a.path == b.path;
+}
 
 struct Operation {
   OpKind kind = OpKind::kCreate;
@@ -133,6 +175,8 @@ struct PlanConfig {
   std::vector<Rule> rules;
   std::vector<MatchMethod> match_order = {MatchMethod::kLink, MatchMethod::kManual,
                                           MatchMethod::kEmail};
+  // The attribute of each kAttribute entry of match_order, in order.
+  std::vector<MatchAttribute> match_attributes;
   DeprovisionPolicy deprovision;
   // Free seats per product at the target (GoTo's /licenses). A product not listed is
   // unlimited. Creates and reactivations that would need a seat beyond these are not planned:
@@ -156,6 +200,9 @@ struct PlanConfig {
   // target.suppress_welcome: the creates of users whose rule does not say (or who have no rule)
   // send no welcome email.
   bool suppress_welcome = false;
+  // [[mappings]], in file order: replacements of built-in fields and attributes of their own.
+  // Empty: the built-in mapping only (DESIGN.md "SCIM mapping").
+  std::vector<AttributeMapping> mappings;
 };
 
 struct Plan {

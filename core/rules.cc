@@ -8,9 +8,12 @@ namespace usersync::core {
 
 std::string_view AdminRoleName(AdminRole role) {
   switch (role) {
-    case AdminRole::kNone: return "";
-    case AdminRole::kFull: return "full";
-    case AdminRole::kManager: return "manager";
+    case AdminRole::kNone:
+      return "";
+    case AdminRole::kFull:
+      return "full";
+    case AdminRole::kManager:
+      return "manager";
   }
   return "";
 }

@@ -63,7 +63,8 @@ TEST_F(RulesTest, DeviceGroupsMergeAcrossMatchingRules) {
   RuleAssignment assignment =
       AssignRules(dir_, {MakeRule("Organizers", 1, "organizers", {"G2M"}, {"desk", "phones"}),
                          MakeRule("Trainers", 2, "trainers", {"G2T"}, {"rooms", "desk"})});
-  EXPECT_EQ(assignment.merged_device_groups[*dir_.FindUserByDn(UserDn("ann"))], "desk,phones,rooms");
+  EXPECT_EQ(assignment.merged_device_groups[*dir_.FindUserByDn(UserDn("ann"))],
+            "desk,phones,rooms");
   EXPECT_EQ(assignment.merged_device_groups[*dir_.FindUserByDn(UserDn("cid"))], "desk,rooms");
   EXPECT_EQ(assignment.merged_device_groups[*dir_.FindUserByDn(UserDn("dan"))], "");
 }

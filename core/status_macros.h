@@ -9,9 +9,9 @@
 #define USERSYNC_STATUS_CONCAT_(a, b) USERSYNC_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (an absl::Status) is not OK.
-#define USERSYNC_RETURN_IF_ERROR(expr)                 \
-  do {                                                 \
-    ::absl::Status usersync_status_ = (expr);          \
+#define USERSYNC_RETURN_IF_ERROR(expr)                   \
+  do {                                                   \
+    ::absl::Status usersync_status_ = (expr);            \
     if (!usersync_status_.ok()) return usersync_status_; \
   } while (0)
 
@@ -20,6 +20,6 @@
   USERSYNC_ASSIGN_OR_RETURN_IMPL_(USERSYNC_STATUS_CONCAT_(usersync_statusor_, __LINE__), lhs, rexpr)
 
 #define USERSYNC_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                                     \
-  if (!statusor.ok()) return std::move(statusor).status();     \
+  auto statusor = (rexpr);                                    \
+  if (!statusor.ok()) return std::move(statusor).status();    \
   lhs = std::move(statusor).value()

@@ -20,6 +20,7 @@ struct TestUser {
   std::string last_name = "<default>";
   bool disabled = false;
   std::string language{};
+  std::vector<std::string> extra{};  // values of the builder's extra attributes, in order
 };
 
 inline std::string UserDn(std::string_view name) {
@@ -46,6 +47,7 @@ inline void AddTestUser(DirectoryBuilder& builder, const TestUser& user) {
   record.display_name = display;
   record.language = user.language;
   record.disabled = user.disabled;
+  record.extra.assign(user.extra.begin(), user.extra.end());
   builder.AddUser(record);
 }
 

@@ -390,12 +390,12 @@ std::vector<std::string> Differing(const core::Account& account, const Operation
     // The planner's own comparison: what the next plan would still change.
     for (const core::Change& change :
          core::DiffAccount(planned.spec, account, target_has_display_name)) {
-      out.emplace_back(core::FieldName(change.field));
+      out.push_back(core::ChangeName(change));
     }
     return out;
   }
   for (const core::Change& change : planned.changes) {
-    if (account.Get(change.field) != change.after) out.emplace_back(core::FieldName(change.field));
+    if (core::HeldValue(account, change) != change.after) out.push_back(core::ChangeName(change));
   }
   return out;
 }
@@ -447,8 +447,7 @@ Verdict JudgeCreate(const JournalEntry& entry, const Operation& planned, bool re
   if (const core::Account* account = accounts.ByExternalId(entry.directory_id)) {
     verdict.account_id = std::string(account->id);
     verdict.link_origin = "created";
-    const std::vector<std::string> missing =
-        Differing(*account, planned, target_has_display_name);
+    const std::vector<std::string> missing = Differing(*account, planned, target_has_display_name);
     verdict.done = readable && missing.empty();
     if (!verdict.done) {
       verdict.reason = absl::StrCat("interrupted: the account was created (", Sv(account->id),

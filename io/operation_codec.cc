@@ -1,5 +1,6 @@
 #include "io/operation_codec.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -19,12 +20,14 @@ constexpr std::string_view kWelcomeTemplate = "welcome_template";
 // Create only too, and added after plan files existed (issue 14): absent means false, what a
 // plan written before it meant (every create sent its welcome email).
 constexpr std::string_view kSuppressWelcome = "suppress_welcome";
+constexpr std::string_view kAttributes = "attributes";
 
 std::string KnownFields() {
   std::string out;
   for (Field field : core::kAllFields) {
     absl::StrAppend(&out, out.empty() ? "" : ", ", Sv(core::FieldName(field)));
   }
+  absl::StrAppend(&out, ", attribute:PATH");
   return out;
 }
 
@@ -44,7 +47,30 @@ void WriteSpec(JsonWriter& w, const core::AccountSpec& spec) {
   w.Field(kWelcomeTemplate, spec.welcome_template);
   w.Key(kSuppressWelcome).Bool(spec.suppress_welcome);
   w.Key("active").Bool(spec.active);
+  // Mapped attributes (issue 14): absent when there are none, as in plans written before them.
+  if (!spec.attributes.empty()) {
+    w.Key(kAttributes).BeginObject();
+    for (const auto& [path, value] : spec.attributes) w.Field(path, value);
+    w.EndObject();
+  }
   w.EndObject();
+}
+
+// spec.attributes: {"PATH": "value", ...}, kept sorted by path (AccountSpec's order).
+absl::Status ParseAttributes(const JsonReader& reader, od::value& v, const std::string& path,
+                             core::AccountSpec* spec) {
+  spec->attributes.clear();
+  absl::Status parsed = reader.ForEachField(
+      v, path,
+      [&](const std::string& key, od::value& value, const std::string& key_path) -> absl::Status {
+        for (const auto& earlier : spec->attributes) {
+          if (earlier.first == key) return reader.Error(key_path, "given twice");
+        }
+        spec->attributes.emplace_back(key, "");
+        return reader.String(value, key_path, &spec->attributes.back().second);
+      });
+  std::sort(spec->attributes.begin(), spec->attributes.end());
+  return parsed;
 }
 
 // What one parse saw, before it is checked as a whole.
@@ -56,7 +82,7 @@ struct ParsedOperation {
   std::optional<std::string> version;
   std::optional<bool> active;
   std::optional<bool> account_exists;
-  std::vector<std::pair<Field, std::string>> before;  // precondition fields, file order
+  std::vector<core::Change> before;  // precondition fields (field, path, value in `before`)
 };
 
 // A bool, or (kJournal: older payloads) "true" / "false".
@@ -91,6 +117,7 @@ absl::Status ParseSpec(const JsonReader& reader, od::value& v, const std::string
           return reader.String(value, key_path, &spec->welcome_template);
         }
         if (key == kSuppressWelcome) return reader.Bool(value, key_path, &spec->suppress_welcome);
+        if (key == kAttributes) return ParseAttributes(reader, value, key_path, spec);
         return absl::OkStatus();  // a key added by a later version
       });
   if (!parsed.ok() || mode == ParseMode::kJournal) return parsed;
@@ -119,15 +146,14 @@ absl::Status ParseSpec(const JsonReader& reader, od::value& v, const std::string
 // One entry of "changes": {"before": ..., "after": ...}, or (kJournal) the `after` string.
 absl::Status ParseChange(const JsonReader& reader, const std::string& name, od::value& v,
                          const std::string& path, ParseMode mode, core::Operation& op) {
-  std::optional<Field> field = core::ParseField(name);
-  if (!field) {
+  core::Change change;
+  if (!core::ParseChangeName(name, &change.field, &change.path)) {
     if (mode == ParseMode::kJournal) return absl::OkStatus();  // not checked
     return reader.Error(path, absl::StrCat("unknown field \"", name, "\" (", KnownFields(), ")"));
   }
   for (const core::Change& earlier : op.changes) {
-    if (earlier.field == *field) return reader.Error(path, "given twice");
+    if (core::SameTarget(earlier, change)) return reader.Error(path, "given twice");
   }
-  core::Change change{*field, "", ""};
   od::json_type type;
   if (auto error = v.type().get(type)) return reader.Error(path, error);
   if (mode == ParseMode::kJournal && type == od::json_type::string) {
@@ -175,10 +201,12 @@ absl::Status ParsePrecondition(const JsonReader& reader, od::value& v, const std
           parsed.account_exists.emplace();
           return reader.Bool(item, item_path, &*parsed.account_exists);
         }
-        std::optional<Field> field = core::ParseField(name);
-        if (!field) return reader.Error(item_path, absl::StrCat("unknown field \"", name, "\""));
-        parsed.before.emplace_back(*field, "");
-        return reader.String(item, item_path, &parsed.before.back().second);
+        core::Change item_change;
+        if (!core::ParseChangeName(name, &item_change.field, &item_change.path)) {
+          return reader.Error(item_path, absl::StrCat("unknown field \"", name, "\""));
+        }
+        parsed.before.push_back(std::move(item_change));
+        return reader.String(item, item_path, &parsed.before.back().before);
       });
 }
 
@@ -236,11 +264,12 @@ absl::Status ParseKey(const JsonReader& reader, const std::string& key, od::valu
 absl::Status CheckPreconditionFields(const JsonReader& reader, const std::string& pre_path,
                                      const ParsedOperation& parsed) {
   const core::Operation& op = parsed.op;
-  for (const auto& [field, value] : parsed.before) {
-    const std::string_view name = core::FieldName(field);
+  for (const core::Change& item : parsed.before) {
+    const std::string name = core::ChangeName(item);
+    const std::string& value = item.before;
     const core::Change* change = nullptr;
     for (const core::Change& candidate : op.changes) {
-      if (candidate.field == field) change = &candidate;
+      if (core::SameTarget(candidate, item)) change = &candidate;
     }
     if (change == nullptr) {
       return reader.Error(JsonReader::Child(pre_path, name),
@@ -248,7 +277,7 @@ absl::Status CheckPreconditionFields(const JsonReader& reader, const std::string
     }
     if (change->before != value) {
       return reader.Error(JsonReader::Child(pre_path, name),
-                          absl::StrCat("\"", value, "\" disagrees with changes.", Sv(name),
+                          absl::StrCat("\"", value, "\" disagrees with changes.", name,
                                        ".before \"", change->before, "\""));
     }
   }
@@ -263,9 +292,9 @@ absl::Status CheckPreconditionFields(const JsonReader& reader, const std::string
       continue;
     }
     bool found = false;
-    for (const auto& item : parsed.before) found = found || item.first == change.field;
+    for (const core::Change& item : parsed.before) found = found || core::SameTarget(item, change);
     if (!found) {
-      return reader.Error(JsonReader::Child(pre_path, core::FieldName(change.field)), "missing");
+      return reader.Error(JsonReader::Child(pre_path, core::ChangeName(change)), "missing");
     }
   }
   return absl::OkStatus();
@@ -389,7 +418,7 @@ void WriteOperation(JsonWriter& w, const core::Operation& op) {
   w.Key("held").Bool(op.held);
   w.Key("changes").BeginObject();
   for (const core::Change& change : op.changes) {
-    w.Key(core::FieldName(change.field)).BeginObject();
+    w.Key(core::ChangeName(change)).BeginObject();
     w.Field("before", change.before).Field("after", change.after).EndObject();
   }
   w.EndObject();
@@ -399,7 +428,7 @@ void WriteOperation(JsonWriter& w, const core::Operation& op) {
     w.Key("active").Bool(op.precondition_active);
     for (const core::Change& change : op.changes) {
       // "active" is the flag above; a second "active" key would make the object ambiguous.
-      if (change.field != Field::kActive) w.Field(core::FieldName(change.field), change.before);
+      if (change.field != Field::kActive) w.Field(core::ChangeName(change), change.before);
     }
   } else {
     w.Key("account_exists").Bool(false);

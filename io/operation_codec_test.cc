@@ -3,8 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "core/plan.h"
 
 namespace usersync::io {
@@ -14,6 +16,7 @@ using core::Field;
 using core::Operation;
 using core::OpKind;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Field keys are core::FieldName's; "active" stays out of the precondition's field list.
 TEST(OperationCodec, WritesChangesUnderTheirFieldNames) {
@@ -83,6 +86,53 @@ TEST(OperationCodec, SuppressWelcomeRoundTrips) {
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     EXPECT_TRUE(parsed->spec.suppress_welcome);
   }
+}
+
+// Mapped attributes: a change named "attribute:PATH" (also in the precondition), the spec's
+// "attributes" object; a plan written before them (no "attributes") reads as none.
+TEST(OperationCodec, MappedAttributesRoundTrip) {
+  constexpr char kDepartment[] =
+      "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
+  Operation op;
+  op.kind = OpKind::kUpdate;
+  op.directory_id = "id-bob";
+  op.account_id = "acc-7";
+  op.precondition_version = "3";
+  op.changes = {{Field::kAttribute, "Sales", "Marketing", kDepartment}};
+  op.spec.user_name = "bob@example.com";
+  op.spec.attributes = {{"title", "Engineer"}, {kDepartment, "Marketing"}};
+  std::sort(op.spec.attributes.begin(), op.spec.attributes.end());
+  const std::string json = OperationJson(op);
+  EXPECT_THAT(json, HasSubstr(absl::StrCat("\"changes\":{\"attribute:", kDepartment,
+                                           "\":{\"before\":\"Sales\",\"after\":\"Marketing\"}}")));
+  EXPECT_THAT(json, HasSubstr(absl::StrCat("\"attribute:", kDepartment, "\":\"Sales\"}")));
+  EXPECT_THAT(json, HasSubstr(absl::StrCat("\"attributes\":{\"title\":\"Engineer\",\"", kDepartment,
+                                           "\":\"Marketing\"}")));
+  for (ParseMode mode : {ParseMode::kStrict, ParseMode::kJournal}) {
+    absl::StatusOr<Operation> parsed = ParseOperationJson(json, "plan.json", mode);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    ASSERT_EQ(parsed->changes.size(), 1u);
+    EXPECT_EQ(parsed->changes[0].field, Field::kAttribute);
+    EXPECT_EQ(parsed->changes[0].path, kDepartment);
+    EXPECT_EQ(parsed->changes[0].before, "Sales");
+    EXPECT_EQ(parsed->spec.attributes, op.spec.attributes);
+  }
+  Operation older = op;
+  older.changes = {{Field::kLastName, "Old", "New"}};
+  older.spec.attributes.clear();
+  const std::string older_json = OperationJson(older);
+  EXPECT_THAT(older_json, Not(HasSubstr("attributes")));
+  absl::StatusOr<Operation> parsed = ParseOperationJson(older_json, "plan.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(parsed->spec.attributes.empty());
+  // An attribute change whose precondition is missing is refused like a field's.
+  std::string broken = json;
+  const std::string pre = absl::StrCat(",\"attribute:", kDepartment, "\":\"Sales\"");
+  broken.erase(broken.find(pre), pre.size());
+  parsed = ParseOperationJson(broken, "plan.json");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_THAT(parsed.status().message(),
+              HasSubstr(absl::StrCat("precondition.attribute:", kDepartment, ": missing")));
 }
 
 TEST(OperationCodec, JournalModeStillChecksTypes) {

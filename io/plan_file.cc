@@ -99,9 +99,9 @@ std::string OpKey(std::string_view directory_id, std::string_view account_id) {
   return absl::StrCat(Sv(directory_id), "\x1f", Sv(account_id));
 }
 
-const core::Change* FindChange(const core::Operation& op, core::Field field) {
+const core::Change* FindChange(const core::Operation& op, const core::Change& like) {
   for (const core::Change& change : op.changes) {
-    if (change.field == field) return &change;
+    if (core::SameTarget(change, like)) return &change;
   }
   return nullptr;
 }
@@ -118,10 +118,10 @@ void CheckAccount(const core::Operation& op, const core::Account* account,
   }
   for (const core::Change& change : op.changes) {
     if (change.field == core::Field::kActive) continue;  // the active flag is checked once, below
-    const std::string_view now = account->Get(change.field);
+    const std::string_view now = core::HeldValue(*account, change);
     if (now != change.before) {
-      reasons.push_back(absl::StrCat(who, ": ", Sv(core::FieldName(change.field)), " is now ",
-                                     Quoted(now), ", plan expected ", Quoted(change.before)));
+      reasons.push_back(absl::StrCat(who, ": ", core::ChangeName(change), " is now ", Quoted(now),
+                                     ", plan expected ", Quoted(change.before)));
     }
   }
   if (account->active != op.precondition_active) {
@@ -153,6 +153,12 @@ void CompareSpecs(const std::string& who, const core::AccountSpec& planned,
   compare("welcome_template", planned.welcome_template, now.welcome_template);
   compare("suppress_welcome", core::BoolText(planned.suppress_welcome),
           core::BoolText(now.suppress_welcome));
+  for (const auto& [path, value] : now.attributes) {
+    compare(absl::StrCat("attribute:", path), planned.Attribute(path), value);
+  }
+  for (const auto& [path, value] : planned.attributes) {
+    if (now.Attribute(path).empty()) compare(absl::StrCat("attribute:", path), value, "");
+  }
 }
 
 // Directory side: does the current plan still want this operation?
@@ -179,21 +185,19 @@ void CheckWanted(const core::Operation& op, const core::Operation* now, const co
     return;
   }
   for (const core::Change& change : op.changes) {
-    const core::Change* wanted = FindChange(*now, change.field);
+    const core::Change* wanted = FindChange(*now, change);
     if (wanted == nullptr) {
-      reasons.push_back(
-          absl::StrCat(who, ": ", Sv(core::FieldName(change.field)), " no longer changes"));
+      reasons.push_back(absl::StrCat(who, ": ", core::ChangeName(change), " no longer changes"));
     } else if (wanted->after != change.after) {
-      reasons.push_back(absl::StrCat(who, ": ", Sv(core::FieldName(change.field)),
-                                     " should now be ", Quoted(wanted->after), ", plan writes ",
+      reasons.push_back(absl::StrCat(who, ": ", core::ChangeName(change), " should now be ",
+                                     Quoted(wanted->after), ", plan writes ",
                                      Quoted(change.after)));
     }
   }
   for (const core::Change& change : now->changes) {
-    if (FindChange(op, change.field) == nullptr) {
-      reasons.push_back(absl::StrCat(who, ": ", Sv(core::FieldName(change.field)),
-                                     " now changes too (", Quoted(change.before), " → ",
-                                     Quoted(change.after), ")"));
+    if (FindChange(op, change) == nullptr) {
+      reasons.push_back(absl::StrCat(who, ": ", core::ChangeName(change), " now changes too (",
+                                     Quoted(change.before), " → ", Quoted(change.after), ")"));
     }
   }
 }

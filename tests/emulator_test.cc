@@ -191,11 +191,11 @@ TEST_F(EmulatorTest, UserLifecycle) {
                       PatchBody(R"({"op":"replace","path":"active","value":true})"));
   EXPECT_EQ(Json(patched.body).Str("/meta/version"), "W/\"3\"");
 
-  // Errors: an unknown path, a read-only attribute, a wrong type, an unsupported op. None of
-  // them changes the user.
+  // Errors: an unknown path (nickName is kept since mappings: favoriteColor is not), a read-only
+  // attribute, a wrong type, an unsupported op. None of them changes the user.
   HttpResult bad = HttpPatch(Url("/Users/" + id), token(),
                              PatchBody(R"({"op":"replace","path":"displayName","value":"X"},
-                                          {"op":"replace","path":"nickName","value":"x"})"));
+                                          {"op":"replace","path":"favoriteColor","value":"x"})"));
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(Json(bad.body).Str("/scimType"), "invalidPath");
   bad = HttpPatch(Url("/Users/" + id), token(),

@@ -135,6 +135,9 @@ absl::Status LoadSessionConfig(Session& session) {
   for (const std::string& warning : InsecureTransportWarnings(session.config)) {
     Print(options.err, absl::StrCat("usersync: ", warning, "\n"));
   }
+  for (const std::string& warning : session.config.warnings) {
+    Print(options.err, absl::StrCat("usersync: ", warning, "\n"));
+  }
   return absl::OkStatus();
 }
 
@@ -306,6 +309,8 @@ absl::Status ComputeSessionPlan(Session& session) {
   for (const core::DirectoryIssue& issue : session.directory.issues) {
     session.plan.warnings.push_back(absl::StrCat(issue.dn, ": ", issue.reason));
   }
+  session.plan.warnings.insert(session.plan.warnings.end(), session.config.warnings.begin(),
+                               session.config.warnings.end());
   return absl::OkStatus();
 }
 

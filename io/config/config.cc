@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/str.h"
+#include "io/config/internal/mappings.h"
 #include "io/config/internal/rule_roles.h"
 #include "io/config/internal/rule_settings.h"
 #include "io/config/internal/notify.h"
@@ -47,7 +48,7 @@ using internal::TypeName;
 // Sections.
 
 constexpr std::string_view kTopLevel[] = {"source", "scope", "target", "matching", "deprovision",
-                                          "rules",  "state", "logs",   "notify"};
+                                          "rules",  "state", "logs",   "notify",   "mappings"};
 
 absl::Status ParseAttributes(const Ctx& ctx, const toml::table* table, DirectorySchema* schema) {
   if (table == nullptr) return absl::OkStatus();
@@ -207,9 +208,8 @@ absl::Status ParseSource(const Ctx& ctx, const toml::table* table, const std::st
   if (source->timeout.count() <= 0) return section.ValueError("timeout", "must be longer than 0");
   USERSYNC_RETURN_IF_ERROR(section.Number("max_shrink_percent", &source->max_shrink_percent));
   if (!(source->max_shrink_percent >= 0 && source->max_shrink_percent <= 100)) {
-    return section.ValueError(
-        "max_shrink_percent",
-        absl::StrCat("must be between 0 and 100 (got ", source->max_shrink_percent, ")"));
+    return section.ValueError("max_shrink_percent", absl::StrCat("must be between 0 and 100 (got ",
+                                                                 source->max_shrink_percent, ")"));
   }
   if (!source->bind_password_env.empty() && !source->bind_password_file.empty()) {
     return section.ValueError("bind_password_file",
@@ -360,6 +360,7 @@ absl::Status CheckTarget(const Ctx& ctx, const toml::table* table, const Section
   return absl::OkStatus();
 }
 
+// After ParseMappings: an entry may name a mapped target attribute.
 absl::Status ParseMatching(const Ctx& ctx, const toml::table* table, Config* config) {
   if (table == nullptr) return absl::OkStatus();
   static constexpr std::string_view kKeys[] = {"order"};
@@ -372,6 +373,7 @@ absl::Status ParseMatching(const Ctx& ctx, const toml::table* table, Config* con
     return section.ValueError("order", "must list at least one of \"link\", \"manual\", \"email\"");
   }
   std::vector<core::MatchMethod> order;
+  std::vector<core::MatchAttribute> attributes;
   for (const std::string& name : names) {
     core::MatchMethod method = core::MatchMethod::kNone;
     if (name == "link") {
@@ -381,9 +383,17 @@ absl::Status ParseMatching(const Ctx& ctx, const toml::table* table, Config* con
     } else if (name == "email") {
       method = core::MatchMethod::kEmail;
     } else {
-      return section.ValueError(
-          "order",
-          absl::StrCat("holds \"", name, "\"; methods are \"link\", \"manual\", \"email\""));
+      absl::StatusOr<core::MatchAttribute> attribute = internal::ResolveMatchAttribute(
+          name, config->target.kind == TargetKind::kGoto, config->mappings);
+      if (!attribute.ok()) return section.ValueError("order", StdSv(attribute.status().message()));
+      for (const core::MatchAttribute& earlier : attributes) {
+        if (earlier.path == attribute->path) {
+          return section.ValueError("order", absl::StrCat("lists \"", name, "\" twice"));
+        }
+      }
+      attributes.push_back(*std::move(attribute));
+      order.push_back(core::MatchMethod::kAttribute);
+      continue;
     }
     if (std::find(order.begin(), order.end(), method) != order.end()) {
       return section.ValueError("order", absl::StrCat("lists \"", name, "\" twice"));
@@ -391,6 +401,7 @@ absl::Status ParseMatching(const Ctx& ctx, const toml::table* table, Config* con
     order.push_back(method);
   }
   config->match_order = std::move(order);
+  config->match_attributes = std::move(attributes);
   return absl::OkStatus();
 }
 
@@ -558,7 +569,6 @@ absl::StatusOr<Config> ParseTable(const Ctx& ctx, const toml::table& root,
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* target, TopTable(ctx, root, "target"));
   USERSYNC_RETURN_IF_ERROR(ParseTarget(ctx, target, base_dir, &config.target));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* matching, TopTable(ctx, root, "matching"));
-  USERSYNC_RETURN_IF_ERROR(ParseMatching(ctx, matching, &config));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* deprovision, TopTable(ctx, root, "deprovision"));
   USERSYNC_RETURN_IF_ERROR(ParseDeprovision(ctx, deprovision, &config.deprovision));
   if (config.target.kind == TargetKind::kGoto &&
@@ -574,6 +584,11 @@ absl::StatusOr<Config> ParseTable(const Ctx& ctx, const toml::table& root,
   config.target.role_sets = RoleSetNames(config.rules);
   USERSYNC_RETURN_IF_ERROR(
       internal::CheckRuleProducts(ctx, root.get("rules"), config.rules, config.target.products));
+  USERSYNC_RETURN_IF_ERROR(internal::ParseMappings(
+      ctx, root.get("mappings"), root.at_path("source.attributes.extra").node(),
+      config.target.kind == TargetKind::kGoto, &config.source.schema, &config.mappings,
+      &config.warnings));
+  USERSYNC_RETURN_IF_ERROR(ParseMatching(ctx, matching, &config));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* state, TopTable(ctx, root, "state"));
   USERSYNC_RETURN_IF_ERROR(ParsePathSection(ctx, state, "state", "path", &config.state_path));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* logs, TopTable(ctx, root, "logs"));
@@ -649,9 +664,11 @@ core::PlanConfig ToPlanConfig(const Config& config) {
   plan.validated_domains = config.validated_domains;
   plan.rules = config.rules;  // SCIM keeps privileges in usersync's extension (README "Rules")
   plan.match_order = config.match_order;
+  plan.match_attributes = config.match_attributes;
   plan.deprovision = config.deprovision;
   plan.target_has_display_name = TargetHoldsDisplayName(config.target.kind);
   plan.suppress_welcome = config.target.suppress_welcome;
+  plan.mappings = config.mappings;
   return plan;
 }
 

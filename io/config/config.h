@@ -129,8 +129,15 @@ struct Config {
   TargetConfig target;
   std::vector<core::MatchMethod> match_order = {
       core::MatchMethod::kLink, core::MatchMethod::kManual, core::MatchMethod::kEmail};
+  // The attribute of each kAttribute entry of match_order, in order.
+  std::vector<core::MatchAttribute> match_attributes;
   core::DeprovisionPolicy deprovision;
   std::vector<core::Rule> rules;
+  // [[mappings]], in file order (io/config/internal/mappings.h).
+  std::vector<core::AttributeMapping> mappings;
+  // What loads but deserves the administrator's eye ("FILE:LINE:COL: warning: ..."): an extra
+  // attribute no mapping reads. Printed on stderr by the commands and kept in the plan.
+  std::vector<std::string> warnings;
   std::string state_path = "usersync.db";  // resolved
   std::string logs_dir = "logs";           // resolved
   NotifyConfig notify;                     // [notify] (io/config/internal/notify.h)

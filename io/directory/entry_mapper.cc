@@ -120,6 +120,8 @@ core::DirectoryBuilder EntryMapper::NewBuilder() const {
   name_or(schema_.first_name, names.first_name);
   name_or(schema_.last_name, names.last_name);
   name_or(schema_.display_name, names.display_name);
+  name_or(schema_.user_name, names.user_name);
+  name_or(schema_.language, names.language);
   builder.SetColumnNames(std::move(names));
   return builder;
 }

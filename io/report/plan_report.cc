@@ -33,8 +33,8 @@ std::string DescribeChanges(const Operation& op) {
   std::string out;
   for (const core::Change& change : op.changes) {
     if (!out.empty()) out.append("; ");
-    absl::StrAppend(&out, Sv(core::FieldName(change.field)), ": \"", change.before, "\" → \"",
-                    change.after, "\"");
+    absl::StrAppend(&out, core::ChangeName(change), ": \"", change.before, "\" → \"", change.after,
+                    "\"");
   }
   return out;
 }

@@ -8,6 +8,7 @@
 #include "core/str.h"
 #include "io/http/http_util.h"
 #include "io/json_writer.h"
+#include "io/scim/scim_attributes.h"
 #include "io/scim_extension.h"
 
 // The encoders of scim_codec.h (request bodies); the decoders are in scim_decode.cc.
@@ -35,6 +36,39 @@ void WriteValueList(JsonWriter& w, std::string_view comma_list) {
     comma_list.remove_prefix(comma + 1);
   }
   w.EndArray();
+}
+
+// The spec's mapped attributes (non-empty values) of `schema` whose parent is `parent`, as
+// members of the object being written; a sub-attribute of a complex one (manager.value) when
+// `parent` is "" goes into its own object.
+void WriteMapped(JsonWriter& w, const core::AccountSpec& spec, std::string_view schema,
+                 std::string_view parent) {
+  std::string_view open_parent;
+  for (const auto& [path, value] : spec.attributes) {
+    if (value.empty()) continue;
+    const ScimPath split = SplitScimPath(path);
+    if (split.schema != schema) continue;
+    if (!parent.empty()) {
+      if (split.parent == parent) w.Field(split.name, value);
+      continue;
+    }
+    // Core complex attributes (name) are written by their owner's object.
+    if (schema.empty() && !split.parent.empty()) continue;
+    if (open_parent != split.parent) {
+      if (!open_parent.empty()) w.EndObject();
+      open_parent = split.parent;
+      if (!open_parent.empty()) w.Key(open_parent).BeginObject();
+    }
+    w.Field(split.name, value);
+  }
+  if (!open_parent.empty()) w.EndObject();
+}
+
+bool HasEnterprise(const core::AccountSpec& spec) {
+  for (const auto& [path, value] : spec.attributes) {
+    if (!value.empty() && !SplitScimPath(path).schema.empty()) return true;
+  }
+  return false;
 }
 
 // "G2M,G2W" → ["G2M","G2W"] (the extension's multi-valued attributes are plain strings).
@@ -144,14 +178,24 @@ bool AddPatchOp(JsonWriter& w, core::Field field, const core::AccountSpec& spec)
   return true;
 }
 
+// A mapped attribute's operation: its path as RFC 7644 §3.5.2 writes it (the enterprise
+// extension's with its URN prefix), "remove" when its value becomes "".
+void AddAttributePatchOp(JsonWriter& w, const core::Change& change) {
+  PatchOp(w, change.path, change.after, /*remove_if_empty=*/true);
+}
+
 }  // namespace
 
 std::string EncodeUser(const core::AccountSpec& spec) {
   JsonWriter w;
   w.BeginObject();
+  const bool enterprise = HasEnterprise(spec);
   const bool rule_settings = HasRuleSettings(spec);
-  if (rule_settings) {
-    w.Key("schemas").BeginArray().String(kUserSchema).String(kRuleSettingsUrn).EndArray();
+  if (enterprise || rule_settings) {
+    w.Key("schemas").BeginArray().String(kUserSchema);
+    if (enterprise) w.String(kEnterpriseUserUrn);
+    if (rule_settings) w.String(kRuleSettingsUrn);
+    w.EndArray();
   } else {
     WriteSchema(w, kUserSchema);
   }
@@ -159,6 +203,7 @@ std::string EncodeUser(const core::AccountSpec& spec) {
   if (!spec.external_id.empty()) w.Field("externalId", spec.external_id);
   w.Key("name").BeginObject();
   w.Field("givenName", spec.first_name).Field("familyName", spec.last_name);
+  WriteMapped(w, spec, "", "name");
   w.EndObject();
   if (!spec.display_name.empty()) w.Field("displayName", spec.display_name);
   if (!spec.email.empty()) {
@@ -171,6 +216,12 @@ std::string EncodeUser(const core::AccountSpec& spec) {
   WriteValueList(w, spec.products);
   w.Key("roles");
   WriteValueList(w, spec.admin_role);
+  WriteMapped(w, spec, "", "");
+  if (enterprise) {
+    w.Key(kEnterpriseUserUrn).BeginObject();
+    WriteMapped(w, spec, kEnterpriseUserUrn, "");
+    w.EndObject();
+  }
   if (rule_settings) WriteRuleSettings(w, spec);
   w.EndObject();
   return w.Release();
@@ -183,7 +234,12 @@ std::string EncodePatch(const std::vector<core::Change>& changes, const core::Ac
   w.Key("Operations").BeginArray();
   int ops = 0;
   for (const core::Change& change : changes) {
-    if (AddPatchOp(w, change.field, spec)) ++ops;
+    if (change.field == core::Field::kAttribute) {
+      AddAttributePatchOp(w, change);
+      ++ops;
+    } else if (AddPatchOp(w, change.field, spec)) {
+      ++ops;
+    }
   }
   if (ops == 0) return std::string();
   w.EndArray().EndObject();

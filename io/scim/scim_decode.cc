@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -8,6 +9,7 @@
 #include "core/str.h"
 #include "io/http/http_util.h"
 #include "io/http/json_util.h"
+#include "io/scim/scim_attributes.h"
 #include "io/scim/scim_codec.h"  // declares what this file defines (with scim_codec.cc)
 #include "io/scim_extension.h"
 
@@ -110,6 +112,39 @@ absl::Status StringField(od::value& v, const Path& at, std::string_view key, cor
   return absl::OkStatus();
 }
 
+// A mapped attribute's string value into the account (null and "" are absent). `path` is one of
+// kScimMappedAttributes (static storage, so the account may keep the view).
+absl::Status MappedField(od::value& v, const Path& at, std::string_view key, std::string_view path,
+                         core::Accounts* out, UserFields& u) {
+  od::json_type type;
+  if (auto error = v.type().get(type)) return Fail(at.Name(key), error);
+  if (type == od::json_type::null) return absl::OkStatus();
+  std::string_view s;
+  if (auto error = GetString(v, &s)) return Fail(at.Name(key), error);
+  if (!s.empty()) u.account.attributes.emplace_back(path, out->Store(s));
+  return absl::OkStatus();
+}
+
+// The mapped attributes of complex attribute `parent` (name, manager) of `schema`.
+absl::Status DecodeMappedComplex(std::string_view schema, std::string_view parent, od::value& v,
+                                 const Path& at, core::Accounts* out, UserFields& u) {
+  return ForEachField(v, at, [&](std::string_view key, od::value& fv) -> absl::Status {
+    const std::string_view path = FindScimMappedAttribute(schema, parent, key);
+    return path.empty() ? absl::OkStatus() : MappedField(fv, at, key, path, out, u);
+  });
+}
+
+// The enterprise extension's object (RFC 7643 §4.3): its mapped attributes, manager.value.
+absl::Status DecodeEnterprise(od::value& v, const Path& at, core::Accounts* out, UserFields& u) {
+  return ForEachField(v, at, [&](std::string_view key, od::value& fv) -> absl::Status {
+    if (EqualsIgnoreCase(key, "manager")) {
+      return DecodeMappedComplex(kEnterpriseUserUrn, "manager", fv, at.In("manager"), out, u);
+    }
+    const std::string_view path = FindScimMappedAttribute(kEnterpriseUserUrn, "", key);
+    return path.empty() ? absl::OkStatus() : MappedField(fv, at, key, path, out, u);
+  });
+}
+
 // usersync's extension object (io/scim_extension.h); attributes it does not know are skipped.
 absl::Status DecodeRuleSettings(od::value& fv, const Path& where, core::Accounts* out,
                                 UserFields& u) {
@@ -137,8 +172,9 @@ absl::Status DecodeRuleSettings(od::value& fv, const Path& where, core::Accounts
   });
 }
 
-// The multi-valued and complex attributes (emails, entitlements, roles, groups, name, meta,
-// usersync's extension). Other keys are skipped.
+// The multi-valued and complex attributes (emails, entitlements, roles, groups, name, meta),
+// the enterprise extension, usersync's extension and the mapped core attributes. Other keys
+// are skipped.
 absl::Status DecodeUserComplex(std::string_view key, od::value& fv, const Path& where,
                                core::Accounts* out, UserFields& u) {
   if (EqualsIgnoreCase(key, "name")) {
@@ -150,7 +186,8 @@ absl::Status DecodeUserComplex(std::string_view key, od::value& fv, const Path& 
       if (EqualsIgnoreCase(name_key, "familyName")) {
         return StringField(nv, at, "familyName", out, &u.account.last_name);
       }
-      return absl::OkStatus();
+      const std::string_view path = FindScimMappedAttribute("", "name", name_key);
+      return path.empty() ? absl::OkStatus() : MappedField(nv, at, name_key, path, out, u);
     });
   }
   if (EqualsIgnoreCase(key, "emails")) {
@@ -186,7 +223,11 @@ absl::Status DecodeUserComplex(std::string_view key, od::value& fv, const Path& 
       return absl::OkStatus();
     });
   }
-  return absl::OkStatus();
+  if (EqualsIgnoreCase(key, kEnterpriseUserUrn)) {
+    return DecodeEnterprise(fv, where.In(kEnterpriseUserUrn), out, u);
+  }
+  const std::string_view path = FindScimMappedAttribute("", "", key);
+  return path.empty() ? absl::OkStatus() : MappedField(fv, where, key, path, out, u);
 }
 
 absl::Status DecodeUserField(std::string_view key, od::value& fv, const Path& where,
@@ -241,7 +282,8 @@ absl::Status DecodeUserValue(od::value& v, const Path& where, core::Accounts* ou
       *AccountList(account, field) = out->Store(core::CanonicalList(std::move(u.lists[attr_idx])));
     }
   }
-  out->items.push_back(account);
+  std::sort(account.attributes.begin(), account.attributes.end());
+  out->items.push_back(std::move(account));
   return absl::OkStatus();
 }
 

@@ -16,6 +16,9 @@
 // exists: /accounts/{any other key}/... answers 404 NOT_FOUND.
 //
 // Where each shape comes from: io/goto/GOTO_SHAPES.md (sections of GOTO_API_RESEARCH.md).
+// Attribute mappings ([[mappings]]) reach this face only as firstName, lastName and locale:
+// the public material shows no other writable user field, so the face stores none (the
+// attributes the SCIM face keeps for mappings, EmulatorUser::attributes, are not shown here).
 //
 // ---- The user object (every field always present) ----
 //   {"key": "1b9d6bcd-...",            GoTo's field name ([DOC] §3a, [3P] §2c); the value is

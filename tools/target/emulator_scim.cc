@@ -55,6 +55,49 @@ absl::StatusOr<std::string_view> StripSchema(std::string_view path, std::string_
   return InvalidPath(absl::StrCat("unsupported schema in path \"", Sv(path), "\""));
 }
 
+void SetMappedAttribute(EmulatorUser& user, std::string_view path, std::string value) {
+  auto& attributes = user.attributes;
+  auto it =
+      std::lower_bound(attributes.begin(), attributes.end(), path,
+                       [](const auto& item, std::string_view key) { return item.first < key; });
+  const bool present = it != attributes.end() && it->first == path;
+  if (value.empty()) {
+    if (present) attributes.erase(it);
+  } else if (present) {
+    it->second = std::move(value);
+  } else {
+    attributes.emplace(it, std::string(path), std::move(value));
+  }
+}
+
+absl::Status DecodeEnterprise(const JsonValue& value, EmulatorUser& user) {
+  if (value.is_null()) return absl::OkStatus();
+  if (!value.is_object()) return InvalidValue("the enterprise extension must be an object");
+  for (const auto& [key, member] : value.members) {
+    std::string_view parent;
+    std::string_view name = key;
+    const JsonValue* text = &member;
+    if (EqualsIgnoreCase(key, "manager")) {
+      if (member.is_null()) {
+        SetMappedAttribute(user, FindScimMappedAttribute(kEnterpriseUserUrn, "manager", "value"),
+                           "");
+        continue;
+      }
+      if (!member.is_object()) return InvalidValue("manager must be an object");
+      text = member.Find("value");
+      if (text == nullptr) continue;
+      parent = "manager";
+      name = "value";
+    }
+    const std::string_view path = FindScimMappedAttribute(kEnterpriseUserUrn, parent, name);
+    if (path.empty()) continue;
+    absl::StatusOr<std::string> string = StringValue(*text, path);
+    if (!string.ok()) return string.status();
+    SetMappedAttribute(user, path, *std::move(string));
+  }
+  return absl::OkStatus();
+}
+
 bool IsAttributeChar(char c) {
   return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '$';
 }
@@ -166,7 +209,11 @@ absl::StatusOr<PatchPath> ParsePath(std::string_view text, std::string_view sche
     path.attribute = Lower(TrimSpaces(*extension));
     return path;  // its attributes are simple: no filter, no sub-attribute
   }
-  if (StartsWithIgnoreCase(head, "urn:")) {
+  if (schema == kScimUserSchema && StartsWithIgnoreCase(head, kEnterpriseUserUrn) &&
+      head.size() > kEnterpriseUserUrn.size() && head[kEnterpriseUserUrn.size()] == ':') {
+    path.enterprise = true;
+    rest.remove_prefix(kEnterpriseUserUrn.size() + 1);
+  } else if (StartsWithIgnoreCase(head, "urn:")) {
     absl::StatusOr<std::string_view> stripped = StripSchema(rest, schema);
     if (!stripped.ok()) return stripped.status();
     rest = *stripped;
@@ -385,6 +432,10 @@ absl::StatusOr<EmulatorUser> DecodeUser(const JsonValue& resource, bool keep_id)
   if (!resource.is_object()) return InvalidValue("a User must be a JSON object");
   EmulatorUser user;
   for (const auto& [raw_key, value] : resource.members) {
+    if (EqualsIgnoreCase(raw_key, kEnterpriseUserUrn)) {
+      USERSYNC_RETURN_IF_ERROR(DecodeEnterprise(value, user));
+      continue;
+    }
     if (std::optional<std::string_view> rest = StripRuleSettingsUrn(raw_key)) {
       if (!rest->empty()) continue;  // "<URN>:attr" as a top-level key: not a resource's form
       USERSYNC_RETURN_IF_ERROR(DecodeRuleSettings(value, &user.rule_settings));
@@ -423,6 +474,12 @@ absl::StatusOr<EmulatorUser> DecodeUser(const JsonValue& resource, bool keep_id)
         std::string* field = sub == "givenname"    ? &user.first_name
                              : sub == "familyname" ? &user.last_name
                                                    : nullptr;
+        if (const std::string_view mapped = FindScimMappedAttribute("", "name", sub_key);
+            !mapped.empty()) {
+          absl::StatusOr<std::string> text = StringValue(sub_value, mapped);
+          if (!text.ok()) return text.status();
+          SetMappedAttribute(user, mapped, *std::move(text));
+        }
         if (field == nullptr) continue;
         absl::StatusOr<std::string> text = StringValue(sub_value, absl::StrCat("name.", sub));
         if (!text.ok()) return text.status();
@@ -441,6 +498,11 @@ absl::StatusOr<EmulatorUser> DecodeUser(const JsonValue& resource, bool keep_id)
       absl::StatusOr<std::vector<std::string>> values = ValueList(value, key);
       if (!values.ok()) return values.status();
       (key == "roles" ? user.roles : user.products) = Deduplicated(*std::move(values));
+    } else if (const std::string_view mapped = FindScimMappedAttribute("", "", *stripped);
+               !mapped.empty()) {
+      absl::StatusOr<std::string> text = StringValue(value, mapped);
+      if (!text.ok()) return text.status();
+      SetMappedAttribute(user, mapped, *std::move(text));
     }
     // Anything else (schemas, meta, groups, attributes the emulator does not keep): ignored.
   }
@@ -500,11 +562,24 @@ absl::StatusOr<std::vector<PatchOp>> DecodePatch(const JsonValue& body,
   return ops;
 }
 
+// The user's mapped attributes of `schema` whose complex parent is `parent`, as members.
+void WriteMappedMembers(const EmulatorUser& user, std::string_view schema, std::string_view parent,
+                        JsonWriter* writer) {
+  for (const auto& [path, value] : user.attributes) {
+    const ScimPath split = SplitScimPath(path);
+    if (split.schema == schema && split.parent == parent) writer->Field(split.name, value);
+  }
+}
+
 void WriteUser(const UserView& view, std::string_view base_url, bool with_groups,
                JsonWriter* writer) {
   const EmulatorUser& user = *view.user;
   writer->BeginObject();
+  const bool enterprise =
+      std::any_of(user.attributes.begin(), user.attributes.end(),
+                  [](const auto& item) { return !SplitScimPath(item.first).schema.empty(); });
   writer->Key("schemas").BeginArray().String(kScimUserSchema);
+  if (enterprise) writer->String(kEnterpriseUserUrn);
   if (HasRuleSettings(user.rule_settings)) writer->String(kRuleSettingsUrn);
   writer->EndArray();
   writer->Field("id", user.id);
@@ -514,6 +589,7 @@ void WriteUser(const UserView& view, std::string_view base_url, bool with_groups
     writer->Key("name").BeginObject();
     if (!user.first_name.empty()) writer->Field("givenName", user.first_name);
     if (!user.last_name.empty()) writer->Field("familyName", user.last_name);
+    WriteMappedMembers(user, "", "name", writer);
     writer->EndObject();
   }
   if (!user.display_name.empty()) writer->Field("displayName", user.display_name);
@@ -526,6 +602,20 @@ void WriteUser(const UserView& view, std::string_view base_url, bool with_groups
   if (!user.language.empty()) writer->Field("preferredLanguage", user.language);
   WriteValueList("entitlements", user.products, writer);
   WriteValueList("roles", user.roles, writer);
+  WriteMappedMembers(user, "", "", writer);
+  if (enterprise) {
+    writer->Key(kEnterpriseUserUrn).BeginObject();
+    WriteMappedMembers(user, kEnterpriseUserUrn, "", writer);
+    const std::string_view manager =
+        FindScimMappedAttribute(kEnterpriseUserUrn, "manager", "value");
+    if (std::any_of(user.attributes.begin(), user.attributes.end(),
+                    [&](const auto& item) { return item.first == manager; })) {
+      writer->Key("manager").BeginObject();
+      WriteMappedMembers(user, kEnterpriseUserUrn, "manager", writer);
+      writer->EndObject();
+    }
+    writer->EndObject();
+  }
   WriteRuleSettings(user.rule_settings, writer);
   if (with_groups && !view.groups.empty()) {
     writer->Key("groups").BeginArray();

@@ -105,6 +105,7 @@ absl::StatusOr<EmulatorUser> DecodeUser(const JsonValue& resource, bool keep_id)
 // One operation of a PatchOp request (RFC 7644 §3.5.2), with its path parsed.
 struct PatchPath {
   std::string attribute;             // lower-cased, schema URN stripped: "emails"
+  bool enterprise = false;           // prefixed with the enterprise extension's URN
   std::string sub_attribute;         // lower-cased: "value"; empty when none
   std::optional<ScimFilter> filter;  // the [ ... ] value filter, if any
   std::string text;                  // the path as sent, for messages

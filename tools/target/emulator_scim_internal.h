@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/str.h"
+#include "io/scim/scim_attributes.h"
 #include "tools/target/emulator_json.h"
 #include "tools/target/emulator_scim.h"
 
@@ -32,6 +33,13 @@ absl::Status NoTarget(std::string_view detail);
 absl::StatusOr<std::string_view> StripSchema(std::string_view path, std::string_view schema);
 bool IsAttributeChar(char c);
 std::string_view TrimSpaces(std::string_view s);
+
+// Sets mapped attribute `path` (a canonical path of io/scim/scim_attributes.h) to `value`,
+// removing it when `value` is "" (user.attributes stays sorted).
+void SetMappedAttribute(EmulatorUser& user, std::string_view path, std::string value);
+// The members of the enterprise extension's object (RFC 7643 §4.3) into user.attributes:
+// the mapped ones, manager as {"value": ...}; others are ignored.
+absl::Status DecodeEnterprise(const JsonValue& value, EmulatorUser& user);
 
 // A string attribute (null: ""), or invalidValue naming `attribute`.
 absl::StatusOr<std::string> StringValue(const JsonValue& value, std::string_view attribute);

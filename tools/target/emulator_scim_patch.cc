@@ -53,6 +53,36 @@ absl::Status ApplyString(Kind kind, const PatchPath& path, const JsonValue* valu
   return absl::OkStatus();
 }
 
+// A mapped attribute (canonical `mapped`) set from `value` (a string; null or remove clears).
+absl::Status ApplyMapped(Kind kind, const PatchPath& path, const JsonValue* value,
+                         std::string_view mapped, EmulatorUser& user) {
+  if (path.filter.has_value()) return InvalidPath(absl::StrCat(Sv(mapped), " takes no filter"));
+  if (kind == Kind::kRemove || value == nullptr) {
+    SetMappedAttribute(user, mapped, "");
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> text = StringValue(*value, mapped);
+  if (!text.ok()) return text.status();
+  SetMappedAttribute(user, mapped, *std::move(text));
+  return absl::OkStatus();
+}
+
+// A path under the enterprise extension: "department", "manager.value", "manager" ({"value"}).
+absl::Status ApplyEnterprise(Kind kind, const PatchPath& path, const JsonValue* value,
+                             EmulatorUser& user) {
+  const bool manager = path.attribute == "manager";
+  if (manager && path.sub_attribute.empty() && value != nullptr && value->is_object()) {
+    value = value->Find("value");
+  }
+  const std::string_view mapped = FindScimMappedAttribute(
+      kEnterpriseUserUrn, manager ? "manager" : "", manager ? "value" : path.attribute);
+  if (mapped.empty() || (manager && !path.sub_attribute.empty() && path.sub_attribute != "value")) {
+    return InvalidPath(absl::StrCat("unknown attribute \"", path.text, "\""));
+  }
+  if (kind != Kind::kRemove) USERSYNC_RETURN_IF_ERROR(RequireValue(value, path));
+  return ApplyMapped(kind, path, value, mapped, user);
+}
+
 absl::Status ApplyName(Kind kind, const PatchPath& path, const JsonValue* value,
                        EmulatorUser& user) {
   if (path.filter.has_value()) return InvalidPath("name takes no filter");
@@ -62,8 +92,10 @@ absl::Status ApplyName(Kind kind, const PatchPath& path, const JsonValue* value,
       field = &user.first_name;
     } else if (sub == "familyname") {
       field = &user.last_name;
-    } else if (sub == "formatted" || sub == "middlename" || sub == "honorificprefix" ||
-               sub == "honorificsuffix") {
+    } else if (const std::string_view mapped = FindScimMappedAttribute("", "name", sub);
+               !mapped.empty()) {
+      return ApplyMapped(kind, path, sub_value, mapped, user);
+    } else if (sub == "formatted") {
       return absl::OkStatus();  // accepted, not stored
     } else {
       return InvalidPath(absl::StrCat("unknown attribute name.", Sv(sub)));
@@ -222,6 +254,11 @@ absl::Status ApplyToUser(Kind kind, const PatchPath& path, const JsonValue* valu
                          EmulatorUser& user) {
   if (path.extension) return ApplyRuleSettingsPatch(kind, path, value, user.rule_settings);
   const std::string& attribute = path.attribute;
+  if (path.enterprise) return ApplyEnterprise(kind, path, value, user);
+  if (const std::string_view mapped = FindScimMappedAttribute("", "", attribute); !mapped.empty()) {
+    if (kind != Kind::kRemove) USERSYNC_RETURN_IF_ERROR(RequireValue(value, path));
+    return ApplyMapped(kind, path, value, mapped, user);
+  }
   if (attribute == "username") {
     if (kind == Kind::kRemove) return InvalidValue("userName cannot be removed");
     USERSYNC_RETURN_IF_ERROR(NoFilterOrSub(path));

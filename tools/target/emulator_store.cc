@@ -38,7 +38,8 @@ bool SameAttributes(const EmulatorUser& a, const EmulatorUser& b) {
   return a.user_name == b.user_name && a.external_id == b.external_id && a.email == b.email &&
          a.first_name == b.first_name && a.last_name == b.last_name &&
          a.display_name == b.display_name && a.language == b.language && a.products == b.products &&
-         a.roles == b.roles && a.active == b.active && a.rule_settings == b.rule_settings;
+         a.roles == b.roles && a.active == b.active && a.attributes == b.attributes &&
+         a.rule_settings == b.rule_settings;
 }
 
 constexpr char kNoSeatPayload[] = "usersync/emulator/noSeat";

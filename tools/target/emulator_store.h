@@ -102,6 +102,10 @@ struct EmulatorUser {
   std::vector<std::string> roles;     // SCIM roles ("full", "manager"); the GoTo face adds
                                       // its system roles by name ("MANAGE_USERS")
   bool active = true;                 // false: deactivated (GoTo: suspended)
+  // The attributes usersync's [[mappings]] write beyond the fields above (SCIM face only):
+  // (canonical path of io/scim/scim_attributes.h, value), sorted by path, each path once, no
+  // empty value. Bounded by that closed list (15 paths).
+  std::vector<std::pair<std::string, std::string>> attributes;
   RuleSettings rule_settings;
 
   // Maintained by the store; ignored in the input of CreateUser and of an update's mutation.

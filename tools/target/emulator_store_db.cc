@@ -27,7 +27,8 @@ constexpr char kSchema[] =
     " first_name TEXT NOT NULL, last_name TEXT NOT NULL, display_name TEXT NOT NULL,"
     " language TEXT NOT NULL, products TEXT NOT NULL, roles TEXT NOT NULL,"
     " active INTEGER NOT NULL, version INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
-    " last_modified_ms INTEGER NOT NULL, rule_settings TEXT NOT NULL DEFAULT '{}');"
+    " last_modified_ms INTEGER NOT NULL, attributes TEXT NOT NULL DEFAULT '[]',"
+    " rule_settings TEXT NOT NULL DEFAULT '{}');"
     "CREATE TABLE IF NOT EXISTS groups(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
     " display_name TEXT NOT NULL, external_id TEXT NOT NULL, version INTEGER NOT NULL,"
     " created_ms INTEGER NOT NULL, last_modified_ms INTEGER NOT NULL);"
@@ -123,7 +124,13 @@ absl::StatusOr<EmulatorUser> UserOfRow(sqlite3_stmt* stmt) {
   user.version = sqlite3_column_int64(stmt, 12);
   user.created_ms = sqlite3_column_int64(stmt, 13);
   user.last_modified_ms = sqlite3_column_int64(stmt, 14);
-  USERSYNC_ASSIGN_OR_RETURN(user.rule_settings, DecodeRuleSettings(Text(stmt, 15)));
+  // Stored flat, [path, value, path, value, ...].
+  USERSYNC_ASSIGN_OR_RETURN(std::vector<std::string> flat, DecodeList(Text(stmt, 15)));
+  if (flat.size() % 2 != 0) return absl::DataLossError("the attributes column is not pairs");
+  for (size_t idx = 0; idx + 1 < flat.size(); idx += 2) {
+    user.attributes.emplace_back(std::move(flat[idx]), std::move(flat[idx + 1]));
+  }
+  USERSYNC_ASSIGN_OR_RETURN(user.rule_settings, DecodeRuleSettings(Text(stmt, 16)));
   return user;
 }
 
@@ -142,13 +149,10 @@ absl::StatusOr<std::unique_ptr<EmulatorStore::Db>> EmulatorStore::Db::Open(
   }
   sqlite3_busy_timeout(db->db_, 5000);
   absl::Status status = db->Exec(kSchema);
-  // A database written before rule settings were kept lacks the column: add it (the error
-  // "duplicate column" means it is there already).
-  if (status.ok()) {
-    absl::Status added =
-        db->Exec("ALTER TABLE users ADD COLUMN rule_settings TEXT NOT NULL DEFAULT '{}'");
-    if (!added.ok() && !absl::StrContains(added.message(), "duplicate column")) status = added;
-  }
+  // A database written before mapped attributes or rule settings were kept lacks their
+  // columns: add them.
+  if (status.ok()) status = db->AddColumn("attributes", "TEXT NOT NULL DEFAULT '[]'");
+  if (status.ok()) status = db->AddColumn("rule_settings", "TEXT NOT NULL DEFAULT '{}'");
   if (!status.ok()) {
     return absl::Status(status.code(), absl::StrCat(status.message(), " (", path, ")"));
   }
@@ -158,6 +162,20 @@ absl::StatusOr<std::unique_ptr<EmulatorStore::Db>> EmulatorStore::Db::Open(
 EmulatorStore::Db::~Db() {
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   if (db_ != nullptr) sqlite3_close(db_);
+}
+
+// A database written before mapped attributes has no `attributes` column: add it (empty).
+absl::Status EmulatorStore::Db::AddColumn(std::string_view name, std::string_view declaration) {
+  bool present = false;
+  USERSYNC_RETURN_IF_ERROR(
+      Query("SELECT name FROM pragma_table_info('users')", [&](sqlite3_stmt* stmt) {
+        present = present || Text(stmt, 0) == name;
+        return absl::OkStatus();
+      }));
+  if (present) return absl::OkStatus();
+  const std::string sql =
+      absl::StrCat("ALTER TABLE users ADD COLUMN ", Sv(name), " ", Sv(declaration));
+  return Exec(sql.c_str());
 }
 
 absl::Status EmulatorStore::Db::Exec(const char* sql) {
@@ -183,7 +201,8 @@ absl::Status EmulatorStore::Db::PutUser(const EmulatorUser& user) {
   sqlite3_stmt* stmt = Prepare(
       "INSERT OR REPLACE INTO users(seq, id, user_name, external_id, email, first_name,"
       " last_name, display_name, language, products, roles, active, version, created_ms,"
-      " last_modified_ms, rule_settings) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      " last_modified_ms, attributes, rule_settings)"
+      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (stmt == nullptr) return Error("prepare");
   sqlite3_bind_int64(stmt, 1, user.seq);
   int column = 2;
@@ -198,7 +217,13 @@ absl::Status EmulatorStore::Db::PutUser(const EmulatorUser& user) {
   sqlite3_bind_int64(stmt, 13, user.version);
   sqlite3_bind_int64(stmt, 14, user.created_ms);
   sqlite3_bind_int64(stmt, 15, user.last_modified_ms);
-  BindText(stmt, 16, EncodeRuleSettings(user.rule_settings));
+  std::vector<std::string> flat;
+  for (const auto& [path, value] : user.attributes) {
+    flat.push_back(path);
+    flat.push_back(value);
+  }
+  BindText(stmt, 16, EncodeList(flat));
+  BindText(stmt, 17, EncodeRuleSettings(user.rule_settings));
   return Step(stmt, "write user");
 }
 
@@ -252,9 +277,8 @@ absl::Status EmulatorStore::Db::PutNextSeq(int64_t next_seq) {
 absl::Status EmulatorStore::Db::ForEachUser(absl::FunctionRef<absl::Status(EmulatorUser)> row) {
   return Query(
       "SELECT seq, id, user_name, external_id, email, first_name, last_name, display_name,"
-      " language, products, roles, active, version, created_ms, last_modified_ms,"
-      " rule_settings FROM users"
-      " ORDER BY seq",
+      " language, products, roles, active, version, created_ms, last_modified_ms, attributes,"
+      " rule_settings FROM users ORDER BY seq",
       [&](sqlite3_stmt* stmt) -> absl::Status {
         USERSYNC_ASSIGN_OR_RETURN(EmulatorUser user, UserOfRow(stmt));
         return row(std::move(user));

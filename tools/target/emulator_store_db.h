@@ -55,6 +55,8 @@ class EmulatorStore::Db {
   Db() = default;
 
   absl::Status Exec(const char* sql);
+  // Adds column `name` to the users table of a database written before it existed.
+  absl::Status AddColumn(std::string_view name, std::string_view declaration);
   absl::Status Error(std::string_view operation);
   sqlite3_stmt* Prepare(const char* sql);
   absl::Status Step(sqlite3_stmt* stmt, std::string_view operation);
