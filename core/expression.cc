@@ -380,7 +380,7 @@ absl::Status ExpressionParser::CheckCall(const FunctionInfo& function, size_t na
                                         args.size()));
   }
   if (function.op == Op::kReplace) {
-    // Only the forms without a regular expression; see EXPRESSIONS.md.
+    // Only the forms without a regular expression; see the README, "Mapping expressions".
     static constexpr std::pair<size_t, std::string_view> kRegexOnly[] = {
         {2, "regexPattern"}, {3, "regexGroupName"}, {5, "replacementAttributeName"}};
     for (const auto& [arg_idx, arg_name] : kRegexOnly) {

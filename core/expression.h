@@ -2,8 +2,8 @@
 // Entra ID provisioning uses for attribute mappings, for the functions usersync supports.
 // The contract is Microsoft's "Reference for writing expressions for attribute mappings in
 // Microsoft Entra ID" (https://learn.microsoft.com/entra/identity/app-provisioning/
-// functions-for-customizing-application-data); core/EXPRESSIONS.md lists every function with an
-// example, and where usersync differs from Entra.
+// functions-for-customizing-application-data); the README's "Mapping expressions" lists every
+// function with an example, and where usersync differs from Entra.
 //
 // Syntax (as the reference states it): an expression is an attribute `[givenName]`, a string
 // constant `"United States"` (a backslash escapes `\"` and `\\`, and the reference requires
@@ -63,7 +63,7 @@ class Expression {
   // Evaluates for one user: values[i] is the user's value of attributes()[i] ("" when absent;
   // a missing trailing entry reads as ""). Writes the result into *out (cleared first); ""
   // means absent. Never fails at run time: out-of-range Left/Mid arguments clamp, non-numbers
-  // read as 0 (EXPRESSIONS.md documents each function's edge cases). Values need not be valid
+  // read as 0 (the README's "Mapping expressions" documents each function's edge cases). Values need not be valid
   // UTF-8: invalid bytes pass through unchanged. REQUIRES: out != nullptr, and out does not
   // alias a value.
   void Evaluate(std::span<const std::string_view> values, std::string* out) const;
