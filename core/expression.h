@@ -63,8 +63,8 @@ class Expression {
   // Evaluates for one user: values[i] is the user's value of attributes()[i] ("" when absent;
   // a missing trailing entry reads as ""). Writes the result into *out (cleared first); ""
   // means absent. Never fails at run time: out-of-range Left/Mid arguments clamp, non-numbers
-  // read as 0 (the README's "Mapping expressions" documents each function's edge cases). Values need not be valid
-  // UTF-8: invalid bytes pass through unchanged. REQUIRES: out != nullptr, and out does not
+  // read as 0 (the README's "Mapping expressions" documents each function's edge cases).
+  // Values need not be valid UTF-8: invalid bytes pass through unchanged. REQUIRES: out != nullptr, and out does not
   // alias a value.
   void Evaluate(std::span<const std::string_view> values, std::string* out) const;
 
