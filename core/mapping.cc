@@ -128,7 +128,9 @@ std::string CheckValue(std::string_view name, std::string_view value) {
 }
 
 // The first value of `candidate` that cannot be sent (CheckValue), in column order, then the
-// extra attributes, then the mapped attributes; empty if none.
+// mapped attributes; empty if none. The extra attributes are not checked as such: only what a
+// mapping makes of them reaches the target (an attribute read for scope.filter alone never
+// does, so a value of it that is not UTF-8 does not make its user invalid).
 std::string CheckValues(const Directory& dir, const Candidate& candidate,
                         const MappingResult& out) {
   const ColumnNames& names = dir.column_names;
@@ -142,10 +144,6 @@ std::string CheckValues(const Directory& dir, const Candidate& candidate,
       {&names.display_name, values.display_name}};
   for (const auto& [name, value] : columns) {
     std::string reason = CheckValue(*name, value);
-    if (!reason.empty()) return reason;
-  }
-  for (size_t extra_idx = 0; extra_idx < dir.extra.size(); ++extra_idx) {
-    std::string reason = CheckValue(dir.extra_names[extra_idx], dir.extra[extra_idx][user]);
     if (!reason.empty()) return reason;
   }
   for (size_t path_idx = 0; path_idx < out.attribute_paths.size(); ++path_idx) {

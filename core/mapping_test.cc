@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/attribute_mapping.h"
 #include "core/test_directory.h"
 
 namespace usersync::core {
@@ -101,11 +102,21 @@ TEST(Mapping, InvalidValueNamesTheSourceAttribute) {
   record.extra = {"Sales\xFF"};
   builder.AddUser(record);
   const Directory dir = std::move(builder).Finish();
-  const MappingResult result =
+  // Unmapped, an extra attribute reaches nothing: its value does not make the user invalid.
+  MappingResult result =
       MapUsers(dir, std::vector<uint8_t>(2, 1), AssignRules(dir, {}), MappingOptions{});
-  ASSERT_EQ(result.invalid.size(), 2u);
+  ASSERT_EQ(result.invalid.size(), 1u);
   EXPECT_EQ(result.invalid[0].reason, "givenName is not valid UTF-8 (byte 0xC3 at offset 3)");
-  EXPECT_EQ(result.invalid[1].reason, "department is not valid UTF-8 (byte 0xFF at offset 5)");
+  // Mapped, it does, naming the target attribute it would have filled.
+  AttributeMapping title;
+  title.target = "title";
+  title.source = "department";
+  const std::vector<AttributeMapping> mappings = {title};
+  const ResolvedMappings resolved(dir, mappings);
+  result = MapUsers(dir, std::vector<uint8_t>(2, 1), AssignRules(dir, {}),
+                    MappingOptions{{}, &resolved});
+  ASSERT_EQ(result.invalid.size(), 2u);
+  EXPECT_EQ(result.invalid[1].reason, "title is not valid UTF-8 (byte 0xFF at offset 5)");
 }
 
 // Two users whose emails differ only in case share one normalized email: both are invalid,
