@@ -23,10 +23,12 @@ ApplyCost EstimateApplyCost(std::span<const Operation> ops, const CostModel& mod
   for (const Operation& op : ops) {
     if (op.held) continue;
     ++cost.operations;
+    if (op.kind == OpKind::kLink && op.changes.empty()) continue;  // recorded, not sent
     if (op.kind != OpKind::kCreate) {
       ++cost.requests;
       continue;
     }
+    ++cost.creates;
     if (model.role_set_request && !op.spec.role_set.empty()) ++cost.requests;
     if (batch == 1) {
       ++cost.requests;

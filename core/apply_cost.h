@@ -9,7 +9,9 @@
 //               product set and welcome flag (GoTo sends one POST per license set and
 //               suppressEmail), rounded up per group. Unbatched: one each. A GoTo create naming a
 //               role set adds one request (the role set's PUT).
-//   update, link, reactivate, deactivate, delete    one request each.
+//   update, reactivate, deactivate, delete    one request each.
+//   link        one request when it changes something, none when the account is in step
+//               (the link is only recorded).
 //   held        none (held operations are not sent).
 // Not modelled: retries and 429s, look-ups after a conflict, an update GoTo finishes without a
 // request (display name only), a delete GoTo refuses unsent. The estimate is the requests the
@@ -35,10 +37,14 @@ struct CostModel {
   double burst = 10;              // requests the bucket holds when it starts
   int create_batch = 1;           // creates per request (GoTo: target.batch; SCIM: 1 unless /Bulk)
   bool role_set_request = false;  // a create naming a role set costs one more request (GoTo)
+  // false when the target may batch creates the plan cannot know of (SCIM /Bulk, learned from
+  // the server's ServiceProviderConfig): the requests are then an upper bound.
+  bool batching_known = true;
 };
 
 struct ApplyCost {
   int64_t operations = 0;      // operations that will be sent (held ones excluded)
+  int64_t creates = 0;         // of which: creates
   int64_t requests = 0;        // all requests, batch requests included
   int64_t batch_requests = 0;  // of which: requests carrying creates in batches (create_batch > 1)
   double seconds = 0;          // at the configured rate and burst (see above)

@@ -28,6 +28,7 @@ TEST(ApplyCost, TenThousandCreatesInBatchesOfHundred) {
   const std::vector<Operation> ops = Creates(10'000, "G2M");
   const ApplyCost cost = EstimateApplyCost(ops, {.rate = 10, .burst = 10, .create_batch = 100});
   EXPECT_EQ(cost.operations, 10'000);
+  EXPECT_EQ(cost.creates, 10'000);
   EXPECT_EQ(cost.requests, 100);
   EXPECT_EQ(cost.batch_requests, 100);
   EXPECT_DOUBLE_EQ(cost.seconds, 9.0);  // the burst's 10 at once, 90 more at 10/s
@@ -50,13 +51,15 @@ TEST(ApplyCost, BatchesPerProductSetAndWelcomeFlag) {
 TEST(ApplyCost, OneRequestPerOperationOtherwise) {
   std::vector<Operation> ops = Creates(3, "G2M");
   ops[0].spec.role_set = "Helpdesk";
-  for (OpKind kind : {OpKind::kUpdate, OpKind::kDeactivate, OpKind::kReactivate, OpKind::kLink,
-                      OpKind::kDelete}) {
+  for (OpKind kind : {OpKind::kUpdate, OpKind::kDeactivate, OpKind::kReactivate, OpKind::kDelete,
+                      OpKind::kLink}) {
     ops.push_back(Op(kind));
   }
+  ops.back().changes.push_back({});  // a link that changes something is a request
+  ops.push_back(Op(OpKind::kLink));  // one in step is only recorded
   ops.push_back(Op(OpKind::kDeactivate, /*held=*/true));
   const ApplyCost scim = EstimateApplyCost(ops, {.rate = 2, .burst = 2, .create_batch = 1});
-  EXPECT_EQ(scim.operations, 8);
+  EXPECT_EQ(scim.operations, 9);
   EXPECT_EQ(scim.requests, 8);
   EXPECT_EQ(scim.batch_requests, 0);
   EXPECT_DOUBLE_EQ(scim.seconds, 3.0);

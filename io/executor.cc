@@ -251,6 +251,7 @@ class Applier {
 
   // `sent`: the outcome came from the target driver (not settled locally).
   void Settle(size_t op_idx, const OpOutcome& outcome, bool sent) {
+    if (context_.settled != nullptr) context_.settled->fetch_add(1, std::memory_order_relaxed);
     const Operation& op = ops_[op_idx];
     const std::string_view kind = core::OpKindName(op.kind);
     const bool ok = outcome.status.ok();

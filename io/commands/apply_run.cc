@@ -42,6 +42,12 @@ Applied ApplyRun::Apply(const std::vector<core::Operation>& ops, const std::stri
   context.hold_reason = hold_reason;
   context.err = session_.options.err;
   context.interrupted = session_.options.interrupted;
+  if (session_.progress != nullptr) {
+    int64_t to_send = 0;
+    for (const core::Operation& op : ops) to_send += op.held ? 0 : 1;
+    session_.progress->BeginPhase("applying", to_send);
+    context.settled = session_.progress->settled();
+  }
 
   Applied applied;
   applied.before = session_.target->stats();
@@ -49,6 +55,13 @@ Applied ApplyRun::Apply(const std::vector<core::Operation>& ops, const std::stri
   applied.totals = ApplyOperations(ops, context);
   applied.seconds = SecondsSince(session_.clock, start);
   applied.after = session_.target->stats();
+  if (session_.progress != nullptr) {
+    session_.progress->EndPhase(
+        absl::StrFormat("· applied %d operations in %.2fs (%d requests, %d × 429)",
+                        applied.totals.done + applied.totals.failed, applied.seconds,
+                        applied.after.requests - applied.before.requests,
+                        applied.after.throttled - applied.before.throttled));
+  }
   // Held deprovisioning waits in the state store for `usersync release`.
   if (holds == HoldRecording::kAlways ||
       (holds == HoldRecording::kIfHeld && applied.totals.held > 0)) {

@@ -43,6 +43,10 @@ struct CommandOptions {
   std::vector<std::string> release_ids;  // release --id ID...
   std::string auth_code;     // authorize --code CODE (empty: read from `in`); never logged
   std::string pause_reason;  // pause --reason TEXT
+  // sync, apply, run: --progress auto|off|tty|plain|plain:DURATION (io/report/progress_display.h
+  // ParseProgressMode); --quiet = off.
+  std::string progress = "auto";
+  bool quiet = false;
 
   // Overrides of the configuration for `usersync demo` and tests (empty: use the config).
   std::string target_url;

@@ -8,11 +8,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "core/status_macros.h"
 #include "core/str.h"
 #include "io/commands/exit_code.h"
+#include "io/commands/progress_run.h"
 #include "io/config/transport_check.h"
 #include "io/directory_source.h"
 #include "io/executor.h"
@@ -326,12 +328,38 @@ absl::Status OpenSession(Session& session, Access access) {
   return OpenStateStore(session, access);
 }
 
+namespace {
+
+// "· read 10000 users in 1.20s (8333/s)": a phase's line on the progress display.
+std::string PhaseSummary(std::string_view verb, int64_t count, std::string_view what,
+                         double seconds) {
+  std::string line = absl::StrCat("· ", Sv(verb), " ", count, " ", Sv(what),
+                                  absl::StrFormat(" in %.2fs", seconds));
+  if (seconds > 0) {
+    absl::StrAppend(&line, absl::StrFormat(" (%.0f/s)", static_cast<double>(count) / seconds));
+  }
+  return line;
+}
+
+}  // namespace
+
 absl::Status ReadAndPlan(Session& session) {
   USERSYNC_RETURN_IF_ERROR(OpenTarget(session));
+  ProgressPhase(session, "reading the directory");
   USERSYNC_RETURN_IF_ERROR(ReadDirectory(session));
+  ProgressDone(session,
+               PhaseSummary("read", session.directory.user_count(), "users", session.read_seconds));
+  ProgressPhase(session, "listing the target");
   USERSYNC_RETURN_IF_ERROR(ListAccounts(session));
+  ProgressDone(session, PhaseSummary("listed", static_cast<int64_t>(session.accounts.items.size()),
+                                     "accounts", session.list_seconds));
   USERSYNC_RETURN_IF_ERROR(LoadLinks(session));
-  return ComputeSessionPlan(session);
+  ProgressPhase(session, "planning");
+  USERSYNC_RETURN_IF_ERROR(ComputeSessionPlan(session));
+  ProgressDone(session,
+               PhaseSummary("planned", static_cast<int64_t>(session.plan.operations.size()),
+                            "operations", session.plan_seconds));
+  return absl::OkStatus();
 }
 
 absl::Status PrepareSession(Session& session, Access access) {

@@ -22,6 +22,7 @@
 #include "io/commands/commands.h"
 #include "io/config/config.h"
 #include "io/http/oauth2_token_endpoint.h"
+#include "io/report/progress_display.h"
 #include "io/state/run_lock.h"
 #include "io/state/state_store.h"
 #include "io/target_api.h"
@@ -53,6 +54,9 @@ struct Session {
   double read_seconds = -1;  // each phase's time once it ran; -1 until then (the metrics file)
   double list_seconds = -1;
   double plan_seconds = -1;
+  // The progress display of a command that changes the target (progress_run.h); null for the
+  // others. Declared after `target`, whose stats it reads, so it stops first.
+  std::unique_ptr<ProgressDisplay> progress;
 };
 
 // What a command may change. kReadOnly (plan, users, explain, sync --dry-run, status, release's
