@@ -84,6 +84,12 @@ int RunApplyCommand(const CommandOptions& options);
 // pending operation (core/explain.h). Nothing matches USER: exit 2.
 int RunExplainCommand(const CommandOptions& options);
 
+// `history USER`: every operation of the state store's journal done to USER (a directory id,
+// account id, email or DN; io/state/state_store.h JournalForUser), oldest first, each with its
+// run's start, outcome, the plan's reason and the changed fields (before → after). Reads the
+// state store only. Nothing matches: exit 2.
+int RunHistoryCommand(const CommandOptions& options);
+
 // `match --source-id ID --target-id ID` or `match --csv FILE`: validates every pair against
 // the directory, the target, the stored links and manual matches, and the current plan (the
 // directory id exists, the account exists, neither is linked or matched differently), then

@@ -30,6 +30,8 @@ std::string Pad(std::string_view s, size_t width) {
   return out;
 }
 
+}  // namespace
+
 std::string DescribeChanges(const Operation& op) {
   std::string out;
   for (const core::Change& change : op.changes) {
@@ -39,6 +41,8 @@ std::string DescribeChanges(const Operation& op) {
   }
   return out;
 }
+
+namespace {
 
 void CsvField(std::string* out, std::string_view value) {
   const bool quote = value.find_first_of(",\"\r\n") != std::string_view::npos;

@@ -14,6 +14,10 @@
 
 namespace usersync::io {
 
+// "last_name: \"Browne\" → \"Brown\"; products: \"\" → \"G2M\"": an operation's changes, before →
+// after ("" when it has none).
+std::string DescribeChanges(const core::Operation& op);
+
 // "matched 8 · update 4 · new 31 · invalid 6 · account-only 3 · departed 1"
 std::string SummaryLine(const core::Plan& plan);
 

@@ -106,6 +106,10 @@ void AddUserCommands(Cli& cli) {
   explain->add_option("user", o.user, "email, user name, directory id, DN or account id")
       ->required();
 
+  CLI::App* history = cli.Add("history", "everything done to one user, with the reasons",
+                              [&o] { return usersync::io::RunHistoryCommand(o); });
+  history->add_option("user", o.user, "email, directory id, DN or account id")->required();
+
   CLI::App* match = cli.Add("match", "store a manual match, or forget stored links (--unlink)",
                             [&o] { return usersync::io::RunMatchCommand(o); });
   CLI::Option* source_id = match->add_option("--source-id", o.source_id, "directory id");
