@@ -5,6 +5,7 @@
 #include "core/str.h"
 #include "io/commands/exit_code.h"
 #include "io/commands/holds.h"
+#include "io/commands/log_rotation.h"
 #include "io/json_writer.h"
 #include "io/output.h"
 
@@ -12,6 +13,11 @@ namespace usersync::io {
 
 absl::StatusOr<std::unique_ptr<ApplyRun>> ApplyRun::Begin(Session& session, std::string_view mode,
                                                           const std::string& started_at) {
+  if (absl::Status s = RotateLogs(session.config.logs_dir, session.config.logs,
+                                  absl::FromChrono(session.clock.WallNow()));
+      !s.ok()) {
+    Print(session.options.err, absl::StrCat("usersync: warning: ", s.message(), "\n"));
+  }
   absl::StatusOr<std::unique_ptr<RunLogs>> logs =
       RunLogs::Open(session.config.logs_dir, session.clock);
   if (!logs.ok()) return logs.status();

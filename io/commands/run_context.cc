@@ -386,6 +386,22 @@ void RecordUnstartedRun(Session& session, std::string_view mode, const std::stri
     Print(session.options.err,
           absl::StrCat("usersync: could not record the run: ", recorded.message(), "\n"));
   }
+  // errors.log gets run-level failures too, not only failed operations: a nightly run that
+  // cannot reach its target must leave a line where operators look.
+  absl::StatusOr<std::unique_ptr<RunLogs>> logs =
+      RunLogs::Open(session.config.logs_dir, session.clock);
+  if (logs.ok()) {
+    (*logs)->Error(absl::StrCat(Sv(mode), " run ",
+                                run_id.ok() ? absl::StrCat(*run_id) : std::string("(not recorded)"),
+                                " stopped before applying anything (exit ", ExitCodeFor(failure),
+                                "): ", failure.message()));
+    recorded = (*logs)->Close();
+  }
+  if (!logs.ok() || !recorded.ok()) {
+    Print(session.options.err,
+          absl::StrCat("usersync: could not write the error log: ",
+                       (logs.ok() ? recorded : logs.status()).message(), "\n"));
+  }
 }
 
 absl::Status WriteFile(const std::string& path, std::string_view content) {

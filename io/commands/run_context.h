@@ -113,7 +113,9 @@ absl::Status PrepareSession(Session& session, Access access = Access::kReadOnly)
 // Prints "usersync: <message>" to `options.err` and returns ExitCodeFor(status).
 int Report(const CommandOptions& options, const absl::Status& status);
 
-// Records a run that ended before it applied anything: its exit code and {"error": message}.
+// Records a run that ended before it applied anything: its exit code and {"error": message},
+// and a line in logs.dir's errors.log ("sync run 7 stopped before applying anything (exit 4):
+// listing the target's accounts: ..."). A failure to record or to log is printed to `err`.
 void RecordUnstartedRun(Session& session, std::string_view mode, const std::string& started_at,
                         const absl::Status& failure);
 

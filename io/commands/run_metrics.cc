@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "io/commands/apply_run.h"
+#include "io/commands/status_log.h"
 #include "io/output.h"
 #include "io/report/prometheus_text.h"
 #include "io/state/state_store.h"
@@ -162,6 +163,7 @@ void WriteRunMetrics(const Session& session, const RunOutcome& outcome) {
     Print(session.options.err,
           absl::StrCat("usersync: warning: the metrics file was not written: ", s.message(), "\n"));
   }
+  AppendDailyStatus(session, outcome);
 }
 
 }  // namespace usersync::io

@@ -37,6 +37,8 @@ struct RunOutcome {
 std::string RunMetricsText(const Session& session, const RunOutcome& outcome);
 
 // Writes RunMetricsText to logs.dir/usersync.prom; a failure is a warning on `options.err`.
+// Also appends the run to the daily status log (status_log.h AppendDailyStatus): every run's
+// end comes through here.
 void WriteRunMetrics(const Session& session, const RunOutcome& outcome);
 
 // The file's name inside logs.dir.
