@@ -372,6 +372,27 @@ int Report(const CommandOptions& options, const absl::Status& status) {
   return ExitCodeFor(status);
 }
 
+namespace {
+
+// errors.log gets run-level failures too, not only failed operations: a nightly run that cannot
+// reach its target must leave a line where operators look. `run` names it ("sync run 7").
+void LogRunLevelFailure(Session& session, const std::string& run, const absl::Status& failure) {
+  absl::StatusOr<std::unique_ptr<RunLogs>> logs =
+      RunLogs::Open(session.config.logs_dir, session.clock);
+  absl::Status written = logs.status();
+  if (logs.ok()) {
+    (*logs)->Error(absl::StrCat(run, " stopped before applying anything (exit ",
+                                ExitCodeFor(failure), "): ", failure.message()));
+    written = (*logs)->Close();
+  }
+  if (!written.ok()) {
+    Print(session.options.err,
+          absl::StrCat("usersync: could not write the error log: ", written.message(), "\n"));
+  }
+}
+
+}  // namespace
+
 void RecordUnstartedRun(Session& session, std::string_view mode, const std::string& started_at,
                         const absl::Status& failure) {
   StateStore& state = *session.state;
@@ -386,22 +407,11 @@ void RecordUnstartedRun(Session& session, std::string_view mode, const std::stri
     Print(session.options.err,
           absl::StrCat("usersync: could not record the run: ", recorded.message(), "\n"));
   }
-  // errors.log gets run-level failures too, not only failed operations: a nightly run that
-  // cannot reach its target must leave a line where operators look.
-  absl::StatusOr<std::unique_ptr<RunLogs>> logs =
-      RunLogs::Open(session.config.logs_dir, session.clock);
-  if (logs.ok()) {
-    (*logs)->Error(absl::StrCat(Sv(mode), " run ",
-                                run_id.ok() ? absl::StrCat(*run_id) : std::string("(not recorded)"),
-                                " stopped before applying anything (exit ", ExitCodeFor(failure),
-                                "): ", failure.message()));
-    recorded = (*logs)->Close();
-  }
-  if (!logs.ok() || !recorded.ok()) {
-    Print(session.options.err,
-          absl::StrCat("usersync: could not write the error log: ",
-                       (logs.ok() ? recorded : logs.status()).message(), "\n"));
-  }
+  LogRunLevelFailure(
+      session,
+      absl::StrCat(Sv(mode), " run ",
+                   run_id.ok() ? absl::StrCat(*run_id) : std::string("(not recorded)")),
+      failure);
 }
 
 absl::Status WriteFile(const std::string& path, std::string_view content) {
