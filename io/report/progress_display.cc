@@ -122,7 +122,8 @@ ProgressSnapshot ProgressDisplay::Snapshot() {
   s.phase_seconds = Seconds(options_.clock->Now() - phase_start_);
   s.total = total_;
   s.done = settled_.load(std::memory_order_relaxed);
-  if (total_ > 0 && options_.stats) {
+  // The status file needs no stats: with the display off the target is never read from here.
+  if (total_ > 0 && options_.stats && options_.mode != ProgressMode::kOff) {
     const TargetStats now = options_.stats();
     s.requests = now.requests - phase_stats_.requests;
     s.throttled = now.throttled - phase_stats_.throttled;
