@@ -19,7 +19,8 @@
 # `usersync sync`. Afterwards it checks, and exits 1 if any check fails: the sync exited 0;
 # the emulator holds exactly the plan's "new" users; and the emulator's /_emulator/stats
 # counted no more than ALLOWED_429 429s ("throttled") during the sync.
-# Prints one result line per repeat (the 429 count included).
+# Prints one result line per repeat (the 429 count included), and one comparing the plan's
+# estimate ("estimate" in `plan --format json`) with the apply time the sync reported.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -128,5 +129,12 @@ EOF
     echo "check failed: the emulator answered $throttled 429s, more than ALLOWED_429=$allowed_429" >&2
     exit 1
   fi
+  # The plan's own estimate (issue 16 item 2) beside the apply's measured time (the sync's
+  # "Result: ... in N.NNs" line: the apply alone, without reading and listing).
+  est_requests=$(jq '.estimate.requests' "$work/run/plan.json")
+  est_seconds=$(jq '.estimate.seconds' "$work/run/plan.json")
+  apply_s=$(sed -n 's/^Result: .* in \([0-9.]*\)s (.*/\1/p' "$work/run/sync.out")
+  printf 'run %d: estimate %d requests in %.2f s; apply measured %d requests in %.2f s; measured/estimate %.3f\n' \
+    "$run" "$est_requests" "$est_seconds" "$requests" "$apply_s" "$(echo "$apply_s / $est_seconds" | bc -l)"
   kill "$target_pid"; wait "$target_pid" 2>/dev/null || true; target_pid=""
 done

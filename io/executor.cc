@@ -148,7 +148,7 @@ class Applier {
         ++totals_.held;
         ++totals_.held_by_kind[std::string(core::OpKindName(op.kind))];
         logs_.Audit({context_.run_id, core::OpKindName(op.kind), op.directory_id, op.account_id,
-                     op.email, "held", 0, 0, context_.hold_reason});
+                     op.email, "held", 0, 0, context_.hold_reason, op.reason, op.changes});
       } else {
         pending.push_back(op_idx);
       }
@@ -251,6 +251,7 @@ class Applier {
 
   // `sent`: the outcome came from the target driver (not settled locally).
   void Settle(size_t op_idx, const OpOutcome& outcome, bool sent) {
+    if (context_.settled != nullptr) context_.settled->fetch_add(1, std::memory_order_relaxed);
     const Operation& op = ops_[op_idx];
     const std::string_view kind = core::OpKindName(op.kind);
     const bool ok = outcome.status.ok();
@@ -267,7 +268,7 @@ class Applier {
       settlements_.push_back(
           {journal_id_[op_idx], false, account_id, outcome.http_status, outcome.attempts, why});
       logs_.Audit({context_.run_id, kind, op.directory_id, account_id, op.email, "cancelled",
-                   outcome.http_status, outcome.attempts, why});
+                   outcome.http_status, outcome.attempts, why, op.reason, op.changes});
       ++totals_.cancelled;
       ++totals_.cancelled_by_kind[std::string(kind)];
       return;
@@ -276,7 +277,8 @@ class Applier {
     settlements_.push_back(
         {journal_id_[op_idx], ok, account_id, outcome.http_status, outcome.attempts, error});
     logs_.Audit({context_.run_id, kind, op.directory_id, account_id, op.email,
-                 ok ? "done" : "failed", outcome.http_status, outcome.attempts, error});
+                 ok ? "done" : "failed", outcome.http_status, outcome.attempts, error, op.reason,
+                 op.changes});
     if (sent) CountForQuarantine(outcome.status, error);
     if (!ok) {
       ++totals_.failed;

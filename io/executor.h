@@ -57,6 +57,9 @@ struct ExecutorContext {
   std::FILE* err = stderr;
   const std::atomic<bool>* interrupted = nullptr;  // set: stop starting operations
   QuarantinePolicy quarantine;
+  // Incremented (relaxed) once per operation settled, for the progress display's done/total.
+  // nullptr: not counted.
+  std::atomic<int64_t>* settled = nullptr;
   // Times the journal's settle batches (every 100 ms of it). nullptr = RealClock(). Waiting
   // for outcomes is the driver's queue's own timed wait.
   const Clock* clock = &RealClock();

@@ -94,7 +94,7 @@ void AuditRefused(ApplyRun& run, const PlanFile& file, const DriftReport& drift)
       absl::StrAppend(&why, why.empty() ? "" : "; ", reason);
     }
     run.logs().Audit({run.run_id(), core::OpKindName(op.kind), op.directory_id, op.account_id,
-                      op.email, "refused", 0, 0, why});
+                      op.email, "refused", 0, 0, why, op.reason, op.changes});
   }
 }
 

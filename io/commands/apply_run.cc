@@ -5,6 +5,7 @@
 #include "core/str.h"
 #include "io/commands/exit_code.h"
 #include "io/commands/holds.h"
+#include "io/commands/log_rotation.h"
 #include "io/json_writer.h"
 #include "io/output.h"
 
@@ -12,6 +13,11 @@ namespace usersync::io {
 
 absl::StatusOr<std::unique_ptr<ApplyRun>> ApplyRun::Begin(Session& session, std::string_view mode,
                                                           const std::string& started_at) {
+  if (absl::Status s = RotateLogs(session.config.logs_dir, session.config.logs,
+                                  absl::FromChrono(session.clock.WallNow()));
+      !s.ok()) {
+    Print(session.options.err, absl::StrCat("usersync: warning: ", s.message(), "\n"));
+  }
   absl::StatusOr<std::unique_ptr<RunLogs>> logs =
       RunLogs::Open(session.config.logs_dir, session.clock);
   if (!logs.ok()) return logs.status();
@@ -42,6 +48,12 @@ Applied ApplyRun::Apply(const std::vector<core::Operation>& ops, const std::stri
   context.hold_reason = hold_reason;
   context.err = session_.options.err;
   context.interrupted = session_.options.interrupted;
+  if (session_.progress != nullptr) {
+    int64_t to_send = 0;
+    for (const core::Operation& op : ops) to_send += op.held ? 0 : 1;
+    session_.progress->BeginPhase("applying", to_send);
+    context.settled = session_.progress->settled();
+  }
 
   Applied applied;
   applied.before = session_.target->stats();
@@ -49,6 +61,13 @@ Applied ApplyRun::Apply(const std::vector<core::Operation>& ops, const std::stri
   applied.totals = ApplyOperations(ops, context);
   applied.seconds = SecondsSince(session_.clock, start);
   applied.after = session_.target->stats();
+  if (session_.progress != nullptr) {
+    session_.progress->EndPhase(
+        absl::StrFormat("· applied %d operations in %.2fs (%d requests, %d × 429)",
+                        applied.totals.done + applied.totals.failed, applied.seconds,
+                        applied.after.requests - applied.before.requests,
+                        applied.after.throttled - applied.before.throttled));
+  }
   // Held deprovisioning waits in the state store for `usersync release`.
   if (holds == HoldRecording::kAlways ||
       (holds == HoldRecording::kIfHeld && applied.totals.held > 0)) {

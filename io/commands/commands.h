@@ -43,6 +43,10 @@ struct CommandOptions {
   std::vector<std::string> release_ids;  // release --id ID...
   std::string auth_code;     // authorize --code CODE (empty: read from `in`); never logged
   std::string pause_reason;  // pause --reason TEXT
+  // sync, apply, run: --progress auto|off|tty|plain|plain:DURATION (io/report/progress_display.h
+  // ParseProgressMode); --quiet = off.
+  std::string progress = "auto";
+  bool quiet = false;
 
   // Overrides of the configuration for `usersync demo` and tests (empty: use the config).
   std::string target_url;
@@ -79,6 +83,12 @@ int RunApplyCommand(const CommandOptions& options);
 // `explain USER`: category, scope path, rules and the setting each gave, match method and the
 // pending operation (core/explain.h). Nothing matches USER: exit 2.
 int RunExplainCommand(const CommandOptions& options);
+
+// `history USER`: every operation of the state store's journal done to USER (a directory id,
+// account id, email or DN; io/state/state_store.h JournalForUser), oldest first, each with its
+// run's start, outcome, the plan's reason and the changed fields (before → after). Reads the
+// state store only. Nothing matches: exit 2.
+int RunHistoryCommand(const CommandOptions& options);
 
 // `match --source-id ID --target-id ID` or `match --csv FILE`: validates every pair against
 // the directory, the target, the stored links and manual matches, and the current plan (the

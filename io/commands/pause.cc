@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "io/commands/commands.h"
+#include "io/commands/progress_run.h"
 #include "io/commands/run_metrics.h"
 #include "io/output.h"
 
@@ -49,6 +50,9 @@ std::optional<int> PrepareUnlessPaused(Session& session) {
   absl::StatusOr<bool> paused = StopIfPaused(session);
   if (!paused.ok()) return Report(options, paused.status());
   if (*paused) return kExitOk;
+  if (absl::Status s = StartProgress(session, NowStamp(session.clock)); !s.ok()) {
+    return Report(options, s);
+  }
   if (absl::Status s = ReadAndPlan(session); !s.ok()) return Report(options, s);
   return std::nullopt;
 }

@@ -140,7 +140,7 @@ class Recheck {
             std::string_view why) {
     absl::StrAppend(&notes, "  hold ", hold.hold_id, ": ", DescribeOp(op), ": ", Sv(why), "\n");
     run_.logs().Audit({run_.run_id(), core::OpKindName(op.kind), op.directory_id, op.account_id,
-                       op.email, outcome, 0, 0, why});
+                       op.email, outcome, 0, 0, why, op.reason, op.changes});
   }
 
   const Session& session_;

@@ -22,6 +22,7 @@
 #include "io/commands/commands.h"
 #include "io/config/config.h"
 #include "io/http/oauth2_token_endpoint.h"
+#include "io/report/progress_display.h"
 #include "io/state/run_lock.h"
 #include "io/state/state_store.h"
 #include "io/target_api.h"
@@ -53,6 +54,9 @@ struct Session {
   double read_seconds = -1;  // each phase's time once it ran; -1 until then (the metrics file)
   double list_seconds = -1;
   double plan_seconds = -1;
+  // The progress display of a command that changes the target (progress_run.h); null for the
+  // others. Declared after `target`, whose stats it reads, so it stops first.
+  std::unique_ptr<ProgressDisplay> progress;
 };
 
 // What a command may change. kReadOnly (plan, users, explain, sync --dry-run, status, release's
@@ -109,7 +113,9 @@ absl::Status PrepareSession(Session& session, Access access = Access::kReadOnly)
 // Prints "usersync: <message>" to `options.err` and returns ExitCodeFor(status).
 int Report(const CommandOptions& options, const absl::Status& status);
 
-// Records a run that ended before it applied anything: its exit code and {"error": message}.
+// Records a run that ended before it applied anything: its exit code and {"error": message},
+// and a line in logs.dir's errors.log ("sync run 7 stopped before applying anything (exit 4):
+// listing the target's accounts: ..."). A failure to record or to log is printed to `err`.
 void RecordUnstartedRun(Session& session, std::string_view mode, const std::string& started_at,
                         const absl::Status& failure);
 

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "io/commands/apply_run.h"
 #include "io/commands/run_notify.h"
+#include "io/commands/status_log.h"
 #include "io/output.h"
 #include "io/report/prometheus_text.h"
 #include "io/state/state_store.h"
@@ -163,6 +164,7 @@ void WriteRunMetrics(const Session& session, const RunOutcome& outcome) {
     Print(session.options.err,
           absl::StrCat("usersync: warning: the metrics file was not written: ", s.message(), "\n"));
   }
+  AppendDailyStatus(session, outcome);
   NotifyRun(session, outcome);
 }
 

@@ -38,8 +38,9 @@ struct RunOutcome {
 std::string RunMetricsText(const Session& session, const RunOutcome& outcome);
 
 // Writes RunMetricsText to logs.dir/usersync.prom; a failure is a warning on `options.err`.
-// Then sends the run's notification when one is due (io/commands/run_notify.h): this is the one
-// point every run passes.
+// Then appends the run to the daily status log (status_log.h AppendDailyStatus) and sends the
+// run's notification when one is due (io/commands/run_notify.h): every run's end comes through
+// here.
 void WriteRunMetrics(const Session& session, const RunOutcome& outcome);
 
 // The file's name inside logs.dir.

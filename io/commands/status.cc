@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "io/commands/commands.h"
 #include "io/commands/pause.h"
+#include "io/commands/progress_run.h"
 #include "io/commands/run_context.h"
 #include "io/config/config.h"
 #include "io/json_writer.h"
@@ -139,8 +140,17 @@ PeriodTotals Totals(const std::vector<RunRow>& runs) {
 std::string TableReport(const std::string& store_path, const std::string& since,
                         const PeriodTotals& totals, size_t held, size_t unknown,
                         const std::vector<RunRow>& recent, const std::string& config_path,
-                        const std::optional<PauseRow>& pause) {
+                        const std::optional<PauseRow>& pause,
+                        const std::optional<RunProgress>& running) {
   std::string out = absl::StrCat("State store: ", store_path, "\n");
+  if (running.has_value()) {
+    absl::StrAppend(&out, "Running now: the run started ", running->started_at, " (pid ",
+                    running->pid, ") is ", running->phase);
+    if (running->total > 0) {
+      absl::StrAppend(&out, ": ", running->done, "/", running->total, " operations");
+    }
+    absl::StrAppend(&out, " (as of ", running->updated_at, ")\n");
+  }
   absl::StrAppend(&out, "Provisioning: ",
                   pause.has_value() ? absl::StrCat("PAUSED: ", PausedText(*pause, config_path))
                                     : std::string("on"),
@@ -178,9 +188,23 @@ std::string TableReport(const std::string& store_path, const std::string& since,
 
 std::string JsonReport(const std::string& store_path, const std::string& since,
                        const PeriodTotals& totals, size_t held, size_t unknown,
-                       const std::vector<RunRow>& recent, const std::optional<PauseRow>& pause) {
+                       const std::vector<RunRow>& recent, const std::optional<PauseRow>& pause,
+                       const std::optional<RunProgress>& running) {
   JsonWriter w;
   w.BeginObject().Field("state_store", store_path);
+  w.Key("running");  // null: no run in progress
+  running.has_value() ? w.BeginObject()
+                            .Key("pid")
+                            .Int(running->pid)
+                            .Field("started_at", running->started_at)
+                            .Field("phase", running->phase)
+                            .Key("done")
+                            .Int(running->done)
+                            .Key("total")
+                            .Int(running->total)
+                            .Field("updated_at", running->updated_at)
+                            .EndObject()
+                      : w.Null();
   w.Key("paused");  // null: provisioning is on
   pause.has_value()
       ? w.BeginObject().Field("since", pause->since).Field("reason", pause->reason).EndObject()
@@ -228,7 +252,7 @@ int RunStatusCommand(const CommandOptions& options) {
   if (path != ":memory:" && !std::filesystem::exists(path, error)) {
     const PeriodTotals none;
     Print(options.out, options.format == "json"
-                           ? JsonReport(path, since, none, 0, 0, {}, std::nullopt)
+                           ? JsonReport(path, since, none, 0, 0, {}, std::nullopt, std::nullopt)
                            : absl::StrCat("State store: ", path,
                                           " does not exist yet: no run has been recorded.\n"));
     return kExitOk;
@@ -246,11 +270,16 @@ int RunStatusCommand(const CommandOptions& options) {
       unknown.ok() ? LoadPause(**state) : unknown.status();
   if (!pause.ok()) return Report(options, pause.status());
   const PeriodTotals totals = Totals(*period);
-  Print(options.out,
-        options.format == "json"
-            ? JsonReport(path, since, totals, holds->size(), unknown->size(), *recent, *pause)
-            : TableReport(path, since, totals, holds->size(), unknown->size(), *recent,
-                          options.config_path, *pause));
+  // A sync or apply in progress keeps its phase in logs.dir (progress_run.h); gone or stale
+  // (its process died): none.
+  absl::StatusOr<RunProgress> progress = ReadRunProgress(RunProgressPath(session.config));
+  const std::optional<RunProgress> running =
+      progress.ok() ? std::optional<RunProgress>(*progress) : std::nullopt;
+  Print(options.out, options.format == "json"
+                         ? JsonReport(path, since, totals, holds->size(), unknown->size(), *recent,
+                                      *pause, running)
+                         : TableReport(path, since, totals, holds->size(), unknown->size(), *recent,
+                                       options.config_path, *pause, running));
   return kExitOk;
 }
 

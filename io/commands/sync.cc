@@ -8,10 +8,12 @@
 #include "io/commands/apply_run.h"
 #include "io/commands/commands.h"
 #include "io/commands/pause.h"
+#include "io/commands/progress_run.h"
 #include "io/commands/run_context.h"
 #include "io/commands/run_metrics.h"
 #include "io/json_writer.h"
 #include "io/output.h"
+#include "io/report/apply_estimate.h"
 #include "io/report/plan_report.h"
 
 namespace usersync::io {
@@ -42,6 +44,8 @@ void PrintPlan(const Session& session) {
                         session.directory.user_count(), session.directory.group_count(),
                         session.read_seconds, session.accounts.items.size(), session.list_seconds,
                         session.plan_seconds));
+  Print(session.options.out,
+        EstimateLine(EstimateFor(session), CostModelFor(session.config.target)));
 }
 
 // "Result: ..." and the throttling report.
@@ -64,6 +68,7 @@ void PrintResult(const Session& session, const Applied& applied) {
             applied.seconds > 0 ? static_cast<double>(requests) / applied.seconds : 0.0));
   Print(out,
         ThrottlingReport(applied.before, applied.after, applied.seconds, session.config.target));
+  Print(out, EstimateComparison(EstimateFor(session), requests, applied.seconds));
 }
 
 // Everything before the plan is printed: the session, the pause check (not for a dry run: it
@@ -89,6 +94,7 @@ std::optional<int> PrepareSync(Session& session, const std::string& started_at) 
     absl::StatusOr<bool> paused = StopIfPaused(session);
     if (!paused.ok()) return Report(options, paused.status());
     if (*paused) return kExitOk;
+    if (absl::Status s = StartProgress(session, started_at); !s.ok()) return Report(options, s);
   }
   if (absl::Status s = ReadAndPlan(session); !s.ok()) return unstarted(s);
   return std::nullopt;

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/str.h"
+#include "io/config/internal/logs.h"
 #include "io/config/internal/mappings.h"
 #include "io/config/internal/rule_roles.h"
 #include "io/config/internal/rule_settings.h"
@@ -592,7 +593,7 @@ absl::StatusOr<Config> ParseTable(const Ctx& ctx, const toml::table& root,
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* state, TopTable(ctx, root, "state"));
   USERSYNC_RETURN_IF_ERROR(ParsePathSection(ctx, state, "state", "path", &config.state_path));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* logs, TopTable(ctx, root, "logs"));
-  USERSYNC_RETURN_IF_ERROR(ParsePathSection(ctx, logs, "logs", "dir", &config.logs_dir));
+  USERSYNC_RETURN_IF_ERROR(internal::ParseLogsSection(ctx, logs, &config));
   config.state_path = ResolveOutput(base_dir, config.state_path);
   config.logs_dir = ResolveOutput(base_dir, config.logs_dir);
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* notify, TopTable(ctx, root, "notify"));

@@ -114,6 +114,13 @@ struct TargetConfig {
   std::chrono::milliseconds retry_budget{600'000};
 };
 
+// [logs] rotation (io/config/internal/logs.h, io/report/log_rotation.h).
+struct LogsConfig {
+  int64_t max_size_bytes = 64 << 20;  // 0 = never rotate audit.jsonl / errors.log
+  int keep = 5;                       // rotated files kept per log
+  int keep_days = 90;                 // status-DAY.log files kept; 0 = forever
+};
+
 struct Config {
   std::string path;  // the file this was loaded from
   SourceConfig source;
@@ -141,6 +148,7 @@ struct Config {
   std::string state_path = "usersync.db";  // resolved
   std::string logs_dir = "logs";           // resolved
   NotifyConfig notify;                     // [notify] (io/config/internal/notify.h)
+  LogsConfig logs;                         // [logs] rotation (io/config/internal/logs.h)
 };
 
 // Loads and validates `path`. Relative paths inside (source.path, state.path, logs.dir,

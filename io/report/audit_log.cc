@@ -96,6 +96,15 @@ void RunLogs::Audit(const AuditRecord& record) {
   w.Key("http_status").Int(record.http_status);
   w.Key("attempts").Int(record.attempts);
   if (!record.error.empty()) w.Field("error", record.error);
+  if (!record.reason.empty()) w.Field("reason", record.reason);
+  if (!record.changes.empty()) {
+    w.Key("changes").BeginArray();
+    for (const core::Change& change : record.changes) {
+      w.BeginObject().Field("field", core::FieldName(change.field));
+      w.Field("before", change.before).Field("after", change.after).EndObject();
+    }
+    w.EndArray();
+  }
   w.EndObject();
   std::string line = w.Release();
   line.push_back('\n');

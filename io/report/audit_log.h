@@ -1,6 +1,8 @@
 // The run's logs in logs.dir (DESIGN.md "reports"):
 //   audit.jsonl  one JSON line per operation: time, run, op, directory id, account id, email,
-//                outcome (done | failed | held), HTTP status, attempts, error
+//                outcome (done | failed | held), HTTP status, attempts, error, the plan's
+//                reason and the changed fields ("changes": [{"field", "before", "after"}];
+//                directory and account values only, never a credential)
 //   errors.log   one line per failed operation or run-level error, with its reason
 // Both are append-only and each line goes to the kernel whole (a write(2) loop, no stdio buffer),
 // so a crash loses nothing written before it. Every write is checked: the first one that fails
@@ -13,12 +15,14 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "core/plan.h"
 #include "io/clock.h"
 
 namespace usersync::io {
@@ -33,6 +37,8 @@ struct AuditRecord {
   int http_status = 0;
   int attempts = 0;
   std::string_view error;
+  std::string_view reason = {};                // why the plan made the operation
+  std::span<const core::Change> changes = {};  // before → after, in the plan's order
 };
 
 class RunLogs {

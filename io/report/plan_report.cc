@@ -7,6 +7,7 @@
 #include "core/str.h"
 #include "io/json_writer.h"
 #include "io/operation_codec.h"
+#include "io/report/apply_estimate.h"
 
 namespace usersync::io {
 namespace {
@@ -29,6 +30,8 @@ std::string Pad(std::string_view s, size_t width) {
   return out;
 }
 
+}  // namespace
+
 std::string DescribeChanges(const Operation& op) {
   std::string out;
   for (const core::Change& change : op.changes) {
@@ -38,6 +41,8 @@ std::string DescribeChanges(const Operation& op) {
   }
   return out;
 }
+
+namespace {
 
 void CsvField(std::string* out, std::string_view value) {
   const bool quote = value.find_first_of(",\"\r\n") != std::string_view::npos;
@@ -121,7 +126,8 @@ std::string PlanFingerprint(std::span<const core::Operation> ops) {
   return std::string(hex, 16);
 }
 
-std::string PlanJson(const core::Plan& plan, const PlanOrigin& origin) {
+std::string PlanJson(const core::Plan& plan, const PlanOrigin& origin,
+                     const PlanEstimate* estimate) {
   JsonWriter w;
   w.BeginObject();
   w.Key("summary").BeginObject();
@@ -146,6 +152,10 @@ std::string PlanJson(const core::Plan& plan, const PlanOrigin& origin) {
   w.Key("warnings").BeginArray();
   for (const std::string& warning : plan.warnings) w.String(warning);
   w.EndArray();
+  if (estimate != nullptr) {
+    w.Key("estimate");
+    WriteEstimateJson(w, estimate->cost, estimate->model);
+  }
   w.EndObject();
   std::string out = w.Release();
   out.push_back('\n');

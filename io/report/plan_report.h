@@ -8,10 +8,15 @@
 #include <span>
 #include <string>
 
+#include "core/apply_cost.h"
 #include "core/plan.h"
 #include "io/operation_codec.h"  // OperationJson: one operation as PlanJson writes it
 
 namespace usersync::io {
+
+// "last_name: \"Browne\" → \"Brown\"; products: \"\" → \"G2M\"": an operation's changes, before →
+// after ("" when it has none).
+std::string DescribeChanges(const core::Operation& op);
 
 // "matched 8 · update 4 · new 31 · invalid 6 · account-only 3 · departed 1"
 std::string SummaryLine(const core::Plan& plan);
@@ -30,8 +35,14 @@ struct PlanOrigin {
 // The plan as one JSON object (DESIGN.md "plan --format json"): summary, plan_id, config and
 // target (when `origin` names them), operations (each with op, directory_id, account_id, email,
 // dn, reason, held, changes, precondition and, except for deactivate/delete, spec), invalid,
-// deprovision_held, warnings.
-std::string PlanJson(const core::Plan& plan, const PlanOrigin& origin = {});
+// deprovision_held, warnings, and "estimate" (apply_estimate.h WriteEstimateJson) when
+// `estimate` is given.
+struct PlanEstimate {
+  core::ApplyCost cost;
+  core::CostModel model;
+};
+std::string PlanJson(const core::Plan& plan, const PlanOrigin& origin = {},
+                     const PlanEstimate* estimate = nullptr);
 
 // The plan's fingerprint: 16 hex digits of FNV-1a 64 over OperationJson of each operation, in
 // order. A plan file read back gives the same fingerprint unless its operations were edited.

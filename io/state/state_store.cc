@@ -331,6 +331,32 @@ absl::StatusOr<std::vector<JournalEntry>> StateStore::JournalForRun(int64_t run_
   return ReadJournal(*statements_, stmt, kOp);
 }
 
+absl::StatusOr<std::vector<JournalEntry>> StateStore::JournalForUser(std::string_view user) {
+  constexpr std::string_view kOp = "loading a user's journal";
+  // ?2: the DN as OperationJson writes it, a LIKE pattern with its own wildcards escaped.
+  constexpr std::string_view kMatch =
+      "(directory_id = ?1 OR account_id = ?1 OR email = lower(?1) OR "
+      "payload LIKE ?2 ESCAPE '\\')";
+  USERSYNC_ASSIGN_OR_RETURN(
+      sqlite3_stmt * stmt,
+      statements_->Get(
+          absl::StrCat("SELECT ", Sv(kJournalColumns), " FROM journal WHERE directory_id IN ",
+                       "(SELECT directory_id FROM journal WHERE directory_id != '' AND ",
+                       Sv(kMatch), ") OR account_id IN (SELECT account_id FROM journal WHERE ",
+                       "account_id != '' AND ", Sv(kMatch), ") OR ", Sv(kMatch), " ORDER BY op_id"),
+          kOp));
+  Statement scoped(stmt);
+  std::string dn_pattern = "%\"dn\":\"";
+  for (const char c : user) {
+    if (c == '%' || c == '_' || c == '\\') dn_pattern.push_back('\\');
+    dn_pattern.push_back(c);
+  }
+  dn_pattern.append("\"%");
+  BindText(stmt, 1, user);
+  BindText(stmt, 2, dn_pattern);
+  return ReadJournal(*statements_, stmt, kOp);
+}
+
 absl::Status StateStore::SaveHolds(int64_t run_id, std::span<const JournalIntent> holds) {
   constexpr std::string_view kOp = "saving held operations";
   USERSYNC_ASSIGN_OR_RETURN(sqlite3_stmt * drop,

@@ -148,6 +148,12 @@ class StateStore {
   // Rows still in state "intent" (operations whose outcome is unknown), oldest first.
   absl::StatusOr<std::vector<JournalEntry>> LoadUnsettled();
   absl::StatusOr<std::vector<JournalEntry>> JournalForRun(int64_t run_id);
+  // Every row of one user, oldest first (`usersync history`): `user` is a directory id, an
+  // account id, an email (compared lower-cased: the journal holds normalized emails) or a DN as
+  // the plan wrote it (compared case-insensitively inside the row's payload). The rows found
+  // that way bring in every other row of their directory ids and account ids (the user's
+  // email may have changed since). A full scan of the journal: no index on these columns.
+  absl::StatusOr<std::vector<JournalEntry>> JournalForUser(std::string_view user);
 
   // Holds. SaveHolds replaces every hold still pending with `holds` (one transaction): a run
   // that holds deprovisioning again computed the set anew, so older pending holds are stale.

@@ -65,6 +65,14 @@ int RunEvery(const CommandOptions& options, const std::string& every) {
   return usersync::io::RunPollingCommand(options, *interval);
 }
 
+// --progress and --quiet (sync, apply, run): the progress display on stderr.
+void AddProgressFlags(CLI::App* command, CommandOptions& o) {
+  command->add_option("--progress", o.progress,
+                      "auto (on a terminal) | off | tty | plain | plain:DURATION (a line every "
+                      "DURATION, default 10s)");
+  command->add_flag("--quiet", o.quiet, "no progress display (--progress off)");
+}
+
 // plan, apply, sync (in the order of `usersync --help`).
 void AddPlanCommands(Cli& cli) {
   CommandOptions& o = cli.options;
@@ -76,10 +84,12 @@ void AddPlanCommands(Cli& cli) {
   CLI::App* apply = cli.Add("apply", "apply exactly a reviewed plan",
                             [&o] { return usersync::io::RunApplyCommand(o); });
   apply->add_option("--plan", o.plan_path, "plan file written by `plan --out`")->required();
+  AddProgressFlags(apply, o);
 
   CLI::App* sync =
       cli.Add("sync", "plan and apply in one go", [&o] { return usersync::io::RunSyncCommand(o); });
   sync->add_flag("--dry-run", o.dry_run, "plan only; change nothing");
+  AddProgressFlags(sync, o);
 }
 
 // users, explain, match.
@@ -95,6 +105,10 @@ void AddUserCommands(Cli& cli) {
                               [&o] { return usersync::io::RunExplainCommand(o); });
   explain->add_option("user", o.user, "email, user name, directory id, DN or account id")
       ->required();
+
+  CLI::App* history = cli.Add("history", "everything done to one user, with the reasons",
+                              [&o] { return usersync::io::RunHistoryCommand(o); });
+  history->add_option("user", o.user, "email, directory id, DN or account id")->required();
 
   CLI::App* match = cli.Add("match", "store a manual match, or forget stored links (--unlink)",
                             [&o] { return usersync::io::RunMatchCommand(o); });
@@ -151,6 +165,7 @@ void AddOperatorCommands(Cli& cli) {
   CLI::App* run = cli.Add("run", "polling mode: sync every DURATION",
                           [&cli] { return RunEvery(cli.options, cli.every); });
   run->add_option("--every", cli.every, "interval, e.g. 15m")->required();
+  AddProgressFlags(run, o);
 }
 
 void AddDemoCommand(Cli& cli) {
