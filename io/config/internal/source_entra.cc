@@ -1,9 +1,11 @@
 #include "io/config/internal/source_entra.h"
 
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "io/config/transport_check.h"
 
 namespace usersync::io::internal {
 namespace {
@@ -50,6 +52,15 @@ absl::Status ParseEntraSource(const Ctx& ctx, const toml::table* table, const Se
   }
   if (!IsHttpUrl(entra.authority)) {
     return section.ValueError("authority", "must start with https:// (or http:// for a test)");
+  }
+  // http:// only to a loopback host (tests, the face): the secret and the tokens travel in it.
+  for (const auto& [key, url] : {std::pair<std::string_view, const std::string*>{
+                                     "graph_url", &entra.graph_url},
+                                 {"authority", &entra.authority}}) {
+    if (url->starts_with("http://") && !IsLoopbackUrl(*url)) {
+      return section.ValueError(key, "is http:// to a host that is not loopback: the client "
+                                     "secret and the tokens would travel in clear; use https://");
+    }
   }
   if (entra.tenant_id.empty()) {
     return ctx.Error(table, "missing required key 'source.tenant_id' (the directory (tenant) id) "

@@ -13,6 +13,7 @@
 //   service_principal_id the enterprise application's object id: its assignments become the
 //                        groups "app-assignments" and "app-role:<appRoleId>"
 //   rate, burst          the pipeline's token bucket (requests per second), default 20 / 20
+// graph_url and authority must be https:// (http:// only to a loopback host: tests).
 //
 // Attribute defaults for kind entra (source.attributes still wins): id "id", user_name
 // "userPrincipalName", email "mail" (userPrincipalName when mail is empty), first_name
