@@ -9,7 +9,8 @@ namespace usersync::io::config_test {
 namespace {
 
 std::string Entra(std::string_view keys) {
-  return Cfg(absl::StrCat("kind = \"entra\"\ntenant_id = \"t-1\"\nclient_id = \"c-1\"\n", keys));
+  return Cfg(std::string("kind = \"entra\"\ntenant_id = \"t-1\"\nclient_id = \"c-1\"\n") +
+             std::string(keys));
 }
 
 TEST(ConfigEntra, DefaultsAreMicrosoftsCloudAndGraphNames) {
@@ -50,6 +51,8 @@ TEST(ConfigEntra, RefusesMissingIdsAndCleartextHosts) {
               HasSubstr("source.graph_url"));
   EXPECT_THAT(Rejection(Entra("authority = \"ftp://x\"\n")), HasSubstr("source.authority"));
   EXPECT_TRUE(Parse(Entra("graph_url = \"http://127.0.0.1:9000\"\n")).ok());
+  EXPECT_THAT(Rejection(Entra("client_secret_env = \"A\"\nclient_secret_file = \"f\"\n")),
+              HasSubstr("client_secret_file"));
 }
 
 }  // namespace

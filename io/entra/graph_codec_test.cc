@@ -59,13 +59,13 @@ TEST(GraphCodec, ReadsUsersPage) {
 
 // GET /groups/{id}/members (group-list-members): directoryObjects, each with @odata.type.
 TEST(GraphCodec, ReadsMembersWithTheirTypes) {
-  absl::StatusOr<GraphPage> page = DecodeGraphPage(R"({
+  absl::StatusOr<GraphPage> page = DecodeGraphPage(R"json({
     "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#directoryObjects(id)",
     "value": [
       {"@odata.type": "#microsoft.graph.user", "id": "11111111-2222-3333-4444-555555555555"},
       {"@odata.type": "#microsoft.graph.group", "id": "22222222-2222-3333-4444-555555555555"},
       {"@odata.type": "#microsoft.graph.device", "id": "33333333-2222-3333-4444-555555555555"}
-    ]})",
+    ]})json",
                                                    "members");
   ASSERT_TRUE(page.ok()) << page.status();
   ASSERT_EQ(page->objects.size(), 3u);
@@ -78,7 +78,7 @@ TEST(GraphCodec, ReadsMembersWithTheirTypes) {
 // GET /servicePrincipals/{id}/appRoleAssignedTo (serviceprincipal-list-approleassignedto):
 // appRoleAssignment objects (resources/approleassignment).
 TEST(GraphCodec, ReadsAppRoleAssignments) {
-  absl::StatusOr<GraphPage> page = DecodeGraphPage(R"({
+  absl::StatusOr<GraphPage> page = DecodeGraphPage(R"json({
     "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals('8e881353-1735-45af-af21-ee1344582a4d')/appRoleAssignedTo",
     "value": [{
       "id": "41W1zT6z1U-kJxf62svfp1HFE8pMZhxDun-ThPczmJE",
@@ -90,7 +90,7 @@ TEST(GraphCodec, ReadsAppRoleAssignments) {
       "principalType": "User",
       "resourceDisplayName": "dxprovisioning-graphapi-client",
       "resourceId": "8e881353-1735-45af-af21-ee1344582a4d"
-    }]})",
+    }]})json",
                                                    "assignments");
   ASSERT_TRUE(page.ok()) << page.status();
   ASSERT_EQ(page->objects.size(), 1u);

@@ -45,6 +45,12 @@ absl::Status ParseEntraSource(const Ctx& ctx, const toml::table* table, const Se
   USERSYNC_RETURN_IF_ERROR(section.String("service_principal_id", &entra.service_principal_id));
   USERSYNC_RETURN_IF_ERROR(section.Number("rate", &entra.rate));
   USERSYNC_RETURN_IF_ERROR(section.Number("burst", &entra.burst));
+  if (section.Has("client_secret_env") && !entra.client_secret_file.empty()) {
+    return section.ValueError("client_secret_file",
+                              "cannot be set together with 'source.client_secret_env': choose "
+                              "one place for the client secret");
+  }
+  if (!entra.client_secret_file.empty()) entra.client_secret_env.clear();
   TrimSlashes(&entra.graph_url);
   TrimSlashes(&entra.authority);
   if (!IsHttpUrl(entra.graph_url)) {
