@@ -248,7 +248,8 @@ absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::st
       "max_accounts",   "allow_insecure", "max_response_bytes", "max_retry_after",
       "retry_budget",   "auth",         "token_url",          "authorize_url",
       "redirect_uri",   "client_id",    "client_secret_env",  "client_secret_file",
-      "refresh_token_file", "client_auth", "suppress_welcome", "products"};
+      "refresh_token_file", "client_auth", "suppress_welcome", "products",
+      "grant",          "scope"};
   if (table == nullptr) {
     return ctx.Error(nullptr,
                      "missing section [target]: it must give target.url (the target's base "

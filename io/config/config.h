@@ -87,7 +87,11 @@ struct OAuth2Config {
   std::string client_id;      // required
   std::string client_secret_env = "USERSYNC_CLIENT_SECRET";
   std::string client_secret_file;  // replaces client_secret_env when set
-  std::string refresh_token_file;  // required, resolved
+  std::string refresh_token_file;  // required with the refresh-token grant, resolved
+  // target.grant: "refresh_token" (default; `usersync authorize` first) or "client_credentials"
+  // (RFC 6749 §4.4: the client's own credentials, no refresh token, no authorize step).
+  bool client_credentials = false;
+  std::string scope;  // target.scope: sent with the client credentials grant when set
   // How id and secret go into the Basic header (target.client_auth). "basic" (raw, GoTo's guide)
   // refuses a client id holding ':' at load: the server would split the id there.
   ClientAuth client_auth = ClientAuth::kBasic;

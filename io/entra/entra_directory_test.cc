@@ -63,8 +63,9 @@ class EntraSourceTest : public ::testing::Test {
         emulator::GraphFaceOptions{.tenant_id = "tenant", .client_id = "client",
                                    .client_secret = kSecret},
         *std::move(seed));
-    face_->Register(server_.server(), server_.base(""));
+    face_->Register(server_.server(), "");
     server_.Start();
+    face_->SetBaseUrl(server_.base(""));
   }
 
   absl::StatusOr<core::Directory> Read(EntraSourceOptions options) {

@@ -141,11 +141,16 @@ void GraphFace::ServePage(const httplib::Request& req, httplib::Response& res,
     return ReplyGraphError(res, 400, "Directory_InvalidSkipToken", "Bad skiptoken.");
   }
   offset = std::min(offset, objects.size());
+  std::string base_url;
+  {
+    absl::MutexLock lock(&mu_);
+    base_url = base_url_;
+  }
   const size_t end = std::min(objects.size(), offset + static_cast<size_t>(top));
-  std::string body = absl::StrCat(R"({"@odata.context":")", base_url_, "/v1.0/$metadata#",
+  std::string body = absl::StrCat(R"({"@odata.context":")", base_url, "/v1.0/$metadata#",
                                   context, "\"");
   if (end < objects.size()) {
-    std::string link = absl::StrCat(base_url_, req.path, "?");
+    std::string link = absl::StrCat(base_url, req.path, "?");
     if (req.has_param("$select")) {
       absl::StrAppend(&link, "$select=", req.get_param_value("$select"), "&");
     }
@@ -171,8 +176,13 @@ void GraphFace::ServeStats(httplib::Response& res) {
                   "application/json");
 }
 
-void GraphFace::Register(httplib::Server& server, std::string base_url) {
+void GraphFace::SetBaseUrl(std::string base_url) {
+  absl::MutexLock lock(&mu_);
   base_url_ = std::move(base_url);
+}
+
+void GraphFace::Register(httplib::Server& server, std::string base_url) {
+  SetBaseUrl(std::move(base_url));
   server.Post(absl::StrCat("/", options_.tenant_id, "/oauth2/v2.0/token"),
               [this](const httplib::Request& req, httplib::Response& res) {
                 oauth_.HandleToken(req, res);

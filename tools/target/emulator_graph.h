@@ -84,6 +84,8 @@ class GraphFace {
 
   // Registers the routes on `server`. `base_url` ("http://127.0.0.1:PORT") starts nextLinks.
   void Register(httplib::Server& server, std::string base_url);
+  // Replaces the base URL (a server whose port is known only once it runs). Thread-safe.
+  void SetBaseUrl(std::string base_url);
 
  private:
   // Counts the request; false (the answer set: 401 or 429) when it is not to be served.
@@ -97,9 +99,9 @@ class GraphFace {
 
   const GraphFaceOptions options_;
   const GraphSeed seed_;
-  std::string base_url_;
   OAuthAuthority oauth_;
   absl::Mutex mu_;
+  std::string base_url_ ABSL_GUARDED_BY(mu_);
   int64_t requests_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t throttled_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t unauthorized_ ABSL_GUARDED_BY(mu_) = 0;
