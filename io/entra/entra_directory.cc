@@ -193,6 +193,9 @@ class EntraSource final : public DirectorySource {
     std::vector<int> pages(groups.size(), 0);
     std::function<void(size_t, std::string)> fetch = [&](size_t group_idx, std::string url) {
       pipeline_->Submit(Get(std::move(url)), [&, group_idx](HttpResponse response) {
+        // A group deleted since the listing answers 404: it is read as empty (Graph is
+        // eventually consistent; the next cycle no longer lists it).
+        if (response.status.code() == absl::StatusCode::kNotFound) return;
         absl::StatusOr<GraphPage> page = PageOf(response, "GET /groups/{id}/members");
         absl::MutexLock lock(&mu);
         if (page.ok() && ++pages[group_idx] > options_.max_pages) {

@@ -68,6 +68,23 @@ class EntraSourceTest : public ::testing::Test {
     face_->SetBaseUrl(server_.base(""));
   }
 
+  // A token endpoint granting every request, for the scripted tests.
+  void ServeTokens() {
+    server_.server().Post("/tenant/oauth2/v2.0/token",
+                          [](const httplib::Request&, httplib::Response& res) {
+                            res.set_content(R"({"access_token":"t","expires_in":3600})",
+                                            "application/json");
+                          });
+  }
+
+  // GET `path` answers `status` with `body`.
+  void Serve(const std::string& path, int status, std::string body) {
+    server_.server().Get(path, [status, body](const httplib::Request&, httplib::Response& res) {
+      res.status = status;
+      res.set_content(body, "application/json");
+    });
+  }
+
   absl::StatusOr<core::Directory> Read(EntraSourceOptions options) {
     absl::StatusOr<std::unique_ptr<DirectorySource>> source = MakeEntraSource(std::move(options));
     if (!source.ok()) return source.status();
@@ -125,36 +142,35 @@ TEST_F(EntraSourceTest, AWrongSecretIsUnauthenticated) {
 
 // A nextLink to another host would carry the token there: refused.
 TEST_F(EntraSourceTest, ANextLinkOffTheGraphUrlIsRefused) {
-  server_.server().Post("/tenant/oauth2/v2.0/token",
-                        [](const httplib::Request&, httplib::Response& res) {
-                          res.set_content(R"({"access_token":"t","expires_in":3600})",
-                                          "application/json");
-                        });
-  server_.server().Get("/v1.0/users", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(
-        R"({"value":[],"@odata.nextLink":"https://elsewhere.example/v1.0/users?$skiptoken=1"})",
-        "application/json");
-  });
+  ServeTokens();
+  Serve("/v1.0/users", 200,
+        R"({"value":[],"@odata.nextLink":"https://elsewhere.example/v1.0/users?$skiptoken=1"})");
   server_.Start();
   absl::StatusOr<core::Directory> dir = Read(Options(server_));
   EXPECT_EQ(dir.status().code(), absl::StatusCode::kDataLoss) << dir.status();
   EXPECT_NE(std::string(dir.status().message()).find("nextLink"), std::string::npos);
 }
 
+// A group deleted between the listing and its members read (404) is read as empty.
+TEST_F(EntraSourceTest, AGroupGoneBeforeItsMembersAreReadIsEmpty) {
+  ServeTokens();
+  Serve("/v1.0/users", 200, R"({"value":[{"id":"u-1","userPrincipalName":"a@example.com"}]})");
+  Serve("/v1.0/groups", 200, R"({"value":[{"id":"g-gone","displayName":"Gone"}]})");
+  Serve("/v1.0/groups/g-gone/members", 404, R"({"error":{"code":"Request_ResourceNotFound"}})");
+  server_.Start();
+  EntraSourceOptions options = Options(server_);
+  options.service_principal_id.clear();
+  absl::StatusOr<core::Directory> dir = Read(std::move(options));
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  ASSERT_EQ(dir->group_count(), 1u);
+  EXPECT_TRUE(dir->members.empty());
+}
+
 // HTTP 403 names the Graph permission the application lacks.
 TEST_F(EntraSourceTest, AForbiddenCallNamesThePermission) {
-  server_.server().Post("/tenant/oauth2/v2.0/token",
-                        [](const httplib::Request&, httplib::Response& res) {
-                          res.set_content(R"({"access_token":"t","expires_in":3600})",
-                                          "application/json");
-                        });
-  server_.server().Get("/v1.0/users", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(R"({"value":[]})", "application/json");
-  });
-  server_.server().Get("/v1.0/groups", [](const httplib::Request&, httplib::Response& res) {
-    res.status = 403;
-    res.set_content(R"({"error":{"code":"Authorization_RequestDenied"}})", "application/json");
-  });
+  ServeTokens();
+  Serve("/v1.0/users", 200, R"({"value":[]})");
+  Serve("/v1.0/groups", 403, R"({"error":{"code":"Authorization_RequestDenied"}})");
   server_.Start();
   absl::StatusOr<core::Directory> dir = Read(Options(server_));
   EXPECT_EQ(dir.status().code(), absl::StatusCode::kPermissionDenied) << dir.status();
