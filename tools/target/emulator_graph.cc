@@ -102,7 +102,11 @@ GraphFace::GraphFace(GraphFaceOptions options, GraphSeed seed)
       oauth_(OAuthOptions{.client_id = options_.client_id,
                           .client_secret = options_.client_secret,
                           .client_auth = ClientAuth::kBasicForm,
-                          .access_token_ttl = options_.token_ttl}) {}
+                          .access_token_ttl = options_.token_ttl}) {
+  for (size_t group_idx = 0; group_idx < seed_.groups.size(); ++group_idx) {
+    group_index_.emplace(seed_.groups[group_idx].id, group_idx);
+  }
+}
 
 bool GraphFace::Admit(const httplib::Request& req, httplib::Response& res) {
   const std::string auth = req.get_header_value("Authorization");
@@ -127,8 +131,9 @@ bool GraphFace::Admit(const httplib::Request& req, httplib::Response& res) {
   return true;
 }
 
-void GraphFace::ServePage(const httplib::Request& req, httplib::Response& res,
-                          const std::vector<std::string>& objects, const std::string& context) {
+void GraphFace::ServePage(const httplib::Request& req, httplib::Response& res, size_t count,
+                          const std::function<std::string(size_t)>& object,
+                          const std::string& context) {
   int top = 100;  // Graph's default page of users
   if (req.has_param("$top") && (!absl::SimpleAtoi(req.get_param_value("$top"), &top) ||
                                 top < 1 || top > 999)) {
@@ -140,16 +145,16 @@ void GraphFace::ServePage(const httplib::Request& req, httplib::Response& res,
       !absl::SimpleAtoi(req.get_param_value("$skiptoken"), &offset)) {
     return ReplyGraphError(res, 400, "Directory_InvalidSkipToken", "Bad skiptoken.");
   }
-  offset = std::min(offset, objects.size());
+  offset = std::min(offset, count);
   std::string base_url;
   {
     absl::MutexLock lock(&mu_);
     base_url = base_url_;
   }
-  const size_t end = std::min(objects.size(), offset + static_cast<size_t>(top));
+  const size_t end = std::min(count, offset + static_cast<size_t>(top));
   std::string body = absl::StrCat(R"({"@odata.context":")", base_url, "/v1.0/$metadata#",
                                   context, "\"");
-  if (end < objects.size()) {
+  if (end < count) {
     std::string link = absl::StrCat(base_url, req.path, "?");
     if (req.has_param("$select")) {
       absl::StrAppend(&link, "$select=", req.get_param_value("$select"), "&");
@@ -160,7 +165,7 @@ void GraphFace::ServePage(const httplib::Request& req, httplib::Response& res,
   absl::StrAppend(&body, R"(,"value":[)");
   for (size_t object_idx = offset; object_idx < end; ++object_idx) {
     if (object_idx > offset) body.push_back(',');
-    body += objects[object_idx];
+    body += object(object_idx);
   }
   body += "]}";
   res.status = 200;
@@ -202,18 +207,18 @@ void GraphFace::Register(httplib::Server& server, std::string base_url) {
     if (req.has_param("$select")) {
       select = absl::StrSplit(req.get_param_value("$select"), ',', absl::SkipEmpty());
     }
-    std::vector<std::string> objects;
-    for (const GraphSeedObject& user : seed_.users) objects.push_back(UserJson(user, select));
-    ServePage(req, res, objects, "users");
+    ServePage(
+        req, res, seed_.users.size(),
+        [&](size_t user_idx) { return UserJson(seed_.users[user_idx], select); }, "users");
   });
   server.Get("/v1.0/groups", [this](const httplib::Request& req, httplib::Response& res) {
     if (!Admit(req, res)) return;
-    std::vector<std::string> objects;
-    for (const GraphSeedGroup& group : seed_.groups) {
-      objects.push_back(absl::StrCat(R"({"id":)", Quoted(group.id), R"(,"displayName":)",
-                                     Quoted(group.display_name), "}"));
-    }
-    ServePage(req, res, objects, "groups(id,displayName)");
+    auto group_json = [&](size_t group_idx) {
+      const GraphSeedGroup& group = seed_.groups[group_idx];
+      return absl::StrCat(R"({"id":)", Quoted(group.id), R"(,"displayName":)",
+                          Quoted(group.display_name), "}");
+    };
+    ServePage(req, res, seed_.groups.size(), group_json, "groups(id,displayName)");
   });
   server.Get(R"(/v1\.0/groups/([^/]+)/members)",
              [this](const httplib::Request& req, httplib::Response& res) {
@@ -229,20 +234,18 @@ void GraphFace::Register(httplib::Server& server, std::string base_url) {
 
 void GraphFace::ServeMembers(const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1];
-  auto group = std::find_if(seed_.groups.begin(), seed_.groups.end(),
-                            [&](const GraphSeedGroup& g) { return g.id == id; });
-  if (group == seed_.groups.end()) {
+  auto group = group_index_.find(id);
+  if (group == group_index_.end()) {
     return ReplyGraphError(res, 404, "Request_ResourceNotFound", "No such group.");
   }
-  std::vector<std::string> objects;
-  for (const std::string& member : group->members) {
-    const bool is_group = std::any_of(seed_.groups.begin(), seed_.groups.end(),
-                                      [&](const GraphSeedGroup& g) { return g.id == member; });
-    objects.push_back(absl::StrCat(R"({"@odata.type":"#microsoft.graph.)",
-                                   is_group ? "group" : "user", R"(","id":)", Quoted(member),
-                                   "}"));
-  }
-  ServePage(req, res, objects, "directoryObjects(id)");
+  const std::vector<std::string>& members = seed_.groups[group->second].members;
+  auto member_json = [&](size_t member_idx) {
+    const std::string& member = members[member_idx];
+    return absl::StrCat(R"({"@odata.type":"#microsoft.graph.)",
+                        group_index_.contains(member) ? "group" : "user", R"(","id":)",
+                        Quoted(member), "}");
+  };
+  ServePage(req, res, members.size(), member_json, "directoryObjects(id)");
 }
 
 void GraphFace::ServeAssignments(const httplib::Request& req, httplib::Response& res) {
@@ -252,15 +255,15 @@ void GraphFace::ServeAssignments(const httplib::Request& req, httplib::Response&
   if (sp == seed_.service_principals.end()) {
     return ReplyGraphError(res, 404, "Request_ResourceNotFound", "No such service principal.");
   }
-  std::vector<std::string> objects;
-  for (size_t assignment_idx = 0; assignment_idx < sp->second.size(); ++assignment_idx) {
-    const GraphSeedAssignment& a = sp->second[assignment_idx];
-    objects.push_back(absl::StrCat(
+  const std::vector<GraphSeedAssignment>& assignments = sp->second;
+  auto assignment_json = [&](size_t assignment_idx) {
+    const GraphSeedAssignment& a = assignments[assignment_idx];
+    return absl::StrCat(
         R"({"id":")", "assignment-", assignment_idx, R"(","deletedDateTime":null,"appRoleId":)",
         Quoted(a.app_role_id), R"(,"principalId":)", Quoted(a.principal_id),
-        R"(,"principalType":)", Quoted(a.principal_type), R"(,"resourceId":)", Quoted(id), "}"));
-  }
-  ServePage(req, res, objects,
+        R"(,"principalType":)", Quoted(a.principal_type), R"(,"resourceId":)", Quoted(id), "}");
+  };
+  ServePage(req, res, assignments.size(), assignment_json,
             absl::StrCat("servicePrincipals('", id, "')/appRoleAssignedTo"));
 }
 

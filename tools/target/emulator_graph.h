@@ -27,12 +27,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "tools/target/emulator_oauth.h"
@@ -90,15 +92,17 @@ class GraphFace {
  private:
   // Counts the request; false (the answer set: 401 or 429) when it is not to be served.
   bool Admit(const httplib::Request& req, httplib::Response& res);
-  // Answers one page of `objects` (JSON texts) at req's $top / $skiptoken, or 400.
-  void ServePage(const httplib::Request& req, httplib::Response& res,
-                 const std::vector<std::string>& objects, const std::string& context);
+  // Answers one page of the `count` objects (object(i) writes the i-th as JSON text) at req's
+  // $top / $skiptoken, or 400. Only the page's objects are written: a page costs its size.
+  void ServePage(const httplib::Request& req, httplib::Response& res, size_t count,
+                 const std::function<std::string(size_t)>& object, const std::string& context);
   void ServeStats(httplib::Response& res);
   void ServeMembers(const httplib::Request& req, httplib::Response& res);
   void ServeAssignments(const httplib::Request& req, httplib::Response& res);
 
   const GraphFaceOptions options_;
   const GraphSeed seed_;
+  absl::flat_hash_map<std::string, size_t> group_index_;  // group id → index in seed_.groups
   OAuthAuthority oauth_;
   absl::Mutex mu_;
   std::string base_url_ ABSL_GUARDED_BY(mu_);
