@@ -46,21 +46,21 @@ std::string User(const std::string& id, const std::string& name, bool enabled = 
 // alice: assigned directly (admin role); sales (user role) holds bob and the nested group
 // nested, which holds carol; dave is assigned directly but disabled; erin is in no assignment.
 std::string Seed() {
-  return absl::StrCat(
-      R"({"users":[)", User("u-alice", "alice"), ",", User("u-bob", "bob"), ",",
-      User("u-carol", "carol"), ",", User("u-dave", "dave", false), ",", User("u-erin", "erin"),
-      R"(],"groups":[
+  return absl::StrCat(R"({"users":[)", User("u-alice", "alice"), ",", User("u-bob", "bob"), ",",
+                      User("u-carol", "carol"), ",", User("u-dave", "dave", false), ",",
+                      User("u-erin", "erin"),
+                      R"(],"groups":[
         {"id":"g-sales","displayName":"Sales","members":["u-bob","g-nested"]},
         {"id":"g-nested","displayName":"Sales EMEA","members":["u-carol"]},
         {"id":"g-other","displayName":"Other","members":["u-erin"]}],
       "servicePrincipals":[{"id":")",
-      kServicePrincipal, R"(","appRoleAssignedTo":[
+                      kServicePrincipal, R"(","appRoleAssignedTo":[
         {"principalId":"u-alice","principalType":"User","appRoleId":")",
-      kAdminRole, R"("},
+                      kAdminRole, R"("},
         {"principalId":"g-sales","principalType":"Group","appRoleId":")",
-      kUserRole, R"("},
+                      kUserRole, R"("},
         {"principalId":"u-dave","principalType":"User","appRoleId":")",
-      kUserRole, R"("}]}]})");
+                      kUserRole, R"("}]}]})");
 }
 
 class EntraIntegrationTest : public ::testing::Test {
@@ -73,12 +73,12 @@ class EntraIntegrationTest : public ::testing::Test {
     ASSERT_TRUE(graph.ok()) << graph.status();
     graph_ = *std::move(graph);
     WorldConfig config;
-    config.source = absl::StrCat(
-        "kind = \"entra\"\ngraph_url = \"", graph_->base_url(), "\"\nauthority = \"",
-        graph_->base_url(), "\"\ntenant_id = \"", testing::kGraphTenant, "\"\nclient_id = \"",
-        testing::kGraphClientId, "\"\nclient_secret_env = \"ENTRA_SECRET\"\n",
-        "service_principal_id = \"", kServicePrincipal, "\"\npage_size = 2\nrate = 1000\n",
-        "burst = 100\n");
+    config.source =
+        absl::StrCat("kind = \"entra\"\ngraph_url = \"", graph_->base_url(), "\"\nauthority = \"",
+                     graph_->base_url(), "\"\ntenant_id = \"", testing::kGraphTenant,
+                     "\"\nclient_id = \"", testing::kGraphClientId,
+                     "\"\nclient_secret_env = \"ENTRA_SECRET\"\n", "service_principal_id = \"",
+                     kServicePrincipal, "\"\npage_size = 2\nrate = 1000\n", "burst = 100\n");
     config.scope_group = "app-assignments";
     config.rules = RuleToml("Admins", 1, absl::StrCat("app-role:", kAdminRole), "\"G2M\"") +
                    RuleToml("Users", 2, "app-assignments", "\"G2W\"");
@@ -178,8 +178,7 @@ TEST_F(EntraIntegrationTest, ShortLivedTokensAreRenewedMidRun) {
 // A wrong client secret stops the run before anything is planned, naming the cause.
 TEST_F(EntraIntegrationTest, AWrongSecretIsRefused) {
   StartGraph();
-  ProcessResult sync =
-      world_.Usersync({"sync"}, {{"ENTRA_SECRET", "not-the-secret"}});
+  ProcessResult sync = world_.Usersync({"sync"}, {{"ENTRA_SECRET", "not-the-secret"}});
   EXPECT_NE(sync.exit_code, 0);
   EXPECT_TRUE(Contains(sync.err, "invalid_client")) << sync.err;
   EXPECT_EQ(world_.Stats().creates, 0);

@@ -112,10 +112,10 @@ TEST_F(OAuthIntegration, ClientCredentialsGrantSyncsWithoutAuthorize) {
                                 absl::StrCat(kClientId, ":", kClientSecret)})
                   .ok());
   WorldConfig config;
-  config.target_auth = absl::StrCat("auth = \"oauth2\"\ngrant = \"client_credentials\"\n",
-                                    "token_url = \"", world_.target().base_url(),
-                                    "/oauth/token\"\nclient_id = \"", kClientId,
-                                    "\"\nclient_secret_env = \"", kSecretEnv, "\"\n");
+  config.target_auth =
+      absl::StrCat("auth = \"oauth2\"\ngrant = \"client_credentials\"\n", "token_url = \"",
+                   world_.target().base_url(), "/oauth/token\"\nclient_id = \"", kClientId,
+                   "\"\nclient_secret_env = \"", kSecretEnv, "\"\n");
   config.target_keys = "rate = 50\nburst = 5\nadaptive = false\n";
   world_.WriteConfig(config);
   world_.WriteDirectory(NumberedUsers(300));

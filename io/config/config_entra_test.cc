@@ -20,8 +20,7 @@ TEST(ConfigEntra, DefaultsAreMicrosoftsCloudAndGraphNames) {
   EXPECT_EQ(source.kind, SourceKind::kEntra);
   EXPECT_EQ(source.entra.graph_url, "https://graph.microsoft.com");
   EXPECT_EQ(source.entra.scope, "https://graph.microsoft.com/.default");
-  EXPECT_EQ(EntraTokenUrl(source.entra),
-            "https://login.microsoftonline.com/t-1/oauth2/v2.0/token");
+  EXPECT_EQ(EntraTokenUrl(source.entra), "https://login.microsoftonline.com/t-1/oauth2/v2.0/token");
   EXPECT_EQ(source.entra.client_secret_env, "USERSYNC_ENTRA_CLIENT_SECRET");
   EXPECT_EQ(source.entra.service_principal_id, "sp-1");
   EXPECT_EQ(source.schema.id, "id");
@@ -32,10 +31,10 @@ TEST(ConfigEntra, DefaultsAreMicrosoftsCloudAndGraphNames) {
 
 // A national cloud: both hosts configured, trailing slashes dropped, the scope following.
 TEST(ConfigEntra, NationalCloudAndAttributeOverrides) {
-  absl::StatusOr<Config> config =
-      Parse(Entra("graph_url = \"https://microsoftgraph.chinacloudapi.cn/\"\n"
-                  "authority = \"https://login.chinacloudapi.cn/\"\n"
-                  "[source.attributes]\nemail = \"userPrincipalName\"\nextra = [\"department\"]\n"));
+  absl::StatusOr<Config> config = Parse(
+      Entra("graph_url = \"https://microsoftgraph.chinacloudapi.cn/\"\n"
+            "authority = \"https://login.chinacloudapi.cn/\"\n"
+            "[source.attributes]\nemail = \"userPrincipalName\"\nextra = [\"department\"]\n"));
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->source.entra.scope, "https://microsoftgraph.chinacloudapi.cn/.default");
   EXPECT_EQ(EntraTokenUrl(config->source.entra),

@@ -53,7 +53,8 @@ TEST(ConfigTargetAuth, ClientCredentialsGrantNeedsNoRefreshTokenFile) {
   const std::string keys =
       "auth = \"oauth2\"\ngrant = \"client_credentials\"\nclient_id = \"c\"\n"
       "token_url = \"https://login.example.com/t/oauth2/v2.0/token\"\n";
-  absl::StatusOr<Config> config = Parse(Cfg("", keys + "scope = \"https://api.example/.default\"\n"));
+  absl::StatusOr<Config> config =
+      Parse(Cfg("", keys + "scope = \"https://api.example/.default\"\n"));
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_TRUE(config->target.oauth2.client_credentials);
   EXPECT_EQ(config->target.oauth2.scope, "https://api.example/.default");

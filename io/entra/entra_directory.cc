@@ -45,16 +45,22 @@ absl::Status WithContext(const absl::Status& status, std::string_view what) {
                      "): grant the application the permission ", Sv(PermissionFor(what)),
                      " (type Application) with admin consent"));
   }
-  return absl::Status(status.code(), absl::StrCat("Microsoft Graph, ", Sv(what), ": ",
-                                                  status.message()));
+  return absl::Status(status.code(),
+                      absl::StrCat("Microsoft Graph, ", Sv(what), ": ", status.message()));
 }
 
 // A user's attributes to $select: the schema's, accountEnabled and userPrincipalName (the
 // e-mail fallback), each once.
 std::vector<std::string> SelectedUserAttributes(const DirectorySchema& schema) {
-  std::vector<std::string> names = {"id",           schema.id,         schema.user_name,
-                                    schema.email,   schema.first_name, schema.last_name,
-                                    schema.display_name, schema.language, "accountEnabled",
+  std::vector<std::string> names = {"id",
+                                    schema.id,
+                                    schema.user_name,
+                                    schema.email,
+                                    schema.first_name,
+                                    schema.last_name,
+                                    schema.display_name,
+                                    schema.language,
+                                    "accountEnabled",
                                     "userPrincipalName"};
   names.insert(names.end(), schema.extra.begin(), schema.extra.end());
   std::vector<std::string> unique;
@@ -147,9 +153,9 @@ class EntraSource final : public DirectorySource {
 
   absl::Status ReadUsers(core::DirectoryBuilder& builder) {
     const DirectorySchema& schema = options_.schema;
-    const std::string url = Url(absl::StrCat("users?$select=",
-                                             absl::StrJoin(SelectedUserAttributes(schema), ","),
-                                             "&$top=", options_.page_size));
+    const std::string url =
+        Url(absl::StrCat("users?$select=", absl::StrJoin(SelectedUserAttributes(schema), ","),
+                         "&$top=", options_.page_size));
     return ReadCollection(url, "GET /users", [&](const GraphObject& user) {
       core::UserRecord record;
       record.dn = user.Get("id");
@@ -170,8 +176,8 @@ class EntraSource final : public DirectorySource {
   absl::Status ReadGroups(core::DirectoryBuilder& builder) {
     std::vector<std::pair<std::string, std::string>> groups;  // (id, displayName)
     USERSYNC_RETURN_IF_ERROR(ReadCollection(
-        Url(absl::StrCat("groups?$select=id,displayName&$top=", options_.page_size)),
-        "GET /groups", [&](const GraphObject& group) {
+        Url(absl::StrCat("groups?$select=id,displayName&$top=", options_.page_size)), "GET /groups",
+        [&](const GraphObject& group) {
           groups.emplace_back(std::string(group.Get("id")), std::string(group.Get("displayName")));
         }));
     std::vector<std::vector<std::string>> members(groups.size());
@@ -264,15 +270,16 @@ bool IsHttpUrl(std::string_view url) {
 
 absl::StatusOr<std::unique_ptr<DirectorySource>> MakeEntraSource(EntraSourceOptions options) {
   if (!IsHttpUrl(options.graph_url)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("source.graph_url must start with https:// (got \"", options.graph_url, "\")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "source.graph_url must start with https:// (got \"", options.graph_url, "\")"));
   }
   if (!IsHttpUrl(options.token_url)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the token endpoint must start with https:// (got \"", options.token_url, "\")"));
   }
   if (options.client_id.empty()) return absl::InvalidArgumentError("source.client_id is empty");
-  while (!options.graph_url.empty() && options.graph_url.back() == '/') options.graph_url.pop_back();
+  while (!options.graph_url.empty() && options.graph_url.back() == '/')
+    options.graph_url.pop_back();
   options.page_size = std::clamp(options.page_size, 1, 999);
   RegisterSecret(options.client_secret);
   return std::unique_ptr<DirectorySource>(new EntraSource(std::move(options)));

@@ -24,10 +24,11 @@
 // go to another host); at most max_pages pages per collection; each answer under
 // pipeline.max_response_bytes and kMaxGraphPageObjects objects.
 //
-// Errors of Read(): kUnauthenticated (token refused: client id / secret / tenant), kPermissionDenied
-// (HTTP 403: a Graph permission is missing; the message names the permission), kUnavailable
-// (Graph or the token endpoint unreachable after the retries), kDataLoss (an answer that is not
-// a Graph collection, a foreign nextLink, too many pages), kNotFound (no such service principal).
+// Errors of Read(): kUnauthenticated (token refused: client id / secret / tenant),
+// kPermissionDenied (HTTP 403: a Graph permission is missing; the message names the permission),
+// kUnavailable (Graph or the token endpoint unreachable after the retries), kDataLoss (an answer
+// that is not a Graph collection, a foreign nextLink, too many pages), kNotFound (no such service
+// principal).
 //
 // Thread-safety: one Read() at a time; it uses the pipeline's thread inside. Secrets: the client
 // secret and every token are registered with io/secrets.h; nothing here logs them.

@@ -60,8 +60,8 @@ class EntraSourceTest : public ::testing::Test {
     absl::StatusOr<emulator::GraphSeed> seed = emulator::ParseGraphSeed(kSeed);
     ASSERT_TRUE(seed.ok()) << seed.status();
     face_ = std::make_unique<emulator::GraphFace>(
-        emulator::GraphFaceOptions{.tenant_id = "tenant", .client_id = "client",
-                                   .client_secret = kSecret},
+        emulator::GraphFaceOptions{
+            .tenant_id = "tenant", .client_id = "client", .client_secret = kSecret},
         *std::move(seed));
     face_->Register(server_.server(), "");
     server_.Start();
@@ -70,11 +70,10 @@ class EntraSourceTest : public ::testing::Test {
 
   // A token endpoint granting every request, for the scripted tests.
   void ServeTokens() {
-    server_.server().Post("/tenant/oauth2/v2.0/token",
-                          [](const httplib::Request&, httplib::Response& res) {
-                            res.set_content(R"({"access_token":"t","expires_in":3600})",
-                                            "application/json");
-                          });
+    server_.server().Post(
+        "/tenant/oauth2/v2.0/token", [](const httplib::Request&, httplib::Response& res) {
+          res.set_content(R"({"access_token":"t","expires_in":3600})", "application/json");
+        });
   }
 
   // GET `path` answers `status` with `body`.

@@ -104,8 +104,8 @@ absl::StatusOr<GraphPage> DecodeGraphPage(const std::string& body, std::string_v
       absl::Status status = json::ForEachElement(
           field.value(), root.List("value"), [&](const Path& at, od::value& element) {
             if (page.objects.size() >= kMaxGraphPageObjects) {
-              return json::Fail(at, "", absl::StrCat("more than ", kMaxGraphPageObjects,
-                                                     " objects in one page"));
+              return json::Fail(
+                  at, "", absl::StrCat("more than ", kMaxGraphPageObjects, " objects in one page"));
             }
             page.objects.emplace_back();
             return DecodeObject(element, at, &page.objects.back());
@@ -119,9 +119,9 @@ absl::StatusOr<GraphPage> DecodeGraphPage(const std::string& body, std::string_v
       page.next_link = std::string(link);
     } else if (key == "error") {
       od::value error_value = field.value();
-      return json::Fail(what, "document",
-                        absl::StrCat("a Graph error (", GraphErrorCode(error_value),
-                                     "), not a collection"));
+      return json::Fail(
+          what, "document",
+          absl::StrCat("a Graph error (", GraphErrorCode(error_value), "), not a collection"));
     }
   }
   if (!has_value) return json::Fail(what, "document", "not a collection (no \"value\")");

@@ -48,7 +48,7 @@ TEST(GraphCodec, ReadsUsersPage) {
   EXPECT_EQ(adams.Get("id"), "6ea91a8d-e32e-41a1-b7bd-d2d185eed0e0");
   EXPECT_EQ(adams.Get("MAIL"), "Adams@contoso.com");  // names compare case-insensitively
   EXPECT_EQ(adams.Get("givenName"), "");
-  EXPECT_TRUE(adams.Has("givenName"));       // null is present, and empty
+  EXPECT_TRUE(adams.Has("givenName"));        // null is present, and empty
   EXPECT_FALSE(adams.Has("businessPhones"));  // arrays are not kept
   EXPECT_EQ(adams.Get("accountEnabled"), "true");
   const GraphObject& admin = page->objects[1];
@@ -110,10 +110,8 @@ TEST(GraphCodec, RefusesErrorsAndNonCollections) {
   EXPECT_EQ(error.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(error.status().message().find("Authorization_RequestDenied"), std::string::npos)
       << error.status();
-  EXPECT_EQ(DecodeGraphPage(R"({"items":[]})", "x").status().code(),
-            absl::StatusCode::kDataLoss);
-  EXPECT_EQ(DecodeGraphPage(R"({"value":[1]})", "x").status().code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeGraphPage(R"({"items":[]})", "x").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeGraphPage(R"({"value":[1]})", "x").status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(DecodeGraphPage("not json", "x").status().code(), absl::StatusCode::kDataLoss);
 }
 

@@ -87,7 +87,8 @@ absl::Status OAuth2Client::RenewLocked() {
   absl::StatusOr<TokenAnswer> answer = RequestToken(options_.endpoint, GrantForm());
   if (!answer.ok()) return answer.status();
   RegisterSecret(answer->access_token);
-  if (options_.grant == OAuth2Grant::kRefreshToken && !answer->refresh_token.empty() && answer->refresh_token != refresh_token_) {
+  if (options_.grant == OAuth2Grant::kRefreshToken && !answer->refresh_token.empty() &&
+      answer->refresh_token != refresh_token_) {
     RegisterSecret(answer->refresh_token);
     // Stored before the new access token is used: the server may already have spent the old
     // refresh token, and the file must never hold only a spent one.

@@ -55,8 +55,9 @@ struct OAuth2ClientOptions {
 class OAuth2Client final : public AccessTokenSource {
  public:
   // kRefreshToken: reads the refresh token from options.refresh_token_file (trailing newlines
-  // trimmed); kClientCredentials: reads nothing and never fails. No network call. kFailedPrecondition when the file is missing or empty (with the hint to run
-  // `usersync authorize`), kInvalidArgument when it does not hold a token.
+  // trimmed); kClientCredentials: reads nothing and never fails. No network call.
+  // kFailedPrecondition when the file is missing or empty (with the hint to run `usersync
+  // authorize`), kInvalidArgument when it does not hold a token.
   static absl::StatusOr<std::shared_ptr<OAuth2Client>> Create(OAuth2ClientOptions options);
 
   absl::StatusOr<std::string> Token() override;

@@ -19,10 +19,17 @@ constexpr char kListening[] = "usersync-graph listening on http://127.0.0.1:";
 absl::StatusOr<std::unique_ptr<GraphProcess>> GraphProcess::Start(
     const std::string& seed_path, std::vector<std::string> extra_args) {
   auto graph = std::unique_ptr<GraphProcess>(new GraphProcess());
-  std::vector<std::string> argv = {USERSYNC_GRAPH_BINARY, "--port",      "0",
-                                   "--seed",              seed_path,     "--tenant",
-                                   kGraphTenant,          "--client-id", kGraphClientId,
-                                   "--client-secret-env", kSecretVariable};
+  std::vector<std::string> argv = {USERSYNC_GRAPH_BINARY,
+                                   "--port",
+                                   "0",
+                                   "--seed",
+                                   seed_path,
+                                   "--tenant",
+                                   kGraphTenant,
+                                   "--client-id",
+                                   kGraphClientId,
+                                   "--client-secret-env",
+                                   kSecretVariable};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   absl::Status started = graph->process_.Start(argv, {{kSecretVariable, kGraphClientSecret}});
   if (!started.ok()) return started;

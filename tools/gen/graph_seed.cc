@@ -34,8 +34,7 @@ void WriteGroups(const core::Directory& dir, JsonWriter& w) {
     w.Key("members").BeginArray();
     auto [begin, end] = dir.MembersOf(static_cast<uint32_t>(group_idx));
     for (const core::MemberRef* member = begin; member != end; ++member) {
-      w.String(member->is_group() ? dir.group_name[member->index()]
-                                  : dir.user_id[member->index()]);
+      w.String(member->is_group() ? dir.group_name[member->index()] : dir.user_id[member->index()]);
     }
     w.EndArray().EndObject();
   }

@@ -18,9 +18,9 @@ namespace {
 void ReplyGraphError(httplib::Response& res, int status, std::string_view code,
                      std::string_view message) {
   res.status = status;
-  res.set_content(absl::StrCat(R"({"error":{"code":")", Sv(code), R"(","message":")",
-                               Sv(message), R"("}})"),
-                  "application/json");
+  res.set_content(
+      absl::StrCat(R"({"error":{"code":")", Sv(code), R"(","message":")", Sv(message), R"("}})"),
+      "application/json");
 }
 
 std::string Quoted(std::string_view text) {
@@ -41,10 +41,10 @@ std::string StringOf(simdjson::dom::element e) {
 std::string UserJson(const GraphSeedObject& user, const std::vector<std::string>& select) {
   std::vector<std::string> fields;
   for (const auto& [name, json] : user) {
-    const bool wanted =
-        select.empty() || name == "id" ||
-        std::any_of(select.begin(), select.end(),
-                    [&](const std::string& s) { return core::EqualsIgnoreCase(s, name); });
+    const bool wanted = select.empty() || name == "id" ||
+                        std::any_of(select.begin(), select.end(), [&](const std::string& s) {
+                          return core::EqualsIgnoreCase(s, name);
+                        });
     if (wanted) fields.push_back(absl::StrCat(Quoted(name), ":", json));
   }
   return absl::StrCat("{", absl::StrJoin(fields, ","), "}");
@@ -88,8 +88,8 @@ absl::StatusOr<GraphSeed> ParseGraphSeed(const std::string& json) {
       simdjson::dom::array list;
       if (sp["appRoleAssignedTo"].get(list)) continue;
       for (simdjson::dom::element a : list) {
-        assignments.push_back({StringOf(a["principalId"]), StringOf(a["principalType"]),
-                               StringOf(a["appRoleId"])});
+        assignments.push_back(
+            {StringOf(a["principalId"]), StringOf(a["principalType"]), StringOf(a["appRoleId"])});
       }
     }
   }
@@ -135,8 +135,8 @@ void GraphFace::ServePage(const httplib::Request& req, httplib::Response& res, s
                           const std::function<std::string(size_t)>& object,
                           const std::string& context) {
   int top = 100;  // Graph's default page of users
-  if (req.has_param("$top") && (!absl::SimpleAtoi(req.get_param_value("$top"), &top) ||
-                                top < 1 || top > 999)) {
+  if (req.has_param("$top") &&
+      (!absl::SimpleAtoi(req.get_param_value("$top"), &top) || top < 1 || top > 999)) {
     return ReplyGraphError(res, 400, "Request_UnsupportedQuery",
                            "Invalid page size specified. Must be between 1 and 999 inclusive.");
   }
@@ -152,8 +152,8 @@ void GraphFace::ServePage(const httplib::Request& req, httplib::Response& res, s
     base_url = base_url_;
   }
   const size_t end = std::min(count, offset + static_cast<size_t>(top));
-  std::string body = absl::StrCat(R"({"@odata.context":")", base_url, "/v1.0/$metadata#",
-                                  context, "\"");
+  std::string body =
+      absl::StrCat(R"({"@odata.context":")", base_url, "/v1.0/$metadata#", context, "\"");
   if (end < count) {
     std::string link = absl::StrCat(base_url, req.path, "?");
     if (req.has_param("$select")) {
@@ -258,10 +258,10 @@ void GraphFace::ServeAssignments(const httplib::Request& req, httplib::Response&
   const std::vector<GraphSeedAssignment>& assignments = sp->second;
   auto assignment_json = [&](size_t assignment_idx) {
     const GraphSeedAssignment& a = assignments[assignment_idx];
-    return absl::StrCat(
-        R"({"id":")", "assignment-", assignment_idx, R"(","deletedDateTime":null,"appRoleId":)",
-        Quoted(a.app_role_id), R"(,"principalId":)", Quoted(a.principal_id),
-        R"(,"principalType":)", Quoted(a.principal_type), R"(,"resourceId":)", Quoted(id), "}");
+    return absl::StrCat(R"({"id":")", "assignment-", assignment_idx,
+                        R"(","deletedDateTime":null,"appRoleId":)", Quoted(a.app_role_id),
+                        R"(,"principalId":)", Quoted(a.principal_id), R"(,"principalType":)",
+                        Quoted(a.principal_type), R"(,"resourceId":)", Quoted(id), "}");
   };
   ServePage(req, res, assignments.size(), assignment_json,
             absl::StrCat("servicePrincipals('", id, "')/appRoleAssignedTo"));

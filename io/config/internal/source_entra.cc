@@ -60,21 +60,24 @@ absl::Status ParseEntraSource(const Ctx& ctx, const toml::table* table, const Se
     return section.ValueError("authority", "must start with https:// (or http:// for a test)");
   }
   // http:// only to a loopback host (tests, the face): the secret and the tokens travel in it.
-  for (const auto& [key, url] : {std::pair<std::string_view, const std::string*>{
-                                     "graph_url", &entra.graph_url},
-                                 {"authority", &entra.authority}}) {
+  for (const auto& [key, url] :
+       {std::pair<std::string_view, const std::string*>{"graph_url", &entra.graph_url},
+        {"authority", &entra.authority}}) {
     if (url->starts_with("http://") && !IsLoopbackUrl(*url)) {
-      return section.ValueError(key, "is http:// to a host that is not loopback: the client "
-                                     "secret and the tokens would travel in clear; use https://");
+      return section.ValueError(key,
+                                "is http:// to a host that is not loopback: the client "
+                                "secret and the tokens would travel in clear; use https://");
     }
   }
   if (entra.tenant_id.empty()) {
-    return ctx.Error(table, "missing required key 'source.tenant_id' (the directory (tenant) id) "
-                            "for source.kind = \"entra\"");
+    return ctx.Error(table,
+                     "missing required key 'source.tenant_id' (the directory (tenant) id) "
+                     "for source.kind = \"entra\"");
   }
   if (entra.client_id.empty()) {
-    return ctx.Error(table, "missing required key 'source.client_id' (the application (client) "
-                            "id of the app registration) for source.kind = \"entra\"");
+    return ctx.Error(table,
+                     "missing required key 'source.client_id' (the application (client) "
+                     "id of the app registration) for source.kind = \"entra\"");
   }
   if (!(entra.rate >= 0)) return section.ValueError("rate", "must be 0 (unlimited) or more");
   if (!(entra.burst >= 1)) return section.ValueError("burst", "must be at least 1");

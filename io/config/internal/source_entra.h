@@ -30,9 +30,16 @@
 namespace usersync::io::internal {
 
 // The keys above, for CheckKeys beside the LDAP ones.
-inline constexpr std::string_view kEntraSourceKeys[] = {
-    "graph_url", "authority", "tenant_id",   "client_id",         "client_secret_env",
-    "client_secret_file", "scope", "service_principal_id", "rate", "burst"};
+inline constexpr std::string_view kEntraSourceKeys[] = {"graph_url",
+                                                        "authority",
+                                                        "tenant_id",
+                                                        "client_id",
+                                                        "client_secret_env",
+                                                        "client_secret_file",
+                                                        "scope",
+                                                        "service_principal_id",
+                                                        "rate",
+                                                        "burst"};
 
 // Sets the attribute defaults of kind entra. REQUIRES: before source.attributes is read.
 void ApplyEntraSchemaDefaults(DirectorySchema* schema);

@@ -11,9 +11,8 @@ namespace usersync::io::internal {
 namespace {
 
 constexpr std::string_view kOAuthKeys[] = {
-    "token_url",         "authorize_url",      "redirect_uri",       "client_id",
-    "client_secret_env", "client_secret_file", "refresh_token_file", "client_auth",
-    "grant",             "scope"};
+    "token_url",          "authorize_url",      "redirect_uri", "client_id", "client_secret_env",
+    "client_secret_file", "refresh_token_file", "client_auth",  "grant",     "scope"};
 
 // An http(s) URL without credentials in it (they would be a secret in the file).
 absl::Status CheckAuthUrl(const Section& section, std::string_view key, const std::string& url) {
