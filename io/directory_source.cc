@@ -1,5 +1,6 @@
 #include "io/directory_source.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -8,6 +9,7 @@
 #include "core/status_macros.h"
 #include "core/str.h"
 #include "io/config/config.h"
+#include "io/entra/entra_directory.h"
 #include "io/ldap/ldap_directory.h"
 #include "io/ldif/ldif_reader.h"
 #include "io/secrets.h"
@@ -44,6 +46,33 @@ absl::StatusOr<LdapSourceOptions> LdapOptionsFromConfig(const SourceConfig& sour
   };
 }
 
+// The entra source's options as the configuration gives them, with the client secret read.
+absl::StatusOr<EntraSourceOptions> EntraOptionsFromConfig(const SourceConfig& source) {
+  const EntraConfig& entra = source.entra;
+  absl::StatusOr<std::string> secret =
+      ReadSecret(entra.client_secret_env, entra.client_secret_file, "Entra client secret");
+  if (!secret.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("source: ", secret.status().message()));
+  }
+  RegisterSecret(*secret);
+  EntraSourceOptions options;
+  options.graph_url = entra.graph_url;
+  options.token_url = EntraTokenUrl(entra);
+  options.client_id = entra.client_id;
+  options.client_secret = *std::move(secret);
+  options.scope = entra.scope;
+  options.service_principal_id = entra.service_principal_id;
+  options.page_size = source.page_size;
+  options.schema = source.schema;
+  options.pipeline.rate = entra.rate;
+  options.pipeline.burst = entra.burst;
+  options.pipeline.concurrency = std::max(4, source.connections);
+  options.pipeline.timeout = source.timeout;
+  options.pipeline.connect_timeout = source.network_timeout;
+  options.pipeline.adaptive = true;
+  return options;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DirectorySource>> MakeDirectorySource(const SourceConfig& source) {
@@ -53,6 +82,10 @@ absl::StatusOr<std::unique_ptr<DirectorySource>> MakeDirectorySource(const Sourc
     case SourceKind::kLdap: {
       USERSYNC_ASSIGN_OR_RETURN(LdapSourceOptions options, LdapOptionsFromConfig(source));
       return MakeLdapSource(std::move(options));
+    }
+    case SourceKind::kEntra: {
+      USERSYNC_ASSIGN_OR_RETURN(EntraSourceOptions options, EntraOptionsFromConfig(source));
+      return MakeEntraSource(std::move(options));
     }
   }
   return absl::InvalidArgumentError(

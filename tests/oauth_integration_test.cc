@@ -103,6 +103,35 @@ TEST_F(OAuthIntegration, SyncOutlivesExpiringTokensAndStoresTheLastRotation) {
   ExpectTokensRotated(3, sync.out + sync.err);
 }
 
+// target.grant = "client_credentials" (issue 15 item 2): no authorize step and no refresh token
+// file; 2 s tokens are renewed with the client's own credentials while 300 creates go out.
+TEST_F(OAuthIntegration, ClientCredentialsGrantSyncsWithoutAuthorize) {
+  ASSERT_TRUE(world_.ok());
+  ASSERT_TRUE(world_
+                  .StartTarget({"--no-bulk", "--access-token-ttl", "2", "--oauth-client",
+                                absl::StrCat(kClientId, ":", kClientSecret)})
+                  .ok());
+  WorldConfig config;
+  config.target_auth =
+      absl::StrCat("auth = \"oauth2\"\ngrant = \"client_credentials\"\n", "token_url = \"",
+                   world_.target().base_url(), "/oauth/token\"\nclient_id = \"", kClientId,
+                   "\"\nclient_secret_env = \"", kSecretEnv, "\"\n");
+  config.target_keys = "rate = 50\nburst = 5\nadaptive = false\n";
+  world_.WriteConfig(config);
+  world_.WriteDirectory(NumberedUsers(300));
+  ProcessResult sync = world_.Usersync({"sync"}, env_);
+  EXPECT_EQ(sync.exit_code, 0) << sync.out << sync.err;
+  EXPECT_EQ(world_.Stats().creates, 300);
+  HttpResult raw = HttpGet(world_.target().base_url() + "/_emulator/stats", world_.token());
+  const size_t at = raw.body.find("\"oauth_access_tokens_issued\":");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GE(std::stoi(raw.body.substr(at + 29)), 3) << raw.body;
+  EXPECT_TRUE(Lacks(sync.out + sync.err, kClientSecret));
+  ProcessResult authorize = world_.Usersync({"authorize", "--code", "x"}, env_);
+  EXPECT_NE(authorize.exit_code, 0);
+  EXPECT_TRUE(Contains(authorize.err, "nothing to authorize")) << authorize.err;
+}
+
 // Issue 13's Done-when on GoTo: a reviewed plan of 2,000 creates applied in batches of 20 at
 // 10 requests/s (about 100 POSTs, ~10 s: five lifetimes of a 2 s token) while the refresh token
 // rotates on every renewal: no failed operation, and the stored refresh token is the last one.

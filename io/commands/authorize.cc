@@ -74,6 +74,12 @@ absl::Status Authorize(const CommandOptions& options, const TargetConfig& target
         options.config_path, ": target.auth is not \"oauth2\": there is nothing to authorize"));
   }
   const OAuth2Config& oauth = target.oauth2;
+  if (oauth.client_credentials) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(options.config_path,
+                     ": target.grant is \"client_credentials\": usersync obtains its tokens "
+                     "with the client id and secret alone, there is nothing to authorize"));
+  }
   std::string code = options.auth_code;
   if (code.empty()) {
     if (oauth.authorize_url.empty()) {

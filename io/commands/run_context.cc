@@ -53,6 +53,10 @@ absl::StatusOr<std::shared_ptr<AccessTokenSource>> MakeOAuth2Client(const Target
   OAuth2ClientOptions options;
   options.endpoint = *std::move(endpoint);
   options.refresh_token_file = target.oauth2.refresh_token_file;
+  if (target.oauth2.client_credentials) {
+    options.grant = OAuth2Grant::kClientCredentials;
+    options.scope = target.oauth2.scope;
+  }
   absl::StatusOr<std::shared_ptr<OAuth2Client>> client = OAuth2Client::Create(std::move(options));
   if (!client.ok()) return client.status();
   return std::shared_ptr<AccessTokenSource>(*std::move(client));

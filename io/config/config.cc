@@ -25,6 +25,7 @@
 #include "io/config/internal/rule_settings.h"
 #include "io/config/internal/notify.h"
 #include "io/config/internal/scope.h"
+#include "io/config/internal/source_entra.h"
 #include "io/config/internal/target_auth.h"
 #include "io/config/internal/target_products.h"
 #include "io/config/internal/toml_section.h"
@@ -90,10 +91,12 @@ absl::Status ParseAttributes(const Ctx& ctx, const toml::table* table, Directory
 }
 
 absl::Status ParseSourceKind(const Section& section, SourceKind* kind) {
-  static constexpr std::string_view kKinds[] = {"ldap", "ldif"};
+  static constexpr std::string_view kKinds[] = {"ldap", "ldif", "entra"};
   std::string name(SourceKindName(*kind));
   USERSYNC_RETURN_IF_ERROR(section.Enum("kind", kKinds, &name));
-  *kind = name == "ldif" ? SourceKind::kLdif : SourceKind::kLdap;
+  *kind = name == "ldif"    ? SourceKind::kLdif
+          : name == "entra" ? SourceKind::kEntra
+                            : SourceKind::kLdap;
   return absl::OkStatus();
 }
 
@@ -132,7 +135,7 @@ absl::Status CheckSourceLocation(const Ctx& ctx, const toml::table* table, const
                                 "cannot be used with an ldaps:// URL (that connection is TLS "
                                 "already); use ldap:// with start_tls = true, or ldaps://");
     }
-  } else if (source.path.empty()) {
+  } else if (source.kind == SourceKind::kLdif && source.path.empty()) {
     return ctx.Error(table,
                      "missing required key 'source.path' (the LDIF file) for source.kind = "
                      "\"ldif\"");
@@ -162,17 +165,24 @@ absl::Status ParseSource(const Ctx& ctx, const toml::table* table, const std::st
                                                "max_shrink_percent",
                                                "attributes",
                                                "allow_insecure"};
+  std::vector<std::string_view> keys(std::begin(kKeys), std::end(kKeys));
+  keys.insert(keys.end(), std::begin(internal::kEntraSourceKeys),
+              std::end(internal::kEntraSourceKeys));
   if (table == nullptr) {
     return ctx.Error(nullptr,
                      "missing section [source]: it must give the directory's location "
                      "(source.url for kind \"ldap\", source.path for kind \"ldif\")");
   }
-  USERSYNC_RETURN_IF_ERROR(CheckKeys(ctx, *table, "source", kKeys));
+  USERSYNC_RETURN_IF_ERROR(CheckKeys(ctx, *table, "source", keys));
   const Section section(ctx, table, "source");
 
   USERSYNC_RETURN_IF_ERROR(ParseSourceKind(section, &source->kind));
   DirectorySchema& schema = source->schema;
   USERSYNC_RETURN_IF_ERROR(ParseFlavor(section, &schema));
+  if (source->kind == SourceKind::kEntra) {
+    internal::ApplyEntraSchemaDefaults(&schema);
+    USERSYNC_RETURN_IF_ERROR(internal::ParseEntraSource(ctx, table, section, base_dir, source));
+  }
 
   USERSYNC_RETURN_IF_ERROR(section.String("url", &source->url));
   USERSYNC_RETURN_IF_ERROR(
@@ -240,7 +250,8 @@ absl::Status ParseTarget(const Ctx& ctx, const toml::table* table, const std::st
       "max_accounts",   "allow_insecure", "max_response_bytes", "max_retry_after",
       "retry_budget",   "auth",         "token_url",          "authorize_url",
       "redirect_uri",   "client_id",    "client_secret_env",  "client_secret_file",
-      "refresh_token_file", "client_auth", "suppress_welcome", "products"};
+      "refresh_token_file", "client_auth", "suppress_welcome", "products",
+      "grant",          "scope"};
   if (table == nullptr) {
     return ctx.Error(nullptr,
                      "missing section [target]: it must give target.url (the target's base "
@@ -607,6 +618,8 @@ std::string_view SourceKindName(SourceKind kind) {
   switch (kind) {
     case SourceKind::kLdif:
       return "ldif";
+    case SourceKind::kEntra:
+      return "entra";
     case SourceKind::kLdap:
       break;
   }

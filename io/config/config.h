@@ -21,7 +21,7 @@
 namespace usersync::io {
 
 // Which directory source reads the users (source.kind), parsed when the configuration loads.
-enum class SourceKind { kLdap, kLdif };
+enum class SourceKind { kLdap, kLdif, kEntra };
 // Which target dialect the driver speaks (target.kind).
 enum class TargetKind { kScim, kGoto };
 
@@ -29,8 +29,27 @@ enum class TargetKind { kScim, kGoto };
 std::string_view SourceKindName(SourceKind kind);
 std::string_view TargetKindName(TargetKind kind);
 
+// source.kind = "entra": Microsoft Graph with the client credentials grant (the keys and their
+// defaults: io/config/internal/source_entra.h; the wire: io/entra/GRAPH_SHAPES.md).
+struct EntraConfig {
+  std::string graph_url = "https://graph.microsoft.com";
+  std::string authority = "https://login.microsoftonline.com";
+  std::string tenant_id;
+  std::string client_id;
+  std::string client_secret_env = "USERSYNC_ENTRA_CLIENT_SECRET";
+  std::string client_secret_file;  // replaces client_secret_env when set (resolved)
+  std::string scope;               // default {graph_url}/.default
+  std::string service_principal_id;
+  double rate = 20;
+  double burst = 20;
+};
+
+// {authority}/{tenant_id}/oauth2/v2.0/token
+std::string EntraTokenUrl(const EntraConfig& entra);
+
 struct SourceConfig {
   SourceKind kind = SourceKind::kLdap;
+  EntraConfig entra;  // kind "entra" only
   std::string url;
   bool start_tls = false;
   std::string ca_file;
@@ -69,7 +88,11 @@ struct OAuth2Config {
   std::string client_id;      // required
   std::string client_secret_env = "USERSYNC_CLIENT_SECRET";
   std::string client_secret_file;  // replaces client_secret_env when set
-  std::string refresh_token_file;  // required, resolved
+  std::string refresh_token_file;  // required with the refresh-token grant, resolved
+  // target.grant: "refresh_token" (default; `usersync authorize` first) or "client_credentials"
+  // (RFC 6749 §4.4: the client's own credentials, no refresh token, no authorize step).
+  bool client_credentials = false;
+  std::string scope;  // target.scope: sent with the client credentials grant when set
   // How id and secret go into the Basic header (target.client_auth). "basic" (raw, GoTo's guide)
   // refuses a client id holding ':' at load: the server would split the id there.
   ClientAuth client_auth = ClientAuth::kBasic;

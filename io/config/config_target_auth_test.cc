@@ -48,6 +48,26 @@ TEST(ConfigTargetAuth, PlainHttpTokenUrlOnlyOnLoopbackOrWhenAllowed) {
       Parse(Cfg("", keys + "token_url = \"http://auth.lan/t\"\nallow_insecure = true\n")).ok());
 }
 
+// target.grant = "client_credentials": no refresh token file (refused if given), a scope.
+TEST(ConfigTargetAuth, ClientCredentialsGrantNeedsNoRefreshTokenFile) {
+  const std::string keys =
+      "auth = \"oauth2\"\ngrant = \"client_credentials\"\nclient_id = \"c\"\n"
+      "token_url = \"https://login.example.com/t/oauth2/v2.0/token\"\n";
+  absl::StatusOr<Config> config =
+      Parse(Cfg("", keys + "scope = \"https://api.example/.default\"\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->target.oauth2.client_credentials);
+  EXPECT_EQ(config->target.oauth2.scope, "https://api.example/.default");
+  EXPECT_TRUE(config->target.oauth2.refresh_token_file.empty());
+  EXPECT_THAT(Rejection(Cfg("", keys + "refresh_token_file = \"r\"\n")),
+              HasSubstr("target.refresh_token_file"));
+  EXPECT_THAT(Rejection(Cfg("", std::string(kOAuth) + "scope = \"s\"\n")),
+              HasSubstr("target.scope"));
+  EXPECT_THAT(Rejection(Cfg("", std::string(kOAuth) + "grant = \"password\"\n")),
+              HasSubstr("target.grant"));
+  EXPECT_FALSE(Parse(Cfg("", std::string(kOAuth))).value().target.oauth2.client_credentials);
+}
+
 TEST(ConfigTargetAuth, SecretFileReplacesTheVariable) {
   absl::StatusOr<Config> config =
       Parse(Cfg("", std::string(kOAuth) + "client_secret_file = \"client_secret\"\n"));

@@ -76,9 +76,9 @@ TEST(Config, WrongTypesAreRejected) {
 }
 
 TEST(Config, KindsMustBeKnown) {
-  EXPECT_THAT(
-      Rejection(Cfg("kind = \"ldapp\"\n")),
-      AllOf(HasSubstr("source.kind"), HasSubstr("\"ldap\" or \"ldif\""), HasSubstr("ldapp")));
+  EXPECT_THAT(Rejection(Cfg("kind = \"ldapp\"\n")),
+              AllOf(HasSubstr("source.kind"), HasSubstr("\"ldap\", \"ldif\" or \"entra\""),
+                    HasSubstr("ldapp")));
   EXPECT_THAT(Rejection(Cfg("flavor = \"openldap2\"\n")), HasSubstr("source.flavor"));
   EXPECT_THAT(Rejection(Cfg("", "kind = \"rest\"\n")),
               AllOf(HasSubstr("target.kind"), HasSubstr("\"scim\" or \"goto\"")));

@@ -18,6 +18,9 @@ core::Duration RenewMargin(std::chrono::seconds life) {
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<OAuth2Client>> OAuth2Client::Create(OAuth2ClientOptions options) {
+  if (options.grant == OAuth2Grant::kClientCredentials) {
+    return std::shared_ptr<OAuth2Client>(new OAuth2Client(std::move(options), std::string()));
+  }
   const std::string& path = options.refresh_token_file;
   std::ifstream in(path, std::ios::binary);
   std::string token;
@@ -64,6 +67,15 @@ absl::StatusOr<std::string> OAuth2Client::RenewAfterRejection(std::string_view r
   return access_token_;
 }
 
+std::string OAuth2Client::GrantForm() const {
+  if (options_.grant == OAuth2Grant::kClientCredentials) {
+    std::string form = "grant_type=client_credentials";
+    if (!options_.scope.empty()) absl::StrAppend(&form, "&scope=", FormEncode(options_.scope));
+    return form;
+  }
+  return absl::StrCat("grant_type=refresh_token&refresh_token=", FormEncode(refresh_token_));
+}
+
 int64_t OAuth2Client::renewals() const {
   absl::MutexLock lock(&mu_);
   return renewals_;
@@ -72,12 +84,11 @@ int64_t OAuth2Client::renewals() const {
 absl::Status OAuth2Client::RenewLocked() {
   ++renewals_;
   const core::MonoTime asked_at = options_.clock->Now();
-  absl::StatusOr<TokenAnswer> answer = RequestToken(
-      options_.endpoint,
-      absl::StrCat("grant_type=refresh_token&refresh_token=", FormEncode(refresh_token_)));
+  absl::StatusOr<TokenAnswer> answer = RequestToken(options_.endpoint, GrantForm());
   if (!answer.ok()) return answer.status();
   RegisterSecret(answer->access_token);
-  if (!answer->refresh_token.empty() && answer->refresh_token != refresh_token_) {
+  if (options_.grant == OAuth2Grant::kRefreshToken && !answer->refresh_token.empty() &&
+      answer->refresh_token != refresh_token_) {
     RegisterSecret(answer->refresh_token);
     // Stored before the new access token is used: the server may already have spent the old
     // refresh token, and the file must never hold only a spent one.

@@ -1,6 +1,12 @@
-// OAuth2Client: the access token of an HTTP target driver that authenticates with OAuth 2.0
-// refresh tokens (RFC 6749 §6), for any provider (GoTo, Entra). An AccessTokenSource
-// (io/http/access_token_source.h) that an HttpPipeline asks before every send.
+// OAuth2Client: the access token of an HTTP client that authenticates with OAuth 2.0, for any
+// provider (GoTo, Entra): the refresh-token grant (RFC 6749 §6, a target driver) or the client
+// credentials grant (RFC 6749 §4.4, the entra source reading Microsoft Graph). An
+// AccessTokenSource (io/http/access_token_source.h) that an HttpPipeline asks before every send.
+//
+// With the client credentials grant there is no refresh token and no file: every renewal sends
+// grant_type=client_credentials&scope=<scope> (Microsoft identity platform: scope
+// "https://graph.microsoft.com/.default"), and the answer's access token replaces the current
+// one. The rest of the lifecycle below (renewal before expiry, once per 401) is the same.
 //
 // Lifecycle of the tokens:
 //   - The refresh token is read from `refresh_token_file` once, at Create. The access token is
@@ -35,18 +41,23 @@
 
 namespace usersync::io {
 
+enum class OAuth2Grant { kRefreshToken, kClientCredentials };
+
 struct OAuth2ClientOptions {
   TokenEndpointOptions endpoint;
-  std::string refresh_token_file;  // read at Create; rewritten when the server rotates it
+  OAuth2Grant grant = OAuth2Grant::kRefreshToken;
+  std::string refresh_token_file;  // kRefreshToken: read at Create; rewritten on rotation
+  std::string scope;               // kClientCredentials: sent as `scope` when non-empty
   // REQUIRES: outlives the client. Expiry is measured on it (FakeClock in tests).
   const Clock* clock = &RealClock();
 };
 
 class OAuth2Client final : public AccessTokenSource {
  public:
-  // Reads the refresh token from options.refresh_token_file (trailing newlines trimmed). No
-  // network call. kFailedPrecondition when the file is missing or empty (with the hint to run
-  // `usersync authorize`), kInvalidArgument when it does not hold a token.
+  // kRefreshToken: reads the refresh token from options.refresh_token_file (trailing newlines
+  // trimmed); kClientCredentials: reads nothing and never fails. No network call.
+  // kFailedPrecondition when the file is missing or empty (with the hint to run `usersync
+  // authorize`), kInvalidArgument when it does not hold a token.
   static absl::StatusOr<std::shared_ptr<OAuth2Client>> Create(OAuth2ClientOptions options);
 
   absl::StatusOr<std::string> Token() override;
@@ -58,10 +69,12 @@ class OAuth2Client final : public AccessTokenSource {
  private:
   OAuth2Client(OAuth2ClientOptions options, std::string refresh_token);
   absl::Status RenewLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The form body of the grant (refresh token or client credentials).
+  std::string GrantForm() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const OAuth2ClientOptions options_;
   mutable absl::Mutex mu_;
-  std::string refresh_token_ ABSL_GUARDED_BY(mu_);
+  std::string refresh_token_ ABSL_GUARDED_BY(mu_);  // empty for kClientCredentials
   std::string access_token_ ABSL_GUARDED_BY(mu_);  // empty until the first renewal
   core::MonoTime renew_at_ ABSL_GUARDED_BY(mu_);
   int64_t renewals_ ABSL_GUARDED_BY(mu_) = 0;

@@ -73,6 +73,7 @@ class TokenServer {
   std::string current_refresh ABSL_GUARDED_BY(mu) = "refresh-0";
   std::string current_access ABSL_GUARDED_BY(mu);
   std::vector<std::string> refresh_tokens_sent ABSL_GUARDED_BY(mu);
+  std::vector<std::string> scopes_sent ABSL_GUARDED_BY(mu);  // client_credentials grants
   std::string file_to_check ABSL_GUARDED_BY(mu);  // read when /api first accepts a token
   std::string file_when_used ABSL_GUARDED_BY(mu);
   int issued ABSL_GUARDED_BY(mu) = 0;
@@ -97,7 +98,11 @@ class TokenServer {
     }
     const std::string refresh = req.get_param_value("refresh_token");
     refresh_tokens_sent.push_back(refresh);
-    if (req.get_param_value("grant_type") != "refresh_token" || refresh != current_refresh) {
+    const bool client_grant = req.get_param_value("grant_type") == "client_credentials" &&
+                              !req.has_param("refresh_token");
+    if (client_grant) scopes_sent.push_back(req.get_param_value("scope"));
+    if (!client_grant &&
+        (req.get_param_value("grant_type") != "refresh_token" || refresh != current_refresh)) {
       res.status = 400;
       res.set_content(R"({"error":"invalid_grant","error_description":"refresh token revoked"})",
                       "application/json");
@@ -159,6 +164,29 @@ TEST_F(OAuth2ClientTest, RenewsBeforeExpiry) {
   absl::MutexLock lock(&server_.mu);
   EXPECT_EQ(server_.refresh_tokens_sent, (std::vector<std::string>{"refresh-0", "refresh-0"}));
   EXPECT_EQ(ReadFile(file_), "refresh-0\n");
+}
+
+// The client credentials grant (Entra, Graph): no refresh token file, the scope in every grant,
+// renewed before expiry and once after a 401 like the refresh-token grant.
+TEST_F(OAuth2ClientTest, ClientCredentialsGrantNeedsNoFile) {
+  OAuth2ClientOptions options;
+  options.endpoint.token_url = server_.token_url();
+  options.endpoint.client_id = kClientId;
+  options.endpoint.client_secret = kClientSecret;
+  options.grant = OAuth2Grant::kClientCredentials;
+  options.scope = "https://graph.microsoft.com/.default";
+  options.refresh_token_file = "/nonexistent/never-read";
+  options.clock = &clock_;
+  absl::StatusOr<std::shared_ptr<OAuth2Client>> client = OAuth2Client::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_EQ((*client)->Token().value_or(""), "access-1");
+  clock_.Advance(std::chrono::seconds(91));
+  EXPECT_EQ((*client)->Token().value_or(""), "access-2");
+  EXPECT_EQ((*client)->RenewAfterRejection("access-2").value_or(""), "access-3");
+  EXPECT_EQ((*client)->RenewAfterRejection("access-2").value_or(""), "access-3");
+  absl::MutexLock lock(&server_.mu);
+  EXPECT_EQ(server_.scopes_sent,
+            std::vector<std::string>(3, "https://graph.microsoft.com/.default"));
 }
 
 // A rotated refresh token is in the file, owner-only, before the new access token is first used.

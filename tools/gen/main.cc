@@ -7,12 +7,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tools/gen/graph_seed.h"
 #include "tools/gen/ldif_generator.h"
 
 namespace {
@@ -48,6 +50,8 @@ int main(int argc, char** argv) {
   std::string out_path;
   bool no_version_line = false;
   bool quiet = false;
+  std::string graph_seed_path;
+  std::string graph_assigned_group = "goto-users";
 
   CLI::App app("usersync-gen-ldif: a deterministic LDIF directory for tests and benchmarks",
                "usersync-gen-ldif");
@@ -65,6 +69,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--no-version-line", no_version_line, "omit \"version: 1\" (slapadd rejects it)");
   app.add_flag("--quiet", quiet, "no summary on stderr");
+  app.add_option("--graph-seed", graph_seed_path,
+                 "also write the same directory as a seed of the Graph face (usersync-graph)");
+  app.add_option("--graph-assigned-group", graph_assigned_group,
+                 "the group assigned to the seed's application")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -83,6 +92,13 @@ int main(int argc, char** argv) {
   absl::StatusOr<uint64_t> bytes =
       out_path.empty() ? (*gen)->WriteFd(STDOUT_FILENO, "stdout") : (*gen)->WriteFile(out_path);
   if (!bytes.ok()) return Fail(1, std::string(bytes.status().message()));
+  if (!graph_seed_path.empty()) {
+    absl::StatusOr<usersync::core::Directory> dir = (*gen)->BuildDirectory();
+    if (!dir.ok()) return Fail(1, std::string(dir.status().message()));
+    std::ofstream seed(graph_seed_path, std::ios::binary | std::ios::trunc);
+    seed << usersync::io::GraphSeedJson(*dir, graph_assigned_group);
+    if (!seed.flush()) return Fail(1, "cannot write " + graph_seed_path);
+  }
   const auto done = std::chrono::steady_clock::now();
 
   if (!quiet) {

@@ -118,6 +118,8 @@ void OAuthAuthority::HandleToken(const httplib::Request& req, httplib::Response&
     }
     if (options_.rotate_refresh_tokens) refresh_tokens_.erase(refresh);  // spent on use
     body = Grant(options_.rotate_refresh_tokens);
+  } else if (grant_type == "client_credentials") {  // RFC 6749 §4.4: no refresh token (§4.4.3)
+    body = Grant(/*new_refresh=*/false);
   } else {
     return ReplyOAuthError(res, 400, "unsupported_grant_type");
   }

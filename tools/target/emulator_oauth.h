@@ -14,6 +14,9 @@
 //   - grant_type=refresh_token&refresh_token=R: R must be live. With rotate_refresh_tokens, R is
 //     spent and the answer carries a new refresh token (the last one issued is in Stats);
 //     otherwise the answer has no refresh_token field (GoTo's current documentation);
+//   - grant_type=client_credentials (RFC 6749 §4.4; the Graph face's token endpoint): the
+//     authenticated client alone earns an access token, never a refresh token; `scope` is
+//     not checked;
 //   - a spent, unknown or expired code or refresh token → 400 {"error":"invalid_grant"};
 //     another grant_type → 400 {"error":"unsupported_grant_type"}.
 // Access tokens live access_token_ttl and are accepted by both faces beside the static --token.

@@ -11,8 +11,8 @@ namespace usersync::io::internal {
 namespace {
 
 constexpr std::string_view kOAuthKeys[] = {
-    "token_url",         "authorize_url",      "redirect_uri",       "client_id",
-    "client_secret_env", "client_secret_file", "refresh_token_file", "client_auth"};
+    "token_url",          "authorize_url",      "redirect_uri", "client_id", "client_secret_env",
+    "client_secret_file", "refresh_token_file", "client_auth",  "grant",     "scope"};
 
 // An http(s) URL without credentials in it (they would be a secret in the file).
 absl::Status CheckAuthUrl(const Section& section, std::string_view key, const std::string& url) {
@@ -58,6 +58,30 @@ absl::Status ReadClientAuth(const Section& section, OAuth2Config* oauth) {
                               absl::StrCat("holds ':', which raw HTTP Basic (target.client_auth = "
                                            "\"basic\", the default) cannot carry",
                                            Sv(kWhy)));
+  }
+  return absl::OkStatus();
+}
+
+// target.grant and target.scope; refresh_token_file required with (and only with) the
+// refresh-token grant.
+absl::Status ReadGrant(const Ctx& ctx, const toml::table* table, const Section& section,
+                       OAuth2Config* oauth) {
+  static constexpr std::string_view kGrants[] = {"refresh_token", "client_credentials"};
+  std::string grant = "refresh_token";
+  USERSYNC_RETURN_IF_ERROR(section.Enum("grant", kGrants, &grant));
+  oauth->client_credentials = grant == "client_credentials";
+  USERSYNC_RETURN_IF_ERROR(section.String("scope", &oauth->scope));
+  if (oauth->client_credentials) {
+    if (section.Has("refresh_token_file")) {
+      return section.ValueError("refresh_token_file",
+                                "is not used with target.grant = \"client_credentials\" (no "
+                                "refresh token is issued): remove it");
+    }
+  } else if (section.Has("scope")) {
+    return section.ValueError("scope", "is read only with target.grant = \"client_credentials\"");
+  } else if (oauth->refresh_token_file.empty()) {
+    return Require(ctx, table, "refresh_token_file",
+                   "where `usersync authorize` stores the refresh token");
   }
   return absl::OkStatus();
 }
@@ -113,10 +137,7 @@ absl::Status ParseTargetAuth(const Ctx& ctx, const toml::table* table, const Sec
   if (oauth.client_id.empty()) {
     return Require(ctx, table, "client_id", "the OAuth client's id");
   }
-  if (oauth.refresh_token_file.empty()) {
-    return Require(ctx, table, "refresh_token_file",
-                   "where `usersync authorize` stores the refresh token");
-  }
+  USERSYNC_RETURN_IF_ERROR(ReadGrant(ctx, table, section, &oauth));
   USERSYNC_RETURN_IF_ERROR(ReadClientAuth(section, &oauth));
   if (!oauth.client_secret_file.empty()) {
     if (section.Has("client_secret_env")) {
@@ -128,7 +149,9 @@ absl::Status ParseTargetAuth(const Ctx& ctx, const toml::table* table, const Sec
   }
   oauth.client_secret_file = ResolveInput(base_dir, oauth.client_secret_file);
   // Written, not read: resolved like state.path, against the configuration's directory.
-  oauth.refresh_token_file = ResolveOutput(base_dir, oauth.refresh_token_file);
+  if (!oauth.client_credentials) {
+    oauth.refresh_token_file = ResolveOutput(base_dir, oauth.refresh_token_file);
+  }
   return absl::OkStatus();
 }
 
