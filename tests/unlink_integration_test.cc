@@ -27,11 +27,13 @@ using testing::SyncWorld;
 
 class UnlinkIntegrationTest : public ::testing::Test {
  protected:
-  // `users` numbered users synced to a fresh emulator: every one linked.
-  void SyncUsers(int users) {
+  // `users` numbered users synced to a fresh emulator on the face `kind`: every one linked.
+  void SyncUsers(int users, const std::string& kind = "scim") {
     ASSERT_TRUE(world_.StartTarget().ok());
     world_.WriteDirectory(NumberedUsers(users));
-    world_.WriteConfig();
+    testing::WorldConfig config;
+    config.target_kind = kind;
+    world_.WriteConfig(config);
     ProcessResult sync = world_.Usersync({"sync"});
     ASSERT_EQ(sync.exit_code, 0) << sync.out << sync.err;
   }
@@ -54,9 +56,13 @@ class UnlinkIntegrationTest : public ::testing::Test {
 };
 
 // The Done-when of issue 14: an account deleted at the target leaves its user invalid until
-// `--unlink`; then the plan creates the account again, and the sync does.
-TEST_F(UnlinkIntegrationTest, UnlinkThenPlanCreatesTheAccountAgain) {
-  SyncUsers(2);
+// `--unlink`; then the plan creates the account again, and the sync does. On both faces (one
+// store behind them: the account is deleted through the SCIM face either way).
+class UnlinkOnEachFaceTest : public UnlinkIntegrationTest,
+                             public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(UnlinkOnEachFaceTest, UnlinkThenPlanCreatesTheAccountAgain) {
+  SyncUsers(2, GetParam());
   DeleteAtTarget("user1@example.com");
   PlanJson stuck = Plan();
   ASSERT_EQ(stuck.invalid.size(), 1u);
@@ -79,6 +85,11 @@ TEST_F(UnlinkIntegrationTest, UnlinkThenPlanCreatesTheAccountAgain) {
   // The unlinking is on record as a run of its own.
   EXPECT_TRUE(Contains(world_.Usersync({"status"}).out, "unlink"));
 }
+
+INSTANTIATE_TEST_SUITE_P(Faces, UnlinkOnEachFaceTest, ::testing::Values("scim", "goto"),
+                         [](const ::testing::TestParamInfo<const char*>& param) {
+                           return std::string(param.param);
+                         });
 
 // An id with no stored link is named, exit 2, and nothing is forgotten: not even the good id
 // given beside it.
