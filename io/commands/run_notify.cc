@@ -127,7 +127,9 @@ bool Deliver(const Session& session, const NotifySummary& summary, absl::Time no
     results.emplace_back("webhook", PostWebhook(notify, json, session.clock));
   }
   if (!notify.command.empty()) results.emplace_back("command", RunNotifyCommand(notify, json));
-  const std::string_view what = summary.condition == "ok" ? "recovered" : summary.condition;
+  // Both arms views: `cond ? "recovered" : summary.condition` is a temporary std::string.
+  const std::string_view what = summary.condition == "ok" ? std::string_view("recovered")
+                                                          : std::string_view(summary.condition);
   std::vector<std::string> sent;
   std::unique_ptr<RunLogs> logs;
   for (const auto& [channel, status] : results) {
