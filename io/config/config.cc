@@ -372,51 +372,6 @@ absl::Status CheckTarget(const Ctx& ctx, const toml::table* table, const Section
   return absl::OkStatus();
 }
 
-// After ParseMappings: an entry may name a mapped target attribute.
-absl::Status ParseMatching(const Ctx& ctx, const toml::table* table, Config* config) {
-  if (table == nullptr) return absl::OkStatus();
-  static constexpr std::string_view kKeys[] = {"order"};
-  USERSYNC_RETURN_IF_ERROR(CheckKeys(ctx, *table, "matching", kKeys));
-  const Section section(ctx, table, "matching");
-  if (!section.Has("order")) return absl::OkStatus();
-  std::vector<std::string> names;
-  USERSYNC_RETURN_IF_ERROR(section.StringArray("order", &names));
-  if (names.empty()) {
-    return section.ValueError("order", "must list at least one of \"link\", \"manual\", \"email\"");
-  }
-  std::vector<core::MatchMethod> order;
-  std::vector<core::MatchAttribute> attributes;
-  for (const std::string& name : names) {
-    core::MatchMethod method = core::MatchMethod::kNone;
-    if (name == "link") {
-      method = core::MatchMethod::kLink;
-    } else if (name == "manual") {
-      method = core::MatchMethod::kManual;
-    } else if (name == "email") {
-      method = core::MatchMethod::kEmail;
-    } else {
-      absl::StatusOr<core::MatchAttribute> attribute = internal::ResolveMatchAttribute(
-          name, config->target.kind == TargetKind::kGoto, config->mappings);
-      if (!attribute.ok()) return section.ValueError("order", StdSv(attribute.status().message()));
-      for (const core::MatchAttribute& earlier : attributes) {
-        if (earlier.path == attribute->path) {
-          return section.ValueError("order", absl::StrCat("lists \"", name, "\" twice"));
-        }
-      }
-      attributes.push_back(*std::move(attribute));
-      order.push_back(core::MatchMethod::kAttribute);
-      continue;
-    }
-    if (std::find(order.begin(), order.end(), method) != order.end()) {
-      return section.ValueError("order", absl::StrCat("lists \"", name, "\" twice"));
-    }
-    order.push_back(method);
-  }
-  config->match_order = std::move(order);
-  config->match_attributes = std::move(attributes);
-  return absl::OkStatus();
-}
-
 absl::Status ParseDeprovision(const Ctx& ctx, const toml::table* table,
                               core::DeprovisionPolicy* policy) {
   if (table == nullptr) return absl::OkStatus();
@@ -600,7 +555,7 @@ absl::StatusOr<Config> ParseTable(const Ctx& ctx, const toml::table& root,
       ctx, root.get("mappings"), root.at_path("source.attributes.extra").node(),
       config.target.kind == TargetKind::kGoto, &config.source.schema, &config.mappings,
       &config.warnings));
-  USERSYNC_RETURN_IF_ERROR(ParseMatching(ctx, matching, &config));
+  USERSYNC_RETURN_IF_ERROR(internal::ParseMatching(ctx, matching, &config));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* state, TopTable(ctx, root, "state"));
   USERSYNC_RETURN_IF_ERROR(ParsePathSection(ctx, state, "state", "path", &config.state_path));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* logs, TopTable(ctx, root, "logs"));

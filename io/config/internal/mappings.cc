@@ -1,5 +1,6 @@
 #include "io/config/internal/mappings.h"
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -308,6 +309,50 @@ absl::Status ParseMappings(const Ctx& ctx, const toml::node* node, const toml::n
     tables.push_back(table);
   }
   CompleteExtra(ctx, extra_node, *mappings, schema, warnings);
+  return absl::OkStatus();
+}
+
+absl::Status ParseMatching(const Ctx& ctx, const toml::table* table, Config* config) {
+  if (table == nullptr) return absl::OkStatus();
+  static constexpr std::string_view kKeys[] = {"order"};
+  USERSYNC_RETURN_IF_ERROR(CheckKeys(ctx, *table, "matching", kKeys));
+  const Section section(ctx, table, "matching");
+  if (!section.Has("order")) return absl::OkStatus();
+  std::vector<std::string> names;
+  USERSYNC_RETURN_IF_ERROR(section.StringArray("order", &names));
+  if (names.empty()) {
+    return section.ValueError("order", "must list at least one of \"link\", \"manual\", \"email\"");
+  }
+  std::vector<core::MatchMethod> order;
+  std::vector<core::MatchAttribute> attributes;
+  for (const std::string& name : names) {
+    core::MatchMethod method = core::MatchMethod::kNone;
+    if (name == "link") {
+      method = core::MatchMethod::kLink;
+    } else if (name == "manual") {
+      method = core::MatchMethod::kManual;
+    } else if (name == "email") {
+      method = core::MatchMethod::kEmail;
+    } else {
+      absl::StatusOr<core::MatchAttribute> attribute = ResolveMatchAttribute(
+          name, config->target.kind == TargetKind::kGoto, config->mappings);
+      if (!attribute.ok()) return section.ValueError("order", StdSv(attribute.status().message()));
+      for (const core::MatchAttribute& earlier : attributes) {
+        if (earlier.path == attribute->path) {
+          return section.ValueError("order", absl::StrCat("lists \"", name, "\" twice"));
+        }
+      }
+      attributes.push_back(*std::move(attribute));
+      order.push_back(core::MatchMethod::kAttribute);
+      continue;
+    }
+    if (std::find(order.begin(), order.end(), method) != order.end()) {
+      return section.ValueError("order", absl::StrCat("lists \"", name, "\" twice"));
+    }
+    order.push_back(method);
+  }
+  config->match_order = std::move(order);
+  config->match_attributes = std::move(attributes);
   return absl::OkStatus();
 }
 

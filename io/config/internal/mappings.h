@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "core/attribute_mapping.h"
 #include "core/match.h"
+#include "io/config/config.h"
 #include "io/config/internal/toml_section.h"
 #include "io/directory/directory_source.h"
 
@@ -35,5 +36,10 @@ absl::Status ParseMappings(const Ctx& ctx, const toml::node* node, const toml::n
 // that is neither, or an attribute no mapping fills.
 absl::StatusOr<core::MatchAttribute> ResolveMatchAttribute(
     std::string_view name, bool goto_target, const std::vector<core::AttributeMapping>& mappings);
+
+// Reads [matching] (`table` may be null: the default order) into config->match_order and
+// config->match_attributes. REQUIRES: config->mappings and config->target.kind are read (an
+// entry may name a mapped target attribute, resolved by ResolveMatchAttribute).
+absl::Status ParseMatching(const Ctx& ctx, const toml::table* table, Config* config);
 
 }  // namespace usersync::io::internal
