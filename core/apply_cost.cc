@@ -6,12 +6,13 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "core/token_bucket.h"
 
 namespace usersync::core {
 
 double SecondsAtRate(int64_t requests, double rate, double burst) {
   if (rate <= 0) return 0;
-  const double queued = static_cast<double>(requests) - std::max(burst, 1.0);
+  const double queued = static_cast<double>(requests) - std::max(ClientBurst(burst), 1.0);
   return queued > 0 ? queued / rate : 0;
 }
 

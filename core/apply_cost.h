@@ -17,12 +17,14 @@
 // request (display name only), a delete GoTo refuses unsent. The estimate is the requests the
 // plan needs when nothing goes wrong.
 //
-// Duration: the bucket starts full, so the first `burst` requests go at once and the rest at
-// `rate` per second: seconds = max(0, requests - burst) / rate. Worked example: 10,000 creates
-// of one product set, batch 100, rate 10/s, burst 10 → 100 requests → (100 - 10) / 10 = 9 s.
-// A million creates with the same settings: 10,000 requests, (10,000 - 10) / 10 ≈ 16.6 minutes;
-// a million updates: 1,000,000 requests ≈ 27.8 hours. rate 0 (no limit): seconds = 0, and
-// `rate_limited` is false (the time is then the target's latency, which the plan cannot know).
+// Duration: the bucket starts full less the token the client keeps in reserve
+// (core::ClientBurst: burst 10 → 9), so the first ClientBurst(burst) requests go at once and the
+// rest at `rate` per second: seconds = max(0, requests - ClientBurst(burst)) / rate. Worked
+// example: 10,000 creates of one product set, batch 100, rate 10/s, burst 10 → 100 requests →
+// (100 - 9) / 10 = 9.1 s. A million creates with the same settings: 10,000 requests,
+// (10,000 - 9) / 10 ≈ 16.7 minutes; a million updates: 1,000,000 requests ≈ 27.8 hours. rate 0
+// (no limit): seconds = 0, and `rate_limited` is false (the time is then the target's latency,
+// which the plan cannot know).
 #pragma once
 
 #include <cstdint>
@@ -54,7 +56,8 @@ struct ApplyCost {
 // The cost of sending `ops` under `model`. O(n) over the creates' product sets.
 ApplyCost EstimateApplyCost(std::span<const Operation> ops, const CostModel& model);
 
-// The seconds `requests` take through a token bucket of `rate` and `burst` (see above).
+// The seconds `requests` take through the client's token bucket against a server's `rate` and
+// `burst` (see above).
 double SecondsAtRate(int64_t requests, double rate, double burst);
 
 }  // namespace usersync::core

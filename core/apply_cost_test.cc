@@ -31,7 +31,7 @@ TEST(ApplyCost, TenThousandCreatesInBatchesOfHundred) {
   EXPECT_EQ(cost.creates, 10'000);
   EXPECT_EQ(cost.requests, 100);
   EXPECT_EQ(cost.batch_requests, 100);
-  EXPECT_DOUBLE_EQ(cost.seconds, 9.0);  // the burst's 10 at once, 90 more at 10/s
+  EXPECT_DOUBLE_EQ(cost.seconds, 9.1);  // 9 of the burst at once (1 in reserve), 91 at 10/s
 }
 
 // One batch request per product set and welcome flag, each rounded up.
@@ -62,7 +62,7 @@ TEST(ApplyCost, OneRequestPerOperationOtherwise) {
   EXPECT_EQ(scim.operations, 9);
   EXPECT_EQ(scim.requests, 8);
   EXPECT_EQ(scim.batch_requests, 0);
-  EXPECT_DOUBLE_EQ(scim.seconds, 3.0);
+  EXPECT_DOUBLE_EQ(scim.seconds, 3.5);  // burst 2 keeps 1 in reserve: (8 - 1) / 2
   const ApplyCost goto_cost = EstimateApplyCost(
       ops, {.rate = 2, .burst = 2, .create_batch = 100, .role_set_request = true});
   EXPECT_EQ(goto_cost.requests, 5 + 1 + 1);  // five updates etc., one batch, one role set PUT
@@ -77,8 +77,10 @@ TEST(ApplyCost, NoRateLimitTakesNoTime) {
 
 // A million updates at 10/s: over a day, which the plan says before it starts.
 TEST(ApplyCost, SecondsAtRateMillion) {
-  EXPECT_DOUBLE_EQ(SecondsAtRate(1'000'000, 10, 10), 99'999.0);
+  EXPECT_DOUBLE_EQ(SecondsAtRate(1'000'000, 10, 10), 99'999.1);
   EXPECT_DOUBLE_EQ(SecondsAtRate(3, 10, 10), 0);
+  // Burst 1 has no token to spare (core::ClientBurst): the first request goes at once.
+  EXPECT_DOUBLE_EQ(SecondsAtRate(3, 10, 1), 0.2);
 }
 
 }  // namespace

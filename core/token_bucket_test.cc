@@ -145,5 +145,13 @@ TEST(AdaptiveRate, CutRightAfterAnIncrease) {
   EXPECT_EQ(aimd.OnThrottled(kT0 + milliseconds(1100)), 3);  // cut again
 }
 
+// A client keeps one token of the server's burst in reserve, when there is one to spare.
+TEST(ClientBurst, KeepsOneTokenInReserve) {
+  static_assert(ClientBurst(10) == 9);
+  EXPECT_EQ(ClientBurst(2), 1);
+  EXPECT_EQ(ClientBurst(1.5), 1.5);
+  EXPECT_EQ(ClientBurst(1), 1);
+}
+
 }  // namespace
 }  // namespace usersync::core

@@ -115,7 +115,7 @@ struct HttpPipeline::Impl {
   explicit Impl(PipelineOptions opts)
       : options(std::move(opts)),
         clock(options.clock != nullptr ? *options.clock : RealClock()),
-        bucket(options.rate, options.burst, kTimerSlack),
+        bucket(options.rate, core::ClientBurst(options.burst), kTimerSlack),
         aimd(options.rate > 0 ? options.rate : 1,
              std::min(0.5, options.rate > 0 ? options.rate : 1)),
         rng(options.jitter_seed != 0 ? options.jitter_seed : std::random_device{}()) {

@@ -10,7 +10,9 @@
 // request from Submit() until its callback has returned.
 //
 // Policy:
-//   - Sends are paced by a TokenBucket(rate, burst); rate 0 = unlimited.
+//   - Sends are paced by a TokenBucket(rate, core::ClientBurst(burst)): `burst` is the server's,
+//     and one token of it is kept in reserve against latency jitter (core/token_bucket.h);
+//     rate 0 = unlimited.
 //   - 429, 503 and 408 (the server refused before doing anything) and connection failures
 //     before any byte was sent are retried for every request; 502, 504, timeouts and resets
 //     after the request was sent (the outcome is unknown) are retried only when
