@@ -5,7 +5,12 @@
 //     called), so an item never waits for items that may never come: the first item of an
 //     idle queue goes out at once (after a `post`ed hop, which lets a burst of Adds gather),
 //     and the tail of a run goes out when the batch before it completes;
-//   - Flush() sends everything now.
+//   - Flush() sends everything now;
+//   - while holding (SetHolding(true): a producer that knows more items are coming), partial
+//     batches are not sent on idle: only full ones, or what Flush sends. Under a rate limit a
+//     batch request costs the same token whatever it carries, so the part-filled batches an
+//     idle queue would send while the producer is still adding cost requests for nothing
+//     (measured: batch 1,000, 9,599 creates → 19 requests instead of 10).
 // Example (batch 100): 250 Adds in a tight loop → a batch of 1 or a few (the posted hop runs
 // first), then full batches of 100 as they fill; the remaining 49 or so go out when the
 // pending batches have completed.
@@ -56,7 +61,7 @@ class BatchQueue {
       pending_.push_back(std::move(item));
       if (pending_.size() >= batch_size_) {
         full = TakeLocked();
-      } else if (in_flight_ == 0 && !hop_scheduled_) {
+      } else if (in_flight_ == 0 && !hop_scheduled_ && !holding_) {
         hop_scheduled_ = true;
         schedule = true;
       }
@@ -68,7 +73,7 @@ class BatchQueue {
         {
           absl::MutexLock lock(&mu_);
           hop_scheduled_ = false;
-          if (in_flight_ == 0) partial = TakeLocked();
+          if (in_flight_ == 0 && !holding_) partial = TakeLocked();
         }
         if (!partial.empty()) send_(std::move(partial));
       });
@@ -81,9 +86,17 @@ class BatchQueue {
     {
       absl::MutexLock lock(&mu_);
       --in_flight_;
-      if (in_flight_ == 0) partial = TakeLocked();
+      if (in_flight_ == 0 && !holding_) partial = TakeLocked();
     }
     if (!partial.empty()) send_(std::move(partial));
+  }
+
+  // While `holding`, partial batches wait for Flush (see above). The producer must end holding
+  // (and Flush) once it has added everything, or items wait for ever. Ending it sends nothing
+  // by itself: call Flush.
+  void SetHolding(bool holding) {
+    absl::MutexLock lock(&mu_);
+    holding_ = holding;
   }
 
   // Sends every held item now, in batches of at most batch_size.
@@ -138,6 +151,7 @@ class BatchQueue {
   std::vector<T> pending_ ABSL_GUARDED_BY(mu_);
   int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   bool hop_scheduled_ ABSL_GUARDED_BY(mu_) = false;
+  bool holding_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace usersync::io

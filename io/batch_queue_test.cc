@@ -78,6 +78,27 @@ TEST(BatchQueue, PartialBatchWaitsForThePendingOne) {
   EXPECT_THAT(h.sent[2], ElementsAre(5));
 }
 
+// While holding, only full batches leave: neither the hop nor a completed batch sends a part-
+// filled one; Flush sends the tail.
+TEST(BatchQueue, HoldingSendsOnlyFullBatchesUntilFlush) {
+  Harness h(3);
+  h.queue.SetHolding(true);
+  h.queue.Add(1);
+  EXPECT_TRUE(h.posted.empty());  // no hop
+  h.queue.Add(2);
+  h.queue.Add(3);
+  ASSERT_EQ(h.sent.size(), 1u);
+  h.queue.Add(4);
+  h.queue.BatchDone();  // idle, yet 4 waits for a full batch
+  EXPECT_EQ(h.sent.size(), 1u);
+  EXPECT_EQ(h.queue.held(), 1u);
+  h.queue.SetHolding(false);
+  EXPECT_EQ(h.sent.size(), 1u);  // ending the hold sends nothing by itself
+  h.queue.Flush();
+  ASSERT_EQ(h.sent.size(), 2u);
+  EXPECT_THAT(h.sent[1], ElementsAre(4));
+}
+
 TEST(BatchQueue, FlushSendsEverythingInBatches) {
   Harness h(2);
   h.queue.Add(1);

@@ -22,9 +22,11 @@ namespace {
 using core::Operation;
 using core::OpKind;
 
-// Intents journaled per transaction, and operations started but not finished at most. The
-// second bounds what a crash leaves ambiguous and what Ctrl-C or a quarantine must cancel; it
-// stays far above any driver's requests in flight, so the target is never starved.
+// Intents journaled per transaction, and operations started but not finished at most (or what
+// the target asks for, TargetApi::OperationsWanted, when more: a GoTo batch of 1,000 needs more
+// than 512 to ever fill). The second bounds what a crash leaves ambiguous and what Ctrl-C or a
+// quarantine must cancel; it stays far above any driver's requests in flight, so the target is
+// never starved.
 constexpr size_t kBatch = 128;
 constexpr size_t kMaxOutstanding = 512;
 // Outcomes are settled in the journal in groups: every kSettleBatch outcomes or kSettleDelay.
@@ -109,17 +111,21 @@ class Applier {
         clock_(context.clock != nullptr ? *context.clock : RealClock()),
         journal_id_(ops.size(), 0),
         last_flush_(clock_.Now()),
-        window_(context.quarantine.window) {
+        window_(context.quarantine.window),
+        max_outstanding_(std::max(kMaxOutstanding, target_.OperationsWanted())) {
     for (const LinkRow& link : context.links) link_origin_[link.directory_id] = link.origin;
   }
 
   ApplyTotals Run() {
     const std::vector<size_t> pending = NotHeld();
     size_t next = 0;  // pending[next] is the first operation not journaled yet
+    // Creates leave in full batches while more are coming (max_outstanding_ covers a batch);
+    // the hold ends, sending the tail, once every operation is started or the run stops.
+    target_.HoldPartialBatches(true);
     while (next < pending.size()) {
       if (CheckInterrupt()) break;
       const size_t batch_size = std::min(kBatch, pending.size() - next);
-      if (outstanding_ + batch_size > kMaxOutstanding) {
+      if (outstanding_ + batch_size > max_outstanding_) {
         DrainSome(absl::Milliseconds(100));
         continue;
       }
@@ -128,6 +134,7 @@ class Applier {
       DrainSome(absl::ZeroDuration());
     }
     totals_.not_started = static_cast<int64_t>(pending.size() - next);
+    target_.HoldPartialBatches(false);
     while (outstanding_ > 0) {
       CheckInterrupt();  // a Ctrl-C while the last operations finish still cancels the queue
       DrainSome(absl::Milliseconds(100));
@@ -371,6 +378,7 @@ class Applier {
   std::vector<std::string> removed_links_;
   core::MonoTime last_flush_;
   FailureWindow window_;
+  const size_t max_outstanding_;  // operations started but not finished at most
   StopCause stop_ = StopCause::kNone;
 };
 

@@ -93,6 +93,20 @@ class TargetApi {
   // Sends the creates held for a batch now (see the batching contract). Does not wait.
   virtual void Flush() {}
 
+  // `hold` true: the caller is about to start many operations; a batching driver sends only full
+  // batches until it is called with false, which sends what is held (a Flush). The caller must
+  // end the hold once it has started everything (and keep enough operations started for a batch
+  // to fill: OperationsWanted), or creates wait for ever. The default does nothing.
+  virtual void HoldPartialBatches(bool hold) { (void)hold; }
+
+  // How many started operations the driver needs outstanding to fill every request it may send
+  // at once: a batching driver gathers a batch for each (its rate limiter's burst, at most its
+  // concurrency) and one more. The executor keeps at least this many started, so batches leave
+  // full instead of part-filled when the ones before them completed faster than operations
+  // arrived. 0 (the default): no preference. Example: GoTo, batch 100, burst 10 (9 sent at
+  // once, core::ClientBurst), concurrency 16 → 100 × (9 + 1) = 1,000.
+  virtual size_t OperationsWanted() const { return 0; }
+
   // Blocks until every started operation has run its `done` (held creates are flushed first).
   virtual void Drain() = 0;
 

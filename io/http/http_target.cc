@@ -1,6 +1,7 @@
 #include "io/http/http_target.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -8,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/check.h"
 #include "core/status_macros.h"
+#include "core/token_bucket.h"
 #include "core/str.h"
 #include "io/http/http_util.h"
 
@@ -65,8 +67,26 @@ absl::Status HttpTarget::StartPipeline(const PipelineOptions& options) {
   USERSYNC_ASSIGN_OR_RETURN(pipeline_, HttpPipeline::Start(options));
   // Enough pages ahead to keep every connection busy between answers, and no more.
   list_window_pages_ = std::max(64, 4 * options.concurrency);
+  sent_at_once_ = options.concurrency;
+  if (options.rate > 0) {
+    sent_at_once_ = std::min(sent_at_once_,
+                             static_cast<int>(std::ceil(core::ClientBurst(options.burst))));
+  }
   token_source_ = options.token_source;
   return absl::OkStatus();
+}
+
+void HttpTarget::HoldPartialBatches(bool hold) {
+  BatchQueue<HttpOpPtr>* batches = queue();
+  if (batches == nullptr) return;
+  batches->SetHolding(hold);
+  if (!hold) batches->Flush();
+}
+
+size_t HttpTarget::OperationsWanted() const {
+  const BatchQueue<HttpOpPtr>* batches = queue();
+  if (batches == nullptr) return 0;
+  return batches->batch_size() * static_cast<size_t>(std::max(sent_at_once_, 1) + 1);
 }
 
 void HttpTarget::Shutdown() {

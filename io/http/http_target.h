@@ -177,6 +177,8 @@ class HttpTarget : public TargetApi {
 
   absl::StatusOr<core::Accounts> ListAccounts() override;
   void Flush() override;
+  void HoldPartialBatches(bool hold) override;
+  size_t OperationsWanted() const override;
   void Drain() override;
   void Cancel() override;
   TargetStats stats() const override;
@@ -267,6 +269,7 @@ class HttpTarget : public TargetApi {
   const int page_size_;
   const int64_t max_accounts_;
   int list_window_pages_ = 64;  // pages requested ahead of the answers (set by StartPipeline)
+  int sent_at_once_ = 1;        // requests the pipeline may send at once (set by StartPipeline)
   std::string token_source_;    // where the token came from, for a 401's advice
   std::vector<std::string> findings_;  // Check()'s and Offer()'s report (run's thread)
   std::atomic<int64_t> batches_{0};
