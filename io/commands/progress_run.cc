@@ -54,7 +54,9 @@ core::CostModel CostModelFor(const TargetConfig& target) {
   const bool is_goto = target.kind == TargetKind::kGoto;
   return core::CostModel{.rate = target.rate,
                          .burst = target.burst,
-                         .create_batch = is_goto ? target.batch : 1,
+                         .create_batch = !is_goto           ? 1
+                                         : target.batch > 0 ? target.batch
+                                                            : kGotoMaxBatch,
                          .role_set_request = is_goto,
                          .batching_known = is_goto};
 }

@@ -85,7 +85,7 @@ absl::StatusOr<std::unique_ptr<TargetApi>> MakeTarget(const TargetConfig& target
       options.base_url = target.url;
       options.account_key = target.account_key;
       options.role_sets = target.role_sets;
-      options.batch = target.batch;
+      options.batch = target.batch > 0 ? target.batch : kGotoMaxBatch;
       options.max_accounts = target.max_accounts;
       options.pipeline = std::move(pipeline);
       return MakeGotoTarget(std::move(options));

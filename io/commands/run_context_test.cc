@@ -11,6 +11,7 @@
 
 #include "io/clock.h"
 #include "io/commands/exit_code.h"
+#include "io/commands/progress_run.h"
 #include "io/executor.h"
 #include "io/output.h"
 #include "io/secrets.h"
@@ -145,6 +146,18 @@ TEST_F(RunContextTest, ReadOnlyAccessCreatesNoStateStore) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "state.db"));
   ASSERT_TRUE(OpenStateStore(session, Access::kRecord).ok());
   EXPECT_TRUE(std::filesystem::exists(dir_ / "state.db"));
+}
+
+// target.batch unset: a GoTo estimate counts GoTo's largest batch, as the driver sends it; a
+// SCIM target's creates are one request each (its /Bulk is learned from the server).
+TEST(CostModelFor, UnsetBatchIsTheLargestTheTargetTakes) {
+  TargetConfig target;
+  target.kind = TargetKind::kGoto;
+  EXPECT_EQ(CostModelFor(target).create_batch, kGotoMaxBatch);
+  target.batch = 100;
+  EXPECT_EQ(CostModelFor(target).create_batch, 100);
+  target.kind = TargetKind::kScim;
+  EXPECT_EQ(CostModelFor(target).create_batch, 1);
 }
 
 }  // namespace

@@ -343,9 +343,14 @@ absl::Status CheckTarget(const Ctx& ctx, const toml::table* table, const Section
     return section.ValueError("burst",
                               absl::StrCat("must be at least 1 (got ", target->burst, ")"));
   }
-  if (target->batch < 1) {
+  if (section.Has("batch") && target->batch < 1) {
     return section.ValueError("batch",
                               absl::StrCat("must be at least 1 (got ", target->batch, ")"));
+  }
+  if (target->kind == TargetKind::kGoto && target->batch > kGotoMaxBatch) {
+    return section.ValueError("batch", absl::StrCat("GoTo takes at most ", kGotoMaxBatch,
+                                                    " users per request (got ", target->batch,
+                                                    "); leave it unset for the largest"));
   }
   if (target->concurrency < 1) {
     return section.ValueError("concurrency",

@@ -98,6 +98,9 @@ struct OAuth2Config {
   ClientAuth client_auth = ClientAuth::kBasic;
 };
 
+// GoTo takes 1 to 1,000 users per batch create (tools/target/GOTO_API_RESEARCH.md).
+inline constexpr int kGotoMaxBatch = 1000;
+
 struct TargetConfig {
   TargetKind kind = TargetKind::kScim;
   TargetAuth auth = TargetAuth::kBearer;
@@ -120,7 +123,10 @@ struct TargetConfig {
   double rate = 10;
   double burst = 10;
   bool adaptive = true;
-  int batch = 100;
+  // Users per batch request (GoTo's batch create, SCIM /Bulk). 0 (not set): the largest the
+  // target accepts: GoTo 1,000 (kGotoMaxBatch); SCIM the server's /Bulk maxOperations, at most
+  // 1,000. GoTo takes 1 to 1,000 (more is refused at load).
+  int batch = 0;
   int concurrency = 16;
   std::chrono::milliseconds timeout{30'000};
   int max_retries = 6;

@@ -55,7 +55,7 @@ TEST(Config, MinimalTakesDesignDefaults) {
   EXPECT_EQ(target.rate, 10);
   EXPECT_EQ(target.burst, 10);
   EXPECT_TRUE(target.adaptive);
-  EXPECT_EQ(target.batch, 100);
+  EXPECT_EQ(target.batch, 0);  // the largest the target accepts
   EXPECT_EQ(target.concurrency, 16);
   EXPECT_EQ(target.timeout, std::chrono::seconds(30));
   EXPECT_EQ(target.max_retries, 6);

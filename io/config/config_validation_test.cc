@@ -90,6 +90,8 @@ TEST(Config, NumericLimits) {
   EXPECT_THAT(Rejection(Cfg("", "burst = 0.5\n")), HasSubstr("target.burst"));
   EXPECT_THAT(Rejection(Cfg("", "concurrency = 0\n")), HasSubstr("target.concurrency"));
   EXPECT_THAT(Rejection(Cfg("", "batch = 0\n")), HasSubstr("target.batch"));
+  EXPECT_THAT(Rejection(Cfg("", "kind = \"goto\"\naccount_key = \"1\"\nbatch = 1001\n")),
+              AllOf(HasSubstr("target.batch"), HasSubstr("at most 1000")));
   EXPECT_THAT(Rejection(Cfg("", "max_retries = -1\n")), HasSubstr("target.max_retries"));
   EXPECT_THAT(Rejection(Cfg("", "max_accounts = 0\n")), HasSubstr("target.max_accounts"));
   EXPECT_THAT(Rejection(Cfg("page_size = 0\n")), HasSubstr("source.page_size"));

@@ -9,6 +9,14 @@
 #include "io/scim/scim_target.h"
 
 namespace usersync::io {
+namespace {
+
+// /Bulk creates per request when `batch` is not set: the server's maxOperations up to this
+// (a request and its answer stay a few MB), or this when the server states none.
+constexpr int64_t kMaxBulkBatch = 1000;
+constexpr int64_t kUnstatedBulkBatch = 100;
+
+}  // namespace
 
 void ScimTarget::PostUser(StatePtr state) {
   ++state->sends;
@@ -75,12 +83,14 @@ void ScimTarget::Resend(HttpOpPtr state, absl::Status why) {
 // --- /Bulk creates ---------------------------------------------------------------------------
 
 BatchQueue<HttpOpPtr>* ScimTarget::BulkQueue() {
-  if (options_.batch <= 1) return nullptr;
+  if (options_.batch == 1) return nullptr;
   int64_t size = options_.batch;
   {
     absl::MutexLock lock(&mu_);
     if (!config_.has_value() || !config_->bulk || bulk_refused_) return nullptr;
-    if (config_->bulk_max_operations > 0) size = std::min(size, config_->bulk_max_operations);
+    const int64_t server_max = config_->bulk_max_operations;
+    if (size <= 0) size = server_max > 0 ? std::min(server_max, kMaxBulkBatch) : kUnstatedBulkBatch;
+    if (server_max > 0) size = std::min(size, server_max);
   }
   if (size <= 1) return nullptr;
   return MakeQueue(static_cast<size_t>(size));

@@ -9,9 +9,10 @@
 //                  they arrive and assembled in startIndex order, so the result is
 //                  deterministic. Short pages are completed with follow-up requests; a user
 //                  seen twice (the listing moved under us) is kept once.
-//   Execute(op)    create → when the ServiceProviderConfig offers bulk and `batch` > 1: held
-//                  for a batch (BatchQueue, TargetApi's batching contract) and sent as POST
-//                  /Bulk of up to min(batch, bulk.maxOperations) POST /Users operations, split
+//   Execute(op)    create → when the ServiceProviderConfig offers bulk and `batch` is not 1:
+//                  held for a batch (BatchQueue, TargetApi's batching contract) and sent as POST
+//                  /Bulk of up to min(batch, bulk.maxOperations) POST /Users operations (batch 0:
+//                  maxOperations, at most 1,000; 100 when the server states none), split
 //                  further to stay under bulk.maxPayloadSize. Per operation of the answer:
 //                  201 → done; 409 → the look-up below; 408/429/503 → into a later bulk (at
 //                  most 3 sends); 500/502/504 or no answer for it → the look-up after an
@@ -84,7 +85,9 @@ struct ScimTargetOptions {
   int page_size = 1000;  // users per listing page (the server may answer fewer)
   // A listing claiming more accounts is refused (kDataLoss) before its pages are requested.
   int64_t max_accounts = kDefaultMaxAccounts;
-  int batch = 100;  // creates per /Bulk request when the server offers it; 1: no /Bulk
+  // Creates per /Bulk request when the server offers it; 1: no /Bulk; 0: the server's
+  // maxOperations, at most kMaxBulkBatch (100 when the server states none).
+  int batch = 0;
 };
 
 class ScimTarget final : public HttpTarget {
