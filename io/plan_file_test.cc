@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/plan.h"
 #include "io/report/plan_report.h"
 
@@ -140,6 +142,44 @@ TEST(PlanFile, FingerprintChangesWhenAnOperationIsEdited) {
   absl::StatusOr<PlanFile> file = ParsePlanJson(json, "plan.json");
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_NE(file->computed_plan_id, file->plan_id);
+}
+
+// A plan larger than one piece is streamed in several, each ending between two values; together
+// they are PlanJson's text, and they read back with the same fingerprint. A sink's error stops
+// the stream and is returned.
+TEST(PlanFile, StreamedPlanJsonReadsBackWhole) {
+  core::Plan plan = SamplePlan();
+  const std::vector<Operation> sample = plan.operations;
+  for (int copy = 0; copy < 3000; ++copy) {
+    for (Operation op : sample) {
+      op.directory_id += absl::StrCat("-", copy);
+      plan.operations.push_back(std::move(op));
+    }
+  }
+  std::vector<std::string> pieces;
+  ASSERT_TRUE(WritePlanJson(plan, {}, nullptr, [&pieces](std::string_view piece) {
+                pieces.emplace_back(piece);
+                return absl::OkStatus();
+              }).ok());
+  ASSERT_GE(pieces.size(), 3u);
+  std::string joined;
+  for (const std::string& piece : pieces) {
+    EXPECT_TRUE(piece.back() == '}' || piece.back() == '\n') << piece.substr(piece.size() - 20);
+    joined += piece;
+  }
+  EXPECT_EQ(joined, PlanJson(plan));
+  absl::StatusOr<PlanFile> file = ParsePlanJson(joined, "plan.json");
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->plan_id, PlanFingerprint(plan.operations));
+  EXPECT_EQ(file->computed_plan_id, file->plan_id);
+  EXPECT_EQ(file->operations.size(), plan.operations.size());
+
+  int calls = 0;
+  const absl::Status stopped = WritePlanJson(plan, {}, nullptr, [&calls](std::string_view) {
+    return ++calls == 2 ? absl::ResourceExhaustedError("disk full") : absl::OkStatus();
+  });
+  EXPECT_EQ(stopped.message(), "disk full");
+  EXPECT_EQ(calls, 2);
 }
 
 TEST(PlanFile, OperationJsonRoundTrips) {

@@ -4,12 +4,14 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "io/atomic_file.h"
 #include "io/commands/commands.h"
 #include "io/commands/progress_run.h"
 #include "io/commands/run_context.h"
 #include "io/output.h"
 #include "io/report/apply_estimate.h"
 #include "io/report/plan_report.h"
+#include "io/secrets.h"
 
 namespace usersync::io {
 
@@ -24,16 +26,25 @@ int RunPlanCommand(const CommandOptions& options) {
     const std::filesystem::path config_path =
         std::filesystem::absolute(session.config.path, absolute_error).lexically_normal();
     const PlanEstimate estimate{EstimateFor(session), CostModelFor(session.config.target)};
-    const std::string json =
-        PlanJson(session.plan,
-                 PlanOrigin{absolute_error ? session.config.path : config_path.string(),
-                            session.config.target.url},
-                 &estimate);
+    const PlanOrigin origin{absolute_error ? session.config.path : config_path.string(),
+                            session.config.target.url};
+    // Streamed in pieces, each redacted (a piece ends between two values, so a secret a server
+    // echoed sits whole in one piece).
+    const auto write_plan = [&](ByteSink write) {
+      return WritePlanJson(session.plan, origin, &estimate, [&](std::string_view piece) {
+        return ContainsSecret(piece) ? write(Redact(piece)) : write(piece);
+      });
+    };
     if (options.out_path.empty()) {
-      Print(options.out, json);
-      return kExitOk;
+      const absl::Status printed = write_plan([&](std::string_view piece) {
+        Print(options.out, piece);
+        return absl::OkStatus();
+      });
+      return printed.ok() ? kExitOk : Report(options, printed);
     }
-    if (absl::Status s = WriteFile(options.out_path, json); !s.ok()) return Report(options, s);
+    if (absl::Status s = WriteFileAtomically(options.out_path, write_plan); !s.ok()) {
+      return Report(options, s);
+    }
   }
   if (options.format != "json") {
     Print(options.out, PlanTable(session.plan));

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "io/atomic_file.h"
 #include "io/commands/apply_run.h"
 #include "io/commands/run_notify.h"
 #include "io/commands/status_log.h"

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
 #include "core/str.h"
 #include "io/json_writer.h"
 #include "io/operation_codec.h"
@@ -58,6 +59,33 @@ void CsvField(std::string* out, std::string_view value) {
   out->push_back('"');
 }
 
+// FNV-1a 64 over each operation's JSON and a newline: stable across builds and processes.
+class Fingerprint {
+ public:
+  void Mix(std::string_view operation_json) {
+    MixBytes(operation_json);
+    MixBytes("\n");
+  }
+  std::string Hex() const {
+    char hex[17];
+    std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash_));
+    return std::string(hex, 16);
+  }
+
+ private:
+  void MixBytes(std::string_view bytes) {
+    for (unsigned char byte : bytes) {
+      hash_ ^= byte;
+      hash_ *= 0x100000001b3ull;
+    }
+  }
+  uint64_t hash_ = 0xcbf29ce484222325ull;
+};
+
+// The plan JSON goes to its sink in pieces of about this size (a million-user plan is close to
+// a gigabyte: never whole in memory).
+constexpr size_t kPlanJsonPiece = size_t{1} << 20;
+
 }  // namespace
 
 std::string SummaryLine(const core::Plan& plan) {
@@ -106,45 +134,57 @@ std::string PlanTable(const core::Plan& plan, size_t max_operations) {
 }
 
 std::string PlanFingerprint(std::span<const core::Operation> ops) {
-  uint64_t hash = 0xcbf29ce484222325ull;  // FNV-1a 64: stable across builds and processes
-  auto mix = [&hash](std::string_view bytes) {
-    for (unsigned char byte : bytes) {
-      hash ^= byte;
-      hash *= 0x100000001b3ull;
-    }
-  };
+  Fingerprint fingerprint;
   std::string scratch;
   for (const Operation& op : ops) {
     scratch.clear();
     JsonWriter w(&scratch);
     WriteOperation(w, op);
-    mix(scratch);
-    mix("\n");
+    fingerprint.Mix(scratch);
   }
-  char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash));
-  return std::string(hex, 16);
+  return fingerprint.Hex();
 }
 
-std::string PlanJson(const core::Plan& plan, const PlanOrigin& origin,
-                     const PlanEstimate* estimate) {
-  JsonWriter w;
+absl::Status WritePlanJson(const core::Plan& plan, const PlanOrigin& origin,
+                           const PlanEstimate* estimate, ByteSink sink) {
+  std::string buffer;
+  JsonWriter w(&buffer);
+  // Hands the buffer to the sink once it holds kPlanJsonPiece bytes, between values.
+  const auto pass_on = [&]() -> absl::Status {
+    if (buffer.size() < kPlanJsonPiece) return absl::OkStatus();
+    absl::Status passed = sink(buffer);
+    buffer.clear();
+    return passed;
+  };
   w.BeginObject();
   w.Key("summary").BeginObject();
   for (Category category : kCategories)
     w.Key(core::CategoryName(category)).Int(plan.count(category));
   w.EndObject();
-  w.Field("plan_id", PlanFingerprint(plan.operations));
   if (!origin.config_path.empty()) w.Field("config", origin.config_path);
   if (!origin.target_url.empty()) w.Field("target", origin.target_url);
+  // The fingerprint is taken from the operations as they are written (the same bytes
+  // PlanFingerprint hashes: the writer's comma before each one is not part of it), so plan_id
+  // comes after them.
+  Fingerprint fingerprint;
   w.Key("operations").BeginArray();
-  for (const Operation& op : plan.operations) WriteOperation(w, op);
+  for (const Operation& op : plan.operations) {
+    const size_t begin = buffer.size();
+    WriteOperation(w, op);
+    std::string_view written(buffer);
+    written.remove_prefix(begin);
+    if (!written.empty() && written.front() == ',') written.remove_prefix(1);
+    fingerprint.Mix(written);
+    USERSYNC_RETURN_IF_ERROR(pass_on());
+  }
   w.EndArray();
+  w.Field("plan_id", fingerprint.Hex());
   w.Key("invalid").BeginArray();
   for (const UserRow& row : plan.rows) {
     if (row.category != Category::kInvalid) continue;
     w.BeginObject().Field("directory_id", row.directory_id).Field("dn", row.dn);
     w.Field("email", row.email).Field("reason", row.reason).EndObject();
+    USERSYNC_RETURN_IF_ERROR(pass_on());
   }
   w.EndArray();
   w.Key("deprovision_held").Bool(plan.deprovision_held);
@@ -157,8 +197,18 @@ std::string PlanJson(const core::Plan& plan, const PlanOrigin& origin,
     WriteEstimateJson(w, estimate->cost, estimate->model);
   }
   w.EndObject();
-  std::string out = w.Release();
-  out.push_back('\n');
+  buffer.push_back('\n');
+  return sink(buffer);
+}
+
+std::string PlanJson(const core::Plan& plan, const PlanOrigin& origin,
+                     const PlanEstimate* estimate) {
+  std::string out;
+  // Appending to a string cannot fail.
+  (void)WritePlanJson(plan, origin, estimate, [&out](std::string_view piece) {
+    out.append(piece);
+    return absl::OkStatus();
+  });
   return out;
 }
 

@@ -1,6 +1,7 @@
 // Rendering of a plan and of the users page: table (for people), JSON (DESIGN.md's plan
 // format, for scripts and for `apply --plan`), CSV. Output order is the plan's order, which is
-// deterministic. Pure formatting: no I/O; the caller writes the strings where it wants.
+// deterministic. Pure formatting: no I/O; the caller writes the strings where it wants
+// (WritePlanJson hands its pieces to the caller's sink).
 // Thread-compatible.
 #pragma once
 
@@ -8,8 +9,10 @@
 #include <span>
 #include <string>
 
+#include "absl/status/status.h"
 #include "core/apply_cost.h"
 #include "core/plan.h"
+#include "io/atomic_file.h"  // ByteSink
 #include "io/operation_codec.h"  // OperationJson: one operation as PlanJson writes it
 
 namespace usersync::io {
@@ -32,15 +35,19 @@ struct PlanOrigin {
   std::string target_url;   // "" = not recorded
 };
 
-// The plan as one JSON object (DESIGN.md "plan --format json"): summary, plan_id, config and
-// target (when `origin` names them), operations (each with op, directory_id, account_id, email,
-// dn, reason, held, changes, precondition and, except for deactivate/delete, spec), invalid,
-// deprovision_held, warnings, and "estimate" (apply_estimate.h WriteEstimateJson) when
-// `estimate` is given.
+// The plan as one JSON object (DESIGN.md "plan --format json"): summary, config and target
+// (when `origin` names them), operations (each with op, directory_id, account_id, email, dn,
+// reason, held, changes, precondition and, except for deactivate/delete, spec), plan_id,
+// invalid, deprovision_held, warnings, and "estimate" (apply_estimate.h WriteEstimateJson) when
+// `estimate` is given. WritePlanJson streams it: `sink` gets pieces of about 1 MiB, each ending
+// between two values, and the plan is never whole in memory (a million-user plan is close to a
+// gigabyte); the first error of the sink stops it and is returned. PlanJson returns it whole.
 struct PlanEstimate {
   core::ApplyCost cost;
   core::CostModel model;
 };
+absl::Status WritePlanJson(const core::Plan& plan, const PlanOrigin& origin,
+                           const PlanEstimate* estimate, ByteSink sink);
 std::string PlanJson(const core::Plan& plan, const PlanOrigin& origin = {},
                      const PlanEstimate* estimate = nullptr);
 

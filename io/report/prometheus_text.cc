@@ -1,16 +1,8 @@
 #include "io/report/prometheus_text.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "core/str.h"
@@ -47,25 +39,6 @@ std::string FormatValue(double value) {
   return std::string(buffer, end.ptr);
 }
 
-absl::Status WriteError(const std::string& path, std::string_view what, int error) {
-  return absl::FailedPreconditionError(
-      absl::StrCat("cannot write ", path, " (", Sv(what), "): ", std::strerror(error)));
-}
-
-// Writes all of `content` to `fd` and flushes it to disk; 0 or the errno.
-int WriteAndSync(int fd, std::string_view content) {
-  size_t written = 0;
-  while (written < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    written += static_cast<size_t>(n);
-  }
-  return ::fsync(fd) == 0 ? 0 : errno;
-}
-
 }  // namespace
 
 void PrometheusText::Family(std::string_view name, std::string_view help, std::string_view type) {
@@ -85,26 +58,6 @@ void PrometheusText::Sample(std::string_view name, const PrometheusLabels& label
     text_.push_back('}');
   }
   absl::StrAppend(&text_, " ", FormatValue(value), "\n");
-}
-
-absl::Status WriteFileAtomically(const std::string& path, std::string_view content, int mode) {
-  const std::filesystem::path target(path);
-  std::error_code dir_error;
-  if (target.has_parent_path())
-    std::filesystem::create_directories(target.parent_path(), dir_error);
-  if (dir_error) return WriteError(path, "creating its directory", dir_error.value());
-  const std::string temp = absl::StrCat(path, ".tmp-", ::getpid());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return WriteError(path, absl::StrCat("creating ", temp), errno);
-  int error = ::fchmod(fd, static_cast<mode_t>(mode)) == 0 ? 0 : errno;
-  if (error == 0) error = WriteAndSync(fd, content);
-  if (::close(fd) != 0 && error == 0) error = errno;
-  if (error == 0 && std::rename(temp.c_str(), path.c_str()) != 0) error = errno;
-  if (error != 0) {
-    ::unlink(temp.c_str());
-    return WriteError(path, "writing it", error);
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace usersync::io

@@ -1,6 +1,7 @@
 // PrometheusText: builds a file in Prometheus's text exposition format 0.0.4 (the format
 // node_exporter's textfile collector reads: "# HELP", "# TYPE", then `name{label="v"} value`
-// lines), and WriteFileAtomically puts it in place so that a reader never sees half of it.
+// lines), and io/atomic_file.h's WriteFileAtomically puts it in place so that a reader never sees
+// half of it.
 //
 //   PrometheusText text;
 //   text.Family("usersync_run_requests", "HTTP requests the last run sent.", "gauge");
@@ -40,13 +41,5 @@ class PrometheusText {
  private:
   std::string text_;
 };
-
-// Writes `content` to `path` atomically: to PATH.tmp-PID in the same directory (created if need
-// be), with permissions `mode` whatever the umask (a metrics file must stay readable by the
-// collector when the service runs with UMask=0077), flushed to disk, then renamed over `path`.
-// On failure the temp file is removed and the old file (if any) stays. Errors:
-// kFailedPrecondition naming the path and the reason.
-absl::Status WriteFileAtomically(const std::string& path, std::string_view content,
-                                 int mode = 0644);
 
 }  // namespace usersync::io

@@ -1,22 +1,13 @@
 #include "io/report/prometheus_text.h"
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <string>
 
 namespace usersync::io {
 namespace {
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 TEST(PrometheusText, FamilyAndSamples) {
   PrometheusText text;
@@ -50,36 +41,6 @@ TEST(PrometheusText, Values) {
   text.Sample("d", {}, -std::numeric_limits<double>::infinity());
   text.Sample("e", {}, 1e20);
   EXPECT_EQ(text.text(), "a 1796646956.934\nb 0.000641432\nc NaN\nd -Inf\ne 1e+20\n");
-}
-
-// The file is replaced whole, 0644 whatever the umask, with no temp file left behind; its
-// directory is created.
-TEST(PrometheusText, WritesAtomically) {
-  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "prom-atomic";
-  std::filesystem::remove_all(dir);
-  const std::string path = (dir / "sub" / "usersync.prom").string();
-  const mode_t old_umask = ::umask(0077);
-  ASSERT_TRUE(WriteFileAtomically(path, "first\n").ok());
-  ASSERT_TRUE(WriteFileAtomically(path, "second\n").ok());
-  ::umask(old_umask);
-  EXPECT_EQ(Slurp(path), "second\n");
-  struct stat info {};
-  ASSERT_EQ(::stat(path.c_str(), &info), 0);
-  EXPECT_EQ(info.st_mode & 0777, 0644u);
-  int entries = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir / "sub")) {
-    ++entries;
-    EXPECT_EQ(entry.path().filename(), "usersync.prom");
-  }
-  EXPECT_EQ(entries, 1);
-}
-
-// A path that cannot be written fails naming it, and leaves nothing behind.
-TEST(PrometheusText, UnwritableIsAnError) {
-  const absl::Status status = WriteFileAtomically("/proc/usersync-test/usersync.prom", "x\n");
-  EXPECT_FALSE(status.ok());
-  EXPECT_NE(status.message().find("/proc/usersync-test/usersync.prom"), std::string::npos)
-      << status.message();
 }
 
 }  // namespace
