@@ -32,6 +32,10 @@ constexpr size_t kMaxOutstanding = 512;
 // Outcomes are settled in the journal in groups: every kSettleBatch outcomes or kSettleDelay.
 constexpr size_t kSettleBatch = 256;
 constexpr auto kSettleDelay = std::chrono::milliseconds(100);
+// With creates held for full batches (TargetApi::HoldPartialBatches), this long without an
+// outcome while the bound stops new operations sends the held ones anyway: they might be all
+// that is outstanding. Far above the time between two answers at any rate worth batching for.
+constexpr auto kStallFlush = std::chrono::seconds(2);
 
 constexpr char kCancelledByInterrupt[] = "cancelled by interrupt";
 constexpr char kCancelledByQuarantine[] =
@@ -111,22 +115,30 @@ class Applier {
         clock_(context.clock != nullptr ? *context.clock : RealClock()),
         journal_id_(ops.size(), 0),
         last_flush_(clock_.Now()),
-        window_(context.quarantine.window),
-        max_outstanding_(std::max(kMaxOutstanding, target_.OperationsWanted())) {
+        window_(context.quarantine.window) {
     for (const LinkRow& link : context.links) link_origin_[link.directory_id] = link.origin;
   }
 
   ApplyTotals Run() {
     const std::vector<size_t> pending = NotHeld();
     size_t next = 0;  // pending[next] is the first operation not journaled yet
-    // Creates leave in full batches while more are coming (max_outstanding_ covers a batch);
-    // the hold ends, sending the tail, once every operation is started or the run stops.
+    // Creates leave in full batches while more are coming; the hold ends, sending the tail,
+    // once every operation is started or the run stops. Read each time: a driver may make its
+    // batch queue at its first create (SCIM /Bulk, once the server's maxOperations is known).
     target_.HoldPartialBatches(true);
+    core::MonoTime last_outcome = clock_.Now();
     while (next < pending.size()) {
       if (CheckInterrupt()) break;
       const size_t batch_size = std::min(kBatch, pending.size() - next);
-      if (outstanding_ + batch_size > max_outstanding_) {
-        DrainSome(absl::Milliseconds(100));
+      if (outstanding_ + batch_size > std::max(kMaxOutstanding, target_.OperationsWanted())) {
+        if (DrainSome(absl::Milliseconds(100)) > 0) {
+          last_outcome = clock_.Now();
+        } else if (clock_.Now() - last_outcome >= kStallFlush) {
+          // A safety net for the hold: outstanding operations that all sit in a part-filled
+          // batch would wait for each other for ever.
+          target_.Flush();
+          last_outcome = clock_.Now();
+        }
         continue;
       }
       if (!StartBatch(pending, next, next + batch_size)) break;
@@ -245,15 +257,19 @@ class Applier {
     if (!logs_.status().ok()) StopRun(StopCause::kLogs);
   }
 
-  void DrainSome(absl::Duration timeout) {
+  // Settles the outcomes that arrive within `timeout`; returns how many.
+  size_t DrainSome(absl::Duration timeout) {
+    size_t settled = 0;
     for (auto& [op_idx, outcome] : queue_.TakeAll(timeout)) {
       Settle(op_idx, outcome, /*sent=*/true);
       --outstanding_;
+      ++settled;
     }
     CheckLogs();
     if (settlements_.size() >= kSettleBatch || clock_.Now() - last_flush_ >= kSettleDelay) {
       Flush();
     }
+    return settled;
   }
 
   // `sent`: the outcome came from the target driver (not settled locally).
@@ -378,7 +394,6 @@ class Applier {
   std::vector<std::string> removed_links_;
   core::MonoTime last_flush_;
   FailureWindow window_;
-  const size_t max_outstanding_;  // operations started but not finished at most
   StopCause stop_ = StopCause::kNone;
 };
 

@@ -26,7 +26,9 @@ using ::testing::IsEmpty;
 
 // A TargetApi that answers each operation with `answer(op)` at once (on the caller's thread,
 // which the executor's queue allows), or, with `hold` set, keeps it until Cancel(), which
-// completes every held operation as kCancelled. `on_execute` runs before each answer.
+// completes every held operation as kCancelled. `on_execute` runs before each answer. With
+// `batch` > 0 it answers creates as a batching driver under HoldPartialBatches would: when
+// `batch` of them wait, or on Flush (ending the hold flushes).
 class FakeTarget : public TargetApi {
  public:
   std::function<OpOutcome(const core::Operation&)> answer = [](const core::Operation& op) {
@@ -34,6 +36,7 @@ class FakeTarget : public TargetApi {
                      op.account_id.empty() ? "new-" + op.directory_id : op.account_id, 201, 1};
   };
   bool hold = false;
+  size_t batch = 0;
   std::function<void(int64_t executed)> on_execute;
 
   absl::Status Check() override { return absl::OkStatus(); }
@@ -45,9 +48,25 @@ class FakeTarget : public TargetApi {
       done(OpOutcome{absl::CancelledError("cancelled"), "", 0, 0});
     } else if (hold) {
       held.push_back(std::move(done));
+    } else if (batch > 0 && op.kind == core::OpKind::kCreate) {
+      batched.emplace_back(std::move(done), answer(op));
+      if (batched.size() >= batch) AnswerBatched();
     } else {
       done(answer(op));
     }
+  }
+  void HoldPartialBatches(bool hold_them) override {
+    if (!hold_them) Flush();
+  }
+  void Flush() override {
+    ++flushes;
+    AnswerBatched();
+  }
+  void AnswerBatched() {
+    std::vector<std::pair<std::function<void(OpOutcome)>, OpOutcome>> answering =
+        std::move(batched);
+    batched.clear();
+    for (auto& [done, outcome] : answering) done(outcome);
   }
   void Drain() override {}
   void Cancel() override {
@@ -62,6 +81,8 @@ class FakeTarget : public TargetApi {
   int cancel_calls = 0;
   bool cancelled = false;
   std::vector<std::function<void(OpOutcome)>> held;
+  std::vector<std::pair<std::function<void(OpOutcome)>, OpOutcome>> batched;
+  int flushes = 0;
 };
 
 std::vector<core::Operation> Creates(int count) {
@@ -175,6 +196,19 @@ TEST_F(ExecutorTest, AppliesEverythingAndLinksCreates) {
   ASSERT_TRUE(links.ok());
   ASSERT_EQ(links->size(), 300u);
   for (const LinkRow& link : *links) EXPECT_EQ(link.origin, "created");
+  ExpectEveryRowSettled();
+}
+
+// Creates held for a batch larger than the executor's bound (a driver that did not say how many
+// it wants, OperationsWanted 0) would wait for each other for ever: after 2 s without an
+// outcome the executor flushes them, and the run completes. Real clock: the test takes ~2 s.
+TEST_F(ExecutorTest, HeldCreatesThatCannotFillABatchAreFlushed) {
+  target_.batch = 1000;
+  ExecutorContext context = Context();
+  context.clock = nullptr;
+  const ApplyTotals totals = ApplyOperations(Creates(600), context);
+  EXPECT_EQ(totals.done, 600);
+  EXPECT_GE(target_.flushes, 2);  // the safety net, then the end of the hold
   ExpectEveryRowSettled();
 }
 

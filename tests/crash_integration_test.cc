@@ -56,7 +56,8 @@ class CrashIntegrationTest : public ::testing::Test {
 
   // (Re)starts the emulator on the test's --db file and points the config at it.
   // The client paces itself at 1,000 requests/s (a create is a POST plus a PATCH of the user
-  // group): a 2,000-user apply lasts about 4 s.
+  // group) with /Bulk batches of 100: a 2,000-user apply lasts about 4 s, time for the tests to
+  // interrupt it part way (unset, the batch would be the emulator's maxOperations, 1,000).
   void StartTarget(std::vector<std::string> args = {"--latency-ms", "5"},
                    const std::string& target_keys = "", const std::string& target_kind = "scim") {
     args.push_back("--db");
@@ -66,6 +67,7 @@ class CrashIntegrationTest : public ::testing::Test {
     WorldConfig config;
     config.target_kind = target_kind;
     config.target_keys = "rate = 1000\nburst = 50\nconcurrency = 16\n" + target_keys;
+    if (target_keys.find("batch") == std::string::npos) config.target_keys += "batch = 100\n";
     config.rules = RuleToml("Staff", 1, kStaffGroup, "\"G2M\"", "user_group = \"Staff\"\n");
     world_.WriteConfig(config);
   }
@@ -101,6 +103,21 @@ class CrashIntegrationTest : public ::testing::Test {
         << sync.stderr_output();
     ASSERT_GE(seen, creates);
     ASSERT_LT(world_.Stats().creates, kUsers) << "killed too late to test anything";
+    WaitForQuietTarget();
+  }
+
+  // The requests a killed run had in flight still land at the target (a /Bulk of 100 creates
+  // takes the emulator a while); the next run, minutes later in real life, must find it quiet,
+  // or its listing rightly refuses accounts that change under it (exit 4). A readiness poll,
+  // not a timing: the create count unchanged for 300 ms.
+  void WaitForQuietTarget() {
+    int64_t last = world_.Stats().creates;
+    for (int unchanged_polls = 0; unchanged_polls < 3;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      const int64_t now = world_.Stats().creates;
+      unchanged_polls = now == last ? unchanged_polls + 1 : 0;
+      last = now;
+    }
   }
 
   std::unique_ptr<io::StateStore> OpenState() {
