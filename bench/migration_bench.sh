@@ -24,6 +24,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/bench/lib.sh"
 build=${1:-build-release}
 [[ $build = /* ]] || build="$root/$build"
 users=${2:-100000}
@@ -44,26 +45,11 @@ export USERSYNC_TARGET_TOKEN=bench-token
 
 for ((run = 1; run <= repeats; run++)); do
   rm -rf "$work/run" && mkdir -p "$work/run"
-  "$build/tools/usersync-target" --port 0 --token "$USERSYNC_TARGET_TOKEN" --rate "$rate" \
-    --burst "$rate" --account-key demo >"$work/run/target.out" 2>&1 &
-  target_pid=$!
-  for _ in $(seq 100); do
-    grep -q "listening on" "$work/run/target.out" 2>/dev/null && break
-    sleep 0.1
-  done
-  base=$(sed -n 's/^usersync-target listening on //p' "$work/run/target.out")
-  [[ -n $base ]] || { echo "usersync-target did not start" >&2; cat "$work/run/target.out" >&2; exit 1; }
+  start_target "$build/tools/usersync-target" "$work/run/target.out" \
+    --token "$USERSYNC_TARGET_TOKEN" --rate "$rate" --burst "$rate" --account-key demo
 
-  cat >"$work/run/sync.toml" <<EOF
-[source]
-kind = "ldif"
-flavor = "openldap"
-path = "$work/dir.ldif"
-base_dn = "dc=example,dc=com"
-
-[scope]
-groups = ["cn=goto-users,ou=groups,dc=example,dc=com"]
-validated_domains = ["example.com"]
+  generated_directory_toml "$work/dir.ldif" >"$work/run/sync.toml"
+  cat >>"$work/run/sync.toml" <<EOF
 
 [target]
 kind = "goto"

@@ -18,6 +18,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/bench/lib.sh"
 users=${1:?USERS}
 rounds=${2:?ROUNDS}
 shift 2
@@ -68,27 +69,11 @@ for line in open(sys.argv[1], encoding="utf-8"):
 flush()
 EOF
 
-"${builds[0]}/tools/usersync-target" --port 0 --token "$USERSYNC_TARGET_TOKEN" --rate 0 \
-  --seed-accounts "$work/seed.jsonl" >"$work/target.out" 2>&1 &
-target_pid=$!
-for _ in $(seq 600); do
-  grep -q "listening on" "$work/target.out" 2>/dev/null && break
-  kill -0 "$target_pid" 2>/dev/null || break
-  sleep 0.5
-done
-base=$(sed -n 's/^usersync-target listening on //p' "$work/target.out")
-[[ -n $base ]] || { echo "usersync-target did not start" >&2; cat "$work/target.out" >&2; exit 1; }
+start_target "${builds[0]}/tools/usersync-target" "$work/target.out" \
+  --token "$USERSYNC_TARGET_TOKEN" --rate 0 --seed-accounts "$work/seed.jsonl"
 
-cat >"$work/sync.toml" <<EOF
-[source]
-kind = "ldif"
-flavor = "openldap"
-path = "$work/dir.ldif"
-base_dn = "dc=example,dc=com"
-
-[scope]
-groups = ["cn=goto-users,ou=groups,dc=example,dc=com"]
-validated_domains = ["example.com"]
+generated_directory_toml "$work/dir.ldif" >"$work/sync.toml"
+cat >>"$work/sync.toml" <<EOF
 
 [target]
 kind = "scim"
