@@ -1,5 +1,17 @@
 # bench/lib.sh: what the bench scripts share (source it; bash).
 
+target_pid=""
+
+# clean_up: stops the target start_target started, if any, and removes $work. For `trap clean_up
+# EXIT`.
+clean_up() {
+  if [[ -n $target_pid ]]; then
+    kill "$target_pid" 2>/dev/null || true
+    wait "$target_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+
 # start_target PROGRAM LOG [ARGS...]: starts PROGRAM (a usersync-target) on a free loopback port
 # with ARGS, waits until it listens or dies (loading a million seeded accounts takes a while:
 # no time limit), and sets `target_pid` and `base` (its URL). Exits 1 with its log if it did not

@@ -33,12 +33,7 @@ rate=10
 batch=${BATCH:-100}  # BATCH in the environment: another batch size (GoTo takes 1 to 1,000)
 allowed_429=${ALLOWED_429:-1}
 work=$(mktemp -d /tmp/usersync-migration.XXXXXX)
-target_pid=""
-cleanup() {
-  if [[ -n $target_pid ]]; then kill "$target_pid" 2>/dev/null || true; wait "$target_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap clean_up EXIT  # bench/lib.sh: the target, then $work
 
 export USERSYNC_TARGET_TOKEN=bench-token
 "$build/tools/usersync-gen-ldif" --users "$users" --groups 50 --seed 1 --out "$work/dir.ldif" 2>"$work/gen.txt"

@@ -26,12 +26,7 @@ builds=()
 for b in "$@"; do [[ $b = /* ]] && builds+=("$b") || builds+=("$root/$b"); done
 ((${#builds[@]} > 0)) || { echo "usage: $0 USERS ROUNDS BUILD_DIR..." >&2; exit 2; }
 work=$(mktemp -d /tmp/usersync-plan-e2e.XXXXXX)
-target_pid=""
-cleanup() {
-  if [[ -n $target_pid ]]; then kill "$target_pid" 2>/dev/null || true; wait "$target_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap clean_up EXIT  # bench/lib.sh: the target, then $work
 export USERSYNC_TARGET_TOKEN=bench-token
 
 gen=${builds[0]}/tools/usersync-gen-ldif
