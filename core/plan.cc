@@ -347,6 +347,11 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
   plan.rows.push_back(std::move(row));
 }
 
+// Whether `user` gets its row and operation (PlanConfig::plan_only).
+bool Planned(const PlanConfig& config, uint32_t user) {
+  return config.plan_only.empty() || config.plan_only[user] != 0;
+}
+
 // 5. Desired users and invalid users, interleaved in directory order.
 void PlanDirectoryUsers(const PlanInputs& in, PlanState& state) {
   const MappingResult& mapping = in.mapping;
@@ -356,12 +361,16 @@ void PlanDirectoryUsers(const PlanInputs& in, PlanState& state) {
                                    ? mapping.desired[desired_idx].user
                                    : static_cast<uint32_t>(in.dir.user_count());
     while (invalid_idx < mapping.invalid.size() && mapping.invalid[invalid_idx].user < next_user) {
+      if (!Planned(in.config, mapping.invalid[invalid_idx].user)) {
+        ++invalid_idx;
+        continue;
+      }
       EmitInvalid(in.dir, mapping.invalid[invalid_idx].user, mapping.invalid[invalid_idx].reason,
                   state.plan);
       ++invalid_idx;
     }
     if (desired_idx == mapping.desired.size()) break;
-    PlanDesiredUser(in, desired_idx, state);
+    if (Planned(in.config, next_user)) PlanDesiredUser(in, desired_idx, state);
   }
 }
 
@@ -508,19 +517,20 @@ void PlanAccountOnly(const Accounts& accounts, const std::vector<uint8_t>& linke
 
 // 8. Safety threshold: too many deactivations/deletions at once are held, not applied. The
 //    deprovisioning operations are plan.operations[first_op...].
-void ApplyThreshold(const DeprovisionPolicy& policy, int64_t deprovisions, size_t first_op,
-                    Plan& plan) {
+void ApplyThreshold(const PlanConfig& config, int64_t deprovisions, size_t first_op, Plan& plan) {
+  const DeprovisionPolicy& policy = config.deprovision;
+  const int64_t managed =
+      config.managed_accounts_base >= 0 ? config.managed_accounts_base : plan.managed_accounts;
   const bool over_count = deprovisions > policy.max_changes;
   const bool over_percent =
-      plan.managed_accounts > 0 &&
-      static_cast<double>(deprovisions) * 100.0 >
-          policy.max_changes_percent * static_cast<double>(plan.managed_accounts);
+      managed > 0 && static_cast<double>(deprovisions) * 100.0 >
+                         policy.max_changes_percent * static_cast<double>(managed);
   if (deprovisions == 0 || (!over_count && !over_percent)) return;
   plan.deprovision_held = true;
   plan.hold_reason = absl::StrCat(
       deprovisions,
       " deactivations/deletions exceed the safety threshold (max_changes = ", policy.max_changes,
-      ", max_changes_percent = ", policy.max_changes_percent, "% of ", plan.managed_accounts,
+      ", max_changes_percent = ", policy.max_changes_percent, "% of ", managed,
       " managed accounts): held until `usersync release`");
   for (size_t op_idx = first_op; op_idx < plan.operations.size(); ++op_idx) {
     plan.operations[op_idx].held = true;
@@ -686,7 +696,7 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
   const size_t first_deprovision_op = plan.operations.size();
   const int64_t deprovisions = PlanDeparted(in, departed, state);
   PlanAccountOnly(accounts, linked_accounts, state, plan);
-  ApplyThreshold(config.deprovision, deprovisions, first_deprovision_op, plan);
+  ApplyThreshold(config, deprovisions, first_deprovision_op, plan);
   ApplyShrinkGuard(config, deprovisions, first_deprovision_op, plan);
 
   for (const UserRow& row : plan.rows) ++plan.summary[static_cast<size_t>(row.category)];

@@ -203,6 +203,14 @@ struct PlanConfig {
   // [[mappings]], in file order: replacements of built-in fields and attributes of their own.
   // Empty: the built-in mapping only (DESIGN.md "SCIM mapping").
   std::vector<AttributeMapping> mappings;
+  // The base of deprovision.max_changes_percent when >= 0: a delta plan (core/delta_plan.h)
+  // sees only the accounts it looked up, so it passes the whole target's managed accounts (the
+  // stored links). -1: the accounts this plan links (plan.managed_accounts).
+  int64_t managed_accounts_base = -1;
+  // Non-empty (one byte per directory user): only the users marked 1 get rows and operations
+  // of their own (a delta plan's affected users); the others still count for scope, duplicate
+  // emails and matching. Empty: every user.
+  std::vector<uint8_t> plan_only;
 };
 
 struct Plan {
