@@ -44,22 +44,6 @@ bool SameUser(const Directory& a, uint32_t a_idx, const Directory& b, uint32_t b
   return true;
 }
 
-// The DN of each direct member of each group (resolved members by their entry's DN as read,
-// unresolved ones by their normalized DN), per group.
-std::vector<std::vector<std::string_view>> MemberDns(const Directory& dir) {
-  std::vector<std::vector<std::string_view>> out(dir.group_count());
-  for (uint32_t group_idx = 0; group_idx < dir.group_count(); ++group_idx) {
-    auto [first, last] = dir.MembersOf(group_idx);
-    out[group_idx].reserve(static_cast<size_t>(last - first));
-    for (const MemberRef* member = first; member != last; ++member) {
-      out[group_idx].push_back(member->is_group() ? dir.group_dn[member->index()]
-                                                  : dir.user_dn[member->index()]);
-    }
-  }
-  for (const auto& [group_idx, dn] : dir.unresolved_members) out[group_idx].push_back(dn);
-  return out;
-}
-
 // `members` minus `removed` plus `added` (DNs compared normalized; an added DN already held is
 // not added twice).
 std::vector<std::string> MergedMembers(std::span<const std::string_view> members,
@@ -203,6 +187,20 @@ UserEntry UserAt(const Directory& dir, uint32_t user_idx) {
                   {}};
   entry.extra.assign(record.extra.begin(), record.extra.end());
   return entry;
+}
+
+std::vector<std::vector<std::string_view>> MemberDns(const Directory& dir) {
+  std::vector<std::vector<std::string_view>> out(dir.group_count());
+  for (uint32_t group_idx = 0; group_idx < dir.group_count(); ++group_idx) {
+    auto [first, last] = dir.MembersOf(group_idx);
+    out[group_idx].reserve(static_cast<size_t>(last - first));
+    for (const MemberRef* member = first; member != last; ++member) {
+      out[group_idx].push_back(member->is_group() ? dir.group_dn[member->index()]
+                                                  : dir.user_dn[member->index()]);
+    }
+  }
+  for (const auto& [group_idx, dn] : dir.unresolved_members) out[group_idx].push_back(dn);
+  return out;
 }
 
 Directory ApplyChanges(const Directory& previous, const DirectoryChanges& changes) {

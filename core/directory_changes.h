@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/directory.h"
@@ -73,6 +74,10 @@ struct DirectoryChanges {
 
 // User `user_idx` of `dir` as an entry.
 UserEntry UserAt(const Directory& dir, uint32_t user_idx);
+
+// The DNs of each group's direct members, per group index: resolved members by their entry's
+// DN as read, unresolved ones by their normalized DN. Views into `dir`.
+std::vector<std::vector<std::string_view>> MemberDns(const Directory& dir);
 
 // The directory `previous` becomes with `changes`: users and groups in their previous order,
 // changed ones in place, added ones after them (in the changes' order); removed users and
