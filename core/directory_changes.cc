@@ -1,6 +1,7 @@
 #include "core/directory_changes.h"
 
 #include <algorithm>
+#include <iterator>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -121,17 +122,49 @@ void AddGroups(const Directory& before, const Directory& after, DirectoryChanges
   }
 }
 
-// Adds the ids of the users `dir`'s groups `dns` hold (nested members count) to `ids`.
-void AddGroupMembers(const Directory& dir, const std::vector<std::string_view>& dns,
-                     std::vector<std::string>& ids) {
-  std::vector<uint32_t> roots;
-  for (std::string_view dn : dns) {
-    if (std::optional<uint32_t> group = dir.FindGroupByDn(dn)) roots.push_back(*group);
-  }
-  if (roots.empty()) return;
+// The sorted ids of the users `dir`'s groups `roots` hold, directly or nested.
+std::vector<std::string_view> HeldIds(const Directory& dir, std::span<const uint32_t> roots) {
+  std::vector<std::string_view> ids;
+  if (roots.empty()) return ids;
   const ClosureResult closure = GroupClosure(dir, roots);
   for (uint32_t user_idx = 0; user_idx < dir.user_count(); ++user_idx) {
-    if (closure.user_in[user_idx]) ids.emplace_back(dir.user_id[user_idx]);
+    if (closure.user_in[user_idx]) ids.push_back(dir.user_id[user_idx]);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<uint32_t> GroupIndex(const Directory& dir, std::string_view dn) {
+  std::optional<uint32_t> group = dir.FindGroupByDn(dn);
+  return group.has_value() ? std::vector<uint32_t>{*group} : std::vector<uint32_t>{};
+}
+
+// Adds the ids of the users whose membership of a changed group `dns` differs between `before`
+// and `after` (nested members count). Only they can change membership of any group: a path
+// from any group to a user that appears or disappears runs through a changed edge, whose group
+// then gains or loses that user. Past kMaxGroupsOneByOne changed groups, every user they hold
+// before or after (a superset, one closure walk per side).
+void AddMembershipChanges(const Directory& before, const Directory& after,
+                          const std::vector<std::string_view>& dns, std::vector<std::string>& ids) {
+  constexpr size_t kMaxGroupsOneByOne = 64;
+  if (dns.size() > kMaxGroupsOneByOne) {
+    std::vector<uint32_t> before_roots;
+    std::vector<uint32_t> after_roots;
+    for (std::string_view dn : dns) {
+      for (uint32_t group : GroupIndex(before, dn)) before_roots.push_back(group);
+      for (uint32_t group : GroupIndex(after, dn)) after_roots.push_back(group);
+    }
+    for (std::string_view id : HeldIds(before, before_roots)) ids.emplace_back(id);
+    for (std::string_view id : HeldIds(after, after_roots)) ids.emplace_back(id);
+    return;
+  }
+  for (std::string_view dn : dns) {
+    const std::vector<std::string_view> held_before = HeldIds(before, GroupIndex(before, dn));
+    const std::vector<std::string_view> held_after = HeldIds(after, GroupIndex(after, dn));
+    std::vector<std::string_view> differ;
+    std::set_symmetric_difference(held_before.begin(), held_before.end(), held_after.begin(),
+                                  held_after.end(), std::back_inserter(differ));
+    for (std::string_view id : differ) ids.emplace_back(id);
   }
 }
 
@@ -281,8 +314,7 @@ std::vector<std::string> AffectedUsers(const Directory& before, const Directory&
   std::vector<std::string_view> groups;
   for (const GroupEntry& entry : changes.groups) groups.push_back(entry.dn);
   groups.insert(groups.end(), changes.removed_groups.begin(), changes.removed_groups.end());
-  AddGroupMembers(before, groups, ids);
-  AddGroupMembers(after, groups, ids);
+  AddMembershipChanges(before, after, groups, ids);
   AddEmailSharers(before, after, ids);
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());

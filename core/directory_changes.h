@@ -95,14 +95,16 @@ DirectoryChanges DiffDirectories(const Directory& before, const Directory& after
 
 // The directory ids of the users whose plan a change can alter, sorted and unique:
 //   - every user the changes add, change or remove;
-//   - every user held, directly or through nested groups, by a changed or removed group, in
-//     `before` and in `after` (old and new members both: a user leaving a scoped group departs);
+//   - every user whose membership of a changed or removed group differs between `before` and
+//     `after`, nested members counted (joining or leaving a scoped or rule group changes a
+//     plan; staying in it does not);
 //   - every user of `after` whose normalized email equals an old or new email of a user above
 //     (one user entering scope with a colleague's address makes both invalid, and leaving makes
 //     the other valid again).
 // `before` is the previous snapshot, `after` = ApplyChanges(before, changes).
-// Example: groups G ∋ H ∋ {ann}, G ∋ bob; H gains carl → H changed → ann and carl (H's members
-// before and after), not bob (G's closure changed only by carl).
+// Example: groups G ∋ H ∋ {ann}, G ∋ bob; H gains carl → H changed → carl only (ann stays in H
+// and G; bob's groups are unchanged). With more than 64 changed groups, every user they hold
+// before or after counts (a superset: exact, only slower).
 std::vector<std::string> AffectedUsers(const Directory& before, const Directory& after,
                                        const DirectoryChanges& changes);
 

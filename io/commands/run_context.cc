@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "core/delta_plan.h"
 #include "core/status_macros.h"
 #include "core/str.h"
 #include "io/commands/exit_code.h"
@@ -297,8 +298,14 @@ absl::Status ComputeSessionPlan(Session& session) {
   plan_config.previous_in_scope = baseline->value_or(-1);
   plan_config.max_shrink_percent = session.config.source.max_shrink_percent;
   const core::MonoTime start = session.clock.Now();
-  session.plan = core::ComputePlan(session.directory, session.accounts, session.links_view,
-                                   session.manual_view, plan_config);
+  if (session.cycle.delta) {
+    session.plan = core::ComputeDeltaPlan(
+        session.directory, session.accounts, session.cycle.affected, session.links_view,
+        session.manual_view, plan_config, static_cast<int64_t>(session.links.size()));
+  } else {
+    session.plan = core::ComputePlan(session.directory, session.accounts, session.links_view,
+                                     session.manual_view, plan_config);
+  }
   session.plan_seconds = SecondsSince(session.clock, start);
   session.plan_config = std::move(plan_config);
   if (!session.plan.refusal.empty()) {
@@ -352,16 +359,15 @@ std::string PhaseSummary(std::string_view verb, int64_t count, std::string_view 
 
 }  // namespace
 
-absl::Status ReadAndPlan(Session& session) {
-  USERSYNC_RETURN_IF_ERROR(OpenTarget(session));
+absl::Status ReadDirectoryStep(Session& session) {
   ProgressPhase(session, "reading the directory");
   USERSYNC_RETURN_IF_ERROR(ReadDirectory(session));
   ProgressDone(session,
                PhaseSummary("read", session.directory.user_count(), "users", session.read_seconds));
-  ProgressPhase(session, "listing the target");
-  USERSYNC_RETURN_IF_ERROR(ListAccounts(session));
-  ProgressDone(session, PhaseSummary("listed", static_cast<int64_t>(session.accounts.items.size()),
-                                     "accounts", session.list_seconds));
+  return absl::OkStatus();
+}
+
+absl::Status PlanStep(Session& session) {
   USERSYNC_RETURN_IF_ERROR(LoadLinks(session));
   ProgressPhase(session, "planning");
   USERSYNC_RETURN_IF_ERROR(ComputeSessionPlan(session));
@@ -369,6 +375,21 @@ absl::Status ReadAndPlan(Session& session) {
                PhaseSummary("planned", static_cast<int64_t>(session.plan.operations.size()),
                             "operations", session.plan_seconds));
   return absl::OkStatus();
+}
+
+absl::Status ListAndPlan(Session& session) {
+  ProgressPhase(session, "listing the target");
+  USERSYNC_RETURN_IF_ERROR(ListAccounts(session));
+  ProgressDone(session, PhaseSummary("listed", static_cast<int64_t>(session.accounts.items.size()),
+                                     "accounts", session.list_seconds));
+  return PlanStep(session);
+}
+
+absl::Status ReadAndPlan(Session& session) {
+  if (session.options.delta) return ReadAndPlanCycle(session);
+  USERSYNC_RETURN_IF_ERROR(OpenTarget(session));
+  USERSYNC_RETURN_IF_ERROR(ReadDirectoryStep(session));
+  return ListAndPlan(session);
 }
 
 absl::Status PrepareSession(Session& session, Access access) {

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "core/directory_changes.h"
 
 namespace usersync::io {
@@ -158,15 +159,18 @@ std::string SnapshotPath(const std::string& state_path) {
   return absl::StrCat(state_path, ".snapshot");
 }
 
-std::string EncodeDirectorySnapshot(const DirectorySnapshot& snapshot) {
+std::string ContentHash(std::string_view bytes) { return absl::StrFormat("%016x", Fnv1a64(bytes)); }
+
+std::string EncodeDirectorySnapshot(const SnapshotHeader& header,
+                                    const core::Directory& directory) {
   Writer payload;
-  payload.Str(snapshot.config_hash);
-  payload.Str(snapshot.source_kind);
-  payload.Str(snapshot.cursor);
-  payload.U64(static_cast<uint64_t>(snapshot.full_at));
-  payload.U32(static_cast<uint32_t>(snapshot.pending.size()));
-  for (const std::string& id : snapshot.pending) payload.Str(id);
-  WriteDirectory(snapshot.directory, payload);
+  payload.Str(header.config_hash);
+  payload.Str(header.source_kind);
+  payload.Str(header.cursor);
+  payload.U64(static_cast<uint64_t>(header.full_at));
+  payload.U32(static_cast<uint32_t>(header.pending.size()));
+  for (const std::string& id : header.pending) payload.Str(id);
+  WriteDirectory(directory, payload);
   Writer file;
   file.out().append(kMagic, 4);
   file.U32(kVersion);
@@ -180,10 +184,10 @@ absl::StatusOr<DirectorySnapshot> DecodeDirectorySnapshot(std::string_view bytes
   if (bytes.size() < kHeaderBytes || bytes.substr(0, 4) != std::string_view(kMagic, 4)) {
     return absl::DataLossError("not a usersync directory snapshot (bad magic)");
   }
-  Reader header(bytes.substr(4, kHeaderBytes - 4));
-  const uint32_t version = header.U32();
-  const uint64_t length = header.U64();
-  const uint64_t checksum = header.U64();
+  Reader fixed(bytes.substr(4, kHeaderBytes - 4));
+  const uint32_t version = fixed.U32();
+  const uint64_t length = fixed.U64();
+  const uint64_t checksum = fixed.U64();
   if (version != kVersion) {
     return absl::DataLossError(absl::StrCat("snapshot version ", version, ", expected ", kVersion));
   }
@@ -195,12 +199,13 @@ absl::StatusOr<DirectorySnapshot> DecodeDirectorySnapshot(std::string_view bytes
   if (Fnv1a64(payload) != checksum) return absl::DataLossError("snapshot checksum mismatch");
   Reader r(payload);
   DirectorySnapshot snapshot;
-  snapshot.config_hash = std::string(r.Str());
-  snapshot.source_kind = std::string(r.Str());
-  snapshot.cursor = std::string(r.Str());
-  snapshot.full_at = static_cast<int64_t>(r.U64());
-  snapshot.pending.resize(r.Count(4));
-  for (std::string& id : snapshot.pending) id = std::string(r.Str());
+  SnapshotHeader& header = snapshot.header;
+  header.config_hash = std::string(r.Str());
+  header.source_kind = std::string(r.Str());
+  header.cursor = std::string(r.Str());
+  header.full_at = static_cast<int64_t>(r.U64());
+  header.pending.resize(r.Count(4));
+  for (std::string& id : header.pending) id = std::string(r.Str());
   snapshot.directory = ReadDirectory(r);
   if (!r.ok() || !r.done()) {
     return absl::DataLossError("snapshot payload is malformed (a length runs past its end)");
@@ -208,8 +213,9 @@ absl::StatusOr<DirectorySnapshot> DecodeDirectorySnapshot(std::string_view bytes
   return snapshot;
 }
 
-absl::Status WriteDirectorySnapshot(const std::string& path, const DirectorySnapshot& snapshot) {
-  const std::string bytes = EncodeDirectorySnapshot(snapshot);
+absl::Status WriteDirectorySnapshot(const std::string& path, const SnapshotHeader& header,
+                                    const core::Directory& directory) {
+  const std::string bytes = EncodeDirectorySnapshot(header, directory);
   const std::string tmp = absl::StrCat(path, ".tmp");
   std::FILE* file = std::fopen(tmp.c_str(), "wb");
   bool ok = file != nullptr;
@@ -223,6 +229,10 @@ absl::Status WriteDirectorySnapshot(const std::string& path, const DirectorySnap
     return absl::FailedPreconditionError(absl::StrCat("cannot write ", path, ": ", why));
   }
   return absl::OkStatus();
+}
+
+void RemoveDirectorySnapshot(const std::string& state_path) {
+  std::remove(SnapshotPath(state_path).c_str());  // absent: nothing to do
 }
 
 absl::StatusOr<DirectorySnapshot> ReadDirectorySnapshot(const std::string& path) {

@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -36,26 +37,41 @@
 
 namespace usersync::io {
 
-struct DirectorySnapshot {
-  std::string config_hash;           // ConfigHash of the configuration the cycle planned with
+// What a snapshot records beside the directory.
+struct SnapshotHeader {
+  std::string config_hash;           // ContentHash of the configuration the cycle planned with
   std::string source_kind;           // "ldif", "ldap", "entra"
   std::string cursor;                // the source's delta cursor; "" when it has none
   int64_t full_at = 0;               // unix seconds of the last full cycle
   std::vector<std::string> pending;  // directory ids to plan again
+};
+
+struct DirectorySnapshot {
+  SnapshotHeader header;
   core::Directory directory;
 };
+
+// A stable 64-bit hash of `bytes` (FNV-1a) in 16 hex digits: the snapshot's checksum, and how
+// the commands fingerprint the configuration.
+std::string ContentHash(std::string_view bytes);
 
 // "<state_path>.snapshot".
 std::string SnapshotPath(const std::string& state_path);
 
 // Writes atomically. Errors: kFailedPrecondition naming the path (cannot write or rename).
-absl::Status WriteDirectorySnapshot(const std::string& path, const DirectorySnapshot& snapshot);
+absl::Status WriteDirectorySnapshot(const std::string& path, const SnapshotHeader& header,
+                                    const core::Directory& directory);
 
 // Reads it back. Errors: kNotFound (no snapshot), kDataLoss (damaged: what and where).
 absl::StatusOr<DirectorySnapshot> ReadDirectorySnapshot(const std::string& path);
 
+// Removes the snapshot of the state store at `state_path`, if any, so that the next cycle is a
+// full one: after a cycle that cannot be trusted, and after `match` stores or forgets a link
+// (which changes a user's plan without a directory change). Best effort: nothing to report.
+void RemoveDirectorySnapshot(const std::string& state_path);
+
 // The encoding alone (what Write puts in the file), for tests that damage it.
-std::string EncodeDirectorySnapshot(const DirectorySnapshot& snapshot);
+std::string EncodeDirectorySnapshot(const SnapshotHeader& header, const core::Directory& directory);
 absl::StatusOr<DirectorySnapshot> DecodeDirectorySnapshot(std::string_view bytes);
 
 }  // namespace usersync::io

@@ -13,6 +13,7 @@ namespace {
 using core::testing::AddTestGroup;
 using core::testing::AddTestUser;
 
+// A sample header and directory (the snapshot's two parts).
 DirectorySnapshot Sample() {
   core::DirectoryBuilder builder({"title"});
   AddTestUser(builder, {.name = "ann", .extra = {"CEO"}});
@@ -20,11 +21,11 @@ DirectorySnapshot Sample() {
   AddTestGroup(builder, "staff", {"ann", "g:admins", "ghost"});  // ghost: unresolved
   AddTestGroup(builder, "admins", {"bob"});
   DirectorySnapshot snapshot;
-  snapshot.config_hash = "abc";
-  snapshot.source_kind = "ldif";
-  snapshot.cursor = "https://graph/delta?$deltatoken=x";
-  snapshot.full_at = 1'700'000'000;
-  snapshot.pending = {"id-bob"};
+  snapshot.header.config_hash = "abc";
+  snapshot.header.source_kind = "ldif";
+  snapshot.header.cursor = "https://graph/delta?$deltatoken=x";
+  snapshot.header.full_at = 1'700'000'000;
+  snapshot.header.pending = {"id-bob"};
   snapshot.directory = std::move(builder).Finish();
   return snapshot;
 }
@@ -34,14 +35,14 @@ std::string TempPath(const std::string& name) { return ::testing::TempDir() + "/
 TEST(DirectorySnapshot, RoundTripsEverythingAPlanReads) {
   const DirectorySnapshot written = Sample();
   const std::string path = TempPath("round_trip.snapshot");
-  ASSERT_TRUE(WriteDirectorySnapshot(path, written).ok());
+  ASSERT_TRUE(WriteDirectorySnapshot(path, written.header, written.directory).ok());
   absl::StatusOr<DirectorySnapshot> read = ReadDirectorySnapshot(path);
   ASSERT_TRUE(read.ok()) << read.status();
-  EXPECT_EQ(read->config_hash, "abc");
-  EXPECT_EQ(read->source_kind, "ldif");
-  EXPECT_EQ(read->cursor, written.cursor);
-  EXPECT_EQ(read->full_at, 1'700'000'000);
-  EXPECT_EQ(read->pending, std::vector<std::string>{"id-bob"});
+  EXPECT_EQ(read->header.config_hash, "abc");
+  EXPECT_EQ(read->header.source_kind, "ldif");
+  EXPECT_EQ(read->header.cursor, written.header.cursor);
+  EXPECT_EQ(read->header.full_at, 1'700'000'000);
+  EXPECT_EQ(read->header.pending, std::vector<std::string>{"id-bob"});
   EXPECT_TRUE(core::DiffDirectories(written.directory, read->directory).empty());
   EXPECT_EQ(read->directory.extra_names, std::vector<std::string>{"title"});
   EXPECT_EQ(read->directory.unresolved_member_count, 1u);
@@ -56,7 +57,7 @@ TEST(DirectorySnapshot, MissingIsNotFound) {
 // Every single-byte change and every cut is refused as kDataLoss, never a crash or a
 // different directory.
 TEST(DirectorySnapshot, DamageIsDataLoss) {
-  const std::string bytes = EncodeDirectorySnapshot(Sample());
+  const std::string bytes = EncodeDirectorySnapshot(Sample().header, Sample().directory);
   for (size_t pos = 0; pos < bytes.size(); ++pos) {
     std::string damaged = bytes;
     damaged[pos] = static_cast<char>(damaged[pos] ^ 0x5a);
@@ -71,7 +72,7 @@ TEST(DirectorySnapshot, DamageIsDataLoss) {
 // A payload whose checksum is right but whose counts lie is refused by the bounds, not by the
 // checksum (a hostile or buggy writer).
 TEST(DirectorySnapshot, LyingCountWithRightChecksumIsDataLoss) {
-  std::string bytes = EncodeDirectorySnapshot(Sample());
+  std::string bytes = EncodeDirectorySnapshot(Sample().header, Sample().directory);
   // Grow the pending count (after three strings and the u64 of the payload) to 2^31.
   const size_t count_at = 24 + (4 + 3) + (4 + 4) + (4 + 33) + 8;
   ASSERT_EQ(bytes[count_at], 1);
