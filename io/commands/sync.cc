@@ -40,11 +40,11 @@ std::string RunSummaryJson(const core::Plan& plan, const ApplyTotals& totals,
 void PrintPlan(const Session& session) {
   Print(session.options.out, PlanTable(session.plan));
   Print(session.options.out,
-        absl::StrFormat("(read %zu users, %zu groups in %.2fs; listed %zu accounts in %.2fs; "
+        absl::StrFormat("(read %zu users, %zu groups in %.2fs; %s %zu accounts in %.2fs; "
                         "planned in %.3fs)\n",
                         session.directory.user_count(), session.directory.group_count(),
-                        session.read_seconds, session.accounts.items.size(), session.list_seconds,
-                        session.plan_seconds));
+                        session.read_seconds, session.cycle.delta ? "looked up" : "listed",
+                        session.accounts.items.size(), session.list_seconds, session.plan_seconds));
   Print(session.options.out, CycleLine(session.cycle));
   Print(session.options.out,
         EstimateLine(EstimateFor(session), CostModelFor(session.config.target)));
