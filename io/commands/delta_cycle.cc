@@ -15,6 +15,7 @@
 #include "core/str.h"
 #include "io/commands/progress_run.h"
 #include "io/commands/run_context.h"
+#include "io/directory/directory_source.h"
 #include "io/executor.h"
 #include "io/json_writer.h"
 #include "io/output.h"
@@ -64,12 +65,12 @@ std::string WhyNotDelta(const Session& session, const absl::StatusOr<DirectorySn
   return "";
 }
 
-// The delta steps after the directory is read: the changes, the affected users, their accounts
-// looked up, the plan. Returns why a full cycle must run instead ("" when the delta planned).
-absl::StatusOr<std::string> PlanDelta(Session& session, const DirectorySnapshot& snapshot) {
+// The delta steps once session.directory holds the new directory: the affected users, their
+// accounts looked up, the plan. Returns why a full cycle must run instead ("" when the delta
+// planned).
+absl::StatusOr<std::string> PlanDelta(Session& session, const DirectorySnapshot& snapshot,
+                                      const core::DirectoryChanges& changes) {
   CycleInfo& cycle = session.cycle;
-  const core::DirectoryChanges changes =
-      core::DiffDirectories(snapshot.directory, session.directory);
   cycle.changed = static_cast<int64_t>(changes.entry_count());
   std::vector<std::string> affected =
       core::AffectedUsers(snapshot.directory, session.directory, changes);
@@ -121,6 +122,61 @@ std::vector<std::string> PendingUsers(const core::Plan& plan, const ApplyTotals&
 
 void RemoveSnapshot(const Session& session) { RemoveDirectorySnapshot(session.config.state_path); }
 
+// A delta from the source's own change feed (source.SupportsDelta() and a stored cursor):
+// session.directory = the snapshot with the changes applied. Returns the changes, or why a full
+// cycle must run instead (in `why`).
+absl::StatusOr<core::DirectoryChanges> ReadSourceDelta(Session& session, DirectorySource& source,
+                                                      const DirectorySnapshot& snapshot,
+                                                      std::string* why) {
+  CycleInfo& cycle = session.cycle;
+  ProgressPhase(session, "reading the directory's changes");
+  const core::MonoTime start = session.clock.Now();
+  absl::StatusOr<DirectoryDelta> delta =
+      source.ReadDelta(snapshot.header.cursor, snapshot.directory);
+  if (delta.status().code() == absl::StatusCode::kOutOfRange) {
+    *why = std::string(delta.status().message());
+    return core::DirectoryChanges{};
+  }
+  if (!delta.ok()) {
+    return absl::Status(delta.status().code(), absl::StrCat("reading the directory's changes: ",
+                                                            delta.status().message()));
+  }
+  session.directory = core::ApplyChanges(snapshot.directory, delta->changes);
+  session.read_seconds = SecondsSince(session.clock, start);
+  cycle.entries_read = delta->entries_read;
+  cycle.cursor = std::move(delta->cursor);
+  USERSYNC_RETURN_IF_ERROR(CheckDirectory(session));
+  ProgressDone(session, absl::StrCat("· read ", cycle.entries_read, " changed entries"));
+  return std::move(delta->changes);
+}
+
+// The directory read in full (with the source's cursor of "now" first, when it has one).
+absl::Status ReadWhole(Session& session, DirectorySource& source) {
+  CycleInfo& cycle = session.cycle;
+  cycle.cursor.clear();
+  if (source.SupportsDelta()) {
+    absl::StatusOr<std::string> cursor = source.StartCursor();
+    if (!cursor.ok()) {
+      return absl::Status(cursor.status().code(), absl::StrCat("reading the directory: ",
+                                                               cursor.status().message()));
+    }
+    cycle.cursor = *std::move(cursor);
+  }
+  USERSYNC_RETURN_IF_ERROR(ReadDirectoryStep(session, &source));
+  cycle.entries_read =
+      static_cast<int64_t>(session.directory.user_count() + session.directory.group_count());
+  return absl::OkStatus();
+}
+
+// Forgets what a delta attempt loaded, for the full cycle after it.
+void ResetForFullCycle(Session& session) {
+  session.links.clear();
+  session.links_view.clear();
+  session.manual.clear();
+  session.manual_view.clear();
+  session.accounts = core::Accounts();
+}
+
 }  // namespace
 
 absl::Status ReadAndPlanCycle(Session& session) {
@@ -131,17 +187,26 @@ absl::Status ReadAndPlanCycle(Session& session) {
       ReadDirectorySnapshot(SnapshotPath(session.config.state_path));
   cycle.full_reason = WhyNotDelta(session, snapshot);
   USERSYNC_RETURN_IF_ERROR(OpenTarget(session));
-  USERSYNC_RETURN_IF_ERROR(ReadDirectoryStep(session));
-  cycle.entries_read =
-      static_cast<int64_t>(session.directory.user_count() + session.directory.group_count());
+  USERSYNC_ASSIGN_OR_RETURN(std::unique_ptr<DirectorySource> source,
+                            OpenDirectorySource(session));
+  bool read_whole = false;  // this cycle read the whole directory already
   if (cycle.full_reason.empty()) {
-    USERSYNC_ASSIGN_OR_RETURN(cycle.full_reason, PlanDelta(session, *snapshot));
-    if (cycle.full_reason.empty()) return absl::OkStatus();
-    session.links.clear();  // LoadLinks again below
-    session.links_view.clear();
-    session.manual.clear();
-    session.manual_view.clear();
+    core::DirectoryChanges changes;
+    if (source->SupportsDelta() && !snapshot->header.cursor.empty()) {
+      USERSYNC_ASSIGN_OR_RETURN(changes,
+                                ReadSourceDelta(session, *source, *snapshot, &cycle.full_reason));
+    } else {
+      USERSYNC_RETURN_IF_ERROR(ReadWhole(session, *source));
+      read_whole = true;
+      changes = core::DiffDirectories(snapshot->directory, session.directory);
+    }
+    if (cycle.full_reason.empty()) {
+      USERSYNC_ASSIGN_OR_RETURN(cycle.full_reason, PlanDelta(session, *snapshot, changes));
+      if (cycle.full_reason.empty()) return absl::OkStatus();
+    }
+    ResetForFullCycle(session);
   }
+  if (!read_whole) USERSYNC_RETURN_IF_ERROR(ReadWhole(session, *source));
   return ListAndPlan(session);
 }
 
@@ -155,6 +220,7 @@ void RecordCycle(Session& session, const ApplyTotals& totals) {
   SnapshotHeader header;
   header.config_hash = cycle.config_hash;
   header.source_kind = std::string(SourceKindName(session.config.source.kind));
+  header.cursor = cycle.cursor;
   header.full_at = cycle.delta ? cycle.previous.full_at : UnixSeconds(session.clock);
   header.pending = PendingUsers(session.plan, totals);
   if (header.pending.size() > kMaxPendingUsers) {

@@ -48,6 +48,7 @@ struct CycleInfo {
   int64_t looked_up = 0;              // accounts asked of the target (ids and emails; a delta)
   std::vector<std::string> affected;  // the users planned (a delta), sorted
   std::string config_hash;
+  std::string cursor;       // the source's cursor after this cycle's read ("" when none)
   SnapshotHeader previous;  // the snapshot the delta started from
 };
 

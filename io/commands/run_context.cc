@@ -212,14 +212,21 @@ absl::StatusOr<std::unique_ptr<DirectorySource>> OpenDirectorySource(const Sessi
   return MakeDirectorySource(session.config.source);
 }
 
-absl::Status ReadDirectory(Session& session) {
-  absl::StatusOr<std::unique_ptr<DirectorySource>> source = OpenDirectorySource(session);
-  if (!source.ok()) return source.status();
+absl::Status ReadDirectory(Session& session, DirectorySource* source) {
+  std::unique_ptr<DirectorySource> opened;
+  if (source == nullptr) {
+    USERSYNC_ASSIGN_OR_RETURN(opened, OpenDirectorySource(session));
+    source = opened.get();
+  }
   const core::MonoTime start = session.clock.Now();
-  absl::StatusOr<core::Directory> directory = (*source)->Read();
+  absl::StatusOr<core::Directory> directory = source->Read();
   if (!directory.ok()) return WithContext(directory.status(), "reading the directory: ");
   session.directory = *std::move(directory);
   session.read_seconds = SecondsSince(session.clock, start);
+  return CheckDirectory(session);
+}
+
+absl::Status CheckDirectory(const Session& session) {
   // Nothing to keep in step with: a wrong base or filter, or an empty export. Planning on it
   // would deprovision every managed account, so it is refused before anything is sent.
   if (session.directory.user_count() == 0) {
@@ -359,9 +366,9 @@ std::string PhaseSummary(std::string_view verb, int64_t count, std::string_view 
 
 }  // namespace
 
-absl::Status ReadDirectoryStep(Session& session) {
+absl::Status ReadDirectoryStep(Session& session, DirectorySource* source) {
   ProgressPhase(session, "reading the directory");
-  USERSYNC_RETURN_IF_ERROR(ReadDirectory(session));
+  USERSYNC_RETURN_IF_ERROR(ReadDirectory(session, source));
   ProgressDone(session,
                PhaseSummary("read", session.directory.user_count(), "users", session.read_seconds));
   return absl::OkStatus();

@@ -85,9 +85,13 @@ absl::Status OpenTarget(Session& session);
 absl::StatusOr<TokenEndpointOptions> OAuth2Endpoint(const TargetConfig& target);
 // The directory source that source.kind names (its errors: a bad source configuration).
 absl::StatusOr<std::unique_ptr<DirectorySource>> OpenDirectorySource(const Session& session);
-// Reads the whole directory (its errors prefixed "reading the directory: "). A directory with
-// no users, or without one of the scope groups, is kFailedPrecondition (nothing to plan on).
-absl::Status ReadDirectory(Session& session);
+// Reads the whole directory from `source` (null: the one source.kind names; its errors prefixed
+// "reading the directory: "). A directory with no users, or without one of the scope groups, is
+// kFailedPrecondition (nothing to plan on).
+absl::Status ReadDirectory(Session& session, DirectorySource* source = nullptr);
+// ReadDirectory's checks of session.directory (however it was read): no users, a scope group
+// or scope user missing → kFailedPrecondition.
+absl::Status CheckDirectory(const Session& session);
 // Lists the target's accounts (its errors prefixed "listing the target's accounts: ").
 absl::Status ListAccounts(Session& session);
 absl::Status LoadLinks(Session& session);
@@ -113,7 +117,7 @@ absl::Status OpenSession(Session& session, Access access);
 absl::Status ReadAndPlan(Session& session);
 // Parts of ReadAndPlan a delta cycle shares, with their progress lines: reading the directory;
 // listing the accounts, then PlanStep; loading the links and computing the plan.
-absl::Status ReadDirectoryStep(Session& session);
+absl::Status ReadDirectoryStep(Session& session, DirectorySource* source = nullptr);
 absl::Status ListAndPlan(Session& session);
 absl::Status PlanStep(Session& session);
 // All of the steps above: OpenSession, then ReadAndPlan.
