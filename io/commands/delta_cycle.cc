@@ -126,8 +126,8 @@ void RemoveSnapshot(const Session& session) { RemoveDirectorySnapshot(session.co
 // session.directory = the snapshot with the changes applied. Returns the changes, or why a full
 // cycle must run instead (in `why`).
 absl::StatusOr<core::DirectoryChanges> ReadSourceDelta(Session& session, DirectorySource& source,
-                                                      const DirectorySnapshot& snapshot,
-                                                      std::string* why) {
+                                                       const DirectorySnapshot& snapshot,
+                                                       std::string* why) {
   CycleInfo& cycle = session.cycle;
   ProgressPhase(session, "reading the directory's changes");
   const core::MonoTime start = session.clock.Now();
@@ -157,8 +157,8 @@ absl::Status ReadWhole(Session& session, DirectorySource& source) {
   if (source.SupportsDelta()) {
     absl::StatusOr<std::string> cursor = source.StartCursor();
     if (!cursor.ok()) {
-      return absl::Status(cursor.status().code(), absl::StrCat("reading the directory: ",
-                                                               cursor.status().message()));
+      return absl::Status(cursor.status().code(),
+                          absl::StrCat("reading the directory: ", cursor.status().message()));
     }
     cycle.cursor = *std::move(cursor);
   }
@@ -187,8 +187,7 @@ absl::Status ReadAndPlanCycle(Session& session) {
       ReadDirectorySnapshot(SnapshotPath(session.config.state_path));
   cycle.full_reason = WhyNotDelta(session, snapshot);
   USERSYNC_RETURN_IF_ERROR(OpenTarget(session));
-  USERSYNC_ASSIGN_OR_RETURN(std::unique_ptr<DirectorySource> source,
-                            OpenDirectorySource(session));
+  USERSYNC_ASSIGN_OR_RETURN(std::unique_ptr<DirectorySource> source, OpenDirectorySource(session));
   bool read_whole = false;  // this cycle read the whole directory already
   if (cycle.full_reason.empty()) {
     core::DirectoryChanges changes;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "core/directory.h"
 #include "core/directory_changes.h"
+#include "core/normalize.h"
 #include "core/status_macros.h"
 #include "core/str.h"
 #include "io/entra/graph_codec.h"
@@ -109,9 +111,8 @@ core::UserEntry EntryOf(const core::UserRecord& record) {
 // Graph's expired-token codes (GRAPH_SHAPES.md [token-lifetime]).
 bool DeltaLinkRefused(const HttpResponse& response) {
   if (response.http_status == 410) return true;
-  return response.http_status == 400 &&
-         (absl::StrContains(response.body, "syncStateNotFound") ||
-          absl::StrContains(response.body, "resyncRequired"));
+  return response.http_status == 400 && (absl::StrContains(response.body, "syncStateNotFound") ||
+                                         absl::StrContains(response.body, "resyncRequired"));
 }
 
 struct Assignment {
@@ -244,26 +245,27 @@ class EntraSource final : public DirectorySource {
     for (int page_idx = 0; page_idx < options_.max_pages; ++page_idx) {
       const HttpResponse response = pipeline_->Call(Get(url));
       if (!response.status.ok() && DeltaLinkRefused(response)) {
-        return absl::OutOfRangeError(
-            absl::StrCat("Microsoft Graph, ", Sv(what), ": the delta link expired or was refused (",
-                         "HTTP ", response.http_status, ")"));
+        return absl::OutOfRangeError(absl::StrCat("Microsoft Graph, ", Sv(what),
+                                                  ": the delta link expired or was refused (",
+                                                  "HTTP ", response.http_status, ")"));
       }
       USERSYNC_ASSIGN_OR_RETURN(GraphPage page, PageOf(response, what));
       for (const GraphObject& object : page.objects) fn(object);
       if (!page.delta_link.empty()) return page.delta_link;
       if (page.next_link.empty()) {
-        return absl::DataLossError(absl::StrCat("Microsoft Graph, ", Sv(what),
-                                                ": a delta page with neither link"));
+        return absl::DataLossError(
+            absl::StrCat("Microsoft Graph, ", Sv(what), ": a delta page with neither link"));
       }
       url = std::move(page.next_link);
     }
-    return absl::DataLossError(absl::StrCat("Microsoft Graph, ", Sv(what), ": more than ",
-                                            options_.max_pages, " pages"));
+    return absl::DataLossError(
+        absl::StrCat("Microsoft Graph, ", Sv(what), ": more than ", options_.max_pages, " pages"));
   }
 
   absl::Status ReadUserDelta(std::string link, DirectoryDelta& delta) {
     USERSYNC_ASSIGN_OR_RETURN(
-        std::string next, FollowDelta(std::move(link), "GET /users/delta", [&](const GraphObject& user) {
+        std::string next,
+        FollowDelta(std::move(link), "GET /users/delta", [&](const GraphObject& user) {
           ++delta.entries_read;
           if (user.removed) {
             delta.changes.removed_users.emplace_back(user.Get("id"));
@@ -306,20 +308,31 @@ class EntraSource final : public DirectorySource {
     return absl::OkStatus();
   }
 
-  // Assignments have no delta query: they are read whole and their groups given whole; an app
-  // role no longer assigned is a removed group.
+  // Assignments have no delta query: they are read whole and their groups given whole (not
+  // counted in entries_read: they are not directory entries); an app role no longer assigned is
+  // a removed group.
   absl::Status ReadAssignmentDelta(const core::Directory& previous, DirectoryDelta& delta) {
     core::DirectoryBuilder builder;
     USERSYNC_RETURN_IF_ERROR(ReadAssignments(builder));
     const core::Directory assigned = std::move(builder).Finish();
     const std::vector<std::vector<std::string_view>> members = core::MemberDns(assigned);
+    const std::vector<std::vector<std::string_view>> held = core::MemberDns(previous);
+    const auto normalized = [](const std::vector<std::string_view>& dns) {
+      std::vector<std::string> out;
+      for (std::string_view dn : dns) out.push_back(core::NormalizeDn(dn));
+      std::sort(out.begin(), out.end());
+      return out;
+    };
     for (uint32_t group_idx = 0; group_idx < assigned.group_count(); ++group_idx) {
+      std::optional<uint32_t> before = previous.FindGroupByDn(assigned.group_dn[group_idx]);
+      if (before.has_value() && normalized(held[*before]) == normalized(members[group_idx])) {
+        continue;  // the same assignments as at the last cycle
+      }
       core::GroupEntry entry{std::string(assigned.group_dn[group_idx]),
                              std::string(assigned.group_name[group_idx]),
                              true,
                              {members[group_idx].begin(), members[group_idx].end()},
                              {}};
-      delta.entries_read += static_cast<int64_t>(entry.members.size());
       delta.changes.groups.push_back(std::move(entry));
     }
     for (std::string_view dn : previous.group_dn) {

@@ -72,8 +72,8 @@ absl::Status DecodeMembersDelta(od::value& v, const Path& where, GraphObject* ob
   return json::ForEachElement(v, where.In("members@delta"), [&](const Path& at, od::value& e) {
     GraphObject member;
     USERSYNC_RETURN_IF_ERROR(DecodeObject(e, at, &member));
-    object->members_delta.push_back({std::string(member.Get("id")),
-                                     std::string(member.Get("@odata.type")), member.removed});
+    object->members_delta.push_back(
+        {std::string(member.Get("id")), std::string(member.Get("@odata.type")), member.removed});
     return absl::OkStatus();
   });
 }

@@ -1,5 +1,4 @@
 #include "tools/target/emulator_graph.h"
-#include "tools/target/emulator_graph_internal.h"
 
 #include <algorithm>
 #include <string_view>
@@ -12,6 +11,7 @@
 #include "core/str.h"
 #include "httplib.h"
 #include "simdjson.h"
+#include "tools/target/emulator_graph_internal.h"
 
 namespace usersync::io::emulator {
 
@@ -212,9 +212,8 @@ void GraphFace::Register(httplib::Server& server, std::string base_url) {
     absl::ReaderMutexLock lock(&seed_mu_);
     ServePage(
         req, res, seed_.users.size(),
-        [&](size_t user_idx) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-          return UserJson(seed_.users[user_idx], select);
-        },
+        [&](size_t user_idx)
+            ABSL_NO_THREAD_SAFETY_ANALYSIS { return UserJson(seed_.users[user_idx], select); },
         "users");
   });
   server.Get("/v1.0/groups", [this](const httplib::Request& req, httplib::Response& res) {

@@ -135,7 +135,7 @@ class GraphFace {
   // group id → index in seed_.groups
   absl::flat_hash_map<std::string, size_t> group_index_ ABSL_GUARDED_BY(seed_mu_);
   std::vector<Change> changes_ ABSL_GUARDED_BY(seed_mu_);  // a deltatoken is a position here
-  int64_t expired_before_ ABSL_GUARDED_BY(seed_mu_) = 0;  // tokens below: syncStateNotFound
+  int64_t expired_before_ ABSL_GUARDED_BY(seed_mu_) = 0;   // tokens below: syncStateNotFound
   OAuthAuthority oauth_;
   absl::Mutex mu_;
   std::string base_url_ ABSL_GUARDED_BY(mu_);

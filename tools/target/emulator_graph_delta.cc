@@ -126,12 +126,11 @@ void GraphFace::ServeGroupDelta(const httplib::Request& req, httplib::Response& 
     const GraphSeedGroup& held = seed_.groups[group->second];
     std::vector<std::string> deltas;
     for (const std::string& member : members) {
-      const bool in = std::find(held.members.begin(), held.members.end(), member) !=
-                      held.members.end();
-      deltas.push_back(absl::StrCat(R"({"@odata.type":"#microsoft.graph.)",
-                                    group_index_.contains(member) ? "group" : "user",
-                                    R"(","id":)", GraphQuoted(member),
-                                    in ? "" : R"(,"@removed":{"reason":"deleted"})", "}"));
+      const bool in =
+          std::find(held.members.begin(), held.members.end(), member) != held.members.end();
+      deltas.push_back(absl::StrCat(
+          R"({"@odata.type":"#microsoft.graph.)", group_index_.contains(member) ? "group" : "user",
+          R"(","id":)", GraphQuoted(member), in ? "" : R"(,"@removed":{"reason":"deleted"})", "}"));
     }
     objects.push_back(absl::StrCat(R"({"id":)", GraphQuoted(held.id), R"(,"displayName":)",
                                    GraphQuoted(held.display_name), R"(,"members@delta":[)",
