@@ -6,10 +6,12 @@
 //      it exists, is whole, was written with this configuration (ContentHash of the file and
 //      of the command's target override), the last full cycle is younger than
 //      schedule.full_every and matching.order names only link, manual and email;
-//   2. reads the directory's changes since then. No source reads changes natively yet: the
-//      source is read in full and compared with the snapshot (DiffDirectories), so the saving
-//      is on the target side. TODO(delta): Graph delta queries and LDAP watermarks/RFC 4533
-//      (issue 15 item 4) plug in here and cut the read to the changed entries;
+//   2. reads the directory's changes since then: from the source's own feed where it has one
+//      (DirectorySource::ReadDelta: Entra's delta queries, from the cursor stored with the
+//      snapshot; an expired cursor → a full cycle), applied to the snapshot (ApplyChanges);
+//      otherwise the source is read in full and compared with the snapshot (DiffDirectories),
+//      so the saving is on the target side only. TODO(delta): LDAP modifyTimestamp watermarks
+//      and RFC 4533 (issue 15 item 4) plug in as another ReadDelta;
 //   3. plans the affected users (AffectedUsers, plus the users the last cycle left pending) on
 //      the whole directory, with the target's accounts of those users looked up
 //      (TargetApi::LookUpAccounts) instead of listed, and the deprovisioning threshold counted
