@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "io/state/directory_snapshot.h"
 #include "tests/support/plan_json.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/sync_world.h"
@@ -88,8 +89,9 @@ TEST_F(DeltaIntegrationTest, ThreeChangesMakeADeltaOfExactlyThose) {
   EXPECT_EQ(world_.Stats().writes(), quiet_before.writes());
 }
 
-// A delta cannot be trusted: the configuration changed, the snapshot is damaged, or it is
-// gone after `match --unlink`. Each time a full cycle runs and says why.
+// A delta cannot be trusted: the configuration changed, the snapshot is damaged, the last full
+// cycle is older than schedule.full_every, or the snapshot is gone after `match --unlink`. Each
+// time a full cycle runs and says why.
 TEST_F(DeltaIntegrationTest, UntrustedSnapshotFallsBackToAFullCycle) {
   ASSERT_TRUE(world_.StartTarget().ok());
   world_.WriteDirectory(NumberedUsers(5));
@@ -108,6 +110,17 @@ TEST_F(DeltaIntegrationTest, UntrustedSnapshotFallsBackToAFullCycle) {
   world_.WriteFile("state.db.snapshot", snapshot);
   ProcessResult damaged = Delta();
   EXPECT_TRUE(Contains(damaged.out, "Cycle: full (the snapshot is damaged"));
+  EXPECT_TRUE(Contains(Delta().out, "Cycle: delta"));
+
+  // The last full cycle two days ago: schedule.full_every (24h) has passed.
+  absl::StatusOr<io::DirectorySnapshot> stored =
+      io::ReadDirectorySnapshot(world_.Path("state.db.snapshot"));
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  stored->header.full_at -= 2 * 24 * 3600;
+  ASSERT_TRUE(io::WriteDirectorySnapshot(world_.Path("state.db.snapshot"), stored->header,
+                                         stored->directory)
+                  .ok());
+  EXPECT_TRUE(Contains(Delta().out, "Cycle: full (schedule.full_every (24h) has passed"));
   EXPECT_TRUE(Contains(Delta().out, "Cycle: delta"));
 
   ProcessResult unlink = world_.Usersync({"match", "--unlink", "uuid-user1"});

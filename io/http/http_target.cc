@@ -426,6 +426,14 @@ void HttpTarget::RetryCreate(HttpOpPtr state, absl::Status why) {
 absl::StatusOr<core::Accounts> HttpTarget::LookUpAccounts(const std::vector<std::string>& ids,
                                                           const std::vector<std::string>& emails) {
   USERSYNC_CHECK(!pipeline_->OnPipelineThread());
+  if (ids.empty() && emails.empty()) {
+    // Nothing to look up: one account's page all the same, so that a cycle with nothing to do
+    // still reports an unreachable or refusing target, as a listing would.
+    const HttpResponse page =
+        pipeline_->Call(Request("GET", dialect_->ListPath(dialect_->traits().page_base, 1)));
+    if (!page.status.ok()) return ReachError(page);
+    return core::Accounts();
+  }
   struct Found {
     absl::Mutex mu;
     core::Accounts accounts ABSL_GUARDED_BY(mu);
