@@ -347,30 +347,23 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
   plan.rows.push_back(std::move(row));
 }
 
-// Whether `user` gets its row and operation (PlanConfig::plan_only).
-bool Planned(const PlanConfig& config, uint32_t user) {
-  return config.plan_only.empty() || config.plan_only[user] != 0;
-}
-
 // 5. Desired users and invalid users, interleaved in directory order.
 void PlanDirectoryUsers(const PlanInputs& in, PlanState& state) {
   const MappingResult& mapping = in.mapping;
+  const std::vector<uint8_t>& only = in.config.plan_only;  // PlanConfig::plan_only
+  auto planned = [&](uint32_t user) { return only.empty() || only[user] != 0; };
   size_t invalid_idx = 0;
   for (size_t desired_idx = 0; desired_idx <= mapping.desired.size(); ++desired_idx) {
     const uint32_t next_user = desired_idx < mapping.desired.size()
                                    ? mapping.desired[desired_idx].user
                                    : static_cast<uint32_t>(in.dir.user_count());
-    while (invalid_idx < mapping.invalid.size() && mapping.invalid[invalid_idx].user < next_user) {
-      if (!Planned(in.config, mapping.invalid[invalid_idx].user)) {
-        ++invalid_idx;
-        continue;
-      }
-      EmitInvalid(in.dir, mapping.invalid[invalid_idx].user, mapping.invalid[invalid_idx].reason,
-                  state.plan);
-      ++invalid_idx;
+    for (; invalid_idx < mapping.invalid.size() && mapping.invalid[invalid_idx].user < next_user;
+         ++invalid_idx) {
+      const InvalidUser& invalid = mapping.invalid[invalid_idx];
+      if (planned(invalid.user)) EmitInvalid(in.dir, invalid.user, invalid.reason, state.plan);
     }
     if (desired_idx == mapping.desired.size()) break;
-    if (Planned(in.config, next_user)) PlanDesiredUser(in, desired_idx, state);
+    if (planned(next_user)) PlanDesiredUser(in, desired_idx, state);
   }
 }
 
