@@ -35,9 +35,10 @@ std::vector<std::pair<std::string, std::string>> Pairs(simdjson::dom::element ro
 }
 
 const GraphSeedObject* FindUser(const GraphSeed& seed, std::string_view id) {
+  const std::string quoted = GraphQuoted(id);  // ids are kept as JSON text
   for (const GraphSeedObject& user : seed.users) {
     for (const auto& [name, json] : user) {
-      if (name == "id" && json == GraphQuoted(id)) return &user;
+      if (name == "id" && json == quoted) return &user;
     }
   }
   return nullptr;
