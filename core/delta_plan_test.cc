@@ -212,11 +212,12 @@ PlanConfig TestConfig() {
   return config;
 }
 
-// The users whose rows a plan leaves invalid: planned again by the next delta cycle.
+// The users a plan leaves invalid for what the target or other users decide: planned again by
+// the next delta cycle (as io/commands/delta_cycle.cc keeps them).
 std::vector<std::string> Pending(const Plan& plan) {
   std::vector<std::string> ids;
   for (const UserRow& row : plan.rows) {
-    if (row.category == Category::kInvalid) ids.push_back(row.directory_id);
+    if (row.replan) ids.push_back(row.directory_id);
   }
   return ids;
 }

@@ -190,6 +190,7 @@ void ApplySeats(const std::vector<std::pair<std::string, int64_t>>& free_seats,
     }
     UserRow& row = plan.rows[user.row_idx];
     row.category = Category::kInvalid;
+    row.replan = true;
     if (user.added_only) {
       const bool nothing_left = DropProductsChange(op, missing);
       dropped[user.op_idx] = nothing_left;
@@ -259,13 +260,15 @@ void WarnAboutGroups(const Directory& dir, const RuleAssignment& rules, Plan& pl
   }
 }
 
-void EmitInvalid(const Directory& dir, uint32_t user, const std::string& reason, Plan& plan) {
+void EmitInvalid(const Directory& dir, uint32_t user, const std::string& reason, Plan& plan,
+                 bool replan = false) {
   UserRow row;
   row.category = Category::kInvalid;
   row.directory_id = std::string(dir.user_id[user]);
   row.dn = std::string(dir.user_dn[user]);
   row.email = std::string(dir.email[user]);
   row.reason = reason;
+  row.replan = replan;
   plan.rows.push_back(std::move(row));
 }
 
@@ -276,7 +279,7 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
   const DesiredUser& desired = in.mapping.desired[desired_idx];
   const uint32_t user = desired.user;
   if (!in.match.conflict[desired_idx].empty()) {
-    EmitInvalid(dir, user, in.match.conflict[desired_idx], plan);
+    EmitInvalid(dir, user, in.match.conflict[desired_idx], plan, /*replan=*/true);
     return;
   }
   UserRow row;
@@ -350,8 +353,6 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
 // 5. Desired users and invalid users, interleaved in directory order.
 void PlanDirectoryUsers(const PlanInputs& in, PlanState& state) {
   const MappingResult& mapping = in.mapping;
-  const std::vector<uint8_t>& only = in.config.plan_only;  // PlanConfig::plan_only
-  auto planned = [&](uint32_t user) { return only.empty() || only[user] != 0; };
   size_t invalid_idx = 0;
   for (size_t desired_idx = 0; desired_idx <= mapping.desired.size(); ++desired_idx) {
     const uint32_t next_user = desired_idx < mapping.desired.size()
@@ -360,10 +361,11 @@ void PlanDirectoryUsers(const PlanInputs& in, PlanState& state) {
     for (; invalid_idx < mapping.invalid.size() && mapping.invalid[invalid_idx].user < next_user;
          ++invalid_idx) {
       const InvalidUser& invalid = mapping.invalid[invalid_idx];
-      if (planned(invalid.user)) EmitInvalid(in.dir, invalid.user, invalid.reason, state.plan);
+      if (in.config.Plans(invalid.user))
+        EmitInvalid(in.dir, invalid.user, invalid.reason, state.plan);
     }
     if (desired_idx == mapping.desired.size()) break;
-    if (planned(next_user)) PlanDesiredUser(in, desired_idx, state);
+    if (in.config.Plans(next_user)) PlanDesiredUser(in, desired_idx, state);
   }
 }
 
@@ -512,8 +514,7 @@ void PlanAccountOnly(const Accounts& accounts, const std::vector<uint8_t>& linke
 //    deprovisioning operations are plan.operations[first_op...].
 void ApplyThreshold(const PlanConfig& config, int64_t deprovisions, size_t first_op, Plan& plan) {
   const DeprovisionPolicy& policy = config.deprovision;
-  const int64_t managed =
-      config.managed_accounts_base >= 0 ? config.managed_accounts_base : plan.managed_accounts;
+  const int64_t managed = std::max(config.managed_accounts_base, plan.managed_accounts);
   const bool over_count = deprovisions > policy.max_changes;
   const bool over_percent =
       managed > 0 && static_cast<double>(deprovisions) * 100.0 >

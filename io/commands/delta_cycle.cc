@@ -104,13 +104,14 @@ absl::StatusOr<std::string> PlanDelta(Session& session, const DirectorySnapshot&
   return std::string();
 }
 
-// The users the next delta must plan again: every invalid row (a conflict, a missing seat, a
-// duplicate email clear up without a directory change of theirs), and every planned user when
-// an operation failed or was held (the journal retries them only within a run).
+// The users the next delta must plan again: invalid rows that can clear up without a directory
+// change of their own (UserRow::replan: a conflict, a missing seat; a duplicate email clears
+// with the other user's change, which AffectedUsers follows), and every planned user when an
+// operation failed or was held (the journal retries them only within a run).
 std::vector<std::string> PendingUsers(const core::Plan& plan, const ApplyTotals& totals) {
   std::vector<std::string> pending;
   for (const core::UserRow& row : plan.rows) {
-    if (row.category == core::Category::kInvalid) pending.push_back(row.directory_id);
+    if (row.replan) pending.push_back(row.directory_id);
   }
   if (totals.failed > 0 || totals.held > 0) {
     for (const core::Operation& op : plan.operations) pending.push_back(op.directory_id);
