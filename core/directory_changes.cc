@@ -206,8 +206,7 @@ UserRecord UserEntry::Record() const {
   return record;
 }
 
-UserEntry UserAt(const Directory& dir, uint32_t user_idx) {
-  const UserRecord record = RecordAt(dir, user_idx);
+UserEntry EntryOf(const UserRecord& record) {
   UserEntry entry{std::string(record.dn),
                   std::string(record.id),
                   std::string(record.user_name),
@@ -220,6 +219,10 @@ UserEntry UserAt(const Directory& dir, uint32_t user_idx) {
                   {}};
   entry.extra.assign(record.extra.begin(), record.extra.end());
   return entry;
+}
+
+UserEntry UserAt(const Directory& dir, uint32_t user_idx) {
+  return EntryOf(RecordAt(dir, user_idx));
 }
 
 std::vector<std::vector<std::string_view>> MemberDns(const Directory& dir) {

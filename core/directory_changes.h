@@ -72,6 +72,9 @@ struct DirectoryChanges {
   }
 };
 
+// `record` as an entry (its views copied).
+UserEntry EntryOf(const UserRecord& record);
+
 // User `user_idx` of `dir` as an entry.
 UserEntry UserAt(const Directory& dir, uint32_t user_idx);
 

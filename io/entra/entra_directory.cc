@@ -92,21 +92,6 @@ core::UserRecord RecordOf(const GraphObject& user, const DirectorySchema& schema
   return record;
 }
 
-core::UserEntry EntryOf(const core::UserRecord& record) {
-  core::UserEntry entry;
-  entry.dn = std::string(record.dn);
-  entry.id = std::string(record.id.empty() ? record.dn : record.id);
-  entry.user_name = std::string(record.user_name);
-  entry.email = std::string(record.email);
-  entry.first_name = std::string(record.first_name);
-  entry.last_name = std::string(record.last_name);
-  entry.display_name = std::string(record.display_name);
-  entry.language = std::string(record.language);
-  entry.disabled = record.disabled;
-  entry.extra.assign(record.extra.begin(), record.extra.end());
-  return entry;
-}
-
 // Whether a failed delta request means the link is no longer served: HTTP 410, or a 400 with
 // Graph's expired-token codes (GRAPH_SHAPES.md [token-lifetime]).
 bool DeltaLinkRefused(const HttpResponse& response) {
@@ -270,7 +255,7 @@ class EntraSource final : public DirectorySource {
           if (user.removed) {
             delta.changes.removed_users.emplace_back(user.Get("id"));
           } else {
-            delta.changes.users.push_back(EntryOf(RecordOf(user, options_.schema)));
+            delta.changes.users.push_back(core::EntryOf(RecordOf(user, options_.schema)));
           }
         }));
     delta.cursor = std::move(next);
