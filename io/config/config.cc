@@ -20,11 +20,11 @@
 #include "core/status_macros.h"
 #include "core/str.h"
 #include "io/config/internal/logs.h"
-#include "io/config/internal/schedule.h"
 #include "io/config/internal/mappings.h"
+#include "io/config/internal/notify.h"
 #include "io/config/internal/rule_roles.h"
 #include "io/config/internal/rule_settings.h"
-#include "io/config/internal/notify.h"
+#include "io/config/internal/schedule.h"
 #include "io/config/internal/scope.h"
 #include "io/config/internal/source_entra.h"
 #include "io/config/internal/target_auth.h"
@@ -50,9 +50,9 @@ using internal::TypeName;
 // ---------------------------------------------------------------------------------------------
 // Sections.
 
-constexpr std::string_view kTopLevel[] = {"source", "scope", "target", "matching", "deprovision",
-                                          "rules",  "state", "logs",   "notify",   "mappings",
-                                          "schedule"};
+constexpr std::string_view kTopLevel[] = {"source",      "scope",    "target",  "matching",
+                                          "deprovision", "rules",    "state",   "logs",
+                                          "notify",      "mappings", "schedule"};
 
 absl::Status ParseAttributes(const Ctx& ctx, const toml::table* table, DirectorySchema* schema) {
   if (table == nullptr) return absl::OkStatus();
