@@ -134,6 +134,7 @@ Directory DirectoryBuilder::Finish() && {
     } else {
       resolved[e] = kUnresolved;
       ++dir.unresolved_member_count;
+      dir.unresolved_members.emplace_back(edges_[e].group, slot.key);
       if (examples.size() < kMaxUnresolvedExamples) examples.push_back(&edges_[e]);
       continue;
     }

@@ -102,6 +102,10 @@ class Directory {
 
   // Member values that named no known user or group.
   uint64_t unresolved_member_count = 0;
+  // Every unresolved member edge: (group index, the member's normalized DN, a view into the
+  // directory's arena). Kept whole so that a snapshot of the directory (core/directory_changes.h)
+  // re-reads them: a later entry carrying the DN then resolves them as a full read would.
+  std::vector<std::pair<uint32_t, std::string_view>> unresolved_members;
   std::vector<std::pair<std::string, std::string>> unresolved_examples;  // (group dn, member)
   std::vector<DirectoryIssue> issues;
 

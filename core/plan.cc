@@ -190,6 +190,7 @@ void ApplySeats(const std::vector<std::pair<std::string, int64_t>>& free_seats,
     }
     UserRow& row = plan.rows[user.row_idx];
     row.category = Category::kInvalid;
+    row.replan = true;
     if (user.added_only) {
       const bool nothing_left = DropProductsChange(op, missing);
       dropped[user.op_idx] = nothing_left;
@@ -259,13 +260,15 @@ void WarnAboutGroups(const Directory& dir, const RuleAssignment& rules, Plan& pl
   }
 }
 
-void EmitInvalid(const Directory& dir, uint32_t user, const std::string& reason, Plan& plan) {
+void EmitInvalid(const Directory& dir, uint32_t user, const std::string& reason, Plan& plan,
+                 bool replan = false) {
   UserRow row;
   row.category = Category::kInvalid;
   row.directory_id = std::string(dir.user_id[user]);
   row.dn = std::string(dir.user_dn[user]);
   row.email = std::string(dir.email[user]);
   row.reason = reason;
+  row.replan = replan;
   plan.rows.push_back(std::move(row));
 }
 
@@ -276,7 +279,7 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
   const DesiredUser& desired = in.mapping.desired[desired_idx];
   const uint32_t user = desired.user;
   if (!in.match.conflict[desired_idx].empty()) {
-    EmitInvalid(dir, user, in.match.conflict[desired_idx], plan);
+    EmitInvalid(dir, user, in.match.conflict[desired_idx], plan, /*replan=*/true);
     return;
   }
   UserRow row;
@@ -355,13 +358,14 @@ void PlanDirectoryUsers(const PlanInputs& in, PlanState& state) {
     const uint32_t next_user = desired_idx < mapping.desired.size()
                                    ? mapping.desired[desired_idx].user
                                    : static_cast<uint32_t>(in.dir.user_count());
-    while (invalid_idx < mapping.invalid.size() && mapping.invalid[invalid_idx].user < next_user) {
-      EmitInvalid(in.dir, mapping.invalid[invalid_idx].user, mapping.invalid[invalid_idx].reason,
-                  state.plan);
-      ++invalid_idx;
+    for (; invalid_idx < mapping.invalid.size() && mapping.invalid[invalid_idx].user < next_user;
+         ++invalid_idx) {
+      const InvalidUser& invalid = mapping.invalid[invalid_idx];
+      if (in.config.Plans(invalid.user))
+        EmitInvalid(in.dir, invalid.user, invalid.reason, state.plan);
     }
     if (desired_idx == mapping.desired.size()) break;
-    PlanDesiredUser(in, desired_idx, state);
+    if (in.config.Plans(next_user)) PlanDesiredUser(in, desired_idx, state);
   }
 }
 
@@ -508,19 +512,19 @@ void PlanAccountOnly(const Accounts& accounts, const std::vector<uint8_t>& linke
 
 // 8. Safety threshold: too many deactivations/deletions at once are held, not applied. The
 //    deprovisioning operations are plan.operations[first_op...].
-void ApplyThreshold(const DeprovisionPolicy& policy, int64_t deprovisions, size_t first_op,
-                    Plan& plan) {
+void ApplyThreshold(const PlanConfig& config, int64_t deprovisions, size_t first_op, Plan& plan) {
+  const DeprovisionPolicy& policy = config.deprovision;
+  const int64_t managed = std::max(config.managed_accounts_base, plan.managed_accounts);
   const bool over_count = deprovisions > policy.max_changes;
   const bool over_percent =
-      plan.managed_accounts > 0 &&
-      static_cast<double>(deprovisions) * 100.0 >
-          policy.max_changes_percent * static_cast<double>(plan.managed_accounts);
+      managed > 0 && static_cast<double>(deprovisions) * 100.0 >
+                         policy.max_changes_percent * static_cast<double>(managed);
   if (deprovisions == 0 || (!over_count && !over_percent)) return;
   plan.deprovision_held = true;
   plan.hold_reason = absl::StrCat(
       deprovisions,
       " deactivations/deletions exceed the safety threshold (max_changes = ", policy.max_changes,
-      ", max_changes_percent = ", policy.max_changes_percent, "% of ", plan.managed_accounts,
+      ", max_changes_percent = ", policy.max_changes_percent, "% of ", managed,
       " managed accounts): held until `usersync release`");
   for (size_t op_idx = first_op; op_idx < plan.operations.size(); ++op_idx) {
     plan.operations[op_idx].held = true;
@@ -686,7 +690,7 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
   const size_t first_deprovision_op = plan.operations.size();
   const int64_t deprovisions = PlanDeparted(in, departed, state);
   PlanAccountOnly(accounts, linked_accounts, state, plan);
-  ApplyThreshold(config.deprovision, deprovisions, first_deprovision_op, plan);
+  ApplyThreshold(config, deprovisions, first_deprovision_op, plan);
   ApplyShrinkGuard(config, deprovisions, first_deprovision_op, plan);
 
   for (const UserRow& row : plan.rows) ++plan.summary[static_cast<size_t>(row.category)];

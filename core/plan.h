@@ -151,6 +151,9 @@ struct UserRow {
   std::string reason;
   std::string products;
   std::string rule;
+  // Invalid for what the target or another user decides (a matching conflict, a missing seat),
+  // not for its own directory data: a delta cycle plans it again (core/delta_plan.h).
+  bool replan = false;
 };
 
 enum class DeprovisionAction : uint8_t { kDeactivate, kDelete, kNone };
@@ -203,6 +206,17 @@ struct PlanConfig {
   // [[mappings]], in file order: replacements of built-in fields and attributes of their own.
   // Empty: the built-in mapping only (DESIGN.md "SCIM mapping").
   std::vector<AttributeMapping> mappings;
+  // The base of deprovision.max_changes_percent, when larger than the accounts this plan links
+  // (plan.managed_accounts): a delta plan (core/delta_plan.h) sees only the accounts it looked
+  // up, so it passes the whole target's managed accounts (the stored links). -1: none.
+  int64_t managed_accounts_base = -1;
+  // Non-empty (one byte per directory user): only the users marked 1 get rows and operations
+  // of their own (a delta plan's affected users); the others still count for scope, duplicate
+  // emails and matching. Empty: every user.
+  std::vector<uint8_t> plan_only;
+
+  // Whether user `user_idx` gets its own row and operation (plan_only).
+  bool Plans(uint32_t user_idx) const { return plan_only.empty() || plan_only[user_idx] != 0; }
 };
 
 struct Plan {

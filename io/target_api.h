@@ -81,6 +81,18 @@ class TargetApi {
   // target's listing order.
   virtual absl::StatusOr<core::Accounts> ListAccounts() = 0;
 
+  // The accounts a delta cycle needs (core/delta_plan.h): those with the given ids and those
+  // holding the given (normalized) emails, each once, in no particular order; an id or email no
+  // account has is simply absent. Look-ups run in parallel. Blocks; call from the run's thread.
+  // Errors: a look-up the target refused or could not answer (with context). The default:
+  // kUnimplemented (the caller lists the target in full instead).
+  virtual absl::StatusOr<core::Accounts> LookUpAccounts(const std::vector<std::string>& ids,
+                                                        const std::vector<std::string>& emails) {
+    (void)ids;
+    (void)emails;
+    return absl::UnimplementedError("this target cannot look accounts up one by one");
+  }
+
   // Starts `op`; `done` runs exactly once, on the I/O thread, after retries.
   // REQUIRES: `op` stays alive and unchanged until `done` has run.
   virtual void Execute(const core::Operation& op, std::function<void(OpOutcome)> done) = 0;

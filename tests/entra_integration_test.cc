@@ -184,5 +184,55 @@ TEST_F(EntraIntegrationTest, AWrongSecretIsRefused) {
   EXPECT_EQ(world_.Stats().creates, 0);
 }
 
+// Issue 15's delta cases on the Graph face. A first `sync --delta` is full (and takes the
+// delta links); then three changes in Entra (carol renamed, bob deleted and so out of Sales,
+// erin added to Sales) make a delta cycle that reads those three entries only, deactivates bob,
+// updates carol and creates erin; a full plan afterwards has nothing to do.
+TEST_F(EntraIntegrationTest, ADeltaCycleReadsAndAppliesExactlyThreeChanges) {
+  StartGraph();
+  ProcessResult first = Usersync({"sync", "--delta"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  EXPECT_TRUE(Contains(first.out, "Cycle: full (no snapshot of an earlier cycle"));
+  EXPECT_EQ(UserNames(), kAssigned);
+
+  std::string carol = User("u-carol", "carol");
+  carol.replace(carol.find("\"surname\":\"Test\""), 16, "\"surname\":\"Renamed\"");
+  ASSERT_EQ(
+      graph_->Mutate(absl::StrCat(R"({"upsert_users":[)", carol, R"(],"delete_users":["u-bob"],)",
+                                  R"("remove_members":[["g-sales","u-bob"]],)",
+                                  R"("add_members":[["g-sales","u-erin"]]})")),
+      204);
+  ProcessResult delta = Usersync({"sync", "--delta"});
+  ASSERT_EQ(delta.exit_code, 0) << delta.out << delta.err;
+  EXPECT_TRUE(Contains(delta.out,
+                       "Cycle: delta (read 3 directory entries, 3 changed; 3 users "
+                       "planned"));
+  EXPECT_EQ(UserNames(), (std::vector<std::string>{"alice@example.com", "carol@example.com",
+                                                   "erin@example.com"}));
+  EXPECT_EQ(world_.ScimAccounts()["carol@example.com"].family_name, "Renamed");
+  EXPECT_FALSE(world_.ScimAccounts()["bob@example.com"].active);
+  ProcessResult plan = Usersync({"plan", "--format", "json"});
+  testing::PlanJson json = testing::ParsePlanJson(plan.out);
+  ASSERT_TRUE(json.parsed) << plan.out << plan.err;
+  EXPECT_TRUE(json.operations.empty()) << plan.out;
+}
+
+// Graph no longer serves the stored delta links (syncStateNotFound): the next cycle is a full
+// one that says so and applies the change all the same; the one after is a delta again.
+TEST_F(EntraIntegrationTest, AnExpiredDeltaLinkFallsBackToAFullCycle) {
+  StartGraph();
+  ASSERT_EQ(Usersync({"sync", "--delta"}).exit_code, 0);
+  ASSERT_EQ(graph_->ExpireDeltas(), 204);
+  ASSERT_EQ(graph_->Mutate(R"({"add_members":[["g-sales","u-erin"]]})"), 204);
+  ProcessResult expired = Usersync({"sync", "--delta"});
+  ASSERT_EQ(expired.exit_code, 0) << expired.out << expired.err;
+  EXPECT_TRUE(Contains(expired.out,
+                       "Cycle: full (Microsoft Graph, GET /users/delta: the delta "
+                       "link expired or was refused (HTTP 400)"));
+  EXPECT_EQ(world_.Stats().creates, 4);
+  ProcessResult next = Usersync({"sync", "--delta"});
+  EXPECT_TRUE(Contains(next.out, "Cycle: delta (read 0 directory entries")) << next.out;
+}
+
 }  // namespace
 }  // namespace usersync

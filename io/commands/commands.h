@@ -31,6 +31,7 @@ struct CommandOptions {
   std::string format;    // plan: table | json; users: table | csv | json; status: table | json
   std::string out_path;  // plan --out PLAN, users --out FILE
   bool dry_run = false;
+  bool delta = false;  // sync --delta (run --every sets it): io/commands/delta_cycle.h
 
   std::string plan_path;  // apply --plan PLAN
   std::string user;       // explain USER: email, user name, directory id, DN or account id

@@ -13,6 +13,7 @@
 #include "io/commands/match_validator.h"
 #include "io/commands/run_context.h"
 #include "io/output.h"
+#include "io/state/directory_snapshot.h"
 
 namespace usersync::io {
 namespace {
@@ -87,6 +88,7 @@ int RunMatchCommand(const CommandOptions& options) {
       return Report(options, s);
     }
   }
+  RemoveDirectorySnapshot(session.config.state_path);  // the next delta cycle plans in full
   Print(options.out, StoredText(session, validator, *pairs));
   return kExitOk;
 }

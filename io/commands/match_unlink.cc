@@ -12,6 +12,7 @@
 #include "io/commands/run_context.h"
 #include "io/json_writer.h"
 #include "io/output.h"
+#include "io/state/directory_snapshot.h"
 
 namespace usersync::io {
 namespace {
@@ -157,6 +158,7 @@ int RunUnlinkCommand(const CommandOptions& options) {
   std::vector<std::string> directory_ids;
   for (const Forgotten& entry : *forgotten) directory_ids.push_back(entry.directory_id);
   if (absl::Status s = session.state->Unlink(directory_ids); !s.ok()) return Report(options, s);
+  RemoveDirectorySnapshot(session.config.state_path);  // the next delta cycle plans in full
   RecordUnlinkRun(session, *forgotten);
   Print(options.out, DoneText(*forgotten));
   return kExitOk;

@@ -60,7 +60,9 @@ int RunPollingCommand(const CommandOptions& options, absl::Duration every) {
   for (int64_t round = 1;; ++round) {
     const core::MonoTime start = clock.Now();
     Print(options.out, absl::StrCat("== run ", round, " at ", NowStamp(clock), "\n"));
-    last_exit = RunSyncCommand(options);
+    CommandOptions cycle = options;
+    cycle.delta = true;  // delta cycles between full ones (io/commands/delta_cycle.h)
+    last_exit = RunSyncCommand(cycle);
     // A configuration that is wrong from the start will not heal by waiting: say so now. Later
     // (the file edited while polling) the loop goes on and the next round reads it again.
     if (round == 1 && last_exit == kExitUsage) return last_exit;

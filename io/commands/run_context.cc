@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "core/delta_plan.h"
 #include "core/status_macros.h"
 #include "core/str.h"
 #include "io/commands/exit_code.h"
@@ -211,14 +212,21 @@ absl::StatusOr<std::unique_ptr<DirectorySource>> OpenDirectorySource(const Sessi
   return MakeDirectorySource(session.config.source);
 }
 
-absl::Status ReadDirectory(Session& session) {
-  absl::StatusOr<std::unique_ptr<DirectorySource>> source = OpenDirectorySource(session);
-  if (!source.ok()) return source.status();
+absl::Status ReadDirectory(Session& session, DirectorySource* source) {
+  std::unique_ptr<DirectorySource> opened;
+  if (source == nullptr) {
+    USERSYNC_ASSIGN_OR_RETURN(opened, OpenDirectorySource(session));
+    source = opened.get();
+  }
   const core::MonoTime start = session.clock.Now();
-  absl::StatusOr<core::Directory> directory = (*source)->Read();
+  absl::StatusOr<core::Directory> directory = source->Read();
   if (!directory.ok()) return WithContext(directory.status(), "reading the directory: ");
   session.directory = *std::move(directory);
   session.read_seconds = SecondsSince(session.clock, start);
+  return CheckDirectory(session);
+}
+
+absl::Status CheckDirectory(const Session& session) {
   // Nothing to keep in step with: a wrong base or filter, or an empty export. Planning on it
   // would deprovision every managed account, so it is refused before anything is sent.
   if (session.directory.user_count() == 0) {
@@ -297,8 +305,14 @@ absl::Status ComputeSessionPlan(Session& session) {
   plan_config.previous_in_scope = baseline->value_or(-1);
   plan_config.max_shrink_percent = session.config.source.max_shrink_percent;
   const core::MonoTime start = session.clock.Now();
-  session.plan = core::ComputePlan(session.directory, session.accounts, session.links_view,
-                                   session.manual_view, plan_config);
+  if (session.cycle.delta) {
+    session.plan = core::ComputeDeltaPlan(
+        session.directory, session.accounts, session.cycle.affected, session.links_view,
+        session.manual_view, plan_config, static_cast<int64_t>(session.links.size()));
+  } else {
+    session.plan = core::ComputePlan(session.directory, session.accounts, session.links_view,
+                                     session.manual_view, plan_config);
+  }
   session.plan_seconds = SecondsSince(session.clock, start);
   session.plan_config = std::move(plan_config);
   if (!session.plan.refusal.empty()) {
@@ -352,16 +366,15 @@ std::string PhaseSummary(std::string_view verb, int64_t count, std::string_view 
 
 }  // namespace
 
-absl::Status ReadAndPlan(Session& session) {
-  USERSYNC_RETURN_IF_ERROR(OpenTarget(session));
+absl::Status ReadDirectoryStep(Session& session, DirectorySource* source) {
   ProgressPhase(session, "reading the directory");
-  USERSYNC_RETURN_IF_ERROR(ReadDirectory(session));
+  USERSYNC_RETURN_IF_ERROR(ReadDirectory(session, source));
   ProgressDone(session,
                PhaseSummary("read", session.directory.user_count(), "users", session.read_seconds));
-  ProgressPhase(session, "listing the target");
-  USERSYNC_RETURN_IF_ERROR(ListAccounts(session));
-  ProgressDone(session, PhaseSummary("listed", static_cast<int64_t>(session.accounts.items.size()),
-                                     "accounts", session.list_seconds));
+  return absl::OkStatus();
+}
+
+absl::Status PlanStep(Session& session) {
   USERSYNC_RETURN_IF_ERROR(LoadLinks(session));
   ProgressPhase(session, "planning");
   USERSYNC_RETURN_IF_ERROR(ComputeSessionPlan(session));
@@ -369,6 +382,21 @@ absl::Status ReadAndPlan(Session& session) {
                PhaseSummary("planned", static_cast<int64_t>(session.plan.operations.size()),
                             "operations", session.plan_seconds));
   return absl::OkStatus();
+}
+
+absl::Status ListAndPlan(Session& session) {
+  ProgressPhase(session, "listing the target");
+  USERSYNC_RETURN_IF_ERROR(ListAccounts(session));
+  ProgressDone(session, PhaseSummary("listed", static_cast<int64_t>(session.accounts.items.size()),
+                                     "accounts", session.list_seconds));
+  return PlanStep(session);
+}
+
+absl::Status ReadAndPlan(Session& session) {
+  if (session.options.delta) return ReadAndPlanCycle(session);
+  USERSYNC_RETURN_IF_ERROR(OpenTarget(session));
+  USERSYNC_RETURN_IF_ERROR(ReadDirectoryStep(session));
+  return ListAndPlan(session);
 }
 
 absl::Status PrepareSession(Session& session, Access access) {

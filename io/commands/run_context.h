@@ -20,6 +20,7 @@
 #include "core/plan.h"
 #include "io/clock.h"
 #include "io/commands/commands.h"
+#include "io/commands/delta_cycle.h"
 #include "io/config/config.h"
 #include "io/http/oauth2_token_endpoint.h"
 #include "io/report/progress_display.h"
@@ -54,6 +55,8 @@ struct Session {
   double read_seconds = -1;  // each phase's time once it ran; -1 until then (the metrics file)
   double list_seconds = -1;
   double plan_seconds = -1;
+  // What kind of cycle ran (`sync --delta`, `run --every`) and, for a delta, whom it planned.
+  CycleInfo cycle;
   // The progress display of a command that changes the target (progress_run.h); null for the
   // others. Declared after `target`, whose stats it reads, so it stops first.
   std::unique_ptr<ProgressDisplay> progress;
@@ -82,9 +85,13 @@ absl::Status OpenTarget(Session& session);
 absl::StatusOr<TokenEndpointOptions> OAuth2Endpoint(const TargetConfig& target);
 // The directory source that source.kind names (its errors: a bad source configuration).
 absl::StatusOr<std::unique_ptr<DirectorySource>> OpenDirectorySource(const Session& session);
-// Reads the whole directory (its errors prefixed "reading the directory: "). A directory with
-// no users, or without one of the scope groups, is kFailedPrecondition (nothing to plan on).
-absl::Status ReadDirectory(Session& session);
+// Reads the whole directory from `source` (null: the one source.kind names; its errors prefixed
+// "reading the directory: "). A directory with no users, or without one of the scope groups, is
+// kFailedPrecondition (nothing to plan on).
+absl::Status ReadDirectory(Session& session, DirectorySource* source = nullptr);
+// ReadDirectory's checks of session.directory (however it was read): no users, a scope group
+// or scope user missing → kFailedPrecondition.
+absl::Status CheckDirectory(const Session& session);
 // Lists the target's accounts (its errors prefixed "listing the target's accounts: ").
 absl::Status ListAccounts(Session& session);
 absl::Status LoadLinks(Session& session);
@@ -105,8 +112,14 @@ void RecordScopeBaseline(Session& session);
 // The steps up to the state store: the configuration, the RunLock (only for kApply) and the
 // state store. What a command may check in the store before it reads anything (pause.h).
 absl::Status OpenSession(Session& session, Access access);
-// The steps after it: the target, the directory, the accounts, the links and the plan.
+// The steps after it: the target, the directory, the accounts, the links and the plan
+// (options.delta: ReadAndPlanCycle, io/commands/delta_cycle.h).
 absl::Status ReadAndPlan(Session& session);
+// Parts of ReadAndPlan a delta cycle shares, with their progress lines: reading the directory;
+// listing the accounts, then PlanStep; loading the links and computing the plan.
+absl::Status ReadDirectoryStep(Session& session, DirectorySource* source = nullptr);
+absl::Status ListAndPlan(Session& session);
+absl::Status PlanStep(Session& session);
 // All of the steps above: OpenSession, then ReadAndPlan.
 absl::Status PrepareSession(Session& session, Access access = Access::kReadOnly);
 

@@ -20,7 +20,7 @@ namespace usersync::io {
 namespace {
 
 std::string RunSummaryJson(const core::Plan& plan, const ApplyTotals& totals,
-                           const TargetStats& stats) {
+                           const TargetStats& stats, const CycleInfo& cycle) {
   JsonWriter w;
   w.BeginObject();
   w.Key("summary").BeginObject();
@@ -31,6 +31,7 @@ std::string RunSummaryJson(const core::Plan& plan, const ApplyTotals& totals,
   w.Key("operations").Int(static_cast<int64_t>(plan.operations.size()));
   w.Key("done").Int(totals.done).Key("failed").Int(totals.failed).Key("held").Int(totals.held);
   w.Key("requests").Int(stats.requests).Key("throttled").Int(stats.throttled);
+  WriteCycleJson(cycle, w);
   w.EndObject();
   return w.Release();
 }
@@ -39,11 +40,12 @@ std::string RunSummaryJson(const core::Plan& plan, const ApplyTotals& totals,
 void PrintPlan(const Session& session) {
   Print(session.options.out, PlanTable(session.plan));
   Print(session.options.out,
-        absl::StrFormat("(read %zu users, %zu groups in %.2fs; listed %zu accounts in %.2fs; "
+        absl::StrFormat("(read %zu users, %zu groups in %.2fs; %s %zu accounts in %.2fs; "
                         "planned in %.3fs)\n",
                         session.directory.user_count(), session.directory.group_count(),
-                        session.read_seconds, session.accounts.items.size(), session.list_seconds,
-                        session.plan_seconds));
+                        session.read_seconds, session.cycle.delta ? "looked up" : "listed",
+                        session.accounts.items.size(), session.list_seconds, session.plan_seconds));
+  Print(session.options.out, CycleLine(session.cycle));
   Print(session.options.out,
         EstimateLine(EstimateFor(session), CostModelFor(session.config.target)));
 }
@@ -116,9 +118,11 @@ int RunSyncCommand(const CommandOptions& options) {
   if (!run.ok()) return Report(options, run.status());
   const Applied applied =
       (*run)->Apply(session.plan.operations, session.plan.hold_reason, HoldRecording::kAlways);
-  const int exit_code = (*run)->Finish(ExitCodeFor(applied.totals),
-                                       RunSummaryJson(session.plan, applied.totals, applied.after));
+  const int exit_code =
+      (*run)->Finish(ExitCodeFor(applied.totals),
+                     RunSummaryJson(session.plan, applied.totals, applied.after, session.cycle));
   if (exit_code == kExitOk) RecordScopeBaseline(session);  // a successful run: the new baseline
+  RecordCycle(session, applied.totals);
   WriteRunMetrics(session, {.mode = "sync",
                             .exit_code = exit_code,
                             .applied = &applied,

@@ -21,9 +21,10 @@
 #include "core/str.h"
 #include "io/config/internal/logs.h"
 #include "io/config/internal/mappings.h"
+#include "io/config/internal/notify.h"
 #include "io/config/internal/rule_roles.h"
 #include "io/config/internal/rule_settings.h"
-#include "io/config/internal/notify.h"
+#include "io/config/internal/schedule.h"
 #include "io/config/internal/scope.h"
 #include "io/config/internal/source_entra.h"
 #include "io/config/internal/target_auth.h"
@@ -49,8 +50,9 @@ using internal::TypeName;
 // ---------------------------------------------------------------------------------------------
 // Sections.
 
-constexpr std::string_view kTopLevel[] = {"source", "scope", "target", "matching", "deprovision",
-                                          "rules",  "state", "logs",   "notify",   "mappings"};
+constexpr std::string_view kTopLevel[] = {"source",      "scope",    "target",  "matching",
+                                          "deprovision", "rules",    "state",   "logs",
+                                          "notify",      "mappings", "schedule"};
 
 absl::Status ParseAttributes(const Ctx& ctx, const toml::table* table, DirectorySchema* schema) {
   if (table == nullptr) return absl::OkStatus();
@@ -565,6 +567,8 @@ absl::StatusOr<Config> ParseTable(const Ctx& ctx, const toml::table& root,
   USERSYNC_RETURN_IF_ERROR(ParsePathSection(ctx, state, "state", "path", &config.state_path));
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* logs, TopTable(ctx, root, "logs"));
   USERSYNC_RETURN_IF_ERROR(internal::ParseLogsSection(ctx, logs, &config));
+  USERSYNC_ASSIGN_OR_RETURN(const toml::table* schedule, TopTable(ctx, root, "schedule"));
+  USERSYNC_RETURN_IF_ERROR(internal::ParseScheduleSection(ctx, schedule, &config));
   config.state_path = ResolveOutput(base_dir, config.state_path);
   config.logs_dir = ResolveOutput(base_dir, config.logs_dir);
   USERSYNC_ASSIGN_OR_RETURN(const toml::table* notify, TopTable(ctx, root, "notify"));

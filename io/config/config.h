@@ -178,6 +178,9 @@ struct Config {
   std::string logs_dir = "logs";           // resolved
   NotifyConfig notify;                     // [notify] (io/config/internal/notify.h)
   LogsConfig logs;                         // [logs] rotation (io/config/internal/logs.h)
+  // [schedule] full_every: a delta-capable run plans in full when this long has passed since
+  // the last full cycle (io/config/internal/schedule.h).
+  std::chrono::milliseconds full_every{std::chrono::hours(24)};
 };
 
 // Loads and validates `path`. Relative paths inside (source.path, state.path, logs.dir,

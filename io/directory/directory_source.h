@@ -10,10 +10,12 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/directory.h"
+#include "core/directory_changes.h"
 
 namespace usersync::io {
 
@@ -38,12 +40,39 @@ struct DirectorySchema {
   std::vector<std::string> extra;
 };
 
+// What a delta read gives (DirectorySource::ReadDelta).
+struct DirectoryDelta {
+  core::DirectoryChanges changes;
+  std::string cursor;        // where the next delta read starts
+  int64_t entries_read = 0;  // directory objects the source answered with
+};
+
 class DirectorySource {
  public:
   virtual ~DirectorySource() = default;
   // Reads the whole directory. Errors: kNotFound / kInvalidArgument (bad file or data, with
   // file and line), kUnavailable (server unreachable), kUnauthenticated (bind refused).
   virtual absl::StatusOr<core::Directory> Read() = 0;
+
+  // Delta reads (io/commands/delta_cycle.h), for sources that can read only what changed
+  // (Graph delta queries). The default: none (kUnimplemented); the run then compares a full
+  // read with its snapshot.
+  virtual bool SupportsDelta() const { return false; }
+  // The cursor of "now". Called before Read(), so a change made during the read is read again
+  // by the next delta (applying it twice is harmless), never missed.
+  virtual absl::StatusOr<std::string> StartCursor() {
+    return absl::UnimplementedError("this source reads no deltas");
+  }
+  // The changes since `cursor`, and the next cursor. `previous` is the directory the cursor
+  // belongs to (what the source re-reads whole each time is compared with it). Errors:
+  // kOutOfRange when the cursor expired or was refused (the caller reads in full), else as
+  // Read().
+  virtual absl::StatusOr<DirectoryDelta> ReadDelta(std::string_view cursor,
+                                                   const core::Directory& previous) {
+    (void)cursor;
+    (void)previous;
+    return absl::UnimplementedError("this source reads no deltas");
+  }
 };
 
 }  // namespace usersync::io

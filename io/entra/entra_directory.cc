@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,6 +15,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "core/directory.h"
+#include "core/directory_changes.h"
+#include "core/normalize.h"
 #include "core/status_macros.h"
 #include "core/str.h"
 #include "io/entra/graph_codec.h"
@@ -72,6 +75,31 @@ std::vector<std::string> SelectedUserAttributes(const DirectorySchema& schema) {
   return unique;
 }
 
+// A user object as the directory's record (views into `user`).
+core::UserRecord RecordOf(const GraphObject& user, const DirectorySchema& schema) {
+  core::UserRecord record;
+  record.dn = user.Get("id");
+  record.id = user.Get(schema.id);
+  record.user_name = user.Get(schema.user_name);
+  record.email = user.Get(schema.email);
+  if (record.email.empty()) record.email = user.Get("userPrincipalName");
+  record.first_name = user.Get(schema.first_name);
+  record.last_name = user.Get(schema.last_name);
+  record.display_name = user.Get(schema.display_name);
+  record.language = user.Get(schema.language);
+  record.disabled = user.Get("accountEnabled") == "false";
+  for (const std::string& name : schema.extra) record.extra.push_back(user.Get(name));
+  return record;
+}
+
+// Whether a failed delta request means the link is no longer served: HTTP 410, or a 400 with
+// Graph's expired-token codes (GRAPH_SHAPES.md [token-lifetime]).
+bool DeltaLinkRefused(const HttpResponse& response) {
+  if (response.http_status == 410) return true;
+  return response.http_status == 400 && (absl::StrContains(response.body, "syncStateNotFound") ||
+                                         absl::StrContains(response.body, "resyncRequired"));
+}
+
 struct Assignment {
   std::string principal_id;
   std::string app_role_id;
@@ -80,6 +108,40 @@ struct Assignment {
 class EntraSource final : public DirectorySource {
  public:
   explicit EntraSource(EntraSourceOptions options) : options_(std::move(options)) {}
+
+  bool SupportsDelta() const override { return true; }
+
+  absl::StatusOr<std::string> StartCursor() override {
+    USERSYNC_RETURN_IF_ERROR(StartPipeline());
+    absl::StatusOr<std::string> users =
+        FollowDelta(Url(absl::StrCat(UserDeltaPath(), "&$deltatoken=latest")), "GET /users/delta",
+                    [](const GraphObject&) {});
+    absl::StatusOr<std::string> groups =
+        users.ok() ? FollowDelta(Url(absl::StrCat(GroupDeltaPath(), "&$deltatoken=latest")),
+                                 "GET /groups/delta", [](const GraphObject&) {})
+                   : users.status();
+    pipeline_.reset();
+    if (!groups.ok()) return groups.status();
+    return absl::StrCat(*users, "\n", *groups);
+  }
+
+  absl::StatusOr<DirectoryDelta> ReadDelta(std::string_view cursor,
+                                           const core::Directory& previous) override {
+    const size_t newline = cursor.find('\n');
+    if (newline == std::string_view::npos) {
+      return absl::OutOfRangeError("the delta cursor is not two delta links");
+    }
+    USERSYNC_RETURN_IF_ERROR(StartPipeline());
+    DirectoryDelta delta;
+    absl::Status status = ReadUserDelta(std::string(cursor.substr(0, newline)), delta);
+    if (status.ok()) status = ReadGroupDelta(std::string(cursor.substr(newline + 1)), delta);
+    if (status.ok() && !options_.service_principal_id.empty()) {
+      status = ReadAssignmentDelta(previous, delta);
+    }
+    pipeline_.reset();
+    if (!status.ok()) return status;
+    return delta;
+  }
 
   absl::StatusOr<core::Directory> Read() override {
     USERSYNC_RETURN_IF_ERROR(StartPipeline());
@@ -151,25 +213,128 @@ class EntraSource final : public DirectorySource {
     return absl::OkStatus();
   }
 
+  std::string UserDeltaPath() const {
+    return absl::StrCat("users/delta?$select=",
+                        absl::StrJoin(SelectedUserAttributes(options_.schema), ","));
+  }
+  static std::string GroupDeltaPath() { return "groups/delta?$select=displayName,members"; }
+
+  // A delta round from `url`: every page's objects to `fn`, nextLinks followed, and the
+  // deltaLink that ends it. kOutOfRange when Graph no longer serves the link.
+  template <typename Fn>
+  absl::StatusOr<std::string> FollowDelta(std::string url, std::string_view what, Fn&& fn) {
+    if (!url.starts_with(options_.graph_url + "/")) {
+      return absl::DataLossError(absl::StrCat("Microsoft Graph, ", Sv(what),
+                                              ": the stored delta link leaves source.graph_url"));
+    }
+    for (int page_idx = 0; page_idx < options_.max_pages; ++page_idx) {
+      const HttpResponse response = pipeline_->Call(Get(url));
+      if (!response.status.ok() && DeltaLinkRefused(response)) {
+        return absl::OutOfRangeError(absl::StrCat("Microsoft Graph, ", Sv(what),
+                                                  ": the delta link expired or was refused (",
+                                                  "HTTP ", response.http_status, ")"));
+      }
+      USERSYNC_ASSIGN_OR_RETURN(GraphPage page, PageOf(response, what));
+      for (const GraphObject& object : page.objects) fn(object);
+      if (!page.delta_link.empty()) return page.delta_link;
+      if (page.next_link.empty()) {
+        return absl::DataLossError(
+            absl::StrCat("Microsoft Graph, ", Sv(what), ": a delta page with neither link"));
+      }
+      url = std::move(page.next_link);
+    }
+    return absl::DataLossError(
+        absl::StrCat("Microsoft Graph, ", Sv(what), ": more than ", options_.max_pages, " pages"));
+  }
+
+  absl::Status ReadUserDelta(std::string link, DirectoryDelta& delta) {
+    USERSYNC_ASSIGN_OR_RETURN(
+        std::string next,
+        FollowDelta(std::move(link), "GET /users/delta", [&](const GraphObject& user) {
+          ++delta.entries_read;
+          if (user.removed) {
+            delta.changes.removed_users.emplace_back(user.Get("id"));
+          } else {
+            delta.changes.users.push_back(core::EntryOf(RecordOf(user, options_.schema)));
+          }
+        }));
+    delta.cursor = std::move(next);
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadGroupDelta(std::string link, DirectoryDelta& delta) {
+    std::map<std::string, core::GroupEntry> groups;  // a group may come in several parts
+    std::vector<std::string> removed;
+    USERSYNC_ASSIGN_OR_RETURN(
+        std::string next,
+        FollowDelta(std::move(link), "GET /groups/delta", [&](const GraphObject& group) {
+          ++delta.entries_read;
+          const std::string id(group.Get("id"));
+          if (group.removed) {
+            removed.push_back(id);
+            return;
+          }
+          core::GroupEntry& entry = groups[id];
+          entry.dn = id;
+          entry.members_complete = false;
+          if (!group.Get("displayName").empty()) entry.name = std::string(group.Get("displayName"));
+          if (entry.name.empty()) entry.name = id;
+          for (const GraphMemberDelta& member : group.members_delta) {
+            if (!member.odata_type.empty() &&
+                KindOfODataType(member.odata_type) == GraphObjectKind::kOther) {
+              continue;
+            }
+            (member.removed ? entry.removed_members : entry.members).push_back(member.id);
+          }
+        }));
+    for (auto& [id, entry] : groups) delta.changes.groups.push_back(std::move(entry));
+    delta.changes.removed_groups = std::move(removed);
+    absl::StrAppend(&delta.cursor, "\n", next);
+    return absl::OkStatus();
+  }
+
+  // Assignments have no delta query: they are read whole and their groups given whole (not
+  // counted in entries_read: they are not directory entries); an app role no longer assigned is
+  // a removed group.
+  absl::Status ReadAssignmentDelta(const core::Directory& previous, DirectoryDelta& delta) {
+    core::DirectoryBuilder builder;
+    USERSYNC_RETURN_IF_ERROR(ReadAssignments(builder));
+    const core::Directory assigned = std::move(builder).Finish();
+    const std::vector<std::vector<std::string_view>> members = core::MemberDns(assigned);
+    const std::vector<std::vector<std::string_view>> held = core::MemberDns(previous);
+    const auto normalized = [](const std::vector<std::string_view>& dns) {
+      std::vector<std::string> out;
+      for (std::string_view dn : dns) out.push_back(core::NormalizeDn(dn));
+      std::sort(out.begin(), out.end());
+      return out;
+    };
+    for (uint32_t group_idx = 0; group_idx < assigned.group_count(); ++group_idx) {
+      std::optional<uint32_t> before = previous.FindGroupByDn(assigned.group_dn[group_idx]);
+      if (before.has_value() && normalized(held[*before]) == normalized(members[group_idx])) {
+        continue;  // the same assignments as at the last cycle
+      }
+      core::GroupEntry entry{std::string(assigned.group_dn[group_idx]),
+                             std::string(assigned.group_name[group_idx]),
+                             true,
+                             {members[group_idx].begin(), members[group_idx].end()},
+                             {}};
+      delta.changes.groups.push_back(std::move(entry));
+    }
+    for (std::string_view dn : previous.group_dn) {
+      if (dn.starts_with(kAppRoleGroupPrefix) && !assigned.FindGroupByDn(dn).has_value()) {
+        delta.changes.removed_groups.emplace_back(dn);
+      }
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status ReadUsers(core::DirectoryBuilder& builder) {
     const DirectorySchema& schema = options_.schema;
     const std::string url =
         Url(absl::StrCat("users?$select=", absl::StrJoin(SelectedUserAttributes(schema), ","),
                          "&$top=", options_.page_size));
     return ReadCollection(url, "GET /users", [&](const GraphObject& user) {
-      core::UserRecord record;
-      record.dn = user.Get("id");
-      record.id = user.Get(schema.id);
-      record.user_name = user.Get(schema.user_name);
-      record.email = user.Get(schema.email);
-      if (record.email.empty()) record.email = user.Get("userPrincipalName");
-      record.first_name = user.Get(schema.first_name);
-      record.last_name = user.Get(schema.last_name);
-      record.display_name = user.Get(schema.display_name);
-      record.language = user.Get(schema.language);
-      record.disabled = user.Get("accountEnabled") == "false";
-      for (const std::string& name : schema.extra) record.extra.push_back(user.Get(name));
-      builder.AddUser(record);
+      builder.AddUser(RecordOf(user, schema));
     });
   }
 

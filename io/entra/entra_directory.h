@@ -20,6 +20,12 @@
 //      role). scope.groups = ["app-assignments"] is Entra's "users and groups assigned"; a rule
 //      `group = "app-role:<id>"` keys on an app role. An assigned group's nested members count
 //      (Entra's own provisioning does not nest; the connector usersync replaces did).
+//   4. Delta reads (DirectorySource::StartCursor / ReadDelta, for `sync --delta` and
+//      `run --every`): before a full read, GET users/delta and groups/delta with
+//      $deltatoken=latest give two deltaLinks (the cursor: both, newline-separated); a delta
+//      read follows them: users whole or @removed, groups with members@delta, assignments read
+//      whole and compared with the previous directory. HTTP 410, or 400 naming
+//      syncStateNotFound / resyncRequired, is kOutOfRange (the cycle reads in full).
 // Bounds: a nextLink must stay under the configured Graph URL (else kDataLoss: the token would
 // go to another host); at most max_pages pages per collection; each answer under
 // pipeline.max_response_bytes and kMaxGraphPageObjects objects.

@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
 #include "core/str.h"
 #include "io/http/json_util.h"
 
@@ -13,6 +14,8 @@ namespace {
 
 namespace od = simdjson::ondemand;
 using json::Path;
+
+absl::Status DecodeObject(od::value& v, const Path& where, GraphObject* object);
 
 // One scalar as text (see GraphObject); false when the value is an array or an object.
 simdjson::error_code ScalarText(od::value& v, std::string* out, bool* kept) {
@@ -48,8 +51,37 @@ simdjson::error_code ScalarText(od::value& v, std::string* out, bool* kept) {
   }
 }
 
+// "@removed": {"reason": "..."}.
+absl::Status DecodeRemoved(od::value& v, const Path& where, GraphObject* object) {
+  object->removed = true;
+  return json::ForEachField(v, where.In("@removed"),
+                            [&](std::string_view key, od::value& fv) -> absl::Status {
+                              if (key != "reason") return absl::OkStatus();
+                              std::string_view reason;
+                              if (auto error = json::GetString(fv, &reason)) {
+                                return json::Fail(where, "@removed.reason", error);
+                              }
+                              object->removed_reason = std::string(reason);
+                              return absl::OkStatus();
+                            });
+}
+
+// "members@delta": [{"@odata.type", "id", "@removed"?}].
+absl::Status DecodeMembersDelta(od::value& v, const Path& where, GraphObject* object) {
+  object->has_members_delta = true;
+  return json::ForEachElement(v, where.In("members@delta"), [&](const Path& at, od::value& e) {
+    GraphObject member;
+    USERSYNC_RETURN_IF_ERROR(DecodeObject(e, at, &member));
+    object->members_delta.push_back(
+        {std::string(member.Get("id")), std::string(member.Get("@odata.type")), member.removed});
+    return absl::OkStatus();
+  });
+}
+
 absl::Status DecodeObject(od::value& v, const Path& where, GraphObject* object) {
   return json::ForEachField(v, where, [&](std::string_view key, od::value& fv) -> absl::Status {
+    if (key == "@removed") return DecodeRemoved(fv, where, object);
+    if (key == "members@delta") return DecodeMembersDelta(fv, where, object);
     std::string text;
     bool kept = false;
     if (auto error = ScalarText(fv, &text, &kept)) return json::Fail(where, key, error);
@@ -117,6 +149,12 @@ absl::StatusOr<GraphPage> DecodeGraphPage(const std::string& body, std::string_v
         return json::Fail(what, "@odata.nextLink", error);
       }
       page.next_link = std::string(link);
+    } else if (key == "@odata.deltaLink") {
+      std::string_view link;
+      if (auto error = json::GetString(field.value(), &link)) {
+        return json::Fail(what, "@odata.deltaLink", error);
+      }
+      page.delta_link = std::string(link);
     } else if (key == "error") {
       od::value error_value = field.value();
       return json::Fail(

@@ -16,11 +16,25 @@
 
 namespace usersync::io {
 
+// A member of a group's "members@delta" (delta queries, GRAPH_SHAPES.md [delta-groups]): its
+// id and @odata.type; `removed` when it carries "@removed" (it left the group).
+struct GraphMemberDelta {
+  std::string id;
+  std::string odata_type;
+  bool removed = false;
+};
+
 // One object of a collection: its scalar properties as text, in the order the page gave them.
 // A string is its value, a boolean "true" / "false", a number its digits, null "". Arrays and
-// objects (e.g. businessPhones) are not kept. "@odata.type" is a property like the others.
+// objects (e.g. businessPhones) are not kept, except the delta query's: "@removed" (the object
+// is gone: `removed`, with its "reason") and a group's "members@delta". "@odata.type" is a
+// property like the others.
 struct GraphObject {
   std::vector<std::pair<std::string, std::string>> properties;
+  bool removed = false;
+  std::string removed_reason;  // "changed" (soft-deleted) or "deleted"
+  bool has_members_delta = false;
+  std::vector<GraphMemberDelta> members_delta;
   // The value of property `name` (ASCII case-insensitive), or "" when absent.
   std::string_view Get(std::string_view name) const;
   // Whether the property is present (even when null).
@@ -30,6 +44,7 @@ struct GraphObject {
 struct GraphPage {
   std::vector<GraphObject> objects;  // "value"
   std::string next_link;             // "@odata.nextLink", "" on the last page
+  std::string delta_link;            // "@odata.deltaLink" (a delta query's last page), or ""
 };
 
 // Longest page accepted, objects counted: Graph's $top maximum is 999.

@@ -115,5 +115,45 @@ TEST(GraphCodec, RefusesErrorsAndNonCollections) {
   EXPECT_EQ(DecodeGraphPage("not json", "x").status().code(), absl::StatusCode::kDataLoss);
 }
 
+// A users delta page shaped as [delta-users]'s deltaLink response: a changed user whole, a
+// removed one as id + @removed, and the deltaLink that ends the round.
+TEST(GraphCodec, DecodesAUsersDeltaPage) {
+  absl::StatusOr<GraphPage> page = DecodeGraphPage(
+      R"({"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#users",
+          "@odata.deltaLink":"https://graph.microsoft.com/v1.0/users/delta?$deltatoken=abc",
+          "value":[{"givenName":"Ann","id":"u-1","businessPhones":[]},
+                   {"id":"u-2","@removed":{"reason":"changed"}}]})",
+      "GET /users/delta");
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->delta_link, "https://graph.microsoft.com/v1.0/users/delta?$deltatoken=abc");
+  EXPECT_TRUE(page->next_link.empty());
+  ASSERT_EQ(page->objects.size(), 2u);
+  EXPECT_FALSE(page->objects[0].removed);
+  EXPECT_EQ(page->objects[0].Get("givenName"), "Ann");
+  EXPECT_TRUE(page->objects[1].removed);
+  EXPECT_EQ(page->objects[1].removed_reason, "changed");
+}
+
+// A groups delta object shaped as [delta-groups]: members@delta with an added user and a
+// removed one.
+TEST(GraphCodec, DecodesMembersDelta) {
+  absl::StatusOr<GraphPage> page = DecodeGraphPage(
+      R"({"@odata.nextLink":"https://graph.microsoft.com/v1.0/groups/delta?$skiptoken=x",
+          "value":[{"displayName":"Sales","id":"g-1","members@delta":[
+            {"@odata.type":"#microsoft.graph.user","id":"u-1"},
+            {"@odata.type":"#microsoft.graph.user","id":"u-2","@removed":{"reason":"deleted"}}]}]})",
+      "GET /groups/delta");
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->objects.size(), 1u);
+  const GraphObject& group = page->objects[0];
+  EXPECT_TRUE(group.has_members_delta);
+  ASSERT_EQ(group.members_delta.size(), 2u);
+  EXPECT_EQ(group.members_delta[0].id, "u-1");
+  EXPECT_FALSE(group.members_delta[0].removed);
+  EXPECT_EQ(group.members_delta[1].id, "u-2");
+  EXPECT_TRUE(group.members_delta[1].removed);
+  EXPECT_EQ(KindOfODataType(group.members_delta[1].odata_type), GraphObjectKind::kUser);
+}
+
 }  // namespace
 }  // namespace usersync::io

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/check.h"
+#include "core/hash.h"
 #include "core/status_macros.h"
 #include "core/token_bucket.h"
 #include "core/str.h"
@@ -112,10 +113,9 @@ absl::Status HttpTarget::ReachError(const HttpResponse& response) const {
   const std::string_view name = dialect_->traits().name;
   const std::string_view base = dialect_->base();
   if (response.status.code() == absl::StatusCode::kUnauthenticated) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("the ", Sv(name), " target at ", Sv(base),
-                     " rejected the bearer token; check ", token_source_, " (",
-                     Enrich(response).message(), ")"));
+    return absl::UnauthenticatedError(absl::StrCat(
+        "the ", Sv(name), " target at ", Sv(base), " rejected the bearer token; check ",
+        token_source_, " (", Enrich(response).message(), ")"));
   }
   if (response.status.code() == absl::StatusCode::kPermissionDenied) {
     return absl::PermissionDeniedError(absl::StrCat(
@@ -139,8 +139,8 @@ absl::Status HttpTarget::CheckListing(int64_t count) {
   }
   core::Accounts accounts;
   int64_t total = 0;
-  USERSYNC_RETURN_IF_ERROR(
-      WithPrefix(dialect_->DecodeListPage(response.body, &accounts, &total), dialect_->ListLabel()));
+  USERSYNC_RETURN_IF_ERROR(WithPrefix(dialect_->DecodeListPage(response.body, &accounts, &total),
+                                      dialect_->ListLabel()));
   AddFinding(absl::StrCat("accounts: ", total, " at the target (a page of ", accounts.items.size(),
                           " read and decoded, nothing changed)"));
   return absl::OkStatus();
@@ -441,6 +441,53 @@ void HttpTarget::RetryCreate(HttpOpPtr state, absl::Status why) {
     return;
   }
   queue()->Add(std::move(state));
+}
+
+absl::StatusOr<core::Accounts> HttpTarget::LookUpAccounts(const std::vector<std::string>& ids,
+                                                          const std::vector<std::string>& emails) {
+  USERSYNC_CHECK(!pipeline_->OnPipelineThread());
+  if (ids.empty() && emails.empty()) {
+    // Nothing to look up: one account's page all the same, so that a cycle with nothing to do
+    // still reports an unreachable or refusing target, as a listing would.
+    const HttpResponse page =
+        pipeline_->Call(Request("GET", dialect_->ListPath(dialect_->traits().page_base, 1)));
+    if (!page.status.ok()) return ReachError(page);
+    return core::Accounts();
+  }
+  struct Found {
+    absl::Mutex mu;
+    core::Accounts accounts ABSL_GUARDED_BY(mu);
+    absl::Status first_error ABSL_GUARDED_BY(mu);
+  };
+  auto found = std::make_shared<Found>();
+  const auto look_up = [&](std::string_view value, std::string_view key) {
+    const bool by_key = !key.empty();
+    std::string context = by_key ? absl::StrCat("looking up account ", Sv(key))
+                                 : dialect_->LookUpContext(value, false);
+    pipeline_->Submit(Request("GET", dialect_->LookUpPath(value, key)),
+                      [this, found, by_key, context = std::move(context)](HttpResponse response) {
+                        absl::MutexLock lock(&found->mu);
+                        if (!found->first_error.ok()) return;
+                        absl::Status status;
+                        if (response.status.ok()) {
+                          status = dialect_->DecodeLookUp(response.body, by_key, &found->accounts);
+                        } else if (!(by_key && response.http_status == 404)) {
+                          status = Enrich(response);
+                        }
+                        if (!status.ok()) found->first_error = WithPrefix(status, context);
+                      });
+  };
+  for (const std::string& id : ids) look_up("", id);
+  for (const std::string& email : emails) look_up(email, "");
+  pipeline_->Drain();
+  absl::MutexLock lock(&found->mu);
+  USERSYNC_RETURN_IF_ERROR(found->first_error);
+  core::Accounts out = std::move(found->accounts);
+  // An account found by id and by email is kept once (the views stay in the same arena).
+  core::StrViewSet seen;
+  std::erase_if(out.items,
+                [&](const core::Account& account) { return !seen.insert(account.id).second; });
+  return out;
 }
 
 void HttpTarget::LookUpCreated(HttpOpPtr state, std::string holder_key, bool after_unknown_outcome,

@@ -176,6 +176,11 @@ class HttpTarget : public TargetApi {
   ~HttpTarget() override;
 
   absl::StatusOr<core::Accounts> ListAccounts() override;
+  // By key (the dialect's LookUpPath with a holder key; 404: absent) and by the dialect's
+  // look-up filter (SCIM userName, GoTo email), all at once through the pipeline. With nothing
+  // to look up, reads a listing page of one account (discarded): the target is still checked.
+  absl::StatusOr<core::Accounts> LookUpAccounts(const std::vector<std::string>& ids,
+                                                const std::vector<std::string>& emails) override;
   void Flush() override;
   void HoldPartialBatches(bool hold) override;
   size_t OperationsWanted() const override;

@@ -112,6 +112,10 @@ struct LdapSourceOptions {
   std::chrono::microseconds read_coalesce{100};
   // Where the answer deadlines (`timeout`) read the time. Not owned; outlives the source.
   const Clock* clock = &RealClock();
+  // Delta reads (flavor openldap only): entries whose modifyTimestamp is at or after the last
+  // read's start minus this margin are read again (clock skew between usersync and the
+  // server; reading a change twice is harmless).
+  std::chrono::seconds watermark_margin{300};
   // Tests only: called on the merging thread after each eager chunk is merged, with the user
   // entries merged so far in this attempt (a test kills the server there, mid-read).
   std::function<void(int64_t merged_users)> chunk_merged_for_test = nullptr;
@@ -136,6 +140,19 @@ class LdapDirectorySource final : public DirectorySource {
   // Reads the whole directory (see the file comment). Blocks until every search thread has
   // ended, on success and on error alike.
   absl::StatusOr<core::Directory> Read() override;
+
+  // Delta reads by modifyTimestamp watermark (OpenLDAP; not Active Directory, whose
+  // whenChanged / uSNChanged are not used yet). The cursor is the start of the last read as
+  // an LDAP GeneralizedTime ("20261207153000Z", the options' clock); ReadDelta searches users
+  // and groups with (modifyTimestamp>=cursor - watermark_margin) added to their filters and
+  // gives them whole (a changed group with its whole member list: a membership change moves
+  // the group's timestamp, not its members'). Deletions leave no entry to find: they are seen
+  // by the next full cycle only. Errors: kOutOfRange for a cursor that is not a time, else as
+  // Read().
+  bool SupportsDelta() const override;
+  absl::StatusOr<std::string> StartCursor() override;
+  absl::StatusOr<DirectoryDelta> ReadDelta(std::string_view cursor,
+                                           const core::Directory& previous) override;
 
   // Counts of the last Read() (also after a failed one, up to the failure).
   const LdapReadStats& stats() const { return stats_; }

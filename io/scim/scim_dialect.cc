@@ -103,11 +103,14 @@ absl::StatusOr<std::vector<MemberVerdict>> ScimDialect::MemberVerdicts(
   return verdicts;
 }
 
-std::string ScimDialect::LookUpPath(std::string_view value, std::string_view) const {
+std::string ScimDialect::LookUpPath(std::string_view value, std::string_view holder_key) const {
+  if (!holder_key.empty()) return absl::StrCat("/Users/", UrlEncode(holder_key));
   return absl::StrCat("/Users?filter=", UrlEncode(FilterEq("userName", value)));
 }
 
-absl::Status ScimDialect::DecodeLookUp(const std::string& body, bool, core::Accounts* out) const {
+absl::Status ScimDialect::DecodeLookUp(const std::string& body, bool by_key,
+                                       core::Accounts* out) const {
+  if (by_key) return DecodeUser(body, out);
   int64_t total = 0;
   return DecodeListResponse(body, out, &total);
 }

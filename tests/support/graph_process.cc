@@ -56,4 +56,13 @@ void GraphProcess::Storm(int count) const {
   HttpPost(absl::StrCat(base_url(), "/_graph/storm?count=", count), "", "");
 }
 
+int GraphProcess::Mutate(const std::string& json) const {
+  return static_cast<int>(HttpPost(absl::StrCat(base_url(), "/_graph/mutate"), "", json).status);
+}
+
+int GraphProcess::ExpireDeltas() const {
+  return static_cast<int>(
+      HttpPost(absl::StrCat(base_url(), "/_graph/expire_deltas"), "", "").status);
+}
+
 }  // namespace usersync::testing

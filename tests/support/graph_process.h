@@ -28,6 +28,11 @@ class GraphProcess {
   // GET /_graph/stats as JSON text; POST /_graph/storm?count=N.
   std::string StatsJson() const;
   void Storm(int count) const;
+  // POST /_graph/mutate with `json` (the face's test-only change; recorded for delta queries)
+  // and POST /_graph/expire_deltas (every deltaLink issued so far answers syncStateNotFound).
+  // Each returns the HTTP status (204 when done).
+  int Mutate(const std::string& json) const;
+  int ExpireDeltas() const;
 
  private:
   GraphProcess() = default;

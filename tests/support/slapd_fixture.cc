@@ -118,7 +118,7 @@ absl::StatusOr<std::unique_ptr<SlapdFixture>> SlapdFixture::Start(const std::str
       "pidfile ", dir, "/slapd.pid\n", "argsfile ", dir, "/slapd.args\n",
       "modulepath /usr/lib/ldap\n"
       "moduleload back_mdb\n",
-      tls_config,
+      opts.syncprov ? "moduleload syncprov\n" : "", tls_config,
       "database mdb\n"
       "maxsize 4294967296\n",
       "suffix \"", opts.suffix, "\"\n", "rootdn \"", opts.root_dn, "\"\n", "rootpw ",
@@ -126,6 +126,7 @@ absl::StatusOr<std::unique_ptr<SlapdFixture>> SlapdFixture::Start(const std::str
       "index objectClass eq\n"
       "index uid eq,sub\n"
       "index entryUUID eq\n",
+      opts.syncprov ? "overlay syncprov\nsyncprov-checkpoint 100 10\n" : "",
       opts.extra_database_config, "\n");
   if (absl::Status s = WriteFile(slapd->config_, config); !s.ok()) return s;
   if (absl::Status s = WriteFile(dir + "/data.ldif", ldif); !s.ok()) return s;

@@ -31,6 +31,8 @@ struct SlapdOptions {
   bool tls = false;
   // Lines added to the database section (e.g. "limits users size=500").
   std::string extra_database_config;
+  // Loads the syncprov overlay (RFC 4533 content synchronization provider) on the database.
+  bool syncprov = false;
 };
 
 class SlapdFixture {

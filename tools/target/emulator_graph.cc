@@ -11,9 +11,9 @@
 #include "core/str.h"
 #include "httplib.h"
 #include "simdjson.h"
+#include "tools/target/emulator_graph_internal.h"
 
 namespace usersync::io::emulator {
-namespace {
 
 void ReplyGraphError(httplib::Response& res, int status, std::string_view code,
                      std::string_view message) {
@@ -23,7 +23,7 @@ void ReplyGraphError(httplib::Response& res, int status, std::string_view code,
       "application/json");
 }
 
-std::string Quoted(std::string_view text) {
+std::string GraphQuoted(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
     if (c == '"' || c == '\\') out.push_back('\\');
@@ -32,12 +32,15 @@ std::string Quoted(std::string_view text) {
   return out + "\"";
 }
 
+namespace {
+
 std::string StringOf(simdjson::dom::element e) {
   std::string_view s;
   return e.get_string().get(s) ? std::string() : std::string(s);
 }
 
-// The JSON text of one user with only the $select'ed properties (all when none), id always.
+}  // namespace
+
 std::string UserJson(const GraphSeedObject& user, const std::vector<std::string>& select) {
   std::vector<std::string> fields;
   for (const auto& [name, json] : user) {
@@ -45,12 +48,10 @@ std::string UserJson(const GraphSeedObject& user, const std::vector<std::string>
                         std::any_of(select.begin(), select.end(), [&](const std::string& s) {
                           return core::EqualsIgnoreCase(s, name);
                         });
-    if (wanted) fields.push_back(absl::StrCat(Quoted(name), ":", json));
+    if (wanted) fields.push_back(absl::StrCat(GraphQuoted(name), ":", json));
   }
   return absl::StrCat("{", absl::StrJoin(fields, ","), "}");
 }
-
-}  // namespace
 
 absl::StatusOr<GraphSeed> ParseGraphSeed(const std::string& json) {
   simdjson::dom::parser parser;
@@ -103,6 +104,7 @@ GraphFace::GraphFace(GraphFaceOptions options, GraphSeed seed)
                           .client_secret = options_.client_secret,
                           .client_auth = ClientAuth::kBasicForm,
                           .access_token_ttl = options_.token_ttl}) {
+  absl::MutexLock lock(&seed_mu_);
   for (size_t group_idx = 0; group_idx < seed_.groups.size(); ++group_idx) {
     group_index_.emplace(seed_.groups[group_idx].id, group_idx);
   }
@@ -160,7 +162,7 @@ void GraphFace::ServePage(const httplib::Request& req, httplib::Response& res, s
       absl::StrAppend(&link, "$select=", req.get_param_value("$select"), "&");
     }
     absl::StrAppend(&link, "$top=", top, "&$skiptoken=", end);
-    absl::StrAppend(&body, R"(,"@odata.nextLink":)", Quoted(link));
+    absl::StrAppend(&body, R"(,"@odata.nextLink":)", GraphQuoted(link));
   }
   absl::StrAppend(&body, R"(,"value":[)");
   for (size_t object_idx = offset; object_idx < end; ++object_idx) {
@@ -207,19 +209,24 @@ void GraphFace::Register(httplib::Server& server, std::string base_url) {
     if (req.has_param("$select")) {
       select = absl::StrSplit(req.get_param_value("$select"), ',', absl::SkipEmpty());
     }
+    absl::ReaderMutexLock lock(&seed_mu_);
     ServePage(
         req, res, seed_.users.size(),
-        [&](size_t user_idx) { return UserJson(seed_.users[user_idx], select); }, "users");
+        [&](size_t user_idx)
+            ABSL_NO_THREAD_SAFETY_ANALYSIS { return UserJson(seed_.users[user_idx], select); },
+        "users");
   });
   server.Get("/v1.0/groups", [this](const httplib::Request& req, httplib::Response& res) {
     if (!Admit(req, res)) return;
-    auto group_json = [&](size_t group_idx) {
+    absl::ReaderMutexLock lock(&seed_mu_);
+    auto group_json = [&](size_t group_idx) ABSL_NO_THREAD_SAFETY_ANALYSIS {
       const GraphSeedGroup& group = seed_.groups[group_idx];
-      return absl::StrCat(R"({"id":)", Quoted(group.id), R"(,"displayName":)",
-                          Quoted(group.display_name), "}");
+      return absl::StrCat(R"({"id":)", GraphQuoted(group.id), R"(,"displayName":)",
+                          GraphQuoted(group.display_name), "}");
     };
     ServePage(req, res, seed_.groups.size(), group_json, "groups(id,displayName)");
   });
+  RegisterDelta(server);  // before /groups/{id}/...: "delta" is no group id
   server.Get(R"(/v1\.0/groups/([^/]+)/members)",
              [this](const httplib::Request& req, httplib::Response& res) {
                if (!Admit(req, res)) return;
@@ -234,22 +241,24 @@ void GraphFace::Register(httplib::Server& server, std::string base_url) {
 
 void GraphFace::ServeMembers(const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1];
+  absl::ReaderMutexLock lock(&seed_mu_);
   auto group = group_index_.find(id);
   if (group == group_index_.end()) {
     return ReplyGraphError(res, 404, "Request_ResourceNotFound", "No such group.");
   }
   const std::vector<std::string>& members = seed_.groups[group->second].members;
-  auto member_json = [&](size_t member_idx) {
+  auto member_json = [&](size_t member_idx) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     const std::string& member = members[member_idx];
     return absl::StrCat(R"({"@odata.type":"#microsoft.graph.)",
                         group_index_.contains(member) ? "group" : "user", R"(","id":)",
-                        Quoted(member), "}");
+                        GraphQuoted(member), "}");
   };
   ServePage(req, res, members.size(), member_json, "directoryObjects(id)");
 }
 
 void GraphFace::ServeAssignments(const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1];
+  absl::ReaderMutexLock lock(&seed_mu_);
   auto sp = std::find_if(seed_.service_principals.begin(), seed_.service_principals.end(),
                          [&](const auto& entry) { return entry.first == id; });
   if (sp == seed_.service_principals.end()) {
@@ -259,9 +268,9 @@ void GraphFace::ServeAssignments(const httplib::Request& req, httplib::Response&
   auto assignment_json = [&](size_t assignment_idx) {
     const GraphSeedAssignment& a = assignments[assignment_idx];
     return absl::StrCat(R"({"id":")", "assignment-", assignment_idx,
-                        R"(","deletedDateTime":null,"appRoleId":)", Quoted(a.app_role_id),
-                        R"(,"principalId":)", Quoted(a.principal_id), R"(,"principalType":)",
-                        Quoted(a.principal_type), R"(,"resourceId":)", Quoted(id), "}");
+                        R"(","deletedDateTime":null,"appRoleId":)", GraphQuoted(a.app_role_id),
+                        R"(,"principalId":)", GraphQuoted(a.principal_id), R"(,"principalType":)",
+                        GraphQuoted(a.principal_type), R"(,"resourceId":)", GraphQuoted(id), "}");
   };
   ServePage(req, res, assignments.size(), assignment_json,
             absl::StrCat("servicePrincipals('", id, "')/appRoleAssignedTo"));

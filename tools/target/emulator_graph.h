@@ -7,22 +7,35 @@
 //   GET  /v1.0/groups                         id, displayName
 //   GET  /v1.0/groups/{id}/members            directoryObjects with @odata.type (users, groups)
 //   GET  /v1.0/servicePrincipals/{id}/appRoleAssignedTo   appRoleAssignment objects
+//   GET  /v1.0/users/delta, /v1.0/groups/delta   delta queries (emulator_graph_delta.cc):
+//                                             $deltatoken=latest answers no objects and a
+//                                             deltaLink; a deltaLink answers what changed since
+//                                             (users whole, with $select; a gone user
+//                                             {"id","@removed":{"reason":"changed"}}; groups
+//                                             with "members@delta", removed members with
+//                                             "@removed") and a new deltaLink, one page
 //   GET  /_graph/stats                        {"requests","throttled","unauthorized","tokens"}
 //   POST /_graph/storm?count=N                the next N Graph requests answer 429
+//   POST /_graph/mutate                       test-only changes, recorded for delta queries:
+//                                             {"upsert_users":[{user}], "delete_users":[ids],
+//                                              "add_members":[[group, member]],
+//                                              "remove_members":[[group, member]]}
+//   POST /_graph/expire_deltas                every deltaLink issued so far answers 400
+//                                             syncStateNotFound (Graph's expired token)
 // Every Graph request needs "Authorization: Bearer <a live token>" (else 401 with Graph's error
 // body, code InvalidAuthenticationToken). Throttling: options.throttle_every = N answers every
 // Nth Graph request 429 with "Retry-After: options.retry_after_seconds" and Graph's error body
 // (code TooManyRequests), as Graph's throttling guidance shows; so does a storm.
 // nextLink: {base_url}{path}?$select=..&$top=N&$skiptoken=<offset> (Graph's skiptoken is opaque;
 // the face's is an offset). Not served (public material exists, the face does not need it yet):
-// $filter, $count, delta queries, transitiveMembers, JSON batching.
+// $filter, $count, the initial (non-latest) delta round, transitiveMembers, JSON batching.
 //
 // Seed (our own format, one JSON file): {"users":[{<user properties, as Graph names them>}],
 // "groups":[{"id","displayName","members":[ids]}], "servicePrincipals":[{"id",
 // "appRoleAssignedTo":[{"principalId","principalType","appRoleId"}]}]}.
 //
-// Thread-safety: the seed is immutable after Load; the counters and the token table are under
-// mutexes, so httplib's worker threads may serve concurrently.
+// Thread-safety: the seed (changed only by /_graph/mutate), its change log, the counters and the
+// token table are under mutexes, so httplib's worker threads may serve concurrently.
 #pragma once
 
 #include <chrono>
@@ -99,10 +112,30 @@ class GraphFace {
   void ServeStats(httplib::Response& res);
   void ServeMembers(const httplib::Request& req, httplib::Response& res);
   void ServeAssignments(const httplib::Request& req, httplib::Response& res);
+  // emulator_graph_delta.cc: the delta routes, /_graph/mutate and /_graph/expire_deltas.
+  void RegisterDelta(httplib::Server& server);
+  void ServeUserDelta(const httplib::Request& req, httplib::Response& res);
+  void ServeGroupDelta(const httplib::Request& req, httplib::Response& res);
+  void Mutate(const httplib::Request& req, httplib::Response& res);
+  // The change-log position `req`'s $deltatoken names, or -1 with the answer set (400).
+  int64_t DeltaSince(const httplib::Request& req, httplib::Response& res)
+      ABSL_SHARED_LOCKS_REQUIRED(seed_mu_);
+  std::string DeltaLink(const httplib::Request& req) ABSL_SHARED_LOCKS_REQUIRED(seed_mu_);
+
+  // One recorded change: a user (upserted or deleted) or a group's member (added or removed).
+  struct Change {
+    bool group = false;
+    std::string id;      // user id, or group id
+    std::string member;  // group changes only
+  };
 
   const GraphFaceOptions options_;
-  const GraphSeed seed_;
-  absl::flat_hash_map<std::string, size_t> group_index_;  // group id → index in seed_.groups
+  absl::Mutex seed_mu_;
+  GraphSeed seed_ ABSL_GUARDED_BY(seed_mu_);
+  // group id → index in seed_.groups
+  absl::flat_hash_map<std::string, size_t> group_index_ ABSL_GUARDED_BY(seed_mu_);
+  std::vector<Change> changes_ ABSL_GUARDED_BY(seed_mu_);  // a deltatoken is a position here
+  int64_t expired_before_ ABSL_GUARDED_BY(seed_mu_) = 0;   // tokens below: syncStateNotFound
   OAuthAuthority oauth_;
   absl::Mutex mu_;
   std::string base_url_ ABSL_GUARDED_BY(mu_);

@@ -89,6 +89,9 @@ void AddPlanCommands(Cli& cli) {
   CLI::App* sync =
       cli.Add("sync", "plan and apply in one go", [&o] { return usersync::io::RunSyncCommand(o); });
   sync->add_flag("--dry-run", o.dry_run, "plan only; change nothing");
+  sync->add_flag("--delta", o.delta,
+                 "plan only what changed since the last cycle (a full cycle when it cannot be "
+                 "trusted, and every schedule.full_every)");
   AddProgressFlags(sync, o);
 }
 

@@ -1,0 +1,327 @@
+#include "core/directory_changes.h"
+
+#include <algorithm>
+#include <iterator>
+#include <span>
+#include <string_view>
+#include <utility>
+
+#include "core/group_closure.h"
+#include "core/hash.h"
+#include "core/normalize.h"
+
+namespace usersync::core {
+namespace {
+
+// User `user_idx` of `dir` as a record viewing the directory.
+UserRecord RecordAt(const Directory& dir, uint32_t user_idx) {
+  UserRecord record;
+  record.dn = dir.user_dn[user_idx];
+  record.id = dir.user_id[user_idx];
+  record.user_name = dir.user_name[user_idx];
+  record.email = dir.email[user_idx];
+  record.first_name = dir.first_name[user_idx];
+  record.last_name = dir.last_name[user_idx];
+  record.display_name = dir.display_name[user_idx];
+  record.language = dir.language[user_idx];
+  record.disabled = dir.disabled[user_idx] != 0;
+  record.extra.reserve(dir.extra.size());
+  for (const std::vector<std::string_view>& column : dir.extra) {
+    record.extra.push_back(column[user_idx]);
+  }
+  return record;
+}
+
+bool SameUser(const Directory& a, uint32_t a_idx, const Directory& b, uint32_t b_idx) {
+  if (a.user_dn[a_idx] != b.user_dn[b_idx] || a.user_name[a_idx] != b.user_name[b_idx] ||
+      a.email[a_idx] != b.email[b_idx] || a.first_name[a_idx] != b.first_name[b_idx] ||
+      a.last_name[a_idx] != b.last_name[b_idx] || a.display_name[a_idx] != b.display_name[b_idx] ||
+      a.language[a_idx] != b.language[b_idx] || a.disabled[a_idx] != b.disabled[b_idx]) {
+    return false;
+  }
+  for (size_t column = 0; column < a.extra.size(); ++column) {
+    if (a.extra[column][a_idx] != b.extra[column][b_idx]) return false;
+  }
+  return true;
+}
+
+// `members` minus `removed` plus `added` (DNs compared normalized; an added DN already held is
+// not added twice).
+std::vector<std::string> MergedMembers(std::span<const std::string_view> members,
+                                       const GroupEntry& change) {
+  absl::flat_hash_set<std::string> removed;
+  for (const std::string& dn : change.removed_members) removed.insert(NormalizeDn(dn));
+  absl::flat_hash_set<std::string> held;
+  std::vector<std::string> out;
+  for (std::string_view dn : members) {
+    std::string key = NormalizeDn(dn);
+    if (removed.contains(key) || !held.insert(std::move(key)).second) continue;
+    out.emplace_back(dn);
+  }
+  for (const std::string& dn : change.members) {
+    if (held.insert(NormalizeDn(dn)).second) out.push_back(dn);
+  }
+  return out;
+}
+
+template <typename Dns>
+void AddGroupWithMembers(DirectoryBuilder& builder, std::string_view dn, std::string_view name,
+                         const Dns& members) {
+  builder.AddGroup(dn, name);
+  for (const auto& member : members) builder.AddMember(member);
+}
+
+// The sorted, normalized member DNs of each group: what DiffDirectories compares.
+std::vector<std::vector<std::string>> NormalizedMemberSets(const Directory& dir) {
+  std::vector<std::vector<std::string_view>> dns = MemberDns(dir);
+  std::vector<std::vector<std::string>> out(dns.size());
+  for (size_t group_idx = 0; group_idx < dns.size(); ++group_idx) {
+    for (std::string_view dn : dns[group_idx]) out[group_idx].push_back(NormalizeDn(dn));
+    std::sort(out[group_idx].begin(), out[group_idx].end());
+    out[group_idx].erase(std::unique(out[group_idx].begin(), out[group_idx].end()),
+                         out[group_idx].end());
+  }
+  return out;
+}
+
+void AddUsers(const Directory& before, const Directory& after, DirectoryChanges& changes) {
+  for (uint32_t user_idx = 0; user_idx < after.user_count(); ++user_idx) {
+    std::optional<uint32_t> old = before.FindUserById(after.user_id[user_idx]);
+    if (old.has_value() && SameUser(before, *old, after, user_idx)) continue;
+    changes.users.push_back(UserAt(after, user_idx));
+  }
+  for (uint32_t user_idx = 0; user_idx < before.user_count(); ++user_idx) {
+    if (!after.FindUserById(before.user_id[user_idx]).has_value()) {
+      changes.removed_users.emplace_back(before.user_id[user_idx]);
+    }
+  }
+}
+
+void AddGroups(const Directory& before, const Directory& after, DirectoryChanges& changes) {
+  const std::vector<std::vector<std::string>> before_sets = NormalizedMemberSets(before);
+  const std::vector<std::vector<std::string>> after_sets = NormalizedMemberSets(after);
+  const std::vector<std::vector<std::string_view>> after_dns = MemberDns(after);
+  for (uint32_t group_idx = 0; group_idx < after.group_count(); ++group_idx) {
+    std::optional<uint32_t> old = before.FindGroupByDn(after.group_dn[group_idx]);
+    if (old.has_value() && before.group_name[*old] == after.group_name[group_idx] &&
+        before_sets[*old] == after_sets[group_idx]) {
+      continue;
+    }
+    GroupEntry entry{std::string(after.group_dn[group_idx]),
+                     std::string(after.group_name[group_idx]),
+                     true,
+                     {},
+                     {}};
+    entry.members.assign(after_dns[group_idx].begin(), after_dns[group_idx].end());
+    changes.groups.push_back(std::move(entry));
+  }
+  for (uint32_t group_idx = 0; group_idx < before.group_count(); ++group_idx) {
+    if (!after.FindGroupByDn(before.group_dn[group_idx]).has_value()) {
+      changes.removed_groups.emplace_back(before.group_dn[group_idx]);
+    }
+  }
+}
+
+// The sorted ids of the users `dir`'s groups `roots` hold, directly or nested.
+std::vector<std::string_view> HeldIds(const Directory& dir, std::span<const uint32_t> roots) {
+  std::vector<std::string_view> ids;
+  if (roots.empty()) return ids;
+  const ClosureResult closure = GroupClosure(dir, roots);
+  for (uint32_t user_idx = 0; user_idx < dir.user_count(); ++user_idx) {
+    if (closure.user_in[user_idx]) ids.push_back(dir.user_id[user_idx]);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<uint32_t> GroupIndex(const Directory& dir, std::string_view dn) {
+  std::optional<uint32_t> group = dir.FindGroupByDn(dn);
+  return group.has_value() ? std::vector<uint32_t>{*group} : std::vector<uint32_t>{};
+}
+
+// Adds the ids of the users whose membership of a changed group `dns` differs between `before`
+// and `after` (nested members count). Only they can change membership of any group: a path
+// from any group to a user that appears or disappears runs through a changed edge, whose group
+// then gains or loses that user. Past kMaxGroupsOneByOne changed groups, every user they hold
+// before or after (a superset, one closure walk per side).
+void AddMembershipChanges(const Directory& before, const Directory& after,
+                          const std::vector<std::string_view>& dns, std::vector<std::string>& ids) {
+  constexpr size_t kMaxGroupsOneByOne = 64;
+  if (dns.size() > kMaxGroupsOneByOne) {
+    std::vector<uint32_t> before_roots;
+    std::vector<uint32_t> after_roots;
+    for (std::string_view dn : dns) {
+      for (uint32_t group : GroupIndex(before, dn)) before_roots.push_back(group);
+      for (uint32_t group : GroupIndex(after, dn)) after_roots.push_back(group);
+    }
+    for (std::string_view id : HeldIds(before, before_roots)) ids.emplace_back(id);
+    for (std::string_view id : HeldIds(after, after_roots)) ids.emplace_back(id);
+    return;
+  }
+  for (std::string_view dn : dns) {
+    const std::vector<std::string_view> held_before = HeldIds(before, GroupIndex(before, dn));
+    const std::vector<std::string_view> held_after = HeldIds(after, GroupIndex(after, dn));
+    std::vector<std::string_view> differ;
+    std::set_symmetric_difference(held_before.begin(), held_before.end(), held_after.begin(),
+                                  held_after.end(), std::back_inserter(differ));
+    for (std::string_view id : differ) ids.emplace_back(id);
+  }
+}
+
+// Adds the ids of `after`'s users whose normalized email is one of the old or new emails of
+// the users `ids` names.
+void AddEmailSharers(const Directory& before, const Directory& after,
+                     std::vector<std::string>& ids) {
+  absl::flat_hash_set<std::string> emails;
+  for (const std::string& id : ids) {
+    for (const Directory* dir : {&before, &after}) {
+      std::optional<uint32_t> user = dir->FindUserById(id);
+      if (user.has_value() && !dir->email[*user].empty()) {
+        emails.insert(NormalizeEmail(dir->email[*user]));
+      }
+    }
+  }
+  if (emails.empty()) return;
+  for (uint32_t user_idx = 0; user_idx < after.user_count(); ++user_idx) {
+    if (!after.email[user_idx].empty() && emails.contains(NormalizeEmail(after.email[user_idx]))) {
+      ids.emplace_back(after.user_id[user_idx]);
+    }
+  }
+}
+
+}  // namespace
+
+UserRecord UserEntry::Record() const {
+  UserRecord record;
+  record.dn = dn;
+  record.id = id;
+  record.user_name = user_name;
+  record.email = email;
+  record.first_name = first_name;
+  record.last_name = last_name;
+  record.display_name = display_name;
+  record.language = language;
+  record.disabled = disabled;
+  record.extra.assign(extra.begin(), extra.end());
+  return record;
+}
+
+UserEntry EntryOf(const UserRecord& record) {
+  UserEntry entry{std::string(record.dn),
+                  std::string(record.id),
+                  std::string(record.user_name),
+                  std::string(record.email),
+                  std::string(record.first_name),
+                  std::string(record.last_name),
+                  std::string(record.display_name),
+                  std::string(record.language),
+                  record.disabled,
+                  {}};
+  entry.extra.assign(record.extra.begin(), record.extra.end());
+  return entry;
+}
+
+UserEntry UserAt(const Directory& dir, uint32_t user_idx) {
+  return EntryOf(RecordAt(dir, user_idx));
+}
+
+std::vector<std::vector<std::string_view>> MemberDns(const Directory& dir) {
+  std::vector<std::vector<std::string_view>> out(dir.group_count());
+  for (uint32_t group_idx = 0; group_idx < dir.group_count(); ++group_idx) {
+    auto [first, last] = dir.MembersOf(group_idx);
+    out[group_idx].reserve(static_cast<size_t>(last - first));
+    for (const MemberRef* member = first; member != last; ++member) {
+      out[group_idx].push_back(member->is_group() ? dir.group_dn[member->index()]
+                                                  : dir.user_dn[member->index()]);
+    }
+  }
+  for (const auto& [group_idx, dn] : dir.unresolved_members) out[group_idx].push_back(dn);
+  return out;
+}
+
+Directory ApplyChanges(const Directory& previous, const DirectoryChanges& changes) {
+  StrViewMap<size_t> changed_user;  // id -> the last entry of changes.users carrying it
+  for (size_t idx = 0; idx < changes.users.size(); ++idx) changed_user[changes.users[idx].id] = idx;
+  StrViewSet removed_user(changes.removed_users.begin(), changes.removed_users.end());
+  absl::flat_hash_map<std::string, size_t> changed_group;  // normalized DN -> last entry
+  for (size_t idx = 0; idx < changes.groups.size(); ++idx) {
+    changed_group[NormalizeDn(changes.groups[idx].dn)] = idx;
+  }
+  absl::flat_hash_set<std::string> removed_group;
+  for (const std::string& dn : changes.removed_groups) removed_group.insert(NormalizeDn(dn));
+
+  DirectoryBuilder builder(previous.extra_names);
+  builder.SetColumnNames(previous.column_names);
+  std::vector<uint8_t> placed(changes.users.size(), 0);
+  for (uint32_t user_idx = 0; user_idx < previous.user_count(); ++user_idx) {
+    const std::string_view id = previous.user_id[user_idx];
+    if (removed_user.contains(id)) continue;
+    auto changed = changed_user.find(id);
+    if (changed == changed_user.end()) {
+      builder.AddUser(RecordAt(previous, user_idx));
+    } else if (!placed[changed->second]) {
+      placed[changed->second] = 1;
+      builder.AddUser(changes.users[changed->second].Record());
+    }
+  }
+  for (size_t idx = 0; idx < changes.users.size(); ++idx) {
+    const UserEntry& entry = changes.users[idx];
+    if (placed[idx] || changed_user.at(entry.id) != idx || removed_user.contains(entry.id)) {
+      continue;
+    }
+    placed[idx] = 1;
+    builder.AddUser(entry.Record());
+  }
+
+  const std::vector<std::vector<std::string_view>> members = MemberDns(previous);
+  std::vector<uint8_t> group_placed(changes.groups.size(), 0);
+  for (uint32_t group_idx = 0; group_idx < previous.group_count(); ++group_idx) {
+    const std::string key = NormalizeDn(previous.group_dn[group_idx]);
+    if (removed_group.contains(key)) continue;
+    auto changed = changed_group.find(key);
+    if (changed == changed_group.end()) {
+      AddGroupWithMembers(builder, previous.group_dn[group_idx], previous.group_name[group_idx],
+                          members[group_idx]);
+      continue;
+    }
+    if (group_placed[changed->second]) continue;
+    group_placed[changed->second] = 1;
+    const GroupEntry& entry = changes.groups[changed->second];
+    AddGroupWithMembers(
+        builder, entry.dn, entry.name,
+        entry.members_complete ? entry.members : MergedMembers(members[group_idx], entry));
+  }
+  for (size_t idx = 0; idx < changes.groups.size(); ++idx) {
+    const GroupEntry& entry = changes.groups[idx];
+    const std::string key = NormalizeDn(entry.dn);
+    if (group_placed[idx] || changed_group.at(key) != idx || removed_group.contains(key)) continue;
+    group_placed[idx] = 1;
+    // A group new to the snapshot: added members are all its members.
+    AddGroupWithMembers(builder, entry.dn, entry.name, entry.members);
+  }
+  return std::move(builder).Finish();
+}
+
+DirectoryChanges DiffDirectories(const Directory& before, const Directory& after) {
+  DirectoryChanges changes;
+  AddUsers(before, after, changes);
+  AddGroups(before, after, changes);
+  return changes;
+}
+
+std::vector<std::string> AffectedUsers(const Directory& before, const Directory& after,
+                                       const DirectoryChanges& changes) {
+  std::vector<std::string> ids;
+  for (const UserEntry& entry : changes.users) ids.push_back(entry.id);
+  ids.insert(ids.end(), changes.removed_users.begin(), changes.removed_users.end());
+  std::vector<std::string_view> groups;
+  for (const GroupEntry& entry : changes.groups) groups.push_back(entry.dn);
+  groups.insert(groups.end(), changes.removed_groups.begin(), changes.removed_groups.end());
+  AddMembershipChanges(before, after, groups, ids);
+  AddEmailSharers(before, after, ids);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+}  // namespace usersync::core

@@ -1,0 +1,77 @@
+// The directory snapshot of the last cycle, kept beside the state store for delta cycles
+// (`sync --delta`, `run --every`): the whole core::Directory the last cycle planned on, the
+// source's delta cursor (a Graph deltaLink, an LDAP watermark), the users the last cycle left
+// pending (invalid rows, failed or held operations: planned again by the next delta), a hash
+// of the configuration it was planned with and when the last full cycle ran.
+//
+// Trust. A snapshot is written only after a cycle that applied its plan (even with failed
+// operations: those users are pending); a cycle that stopped half way writes none, so the next
+// delta starts from the older cursor and sees those changes again. A snapshot that is missing,
+// damaged (bad magic, version, length or checksum; a count larger than the bytes left) or
+// written with another configuration makes the caller run a full cycle, never crash.
+//
+// File: "<state.path>.snapshot". Layout (integers little-endian):
+//
+//   +--------+---------+-------------+----------------+-------------------------------+
+//   | "USDS" | u32 ver | u64 length  | u64 FNV-1a 64  | payload (`length` bytes)      |
+//   +--------+---------+-------------+----------------+-------------------------------+
+//   payload: str config_hash, str source_kind, str cursor, i64 full_at (unix seconds),
+//            u32 n + n str pending, u32 n + n str extra_names, 7 str column names,
+//            u32 users + per user 8 str (dn id user_name email first last display language),
+//            u8 disabled, one str per extra name; u32 groups + per group str dn, str name,
+//            u32 n + n str member DNs (unresolved members included).
+//   str = u32 length + bytes.
+// Written to "<path>.tmp", flushed and renamed over the old file (atomic on POSIX).
+//
+// Thread-safety: plain functions; one writer per state store (the run lock).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/directory.h"
+
+namespace usersync::io {
+
+// What a snapshot records beside the directory.
+struct SnapshotHeader {
+  std::string config_hash;           // ContentHash of the configuration the cycle planned with
+  std::string source_kind;           // "ldif", "ldap", "entra"
+  std::string cursor;                // the source's delta cursor; "" when it has none
+  int64_t full_at = 0;               // unix seconds of the last full cycle
+  std::vector<std::string> pending;  // directory ids to plan again
+};
+
+struct DirectorySnapshot {
+  SnapshotHeader header;
+  core::Directory directory;
+};
+
+// A stable 64-bit hash of `bytes` (FNV-1a) in 16 hex digits: the snapshot's checksum, and how
+// the commands fingerprint the configuration.
+std::string ContentHash(std::string_view bytes);
+
+// "<state_path>.snapshot".
+std::string SnapshotPath(const std::string& state_path);
+
+// Writes atomically. Errors: kFailedPrecondition naming the path (cannot write or rename).
+absl::Status WriteDirectorySnapshot(const std::string& path, const SnapshotHeader& header,
+                                    const core::Directory& directory);
+
+// Reads it back. Errors: kNotFound (no snapshot), kDataLoss (damaged: what and where).
+absl::StatusOr<DirectorySnapshot> ReadDirectorySnapshot(const std::string& path);
+
+// Removes the snapshot of the state store at `state_path`, if any, so that the next cycle is a
+// full one: after a cycle that cannot be trusted, and after `match` stores or forgets a link
+// (which changes a user's plan without a directory change). Best effort: nothing to report.
+void RemoveDirectorySnapshot(const std::string& state_path);
+
+// The encoding alone (what Write puts in the file), for tests that damage it.
+std::string EncodeDirectorySnapshot(const SnapshotHeader& header, const core::Directory& directory);
+absl::StatusOr<DirectorySnapshot> DecodeDirectorySnapshot(std::string_view bytes);
+
+}  // namespace usersync::io
