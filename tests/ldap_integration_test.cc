@@ -637,6 +637,58 @@ TEST_F(SambaAdTest, RangedMembersDisabledUserAndObjectGuid) {
     EXPECT_EQ(view.ops.size(), static_cast<size_t>(ad::kAdUsers - 1));
     EXPECT_TRUE(view.ops == expected) << "first op: " << *view.ops.begin();
   }
+
+  // Delta cycles on AD (issue 15): after a full cycle, three users change (a last name, a
+  // first name, one disabled) and one leaves the scoped group; the delta cycle plans exactly
+  // those four and applies two updates and two deactivations; a full plan then has nothing to
+  // do. AD is still read in full (neither DirSync nor uSNChanged yet) and compared with the
+  // last cycle's snapshot: the saving is the target's listing.
+  const std::string delta_config = AdConfig("addelta", (*samba)->url(), 1);
+  const auto sync_delta = [&] {
+    return world_.UsersyncArgs({"sync", "--delta", "-c", delta_config},
+                               {{kPasswordEnv, password}}, std::chrono::seconds(120));
+  };
+  const ProcessResult full = sync_delta();
+  ASSERT_EQ(full.exit_code, 0) << full.out << full.err;
+  EXPECT_TRUE(Contains(full.out, "Cycle: full (")) << full.out;
+  const testing::TargetStats before = world_.Stats();
+  EXPECT_EQ(before.active_users, ad::kAdUsers - 1);
+
+  const std::string base = testing::SambaAdFixture::kBaseDn;
+  world_.WriteFile(
+      "change.ldif",
+      absl::StrCat("dn: CN=User 10,CN=Users,", base, "\nchangetype: modify\nreplace: sn\n",
+                   "sn: Renamed\n\ndn: CN=User 11,CN=Users,", base,
+                   "\nchangetype: modify\nreplace: givenName\ngivenName: Newname\n\n",
+                   "dn: CN=User 12,CN=Users,", base,
+                   "\nchangetype: modify\nreplace: userAccountControl\n",
+                   "userAccountControl: 514\n\ndn: CN=big,CN=Users,", base,
+                   "\nchangetype: modify\ndelete: member\nmember: CN=User 13,CN=Users,", base,
+                   "\n"));
+  const ProcessResult modified = testing::RunProcess(
+      {"/bin/sh", "-c",
+       "printf %s \"$PW\" > pw && /usr/bin/ldapmodify -x -H \"$URL\" -D \"$DN\" -y pw -f "
+       "change.ldif; rc=$?; rm -f pw; exit $rc"},
+      {{"PW", password}, {"URL", (*samba)->url()}, {"DN", testing::SambaAdFixture::kAdminBind}},
+      world_.dir().string(), std::chrono::seconds(60));
+  ASSERT_EQ(modified.exit_code, 0) << modified.out << modified.err;
+
+  const ProcessResult delta = sync_delta();
+  ASSERT_EQ(delta.exit_code, 0) << delta.out << delta.err;
+  EXPECT_TRUE(Contains(delta.out, "Cycle: delta (read ")) << delta.out;
+  EXPECT_TRUE(Contains(delta.out, " directory entries, 4 changed; 4 users planned; "))
+      << delta.out;
+  const testing::TargetStats after = world_.Stats();
+  EXPECT_EQ(after.updates - before.updates, 4);
+  EXPECT_EQ(after.creates, before.creates);
+  EXPECT_EQ(after.active_users, ad::kAdUsers - 3);
+  EXPECT_EQ(world_.ScimAccounts()["user10@example.com"].family_name, "Renamed");
+
+  const ProcessResult settled = Plan(delta_config, password);
+  ASSERT_EQ(settled.exit_code, 0) << settled.err;
+  const PlanView settled_view = ParsePlan(settled.out);
+  ASSERT_TRUE(settled_view.parsed);
+  EXPECT_TRUE(settled_view.ops.empty()) << "first op: " << *settled_view.ops.begin();
 }
 
 }  // namespace
