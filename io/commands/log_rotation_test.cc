@@ -16,7 +16,9 @@ void Write(const fs::path& path, size_t bytes) { std::ofstream(path) << std::str
 class LogRotationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) / "log-rotation";
+    // One directory per test: ctest runs the tests of this suite in parallel.
+    dir_ = fs::path(::testing::TempDir()) / "log-rotation" /
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
