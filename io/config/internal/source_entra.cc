@@ -37,10 +37,8 @@ absl::Status ParseEntraSource(const Ctx& ctx, const toml::table* table, const Se
   USERSYNC_RETURN_IF_ERROR(section.String("graph_url", &entra.graph_url));
   USERSYNC_RETURN_IF_ERROR(section.String("authority", &entra.authority));
   USERSYNC_RETURN_IF_ERROR(section.String("tenant_id", &entra.tenant_id));
-  USERSYNC_RETURN_IF_ERROR(section.String("client_id", &entra.client_id));
-  USERSYNC_RETURN_IF_ERROR(section.String("client_secret_env", &entra.client_secret_env));
-  USERSYNC_RETURN_IF_ERROR(CheckEnvName(section, "client_secret_env", entra.client_secret_env));
-  USERSYNC_RETURN_IF_ERROR(section.String("client_secret_file", &entra.client_secret_file));
+  USERSYNC_RETURN_IF_ERROR(ReadClientKeys(section, &entra.client_id, &entra.client_secret_env,
+                                          &entra.client_secret_file));
   USERSYNC_RETURN_IF_ERROR(section.String("scope", &entra.scope));
   USERSYNC_RETURN_IF_ERROR(section.String("service_principal_id", &entra.service_principal_id));
   USERSYNC_RETURN_IF_ERROR(section.Number("rate", &entra.rate));

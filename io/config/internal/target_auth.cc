@@ -114,10 +114,8 @@ absl::Status ParseTargetAuth(const Ctx& ctx, const toml::table* table, const Sec
   USERSYNC_RETURN_IF_ERROR(section.String("token_url", &oauth.token_url));
   USERSYNC_RETURN_IF_ERROR(section.String("authorize_url", &oauth.authorize_url));
   USERSYNC_RETURN_IF_ERROR(section.String("redirect_uri", &oauth.redirect_uri));
-  USERSYNC_RETURN_IF_ERROR(section.String("client_id", &oauth.client_id));
-  USERSYNC_RETURN_IF_ERROR(section.String("client_secret_env", &oauth.client_secret_env));
-  USERSYNC_RETURN_IF_ERROR(CheckEnvName(section, "client_secret_env", oauth.client_secret_env));
-  USERSYNC_RETURN_IF_ERROR(section.String("client_secret_file", &oauth.client_secret_file));
+  USERSYNC_RETURN_IF_ERROR(ReadClientKeys(section, &oauth.client_id, &oauth.client_secret_env,
+                                          &oauth.client_secret_file));
   USERSYNC_RETURN_IF_ERROR(section.String("refresh_token_file", &oauth.refresh_token_file));
   if (oauth.token_url.empty()) {
     return Require(ctx, table, "token_url", "the OAuth 2.0 token endpoint");

@@ -196,6 +196,14 @@ absl::Status CheckEnvName(const Section& section, std::string_view key, std::str
       "in that variable, never in the file");
 }
 
+absl::Status ReadClientKeys(const Section& section, std::string* client_id,
+                            std::string* client_secret_env, std::string* client_secret_file) {
+  USERSYNC_RETURN_IF_ERROR(section.String("client_id", client_id));
+  USERSYNC_RETURN_IF_ERROR(section.String("client_secret_env", client_secret_env));
+  USERSYNC_RETURN_IF_ERROR(CheckEnvName(section, "client_secret_env", *client_secret_env));
+  return section.String("client_secret_file", client_secret_file);
+}
+
 bool Exists(const fs::path& path) {
   std::error_code ec;
   return fs::exists(path, ec);

@@ -214,6 +214,11 @@ class Section {
 // Checks that a *_env key names a variable. Never echoes the value: a mistaken secret pasted
 // there must not reach the error log.
 absl::Status CheckEnvName(const Section& section, std::string_view key, std::string_view value);
+// The OAuth 2.0 client's keys, read alike wherever a client is configured (source.* for Entra,
+// target.* for auth = "oauth2"): client_id, client_secret_env (checked by CheckEnvName) and
+// client_secret_file. Keys absent leave the values as they are.
+absl::Status ReadClientKeys(const Section& section, std::string* client_id,
+                            std::string* client_secret_env, std::string* client_secret_file);
 // An input file: the config file's directory first, then the current directory.
 std::string ResolveInput(const std::string& base_dir, const std::string& path);
 // An output location that may not exist yet: always beside the config file.
