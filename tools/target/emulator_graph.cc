@@ -108,6 +108,11 @@ GraphFace::GraphFace(GraphFaceOptions options, GraphSeed seed)
   for (size_t group_idx = 0; group_idx < seed_.groups.size(); ++group_idx) {
     group_index_.emplace(seed_.groups[group_idx].id, group_idx);
   }
+  for (size_t user_idx = 0; user_idx < seed_.users.size(); ++user_idx) {
+    for (const auto& [name, json] : seed_.users[user_idx]) {
+      if (name == "id") user_index_.emplace(json, user_idx);
+    }
+  }
 }
 
 bool GraphFace::Admit(const httplib::Request& req, httplib::Response& res) {

@@ -117,6 +117,13 @@ class GraphFace {
   void ServeUserDelta(const httplib::Request& req, httplib::Response& res);
   void ServeGroupDelta(const httplib::Request& req, httplib::Response& res);
   void Mutate(const httplib::Request& req, httplib::Response& res);
+  // The user whose id is `id` (unquoted), or null.
+  const GraphSeedObject* FindUser(std::string_view id) const ABSL_SHARED_LOCKS_REQUIRED(seed_mu_);
+  // Replaces the user with `object`'s id, or adds it at the end.
+  void UpsertUser(const std::string& id, GraphSeedObject object)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(seed_mu_);
+  // Removes the user (the last one takes its place), if there is one.
+  void EraseUser(std::string_view id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(seed_mu_);
   // The change-log position `req`'s $deltatoken names, or -1 with the answer set (400).
   int64_t DeltaSince(const httplib::Request& req, httplib::Response& res)
       ABSL_SHARED_LOCKS_REQUIRED(seed_mu_);
@@ -134,6 +141,9 @@ class GraphFace {
   GraphSeed seed_ ABSL_GUARDED_BY(seed_mu_);
   // group id → index in seed_.groups
   absl::flat_hash_map<std::string, size_t> group_index_ ABSL_GUARDED_BY(seed_mu_);
+  // user id (as its JSON text, quoted) → index in seed_.users: a delta round or a mutation
+  // finds a user without scanning a million of them.
+  absl::flat_hash_map<std::string, size_t> user_index_ ABSL_GUARDED_BY(seed_mu_);
   std::vector<Change> changes_ ABSL_GUARDED_BY(seed_mu_);  // a deltatoken is a position here
   int64_t expired_before_ ABSL_GUARDED_BY(seed_mu_) = 0;   // tokens below: syncStateNotFound
   OAuthAuthority oauth_;

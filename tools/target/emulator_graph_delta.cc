@@ -34,23 +34,35 @@ std::vector<std::pair<std::string, std::string>> Pairs(simdjson::dom::element ro
   return out;
 }
 
-const GraphSeedObject* FindUser(const GraphSeed& seed, std::string_view id) {
-  const std::string quoted = GraphQuoted(id);  // ids are kept as JSON text
-  for (const GraphSeedObject& user : seed.users) {
-    for (const auto& [name, json] : user) {
-      if (name == "id" && json == quoted) return &user;
+}  // namespace
+
+const GraphSeedObject* GraphFace::FindUser(std::string_view id) const {
+  auto found = user_index_.find(GraphQuoted(id));  // ids are kept as JSON text
+  return found == user_index_.end() ? nullptr : &seed_.users[found->second];
+}
+
+void GraphFace::UpsertUser(const std::string& id, GraphSeedObject object) {
+  const auto [found, added] = user_index_.emplace(GraphQuoted(id), seed_.users.size());
+  if (added) {
+    seed_.users.push_back(std::move(object));
+  } else {
+    seed_.users[found->second] = std::move(object);
+  }
+}
+
+void GraphFace::EraseUser(std::string_view id) {
+  auto found = user_index_.find(GraphQuoted(id));
+  if (found == user_index_.end()) return;
+  const size_t idx = found->second;
+  user_index_.erase(found);
+  if (idx + 1 != seed_.users.size()) {
+    seed_.users[idx] = std::move(seed_.users.back());
+    for (const auto& [name, json] : seed_.users[idx]) {
+      if (name == "id") user_index_[json] = idx;
     }
   }
-  return nullptr;
+  seed_.users.pop_back();
 }
-
-void EraseUser(GraphSeed& seed, std::string_view id) {
-  if (const GraphSeedObject* user = FindUser(seed, id)) {
-    seed.users.erase(seed.users.begin() + (user - seed.users.data()));
-  }
-}
-
-}  // namespace
 
 int64_t GraphFace::DeltaSince(const httplib::Request& req, httplib::Response& res) {
   const std::string token = req.get_param_value("$deltatoken");
@@ -100,7 +112,7 @@ void GraphFace::ServeUserDelta(const httplib::Request& req, httplib::Response& r
   }
   std::vector<std::string> objects;
   for (const std::string& id : ids) {
-    const GraphSeedObject* user = FindUser(seed_, id);
+    const GraphSeedObject* user = FindUser(id);
     objects.push_back(user != nullptr ? UserJson(*user, select)
                                       : absl::StrCat(R"({"id":)", GraphQuoted(id),
                                                      R"(,"@removed":{"reason":"changed"}})"));
@@ -160,14 +172,13 @@ void GraphFace::Mutate(const httplib::Request& req, httplib::Response& res) {
         object.emplace_back(std::string(field.key), simdjson::minify(field.value));
       }
       const std::string id = Str(user["id"]);
-      EraseUser(seed_, id);
-      seed_.users.push_back(std::move(object));
+      UpsertUser(id, std::move(object));
       changes_.push_back({false, id, ""});
     }
   }
   if (!root["delete_users"].get(array)) {
     for (simdjson::dom::element id : array) {
-      EraseUser(seed_, Str(id));
+      EraseUser(Str(id));
       changes_.push_back({false, Str(id), ""});
     }
   }
