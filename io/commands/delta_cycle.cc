@@ -206,6 +206,7 @@ absl::Status ReadAndPlanCycle(Session& session) {
     }
     ResetForFullCycle(session);
   }
+  if (session.integrity_check_deferred) USERSYNC_RETURN_IF_ERROR(session.state->CheckIntegrity());
   if (!read_whole) USERSYNC_RETURN_IF_ERROR(ReadWhole(session, *source));
   return ListAndPlan(session);
 }

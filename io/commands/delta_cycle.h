@@ -16,7 +16,9 @@
 //      the whole directory, with the target's accounts of those users looked up
 //      (TargetApi::LookUpAccounts) instead of listed, and the deprovisioning threshold counted
 //      against every stored link.
-// Otherwise a full cycle runs (read, list, plan), and CycleInfo::full_reason says why. Either
+// Otherwise a full cycle runs (read, list, plan), and CycleInfo::full_reason says why; only
+// then is the state store's integrity checked (PRAGMA quick_check, linear in the store: a
+// requested delta opens it with the check deferred, Session::integrity_check_deferred). Either
 // way, after the apply RecordCycle writes the new snapshot (its pending users: invalid rows,
 // and every planned user when some operation failed or was held), or removes the old one when
 // the cycle cannot be trusted (interrupted, quarantined, or too many users pending), so that

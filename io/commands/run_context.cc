@@ -157,8 +157,13 @@ absl::Status AcquireRunLock(Session& session) {
 
 absl::Status OpenStateStore(Session& session, Access access) {
   const std::string& path = session.config.state_path;
+  // A requested delta cycle checks the store only if it turns into a full one.
+  session.integrity_check_deferred = access == Access::kApply && session.options.delta;
   absl::StatusOr<std::unique_ptr<StateStore>> state =
-      access == Access::kReadOnly ? StateStore::OpenReadOnly(path) : StateStore::Open(path);
+      access == Access::kReadOnly ? StateStore::OpenReadOnly(path)
+      : session.integrity_check_deferred
+          ? StateStore::Open(path, StateStore::IntegrityCheck::kDeferred)
+          : StateStore::Open(path);
   if (!state.ok()) return state.status();
   session.state = *std::move(state);
   return absl::OkStatus();

@@ -43,6 +43,9 @@ struct Session {
   Config config;
   RunLock run_lock;  // held by the commands that change the target (Access::kApply)
   std::unique_ptr<StateStore> state;
+  // The store's integrity check was left to the cycle (a requested delta: run only when the
+  // cycle turns out a full one, io/commands/delta_cycle.h).
+  bool integrity_check_deferred = false;
   std::unique_ptr<TargetApi> target;
   core::Directory directory;
   core::Accounts accounts;

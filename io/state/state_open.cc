@@ -208,7 +208,8 @@ absl::StatusOr<sqlite3*> OpenConnection(const std::string& path, const std::stri
 
 int StateStore::SchemaVersion() { return kSchemaVersion; }
 
-absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path,
+                                                             IntegrityCheck check) {
   USERSYNC_ASSIGN_OR_RETURN(sqlite3 * db,
                             OpenConnection(path, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
   std::unique_ptr<StateStore> store(new StateStore(db, path));
@@ -217,11 +218,18 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& 
     // Read-only checks first: a foreign or damaged file must not even be switched to WAL.
     USERSYNC_ASSIGN_OR_RETURN(const Header header, ReadHeader(sql));
     USERSYNC_RETURN_IF_ERROR(CheckOurs(sql, header));
-    if (!IsNew(header)) USERSYNC_RETURN_IF_ERROR(QuickCheck(sql));
+    if (!IsNew(header) && check == IntegrityCheck::kAtOpen) {
+      USERSYNC_RETURN_IF_ERROR(QuickCheck(sql));
+    }
     return Migrate(sql, header);
   }();
   if (!status.ok()) return OpenError(path, status);
   return store;
+}
+
+absl::Status StateStore::CheckIntegrity() {
+  absl::Status status = QuickCheck(*statements_);
+  return status.ok() ? status : OpenError(path_, status);
 }
 
 absl::StatusOr<std::unique_ptr<StateStore>> StateStore::OpenReadOnly(const std::string& path) {
