@@ -338,6 +338,45 @@ TEST(DeltaPlan, AffectedUsersIncludesEmailSharers) {
 }
 
 // An unresolved member DN resolves once an entry carrying it arrives, as in a full read.
+// The patched ApplyChanges gives exactly the rebuild's directory: the same users and groups at
+// the same indices, the same edges in the same order, the same unresolved members and look-ups
+// (rounds with a removal or a DN seen before take the rebuild itself).
+TEST(DirectoryChanges, PatchedEqualsRebuiltEveryRound) {
+  std::mt19937 rng(7);
+  Model model;
+  DirectoryChanges ignored;
+  for (int step = 0; step < 60; ++step) Mutate(model, ignored, rng);
+  Directory previous = model.Build();
+  for (int round = 0; round < 300; ++round) {
+    DirectoryChanges changes;
+    const int count = 1 + static_cast<int>(rng() % 4);
+    for (int change = 0; change < count; ++change) Mutate(model, changes, rng);
+    Directory patched = ApplyChanges(previous, changes);
+    const Directory rebuilt = RebuildWithChanges(previous, changes);
+    SCOPED_TRACE(::testing::Message() << "round " << round);
+    ASSERT_EQ(patched.user_dn, rebuilt.user_dn);
+    ASSERT_EQ(patched.user_id, rebuilt.user_id);
+    ASSERT_EQ(patched.email, rebuilt.email);
+    ASSERT_EQ(patched.first_name, rebuilt.first_name);
+    ASSERT_EQ(patched.disabled, rebuilt.disabled);
+    ASSERT_EQ(patched.group_dn, rebuilt.group_dn);
+    ASSERT_EQ(patched.group_name, rebuilt.group_name);
+    ASSERT_EQ(patched.member_begin, rebuilt.member_begin);
+    ASSERT_EQ(MemberDns(patched), MemberDns(rebuilt));
+    ASSERT_EQ(patched.unresolved_member_count, rebuilt.unresolved_member_count);
+    ASSERT_EQ(patched.unresolved_examples, rebuilt.unresolved_examples);
+    for (uint32_t user = 0; user < rebuilt.user_count(); ++user) {
+      ASSERT_EQ(patched.FindUserById(rebuilt.user_id[user]), user);
+      ASSERT_EQ(patched.FindUserByDn(rebuilt.user_dn[user]), user);
+    }
+    for (uint32_t group = 0; group < rebuilt.group_count(); ++group) {
+      ASSERT_EQ(patched.FindGroupByDn(rebuilt.group_dn[group]), group);
+    }
+    ASSERT_TRUE(DiffDirectories(model.Build(), patched).empty());
+    previous = std::move(patched);
+  }
+}
+
 TEST(DirectoryChanges, UnresolvedMemberResolvesLater) {
   Model model;
   model.members[GroupDnOf(0)] = {Dn(5)};

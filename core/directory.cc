@@ -6,12 +6,6 @@
 #include "core/str.h"
 
 namespace usersync::core {
-namespace {
-
-constexpr size_t kMaxUnresolvedExamples = 20;
-
-}  // namespace
-
 std::optional<uint32_t> Directory::FindSlot(std::string_view dn) const {
   const std::string key = NormalizeDn(dn);
   return dn_index_.Find(key, FlatIndex::Hash(key),
@@ -30,6 +24,51 @@ std::optional<uint32_t> Directory::FindGroupByDn(std::string_view dn) const {
 }
 std::optional<uint32_t> Directory::FindUserById(std::string_view id) const {
   return id_index_.Find(id, FlatIndex::Hash(id), [this](uint32_t user) { return user_id[user]; });
+}
+
+void Directory::SetUserColumns(uint32_t idx, const UserRecord& user, std::string_view dn_key,
+                               std::string_view id) {
+  const bool append = idx == user_count();
+  const auto put = [&](auto& column, auto value) {
+    if (append) {
+      column.push_back(value);
+    } else {
+      column[idx] = value;
+    }
+  };
+  const auto stored = [this](std::string_view value) {
+    return arena_.Store(TrimWhitespace(value));
+  };
+  // Most DNs are already in normal form: then the column shares the key's bytes.
+  const std::string_view trimmed_dn = TrimWhitespace(user.dn);
+  put(user_dn, trimmed_dn == dn_key ? dn_key : arena_.Store(trimmed_dn));
+  put(user_id, id);
+  put(user_name, stored(user.user_name));
+  put(email, stored(user.email));
+  put(first_name, stored(user.first_name));
+  put(last_name, stored(user.last_name));
+  put(display_name, stored(user.display_name));
+  put(language, stored(user.language));
+  put(disabled, static_cast<uint8_t>(user.disabled ? 1 : 0));
+  for (size_t k = 0; k < extra.size(); ++k) {
+    put(extra[k], k < user.extra.size() ? stored(user.extra[k]) : std::string_view());
+  }
+}
+
+void Directory::SetGroupColumns(uint32_t idx, std::string_view dn, std::string_view name,
+                                std::string_view dn_key) {
+  const std::string_view trimmed_dn = TrimWhitespace(dn);
+  const std::string_view stored_dn = trimmed_dn == dn_key ? dn_key : arena_.Store(trimmed_dn);
+  const std::string_view trimmed_name = TrimWhitespace(name);
+  const std::string_view stored_name =
+      trimmed_name.empty() ? stored_dn : arena_.Store(trimmed_name);
+  if (idx == group_count()) {
+    group_dn.push_back(stored_dn);
+    group_name.push_back(stored_name);
+  } else {
+    group_dn[idx] = stored_dn;
+    group_name[idx] = stored_name;
+  }
 }
 
 DirectoryBuilder::DirectoryBuilder(std::vector<std::string> extra_names) {
@@ -70,21 +109,7 @@ void DirectoryBuilder::AddUser(const UserRecord& user) {
   }
   if (id.data() != dn_key.data()) id = arena.Store(id);
   dir_.dn_slots_[slot].user = idx;
-  // Most DNs are already in normal form: then the column shares the key's bytes.
-  const std::string_view trimmed_dn = TrimWhitespace(user.dn);
-  dir_.user_dn.push_back(trimmed_dn == dn_key ? dn_key : arena.Store(trimmed_dn));
-  dir_.user_id.push_back(id);
-  dir_.user_name.push_back(arena.Store(TrimWhitespace(user.user_name)));
-  dir_.email.push_back(arena.Store(TrimWhitespace(user.email)));
-  dir_.first_name.push_back(arena.Store(TrimWhitespace(user.first_name)));
-  dir_.last_name.push_back(arena.Store(TrimWhitespace(user.last_name)));
-  dir_.display_name.push_back(arena.Store(TrimWhitespace(user.display_name)));
-  dir_.language.push_back(arena.Store(TrimWhitespace(user.language)));
-  dir_.disabled.push_back(user.disabled ? 1 : 0);
-  for (size_t k = 0; k < dir_.extra.size(); ++k) {
-    dir_.extra[k].push_back(k < user.extra.size() ? arena.Store(TrimWhitespace(user.extra[k]))
-                                                  : std::string_view());
-  }
+  dir_.SetUserColumns(idx, user, dn_key, id);
 }
 
 bool DirectoryBuilder::AddGroup(std::string_view dn, std::string_view name) {
@@ -97,14 +122,9 @@ bool DirectoryBuilder::AddGroup(std::string_view dn, std::string_view name) {
     dir_.issues.push_back({std::string(dn), "group listed twice: members merged"});
     return false;
   }
-  StringArena& arena = dir_.arena_;
   current_group_ = static_cast<uint32_t>(dir_.group_count());
   dir_.dn_slots_[slot].group = current_group_;
-  const std::string_view trimmed_dn = TrimWhitespace(dn);
-  const std::string_view stored_dn = trimmed_dn == dn_key ? dn_key : arena.Store(trimmed_dn);
-  dir_.group_dn.push_back(stored_dn);
-  std::string_view trimmed_name = TrimWhitespace(name);
-  dir_.group_name.push_back(trimmed_name.empty() ? stored_dn : arena.Store(trimmed_name));
+  dir_.SetGroupColumns(current_group_, dn, name, dn_key);
   return true;
 }
 
@@ -135,7 +155,7 @@ Directory DirectoryBuilder::Finish() && {
       resolved[e] = kUnresolved;
       ++dir.unresolved_member_count;
       dir.unresolved_members.emplace_back(edges_[e].group, slot.key);
-      if (examples.size() < kMaxUnresolvedExamples) examples.push_back(&edges_[e]);
+      if (examples.size() < Directory::kMaxUnresolvedExamples) examples.push_back(&edges_[e]);
       continue;
     }
     ++begin[edges_[e].group + 1];

@@ -59,11 +59,16 @@ struct ColumnNames {
   std::string language = "language";
 };
 
+struct UserRecord;
+
 class Directory {
  public:
   Directory() = default;
   Directory(Directory&&) noexcept = default;
   Directory& operator=(Directory&&) noexcept = default;
+
+  // How many unresolved member edges unresolved_examples keeps.
+  static constexpr size_t kMaxUnresolvedExamples = 20;
 
   size_t user_count() const { return user_dn.size(); }
   size_t group_count() const { return group_dn.size(); }
@@ -111,6 +116,8 @@ class Directory {
 
  private:
   friend class DirectoryBuilder;
+  friend class DirectoryImage;  // core/directory_image.cc
+  friend class DirectoryPatch;  // core/directory_patch.cc
   static constexpr uint32_t kNone = UINT32_MAX;
   // Who carries a normalized DN: a user index, a group index, both (an entry that matched both
   // filters), or neither (so far only named as a member).
@@ -120,6 +127,14 @@ class Directory {
     uint32_t group = kNone;
   };
   std::optional<uint32_t> FindSlot(std::string_view dn) const;
+  // Writes the columns of user `idx` from `user` (values trimmed and copied into the arena),
+  // appending when idx == user_count(). `dn_key`: its normalized DN, in the arena; `id`: its
+  // id, in the arena.
+  void SetUserColumns(uint32_t idx, const UserRecord& user, std::string_view dn_key,
+                      std::string_view id);
+  // The same for group `idx`: its DN (sharing `dn_key` when equal) and name (its DN if empty).
+  void SetGroupColumns(uint32_t idx, std::string_view dn, std::string_view name,
+                       std::string_view dn_key);
 
   StringArena arena_;
   std::vector<DnSlot> dn_slots_;

@@ -86,9 +86,17 @@ std::vector<std::vector<std::string_view>> MemberDns(const Directory& dir);
 // changed ones in place, added ones after them (in the changes' order); removed users and
 // groups gone. Members keep their DNs: a member whose entry is removed becomes unresolved, an
 // unresolved member DN that a new entry carries resolves (Directory::unresolved_members), as in
-// a full read. Extra attributes follow previous.extra_names. Cost: one DirectoryBuilder pass
-// over the whole directory (a full read's building, without the reading).
+// a full read. Extra attributes follow previous.extra_names; previous.issues are kept.
+// Cost: for the changes a delta usually brings (users changed under their id and DN, users and
+// groups new under unseen DNs, groups' members or names changed) a copy of `previous`'s columns
+// and indexes, sharing its strings, patched where the changes touch it (~0.1 s at a million
+// users); otherwise (removals, a changed DN, a DN an unresolved member carries)
+// RebuildWithChanges. Either way the same directory.
 Directory ApplyChanges(const Directory& previous, const DirectoryChanges& changes);
+
+// ApplyChanges by one DirectoryBuilder pass over the whole directory (a full read's building,
+// without the reading): the general way, and what tests hold the patched way to.
+Directory RebuildWithChanges(const Directory& previous, const DirectoryChanges& changes);
 
 // The changes that turn `before` into `after`: users that differ (by id) or are new, users
 // gone, groups whose name or member set differs (with their complete member list) or that

@@ -8,11 +8,11 @@ char* StringArena::Allocate(size_t n) {
   if (n > remaining_) {
     // Oversized strings get a block of their own so the current block's tail is not wasted.
     if (n > kBlockSize / 4) {
-      blocks_.push_back(std::make_unique_for_overwrite<char[]>(n));
+      blocks_.emplace_back(std::make_unique_for_overwrite<char[]>(n));
       bytes_used_ += n;
       return blocks_.back().get();
     }
-    blocks_.push_back(std::make_unique_for_overwrite<char[]>(kBlockSize));
+    blocks_.emplace_back(std::make_unique_for_overwrite<char[]>(kBlockSize));
     cursor_ = blocks_.back().get();
     remaining_ = kBlockSize;
   }

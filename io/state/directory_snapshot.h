@@ -10,17 +10,16 @@
 // damaged (bad magic, version, length or checksum; a count larger than the bytes left) or
 // written with another configuration makes the caller run a full cycle, never crash.
 //
-// File: "<state.path>.snapshot". Layout (integers little-endian):
+// File: "<state.path>.snapshot". Layout (core/byte_codec.h: little-endian):
 //
 //   +--------+---------+-------------+----------------+-------------------------------+
-//   | "USDS" | u32 ver | u64 length  | u64 FNV-1a 64  | payload (`length` bytes)      |
+//   | "USDS" | u32 ver | u64 length  | u64 checksum   | payload (`length` bytes)      |
 //   +--------+---------+-------------+----------------+-------------------------------+
 //   payload: str config_hash, str source_kind, str cursor, i64 full_at (unix seconds),
-//            u32 n + n str pending, u32 n + n str extra_names, 7 str column names,
-//            u32 users + per user 8 str (dn id user_name email first last display language),
-//            u8 disabled, one str per extra name; u32 groups + per group str dn, str name,
-//            u32 n + n str member DNs (unresolved members included).
-//   str = u32 length + bytes.
+//            u32 n + n str pending, then the directory image (core/directory_image.h).
+//   str = u32 length + bytes. Version 2; a version-1 file (the directory as records) reads as
+//   damaged: the next cycle is a full one, which writes version 2.
+// Reading is one read(2) into the buffer the directory keeps (its strings are not copied).
 // Written to "<path>.tmp", flushed and renamed over the old file (atomic on POSIX).
 //
 // Thread-safety: plain functions; one writer per state store (the run lock).
@@ -70,7 +69,9 @@ absl::StatusOr<DirectorySnapshot> ReadDirectorySnapshot(const std::string& path)
 // (which changes a user's plan without a directory change). Best effort: nothing to report.
 void RemoveDirectorySnapshot(const std::string& state_path);
 
-// The encoding alone (what Write puts in the file), for tests that damage it.
+// The encoding alone (what Write puts in the file), and the payload's checksum, for tests
+// that damage it.
+uint64_t SnapshotChecksum(std::string_view payload);
 std::string EncodeDirectorySnapshot(const SnapshotHeader& header, const core::Directory& directory);
 absl::StatusOr<DirectorySnapshot> DecodeDirectorySnapshot(std::string_view bytes);
 
