@@ -51,6 +51,7 @@ struct CycleInfo {
   std::vector<std::string> affected;  // the users planned (a delta), sorted
   std::string config_hash;
   std::string cursor;       // the source's cursor after this cycle's read ("" when none)
+  std::string feed;         // how the source read its changes (DirectoryDelta::feed; a delta)
   SnapshotHeader previous;  // the snapshot the delta started from
 };
 
@@ -63,11 +64,12 @@ absl::Status ReadAndPlanCycle(Session& session);
 void RecordCycle(Session& session, const ApplyTotals& totals);
 
 // "Cycle: delta (3 of 10,000 directory entries changed; 4 users planned; 5 accounts looked up
-// instead of a listing)" or "Cycle: full (no snapshot of an earlier cycle)"; "" when no cycle
-// kind was requested.
+// instead of a listing; read by RFC 4533 content sync)" or "Cycle: full (no snapshot of an earlier
+// cycle)"; "" when no cycle kind was requested.
 std::string CycleLine(const CycleInfo& cycle);
 
-// Writes "cycle": {"kind", "reason", "entries_read", "changed", "users_planned", "looked_up"}
+// Writes "cycle": {"kind", "reason", "entries_read", "changed", "users_planned", "looked_up",
+// "feed"}
 // into the open object of `w` when a cycle kind was requested.
 void WriteCycleJson(const CycleInfo& cycle, JsonWriter& w);
 

@@ -1,18 +1,23 @@
 #include "io/ldap/ldap_directory.h"
 
+#include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "core/directory_changes.h"
 #include "core/status_macros.h"
 #include "core/str.h"
+#include "io/ldap/ldap_connection.h"
 #include "io/ldap/ldap_query.h"
 #include "io/ldap/ldap_reader.h"
+#include "io/ldap/ldap_sync_control.h"
 
 namespace usersync::io {
 
@@ -29,10 +34,110 @@ absl::StatusOr<core::Directory> LdapDirectorySource::Read() {
 
 namespace {
 
+using ldap_internal::SyncRequests;
+using ldap_internal::SyncRun;
+using ldap_internal::SyncUuid;
+
 constexpr char kGeneralizedTime[] = "%Y%m%d%H%M%SZ";
+// A filter no entry matches: the searches a delta read does not want.
+constexpr char kNothing[] = "(!(objectClass=*))";
+constexpr char kContentSync[] = "RFC 4533 content sync";
+constexpr char kWatermark[] = "modifyTimestamp watermark";
 
 std::string GeneralizedTime(absl::Time time) {
   return absl::FormatTime(kGeneralizedTime, time, absl::UTCTimeZone());
+}
+
+void Warn(std::FILE* log, std::string_view message) {
+  if (log == nullptr) return;
+  std::fprintf(log, "usersync: warning: %.*s\n", static_cast<int>(message.size()), message.data());
+  std::fflush(log);
+}
+
+// A read of changed entries as a delta: every user and group whole.
+DirectoryDelta ChangesOf(const core::Directory& read) {
+  DirectoryDelta delta;
+  for (uint32_t user_idx = 0; user_idx < read.user_count(); ++user_idx) {
+    delta.changes.users.push_back(core::UserAt(read, user_idx));
+  }
+  const std::vector<std::vector<std::string_view>> members = core::MemberDns(read);
+  for (uint32_t group_idx = 0; group_idx < read.group_count(); ++group_idx) {
+    delta.changes.groups.push_back({std::string(read.group_dn[group_idx]),
+                                    std::string(read.group_name[group_idx]),
+                                    true,
+                                    {members[group_idx].begin(), members[group_idx].end()},
+                                    {}});
+  }
+  return delta;
+}
+
+using UuidSet = absl::flat_hash_set<SyncUuid>;
+
+// The users of `previous` that the users' sync search says are gone. After a present phase
+// (refresh_deletes false) that is every user neither present nor sent whole; otherwise the
+// UUIDs the server named deleted. A user `read` holds again is not gone. Errors: kOutOfRange
+// when the answer cannot be trusted (a present phase naming no user at all while the snapshot
+// has some: a full cycle confirms such a mass deletion).
+absl::StatusOr<std::vector<std::string>> RemovedUsers(const SyncRun& users,
+                                                      const core::Directory& previous,
+                                                      const core::Directory& read) {
+  std::vector<std::string> removed;
+  if (users.refresh_deletes) {
+    for (const SyncUuid& uuid : users.deleted) {
+      const std::string id = ldap_internal::UuidString(uuid);
+      if (previous.FindUserById(id).has_value() && !read.FindUserById(id).has_value()) {
+        removed.push_back(id);
+      }
+    }
+    return removed;
+  }
+  if (users.present.empty() && users.changed.empty() && previous.user_count() > 0) {
+    return absl::OutOfRangeError(
+        "the RFC 4533 present phase lists no user at all; a full cycle confirms");
+  }
+  UuidSet seen(users.present.begin(), users.present.end());
+  seen.insert(users.changed.begin(), users.changed.end());
+  for (uint32_t user_idx = 0; user_idx < previous.user_count(); ++user_idx) {
+    const std::string_view id = previous.user_id[user_idx];
+    const std::optional<SyncUuid> uuid = ldap_internal::ParseUuid(id);
+    if (!uuid.has_value()) {
+      return absl::OutOfRangeError(
+          absl::StrCat("the snapshot's user id \"", Sv(id), "\" is no entryUUID"));
+    }
+    if (!seen.contains(*uuid) && !read.FindUserById(id).has_value()) {
+      removed.emplace_back(id);
+    }
+  }
+  return removed;
+}
+
+// Whether a group of `previous` may be gone: the groups' sync search named a deletion that is
+// no user's (slapd's session log names to the groups' search every change it logged that does
+// not match the group filter, users included), or (after a present phase) fewer of the
+// previous groups are accounted for, unchanged or sent whole under their old DN, than it
+// holds. The snapshot keeps no group UUIDs, so which group went is found by listing the
+// groups (GroupsGone).
+bool GroupsMayBeGone(const SyncRun& groups, const core::Directory& previous,
+                     const core::Directory& read) {
+  if (groups.refresh_deletes) {
+    for (const SyncUuid& uuid : groups.deleted) {
+      const std::string id = ldap_internal::UuidString(uuid);
+      if (!previous.FindUserById(id).has_value() && !read.FindUserById(id).has_value()) {
+        return true;
+      }
+    }
+    return false;
+  }
+  const UuidSet changed(groups.changed.begin(), groups.changed.end());
+  UuidSet unchanged;
+  for (const SyncUuid& uuid : groups.present) {
+    if (!changed.contains(uuid)) unchanged.insert(uuid);
+  }
+  size_t known = 0;
+  for (uint32_t group_idx = 0; group_idx < read.group_count(); ++group_idx) {
+    if (previous.FindGroupByDn(read.group_dn[group_idx]).has_value()) ++known;
+  }
+  return unchanged.size() + known < previous.group_count();
 }
 
 }  // namespace
@@ -41,13 +146,112 @@ bool LdapDirectorySource::SupportsDelta() const {
   return options_.schema.flavor == DirectoryFlavor::kOpenLdap;
 }
 
+absl::StatusOr<bool> LdapDirectorySource::UsesContentSync() {
+  if (options_.schema.flavor != DirectoryFlavor::kOpenLdap ||
+      !core::EqualsIgnoreCase(options_.schema.id, "entryUUID")) {
+    return false;
+  }
+  USERSYNC_ASSIGN_OR_RETURN(std::unique_ptr<ldap_internal::Connection> conn,
+                            ldap_internal::Connection::Open(options_));
+  USERSYNC_ASSIGN_OR_RETURN(const auto values,
+                            ldap_internal::ReadRootDse(conn->ld(), options_, {"supportedControl"}));
+  for (const auto& [name, value] : values) {
+    if (value == ldap_internal::kSyncRequestOid) return true;
+  }
+  return false;
+}
+
 absl::StatusOr<std::string> LdapDirectorySource::StartCursor() {
-  return GeneralizedTime(absl::FromChrono(options_.clock->WallNow()));
+  const std::string watermark = GeneralizedTime(absl::FromChrono(options_.clock->WallNow()));
+  USERSYNC_ASSIGN_OR_RETURN(const bool content_sync, UsesContentSync());
+  if (!content_sync) return watermark;
+  // The cookie of "now": a first refresh of searches that match nothing (no entry comes back,
+  // the Sync Done control carries the cookie), so the full read that follows is read once.
+  LdapSourceOptions options = options_;
+  options.schema.user_filter = kNothing;
+  options.schema.group_filter = kNothing;
+  SyncRequests sync;
+  sync.users.max_uuids = sync.groups.max_uuids = 1000;
+  LdapReadStats stats;
+  ldap_internal::LdapReader reader(options);
+  const absl::StatusOr<core::Directory> read = reader.Read(stats, &sync);
+  if (!read.ok() && !absl::IsOutOfRange(read.status())) return read.status();
+  if (!read.ok() || sync.users.cookie.empty() || sync.groups.cookie.empty()) {
+    Warn(options_.log, absl::StrCat(options_.url,
+                                    " lists RFC 4533 content synchronization but gave no sync "
+                                    "cookie (",
+                                    read.ok() ? "no Sync Done cookie" : read.status().message(),
+                                    "); delta cycles use modifyTimestamp watermarks"));
+    return watermark;
+  }
+  return ldap_internal::FormatSyncCursor({sync.users.cookie, sync.groups.cookie});
 }
 
 absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadDelta(std::string_view cursor,
                                                               const core::Directory& previous) {
-  (void)previous;  // every change comes back whole
+  USERSYNC_ASSIGN_OR_RETURN(const bool content_sync, UsesContentSync());
+  if (ldap_internal::IsSyncCursor(cursor)) {
+    if (!content_sync) {
+      return absl::OutOfRangeError(
+          absl::StrCat("the cursor is an RFC 4533 cookie, but ", options_.url,
+                       " no longer offers content synchronization (no Sync Request control in its "
+                       "rootDSE: the syncprov overlay is gone)"));
+    }
+    return ReadSyncDelta(cursor, previous);
+  }
+  if (content_sync) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "the cursor is a modifyTimestamp watermark, but ", options_.url,
+        " offers RFC 4533 content synchronization now; a full cycle starts from a sync cookie "
+        "(and sees the deletions a watermark cannot)"));
+  }
+  return ReadWatermarkDelta(cursor);
+}
+
+absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadSyncDelta(std::string_view cursor,
+                                                                  const core::Directory& previous) {
+  USERSYNC_ASSIGN_OR_RETURN(const ldap_internal::SyncCursor from,
+                            ldap_internal::ParseSyncCursor(cursor));
+  SyncRequests sync;
+  sync.users.cookie = from.users;
+  sync.groups.cookie = from.groups;
+  // A present phase names every entry once (slapd also names the changed ones): twice the
+  // snapshot plus a million for growth bounds what a sane server sends.
+  sync.users.max_uuids = sync.groups.max_uuids =
+      2 * (previous.user_count() + previous.group_count()) + 1'000'000;
+  stats_ = LdapReadStats{};
+  ldap_internal::LdapReader reader(options_);
+  USERSYNC_ASSIGN_OR_RETURN(const core::Directory read, reader.Read(stats_, &sync));
+  DirectoryDelta delta = ChangesOf(read);
+  delta.feed = kContentSync;
+  USERSYNC_ASSIGN_OR_RETURN(delta.changes.removed_users, RemovedUsers(sync.users, previous, read));
+  int64_t listed_groups = 0;
+  if (GroupsMayBeGone(sync.groups, previous, read)) {
+    USERSYNC_ASSIGN_OR_RETURN(delta.changes.removed_groups, GroupsGone(previous, listed_groups));
+  }
+  delta.entries_read = static_cast<int64_t>(delta.changes.entry_count()) + listed_groups;
+  delta.cursor = ldap_internal::FormatSyncCursor({sync.users.cookie, sync.groups.cookie});
+  return delta;
+}
+
+absl::StatusOr<std::vector<std::string>> LdapDirectorySource::GroupsGone(
+    const core::Directory& previous, int64_t& listed) {
+  LdapSourceOptions options = options_;
+  options.schema.user_filter = kNothing;
+  LdapReadStats stats;
+  ldap_internal::LdapReader reader(options);
+  USERSYNC_ASSIGN_OR_RETURN(const core::Directory now, reader.Read(stats));
+  listed = static_cast<int64_t>(now.group_count());
+  std::vector<std::string> gone;
+  for (uint32_t group_idx = 0; group_idx < previous.group_count(); ++group_idx) {
+    if (!now.FindGroupByDn(previous.group_dn[group_idx]).has_value()) {
+      gone.emplace_back(previous.group_dn[group_idx]);
+    }
+  }
+  return gone;
+}
+
+absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadWatermarkDelta(std::string_view cursor) {
   absl::Time since;
   std::string error;
   // %E4Y: exactly four digits of year (%Y would take the digits that follow too).
@@ -56,8 +260,7 @@ absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadDelta(std::string_view c
     return absl::OutOfRangeError(
         absl::StrCat("the LDAP watermark \"", Sv(cursor), "\" is no time"));
   }
-  DirectoryDelta delta;
-  delta.cursor = GeneralizedTime(absl::FromChrono(options_.clock->WallNow()));
+  const std::string next = GeneralizedTime(absl::FromChrono(options_.clock->WallNow()));
   const std::string changed = absl::StrCat(
       "(modifyTimestamp>=", GeneralizedTime(since - absl::FromChrono(options_.watermark_margin)),
       ")");
@@ -70,17 +273,9 @@ absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadDelta(std::string_view c
   stats_ = LdapReadStats{};
   ldap_internal::LdapReader reader(options);
   USERSYNC_ASSIGN_OR_RETURN(const core::Directory read, reader.Read(stats_));
-  for (uint32_t user_idx = 0; user_idx < read.user_count(); ++user_idx) {
-    delta.changes.users.push_back(core::UserAt(read, user_idx));
-  }
-  const std::vector<std::vector<std::string_view>> members = core::MemberDns(read);
-  for (uint32_t group_idx = 0; group_idx < read.group_count(); ++group_idx) {
-    delta.changes.groups.push_back({std::string(read.group_dn[group_idx]),
-                                    std::string(read.group_name[group_idx]),
-                                    true,
-                                    {members[group_idx].begin(), members[group_idx].end()},
-                                    {}});
-  }
+  DirectoryDelta delta = ChangesOf(read);
+  delta.cursor = next;
+  delta.feed = kWatermark;
   delta.entries_read = static_cast<int64_t>(read.user_count() + read.group_count());
   return delta;
 }

@@ -61,6 +61,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "io/clock.h"
@@ -141,14 +143,28 @@ class LdapDirectorySource final : public DirectorySource {
   // ended, on success and on error alike.
   absl::StatusOr<core::Directory> Read() override;
 
-  // Delta reads by modifyTimestamp watermark (OpenLDAP; not Active Directory, whose
-  // whenChanged / uSNChanged are not used yet). The cursor is the start of the last read as
-  // an LDAP GeneralizedTime ("20261207153000Z", the options' clock); ReadDelta searches users
-  // and groups with (modifyTimestamp>=cursor - watermark_margin) added to their filters and
-  // gives them whole (a changed group with its whole member list: a membership change moves
-  // the group's timestamp, not its members'). Deletions leave no entry to find: they are seen
-  // by the next full cycle only. Errors: kOutOfRange for a cursor that is not a time, else as
-  // Read().
+  // Delta reads (flavor openldap; not Active Directory yet). Which mechanism: RFC 4533
+  // content synchronization when the server lists the Sync Request control
+  // (1.3.6.1.4.1.4203.1.9.1.1, the syncprov overlay) in its rootDSE and schema.id is
+  // entryUUID; otherwise modifyTimestamp watermarks. The cursor says which made it:
+  //  - "rfc4533:" base64(users cookie) "," base64(groups cookie). StartCursor gets the cookies
+  //    of "now" from two refreshOnly searches that match nothing (no entry is read twice).
+  //    ReadDelta runs two refreshOnly sync searches (users, groups) from the cookies: entries
+  //    changed since come whole (a group with its whole member list); deletions come as the
+  //    deleted entryUUIDs (a session log, slapd's syncprov-sessionlog) or as a present phase
+  //    (every unchanged entryUUID; what is neither present nor changed is gone). A deleted
+  //    user is found by its id (= entryUUID); the snapshot keeps no group UUIDs, so when a
+  //    group may be gone (a deletion named, or fewer groups accounted for than the snapshot
+  //    holds) the groups are listed once (names and members) and the missing DNs removed.
+  //  - a GeneralizedTime ("20261207153000Z", the start of the last read by the options'
+  //    clock): users and groups with (modifyTimestamp>=cursor - watermark_margin) added to
+  //    their filters, given whole. Deletions leave no entry to find: the next full cycle sees
+  //    them.
+  // A cursor of the other mechanism than the server's now (syncprov added or removed, or
+  // schema.id changed) is kOutOfRange: one full cycle, which starts the right kind. So are a
+  // stale cookie (e-syncRefreshRequired), the Sync Request refused, a size limit on the sync
+  // search (it cannot be paged), and a malformed sync control (named, with the server).
+  // Errors otherwise as Read(). Cost: one extra connection per call (the rootDSE).
   bool SupportsDelta() const override;
   absl::StatusOr<std::string> StartCursor() override;
   absl::StatusOr<DirectoryDelta> ReadDelta(std::string_view cursor,
@@ -158,6 +174,16 @@ class LdapDirectorySource final : public DirectorySource {
   const LdapReadStats& stats() const { return stats_; }
 
  private:
+  // Whether delta reads use RFC 4533 (see ReadDelta); reads the rootDSE.
+  absl::StatusOr<bool> UsesContentSync();
+  absl::StatusOr<DirectoryDelta> ReadSyncDelta(std::string_view cursor,
+                                               const core::Directory& previous);
+  absl::StatusOr<DirectoryDelta> ReadWatermarkDelta(std::string_view cursor);
+  // The DNs of `previous` groups the server no longer has (every group listed; `listed` = how
+  // many).
+  absl::StatusOr<std::vector<std::string>> GroupsGone(const core::Directory& previous,
+                                                      int64_t& listed);
+
   LdapSourceOptions options_;
   LdapReadStats stats_;
 };
