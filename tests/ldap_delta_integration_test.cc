@@ -13,6 +13,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "io/ldap/ldap_directory.h"
+#include "io/ldap/ldap_sync_control.h"
 #include "tests/support/plan_json.h"
 #include "tests/support/slapd_fixture.h"
 #include "tests/support/subprocess.h"
@@ -203,6 +206,44 @@ TEST_P(LdapDeltaIntegrationTest, AMechanismChangeFallsBackToOneFullCycle) {
       << delta.out;
   EXPECT_TRUE(Contains(delta.out, FeedLine(now))) << delta.out;
   EXPECT_EQ(world_.ScimAccounts()["user5@example.com"].family_name, "Moved");
+}
+
+// The source itself against slapd: a cookie older than every entry cannot be served
+// incrementally; slapd 2.5 then refreshes everything (every entry sent whole, nothing
+// removed), which is still exact. (e-syncRefreshRequired, which a server may answer instead,
+// is in io/ldap/ldap_directory_test.cc.) The cursor of "now" reads no entry at all.
+TEST(LdapContentSync, StaleCookieRefreshesEverythingAndAFreshOneReadsNothing) {
+  absl::StatusOr<std::unique_ptr<SlapdFixture>> slapd =
+      SlapdFixture::Start(Ldif(), OptionsFor(Feed::kPresentPhase));
+  ASSERT_TRUE(slapd.ok()) << slapd.status();
+  io::LdapSourceOptions options;
+  options.url = (*slapd)->url();
+  options.bind_dn = kAdminDn;
+  options.bind_password = kAdminPassword;
+  options.base_dn = "dc=example,dc=com";
+  options.log = nullptr;
+  io::LdapDirectorySource source(options);
+  absl::StatusOr<std::string> now = source.StartCursor();
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_TRUE(now->starts_with("rfc4533:")) << *now;
+  absl::StatusOr<core::Directory> dir = source.Read();
+  ASSERT_TRUE(dir.ok()) << dir.status();
+
+  const std::string old_cookie = "rid=000,csn=20000101000000.000000Z#000000#000#000000";
+  absl::StatusOr<io::DirectoryDelta> stale =
+      source.ReadDelta(io::ldap_internal::FormatSyncCursor({old_cookie, old_cookie}), *dir);
+  ASSERT_TRUE(stale.ok()) << stale.status();
+  EXPECT_EQ(stale->changes.users.size(), 10u);
+  EXPECT_EQ(stale->changes.groups.size(), 2u);
+  EXPECT_TRUE(stale->changes.removed_users.empty());
+  EXPECT_TRUE(stale->changes.removed_groups.empty());
+
+  absl::StatusOr<io::DirectoryDelta> fresh = source.ReadDelta(*now, *dir);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_EQ(fresh->entries_read, 0);
+  EXPECT_TRUE(fresh->changes.empty());
+  EXPECT_EQ(fresh->feed, "RFC 4533 content sync");
+  EXPECT_TRUE(fresh->cursor.starts_with("rfc4533:"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Slapd, LdapDeltaIntegrationTest,

@@ -1,7 +1,8 @@
 // LdapDirectorySource against a small loopback LDAP responder (liblber on the server side):
 // the Windows-only forced ranged retrieval (a group answered with member;range=0-2 although
-// plain member was asked, as a DC does past MaxValRange), objectGUID, userAccountControl, and a
-// range that cannot be read. The real servers (slapd, Samba AD) are in
+// plain member was asked, as a DC does past MaxValRange), objectGUID, userAccountControl, a
+// range that cannot be read, and RFC 4533 answers no real slapd gives on demand (a refresh
+// required, malformed controls). The real servers (slapd, Samba AD) are in
 // tests/ldap_integration_test.cc.
 #include "io/ldap/ldap_directory.h"
 
@@ -23,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "io/ldap/ldap_sync_control.h"
 
 namespace usersync::io {
 namespace {
@@ -46,12 +48,23 @@ struct Attribute {
   std::vector<std::string> values;
 };
 
+// How the responder answers an RFC 4533 sync search (its rootDSE lists the Sync Request
+// control).
+enum class SyncAnswer {
+  kRefreshRequired,  // e-syncRefreshRequired (4096)
+  kMalformedDone,    // success, with a Sync Done control holding an INTEGER
+  kNoState,          // an entry without a Sync State control
+};
+
 // Answers binds (any password but "wrong"), the user and group searches in one page, and
-// base-scope member;range=LOW-* reads, kMaxValRange values at a time. One thread per
-// connection. With `fail_range_from` >= 0, a range read from that value on answers
-// noSuchObject, or (`silent`) nothing at all.
+// base-scope member;range=LOW-* reads, kMaxValRange values at a time; the rootDSE and sync
+// searches as `sync_answer` says. One thread per connection. With `fail_range_from` >= 0, a
+// range read from that value on answers noSuchObject, or (`silent`) nothing at all.
 class Responder {
  public:
+  // Set before the source connects.
+  SyncAnswer sync_answer = SyncAnswer::kRefreshRequired;
+
   explicit Responder(int fail_range_from = -1, bool silent = false)
       : fail_range_from_(fail_range_from), silent_(silent) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -150,6 +163,32 @@ class Responder {
     Send(fd, ber);
   }
 
+  // A search result with one control (`oid`, `value`).
+  static void SendDoneWithControl(int fd, ber_int_t msgid, ber_int_t result, const char* oid,
+                                  std::string value) {
+    BerElement* ber = ber_alloc_t(LBER_USE_DER);
+    berval bv{value.size(), value.data()};
+    ber_printf(ber, "{it{ess}t{{sO}}}", msgid, LDAP_RES_SEARCH_RESULT, result, "", "",
+               static_cast<ber_tag_t>(0xa0), oid, &bv);
+    Send(fd, ber);
+  }
+
+  void AnswerSync(int fd, ber_int_t msgid) const {
+    switch (sync_answer) {
+      case SyncAnswer::kRefreshRequired:
+        SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, ldap_internal::kSyncRefreshRequired);
+        return;
+      case SyncAnswer::kMalformedDone:
+        SendDoneWithControl(fd, msgid, LDAP_SUCCESS, ldap_internal::kSyncDoneOid,
+                            std::string("\x30\x03\x02\x01\x01", 5));
+        return;
+      case SyncAnswer::kNoState:
+        SendEntry(fd, msgid, UserDn(0), {{"uid", {"user0"}}});
+        SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_SUCCESS);
+        return;
+    }
+  }
+
   // Members low.. of the big group: up to kMaxValRange, and the description for them.
   static Attribute MemberRange(int low) {
     const int high = std::min(low + kMaxValRange, kUsers) - 1;
@@ -177,6 +216,15 @@ class Responder {
         continue;
       }
       if (op != LDAP_REQ_SEARCH) continue;
+      if (message.find("supportedControl") != std::string::npos) {
+        SendEntry(fd, msgid, "", {{"supportedControl", {ldap_internal::kSyncRequestOid}}});
+        SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_SUCCESS);
+        continue;
+      }
+      if (message.find(ldap_internal::kSyncRequestOid) != std::string::npos) {
+        AnswerSync(fd, msgid);
+        continue;
+      }
       // The request's strings are enough to tell the searches apart.
       const size_t range_at = message.find("member;range=");
       if (message.find(kGroupDn) != std::string::npos && range_at != std::string::npos) {
@@ -346,6 +394,31 @@ TEST(LdapDirectorySource, PageOverTwicePageSizeIsRefused) {
   EXPECT_THAT(directory.status().message(),
               HasSubstr("sent more than 4 entries in one page of 2 (the server does not honour "
                         "paging); last entry \"CN=User 4,DC=ad,DC=test\""));
+}
+
+// Each answer a sync search must not be trusted with is kOutOfRange (the delta cycle falls
+// back to a full one and prints the reason), naming the server and what was wrong.
+TEST(LdapDirectorySource, UnusableSyncAnswersAreAFullCycleNamingTheServer) {
+  const std::pair<SyncAnswer, std::string> cases[] = {
+      {SyncAnswer::kRefreshRequired,
+       "cannot resume from the stored cookie (e-syncRefreshRequired)"},
+      {SyncAnswer::kMalformedDone, "malformed Sync Done control (1.3.6.1.4.1.4203.1.9.1.3)"},
+      {SyncAnswer::kNoState, "sent an entry without a Sync State control"},
+  };
+  for (const auto& [answer, why] : cases) {
+    Responder responder;
+    responder.sync_answer = answer;
+    LdapSourceOptions options = AdOptions(responder, 1);
+    options.schema = DirectorySchema{};  // OpenLDAP, id = entryUUID
+    LdapDirectorySource source(options);
+    const core::Directory previous;
+    absl::StatusOr<DirectoryDelta> delta =
+        source.ReadDelta(ldap_internal::FormatSyncCursor({"c1", "c2"}), previous);
+    ASSERT_FALSE(delta.ok()) << why;
+    EXPECT_EQ(delta.status().code(), absl::StatusCode::kOutOfRange) << delta.status();
+    EXPECT_THAT(delta.status().message(), HasSubstr(why));
+    EXPECT_THAT(delta.status().message(), HasSubstr(responder.url()));
+  }
 }
 
 }  // namespace
