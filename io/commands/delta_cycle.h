@@ -7,11 +7,11 @@
 //      of the command's target override), the last full cycle is younger than
 //      schedule.full_every and matching.order names only link, manual and email;
 //   2. reads the directory's changes since then: from the source's own feed where it has one
-//      (DirectorySource::ReadDelta: Entra's delta queries, OpenLDAP's modifyTimestamp
-//      watermark, from the cursor stored with the snapshot; an expired cursor → a full
-//      cycle), applied to the snapshot (ApplyChanges); otherwise (LDIF, AD) the source is read
-//      in full and compared with the snapshot (DiffDirectories), so the saving is on the target
-//      side only. TODO(delta): RFC 4533 and AD DirSync plug in as further ReadDelta's;
+//      (DirectorySource::ReadDelta: Entra's delta queries; OpenLDAP's RFC 4533 content sync or
+//      modifyTimestamp watermark; AD's uSNChanged watermark; from the cursor stored with the
+//      snapshot; an expired or refused cursor → a full cycle), applied to the snapshot
+//      (ApplyChanges); otherwise (LDIF) the source is read in full and compared with the
+//      snapshot (DiffDirectories), so the saving is on the target side only;
 //   3. plans the affected users (AffectedUsers, plus the users the last cycle left pending) on
 //      the whole directory, with the target's accounts of those users looked up
 //      (TargetApi::LookUpAccounts) instead of listed, and the deprovisioning threshold counted

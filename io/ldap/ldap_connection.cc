@@ -206,18 +206,22 @@ absl::Status LdapError(int rc, std::string_view what, std::string_view diagnosti
   return absl::Status(CodeFor(rc), message);
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadRootDse(
-    LDAP* ld, const LdapSourceOptions& options, const std::vector<std::string>& attributes) {
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadEntryValues(
+    LDAP* ld, const LdapSourceOptions& options, const std::string& dn,
+    const std::vector<std::string>& attributes) {
   std::vector<char*> attrs;
   for (const std::string& name : attributes) attrs.push_back(const_cast<char*>(name.c_str()));
   attrs.push_back(nullptr);
   timeval timeout = ToTimeval(options.timeout);
   LDAPMessage* raw = nullptr;
-  const int rc = ldap_search_ext_s(ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs.data(), 0,
-                                   nullptr, nullptr, &timeout, /*sizelimit=*/1, &raw);
+  const int rc = ldap_search_ext_s(ld, dn.c_str(), LDAP_SCOPE_BASE, "(objectClass=*)", attrs.data(),
+                                   0, nullptr, nullptr, &timeout, /*sizelimit=*/1, &raw);
   std::unique_ptr<LDAPMessage, decltype(&ldap_msgfree)> result(raw, &ldap_msgfree);
   if (rc != LDAP_SUCCESS) {
-    return LdapError(rc, absl::StrCat("reading the rootDSE of ", options.url), Diagnostic(ld));
+    return LdapError(
+        rc,
+        absl::StrCat("reading ", dn.empty() ? std::string("the rootDSE") : dn, " at ", options.url),
+        Diagnostic(ld));
   }
   std::vector<std::pair<std::string, std::string>> out;
   LDAPMessage* entry = ldap_first_entry(ld, result.get());

@@ -43,12 +43,13 @@ int LastResultCode(LDAP* ld);
 // code `rc` stands for (kUnavailable for a server down or busy, kDeadlineExceeded, ...).
 absl::Status LdapError(int rc, std::string_view what, std::string_view diagnostic);
 
-// The rootDSE's values of `attributes` (supportedControl, highestCommittedUSN, ...), read on
-// `ld` with one base search (synchronous, options.timeout), as (attribute, value) pairs in the
-// server's order and spelling; an attribute the server does not show has no pair. Errors: the
-// search's, as LdapError gives them, naming the URL.
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadRootDse(
-    LDAP* ld, const LdapSourceOptions& options, const std::vector<std::string>& attributes);
+// The values of `attributes` of the entry `dn` (base search; "" = the rootDSE: supportedControl,
+// highestCommittedUSN, ...), read on `ld` synchronously (options.timeout), as (attribute,
+// value) pairs in the server's order and spelling; an attribute the server does not show has
+// no pair. Errors: the search's, as LdapError gives them, naming the URL and the DN.
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadEntryValues(
+    LDAP* ld, const LdapSourceOptions& options, const std::string& dn,
+    const std::vector<std::string>& attributes);
 
 // True when the source talks TLS: ldaps://, or ldap:// with StartTLS.
 bool UsesTls(const LdapSourceOptions& options);

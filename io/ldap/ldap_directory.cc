@@ -18,6 +18,7 @@
 #include "io/ldap/ldap_query.h"
 #include "io/ldap/ldap_reader.h"
 #include "io/ldap/ldap_sync_control.h"
+#include "io/ldap/ldap_usn.h"
 
 namespace usersync::io {
 
@@ -43,6 +44,7 @@ constexpr char kGeneralizedTime[] = "%Y%m%d%H%M%SZ";
 constexpr char kNothing[] = "(!(objectClass=*))";
 constexpr char kContentSync[] = "RFC 4533 content sync";
 constexpr char kWatermark[] = "modifyTimestamp watermark";
+constexpr char kUsnWatermark[] = "uSNChanged watermark";
 
 std::string GeneralizedTime(absl::Time time) {
   return absl::FormatTime(kGeneralizedTime, time, absl::UTCTimeZone());
@@ -142,8 +144,14 @@ bool GroupsMayBeGone(const SyncRun& groups, const core::Directory& previous,
 
 }  // namespace
 
-bool LdapDirectorySource::SupportsDelta() const {
-  return options_.schema.flavor == DirectoryFlavor::kOpenLdap;
+bool LdapDirectorySource::SupportsDelta() const { return true; }
+
+absl::StatusOr<std::string> LdapDirectorySource::UsnCursorNow() {
+  USERSYNC_ASSIGN_OR_RETURN(std::unique_ptr<ldap_internal::Connection> conn,
+                            ldap_internal::Connection::Open(options_));
+  USERSYNC_ASSIGN_OR_RETURN(const ldap_internal::DcState state,
+                            ldap_internal::ReadDcState(conn->ld(), options_));
+  return ldap_internal::FormatUsnCursor(state);
 }
 
 absl::StatusOr<bool> LdapDirectorySource::UsesContentSync() {
@@ -153,8 +161,8 @@ absl::StatusOr<bool> LdapDirectorySource::UsesContentSync() {
   }
   USERSYNC_ASSIGN_OR_RETURN(std::unique_ptr<ldap_internal::Connection> conn,
                             ldap_internal::Connection::Open(options_));
-  USERSYNC_ASSIGN_OR_RETURN(const auto values,
-                            ldap_internal::ReadRootDse(conn->ld(), options_, {"supportedControl"}));
+  USERSYNC_ASSIGN_OR_RETURN(const auto values, ldap_internal::ReadEntryValues(
+                                                   conn->ld(), options_, "", {"supportedControl"}));
   for (const auto& [name, value] : values) {
     if (value == ldap_internal::kSyncRequestOid) return true;
   }
@@ -162,6 +170,7 @@ absl::StatusOr<bool> LdapDirectorySource::UsesContentSync() {
 }
 
 absl::StatusOr<std::string> LdapDirectorySource::StartCursor() {
+  if (options_.schema.flavor == DirectoryFlavor::kAd) return UsnCursorNow();
   const std::string watermark = GeneralizedTime(absl::FromChrono(options_.clock->WallNow()));
   USERSYNC_ASSIGN_OR_RETURN(const bool content_sync, UsesContentSync());
   if (!content_sync) return watermark;
@@ -189,6 +198,7 @@ absl::StatusOr<std::string> LdapDirectorySource::StartCursor() {
 
 absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadDelta(std::string_view cursor,
                                                               const core::Directory& previous) {
+  if (options_.schema.flavor == DirectoryFlavor::kAd) return ReadUsnDelta(cursor);
   USERSYNC_ASSIGN_OR_RETURN(const bool content_sync, UsesContentSync());
   if (ldap_internal::IsSyncCursor(cursor)) {
     if (!content_sync) {
@@ -261,21 +271,54 @@ absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadWatermarkDelta(std::stri
         absl::StrCat("the LDAP watermark \"", Sv(cursor), "\" is no time"));
   }
   const std::string next = GeneralizedTime(absl::FromChrono(options_.clock->WallNow()));
-  const std::string changed = absl::StrCat(
-      "(modifyTimestamp>=", GeneralizedTime(since - absl::FromChrono(options_.watermark_margin)),
-      ")");
+  USERSYNC_ASSIGN_OR_RETURN(
+      DirectoryDelta delta,
+      ReadChangedSince(
+          absl::StrCat("(modifyTimestamp>=",
+                       GeneralizedTime(since - absl::FromChrono(options_.watermark_margin)), ")")));
+  delta.cursor = next;
+  delta.feed = kWatermark;
+  return delta;
+}
+
+absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadUsnDelta(std::string_view cursor) {
+  USERSYNC_ASSIGN_OR_RETURN(const ldap_internal::DcState from,
+                            ldap_internal::ParseUsnCursor(cursor));
+  // The DC's USN before the search: a change committed during it is read again next time.
+  USERSYNC_ASSIGN_OR_RETURN(std::unique_ptr<ldap_internal::Connection> conn,
+                            ldap_internal::Connection::Open(options_));
+  USERSYNC_ASSIGN_OR_RETURN(const ldap_internal::DcState now,
+                            ldap_internal::ReadDcState(conn->ld(), options_));
+  conn.reset();
+  if (now.dc != from.dc) {
+    return absl::OutOfRangeError(
+        absl::StrCat("the uSNChanged cursor belongs to domain controller \"", from.dc, "\", but ",
+                     options_.url, " is \"", now.dc, "\" (USNs are each DC's own)"));
+  }
+  if (now.invocation_id != from.invocation_id || now.usn < from.usn) {
+    return absl::OutOfRangeError(
+        absl::StrCat("domain controller \"", now.dc,
+                     "\" has a new invocationId or an older USN since the last cycle (restored "
+                     "from a backup?)"));
+  }
+  USERSYNC_ASSIGN_OR_RETURN(DirectoryDelta delta,
+                            ReadChangedSince(absl::StrCat("(uSNChanged>=", from.usn + 1, ")")));
+  delta.cursor = ldap_internal::FormatUsnCursor(now);
+  delta.feed = kUsnWatermark;
+  return delta;
+}
+
+absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadChangedSince(std::string_view changed) {
   LdapSourceOptions options = options_;
   DirectorySchema& schema = options.schema;
   // The reader searches users with (&user(!group)): an unchanged group must stay no user.
-  schema.user_filter =
-      absl::StrCat("(&", schema.user_filter, "(!", options_.schema.group_filter, ")", changed, ")");
-  schema.group_filter = absl::StrCat("(&", schema.group_filter, changed, ")");
+  schema.user_filter = absl::StrCat("(&", schema.user_filter, "(!", options_.schema.group_filter,
+                                    ")", Sv(changed), ")");
+  schema.group_filter = absl::StrCat("(&", schema.group_filter, Sv(changed), ")");
   stats_ = LdapReadStats{};
   ldap_internal::LdapReader reader(options);
   USERSYNC_ASSIGN_OR_RETURN(const core::Directory read, reader.Read(stats_));
   DirectoryDelta delta = ChangesOf(read);
-  delta.cursor = next;
-  delta.feed = kWatermark;
   delta.entries_read = static_cast<int64_t>(read.user_count() + read.group_count());
   return delta;
 }

@@ -143,7 +143,12 @@ class LdapDirectorySource final : public DirectorySource {
   // ended, on success and on error alike.
   absl::StatusOr<core::Directory> Read() override;
 
-  // Delta reads (flavor openldap; not Active Directory yet). Which mechanism: RFC 4533
+  // Delta reads. Active Directory (flavor ad): uSNChanged watermarks (io/ldap/ldap_usn.h): the
+  // cursor "usn:N:INVOCATIONID:DC" is the DC's highestCommittedUSN read before the read, bound
+  // to the DC (dsServiceName, invocationId: another DC or a restored one is kOutOfRange);
+  // ReadDelta searches users and groups with (uSNChanged>=N+1) added to their filters, entries
+  // whole. Deletions (and entries moved out of the base) are not seen: the full cycle sees
+  // them. OpenLDAP (flavor openldap), which mechanism: RFC 4533
   // content synchronization when the server lists the Sync Request control
   // (1.3.6.1.4.1.4203.1.9.1.1, the syncprov overlay) in its rootDSE and schema.id is
   // entryUUID; otherwise modifyTimestamp watermarks. The cursor says which made it:
@@ -179,6 +184,10 @@ class LdapDirectorySource final : public DirectorySource {
   absl::StatusOr<DirectoryDelta> ReadSyncDelta(std::string_view cursor,
                                                const core::Directory& previous);
   absl::StatusOr<DirectoryDelta> ReadWatermarkDelta(std::string_view cursor);
+  absl::StatusOr<std::string> UsnCursorNow();
+  absl::StatusOr<DirectoryDelta> ReadUsnDelta(std::string_view cursor);
+  // Users and groups whose entries match `changed` too (a filter), whole.
+  absl::StatusOr<DirectoryDelta> ReadChangedSince(std::string_view changed);
   // The DNs of `previous` groups the server no longer has (every group listed; `listed` = how
   // many).
   absl::StatusOr<std::vector<std::string>> GroupsGone(const core::Directory& previous,

@@ -25,6 +25,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "io/ldap/ldap_sync_control.h"
+#include "io/ldap/ldap_usn.h"
 
 namespace usersync::io {
 namespace {
@@ -35,6 +36,7 @@ constexpr char kBase[] = "DC=ad,DC=test";
 constexpr char kGroupDn[] = "CN=big,DC=ad,DC=test";
 constexpr int kUsers = 8;
 constexpr int kMaxValRange = 3;  // the responder hands out 3 member values a read
+constexpr char kDcName[] = "CN=NTDS Settings,CN=DC2,CN=Servers,DC=ad,DC=test";
 
 std::string UserDn(int idx) { return absl::StrCat("CN=User ", idx, ",DC=ad,DC=test"); }
 std::string Guid(int idx) {
@@ -218,6 +220,16 @@ class Responder {
       if (op != LDAP_REQ_SEARCH) continue;
       if (message.find("supportedControl") != std::string::npos) {
         SendEntry(fd, msgid, "", {{"supportedControl", {ldap_internal::kSyncRequestOid}}});
+        SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_SUCCESS);
+        continue;
+      }
+      if (message.find("highestCommittedUSN") != std::string::npos) {
+        SendEntry(fd, msgid, "", {{"highestCommittedUSN", {"100"}}, {"dsServiceName", {kDcName}}});
+        SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_SUCCESS);
+        continue;
+      }
+      if (message.find("invocationId") != std::string::npos) {
+        SendEntry(fd, msgid, kDcName, {{"invocationId", {Guid(9)}}});
         SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_SUCCESS);
         continue;
       }
@@ -419,6 +431,39 @@ TEST(LdapDirectorySource, UnusableSyncAnswersAreAFullCycleNamingTheServer) {
     EXPECT_THAT(delta.status().message(), HasSubstr(why));
     EXPECT_THAT(delta.status().message(), HasSubstr(responder.url()));
   }
+}
+
+// uSNChanged cursors are bound to their DC: another DC, or the same one with a new
+// invocationId (restored from a backup), is kOutOfRange (a full cycle); the right one reads
+// the changed entries and moves the cursor to the DC's highestCommittedUSN.
+TEST(LdapDirectorySource, UsnCursorIsBoundToItsDomainController) {
+  Responder responder;
+  LdapDirectorySource source(AdOptions(responder, 1));
+  const core::Directory previous;
+  absl::StatusOr<std::string> now = source.StartCursor();
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_EQ(*now, ldap_internal::FormatUsnCursor({100, Guid(9), kDcName}));
+
+  absl::StatusOr<DirectoryDelta> other = source.ReadDelta(
+      ldap_internal::FormatUsnCursor({50, Guid(9), "CN=NTDS Settings,CN=DC1"}), previous);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kOutOfRange) << other.status();
+  EXPECT_THAT(other.status().message(), HasSubstr("CN=DC1"));
+  EXPECT_THAT(other.status().message(), HasSubstr("CN=DC2"));
+
+  absl::StatusOr<DirectoryDelta> restored =
+      source.ReadDelta(ldap_internal::FormatUsnCursor({50, Guid(8), kDcName}), previous);
+  ASSERT_FALSE(restored.ok());
+  EXPECT_EQ(restored.status().code(), absl::StatusCode::kOutOfRange) << restored.status();
+  EXPECT_THAT(restored.status().message(), HasSubstr("restored"));
+
+  absl::StatusOr<DirectoryDelta> delta =
+      source.ReadDelta(ldap_internal::FormatUsnCursor({50, Guid(9), kDcName}), previous);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  EXPECT_EQ(delta->feed, "uSNChanged watermark");
+  EXPECT_EQ(delta->cursor, *now);
+  EXPECT_EQ(delta->changes.users.size(), static_cast<size_t>(kUsers));
+  EXPECT_EQ(delta->entries_read, kUsers + 1);
 }
 
 }  // namespace

@@ -1,0 +1,80 @@
+#include "io/ldap/ldap_usn.h"
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "core/str.h"
+#include "io/ldap/ldap_connection.h"
+
+namespace usersync::io::ldap_internal {
+namespace {
+
+constexpr std::string_view kUsnPrefix = "usn:";
+
+}  // namespace
+
+std::string FormatUsnCursor(const DcState& state) {
+  return absl::StrCat(Sv(kUsnPrefix), state.usn, ":", absl::Base64Escape(state.invocation_id), ":",
+                      state.dc);
+}
+
+bool IsUsnCursor(std::string_view cursor) { return cursor.starts_with(kUsnPrefix); }
+
+absl::StatusOr<DcState> ParseUsnCursor(std::string_view cursor) {
+  const absl::Status refused = absl::OutOfRangeError(
+      absl::StrCat("the stored cursor \"", Sv(cursor), "\" is no uSNChanged cursor"));
+  if (!IsUsnCursor(cursor)) return refused;
+  const std::string_view body = cursor.substr(kUsnPrefix.size());
+  const size_t first = body.find(':');
+  if (first == std::string_view::npos) return refused;
+  const size_t second = body.find(':', first + 1);
+  if (second == std::string_view::npos) return refused;
+  DcState state;
+  if (!absl::SimpleAtoi(Sv(body.substr(0, first)), &state.usn) || state.usn < 0 ||
+      !absl::Base64Unescape(Sv(body.substr(first + 1, second - first - 1)), &state.invocation_id)) {
+    return refused;
+  }
+  state.dc = std::string(body.substr(second + 1));
+  if (state.dc.empty()) return refused;
+  return state;
+}
+
+absl::StatusOr<DcState> ReadDcState(LDAP* ld, const LdapSourceOptions& options) {
+  USERSYNC_ASSIGN_OR_RETURN(
+      const auto root, ReadEntryValues(ld, options, "", {"highestCommittedUSN", "dsServiceName"}));
+  DcState state;
+  bool have_usn = false;
+  for (const auto& [name, value] : root) {
+    if (core::EqualsIgnoreCase(name, "highestCommittedUSN")) {
+      have_usn = absl::SimpleAtoi(value, &state.usn);
+    } else if (core::EqualsIgnoreCase(name, "dsServiceName")) {
+      state.dc = value;
+    }
+  }
+  if (!have_usn || state.dc.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the rootDSE of ", options.url,
+        " shows no highestCommittedUSN or dsServiceName: is it Active Directory (source.flavor)?"));
+  }
+  // The bind DN may not be allowed to read the NTDS Settings object: then the DC is known by
+  // its name only (a restore from backup is not detected).
+  const absl::StatusOr<std::vector<std::pair<std::string, std::string>>> settings =
+      ReadEntryValues(ld, options, state.dc, {"invocationId"});
+  if (settings.ok()) {
+    for (const auto& [name, value] : *settings) {
+      if (core::EqualsIgnoreCase(name, "invocationId")) state.invocation_id = value;
+    }
+  } else if (!absl::IsPermissionDenied(settings.status()) && !absl::IsNotFound(settings.status())) {
+    return settings.status();
+  }
+  return state;
+}
+
+}  // namespace usersync::io::ldap_internal
