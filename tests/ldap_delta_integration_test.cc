@@ -83,12 +83,17 @@ class LdapDeltaIntegrationTest : public ::testing::TestWithParam<Feed> {
     ASSERT_TRUE(slapd.ok()) << slapd.status();
     slapd_ = *std::move(slapd);
     ASSERT_TRUE(world_.StartTarget().ok());
+    WriteSourceConfig("");
+  }
+
+  // The configuration with `extra` lines in [source].
+  void WriteSourceConfig(const std::string& extra) {
     WorldConfig config;
     config.source = absl::StrCat("kind = \"ldap\"\nurl = \"", slapd_->url(), "\"\nbind_dn = \"",
                                  kAdminDn, "\"\nbind_password_env = \"", kPasswordEnv,
                                  "\"\nbase_dn = \"dc=example,dc=com\"\n",
                                  // Two of nine users deleted at once must not be held.
-                                 "max_shrink_percent = 100\n");
+                                 "max_shrink_percent = 100\n", extra);
     world_.WriteConfig(config);
   }
 
@@ -181,6 +186,30 @@ TEST_P(LdapDeltaIntegrationTest, DeletionsAreSeenByContentSyncOnly) {
   ASSERT_EQ(quiet.exit_code, 0) << quiet.out << quiet.err;
   EXPECT_TRUE(Contains(quiet.out, "Cycle: delta (read 0 directory entries, 0 changed; 0 users"))
       << quiet.out;
+}
+
+// user2 stops matching user_filter. RFC 4533 sees it leave (a present phase does not name it;
+// the session log names it as no longer matching) and the delta deactivates it; a watermark
+// cannot (the changed entry no longer matches the search) and the full plan holds the
+// deactivation.
+TEST_P(LdapDeltaIntegrationTest, AUserLeavingTheUserFilterIsSeenByContentSyncOnly) {
+  WriteSourceConfig("user_filter = \"(&(objectClass=inetOrgPerson)(!(employeeType=gone)))\"\n");
+  ProcessResult first = Sync({"sync", "--delta"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  ASSERT_EQ(world_.Stats().active_users, 9);
+  Modify(absl::StrCat("dn: ", UserDn(2), "\nchangetype: modify\nadd: employeeType\n",
+                      "employeeType: gone\n"));
+
+  ProcessResult delta = Sync({"sync", "--delta"});
+  ASSERT_EQ(delta.exit_code, 0) << delta.out << delta.err;
+  EXPECT_TRUE(Contains(delta.out, "Cycle: delta (")) << delta.out;
+  EXPECT_TRUE(Contains(delta.out, FeedLine(GetParam()))) << delta.out;
+  ProcessResult plan = Sync({"plan", "--format", "json"});
+  const testing::PlanJson json = testing::ParsePlanJson(plan.out);
+  ASSERT_TRUE(json.parsed) << plan.out << plan.err;
+  const bool content_sync = GetParam() != Feed::kWatermark;
+  EXPECT_EQ(world_.Stats().active_users, content_sync ? 8 : 9);
+  EXPECT_EQ(json.operations.size(), content_sync ? 0u : 1u) << plan.out;
 }
 
 // The server gains or loses syncprov between two cycles: the stored cursor is of the other
