@@ -185,7 +185,7 @@ absl::StatusOr<std::string> LdapDirectorySource::StartCursor() {
   ldap_internal::LdapReader reader(options);
   const absl::StatusOr<core::Directory> read = reader.Read(stats, &sync);
   if (!read.ok() && !absl::IsOutOfRange(read.status())) return read.status();
-  if (!read.ok() || sync.users.cookie.empty() || sync.groups.cookie.empty()) {
+  if (!read.ok() || sync.users.new_cookie.empty() || sync.groups.new_cookie.empty()) {
     Warn(options_.log, absl::StrCat(options_.url,
                                     " lists RFC 4533 content synchronization but gave no sync "
                                     "cookie (",
@@ -193,7 +193,7 @@ absl::StatusOr<std::string> LdapDirectorySource::StartCursor() {
                                     "); delta cycles use modifyTimestamp watermarks"));
     return watermark;
   }
-  return ldap_internal::FormatSyncCursor({sync.users.cookie, sync.groups.cookie});
+  return ldap_internal::FormatSyncCursor({sync.users.new_cookie, sync.groups.new_cookie});
 }
 
 absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadDelta(std::string_view cursor,
@@ -240,7 +240,8 @@ absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadSyncDelta(std::string_vi
     USERSYNC_ASSIGN_OR_RETURN(delta.changes.removed_groups, GroupsGone(previous, listed_groups));
   }
   delta.entries_read = static_cast<int64_t>(delta.changes.entry_count()) + listed_groups;
-  delta.cursor = ldap_internal::FormatSyncCursor({sync.users.cookie, sync.groups.cookie});
+  delta.cursor =
+      ldap_internal::FormatSyncCursor({sync.users.next_cookie(), sync.groups.next_cookie()});
   return delta;
 }
 

@@ -56,6 +56,9 @@ enum class SyncAnswer {
   kRefreshRequired,  // e-syncRefreshRequired (4096)
   kMalformedDone,    // success, with a Sync Done control holding an INTEGER
   kNoState,          // an entry without a Sync State control
+  // The first two sync searches: a Sync Info new cookie ("mid"), then the connection drops;
+  // the rest: nothing changed (Sync Done with cookie "done", refreshDeletes).
+  kNewCookieThenDrop,
 };
 
 // Answers binds (any password but "wrong"), the user and group searches in one page, and
@@ -91,6 +94,11 @@ class Responder {
     for (int fd : client_fds_) ::close(fd);
   }
   std::string url() const { return absl::StrCat("ldap://127.0.0.1:", port_); }
+  // The sync search requests received, whole.
+  std::vector<std::string> sync_requests() {
+    absl::MutexLock lock(&mu_);
+    return sync_requests_;
+  }
   int range_reads() const { return range_reads_.load(); }
 
  private:
@@ -175,20 +183,40 @@ class Responder {
     Send(fd, ber);
   }
 
-  void AnswerSync(int fd, ber_int_t msgid) const {
+  // False when the connection was dropped.
+  bool AnswerSync(int fd, ber_int_t msgid) {
     switch (sync_answer) {
       case SyncAnswer::kRefreshRequired:
         SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, ldap_internal::kSyncRefreshRequired);
-        return;
+        return true;
       case SyncAnswer::kMalformedDone:
         SendDoneWithControl(fd, msgid, LDAP_SUCCESS, ldap_internal::kSyncDoneOid,
                             std::string("\x30\x03\x02\x01\x01", 5));
-        return;
+        return true;
       case SyncAnswer::kNoState:
         SendEntry(fd, msgid, UserDn(0), {{"uid", {"user0"}}});
         SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_SUCCESS);
-        return;
+        return true;
+      case SyncAnswer::kNewCookieThenDrop:
+        if (drops_left_.fetch_sub(1) > 0) {
+          BerElement* ber = ber_alloc_t(LBER_USE_DER);
+          std::string value("\x80\x03mid", 5);  // syncInfoValue newcookie [0] "mid"
+          berval bv{value.size(), value.data()};
+          ber_printf(ber, "{it{tstO}}", msgid, LDAP_RES_INTERMEDIATE, static_cast<ber_tag_t>(0x80),
+                     ldap_internal::kSyncInfoOid, static_cast<ber_tag_t>(0x81), &bv);
+          Send(fd, ber);
+          ::shutdown(fd, SHUT_RDWR);
+          return false;
+        }
+        // SEQUENCE { cookie "done", refreshDeletes TRUE }
+        SendDoneWithControl(fd, msgid, LDAP_SUCCESS, ldap_internal::kSyncDoneOid,
+                            std::string("\x30\x09\x04\x04"
+                                        "done"
+                                        "\x01\x01\xff",
+                                        11));
+        return true;
     }
+    return true;
   }
 
   // Members low.. of the big group: up to kMaxValRange, and the description for them.
@@ -234,7 +262,11 @@ class Responder {
         continue;
       }
       if (message.find(ldap_internal::kSyncRequestOid) != std::string::npos) {
-        AnswerSync(fd, msgid);
+        {
+          absl::MutexLock lock(&mu_);
+          sync_requests_.push_back(message);
+        }
+        if (!AnswerSync(fd, msgid)) return;
         continue;
       }
       // The request's strings are enough to tell the searches apart.
@@ -271,10 +303,12 @@ class Responder {
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> range_reads_{0};
+  std::atomic<int> drops_left_{2};
   std::thread acceptor_;
   absl::Mutex mu_;
   std::vector<int> client_fds_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> workers_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> sync_requests_ ABSL_GUARDED_BY(mu_);
 };
 
 LdapSourceOptions AdOptions(const Responder& responder, int connections) {
@@ -430,6 +464,31 @@ TEST(LdapDirectorySource, UnusableSyncAnswersAreAFullCycleNamingTheServer) {
     EXPECT_EQ(delta.status().code(), absl::StatusCode::kOutOfRange) << delta.status();
     EXPECT_THAT(delta.status().message(), HasSubstr(why));
     EXPECT_THAT(delta.status().message(), HasSubstr(responder.url()));
+  }
+}
+
+// A sync search whose connection drops after the server sent a new cookie starts again from
+// the stored cookie, not the new one (the entries of the lost attempt are gone with it), and
+// the cursor after the read is the cookie of the attempt that completed.
+TEST(LdapDirectorySource, ARetriedSyncSearchStartsFromTheStoredCookie) {
+  Responder responder;
+  responder.sync_answer = SyncAnswer::kNewCookieThenDrop;
+  LdapSourceOptions options = AdOptions(responder, 1);
+  options.schema = DirectorySchema{};  // OpenLDAP, id = entryUUID
+  options.max_attempts = 3;
+  options.retry_base = std::chrono::milliseconds(1);
+  LdapDirectorySource source(options);
+  const core::Directory previous;
+  absl::StatusOr<DirectoryDelta> delta =
+      source.ReadDelta(ldap_internal::FormatSyncCursor({"cookie-u", "cookie-g"}), previous);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  EXPECT_EQ(delta->cursor, ldap_internal::FormatSyncCursor({"done", "done"}));
+  const std::vector<std::string> requests = responder.sync_requests();
+  ASSERT_EQ(requests.size(), 4u);  // users and groups, each twice
+  for (const std::string& request : requests) {
+    EXPECT_EQ(request.find("mid"), std::string::npos);
+    EXPECT_TRUE(request.find("cookie-u") != std::string::npos ||
+                request.find("cookie-g") != std::string::npos);
   }
 }
 

@@ -41,24 +41,28 @@ namespace usersync::io::ldap_internal {
 // entries it sent whole (those go into the job's batch as any entry). Reset when the search
 // starts again after a dropped connection.
 struct SyncRun {
-  std::string cookie;    // in: the cookie to start from ("" = a first refresh); out: the new one
-                         // (unchanged when the server sent none: nothing changed)
+  std::string cookie;    // the cookie to start from ("" = a first refresh); a retry starts here
   size_t max_uuids = 0;  // bound on the UUIDs of one answer (present + deleted + changed)
-  // The answer. refresh_deletes (the Sync Done control): true when the server named what was
-  // deleted (`deleted`; a session log, or nothing changed); false after a present phase:
-  // every entry that is neither in `present` nor in `changed` is gone.
+  // The answer. new_cookie: the last cookie the server sent ("" when none: nothing changed).
+  // refresh_deletes (the Sync Done control): true when the server named what was deleted
+  // (`deleted`; a session log, or nothing changed); false after a present phase: every entry
+  // that is neither in `present` nor in `changed` is gone.
+  std::string new_cookie;
   bool refresh_deletes = false;
   std::vector<SyncUuid> present;
   std::vector<SyncUuid> deleted;
   std::vector<SyncUuid> changed;  // entries sent whole (add, modify), in the batch's order
 
   void ClearAnswer() {
+    new_cookie.clear();
     refresh_deletes = false;
     present.clear();
     deleted.clear();
     changed.clear();
   }
   size_t uuid_count() const { return present.size() + deleted.size() + changed.size(); }
+  // Where the next search starts.
+  const std::string& next_cookie() const { return new_cookie.empty() ? cookie : new_cookie; }
 };
 
 // The two sync searches of a delta read: users and groups, each with its own cookie.

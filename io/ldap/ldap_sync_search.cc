@@ -125,7 +125,7 @@ absl::Status LdapReader::SyncInfo(LDAP* ld, LDAPMessage* msg, Job& job) {
   if (data != nullptr) ber_bvfree(data);
   if (!ours) return absl::OkStatus();  // another extension's message
   if (!info.ok()) return SyncRefused(job, absl::StrCat("sent a ", info.status().message()));
-  if (info->cookie.has_value()) sync.cookie = *info->cookie;
+  if (info->cookie.has_value()) sync.new_cookie = *info->cookie;
   if (info->kind == SyncInfoValue::Kind::kIdSet) {
     std::vector<SyncUuid>& into = info->refresh_deletes ? sync.deleted : sync.present;
     into.insert(into.end(), info->uuids.begin(), info->uuids.end());
@@ -170,7 +170,7 @@ absl::Status LdapReader::EndSync(LDAP* ld, LDAPMessage* msg, Job& job) {
   }
   absl::StatusOr<SyncDoneValue> done = DecodeSyncDone(*value);
   if (!done.ok()) return SyncRefused(job, absl::StrCat("sent a ", done.status().message()));
-  if (done->cookie.has_value()) sync.cookie = *done->cookie;
+  if (done->cookie.has_value()) sync.new_cookie = *done->cookie;
   sync.refresh_deletes = done->refresh_deletes;
   return absl::OkStatus();
 }
