@@ -692,6 +692,35 @@ TEST_F(SambaAdTest, RangedMembersDisabledUserAndObjectGuid) {
   const PlanView settled_view = ParsePlan(settled.out);
   ASSERT_TRUE(settled_view.parsed);
   EXPECT_TRUE(settled_view.ops.empty()) << "first op: " << *settled_view.ops.begin();
+
+  // A user deleted in AD: its tombstone (Deleted Objects, read with the show-deleted control,
+  // which Administrator may) makes the next delta deactivate it, reading that one entry
+  // (Samba does not move the group's uSNChanged when the deletion drops its link: the
+  // snapshot's group keeps the DN as an unresolved member until the next full cycle, which
+  // changes no plan). A full plan then has nothing to do.
+  const ProcessResult deleted = testing::RunProcess(
+      {"/bin/sh", "-c",
+       "printf %s \"$PW\" > pw && /usr/bin/ldapdelete -x -H \"$URL\" -D \"$DN\" -y pw \"$GONE\"; "
+       "rc=$?; rm -f pw; exit $rc"},
+      {{"PW", password},
+       {"URL", (*samba)->url()},
+       {"DN", testing::SambaAdFixture::kAdminBind},
+       {"GONE", absl::StrCat("CN=User 20,CN=Users,", base)}},
+      world_.dir().string(), std::chrono::seconds(60));
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.out << deleted.err;
+  const ProcessResult after_delete = sync_delta();
+  ASSERT_EQ(after_delete.exit_code, 0) << after_delete.out << after_delete.err;
+  EXPECT_TRUE(Contains(after_delete.out,
+                       "Cycle: delta (read 1 directory entries, 1 changed; 1 users "
+                       "planned"))
+      << after_delete.out;
+  EXPECT_TRUE(Contains(after_delete.out, "read by uSNChanged watermark)")) << after_delete.out;
+  EXPECT_EQ(world_.Stats().active_users, ad::kAdUsers - 4);
+  const ProcessResult settled_again = Plan(delta_config, password);
+  ASSERT_EQ(settled_again.exit_code, 0) << settled_again.err;
+  const PlanView settled_again_view = ParsePlan(settled_again.out);
+  ASSERT_TRUE(settled_again_view.parsed);
+  EXPECT_TRUE(settled_again_view.ops.empty()) << "first op: " << *settled_again_view.ops.begin();
 }
 
 }  // namespace

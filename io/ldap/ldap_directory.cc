@@ -198,7 +198,7 @@ absl::StatusOr<std::string> LdapDirectorySource::StartCursor() {
 
 absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadDelta(std::string_view cursor,
                                                               const core::Directory& previous) {
-  if (options_.schema.flavor == DirectoryFlavor::kAd) return ReadUsnDelta(cursor);
+  if (options_.schema.flavor == DirectoryFlavor::kAd) return ReadUsnDelta(cursor, previous);
   USERSYNC_ASSIGN_OR_RETURN(const bool content_sync, UsesContentSync());
   if (ldap_internal::IsSyncCursor(cursor)) {
     if (!content_sync) {
@@ -282,7 +282,8 @@ absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadWatermarkDelta(std::stri
   return delta;
 }
 
-absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadUsnDelta(std::string_view cursor) {
+absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadUsnDelta(std::string_view cursor,
+                                                                 const core::Directory& previous) {
   USERSYNC_ASSIGN_OR_RETURN(const ldap_internal::DcState from,
                             ldap_internal::ParseUsnCursor(cursor));
   // The DC's USN before the search: a change committed during it is read again next time.
@@ -290,7 +291,6 @@ absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadUsnDelta(std::string_vie
                             ldap_internal::Connection::Open(options_));
   USERSYNC_ASSIGN_OR_RETURN(const ldap_internal::DcState now,
                             ldap_internal::ReadDcState(conn->ld(), options_));
-  conn.reset();
   if (now.dc != from.dc) {
     return absl::OutOfRangeError(
         absl::StrCat("the uSNChanged cursor belongs to domain controller \"", from.dc, "\", but ",
@@ -306,7 +306,34 @@ absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadUsnDelta(std::string_vie
                             ReadChangedSince(absl::StrCat("(uSNChanged>=", from.usn + 1, ")")));
   delta.cursor = ldap_internal::FormatUsnCursor(now);
   delta.feed = kUsnWatermark;
+  USERSYNC_RETURN_IF_ERROR(AddTombstones(*conn, from.usn + 1, previous, delta));
   return delta;
+}
+
+absl::Status LdapDirectorySource::AddTombstones(ldap_internal::Connection& conn, int64_t since,
+                                                const core::Directory& previous,
+                                                DirectoryDelta& delta) {
+  const absl::StatusOr<std::vector<ldap_internal::Tombstone>> tombstones =
+      ldap_internal::ReadTombstones(conn.ld(), options_, since,
+                                    previous.user_count() + previous.group_count() + 1000);
+  if (absl::IsPermissionDenied(tombstones.status()) || absl::IsNotFound(tombstones.status())) {
+    return absl::OkStatus();  // the bind DN may not see them: the full cycle sees deletions
+  }
+  if (!tombstones.ok()) return tombstones.status();
+  bool group_gone = false;
+  for (const ldap_internal::Tombstone& tombstone : *tombstones) {
+    group_gone = group_gone || tombstone.group;
+    if (!tombstone.group && previous.FindUserById(tombstone.guid).has_value()) {
+      delta.changes.removed_users.push_back(tombstone.guid);
+      ++delta.entries_read;
+    }
+  }
+  if (group_gone) {
+    int64_t listed = 0;
+    USERSYNC_ASSIGN_OR_RETURN(delta.changes.removed_groups, GroupsGone(previous, listed));
+    delta.entries_read += listed + static_cast<int64_t>(delta.changes.removed_groups.size());
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadChangedSince(std::string_view changed) {

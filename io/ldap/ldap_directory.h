@@ -70,6 +70,10 @@
 
 namespace usersync::io {
 
+namespace ldap_internal {
+class Connection;
+}  // namespace ldap_internal
+
 // What the LDAP source needs, filled by its caller (the configuration's reading is not this
 // module's business: the caller also reads the bind password from wherever it is kept).
 struct LdapSourceOptions {
@@ -147,8 +151,10 @@ class LdapDirectorySource final : public DirectorySource {
   // cursor "usn:N:INVOCATIONID:DC" is the DC's highestCommittedUSN read before the read, bound
   // to the DC (dsServiceName, invocationId: another DC or a restored one is kOutOfRange);
   // ReadDelta searches users and groups with (uSNChanged>=N+1) added to their filters, entries
-  // whole. Deletions (and entries moved out of the base) are not seen: the full cycle sees
-  // them. OpenLDAP (flavor openldap), which mechanism: RFC 4533
+  // whole. Deleted users come from the tombstones (Deleted Objects, show-deleted control) when
+  // the bind DN may read them (by default administrators only); a deleted group makes the
+  // groups listed once. Otherwise deletions, and entries moved out of the base, wait for the
+  // full cycle. OpenLDAP (flavor openldap), which mechanism: RFC 4533
   // content synchronization when the server lists the Sync Request control
   // (1.3.6.1.4.1.4203.1.9.1.1, the syncprov overlay) in its rootDSE and schema.id is
   // entryUUID; otherwise modifyTimestamp watermarks. The cursor says which made it:
@@ -185,7 +191,12 @@ class LdapDirectorySource final : public DirectorySource {
                                                const core::Directory& previous);
   absl::StatusOr<DirectoryDelta> ReadWatermarkDelta(std::string_view cursor);
   absl::StatusOr<std::string> UsnCursorNow();
-  absl::StatusOr<DirectoryDelta> ReadUsnDelta(std::string_view cursor);
+  absl::StatusOr<DirectoryDelta> ReadUsnDelta(std::string_view cursor,
+                                              const core::Directory& previous);
+  // AD deletions since USN `since` (tombstones): users of `previous` removed, and the groups
+  // listed when a group was deleted. Silent when the bind DN may not read them.
+  absl::Status AddTombstones(ldap_internal::Connection& conn, int64_t since,
+                             const core::Directory& previous, DirectoryDelta& delta);
   // Users and groups whose entries match `changed` too (a filter), whole.
   absl::StatusOr<DirectoryDelta> ReadChangedSince(std::string_view changed);
   // The DNs of `previous` groups the server no longer has (every group listed; `listed` = how

@@ -1,5 +1,6 @@
 #include "io/ldap/ldap_usn.h"
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/str.h"
+#include "io/directory/entry_mapper.h"
 #include "io/ldap/ldap_connection.h"
 
 namespace usersync::io::ldap_internal {
@@ -75,6 +77,60 @@ absl::StatusOr<DcState> ReadDcState(LDAP* ld, const LdapSourceOptions& options) 
     return settings.status();
   }
   return state;
+}
+
+absl::StatusOr<std::vector<Tombstone>> ReadTombstones(LDAP* ld, const LdapSourceOptions& options,
+                                                      int64_t since, size_t max) {
+  USERSYNC_ASSIGN_OR_RETURN(const auto root,
+                            ReadEntryValues(ld, options, "", {"defaultNamingContext"}));
+  std::string naming_context;
+  for (const auto& [name, value] : root) {
+    if (core::EqualsIgnoreCase(name, "defaultNamingContext")) naming_context = value;
+  }
+  if (naming_context.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("the rootDSE of ", options.url, " shows no defaultNamingContext"));
+  }
+  const std::string base = absl::StrCat("CN=Deleted Objects,", naming_context);
+  const std::string filter = absl::StrCat("(&(isDeleted=TRUE)(uSNChanged>=", since, "))");
+  char guid_attribute[] = "objectGUID";
+  char class_attribute[] = "objectClass";
+  char* attrs[] = {guid_attribute, class_attribute, nullptr};
+  LDAPControl show_deleted;
+  show_deleted.ldctl_oid = const_cast<char*>(kShowDeletedOid);
+  show_deleted.ldctl_value = berval{0, nullptr};
+  show_deleted.ldctl_iscritical = 1;
+  LDAPControl* controls[] = {&show_deleted, nullptr};
+  timeval timeout = ToTimeval(options.timeout);
+  LDAPMessage* raw = nullptr;
+  const int rc = ldap_search_ext_s(ld, base.c_str(), LDAP_SCOPE_ONELEVEL, filter.c_str(), attrs, 0,
+                                   controls, nullptr, &timeout, static_cast<int>(max) + 1, &raw);
+  std::unique_ptr<LDAPMessage, decltype(&ldap_msgfree)> result(raw, &ldap_msgfree);
+  if (rc == LDAP_SIZELIMIT_EXCEEDED) {
+    return absl::OutOfRangeError(absl::StrCat("more than ", max, " objects deleted on ",
+                                              options.url, " since the last cycle"));
+  }
+  if (rc != LDAP_SUCCESS) {
+    return LdapError(rc, absl::StrCat("reading the tombstones in ", base, " at ", options.url),
+                     Diagnostic(ld));
+  }
+  std::vector<Tombstone> out;
+  for (LDAPMessage* entry = ldap_first_entry(ld, result.get()); entry != nullptr;
+       entry = ldap_next_entry(ld, entry)) {
+    Tombstone tombstone;
+    berval** guids = ldap_get_values_len(ld, entry, guid_attribute);
+    if (guids != nullptr && guids[0] != nullptr && guids[0]->bv_len == 16) {
+      tombstone.guid = GuidString(ToView(*guids[0]));
+    }
+    if (guids != nullptr) ldap_value_free_len(guids);
+    berval** classes = ldap_get_values_len(ld, entry, class_attribute);
+    for (size_t idx = 0; classes != nullptr && classes[idx] != nullptr; ++idx) {
+      if (core::EqualsIgnoreCase(ToView(*classes[idx]), "group")) tombstone.group = true;
+    }
+    if (classes != nullptr) ldap_value_free_len(classes);
+    if (!tombstone.guid.empty()) out.push_back(std::move(tombstone));
+  }
+  return out;
 }
 
 }  // namespace usersync::io::ldap_internal

@@ -12,14 +12,21 @@
 // attributes (a group's changed member values, not its list), which the delta would have to
 // merge; uSNChanged needs read rights only and returns entries whole.
 //
-// Thread-safety: the functions are thread-safe; ReadDcState uses `ld` as its caller does.
+// Deletions: a deleted object becomes a tombstone in the domain's Deleted Objects container
+// (its objectGUID and objectClass kept, a new uSNChanged), visible only with the show-deleted
+// control (1.2.840.113556.1.4.417) and, by default, only to administrators. ReadTombstones
+// reads those above a USN.
+//
+// Thread-safety: the functions are thread-safe; they use `ld` as their caller does.
 #pragma once
 
 #include <ldap.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "io/ldap/ldap_directory.h"
@@ -44,5 +51,22 @@ absl::StatusOr<DcState> ParseUsnCursor(std::string_view cursor);
 // the NTDS Settings object. Errors: the searches'; kFailedPrecondition naming the URL when the
 // rootDSE shows no highestCommittedUSN or dsServiceName (not Active Directory).
 absl::StatusOr<DcState> ReadDcState(LDAP* ld, const LdapSourceOptions& options);
+
+// An object deleted since a USN: its objectGUID (canonical string form, as ids are) and
+// whether it was a group (objectClass group).
+struct Tombstone {
+  std::string guid;
+  bool group = false;
+};
+
+inline constexpr char kShowDeletedOid[] = "1.2.840.113556.1.4.417";
+
+// The tombstones with uSNChanged >= `since` under "CN=Deleted Objects," + the rootDSE's
+// defaultNamingContext, read with the show-deleted control (one search, at most `max`
+// answers). Errors: kPermissionDenied / kNotFound when the bind DN may not see the container
+// (the caller leaves deletions to the full cycle); kOutOfRange when more than `max` come back;
+// the search's otherwise.
+absl::StatusOr<std::vector<Tombstone>> ReadTombstones(LDAP* ld, const LdapSourceOptions& options,
+                                                      int64_t since, size_t max);
 
 }  // namespace usersync::io::ldap_internal
