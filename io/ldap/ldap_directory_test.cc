@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "io/directory/entry_mapper.h"
 #include "io/ldap/ldap_sync_control.h"
 #include "io/ldap/ldap_usn.h"
 
@@ -253,6 +254,18 @@ class Responder {
       }
       if (message.find("highestCommittedUSN") != std::string::npos) {
         SendEntry(fd, msgid, "", {{"highestCommittedUSN", {"100"}}, {"dsServiceName", {kDcName}}});
+        SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_SUCCESS);
+        continue;
+      }
+      if (message.find("defaultNamingContext") != std::string::npos) {
+        SendEntry(fd, msgid, "", {{"defaultNamingContext", {kBase}}});
+        SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_SUCCESS);
+        continue;
+      }
+      if (message.find(ldap_internal::kShowDeletedOid) != std::string::npos) {
+        // User 3's tombstone.
+        SendEntry(fd, msgid, "CN=User 3\\0ADEL:x,CN=Deleted Objects,DC=ad,DC=test",
+                  {{"objectGUID", {Guid(3)}}, {"objectClass", {"top", "person", "user"}}});
         SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_SUCCESS);
         continue;
       }
@@ -494,7 +507,8 @@ TEST(LdapDirectorySource, ARetriedSyncSearchStartsFromTheStoredCookie) {
 
 // uSNChanged cursors are bound to their DC: another DC, or the same one with a new
 // invocationId (restored from a backup), is kOutOfRange (a full cycle); the right one reads
-// the changed entries and moves the cursor to the DC's highestCommittedUSN.
+// the changed entries and the tombstones, and moves the cursor to the DC's
+// highestCommittedUSN.
 TEST(LdapDirectorySource, UsnCursorIsBoundToItsDomainController) {
   Responder responder;
   LdapDirectorySource source(AdOptions(responder, 1));
@@ -516,13 +530,19 @@ TEST(LdapDirectorySource, UsnCursorIsBoundToItsDomainController) {
   EXPECT_EQ(restored.status().code(), absl::StatusCode::kOutOfRange) << restored.status();
   EXPECT_THAT(restored.status().message(), HasSubstr("restored"));
 
+  // The responder answers every search whole; User 3 also has a tombstone, which a delta
+  // from a directory that holds User 3 removes.
+  absl::StatusOr<core::Directory> holding = source.Read();
+  ASSERT_TRUE(holding.ok()) << holding.status();
   absl::StatusOr<DirectoryDelta> delta =
-      source.ReadDelta(ldap_internal::FormatUsnCursor({50, Guid(9), kDcName}), previous);
+      source.ReadDelta(ldap_internal::FormatUsnCursor({50, Guid(9), kDcName}), *holding);
   ASSERT_TRUE(delta.ok()) << delta.status();
   EXPECT_EQ(delta->feed, "uSNChanged watermark");
   EXPECT_EQ(delta->cursor, *now);
   EXPECT_EQ(delta->changes.users.size(), static_cast<size_t>(kUsers));
-  EXPECT_EQ(delta->entries_read, kUsers + 1);
+  EXPECT_EQ(delta->changes.removed_users, std::vector<std::string>{GuidString(Guid(3))});
+  EXPECT_TRUE(delta->changes.removed_groups.empty());
+  EXPECT_EQ(delta->entries_read, kUsers + 2);
 }
 
 }  // namespace
