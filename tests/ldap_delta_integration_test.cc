@@ -110,6 +110,28 @@ class LdapDeltaIntegrationTest : public ::testing::TestWithParam<Feed> {
             .ok());
   }
 
+  // A full cycle (9 users active), then `change` applied, then a delta cycle, which must read
+  // by this test's feed. Returns how many operations a full plan still has afterwards.
+  size_t FullThenDelta(const std::string& change) {
+    ProcessResult first = Sync({"sync", "--delta"});
+    EXPECT_EQ(first.exit_code, 0) << first.out << first.err;
+    EXPECT_EQ(world_.Stats().active_users, 9);
+    Modify(change);
+    ProcessResult delta = Sync({"sync", "--delta"});
+    EXPECT_EQ(delta.exit_code, 0) << delta.out << delta.err;
+    EXPECT_TRUE(Contains(delta.out, "Cycle: delta (")) << delta.out;
+    EXPECT_TRUE(Contains(delta.out, FeedLine(GetParam()))) << delta.out;
+    return FullPlanOperations();
+  }
+
+  // The operations of a full `plan` now.
+  size_t FullPlanOperations() {
+    ProcessResult plan = Sync({"plan", "--format", "json"});
+    const testing::PlanJson json = testing::ParsePlanJson(plan.out);
+    EXPECT_TRUE(json.parsed) << plan.out << plan.err;
+    return json.operations.size();
+  }
+
   // What the cycle line says read the changes.
   static std::string FeedLine(Feed feed) {
     return feed == Feed::kWatermark ? "read by modifyTimestamp watermark)"
@@ -149,10 +171,7 @@ TEST_P(LdapDeltaIntegrationTest, ThreeUsersAndAGroupMakeADeltaOfExactlyThose) {
   EXPECT_EQ(after.active_users, 10);
   EXPECT_EQ(world_.ScimAccounts()["user2@example.com"].family_name, "Renamed");
 
-  ProcessResult plan = Sync({"plan", "--format", "json"});
-  const testing::PlanJson json = testing::ParsePlanJson(plan.out);
-  ASSERT_TRUE(json.parsed) << plan.out << plan.err;
-  EXPECT_TRUE(json.operations.empty()) << plan.out;
+  EXPECT_EQ(FullPlanOperations(), 0u);
 }
 
 // user3 deleted, and cn=team (user9's only way into the scoped cn=staff). RFC 4533 sees both
@@ -160,26 +179,12 @@ TEST_P(LdapDeltaIntegrationTest, ThreeUsersAndAGroupMakeADeltaOfExactlyThose) {
 // do. A watermark sees neither (no entry is left to carry a timestamp; cn=staff still names
 // cn=team): the delta changes nothing, and the full plan holds the two deactivations.
 TEST_P(LdapDeltaIntegrationTest, DeletionsAreSeenByContentSyncOnly) {
-  ProcessResult first = Sync({"sync", "--delta"});
-  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
-  ASSERT_EQ(world_.Stats().active_users, 9);
-  Modify(absl::StrCat("dn: ", UserDn(3), "\nchangetype: delete\n\n",
-                      "dn: cn=team,ou=groups,dc=example,dc=com\nchangetype: delete\n"));
-
-  ProcessResult delta = Sync({"sync", "--delta"});
-  ASSERT_EQ(delta.exit_code, 0) << delta.out << delta.err;
-  EXPECT_TRUE(Contains(delta.out, "Cycle: delta (")) << delta.out;
-  EXPECT_TRUE(Contains(delta.out, FeedLine(GetParam()))) << delta.out;
-  ProcessResult plan = Sync({"plan", "--format", "json"});
-  const testing::PlanJson json = testing::ParsePlanJson(plan.out);
-  ASSERT_TRUE(json.parsed) << plan.out << plan.err;
-  if (GetParam() == Feed::kWatermark) {
-    EXPECT_EQ(world_.Stats().active_users, 9);
-    EXPECT_EQ(json.operations.size(), 2u) << plan.out;
-  } else {
-    EXPECT_EQ(world_.Stats().active_users, 7);
-    EXPECT_TRUE(json.operations.empty()) << plan.out;
-  }
+  const size_t left =
+      FullThenDelta(absl::StrCat("dn: ", UserDn(3), "\nchangetype: delete\n\n",
+                                 "dn: cn=team,ou=groups,dc=example,dc=com\nchangetype: delete\n"));
+  const bool content_sync = GetParam() != Feed::kWatermark;
+  EXPECT_EQ(world_.Stats().active_users, content_sync ? 7 : 9);
+  EXPECT_EQ(left, content_sync ? 0u : 2u);
 
   // Nothing changed since: the next delta reads nothing and plans nothing.
   ProcessResult quiet = Sync({"sync", "--delta"});
@@ -194,22 +199,11 @@ TEST_P(LdapDeltaIntegrationTest, DeletionsAreSeenByContentSyncOnly) {
 // deactivation.
 TEST_P(LdapDeltaIntegrationTest, AUserLeavingTheUserFilterIsSeenByContentSyncOnly) {
   WriteSourceConfig("user_filter = \"(&(objectClass=inetOrgPerson)(!(employeeType=gone)))\"\n");
-  ProcessResult first = Sync({"sync", "--delta"});
-  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
-  ASSERT_EQ(world_.Stats().active_users, 9);
-  Modify(absl::StrCat("dn: ", UserDn(2), "\nchangetype: modify\nadd: employeeType\n",
-                      "employeeType: gone\n"));
-
-  ProcessResult delta = Sync({"sync", "--delta"});
-  ASSERT_EQ(delta.exit_code, 0) << delta.out << delta.err;
-  EXPECT_TRUE(Contains(delta.out, "Cycle: delta (")) << delta.out;
-  EXPECT_TRUE(Contains(delta.out, FeedLine(GetParam()))) << delta.out;
-  ProcessResult plan = Sync({"plan", "--format", "json"});
-  const testing::PlanJson json = testing::ParsePlanJson(plan.out);
-  ASSERT_TRUE(json.parsed) << plan.out << plan.err;
+  const size_t left = FullThenDelta(absl::StrCat(
+      "dn: ", UserDn(2), "\nchangetype: modify\nadd: employeeType\n", "employeeType: gone\n"));
   const bool content_sync = GetParam() != Feed::kWatermark;
   EXPECT_EQ(world_.Stats().active_users, content_sync ? 8 : 9);
-  EXPECT_EQ(json.operations.size(), content_sync ? 0u : 1u) << plan.out;
+  EXPECT_EQ(left, content_sync ? 0u : 1u);
 }
 
 // The server gains or loses syncprov between two cycles: the stored cursor is of the other

@@ -666,61 +666,61 @@ TEST_F(SambaAdTest, RangedMembersDisabledUserAndObjectGuid) {
           "dn: CN=User 12,CN=Users,", base, "\nchangetype: modify\nreplace: userAccountControl\n",
           "userAccountControl: 514\n\ndn: CN=big,CN=Users,", base,
           "\nchangetype: modify\ndelete: member\nmember: CN=User 13,CN=Users,", base, "\n"));
-  const ProcessResult modified = testing::RunProcess(
-      {"/bin/sh", "-c",
-       "printf %s \"$PW\" > pw && /usr/bin/ldapmodify -x -H \"$URL\" -D \"$DN\" -y pw -f "
-       "change.ldif; rc=$?; rm -f pw; exit $rc"},
-      {{"PW", password}, {"URL", (*samba)->url()}, {"DN", testing::SambaAdFixture::kAdminBind}},
-      world_.dir().string(), std::chrono::seconds(60));
+  // An OpenLDAP client `tool` run as Administrator with `args` (shell words; $ARG is `arg`),
+  // the password in a file (-y) the shell writes and removes.
+  const auto as_admin = [&](const std::string& tool, const std::string& args,
+                            const std::string& arg) {
+    return testing::RunProcess(
+        {"/bin/sh", "-c",
+         absl::StrCat("printf %s \"$PW\" > pw && ", tool, " -x -H \"$URL\" -D \"$DN\" -y pw ", args,
+                      "; rc=$?; rm -f pw; exit $rc")},
+        {{"PW", password},
+         {"URL", (*samba)->url()},
+         {"DN", testing::SambaAdFixture::kAdminBind},
+         {"ARG", arg}},
+        world_.dir().string(), std::chrono::seconds(60));
+  };
+  // The operations a full plan still has.
+  const auto full_plan_ops = [&]() -> size_t {
+    const ProcessResult settled = Plan(delta_config, password);
+    EXPECT_EQ(settled.exit_code, 0) << settled.err;
+    const PlanView view = ParsePlan(settled.out);
+    EXPECT_TRUE(view.parsed);
+    return view.ops.size();
+  };
+  const ProcessResult modified = as_admin("/usr/bin/ldapmodify", "-f change.ldif", "");
   ASSERT_EQ(modified.exit_code, 0) << modified.out << modified.err;
 
-  const ProcessResult delta = sync_delta();
-  ASSERT_EQ(delta.exit_code, 0) << delta.out << delta.err;
-  EXPECT_TRUE(Contains(delta.out,
-                       "Cycle: delta (read 4 directory entries, 4 changed; 4 users "
-                       "planned; "))
-      << delta.out;
-  EXPECT_TRUE(Contains(delta.out, "read by uSNChanged watermark)")) << delta.out;
+  // A delta cycle that reads `entries` changed entries by uSNChanged and plans as many users.
+  const auto expect_delta_of = [&](int entries) {
+    const ProcessResult delta = sync_delta();
+    EXPECT_EQ(delta.exit_code, 0) << delta.out << delta.err;
+    EXPECT_TRUE(
+        Contains(delta.out, absl::StrCat("Cycle: delta (read ", entries, " directory entries, ",
+                                         entries, " changed; ", entries, " users planned; ")))
+        << delta.out;
+    EXPECT_TRUE(Contains(delta.out, "read by uSNChanged watermark)")) << delta.out;
+  };
+  expect_delta_of(4);
   const testing::TargetStats after = world_.Stats();
   EXPECT_EQ(after.updates - before.updates, 4);
   EXPECT_EQ(after.creates, before.creates);
   EXPECT_EQ(after.active_users, ad::kAdUsers - 3);
   EXPECT_EQ(world_.ScimAccounts()["user10@example.com"].family_name, "Renamed");
 
-  const ProcessResult settled = Plan(delta_config, password);
-  ASSERT_EQ(settled.exit_code, 0) << settled.err;
-  const PlanView settled_view = ParsePlan(settled.out);
-  ASSERT_TRUE(settled_view.parsed);
-  EXPECT_TRUE(settled_view.ops.empty()) << "first op: " << *settled_view.ops.begin();
+  EXPECT_EQ(full_plan_ops(), 0u);
 
   // A user deleted in AD: its tombstone (Deleted Objects, read with the show-deleted control,
   // which Administrator may) makes the next delta deactivate it, reading that one entry
   // (Samba does not move the group's uSNChanged when the deletion drops its link: the
   // snapshot's group keeps the DN as an unresolved member until the next full cycle, which
   // changes no plan). A full plan then has nothing to do.
-  const ProcessResult deleted = testing::RunProcess(
-      {"/bin/sh", "-c",
-       "printf %s \"$PW\" > pw && /usr/bin/ldapdelete -x -H \"$URL\" -D \"$DN\" -y pw \"$GONE\"; "
-       "rc=$?; rm -f pw; exit $rc"},
-      {{"PW", password},
-       {"URL", (*samba)->url()},
-       {"DN", testing::SambaAdFixture::kAdminBind},
-       {"GONE", absl::StrCat("CN=User 20,CN=Users,", base)}},
-      world_.dir().string(), std::chrono::seconds(60));
+  const ProcessResult deleted =
+      as_admin("/usr/bin/ldapdelete", "\"$ARG\"", absl::StrCat("CN=User 20,CN=Users,", base));
   ASSERT_EQ(deleted.exit_code, 0) << deleted.out << deleted.err;
-  const ProcessResult after_delete = sync_delta();
-  ASSERT_EQ(after_delete.exit_code, 0) << after_delete.out << after_delete.err;
-  EXPECT_TRUE(Contains(after_delete.out,
-                       "Cycle: delta (read 1 directory entries, 1 changed; 1 users "
-                       "planned"))
-      << after_delete.out;
-  EXPECT_TRUE(Contains(after_delete.out, "read by uSNChanged watermark)")) << after_delete.out;
+  expect_delta_of(1);
   EXPECT_EQ(world_.Stats().active_users, ad::kAdUsers - 4);
-  const ProcessResult settled_again = Plan(delta_config, password);
-  ASSERT_EQ(settled_again.exit_code, 0) << settled_again.err;
-  const PlanView settled_again_view = ParsePlan(settled_again.out);
-  ASSERT_TRUE(settled_again_view.parsed);
-  EXPECT_TRUE(settled_again_view.ops.empty()) << "first op: " << *settled_again_view.ops.begin();
+  EXPECT_EQ(full_plan_ops(), 0u);
 }
 
 }  // namespace
