@@ -169,13 +169,9 @@ absl::StatusOr<bool> LdapDirectorySource::UsesContentSync() {
   return false;
 }
 
-absl::StatusOr<std::string> LdapDirectorySource::StartCursor() {
-  if (options_.schema.flavor == DirectoryFlavor::kAd) return UsnCursorNow();
-  const std::string watermark = GeneralizedTime(absl::FromChrono(options_.clock->WallNow()));
-  USERSYNC_ASSIGN_OR_RETURN(const bool content_sync, UsesContentSync());
-  if (!content_sync) return watermark;
-  // The cookie of "now": a first refresh of searches that match nothing (no entry comes back,
-  // the Sync Done control carries the cookie), so the full read that follows is read once.
+absl::StatusOr<std::optional<std::string>> LdapDirectorySource::SyncCursorNow() {
+  // Two first refreshes of searches that match nothing: no entry comes back, the Sync Done
+  // controls carry the cookies (so the full read that follows is read once).
   LdapSourceOptions options = options_;
   options.schema.user_filter = kNothing;
   options.schema.group_filter = kNothing;
@@ -187,13 +183,22 @@ absl::StatusOr<std::string> LdapDirectorySource::StartCursor() {
   if (!read.ok() && !absl::IsOutOfRange(read.status())) return read.status();
   if (!read.ok() || sync.users.new_cookie.empty() || sync.groups.new_cookie.empty()) {
     Warn(options_.log, absl::StrCat(options_.url,
-                                    " lists RFC 4533 content synchronization but gave no sync "
+                                    " lists RFC 4533 content synchronization but gives no sync "
                                     "cookie (",
                                     read.ok() ? "no Sync Done cookie" : read.status().message(),
                                     "); delta cycles use modifyTimestamp watermarks"));
-    return watermark;
+    return std::nullopt;
   }
   return ldap_internal::FormatSyncCursor({sync.users.new_cookie, sync.groups.new_cookie});
+}
+
+absl::StatusOr<std::string> LdapDirectorySource::StartCursor() {
+  if (options_.schema.flavor == DirectoryFlavor::kAd) return UsnCursorNow();
+  const std::string watermark = GeneralizedTime(absl::FromChrono(options_.clock->WallNow()));
+  USERSYNC_ASSIGN_OR_RETURN(const bool content_sync, UsesContentSync());
+  if (!content_sync) return watermark;
+  USERSYNC_ASSIGN_OR_RETURN(const std::optional<std::string> cookies, SyncCursorNow());
+  return cookies.has_value() ? *cookies : watermark;
 }
 
 absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadDelta(std::string_view cursor,
@@ -210,10 +215,15 @@ absl::StatusOr<DirectoryDelta> LdapDirectorySource::ReadDelta(std::string_view c
     return ReadSyncDelta(cursor, previous);
   }
   if (content_sync) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "the cursor is a modifyTimestamp watermark, but ", options_.url,
-        " offers RFC 4533 content synchronization now; a full cycle starts from a sync cookie "
-        "(and sees the deletions a watermark cannot)"));
+    // A server that lists the control but gives no cookie (syncprov on another database)
+    // stays on watermarks, rather than a full cycle every time.
+    USERSYNC_ASSIGN_OR_RETURN(const std::optional<std::string> cookies, SyncCursorNow());
+    if (cookies.has_value()) {
+      return absl::OutOfRangeError(absl::StrCat(
+          "the cursor is a modifyTimestamp watermark, but ", options_.url,
+          " offers RFC 4533 content synchronization now; a full cycle starts from a sync cookie "
+          "(and sees the deletions a watermark cannot)"));
+    }
   }
   return ReadWatermarkDelta(cursor);
 }

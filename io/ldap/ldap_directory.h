@@ -60,6 +60,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -187,6 +188,8 @@ class LdapDirectorySource final : public DirectorySource {
  private:
   // Whether delta reads use RFC 4533 (see ReadDelta); reads the rootDSE.
   absl::StatusOr<bool> UsesContentSync();
+  // The RFC 4533 cursor of now; nullopt, with a warning, when the server gives no cookie.
+  absl::StatusOr<std::optional<std::string>> SyncCursorNow();
   absl::StatusOr<DirectoryDelta> ReadSyncDelta(std::string_view cursor,
                                                const core::Directory& previous);
   absl::StatusOr<DirectoryDelta> ReadWatermarkDelta(std::string_view cursor);

@@ -480,6 +480,24 @@ TEST(LdapDirectorySource, UnusableSyncAnswersAreAFullCycleNamingTheServer) {
   }
 }
 
+// A server that lists the Sync Request control but gives no cookie (syncprov on another of
+// its databases, say) stays on modifyTimestamp watermarks: the watermark delta runs, not a
+// full cycle every time.
+TEST(LdapDirectorySource, ListedButRefusedContentSyncStaysOnWatermarks) {
+  Responder responder;
+  responder.sync_answer = SyncAnswer::kRefreshRequired;
+  LdapSourceOptions options = AdOptions(responder, 1);
+  options.schema = DirectorySchema{};  // OpenLDAP, id = entryUUID
+  LdapDirectorySource source(options);
+  absl::StatusOr<std::string> now = source.StartCursor();
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_FALSE(ldap_internal::IsSyncCursor(*now)) << *now;
+  const core::Directory previous;
+  absl::StatusOr<DirectoryDelta> delta = source.ReadDelta(*now, previous);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  EXPECT_EQ(delta->feed, "modifyTimestamp watermark");
+}
+
 // A sync search whose connection drops after the server sent a new cookie starts again from
 // the stored cookie, not the new one (the entries of the lost attempt are gone with it), and
 // the cursor after the read is the cookie of the attempt that completed.
