@@ -50,9 +50,11 @@
 // Thread-safety: a source is used by one thread at a time; Read() starts and joins threads of
 // its own. The password is held in memory only as long as the source lives.
 //
-// Files: ldap_connection (connect, TLS, bind, result codes), ldap_query (filters, partitions,
-// ranges; no libldap), ldap_reader (the threads, retries and the merge), ldap_search (one
-// paged search, entry decoding, ranged members), ldap_entry_batch (decoded entries).
+// Files: ldap_connection (connect, TLS, bind, result codes, base-entry reads), ldap_query
+// (filters, partitions, ranges; no libldap), ldap_reader (the threads, retries and the merge),
+// ldap_search (one paged search, entry decoding, ranged members), ldap_entry_batch (decoded
+// entries), ldap_sync_control (RFC 4533 controls and cursor; no libldap), ldap_sync_search (a
+// refreshOnly sync search), ldap_usn (AD's uSNChanged cursor, DC state, tombstones).
 #pragma once
 
 #include <chrono>
@@ -148,35 +150,37 @@ class LdapDirectorySource final : public DirectorySource {
   // ended, on success and on error alike.
   absl::StatusOr<core::Directory> Read() override;
 
-  // Delta reads. Active Directory (flavor ad): uSNChanged watermarks (io/ldap/ldap_usn.h): the
-  // cursor "usn:N:INVOCATIONID:DC" is the DC's highestCommittedUSN read before the read, bound
-  // to the DC (dsServiceName, invocationId: another DC or a restored one is kOutOfRange);
-  // ReadDelta searches users and groups with (uSNChanged>=N+1) added to their filters, entries
-  // whole. Deleted users come from the tombstones (Deleted Objects, show-deleted control) when
-  // the bind DN may read them (by default administrators only); a deleted group makes the
-  // groups listed once. Otherwise deletions, and entries moved out of the base, wait for the
-  // full cycle. OpenLDAP (flavor openldap), which mechanism: RFC 4533
-  // content synchronization when the server lists the Sync Request control
-  // (1.3.6.1.4.1.4203.1.9.1.1, the syncprov overlay) in its rootDSE and schema.id is
-  // entryUUID; otherwise modifyTimestamp watermarks. The cursor says which made it:
-  //  - "rfc4533:" base64(users cookie) "," base64(groups cookie). StartCursor gets the cookies
-  //    of "now" from two refreshOnly searches that match nothing (no entry is read twice).
-  //    ReadDelta runs two refreshOnly sync searches (users, groups) from the cookies: entries
-  //    changed since come whole (a group with its whole member list); deletions come as the
-  //    deleted entryUUIDs (a session log, slapd's syncprov-sessionlog) or as a present phase
-  //    (every unchanged entryUUID; what is neither present nor changed is gone). A deleted
-  //    user is found by its id (= entryUUID); the snapshot keeps no group UUIDs, so when a
-  //    group may be gone (a deletion named, or fewer groups accounted for than the snapshot
-  //    holds) the groups are listed once (names and members) and the missing DNs removed.
-  //  - a GeneralizedTime ("20261207153000Z", the start of the last read by the options'
-  //    clock): users and groups with (modifyTimestamp>=cursor - watermark_margin) added to
-  //    their filters, given whole. Deletions leave no entry to find: the next full cycle sees
-  //    them.
-  // A cursor of the other mechanism than the server's now (syncprov added or removed, or
-  // schema.id changed) is kOutOfRange: one full cycle, which starts the right kind. So are a
-  // stale cookie (e-syncRefreshRequired), the Sync Request refused, a size limit on the sync
-  // search (it cannot be paged), and a malformed sync control (named, with the server).
-  // Errors otherwise as Read(). Cost: one extra connection per call (the rootDSE).
+  // Delta reads. The cursor says which mechanism made it:
+  //  - OpenLDAP, RFC 4533 content synchronization, when the server lists the Sync Request
+  //    control (1.3.6.1.4.1.4203.1.9.1.1: the syncprov overlay) in its rootDSE, gives a cookie,
+  //    and schema.id is entryUUID. Cursor "rfc4533:" base64(users cookie) "," base64(groups
+  //    cookie); StartCursor gets the cookies of "now" from two refreshOnly searches that match
+  //    nothing (no entry is read twice). ReadDelta runs two refreshOnly sync searches (users,
+  //    groups) from the cookies: entries changed since come whole (a group with its whole
+  //    member list); deletions come as the deleted entryUUIDs (a session log: slapd's
+  //    syncprov-sessionlog) or as a present phase (every unchanged entryUUID; what is neither
+  //    present nor changed is gone, an entry that left the filter included). A deleted user is
+  //    found by its id (= entryUUID); the snapshot keeps no group UUIDs, so when a group may be
+  //    gone (a deletion named that is no user's, or fewer groups accounted for than the
+  //    snapshot holds) the groups are listed once (names and members) and the missing DNs
+  //    removed.
+  //  - OpenLDAP otherwise, modifyTimestamp watermarks. Cursor: a GeneralizedTime
+  //    ("20261207153000Z", the start of the last read by the options' clock); users and
+  //    groups with (modifyTimestamp>=cursor - watermark_margin) added to their filters, given
+  //    whole. Deletions leave no entry to find: the next full cycle sees them.
+  //  - Active Directory (flavor ad), uSNChanged watermarks (io/ldap/ldap_usn.h). Cursor
+  //    "usn:N:INVOCATIONID:DC": the DC's highestCommittedUSN read before the read, bound to the
+  //    DC (dsServiceName, invocationId: another DC or a restored one is kOutOfRange); users
+  //    and groups with (uSNChanged>=N+1) added to their filters, given whole. Deleted users
+  //    come from the tombstones (Deleted Objects, show-deleted control) when the bind DN may
+  //    read them (by default administrators only); a deleted group makes the groups listed
+  //    once. Otherwise deletions, and entries moved out of the base, wait for the full cycle.
+  // kOutOfRange (one full cycle, which starts a cursor of the right kind): a cursor of the
+  // other OpenLDAP mechanism than the server's now (syncprov added or removed; a server that
+  // lists the control but gives no cookie stays on watermarks), a stale cookie
+  // (e-syncRefreshRequired), the Sync Request refused, a size limit on a sync search (it cannot
+  // be paged), a malformed sync control (named, with the server). Errors otherwise as Read().
+  // Cost: one extra connection per call (the rootDSE).
   bool SupportsDelta() const override;
   absl::StatusOr<std::string> StartCursor() override;
   absl::StatusOr<DirectoryDelta> ReadDelta(std::string_view cursor,
