@@ -19,6 +19,8 @@ build=${1:-build-release}
 users=${2:-1000000}
 changes=${3:-100}
 work=$(mktemp -d /tmp/usersync-delta.XXXXXX)
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"  # timed_usersync, check_delta_beside_full
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
@@ -59,41 +61,11 @@ client_secret_env = "ENTRA_SECRET"
 rate = 100000
 burst = 1000
 
-[target]
-kind = "scim"
-url = "$target/scim/v2"
-token_env = "USERSYNC_TARGET_TOKEN"
-rate = 100000
-burst = 1000
-batch = 100
-concurrency = 16
-
-[deprovision]
-action = "none"
-
-[state]
-path = "$work/usersync.db"
-
-[logs]
-dir = "$work/logs"
 EOF
+delta_bench_target_toml "$target/scim/v2" >>"$work/sync.toml"
 
 run() {  # run NAME ARGS...: times `usersync ARGS -c sync.toml`, output in NAME.out
-  local name=$1; shift
-  local start end code
-  start=$(date +%s.%N)
-  set +e
-  local wrap=""
-  [[ $name == delta ]] && wrap=${WRAP:-}
-  $wrap "$build/tools/usersync" "$@" -c "$work/sync.toml" --quiet >"$work/$name.out" \
-    2>"$work/$name.err"
-  code=$?
-  set -e
-  end=$(date +%s.%N)
-  if [[ $code -ne 0 ]]; then
-    echo "$name: exit $code" >&2; tail -20 "$work/$name.out" "$work/$name.err" >&2; exit 1
-  fi
-  echo "$end - $start" | bc -l
+  timed_usersync "$build" "$work/sync.toml" "$@"
 }
 
 # The first CHANGES users get surname NAME in Entra (10 a request: the face takes small bodies
@@ -116,13 +88,4 @@ rename RenamedB
 full=$(run full sync)
 # The same users changed twice: both cycles apply the same updates (users the directory leaves
 # invalid, e.g. without a first name, get none either way).
-delta_result=$(grep "^Result:" "$work/delta.out" | sed 's/ in .*//')
-full_result=$(grep "^Result:" "$work/full.out" | sed 's/ in .*//')
-[[ $delta_result == "$full_result" && $delta_result == *update* ]] || {
-  echo "the cycles applied different things: delta '$delta_result', full '$full_result'" >&2; exit 1; }
-echo "both applied: $delta_result"
-
-grep Cycle "$work/delta.out"
-grep "(read" "$work/delta.out" "$work/full.out"
-printf 'users %d, changes %d: delta cycle %.2f s, full cycle %.2f s, delta/full %.3f\n' \
-  "$users" "$changes" "$delta" "$full" "$(echo "$delta / $full" | bc -l)"
+check_delta_beside_full "$users" "$changes" "$delta" "$full"

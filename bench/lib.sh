@@ -44,3 +44,68 @@ groups = ["cn=goto-users,ou=groups,dc=example,dc=com"]
 validated_domains = ["example.com"]
 EOT
 }
+
+# delta_bench_target_toml SCIM_URL: the [target], [deprovision], [state] and [logs] sections of
+# the delta benchmarks: the SCIM face unthrottled, nothing deprovisioned, state under $work.
+delta_bench_target_toml() {
+  cat <<EOT
+[target]
+kind = "scim"
+url = "$1"
+token_env = "USERSYNC_TARGET_TOKEN"
+rate = 100000
+burst = 1000
+batch = 100
+concurrency = 16
+
+[deprovision]
+action = "none"
+
+[state]
+path = "$work/usersync.db"
+
+[logs]
+dir = "$work/logs"
+EOT
+}
+
+# timed_usersync BUILD CONFIG NAME ARGS...: runs `BUILD/tools/usersync ARGS -c CONFIG --quiet`,
+# its output in $work/NAME.out and NAME.err (WRAP, a command prefix such as "perf record -g -o
+# FILE", goes before it when NAME is delta), and prints its wall time in seconds. Exits 1 with
+# the output's tail when usersync fails.
+timed_usersync() {
+  local build=$1 config=$2 name=$3
+  shift 3
+  local start end code
+  start=$(date +%s.%N)
+  set +e
+  local wrap=""
+  [[ $name == delta ]] && wrap=${WRAP:-}
+  $wrap "$build/tools/usersync" "$@" -c "$config" --quiet >"$work/$name.out" 2>"$work/$name.err"
+  code=$?
+  set -e
+  end=$(date +%s.%N)
+  if [[ $code -ne 0 ]]; then
+    echo "$name: exit $code" >&2; tail -20 "$work/$name.out" "$work/$name.err" >&2; exit 1
+  fi
+  echo "$end - $start" | bc -l
+}
+
+# check_delta_beside_full USERS CHANGES DELTA_S FULL_S [LABEL]: after $work/delta.out and
+# full.out applied the same changes, checks that their "Result:" lines agree and hold updates
+# (exit 1 otherwise), then prints both cycle lines and the comparison.
+check_delta_beside_full() {
+  local users=$1 changes=$2 delta=$3 full=$4 label=${5:-}
+  local delta_result full_result
+  delta_result=$(grep "^Result:" "$work/delta.out" | sed 's/ in .*//')
+  full_result=$(grep "^Result:" "$work/full.out" | sed 's/ in .*//')
+  [[ $delta_result == "$full_result" && $delta_result == *update* ]] || {
+    echo "the cycles applied different things: delta '$delta_result', full '$full_result'" >&2
+    exit 1
+  }
+  echo "both applied: $delta_result"
+  grep Cycle "$work/delta.out"
+  grep "(read" "$work/delta.out" "$work/full.out"
+  printf '%susers %d, changes %d: delta cycle %.2f s, full cycle %.2f s, delta/full %.3f\n' \
+    "$label" "$users" "$changes" "$delta" "$full" "$(echo "$delta / $full" | bc -l)"
+}

@@ -497,7 +497,8 @@ TEST_F(LdapTlsTest, CertificateFromAnotherCaIsRefused) {
   // The message says what failed (the handshake, the certificate) and which key to check.
   const std::string check_ca =
       absl::StrCat("check source.ca_file (now \"", slapd_->other_ca_file(), "\")");
-  EXPECT_TRUE(Contains(ldaps.err, absl::StrCat(slapd_->ldaps_url(), ": TLS handshake failed: "
+  EXPECT_TRUE(Contains(ldaps.err, absl::StrCat(slapd_->ldaps_url(),
+                                               ": TLS handshake failed: "
                                                "the server's certificate was not accepted")));
   EXPECT_TRUE(Contains(ldaps.err, check_ca));
   EXPECT_TRUE(Lacks(ldaps.err, "Can't contact LDAP server"));
@@ -505,8 +506,9 @@ TEST_F(LdapTlsTest, CertificateFromAnotherCaIsRefused) {
   ProcessResult start_tls = Plan(
       WriteConfig("starttls-other", LdapKeys(slapd_->url(), 1) + "start_tls = true\n" + other));
   EXPECT_EQ(start_tls.exit_code, 4) << start_tls.err;
-  EXPECT_TRUE(Contains(start_tls.err, "TLS handshake failed after StartTLS: the server's "
-                                      "certificate was not accepted"));
+  EXPECT_TRUE(Contains(start_tls.err,
+                       "TLS handshake failed after StartTLS: the server's "
+                       "certificate was not accepted"));
   EXPECT_TRUE(Contains(start_tls.err, check_ca));
 }
 
@@ -639,14 +641,14 @@ TEST_F(SambaAdTest, RangedMembersDisabledUserAndObjectGuid) {
   }
 
   // Delta cycles on AD (issue 15): after a full cycle, three users change (a last name, a
-  // first name, one disabled) and one leaves the scoped group; the delta cycle plans exactly
-  // those four and applies two updates and two deactivations; a full plan then has nothing to
-  // do. AD is still read in full (neither DirSync nor uSNChanged yet) and compared with the
-  // last cycle's snapshot: the saving is the target's listing.
+  // first name, one disabled) and one leaves the scoped group; the delta cycle reads only
+  // those four entries (uSNChanged above the DC's highestCommittedUSN of the last cycle: the
+  // three users and the group, whole with its 2,000 members), plans exactly those four users
+  // and applies two updates and two deactivations; a full plan then has nothing to do.
   const std::string delta_config = AdConfig("addelta", (*samba)->url(), 1);
   const auto sync_delta = [&] {
-    return world_.UsersyncArgs({"sync", "--delta", "-c", delta_config},
-                               {{kPasswordEnv, password}}, std::chrono::seconds(120));
+    return world_.UsersyncArgs({"sync", "--delta", "-c", delta_config}, {{kPasswordEnv, password}},
+                               std::chrono::seconds(120));
   };
   const ProcessResult full = sync_delta();
   ASSERT_EQ(full.exit_code, 0) << full.out << full.err;
@@ -657,38 +659,68 @@ TEST_F(SambaAdTest, RangedMembersDisabledUserAndObjectGuid) {
   const std::string base = testing::SambaAdFixture::kBaseDn;
   world_.WriteFile(
       "change.ldif",
-      absl::StrCat("dn: CN=User 10,CN=Users,", base, "\nchangetype: modify\nreplace: sn\n",
-                   "sn: Renamed\n\ndn: CN=User 11,CN=Users,", base,
-                   "\nchangetype: modify\nreplace: givenName\ngivenName: Newname\n\n",
-                   "dn: CN=User 12,CN=Users,", base,
-                   "\nchangetype: modify\nreplace: userAccountControl\n",
-                   "userAccountControl: 514\n\ndn: CN=big,CN=Users,", base,
-                   "\nchangetype: modify\ndelete: member\nmember: CN=User 13,CN=Users,", base,
-                   "\n"));
-  const ProcessResult modified = testing::RunProcess(
-      {"/bin/sh", "-c",
-       "printf %s \"$PW\" > pw && /usr/bin/ldapmodify -x -H \"$URL\" -D \"$DN\" -y pw -f "
-       "change.ldif; rc=$?; rm -f pw; exit $rc"},
-      {{"PW", password}, {"URL", (*samba)->url()}, {"DN", testing::SambaAdFixture::kAdminBind}},
-      world_.dir().string(), std::chrono::seconds(60));
+      absl::StrCat(
+          "dn: CN=User 10,CN=Users,", base, "\nchangetype: modify\nreplace: sn\n",
+          "sn: Renamed\n\ndn: CN=User 11,CN=Users,", base,
+          "\nchangetype: modify\nreplace: givenName\ngivenName: Newname\n\n",
+          "dn: CN=User 12,CN=Users,", base, "\nchangetype: modify\nreplace: userAccountControl\n",
+          "userAccountControl: 514\n\ndn: CN=big,CN=Users,", base,
+          "\nchangetype: modify\ndelete: member\nmember: CN=User 13,CN=Users,", base, "\n"));
+  // An OpenLDAP client `tool` run as Administrator with `args` (shell words; $ARG is `arg`),
+  // the password in a file (-y) the shell writes and removes.
+  const auto as_admin = [&](const std::string& tool, const std::string& args,
+                            const std::string& arg) {
+    return testing::RunProcess(
+        {"/bin/sh", "-c",
+         absl::StrCat("printf %s \"$PW\" > pw && ", tool, " -x -H \"$URL\" -D \"$DN\" -y pw ", args,
+                      "; rc=$?; rm -f pw; exit $rc")},
+        {{"PW", password},
+         {"URL", (*samba)->url()},
+         {"DN", testing::SambaAdFixture::kAdminBind},
+         {"ARG", arg}},
+        world_.dir().string(), std::chrono::seconds(60));
+  };
+  // The operations a full plan still has.
+  const auto full_plan_ops = [&]() -> size_t {
+    const ProcessResult settled = Plan(delta_config, password);
+    EXPECT_EQ(settled.exit_code, 0) << settled.err;
+    const PlanView view = ParsePlan(settled.out);
+    EXPECT_TRUE(view.parsed);
+    return view.ops.size();
+  };
+  const ProcessResult modified = as_admin("/usr/bin/ldapmodify", "-f change.ldif", "");
   ASSERT_EQ(modified.exit_code, 0) << modified.out << modified.err;
 
-  const ProcessResult delta = sync_delta();
-  ASSERT_EQ(delta.exit_code, 0) << delta.out << delta.err;
-  EXPECT_TRUE(Contains(delta.out, "Cycle: delta (read ")) << delta.out;
-  EXPECT_TRUE(Contains(delta.out, " directory entries, 4 changed; 4 users planned; "))
-      << delta.out;
+  // A delta cycle that reads `entries` changed entries by uSNChanged and plans as many users.
+  const auto expect_delta_of = [&](int entries) {
+    const ProcessResult delta = sync_delta();
+    EXPECT_EQ(delta.exit_code, 0) << delta.out << delta.err;
+    EXPECT_TRUE(
+        Contains(delta.out, absl::StrCat("Cycle: delta (read ", entries, " directory entries, ",
+                                         entries, " changed; ", entries, " users planned; ")))
+        << delta.out;
+    EXPECT_TRUE(Contains(delta.out, "read by uSNChanged watermark)")) << delta.out;
+  };
+  expect_delta_of(4);
   const testing::TargetStats after = world_.Stats();
   EXPECT_EQ(after.updates - before.updates, 4);
   EXPECT_EQ(after.creates, before.creates);
   EXPECT_EQ(after.active_users, ad::kAdUsers - 3);
   EXPECT_EQ(world_.ScimAccounts()["user10@example.com"].family_name, "Renamed");
 
-  const ProcessResult settled = Plan(delta_config, password);
-  ASSERT_EQ(settled.exit_code, 0) << settled.err;
-  const PlanView settled_view = ParsePlan(settled.out);
-  ASSERT_TRUE(settled_view.parsed);
-  EXPECT_TRUE(settled_view.ops.empty()) << "first op: " << *settled_view.ops.begin();
+  EXPECT_EQ(full_plan_ops(), 0u);
+
+  // A user deleted in AD: its tombstone (Deleted Objects, read with the show-deleted control,
+  // which Administrator may) makes the next delta deactivate it, reading that one entry
+  // (Samba does not move the group's uSNChanged when the deletion drops its link: the
+  // snapshot's group keeps the DN as an unresolved member until the next full cycle, which
+  // changes no plan). A full plan then has nothing to do.
+  const ProcessResult deleted =
+      as_admin("/usr/bin/ldapdelete", "\"$ARG\"", absl::StrCat("CN=User 20,CN=Users,", base));
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.out << deleted.err;
+  expect_delta_of(1);
+  EXPECT_EQ(world_.Stats().active_users, ad::kAdUsers - 4);
+  EXPECT_EQ(full_plan_ops(), 0u);
 }
 
 }  // namespace

@@ -146,6 +146,7 @@ absl::StatusOr<core::DirectoryChanges> ReadSourceDelta(Session& session, Directo
   session.read_seconds = SecondsSince(session.clock, start);
   cycle.entries_read = delta->entries_read;
   cycle.cursor = std::move(delta->cursor);
+  cycle.feed = std::move(delta->feed);
   USERSYNC_RETURN_IF_ERROR(CheckDirectory(session));
   ProgressDone(session, absl::StrCat("· read ", cycle.entries_read, " changed entries"));
   return std::move(delta->changes);
@@ -247,7 +248,8 @@ std::string CycleLine(const CycleInfo& cycle) {
   }
   return absl::StrCat("Cycle: delta (read ", cycle.entries_read, " directory entries, ",
                       cycle.changed, " changed; ", cycle.affected.size(), " users planned; ",
-                      cycle.looked_up, " ids and emails looked up instead of a listing)\n");
+                      cycle.looked_up, " ids and emails looked up instead of a listing",
+                      cycle.feed.empty() ? "" : "; read by ", cycle.feed, ")\n");
 }
 
 void WriteCycleJson(const CycleInfo& cycle, JsonWriter& w) {
@@ -259,6 +261,7 @@ void WriteCycleJson(const CycleInfo& cycle, JsonWriter& w) {
   w.Key("changed").Int(cycle.changed);
   w.Key("users_planned").Int(static_cast<int64_t>(cycle.affected.size()));
   w.Key("looked_up").Int(cycle.looked_up);
+  w.Field("feed", cycle.feed);
   w.EndObject();
 }
 

@@ -7,11 +7,11 @@
 //      of the command's target override), the last full cycle is younger than
 //      schedule.full_every and matching.order names only link, manual and email;
 //   2. reads the directory's changes since then: from the source's own feed where it has one
-//      (DirectorySource::ReadDelta: Entra's delta queries, OpenLDAP's modifyTimestamp
-//      watermark, from the cursor stored with the snapshot; an expired cursor → a full
-//      cycle), applied to the snapshot (ApplyChanges); otherwise (LDIF, AD) the source is read
-//      in full and compared with the snapshot (DiffDirectories), so the saving is on the target
-//      side only. TODO(delta): RFC 4533 and AD DirSync plug in as further ReadDelta's;
+//      (DirectorySource::ReadDelta: Entra's delta queries; OpenLDAP's RFC 4533 content sync or
+//      modifyTimestamp watermark; AD's uSNChanged watermark; from the cursor stored with the
+//      snapshot; an expired or refused cursor → a full cycle), applied to the snapshot
+//      (ApplyChanges); otherwise (LDIF) the source is read in full and compared with the
+//      snapshot (DiffDirectories), so the saving is on the target side only;
 //   3. plans the affected users (AffectedUsers, plus the users the last cycle left pending) on
 //      the whole directory, with the target's accounts of those users looked up
 //      (TargetApi::LookUpAccounts) instead of listed, and the deprovisioning threshold counted
@@ -53,6 +53,7 @@ struct CycleInfo {
   std::vector<std::string> affected;  // the users planned (a delta), sorted
   std::string config_hash;
   std::string cursor;       // the source's cursor after this cycle's read ("" when none)
+  std::string feed;         // how the source read its changes (DirectoryDelta::feed; a delta)
   SnapshotHeader previous;  // the snapshot the delta started from
 };
 
@@ -65,11 +66,12 @@ absl::Status ReadAndPlanCycle(Session& session);
 void RecordCycle(Session& session, const ApplyTotals& totals);
 
 // "Cycle: delta (3 of 10,000 directory entries changed; 4 users planned; 5 accounts looked up
-// instead of a listing)" or "Cycle: full (no snapshot of an earlier cycle)"; "" when no cycle
-// kind was requested.
+// instead of a listing; read by RFC 4533 content sync)" or "Cycle: full (no snapshot of an earlier
+// cycle)"; "" when no cycle kind was requested.
 std::string CycleLine(const CycleInfo& cycle);
 
-// Writes "cycle": {"kind", "reason", "entries_read", "changed", "users_planned", "looked_up"}
+// Writes "cycle": {"kind", "reason", "entries_read", "changed", "users_planned", "looked_up",
+// "feed"}
 // into the open object of `w` when a cycle kind was requested.
 void WriteCycleJson(const CycleInfo& cycle, JsonWriter& w);
 

@@ -45,6 +45,7 @@ struct DirectoryDelta {
   core::DirectoryChanges changes;
   std::string cursor;        // where the next delta read starts
   int64_t entries_read = 0;  // directory objects the source answered with
+  std::string feed;          // how it was read, for the run report ("RFC 4533 content sync")
 };
 
 class DirectorySource {

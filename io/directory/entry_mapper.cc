@@ -87,6 +87,12 @@ class AdCategoryView final : public core::EntryView {
 
 }  // namespace
 
+std::string GuidString(std::string_view bytes) {
+  char guid[36];
+  FormatGuid(bytes, guid);
+  return std::string(guid, sizeof(guid));
+}
+
 absl::StatusOr<EntryMapper> EntryMapper::Create(DirectorySchema schema) {
   EntryMapper mapper;
   absl::StatusOr<core::LdapFilter> user_filter = core::ParseLdapFilter(schema.user_filter);

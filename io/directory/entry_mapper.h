@@ -68,4 +68,9 @@ class EntryMapper {
   core::UserRecord record_;      // reused: its extra vector keeps its capacity
 };
 
+// AD's 16-byte objectGUID in the canonical string form the mapper gives ids
+// ("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", Data1..Data3 little-endian, lowercase).
+// REQUIRES: bytes.size() == 16.
+std::string GuidString(std::string_view bytes);
+
 }  // namespace usersync::io

@@ -5,6 +5,10 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
@@ -200,6 +204,40 @@ absl::Status LdapError(int rc, std::string_view what, std::string_view diagnosti
   std::string message = absl::StrCat(Sv(what), ": ", ldap_err2string(rc));
   if (!diagnostic.empty()) absl::StrAppend(&message, " (", Sv(diagnostic), ")");
   return absl::Status(CodeFor(rc), message);
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadEntryValues(
+    LDAP* ld, const LdapSourceOptions& options, const std::string& dn,
+    const std::vector<std::string>& attributes) {
+  std::vector<char*> attrs;
+  for (const std::string& name : attributes) attrs.push_back(const_cast<char*>(name.c_str()));
+  attrs.push_back(nullptr);
+  timeval timeout = ToTimeval(options.timeout);
+  LDAPMessage* raw = nullptr;
+  const int rc = ldap_search_ext_s(ld, dn.c_str(), LDAP_SCOPE_BASE, "(objectClass=*)", attrs.data(),
+                                   0, nullptr, nullptr, &timeout, /*sizelimit=*/1, &raw);
+  std::unique_ptr<LDAPMessage, decltype(&ldap_msgfree)> result(raw, &ldap_msgfree);
+  if (rc != LDAP_SUCCESS) {
+    return LdapError(
+        rc,
+        absl::StrCat("reading ", dn.empty() ? std::string("the rootDSE") : dn, " at ", options.url),
+        Diagnostic(ld));
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  LDAPMessage* entry = ldap_first_entry(ld, result.get());
+  if (entry == nullptr) return out;
+  BerElement* ber = nullptr;
+  for (char* name = ldap_first_attribute(ld, entry, &ber); name != nullptr;
+       name = ldap_next_attribute(ld, entry, ber)) {
+    berval** values = ldap_get_values_len(ld, entry, name);
+    for (size_t idx = 0; values != nullptr && values[idx] != nullptr; ++idx) {
+      out.emplace_back(name, std::string(ToView(*values[idx])));
+    }
+    if (values != nullptr) ldap_value_free_len(values);
+    ldap_memfree(name);
+  }
+  if (ber != nullptr) ber_free(ber, 0);
+  return out;
 }
 
 bool UsesTls(const LdapSourceOptions& options) {

@@ -13,6 +13,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -40,6 +42,14 @@ int LastResultCode(LDAP* ld);
 // "<what>: <ldap error text> (<server diagnostic>)", with the status code that the LDAP result
 // code `rc` stands for (kUnavailable for a server down or busy, kDeadlineExceeded, ...).
 absl::Status LdapError(int rc, std::string_view what, std::string_view diagnostic);
+
+// The values of `attributes` of the entry `dn` (base search; "" = the rootDSE: supportedControl,
+// highestCommittedUSN, ...), read on `ld` synchronously (options.timeout), as (attribute,
+// value) pairs in the server's order and spelling; an attribute the server does not show has
+// no pair. Errors: the search's, as LdapError gives them, naming the URL and the DN.
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadEntryValues(
+    LDAP* ld, const LdapSourceOptions& options, const std::string& dn,
+    const std::vector<std::string>& attributes);
 
 // True when the source talks TLS: ldaps://, or ldap:// with StartTLS.
 bool UsesTls(const LdapSourceOptions& options);

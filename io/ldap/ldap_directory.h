@@ -50,9 +50,11 @@
 // Thread-safety: a source is used by one thread at a time; Read() starts and joins threads of
 // its own. The password is held in memory only as long as the source lives.
 //
-// Files: ldap_connection (connect, TLS, bind, result codes), ldap_query (filters, partitions,
-// ranges; no libldap), ldap_reader (the threads, retries and the merge), ldap_search (one
-// paged search, entry decoding, ranged members), ldap_entry_batch (decoded entries).
+// Files: ldap_connection (connect, TLS, bind, result codes, base-entry reads), ldap_query
+// (filters, partitions, ranges; no libldap), ldap_reader (the threads, retries and the merge),
+// ldap_search (one paged search, entry decoding, ranged members), ldap_entry_batch (decoded
+// entries), ldap_sync_control (RFC 4533 controls and cursor; no libldap), ldap_sync_search (a
+// refreshOnly sync search), ldap_usn (AD's uSNChanged cursor, DC state, tombstones).
 #pragma once
 
 #include <chrono>
@@ -60,13 +62,20 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "io/clock.h"
 #include "io/directory/directory_source.h"
 
 namespace usersync::io {
+
+namespace ldap_internal {
+class Connection;
+}  // namespace ldap_internal
 
 // What the LDAP source needs, filled by its caller (the configuration's reading is not this
 // module's business: the caller also reads the bind password from wherever it is kept).
@@ -141,14 +150,37 @@ class LdapDirectorySource final : public DirectorySource {
   // ended, on success and on error alike.
   absl::StatusOr<core::Directory> Read() override;
 
-  // Delta reads by modifyTimestamp watermark (OpenLDAP; not Active Directory, whose
-  // whenChanged / uSNChanged are not used yet). The cursor is the start of the last read as
-  // an LDAP GeneralizedTime ("20261207153000Z", the options' clock); ReadDelta searches users
-  // and groups with (modifyTimestamp>=cursor - watermark_margin) added to their filters and
-  // gives them whole (a changed group with its whole member list: a membership change moves
-  // the group's timestamp, not its members'). Deletions leave no entry to find: they are seen
-  // by the next full cycle only. Errors: kOutOfRange for a cursor that is not a time, else as
-  // Read().
+  // Delta reads. The cursor says which mechanism made it:
+  //  - OpenLDAP, RFC 4533 content synchronization, when the server lists the Sync Request
+  //    control (1.3.6.1.4.1.4203.1.9.1.1: the syncprov overlay) in its rootDSE, gives a cookie,
+  //    and schema.id is entryUUID. Cursor "rfc4533:" base64(users cookie) "," base64(groups
+  //    cookie); StartCursor gets the cookies of "now" from two refreshOnly searches that match
+  //    nothing (no entry is read twice). ReadDelta runs two refreshOnly sync searches (users,
+  //    groups) from the cookies: entries changed since come whole (a group with its whole
+  //    member list); deletions come as the deleted entryUUIDs (a session log: slapd's
+  //    syncprov-sessionlog) or as a present phase (every unchanged entryUUID; what is neither
+  //    present nor changed is gone, an entry that left the filter included). A deleted user is
+  //    found by its id (= entryUUID); the snapshot keeps no group UUIDs, so when a group may be
+  //    gone (a deletion named that is no user's, or fewer groups accounted for than the
+  //    snapshot holds) the groups are listed once (names and members) and the missing DNs
+  //    removed.
+  //  - OpenLDAP otherwise, modifyTimestamp watermarks. Cursor: a GeneralizedTime
+  //    ("20261207153000Z", the start of the last read by the options' clock); users and
+  //    groups with (modifyTimestamp>=cursor - watermark_margin) added to their filters, given
+  //    whole. Deletions leave no entry to find: the next full cycle sees them.
+  //  - Active Directory (flavor ad), uSNChanged watermarks (io/ldap/ldap_usn.h). Cursor
+  //    "usn:N:INVOCATIONID:DC": the DC's highestCommittedUSN read before the read, bound to the
+  //    DC (dsServiceName, invocationId: another DC or a restored one is kOutOfRange); users
+  //    and groups with (uSNChanged>=N+1) added to their filters, given whole. Deleted users
+  //    come from the tombstones (Deleted Objects, show-deleted control) when the bind DN may
+  //    read them (by default administrators only); a deleted group makes the groups listed
+  //    once. Otherwise deletions, and entries moved out of the base, wait for the full cycle.
+  // kOutOfRange (one full cycle, which starts a cursor of the right kind): a cursor of the
+  // other OpenLDAP mechanism than the server's now (syncprov added or removed; a server that
+  // lists the control but gives no cookie stays on watermarks), a stale cookie
+  // (e-syncRefreshRequired), the Sync Request refused, a size limit on a sync search (it cannot
+  // be paged), a malformed sync control (named, with the server). Errors otherwise as Read().
+  // Cost: one extra connection per call (the rootDSE).
   bool SupportsDelta() const override;
   absl::StatusOr<std::string> StartCursor() override;
   absl::StatusOr<DirectoryDelta> ReadDelta(std::string_view cursor,
@@ -158,6 +190,27 @@ class LdapDirectorySource final : public DirectorySource {
   const LdapReadStats& stats() const { return stats_; }
 
  private:
+  // Whether delta reads use RFC 4533 (see ReadDelta); reads the rootDSE.
+  absl::StatusOr<bool> UsesContentSync();
+  // The RFC 4533 cursor of now; nullopt, with a warning, when the server gives no cookie.
+  absl::StatusOr<std::optional<std::string>> SyncCursorNow();
+  absl::StatusOr<DirectoryDelta> ReadSyncDelta(std::string_view cursor,
+                                               const core::Directory& previous);
+  absl::StatusOr<DirectoryDelta> ReadWatermarkDelta(std::string_view cursor);
+  absl::StatusOr<std::string> UsnCursorNow();
+  absl::StatusOr<DirectoryDelta> ReadUsnDelta(std::string_view cursor,
+                                              const core::Directory& previous);
+  // AD deletions since USN `since` (tombstones): users of `previous` removed, and the groups
+  // listed when a group was deleted. Silent when the bind DN may not read them.
+  absl::Status AddTombstones(ldap_internal::Connection& conn, int64_t since,
+                             const core::Directory& previous, DirectoryDelta& delta);
+  // Users and groups whose entries match `changed` too (a filter), whole.
+  absl::StatusOr<DirectoryDelta> ReadChangedSince(std::string_view changed);
+  // The DNs of `previous` groups the server no longer has (every group listed; `listed` = how
+  // many).
+  absl::StatusOr<std::vector<std::string>> GroupsGone(const core::Directory& previous,
+                                                      int64_t& listed);
+
   LdapSourceOptions options_;
   LdapReadStats stats_;
 };

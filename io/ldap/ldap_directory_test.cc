@@ -1,7 +1,8 @@
 // LdapDirectorySource against a small loopback LDAP responder (liblber on the server side):
 // the Windows-only forced ranged retrieval (a group answered with member;range=0-2 although
-// plain member was asked, as a DC does past MaxValRange), objectGUID, userAccountControl, and a
-// range that cannot be read. The real servers (slapd, Samba AD) are in
+// plain member was asked, as a DC does past MaxValRange), objectGUID, userAccountControl, a
+// range that cannot be read, and RFC 4533 answers no real slapd gives on demand (a refresh
+// required, malformed controls). The real servers (slapd, Samba AD) are in
 // tests/ldap_integration_test.cc.
 #include "io/ldap/ldap_directory.h"
 
@@ -23,6 +24,9 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "io/directory/entry_mapper.h"
+#include "io/ldap/ldap_sync_control.h"
+#include "io/ldap/ldap_usn.h"
 
 namespace usersync::io {
 namespace {
@@ -33,6 +37,7 @@ constexpr char kBase[] = "DC=ad,DC=test";
 constexpr char kGroupDn[] = "CN=big,DC=ad,DC=test";
 constexpr int kUsers = 8;
 constexpr int kMaxValRange = 3;  // the responder hands out 3 member values a read
+constexpr char kDcName[] = "CN=NTDS Settings,CN=DC2,CN=Servers,DC=ad,DC=test";
 
 std::string UserDn(int idx) { return absl::StrCat("CN=User ", idx, ",DC=ad,DC=test"); }
 std::string Guid(int idx) {
@@ -46,12 +51,26 @@ struct Attribute {
   std::vector<std::string> values;
 };
 
+// How the responder answers an RFC 4533 sync search (its rootDSE lists the Sync Request
+// control).
+enum class SyncAnswer {
+  kRefreshRequired,  // e-syncRefreshRequired (4096)
+  kMalformedDone,    // success, with a Sync Done control holding an INTEGER
+  kNoState,          // an entry without a Sync State control
+  // The first two sync searches: a Sync Info new cookie ("mid"), then the connection drops;
+  // the rest: nothing changed (Sync Done with cookie "done", refreshDeletes).
+  kNewCookieThenDrop,
+};
+
 // Answers binds (any password but "wrong"), the user and group searches in one page, and
-// base-scope member;range=LOW-* reads, kMaxValRange values at a time. One thread per
-// connection. With `fail_range_from` >= 0, a range read from that value on answers
-// noSuchObject, or (`silent`) nothing at all.
+// base-scope member;range=LOW-* reads, kMaxValRange values at a time; the rootDSE and sync
+// searches as `sync_answer` says. One thread per connection. With `fail_range_from` >= 0, a
+// range read from that value on answers noSuchObject, or (`silent`) nothing at all.
 class Responder {
  public:
+  // Set before the source connects.
+  SyncAnswer sync_answer = SyncAnswer::kRefreshRequired;
+
   explicit Responder(int fail_range_from = -1, bool silent = false)
       : fail_range_from_(fail_range_from), silent_(silent) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -76,6 +95,11 @@ class Responder {
     for (int fd : client_fds_) ::close(fd);
   }
   std::string url() const { return absl::StrCat("ldap://127.0.0.1:", port_); }
+  // The sync search requests received, whole.
+  std::vector<std::string> sync_requests() {
+    absl::MutexLock lock(&mu_);
+    return sync_requests_;
+  }
   int range_reads() const { return range_reads_.load(); }
 
  private:
@@ -150,6 +174,52 @@ class Responder {
     Send(fd, ber);
   }
 
+  // A search result with one control (`oid`, `value`).
+  static void SendDoneWithControl(int fd, ber_int_t msgid, ber_int_t result, const char* oid,
+                                  std::string value) {
+    BerElement* ber = ber_alloc_t(LBER_USE_DER);
+    berval bv{value.size(), value.data()};
+    ber_printf(ber, "{it{ess}t{{sO}}}", msgid, LDAP_RES_SEARCH_RESULT, result, "", "",
+               static_cast<ber_tag_t>(0xa0), oid, &bv);
+    Send(fd, ber);
+  }
+
+  // False when the connection was dropped.
+  bool AnswerSync(int fd, ber_int_t msgid) {
+    switch (sync_answer) {
+      case SyncAnswer::kRefreshRequired:
+        SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, ldap_internal::kSyncRefreshRequired);
+        return true;
+      case SyncAnswer::kMalformedDone:
+        SendDoneWithControl(fd, msgid, LDAP_SUCCESS, ldap_internal::kSyncDoneOid,
+                            std::string("\x30\x03\x02\x01\x01", 5));
+        return true;
+      case SyncAnswer::kNoState:
+        SendEntry(fd, msgid, UserDn(0), {{"uid", {"user0"}}});
+        SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_SUCCESS);
+        return true;
+      case SyncAnswer::kNewCookieThenDrop:
+        if (drops_left_.fetch_sub(1) > 0) {
+          BerElement* ber = ber_alloc_t(LBER_USE_DER);
+          std::string value("\x80\x03mid", 5);  // syncInfoValue newcookie [0] "mid"
+          berval bv{value.size(), value.data()};
+          ber_printf(ber, "{it{tstO}}", msgid, LDAP_RES_INTERMEDIATE, static_cast<ber_tag_t>(0x80),
+                     ldap_internal::kSyncInfoOid, static_cast<ber_tag_t>(0x81), &bv);
+          Send(fd, ber);
+          ::shutdown(fd, SHUT_RDWR);
+          return false;
+        }
+        // SEQUENCE { cookie "done", refreshDeletes TRUE }
+        SendDoneWithControl(fd, msgid, LDAP_SUCCESS, ldap_internal::kSyncDoneOid,
+                            std::string("\x30\x09\x04\x04"
+                                        "done"
+                                        "\x01\x01\xff",
+                                        11));
+        return true;
+    }
+    return true;
+  }
+
   // Members low.. of the big group: up to kMaxValRange, and the description for them.
   static Attribute MemberRange(int low) {
     const int high = std::min(low + kMaxValRange, kUsers) - 1;
@@ -177,6 +247,41 @@ class Responder {
         continue;
       }
       if (op != LDAP_REQ_SEARCH) continue;
+      if (message.find("supportedControl") != std::string::npos) {
+        SendEntry(fd, msgid, "", {{"supportedControl", {ldap_internal::kSyncRequestOid}}});
+        SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_SUCCESS);
+        continue;
+      }
+      if (message.find("highestCommittedUSN") != std::string::npos) {
+        SendEntry(fd, msgid, "", {{"highestCommittedUSN", {"100"}}, {"dsServiceName", {kDcName}}});
+        SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_SUCCESS);
+        continue;
+      }
+      if (message.find("defaultNamingContext") != std::string::npos) {
+        SendEntry(fd, msgid, "", {{"defaultNamingContext", {kBase}}});
+        SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_SUCCESS);
+        continue;
+      }
+      if (message.find(ldap_internal::kShowDeletedOid) != std::string::npos) {
+        // User 3's tombstone.
+        SendEntry(fd, msgid, "CN=User 3\\0ADEL:x,CN=Deleted Objects,DC=ad,DC=test",
+                  {{"objectGUID", {Guid(3)}}, {"objectClass", {"top", "person", "user"}}});
+        SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_SUCCESS);
+        continue;
+      }
+      if (message.find("invocationId") != std::string::npos) {
+        SendEntry(fd, msgid, kDcName, {{"invocationId", {Guid(9)}}});
+        SendDone(fd, msgid, LDAP_RES_SEARCH_RESULT, LDAP_SUCCESS);
+        continue;
+      }
+      if (message.find(ldap_internal::kSyncRequestOid) != std::string::npos) {
+        {
+          absl::MutexLock lock(&mu_);
+          sync_requests_.push_back(message);
+        }
+        if (!AnswerSync(fd, msgid)) return;
+        continue;
+      }
       // The request's strings are enough to tell the searches apart.
       const size_t range_at = message.find("member;range=");
       if (message.find(kGroupDn) != std::string::npos && range_at != std::string::npos) {
@@ -211,10 +316,12 @@ class Responder {
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> range_reads_{0};
+  std::atomic<int> drops_left_{2};
   std::thread acceptor_;
   absl::Mutex mu_;
   std::vector<int> client_fds_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> workers_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> sync_requests_ ABSL_GUARDED_BY(mu_);
 };
 
 LdapSourceOptions AdOptions(const Responder& responder, int connections) {
@@ -346,6 +453,114 @@ TEST(LdapDirectorySource, PageOverTwicePageSizeIsRefused) {
   EXPECT_THAT(directory.status().message(),
               HasSubstr("sent more than 4 entries in one page of 2 (the server does not honour "
                         "paging); last entry \"CN=User 4,DC=ad,DC=test\""));
+}
+
+// Each answer a sync search must not be trusted with is kOutOfRange (the delta cycle falls
+// back to a full one and prints the reason), naming the server and what was wrong.
+TEST(LdapDirectorySource, UnusableSyncAnswersAreAFullCycleNamingTheServer) {
+  const std::pair<SyncAnswer, std::string> cases[] = {
+      {SyncAnswer::kRefreshRequired,
+       "cannot resume from the stored cookie (e-syncRefreshRequired)"},
+      {SyncAnswer::kMalformedDone, "malformed Sync Done control (1.3.6.1.4.1.4203.1.9.1.3)"},
+      {SyncAnswer::kNoState, "sent an entry without a Sync State control"},
+  };
+  for (const auto& [answer, why] : cases) {
+    Responder responder;
+    responder.sync_answer = answer;
+    LdapSourceOptions options = AdOptions(responder, 1);
+    options.schema = DirectorySchema{};  // OpenLDAP, id = entryUUID
+    LdapDirectorySource source(options);
+    const core::Directory previous;
+    absl::StatusOr<DirectoryDelta> delta =
+        source.ReadDelta(ldap_internal::FormatSyncCursor({"c1", "c2"}), previous);
+    ASSERT_FALSE(delta.ok()) << why;
+    EXPECT_EQ(delta.status().code(), absl::StatusCode::kOutOfRange) << delta.status();
+    EXPECT_THAT(delta.status().message(), HasSubstr(why));
+    EXPECT_THAT(delta.status().message(), HasSubstr(responder.url()));
+  }
+}
+
+// A server that lists the Sync Request control but gives no cookie (syncprov on another of
+// its databases, say) stays on modifyTimestamp watermarks: the watermark delta runs, not a
+// full cycle every time.
+TEST(LdapDirectorySource, ListedButRefusedContentSyncStaysOnWatermarks) {
+  Responder responder;
+  responder.sync_answer = SyncAnswer::kRefreshRequired;
+  LdapSourceOptions options = AdOptions(responder, 1);
+  options.schema = DirectorySchema{};  // OpenLDAP, id = entryUUID
+  LdapDirectorySource source(options);
+  absl::StatusOr<std::string> now = source.StartCursor();
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_FALSE(ldap_internal::IsSyncCursor(*now)) << *now;
+  const core::Directory previous;
+  absl::StatusOr<DirectoryDelta> delta = source.ReadDelta(*now, previous);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  EXPECT_EQ(delta->feed, "modifyTimestamp watermark");
+}
+
+// A sync search whose connection drops after the server sent a new cookie starts again from
+// the stored cookie, not the new one (the entries of the lost attempt are gone with it), and
+// the cursor after the read is the cookie of the attempt that completed.
+TEST(LdapDirectorySource, ARetriedSyncSearchStartsFromTheStoredCookie) {
+  Responder responder;
+  responder.sync_answer = SyncAnswer::kNewCookieThenDrop;
+  LdapSourceOptions options = AdOptions(responder, 1);
+  options.schema = DirectorySchema{};  // OpenLDAP, id = entryUUID
+  options.max_attempts = 3;
+  options.retry_base = std::chrono::milliseconds(1);
+  LdapDirectorySource source(options);
+  const core::Directory previous;
+  absl::StatusOr<DirectoryDelta> delta =
+      source.ReadDelta(ldap_internal::FormatSyncCursor({"cookie-u", "cookie-g"}), previous);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  EXPECT_EQ(delta->cursor, ldap_internal::FormatSyncCursor({"done", "done"}));
+  const std::vector<std::string> requests = responder.sync_requests();
+  ASSERT_EQ(requests.size(), 4u);  // users and groups, each twice
+  for (const std::string& request : requests) {
+    EXPECT_EQ(request.find("mid"), std::string::npos);
+    EXPECT_TRUE(request.find("cookie-u") != std::string::npos ||
+                request.find("cookie-g") != std::string::npos);
+  }
+}
+
+// uSNChanged cursors are bound to their DC: another DC, or the same one with a new
+// invocationId (restored from a backup), is kOutOfRange (a full cycle); the right one reads
+// the changed entries and the tombstones, and moves the cursor to the DC's
+// highestCommittedUSN.
+TEST(LdapDirectorySource, UsnCursorIsBoundToItsDomainController) {
+  Responder responder;
+  LdapDirectorySource source(AdOptions(responder, 1));
+  const core::Directory previous;
+  absl::StatusOr<std::string> now = source.StartCursor();
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_EQ(*now, ldap_internal::FormatUsnCursor({100, Guid(9), kDcName}));
+
+  absl::StatusOr<DirectoryDelta> other = source.ReadDelta(
+      ldap_internal::FormatUsnCursor({50, Guid(9), "CN=NTDS Settings,CN=DC1"}), previous);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kOutOfRange) << other.status();
+  EXPECT_THAT(other.status().message(), HasSubstr("CN=DC1"));
+  EXPECT_THAT(other.status().message(), HasSubstr("CN=DC2"));
+
+  absl::StatusOr<DirectoryDelta> restored =
+      source.ReadDelta(ldap_internal::FormatUsnCursor({50, Guid(8), kDcName}), previous);
+  ASSERT_FALSE(restored.ok());
+  EXPECT_EQ(restored.status().code(), absl::StatusCode::kOutOfRange) << restored.status();
+  EXPECT_THAT(restored.status().message(), HasSubstr("restored"));
+
+  // The responder answers every search whole; User 3 also has a tombstone, which a delta
+  // from a directory that holds User 3 removes.
+  absl::StatusOr<core::Directory> holding = source.Read();
+  ASSERT_TRUE(holding.ok()) << holding.status();
+  absl::StatusOr<DirectoryDelta> delta =
+      source.ReadDelta(ldap_internal::FormatUsnCursor({50, Guid(9), kDcName}), *holding);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  EXPECT_EQ(delta->feed, "uSNChanged watermark");
+  EXPECT_EQ(delta->cursor, *now);
+  EXPECT_EQ(delta->changes.users.size(), static_cast<size_t>(kUsers));
+  EXPECT_EQ(delta->changes.removed_users, std::vector<std::string>{GuidString(Guid(3))});
+  EXPECT_TRUE(delta->changes.removed_groups.empty());
+  EXPECT_EQ(delta->entries_read, kUsers + 2);
 }
 
 }  // namespace

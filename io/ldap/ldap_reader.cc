@@ -30,7 +30,7 @@ constexpr int64_t kFirstRangeHigh = 1499;
 
 }  // namespace
 
-absl::StatusOr<core::Directory> LdapReader::Read(LdapReadStats& stats) {
+absl::StatusOr<core::Directory> LdapReader::Read(LdapReadStats& stats, SyncRequests* sync) {
   const DirectorySchema& schema = options_.schema;
   USERSYNC_ASSIGN_OR_RETURN(SearchFilters filters,
                             CanonicalFilters(schema.user_filter, schema.group_filter));
@@ -51,7 +51,7 @@ absl::StatusOr<core::Directory> LdapReader::Read(LdapReadStats& stats) {
   const std::string& partition_attribute =
       !schema.user_name.empty() ? schema.user_name : schema.display_name;
   const std::vector<std::string> partitions =
-      PlanUserPartitions(partition_attribute, options_.connections);
+      PlanUserPartitions(partition_attribute, sync != nullptr ? 1 : options_.connections);
   stats.partitions = static_cast<int>(partitions.size());
 
   if (!options_.tls_verify && UsesTls(options_)) {
@@ -62,13 +62,13 @@ absl::StatusOr<core::Directory> LdapReader::Read(LdapReadStats& stats) {
 
   // An eager attempt first; a buffered one if a partition restarted after being merged in part.
   for (int attempt = 0;; ++attempt) {
-    eager_ = attempt == 0 && options_.merge_chunk_entries > 0;
+    eager_ = attempt == 0 && options_.merge_chunk_entries > 0 && sync == nullptr;
     {
       absl::MutexLock lock(&mu_);
       stop_ = false;
       error_ = absl::OkStatus();
     }
-    std::vector<std::unique_ptr<Job>> jobs = MakeJobs(filters, partitions);
+    std::vector<std::unique_ptr<Job>> jobs = MakeJobs(filters, partitions, sync);
     bool tainted = false;
     absl::StatusOr<core::Directory> dir = ReadOnce(jobs, user_mapper, group_mapper, stats, tainted);
     if (!tainted || !eager_) return dir;
@@ -105,7 +105,8 @@ void LdapReader::PlanAttributes(const DirectorySchema& schema) {
 }
 
 std::vector<std::unique_ptr<Job>> LdapReader::MakeJobs(const SearchFilters& filters,
-                                                       const std::vector<std::string>& partitions) {
+                                                       const std::vector<std::string>& partitions,
+                                                       SyncRequests* sync) {
   std::vector<std::unique_ptr<Job>> jobs;
   for (size_t partition_idx = 0; partition_idx < partitions.size(); ++partition_idx) {
     auto job = std::make_unique<Job>(&user_attributes_);
@@ -113,12 +114,14 @@ std::vector<std::unique_ptr<Job>> LdapReader::MakeJobs(const SearchFilters& filt
                                        : absl::StrCat("users (partition ", partition_idx + 1,
                                                       " of ", partitions.size(), ")");
     job->filter = UserSearchFilter(filters.user, filters.group, partitions[partition_idx]);
+    if (sync != nullptr) job->sync = &sync->users;
     jobs.push_back(std::move(job));
   }
   auto job = std::make_unique<Job>(&group_attributes_);
   job->what = "groups";
   job->filter = filters.group;
   job->groups = true;
+  if (sync != nullptr) job->sync = &sync->groups;
   jobs.push_back(std::move(job));
   return jobs;
 }

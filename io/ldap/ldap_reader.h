@@ -3,7 +3,9 @@
 //  - io/ldap/ldap_reader.cc: the plan of a read (attributes, jobs), the search threads with
 //    their retries, and the merge of their entries into one Directory on the calling thread;
 //  - io/ldap/ldap_search.cc: what one search thread does on its connection: the paged search,
-//    the decoding of entries, and Active Directory's ranged member retrieval.
+//    the decoding of entries, and Active Directory's ranged member retrieval;
+//  - io/ldap/ldap_sync_search.cc: a job's search as an RFC 4533 refreshOnly content
+//    synchronization instead (delta reads of a server with syncprov, see SyncRun).
 //
 // Thread-safety: Read() runs on the calling thread (the merge) and starts one thread per job
 // (RunJob); they share stop_, done_, error_ and published_ under mu_. A job's results belong to
@@ -31,8 +33,43 @@
 #include "io/ldap/ldap_directory.h"
 #include "io/ldap/ldap_entry_batch.h"
 #include "io/ldap/ldap_query.h"
+#include "io/ldap/ldap_sync_control.h"
 
 namespace usersync::io::ldap_internal {
+
+// One RFC 4533 refreshOnly search: where it starts, and what the server answered besides the
+// entries it sent whole (those go into the job's batch as any entry). Reset when the search
+// starts again after a dropped connection.
+struct SyncRun {
+  std::string cookie;    // the cookie to start from ("" = a first refresh); a retry starts here
+  size_t max_uuids = 0;  // bound on the UUIDs of one answer (present + deleted + changed)
+  // The answer. new_cookie: the last cookie the server sent ("" when none: nothing changed).
+  // refresh_deletes (the Sync Done control): true when the server named what was deleted
+  // (`deleted`; a session log, or nothing changed); false after a present phase: every entry
+  // that is neither in `present` nor in `changed` is gone.
+  std::string new_cookie;
+  bool refresh_deletes = false;
+  std::vector<SyncUuid> present;
+  std::vector<SyncUuid> deleted;
+  std::vector<SyncUuid> changed;  // entries sent whole (add, modify), in the batch's order
+
+  void ClearAnswer() {
+    new_cookie.clear();
+    refresh_deletes = false;
+    present.clear();
+    deleted.clear();
+    changed.clear();
+  }
+  size_t uuid_count() const { return present.size() + deleted.size() + changed.size(); }
+  // Where the next search starts.
+  const std::string& next_cookie() const { return new_cookie.empty() ? cookie : new_cookie; }
+};
+
+// The two sync searches of a delta read: users and groups, each with its own cookie.
+struct SyncRequests {
+  SyncRun users;
+  SyncRun groups;
+};
 
 // A search job: one partition of the users, or the groups.
 struct Job {
@@ -49,6 +86,7 @@ struct Job {
   absl::flat_hash_map<uint32_t, std::vector<std::string_view>> full_members;
   int64_t range_searches = 0;
   int64_t restarts = 0;
+  SyncRun* sync = nullptr;  // set: an RFC 4533 search, not a paged one (not owned)
 };
 
 // A group whose member list came back ranged and continues at `next_low`.
@@ -65,8 +103,12 @@ class LdapReader {
     page_size_.store(options.page_size);
   }
 
-  // The whole read (see ldap_directory.h), `stats` filled as it goes.
-  absl::StatusOr<core::Directory> Read(LdapReadStats& stats);
+  // The whole read (see ldap_directory.h), `stats` filled as it goes. With `sync`, the users
+  // and the groups are each read by one RFC 4533 refreshOnly search (no partitions, no
+  // paging: syncprov refuses paging with sync) from their cookies, and the answers beside
+  // the entries land in `sync`. Errors of a sync search the server refuses or answers
+  // malformed: kOutOfRange, naming the server (the caller reads in full).
+  absl::StatusOr<core::Directory> Read(LdapReadStats& stats, SyncRequests* sync = nullptr);
 
  private:
   using FullMembers = absl::flat_hash_map<uint32_t, std::vector<std::string_view>>;
@@ -86,7 +128,8 @@ class LdapReader {
   // member_request_).
   void PlanAttributes(const DirectorySchema& schema);
   std::vector<std::unique_ptr<Job>> MakeJobs(const SearchFilters& filters,
-                                             const std::vector<std::string>& partitions);
+                                             const std::vector<std::string>& partitions,
+                                             SyncRequests* sync);
   // One attempt at the whole read over fresh `jobs`. Sets `tainted` (and returns no
   // directory) when an eager attempt must be done again buffered (see published_).
   absl::StatusOr<core::Directory> ReadOnce(std::vector<std::unique_ptr<Job>>& jobs,
@@ -121,6 +164,19 @@ class LdapReader {
   // server's error. `entries` is how many entries the job has read so far (for messages).
   absl::Status EndPage(LDAP* ld, LDAPMessage* msg, const Job& job, int page_size, int64_t entries,
                        std::string& cookie);
+  // The attributes a job asks for, as libldap takes them (null-terminated; views of names).
+  std::vector<char*> AttributeList(const Job& job);
+
+  // ldap_sync_search.cc: a job's search as RFC 4533 refreshOnly (job.sync).
+  absl::Status SyncSearch(Connection& conn, Job& job, std::vector<PendingRange>& ranges);
+  // One entry of a sync search: its Sync State control says present, deleted or sent whole.
+  absl::Status SyncEntry(LDAP* ld, LDAPMessage* msg, Job& job, std::vector<PendingRange>& ranges);
+  // A Sync Info intermediate message (a new cookie, a set of present or deleted UUIDs).
+  absl::Status SyncInfo(LDAP* ld, LDAPMessage* msg, Job& job);
+  // The result that ends a sync search: the Sync Done control's cookie and refreshDeletes.
+  absl::Status EndSync(LDAP* ld, LDAPMessage* msg, Job& job);
+  // kOutOfRange "<job>: <url> <why> (RFC 4533 content synchronization)".
+  absl::Status SyncRefused(const Job& job, std::string_view why) const;
   absl::Status DecodeEntry(LDAP* ld, LDAPMessage* msg, Job& job, std::vector<PendingRange>& ranges);
   // Adds one attribute's `values` to an entry's running counts; kResourceExhausted naming `dn`
   // once they pass options_.max_entry_values or max_entry_bytes.

@@ -153,13 +153,19 @@ absl::Status LdapReader::DecodeEntry(LDAP* ld, LDAPMessage* msg, Job& job,
   return status;
 }
 
-absl::Status LdapReader::Search(Connection& conn, Job& job, size_t job_idx, int page_size,
-                                std::vector<PendingRange>& ranges) {
-  LDAP* ld = conn.ld();
+std::vector<char*> LdapReader::AttributeList(const Job& job) {
   const std::vector<std::string>& names = job.groups ? group_attributes_ : user_attributes_;
   std::vector<char*> attrs;
   for (const std::string& name : names) attrs.push_back(const_cast<char*>(name.c_str()));
   attrs.push_back(nullptr);
+  return attrs;
+}
+
+absl::Status LdapReader::Search(Connection& conn, Job& job, size_t job_idx, int page_size,
+                                std::vector<PendingRange>& ranges) {
+  if (job.sync != nullptr) return SyncSearch(conn, job, ranges);
+  LDAP* ld = conn.ld();
+  std::vector<char*> attrs = AttributeList(job);
 
   std::string cookie;
   std::vector<MessagePtr> pending;  // entries of the last page, decoded after the next request

@@ -110,25 +110,8 @@ absl::StatusOr<std::unique_ptr<SlapdFixture>> SlapdFixture::Start(const std::str
   }
 
   slapd->config_ = dir + "/slapd.conf";
-  const std::string config = absl::StrCat(
-      "include /etc/ldap/schema/core.schema\n"
-      "include /etc/ldap/schema/cosine.schema\n"
-      "include /etc/ldap/schema/nis.schema\n"
-      "include /etc/ldap/schema/inetorgperson.schema\n",
-      "pidfile ", dir, "/slapd.pid\n", "argsfile ", dir, "/slapd.args\n",
-      "modulepath /usr/lib/ldap\n"
-      "moduleload back_mdb\n",
-      opts.syncprov ? "moduleload syncprov\n" : "", tls_config,
-      "database mdb\n"
-      "maxsize 4294967296\n",
-      "suffix \"", opts.suffix, "\"\n", "rootdn \"", opts.root_dn, "\"\n", "rootpw ",
-      opts.root_password, "\n", "directory ", dir, "/db\n",
-      "index objectClass eq\n"
-      "index uid eq,sub\n"
-      "index entryUUID eq\n",
-      opts.syncprov ? "overlay syncprov\nsyncprov-checkpoint 100 10\n" : "",
-      opts.extra_database_config, "\n");
-  if (absl::Status s = WriteFile(slapd->config_, config); !s.ok()) return s;
+  slapd->tls_config_ = std::move(tls_config);
+  if (absl::Status s = slapd->WriteConfig(); !s.ok()) return s;
   if (absl::Status s = WriteFile(dir + "/data.ldif", ldif); !s.ok()) return s;
   if (absl::Status s =
           RunToSuccess({kSlapadd, "-q", "-f", slapd->config_, "-l", dir + "/data.ldif"});
@@ -146,6 +129,38 @@ absl::StatusOr<std::unique_ptr<SlapdFixture>> SlapdFixture::Start(const std::str
   }
   if (absl::Status s = slapd->Launch(); !s.ok()) return s;
   return slapd;
+}
+
+absl::Status SlapdFixture::WriteConfig() const {
+  const SlapdOptions& opts = options_;
+  const std::string& dir = dir_;
+  const std::string config = absl::StrCat(
+      "include /etc/ldap/schema/core.schema\n"
+      "include /etc/ldap/schema/cosine.schema\n"
+      "include /etc/ldap/schema/nis.schema\n"
+      "include /etc/ldap/schema/inetorgperson.schema\n",
+      "pidfile ", dir, "/slapd.pid\n", "argsfile ", dir, "/slapd.args\n",
+      "modulepath /usr/lib/ldap\n"
+      "moduleload back_mdb\n",
+      opts.syncprov ? "moduleload syncprov\n" : "", tls_config_,
+      "database mdb\n"
+      "maxsize 4294967296\n",
+      "suffix \"", opts.suffix, "\"\n", "rootdn \"", opts.root_dn, "\"\n", "rootpw ",
+      opts.root_password, "\n", "directory ", dir, "/db\n",
+      "index objectClass eq\n"
+      "index uid eq,sub\n"
+      "index entryUUID eq\n",
+      opts.syncprov ? "overlay syncprov\nsyncprov-checkpoint 100 10\n" : "",
+      opts.extra_database_config, "\n");
+  return WriteFile(config_, config);
+}
+
+absl::Status SlapdFixture::Reconfigure(SlapdOptions options) {
+  Kill();
+  options.tls = options_.tls;
+  options_ = std::move(options);
+  if (absl::Status s = WriteConfig(); !s.ok()) return s;
+  return Launch();
 }
 
 absl::Status SlapdFixture::Launch() {

@@ -49,6 +49,9 @@ class SlapdFixture {
   void Kill();
   // Starts slapd again on the same port(s) over the same database; waits until it listens.
   absl::Status Restart();
+  // Kills slapd, rewrites its configuration with `options` (tls stays as started; e.g. the
+  // syncprov overlay added or removed) and starts it again over the same database.
+  absl::Status Reconfigure(SlapdOptions options);
 
   std::string url() const;        // ldap://127.0.0.1:PORT
   std::string ldaps_url() const;  // ldaps://127.0.0.1:PORT (tls only)
@@ -62,10 +65,12 @@ class SlapdFixture {
  private:
   SlapdFixture() = default;
   absl::Status Launch();
+  absl::Status WriteConfig() const;
 
   SlapdOptions options_;
   std::string dir_;
   std::string config_;
+  std::string tls_config_;  // the TLS lines of the configuration ("" without tls)
   std::string ca_file_;
   std::string other_ca_file_;
   int port_ = 0;
