@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -52,8 +53,9 @@ struct ExecutorContext {
   TargetApi* target = nullptr;
   RunLogs* logs = nullptr;
   int64_t run_id = 0;
-  std::vector<LinkRow> links;  // links before the run (their origins are kept)
-  std::string hold_reason;     // logged for held operations
+  // Links before the run (their origins are kept). Not owned; outlives the call.
+  std::span<const LinkRow> links;
+  std::string hold_reason;  // logged for held operations
   std::FILE* err = stderr;
   const std::atomic<bool>* interrupted = nullptr;  // set: stop starting operations
   QuarantinePolicy quarantine;
@@ -91,14 +93,14 @@ struct ApplyTotals {
 // Applies every operation of `ops` that is not held. REQUIRES: `ops` outlives the call.
 // Links: a create stores a "created" link (also when only a later step of it failed: the account
 // exists), a delete removes it, others store "linked" (or keep the existing origin), also when
-// only their products were refused (OpOutcome::rest_applied). Failures are counted, audited and written to the error log.
-// Ctrl-C (`context.interrupted` set): no new operation starts, queued requests are cancelled
-// (TargetApi::Cancel), requests in flight finish, every journaled operation is settled (the
-// cancelled ones as not done, "cancelled by interrupt"), and a line on `context.err` says so.
-// Quarantine (see QuarantinePolicy): the same stop, with a message naming the failure rate and
-// the last failure. A failed write to the run's logs (RunLogs::status()): the same stop before
-// the next batch is sent, with a message naming the file and the reason. Either way the next
-// run's plan picks up what was not done.
+// only their products were refused (OpOutcome::rest_applied). Failures are counted, audited and
+// written to the error log. Ctrl-C (`context.interrupted` set): no new operation starts, queued
+// requests are cancelled (TargetApi::Cancel), requests in flight finish, every journaled operation
+// is settled (the cancelled ones as not done, "cancelled by interrupt"), and a line on
+// `context.err` says so. Quarantine (see QuarantinePolicy): the same stop, with a message naming
+// the failure rate and the last failure. A failed write to the run's logs (RunLogs::status()): the
+// same stop before the next batch is sent, with a message naming the file and the reason. Either
+// way the next run's plan picks up what was not done.
 ApplyTotals ApplyOperations(const std::vector<core::Operation>& ops,
                             const ExecutorContext& context);
 
@@ -113,8 +115,8 @@ struct RecoveryTotals {
 // run stopped:
 //   create      an account with the row's externalId exists → done if the planner would find
 //               nothing to change in it (core::DiffAccount; `target_has_display_name` as in
-//               core::PlanConfig), else not done ("created, but incomplete: user_group"); its link is
-//               recorded with origin "created" either way. No such account → not done.
+//               core::PlanConfig), else not done ("created, but incomplete: user_group"); its link
+//               is recorded with origin "created" either way. No such account → not done.
 //   update, link, reactivate
 //               the account holds every planned value → done (link kept or recorded as
 //               "linked"), else not done; an account gone → not done.
