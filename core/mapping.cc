@@ -262,6 +262,29 @@ DesiredUser Desire(const Candidate& candidate, const RuleAssignment& rules, Mapp
   return desired;
 }
 
+// Per user, whether MapUsers maps it when only `only` is wanted (MappingOptions::only): those
+// users, and every user in scope sharing one's normalized email. Empty: everyone.
+std::vector<uint8_t> MappedUsers(const Directory& dir, const std::vector<uint8_t>& in_scope,
+                                 const std::vector<uint8_t>* only) {
+  if (only == nullptr || only->empty()) return {};
+  std::vector<uint8_t> mapped(dir.user_count(), 0);
+  absl::flat_hash_set<std::string> emails;
+  for (uint32_t user = 0; user < dir.user_count(); ++user) {
+    if (in_scope[user] && (*only)[user]) emails.insert(NormalizeEmail(dir.email[user]));
+  }
+  std::string scratch;
+  for (uint32_t user = 0; user < dir.user_count(); ++user) {
+    if (!in_scope[user]) continue;
+    std::string_view email = dir.email[user];
+    if (std::any_of(email.begin(), email.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      scratch = NormalizeEmail(email);
+      email = scratch;
+    }
+    mapped[user] = (*only)[user] || emails.contains(absl::string_view(email.data(), email.size()));
+  }
+  return mapped;
+}
+
 }  // namespace
 
 MappingResult MapUsers(const Directory& dir, std::vector<uint8_t> in_scope,
@@ -274,8 +297,9 @@ MappingResult MapUsers(const Directory& dir, std::vector<uint8_t> in_scope,
     const size_t users = std::count(out.in_scope.begin(), out.in_scope.end(), uint8_t{1});
     out.attribute_values.reserve(users * out.attribute_paths.size());
   }
+  const std::vector<uint8_t> mapped = MappedUsers(dir, out.in_scope, options.only);
   for (uint32_t user = 0; user < dir.user_count(); ++user) {
-    if (!out.in_scope[user]) continue;
+    if (!out.in_scope[user] || (!mapped.empty() && !mapped[user])) continue;
     // Most directories already hold lower-case addresses: keep the view, copy only otherwise.
     std::string_view email = dir.email[user];
     if (std::any_of(email.begin(), email.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {

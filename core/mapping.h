@@ -27,6 +27,11 @@ struct MappingOptions {
   std::vector<std::string> validated_domains;
   // [[mappings]] resolved against the directory; nullptr or empty: the built-in mapping only.
   const ResolvedMappings* mappings = nullptr;
+  // A delta plan's users (PlanConfig::plan_only); nullptr or empty: everyone. Then only they, and
+  // the users in scope who share the normalized email of one of them (whose validity decides that
+  // email's duplicates), are mapped: what a full mapping says of those users, at the cost of
+  // one email comparison per other user.
+  const std::vector<uint8_t>* only = nullptr;
 };
 
 // A user in scope who can be provisioned.

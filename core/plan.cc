@@ -666,7 +666,7 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
   if (config.require_rule) LeaveOutUncovered(rules, scope);
   plan.in_scope = std::count(scope.in_scope.begin(), scope.in_scope.end(), uint8_t{1});
   const ResolvedMappings mappings(dir, config.mappings);
-  MappingOptions mapping_options{config.validated_domains, &mappings};
+  MappingOptions mapping_options{config.validated_domains, &mappings, &config.plan_only};
   MappingResult mapping = MapUsers(dir, scope.in_scope, rules, mapping_options);
   MatchResult match = MatchAccounts(dir, mapping, accounts, links, manual, config.match_order,
                                     config.match_attributes);
