@@ -1,5 +1,8 @@
 // The directory read's pure hot path: DN normalization (core::NormalizeDnInto, ~3 DNs per
 // user) and building the columnar directory (DirectoryBuilder: users, groups, member edges).
+// The delta cycle's directory side at the same size: the snapshot's directory image written
+// and read back (core/directory_image.h), and 100 changed users applied to the previous
+// directory, patched (ApplyChanges' fast path) beside rebuilt (RebuildWithChanges).
 // Run: build-release/bench/directory_bench
 //
 // Shape of the data (fixed): N users "uid=uN,ou=People,dc=Example,dc=com" (mixed case, as
@@ -7,11 +10,15 @@
 // the commas, and 1 DN in 100 with an escaped comma ("cn=Lee\, Ann ...").
 #include <benchmark/benchmark.h>
 
+#include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/check.h"
 #include "core/directory.h"
+#include "core/directory_changes.h"
+#include "core/directory_image.h"
 #include "core/normalize.h"
 
 namespace usersync::core {
@@ -90,7 +97,79 @@ void BM_BuildDirectory(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
+Inputs MakeInputs(size_t count) {
+  Inputs in;
+  for (size_t idx = 0; idx < count; ++idx) {
+    in.user_dns.push_back(UserDn(idx));
+    in.member_dns.push_back(MemberDn(idx));
+    in.ids.push_back("id-" + std::to_string(idx));
+  }
+  return in;
+}
+
+void BM_DirectoryImageWrite(benchmark::State& state) {
+  const Directory dir = Build(MakeInputs(static_cast<size_t>(state.range(0))));
+  size_t bytes = 0;
+  for (auto _ : state) {
+    ByteWriter w;
+    AppendDirectoryImage(dir, w);
+    bytes = w.out().size();
+    benchmark::DoNotOptimize(w.out().data());
+  }
+  state.counters["MB"] = static_cast<double>(bytes) / 1e6;
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+void BM_DirectoryImageRead(benchmark::State& state) {
+  ByteWriter w;
+  AppendDirectoryImage(Build(MakeInputs(static_cast<size_t>(state.range(0)))), w);
+  const std::string& bytes = w.out();
+  for (auto _ : state) {
+    state.PauseTiming();  // the file's read(2) is not the image's cost
+    auto storage = std::make_unique_for_overwrite<char[]>(bytes.size());
+    std::memcpy(storage.get(), bytes.data(), bytes.size());
+    ByteReader r(std::string_view(storage.get(), bytes.size()));
+    state.ResumeTiming();
+    absl::StatusOr<Directory> dir = ReadDirectoryImage(r, std::move(storage), bytes.size());
+    USERSYNC_CHECK(dir.ok());
+    benchmark::DoNotOptimize(dir->members.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+// 100 users of the directory changed (a new first name), as a delta cycle hands them over.
+DirectoryChanges HundredChanges(const Inputs& in) {
+  DirectoryChanges changes;
+  for (size_t idx = 0; idx < 100; ++idx) {
+    const size_t user = idx * (in.ids.size() / 100);
+    UserEntry entry;
+    entry.dn = in.user_dns[user];
+    entry.id = in.ids[user];
+    entry.email = in.ids[user];
+    entry.first_name = "Changed";
+    changes.users.push_back(std::move(entry));
+  }
+  return changes;
+}
+
+template <Directory (*kApply)(const Directory&, const DirectoryChanges&)>
+void BM_ApplyHundredChanges(benchmark::State& state) {
+  const Inputs in = MakeInputs(static_cast<size_t>(state.range(0)));
+  const Directory previous = Build(in);
+  const DirectoryChanges changes = HundredChanges(in);
+  for (auto _ : state) {
+    Directory next = kApply(previous, changes);
+    benchmark::DoNotOptimize(next.members.data());
+  }
+}
+
 BENCHMARK(BM_NormalizeDn)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DirectoryImageWrite)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DirectoryImageRead)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ApplyHundredChanges<ApplyChanges>)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ApplyHundredChanges<RebuildWithChanges>)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildDirectory)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 
 }  // namespace

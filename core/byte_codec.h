@@ -37,6 +37,12 @@ class ByteWriter {
   // The values back to back, without their count.
   void U32s(std::span<const uint32_t> values) { Raw(values.data(), values.size_bytes()); }
   void Bytes(std::string_view bytes) { out_.append(bytes); }
+  // Appends `size` bytes for the caller to fill (one resize instead of many appends).
+  char* Extend(size_t size) {
+    const size_t at = out_.size();
+    out_.resize(at + size);
+    return out_.data() + at;
+  }
   std::string& out() { return out_; }
 
  private:

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -50,12 +51,17 @@ auto NameFields(N& names) {
 }  // namespace
 
 void DirectoryImage::AppendColumn(const std::vector<std::string_view>& column, ByteWriter& w) {
-  std::vector<uint32_t> lengths(column.size());
-  for (size_t idx = 0; idx < column.size(); ++idx) {
-    lengths[idx] = static_cast<uint32_t>(column[idx].size());
+  size_t total = 0;
+  for (std::string_view value : column) total += value.size();
+  char* lengths = w.Extend(column.size() * 4 + total);
+  char* bytes = lengths + column.size() * 4;
+  for (std::string_view value : column) {
+    const uint32_t length = static_cast<uint32_t>(value.size());
+    std::memcpy(lengths, &length, 4);
+    lengths += 4;
+    if (length > 0) std::memcpy(bytes, value.data(), length);
+    bytes += length;
   }
-  w.U32s(lengths);
-  for (std::string_view value : column) w.Bytes(value);
 }
 
 void DirectoryImage::AppendSlots(const Directory& dir, ByteWriter& w) {
