@@ -338,9 +338,9 @@ TEST(DeltaPlan, AffectedUsersIncludesEmailSharers) {
 }
 
 // An unresolved member DN resolves once an entry carrying it arrives, as in a full read.
-// The patched ApplyChanges gives exactly the rebuild's directory: the same users and groups at
-// the same indices, the same edges in the same order, the same unresolved members and look-ups
-// (rounds with a removal or a DN seen before take the rebuild itself).
+// The patched ApplyChanges (and ApplyChangesInPlace) gives exactly the rebuild's directory: the
+// same users and groups at the same indices, the same edges in the same order, the same unresolved
+// members and look-ups (rounds with a removal or a DN seen before take the rebuild itself).
 TEST(DirectoryChanges, PatchedEqualsRebuiltEveryRound) {
   std::mt19937 rng(7);
   Model model;
@@ -351,9 +351,15 @@ TEST(DirectoryChanges, PatchedEqualsRebuiltEveryRound) {
     DirectoryChanges changes;
     const int count = 1 + static_cast<int>(rng() % 4);
     for (int change = 0; change < count; ++change) Mutate(model, changes, rng);
+    Directory in_place = ApplyChanges(previous, DirectoryChanges{});  // a copy
+    ApplyChangesInPlace(in_place, changes);
     Directory patched = ApplyChanges(previous, changes);
     const Directory rebuilt = RebuildWithChanges(previous, changes);
     SCOPED_TRACE(::testing::Message() << "round " << round);
+    ASSERT_EQ(in_place.user_dn, rebuilt.user_dn);
+    ASSERT_EQ(in_place.member_begin, rebuilt.member_begin);
+    ASSERT_EQ(MemberDns(in_place), MemberDns(rebuilt));
+    ASSERT_EQ(in_place.unresolved_examples, rebuilt.unresolved_examples);
     ASSERT_EQ(patched.user_dn, rebuilt.user_dn);
     ASSERT_EQ(patched.user_id, rebuilt.user_id);
     ASSERT_EQ(patched.email, rebuilt.email);

@@ -219,6 +219,8 @@ void AddEmailSharers(const Directory& before, const Directory& after,
 class DirectoryPatch {
  public:
   static std::optional<Directory> Apply(const Directory& previous, const DirectoryChanges& changes);
+  // The same on `dir` itself (nothing copied); false: not patchable, `dir` untouched.
+  static bool ApplyInPlace(Directory& dir, const DirectoryChanges& changes);
 
  private:
   static constexpr uint32_t kNone = Directory::kNone;
@@ -238,8 +240,10 @@ class DirectoryPatch {
                                                      absl::flat_hash_set<std::string>& new_keys);
   // The slot of normalized DN `key`, made if new.
   static uint32_t SlotFor(Directory& dir, std::string_view key);
-  static void Relink(Directory& dir, const Directory& previous,
-                     const std::vector<std::vector<std::string>*>& new_members);
+  static void Relink(Directory& dir, const std::vector<std::vector<std::string>*>& new_members);
+  // Applies the steps to `dir`, a copy of the previous directory or that directory itself.
+  static void Patch(Directory& dir, const DirectoryChanges& changes, const std::vector<Step>& users,
+                    const std::vector<Step>& groups);
 };
 
 Directory DirectoryPatch::CopyOf(const Directory& dir) {
@@ -263,7 +267,11 @@ Directory DirectoryPatch::CopyOf(const Directory& dir) {
   copy.dn_slots_ = dir.dn_slots_;
   copy.dn_index_ = dir.dn_index_;
   copy.id_index_ = dir.id_index_;
-  return copy;  // member edges and unresolved members: Relink
+  copy.member_begin = dir.member_begin;
+  copy.members = dir.members;
+  copy.unresolved_member_count = dir.unresolved_member_count;
+  copy.unresolved_members = dir.unresolved_members;
+  return copy;
 }
 
 std::optional<std::vector<DirectoryPatch::Step>> DirectoryPatch::UserSteps(
@@ -323,18 +331,26 @@ uint32_t DirectoryPatch::SlotFor(Directory& dir, std::string_view key) {
 // Lays out the member edges again: a group without new members keeps its edges and its
 // unresolved members; one with new members (`new_members[group]`, null otherwise) has them
 // resolved as DirectoryBuilder::Finish resolves them (a user first, then a group).
-void DirectoryPatch::Relink(Directory& dir, const Directory& previous,
+void DirectoryPatch::Relink(Directory& dir,
                             const std::vector<std::vector<std::string>*>& new_members) {
-  std::vector<std::vector<std::string_view>> unresolved_of(previous.group_count());
-  for (const auto& [group, dn] : previous.unresolved_members) unresolved_of[group].push_back(dn);
+  const std::vector<uint32_t> old_begin = std::move(dir.member_begin);
+  const std::vector<MemberRef> old_members = std::move(dir.members);
+  const std::vector<std::pair<uint32_t, std::string_view>> old_unresolved =
+      std::move(dir.unresolved_members);
+  dir.members.clear();
+  dir.unresolved_members.clear();
+  dir.unresolved_examples.clear();
+  std::vector<std::vector<std::string_view>> unresolved_of(dir.group_count());
+  for (const auto& [group, dn] : old_unresolved) unresolved_of[group].push_back(dn);
   dir.member_begin.assign(1, 0);
   std::string key;
   for (uint32_t group = 0; group < dir.group_count(); ++group) {
-    if (new_members[group] == nullptr) {
-      const auto [first, last] = previous.MembersOf(group);
-      dir.members.insert(dir.members.end(), first, last);
-      for (std::string_view dn : unresolved_of[group])
+    if (new_members[group] == nullptr) {  // unchanged, hence not new: old_begin has it
+      dir.members.insert(dir.members.end(), old_members.begin() + old_begin[group],
+                         old_members.begin() + old_begin[group + 1]);
+      for (std::string_view dn : unresolved_of[group]) {
         dir.unresolved_members.emplace_back(group, dn);
+      }
     } else {
       for (const std::string& member : *new_members[group]) {
         const std::string_view trimmed = TrimWhitespace(member);
@@ -359,17 +375,9 @@ void DirectoryPatch::Relink(Directory& dir, const Directory& previous,
   }
 }
 
-std::optional<Directory> DirectoryPatch::Apply(const Directory& previous,
-                                               const DirectoryChanges& changes) {
-  if (!changes.removed_users.empty() || !changes.removed_groups.empty()) return std::nullopt;
-  absl::flat_hash_set<std::string> new_keys;
-  std::optional<std::vector<Step>> users = UserSteps(previous, changes, new_keys);
-  if (!users) return std::nullopt;
-  std::optional<std::vector<Step>> groups = GroupSteps(previous, changes, new_keys);
-  if (!groups) return std::nullopt;
-
-  Directory dir = CopyOf(previous);
-  for (const Step& step : *users) {
+void DirectoryPatch::Patch(Directory& dir, const DirectoryChanges& changes,
+                           const std::vector<Step>& users, const std::vector<Step>& groups) {
+  for (const Step& step : users) {
     const UserEntry& entry = changes.users[step.entry];
     const uint32_t slot = SlotFor(dir, step.key);
     uint32_t idx = step.idx;
@@ -386,11 +394,15 @@ std::optional<Directory> DirectoryPatch::Apply(const Directory& previous,
     }
     dir.SetUserColumns(idx, entry.Record(), dir.dn_slots_[slot].key, id);
   }
-  std::vector<std::vector<std::string>> merged(groups->size());
-  std::vector<std::vector<std::string>*> new_members(previous.group_count(), nullptr);
-  for (size_t step_idx = 0; step_idx < groups->size(); ++step_idx) {
-    const Step& step = (*groups)[step_idx];
+  std::vector<std::vector<std::string>> merged(groups.size());
+  std::vector<std::vector<std::string>*> new_members(dir.group_count(), nullptr);
+  for (size_t step_idx = 0; step_idx < groups.size(); ++step_idx) {
+    const Step& step = groups[step_idx];
     const GroupEntry& entry = changes.groups[step.entry];
+    // A group new to the snapshot: added members are all its members.
+    merged[step_idx] = entry.members_complete || step.idx == kNone
+                           ? entry.members
+                           : MergedMembers(GroupMemberDns(dir, step.idx), entry);
     const uint32_t slot = SlotFor(dir, step.key);
     uint32_t idx = step.idx;
     if (idx == kNone) {
@@ -399,14 +411,33 @@ std::optional<Directory> DirectoryPatch::Apply(const Directory& previous,
       new_members.push_back(nullptr);
     }
     dir.SetGroupColumns(idx, entry.dn, entry.name, dir.dn_slots_[slot].key);
-    // A group new to the snapshot: added members are all its members.
-    merged[step_idx] = entry.members_complete || step.idx == kNone
-                           ? entry.members
-                           : MergedMembers(GroupMemberDns(previous, step.idx), entry);
     new_members[idx] = &merged[step_idx];
   }
-  Relink(dir, previous, new_members);
+  Relink(dir, new_members);
+}
+
+std::optional<Directory> DirectoryPatch::Apply(const Directory& previous,
+                                               const DirectoryChanges& changes) {
+  if (!changes.removed_users.empty() || !changes.removed_groups.empty()) return std::nullopt;
+  absl::flat_hash_set<std::string> new_keys;
+  std::optional<std::vector<Step>> users = UserSteps(previous, changes, new_keys);
+  if (!users) return std::nullopt;
+  std::optional<std::vector<Step>> groups = GroupSteps(previous, changes, new_keys);
+  if (!groups) return std::nullopt;
+  Directory dir = CopyOf(previous);
+  Patch(dir, changes, *users, *groups);
   return dir;
+}
+
+bool DirectoryPatch::ApplyInPlace(Directory& dir, const DirectoryChanges& changes) {
+  if (!changes.removed_users.empty() || !changes.removed_groups.empty()) return false;
+  absl::flat_hash_set<std::string> new_keys;
+  std::optional<std::vector<Step>> users = UserSteps(dir, changes, new_keys);
+  if (!users) return false;
+  std::optional<std::vector<Step>> groups = GroupSteps(dir, changes, new_keys);
+  if (!groups) return false;
+  Patch(dir, changes, *users, *groups);
+  return true;
 }
 
 UserRecord UserEntry::Record() const {
@@ -462,6 +493,10 @@ Directory ApplyChanges(const Directory& previous, const DirectoryChanges& change
     return *std::move(patched);
   }
   return RebuildWithChanges(previous, changes);
+}
+
+void ApplyChangesInPlace(Directory& dir, const DirectoryChanges& changes) {
+  if (!DirectoryPatch::ApplyInPlace(dir, changes)) dir = RebuildWithChanges(dir, changes);
 }
 
 Directory RebuildWithChanges(const Directory& previous, const DirectoryChanges& changes) {

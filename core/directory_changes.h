@@ -94,6 +94,10 @@ std::vector<std::vector<std::string_view>> MemberDns(const Directory& dir);
 // RebuildWithChanges. Either way the same directory.
 Directory ApplyChanges(const Directory& previous, const DirectoryChanges& changes);
 
+// ApplyChanges on `dir` itself: patched in place (no copy: what replaying a journal of changes
+// costs, io/state/directory_snapshot.h), or rebuilt.
+void ApplyChangesInPlace(Directory& dir, const DirectoryChanges& changes);
+
 // ApplyChanges by one DirectoryBuilder pass over the whole directory (a full read's building,
 // without the reading): the general way, and what tests hold the patched way to.
 Directory RebuildWithChanges(const Directory& previous, const DirectoryChanges& changes);

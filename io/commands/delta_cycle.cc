@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <utility>
 
@@ -19,6 +20,7 @@
 #include "io/executor.h"
 #include "io/json_writer.h"
 #include "io/output.h"
+#include "io/state/snapshot_journal.h"
 
 namespace usersync::io {
 namespace {
@@ -65,6 +67,23 @@ std::string WhyNotDelta(const Session& session, const absl::StatusOr<DirectorySn
   return "";
 }
 
+// The stored links a delta needs (core/delta_plan.h): the affected users', and the links to
+// `account_ids`; the manual matches; and how many links there are in all.
+absl::Status LoadAffectedLinks(Session& session, std::span<const std::string> affected,
+                               std::span<const std::string> account_ids) {
+  absl::StatusOr<std::vector<LinkRow>> links = session.state->LoadLinksOf(affected, account_ids);
+  if (!links.ok()) return links.status();
+  session.links = *std::move(links);
+  absl::StatusOr<int64_t> count = session.state->CountLinks();
+  if (!count.ok()) return count.status();
+  session.link_count = *count;
+  absl::StatusOr<std::vector<ManualMatch>> manual = session.state->LoadManualMatches();
+  if (!manual.ok()) return manual.status();
+  session.manual = *std::move(manual);
+  ViewLinks(session);
+  return absl::OkStatus();
+}
+
 // The delta steps once session.directory holds the new directory: the affected users, their
 // accounts looked up, the plan. Returns why a full cycle must run instead ("" when the delta
 // planned).
@@ -77,7 +96,7 @@ absl::StatusOr<std::string> PlanDelta(Session& session, const DirectorySnapshot&
   affected.insert(affected.end(), snapshot.header.pending.begin(), snapshot.header.pending.end());
   std::sort(affected.begin(), affected.end());
   affected.erase(std::unique(affected.begin(), affected.end()), affected.end());
-  USERSYNC_RETURN_IF_ERROR(LoadLinks(session));
+  USERSYNC_RETURN_IF_ERROR(LoadAffectedLinks(session, affected, {}));
   const core::AccountLookups lookups =
       core::DeltaLookups(session.directory, affected, session.links_view, session.manual_view);
   cycle.looked_up = static_cast<int64_t>(lookups.account_ids.size() + lookups.emails.size());
@@ -94,6 +113,10 @@ absl::StatusOr<std::string> PlanDelta(Session& session, const DirectorySnapshot&
   }
   session.accounts = *std::move(accounts);
   session.list_seconds = SecondsSince(session.clock, start);
+  // Who else holds the accounts read (a link still wins over an email match).
+  std::vector<std::string> read_ids;
+  for (const core::Account& account : session.accounts.items) read_ids.emplace_back(account.id);
+  USERSYNC_RETURN_IF_ERROR(LoadAffectedLinks(session, affected, read_ids));
   ProgressDone(session, absl::StrCat("· looked up ", cycle.looked_up, " ids and emails"));
   cycle.affected = std::move(affected);
   cycle.delta = true;
@@ -203,7 +226,10 @@ absl::Status ReadAndPlanCycle(Session& session) {
     }
     if (cycle.full_reason.empty()) {
       USERSYNC_ASSIGN_OR_RETURN(cycle.full_reason, PlanDelta(session, *snapshot, changes));
-      if (cycle.full_reason.empty()) return absl::OkStatus();
+      if (cycle.full_reason.empty()) {
+        cycle.changes = std::move(changes);  // the snapshot's journal record (RecordCycle)
+        return absl::OkStatus();
+      }
     }
     ResetForFullCycle(session);
   }
@@ -229,8 +255,16 @@ void RecordCycle(Session& session, const ApplyTotals& totals) {
     RemoveSnapshot(session);
     return;
   }
+  // A delta appends its changes to the journal of the snapshot it started from, until the
+  // journal outgrows it; a full cycle (or that) writes the snapshot whole.
+  const SnapshotOrigin& origin = cycle.previous.origin;
+  const std::string path = SnapshotPath(session.config.state_path);
+  const bool journal = cycle.delta && origin.base_checksum != 0 &&
+                       origin.journal_records < kMaxJournalRecords &&
+                       origin.journal_bytes * 4 < origin.base_bytes;
   const absl::Status written =
-      WriteDirectorySnapshot(SnapshotPath(session.config.state_path), header, session.directory);
+      journal ? AppendSnapshotJournal(path, origin.base_checksum, header, cycle.changes)
+              : WriteDirectorySnapshot(path, header, session.directory);
   if (!written.ok()) {
     RemoveSnapshot(session);
     Print(session.options.err,

@@ -19,8 +19,10 @@
 // Otherwise a full cycle runs (read, list, plan), and CycleInfo::full_reason says why; only
 // then is the state store's integrity checked (PRAGMA quick_check, linear in the store: a
 // requested delta opens it with the check deferred, Session::integrity_check_deferred). Either
-// way, after the apply RecordCycle writes the new snapshot (its pending users: invalid rows,
-// and every planned user when some operation failed or was held), or removes the old one when
+// way, after the apply RecordCycle records the new snapshot (its pending users: invalid rows,
+// and every planned user when some operation failed or was held): a delta appends its changes
+// to the snapshot's journal (io/state/snapshot_journal.h), a full cycle, or a delta whose
+// journal has outgrown a quarter of the snapshot, writes it whole; or it removes it when
 // the cycle cannot be trusted (interrupted, quarantined, or too many users pending), so that
 // the next cycle is a full one.
 //
@@ -32,6 +34,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/directory_changes.h"
 #include "io/state/directory_snapshot.h"
 
 namespace usersync::io {
@@ -55,6 +58,7 @@ struct CycleInfo {
   std::string cursor;       // the source's cursor after this cycle's read ("" when none)
   std::string feed;         // how the source read its changes (DirectoryDelta::feed; a delta)
   SnapshotHeader previous;  // the snapshot the delta started from
+  core::DirectoryChanges changes;  // what the delta applied to it (its journal record)
 };
 
 // Reads and plans as a delta when it can be trusted, else in full (ReadAndPlan's steps), with

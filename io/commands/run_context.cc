@@ -268,17 +268,24 @@ absl::Status LoadLinks(Session& session) {
   absl::StatusOr<std::vector<LinkRow>> links = session.state->LoadLinks();
   if (!links.ok()) return links.status();
   session.links = *std::move(links);
+  session.link_count = static_cast<int64_t>(session.links.size());
   absl::StatusOr<std::vector<ManualMatch>> manual = session.state->LoadManualMatches();
   if (!manual.ok()) return manual.status();
   session.manual = *std::move(manual);
+  ViewLinks(session);
+  return absl::OkStatus();
+}
+
+void ViewLinks(Session& session) {
+  session.links_view.clear();
   session.links_view.reserve(session.links.size());
   for (const LinkRow& link : session.links) {
     session.links_view.push_back({link.directory_id, link.account_id, true});
   }
+  session.manual_view.clear();
   for (const ManualMatch& match : session.manual) {
     session.manual_view.push_back({match.directory_id, match.account_id, true});
   }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<TargetOffer> ReadTargetOffer(Session& session) {
@@ -311,9 +318,9 @@ absl::Status ComputeSessionPlan(Session& session) {
   plan_config.max_shrink_percent = session.config.source.max_shrink_percent;
   const core::MonoTime start = session.clock.Now();
   if (session.cycle.delta) {
-    session.plan = core::ComputeDeltaPlan(
-        session.directory, session.accounts, session.cycle.affected, session.links_view,
-        session.manual_view, plan_config, static_cast<int64_t>(session.links.size()));
+    session.plan = core::ComputeDeltaPlan(session.directory, session.accounts,
+                                          session.cycle.affected, session.links_view,
+                                          session.manual_view, plan_config, session.link_count);
   } else {
     session.plan = core::ComputePlan(session.directory, session.accounts, session.links_view,
                                      session.manual_view, plan_config);

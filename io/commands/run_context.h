@@ -49,7 +49,8 @@ struct Session {
   std::unique_ptr<TargetApi> target;
   core::Directory directory;
   core::Accounts accounts;
-  std::vector<LinkRow> links;
+  std::vector<LinkRow> links;  // every stored link; a delta cycle's: those it needs only
+  int64_t link_count = 0;      // every stored link (the deprovisioning threshold's base)
   std::vector<ManualMatch> manual;
   std::vector<core::Link> links_view;
   std::vector<core::Link> manual_view;
@@ -98,6 +99,8 @@ absl::Status CheckDirectory(const Session& session);
 // Lists the target's accounts (its errors prefixed "listing the target's accounts: ").
 absl::Status ListAccounts(Session& session);
 absl::Status LoadLinks(Session& session);
+// session.links_view and manual_view from session.links and manual.
+void ViewLinks(Session& session);
 // Reads what the target's licenses offer (TargetApi::Offer) and refuses a rule naming a product
 // no license carries: kFailedPrecondition (exit 2) "<config>: rules[1] 'Webinar hosts' names
 // product "GTM", which no license of the target offers (offered: G2M, G2T, G2W, OPENVOICE)".

@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "core/byte_codec.h"
 #include "core/directory_image.h"
+#include "io/state/snapshot_journal.h"
 
 namespace usersync::io {
 namespace {
@@ -52,12 +53,7 @@ uint64_t ChecksumOf(std::string_view bytes) {
 // The payload: the header's fields, then the directory image.
 std::string EncodePayload(const SnapshotHeader& header, const core::Directory& directory) {
   core::ByteWriter payload;
-  payload.Str(header.config_hash);
-  payload.Str(header.source_kind);
-  payload.Str(header.cursor);
-  payload.U64(static_cast<uint64_t>(header.full_at));
-  payload.U32(static_cast<uint32_t>(header.pending.size()));
-  for (const std::string& id : header.pending) payload.Str(id);
+  AppendSnapshotHeader(header, payload);
   core::AppendDirectoryImage(directory, payload);
   return std::move(payload.out());
 }
@@ -93,13 +89,10 @@ absl::StatusOr<DirectorySnapshot> Decode(std::unique_ptr<char[]> storage, size_t
   core::ByteReader r(payload);
   DirectorySnapshot snapshot;
   SnapshotHeader& header = snapshot.header;
-  header.config_hash = std::string(r.Str());
-  header.source_kind = std::string(r.Str());
-  header.cursor = std::string(r.Str());
-  header.full_at = static_cast<int64_t>(r.U64());
-  header.pending.resize(r.Count(4));
-  for (std::string& id : header.pending) id = std::string(r.Str());
+  ReadSnapshotHeader(r, header);
   if (!r.ok()) return absl::DataLossError("snapshot header is malformed");
+  header.origin.base_checksum = checksum;
+  header.origin.base_bytes = static_cast<int64_t>(bytes.size());
   absl::StatusOr<core::Directory> directory = core::ReadDirectoryImage(r, std::move(storage), size);
   if (!directory.ok()) return directory.status();
   if (!r.done()) return absl::DataLossError("snapshot payload has bytes after the directory");
@@ -114,6 +107,24 @@ std::string SnapshotPath(const std::string& state_path) {
 }
 
 uint64_t SnapshotChecksum(std::string_view payload) { return ChecksumOf(payload); }
+
+void AppendSnapshotHeader(const SnapshotHeader& header, core::ByteWriter& w) {
+  w.Str(header.config_hash);
+  w.Str(header.source_kind);
+  w.Str(header.cursor);
+  w.U64(static_cast<uint64_t>(header.full_at));
+  w.U32(static_cast<uint32_t>(header.pending.size()));
+  for (const std::string& id : header.pending) w.Str(id);
+}
+
+void ReadSnapshotHeader(core::ByteReader& r, SnapshotHeader& header) {
+  header.config_hash = std::string(r.Str());
+  header.source_kind = std::string(r.Str());
+  header.cursor = std::string(r.Str());
+  header.full_at = static_cast<int64_t>(r.U64());
+  header.pending.resize(r.Count(4));
+  for (std::string& id : header.pending) id = std::string(r.Str());
+}
 
 std::string ContentHash(std::string_view bytes) { return absl::StrFormat("%016x", Fnv1a64(bytes)); }
 
@@ -141,6 +152,8 @@ absl::Status WriteDirectorySnapshot(const std::string& path, const SnapshotHeade
   if (ok) ok = std::fflush(file) == 0;
   if (file != nullptr && std::fclose(file) != 0) ok = false;
   if (ok) ok = std::rename(tmp.c_str(), path.c_str()) == 0;
+  // The old snapshot's journal (its records name the old file: left behind, it reads as damage).
+  if (ok) std::remove(JournalPath(path).c_str());
   if (!ok) {
     const std::string why = std::strerror(errno);
     std::remove(tmp.c_str());  // best effort: a stale .tmp is overwritten next time anyway
@@ -151,6 +164,7 @@ absl::Status WriteDirectorySnapshot(const std::string& path, const SnapshotHeade
 
 void RemoveDirectorySnapshot(const std::string& state_path) {
   std::remove(SnapshotPath(state_path).c_str());  // absent: nothing to do
+  std::remove(JournalPath(SnapshotPath(state_path)).c_str());
 }
 
 absl::StatusOr<DirectorySnapshot> ReadDirectorySnapshot(const std::string& path) {
@@ -166,7 +180,13 @@ absl::StatusOr<DirectorySnapshot> ReadDirectorySnapshot(const std::string& path)
     if (read != static_cast<size_t>(size)) {
       return absl::DataLossError(absl::StrCat("read ", read, " of ", size, " bytes"));
     }
-    return Decode(std::move(storage), read);
+    absl::StatusOr<DirectorySnapshot> decoded = Decode(std::move(storage), read);
+    if (decoded.ok()) {
+      if (absl::Status replayed = ReplaySnapshotJournal(path, *decoded); !replayed.ok()) {
+        return replayed;
+      }
+    }
+    return decoded;
   }();
   std::fclose(file);
   if (!snapshot.ok()) {

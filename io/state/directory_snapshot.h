@@ -32,9 +32,19 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/byte_codec.h"
 #include "core/directory.h"
 
 namespace usersync::io {
+
+// How a snapshot was read (not stored): the file written whole, and the journal of delta
+// cycles replayed on it (io/state/snapshot_journal.h).
+struct SnapshotOrigin {
+  uint64_t base_checksum = 0;  // the snapshot file's checksum: what journal records name
+  int64_t base_bytes = 0;
+  int64_t journal_bytes = 0;
+  int64_t journal_records = 0;
+};
 
 // What a snapshot records beside the directory.
 struct SnapshotHeader {
@@ -43,6 +53,7 @@ struct SnapshotHeader {
   std::string cursor;                // the source's delta cursor; "" when it has none
   int64_t full_at = 0;               // unix seconds of the last full cycle
   std::vector<std::string> pending;  // directory ids to plan again
+  SnapshotOrigin origin;             // set by ReadDirectorySnapshot; not stored
 };
 
 struct DirectorySnapshot {
@@ -57,11 +68,14 @@ std::string ContentHash(std::string_view bytes);
 // "<state_path>.snapshot".
 std::string SnapshotPath(const std::string& state_path);
 
-// Writes atomically. Errors: kFailedPrecondition naming the path (cannot write or rename).
+// Writes atomically, and removes the journal of the snapshot it replaces. Errors:
+// kFailedPrecondition naming the path (cannot write or rename).
 absl::Status WriteDirectorySnapshot(const std::string& path, const SnapshotHeader& header,
                                     const core::Directory& directory);
 
-// Reads it back. Errors: kNotFound (no snapshot), kDataLoss (damaged: what and where).
+// Reads it back, with its journal replayed (snapshot_journal.h). Errors: kNotFound (no
+// snapshot), kDataLoss (damaged, or a journal that is damaged or not of this snapshot: what and
+// where).
 absl::StatusOr<DirectorySnapshot> ReadDirectorySnapshot(const std::string& path);
 
 // Removes the snapshot of the state store at `state_path`, if any, so that the next cycle is a
@@ -69,9 +83,14 @@ absl::StatusOr<DirectorySnapshot> ReadDirectorySnapshot(const std::string& path)
 // (which changes a user's plan without a directory change). Best effort: nothing to report.
 void RemoveDirectorySnapshot(const std::string& state_path);
 
-// The encoding alone (what Write puts in the file), and the payload's checksum, for tests
-// that damage it.
+// The payload's checksum (of the snapshot file, and of each journal record).
 uint64_t SnapshotChecksum(std::string_view payload);
+
+// The header's fields as the snapshot file and its journal store them (not its origin).
+void AppendSnapshotHeader(const SnapshotHeader& header, core::ByteWriter& w);
+void ReadSnapshotHeader(core::ByteReader& r, SnapshotHeader& header);
+
+// The encoding alone (what Write puts in the file), for tests that damage it.
 std::string EncodeDirectorySnapshot(const SnapshotHeader& header, const core::Directory& directory);
 absl::StatusOr<DirectorySnapshot> DecodeDirectorySnapshot(std::string_view bytes);
 

@@ -76,6 +76,10 @@ CREATE TABLE holds(
 );
 CREATE INDEX holds_by_state ON holds(state);
 )sql",
+    // 3: the links to an account, for a delta cycle (StateStore::LoadLinksOf).
+    R"sql(
+CREATE INDEX links_by_account ON links(account_id);
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));

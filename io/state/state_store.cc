@@ -107,6 +107,38 @@ absl::StatusOr<std::vector<LinkRow>> StateStore::LoadLinks() {
       });
 }
 
+absl::StatusOr<std::vector<LinkRow>> StateStore::LoadLinksOf(
+    std::span<const std::string> directory_ids, std::span<const std::string> account_ids) {
+  constexpr std::string_view kOp = "loading links";
+  std::vector<LinkRow> rows;
+  for (const auto& [sql, keys] :
+       {std::pair{"SELECT directory_id, account_id, origin FROM links WHERE directory_id = ?1",
+                  directory_ids},
+        std::pair{"SELECT directory_id, account_id, origin FROM links WHERE account_id = ?1",
+                  account_ids}}) {
+    USERSYNC_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, statements_->Get(sql, kOp));
+    for (const std::string& key : keys) {
+      Statement scoped(stmt);
+      BindText(stmt, 1, key);
+      USERSYNC_RETURN_IF_ERROR(statements_->ForEachRow(stmt, kOp, [&](sqlite3_stmt* row) {
+        rows.push_back(LinkRow{ColumnText(row, 0), ColumnText(row, 1), ColumnText(row, 2)});
+      }));
+    }
+  }
+  std::sort(rows.begin(), rows.end(),
+            [](const LinkRow& a, const LinkRow& b) { return a.directory_id < b.directory_id; });
+  rows.erase(std::unique(rows.begin(), rows.end(),
+                         [](const LinkRow& a, const LinkRow& b) {
+                           return a.directory_id == b.directory_id;
+                         }),
+             rows.end());
+  return rows;
+}
+
+absl::StatusOr<int64_t> StateStore::CountLinks() {
+  return statements_->QueryInt("SELECT count(*) FROM links", "counting links");
+}
+
 absl::Status StateStore::UpsertLinks(std::span<const LinkRow> links) {
   constexpr std::string_view kOp = "saving links";
   USERSYNC_ASSIGN_OR_RETURN(

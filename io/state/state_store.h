@@ -124,6 +124,12 @@ class StateStore {
 
   // Links.
   absl::StatusOr<std::vector<LinkRow>> LoadLinks();
+  // The links of these users and the links to these accounts, each once, by directory id: what
+  // a delta cycle needs (its affected users' links, and who else holds the accounts it looked
+  // up), one indexed look-up per id instead of every link.
+  absl::StatusOr<std::vector<LinkRow>> LoadLinksOf(std::span<const std::string> directory_ids,
+                                                   std::span<const std::string> account_ids);
+  absl::StatusOr<int64_t> CountLinks();
   absl::Status UpsertLinks(std::span<const LinkRow> links);  // one transaction
   absl::Status RemoveLinks(std::span<const std::string> directory_ids);
 
