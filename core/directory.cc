@@ -76,12 +76,11 @@ DirectoryBuilder::DirectoryBuilder(std::vector<std::string> extra_names) {
   dir_.extra_names = std::move(extra_names);
 }
 
-uint32_t DirectoryBuilder::SlotFor(std::string_view key) {
-  std::vector<Directory::DnSlot>& slots = dir_.dn_slots_;
+uint32_t Directory::SlotFor(std::string_view key) {
   const auto [slot, inserted] =
-      dir_.dn_index_.FindOrInsert(key, FlatIndex::Hash(key), static_cast<uint32_t>(slots.size()),
-                                  [&slots](uint32_t existing) { return slots[existing].key; });
-  if (inserted) slots.push_back(Directory::DnSlot{dir_.arena_.Store(key)});
+      dn_index_.FindOrInsert(key, FlatIndex::Hash(key), static_cast<uint32_t>(dn_slots_.size()),
+                             [this](uint32_t existing) { return dn_slots_[existing].key; });
+  if (inserted) dn_slots_.push_back(DnSlot{arena_.Store(key)});
   return slot;
 }
 
@@ -89,7 +88,7 @@ void DirectoryBuilder::AddUser(const UserRecord& user) {
   StringArena& arena = dir_.arena_;
   const uint32_t idx = static_cast<uint32_t>(dir_.user_count());
   NormalizeDnInto(user.dn, &scratch_dn_);
-  const uint32_t slot = SlotFor(scratch_dn_);
+  const uint32_t slot = dir_.SlotFor(scratch_dn_);
   const std::string_view dn_key = dir_.dn_slots_[slot].key;
   if (dir_.dn_slots_[slot].user != Directory::kNone) {
     dir_.issues.push_back({std::string(user.dn), "duplicate DN: entry ignored"});
@@ -114,7 +113,7 @@ void DirectoryBuilder::AddUser(const UserRecord& user) {
 
 bool DirectoryBuilder::AddGroup(std::string_view dn, std::string_view name) {
   NormalizeDnInto(dn, &scratch_dn_);
-  const uint32_t slot = SlotFor(scratch_dn_);
+  const uint32_t slot = dir_.SlotFor(scratch_dn_);
   const std::string_view dn_key = dir_.dn_slots_[slot].key;
   has_group_ = true;
   if (dir_.dn_slots_[slot].group != Directory::kNone) {
@@ -133,7 +132,7 @@ void DirectoryBuilder::AddMember(std::string_view member_dn) {
   std::string_view trimmed = TrimWhitespace(member_dn);
   if (trimmed.empty()) return;
   NormalizeDnInto(trimmed, &scratch_dn_);
-  edges_.push_back({current_group_, SlotFor(scratch_dn_)});
+  edges_.push_back({current_group_, dir_.SlotFor(scratch_dn_)});
 }
 
 Directory DirectoryBuilder::Finish() && {

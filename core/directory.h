@@ -127,6 +127,8 @@ class Directory {
     uint32_t group = kNone;
   };
   std::optional<uint32_t> FindSlot(std::string_view dn) const;
+  // The slot of normalized DN `key`, made (and the key copied into the arena) if new.
+  uint32_t SlotFor(std::string_view key);
   // Writes the columns of user `idx` from `user` (values trimmed and copied into the arena),
   // appending when idx == user_count(). `dn_key`: its normalized DN, in the arena; `id`: its
   // id, in the arena.
@@ -184,9 +186,6 @@ class DirectoryBuilder {
   Directory Finish() &&;
 
  private:
-  // The slot of normalized DN `key`, made (and the key copied into the arena) if new.
-  uint32_t SlotFor(std::string_view key);
-
   Directory dir_;
   // Member edges in arrival order: (group index, DN slot), resolved in Finish.
   struct PendingEdge {

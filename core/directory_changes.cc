@@ -238,8 +238,6 @@ class DirectoryPatch {
   static std::optional<std::vector<Step>> GroupSteps(const Directory& dir,
                                                      const DirectoryChanges& changes,
                                                      absl::flat_hash_set<std::string>& new_keys);
-  // The slot of normalized DN `key`, made if new.
-  static uint32_t SlotFor(Directory& dir, std::string_view key);
   static void Relink(Directory& dir, const std::vector<std::vector<std::string>*>& new_members);
   // Applies the steps to `dir`, a copy of the previous directory or that directory itself.
   static void Patch(Directory& dir, const DirectoryChanges& changes, const std::vector<Step>& users,
@@ -319,15 +317,6 @@ std::optional<std::vector<DirectoryPatch::Step>> DirectoryPatch::GroupSteps(
   return steps;
 }
 
-uint32_t DirectoryPatch::SlotFor(Directory& dir, std::string_view key) {
-  std::vector<Directory::DnSlot>& slots = dir.dn_slots_;
-  const auto [slot, inserted] =
-      dir.dn_index_.FindOrInsert(key, FlatIndex::Hash(key), static_cast<uint32_t>(slots.size()),
-                                 [&slots](uint32_t existing) { return slots[existing].key; });
-  if (inserted) slots.push_back(Directory::DnSlot{dir.arena_.Store(key)});
-  return slot;
-}
-
 // Lays out the member edges again: a group without new members keeps its edges and its
 // unresolved members; one with new members (`new_members[group]`, null otherwise) has them
 // resolved as DirectoryBuilder::Finish resolves them (a user first, then a group).
@@ -356,7 +345,7 @@ void DirectoryPatch::Relink(Directory& dir,
         const std::string_view trimmed = TrimWhitespace(member);
         if (trimmed.empty()) continue;
         NormalizeDnInto(trimmed, &key);
-        const Directory::DnSlot& slot = dir.dn_slots_[SlotFor(dir, key)];
+        const Directory::DnSlot& slot = dir.dn_slots_[dir.SlotFor(key)];
         if (slot.user != kNone) {
           dir.members.push_back(MemberRef::User(slot.user));
         } else if (slot.group != kNone) {
@@ -379,7 +368,7 @@ void DirectoryPatch::Patch(Directory& dir, const DirectoryChanges& changes,
                            const std::vector<Step>& users, const std::vector<Step>& groups) {
   for (const Step& step : users) {
     const UserEntry& entry = changes.users[step.entry];
-    const uint32_t slot = SlotFor(dir, step.key);
+    const uint32_t slot = dir.SlotFor(step.key);
     uint32_t idx = step.idx;
     std::string_view id;
     if (idx == kNone) {
@@ -403,7 +392,7 @@ void DirectoryPatch::Patch(Directory& dir, const DirectoryChanges& changes,
     merged[step_idx] = entry.members_complete || step.idx == kNone
                            ? entry.members
                            : MergedMembers(GroupMemberDns(dir, step.idx), entry);
-    const uint32_t slot = SlotFor(dir, step.key);
+    const uint32_t slot = dir.SlotFor(step.key);
     uint32_t idx = step.idx;
     if (idx == kNone) {
       idx = static_cast<uint32_t>(dir.group_count());

@@ -70,4 +70,17 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view conte
       path, [content](ByteSink write) { return write(content); }, mode);
 }
 
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return absl::NotFoundError(std::strerror(errno));
+  std::string content;
+  char buffer[1 << 16];
+  size_t got = 0;
+  while ((got = std::fread(buffer, 1, sizeof(buffer), file)) > 0) content.append(buffer, got);
+  const bool failed = std::ferror(file) != 0;
+  std::fclose(file);
+  if (failed) return absl::DataLossError(absl::StrCat("cannot read ", path));
+  return content;
+}
+
 }  // namespace usersync::io

@@ -18,6 +18,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace usersync::io {
 
@@ -33,5 +34,9 @@ absl::Status WriteFileAtomically(const std::string& path,
 // The whole content at once.
 absl::Status WriteFileAtomically(const std::string& path, std::string_view content,
                                  int mode = 0644);
+
+// The whole content of the file at `path`, read in 64 KiB pieces. Errors: kNotFound (it cannot
+// be opened; the message is the system's reason), kDataLoss (a read failed).
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
 
 }  // namespace usersync::io

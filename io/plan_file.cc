@@ -11,6 +11,7 @@
 #include "core/normalize.h"
 #include "core/status_macros.h"
 #include "core/str.h"
+#include "io/atomic_file.h"
 #include "io/operation_codec.h"
 #include "io/report/plan_report.h"
 #include "simdjson.h"
@@ -76,21 +77,15 @@ absl::StatusOr<PlanFile> ParsePlanJson(std::string_view json, std::string_view o
 }
 
 absl::StatusOr<PlanFile> ReadPlanFile(const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
+  absl::StatusOr<std::string> content = ReadWholeFile(path);
+  if (absl::IsNotFound(content.status())) {
     return absl::NotFoundError(
-        absl::StrCat("cannot open the plan file ", path, ": ", std::strerror(errno)));
+        absl::StrCat("cannot open the plan file ", path, ": ", content.status().message()));
   }
-  std::string content;
-  char buffer[1 << 16];
-  size_t got = 0;
-  while ((got = std::fread(buffer, 1, sizeof(buffer), file)) > 0) content.append(buffer, got);
-  const bool failed = std::ferror(file) != 0;
-  std::fclose(file);
-  if (failed) {
+  if (!content.ok()) {
     return absl::NotFoundError(absl::StrCat("cannot read the plan file ", path));
   }
-  return ParsePlanJson(content, path);
+  return ParsePlanJson(*content, path);
 }
 
 namespace {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/byte_codec.h"
 #include "core/str.h"
+#include "io/atomic_file.h"
 
 namespace usersync::io {
 namespace {
@@ -72,21 +73,6 @@ void ReadChanges(core::ByteReader& r, core::DirectoryChanges& changes) {
   ReadStrings(r, changes.removed_groups);
 }
 
-// The whole file, or nullopt-like empty with *absent when there is none.
-absl::StatusOr<std::string> ReadWhole(const std::string& path, bool* absent) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  *absent = file == nullptr;
-  if (file == nullptr) return std::string();
-  std::string bytes;
-  char buffer[1 << 16];
-  size_t read = 0;
-  while ((read = std::fread(buffer, 1, sizeof(buffer), file)) > 0) bytes.append(buffer, read);
-  const bool failed = std::ferror(file) != 0;
-  std::fclose(file);
-  if (failed) return absl::DataLossError(absl::StrCat(path, ": cannot read"));
-  return bytes;
-}
-
 }  // namespace
 
 std::string JournalPath(const std::string& snapshot_path) {
@@ -127,9 +113,9 @@ absl::Status AppendSnapshotJournal(const std::string& snapshot_path, uint64_t ba
 
 absl::Status ReplaySnapshotJournal(const std::string& snapshot_path, DirectorySnapshot& snapshot) {
   const std::string path = JournalPath(snapshot_path);
-  bool absent = false;
-  absl::StatusOr<std::string> bytes = ReadWhole(path, &absent);
-  if (!bytes.ok() || absent) return bytes.status();
+  absl::StatusOr<std::string> bytes = ReadWholeFile(path);
+  if (absl::IsNotFound(bytes.status())) return absl::OkStatus();  // no journal
+  if (!bytes.ok()) return absl::DataLossError(absl::StrCat(path, ": ", bytes.status().message()));
   SnapshotOrigin& origin = snapshot.header.origin;
   std::string_view rest = *bytes;
   while (!rest.empty()) {
