@@ -17,8 +17,8 @@ namespace usersync::io {
 namespace {
 
 absl::Status WriteError(const std::string& path, std::string_view what, int error) {
-  return absl::FailedPreconditionError(absl::StrCat("cannot write ", path, " (", Sv(what),
-                                                    "): ", std::strerror(error)));
+  return absl::FailedPreconditionError(
+      absl::StrCat("cannot write ", path, " (", Sv(what), "): ", std::strerror(error)));
 }
 
 // Writes all of `content` to `fd`; 0 or the errno.

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
@@ -67,11 +68,10 @@ std::string WhyNotDelta(const Session& session, const absl::StatusOr<DirectorySn
   return "";
 }
 
-// The stored links a delta needs (core/delta_plan.h): the affected users', and the links to
-// `account_ids`; the manual matches; and how many links there are in all.
-absl::Status LoadAffectedLinks(Session& session, std::span<const std::string> affected,
-                               std::span<const std::string> account_ids) {
-  absl::StatusOr<std::vector<LinkRow>> links = session.state->LoadLinksOf(affected, account_ids);
+// The stored links a delta needs (core/delta_plan.h), before the look-ups: the affected users'
+// links, the manual matches, and how many links there are in all.
+absl::Status LoadAffectedLinks(Session& session, std::span<const std::string> affected) {
+  absl::StatusOr<std::vector<LinkRow>> links = session.state->LoadLinksOf(affected, {});
   if (!links.ok()) return links.status();
   session.links = *std::move(links);
   absl::StatusOr<int64_t> count = session.state->CountLinks();
@@ -80,6 +80,24 @@ absl::Status LoadAffectedLinks(Session& session, std::span<const std::string> af
   absl::StatusOr<std::vector<ManualMatch>> manual = session.state->LoadManualMatches();
   if (!manual.ok()) return manual.status();
   session.manual = *std::move(manual);
+  ViewLinks(session);
+  return absl::OkStatus();
+}
+
+// After the look-ups: the links of other users to the accounts read (a link still wins over
+// an email match), added.
+absl::Status LoadLinksToAccountsRead(Session& session) {
+  std::vector<std::string> read_ids;
+  for (const core::Account& account : session.accounts.items) read_ids.emplace_back(account.id);
+  absl::StatusOr<std::vector<LinkRow>> links = session.state->LoadLinksOf({}, read_ids);
+  if (!links.ok()) return links.status();
+  absl::flat_hash_set<std::string> held;
+  for (const LinkRow& link : session.links) held.insert(link.directory_id);
+  for (LinkRow& link : *links) {
+    if (held.insert(link.directory_id).second) session.links.push_back(std::move(link));
+  }
+  std::sort(session.links.begin(), session.links.end(),  // as LoadLinks gives them
+            [](const LinkRow& a, const LinkRow& b) { return a.directory_id < b.directory_id; });
   ViewLinks(session);
   return absl::OkStatus();
 }
@@ -96,7 +114,7 @@ absl::StatusOr<std::string> PlanDelta(Session& session, const DirectorySnapshot&
   affected.insert(affected.end(), snapshot.header.pending.begin(), snapshot.header.pending.end());
   std::sort(affected.begin(), affected.end());
   affected.erase(std::unique(affected.begin(), affected.end()), affected.end());
-  USERSYNC_RETURN_IF_ERROR(LoadAffectedLinks(session, affected, {}));
+  USERSYNC_RETURN_IF_ERROR(LoadAffectedLinks(session, affected));
   const core::AccountLookups lookups =
       core::DeltaLookups(session.directory, affected, session.links_view, session.manual_view);
   cycle.looked_up = static_cast<int64_t>(lookups.account_ids.size() + lookups.emails.size());
@@ -113,10 +131,7 @@ absl::StatusOr<std::string> PlanDelta(Session& session, const DirectorySnapshot&
   }
   session.accounts = *std::move(accounts);
   session.list_seconds = SecondsSince(session.clock, start);
-  // Who else holds the accounts read (a link still wins over an email match).
-  std::vector<std::string> read_ids;
-  for (const core::Account& account : session.accounts.items) read_ids.emplace_back(account.id);
-  USERSYNC_RETURN_IF_ERROR(LoadAffectedLinks(session, affected, read_ids));
+  USERSYNC_RETURN_IF_ERROR(LoadLinksToAccountsRead(session));
   ProgressDone(session, absl::StrCat("· looked up ", cycle.looked_up, " ids and emails"));
   cycle.affected = std::move(affected);
   cycle.delta = true;

@@ -88,11 +88,18 @@ class Responder {
     stopping_ = true;
     ::shutdown(listen_fd_, SHUT_RDWR);
     ::close(listen_fd_);
-    acceptor_.join();
-    absl::MutexLock lock(&mu_);
-    for (int fd : client_fds_) ::shutdown(fd, SHUT_RDWR);
-    for (std::thread& thread : workers_) thread.join();
-    for (int fd : client_fds_) ::close(fd);
+    acceptor_.join();  // no worker starts after this
+    std::vector<std::thread> workers;
+    std::vector<int> fds;
+    {
+      absl::MutexLock lock(&mu_);
+      for (int fd : client_fds_) ::shutdown(fd, SHUT_RDWR);
+      workers.swap(workers_);
+      fds = client_fds_;
+    }
+    // Joined without the lock: a worker still answering takes it (sync_requests_).
+    for (std::thread& thread : workers) thread.join();
+    for (int fd : fds) ::close(fd);
   }
   std::string url() const { return absl::StrCat("ldap://127.0.0.1:", port_); }
   // The sync search requests received, whole.
