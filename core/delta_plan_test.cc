@@ -217,7 +217,7 @@ PlanConfig TestConfig() {
 std::vector<std::string> Pending(const Plan& plan) {
   std::vector<std::string> ids;
   for (const UserRow& row : plan.rows) {
-    if (row.replan) ids.push_back(row.directory_id);
+    if (row.replan) ids.emplace_back(row.directory_id);
   }
   return ids;
 }

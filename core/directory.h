@@ -79,6 +79,11 @@ class Directory {
   // The user whose directory id is `id` (exact match).
   std::optional<uint32_t> FindUserById(std::string_view id) const;
 
+  // The storage of every string the columns view. Sharing it (StringArena::Share) keeps views
+  // into the directory valid after the directory is gone: how a plan's rows point at the
+  // directory's DNs and ids without copying them (core/plan.h).
+  const StringArena& strings() const { return arena_; }
+
   // Members of group `group_idx`, direct only.
   std::pair<const MemberRef*, const MemberRef*> MembersOf(uint32_t group_idx) const {
     return {members.data() + member_begin[group_idx], members.data() + member_begin[group_idx + 1]};

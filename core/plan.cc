@@ -12,12 +12,11 @@
 #include "absl/strings/str_split.h"
 #include "core/group_closure.h"
 #include "core/mapping.h"
+#include "core/plan_diff.h"
 #include "core/str.h"
 
 namespace usersync::core {
 namespace {
-
-constexpr std::string_view kAttributePrefix = "attribute:";
 
 // The mapped attributes of `desired` into spec.attributes (sorted by path, as attribute_paths).
 void FillAttributes(const MappingResult& mapping, const DesiredUser& desired, AccountSpec& spec) {
@@ -28,63 +27,59 @@ void FillAttributes(const MappingResult& mapping, const DesiredUser& desired, Ac
   }
 }
 
-// Without the mapped attributes: the planner adds them (FillAttributes) only to the specs of
-// operations it keeps, so a matched user in step costs no copy of them.
-AccountSpec MakeSpec(const RuleAssignment& rules, const DesiredUser& desired,
-                     bool suppress_welcome) {
-  AccountSpec spec;
-  spec.user_name = std::string(desired.email);
-  spec.email = std::string(desired.email);
-  spec.external_id = std::string(desired.external_id);
-  spec.first_name = std::string(desired.first_name);
-  spec.last_name = std::string(desired.last_name);
-  spec.display_name = std::string(desired.display_name);
-  spec.language = std::string(desired.language);
-  spec.suppress_welcome = suppress_welcome;
-  if (desired.rule != kNoRule) {
-    const Rule& rule = rules.rules[desired.rule];
-    spec.products = rules.canonical_products[desired.rule];
-    spec.admin_role = std::string(AdminRoleName(rule.admin));
-    if (rule.admin == AdminRole::kManager) {
-      spec.privileges = CanonicalList(rule.privileges);
-      spec.role_set = rule.role_set;
-      spec.managed_groups = CanonicalList(rule.managed_groups);
-    }
-    if (!rules.merged_device_groups.empty()) {
-      spec.device_groups = rules.merged_device_groups[desired.user];
-    }
-    spec.user_group = rule.user_group;
-    spec.welcome_template = rule.welcome_template;
-    spec.suppress_welcome = rule.suppress_welcome.value_or(suppress_welcome);
-    spec.settings_template = rule.settings_template;
+// The text of each rule's settings that the planner compares and writes: canonical lists made
+// once per rule rather than once per user.
+struct RuleTexts {
+  std::string privileges;      // manager only
+  std::string managed_groups;  // manager only
+};
+
+std::vector<RuleTexts> MakeRuleTexts(const std::vector<Rule>& rules) {
+  std::vector<RuleTexts> texts(rules.size());
+  for (size_t rule_idx = 0; rule_idx < rules.size(); ++rule_idx) {
+    const Rule& rule = rules[rule_idx];
+    if (rule.admin != AdminRole::kManager) continue;
+    texts[rule_idx] = {CanonicalList(rule.privileges), CanonicalList(rule.managed_groups)};
   }
-  spec.active = true;
-  return spec;
+  return texts;
 }
 
-void DiffField(std::vector<Change>& changes, Field field, std::string_view before,
-               std::string_view after) {
-  if (before != after) changes.push_back({field, std::string(before), std::string(after)});
+// What `desired`'s account should hold, as views into the mapping, the rules and `texts`: the
+// planner compares it with the account before copying anything (SpecFrom makes the spec of an
+// operation it keeps).
+SpecValues DesiredValues(const RuleAssignment& rules, const std::vector<RuleTexts>& texts,
+                         const DesiredUser& desired) {
+  SpecValues want;
+  want[Field::kUserName] = desired.email;
+  want[Field::kEmail] = desired.email;
+  want[Field::kExternalId] = desired.external_id;
+  want[Field::kFirstName] = desired.first_name;
+  want[Field::kLastName] = desired.last_name;
+  want[Field::kDisplayName] = desired.display_name;
+  want[Field::kLanguage] = desired.language;
+  if (desired.rule == kNoRule) return want;
+  const Rule& rule = rules.rules[desired.rule];
+  want[Field::kProducts] = rules.canonical_products[desired.rule];
+  want[Field::kAdminRole] = AdminRoleName(rule.admin);
+  if (rule.admin == AdminRole::kManager) {
+    want[Field::kPrivileges] = texts[desired.rule].privileges;
+    want[Field::kRoleSet] = rule.role_set;
+    want[Field::kManagedGroups] = texts[desired.rule].managed_groups;
+  }
+  if (!rules.merged_device_groups.empty()) {
+    want[Field::kDeviceGroups] = rules.merged_device_groups[desired.user];
+  }
+  want[Field::kUserGroup] = rule.user_group;
+  want[Field::kSettingsTemplate] = rule.settings_template;
+  return want;
 }
 
-// The mapped attributes that differ. Both lists are sorted by path; an attribute the account
-// holds and the spec does not map is not usersync's, and one the spec maps to "" that the
-// account lacks is in step.
-// `wanted(idx)` is the idx-th (path, value) of `count`, sorted by path.
-template <typename Wanted>
-void DiffAttributes(std::vector<Change>& changes, size_t count, Wanted wanted,
-                    const Account& account) {
-  auto held = account.attributes.begin();
-  for (size_t idx = 0; idx < count; ++idx) {
-    const auto [path, value] = wanted(idx);
-    while (held != account.attributes.end() && held->first < path) ++held;
-    const std::string_view before =
-        held != account.attributes.end() && held->first == path ? held->second : "";
-    if (before != value) {
-      changes.push_back(
-          {Field::kAttribute, std::string(before), std::string(value), std::string(path)});
-    }
-  }
+// The spec of an operation the planner keeps, without the mapped attributes (FillAttributes).
+AccountSpec MakeSpec(const RuleAssignment& rules, const SpecValues& want,
+                     const DesiredUser& desired, bool suppress_welcome) {
+  if (desired.rule == kNoRule) return SpecFrom(want, "", suppress_welcome);
+  const Rule& rule = rules.rules[desired.rule];
+  return SpecFrom(want, rule.welcome_template, rule.suppress_welcome.value_or(suppress_welcome));
 }
 
 // The mapped attributes of `desired` that `account` lacks, read from the mapping result (the
@@ -194,11 +189,13 @@ void ApplySeats(const std::vector<std::pair<std::string, int64_t>>& free_seats,
     if (user.added_only) {
       const bool nothing_left = DropProductsChange(op, missing);
       dropped[user.op_idx] = nothing_left;
-      row.reason = absl::StrCat("no seat for ", missing, " (", row.reason,
-                                nothing_left ? ")" : "; the other changes are applied)");
+      row.reason =
+          plan.strings.Store(absl::StrCat("no seat for ", missing, " (", Sv(row.reason),
+                                          nothing_left ? ")" : "; the other changes are applied)"));
     } else {
       dropped[user.op_idx] = 1;
-      row.reason = absl::StrCat("no seat for ", missing, " (", row.reason, ")");
+      row.reason =
+          plan.strings.Store(absl::StrCat("no seat for ", missing, " (", Sv(row.reason), ")"));
     }
   }
   size_t kept = 0;
@@ -210,9 +207,24 @@ void ApplySeats(const std::vector<std::pair<std::string, int64_t>>& free_seats,
   plan.operations.resize(kept);
 }
 
-std::string RuleName(const RuleAssignment& rules, int32_t rule) {
-  return rule == kNoRule ? std::string() : rules.rules[rule].name;
-}
+// Stores text in a plan's strings once per distinct value: a million rows saying "linked, in
+// sync" hold one copy of it.
+class TextStore {
+ public:
+  explicit TextStore(StringArena& arena) : arena_(arena) {}
+
+  std::string_view operator()(std::string_view text) {
+    if (text.empty()) return {};
+    if (auto it = stored_.find(text); it != stored_.end()) return *it;
+    const std::string_view stored = arena_.Store(text);
+    stored_.insert(stored);
+    return stored;
+  }
+
+ private:
+  StringArena& arena_;
+  absl::flat_hash_set<std::string_view> stored_;
+};
 
 // What ComputePlan's steps read: the inputs and the pure stages' results.
 struct PlanInputs {
@@ -223,6 +235,7 @@ struct PlanInputs {
   const MappingResult& mapping;
   const MatchResult& match;
   const ScopeResult& scope;
+  const std::vector<RuleTexts>& rule_texts;
 };
 
 // What the steps share while they build the plan.
@@ -230,6 +243,7 @@ struct PlanState {
   Plan& plan;
   std::vector<SeatUser> seat_users;      // creates, reactivations, product-adding updates
   std::vector<uint8_t> account_settled;  // per account: claimed by a row already
+  TextStore text;                        // into plan.strings
 };
 
 // 1. Scope (core/scope.h): the users the scope's groups, users and filter select, minus users
@@ -260,94 +274,114 @@ void WarnAboutGroups(const Directory& dir, const RuleAssignment& rules, Plan& pl
   }
 }
 
-void EmitInvalid(const Directory& dir, uint32_t user, const std::string& reason, Plan& plan,
+void EmitInvalid(const Directory& dir, uint32_t user, std::string_view reason, PlanState& state,
                  bool replan = false) {
   UserRow row;
   row.category = Category::kInvalid;
-  row.directory_id = std::string(dir.user_id[user]);
-  row.dn = std::string(dir.user_dn[user]);
-  row.email = std::string(dir.email[user]);
-  row.reason = reason;
+  row.directory_id = dir.user_id[user];
+  row.dn = dir.user_dn[user];
+  row.email = dir.email[user];
+  row.reason = state.text(reason);
   row.replan = replan;
-  plan.rows.push_back(std::move(row));
+  state.plan.rows.push_back(row);
 }
 
-// The row and, unless the account is in step, the operation of one desired user.
+// The operation that brings `desired`'s account in step, filled but for its kind and reason.
+Operation MakeOperation(const PlanInputs& in, const DesiredUser& desired, const SpecValues& want,
+                        std::vector<Change> changes, const UserRow& row) {
+  Operation op;
+  op.directory_id = std::string(row.directory_id);
+  op.dn = std::string(row.dn);
+  op.email = std::string(row.email);
+  op.account_id = std::string(row.account_id);
+  op.changes = std::move(changes);
+  op.spec = MakeSpec(in.rules, want, desired, in.config.suppress_welcome);
+  FillAttributes(in.mapping, desired, op.spec);
+  return op;
+}
+
+// How `desired_idx` was matched, for its row: "linked", "matched by email", ...
+std::string MatchedHow(const PlanInputs& in, size_t desired_idx) {
+  const MatchMethod method = in.match.method[desired_idx];
+  if (method == MatchMethod::kLink && in.match.has_stored_link[desired_idx] != 0) return "linked";
+  return absl::StrCat(
+      "matched by ",
+      Sv(method == MatchMethod::kLink        ? std::string_view("externalId")
+         : method == MatchMethod::kAttribute ? in.match.matched_attribute[desired_idx]
+                                             : MatchMethodName(method)));
+}
+
+// The row and, unless the account is in step, the operation of one desired user. What the
+// account should hold is compared as views; only an operation kept copies it (MakeOperation).
 void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state) {
   const Directory& dir = in.dir;
   Plan& plan = state.plan;
   const DesiredUser& desired = in.mapping.desired[desired_idx];
   const uint32_t user = desired.user;
   if (!in.match.conflict[desired_idx].empty()) {
-    EmitInvalid(dir, user, in.match.conflict[desired_idx], plan, /*replan=*/true);
+    EmitInvalid(dir, user, in.match.conflict[desired_idx], state, /*replan=*/true);
     return;
   }
+  const SpecValues want = DesiredValues(in.rules, in.rule_texts, desired);
   UserRow row;
-  row.directory_id = std::string(dir.user_id[user]);
-  row.dn = std::string(dir.user_dn[user]);
-  row.email = std::string(desired.email);
-  row.rule = RuleName(in.rules, desired.rule);
-  Operation op;
-  op.directory_id = row.directory_id;
-  op.dn = row.dn;
-  op.email = row.email;
-  op.spec = MakeSpec(in.rules, desired, in.config.suppress_welcome);
-  row.products = op.spec.products;
+  row.directory_id = dir.user_id[user];
+  row.dn = dir.user_dn[user];
+  row.email = desired.email;
+  row.rule =
+      desired.rule == kNoRule ? std::string_view() : state.text(in.rules.rules[desired.rule].name);
+  row.products = state.text(want[Field::kProducts]);
   const std::string rule_text = desired.rule == kNoRule ? std::string("no rule (no products)")
                                                         : absl::StrCat("rule ", Sv(row.rule));
 
   const int64_t account_idx = in.match.account_of_desired[desired_idx];
   if (account_idx < 0) {
     row.category = Category::kNew;
-    row.reason = absl::StrCat("in scope, no account; ", rule_text);
+    const std::string reason = absl::StrCat("in scope, no account; ", rule_text);
+    row.reason = state.text(reason);
+    Operation op = MakeOperation(in, desired, want, {}, row);
     op.kind = OpKind::kCreate;
-    op.reason = row.reason;
-    FillAttributes(in.mapping, desired, op.spec);
+    op.reason = reason;
     state.seat_users.push_back({plan.operations.size(), plan.rows.size(), false});
     plan.operations.push_back(std::move(op));
-    plan.rows.push_back(std::move(row));
+    plan.rows.push_back(row);
     return;
   }
   const Account& account = in.accounts.items[account_idx];
   state.account_settled[account_idx] = 1;
-  row.account_id = std::string(account.id);
-  op.account_id = row.account_id;
-  op.precondition_version = std::string(account.version);
-  op.precondition_active = account.active;
-  op.changes = DiffAccount(op.spec, account, in.config.target_has_display_name);
-  DiffMappedAttributes(in.mapping, desired, account, op.changes);
-  const MatchMethod method = in.match.method[desired_idx];
+  row.account_id = account.id;
+  std::vector<Change> changes;
+  DiffCommonFields(want, account, in.config.target_has_display_name, changes);
+  DiffOwnFieldsAndActive(want, account, changes);
+  DiffMappedAttributes(in.mapping, desired, account, changes);
   const bool link_stored = in.match.has_stored_link[desired_idx] != 0;
-  row.category = op.changes.empty() ? Category::kMatched : Category::kUpdate;
-  std::string how =
-      method == MatchMethod::kLink && link_stored
-          ? std::string("linked")
-          : absl::StrCat(
-                "matched by ",
-                Sv(method == MatchMethod::kLink        ? std::string_view("externalId")
-                   : method == MatchMethod::kAttribute ? in.match.matched_attribute[desired_idx]
-                                                       : MatchMethodName(method)));
-  row.reason = op.changes.empty() ? absl::StrCat(how, ", in sync")
-                                  : absl::StrCat(how, "; changed: ", ChangedFields(op.changes));
+  row.category = changes.empty() ? Category::kMatched : Category::kUpdate;
+  const std::string how = MatchedHow(in, desired_idx);
+  const std::string reason = changes.empty()
+                                 ? absl::StrCat(how, ", in sync")
+                                 : absl::StrCat(how, "; changed: ", ChangedFields(changes));
+  row.reason = state.text(reason);
+  OpKind kind = OpKind::kUpdate;
   if (!account.active) {
-    op.kind = OpKind::kReactivate;
+    kind = OpKind::kReactivate;
   } else if (!link_stored) {
-    op.kind = OpKind::kLink;
-  } else if (!op.changes.empty()) {
-    op.kind = OpKind::kUpdate;
-  } else {
-    plan.rows.push_back(std::move(row));
+    kind = OpKind::kLink;
+  } else if (changes.empty()) {
+    plan.rows.push_back(row);
     return;
   }
-  FillAttributes(in.mapping, desired, op.spec);
-  op.reason = absl::StrCat(row.reason, "; ", rule_text);
+  const bool adds_products = ChangesField(changes, Field::kProducts);
+  Operation op = MakeOperation(in, desired, want, std::move(changes), row);
+  op.kind = kind;
+  op.precondition_version = std::string(account.version);
+  op.precondition_active = account.active;
+  op.reason = absl::StrCat(reason, "; ", rule_text);
   if (op.kind == OpKind::kReactivate) {
     state.seat_users.push_back({plan.operations.size(), plan.rows.size(), false});
-  } else if (ChangesField(op.changes, Field::kProducts)) {
+  } else if (adds_products) {
     state.seat_users.push_back({plan.operations.size(), plan.rows.size(), /*added_only=*/true});
   }
   plan.operations.push_back(std::move(op));
-  plan.rows.push_back(std::move(row));
+  plan.rows.push_back(row);
 }
 
 // 5. Desired users and invalid users, interleaved in directory order.
@@ -361,8 +395,7 @@ void PlanDirectoryUsers(const PlanInputs& in, PlanState& state) {
     for (; invalid_idx < mapping.invalid.size() && mapping.invalid[invalid_idx].user < next_user;
          ++invalid_idx) {
       const InvalidUser& invalid = mapping.invalid[invalid_idx];
-      if (in.config.Plans(invalid.user))
-        EmitInvalid(in.dir, invalid.user, invalid.reason, state.plan);
+      if (in.config.Plans(invalid.user)) EmitInvalid(in.dir, invalid.user, invalid.reason, state);
     }
     if (desired_idx == mapping.desired.size()) break;
     if (in.config.Plans(next_user)) PlanDesiredUser(in, desired_idx, state);
@@ -436,32 +469,33 @@ int64_t PlanDeparted(const PlanInputs& in, const std::vector<DepartedAccount>& d
     const std::string why = DepartureReason(in, user);
     UserRow row;
     row.category = Category::kDeparted;
-    row.directory_id = std::string(gone.directory_id);
-    row.dn = user ? std::string(dir.user_dn[*user]) : std::string();
-    row.email = std::string(account.email.empty() ? account.user_name : account.email);
-    row.account_id = std::string(account.id);
-    row.products = std::string(account.products);
+    // A link's directory id lives in the caller's links: stored, not shared.
+    row.directory_id = plan.strings.Store(gone.directory_id);
+    row.dn = user ? dir.user_dn[*user] : std::string_view();
+    row.email = account.email.empty() ? account.user_name : account.email;
+    row.account_id = account.id;
+    row.products = account.products;
     const DeprovisionAction action = in.config.deprovision.action;
     if (!account.active || action == DeprovisionAction::kNone) {
-      row.reason =
+      row.reason = state.text(
           absl::StrCat("departed (", why, "); ",
-                       !account.active ? "account already inactive" : "deprovision.action = none");
-      plan.rows.push_back(std::move(row));
+                       !account.active ? "account already inactive" : "deprovision.action = none"));
+      plan.rows.push_back(row);
       continue;
     }
     Operation op;
     op.kind = action == DeprovisionAction::kDelete ? OpKind::kDelete : OpKind::kDeactivate;
-    op.directory_id = row.directory_id;
-    op.dn = row.dn;
-    op.account_id = row.account_id;
-    op.email = row.email;
+    op.directory_id = std::string(row.directory_id);
+    op.dn = std::string(row.dn);
+    op.account_id = std::string(row.account_id);
+    op.email = std::string(row.email);
     op.precondition_version = std::string(account.version);
     op.precondition_active = account.active;
     op.reason = absl::StrCat("departed: ", why);
     if (op.kind == OpKind::kDeactivate) op.changes.push_back({Field::kActive, "true", "false"});
-    row.reason = op.reason;
+    row.reason = state.text(op.reason);
     plan.operations.push_back(std::move(op));
-    plan.rows.push_back(std::move(row));
+    plan.rows.push_back(row);
     ++deprovisions;
   }
   return deprovisions;
@@ -497,16 +531,18 @@ void AddUncoveredRows(const Directory& dir, const ScopeResult& scope,
 // 7. Account-only: accounts no directory user matches and none is linked to. Never touched.
 void PlanAccountOnly(const Accounts& accounts, const std::vector<uint8_t>& linked_accounts,
                      const PlanState& state, Plan& plan) {
+  static constexpr std::string_view kReason =
+      "no directory user matches this account; left untouched";
   for (uint32_t idx = 0; idx < accounts.items.size(); ++idx) {
     if (state.account_settled[idx] || linked_accounts[idx]) continue;
     const Account& account = accounts.items[idx];
     UserRow row;
     row.category = Category::kAccountOnly;
-    row.email = std::string(account.email.empty() ? account.user_name : account.email);
-    row.account_id = std::string(account.id);
-    row.products = std::string(account.products);
-    row.reason = "no directory user matches this account; left untouched";
-    plan.rows.push_back(std::move(row));
+    row.email = account.email.empty() ? account.user_name : account.email;
+    row.account_id = account.id;
+    row.products = account.products;
+    row.reason = kReason;
+    plan.rows.push_back(row);
   }
 }
 
@@ -564,97 +600,6 @@ std::string DanglingLinksRefusal(int64_t stored, int64_t dangling) {
       dangling, stored, percent, kDanglingGuardPercent, kDanglingGuardMinLinks);
 }
 
-std::vector<Change> DiffAccount(const AccountSpec& spec, const Account& account,
-                                bool compare_display_name) {
-  std::vector<Change> changes;
-  // Spelled out rather than a loop over kAllFields with Get(): this runs once per matched user.
-  DiffField(changes, Field::kUserName, account.user_name, spec.user_name);
-  DiffField(changes, Field::kEmail, account.email, spec.email);
-  DiffField(changes, Field::kExternalId, account.external_id, spec.external_id);
-  DiffField(changes, Field::kFirstName, account.first_name, spec.first_name);
-  DiffField(changes, Field::kLastName, account.last_name, spec.last_name);
-  if (compare_display_name) {
-    DiffField(changes, Field::kDisplayName, account.display_name, spec.display_name);
-  }
-  DiffField(changes, Field::kLanguage, account.language, spec.language);
-  DiffField(changes, Field::kProducts, account.products, spec.products);
-  DiffField(changes, Field::kAdminRole, account.admin_role, spec.admin_role);
-  if (account.Returned(Field::kPrivileges)) {  // SCIM keeps them in usersync's extension
-    DiffField(changes, Field::kPrivileges, account.privileges, spec.privileges);
-  }
-  DiffField(changes, Field::kRoleSet, account.role_set, spec.role_set);
-  DiffField(changes, Field::kUserGroup, account.user_group, spec.user_group);
-  DiffAttributes(
-      changes, spec.attributes.size(),
-      [&](size_t idx) {
-        return std::pair<std::string_view, std::string_view>(spec.attributes[idx].first,
-                                                             spec.attributes[idx].second);
-      },
-      account);
-  // usersync's own shapes: a target that does not return them cannot be compared (it would
-  // plan the same update forever), so they are left alone there.
-  for (Field field : {Field::kManagedGroups, Field::kDeviceGroups, Field::kSettingsTemplate}) {
-    if (account.Returned(field)) DiffField(changes, field, account.Get(field), spec.Get(field));
-  }
-  if (!account.active) changes.push_back({Field::kActive, "false", "true"});
-  return changes;
-}
-
-std::string ChangeName(const Change& change) {
-  if (change.field == Field::kAttribute) return absl::StrCat(Sv(kAttributePrefix), change.path);
-  return std::string(FieldName(change.field));
-}
-
-bool ParseChangeName(std::string_view name, Field* field, std::string* path) {
-  if (name.substr(0, kAttributePrefix.size()) == kAttributePrefix) {
-    if (name.size() == kAttributePrefix.size()) return false;
-    *field = Field::kAttribute;
-    *path = std::string(name.substr(kAttributePrefix.size()));
-    return true;
-  }
-  std::optional<Field> fixed = ParseField(name);
-  if (!fixed) return false;
-  *field = *fixed;
-  path->clear();
-  return true;
-}
-
-std::string_view OpKindName(OpKind kind) {
-  switch (kind) {
-    case OpKind::kCreate:
-      return "create";
-    case OpKind::kUpdate:
-      return "update";
-    case OpKind::kDeactivate:
-      return "deactivate";
-    case OpKind::kReactivate:
-      return "reactivate";
-    case OpKind::kDelete:
-      return "delete";
-    case OpKind::kLink:
-      return "link";
-  }
-  return "";
-}
-
-std::string_view CategoryName(Category category) {
-  switch (category) {
-    case Category::kMatched:
-      return "matched";
-    case Category::kUpdate:
-      return "update";
-    case Category::kNew:
-      return "new";
-    case Category::kInvalid:
-      return "invalid";
-    case Category::kAccountOnly:
-      return "account_only";
-    case Category::kDeparted:
-      return "departed";
-  }
-  return "";
-}
-
 Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const Link> links,
                  std::span<const Link> manual, const PlanConfig& config) {
   Plan plan;
@@ -670,7 +615,12 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
   MappingResult mapping = MapUsers(dir, scope.in_scope, rules, mapping_options);
   MatchResult match = MatchAccounts(dir, mapping, accounts, links, manual, config.match_order,
                                     config.match_attributes);
-  const PlanInputs in{dir, accounts, config, rules, mapping, match, scope};
+  const std::vector<RuleTexts> rule_texts = MakeRuleTexts(rules.rules);
+  const PlanInputs in{dir, accounts, config, rules, mapping, match, scope, rule_texts};
+  // The rows view the directory's, the accounts' and the mapping's text: shared, not copied.
+  plan.strings.Share(dir.strings());
+  plan.strings.Share(accounts.arena);
+  plan.strings.Share(mapping.arena);
   plan.stored_links = static_cast<int64_t>(links.size());
   plan.dangling_links = static_cast<int64_t>(match.dangling_links.size());
   plan.refusal = DanglingLinksRefusal(plan.stored_links, plan.dangling_links);
@@ -683,7 +633,8 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
   std::vector<uint8_t> linked_accounts(accounts.items.size(), 0);
   const std::vector<DepartedAccount> departed = FindDeparted(in, links, linked_accounts, plan);
   AddUncoveredRows(dir, scope, departed, mapping.invalid);
-  PlanState state{plan, {}, std::vector<uint8_t>(accounts.items.size(), 0)};
+  PlanState state{
+      plan, {}, std::vector<uint8_t>(accounts.items.size(), 0), TextStore(plan.strings)};
   PlanDirectoryUsers(in, state);
   ApplySeats(config.free_seats, state.seat_users, plan);
 

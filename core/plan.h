@@ -22,6 +22,7 @@
 #include "core/match.h"
 #include "core/rules.h"
 #include "core/scope.h"
+#include "core/string_arena.h"
 
 namespace usersync::core {
 
@@ -141,16 +142,29 @@ struct Operation {
   bool held = false;                 // deprovisioning held by the safety threshold
 };
 
-// One line of the users page.
+// A view that will not bind to a temporary string, which would leave it dangling:
+// `row.reason = absl::StrCat(...)` does not compile; `row.reason = plan.strings.Store(...)` does.
+class RowText : public std::string_view {
+ public:
+  using std::string_view::string_view;
+  constexpr RowText(std::string_view text) : std::string_view(text) {}  // NOLINT: a view is one
+  RowText(const std::string& text) : std::string_view(text) {}          // NOLINT: likewise
+  RowText(std::string&&) = delete;
+  RowText(const std::string&&) = delete;
+};
+
+// One line of the users page. Its text views the plan's strings (Plan::strings): the
+// directory's and the account snapshot's own (shared, not copied), or text the plan stored.
+// Code that fills a row stores new text there first (plan.strings.Store(...)).
 struct UserRow {
   Category category = Category::kMatched;
-  std::string directory_id;  // empty for account-only rows
-  std::string dn;
-  std::string email;
-  std::string account_id;
-  std::string reason;
-  std::string products;
-  std::string rule;
+  RowText directory_id;  // empty for account-only rows
+  RowText dn;
+  RowText email;
+  RowText account_id;
+  RowText reason;
+  RowText products;
+  RowText rule;
   // Invalid for what the target or another user decides (a matching conflict, a missing seat),
   // not for its own directory data: a delta cycle plans it again (core/delta_plan.h).
   bool replan = false;
@@ -223,6 +237,11 @@ struct Plan {
   std::array<int64_t, kCategoryCount> summary{};  // indexed by Category
   std::vector<Operation> operations;
   std::vector<UserRow> rows;  // every user in scope and every unclaimed account
+  // What the rows' text views: the directory's, the accounts' and the mapping's storage,
+  // shared (a million rows cost no copy of their DNs, ids and emails, and stay valid after
+  // the directory and the snapshot are gone), and the text the plan composed (reasons, stored
+  // once each). A copy of the plan shares it too.
+  StringArena strings;
   bool deprovision_held = false;
   std::string hold_reason;
   int64_t managed_accounts = 0;  // linked accounts that exist at the target

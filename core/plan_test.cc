@@ -462,7 +462,8 @@ TEST_F(PlanTest, UpdateWithoutASeatKeepsItsOtherChanges) {
 
   std::vector<std::string> invalid;
   for (const UserRow& row : plan.rows) {
-    if (row.category == Category::kInvalid) invalid.push_back(row.directory_id + ": " + row.reason);
+    if (row.category == Category::kInvalid)
+      invalid.push_back(absl::StrCat(Sv(row.directory_id), ": ", Sv(row.reason)));
   }
   ASSERT_EQ(invalid.size(), 3u);
   EXPECT_EQ(invalid[0].rfind("id-bob: no seat for G2W (linked; changed: language, products", 0), 0u)

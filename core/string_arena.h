@@ -19,8 +19,13 @@ class StringArena {
   StringArena() = default;
   StringArena(StringArena&&) noexcept = default;
   StringArena& operator=(StringArena&&) noexcept = default;
-  StringArena(const StringArena&) = delete;
-  StringArena& operator=(const StringArena&) = delete;
+  // A copy shares the blocks (Share): views into the original stay valid as long as the copy
+  // lives too, and the copy's own Store calls write into blocks of its own.
+  StringArena(const StringArena& other) { Share(other); }
+  StringArena& operator=(const StringArena& other) {
+    if (this != &other) *this = StringArena(other);
+    return *this;
+  }
 
   // Copies `s` into the arena and returns a view of the copy. The empty string costs nothing.
   std::string_view Store(std::string_view s);

@@ -163,7 +163,7 @@ void CheckWanted(const core::Operation& op, const core::Operation* now, const co
   if (now == nullptr) {
     if (row != nullptr) {
       reasons.push_back(absl::StrCat(who, ": no longer planned; now ",
-                                     Sv(core::CategoryName(row->category)), " (", row->reason,
+                                     Sv(core::CategoryName(row->category)), " (", Sv(row->reason),
                                      ")"));
     } else {
       reasons.push_back(absl::StrCat(who, ": no longer planned (not in the directory's scope)"));

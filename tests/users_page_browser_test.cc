@@ -71,20 +71,22 @@ Plan BuildPlan(int rows_per_category) {
       std::transform(lower_name.begin(), lower_name.end(), lower_name.begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       const bool no_email = category == Category::kInvalid && row_idx % 4 == 0;
-      row.email = no_email ? "" : lower_name + "@example.com";
+      core::StringArena& text = plan.strings;  // what the rows view, as the planner's do
+      row.email = no_email ? "" : text.Store(lower_name + "@example.com");
       if (category != Category::kAccountOnly) {
-        row.directory_id = "dir-" + std::to_string(cat_idx) + "-" + std::to_string(row_idx);
-        row.dn = "uid=" + name + ",ou=people,dc=example,dc=com";
+        row.directory_id =
+            text.Store("dir-" + std::to_string(cat_idx) + "-" + std::to_string(row_idx));
+        row.dn = text.Store("uid=" + name + ",ou=people,dc=example,dc=com");
       }
       if (category != Category::kNew && category != Category::kInvalid) {
-        row.account_id = "acct-" + std::to_string(1000 + row_idx * 6 + cat_idx);
+        row.account_id = text.Store("acct-" + std::to_string(1000 + row_idx * 6 + cat_idx));
       }
       if (category != Category::kInvalid && category != Category::kAccountOnly) {
         row.products = row_idx % 3 == 0 ? "G2M,G2W" : "G2M";
         row.rule = row_idx % 3 == 0 ? "Organizers" : "Default";
       }
       row.reason = no_email ? "no email (reason: no mail attribute)"
-                            : std::string(kLabels[cat_idx]) + " reason " + name;
+                            : text.Store(std::string(kLabels[cat_idx]) + " reason " + name);
       ++plan.summary[cat_idx];
       plan.rows.push_back(std::move(row));
     }
@@ -93,9 +95,9 @@ Plan BuildPlan(int rows_per_category) {
   for (size_t str_idx = 0; str_idx < hostile.size(); ++str_idx) {
     UserRow row;
     row.category = str_idx % 2 == 0 ? Category::kInvalid : Category::kAccountOnly;
-    row.email = "hostile" + std::to_string(str_idx) + "@example.com";
+    row.email = plan.strings.Store("hostile" + std::to_string(str_idx) + "@example.com");
     row.directory_id = hostile[str_idx];
-    row.dn = "cn=" + hostile[str_idx] + ",dc=example,dc=com";
+    row.dn = plan.strings.Store("cn=" + hostile[str_idx] + ",dc=example,dc=com");
     row.account_id = hostile[str_idx];
     row.products = hostile[str_idx];
     row.rule = hostile[str_idx];
@@ -117,13 +119,13 @@ std::string LowerAscii(std::string_view s) {
 // The row's columns as the page shows them (category as its label).
 std::vector<std::string> Columns(const UserRow& row) {
   return {std::string(kLabels[static_cast<size_t>(row.category)]),
-          row.email,
-          row.directory_id,
-          row.dn,
-          row.account_id,
-          row.products,
-          row.rule,
-          row.reason};
+          std::string(row.email),
+          std::string(row.directory_id),
+          std::string(row.dn),
+          std::string(row.account_id),
+          std::string(row.products),
+          std::string(row.rule),
+          std::string(row.reason)};
 }
 
 // What the page promises for `#q=...&sort=...&dir=...&cat=...` (users_html.h): rows where every

@@ -149,7 +149,7 @@ absl::StatusOr<std::string> PlanDelta(Session& session, const DirectorySnapshot&
 std::vector<std::string> PendingUsers(const core::Plan& plan, const ApplyTotals& totals) {
   std::vector<std::string> pending;
   for (const core::UserRow& row : plan.rows) {
-    if (row.replan) pending.push_back(row.directory_id);
+    if (row.replan) pending.emplace_back(row.directory_id);
   }
   if (totals.failed > 0 || totals.held > 0) {
     for (const core::Operation& op : plan.operations) pending.push_back(op.directory_id);

@@ -65,14 +65,14 @@ std::string MatchValidator::Contradiction(const std::string& x, const std::strin
   if (auto it = row_by_account_.find(y);
       it != row_by_account_.end() && it->second->directory_id != x) {
     return absl::StrCat(
-        "account '", y, "' is already claimed by directory user '", it->second->directory_id, "' (",
-        Sv(core::CategoryName(it->second->category)), ": ", it->second->reason, ")");
+        "account '", y, "' is already claimed by directory user '", Sv(it->second->directory_id),
+        "' (", Sv(core::CategoryName(it->second->category)), ": ", Sv(it->second->reason), ")");
   }
   if (auto it = row_by_directory_.find(x);
       it != row_by_directory_.end() && it->second->account_id != y) {
-    return absl::StrCat("directory user '", x, "' already matches account '",
-                        it->second->account_id, "' (", Sv(core::CategoryName(it->second->category)),
-                        ": ", it->second->reason, ")");
+    return absl::StrCat(
+        "directory user '", x, "' already matches account '", Sv(it->second->account_id), "' (",
+        Sv(core::CategoryName(it->second->category)), ": ", Sv(it->second->reason), ")");
   }
   return std::string();
 }

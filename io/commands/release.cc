@@ -130,7 +130,7 @@ class Recheck {
     for (const core::UserRow& row : session_.plan.rows) {
       if (row.account_id != op.account_id) continue;
       now = absl::StrCat("no longer departed (now ", Sv(core::CategoryName(row.category)), ": ",
-                         row.reason, ")");
+                         Sv(row.reason), ")");
       break;
     }
     return {"skipped", absl::StrCat(now, "; left as it is")};

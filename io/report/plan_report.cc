@@ -126,7 +126,7 @@ std::string PlanTable(const core::Plan& plan, size_t max_operations) {
     if (row.category != Category::kInvalid) continue;
     if (invalid++ == 0)
       out.append("Invalid directory users (not provisioned; retried next run):\n");
-    if (invalid <= 50) absl::StrAppend(&out, "  ", Pad(row.dn, 48), " ", row.reason, "\n");
+    if (invalid <= 50) absl::StrAppend(&out, "  ", Pad(row.dn, 48), " ", Sv(row.reason), "\n");
   }
   if (invalid > 50) absl::StrAppend(&out, "  ... and ", invalid - 50, " more\n");
   if (plan.deprovision_held) absl::StrAppend(&out, "HELD: ", plan.hold_reason, "\n");
@@ -218,8 +218,8 @@ std::string UsersTable(const core::Plan& plan) {
   for (const UserRow& row : plan.rows) {
     absl::StrAppend(&out, Pad(DisplayName(row.category), 13), " ",
                     Pad(row.email.empty() ? row.dn : row.email, 34), " ", Pad(row.products, 12),
-                    " ", Pad(row.account_id.empty() ? "-" : row.account_id, 38), " ", row.reason,
-                    "\n");
+                    " ", Pad(row.account_id.empty() ? "-" : row.account_id, 38), " ",
+                    Sv(row.reason), "\n");
   }
   absl::StrAppend(&out, "\n", SummaryLine(plan), "\n");
   return out;

@@ -190,8 +190,8 @@ void AppendData(std::string* out, const core::Plan& plan) {
     if (row_idx > 0) json.append(",\n");
     json.push_back('[');
     JsonWriter::AppendQuoted(&json, core::CategoryName(row.category));
-    for (const std::string* field : {&row.email, &row.directory_id, &row.dn, &row.account_id,
-                                     &row.products, &row.rule, &row.reason}) {
+    for (const std::string_view* field : {&row.email, &row.directory_id, &row.dn, &row.account_id,
+                                          &row.products, &row.rule, &row.reason}) {
       json.push_back(',');
       JsonWriter::AppendQuoted(&json, *field);
     }

@@ -18,16 +18,19 @@ using core::UserRow;
 
 constexpr char kDataOpen[] = "<script type=\"application/json\" id=\"users-data\">";
 
-UserRow Row(Category category, std::string email, std::string reason = "", std::string dn = "") {
+// A row whose text lives in `plan`'s strings, as the planner's does.
+UserRow Row(Plan& plan, Category category, std::string email, std::string reason = "",
+            std::string dn = "") {
+  core::StringArena& text = plan.strings;
   UserRow row;
   row.category = category;
-  row.email = std::move(email);
-  row.directory_id = row.email.empty() ? "" : "id-" + row.email;
-  row.dn = dn.empty() ? "uid=" + row.email + ",ou=people,dc=example,dc=com" : std::move(dn);
-  row.account_id = category == Category::kNew ? "" : "acct-" + row.email;
+  row.email = text.Store(email);
+  row.directory_id = email.empty() ? "" : text.Store("id-" + email);
+  row.dn = text.Store(dn.empty() ? "uid=" + email + ",ou=people,dc=example,dc=com" : dn);
+  row.account_id = category == Category::kNew ? "" : text.Store("acct-" + email);
   row.products = "G2M,G2W";
   row.rule = "Organizers";
-  row.reason = std::move(reason);
+  row.reason = text.Store(reason);
   return row;
 }
 
@@ -46,8 +49,9 @@ Plan CountsPlan() {
                                              {Category::kAccountOnly, 4}};
   for (const auto& [category, count] : counts) {
     for (int row_idx = 0; row_idx < count; ++row_idx) {
-      Add(plan, Row(category, std::string(core::CategoryName(category)) + "." +
-                                  std::to_string(row_idx) + "@example.com"));
+      Add(plan, Row(plan, category,
+                    std::string(core::CategoryName(category)) + "." + std::to_string(row_idx) +
+                        "@example.com"));
     }
   }
   return plan;
@@ -73,7 +77,7 @@ Plan HostilePlan() {
   Plan plan;
   const std::vector<std::string>& hostile = HostileStrings();
   for (size_t str_idx = 0; str_idx < hostile.size(); ++str_idx) {
-    UserRow row = Row(Category::kInvalid, "h" + std::to_string(str_idx) + "@example.com",
+    UserRow row = Row(plan, Category::kInvalid, "h" + std::to_string(str_idx) + "@example.com",
                       hostile[str_idx], "cn=" + hostile[str_idx] + ",dc=example,dc=com");
     row.rule = hostile[str_idx];
     row.products = hostile[str_idx];
@@ -81,7 +85,7 @@ Plan HostilePlan() {
     row.directory_id = hostile[str_idx];
     Add(plan, std::move(row));
   }
-  Add(plan, Row(Category::kAccountOnly, "</script>@evil.example", "<b>bold</b>"));
+  Add(plan, Row(plan, Category::kAccountOnly, "</script>@evil.example", "<b>bold</b>"));
   plan.warnings.push_back("group <script>alert(3)</script> not found");
   plan.deprovision_held = true;
   plan.hold_reason = "7 > 5 <img src=x onerror=alert(4)>";
@@ -143,7 +147,9 @@ TEST(UsersHtml, ShowsCountsPerCategoryInDesignOrder) {
 
 TEST(UsersHtml, EmbedsEveryRowInPlanOrder) {
   Plan plan = CountsPlan();
-  for (const UserRow& row : HostilePlan().rows) Add(plan, row);
+  const Plan hostile = HostilePlan();
+  plan.strings.Share(hostile.strings);  // the rows' text lives there
+  for (const UserRow& row : hostile.rows) Add(plan, row);
   const std::string page = UsersHtml(plan, "t", "now");
   const std::string_view data = DataText(page);
   ASSERT_FALSE(data.empty());
@@ -157,13 +163,13 @@ TEST(UsersHtml, EmbedsEveryRowInPlanOrder) {
     std::vector<std::string> got;
     for (auto field : element.get_array()) got.emplace_back(field.get_string().value());
     const std::vector<std::string> expected = {std::string(core::CategoryName(want.category)),
-                                               want.email,
-                                               want.directory_id,
-                                               want.dn,
-                                               want.account_id,
-                                               want.products,
-                                               want.rule,
-                                               want.reason};
+                                               std::string(want.email),
+                                               std::string(want.directory_id),
+                                               std::string(want.dn),
+                                               std::string(want.account_id),
+                                               std::string(want.products),
+                                               std::string(want.rule),
+                                               std::string(want.reason)};
     EXPECT_EQ(got, expected) << "row " << row_idx;
     ++row_idx;
   }
