@@ -1,7 +1,9 @@
 #include "io/json_writer.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 namespace usersync::io {
 namespace {
@@ -59,11 +61,32 @@ size_t AppendEscaped(std::string* out, std::string_view value, size_t i) {
 
 }  // namespace
 
-// Runs of plain bytes go in with one append: most strings (ids, emails, names) are one run.
+// True when one of the eight bytes of `word` is not IsPlain (exact for the word as a whole:
+// the classic "has a byte less than n" / "has a zero byte" tests, Hacker's Delight 6-1).
+bool HasNonPlainByte(uint64_t word) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHighs = 0x8080808080808080ull;
+  const auto has_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHighs; };
+  const uint64_t below_space = (word - kOnes * 0x20) & ~word & kHighs;
+  return (below_space | (word & kHighs) | has_zero(word ^ (kOnes * '"')) |
+          has_zero(word ^ (kOnes * '\\'))) != 0;
+}
+
+// Runs of plain bytes go in with one append, found eight bytes a step: most strings (ids,
+// emails, names) are one run (issue 17: a byte-at-a-time loop here was a tenth of
+// `plan --out` at a million users).
 void JsonWriter::AppendQuoted(std::string* out, std::string_view value) {
   out->push_back('"');
   size_t run_begin = 0;
   for (size_t i = 0; i < value.size();) {
+    uint64_t word;
+    if (i + 8 <= value.size()) {
+      std::memcpy(&word, value.data() + i, 8);
+      if (!HasNonPlainByte(word)) {
+        i += 8;
+        continue;
+      }
+    }
     if (IsPlain(static_cast<unsigned char>(value[i]))) {
       ++i;
       continue;
