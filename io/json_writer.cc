@@ -43,13 +43,27 @@ size_t AppendEscaped(std::string* out, std::string_view value, size_t i) {
     return len;
   }
   switch (c) {
-    case '"': out->append("\\\""); break;
-    case '\\': out->append("\\\\"); break;
-    case '\n': out->append("\\n"); break;
-    case '\r': out->append("\\r"); break;
-    case '\t': out->append("\\t"); break;
-    case '\b': out->append("\\b"); break;
-    case '\f': out->append("\\f"); break;
+    case '"':
+      out->append("\\\"");
+      break;
+    case '\\':
+      out->append("\\\\");
+      break;
+    case '\n':
+      out->append("\\n");
+      break;
+    case '\r':
+      out->append("\\r");
+      break;
+    case '\t':
+      out->append("\\t");
+      break;
+    case '\b':
+      out->append("\\b");
+      break;
+    case '\f':
+      out->append("\\f");
+      break;
     default: {
       char buf[8];
       std::snprintf(buf, sizeof(buf), "\\u%04x", c);

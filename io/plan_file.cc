@@ -32,8 +32,9 @@ absl::Status ReadFormat(const JsonReader& reader, od::value& v, const std::strin
   }
   if (*format != static_cast<int64_t>(PlanFormat::kFull) &&
       *format != static_cast<int64_t>(PlanFormat::kCompact)) {
-    return reader.Error(path, absl::StrCat(*format, ": written by a later usersync (this one "
-                                                    "reads 1 and 2); make the plan again"));
+    return reader.Error(path, absl::StrCat(*format,
+                                           ": written by a later usersync (this one "
+                                           "reads 1 and 2); make the plan again"));
   }
   return absl::OkStatus();
 }
