@@ -35,6 +35,9 @@ int WriteAll(int fd, std::string_view content) {
   return 0;
 }
 
+// Streamed content is handed to writeback in steps of this many bytes.
+constexpr off_t kWritebackBytes = off_t{8} << 20;
+
 }  // namespace
 
 absl::Status WriteFileAtomically(const std::string& path,
@@ -49,10 +52,20 @@ absl::Status WriteFileAtomically(const std::string& path,
   if (fd < 0) return WriteError(path, absl::StrCat("creating ", temp), errno);
   int error = ::fchmod(fd, static_cast<mode_t>(mode)) == 0 ? 0 : errno;
   absl::Status produced = absl::OkStatus();
+  off_t written = 0, flushed = 0;  // bytes written; bytes whose writeback was started
   if (error == 0) {
     produced = produce([&](std::string_view piece) {
       error = WriteAll(fd, piece);
-      return error == 0 ? absl::OkStatus() : WriteError(path, "writing it", error);
+      if (error != 0) return WriteError(path, "writing it", error);
+      written += static_cast<off_t>(piece.size());
+      // Starts writing back what the producer has written while it makes the rest, so the
+      // fsync below waits for little (a 568 MB plan file: 0.3 s less). A hint: its failure
+      // is ignored, fsync reports the error.
+      if (written - flushed >= kWritebackBytes) {
+        (void)::sync_file_range(fd, flushed, written - flushed, SYNC_FILE_RANGE_WRITE);
+        flushed = written;
+      }
+      return absl::OkStatus();
     });
   }
   if (produced.ok() && error == 0 && ::fsync(fd) != 0) error = errno;

@@ -73,5 +73,23 @@ TEST(AtomicFile, StreamedPiecesOrNothing) {
   EXPECT_EQ(entries, 1);
 }
 
+// Content longer than a writeback step (8 MiB), in pieces of uneven size, arrives whole and in
+// order.
+TEST(AtomicFile, StreamedPastTheWritebackStep) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "atomic-large";
+  std::filesystem::remove_all(dir);
+  const std::string path = (dir / "plan.json").string();
+  std::string want;
+  ASSERT_TRUE(WriteFileAtomically(path, [&want](ByteSink write) {
+                for (int piece_idx = 0; piece_idx < 20; ++piece_idx) {
+                  const std::string piece((size_t{1} << 20) + piece_idx * 4099,
+                                          static_cast<char>('a' + piece_idx));
+                  want += piece;
+                  if (absl::Status s = write(piece); !s.ok()) return s;
+                }
+                return absl::OkStatus();
+              }).ok());
+  EXPECT_TRUE(Slurp(path) == want);  // not EXPECT_EQ: 20 MiB in a failure message
+}
 }  // namespace
 }  // namespace usersync::io

@@ -39,14 +39,34 @@ std::optional<OpKind> KindFromName(std::string_view name) {
   return std::nullopt;
 }
 
-void WriteSpec(JsonWriter& w, const core::AccountSpec& spec) {
+// What a compact spec leaves out for `field` (a string field): user_name's default is the
+// spec's email, email's the operation's, external_id's the operation's directory id; the others'
+// "". The reader gives a missing key this value (email before user_name).
+std::string_view SpecDefault(const core::Operation& op, Field field) {
+  switch (field) {
+    case Field::kUserName:
+      return op.spec.email;
+    case Field::kEmail:
+      return op.email;
+    case Field::kExternalId:
+      return op.directory_id;
+    default:
+      return {};
+  }
+}
+
+void WriteSpec(JsonWriter& w, const core::Operation& op, SpecForm form) {
+  const core::AccountSpec& spec = op.spec;
+  const bool full = form == SpecForm::kFull;
   w.BeginObject();
   for (Field field : core::kAllFields) {
-    if (field != Field::kActive) w.Field(core::FieldName(field), spec.Get(field));
+    if (field == Field::kActive) continue;
+    const std::string_view value = spec.Get(field);
+    if (full || value != SpecDefault(op, field)) w.Field(core::FieldName(field), value);
   }
-  w.Field(kWelcomeTemplate, spec.welcome_template);
-  w.Key(kSuppressWelcome).Bool(spec.suppress_welcome);
-  w.Key("active").Bool(spec.active);
+  if (full || !spec.welcome_template.empty()) w.Field(kWelcomeTemplate, spec.welcome_template);
+  if (full || spec.suppress_welcome) w.Key(kSuppressWelcome).Bool(spec.suppress_welcome);
+  if (full || !spec.active) w.Key("active").Bool(spec.active);
   // Mapped attributes (issue 14): absent when there are none, as in plans written before them.
   if (!spec.attributes.empty()) {
     w.Key(kAttributes).BeginObject();
@@ -79,6 +99,7 @@ struct ParsedOperation {
   bool seen_op = false, seen_directory_id = false, seen_account_id = false, seen_email = false;
   bool seen_reason = false, seen_held = false, seen_changes = false, seen_precondition = false;
   bool seen_spec = false;
+  bool seen_spec_field[std::size(core::kAllFields)] = {};  // spec keys, by Field
   std::optional<std::string> version;
   std::optional<bool> active;
   std::optional<bool> account_exists;
@@ -99,48 +120,37 @@ absl::Status ReadActive(const JsonReader& reader, od::value& v, const std::strin
   return reader.Bool(v, path, out);
 }
 
+// The spec's keys as they are; ResolveSpecDefaults fills in what a compact spec left out.
 absl::Status ParseSpec(const JsonReader& reader, od::value& v, const std::string& path,
-                       ParseMode mode, core::AccountSpec* spec) {
-  bool seen[std::size(core::kAllFields)] = {};
-  bool seen_welcome_template = false;
-  absl::Status parsed = reader.ForEachField(
+                       ParseMode mode, ParsedOperation& parsed) {
+  core::AccountSpec* spec = &parsed.op.spec;
+  return reader.ForEachField(
       v, path,
       [&](const std::string& key, od::value& value, const std::string& key_path) -> absl::Status {
         if (std::optional<Field> field = core::ParseField(key)) {
-          seen[static_cast<size_t>(*field)] = true;
+          parsed.seen_spec_field[static_cast<size_t>(*field)] = true;
           if (*field == Field::kActive)
             return ReadActive(reader, value, key_path, mode, &spec->active);
           return reader.String(value, key_path, spec->Mutable(*field));
         }
-        if (key == kWelcomeTemplate) {
-          seen_welcome_template = true;
-          return reader.String(value, key_path, &spec->welcome_template);
-        }
+        if (key == kWelcomeTemplate) return reader.String(value, key_path, &spec->welcome_template);
         if (key == kSuppressWelcome) return reader.Bool(value, key_path, &spec->suppress_welcome);
         if (key == kAttributes) return ParseAttributes(reader, value, key_path, spec);
         return absl::OkStatus();  // a key added by a later version
       });
-  if (!parsed.ok() || mode == ParseMode::kJournal) return parsed;
-  for (Field field : core::kAllFields) {
-    if (field == Field::kActive) continue;
-    // Fields added after plan files existed (issue 13's GoTo roles, issue 14's rule settings):
-    // a file written before them holds none, which is what they meant then ("" = not set;
-    // settings_template was written before it was a Field, so it is always there).
-    if (field == Field::kPrivileges || field == Field::kRoleSet || field == Field::kManagedGroups ||
-        field == Field::kDeviceGroups) {
-      continue;
+}
+
+// A spec key that is missing reads as its SpecDefault: the compact form leaves those out, and
+// fields added after plan files existed (privileges, role_set, managed_groups, device_groups,
+// suppress_welcome) are missing from files written before them, where "" / false is what they
+// meant. A missing "active" reads true, "welcome_template" "". Strict mode only: a journal
+// payload is always written whole, and one of an older build keeps what it held.
+void ResolveSpecDefaults(ParsedOperation& parsed) {
+  for (Field field : {Field::kEmail, Field::kExternalId, Field::kUserName}) {
+    if (!parsed.seen_spec_field[static_cast<size_t>(field)]) {
+      *parsed.op.spec.Mutable(field) = std::string(SpecDefault(parsed.op, field));
     }
-    if (!seen[static_cast<size_t>(field)]) {
-      return reader.Error(JsonReader::Child(path, core::FieldName(field)), "missing");
-    }
   }
-  if (!seen_welcome_template) {
-    return reader.Error(JsonReader::Child(path, kWelcomeTemplate), "missing");
-  }
-  if (!seen[static_cast<size_t>(Field::kActive)]) {
-    return reader.Error(JsonReader::Child(path, "active"), "missing");
-  }
-  return absl::OkStatus();
 }
 
 // One entry of "changes": {"before": ..., "after": ...}, or (kJournal) the `after` string.
@@ -254,7 +264,7 @@ absl::Status ParseKey(const JsonReader& reader, const std::string& key, od::valu
     return ParsePrecondition(reader, value, key_path, parsed);
   } else if (key == "spec") {
     parsed.seen_spec = true;
-    return ParseSpec(reader, value, key_path, mode, &op.spec);
+    return ParseSpec(reader, value, key_path, mode, parsed);
   }
   return absl::OkStatus();  // summary keys and keys added by a later version
 }
@@ -404,7 +414,7 @@ absl::Status JsonReader::StringOrNull(od::value& v, std::string_view path, std::
   return String(v, path, out);
 }
 
-void WriteOperation(JsonWriter& w, const core::Operation& op) {
+void WriteOperation(JsonWriter& w, const core::Operation& op, SpecForm form) {
   w.BeginObject();
   w.Field("op", core::OpKindName(op.kind));
   w.Field("directory_id", op.directory_id);
@@ -436,7 +446,7 @@ void WriteOperation(JsonWriter& w, const core::Operation& op) {
   w.EndObject();
   if (op.kind != OpKind::kDeactivate && op.kind != OpKind::kDelete) {
     w.Key("spec");
-    WriteSpec(w, op.spec);
+    WriteSpec(w, op, form);
   }
   w.EndObject();
 }
@@ -461,6 +471,7 @@ absl::StatusOr<core::Operation> ParseOperation(const JsonReader& reader, od::val
     return std::move(parsed.op);
   }
   if (absl::Status s = CheckOperation(reader, path, parsed); !s.ok()) return s;
+  if (parsed.seen_spec) ResolveSpecDefaults(parsed);
   return std::move(parsed.op);
 }
 

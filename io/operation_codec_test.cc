@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/plan.h"
+#include "core/str.h"
 
 namespace usersync::io {
 namespace {
@@ -133,6 +136,93 @@ TEST(OperationCodec, MappedAttributesRoundTrip) {
   ASSERT_FALSE(parsed.ok());
   EXPECT_THAT(parsed.status().message(),
               HasSubstr(absl::StrCat("precondition.attribute:", kDepartment, ": missing")));
+}
+
+// Every spec value a compact spec reads back as it was written.
+void ExpectSameSpec(const core::AccountSpec& got, const core::AccountSpec& want) {
+  for (Field field : core::kAllFields) {
+    EXPECT_EQ(got.Get(field), want.Get(field)) << core::FieldName(field);
+  }
+  EXPECT_EQ(got.welcome_template, want.welcome_template);
+  EXPECT_EQ(got.suppress_welcome, want.suppress_welcome);
+  EXPECT_EQ(got.attributes, want.attributes);
+}
+
+std::string CompactJson(const Operation& op) {
+  JsonWriter w;
+  WriteOperation(w, op, SpecForm::kCompact);
+  return w.Release();
+}
+
+// An update whose spec holds every default: user_name = email = the operation's email,
+// external_id = its directory id, every other string "".
+Operation DefaultSpecUpdate() {
+  Operation op;
+  op.kind = OpKind::kUpdate;
+  op.directory_id = "id-bob";
+  op.account_id = "acc-7";
+  op.email = "bob@example.com";
+  op.precondition_version = "3";
+  op.changes = {{Field::kLastName, "Old", "New"}};
+  op.spec.user_name = op.email;
+  op.spec.email = op.email;
+  op.spec.external_id = op.directory_id;
+  return op;
+}
+
+// The compact spec (the plan file's) leaves out what holds its default and reads it back.
+TEST(OperationCodec, CompactSpecLeavesOutDefaults) {
+  const Operation op = DefaultSpecUpdate();
+  const std::string json = CompactJson(op);
+  EXPECT_THAT(json, HasSubstr(R"("spec":{}})"));
+  absl::StatusOr<Operation> parsed = ParseOperationJson(json, "plan.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ExpectSameSpec(parsed->spec, op.spec);
+  EXPECT_EQ(parsed->spec.user_name, "bob@example.com");
+  EXPECT_EQ(parsed->spec.external_id, "id-bob");
+  // The full form, for holds and the journal, still writes every key.
+  EXPECT_THAT(OperationJson(op), HasSubstr(R"("privileges":"","role_set":"")"));
+}
+
+// Each spec value, set away from its default and set to "" where the default is not "", goes
+// through the compact form and back unchanged.
+TEST(OperationCodec, CompactSpecRoundTripsEveryField) {
+  std::vector<std::pair<std::string, Operation>> cases;
+  for (Field field : core::kAllFields) {
+    if (field == Field::kActive) continue;
+    Operation set = DefaultSpecUpdate();
+    *set.spec.Mutable(field) = absl::StrCat("v-", Sv(core::FieldName(field)), " \"é\"");
+    cases.emplace_back(absl::StrCat(Sv(core::FieldName(field)), " set"), set);
+    Operation empty = DefaultSpecUpdate();
+    *empty.spec.Mutable(field) = "";
+    cases.emplace_back(absl::StrCat(Sv(core::FieldName(field)), " empty"), empty);
+  }
+  Operation other = DefaultSpecUpdate();
+  other.spec.welcome_template = "Welcome";
+  other.spec.suppress_welcome = true;
+  other.spec.active = false;
+  other.spec.attributes = {{"department", ""}, {"title", "Engineer"}};
+  cases.emplace_back("welcome, suppress_welcome, active, attributes", other);
+  // user_name follows the spec's email, which differs from the operation's.
+  Operation moved = DefaultSpecUpdate();
+  moved.spec.email = "robert@example.com";
+  moved.spec.user_name = moved.spec.email;
+  cases.emplace_back("spec email not the operation's", moved);
+  Operation create = DefaultSpecUpdate();
+  create.kind = OpKind::kCreate;
+  create.account_id.clear();
+  create.changes.clear();
+  create.spec.first_name = "Bob";
+  cases.emplace_back("create", create);
+  for (const auto& [name, op] : cases) {
+    SCOPED_TRACE(name);
+    const std::string json = CompactJson(op);
+    absl::StatusOr<Operation> parsed = ParseOperationJson(json, "plan.json");
+    ASSERT_TRUE(parsed.ok()) << parsed.status() << " " << json;
+    ExpectSameSpec(parsed->spec, op.spec);
+    EXPECT_EQ(CompactJson(*parsed), json);
+    EXPECT_LT(json.size(), OperationJson(op).size());
+  }
 }
 
 TEST(OperationCodec, JournalModeStillChecksTypes) {

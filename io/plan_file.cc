@@ -22,6 +22,23 @@ namespace {
 namespace od = simdjson::ondemand;
 using core::OpKind;
 
+// "plan_format": 1 or 2 (PlanFormat); a later one is refused, as its operations may mean more
+// than this build reads.
+absl::Status ReadFormat(const JsonReader& reader, od::value& v, const std::string& path,
+                        int64_t* format) {
+  if (auto error = v.get_int64().get(*format)) {
+    return error == simdjson::INCORRECT_TYPE ? reader.Error(path, "expected an integer")
+                                             : reader.Error(path, error);
+  }
+  if (*format != static_cast<int64_t>(PlanFormat::kFull) &&
+      *format != static_cast<int64_t>(PlanFormat::kCompact)) {
+    return reader.Error(path, absl::StrCat(*format,
+                                           ": written by a later usersync (this one "
+                                           "reads 1 and 2); make the plan again"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<PlanFile> ParsePlanJson(std::string_view json, std::string_view origin) {
@@ -38,6 +55,7 @@ absl::StatusOr<PlanFile> ParsePlanJson(std::string_view json, std::string_view o
   PlanFile plan;
   bool seen_plan_id = false;
   bool seen_operations = false;
+  int64_t format = static_cast<int64_t>(PlanFormat::kFull);  // absent: before issue 17
   absl::Status parsed = reader.ForEachField(
       top, "",
       [&](const std::string& key, od::value& value, const std::string& key_path) -> absl::Status {
@@ -45,6 +63,7 @@ absl::StatusOr<PlanFile> ParsePlanJson(std::string_view json, std::string_view o
           seen_plan_id = true;
           return reader.String(value, key_path, &plan.plan_id);
         }
+        if (key == "plan_format") return ReadFormat(reader, value, key_path, &format);
         if (key == "config") return reader.String(value, key_path, &plan.config_path);
         if (key == "target") return reader.String(value, key_path, &plan.target_url);
         if (key == "hold_reason") return reader.String(value, key_path, &plan.hold_reason);
@@ -72,7 +91,7 @@ absl::StatusOr<PlanFile> ParsePlanJson(std::string_view json, std::string_view o
     return reader.Error("plan_id",
                         "missing: not a plan file written by `usersync plan --out` (make one)");
   }
-  plan.computed_plan_id = PlanFingerprint(plan.operations);
+  plan.computed_plan_id = PlanFingerprint(plan.operations, static_cast<PlanFormat>(format));
   return plan;
 }
 

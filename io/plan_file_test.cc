@@ -16,6 +16,7 @@ namespace {
 using core::Operation;
 using core::OpKind;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 core::AccountSpec Spec(const std::string& name) {
   core::AccountSpec spec;
@@ -210,7 +211,7 @@ TEST(PlanFile, ErrorsNameTheKey) {
       {"\"last_name\":{\"before\"", "\"surname\":{\"before\"", "changes.surname: unknown field"},
       {"\"account_id\":\"acc-7\"", "\"account_id\":null",
        "account_id: op \"update\" needs an account id"},
-      {"\"first_name\":\"Ann\",", "", "spec.first_name: missing"},
+      {"\"first_name\":\"Ann\"", "\"first_name\":7", "spec.first_name: expected a string"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.expected);
@@ -246,6 +247,94 @@ TEST(PlanFile, SpecWithoutTheLaterFieldsStillReads) {
   EXPECT_EQ(parsed->spec.device_groups, "");
   EXPECT_FALSE(parsed->spec.suppress_welcome);
   EXPECT_EQ(parsed->spec.first_name, SamplePlan().operations[1].spec.first_name);
+}
+
+// A plan file as `usersync plan --out` wrote it before the compact form (issue 17): every spec
+// key, no "plan_format", plan_id FNV-1a 64 over each operation's bytes. Its operations were
+// written by the build at 663c2b4 (two from the demo, one from the 1M benchmark); plan_id was
+// computed over them apart from this code.
+constexpr char kPlanBeforeCompactForm[] =
+    R"json({"summary":{"matched":0,"update":1,"new":1,"invalid":0,"account_only":0,"departed":1},"operations":[{"op":"link","directory_id":"81287bca-9514-4cdb-a951-000000000000","account_id":"910a2dec-8902-45cc-811e-000000000001","email":"fatima.hansen0@example.com","dn":"uid=fatima.hansen0,ou=people,dc=example,dc=com","reason":"matched by email; changed: external_id; rule Everyone","held":false,"changes":{"external_id":{"before":"","after":"81287bca-9514-4cdb-a951-000000000000"}},"precondition":{"version":"W/\"1\"","active":true,"external_id":""},"spec":{"user_name":"fatima.hansen0@example.com","email":"fatima.hansen0@example.com","external_id":"81287bca-9514-4cdb-a951-000000000000","first_name":"Fatima","last_name":"Hansen","display_name":"Fatima Hansen","language":"","products":"G2M","admin_role":"","privileges":"","role_set":"","user_group":"","managed_groups":"","device_groups":"","settings_template":"","welcome_template":"","suppress_welcome":false,"active":true}},
+{"op":"create","directory_id":"00000000-0000-4000-8000-000000000006","account_id":null,"email":"frank.miller@example.com","dn":"uid=frank,ou=people,dc=example,dc=com","reason":"in scope, no account; rule Everyone","held":false,"changes":{},"precondition":{"account_exists":false},"spec":{"user_name":"frank.miller@example.com","email":"frank.miller@example.com","external_id":"00000000-0000-4000-8000-000000000006","first_name":"Frank","last_name":"Miller","display_name":"Frank Miller","language":"","products":"G2M","admin_role":"","privileges":"","role_set":"","user_group":"","managed_groups":"","device_groups":"","settings_template":"","welcome_template":"","suppress_welcome":false,"active":true}},
+{"op":"deactivate","directory_id":"00000000-0000-4000-8000-000000000046","account_id":"5de186dc-ba77-4920-86e5-000000000010","email":"connor.reid@example.com","dn":"uid=connor,ou=people,dc=example,dc=com","reason":"departed: no longer in a scoped group","held":false,"changes":{"active":{"before":"true","after":"false"}},"precondition":{"version":"W/\"1\"","active":true}}],"plan_id":"f4c32283b3e41d6a","invalid":[],"deprovision_held":false,"warnings":[]})json";
+
+TEST(PlanFile, ReadsAPlanFileWrittenBeforeTheCompactForm) {
+  absl::StatusOr<PlanFile> file = ParsePlanJson(kPlanBeforeCompactForm, "old.json");
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->plan_id, "f4c32283b3e41d6a");
+  EXPECT_EQ(file->computed_plan_id, file->plan_id);  // not taken for an edited file
+  ASSERT_EQ(file->operations.size(), 3u);
+  const Operation& link = file->operations[0];
+  EXPECT_EQ(link.kind, OpKind::kLink);
+  EXPECT_EQ(link.precondition_version, "W/\"1\"");
+  ASSERT_EQ(link.changes.size(), 1u);
+  EXPECT_EQ(link.changes[0].after, "81287bca-9514-4cdb-a951-000000000000");
+  EXPECT_EQ(link.spec.user_name, "fatima.hansen0@example.com");
+  EXPECT_EQ(link.spec.external_id, "81287bca-9514-4cdb-a951-000000000000");
+  EXPECT_EQ(link.spec.last_name, "Hansen");
+  EXPECT_EQ(link.spec.products, "G2M");
+  EXPECT_EQ(link.spec.admin_role, "");
+  EXPECT_TRUE(link.spec.active);
+  EXPECT_EQ(file->operations[1].kind, OpKind::kCreate);
+  EXPECT_EQ(file->operations[1].spec.display_name, "Frank Miller");
+  EXPECT_EQ(file->operations[2].kind, OpKind::kDeactivate);
+
+  // Written again, it is the compact form, with the same operations.
+  core::Plan plan;
+  plan.operations = file->operations;
+  absl::StatusOr<PlanFile> again = ParsePlanJson(PlanJson(plan), "new.json");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->computed_plan_id, again->plan_id);
+  for (size_t idx = 0; idx < 3; ++idx) {
+    SCOPED_TRACE(idx);
+    ExpectSameOperation(again->operations[idx], file->operations[idx]);
+  }
+
+  // An edit of the old form is still seen.
+  std::string edited = kPlanBeforeCompactForm;
+  const size_t at = edited.find("\"last_name\":\"Hansen\"");
+  ASSERT_NE(at, std::string::npos);
+  edited.replace(at, 20, "\"last_name\":\"Hanson\"");
+  file = ParsePlanJson(edited, "old.json");
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_NE(file->computed_plan_id, file->plan_id);
+}
+
+// A plan file leaves out the spec keys that hold their default, says so in "plan_format", and
+// its fingerprint sees an edit of a key it left out (spelled out with another value).
+TEST(PlanFile, WritesTheCompactForm) {
+  const core::Plan plan = SamplePlan();
+  const std::string json = PlanJson(plan);
+  EXPECT_THAT(json, HasSubstr("\"plan_format\":2,"));
+  EXPECT_THAT(json, Not(HasSubstr("\"privileges\"")));
+  EXPECT_THAT(json, Not(HasSubstr("\"user_name\"")));  // = the spec's email
+  EXPECT_THAT(json, HasSubstr("\"admin_role\":\"manager\""));
+  std::string edited = json;
+  const std::string spec = "\"spec\":{";
+  const size_t at = edited.find(spec);
+  ASSERT_NE(at, std::string::npos);
+  edited.insert(at + spec.size(), "\"privileges\":\"all\",");
+  absl::StatusOr<PlanFile> file = ParsePlanJson(edited, "plan.json");
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->operations[0].spec.privileges, "all");
+  EXPECT_NE(file->computed_plan_id, file->plan_id);
+  // A default spelled out is no edit.
+  edited = json;
+  edited.insert(at + spec.size(), "\"privileges\":\"\",");
+  file = ParsePlanJson(edited, "plan.json");
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->computed_plan_id, file->plan_id);
+}
+
+TEST(PlanFile, RefusesALaterPlanFormat) {
+  std::string json = PlanJson(SamplePlan());
+  const size_t at = json.find("\"plan_format\":2");
+  ASSERT_NE(at, std::string::npos);
+  json.replace(at, 15, "\"plan_format\":3");
+  absl::StatusOr<PlanFile> file = ParsePlanJson(json, "plan.json");
+  ASSERT_FALSE(file.ok());
+  EXPECT_THAT(std::string(file.status().message()),
+              HasSubstr("plan.json: plan_format: 3: written by a later usersync"));
 }
 
 TEST(PlanFile, CreateMustNotNameAnAccount) {

@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "io/operation_codec.h"
+#include "io/plan_file.h"
+#include "io/report/plan_report.h"
 #include "tests/support/http_client.h"
 #include "tests/support/plan_json.h"
 #include "tests/support/subprocess.h"
@@ -223,6 +226,44 @@ TEST_F(ReviewIntegrationTest, ApplyRefusesAnEditedOrMalformedPlan) {
   EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;
   EXPECT_TRUE(Contains(bad.err, "operations[0].op: unknown op \"launch\""));
   EXPECT_EQ(world_.Stats().creates, 0);
+}
+
+// A plan file as builds before issue 17 wrote it (every spec key, no "plan_format", plan_id
+// FNV-1a over those bytes) is still applied, and an edit of it still refused.
+TEST_F(ReviewIntegrationTest, ApplyReadsAPlanFileInTheFullForm) {
+  std::vector<DirectoryUser> users = NumberedUsers(3);
+  world_.WriteLdif(Ldif(users));
+  WriteConfig();
+  ASSERT_EQ(world_.Usersync({"sync"}).exit_code, 0);
+  users[1].sn = "Renamed";
+  users.push_back({"user4", "Sn4"});
+  world_.WriteLdif(Ldif(users));
+  ProcessResult plan = world_.Usersync({"plan", "--out", "plan.json"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.out << plan.err;
+  absl::StatusOr<io::PlanFile> compact = io::ParsePlanJson(world_.ReadFile("plan.json"), "plan");
+  ASSERT_TRUE(compact.ok()) << compact.status();
+  ASSERT_EQ(compact->operations.size(), 2u);
+  std::string full = "{\"operations\":[";
+  for (const core::Operation& op : compact->operations) {
+    if (full.back() != '[') full += ",";
+    full += io::OperationJson(op);
+  }
+  full += "],\"plan_id\":\"" + io::PlanFingerprint(compact->operations, io::PlanFormat::kFull) +
+          "\"}\n";
+  ASSERT_TRUE(Contains(full, "\"privileges\":\"\""));
+  const size_t at = full.find("\"after\":\"Renamed\"");
+  ASSERT_NE(at, std::string::npos) << full;
+  world_.WriteFile("edited.json", std::string(full).replace(at, 17, "\"after\":\"Renamer\""));
+  ProcessResult edited = world_.Usersync({"apply", "--plan", "edited.json"});
+  EXPECT_EQ(edited.exit_code, 2) << edited.out << edited.err;
+  EXPECT_TRUE(Contains(edited.err, "edited after"));
+
+  world_.WriteFile("full.json", full);
+  ProcessResult apply = world_.Usersync({"apply", "--plan", "full.json"});
+  ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+  std::map<std::string, ScimAccount> accounts = world_.ScimAccounts();
+  EXPECT_EQ(accounts["user2@example.com"].family_name, "Renamed");
+  EXPECT_TRUE(accounts.contains("user4@example.com"));
 }
 
 // max_changes = 1 and three departures: creates and updates go on, the three deactivations are

@@ -1,7 +1,10 @@
 #include "io/report/plan_report.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
@@ -59,12 +62,20 @@ void CsvField(std::string* out, std::string_view value) {
   out->push_back('"');
 }
 
-// FNV-1a 64 over each operation's JSON and a newline: stable across builds and processes.
+// A plan's fingerprint, mixed an operation at a time (PlanFingerprint's two kinds). Stable
+// across builds, processes and byte orders. Not cryptographic: it tells an edited plan file
+// from the one `plan --out` wrote, not a forged one.
 class Fingerprint {
  public:
+  explicit Fingerprint(PlanFormat format) : format_(format) {}
+
   void Mix(std::string_view operation_json) {
-    MixBytes(operation_json);
-    MixBytes("\n");
+    if (format_ == PlanFormat::kFull) {
+      MixFnv(operation_json);
+      MixFnv("\n");
+    } else {
+      MixWords(operation_json);
+    }
   }
   std::string Hex() const {
     char hex[17];
@@ -73,12 +84,45 @@ class Fingerprint {
   }
 
  private:
-  void MixBytes(std::string_view bytes) {
+  static constexpr uint64_t kFnvPrime = 0x100000001b3ull;
+  static constexpr uint64_t kMul = 0x9e3779b97f4a7c15ull;  // 2^64 / golden ratio, odd
+
+  // FNV-1a 64, a byte at a time: the fingerprint of plan files before issue 17.
+  void MixFnv(std::string_view bytes) {
     for (unsigned char byte : bytes) {
       hash_ ^= byte;
-      hash_ *= 0x100000001b3ull;
+      hash_ *= kFnvPrime;
     }
   }
+
+  static uint64_t Mixed(uint64_t h) {
+    h *= kMul;
+    return h ^ (h >> 29);
+  }
+
+  // Eight bytes (little-endian) a step, the length closing each operation: one multiply per
+  // eight bytes where FNV-1a makes one a byte (about 1 s of a million-operation plan file).
+  void MixWords(std::string_view bytes) {
+    uint64_t h = Mixed(hash_ ^ bytes.size());
+    size_t at = 0;
+    for (; at + 8 <= bytes.size(); at += 8) h = Mixed(h ^ LoadLittleEndian(bytes.data() + at, 8));
+    if (at < bytes.size()) h = Mixed(h ^ LoadLittleEndian(bytes.data() + at, bytes.size() - at));
+    hash_ = Mixed(h ^ (h >> 32));
+  }
+
+  static uint64_t LoadLittleEndian(const char* data, size_t size) {
+    uint64_t word = 0;
+    if (size == 8 && std::endian::native == std::endian::little) {
+      std::memcpy(&word, data, 8);
+      return word;
+    }
+    for (size_t byte_idx = 0; byte_idx < size; ++byte_idx) {
+      word |= uint64_t{static_cast<unsigned char>(data[byte_idx])} << (8 * byte_idx);
+    }
+    return word;
+  }
+
+  PlanFormat format_;
   uint64_t hash_ = 0xcbf29ce484222325ull;
 };
 
@@ -133,13 +177,14 @@ std::string PlanTable(const core::Plan& plan, size_t max_operations) {
   return out;
 }
 
-std::string PlanFingerprint(std::span<const core::Operation> ops) {
-  Fingerprint fingerprint;
+std::string PlanFingerprint(std::span<const core::Operation> ops, PlanFormat format) {
+  Fingerprint fingerprint(format);
+  const SpecForm form = format == PlanFormat::kFull ? SpecForm::kFull : SpecForm::kCompact;
   std::string scratch;
   for (const Operation& op : ops) {
     scratch.clear();
     JsonWriter w(&scratch);
-    WriteOperation(w, op);
+    WriteOperation(w, op, form);
     fingerprint.Mix(scratch);
   }
   return fingerprint.Hex();
@@ -163,14 +208,15 @@ absl::Status WritePlanJson(const core::Plan& plan, const PlanOrigin& origin,
   w.EndObject();
   if (!origin.config_path.empty()) w.Field("config", origin.config_path);
   if (!origin.target_url.empty()) w.Field("target", origin.target_url);
+  w.Key("plan_format").Int(static_cast<int>(PlanFormat::kCompact));
   // The fingerprint is taken from the operations as they are written (the same bytes
   // PlanFingerprint hashes: the writer's comma before each one is not part of it), so plan_id
   // comes after them.
-  Fingerprint fingerprint;
+  Fingerprint fingerprint(PlanFormat::kCompact);
   w.Key("operations").BeginArray();
   for (const Operation& op : plan.operations) {
     const size_t begin = buffer.size();
-    WriteOperation(w, op);
+    WriteOperation(w, op, SpecForm::kCompact);
     std::string_view written(buffer);
     written.remove_prefix(begin);
     if (!written.empty() && written.front() == ',') written.remove_prefix(1);

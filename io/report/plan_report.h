@@ -35,13 +35,21 @@ struct PlanOrigin {
   std::string target_url;   // "" = not recorded
 };
 
+// How a plan file writes its operations and takes its fingerprint: its top-level
+// "plan_format" (absent: kFull, a file written before issue 17).
+enum class PlanFormat : int {
+  kFull = 1,     // every spec key; plan_id FNV-1a 64 over the bytes
+  kCompact = 2,  // the compact spec (io/operation_codec.h); plan_id a word-at-a-time hash
+};
+
 // The plan as one JSON object (DESIGN.md "plan --format json"): summary, config and target
-// (when `origin` names them), operations (each with op, directory_id, account_id, email, dn,
-// reason, held, changes, precondition and, except for deactivate/delete, spec), plan_id,
-// invalid, deprovision_held, warnings, and "estimate" (apply_estimate.h WriteEstimateJson) when
-// `estimate` is given. WritePlanJson streams it: `sink` gets pieces of about 1 MiB, each ending
-// between two values, and the plan is never whole in memory (a million-user plan is close to a
-// gigabyte); the first error of the sink stops it and is returned. PlanJson returns it whole.
+// (when `origin` names them), plan_format (2: PlanFormat::kCompact), operations (each with op,
+// directory_id, account_id, email, dn, reason, held, changes, precondition and, except for
+// deactivate/delete, spec in its compact form), plan_id, invalid, deprovision_held, warnings,
+// and "estimate" (apply_estimate.h WriteEstimateJson) when `estimate` is given. WritePlanJson
+// streams it: `sink` gets pieces of about 1 MiB, each ending between two values, and the plan
+// is never whole in memory; the first error of the sink stops it and is returned. PlanJson
+// returns it whole.
 struct PlanEstimate {
   core::ApplyCost cost;
   core::CostModel model;
@@ -51,9 +59,12 @@ absl::Status WritePlanJson(const core::Plan& plan, const PlanOrigin& origin,
 std::string PlanJson(const core::Plan& plan, const PlanOrigin& origin = {},
                      const PlanEstimate* estimate = nullptr);
 
-// The plan's fingerprint: 16 hex digits of FNV-1a 64 over OperationJson of each operation, in
-// order. A plan file read back gives the same fingerprint unless its operations were edited.
-std::string PlanFingerprint(std::span<const core::Operation> ops);
+// The plan's fingerprint: 16 hex digits of a 64-bit hash over each operation as a plan file of
+// `format` writes it, in order (PlanFormat). It is semantic: a plan file read back gives the
+// same fingerprint unless its operations were edited (a key written in another order, or a
+// default spelled out, is no edit). WritePlanJson takes it in the same pass as it writes.
+std::string PlanFingerprint(std::span<const core::Operation> ops,
+                            PlanFormat format = PlanFormat::kCompact);
 
 // The users page as a table, CSV (RFC 4180) or JSON array; same rows, same order.
 std::string UsersTable(const core::Plan& plan);
