@@ -63,6 +63,11 @@ struct CommandOptions {
   // Where the commands read the time (stamps, durations, the polling schedule, status's last
   // 24 hours). Not owned; must outlive the call.
   const Clock* clock = &RealClock();
+  // The process exits as soon as the command returns (the usersync binary's one-shot commands;
+  // not `run`'s rounds, nor tests calling a command in-process): the session leaves its large
+  // structures (directory, account snapshot, links, plan) to the operating system instead of
+  // freeing them string by string (Session::~Session).
+  bool process_exits_after = false;
 };
 
 int RunPlanCommand(const CommandOptions& options);

@@ -131,6 +131,22 @@ absl::Status CheckScopeEntries(const Config& config, const core::Directory& dire
 
 }  // namespace
 
+Session::~Session() {
+#if !defined(__SANITIZE_ADDRESS__)
+  if (!options.process_exits_after) return;
+  struct LeftToExit {
+    core::Directory directory;
+    core::Accounts accounts;
+    std::vector<LinkRow> links;
+    std::vector<core::Link> links_view;
+    core::Plan plan;
+  };
+  // Deliberately never freed: the operating system takes the pages back at exit at once.
+  new LeftToExit{std::move(directory), std::move(accounts), std::move(links), std::move(links_view),
+                 std::move(plan)};
+#endif
+}
+
 absl::Status LoadSessionConfig(Session& session) {
   const CommandOptions& options = session.options;
   absl::StatusOr<Config> config = LoadConfig(options.config_path);

@@ -37,6 +37,14 @@ struct Session {
   explicit Session(const CommandOptions& command_options)
       : options(command_options),
         clock(command_options.clock != nullptr ? *command_options.clock : RealClock()) {}
+  // With options.process_exits_after, leaves the directory, the snapshot, the links and the
+  // plan allocated (the process is about to exit): freeing a million users' worth took 1 to
+  // 1.5 s at exit. Everything else (the state store, the target's connections, the run lock,
+  // the progress display) closes as usual. Not under AddressSanitizer, whose leak check runs
+  // at exit.
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   const CommandOptions& options;
   const Clock& clock;

@@ -73,21 +73,28 @@ void AddProgressFlags(CLI::App* command, CommandOptions& o) {
   command->add_flag("--quiet", o.quiet, "no progress display (--progress off)");
 }
 
+// A command after which the process exits: its session leaves its large structures to the
+// operating system (CommandOptions::process_exits_after).
+int OneShot(CommandOptions& o, int (*command)(const CommandOptions&)) {
+  o.process_exits_after = true;
+  return command(o);
+}
+
 // plan, apply, sync (in the order of `usersync --help`).
 void AddPlanCommands(Cli& cli) {
   CommandOptions& o = cli.options;
   CLI::App* plan = cli.Add("plan", "dry run: show what a sync would change",
-                           [&o] { return usersync::io::RunPlanCommand(o); });
+                           [&o] { return OneShot(o, usersync::io::RunPlanCommand); });
   plan->add_option("--format", o.format, "table | json")->check(CLI::IsMember({"table", "json"}));
   plan->add_option("--out", o.out_path, "also write the plan (JSON) to this file");
 
   CLI::App* apply = cli.Add("apply", "apply exactly a reviewed plan",
-                            [&o] { return usersync::io::RunApplyCommand(o); });
+                            [&o] { return OneShot(o, usersync::io::RunApplyCommand); });
   apply->add_option("--plan", o.plan_path, "plan file written by `plan --out`")->required();
   AddProgressFlags(apply, o);
 
-  CLI::App* sync =
-      cli.Add("sync", "plan and apply in one go", [&o] { return usersync::io::RunSyncCommand(o); });
+  CLI::App* sync = cli.Add("sync", "plan and apply in one go",
+                           [&o] { return OneShot(o, usersync::io::RunSyncCommand); });
   sync->add_flag("--dry-run", o.dry_run, "plan only; change nothing");
   sync->add_flag("--delta", o.delta,
                  "plan only what changed since the last cycle (a full cycle when it cannot be "
@@ -99,13 +106,13 @@ void AddPlanCommands(Cli& cli) {
 void AddUserCommands(Cli& cli) {
   CommandOptions& o = cli.options;
   CLI::App* users = cli.Add("users", "the users page: every user and its category",
-                            [&o] { return usersync::io::RunUsersCommand(o); });
+                            [&o] { return OneShot(o, usersync::io::RunUsersCommand); });
   users->add_option("--format", o.format, "table | csv | json | html")
       ->check(CLI::IsMember({"table", "csv", "json", "html"}));
   users->add_option("--out", o.out_path, "write to this file instead of stdout");
 
   CLI::App* explain = cli.Add("explain", "why a user gets what it gets",
-                              [&o] { return usersync::io::RunExplainCommand(o); });
+                              [&o] { return OneShot(o, usersync::io::RunExplainCommand); });
   explain->add_option("user", o.user, "email, user name, directory id, DN or account id")
       ->required();
 
