@@ -8,6 +8,10 @@
 // three [[mappings]]: the enterprise department from departmentNumber, userType a constant, and
 // title an expression over both; the accounts hold the mapped values, so the categories and
 // operations are BM_Plan's. Compare the two back to back (README "Attribute mappings").
+// BM_PlanKeysJoin: the bare partitioned join (core/hash_join.h) of the same data set's keys,
+// the accounts' userNames against the directory's emails, measured beside the plan (issue 17:
+// the plan should cost at most 10 of it).
+// USERSYNC_BENCH_10M=1 adds both at 10,000,000 users (about 13 GB, minutes: the growth table).
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -16,11 +20,14 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/check.h"
 #include "core/expression.h"
+#include "core/hash_join.h"
 #include "core/plan.h"
 
 namespace usersync::core {
@@ -227,13 +234,33 @@ void RunPlan(benchmark::State& state, bool mapped) {
 }
 
 void BM_Plan(benchmark::State& state) { RunPlan(state, false); }
+
+void BM_PlanKeysJoin(benchmark::State& state) {
+  const Dataset data =
+      MakeDataset(static_cast<size_t>(state.range(0)), static_cast<int>(state.range(1)), false);
+  std::vector<std::string_view> build;
+  build.reserve(data.accounts.items.size());
+  for (const Account& account : data.accounts.items) build.push_back(account.user_name);
+  const std::span<const std::string_view> probe = data.dir.email;
+  for (auto _ : state) {
+    std::vector<int64_t> matched = PartitionedJoin(build, probe);
+    benchmark::DoNotOptimize(matched.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
 void BM_PlanMapped(benchmark::State& state) { RunPlan(state, true); }
 // Args: users, percent of them with an account. 60%: a migration-like run with many creates;
 // 100%: a nightly run over a million accounts, where most users are matched.
 BENCHMARK(BM_Plan)
     ->Args({10'000, 60})
     ->Args({100'000, 60})
+    ->Args({100'000, 100})
     ->Args({1'000'000, 60})
+    ->Args({1'000'000, 100})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_PlanKeysJoin)
+    ->Args({100'000, 100})
     ->Args({1'000'000, 100})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
@@ -245,6 +272,28 @@ BENCHMARK(BM_PlanMapped)
     ->UseRealTime();
 
 }  // namespace
+
+void RegisterTenMillion() {
+  benchmark::RegisterBenchmark("BM_Plan", BM_Plan)
+      ->Args({10'000'000, 100})
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark("BM_PlanKeysJoin", BM_PlanKeysJoin)
+      ->Args({10'000'000, 100})
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+}
+
 }  // namespace usersync::core
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  const char* ten_million = std::getenv("USERSYNC_BENCH_10M");
+  if (ten_million != nullptr && std::strcmp(ten_million, "1") == 0) {
+    usersync::core::RegisterTenMillion();
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
