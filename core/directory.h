@@ -9,8 +9,8 @@
 //
 // DNs: one table maps every distinct normalized DN (NormalizeDn) seen as a user, a group or a
 // member value to a slot that says which user and which group carry it. A member DN is looked
-// up when it is added, whatever the order entries come in, so Finish only follows slot
-// numbers, and a DN read as a member and later as a user is stored once.
+// up soon after it is added (batched: SlotsFor), whatever the order entries come in, so Finish
+// only follows slot numbers, and a DN read as a member and later as a user is stored once.
 //
 // Thread-safety: a built Directory is immutable and may be read from any number of threads.
 // DirectoryBuilder is single-threaded. Views stay valid for the Directory's life.
