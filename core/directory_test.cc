@@ -218,5 +218,36 @@ TEST(Directory, LongMemberListsResolveInOrderAcrossBatches) {
   }
 }
 
+// HintDns changes no result: a hinted entry that never comes, entries that come unhinted, a
+// hinted group and hints left over when the next batch is hinted are all as without hints.
+TEST(Directory, HintedDnsGiveTheSameDirectory) {
+  DirectoryBuilder builder;
+  AddTestGroup(builder, "staff", {"ann", "bob", "cy"});
+  const std::vector<std::string> hinted = {UserDn("ann"), UserDn("skipped"), UserDn("bob"),
+                                           GroupDn("late"), UserDn("never")};
+  builder.HintDns(std::vector<std::string_view>(hinted.begin(), hinted.end()));
+  AddTestUser(builder, {.name = "ann"});
+  AddTestUser(builder, {.name = "bob"});
+  AddTestUser(builder, {.name = "cy"});  // not hinted
+  AddTestGroup(builder, "late", {"ann"});
+  builder.HintDns({UserDn("dee")});  // a temporary: hints keep copies
+  AddTestUser(builder, {.name = "dee"});
+  AddTestUser(builder, {.name = "ann"});  // a duplicate DN, hinted or not
+  Directory dir = std::move(builder).Finish();
+
+  ASSERT_EQ(dir.user_count(), 4u);
+  for (const char* name : {"ann", "bob", "cy", "dee"}) {
+    ASSERT_TRUE(dir.FindUserByDn(UserDn(name)).has_value()) << name;
+    EXPECT_EQ(dir.user_dn[*dir.FindUserByDn(UserDn(name))], UserDn(name));
+  }
+  auto [begin, end] = dir.MembersOf(*dir.FindGroupByDn(GroupDn("staff")));
+  ASSERT_EQ(end - begin, 3);
+  EXPECT_EQ(dir.user_dn[begin[2].index()], UserDn("cy"));
+  EXPECT_EQ(dir.group_dn[*dir.FindGroupByDn(GroupDn("late"))], GroupDn("late"));
+  EXPECT_EQ(dir.unresolved_member_count, 0u);
+  ASSERT_EQ(dir.issues.size(), 1u);
+  EXPECT_EQ(dir.issues[0].reason, "duplicate DN: entry ignored");
+}
+
 }  // namespace
 }  // namespace usersync::core
