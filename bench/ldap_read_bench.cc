@@ -17,8 +17,9 @@
 // digest: an order-independent hash of the whole Directory read (every user's DN, id and
 // mapped attributes; every group's DN, name and resolved members, named by id or DN), so that
 // a faster read that drops or garbles an attribute cannot pass. --skip-digest prints "-" instead
-// and checks only the counts (so that a profile of the whole process is the read's). --check-ldif reads FILE (the
-// same directory as LDIF) through the LDIF source first and requires every run to match it.
+// and checks only the counts (so that a profile of the whole process is the read's). --check-ldif
+// reads FILE (the same directory as LDIF) through the LDIF source first and requires every run to
+// match it.
 // --ldif times the LDIF source reading FILE (io::ReadLdifDirectory) instead, with the same
 // schema, checks and CSV line (tool "ldif"): the same DN table and builder, fed in file order
 // (users before the groups that name them).
@@ -216,12 +217,12 @@ int main(int argc, char** argv) {
       std::snprintf(digest, sizeof digest, "%016llx",
                     static_cast<unsigned long long>(Digest(*dir)));
     }
-    std::printf(
-        "%s,%s,%d,%d,%.3f,%.3f,%.3f,%zu,%zu,%zu,%llu,%s\n", ldif.empty() ? "usersync" : "ldif",
-        label.c_str(),
-        options.connections, run, read_s, Seconds(after.ru_utime) - Seconds(before.ru_utime),
-        Seconds(after.ru_stime) - Seconds(before.ru_stime), dir->user_count(), dir->group_count(),
-        dir->members.size(), static_cast<unsigned long long>(dir->unresolved_member_count), digest);
+    std::printf("%s,%s,%d,%d,%.3f,%.3f,%.3f,%zu,%zu,%zu,%llu,%s\n",
+                ldif.empty() ? "usersync" : "ldif", label.c_str(), options.connections, run, read_s,
+                Seconds(after.ru_utime) - Seconds(before.ru_utime),
+                Seconds(after.ru_stime) - Seconds(before.ru_stime), dir->user_count(),
+                dir->group_count(), dir->members.size(),
+                static_cast<unsigned long long>(dir->unresolved_member_count), digest);
     std::fflush(stdout);
     auto mismatch = [&](const char* what, int64_t expected, size_t got) {
       if (expected >= 0 && static_cast<int64_t>(got) != expected) {
