@@ -2,7 +2,8 @@
 // user) and building the columnar directory (DirectoryBuilder: users, groups, member edges).
 // The delta cycle's directory side at the same size: the snapshot's directory image written
 // and read back (core/directory_image.h), and 100 changed users applied to the previous
-// directory, patched (ApplyChanges' fast path) beside rebuilt (RebuildWithChanges).
+// directory, patched (ApplyChanges' fast path) beside rebuilt (RebuildWithChanges). And member
+// resolution alone against a table of 1M user DNs, members scattered (BM_AddMembersScattered).
 // Run: build-release/bench/directory_bench
 //
 // Shape of the data (fixed): N users "uid=uN,ou=People,dc=Example,dc=com" (mixed case, as
@@ -163,6 +164,69 @@ void BM_ApplyHundredChanges(benchmark::State& state) {
   }
 }
 
+// The data of BM_AddMembersScattered: N users in normal form, N/100 groups of kMembersPerGroup
+// member values, the values one after another as in a decoded page of entries.
+struct ScatteredMembers {
+  static constexpr size_t kMembersPerGroup = 200;
+  std::vector<std::string> user_dns;
+  std::vector<std::string> ids;
+  std::vector<std::string> group_dns;
+  std::string member_bytes;
+  std::vector<std::pair<size_t, size_t>> member_spans;  // (offset, size) in member_bytes
+
+  explicit ScatteredMembers(size_t count) {
+    for (size_t idx = 0; idx < count; ++idx) {
+      user_dns.push_back(NormalizeDn(UserDn(idx)));
+      ids.push_back("id-" + std::to_string(idx));
+    }
+    for (size_t group_idx = 0; group_idx < count / 100; ++group_idx) {
+      group_dns.push_back("cn=g" + std::to_string(group_idx) + ",ou=groups,dc=example,dc=com");
+      for (size_t k = 0; k < kMembersPerGroup; ++k) {
+        const std::string& dn = user_dns[(group_idx * 7919 + k * 4999) % count];
+        member_spans.emplace_back(member_bytes.size(), dn.size());
+        member_bytes += dn;
+      }
+    }
+  }
+  std::string_view Member(size_t group_idx, size_t k) const {
+    const auto [offset, size] = member_spans[group_idx * kMembersPerGroup + k];
+    return std::string_view(member_bytes).substr(offset, size);
+  }
+};
+
+// Member resolution as a directory read meets it: N users added first (not timed), then N/100
+// groups of 200 member values each, every value the normal form of a user DN (as slapd and the
+// generator hand them over), a group's members spread over the whole user range as the
+// generator spreads them. Each value is a hit in a DN table of N keys that fits no cache: the
+// cost is DirectoryBuilder::AddMember (normalize, hash, probe, compare keys) plus Finish.
+void BM_AddMembersScattered(benchmark::State& state) {
+  const ScatteredMembers in(static_cast<size_t>(state.range(0)));
+  const size_t per_group = ScatteredMembers::kMembersPerGroup;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto builder = std::make_unique<DirectoryBuilder>();
+    UserRecord record;
+    for (size_t idx = 0; idx < in.user_dns.size(); ++idx) {
+      record.dn = in.user_dns[idx];
+      record.id = in.ids[idx];
+      builder->AddUser(record);
+    }
+    state.ResumeTiming();
+    for (size_t group_idx = 0; group_idx < in.group_dns.size(); ++group_idx) {
+      builder->AddGroup(in.group_dns[group_idx], "");
+      for (size_t k = 0; k < per_group; ++k) builder->AddMember(in.Member(group_idx, k));
+    }
+    Directory dir = std::move(*builder).Finish();
+    USERSYNC_CHECK(dir.unresolved_member_count == 0);
+    USERSYNC_CHECK(dir.members.size() == in.member_spans.size());
+    state.PauseTiming();
+    builder.reset();
+    { Directory gone = std::move(dir); }
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(in.member_spans.size()));
+}
+
 BENCHMARK(BM_NormalizeDn)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DirectoryImageWrite)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DirectoryImageRead)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
@@ -171,6 +235,7 @@ BENCHMARK(BM_ApplyHundredChanges<RebuildWithChanges>)
     ->Arg(1'000'000)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildDirectory)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AddMembersScattered)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace usersync::core

@@ -11,6 +11,10 @@
 #   WORK [/tmp/usersync-ldap-bench]   databases, LDIF, slapd.conf, results.csv
 #   REUSE [1]                 keep a loaded database whose generator options match
 #   KEEP [1]                  leave WORK in place afterwards (0: remove it)
+#   VARIANTS [1]              also time usersync-buffered and usersync-nowait (0: not)
+#   DRIVER_B [unset]          a second ldap_read_bench binary (another build) to time as
+#                             "usersync-b" in the same rounds, right after "usersync" with the
+#                             same settings: an A/B of two builds against the same server
 #
 # What it does:
 #  1. usersync-gen-ldif --users SIZE --groups SIZE/100 --seed 1 --no-version-line, one
@@ -41,12 +45,13 @@
 #                           complete instead of while it is read), connections = 1
 #       usersync-nowait   the same with --read-coalesce-us 0 (the reader sleeps in poll(2)
 #                           as soon as the socket is empty), connections = 1
+#       usersync-b        DRIVER_B's read, when set, once per CONNECTIONS value
 #     Each line of WORK/results.csv: tool,label,page,connections,run,wall_s,client_user_s,
 #     client_sys_s,server_cpu_s (slapd's utime+stime over the read, from /proc).
 #     A warm-up read of each kind comes first and also checks the entry counts; usersync's
 #     warm-up read must give the same Directory (digest of every attribute and member) as the
 #     LDIF source reading the same generated file, and every timed read the same digest.
-#  4. A summary table (median and best wall time, ratio usersync / ldapsearch-attrs).
+#  4. A summary table (median and best wall time, ratio to ldapsearch-attrs and to ldapsearch-all).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,6 +63,8 @@ PAGES=${PAGES:-"1000 10000"}
 WORK=${WORK:-/tmp/usersync-ldap-bench}
 REUSE=${REUSE:-1}
 KEEP=${KEEP:-1}
+VARIANTS=${VARIANTS:-1}
+DRIVER_B=${DRIVER_B:-}
 SEED=1
 SCHEMA_VERSION=2  # bump when the slapd.conf or the generator's output changes
 
@@ -69,7 +76,7 @@ PASSWORD=bench-secret
 export USERSYNC_LDAP_PASSWORD=$PASSWORD
 ATTRS="entryUUID uid mail givenName sn cn preferredLanguage member"
 
-for tool in "$GEN" "$DRIVER" "$SLAPD" "$SLAPADD" /usr/bin/ldapsearch /usr/bin/time; do
+for tool in "$GEN" "$DRIVER" ${DRIVER_B:+"$DRIVER_B"} "$SLAPD" "$SLAPADD" /usr/bin/ldapsearch /usr/bin/time; do
   [[ -x $tool ]] || { echo "ldap_read_bench.sh: $tool not found" >&2; exit 2; }
 done
 mkdir -p "$WORK"
@@ -187,8 +194,9 @@ run_ldapsearch() {  # tool size page run args...
 }
 
 # Times usersync's source (read time from the driver itself); appends a CSV line.
-run_usersync() {  # tool size page connections run merge_chunk [read_coalesce_us]
+run_usersync() {  # tool size page connections run merge_chunk [read_coalesce_us [driver]]
   local tool=$1 size=$2 page=$3 connections=$4 run=$5 chunk=$6 coalesce=${7:-100}
+  local driver=${8:-$DRIVER}
   local check=()
   if [[ -n ${DIGEST[$size]:-} ]]; then check=(--expect-digest "${DIGEST[$size]}"); fi
   if [[ -n ${CHECK_LDIF:-} ]]; then check=(--check-ldif "$CHECK_LDIF"); fi
@@ -199,7 +207,7 @@ run_usersync() {  # tool size page connections run merge_chunk [read_coalesce_us
              "$WORK/u$size.summary")
   s0=$(slapd_cpu)
   # shellcheck disable=SC2086
-  line=$("$DRIVER" --url "$URL" --base-dn "$suffix" --bind-dn "cn=admin,$suffix" \
+  line=$("$driver" --url "$URL" --base-dn "$suffix" --bind-dn "cn=admin,$suffix" \
            --connections "$connections" --page-size "$page" --merge-chunk "$chunk" \
            --read-coalesce-us "$coalesce" --label "u$size" $expect "${check[@]}") || {
     echo "ldap_read_bench.sh: $tool read of $size users (page $page, K=$connections) failed" >&2
@@ -247,8 +255,11 @@ for run in $(seq 1 "$RUNS"); do
       if [[ $page == 1000 ]]; then run_ldapsearch ldapsearch-all "$size" "$page" "$run"; fi
       for connections in $CONNECTIONS; do
         run_usersync usersync "$size" "$page" "$connections" "$run" 4096
+        if [[ -n $DRIVER_B ]]; then
+          run_usersync usersync-b "$size" "$page" "$connections" "$run" 4096 100 "$DRIVER_B"
+        fi
       done
-      if [[ $page == 1000 ]]; then
+      if [[ $page == 1000 && $VARIANTS == 1 ]]; then
         run_usersync usersync-buffered "$size" "$page" 1 "$run" 0
         run_usersync usersync-nowait "$size" "$page" 1 "$run" 4096 0
       fi
@@ -266,11 +277,14 @@ for r in rows:
     key = (r["label"], int(r["page"]), r["tool"], int(r["connections"]))
     groups.setdefault(key, []).append(r)
 base = {}
+base_all = {}
 for (label, page, tool, conn), rs in groups.items():
     if tool == "ldapsearch-attrs":
         base[(label, page)] = statistics.median(float(r["wall_s"]) for r in rs)
+    if tool == "ldapsearch-all":
+        base_all[(label, page)] = statistics.median(float(r["wall_s"]) for r in rs)
 print(f"{'size':>9} {'page':>5} {'tool':<17} {'conn':>4} {'median_s':>9} {'best_s':>7} "
-      f"{'client_cpu_s':>12} {'server_cpu_s':>12} {'vs_ldapsearch':>13}")
+      f"{'client_cpu_s':>12} {'server_cpu_s':>12} {'vs_ldapsearch':>13} {'vs_all':>6}")
 for key in sorted(groups, key=lambda k: (int(k[0][1:]), k[1], k[2], k[3])):
     label, page, tool, conn = key
     rs = groups[key]
@@ -279,7 +293,8 @@ for key in sorted(groups, key=lambda k: (int(k[0][1:]), k[1], k[2], k[3])):
     server = statistics.median(float(r["server_cpu_s"]) for r in rs)
     med = statistics.median(wall)
     ratio = med / base[(label, page)] if (label, page) in base else float("nan")
+    ratio_all = med / base_all[(label, page)] if (label, page) in base_all else float("nan")
     print(f"{label[1:]:>9} {page:>5} {tool:<17} {conn:>4} {med:>9.2f} {min(wall):>7.2f} "
-          f"{client:>12.2f} {server:>12.2f} {ratio:>13.2f}")
+          f"{client:>12.2f} {server:>12.2f} {ratio:>13.2f} {ratio_all:>6.2f}")
 EOF
 echo "# results: $RESULTS"

@@ -76,19 +76,77 @@ DirectoryBuilder::DirectoryBuilder(std::vector<std::string> extra_names) {
   dir_.extra_names = std::move(extra_names);
 }
 
-uint32_t Directory::SlotFor(std::string_view key) {
+uint32_t Directory::SlotFor(std::string_view key, uint64_t hash) {
   const auto [slot, inserted] =
-      dn_index_.FindOrInsert(key, FlatIndex::Hash(key), static_cast<uint32_t>(dn_slots_.size()),
+      dn_index_.FindOrInsert(key, hash, static_cast<uint32_t>(dn_slots_.size()),
                              [this](uint32_t existing) { return dn_slots_[existing].key; });
   if (inserted) dn_slots_.push_back(DnSlot{arena_.Store(key)});
   return slot;
 }
 
+void Directory::PrefetchSlots(const uint64_t* hashes, size_t count,
+                              std::vector<uint32_t>& candidates) const {
+  for (size_t idx = 0; idx < count; ++idx) dn_index_.Prefetch(hashes[idx]);
+  candidates.resize(count);
+  for (size_t idx = 0; idx < count; ++idx) {
+    candidates[idx] = dn_index_.Candidate(hashes[idx]);
+    if (candidates[idx] < dn_slots_.size()) __builtin_prefetch(&dn_slots_[candidates[idx]]);
+  }
+  for (size_t idx = 0; idx < count; ++idx) {
+    if (candidates[idx] >= dn_slots_.size()) continue;
+    const std::string_view stored = dn_slots_[candidates[idx]].key;
+    if (stored.empty()) continue;
+    __builtin_prefetch(stored.data());
+    __builtin_prefetch(stored.data() + stored.size() - 1);
+  }
+}
+
+void Directory::SlotsFor(const std::vector<std::string_view>& keys, std::vector<uint64_t>& hashes,
+                         std::vector<uint32_t>& slots) {
+  hashes.resize(keys.size());
+  for (size_t idx = 0; idx < keys.size(); ++idx) hashes[idx] = FlatIndex::Hash(keys[idx]);
+  PrefetchSlots(hashes.data(), keys.size(), slots);
+  for (size_t idx = 0; idx < keys.size(); ++idx) slots[idx] = SlotFor(keys[idx], hashes[idx]);
+}
+
+void DirectoryBuilder::HintDns(const std::vector<std::string_view>& dns) {
+  hint_bytes_.clear();
+  hints_.clear();
+  hint_hashes_.clear();
+  hints_used_ = 0;
+  for (std::string_view dn : dns) {
+    NormalizeDnInto(dn, &scratch_dn_);
+    hint_hashes_.push_back(FlatIndex::Hash(scratch_dn_));
+    Hint hint;
+    hint.dn_begin = static_cast<uint32_t>(hint_bytes_.size());
+    hint_bytes_ += dn;
+    hint.key_begin = static_cast<uint32_t>(hint_bytes_.size());
+    hint_bytes_ += scratch_dn_;
+    hint.key_end = static_cast<uint32_t>(hint_bytes_.size());
+    hints_.push_back(hint);
+  }
+  dir_.PrefetchSlots(hint_hashes_.data(), hint_hashes_.size(), batch_slots_);
+}
+
+std::pair<std::string_view, uint64_t> DirectoryBuilder::DnKey(std::string_view dn) {
+  const std::string_view bytes = hint_bytes_;
+  // Usually the next hint; one further on when the source skipped an entry it hinted.
+  for (size_t hint_idx = hints_used_; hint_idx < hints_.size(); ++hint_idx) {
+    const Hint& hint = hints_[hint_idx];
+    if (bytes.substr(hint.dn_begin, hint.key_begin - hint.dn_begin) != dn) continue;
+    hints_used_ = hint_idx + 1;
+    return {bytes.substr(hint.key_begin, hint.key_end - hint.key_begin), hint_hashes_[hint_idx]};
+  }
+  NormalizeDnInto(dn, &scratch_dn_);
+  return {scratch_dn_, FlatIndex::Hash(scratch_dn_)};
+}
+
 void DirectoryBuilder::AddUser(const UserRecord& user) {
+  FlushMembers();
   StringArena& arena = dir_.arena_;
   const uint32_t idx = static_cast<uint32_t>(dir_.user_count());
-  NormalizeDnInto(user.dn, &scratch_dn_);
-  const uint32_t slot = dir_.SlotFor(scratch_dn_);
+  const auto [key, hash] = DnKey(user.dn);
+  const uint32_t slot = dir_.SlotFor(key, hash);
   const std::string_view dn_key = dir_.dn_slots_[slot].key;
   if (dir_.dn_slots_[slot].user != Directory::kNone) {
     dir_.issues.push_back({std::string(user.dn), "duplicate DN: entry ignored"});
@@ -112,8 +170,9 @@ void DirectoryBuilder::AddUser(const UserRecord& user) {
 }
 
 bool DirectoryBuilder::AddGroup(std::string_view dn, std::string_view name) {
-  NormalizeDnInto(dn, &scratch_dn_);
-  const uint32_t slot = dir_.SlotFor(scratch_dn_);
+  FlushMembers();
+  const auto [key, hash] = DnKey(dn);
+  const uint32_t slot = dir_.SlotFor(key, hash);
   const std::string_view dn_key = dir_.dn_slots_[slot].key;
   has_group_ = true;
   if (dir_.dn_slots_[slot].group != Directory::kNone) {
@@ -132,10 +191,27 @@ void DirectoryBuilder::AddMember(std::string_view member_dn) {
   std::string_view trimmed = TrimWhitespace(member_dn);
   if (trimmed.empty()) return;
   NormalizeDnInto(trimmed, &scratch_dn_);
-  edges_.push_back({current_group_, dir_.SlotFor(scratch_dn_)});
+  pending_bytes_ += scratch_dn_;
+  pending_ends_.push_back(static_cast<uint32_t>(pending_bytes_.size()));
+  if (pending_ends_.size() == kMemberBatch) FlushMembers();
+}
+
+void DirectoryBuilder::FlushMembers() {
+  if (pending_ends_.empty()) return;
+  batch_keys_.clear();
+  uint32_t begin = 0;
+  for (const uint32_t end : pending_ends_) {
+    batch_keys_.push_back(std::string_view(pending_bytes_).substr(begin, end - begin));
+    begin = end;
+  }
+  dir_.SlotsFor(batch_keys_, batch_hashes_, batch_slots_);
+  for (const uint32_t slot : batch_slots_) edges_.push_back({current_group_, slot});
+  pending_bytes_.clear();
+  pending_ends_.clear();
 }
 
 Directory DirectoryBuilder::Finish() && {
+  FlushMembers();
   Directory& dir = dir_;
   const size_t group_count = dir.group_count();
   // Pass 1: resolve each edge (a user first, then a group, as a member DN names an entry),

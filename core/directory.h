@@ -9,8 +9,8 @@
 //
 // DNs: one table maps every distinct normalized DN (NormalizeDn) seen as a user, a group or a
 // member value to a slot that says which user and which group carry it. A member DN is looked
-// up when it is added, whatever the order entries come in, so Finish only follows slot
-// numbers, and a DN read as a member and later as a user is stored once.
+// up soon after it is added (batched: SlotsFor), whatever the order entries come in, so Finish
+// only follows slot numbers, and a DN read as a member and later as a user is stored once.
 //
 // Thread-safety: a built Directory is immutable and may be read from any number of threads.
 // DirectoryBuilder is single-threaded. Views stay valid for the Directory's life.
@@ -133,7 +133,17 @@ class Directory {
   };
   std::optional<uint32_t> FindSlot(std::string_view dn) const;
   // The slot of normalized DN `key`, made (and the key copied into the arena) if new.
-  uint32_t SlotFor(std::string_view key);
+  uint32_t SlotFor(std::string_view key) { return SlotFor(key, FlatIndex::Hash(key)); }
+  uint32_t SlotFor(std::string_view key, uint64_t hash);
+  // Prefetches, for each of `count` normalized DNs by their hashes, the memory a SlotFor of it
+  // will touch (the index entry, the slot it most likely names, that slot's stored key), stage
+  // by stage over the whole batch: a DN table of a million keys fits no cache, and one look-up
+  // at a time waits for three cache misses in a row. `candidates` is scratch. A hint only.
+  void PrefetchSlots(const uint64_t* hashes, size_t count, std::vector<uint32_t>& candidates) const;
+  // SlotFor(keys[i]) into slots[i] for every i, in order, after PrefetchSlots of all of them.
+  // `hashes` is scratch.
+  void SlotsFor(const std::vector<std::string_view>& keys, std::vector<uint64_t>& hashes,
+                std::vector<uint32_t>& slots);
   // Writes the columns of user `idx` from `user` (values trimmed and copied into the arena),
   // appending when idx == user_count(). `dn_key`: its normalized DN, in the arena; `id`: its
   // id, in the arena.
@@ -176,11 +186,22 @@ class DirectoryBuilder {
   // ignored; so is an id seen before. An entry with no id takes its normalized DN as id.
   void AddUser(const UserRecord& user);
 
+  // A hint that users or groups with these DNs are added next, in this order: their DNs are
+  // normalized and the DN table's memory for them prefetched now, for all of them at once
+  // (Directory::PrefetchSlots), and each AddUser/AddGroup whose DN equals the next hinted one
+  // takes its normalized form from here. Changes no result; a source that reads entries in
+  // batches calls it for the next few (the LDAP source merges groups first, so each user DN
+  // it adds is one a member value put into the table earlier, somewhere in a table that fits
+  // no cache). Replaces the hints not used yet.
+  void HintDns(const std::vector<std::string_view>& dns);
+
   // Adds a group; members are added with AddMember until the next AddGroup or Finish.
   // Returns false (and reports an issue) if a group with the same DN exists already; members
   // added then go to the existing group, which is what a ranged read of one group needs.
   bool AddGroup(std::string_view dn, std::string_view name);
   // Adds a member DN to the group most recently added. REQUIRES: AddGroup was called.
+  // Members are resolved in batches (Directory::SlotsFor), before the next AddUser, AddGroup or
+  // Finish and whenever kMemberBatch wait: the result is the same as one at a time.
   void AddMember(std::string_view member_dn);
 
   size_t user_count() const { return dir_.user_count(); }
@@ -198,6 +219,29 @@ class DirectoryBuilder {
     uint32_t slot;
   };
   std::vector<PendingEdge> edges_;
+  // Member values of current_group_ not yet resolved: their normalized DNs back to back, and
+  // where each ends. FlushMembers resolves them into edges_.
+  static constexpr size_t kMemberBatch = 32;
+  void FlushMembers();
+  std::string pending_bytes_;
+  std::vector<uint32_t> pending_ends_;
+  std::vector<std::string_view> batch_keys_;  // FlushMembers' scratch
+  std::vector<uint64_t> batch_hashes_;
+  std::vector<uint32_t> batch_slots_;
+  // HintDns' hints: each DN as given and its normalized form, copied into hint_bytes_, with
+  // the hash of the normalized form; hints_used_ counts those AddUser/AddGroup took so far.
+  struct Hint {
+    uint32_t dn_begin;
+    uint32_t key_begin;  // the DN ends here
+    uint32_t key_end;
+  };
+  // The normalized DN and its hash for `dn`: a hint's when one not used yet is for `dn`, else
+  // computed into scratch_dn_.
+  std::pair<std::string_view, uint64_t> DnKey(std::string_view dn);
+  std::string hint_bytes_;
+  std::vector<Hint> hints_;
+  std::vector<uint64_t> hint_hashes_;
+  size_t hints_used_ = 0;
   std::string scratch_dn_;  // NormalizeDnInto target, reused
   uint32_t current_group_ = 0;
   bool has_group_ = false;

@@ -180,5 +180,74 @@ TEST(Directory, MemberOrderIsKeptAcrossInterleavedGroups) {
   EXPECT_EQ(names(1), (std::vector<std::string_view>{UserDn("e")}));
 }
 
+// The builder resolves member values in batches (Directory::SlotsFor): a group longer than a
+// batch, with a DN repeated inside one batch, DNs no entry carries (one of them twice in a row)
+// and a member that names a group added later, comes out as one value at a time would give it.
+TEST(Directory, LongMemberListsResolveInOrderAcrossBatches) {
+  DirectoryBuilder builder;
+  constexpr int kUsers = 100;
+  for (int user = 0; user < kUsers; ++user) AddTestUser(builder, {.name = std::to_string(user)});
+  builder.AddGroup(GroupDn("big"), "big");
+  std::vector<std::string> want;  // the user DN of each resolved member, in order
+  std::vector<std::string> ghosts;
+  for (int step = 0; step < 3 * kUsers; ++step) {
+    const std::string name = std::to_string(step * 37 % kUsers);
+    builder.AddMember("UID=" + name + ", OU=People, DC=example, DC=com");
+    want.push_back(UserDn(name));
+    if (step % 10 == 0) {
+      ghosts.push_back(UserDn("ghost" + std::to_string(step)));
+      builder.AddMember(ghosts.back());
+      builder.AddMember(ghosts.back());
+    }
+  }
+  builder.AddMember(GroupDn("later"));
+  AddTestGroup(builder, "later", {"7"});
+  Directory dir = std::move(builder).Finish();
+
+  auto [begin, end] = dir.MembersOf(*dir.FindGroupByDn(GroupDn("big")));
+  ASSERT_EQ(end - begin, static_cast<ptrdiff_t>(want.size() + 1));
+  for (size_t idx = 0; idx < want.size(); ++idx) {
+    ASSERT_FALSE(begin[idx].is_group()) << idx;
+    ASSERT_EQ(dir.user_dn[begin[idx].index()], want[idx]) << idx;
+  }
+  EXPECT_TRUE(begin[want.size()].is_group());
+  EXPECT_EQ(begin[want.size()].index(), *dir.FindGroupByDn(GroupDn("later")));
+  ASSERT_EQ(dir.unresolved_member_count, 2 * ghosts.size());
+  for (size_t idx = 0; idx < dir.unresolved_members.size(); ++idx) {
+    EXPECT_EQ(dir.unresolved_members[idx].second, ghosts[idx / 2]) << idx;
+  }
+}
+
+// HintDns changes no result: a hinted entry that never comes, entries that come unhinted, a
+// hinted group and hints left over when the next batch is hinted are all as without hints.
+TEST(Directory, HintedDnsGiveTheSameDirectory) {
+  DirectoryBuilder builder;
+  AddTestGroup(builder, "staff", {"ann", "bob", "cy"});
+  const std::vector<std::string> hinted = {UserDn("ann"), UserDn("skipped"), UserDn("bob"),
+                                           GroupDn("late"), UserDn("never")};
+  builder.HintDns(std::vector<std::string_view>(hinted.begin(), hinted.end()));
+  AddTestUser(builder, {.name = "ann"});
+  AddTestUser(builder, {.name = "bob"});
+  AddTestUser(builder, {.name = "cy"});  // not hinted
+  AddTestGroup(builder, "late", {"ann"});
+  builder.HintDns({UserDn("dee")});  // a temporary: hints keep copies
+  AddTestUser(builder, {.name = "dee"});
+  AddTestUser(builder, {.name = "ann"});  // a duplicate DN, hinted or not
+  Directory dir = std::move(builder).Finish();
+
+  ASSERT_EQ(dir.user_count(), 4u);
+  for (const char* name : {"ann", "bob", "cy", "dee"}) {
+    ASSERT_TRUE(dir.FindUserByDn(UserDn(name)).has_value()) << name;
+    EXPECT_EQ(dir.user_dn[*dir.FindUserByDn(UserDn(name))], UserDn(name));
+  }
+  auto [begin, end] = dir.MembersOf(*dir.FindGroupByDn(GroupDn("staff")));
+  ASSERT_EQ(end - begin, 3);
+  EXPECT_EQ(dir.user_dn[begin[2].index()], UserDn("cy"));
+  EXPECT_EQ(dir.group_dn[*dir.FindGroupByDn(GroupDn("late"))], GroupDn("late"));
+  EXPECT_EQ(dir.unresolved_member_count, 0u);
+  ASSERT_EQ(dir.issues.size(), 1u);
+  EXPECT_EQ(dir.issues[0].reason, "duplicate DN: entry ignored");
+}
+
 }  // namespace
 }  // namespace usersync::core

@@ -60,6 +60,23 @@ class FlatIndex {
     }
   }
 
+  // Hints for a batch of look-ups (group prefetching, as hash joins probe): Prefetch brings the
+  // home cache line of `hash` in; Candidate then names the value of the first entry on the
+  // probe path whose stored hash bits match (kEmpty if an empty entry comes first), whose key
+  // the caller may prefetch in turn before the look-up proper. Neither changes anything, and
+  // a Candidate is only a likely answer: Find/FindOrInsert still compare the key.
+  void Prefetch(uint64_t hash) const {
+    if (!entries_.empty()) __builtin_prefetch(&entries_[Tag(hash) & mask_]);
+  }
+  uint32_t Candidate(uint64_t hash) const {
+    if (entries_.empty()) return kEmpty;
+    const uint32_t tag = Tag(hash);
+    for (size_t pos = tag & mask_;; pos = (pos + 1) & mask_) {
+      const Entry& entry = entries_[pos];
+      if (entry.value == kEmpty || entry.tag == tag) return entry.value;
+    }
+  }
+
   // The value of `key` and false if it is there; else inserts `value` for it and returns
   // {value, true}. The caller makes key_of(value) return `key` before the next call.
   // REQUIRES: value < kEmpty; `hash` = Hash(key); key_of as for Find.

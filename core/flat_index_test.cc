@@ -34,6 +34,24 @@ TEST(FlatIndex, FindsWhatWasInsertedAcrossGrowth) {
   EXPECT_EQ(index.size(), kCount);
 }
 
+// Candidate names the value a look-up would most likely find (the first entry on the probe
+// path whose hash bits match), or kEmpty once the path reaches an empty entry; it changes
+// nothing.
+TEST(FlatIndex, CandidateFollowsTheProbePath) {
+  std::vector<std::string> keys = {"a", "b", "c"};
+  FlatIndex index;
+  auto key_of = [&keys](uint32_t value) { return std::string_view(keys[value]); };
+  EXPECT_EQ(index.Candidate(1), FlatIndex::kEmpty);
+  index.Prefetch(1);  // a hint: on an empty index too
+  ASSERT_TRUE(index.FindOrInsert("a", 1, 0, key_of).second);
+  ASSERT_TRUE(index.FindOrInsert("b", 1, 1, key_of).second);  // same home, next entry
+  ASSERT_TRUE(index.FindOrInsert("c", 2, 2, key_of).second);  // home taken by "b": moves on
+  EXPECT_EQ(index.Candidate(1), 0u);  // "a" and "b" share all hash bits: the first one
+  EXPECT_EQ(index.Candidate(2), 2u);  // walks past "b" to "c"
+  EXPECT_EQ(index.Candidate(9), FlatIndex::kEmpty);
+  EXPECT_EQ(index.size(), 3u);
+}
+
 // Keys whose hashes collide entirely are told apart by their bytes.
 TEST(FlatIndex, EqualHashesDifferentKeysStayApart) {
   std::vector<std::string> keys = {"a", "b", "c"};

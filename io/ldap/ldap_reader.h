@@ -121,6 +121,7 @@ class LdapReader {
     absl::Status error{};  // an entry the mapper cannot take: the read's answer
     bool failed = false;   // a search failed: error_ says why
     bool tainted = false;  // an eager partition restarted after part of it was merged
+    std::vector<std::string_view> hint_dns{};  // MergeBatch's scratch for HintDns
   };
 
   // ldap_reader.cc: the plan and the merge.
