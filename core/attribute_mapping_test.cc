@@ -200,7 +200,7 @@ TEST_F(AttributeMappingTest, MatchingOnAMappedAttribute) {
 
 TEST(AttributeMappingNames, ChangeNamesRoundTrip) {
   Field field = Field::kUserName;
-  std::string path;
+  CompactString path;
   ASSERT_TRUE(ParseChangeName("attribute:title", &field, &path));
   EXPECT_EQ(field, Field::kAttribute);
   EXPECT_EQ(path, "title");

@@ -121,7 +121,7 @@ struct FakeTarget {
                 const std::set<std::string>* emails = nullptr) const {
     Accounts out;
     for (const auto& [id, held] : accounts) {
-      if (ids != nullptr && !ids->contains(id) && !emails->contains(held.spec.user_name)) {
+      if (ids != nullptr && !ids->contains(id) && !emails->contains(held.spec.user_name.str())) {
         continue;
       }
       Account account;
@@ -151,24 +151,24 @@ struct FakeTarget {
       if (op.held) continue;
       switch (op.kind) {
         case OpKind::kCreate: {
-          const std::string id =
-              "acc-" + op.directory_id + "-" + std::to_string(creates[op.directory_id]++);
+          const std::string id = "acc-" + op.directory_id.str() + "-" +
+                                 std::to_string(creates[op.directory_id.str()]++);
           accounts[id] = {op.spec, true};
-          links[op.directory_id] = id;
+          links[op.directory_id.str()] = id;
           break;
         }
         case OpKind::kUpdate:
         case OpKind::kLink:
         case OpKind::kReactivate:
-          accounts[op.account_id] = {op.spec, true};
-          links[op.directory_id] = op.account_id;
+          accounts[op.account_id.str()] = {op.spec, true};
+          links[op.directory_id.str()] = op.account_id.str();
           break;
         case OpKind::kDeactivate:
-          accounts[op.account_id].active = false;
+          accounts[op.account_id.str()].active = false;
           break;
         case OpKind::kDelete:
-          accounts.erase(op.account_id);
-          links.erase(op.directory_id);
+          accounts.erase(op.account_id.str());
+          links.erase(op.directory_id.str());
           break;
       }
     }
@@ -264,8 +264,9 @@ class DeltaWorld {
 std::string Describe(const FakeTarget& target) {
   std::string out;
   for (const auto& [id, held] : target.accounts) {
-    out += id + " " + held.spec.email + " " + held.spec.first_name + " " + held.spec.products +
-           " " + held.spec.language + (held.active ? " active\n" : " inactive\n");
+    out += id + " " + held.spec.email.str() + " " + held.spec.first_name.str() + " " +
+           held.spec.products.str() + " " + held.spec.language.str() +
+           (held.active ? " active\n" : " inactive\n");
   }
   return out;
 }

@@ -133,7 +133,7 @@ void ExplainMatch(const Context& ctx, uint32_t user, Explanation& out) {
     if (ctx.mapping.desired[desired_idx].user != user) continue;
     if (!ctx.match.conflict[desired_idx].empty()) {
       out.match_method = "conflict";
-      out.match_detail = ctx.match.conflict[desired_idx];
+      out.match_detail = std::string(ctx.match.conflict[desired_idx]);
       return;
     }
     const int64_t account_idx = ctx.match.account_of_desired[desired_idx];
@@ -316,9 +316,8 @@ std::vector<Explanation> Explain(const Directory& dir, const Accounts& accounts,
       ctx.rule_closure[rule_idx] = GroupClosure(dir, std::span<const uint32_t>(&root, 1));
     }
     const ResolvedMappings mappings(dir, config.mappings);
-    ctx.mapping =
-        MapUsers(dir, ctx.scope.in_scope, ctx.rules,
-                 MappingOptions{config.validated_domains, &mappings});
+    ctx.mapping = MapUsers(dir, ctx.scope.in_scope, ctx.rules,
+                           MappingOptions{config.validated_domains, &mappings});
     ctx.match = MatchAccounts(dir, ctx.mapping, accounts, links, manual, config.match_order,
                               config.match_attributes);
     for (uint32_t user : users) out.push_back(ExplainUser(ctx, user));
@@ -444,16 +443,16 @@ void FormatOperations(const Explanation& e, std::string& out) {
   }
   for (const Operation& op : e.operations) {
     absl::StrAppend(&out, "Pending operation: ", Sv(OpKindName(op.kind)),
-                    op.account_id.empty() ? "" : " account ", op.account_id,
+                    op.account_id.empty() ? "" : " account ", Sv(op.account_id),
                     op.held ? " [HELD by the safety threshold]" : "", "\n");
-    absl::StrAppend(&out, "  reason: ", op.reason, "\n");
+    absl::StrAppend(&out, "  reason: ", Sv(op.reason), "\n");
     for (const Change& change : op.changes) {
-      absl::StrAppend(&out, "  ", Sv(FieldName(change.field)), ": \"", change.before, "\" → \"",
-                      change.after, "\"\n");
+      absl::StrAppend(&out, "  ", Sv(FieldName(change.field)), ": \"", Sv(change.before), "\" → \"",
+                      Sv(change.after), "\"\n");
     }
     if (op.kind == OpKind::kCreate) {
-      absl::StrAppend(&out, "  creates ", op.spec.user_name, " (", op.spec.first_name, " ",
-                      op.spec.last_name, "), products: ", OrNone(op.spec.products), "\n");
+      absl::StrAppend(&out, "  creates ", Sv(op.spec.user_name), " (", Sv(op.spec.first_name), " ",
+                      Sv(op.spec.last_name), "), products: ", OrNone(op.spec.products), "\n");
     }
   }
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/accounts.h"
+#include "core/compact_string.h"
 #include "core/directory.h"
 #include "core/mapping.h"
 
@@ -46,7 +47,7 @@ struct MatchResult {
   // Per desired user (MappingResult::desired order).
   std::vector<int64_t> account_of_desired;  // account index, or -1
   std::vector<MatchMethod> method;
-  std::vector<std::string> conflict;  // non-empty: cannot be matched safely (reason)
+  std::vector<CompactString> conflict;  // non-empty: cannot be matched safely (reason)
   // Per account: the desired user that claimed it, or -1.
   std::vector<int64_t> desired_of_account;
   // Links whose account no longer exists at the target (directory id, account id).

@@ -74,12 +74,32 @@ SpecValues DesiredValues(const RuleAssignment& rules, const std::vector<RuleText
   return want;
 }
 
+constexpr uint32_t Bit(Field field) { return 1u << static_cast<unsigned>(field); }
+
+// The wanted values a kept operation views in Plan::strings instead of copying them
+// (CompactString::Borrow; a million operations then hold no copy of their emails and ids):
+// the email (the row's: the mapping's or the directory's), the products (the row's, stored
+// once per list), the admin role (a constant), and the directory's id and names where no
+// [[mappings]] entry replaces them (a mapping's constant lives in the configuration, which a
+// plan does not keep). The rest (the rules' settings, the language) is copied.
+uint32_t BorrowedFields(const PlanConfig& config) {
+  uint32_t borrowed = Bit(Field::kUserName) | Bit(Field::kEmail) | Bit(Field::kProducts) |
+                      Bit(Field::kAdminRole) | Bit(Field::kExternalId) | Bit(Field::kFirstName) |
+                      Bit(Field::kLastName) | Bit(Field::kDisplayName);
+  for (const AttributeMapping& mapping : config.mappings) {
+    if (mapping.field != Field::kAttribute) borrowed &= ~Bit(mapping.field);
+  }
+  return borrowed;
+}
+
 // The spec of an operation the planner keeps, without the mapped attributes (FillAttributes).
+// `want`'s products are the row's; `borrowed`: BorrowedFields.
 AccountSpec MakeSpec(const RuleAssignment& rules, const SpecValues& want,
-                     const DesiredUser& desired, bool suppress_welcome) {
-  if (desired.rule == kNoRule) return SpecFrom(want, "", suppress_welcome);
+                     const DesiredUser& desired, bool suppress_welcome, uint32_t borrowed) {
+  if (desired.rule == kNoRule) return SpecFrom(want, "", suppress_welcome, borrowed);
   const Rule& rule = rules.rules[desired.rule];
-  return SpecFrom(want, rule.welcome_template, rule.suppress_welcome.value_or(suppress_welcome));
+  return SpecFrom(want, rule.welcome_template, rule.suppress_welcome.value_or(suppress_welcome),
+                  borrowed);
 }
 
 // The mapped attributes of `desired` that `account` lacks, read from the mapping result (the
@@ -127,13 +147,13 @@ struct SeatUser {
 // The products `op` needs seats for: its spec's, or (added_only) those its products change adds.
 // The views point into `op`.
 std::vector<absl::string_view> SeatProducts(const Operation& op, bool added_only) {
-  if (!added_only) return absl::StrSplit(op.spec.products, ',', absl::SkipEmpty());
+  if (!added_only) return absl::StrSplit(Sv(op.spec.products), ',', absl::SkipEmpty());
   std::vector<absl::string_view> out;
   for (const Change& change : op.changes) {
     if (change.field != Field::kProducts) continue;
     const std::vector<absl::string_view> before =
-        absl::StrSplit(change.before, ',', absl::SkipEmpty());
-    for (absl::string_view product : absl::StrSplit(change.after, ',', absl::SkipEmpty())) {
+        absl::StrSplit(Sv(change.before), ',', absl::SkipEmpty());
+    for (absl::string_view product : absl::StrSplit(Sv(change.after), ',', absl::SkipEmpty())) {
       if (std::find(before.begin(), before.end(), product) == before.end()) {
         out.push_back(product);
       }
@@ -152,7 +172,7 @@ bool DropProductsChange(Operation& op, const std::string& missing) {
   });
   op.spec.products = products->before;
   op.changes.erase(products);
-  op.reason = absl::StrCat(op.reason, "; products left unchanged: no seat for ", missing);
+  op.reason = absl::StrCat(Sv(op.reason), "; products left unchanged: no seat for ", missing);
   return op.changes.empty() && op.kind == OpKind::kUpdate;
 }
 
@@ -236,6 +256,7 @@ struct PlanInputs {
   const MatchResult& match;
   const ScopeResult& scope;
   const std::vector<RuleTexts>& rule_texts;
+  uint32_t borrowed_fields;  // BorrowedFields(config)
 };
 
 // What the steps share while they build the plan.
@@ -290,12 +311,13 @@ void EmitInvalid(const Directory& dir, uint32_t user, std::string_view reason, P
 Operation MakeOperation(const PlanInputs& in, const DesiredUser& desired, const SpecValues& want,
                         std::vector<Change> changes, const UserRow& row) {
   Operation op;
-  op.directory_id = std::string(row.directory_id);
-  op.dn = std::string(row.dn);
-  op.email = std::string(row.email);
-  op.account_id = std::string(row.account_id);
+  // The row's text is the plan's (Plan::strings): the operation views it too.
+  op.directory_id = CompactString::Borrow(row.directory_id);
+  op.dn = CompactString::Borrow(row.dn);
+  op.email = CompactString::Borrow(row.email);
+  op.account_id = CompactString::Borrow(row.account_id);
   op.changes = std::move(changes);
-  op.spec = MakeSpec(in.rules, want, desired, in.config.suppress_welcome);
+  op.spec = MakeSpec(in.rules, want, desired, in.config.suppress_welcome, in.borrowed_fields);
   FillAttributes(in.mapping, desired, op.spec);
   return op;
 }
@@ -322,7 +344,7 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
     EmitInvalid(dir, user, in.match.conflict[desired_idx], state, /*replan=*/true);
     return;
   }
-  const SpecValues want = DesiredValues(in.rules, in.rule_texts, desired);
+  SpecValues want = DesiredValues(in.rules, in.rule_texts, desired);
   UserRow row;
   row.directory_id = dir.user_id[user];
   row.dn = dir.user_dn[user];
@@ -330,6 +352,7 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
   row.rule =
       desired.rule == kNoRule ? std::string_view() : state.text(in.rules.rules[desired.rule].name);
   row.products = state.text(want[Field::kProducts]);
+  want[Field::kProducts] = row.products;  // stored once per list: operations view it
   const std::string rule_text = desired.rule == kNoRule ? std::string("no rule (no products)")
                                                         : absl::StrCat("rule ", Sv(row.rule));
 
@@ -340,7 +363,7 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
     row.reason = state.text(reason);
     Operation op = MakeOperation(in, desired, want, {}, row);
     op.kind = OpKind::kCreate;
-    op.reason = reason;
+    op.reason = CompactString::Borrow(row.reason);
     state.seat_users.push_back({plan.operations.size(), plan.rows.size(), false});
     plan.operations.push_back(std::move(op));
     plan.rows.push_back(row);
@@ -350,8 +373,10 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
   state.account_settled[account_idx] = 1;
   row.account_id = account.id;
   std::vector<Change> changes;
-  DiffCommonFields(want, account, in.config.target_has_display_name, changes);
-  DiffOwnFieldsAndActive(want, account, changes);
+  // The account's text is the plan's too (Plan::strings shares the snapshot's).
+  const uint32_t borrowed = in.borrowed_fields | kBorrowHeld;
+  DiffCommonFields(want, account, in.config.target_has_display_name, changes, borrowed);
+  DiffOwnFieldsAndActive(want, account, changes, borrowed);
   DiffMappedAttributes(in.mapping, desired, account, changes);
   const bool link_stored = in.match.has_stored_link[desired_idx] != 0;
   row.category = changes.empty() ? Category::kMatched : Category::kUpdate;
@@ -372,9 +397,9 @@ void PlanDesiredUser(const PlanInputs& in, size_t desired_idx, PlanState& state)
   const bool adds_products = ChangesField(changes, Field::kProducts);
   Operation op = MakeOperation(in, desired, want, std::move(changes), row);
   op.kind = kind;
-  op.precondition_version = std::string(account.version);
+  op.precondition_version = CompactString::Borrow(account.version);
   op.precondition_active = account.active;
-  op.reason = absl::StrCat(reason, "; ", rule_text);
+  op.reason = CompactString::Borrow(state.text(absl::StrCat(reason, "; ", rule_text)));
   if (op.kind == OpKind::kReactivate) {
     state.seat_users.push_back({plan.operations.size(), plan.rows.size(), false});
   } else if (adds_products) {
@@ -485,15 +510,15 @@ int64_t PlanDeparted(const PlanInputs& in, const std::vector<DepartedAccount>& d
     }
     Operation op;
     op.kind = action == DeprovisionAction::kDelete ? OpKind::kDelete : OpKind::kDeactivate;
-    op.directory_id = std::string(row.directory_id);
-    op.dn = std::string(row.dn);
-    op.account_id = std::string(row.account_id);
-    op.email = std::string(row.email);
-    op.precondition_version = std::string(account.version);
+    op.directory_id = CompactString::Borrow(row.directory_id);
+    op.dn = CompactString::Borrow(row.dn);
+    op.account_id = CompactString::Borrow(row.account_id);
+    op.email = CompactString::Borrow(row.email);
+    op.precondition_version = CompactString::Borrow(account.version);
     op.precondition_active = account.active;
-    op.reason = absl::StrCat("departed: ", why);
+    row.reason = state.text(absl::StrCat("departed: ", why));
+    op.reason = CompactString::Borrow(row.reason);
     if (op.kind == OpKind::kDeactivate) op.changes.push_back({Field::kActive, "true", "false"});
-    row.reason = state.text(op.reason);
     plan.operations.push_back(std::move(op));
     plan.rows.push_back(row);
     ++deprovisions;
@@ -616,7 +641,8 @@ Plan ComputePlan(const Directory& dir, const Accounts& accounts, std::span<const
   MatchResult match = MatchAccounts(dir, mapping, accounts, links, manual, config.match_order,
                                     config.match_attributes);
   const std::vector<RuleTexts> rule_texts = MakeRuleTexts(rules.rules);
-  const PlanInputs in{dir, accounts, config, rules, mapping, match, scope, rule_texts};
+  const PlanInputs in{
+      dir, accounts, config, rules, mapping, match, scope, rule_texts, BorrowedFields(config)};
   // The rows view the directory's, the accounts' and the mapping's text: shared, not copied.
   plan.strings.Share(dir.strings());
   plan.strings.Share(accounts.arena);

@@ -18,6 +18,7 @@
 
 #include "core/accounts.h"
 #include "core/attribute_mapping.h"
+#include "core/compact_string.h"
 #include "core/directory.h"
 #include "core/match.h"
 #include "core/rules.h"
@@ -36,38 +37,38 @@ std::string_view CategoryName(Category category);  // "matched", "update", "new"
 
 // What an account should hold, as usersync writes it to the target.
 struct AccountSpec {
-  std::string user_name;  // = normalized email
-  std::string email;
-  std::string external_id;  // = directory id
-  std::string first_name;
-  std::string last_name;
-  std::string display_name;
-  std::string language;
-  std::string products;    // canonical list
-  std::string admin_role;  // "", "full", "manager"
-  std::string privileges;  // manager only: canonical list of target privileges
-  std::string role_set;    // manager only: a custom role's name, "" for none
-  std::string user_group;
-  std::string managed_groups;     // manager only: canonical list (SCIM only; refused for GoTo)
-  std::string device_groups;      // canonical list, merged across every rule holding the user
-  std::string settings_template;  // the settings template's name, "" for none
+  CompactString user_name;  // = normalized email
+  CompactString email;
+  CompactString external_id;  // = directory id
+  CompactString first_name;
+  CompactString last_name;
+  CompactString display_name;
+  CompactString language;
+  CompactString products;    // canonical list
+  CompactString admin_role;  // "", "full", "manager"
+  CompactString privileges;  // manager only: canonical list of target privileges
+  CompactString role_set;    // manager only: a custom role's name, "" for none
+  CompactString user_group;
+  CompactString managed_groups;     // manager only: canonical list (SCIM only; refused for GoTo)
+  CompactString device_groups;      // canonical list, merged across every rule holding the user
+  CompactString settings_template;  // the settings template's name, "" for none
   // Create only: GoTo sends the welcome email once, on create, and no target reads the template
   // back, so it is never compared (a change of it plans nothing for existing accounts).
-  std::string welcome_template;
+  CompactString welcome_template;
   bool suppress_welcome = false;  // create only: true = the target sends no welcome email
   bool active = true;
   // The mapped attributes beyond the fixed fields ([[mappings]]): (path, value), sorted by path,
   // one per mapping; a value "" means the attribute should be absent.
-  std::vector<std::pair<std::string, std::string>> attributes;
+  std::vector<std::pair<CompactString, CompactString>> attributes;
 
   // The spec's value of `field` (kActive: "true" / "false"; kAttribute: "", see Attribute).
   // Lives as long as the spec.
   std::string_view Get(Field field) const {
     if (field == Field::kAttribute) return {};
-    return field == Field::kActive ? BoolText(active) : std::string_view(this->*Member(field));
+    return field == Field::kActive ? BoolText(active) : (this->*Member(field)).view();
   }
   // The spec's string for `field`, to fill it; nullptr for kActive (a bool) and kAttribute.
-  std::string* Mutable(Field field) {
+  CompactString* Mutable(Field field) {
     if (field == Field::kAttribute) return nullptr;
     return field == Field::kActive ? nullptr : &(this->*Member(field));
   }
@@ -81,9 +82,9 @@ struct AccountSpec {
 
  private:
   // REQUIRES: field is neither kActive nor kAttribute.
-  static std::string AccountSpec::*Member(Field field) {
+  static CompactString AccountSpec::*Member(Field field) {
     // Indexed by Field.
-    static constexpr std::string AccountSpec::*kValues[] = {
+    static constexpr CompactString AccountSpec::*kValues[] = {
         &AccountSpec::user_name,      &AccountSpec::email,         &AccountSpec::external_id,
         &AccountSpec::first_name,     &AccountSpec::last_name,     &AccountSpec::display_name,
         &AccountSpec::language,       &AccountSpec::products,      &AccountSpec::admin_role,
@@ -98,16 +99,17 @@ struct AccountSpec {
 // attribute (field kAttribute) is named by `path`; for the fixed fields `path` is empty.
 struct Change {
   Change() = default;
-  Change(Field field_in, std::string before_in, std::string after_in, std::string path_in = {})
+  Change(Field field_in, CompactString before_in, CompactString after_in,
+         CompactString path_in = {})
       : field(field_in),
         before(std::move(before_in)),
         after(std::move(after_in)),
         path(std::move(path_in)) {}
 
   Field field = Field::kUserName;
-  std::string before;
-  std::string after;
-  std::string path;
+  CompactString before;
+  CompactString after;
+  CompactString path;
 };
 
 // How plans, the journal and reports name a change: FieldName for a fixed field,
@@ -115,7 +117,7 @@ struct Change {
 std::string ChangeName(const Change& change);
 
 // The Change (field and path) ChangeName names; false for a name that is neither.
-bool ParseChangeName(std::string_view name, Field* field, std::string* path);
+bool ParseChangeName(std::string_view name, Field* field, CompactString* path);
 
 // The account's value of what `change` names: the fixed field, or the mapped attribute.
 inline std::string_view HeldValue(const Account& account, const Change& change) {
@@ -130,16 +132,16 @@ inline bool SameTarget(const Change& a, const Change& b) {
 
 struct Operation {
   OpKind kind = OpKind::kCreate;
-  std::string directory_id;
-  std::string dn;
-  std::string account_id;  // empty for create
-  std::string email;       // normalized
-  std::string reason;      // why: rule, match method, changed attributes, departure
+  bool precondition_active = true;  // account's active flag at plan time
+  bool held = false;                // deprovisioning held by the safety threshold
+  CompactString directory_id;
+  CompactString dn;
+  CompactString account_id;  // empty for create
+  CompactString email;       // normalized
+  CompactString reason;      // why: rule, match method, changed attributes, departure
   std::vector<Change> changes;
-  AccountSpec spec;                  // create/update/link/reactivate: the desired state
-  std::string precondition_version;  // account version at plan time ("" if none)
-  bool precondition_active = true;   // account's active flag at plan time
-  bool held = false;                 // deprovisioning held by the safety threshold
+  AccountSpec spec;                    // create/update/link/reactivate: the desired state
+  CompactString precondition_version;  // account version at plan time ("" if none)
 };
 
 // A view that will not bind to a temporary string, which would leave it dangling:

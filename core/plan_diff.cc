@@ -21,44 +21,48 @@ SpecValues ValuesOf(const AccountSpec& spec) {
 }
 
 AccountSpec SpecFrom(const SpecValues& values, std::string_view welcome_template,
-                     bool suppress_welcome) {
+                     bool suppress_welcome, uint32_t borrowed) {
   AccountSpec spec;
   for (size_t idx = 0; idx < values.fields.size(); ++idx) {
-    *spec.Mutable(static_cast<Field>(idx)) = std::string(values.fields[idx]);
+    *spec.Mutable(static_cast<Field>(idx)) = (borrowed >> idx) & 1
+                                                 ? CompactString::Borrow(values.fields[idx])
+                                                 : CompactString(values.fields[idx]);
   }
-  spec.welcome_template = std::string(welcome_template);
+  spec.welcome_template = welcome_template;
   spec.suppress_welcome = suppress_welcome;
   spec.active = true;
   return spec;
 }
 
 void DiffCommonFields(const SpecValues& want, const Account& account, bool compare_display_name,
-                      std::vector<Change>& changes) {
+                      std::vector<Change>& changes, uint32_t borrowed) {
   // Spelled out rather than a loop over kAllFields with Get(): this runs once per matched user.
-  DiffField(changes, Field::kUserName, account.user_name, want[Field::kUserName]);
-  DiffField(changes, Field::kEmail, account.email, want[Field::kEmail]);
-  DiffField(changes, Field::kExternalId, account.external_id, want[Field::kExternalId]);
-  DiffField(changes, Field::kFirstName, account.first_name, want[Field::kFirstName]);
-  DiffField(changes, Field::kLastName, account.last_name, want[Field::kLastName]);
+  DiffField(changes, Field::kUserName, account.user_name, want[Field::kUserName], borrowed);
+  DiffField(changes, Field::kEmail, account.email, want[Field::kEmail], borrowed);
+  DiffField(changes, Field::kExternalId, account.external_id, want[Field::kExternalId], borrowed);
+  DiffField(changes, Field::kFirstName, account.first_name, want[Field::kFirstName], borrowed);
+  DiffField(changes, Field::kLastName, account.last_name, want[Field::kLastName], borrowed);
   if (compare_display_name) {
-    DiffField(changes, Field::kDisplayName, account.display_name, want[Field::kDisplayName]);
+    DiffField(changes, Field::kDisplayName, account.display_name, want[Field::kDisplayName],
+              borrowed);
   }
-  DiffField(changes, Field::kLanguage, account.language, want[Field::kLanguage]);
-  DiffField(changes, Field::kProducts, account.products, want[Field::kProducts]);
-  DiffField(changes, Field::kAdminRole, account.admin_role, want[Field::kAdminRole]);
+  DiffField(changes, Field::kLanguage, account.language, want[Field::kLanguage], borrowed);
+  DiffField(changes, Field::kProducts, account.products, want[Field::kProducts], borrowed);
+  DiffField(changes, Field::kAdminRole, account.admin_role, want[Field::kAdminRole], borrowed);
   if (account.Returned(Field::kPrivileges)) {  // SCIM keeps them in usersync's extension
-    DiffField(changes, Field::kPrivileges, account.privileges, want[Field::kPrivileges]);
+    DiffField(changes, Field::kPrivileges, account.privileges, want[Field::kPrivileges], borrowed);
   }
-  DiffField(changes, Field::kRoleSet, account.role_set, want[Field::kRoleSet]);
-  DiffField(changes, Field::kUserGroup, account.user_group, want[Field::kUserGroup]);
+  DiffField(changes, Field::kRoleSet, account.role_set, want[Field::kRoleSet], borrowed);
+  DiffField(changes, Field::kUserGroup, account.user_group, want[Field::kUserGroup], borrowed);
 }
 
 void DiffOwnFieldsAndActive(const SpecValues& want, const Account& account,
-                            std::vector<Change>& changes) {
+                            std::vector<Change>& changes, uint32_t borrowed) {
   // usersync's own shapes: a target that does not return them cannot be compared (it would
   // plan the same update forever), so they are left alone there.
   for (Field field : {Field::kManagedGroups, Field::kDeviceGroups, Field::kSettingsTemplate}) {
-    if (account.Returned(field)) DiffField(changes, field, account.Get(field), want[field]);
+    if (account.Returned(field))
+      DiffField(changes, field, account.Get(field), want[field], borrowed);
   }
   if (!account.active) changes.push_back({Field::kActive, "false", "true"});
 }
@@ -80,15 +84,15 @@ std::vector<Change> DiffAccount(const AccountSpec& spec, const Account& account,
 }
 
 std::string ChangeName(const Change& change) {
-  if (change.field == Field::kAttribute) return absl::StrCat(Sv(kAttributePrefix), change.path);
+  if (change.field == Field::kAttribute) return absl::StrCat(Sv(kAttributePrefix), Sv(change.path));
   return std::string(FieldName(change.field));
 }
 
-bool ParseChangeName(std::string_view name, Field* field, std::string* path) {
+bool ParseChangeName(std::string_view name, Field* field, CompactString* path) {
   if (name.substr(0, kAttributePrefix.size()) == kAttributePrefix) {
     if (name.size() == kAttributePrefix.size()) return false;
     *field = Field::kAttribute;
-    *path = std::string(name.substr(kAttributePrefix.size()));
+    *path = name.substr(kAttributePrefix.size());
     return true;
   }
   std::optional<Field> fixed = ParseField(name);

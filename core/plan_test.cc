@@ -112,6 +112,61 @@ TEST_F(PlanTest, EveryCategoryIsReported) {
 
 // After the plan is applied (links stored, attributes written, departed deactivated), the
 // same directory plans nothing.
+// Every text of `op`, to compare an operation before and after its inputs are gone.
+std::string TextOf(const Operation& op) {
+  std::string out = absl::StrCat(Sv(OpKindName(op.kind)), "|", Sv(op.directory_id), "|", Sv(op.dn),
+                                 "|", Sv(op.email), "|", Sv(op.account_id), "|", Sv(op.reason), "|",
+                                 Sv(op.precondition_version));
+  for (size_t field = 0; field < static_cast<size_t>(Field::kActive); ++field) {
+    absl::StrAppend(&out, "|", Sv(op.spec.Get(static_cast<Field>(field))));
+  }
+  for (const auto& [path, value] : op.spec.attributes) {
+    absl::StrAppend(&out, "|", Sv(path), "=", Sv(value));
+  }
+  for (const Change& change : op.changes) {
+    absl::StrAppend(&out, "|", ChangeName(change), ":", Sv(change.before), ">", Sv(change.after));
+  }
+  return out;
+}
+
+// Operations view the text Plan::strings keeps (the directory's, the snapshot's, the mapping's
+// and the plan's own) rather than copying it: they must read the same once the directory, the
+// account snapshot and the configuration they were planned from are gone (under ASan a
+// dangling view is a use after free; without it the freed 1 MiB arena blocks are unmapped).
+TEST_F(PlanTest, OperationsOutliveTheInputsTheyWerePlannedFrom) {
+  UseRule("Engineering West", "staff", {"G2M", "G2W"}, "de_DE");
+  config_.rules[0].user_group = "Engineering and Product, West";
+  AttributeMapping title;
+  title.target = "title";
+  title.kind = MappingSourceKind::kConstant;
+  title.constant = "Member of the technical staff";
+  config_.mappings = {title};
+  Plan plan = Compute();
+  ASSERT_GE(plan.operations.size(), 3u);
+  std::vector<std::string> planned;
+  bool any_borrowed = false;
+  for (const Operation& op : plan.operations) {
+    planned.push_back(TextOf(op));
+    any_borrowed = any_borrowed || op.dn.borrowed() || op.spec.email.borrowed();
+    const Operation copy = op;  // a copy owns its text
+    EXPECT_FALSE(copy.dn.borrowed() || copy.email.borrowed() || copy.spec.user_name.borrowed());
+  }
+  EXPECT_TRUE(any_borrowed);  // else this test would prove nothing
+
+  dir_ = Directory();
+  accounts_ = Accounts();
+  config_ = PlanConfig();
+  Plan moved = std::move(plan);  // a plan moves with its strings
+  for (size_t op_idx = 0; op_idx < moved.operations.size(); ++op_idx) {
+    EXPECT_EQ(TextOf(moved.operations[op_idx]), planned[op_idx]);
+  }
+  const Operation* changed = FindOp(moved, "id-changed");
+  ASSERT_NE(changed, nullptr);
+  EXPECT_EQ(changed->dn, "uid=changed,ou=people,dc=example,dc=com");
+  EXPECT_EQ(changed->spec.user_group, "Engineering and Product, West");
+  EXPECT_EQ(changed->spec.Attribute("title"), "Member of the technical staff");
+}
+
 TEST_F(PlanTest, AppliedPlanConvergesToNoOperations) {
   Plan first = Compute();
   Accounts after;

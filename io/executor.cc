@@ -195,8 +195,8 @@ class Applier {
     intents.reserve(end - begin);
     for (size_t k = begin; k < end; ++k) {
       const Operation& op = ops_[pending[k]];
-      intents.push_back({std::string(core::OpKindName(op.kind)), op.directory_id, op.account_id,
-                         op.email, OperationJson(op)});
+      intents.push_back({std::string(core::OpKindName(op.kind)), op.directory_id.str(),
+                         op.account_id.str(), op.email.str(), OperationJson(op)});
     }
     absl::StatusOr<std::vector<int64_t>> ids = state_.RecordIntents(context_.run_id, intents);
     if (!ids.ok()) {
@@ -213,7 +213,7 @@ class Applier {
       const Operation& op = ops_[op_idx];
       if (op.kind == OpKind::kLink && op.changes.empty()) {
         // Nothing to send: the account is already right; only the link is new.
-        Settle(op_idx, OpOutcome{absl::OkStatus(), op.account_id, 0, 0}, /*sent=*/false);
+        Settle(op_idx, OpOutcome{absl::OkStatus(), op.account_id.str(), 0, 0}, /*sent=*/false);
         continue;
       }
       ++outstanding_;
@@ -291,11 +291,12 @@ class Applier {
     const Operation& op = ops_[op_idx];
     const std::string_view kind = core::OpKindName(op.kind);
     const bool ok = outcome.status.ok();
-    const std::string account_id = outcome.account_id.empty() ? op.account_id : outcome.account_id;
+    const std::string account_id =
+        outcome.account_id.empty() ? op.account_id.str() : outcome.account_id;
     // A create whose POST went through holds an account even when a later step failed: it is
     // usersync's, whatever happens next.
     if (!ok && op.kind == OpKind::kCreate && !outcome.account_id.empty()) {
-      new_links_.push_back({op.directory_id, outcome.account_id, "created"});
+      new_links_.push_back({op.directory_id.str(), outcome.account_id, "created"});
     }
     if (!ok && outcome.status.code() == absl::StatusCode::kCancelled && stop_ != StopCause::kNone) {
       const char* why = stop_ == StopCause::kInterrupt ? kCancelledByInterrupt
@@ -319,7 +320,8 @@ class Applier {
     if (!ok) {
       ++totals_.failed;
       ++totals_.failed_by_kind[std::string(kind)];
-      logs_.Error(absl::StrCat(Sv(kind), " ", op.email, " (", op.directory_id, "): ", error));
+      logs_.Error(
+          absl::StrCat(Sv(kind), " ", Sv(op.email), " (", Sv(op.directory_id), "): ", error));
       // Only the products were refused (no seat): the account holds the rest, a link included.
       if (outcome.rest_applied) RecordLink(op, account_id);
       return;
@@ -343,16 +345,16 @@ class Applier {
   void RecordLink(const Operation& op, const std::string& account_id) {
     switch (op.kind) {
       case OpKind::kCreate:
-        new_links_.push_back({op.directory_id, account_id, "created"});
+        new_links_.push_back({op.directory_id.str(), account_id, "created"});
         break;
       case OpKind::kDelete:
-        removed_links_.push_back(op.directory_id);
+        removed_links_.push_back(op.directory_id.str());
         break;
       case OpKind::kDeactivate:
         break;
       default: {
         auto it = link_origin_.find(op.directory_id);
-        new_links_.push_back({op.directory_id, account_id,
+        new_links_.push_back({op.directory_id.str(), account_id,
                               it == link_origin_.end() || !it->second ? "linked" : *it->second});
       }
     }
@@ -481,7 +483,7 @@ Verdict JudgeCreate(const JournalEntry& entry, const Operation& planned, bool re
                     const AccountIndex& accounts, bool target_has_display_name) {
   Verdict verdict;
   verdict.account_id = entry.account_id;
-  const std::string& user_name = planned.spec.user_name;
+  const std::string_view user_name = planned.spec.user_name;
   if (const core::Account* account = accounts.ByExternalId(entry.directory_id)) {
     verdict.account_id = std::string(account->id);
     verdict.link_origin = "created";
@@ -495,7 +497,7 @@ Verdict JudgeCreate(const JournalEntry& entry, const Operation& planned, bool re
   } else if (const core::Account* taken =
                  user_name.empty() ? nullptr : accounts.ByUserName(user_name)) {
     verdict.reason =
-        absl::StrCat("interrupted: not created; userName ", user_name, " is held by account ",
+        absl::StrCat("interrupted: not created; userName ", Sv(user_name), " is held by account ",
                      Sv(taken->id), " with another externalId");
   } else {
     verdict.reason = "interrupted before the target created the account; planned again";

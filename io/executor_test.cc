@@ -33,7 +33,8 @@ class FakeTarget : public TargetApi {
  public:
   std::function<OpOutcome(const core::Operation&)> answer = [](const core::Operation& op) {
     return OpOutcome{absl::OkStatus(),
-                     op.account_id.empty() ? "new-" + op.directory_id : op.account_id, 201, 1};
+                     op.account_id.empty() ? "new-" + op.directory_id.str() : op.account_id.str(),
+                     201, 1};
   };
   bool hold = false;
   size_t batch = 0;
@@ -345,7 +346,7 @@ TEST_F(ExecutorTest, LinkWithOnlyItsProductsRefusedIsStillLinked) {
   }
   target_.answer = [](const core::Operation& op) {
     OpOutcome outcome{absl::ResourceExhaustedError("PUT: no seat for G2W at the target"),
-                      op.account_id, 409, 2};
+                      op.account_id.str(), 409, 2};
     outcome.rest_applied = op.directory_id == "d0";
     return outcome;
   };
@@ -376,7 +377,8 @@ TEST_F(ExecutorTest, SettleInterruptedNeverCountsAnUnreadablePayloadAsDone) {
   std::vector<LinkRow> links;
   std::FILE* out = std::tmpfile();
   ASSERT_NE(out, nullptr);
-  RecoveryTotals totals = SettleInterrupted(*state_, *logs_, accounts, /*target_has_display_name=*/true, &links, out);
+  RecoveryTotals totals =
+      SettleInterrupted(*state_, *logs_, accounts, /*target_has_display_name=*/true, &links, out);
   std::fclose(out);
   EXPECT_EQ(totals.done, 0);
   EXPECT_EQ(totals.not_done, 1);
@@ -437,7 +439,8 @@ TEST_F(ExecutorTest, SettleInterruptedChecksEachRowAgainstTheTarget) {
                                 {"upd-done", "acct-u1", "manual"}};
   std::FILE* out = std::tmpfile();
   ASSERT_NE(out, nullptr);
-  RecoveryTotals totals = SettleInterrupted(*state_, *logs_, accounts, /*target_has_display_name=*/true, &links, out);
+  RecoveryTotals totals =
+      SettleInterrupted(*state_, *logs_, accounts, /*target_has_display_name=*/true, &links, out);
   EXPECT_EQ(totals.done, 3);      // done-create, upd-done, del-done
   EXPECT_EQ(totals.not_done, 4);  // half-create, lost-create, upd-lost, deact-lost
   EXPECT_THAT(ReadAll(out), HasSubstr("Recovered 7 operation(s)"));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
 #include "core/str.h"
 
 namespace usersync::io {
@@ -276,7 +277,7 @@ absl::Status CheckPreconditionFields(const JsonReader& reader, const std::string
   const core::Operation& op = parsed.op;
   for (const core::Change& item : parsed.before) {
     const std::string name = core::ChangeName(item);
-    const std::string& value = item.before;
+    const std::string_view value = item.before;
     const core::Change* change = nullptr;
     for (const core::Change& candidate : op.changes) {
       if (core::SameTarget(candidate, item)) change = &candidate;
@@ -287,8 +288,8 @@ absl::Status CheckPreconditionFields(const JsonReader& reader, const std::string
     }
     if (change->before != value) {
       return reader.Error(JsonReader::Child(pre_path, name),
-                          absl::StrCat("\"", value, "\" disagrees with changes.", name,
-                                       ".before \"", change->before, "\""));
+                          absl::StrCat("\"", Sv(value), "\" disagrees with changes.", name,
+                                       ".before \"", Sv(change->before), "\""));
     }
   }
   for (const core::Change& change : op.changes) {
@@ -297,7 +298,7 @@ absl::Status CheckPreconditionFields(const JsonReader& reader, const std::string
         return reader.Error(
             JsonReader::Child(pre_path, "active"),
             absl::StrCat(Sv(core::BoolText(op.precondition_active)),
-                         " disagrees with changes.active.before \"", change.before, "\""));
+                         " disagrees with changes.active.before \"", Sv(change.before), "\""));
       }
       continue;
     }
@@ -384,13 +385,37 @@ absl::Status JsonReader::Iterate(od::parser& parser, const simdjson::padded_stri
   return absl::OkStatus();
 }
 
-absl::Status JsonReader::String(od::value& v, std::string_view path, std::string* out) const {
-  std::string_view text;
-  if (auto error = v.get_string().get(text)) {
+absl::Status JsonReader::Text(od::value& v, std::string_view path, bool or_null,
+                              std::string_view* out) const {
+  if (or_null) {
+    od::json_type type;
+    if (auto error = v.type().get(type)) return Error(path, error);
+    if (type == od::json_type::null) {
+      bool is_null = false;
+      if (auto error = v.is_null().get(is_null)) return Error(path, error);
+      *out = {};
+      return absl::OkStatus();
+    }
+  }
+  if (auto error = v.get_string().get(*out)) {
     return error == simdjson::INCORRECT_TYPE ? Error(path, "expected a string")
                                              : Error(path, error);
   }
+  return absl::OkStatus();
+}
+
+absl::Status JsonReader::String(od::value& v, std::string_view path, std::string* out) const {
+  std::string_view text;
+  USERSYNC_RETURN_IF_ERROR(Text(v, path, /*or_null=*/false, &text));
   out->assign(text);
+  return absl::OkStatus();
+}
+
+absl::Status JsonReader::String(od::value& v, std::string_view path,
+                                core::CompactString* out) const {
+  std::string_view text;
+  USERSYNC_RETURN_IF_ERROR(Text(v, path, /*or_null=*/false, &text));
+  *out = text;
   return absl::OkStatus();
 }
 
@@ -403,15 +428,18 @@ absl::Status JsonReader::Bool(od::value& v, std::string_view path, bool* out) co
 }
 
 absl::Status JsonReader::StringOrNull(od::value& v, std::string_view path, std::string* out) const {
-  od::json_type type;
-  if (auto error = v.type().get(type)) return Error(path, error);
-  if (type == od::json_type::null) {
-    bool is_null = false;
-    if (auto error = v.is_null().get(is_null)) return Error(path, error);
-    out->clear();
-    return absl::OkStatus();
-  }
-  return String(v, path, out);
+  std::string_view text;
+  USERSYNC_RETURN_IF_ERROR(Text(v, path, /*or_null=*/true, &text));
+  out->assign(text);
+  return absl::OkStatus();
+}
+
+absl::Status JsonReader::StringOrNull(od::value& v, std::string_view path,
+                                      core::CompactString* out) const {
+  std::string_view text;
+  USERSYNC_RETURN_IF_ERROR(Text(v, path, /*or_null=*/true, &text));
+  *out = text;
+  return absl::OkStatus();
 }
 
 void WriteOperation(JsonWriter& w, const core::Operation& op, SpecForm form) {

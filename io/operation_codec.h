@@ -85,10 +85,14 @@ class JsonReader {
                        simdjson::ondemand::document* doc) const;
 
   absl::Status String(simdjson::ondemand::value& v, std::string_view path, std::string* out) const;
+  absl::Status String(simdjson::ondemand::value& v, std::string_view path,
+                      core::CompactString* out) const;
   absl::Status Bool(simdjson::ondemand::value& v, std::string_view path, bool* out) const;
   // A string, or null (read as "").
   absl::Status StringOrNull(simdjson::ondemand::value& v, std::string_view path,
                             std::string* out) const;
+  absl::Status StringOrNull(simdjson::ondemand::value& v, std::string_view path,
+                            core::CompactString* out) const;
 
   // Calls fn(key, value, key_path) -> absl::Status for each field of the object `v`; stops at
   // the first error.
@@ -119,6 +123,10 @@ class JsonReader {
   }
 
  private:
+  // The string at `v`, a view into the parser's buffer; "" for null when `or_null`.
+  absl::Status Text(simdjson::ondemand::value& v, std::string_view path, bool or_null,
+                    std::string_view* out) const;
+
   std::string origin_;
 };
 

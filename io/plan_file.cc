@@ -125,7 +125,7 @@ std::string Quoted(std::string_view value) { return absl::StrCat("'", Sv(value),
 // Target side: does the account still look as the plan saw it?
 void CheckAccount(const core::Operation& op, const core::Account* account,
                   std::vector<std::string>& reasons) {
-  const std::string who = absl::StrCat("account ", op.account_id);
+  const std::string who = absl::StrCat("account ", Sv(op.account_id));
   if (account == nullptr) {
     reasons.push_back(absl::StrCat(who, " no longer exists at the target"));
     return;
@@ -145,7 +145,7 @@ void CheckAccount(const core::Operation& op, const core::Account* account,
   if (!op.precondition_version.empty() && account->version != op.precondition_version) {
     reasons.push_back(absl::StrCat(who, ": modified at the target since the plan (version ",
                                    Sv(account->version), ", plan expected ",
-                                   op.precondition_version, ")"));
+                                   Sv(op.precondition_version), ")"));
   }
 }
 
@@ -168,17 +168,17 @@ void CompareSpecs(const std::string& who, const core::AccountSpec& planned,
   compare("suppress_welcome", core::BoolText(planned.suppress_welcome),
           core::BoolText(now.suppress_welcome));
   for (const auto& [path, value] : now.attributes) {
-    compare(absl::StrCat("attribute:", path), planned.Attribute(path), value);
+    compare(absl::StrCat("attribute:", Sv(path)), planned.Attribute(path), value);
   }
   for (const auto& [path, value] : planned.attributes) {
-    if (now.Attribute(path).empty()) compare(absl::StrCat("attribute:", path), value, "");
+    if (now.Attribute(path).empty()) compare(absl::StrCat("attribute:", Sv(path)), value, "");
   }
 }
 
 // Directory side: does the current plan still want this operation?
 void CheckWanted(const core::Operation& op, const core::Operation* now, const core::UserRow* row,
                  std::vector<std::string>& reasons) {
-  const std::string who = absl::StrCat("directory user ", op.directory_id);
+  const std::string who = absl::StrCat("directory user ", Sv(op.directory_id));
   if (now == nullptr) {
     if (row != nullptr) {
       reasons.push_back(absl::StrCat(who, ": no longer planned; now ",
@@ -252,15 +252,15 @@ DriftReport CheckDrift(std::span<const core::Operation> planned, const core::Acc
       std::string how;
       if (auto it = by_name.find(core::NormalizeEmail(op.spec.user_name)); it != by_name.end()) {
         existing = it->second;
-        how = absl::StrCat("userName ", op.spec.user_name);
+        how = absl::StrCat("userName ", Sv(op.spec.user_name));
       } else if (auto it2 = by_name.find(core::NormalizeEmail(op.spec.email));
                  it2 != by_name.end()) {
         existing = it2->second;
-        how = absl::StrCat("email ", op.spec.email);
+        how = absl::StrCat("email ", Sv(op.spec.email));
       } else if (auto it3 = by_external_id.find(op.spec.external_id);
                  !op.spec.external_id.empty() && it3 != by_external_id.end()) {
         existing = it3->second;
-        how = absl::StrCat("externalId ", op.spec.external_id);
+        how = absl::StrCat("externalId ", Sv(op.spec.external_id));
       }
       if (existing != nullptr) {
         reasons.push_back(absl::StrCat("an account with ", how, " now exists at the target (",

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/plan.h"
+#include "core/str.h"
 #include "io/report/plan_report.h"
 
 namespace usersync::io {
@@ -153,7 +154,7 @@ TEST(PlanFile, StreamedPlanJsonReadsBackWhole) {
   const std::vector<Operation> sample = plan.operations;
   for (int copy = 0; copy < 3000; ++copy) {
     for (Operation op : sample) {
-      op.directory_id += absl::StrCat("-", copy);
+      op.directory_id = absl::StrCat(Sv(op.directory_id), "-", copy);
       plan.operations.push_back(std::move(op));
     }
   }

@@ -152,7 +152,7 @@ std::vector<std::string> PendingUsers(const core::Plan& plan, const ApplyTotals&
     if (row.replan) pending.emplace_back(row.directory_id);
   }
   if (totals.failed > 0 || totals.held > 0) {
-    for (const core::Operation& op : plan.operations) pending.push_back(op.directory_id);
+    for (const core::Operation& op : plan.operations) pending.push_back(op.directory_id.str());
   }
   std::sort(pending.begin(), pending.end());
   pending.erase(std::unique(pending.begin(), pending.end()), pending.end());

@@ -30,7 +30,7 @@ std::string HistoryEntryText(const JournalEntry& entry, const std::string& start
   absl::StatusOr<core::Operation> op =
       ParseOperationJson(entry.payload, "journal", ParseMode::kJournal);
   if (!op.ok()) return text;  // an older row without a payload: the header says what it was
-  if (!op->reason.empty()) absl::StrAppend(&text, "    why: ", op->reason, "\n");
+  if (!op->reason.empty()) absl::StrAppend(&text, "    why: ", Sv(op->reason), "\n");
   if (const std::string changes = DescribeChanges(*op); !changes.empty()) {
     absl::StrAppend(&text, "    changed: ", changes, "\n");
   }

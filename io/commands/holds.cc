@@ -12,8 +12,8 @@ std::vector<JournalIntent> HeldIntents(const std::vector<core::Operation>& ops) 
   std::vector<JournalIntent> intents;
   for (const core::Operation& op : ops) {
     if (!op.held) continue;
-    intents.push_back({std::string(core::OpKindName(op.kind)), op.directory_id, op.account_id,
-                       op.email, OperationJson(op)});
+    intents.push_back({std::string(core::OpKindName(op.kind)), op.directory_id.str(),
+                       op.account_id.str(), op.email.str(), OperationJson(op)});
   }
   return intents;
 }

@@ -196,7 +196,7 @@ absl::Status GotoDialect::ForeignHolder(const core::AccountSpec& spec,
                    holder.external_id.empty()
                        ? std::string(" (no externalId)")
                        : absl::StrCat(" with externalId \"", Sv(holder.external_id), "\""),
-                   ", which usersync did not create for directory id ", spec.external_id,
+                   ", which usersync did not create for directory id ", Sv(spec.external_id),
                    "; match it (usersync match) or remove it"));
 }
 

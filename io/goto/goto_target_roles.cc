@@ -96,7 +96,7 @@ void GotoTarget::AfterUser(HttpOpPtr state) {
     return;
   }
   const std::string_view email = GotoEmail(op.spec);
-  const std::string& name = op.spec.role_set;
+  const core::CompactString& name = op.spec.role_set;
   std::string path;
   std::string what;
   if (name.empty()) {
@@ -109,12 +109,13 @@ void GotoTarget::AfterUser(HttpOpPtr state) {
       id = std::string(role_sets_.IdOf(name));
     }
     if (id.empty()) {
-      Finish(std::move(state), absl::FailedPreconditionError(absl::StrCat(
-                                   "role set \"", name, "\" is not known (not in GET /rolesets)")));
+      Finish(std::move(state),
+             absl::FailedPreconditionError(
+                 absl::StrCat("role set \"", Sv(name), "\" is not known (not in GET /rolesets)")));
       return;
     }
     path = GotoAssignRoleSetPath(id, email);
-    what = absl::StrCat("assigning role set \"", name, "\" (id ", id, ")");
+    what = absl::StrCat("assigning role set \"", Sv(name), "\" (id ", id, ")");
   }
   const bool assign = !name.empty();
   pipeline().Submit(Request(assign ? "PUT" : "DELETE", path, assign ? "{}" : ""),

@@ -10,8 +10,8 @@
 #include "core/check.h"
 #include "core/hash.h"
 #include "core/status_macros.h"
-#include "core/token_bucket.h"
 #include "core/str.h"
+#include "core/token_bucket.h"
 #include "io/http/http_util.h"
 
 namespace usersync::io {
@@ -19,9 +19,9 @@ namespace {
 
 std::string OpLabel(const core::Operation& op) {
   std::string label(core::OpKindName(op.kind));
-  if (!op.account_id.empty()) absl::StrAppend(&label, " ", op.account_id);
+  if (!op.account_id.empty()) absl::StrAppend(&label, " ", Sv(op.account_id));
   if (!op.email.empty()) {
-    absl::StrAppend(&label, op.account_id.empty() ? " " : " (", op.email,
+    absl::StrAppend(&label, op.account_id.empty() ? " " : " (", Sv(op.email),
                     op.account_id.empty() ? "" : ")");
   }
   return label;
@@ -70,8 +70,8 @@ absl::Status HttpTarget::StartPipeline(const PipelineOptions& options) {
   list_window_pages_ = std::max(64, 4 * options.concurrency);
   sent_at_once_ = options.concurrency;
   if (options.rate > 0) {
-    sent_at_once_ = std::min(sent_at_once_,
-                             static_cast<int>(std::ceil(core::ClientBurst(options.burst))));
+    sent_at_once_ =
+        std::min(sent_at_once_, static_cast<int>(std::ceil(core::ClientBurst(options.burst))));
   }
   token_source_ = options.token_source;
   return absl::OkStatus();

@@ -40,8 +40,8 @@ std::string DescribeChanges(const Operation& op) {
   std::string out;
   for (const core::Change& change : op.changes) {
     if (!out.empty()) out.append("; ");
-    absl::StrAppend(&out, core::ChangeName(change), ": \"", change.before, "\" → \"", change.after,
-                    "\"");
+    absl::StrAppend(&out, core::ChangeName(change), ": \"", Sv(change.before), "\" → \"",
+                    Sv(change.after), "\"");
   }
   return out;
 }
@@ -153,7 +153,7 @@ std::string PlanTable(const core::Plan& plan, size_t max_operations) {
     for (size_t op_idx = 0; op_idx < shown; ++op_idx) {
       const Operation& op = plan.operations[op_idx];
       absl::StrAppend(&out, "  ", Pad(core::OpKindName(op.kind), 10), " ", Pad(op.email, 32), " ",
-                      op.reason);
+                      Sv(op.reason));
       if (op.held) out.append(" [HELD]");
       out.push_back('\n');
       if (!op.changes.empty() && op.kind != core::OpKind::kDeactivate) {

@@ -158,7 +158,8 @@ bool AddPatchOp(JsonWriter& w, core::Field field, const core::AccountSpec& spec)
     w.EndObject();
   } else if (field == core::Field::kProducts || field == core::Field::kAdminRole) {
     const std::string_view path = field == core::Field::kProducts ? "entitlements" : "roles";
-    const std::string& values = field == core::Field::kProducts ? spec.products : spec.admin_role;
+    const core::CompactString& values =
+        field == core::Field::kProducts ? spec.products : spec.admin_role;
     w.BeginObject();
     if (values.empty()) {
       w.Field("op", "remove").Field("path", path);

@@ -118,9 +118,9 @@ absl::Status ScimDialect::DecodeLookUp(const std::string& body, bool by_key,
 absl::Status ScimDialect::ForeignHolder(const core::AccountSpec& spec,
                                         const core::Account& holder) const {
   return absl::AlreadyExistsError(
-      absl::StrCat("userName ", spec.user_name, " already exists at the target as account ",
+      absl::StrCat("userName ", Sv(spec.user_name), " already exists at the target as account ",
                    Sv(holder.id), " with externalId \"", Sv(holder.external_id),
-                   "\", which usersync did not create for directory id ", spec.external_id,
+                   "\", which usersync did not create for directory id ", Sv(spec.external_id),
                    "; match it (usersync match) or remove it"));
 }
 

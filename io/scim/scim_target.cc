@@ -50,8 +50,8 @@ std::string RefusedProducts(const core::Operation& op, std::string_view detail) 
   }
   const core::Change* change = FindChange(op, core::Field::kProducts);
   std::vector<absl::string_view> added;
-  const std::vector<absl::string_view> before = absl::StrSplit(change->before, ',');
-  for (absl::string_view product : absl::StrSplit(change->after, ',', absl::SkipEmpty())) {
+  const std::vector<absl::string_view> before = absl::StrSplit(Sv(change->before), ',');
+  for (absl::string_view product : absl::StrSplit(Sv(change->after), ',', absl::SkipEmpty())) {
     if (std::find(before.begin(), before.end(), product) == before.end()) added.push_back(product);
   }
   return added.empty() ? std::string("a product") : absl::StrJoin(added, ", ");
@@ -187,7 +187,7 @@ void ScimTarget::Execute(const core::Operation& op, std::function<void(OpOutcome
 
 void ScimTarget::UpdateUser(StatePtr state, bool with_products) {
   const core::Operation& op = *state->op;
-  const std::string path = absl::StrCat("/Users/", op.account_id);
+  const std::string path = absl::StrCat("/Users/", Sv(op.account_id));
   auto [method, body] = UpdateRequest(op, state->patch, with_products);
   if (body.empty()) {  // only the user group changed (or nothing: a bare link)
     UserGroupStep(std::move(state));
@@ -218,7 +218,7 @@ void ScimTarget::UpdateUser(StatePtr state, bool with_products) {
 }
 
 void ScimTarget::DeactivateUser(StatePtr state) {
-  const std::string path = absl::StrCat("/Users/", state->op->account_id);
+  const std::string path = absl::StrCat("/Users/", Sv(state->op->account_id));
   auto finish = [this, state](HttpResponse response) {
     state->Count(response);
     Finish(state, Enrich(response));
@@ -248,7 +248,7 @@ void ScimTarget::DeactivateUser(StatePtr state) {
 }
 
 void ScimTarget::DeleteUser(StatePtr state) {
-  pipeline().Submit(Request("DELETE", absl::StrCat("/Users/", state->op->account_id)),
+  pipeline().Submit(Request("DELETE", absl::StrCat("/Users/", Sv(state->op->account_id))),
                     [this, state](HttpResponse response) {
                       state->Count(response);
                       // Already gone (or a retried DELETE whose first try went through).

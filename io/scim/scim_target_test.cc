@@ -622,7 +622,7 @@ TEST(ScimTargetFake, BulkRetriesOnlyItsFailedMembers) {
   absl::Mutex outcomes_mu;
   std::map<std::string, OpOutcome> outcomes;
   for (const core::Operation& op : ops) {
-    target->Execute(op, [&, email = op.email](OpOutcome outcome) {
+    target->Execute(op, [&, email = op.email.str()](OpOutcome outcome) {
       absl::MutexLock lock(&outcomes_mu);
       outcomes[email] = std::move(outcome);
     });
