@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "core/status_macros.h"
 #include "core/str.h"
 
 namespace usersync::io {
@@ -404,41 +403,11 @@ absl::Status JsonReader::Text(od::value& v, std::string_view path, bool or_null,
   return absl::OkStatus();
 }
 
-absl::Status JsonReader::String(od::value& v, std::string_view path, std::string* out) const {
-  std::string_view text;
-  USERSYNC_RETURN_IF_ERROR(Text(v, path, /*or_null=*/false, &text));
-  out->assign(text);
-  return absl::OkStatus();
-}
-
-absl::Status JsonReader::String(od::value& v, std::string_view path,
-                                core::CompactString* out) const {
-  std::string_view text;
-  USERSYNC_RETURN_IF_ERROR(Text(v, path, /*or_null=*/false, &text));
-  *out = text;
-  return absl::OkStatus();
-}
-
 absl::Status JsonReader::Bool(od::value& v, std::string_view path, bool* out) const {
   if (auto error = v.get_bool().get(*out)) {
     return error == simdjson::INCORRECT_TYPE ? Error(path, "expected true or false")
                                              : Error(path, error);
   }
-  return absl::OkStatus();
-}
-
-absl::Status JsonReader::StringOrNull(od::value& v, std::string_view path, std::string* out) const {
-  std::string_view text;
-  USERSYNC_RETURN_IF_ERROR(Text(v, path, /*or_null=*/true, &text));
-  out->assign(text);
-  return absl::OkStatus();
-}
-
-absl::Status JsonReader::StringOrNull(od::value& v, std::string_view path,
-                                      core::CompactString* out) const {
-  std::string_view text;
-  USERSYNC_RETURN_IF_ERROR(Text(v, path, /*or_null=*/true, &text));
-  *out = text;
   return absl::OkStatus();
 }
 

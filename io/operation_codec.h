@@ -84,15 +84,17 @@ class JsonReader {
   absl::Status Iterate(simdjson::ondemand::parser& parser, const simdjson::padded_string& json,
                        simdjson::ondemand::document* doc) const;
 
-  absl::Status String(simdjson::ondemand::value& v, std::string_view path, std::string* out) const;
-  absl::Status String(simdjson::ondemand::value& v, std::string_view path,
-                      core::CompactString* out) const;
+  // A string, into a std::string or a core::CompactString.
+  template <typename Out>
+  absl::Status String(simdjson::ondemand::value& v, std::string_view path, Out* out) const {
+    return TextInto(v, path, /*or_null=*/false, out);
+  }
   absl::Status Bool(simdjson::ondemand::value& v, std::string_view path, bool* out) const;
   // A string, or null (read as "").
-  absl::Status StringOrNull(simdjson::ondemand::value& v, std::string_view path,
-                            std::string* out) const;
-  absl::Status StringOrNull(simdjson::ondemand::value& v, std::string_view path,
-                            core::CompactString* out) const;
+  template <typename Out>
+  absl::Status StringOrNull(simdjson::ondemand::value& v, std::string_view path, Out* out) const {
+    return TextInto(v, path, /*or_null=*/true, out);
+  }
 
   // Calls fn(key, value, key_path) -> absl::Status for each field of the object `v`; stops at
   // the first error.
@@ -126,6 +128,14 @@ class JsonReader {
   // The string at `v`, a view into the parser's buffer; "" for null when `or_null`.
   absl::Status Text(simdjson::ondemand::value& v, std::string_view path, bool or_null,
                     std::string_view* out) const;
+  template <typename Out>
+  absl::Status TextInto(simdjson::ondemand::value& v, std::string_view path, bool or_null,
+                        Out* out) const {
+    std::string_view text;
+    if (absl::Status status = Text(v, path, or_null, &text); !status.ok()) return status;
+    *out = text;
+    return absl::OkStatus();
+  }
 
   std::string origin_;
 };
