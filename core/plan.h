@@ -160,6 +160,10 @@ class RowText : public std::string_view {
 // Code that fills a row stores new text there first (plan.strings.Store(...)).
 struct UserRow {
   Category category = Category::kMatched;
+  // Invalid for what the target or another user decides (a matching conflict, a missing seat),
+  // not for its own directory data: a delta cycle plans it again (core/delta_plan.h). Beside
+  // the category, so a row is 120 bytes, not 128.
+  bool replan = false;
   RowText directory_id;  // empty for account-only rows
   RowText dn;
   RowText email;
@@ -167,9 +171,6 @@ struct UserRow {
   RowText reason;
   RowText products;
   RowText rule;
-  // Invalid for what the target or another user decides (a matching conflict, a missing seat),
-  // not for its own directory data: a delta cycle plans it again (core/delta_plan.h).
-  bool replan = false;
 };
 
 enum class DeprovisionAction : uint8_t { kDeactivate, kDelete, kNone };
